@@ -1,0 +1,37 @@
+// Package envelope is the reference server's server-side encryption of
+// object data: it gives every object a fresh random 256-bit data key, seals
+// that key under an OSS-managed master key (SSE-OSS, "AES256") or a KMS
+// customer master key (SSE-KMS, "KMS"), records how in a strictly parsed
+// metadata Record, and encrypts the bytes with the chunked stream format of
+// package stream. It must not store anything itself (the storage layer
+// keeps the Record and the ciphertext) and must never log or return a data
+// key outside a DataKey value.
+//
+// Construction, per object:
+//
+//	dataKey    = random(32)
+//	binding    = Identity{bucket, object, uploadID, versionID}.Binding()
+//	             (length-prefixed, so no two identities share a binding)
+//	commitment = HMAC-SHA256(dataKey, "sseaudit/envelope/v1/commit" || binding)
+//	SSE-OSS:   sealedKey = masterkey.Seal(dataKey, binding)   (names its master version)
+//	SSE-KMS:   (dataKey, sealedKey) = KMS.GenerateDataKey(CMK, AES_256,
+//	               EncryptionContext{"acs:oss:bucket": bucket, "acs:oss:object": object,
+//	                                 "acs:oss:upload-id"?: uploadID, "acs:oss:version-id"?: versionID})
+//	data       = stream.Encrypt(dataKey, identity = binding || BE32(partNumber))
+//
+// On read the sealed key is opened (master keyring or KMS Decrypt with the
+// same context), the commitment is recomputed and compared in constant time
+// before any byte is decrypted (a substituted sealed key is caught here),
+// and then the stream verifies its own header commitment and every chunk.
+// The bucket and object name are bound three times (seal AAD or KMS
+// context, commitment, stream identity), so ciphertext or a sealed key moved
+// to another name never decrypts.
+//
+// Multipart uploads share one data key per upload; each part is its own
+// stream whose identity adds the part number, and the stream derives a
+// per-part subkey from it with a fresh random salt.
+//
+// Rewrap re-seals the data key under the newest master version (SSE-OSS)
+// or the CMK's primary version (SSE-KMS, via ReEncrypt) without touching
+// the data.
+package envelope

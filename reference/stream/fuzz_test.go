@@ -1,0 +1,143 @@
+package stream
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+var sentinels = []error{ErrMalformedHeader, ErrUnsupportedVersion, ErrKeyCommitment, ErrAuthentication,
+	ErrTruncated, ErrTrailingData, ErrInvalidRange, ErrInvalidSize, ErrTooLarge}
+
+func isSentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func FuzzParseHeader(f *testing.F) {
+	valid := seal(f, nil, testKey, testIdentity, WithRand(detRand(40)))[:HeaderSize]
+	f.Add(valid)
+	f.Add(valid[:offExp])
+	f.Add([]byte{})
+	f.Add([]byte("SSAS\x02"))
+	f.Add(append([]byte("SSAS\x01\x10"), make([]byte, HeaderSize-6)...))
+	f.Add(append(bytes.Clone(valid), 1, 2, 3))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseHeader(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedHeader) && !errors.Is(err, ErrUnsupportedVersion) {
+				t.Fatalf("untyped error %v", err)
+			}
+		} else {
+			if len(b) != HeaderSize {
+				t.Fatalf("accepted %d bytes", len(b))
+			}
+			if m := h.marshal(); !bytes.Equal(m[:], b) {
+				t.Fatal("marshal(ParseHeader(b)) != b")
+			}
+		}
+		h2, err2 := ReadHeader(bytes.NewReader(b))
+		if len(b) >= HeaderSize {
+			want, werr := ParseHeader(b[:HeaderSize])
+			if (err2 == nil) != (werr == nil) || h2 != want {
+				t.Fatalf("ReadHeader = %+v, %v; ParseHeader(b[:HeaderSize]) = %+v, %v", h2, err2, want, werr)
+			}
+		} else if err2 == nil {
+			t.Fatalf("ReadHeader accepted %d bytes", len(b))
+		}
+	})
+}
+
+type knownStream struct{ pt, ct []byte }
+
+// FuzzDecrypt feeds arbitrary bytes to the sequential and range readers
+// under a fixed key and identity. Forging is infeasible, so the only
+// inputs that may decrypt without error are the known seed streams, to
+// their exact plaintext; any plaintext released before an error must be a
+// prefix of the known stream with the same header.
+func FuzzDecrypt(f *testing.F) {
+	var known []knownStream
+	for i, n := range []int{0, 1, 33, ChunkSize, ChunkSize + 3} {
+		pt := plaintext(n, uint64(50+i))
+		known = append(known, knownStream{pt, seal(f, pt, testKey, testIdentity, WithRand(detRand(uint64(50+i))))})
+	}
+	for _, k := range known {
+		f.Add(k.ct, uint32(0), uint32(len(k.pt)))
+		f.Add(k.ct, uint32(len(k.pt)/2), uint32(1))
+	}
+	f.Add(known[2].ct[:len(known[2].ct)-1], uint32(0), uint32(5))
+	f.Add(append(bytes.Clone(known[3].ct), known[1].ct[HeaderSize:]...), uint32(0), uint32(5))
+
+	check := func(t *testing.T, what string, ct, got []byte, off int64, err error) {
+		if err != nil && !isSentinel(err) {
+			t.Fatalf("%s: untyped error %v", what, err)
+		}
+		if err == nil {
+			for _, k := range known {
+				if bytes.Equal(k.ct, ct) {
+					if off+int64(len(got)) > int64(len(k.pt)) || !bytes.Equal(got, k.pt[off:off+int64(len(got))]) {
+						t.Fatalf("%s: wrong plaintext from a known stream", what)
+					}
+					return
+				}
+			}
+			t.Fatalf("%s: accepted an unknown stream of %d bytes", what, len(ct))
+		}
+		if len(got) == 0 {
+			return
+		}
+		for _, k := range known {
+			if len(ct) >= HeaderSize && bytes.Equal(k.ct[:HeaderSize], ct[:HeaderSize]) &&
+				off+int64(len(got)) <= int64(len(k.pt)) && bytes.Equal(got, k.pt[off:off+int64(len(got))]) {
+				return
+			}
+		}
+		t.Fatalf("%s: released %d bytes of wrong plaintext before %v", what, len(got), err)
+	}
+
+	f.Fuzz(func(t *testing.T, ct []byte, off, length uint32) {
+		var got []byte
+		r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
+		if err == nil {
+			got, err = io.ReadAll(r)
+		}
+		check(t, "Reader", ct, got, 0, err)
+		if err == nil {
+			if p, err := DecryptedSize(int64(len(ct))); err != nil || p != int64(len(got)) {
+				t.Fatalf("DecryptedSize = %d, %v for a valid %d-byte plaintext", p, err, len(got))
+			}
+		}
+
+		got = nil
+		rr, err := NewRangeReader(bytes.NewReader(ct), int64(len(ct)), testKey, testIdentity, int64(off), int64(length))
+		if err == nil {
+			got, err = io.ReadAll(rr)
+			if err == nil && int64(len(got)) != int64(length) {
+				t.Fatalf("range returned %d bytes, want %d", len(got), length)
+			}
+		}
+		if errors.Is(err, ErrInvalidRange) {
+			return // the range does not fit the (claimed) size
+		}
+		if err == nil && len(got) == 0 {
+			return // nothing released (a zero-length range verifies only the header)
+		}
+		if err == nil {
+			// A successful range read need not verify the whole stream; it
+			// must still be the plaintext of the stream with this header.
+			for _, k := range known {
+				if bytes.Equal(k.ct[:HeaderSize], ct[:HeaderSize]) && int64(off)+int64(len(got)) <= int64(len(k.pt)) &&
+					bytes.Equal(got, k.pt[off:int64(off)+int64(len(got))]) {
+					return
+				}
+			}
+			t.Fatalf("range [%d,+%d) returned wrong plaintext", off, length)
+		}
+		check(t, "range", ct, got, int64(off), err)
+	})
+}
