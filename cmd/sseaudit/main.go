@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ func newRootCommand(e env) *cobra.Command {
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.AddCommand(newVersionCommand(e))
+	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand())
 	return root
 }
 
@@ -65,7 +66,11 @@ func main() {
 	defer stop()
 	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
 	if err := newRootCommand(e).ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "sseaudit: %v\n", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "sseaudit") {
+			msg = "sseaudit: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		var ee *exitError
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)

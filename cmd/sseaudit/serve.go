@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/server"
+)
+
+func newServeCommand(e env) *cobra.Command {
+	var (
+		kmsAddr, dataDir, region, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the reference implementation (KMS endpoint) until interrupted",
+		Long: `Run the reference implementation: a KMS endpoint speaking the Alibaba Cloud
+KMS API (2016-01-20), with key material sealed under a root key in --data.
+
+The root key comes from SSEAUDIT_ROOT_KEY (base64 of 32 bytes) or
+DATA/root.key (created 0600 on first start). Root credentials come from
+SSEAUDIT_ROOT_ACCESS_KEY_ID and SSEAUDIT_ROOT_ACCESS_KEY_SECRET; when unset
+they are generated on first start, stored sealed in DATA and printed once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(e, logFormat)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			srv, err := server.Start(ctx, server.Config{
+				DataDir: dataDir, KMSAddr: kmsAddr, Region: region, Getenv: e.getenv, Logger: logger,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "kms endpoint: %s\n", srv.KMSEndpoint)
+			fmt.Fprintf(e.stdout, "region: %s\n", region)
+			if srv.RootGenerated {
+				fmt.Fprintf(e.stdout, "root credentials were generated and are shown only this once:\n")
+				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", srv.Root.AccessKeyID)
+				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", srv.Root.AccessKeySecret)
+				fmt.Fprintf(e.stdout, "  (or set %s and %s before starting)\n", auth.EnvRootAccessKeyID, auth.EnvRootAccessKeySecret)
+			} else {
+				fmt.Fprintf(e.stdout, "root access key id: %s\n", srv.Root.AccessKeyID)
+			}
+			<-ctx.Done()
+			logger.Info("shutting down")
+			if err := srv.Close(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, "stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&kmsAddr, "kms-addr", "127.0.0.1:9001", "KMS listen address (port 0 picks a free port)")
+	f.StringVar(&dataDir, "data", "sseaudit-data", "data directory (keys, keystore, audit log)")
+	f.StringVar(&region, "region", "cn-hangzhou", "region the endpoint serves")
+	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	return cmd
+}
+
+func newLogger(e env, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
