@@ -10,7 +10,7 @@ while IFS= read -r file; do
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     found=$((found + 1))
     echo "fuzz: ./$dir $target ($FUZZTIME)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "./$dir"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime="${FUZZMINIMIZETIME:-1s}" "./$dir"
   done
 done < <(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go' -printf '%P\n')
 echo "fuzz: $found targets ran for $FUZZTIME each"

@@ -107,6 +107,25 @@ func FuzzDecrypt(f *testing.F) {
 			got, err = io.ReadAll(r)
 		}
 		check(t, "Reader", ct, got, 0, err)
+
+		// WriteTo, fed by the source's WriteTo (push) and by pieces,
+		// releases the same bytes and fails the same way.
+		for _, src := range []io.Reader{bytes.NewReader(ct), &pieceSource{b: ct}} {
+			var out bytes.Buffer
+			r2, err2 := NewReader(src, testKey, testIdentity)
+			if err2 == nil {
+				_, err2 = r2.WriteTo(&out)
+			}
+			check(t, "WriteTo", ct, out.Bytes(), 0, err2)
+			if !bytes.Equal(out.Bytes(), got) || (err == nil) != (err2 == nil) {
+				t.Fatalf("WriteTo: %d bytes, %v; Read: %d bytes, %v", out.Len(), err2, len(got), err)
+			}
+			for _, s := range sentinels {
+				if errors.Is(err, s) != errors.Is(err2, s) {
+					t.Fatalf("WriteTo error %v, Read error %v", err2, err)
+				}
+			}
+		}
 		if err == nil {
 			if p, err := DecryptedSize(int64(len(ct))); err != nil || p != int64(len(got)) {
 				t.Fatalf("DecryptedSize = %d, %v for a valid %d-byte plaintext", p, err, len(got))

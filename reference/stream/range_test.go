@@ -208,3 +208,59 @@ func TestRangeErrors(t *testing.T) {
 		})
 	}
 }
+
+// failingReaderAt fails every read that touches [from, ∞).
+type failingReaderAt struct {
+	r    io.ReaderAt
+	from int64
+}
+
+func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > f.from {
+		return 0, errBoom
+	}
+	return f.r.ReadAt(p, off)
+}
+
+func TestRangeIOErrors(t *testing.T) {
+	pt := plaintext(3*ChunkSize+9, 35)
+	ct := seal(t, pt, testKey, testIdentity)
+	enc := int64(len(ct))
+	// Header read fails.
+	if _, err := NewRangeReader(failingReaderAt{bytes.NewReader(ct), 10}, enc, testKey, testIdentity, 0, 1); !errors.Is(err, errBoom) || isSentinel(err) {
+		t.Errorf("header I/O error: %v", err)
+	}
+	// Chunk 1 read fails after chunk 0 was returned, via Read and WriteTo.
+	for _, useWriteTo := range []bool{false, true} {
+		r, err := NewRangeReader(failingReaderAt{bytes.NewReader(ct), int64(chunkAt(2)) - 1}, enc, testKey, testIdentity, 10, 2*ChunkSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if useWriteTo {
+			var out bytes.Buffer
+			_, err = r.(io.WriterTo).WriteTo(&out)
+			got = out.Bytes()
+		} else {
+			got, err = io.ReadAll(r)
+		}
+		if !errors.Is(err, errBoom) || isSentinel(err) || !bytes.Equal(got, pt[10:ChunkSize]) {
+			t.Errorf("WriteTo=%t: chunk I/O error: %d bytes, %v", useWriteTo, len(got), err)
+		}
+	}
+	// WriteTo to a failing destination.
+	r, err := NewRangeReader(bytes.NewReader(ct), enc, testKey, testIdentity, 0, enc-HeaderSize-4*TagSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.(io.WriterTo).WriteTo(&errWriter{n: ChunkSize + 3}); !errors.Is(err, errBoom) || n != ChunkSize+3 {
+		t.Errorf("WriteTo failing destination: %d, %v", n, err)
+	}
+	r, err = NewRangeReader(bytes.NewReader(ct), enc, testKey, testIdentity, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.(io.WriterTo).WriteTo(&errWriter{n: 3, short: true}); !errors.Is(err, io.ErrShortWrite) || n != 3 {
+		t.Errorf("WriteTo short destination: %d, %v", n, err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 )
 
 // Reader decrypts a stream sequentially. It is an io.Reader and an
@@ -22,10 +21,9 @@ type Reader struct {
 	c      chunkCipher
 	header Header
 	ct     []byte // len ctChunkSize+1: a chunk plus one read-ahead byte
-	ct2    []byte // second ciphertext buffer for WriteTo's read-ahead (lazy)
+	have   int    // bytes of the next chunk already in ct
 	pt     []byte // len ChunkSize
 	out    []byte // verified plaintext not yet returned (sub-slice of pt)
-	carry  bool   // ct[0] holds the read-ahead byte of the previous chunk
 	idx    uint64 // index of the next chunk
 	done   bool   // the final chunk was verified
 	err    error  // sticky; io.EOF after the final chunk
@@ -72,97 +70,75 @@ func (r *Reader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		r.err = r.next()
+		r.err = r.next(r.src)
 	}
 	n := copy(p, r.out)
 	r.out = r.out[n:]
 	return n, nil
 }
 
-// WriteTo implements io.WriterTo: it writes each verified chunk directly
-// from the plaintext buffer to w and returns nil at the end of a valid
-// stream. When more than one chunk follows and GOMAXPROCS > 1, the next
-// chunk is read from the source by a helper goroutine while the current
-// one is decrypted and written (one extra chunk buffer); the goroutine
-// never outlives the call. If w fails, its error is returned and the
-// Reader is unusable afterwards (unwritten and read-ahead data are
-// discarded).
+// WriteTo implements io.WriterTo: it writes each verified chunk to w
+// directly from the plaintext buffer and returns nil at the end of a valid
+// stream. If the source implements io.WriterTo (bytes.Reader,
+// bytes.Buffer, ...), the source pushes its data and whole chunks are
+// decrypted straight from the source's memory, without copying the
+// ciphertext (that memory MUST NOT be modified concurrently, as for any
+// argument of Write). If w fails, its error is returned and the Reader is unusable
+// afterwards (unwritten data is discarded).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(r.out) > 0 {
-			n, err := w.Write(r.out)
-			total += int64(n)
-			r.out = r.out[n:]
-			if err == nil && len(r.out) > 0 {
-				err = io.ErrShortWrite
-			}
-			if err != nil {
-				r.out = nil
-				r.err = fmt.Errorf("stream: Reader unusable after WriteTo failed: %w", err)
-				return total, err
-			}
-		}
-		if r.err != nil {
-			if r.err == io.EOF {
-				return total, nil
-			}
-			return total, r.err
-		}
-		if r.idx > 0 && !r.done && runtime.GOMAXPROCS(0) > 1 {
-			n, err := r.pipeline(w)
-			total += n
-			if err != nil { // w failed; the read-ahead is lost
-				r.out = nil
-				r.err = fmt.Errorf("stream: Reader unusable after WriteTo failed: %w", err)
-				return total, err
-			}
-			continue // r.err is io.EOF or a stream error
-		}
-		r.err = r.next()
+	d := &decryptingWriter{r: r, dst: w}
+	if err := d.flush(); err != nil || r.err != nil {
+		return d.total, d.result()
 	}
+	if wt, ok := r.src.(io.WriterTo); ok {
+		_, err := wt.WriteTo(d)
+		d.finish(err)
+	} else {
+		d.pull(r.src)
+	}
+	return d.total, d.result()
 }
 
-// next reads, verifies and decrypts the next chunk into r.out.
-func (r *Reader) next() error {
+// next reads, verifies and decrypts the next chunk from src (r.src or a
+// wrapper of it) into r.out.
+func (r *Reader) next(src io.Reader) error {
 	if r.done {
 		return io.EOF
 	}
-	have := 0
-	if r.carry {
-		have = 1
-	}
-	m, err := io.ReadFull(r.src, r.ct[have:])
-	if err := r.openRead(r.ct, have+m, err); err != nil {
-		return err
-	}
-	if !r.done {
+	m, err := io.ReadFull(src, r.ct[r.have:])
+	r.have += m
+	switch err {
+	case nil: // a full chunk and at least one more byte: not final
+		if err := r.openChunk(r.ct[:ctChunkSize], false); err != nil {
+			return err
+		}
 		r.ct[0] = r.ct[ctChunkSize] // carry the read-ahead byte
-		r.carry = true
+		r.have = 1
+		return nil
+	case io.EOF, io.ErrUnexpectedEOF:
+		return r.finalChunk()
+	default:
+		return fmt.Errorf("stream: reading chunk %d: %w", r.idx, err)
 	}
-	return nil
 }
 
-// openRead verifies and decrypts the chunk read into buf[:have]; readErr
-// is the io.ReadFull error of that read, which tells whether the chunk is
-// final (the stream ended before its read-ahead byte).
-func (r *Reader) openRead(buf []byte, have int, readErr error) error {
-	last := false
-	switch readErr {
-	case nil: // a full chunk and at least one more byte: not final
-		have = ctChunkSize
-	case io.EOF, io.ErrUnexpectedEOF:
-		last = true
-		if have < TagSize {
-			return fmt.Errorf("%w: stream ends inside chunk %d (%d bytes, a chunk has at least %d)", ErrTruncated, r.idx, have, TagSize)
-		}
-	default:
-		return fmt.Errorf("stream: reading chunk %d: %w", r.idx, readErr)
+// finalChunk opens the buffered bytes as the final chunk: the source ended.
+func (r *Reader) finalChunk() error {
+	have := r.have
+	r.have = 0
+	if have < TagSize {
+		return fmt.Errorf("%w: stream ends inside chunk %d (%d bytes, a chunk has at least %d)", ErrTruncated, r.idx, have, TagSize)
 	}
+	return r.openChunk(r.ct[:have], true)
+}
+
+// openChunk verifies and decrypts chunk r.idx from ct into r.out. ct is
+// not modified.
+func (r *Reader) openChunk(ct []byte, last bool) error {
 	if !last && r.idx >= maxChunks-1 {
 		return fmt.Errorf("%w: more than %d chunks", ErrTooLarge, int64(maxChunks))
 	}
-	pt, err := r.c.open(r.pt, buf[:have], r.idx, last)
+	pt, err := r.c.open(r.pt, ct, r.idx, last)
 	if err != nil {
 		return err
 	}
@@ -172,68 +148,137 @@ func (r *Reader) openRead(buf []byte, have int, readErr error) error {
 	return nil
 }
 
-type readResult struct {
-	buf  []byte
-	have int
-	err  error
+// decryptingWriter implements Reader.WriteTo. As an io.Writer it is fed
+// the ciphertext by the source's WriteTo (push); as an io.ReaderFrom it
+// reads it (pull), so that sources whose WriteTo falls back to io.Copy
+// (os.File, net.TCPConn) still read straight into the chunk buffer.
+// Either way it writes verified plaintext to dst.
+type decryptingWriter struct {
+	r     *Reader
+	dst   io.Writer
+	total int64
+	werr  error // dst failed
 }
 
-// pipeline decrypts the rest of the stream to w while a helper goroutine
-// reads ahead into a second ciphertext buffer. It returns once the stream
-// ends, fails, or w fails, always after the goroutine has exited; on
-// return r.err is io.EOF, a stream error, or nil if w failed.
-func (r *Reader) pipeline(w io.Writer) (total int64, werr error) {
-	if r.ct2 == nil {
-		r.ct2 = make([]byte, ctChunkSize+1)
+// result is WriteTo's error: nil at the end of a valid stream.
+func (d *decryptingWriter) result() error {
+	if d.werr != nil {
+		return d.werr
 	}
-	free := make(chan []byte, 2)
-	full := make(chan readResult, 2)
-	src, carry := r.src, r.ct[0] // r.carry is true: a chunk was read
-	go func() {
-		defer close(full)
-		for buf := range free {
-			buf[0] = carry
-			m, err := io.ReadFull(src, buf[1:])
-			if err == nil {
-				carry = buf[ctChunkSize]
-			}
-			full <- readResult{buf, 1 + m, err}
-			if err != nil {
-				return
+	if d.r.err == io.EOF {
+		return nil
+	}
+	return d.r.err
+}
+
+// flush writes the pending plaintext to dst.
+func (d *decryptingWriter) flush() error {
+	r := d.r
+	if len(r.out) == 0 {
+		return nil
+	}
+	n, err := d.dst.Write(r.out)
+	d.total += int64(n)
+	if err == nil && n < len(r.out) {
+		err = io.ErrShortWrite
+	}
+	r.out = nil
+	if err != nil {
+		d.werr = err
+		r.err = fmt.Errorf("stream: Reader unusable after WriteTo failed: %w", err)
+	}
+	return err
+}
+
+// stop returns the error that must end the source's WriteTo or ReadFrom.
+func (d *decryptingWriter) stop() error {
+	if d.werr != nil {
+		return d.werr
+	}
+	if d.r.err != nil && d.r.err != io.EOF {
+		return d.r.err
+	}
+	return nil
+}
+
+// emit verifies and decrypts one chunk and writes its plaintext to dst.
+func (d *decryptingWriter) emit(ct []byte, last bool) error {
+	if err := d.r.openChunk(ct, last); err != nil {
+		d.r.err = err
+		return err
+	}
+	return d.flush()
+}
+
+// Write consumes ciphertext pushed by the source. A chunk is known to be
+// non-final once at least one more byte follows it; whole chunks are
+// opened directly from p, partial ones are buffered.
+func (d *decryptingWriter) Write(p []byte) (int, error) {
+	if err := d.stop(); err != nil {
+		return 0, err
+	}
+	r := d.r
+	if r.done && len(p) > 0 {
+		r.err = fmt.Errorf("%w: final chunk %d is followed by more data", ErrTrailingData, r.idx-1)
+		return 0, r.err
+	}
+	total := len(p)
+	for len(p) > 0 {
+		if r.have == ctChunkSize { // a buffered full chunk, and more data: not final
+			r.have = 0
+			if err := d.emit(r.ct[:ctChunkSize], false); err != nil {
+				return total - len(p), err
 			}
 		}
-	}()
-	free <- r.ct
-	free <- r.ct2
-	for res := range full {
-		if r.err != nil || werr != nil {
-			continue // draining after a failure
-		}
-		r.err = r.openRead(res.buf, res.have, res.err)
-		if r.err == nil && !r.done {
-			free <- res.buf // the plaintext is in r.pt; refill this buffer now
-		}
-		if r.err != nil || r.done {
-			close(free)
-		}
-		if r.err == nil {
-			n, err := w.Write(r.out)
-			total += int64(n)
-			if err == nil && n < len(r.out) {
-				err = io.ErrShortWrite
+		if r.have == 0 && len(p) > ctChunkSize {
+			if err := d.emit(p[:ctChunkSize], false); err != nil {
+				return total - len(p), err
 			}
-			r.out = r.out[n:]
-			if err != nil {
-				werr = err
-				if !r.done {
-					close(free)
-				}
-			} else if r.done {
-				r.err = io.EOF
-			}
+			p = p[ctChunkSize:]
+			continue
+		}
+		c := copy(r.ct[r.have:ctChunkSize], p)
+		r.have += c
+		p = p[c:]
+	}
+	return total, nil
+}
+
+// ReadFrom reads the rest of the stream from src (the Reader's source,
+// possibly wrapped by its WriteTo) directly into the chunk buffer.
+func (d *decryptingWriter) ReadFrom(src io.Reader) (int64, error) {
+	start := d.total
+	d.pull(src)
+	return d.total - start, d.stop()
+}
+
+// pull decrypts from src until the stream ends or fails.
+func (d *decryptingWriter) pull(src io.Reader) {
+	r := d.r
+	for r.err == nil {
+		r.err = r.next(src)
+		if r.err == nil && d.flush() != nil {
+			return
 		}
 	}
-	return total, werr
+}
+
+// finish ends push mode: the source's WriteTo returned err.
+func (d *decryptingWriter) finish(err error) {
+	r := d.r
+	switch {
+	case d.werr != nil || r.err != nil:
+		// dst failed, the stream failed, or pull mode already ended it
+	case err != nil:
+		r.err = fmt.Errorf("stream: reading chunk %d: %w", r.idx, err)
+	case r.done:
+		r.err = io.EOF
+	default: // the source ended: the buffered bytes are the final chunk
+		if r.err = r.finalChunk(); r.err == nil {
+			r.err = io.EOF
+			d.flush()
+		}
+	}
 }
 
 // NewRangeReader returns a reader of the plaintext bytes [off, off+length)

@@ -107,11 +107,11 @@ var (
 //	    38    7 nonce prefix (random)
 //	    45   32 key commitment
 type Header struct {
-	Version     byte
-	ChunkSize   int
-	Salt        [saltSize]byte
-	NoncePrefix [prefixSize]byte
-	Commitment  [commitSize]byte
+	Version     byte     // format version (1)
+	ChunkSize   int      // plaintext bytes per non-final chunk (64 KiB)
+	Salt        [32]byte // HKDF salt, random per stream
+	NoncePrefix [7]byte  // first 7 bytes of every chunk nonce, random per stream
+	Commitment  [32]byte // key commitment: HKDF output bytes 32..64
 }
 
 // marshal returns the wire form of h.

@@ -111,6 +111,25 @@ func BenchmarkEncryptReadFrom(b *testing.B) {
 	}
 }
 
+// BenchmarkDecryptReader is BenchmarkDecrypt with a source that must be
+// copied from (no WriterTo), as a file or socket would: the ciphertext is
+// read into the chunk buffer before it is opened.
+func BenchmarkDecryptReader(b *testing.B) {
+	pt := plaintext(benchStreamSize, 63)
+	ct := seal(b, pt, testKey, testIdentity)
+	b.SetBytes(benchStreamSize)
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(onlyReader{bytes.NewReader(ct)}, testKey, testIdentity)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, r); err != nil || n != benchStreamSize {
+			b.Fatal(n, err)
+		}
+	}
+}
+
 // genReader produces n bytes without holding them in memory. It does not
 // write into p (its content is whatever the Writer's buffer held), so it
 // costs nothing per byte and the benchmark measures the Writer alone.

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/iotest"
 )
@@ -102,51 +103,111 @@ var writeModes = []struct {
 	}},
 }
 
+// sourceKinds wrap a stream in sources that exercise every Reader path.
+var sourceKinds = []struct {
+	name string
+	wrap func(b []byte) io.Reader
+}{
+	{"bytes.Reader", func(b []byte) io.Reader { return bytes.NewReader(b) }},                 // WriteTo pushes one slice
+	{"pieces", func(b []byte) io.Reader { return &pieceSource{b: b} }},                       // WriteTo pushes odd pieces
+	{"delegating", func(b []byte) io.Reader { return delegatingSource{bytes.NewReader(b)} }}, // WriteTo calls dst.ReadFrom
+	{"plain", func(b []byte) io.Reader { return onlyReader{bytes.NewReader(b)} }},            // no WriterTo: pull
+	{"half", func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) }},      // pull, short reads
+}
+
+// pieceSource is a source whose WriteTo pushes its data in odd pieces.
+type pieceSource struct {
+	b []byte
+	i int
+}
+
+func (s *pieceSource) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+func (s *pieceSource) WriteTo(w io.Writer) (int64, error) {
+	sizes := []int{1, 7, ctChunkSize, 4093, ctChunkSize + 1, 2*ctChunkSize + 3, 15, 65537, ctChunkSize - 1}
+	var total int64
+	for len(s.b) > 0 {
+		n := min(sizes[s.i%len(sizes)], len(s.b))
+		s.i++
+		m, err := w.Write(s.b[:n])
+		s.b = s.b[m:]
+		total += int64(m)
+		if err == nil && m != n {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// delegatingSource's WriteTo falls back to io.Copy, which hands the source
+// to the destination's ReadFrom, as os.File and net.TCPConn do.
+type delegatingSource struct{ r io.Reader }
+
+func (s delegatingSource) Read(p []byte) (int, error)         { return s.r.Read(p) }
+func (s delegatingSource) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, onlyReader{s.r}) }
+
 // readModes decrypt a stream in different ways.
-var readModes = []struct {
+var readModes = func() []readMode {
+	modes := []readMode{
+		{"io.ReadAll", func(ct []byte) ([]byte, error) { return openAll(ct, testKey, testIdentity) }},
+		{"odd-reads-one-byte-source", func(ct []byte) ([]byte, error) {
+			r, err := NewReader(iotest.OneByteReader(bytes.NewReader(ct)), testKey, testIdentity)
+			if err != nil {
+				return nil, err
+			}
+			var out []byte
+			buf := make([]byte, 70001)
+			sizes := []int{1, 13, 4099, 70001, 2}
+			for i := 0; ; i++ {
+				n, err := r.Read(buf[:sizes[i%len(sizes)]])
+				out = append(out, buf[:n]...)
+				if err == io.EOF {
+					return out, nil
+				}
+				if err != nil {
+					return out, err
+				}
+			}
+		}},
+		{"range-whole", func(ct []byte) ([]byte, error) {
+			plain, err := DecryptedSize(int64(len(ct)))
+			if err != nil {
+				return nil, err
+			}
+			r, err := NewRangeReader(bytes.NewReader(ct), int64(len(ct)), testKey, testIdentity, 0, plain)
+			if err != nil {
+				return nil, err
+			}
+			return io.ReadAll(r)
+		}},
+	}
+	for _, k := range sourceKinds {
+		modes = append(modes, readMode{"WriteTo-" + k.name, func(ct []byte) ([]byte, error) {
+			r, err := NewReader(k.wrap(ct), testKey, testIdentity)
+			if err != nil {
+				return nil, err
+			}
+			var out bytes.Buffer
+			_, err = io.Copy(onlyWriter{&out}, r)
+			return out.Bytes(), err
+		}})
+	}
+	return modes
+}()
+
+type readMode struct {
 	name string
 	read func(ct []byte) ([]byte, error)
-}{
-	{"io.ReadAll", func(ct []byte) ([]byte, error) { return openAll(ct, testKey, testIdentity) }},
-	{"io.Copy-WriteTo", func(ct []byte) ([]byte, error) {
-		r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
-		if err != nil {
-			return nil, err
-		}
-		var out bytes.Buffer
-		_, err = io.Copy(onlyWriter{&out}, r)
-		return out.Bytes(), err
-	}},
-	{"odd-reads-one-byte-source", func(ct []byte) ([]byte, error) {
-		r, err := NewReader(iotest.OneByteReader(bytes.NewReader(ct)), testKey, testIdentity)
-		if err != nil {
-			return nil, err
-		}
-		var out []byte
-		buf := make([]byte, 70001)
-		sizes := []int{1, 13, 4099, 70001, 2}
-		for i := 0; ; i++ {
-			n, err := r.Read(buf[:sizes[i%len(sizes)]])
-			out = append(out, buf[:n]...)
-			if err == io.EOF {
-				return out, nil
-			}
-			if err != nil {
-				return out, err
-			}
-		}
-	}},
-	{"range-whole", func(ct []byte) ([]byte, error) {
-		plain, err := DecryptedSize(int64(len(ct)))
-		if err != nil {
-			return nil, err
-		}
-		r, err := NewRangeReader(bytes.NewReader(ct), int64(len(ct)), testKey, testIdentity, 0, plain)
-		if err != nil {
-			return nil, err
-		}
-		return io.ReadAll(r)
-	}},
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -470,6 +531,17 @@ func TestChunkLimit(t *testing.T) {
 	if err := w.Close(); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Close after ErrTooLarge: %v", err)
 	}
+	w, err = NewWriter(io.Discard, testKey, testIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.idx = maxChunks - 1
+	if _, err := w.Write(make([]byte, ChunkSize)); err != nil { // buffered: may still be final
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte{1}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Write past the chunk limit (buffered): %v, want ErrTooLarge", err)
+	}
 
 	// The last two chunk indices still round-trip.
 	var buf bytes.Buffer
@@ -676,12 +748,10 @@ func (repeatReader) Read(p []byte) (int, error) { return len(p), nil }
 func TestWriteToModes(t *testing.T) {
 	pt := plaintext(5*ChunkSize+17, 12)
 	ct := seal(t, pt, testKey, testIdentity)
-	for _, procs := range []int{1, 2} {
-		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-
+	for _, k := range sourceKinds {
+		t.Run(k.name, func(t *testing.T) {
 			// After a partial Read, WriteTo continues from the right place.
-			r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
+			r, err := NewReader(k.wrap(ct), testKey, testIdentity)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -697,11 +767,27 @@ func TestWriteToModes(t *testing.T) {
 			if m, err := r.Read(head); m != 0 || err != io.EOF {
 				t.Errorf("Read after WriteTo = %d, %v; want 0, EOF", m, err)
 			}
+			if m, err := r.WriteTo(&out); m != 0 || err != nil {
+				t.Errorf("second WriteTo = %d, %v; want 0, nil", m, err)
+			}
+
+			// WriteTo after the final chunk was read but not consumed.
+			r, err = NewReader(k.wrap(ct), testKey, testIdentity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(r, make([]byte, len(pt)-3)); err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			if n, err := r.WriteTo(&out); n != 3 || err != nil || !bytes.Equal(out.Bytes(), pt[len(pt)-3:]) {
+				t.Errorf("WriteTo of the last 3 bytes = %d, %v", n, err)
+			}
 
 			// A destination failing mid-stream is reported, only authentic
 			// bytes were written, and the Reader stays failed.
 			for _, limit := range []int{10, ChunkSize, 2*ChunkSize + 10, 5 * ChunkSize} {
-				r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
+				r, err := NewReader(k.wrap(ct), testKey, testIdentity)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -715,11 +801,10 @@ func TestWriteToModes(t *testing.T) {
 				}
 			}
 
-			// A stream error inside the pipelined part is reported once the
-			// preceding chunks were written.
+			// A stream error is reported once the preceding chunks were written.
 			bad := bytes.Clone(ct)
 			bad[chunkAt(3)+5] ^= 1
-			r, err = NewReader(bytes.NewReader(bad), testKey, testIdentity)
+			r, err = NewReader(k.wrap(bad), testKey, testIdentity)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -730,17 +815,87 @@ func TestWriteToModes(t *testing.T) {
 			if _, err := r.WriteTo(&out); !errors.Is(err, ErrAuthentication) {
 				t.Errorf("second WriteTo: %v", err)
 			}
-
-			// Source I/O errors inside the pipelined part.
-			src := io.MultiReader(bytes.NewReader(ct[:chunkAt(4)-3]), iotest.ErrReader(errBoom))
-			r, err = NewReader(src, testKey, testIdentity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := r.WriteTo(io.Discard); !errors.Is(err, errBoom) {
-				t.Errorf("source error: %v", err)
-			}
 		})
+	}
+
+	// Source I/O errors, in push (pieces) and pull mode.
+	for _, src := range []io.Reader{
+		io.MultiReader(bytes.NewReader(ct[:chunkAt(4)-3]), iotest.ErrReader(errBoom)),
+		&failingPieces{pieceSource{b: ct[:chunkAt(4)-3]}},
+	} {
+		r, err := NewReader(src, testKey, testIdentity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := r.WriteTo(io.Discard); !errors.Is(err, errBoom) || n != 3*ChunkSize {
+			t.Errorf("source error: %d, %v", n, err)
+		}
+		if _, err := r.Read(make([]byte, 1)); !errors.Is(err, errBoom) {
+			t.Errorf("Read after source error: %v", err)
+		}
+	}
+}
+
+// failingPieces pushes its data and then fails.
+type failingPieces struct{ pieceSource }
+
+func (s *failingPieces) WriteTo(w io.Writer) (int64, error) {
+	n, err := s.pieceSource.WriteTo(w)
+	if err == nil {
+		err = errBoom
+	}
+	return n, err
+}
+
+// A source whose WriteTo keeps pushing after the final chunk was found by
+// a pull (ReadFrom) reports trailing data.
+type pushAfterPull struct {
+	r     io.Reader
+	extra []byte
+}
+
+func (s pushAfterPull) Read(p []byte) (int, error) { return s.r.Read(p) }
+func (s pushAfterPull) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.(io.ReaderFrom).ReadFrom(onlyReader{s.r})
+	if err != nil {
+		return n, err
+	}
+	m, err := w.Write(s.extra)
+	return n + int64(m), err
+}
+
+func TestWriteToPushAfterPull(t *testing.T) {
+	pt := plaintext(ChunkSize+5, 15)
+	ct := seal(t, pt, testKey, testIdentity)
+	r, err := NewReader(pushAfterPull{bytes.NewReader(ct), []byte("x")}, testKey, testIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := r.WriteTo(&out); !errors.Is(err, ErrTrailingData) || !bytes.Equal(out.Bytes(), pt) {
+		t.Errorf("WriteTo = %d bytes, %v; want ErrTrailingData", out.Len(), err)
+	}
+}
+
+func TestWriteToFile(t *testing.T) {
+	pt := plaintext(4*ChunkSize+1, 16)
+	ct := seal(t, pt, testKey, testIdentity)
+	path := filepath.Join(t.TempDir(), "obj")
+	if err := os.WriteFile(path, ct, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := NewReader(f, testKey, testIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := io.Copy(onlyWriter{&out}, r); err != nil || !bytes.Equal(out.Bytes(), pt) {
+		t.Errorf("file: %d bytes, %v", out.Len(), err)
 	}
 }
 
@@ -762,100 +917,112 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 func TestReadFromModes(t *testing.T) {
 	pt := plaintext(6*ChunkSize+5, 13)
 	ref := seal(t, pt, testKey, testIdentity, WithRand(detRand(13)))
-	for _, procs := range []int{1, 2} {
-		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 
-			// Several ReadFrom calls, a failing source and Writes in between
-			// produce the same stream as one Write.
-			var buf bytes.Buffer
-			w, err := NewWriter(&buf, testKey, testIdentity, WithRand(detRand(13)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cuts := []int{3, ChunkSize + 1, 3*ChunkSize + 7, 3*ChunkSize + 8, 5 * ChunkSize, len(pt)}
-			prev := 0
-			for i, c := range cuts {
-				var src io.Reader = onlyReader{bytes.NewReader(pt[prev:c])}
-				if i%2 == 1 {
-					src = io.MultiReader(src, iotest.ErrReader(errBoom))
-				}
-				n, err := w.ReadFrom(src)
-				if n != int64(c-prev) || (i%2 == 1) != errors.Is(err, errBoom) || (i%2 == 0 && err != nil) {
-					t.Fatalf("ReadFrom #%d = %d, %v; want %d", i, n, err, c-prev)
-				}
-				prev = c
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf.Bytes(), ref) {
-				t.Error("ReadFrom sequence produced a different stream")
-			}
-
-			// A destination failing during ReadFrom is sticky.
-			for _, limit := range []int{10, HeaderSize + ctChunkSize + 5, HeaderSize + 3*ctChunkSize} {
-				w, err := NewWriter(&errWriter{n: limit}, testKey, testIdentity)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := w.ReadFrom(onlyReader{bytes.NewReader(pt)}); !errors.Is(err, errBoom) {
-					t.Errorf("limit %d: ReadFrom: %v", limit, err)
-				}
-				if err := w.Close(); !errors.Is(err, errBoom) {
-					t.Errorf("limit %d: Close: %v", limit, err)
-				}
-			}
-		})
-	}
-}
-
-// TestPipelineAllocs checks that the read-ahead paths allocate per call,
-// not per chunk (testing.AllocsPerRun cannot be used: it sets GOMAXPROCS=1).
-func TestPipelineAllocs(t *testing.T) {
-	if runtime.GOMAXPROCS(0) < 2 {
-		t.Skip("needs GOMAXPROCS > 1")
-	}
-	const chunks = 64
-	mallocs := func(f func()) uint64 {
-		var a, b runtime.MemStats
-		runtime.ReadMemStats(&a)
-		f()
-		runtime.ReadMemStats(&b)
-		return b.Mallocs - a.Mallocs
-	}
-	w, err := NewWriter(io.Discard, testKey, testIdentity)
+	// Several ReadFrom calls, failing sources and Writes in between
+	// produce the same stream as one Write.
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, testKey, testIdentity, WithRand(detRand(13)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.ReadFrom(io.LimitReader(repeatReader{}, 4*ChunkSize)) // allocate the read-ahead buffers
-	src := &io.LimitedReader{R: repeatReader{}}
-	if m := mallocs(func() {
-		src.N = chunks * ChunkSize
-		if _, err := w.ReadFrom(src); err != nil {
-			t.Fatal(err)
+	cuts := []int{3, ChunkSize + 1, 3*ChunkSize + 7, 3*ChunkSize + 8, 5 * ChunkSize, len(pt)}
+	prev := 0
+	for i, c := range cuts {
+		var src io.Reader = onlyReader{bytes.NewReader(pt[prev:c])}
+		if i%2 == 1 {
+			src = io.MultiReader(src, iotest.ErrReader(errBoom))
 		}
-	}); m > 16 {
-		t.Errorf("ReadFrom of %d chunks: %d mallocs", chunks, m)
-	} else {
-		t.Logf("ReadFrom of %d chunks: %d mallocs", chunks, m)
+		n, err := w.ReadFrom(src)
+		if n != int64(c-prev) || (i%2 == 1) != errors.Is(err, errBoom) || (i%2 == 0 && err != nil) {
+			t.Fatalf("ReadFrom #%d = %d, %v; want %d", i, n, err, c-prev)
+		}
+		prev = c
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if !bytes.Equal(buf.Bytes(), ref) {
+		t.Error("ReadFrom sequence produced a different stream")
+	}
 
-	ct := seal(t, plaintext(chunks*ChunkSize, 14), testKey, testIdentity)
-	r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
+	// A source returning a full buffer together with an error.
+	buf.Reset()
+	w, err = NewWriter(&buf, testKey, testIdentity, WithRand(detRand(13)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := mallocs(func() {
-		if n, err := r.WriteTo(io.Discard); err != nil || n != chunks*ChunkSize {
-			t.Fatal(n, err)
+	if n, err := w.ReadFrom(&dataErrReader{b: pt[:2*ChunkSize+1], err: errBoom}); n != 2*ChunkSize+1 || !errors.Is(err, errBoom) {
+		t.Fatalf("ReadFrom = %d, %v", n, err)
+	}
+	if _, err := w.Write(pt[2*ChunkSize+1:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil || !bytes.Equal(buf.Bytes(), ref) {
+		t.Errorf("data+error source: Close %v, equal %t", err, bytes.Equal(buf.Bytes(), ref))
+	}
+
+	// A source that makes no progress.
+	w, err = NewWriter(io.Discard, testKey, testIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ReadFrom(zeroReader{}); !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("ReadFrom(zeroReader) = %v", err)
+	}
+
+	// A destination failing during ReadFrom is sticky.
+	for _, limit := range []int{10, HeaderSize + ctChunkSize + 5, HeaderSize + 3*ctChunkSize} {
+		w, err := NewWriter(&errWriter{n: limit}, testKey, testIdentity)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}); m > 16 {
-		t.Errorf("WriteTo of %d chunks: %d mallocs", chunks, m)
-	} else {
-		t.Logf("WriteTo of %d chunks: %d mallocs", chunks, m)
+		if _, err := w.ReadFrom(onlyReader{bytes.NewReader(pt)}); !errors.Is(err, errBoom) {
+			t.Errorf("limit %d: ReadFrom: %v", limit, err)
+		}
+		if err := w.Close(); !errors.Is(err, errBoom) {
+			t.Errorf("limit %d: Close: %v", limit, err)
+		}
+	}
+}
+
+// dataErrReader returns all its data in one Read, together with err.
+type dataErrReader struct {
+	b   []byte
+	err error
+}
+
+func (r *dataErrReader) Read(p []byte) (int, error) {
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	if len(r.b) == 0 {
+		return n, r.err
+	}
+	return n, nil
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { return 0, nil }
+
+// TestWriteToNoAllocsPerChunk checks that every WriteTo path allocates a
+// constant amount per stream, independent of the number of chunks.
+func TestWriteToNoAllocsPerChunk(t *testing.T) {
+	small := seal(t, plaintext(2*ChunkSize+1, 17), testKey, testIdentity)
+	large := seal(t, plaintext(40*ChunkSize+1, 17), testKey, testIdentity)
+	for _, k := range sourceKinds {
+		allocs := func(ct []byte) float64 {
+			return testing.AllocsPerRun(5, func() {
+				r, err := NewReader(k.wrap(ct), testKey, testIdentity)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.WriteTo(io.Discard); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if a, b := allocs(small), allocs(large); a != b {
+			t.Errorf("%s: %v allocs for 3 chunks, %v for 41", k.name, a, b)
+		}
 	}
 }

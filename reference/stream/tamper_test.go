@@ -115,17 +115,19 @@ func TestTamper(t *testing.T) {
 				t.Errorf("Reader released %d bytes (want %d authentic prefix bytes)", len(got), tt.released)
 			}
 
-			// Sequential Reader via WriteTo.
-			var out bytes.Buffer
-			r, err = NewReader(bytes.NewReader(ct), key, id)
-			if err == nil {
-				_, err = r.WriteTo(&out)
-			}
-			if !errors.Is(err, tt.want) {
-				t.Errorf("WriteTo: error %v, want %v", err, tt.want)
-			}
-			if out.Len() != tt.released || !bytes.Equal(out.Bytes(), tt.pt[:out.Len()]) {
-				t.Errorf("WriteTo released %d bytes (want %d authentic prefix bytes)", out.Len(), tt.released)
+			// Sequential Reader via WriteTo, from every kind of source.
+			for _, k := range sourceKinds {
+				var out bytes.Buffer
+				r, err = NewReader(k.wrap(ct), key, id)
+				if err == nil {
+					_, err = r.WriteTo(&out)
+				}
+				if !errors.Is(err, tt.want) {
+					t.Errorf("WriteTo from %s: error %v, want %v", k.name, err, tt.want)
+				}
+				if out.Len() != tt.released || !bytes.Equal(out.Bytes(), tt.pt[:out.Len()]) {
+					t.Errorf("WriteTo from %s released %d bytes (want %d authentic prefix bytes)", k.name, out.Len(), tt.released)
+				}
 			}
 
 			// Whole-object range read with the (wrong) size of the modified stream.

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"runtime"
 )
 
 // Option configures NewWriter.
@@ -37,8 +36,6 @@ type Writer struct {
 	header Header
 	buf    []byte // len ctChunkSize; plaintext in buf[:n], sealed in place
 	n      int    // buffered plaintext bytes, 0..ChunkSize (ChunkSize+1 transiently in ReadFrom)
-	buf2   []byte // second input buffer of ReadFrom's read-ahead (lazy)
-	out    []byte // output buffer of ReadFrom's read-ahead (lazy)
 	idx    uint64 // index of the next chunk to seal
 	sent   bool   // header written
 	closed bool
@@ -48,8 +45,8 @@ type Writer struct {
 // NewWriter returns a Writer that encrypts to w under dataKey (exactly 32
 // bytes, normally a fresh random key per object) bound to identity (an
 // opaque, canonical encoding of where the object lives; the same bytes
-// MUST be passed to the reader). The header is written to w together
-// with the first chunk, so NewWriter itself does no I/O on w.
+// MUST be passed to the reader). NewWriter does no I/O on w: the header
+// is written just before the first chunk, at the latest by Close.
 //
 // The per-stream salt and nonce prefix are drawn from crypto/rand unless
 // WithRand is given.
@@ -124,11 +121,6 @@ func (w *Writer) Write(p []byte) (int, error) {
 // into a chunk buffer (no intermediate copy). It returns the number of
 // plaintext bytes read. An error from r is returned as is and leaves the
 // Writer usable; Close must still be called.
-//
-// When r yields more than one chunk and GOMAXPROCS > 1, the next chunk is
-// read from r by a helper goroutine while the current one is sealed and
-// written (two more chunk buffers). The goroutine never outlives the call;
-// if the destination fails, ReadFrom first waits for an in-flight Read.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
@@ -140,37 +132,33 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 		n, err := fill(r, w.buf[:ChunkSize+1], w.n)
 		total += int64(n - w.n)
 		w.n = n
-		if err != nil {
-			if err == io.EOF {
-				err = nil
+		if w.n == ChunkSize+1 {
+			next := w.buf[ChunkSize]
+			if err := w.sealAndWrite(w.buf, w.buf[:ChunkSize], false); err != nil {
+				w.n = 0
+				return total, err
 			}
-			return total, err
+			w.buf[0] = next
+			w.n = 1
 		}
-		next := w.buf[ChunkSize]
-		if err := w.sealAndWrite(w.buf, w.buf[:ChunkSize], false); err != nil {
-			w.n = 0
-			return total, err
+		if err == io.EOF {
+			return total, nil
 		}
-		w.buf[0] = next
-		w.n = 1
-		if runtime.GOMAXPROCS(0) > 1 {
-			n, err := w.pipeline(r)
-			return total + n, err
+		if err != nil {
+			return total, err
 		}
 	}
 }
 
-// fill reads from r into buf[n:] until buf is full (nil error), r ends
-// (io.EOF) or fails. It returns the new fill level.
+// fill reads from r into buf[n:] until buf is full, r ends (io.EOF) or r
+// fails; a full buffer may come with an error. It returns the new fill
+// level.
 func fill(r io.Reader, buf []byte, n int) (int, error) {
 	empty := 0
 	for n < len(buf) {
 		m, err := r.Read(buf[n:])
 		n += m
 		if err != nil {
-			if n == len(buf) && err == io.EOF {
-				err = nil // the next fill reports the end
-			}
 			return n, err
 		}
 		if m > 0 {
@@ -180,73 +168,6 @@ func fill(r io.Reader, buf []byte, n int) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-type fillResult struct {
-	buf []byte
-	n   int
-	err error
-}
-
-// pipeline is ReadFrom's loop with a read-ahead goroutine. On entry w.buf
-// holds one carried byte (w.n == 1). It returns the bytes read from r.
-func (w *Writer) pipeline(r io.Reader) (total int64, err error) {
-	if w.buf2 == nil {
-		w.buf2 = make([]byte, ctChunkSize)
-		w.out = make([]byte, ctChunkSize)
-	}
-	free := make(chan []byte, 2)
-	full := make(chan fillResult, 2)
-	carry := w.buf[0]
-	go func() {
-		defer close(full)
-		for buf := range free {
-			buf[0] = carry
-			n, err := fill(r, buf[:ChunkSize+1], 1)
-			if err == nil {
-				carry = buf[ChunkSize]
-			}
-			full <- fillResult{buf, n, err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	free <- w.buf
-	free <- w.buf2
-	var end fillResult
-	for res := range full {
-		total += int64(res.n - 1) // the first byte was carried
-		if w.err != nil {
-			continue // draining after a destination error
-		}
-		if res.err != nil { // r ended or failed: res.buf holds the rest
-			end = res
-			continue
-		}
-		sealed := w.c.seal(w.out[:0], res.buf[:ChunkSize], w.idx, false)
-		free <- res.buf // refill while this chunk is written
-		if err := w.writeSealed(sealed, false); err != nil {
-			close(free)
-		}
-	}
-	if w.err != nil {
-		w.n = 0
-		return total, w.err
-	}
-	if end.buf == nil { // unreachable: the reader goroutine ends with an error result
-		w.err = fmt.Errorf("stream: internal error: read-ahead ended without a result")
-		return total, w.err
-	}
-	// Keep the partial chunk buffered for Write/Close.
-	if &end.buf[0] == &w.buf2[0] {
-		w.buf, w.buf2 = w.buf2, w.buf
-	}
-	w.n = end.n
-	if end.err == io.EOF {
-		return total, nil
-	}
-	return total, end.err
 }
 
 // Close seals and writes the final chunk (possibly empty), writing the
@@ -276,18 +197,13 @@ func (w *Writer) usable() error {
 }
 
 // sealAndWrite seals pt as chunk w.idx into dst[:0] (in place when pt is
-// dst[:len(pt)]) and writes it.
+// dst[:len(pt)]) and writes it, preceded by the header for the first chunk.
 func (w *Writer) sealAndWrite(dst, pt []byte, last bool) error {
-	return w.writeSealed(w.c.seal(dst[:0], pt, w.idx, last), last)
-}
-
-// writeSealed writes sealed chunk w.idx, preceded by the header for the
-// first chunk, and advances the index.
-func (w *Writer) writeSealed(sealed []byte, last bool) error {
 	if !last && w.idx >= maxChunks-1 {
 		w.err = fmt.Errorf("%w: more than %d chunks (%d bytes)", ErrTooLarge, int64(maxChunks), MaxPlaintextSize)
 		return w.err
 	}
+	sealed := w.c.seal(dst[:0], pt, w.idx, last)
 	if !w.sent {
 		if err := w.write(w.c.aad[:]); err != nil {
 			return err
