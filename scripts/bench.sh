@@ -23,5 +23,5 @@ run stream ./reference/stream '^Benchmark(GCMSeal64KiB|GCMOpen64KiB|Encrypt|Decr
 BENCHTIME=1x run stream1gib ./reference/stream '^BenchmarkEncrypt1GiB$'
 run kms ./reference/kms '^BenchmarkGenerateDataKeyDecrypt'
 
-go tool benchstat bench/stream.txt bench/stream1gib.txt bench/kms.txt | tee bench/benchstat.txt
+for f in stream stream1gib kms; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
 go run ./scripts/benchratio bench/stream.txt | tee bench/ratios.txt

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/sseaudit/sseaudit/reference/kms"
@@ -204,19 +205,37 @@ func (e *Envelope) Rewrap(ctx context.Context, rec Record, region, bucket, objec
 // Destroy overwrites the key bytes.
 func (k *DataKey) Destroy() { clear(k.key) }
 
+// checkPart refuses part numbers the stream identity cannot encode: it
+// holds the part as a uint32, so a wrapped value would alias another part.
+func checkPart(part int) error {
+	if part < 0 || uint64(part) > math.MaxUint32 {
+		return fmt.Errorf("envelope: part number %d is outside 0..%d", part, uint64(math.MaxUint32))
+	}
+	return nil
+}
+
 // Encrypt returns a writer that encrypts part (0 for a single-part object)
 // into w. The caller must Close it to write the final chunk.
 func (k *DataKey) Encrypt(w io.Writer, part int, opts ...stream.Option) (*stream.Writer, error) {
+	if err := checkPart(part); err != nil {
+		return nil, err
+	}
 	return stream.NewWriter(w, k.key, k.id.streamIdentity(part), opts...)
 }
 
 // Decrypt returns a reader of part's plaintext from its ciphertext r.
 func (k *DataKey) Decrypt(r io.Reader, part int) (*stream.Reader, error) {
+	if err := checkPart(part); err != nil {
+		return nil, err
+	}
 	return stream.NewReader(r, k.key, k.id.streamIdentity(part))
 }
 
 // DecryptRange returns the plaintext bytes [off, off+length) of part,
 // reading only the chunks that hold them from r (encSize bytes long).
 func (k *DataKey) DecryptRange(r io.ReaderAt, encSize int64, part int, off, length int64) (io.Reader, error) {
+	if err := checkPart(part); err != nil {
+		return nil, err
+	}
 	return stream.NewRangeReader(r, encSize, k.key, k.id.streamIdentity(part), off, length)
 }

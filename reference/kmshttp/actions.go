@@ -406,6 +406,10 @@ func generateDataKey(withoutPlaintext bool) func(context.Context, kms.API, param
 		if e != nil {
 			return nil, e
 		}
+		if n == 0 && p["NumberOfBytes"] != "" {
+			// kms reads 0 as "not given" (then 32 bytes); a given 0 is out of 1..1024.
+			return nil, errInvalid("NumberOfBytes", "it must be between 1 and 1024")
+		}
 		ec, e := p.context("EncryptionContext")
 		if e != nil {
 			return nil, e

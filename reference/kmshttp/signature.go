@@ -225,6 +225,15 @@ func (h *handler) verifyACS3(r *http.Request, authz string, query map[string]str
 			return signedRequest{}, errIncomplete("header " + l + " must be signed")
 		}
 	}
+	// The canonical query writes names unescaped (as the SDK does), so a
+	// name holding '=' or '&' would make two different queries share one
+	// signature ({"A":"1","B":"2"} and {"A=1&B":"2"}): a signed request
+	// could be re-sent with parameters merged away. No SDK sends such names.
+	for name := range query {
+		if strings.ContainsAny(name, "=&") {
+			return signedRequest{}, errIncomplete("a query parameter name contains '=' or '&', which ACS3 cannot sign unambiguously")
+		}
+	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if r.Header.Get(hContentSHA256) != payloadHash {
@@ -303,7 +312,10 @@ func (h *handler) checkFreshness(s signedRequest) *kms.Error {
 		return newErr(http.StatusBadRequest, CodeTimestampExpired,
 			"Specified time stamp or date value is expired: it differs from the server time by more than %s.", h.cfg.MaxSkew)
 	}
-	switch h.nonces.use(s.cred.AccessKeyID, s.nonce, ts.Add(h.cfg.MaxSkew), now) {
+	// The timestamp check above still accepts a replay at exactly
+	// ts+MaxSkew, so the nonce must be remembered through that instant: it
+	// expires (is forgotten) only from ts+MaxSkew+1ns on.
+	switch h.nonces.use(s.cred.AccessKeyID, s.nonce, ts.Add(h.cfg.MaxSkew+time.Nanosecond), now) {
 	case nonceReplayed:
 		return newErr(http.StatusBadRequest, CodeNonceUsed, "Specified signature nonce was used already.")
 	case nonceFull:

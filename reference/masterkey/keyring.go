@@ -192,6 +192,19 @@ func (k *Keyring) load(data []byte) error {
 	if _, ok := k.versions[f.Active]; !ok {
 		return fmt.Errorf("%w: active version %d missing", ErrCorruptKeyring, f.Active)
 	}
+	// Versions are never removed and each rotation adds active+1, so a
+	// keyring written by this package holds exactly 1..active. "active" is
+	// not authenticated by the root key: an active below the newest version
+	// would make the next rotation recreate (overwrite) version active+1
+	// and the next persist drop every version above it.
+	for v := range k.versions {
+		if v > f.Active {
+			return fmt.Errorf("%w: version %d is newer than the active version %d", ErrCorruptKeyring, v, f.Active)
+		}
+	}
+	if uint64(len(k.versions)) != uint64(f.Active) {
+		return fmt.Errorf("%w: versions are not exactly 1..%d (active)", ErrCorruptKeyring, f.Active)
+	}
 	k.active = f.Active
 	// Everything reserved before the restart counts as used.
 	k.reserved, k.wraps = f.WrapsReserved, f.WrapsReserved
