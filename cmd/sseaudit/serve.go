@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,18 +14,24 @@ import (
 
 func newServeCommand(e env) *cobra.Command {
 	var (
-		kmsAddr, dataDir, region, logFormat string
+		addr, kmsAddr, dataDir, region, logFormat, usersFile string
+		defaultSSE                                           bool
+		masterRotate                                         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the reference implementation (KMS endpoint) until interrupted",
-		Long: `Run the reference implementation: a KMS endpoint speaking the Alibaba Cloud
-KMS API (2016-01-20), with key material sealed under a root key in --data.
+		Short: "Run the reference implementation (OSS/S3 and KMS endpoints) until interrupted",
+		Long: `Run the reference implementation: an object storage endpoint that speaks
+both the Alibaba Cloud OSS and the S3 API on one port (--addr), with real
+AES-256 envelope encryption, and a KMS endpoint speaking the Alibaba Cloud KMS
+API (2016-01-20) (--kms-addr). Everything is kept in --data, sealed under a
+root key.
 
 The root key comes from SSEAUDIT_ROOT_KEY (base64 of 32 bytes) or
 DATA/root.key (created 0600 on first start). Root credentials come from
 SSEAUDIT_ROOT_ACCESS_KEY_ID and SSEAUDIT_ROOT_ACCESS_KEY_SECRET; when unset
-they are generated on first start, stored sealed in DATA and printed once.`,
+they are generated on first start, stored sealed in DATA and printed once.
+--users FILE adds principals with their own keys and grants (see README).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(e, logFormat)
@@ -33,10 +40,14 @@ they are generated on first start, stored sealed in DATA and printed once.`,
 			}
 			ctx := cmd.Context()
 			srv, err := server.Start(ctx, server.Config{
-				DataDir: dataDir, KMSAddr: kmsAddr, Region: region, Getenv: e.getenv, Logger: logger,
+				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile,
+				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
 			})
 			if err != nil {
 				return err
+			}
+			if srv.Endpoint != "" {
+				fmt.Fprintf(e.stdout, "oss/s3 endpoint: %s\n", srv.Endpoint)
 			}
 			fmt.Fprintf(e.stdout, "kms endpoint: %s\n", srv.KMSEndpoint)
 			fmt.Fprintf(e.stdout, "region: %s\n", region)
@@ -58,9 +69,13 @@ they are generated on first start, stored sealed in DATA and printed once.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:9000", "OSS/S3 listen address (port 0 picks a free port; empty serves KMS only)")
 	f.StringVar(&kmsAddr, "kms-addr", "127.0.0.1:9001", "KMS listen address (port 0 picks a free port)")
 	f.StringVar(&dataDir, "data", "sseaudit-data", "data directory (keys, keystore, audit log)")
 	f.StringVar(&region, "region", "cn-hangzhou", "region the endpoint serves")
+	f.StringVar(&usersFile, "users", "", "YAML file of extra principals and their grants (kept sealed in --data)")
+	f.BoolVar(&defaultSSE, "default-sse", false, "AWS behaviour since 2023: new buckets default to AES256 and deleting the rule resets it")
+	f.DurationVar(&masterRotate, "master-key-rotate-every", 0, "age at which the OSS-managed master key rotates (default 2160h)")
 	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	return cmd
 }

@@ -87,3 +87,7 @@ func client(t *testing.T, s *Server) *kmssdk.Client {
 	}
 	return c
 }
+
+func kmsClient(endpoint string) (*kmssdk.Client, error) {
+	return kmsclient.New(endpoint, "cn-hangzhou", rootAK, rootSK)
+}

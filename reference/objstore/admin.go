@@ -1,0 +1,108 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sseaudit/sseaudit/reference/envelope"
+)
+
+// AtRestInfo shows how an object is stored, for the conformance suite's
+// emulator scenarios (inspecting ciphertext at rest). It is an admin view:
+// it is not authorized per principal and must not be exposed to clients.
+type AtRestInfo struct {
+	// Record is the marshalled envelope record (nil if unencrypted).
+	Record []byte
+	// DataFiles are the absolute paths of the object's data files, in part
+	// order (one file for a single-part object).
+	DataFiles []string
+	Encrypted bool
+}
+
+// AtRest reports where and how bucket/key is stored. It never calls KMS
+// and returns no key material beyond the (sealed) record.
+func (s *DiskStore) AtRest(ctx context.Context, bucket, key string) (AtRestInfo, error) {
+	res := objectRes(bucket, key)
+	var rec *objectRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		rec, err = getObjectTx(tx, bucket, key)
+		return err
+	})
+	if err != nil {
+		return AtRestInfo{}, asError(res, err)
+	}
+	info := AtRestInfo{Record: bytes.Clone(rec.Record), Encrypted: rec.Algorithm != ""}
+	for _, f := range rec.Files {
+		info.DataFiles = append(info.DataFiles, filepath.Join(s.dataDir, f.Name))
+	}
+	return info, nil
+}
+
+// Rewrap re-seals bucket/key's data key under the newest master key
+// version (AES256) or the CMK's primary version (KMS) via envelope.Rewrap,
+// without reading or changing the data. An unencrypted object is left as
+// it is. If the object is replaced meanwhile, the new object is rewrapped.
+func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
+	res := objectRes(bucket, key)
+	for range 5 {
+		var rec *objectRecord
+		var region string
+		err := s.db.View(func(tx *bolt.Tx) error {
+			b, err := getBucketTx(tx, bucket)
+			if err != nil {
+				return err
+			}
+			if b == nil {
+				return noSuchBucket(bucket)
+			}
+			region = b.Region
+			rec, err = getObjectTx(tx, bucket, key)
+			return err
+		})
+		if err != nil {
+			return asError(res, err)
+		}
+		if rec.Record == nil {
+			return nil
+		}
+		old, err := envelope.ParseRecord(rec.Record)
+		if err != nil {
+			return keyError(res, err)
+		}
+		nr, err := s.env.Rewrap(ctx, old, region, bucket, key)
+		if err != nil {
+			return keyError(res, err)
+		}
+		raw, err := nr.Marshal()
+		if err != nil {
+			return internal(res, err)
+		}
+		changed := false
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			cur, err := getObjectTx(tx, bucket, key)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(cur.Record, rec.Record) || !slices.Equal(cur.fileNames(), rec.fileNames()) {
+				changed = true
+				return nil
+			}
+			cur.Record, cur.KMSKeyID = raw, nr.KeyID
+			return objectsTx(tx, bucket).Put([]byte(key), encode(cur))
+		})
+		if err != nil {
+			return asError(res, err)
+		}
+		if !changed {
+			s.log.Info("data key rewrapped", "bucket", bucket, "key", key, "algorithm", nr.Algorithm, "key_version", nr.KeyVersion)
+			return nil
+		}
+	}
+	return internal(res, errors.New("object kept changing during rewrap"))
+}

@@ -1,0 +1,290 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Principal is an authenticated caller, as the protocol front ends found it.
+type Principal struct {
+	Name string // "root" for the root credentials
+}
+
+// Authorizer decides what a principal may do. The reference server's
+// implementation reads the --users file; nil means everyone may do
+// everything (tests of single-principal setups).
+type Authorizer interface {
+	// CanReadBucket covers GET/HEAD of objects and listings of bucket.
+	CanReadBucket(p Principal, bucket string) bool
+	// CanWriteBucket covers creating/deleting the bucket, its encryption
+	// rule, and putting/copying/deleting objects and multipart uploads in it.
+	CanWriteBucket(p Principal, bucket string) bool
+	// CanDecrypt covers reading an object sealed with KMS key keyID.
+	CanDecrypt(p Principal, keyID string) bool
+}
+
+// Algorithms (the OSS names; the S3 front end maps aws:kms to KMS).
+const (
+	AlgorithmAES256 = "AES256"
+	AlgorithmKMS    = "KMS"
+	// AlgorithmSM4 is accepted by real OSS but not by the reference, which
+	// supports AES-256 only (the seed document says so); requests naming it
+	// get KindInvalidEncryptionAlgorithm.
+	AlgorithmSM4 = "SM4"
+)
+
+// SSE is an encryption request or result in dialect-neutral form. The zero
+// value means "not encrypted" (or, in a request, "not specified").
+type SSE struct {
+	Algorithm string // "", AlgorithmAES256 or AlgorithmKMS
+	// KMSKeyID is the CMK: in a request an id, alias or ARN, "" for the
+	// region's default key alias/acs/oss; in a result always the resolved
+	// key id (never an alias).
+	KMSKeyID string
+	// DataEncryption is OSS's x-oss-server-side-data-encryption (only "SM4"
+	// exists); the reference refuses it with KindInvalidEncryptionAlgorithm.
+	DataEncryption string
+}
+
+// EncryptionRule is a bucket's default encryption.
+type EncryptionRule struct {
+	Algorithm      string // AlgorithmAES256 or AlgorithmKMS
+	KMSMasterKeyID string // only with KMS; "" = alias/acs/oss at write time
+	// KMSDataEncryption mirrors OSS's KMSDataEncryption element; only "" is
+	// accepted by the reference.
+	KMSDataEncryption string
+}
+
+// BucketInfo describes a bucket.
+type BucketInfo struct {
+	Name         string
+	Region       string
+	CreationDate time.Time
+	StorageClass string // "Standard"
+	Owner        string // principal that created it
+	// Encryption is the default rule; nil when none is set.
+	Encryption *EncryptionRule
+}
+
+// ObjectInfo describes a stored object (or, in listings, a listed one).
+type ObjectInfo struct {
+	Bucket string
+	Key    string
+	Size   int64
+	// ETag is lowercase hex MD5 of the content for single-part objects, and
+	// hex MD5 of the concatenated binary part MD5s plus "-N" for multipart
+	// objects. No quotes; front ends quote it and OSS upper-cases it.
+	ETag               string
+	LastModified       time.Time
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	ContentEncoding    string
+	Expires            string
+	// UserMetadata keys are lower-case, without the x-oss-meta-/x-amz-meta- prefix.
+	UserMetadata map[string]string
+	CRC64        uint64 // CRC-64/ECMA-182 (Go crc64.ECMA) of the plaintext
+	StorageClass string // "Standard"
+	Multipart    bool   // OSS x-oss-object-type Multipart vs Normal
+	PartsCount   int
+	SSE          SSE
+}
+
+// PutOptions are the request settings of a write.
+type PutOptions struct {
+	SSE                SSE // zero = use the bucket default
+	ContentType        string
+	CacheControl       string
+	ContentDisposition string
+	ContentEncoding    string
+	Expires            string
+	UserMetadata       map[string]string
+	// ContentMD5 is the decoded Content-MD5 header (16 bytes) or nil.
+	ContentMD5 []byte
+}
+
+// CopyOptions are CopyObject's settings.
+type CopyOptions struct {
+	// ReplaceMetadata is x-oss-metadata-directive/x-amz-metadata-directive
+	// REPLACE: take content type and user metadata from Put instead of the
+	// source. Encryption is never copied from the source: the destination
+	// gets Put.SSE or, when that is zero, the destination bucket's default.
+	ReplaceMetadata bool
+	Put             PutOptions
+}
+
+// ListOptions select a page of a bucket listing, in key order.
+type ListOptions struct {
+	Prefix    string
+	Delimiter string
+	// After lists keys strictly greater than After (marker / start-after /
+	// decoded continuation token).
+	After   string
+	MaxKeys int // 0 = 1000; capped at 1000
+}
+
+// ListResult is one page of a listing. NextAfter is the key (or common
+// prefix) to pass as After for the next page when IsTruncated.
+type ListResult struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	IsTruncated    bool
+	NextAfter      string
+}
+
+// Upload describes a multipart upload in progress.
+type Upload struct {
+	Bucket, Key, UploadID string
+	Initiated             time.Time
+	SSE                   SSE
+}
+
+// Part describes an uploaded part.
+type Part struct {
+	PartNumber   int
+	ETag         string // lowercase hex MD5 of the part's content
+	Size         int64
+	LastModified time.Time
+	CRC64        uint64
+}
+
+// CompletePart names a part in CompleteMultipartUpload.
+type CompletePart struct {
+	PartNumber int
+	ETag       string // as the client sent it; quotes and case are ignored
+}
+
+// ListUploadsOptions select a page of ListMultipartUploads.
+type ListUploadsOptions struct {
+	Prefix, Delimiter, KeyMarker, UploadIDMarker string
+	MaxUploads                                   int // 0 = 1000
+}
+
+// ListUploadsResult is one page of ListMultipartUploads.
+type ListUploadsResult struct {
+	Uploads                           []Upload
+	CommonPrefixes                    []string
+	IsTruncated                       bool
+	NextKeyMarker, NextUploadIDMarker string
+}
+
+// ListPartsResult is one page of ListParts.
+type ListPartsResult struct {
+	Parts                []Part
+	IsTruncated          bool
+	NextPartNumberMarker int
+}
+
+// Object is an open object for reading. Its data key (if any) has been
+// unsealed and its data file is held open, so a concurrent overwrite or
+// delete does not change what this reader returns. Close releases it.
+type Object interface {
+	Info() ObjectInfo
+	// Range returns the plaintext bytes [off, off+length). The caller
+	// validates the range against Info().Size; an out-of-bounds range is
+	// KindInvalidRange.
+	Range(ctx context.Context, off, length int64) (io.ReadCloser, error)
+	Close() error
+}
+
+// Store is the dialect-neutral object store both protocol front ends call.
+// Every method checks the principal's grants first. Errors are *Error.
+type Store interface {
+	// Region is the region every bucket of this store lives in.
+	Region() string
+
+	CreateBucket(ctx context.Context, p Principal, name string, rule *EncryptionRule) (BucketInfo, error)
+	DeleteBucket(ctx context.Context, p Principal, name string) error
+	GetBucket(ctx context.Context, p Principal, name string) (BucketInfo, error)
+	// ListBuckets lists the buckets p may read, in name order.
+	ListBuckets(ctx context.Context, p Principal) ([]BucketInfo, error)
+	PutBucketEncryption(ctx context.Context, p Principal, bucket string, rule EncryptionRule) error
+	// GetBucketEncryption returns KindNoSuchEncryptionRule when none is set.
+	GetBucketEncryption(ctx context.Context, p Principal, bucket string) (EncryptionRule, error)
+	DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error
+
+	// PutObject stores body (exactly size bytes; size -1 = until EOF). The
+	// object becomes visible only once fully written, checked and durable.
+	PutObject(ctx context.Context, p Principal, bucket, key string, body io.Reader, size int64, opts PutOptions) (ObjectInfo, error)
+	// HeadObject reads metadata only; it never calls KMS.
+	HeadObject(ctx context.Context, p Principal, bucket, key string) (ObjectInfo, error)
+	// OpenObject checks read and, for KMS objects, decrypt permission and
+	// the key's state, and unseals the data key.
+	OpenObject(ctx context.Context, p Principal, bucket, key string) (Object, error)
+	// DeleteObject succeeds when the key does not exist.
+	DeleteObject(ctx context.Context, p Principal, bucket, key string) error
+	CopyObject(ctx context.Context, p Principal, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
+	ListObjects(ctx context.Context, p Principal, bucket string, opts ListOptions) (ListResult, error)
+
+	CreateMultipartUpload(ctx context.Context, p Principal, bucket, key string, opts PutOptions) (Upload, error)
+	UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, contentMD5 []byte) (Part, Upload, error)
+	// minPartSize is the dialect's minimum for every part but the last
+	// (OSS 100 KiB, S3 5 MiB).
+	CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, minPartSize int64) (ObjectInfo, error)
+	AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error
+	ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, partNumberMarker, maxParts int) (ListPartsResult, Upload, error)
+	ListMultipartUploads(ctx context.Context, p Principal, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
+}
+
+// Kind classifies an *Error; front ends map each kind to their dialect's
+// code and HTTP status.
+type Kind int
+
+const (
+	KindInternal Kind = iota
+	KindAccessDenied
+	KindInvalidBucketName
+	KindInvalidObjectName // empty, too long (>1023 bytes) or not UTF-8
+	KindNoSuchBucket
+	KindBucketAlreadyExists // exists and is owned by someone else
+	KindBucketAlreadyOwnedByYou
+	KindBucketNotEmpty
+	KindNoSuchKey
+	KindNoSuchUpload
+	KindInvalidPart      // a completed part is missing or its ETag differs
+	KindInvalidPartOrder // parts not in ascending order
+	KindEntityTooSmall   // a non-final part below the minimum (100 KiB OSS / 5 MiB S3 — front end passes the dialect minimum)
+	KindInvalidDigest    // Content-MD5 does not match
+	KindIncompleteBody   // fewer bytes than the declared size
+	KindInvalidRange
+	KindInvalidArgument // e.g. a KMS key id with AES256, a bad part number
+	KindNoSuchEncryptionRule
+	KindInvalidEncryptionAlgorithm // unknown or unsupported (SM4) algorithm
+	KindKMSAccessDenied            // principal lacks decrypt on the CMK ("This request is forbidden by kms.")
+	KindKMSKeyDisabled
+	KindKMSKeyPendingDeletion
+	KindKMSKeyNotFound
+	KindKMSInvalidKeyID // malformed key id
+	KindKMSUnavailable  // KMS failed in another way
+	KindDecryptFailed   // stored data or record fails authentication (never plaintext)
+	KindEntityTooLarge
+)
+
+// Error is the store's error type.
+type Error struct {
+	Kind     Kind
+	Message  string // human-readable, safe to send to the client
+	Resource string // "/bucket" or "/bucket/key"
+	Err      error  // underlying cause (e.g. *kms.Error), for logs; never sent
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("objstore: %s: %s: %v", e.Resource, e.Message, e.Err)
+	}
+	return fmt.Sprintf("objstore: %s: %s", e.Resource, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the Kind of err, KindInternal for errors of other types.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}

@@ -1,0 +1,272 @@
+package objstore
+
+import (
+	"context"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ValidBucketName reports whether name is a valid bucket name: 3 to 63
+// characters of lowercase letters, digits and hyphens, starting and ending
+// with a letter or digit (the OSS rule; S3 accepts this subset).
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0 && i < len(name)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ValidObjectKey reports whether key is a valid object key: 1 to 1023
+// bytes of UTF-8.
+func ValidObjectKey(key string) bool {
+	return len(key) >= 1 && len(key) <= MaxKeyLen && utf8.ValidString(key)
+}
+
+func checkBucketName(name string) error {
+	if !ValidBucketName(name) {
+		return newErr(KindInvalidBucketName, bucketRes(name), msgInvalidBucketName, nil)
+	}
+	return nil
+}
+
+func checkObjectName(bucket, key string) error {
+	if err := checkBucketName(bucket); err != nil {
+		return err
+	}
+	if !ValidObjectKey(key) {
+		return newErr(KindInvalidObjectName, objectRes(bucket, key), msgInvalidObjectName, nil)
+	}
+	return nil
+}
+
+func noSuchBucket(bucket string) error {
+	return newErr(KindNoSuchBucket, bucketRes(bucket), msgNoSuchBucket, nil)
+}
+
+// bucket loads a bucket record in its own read transaction.
+func (s *DiskStore) bucket(name string) (*bucketRecord, error) {
+	var b *bucketRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		b, err = getBucketTx(tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, internal(bucketRes(name), err)
+	}
+	if b == nil {
+		return nil, noSuchBucket(name)
+	}
+	return b, nil
+}
+
+// CreateBucket creates a bucket owned by p in the store's region with rule
+// as its default encryption (Config.DefaultSSE when rule is nil).
+func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, rule *EncryptionRule) (BucketInfo, error) {
+	res := bucketRes(name)
+	if !s.canWrite(p, name) {
+		return BucketInfo{}, denied(res)
+	}
+	if err := checkBucketName(name); err != nil {
+		return BucketInfo{}, err
+	}
+	if err := validateRule(res, rule); err != nil {
+		return BucketInfo{}, err
+	}
+	if rule == nil {
+		rule = s.defaultSSE
+	}
+	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule)}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		old, err := getBucketTx(tx, name)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if old.Owner == p.Name {
+				return newErr(KindBucketAlreadyOwnedByYou, res, msgBucketAlreadyOwnedByYou, nil)
+			}
+			return newErr(KindBucketAlreadyExists, res, msgBucketAlreadyExists, nil)
+		}
+		if _, err := tx.Bucket(tblObjects).CreateBucketIfNotExists([]byte(name)); err != nil {
+			return err
+		}
+		if _, err := tx.Bucket(tblUploads).CreateBucketIfNotExists([]byte(name)); err != nil {
+			return err
+		}
+		return tx.Bucket(tblBuckets).Put([]byte(name), encode(rec))
+	})
+	if err != nil {
+		return BucketInfo{}, asError(res, err)
+	}
+	s.log.Info("bucket created", "bucket", name, "owner", p.Name, "sse", ruleAlgorithm(rec.Rule))
+	return rec.info(), nil
+}
+
+func ruleAlgorithm(r *ruleRecord) string {
+	if r == nil {
+		return ""
+	}
+	return string(r.Algorithm)
+}
+
+// DeleteBucket deletes an empty bucket (no objects, no uploads in progress).
+func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) error {
+	res := bucketRes(name)
+	if !s.canWrite(p, name) {
+		return denied(res)
+	}
+	if err := checkBucketName(name); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, name)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return noSuchBucket(name)
+		}
+		for _, t := range []*bolt.Bucket{objectsTx(tx, name), uploadsTx(tx, name)} {
+			if t == nil {
+				continue
+			}
+			if k, _ := t.Cursor().First(); k != nil {
+				return newErr(KindBucketNotEmpty, res, msgBucketNotEmpty, nil)
+			}
+		}
+		for _, tbl := range [][]byte{tblObjects, tblUploads} {
+			if err := tx.Bucket(tbl).DeleteBucket([]byte(name)); err != nil && err != bolt.ErrBucketNotFound {
+				return err
+			}
+		}
+		return tx.Bucket(tblBuckets).Delete([]byte(name))
+	})
+	if err != nil {
+		return asError(res, err)
+	}
+	s.log.Info("bucket deleted", "bucket", name, "principal", p.Name)
+	return nil
+}
+
+// GetBucket describes a bucket.
+func (s *DiskStore) GetBucket(ctx context.Context, p Principal, name string) (BucketInfo, error) {
+	if !s.canRead(p, name) {
+		return BucketInfo{}, denied(bucketRes(name))
+	}
+	if err := checkBucketName(name); err != nil {
+		return BucketInfo{}, err
+	}
+	b, err := s.bucket(name)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return b.info(), nil
+}
+
+// ListBuckets lists the buckets p may read, in name order.
+func (s *DiskStore) ListBuckets(ctx context.Context, p Principal) ([]BucketInfo, error) {
+	var out []BucketInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(tblBuckets).ForEach(func(k, v []byte) error {
+			if !s.canRead(p, string(k)) {
+				return nil
+			}
+			b, err := decode[bucketRecord](v, "bucket")
+			if err != nil {
+				return err
+			}
+			out = append(out, b.info())
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, internal("/", err)
+	}
+	return out, nil
+}
+
+// setRule replaces a bucket's rule; it never touches objects.
+func (s *DiskStore) setRule(name string, rule *EncryptionRule) error {
+	res := bucketRes(name)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, name)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return noSuchBucket(name)
+		}
+		b.Rule = ruleToRecord(rule)
+		return tx.Bucket(tblBuckets).Put([]byte(name), encode(b))
+	})
+	return asError(res, err)
+}
+
+// PutBucketEncryption sets the bucket's default encryption. Existing
+// objects keep the encryption they were written with. A KMS key is not
+// checked here (neither OSS nor S3 does); the first write using it is.
+func (s *DiskStore) PutBucketEncryption(ctx context.Context, p Principal, bucket string, rule EncryptionRule) error {
+	res := bucketRes(bucket)
+	if !s.canWrite(p, bucket) {
+		return denied(res)
+	}
+	if err := checkBucketName(bucket); err != nil {
+		return err
+	}
+	if err := validateRule(res, &rule); err != nil {
+		return err
+	}
+	if err := s.setRule(bucket, &rule); err != nil {
+		return err
+	}
+	s.log.Info("bucket encryption set", "bucket", bucket, "principal", p.Name, "sse", rule.Algorithm, "kms_key", rule.KMSMasterKeyID)
+	return nil
+}
+
+// GetBucketEncryption returns the bucket's default encryption, or
+// KindNoSuchEncryptionRule when none is set.
+func (s *DiskStore) GetBucketEncryption(ctx context.Context, p Principal, bucket string) (EncryptionRule, error) {
+	res := bucketRes(bucket)
+	if !s.canRead(p, bucket) {
+		return EncryptionRule{}, denied(res)
+	}
+	if err := checkBucketName(bucket); err != nil {
+		return EncryptionRule{}, err
+	}
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return EncryptionRule{}, err
+	}
+	if b.Rule == nil {
+		return EncryptionRule{}, newErr(KindNoSuchEncryptionRule, res, msgNoSuchEncryptionRule, nil)
+	}
+	return *b.Rule.rule(), nil
+}
+
+// DeleteBucketEncryption removes the bucket's default encryption, or resets
+// it to Config.DefaultSSE when that is set. Existing objects are untouched.
+func (s *DiskStore) DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error {
+	res := bucketRes(bucket)
+	if !s.canWrite(p, bucket) {
+		return denied(res)
+	}
+	if err := checkBucketName(bucket); err != nil {
+		return err
+	}
+	if err := s.setRule(bucket, s.defaultSSE); err != nil {
+		return err
+	}
+	s.log.Info("bucket encryption deleted", "bucket", bucket, "principal", p.Name)
+	return nil
+}

@@ -1,0 +1,78 @@
+// Package objstore is the reference server's dialect-neutral object store:
+// buckets with a default encryption rule, objects, multipart uploads and
+// listings, with server-side envelope encryption of every object written
+// while a rule or request asks for it. The OSS and S3 HTTP front ends both
+// call the Store interface (api.go); DiskStore implements it on a local
+// directory.
+//
+// It holds bucket and object metadata, the envelope records (sealed data
+// keys) and the object bytes. It must not speak any wire protocol (front
+// ends map Kind to codes and statuses), must not hold or log a data key
+// beyond the request that unsealed it, must never write an encrypted
+// object's plaintext to disk, must never return plaintext that did not
+// authenticate, and must never re-encrypt or otherwise touch an existing
+// object when a bucket's rule changes (only a write — Put, Copy, Complete
+// — creates objects, and only with the encryption in force at that time).
+//
+// # On-disk layout
+//
+//	<Dir>/meta.db        bbolt database, mode 0600:
+//	    meta      "format" -> schema version
+//	    buckets   name -> {name, region, created, owner, rule}
+//	    objects   one nested table per bucket: key -> {size, etag, times,
+//	              metadata, crc64, multipart, sse, envelope record,
+//	              data files [{name, part, size, stored size, etag, crc64}]}
+//	    uploads   one nested table per bucket: (key, upload id) -> {initiated,
+//	              initiator, metadata, sse, envelope record}
+//	    parts     one nested table per upload id: part number -> {data file,
+//	              last modified}
+//	<Dir>/data/<32 hex>  one file per single-part object or per part: the
+//	              plaintext of an unencrypted object, or one stream of
+//	              package stream (header, 64 KiB authenticated chunks)
+//	<Dir>/tmp/w-*        files being written
+//
+// Data file names are random (crypto/rand) and never derived from bucket
+// or object names. Each data file is referenced by at most one record. An
+// encrypted single-part object is stream part 0 of its data key; a
+// multipart upload has one data key (created at initiation, its identity
+// including the upload id) and every part is its own stream numbered by
+// its part number; completing the upload moves the part files, unchanged,
+// into the object record, which keeps the upload's envelope record.
+//
+// # Crash safety
+//
+// A write streams the body through MD5 and CRC-64 (of the plaintext) and,
+// when encrypted, envelope.DataKey.Encrypt into a temp file; checks length
+// and Content-MD5; fsyncs the file; renames it into data/; fsyncs data/;
+// and only then commits the bbolt transaction that references it, which
+// is the single point at which the object (or part) becomes visible.
+// Afterwards it deletes the files of whatever the commit replaced. So:
+//
+//   - a crash before the commit leaves the old metadata, which references
+//     only old, complete files; the new file is in tmp/ or unreferenced in
+//     data/;
+//   - a crash after the commit leaves the new metadata, whose files were
+//     durable before it was written; the replaced files are unreferenced;
+//   - Open deletes everything in tmp/ and every data file no object or
+//     part record references, so orphans of either case disappear, and
+//     nothing visible can be deleted because visibility is exactly
+//     "referenced by a committed record".
+//
+// Bucket and rule operations are single bbolt transactions. No bbolt
+// transaction is held while data is streamed. Readers hold their data
+// files open, and removal of replaced files is ordered after any reader
+// that already looked the old record up has opened them, so a concurrent
+// overwrite or delete never changes what an open Object returns.
+//
+// # Encryption
+//
+// The effective encryption of a write is the request's, else the bucket's
+// rule, else none; AES256 is SSE-OSS (master keyring), KMS is SSE-KMS with
+// the request or rule key ("" = alias/acs/oss) in the store's region. SM4,
+// data encryption and unknown algorithms are refused. The resolved CMK id
+// from the envelope record, never an alias, is what ObjectInfo.SSE
+// reports. Reads of KMS objects check Authorizer.CanDecrypt before KMS is
+// called; KMS key states map to their Kinds; any authentication failure of
+// a record, sealed key or chunk is KindDecryptFailed. Range reads decrypt
+// only the chunks they need.
+package objstore

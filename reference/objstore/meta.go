@@ -1,0 +1,365 @@
+package objstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// metaFormat is the schema version stored under meta/format. Open refuses a
+// database of any other version rather than guessing.
+const metaFormat = "sseaudit/objstore/v1"
+
+// Top-level bbolt buckets. Store buckets are called "buckets" everywhere
+// else; the bbolt ones are "tables" in comments to keep the two apart.
+var (
+	tblMeta    = []byte("meta")    // "format" -> metaFormat
+	tblBuckets = []byte("buckets") // bucket name -> bucketRecord
+	tblObjects = []byte("objects") // nested table per bucket: object key -> objectRecord
+	tblUploads = []byte("uploads") // nested table per bucket: uploadKey(key, id) -> uploadRecord
+	tblParts   = []byte("parts")   // nested table per upload id: BE32(part number) -> partRecord
+	keyFormat  = []byte("format")
+)
+
+// ruleRecord is the stored form of an EncryptionRule (decoupled from the
+// API struct so that renaming a Go field never changes the database).
+type ruleRecord struct {
+	Algorithm         bstr `json:"algorithm"`
+	KMSMasterKeyID    bstr `json:"kms_master_key_id,omitempty"`
+	KMSDataEncryption bstr `json:"kms_data_encryption,omitempty"`
+}
+
+func ruleToRecord(r *EncryptionRule) *ruleRecord {
+	if r == nil {
+		return nil
+	}
+	return &ruleRecord{Algorithm: bstr(r.Algorithm), KMSMasterKeyID: bstr(r.KMSMasterKeyID), KMSDataEncryption: bstr(r.KMSDataEncryption)}
+}
+
+func (r *ruleRecord) rule() *EncryptionRule {
+	if r == nil {
+		return nil
+	}
+	return &EncryptionRule{Algorithm: string(r.Algorithm), KMSMasterKeyID: string(r.KMSMasterKeyID), KMSDataEncryption: string(r.KMSDataEncryption)}
+}
+
+type bucketRecord struct {
+	Name    string      `json:"name"`
+	Region  string      `json:"region"`
+	Created time.Time   `json:"created"`
+	Owner   string      `json:"owner"`
+	Rule    *ruleRecord `json:"rule,omitempty"`
+}
+
+func (b *bucketRecord) info() BucketInfo {
+	return BucketInfo{
+		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: storageClass,
+		Owner: b.Owner, Encryption: b.Rule.rule(),
+	}
+}
+
+// bstr is a string stored byte-exact: as a JSON string when it is valid
+// UTF-8 (encoding/json would replace invalid bytes with U+FFFD), else as
+// {"b64": base64}. Header values need not be UTF-8.
+type bstr string
+
+func (s bstr) MarshalJSON() ([]byte, error) {
+	if utf8.ValidString(string(s)) {
+		return json.Marshal(string(s))
+	}
+	return json.Marshal(struct {
+		B64 []byte `json:"b64"`
+	}{[]byte(s)})
+}
+
+func (s *bstr) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var v struct {
+			B64 []byte `json:"b64"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = bstr(v.B64)
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = bstr(v)
+	return nil
+}
+
+// metaPair is one user metadata entry.
+type metaPair struct {
+	K bstr `json:"k"`
+	V bstr `json:"v"`
+}
+
+// objMeta is the descriptive metadata of an object (what COPY keeps and
+// REPLACE takes from the request), stored byte-exact.
+type objMeta struct {
+	ContentType        bstr       `json:"content_type,omitempty"`
+	CacheControl       bstr       `json:"cache_control,omitempty"`
+	ContentDisposition bstr       `json:"content_disposition,omitempty"`
+	ContentEncoding    bstr       `json:"content_encoding,omitempty"`
+	Expires            bstr       `json:"expires,omitempty"`
+	UserMetadata       []metaPair `json:"user_metadata,omitempty"` // sorted by key
+}
+
+// lowerASCII lower-cases ASCII letters only, leaving every other byte
+// (including invalid UTF-8) as it is.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func newMeta(contentType, cacheControl, disposition, encoding, expires string, user map[string]string, lower bool) objMeta {
+	m := objMeta{
+		ContentType: bstr(contentType), CacheControl: bstr(cacheControl), ContentDisposition: bstr(disposition),
+		ContentEncoding: bstr(encoding), Expires: bstr(expires),
+	}
+	if len(user) > 0 {
+		byKey := make(map[string]string, len(user))
+		for k, v := range user {
+			if lower {
+				k = lowerASCII(k)
+			}
+			byKey[k] = v
+		}
+		for _, k := range slices.Sorted(maps.Keys(byKey)) {
+			m.UserMetadata = append(m.UserMetadata, metaPair{K: bstr(k), V: bstr(byKey[k])})
+		}
+	}
+	return m
+}
+
+// metaFromPut takes the metadata of a request; user metadata keys are
+// lower-cased (ASCII), as HTTP header names are case-insensitive.
+func metaFromPut(o PutOptions) objMeta {
+	return newMeta(o.ContentType, o.CacheControl, o.ContentDisposition, o.ContentEncoding, o.Expires, o.UserMetadata, true)
+}
+
+func metaFromInfo(i ObjectInfo) objMeta {
+	return newMeta(i.ContentType, i.CacheControl, i.ContentDisposition, i.ContentEncoding, i.Expires, i.UserMetadata, false)
+}
+
+func (m *objMeta) fill(i *ObjectInfo) {
+	i.ContentType, i.CacheControl, i.ContentDisposition = string(m.ContentType), string(m.CacheControl), string(m.ContentDisposition)
+	i.ContentEncoding, i.Expires = string(m.ContentEncoding), string(m.Expires)
+	if len(m.UserMetadata) > 0 {
+		i.UserMetadata = make(map[string]string, len(m.UserMetadata))
+		for _, p := range m.UserMetadata {
+			i.UserMetadata[string(p.K)] = string(p.V)
+		}
+	}
+}
+
+// dataFile is one file under data/: the whole object (Part 0) or one part
+// of a multipart object or upload, each its own encrypted stream when the
+// object is encrypted.
+type dataFile struct {
+	Name   string `json:"name"`   // random file name under data/, never derived from user input
+	Part   int    `json:"part"`   // stream part number: 0 for a single-part object, else 1..10000
+	Size   int64  `json:"size"`   // plaintext bytes
+	Stored int64  `json:"stored"` // bytes on disk (ciphertext size when encrypted)
+	ETag   string `json:"etag,omitempty"`
+	CRC64  uint64 `json:"crc64"`
+}
+
+// objectRecord is a visible object.
+type objectRecord struct {
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"`
+	LastModified time.Time `json:"last_modified"`
+	objMeta
+	CRC64      uint64 `json:"crc64"`
+	Multipart  bool   `json:"multipart,omitempty"`
+	PartsCount int    `json:"parts_count,omitempty"`
+	// Algorithm and KMSKeyID describe the encryption (the resolved CMK id,
+	// copied from the envelope record). Algorithm != "" exactly when Record
+	// is set; a record that breaks this is never served.
+	Algorithm string `json:"algorithm,omitempty"`
+	KMSKeyID  string `json:"kms_key_id,omitempty"`
+	// Record is the marshalled envelope.Record (nil when unencrypted).
+	Record []byte     `json:"record,omitempty"`
+	Files  []dataFile `json:"files"`
+}
+
+func (r *objectRecord) info(bucket, key string) ObjectInfo {
+	i := ObjectInfo{
+		Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag, LastModified: r.LastModified,
+		CRC64: r.CRC64, StorageClass: storageClass, Multipart: r.Multipart, PartsCount: r.PartsCount,
+		SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
+	}
+	r.objMeta.fill(&i)
+	return i
+}
+
+func (r *objectRecord) fileNames() []string {
+	names := make([]string, len(r.Files))
+	for i, f := range r.Files {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// uploadRecord is a multipart upload in progress. Its envelope record is
+// created at initiation and becomes the completed object's record.
+type uploadRecord struct {
+	Key       string    `json:"key"`
+	UploadID  string    `json:"upload_id"`
+	Initiated time.Time `json:"initiated"`
+	Initiator string    `json:"initiator"`
+	objMeta
+	Algorithm string `json:"algorithm,omitempty"`
+	KMSKeyID  string `json:"kms_key_id,omitempty"`
+	Record    []byte `json:"record,omitempty"`
+}
+
+func (u *uploadRecord) upload(bucket string) Upload {
+	return Upload{Bucket: bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
+		SSE: SSE{Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID}}
+}
+
+// partRecord is an uploaded, durable part.
+type partRecord struct {
+	dataFile
+	LastModified time.Time `json:"last_modified"`
+}
+
+func (p *partRecord) part() Part {
+	return Part{PartNumber: p.Part, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified, CRC64: p.CRC64}
+}
+
+// uploadKey encodes (object key, upload id) so that byte order of the
+// encoding is the order of (key, id): every 0x00 of the key becomes
+// 0x00 0xFF and the key ends with 0x00 0x01.
+func uploadKey(key, id string) []byte {
+	b := make([]byte, 0, len(key)+2+len(id))
+	for i := 0; i < len(key); i++ {
+		b = append(b, key[i])
+		if key[i] == 0 {
+			b = append(b, 0xFF)
+		}
+	}
+	b = append(b, 0x00, 0x01)
+	return append(b, id...)
+}
+
+// uploadKeyPrefix is the encoding of key without terminator: every upload
+// key of an object key >= key starts at or after it.
+func uploadKeyPrefix(key string) []byte {
+	full := uploadKey(key, "")
+	return full[:len(full)-2]
+}
+
+func parseUploadKey(b []byte) (key, id string, ok bool) {
+	var k []byte
+	for i := 0; i < len(b); i++ {
+		if b[i] != 0 {
+			k = append(k, b[i])
+			continue
+		}
+		if i+1 >= len(b) {
+			return "", "", false
+		}
+		switch b[i+1] {
+		case 0xFF:
+			k = append(k, 0)
+			i++
+		case 0x01:
+			return string(k), string(b[i+2:]), true
+		default:
+			return "", "", false
+		}
+	}
+	return "", "", false
+}
+
+func partKey(n int) []byte { return binary.BigEndian.AppendUint32(nil, uint32(n)) }
+
+func decode[T any](v []byte, what string) (*T, error) {
+	var r T
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("objstore: corrupt %s record: %w", what, err)
+	}
+	return &r, nil
+}
+
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil { // only plain structs, maps of strings and byte slices: cannot fail
+		panic(fmt.Sprintf("objstore: encoding record: %v", err))
+	}
+	return b
+}
+
+// prefixEnd returns the smallest byte string greater than every string
+// starting with p, or nil when there is none (p is all 0xFF).
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xFF {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// ensureTables creates the top-level tables and checks the schema version.
+func ensureTables(tx *bolt.Tx) error {
+	for _, name := range [][]byte{tblMeta, tblBuckets, tblObjects, tblUploads, tblParts} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(tblMeta)
+	switch v := meta.Get(keyFormat); {
+	case v == nil:
+		return meta.Put(keyFormat, []byte(metaFormat))
+	case string(v) != metaFormat:
+		return fmt.Errorf("objstore: metadata format %q, this build reads %q", v, metaFormat)
+	}
+	return nil
+}
+
+// getBucketTx loads a bucket record.
+func getBucketTx(tx *bolt.Tx, name string) (*bucketRecord, error) {
+	v := tx.Bucket(tblBuckets).Get([]byte(name))
+	if v == nil {
+		return nil, nil
+	}
+	return decode[bucketRecord](v, "bucket")
+}
+
+func objectsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
+	return tx.Bucket(tblObjects).Bucket([]byte(bucket))
+}
+
+func uploadsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
+	return tx.Bucket(tblUploads).Bucket([]byte(bucket))
+}
+
+func partsTx(tx *bolt.Tx, uploadID string) *bolt.Bucket {
+	return tx.Bucket(tblParts).Bucket([]byte(uploadID))
+}

@@ -1,0 +1,467 @@
+package objstore
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sseaudit/sseaudit/reference/envelope"
+)
+
+func noSuchUpload(bucket, key string) error {
+	return newErr(KindNoSuchUpload, objectRes(bucket, key), msgNoSuchUpload, nil)
+}
+
+// newUploadID returns 32 hex characters: the initiation time in
+// nanoseconds (so that one key's uploads list in initiation order) and 8
+// random bytes.
+func (s *DiskStore) newUploadID() string {
+	t := binary.BigEndian.AppendUint64(nil, uint64(s.clock.Now().UnixNano()))
+	return hex.EncodeToString(t) + randomName(8)
+}
+
+func getUploadTx(tx *bolt.Tx, bucket, key, id string) (*uploadRecord, error) {
+	ups := uploadsTx(tx, bucket)
+	if ups == nil {
+		return nil, noSuchBucket(bucket)
+	}
+	v := ups.Get(uploadKey(key, id))
+	if v == nil || partsTx(tx, id) == nil {
+		return nil, noSuchUpload(bucket, key)
+	}
+	return decode[uploadRecord](v, "upload")
+}
+
+// CreateMultipartUpload starts an upload. Its encryption (request SSE or
+// the bucket default) is fixed now: the one data key of the upload is
+// created here, bound to the upload id, and its record is kept for the
+// parts and the completed object.
+func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, bucket, key string, opts PutOptions) (Upload, error) {
+	res := objectRes(bucket, key)
+	if !s.canWrite(p, bucket) {
+		return Upload{}, denied(res)
+	}
+	if err := checkObjectName(bucket, key); err != nil {
+		return Upload{}, err
+	}
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return Upload{}, err
+	}
+	w, err := resolveSSE(res, opts.SSE, b.Rule)
+	if err != nil {
+		return Upload{}, err
+	}
+	id := s.newUploadID()
+	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, w, envelope.Identity{Bucket: bucket, Object: key, UploadID: id})
+	if err != nil {
+		return Upload{}, err
+	}
+	if dk != nil {
+		dk.Destroy() // each UploadPart unseals it again, so key state and grants apply per part
+	}
+	u := &uploadRecord{
+		Key: key, UploadID: id, Initiated: s.now(), Initiator: p.Name, objMeta: metaFromPut(opts),
+		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes,
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		ups := uploadsTx(tx, bucket)
+		if ups == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
+			return noSuchBucket(bucket)
+		}
+		if _, err := tx.Bucket(tblParts).CreateBucket([]byte(id)); err != nil {
+			return err
+		}
+		return ups.Put(uploadKey(key, id), encode(u))
+	})
+	if err != nil {
+		return Upload{}, asError(res, err)
+	}
+	return u.upload(bucket), nil
+}
+
+// UploadPart stores part partNumber (1..10000) of an upload, encrypted as
+// its own stream under the upload's data key, replacing an earlier part
+// with that number. The part is listed only once durable. For a KMS upload
+// the principal needs decrypt on the CMK (the data key is unsealed for
+// every part, as S3 requires kms:Decrypt for multipart uploads).
+func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, contentMD5 []byte) (Part, Upload, error) {
+	res := objectRes(bucket, key)
+	if !s.canWrite(p, bucket) {
+		return Part{}, Upload{}, denied(res)
+	}
+	if err := checkObjectName(bucket, key); err != nil {
+		return Part{}, Upload{}, err
+	}
+	if partNumber < 1 || partNumber > MaxPartNumber {
+		return Part{}, Upload{}, newErr(KindInvalidArgument, res,
+			"Part number must be an integer between 1 and 10000, inclusive.", nil)
+	}
+	if size > MaxPutSize {
+		return Part{}, Upload{}, newErr(KindEntityTooLarge, res, msgEntityTooLarge, nil)
+	}
+	var u *uploadRecord
+	var region string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return noSuchBucket(bucket)
+		}
+		region = b.Region
+		u, err = getUploadTx(tx, bucket, key, uploadID)
+		return err
+	})
+	if err != nil {
+		return Part{}, Upload{}, asError(res, err)
+	}
+	var dk *envelope.DataKey
+	switch {
+	case u.Record != nil:
+		if dk, err = s.openDataKey(ctx, p, res, region, u.Record, u.Algorithm, u.KMSKeyID, bucket, key); err != nil {
+			return Part{}, Upload{}, err
+		}
+		defer dk.Destroy()
+	case u.Algorithm != "":
+		return Part{}, Upload{}, newErr(KindDecryptFailed, res, msgDecryptFailed, errors.New("encrypted upload without an encryption record"))
+	}
+	wr, err := s.writeData(ctx, res, body, size, contentMD5, dk, partNumber)
+	if err != nil {
+		return Part{}, Upload{}, err
+	}
+	pr := &partRecord{dataFile: wr.file, LastModified: s.now()}
+	var replaced []string
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
+			return err // completed or aborted meanwhile
+		}
+		parts := partsTx(tx, uploadID)
+		replaced = nil
+		if v := parts.Get(partKey(partNumber)); v != nil {
+			old, err := decode[partRecord](v, "part")
+			if err != nil {
+				return err
+			}
+			replaced = []string{old.Name}
+		}
+		return parts.Put(partKey(partNumber), encode(pr))
+	})
+	if err != nil {
+		s.removeFiles([]string{wr.file.Name})
+		return Part{}, Upload{}, asError(res, err)
+	}
+	s.removeFiles(replaced)
+	return pr.part(), u.upload(bucket), nil
+}
+
+// normalizeETag strips the quotes and case a client may add.
+func normalizeETag(e string) string {
+	e = strings.TrimSpace(e)
+	e = strings.TrimPrefix(strings.TrimSuffix(e, `"`), `"`)
+	e = strings.TrimPrefix(strings.TrimSuffix(e, "&quot;"), "&quot;")
+	return strings.ToLower(e)
+}
+
+// CompleteMultipartUpload assembles the listed parts (ascending, each
+// existing with a matching ETag, all but the last at least minPartSize)
+// into the object and discards unlisted parts. The parts' files become the
+// object's files unchanged; the object keeps the upload's encryption
+// record. Its ETag is the MD5 of the binary part MD5s plus "-N", its CRC64
+// the combination of the part CRCs.
+func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, minPartSize int64) (ObjectInfo, error) {
+	res := objectRes(bucket, key)
+	if !s.canWrite(p, bucket) {
+		return ObjectInfo{}, denied(res)
+	}
+	if err := checkObjectName(bucket, key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if len(parts) == 0 {
+		return ObjectInfo{}, newErr(KindInvalidArgument, res, "You must specify at least one part.", nil)
+	}
+	if len(parts) > MaxPartNumber {
+		return ObjectInfo{}, newErr(KindInvalidArgument, res, "A multipart upload has at most 10000 parts.", nil)
+	}
+	for i := 1; i < len(parts); i++ {
+		if parts[i].PartNumber <= parts[i-1].PartNumber {
+			return ObjectInfo{}, newErr(KindInvalidPartOrder, res, msgInvalidPartOrder, nil)
+		}
+	}
+	var obj *objectRecord
+	var remove []string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		objs := objectsTx(tx, bucket)
+		if objs == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
+			return noSuchBucket(bucket)
+		}
+		u, err := getUploadTx(tx, bucket, key, uploadID)
+		if err != nil {
+			return err
+		}
+		pt := partsTx(tx, uploadID)
+		files := make([]dataFile, 0, len(parts))
+		sums := make([]byte, 0, md5.Size*len(parts))
+		var size int64
+		var crc uint64
+		for i, cp := range parts {
+			var v []byte
+			if cp.PartNumber >= 1 && cp.PartNumber <= MaxPartNumber {
+				v = pt.Get(partKey(cp.PartNumber))
+			}
+			if v == nil {
+				return newErr(KindInvalidPart, res, msgInvalidPart, fmt.Errorf("part %d was not uploaded", cp.PartNumber))
+			}
+			pr, err := decode[partRecord](v, "part")
+			if err != nil {
+				return err
+			}
+			if normalizeETag(cp.ETag) != pr.ETag {
+				return newErr(KindInvalidPart, res, msgInvalidPart, fmt.Errorf("part %d has ETag %s, request says %s", cp.PartNumber, pr.ETag, cp.ETag))
+			}
+			if i < len(parts)-1 && pr.Size < minPartSize {
+				return newErr(KindEntityTooSmall, res, msgEntityTooSmall,
+					fmt.Errorf("part %d is %d bytes, the minimum is %d", cp.PartNumber, pr.Size, minPartSize))
+			}
+			raw, err := hex.DecodeString(pr.ETag)
+			if err != nil || len(raw) != md5.Size {
+				return fmt.Errorf("part %d: stored ETag %q is not an MD5", cp.PartNumber, pr.ETag)
+			}
+			sums = append(sums, raw...)
+			crc = crc64Combine(crc, pr.CRC64, pr.Size)
+			size += pr.Size
+			files = append(files, pr.dataFile)
+		}
+		listed := make(map[int]bool, len(parts))
+		for _, cp := range parts {
+			listed[cp.PartNumber] = true
+		}
+		remove = nil
+		err = pt.ForEach(func(k, v []byte) error {
+			if len(k) == 4 && listed[int(binary.BigEndian.Uint32(k))] {
+				return nil
+			}
+			pr, err := decode[partRecord](v, "part")
+			if err != nil {
+				return err
+			}
+			remove = append(remove, pr.Name)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		etag := md5.Sum(sums)
+		obj = &objectRecord{
+			Size: size, ETag: hex.EncodeToString(etag[:]) + "-" + strconv.Itoa(len(parts)), LastModified: s.now(),
+			objMeta: u.objMeta, CRC64: crc, Multipart: true, PartsCount: len(parts),
+			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
+		}
+		if v := objs.Get([]byte(key)); v != nil {
+			old, err := decode[objectRecord](v, "object")
+			if err != nil {
+				return err
+			}
+			remove = append(remove, old.fileNames()...)
+		}
+		if err := objs.Put([]byte(key), encode(obj)); err != nil {
+			return err
+		}
+		if err := uploadsTx(tx, bucket).Delete(uploadKey(key, uploadID)); err != nil {
+			return err
+		}
+		return tx.Bucket(tblParts).DeleteBucket([]byte(uploadID))
+	})
+	if err != nil {
+		return ObjectInfo{}, asError(res, err)
+	}
+	s.removeFiles(remove)
+	return obj.info(bucket, key), nil
+}
+
+// AbortMultipartUpload discards an upload and its parts.
+func (s *DiskStore) AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error {
+	res := objectRes(bucket, key)
+	if !s.canWrite(p, bucket) {
+		return denied(res)
+	}
+	if err := checkObjectName(bucket, key); err != nil {
+		return err
+	}
+	var remove []string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
+			return err
+		}
+		remove = nil
+		err := partsTx(tx, uploadID).ForEach(func(k, v []byte) error {
+			pr, err := decode[partRecord](v, "part")
+			if err != nil {
+				return err
+			}
+			remove = append(remove, pr.Name)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := uploadsTx(tx, bucket).Delete(uploadKey(key, uploadID)); err != nil {
+			return err
+		}
+		return tx.Bucket(tblParts).DeleteBucket([]byte(uploadID))
+	})
+	if err != nil {
+		return asError(res, err)
+	}
+	s.removeFiles(remove)
+	return nil
+}
+
+// ListParts lists the durable parts of an upload with numbers above
+// partNumberMarker (maxParts 0 = 1000, capped at 1000).
+func (s *DiskStore) ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, partNumberMarker, maxParts int) (ListPartsResult, Upload, error) {
+	res := objectRes(bucket, key)
+	if !s.canRead(p, bucket) {
+		return ListPartsResult{}, Upload{}, denied(res)
+	}
+	if err := checkObjectName(bucket, key); err != nil {
+		return ListPartsResult{}, Upload{}, err
+	}
+	if maxParts <= 0 || maxParts > MaxListKeys {
+		maxParts = MaxListKeys
+	}
+	partNumberMarker = min(max(partNumberMarker, 0), MaxPartNumber)
+	var out ListPartsResult
+	var up Upload
+	err := s.db.View(func(tx *bolt.Tx) error {
+		u, err := getUploadTx(tx, bucket, key, uploadID)
+		if err != nil {
+			return err
+		}
+		up = u.upload(bucket)
+		c := partsTx(tx, uploadID).Cursor()
+		for k, v := c.Seek(partKey(partNumberMarker + 1)); k != nil; k, v = c.Next() {
+			if len(out.Parts) == maxParts {
+				out.IsTruncated = true
+				break
+			}
+			pr, err := decode[partRecord](v, "part")
+			if err != nil {
+				return err
+			}
+			out.Parts = append(out.Parts, pr.part())
+			out.NextPartNumberMarker = pr.Part
+		}
+		return nil
+	})
+	if err != nil {
+		return ListPartsResult{}, Upload{}, asError(res, err)
+	}
+	return out, up, nil
+}
+
+// ListMultipartUploads lists uploads in progress in (key, upload id) order;
+// ids grow with initiation time, so one key's uploads are oldest first.
+func (s *DiskStore) ListMultipartUploads(ctx context.Context, p Principal, bucket string, opts ListUploadsOptions) (ListUploadsResult, error) {
+	res := bucketRes(bucket)
+	if !s.canRead(p, bucket) {
+		return ListUploadsResult{}, denied(res)
+	}
+	if err := checkBucketName(bucket); err != nil {
+		return ListUploadsResult{}, err
+	}
+	limit := opts.MaxUploads
+	if limit <= 0 || limit > MaxListKeys {
+		limit = MaxListKeys
+	}
+	// after reports whether (key, id) comes after the markers.
+	after := func(key, id string) bool {
+		if opts.KeyMarker == "" {
+			return true
+		}
+		if key != opts.KeyMarker {
+			return key > opts.KeyMarker
+		}
+		return opts.UploadIDMarker != "" && id > opts.UploadIDMarker
+	}
+	var out ListUploadsResult
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ups := uploadsTx(tx, bucket)
+		if ups == nil {
+			return noSuchBucket(bucket)
+		}
+		start := opts.Prefix
+		if opts.KeyMarker > start {
+			start = opts.KeyMarker
+		}
+		c := ups.Cursor()
+		k, v := c.Seek(uploadKeyPrefix(start))
+		count := 0
+		for k != nil {
+			key, id, ok := parseUploadKey(k)
+			if !ok {
+				return fmt.Errorf("objstore: corrupt upload key %q", k)
+			}
+			if !strings.HasPrefix(key, opts.Prefix) {
+				if key > opts.Prefix {
+					break
+				}
+				k, v = c.Next()
+				continue
+			}
+			if !after(key, id) {
+				k, v = c.Next()
+				continue
+			}
+			if opts.Delimiter != "" {
+				if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
+					cp := key[:len(opts.Prefix)+i+len(opts.Delimiter)]
+					if opts.KeyMarker == "" || cp > opts.KeyMarker {
+						if count == limit {
+							out.IsTruncated = true
+							break
+						}
+						out.CommonPrefixes = append(out.CommonPrefixes, cp)
+						out.NextKeyMarker, out.NextUploadIDMarker = cp, ""
+						count++
+					}
+					end := prefixEnd(uploadKeyPrefix(cp))
+					if end == nil {
+						break
+					}
+					k, v = c.Seek(end)
+					continue
+				}
+			}
+			if count == limit {
+				out.IsTruncated = true
+				break
+			}
+			u, err := decode[uploadRecord](v, "upload")
+			if err != nil {
+				return err
+			}
+			out.Uploads = append(out.Uploads, u.upload(bucket))
+			out.NextKeyMarker, out.NextUploadIDMarker = key, id
+			count++
+			k, v = c.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return ListUploadsResult{}, asError(res, err)
+	}
+	if !out.IsTruncated {
+		out.NextKeyMarker, out.NextUploadIDMarker = "", ""
+	}
+	return out, nil
+}

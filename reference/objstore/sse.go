@@ -1,0 +1,119 @@
+package objstore
+
+import (
+	"context"
+
+	"github.com/sseaudit/sseaudit/reference/envelope"
+	"github.com/sseaudit/sseaudit/reference/kms"
+)
+
+// writeSSE is the effective encryption of a write: the algorithm ("" for
+// none) and the requested CMK (an id, alias or ARN; "" = alias/acs/oss).
+type writeSSE struct {
+	algorithm string
+	kmsKeyID  string
+}
+
+// validateAlgorithm checks an algorithm with its KMS key id and data
+// encryption, in the order OSS reports them: the algorithm itself, then
+// SM4 data encryption, then a key id that does not fit the algorithm.
+func validateAlgorithm(resource, algorithm, keyID, dataEnc string) error {
+	switch algorithm {
+	case AlgorithmAES256, AlgorithmKMS:
+	default: // "" (in a rule), SM4, or anything unknown
+		return newErr(KindInvalidEncryptionAlgorithm, resource, msgInvalidEncryptionAlgorithm, nil)
+	}
+	if dataEnc != "" {
+		return newErr(KindInvalidEncryptionAlgorithm, resource, msgInvalidEncryptionAlgorithm, nil)
+	}
+	if algorithm == AlgorithmAES256 && keyID != "" {
+		return newErr(KindInvalidArgument, resource, msgKeyIDNotApplicable, nil)
+	}
+	return nil
+}
+
+// validateRule checks a bucket default rule. It does not ask KMS whether
+// the key exists (OSS and S3 do not either); the first write does.
+func validateRule(resource string, r *EncryptionRule) error {
+	if r == nil {
+		return nil
+	}
+	return validateAlgorithm(resource, r.Algorithm, r.KMSMasterKeyID, r.KMSDataEncryption)
+}
+
+// resolveSSE returns the effective encryption of a write: the request's
+// when it names an algorithm, otherwise the bucket rule's, otherwise none.
+func resolveSSE(resource string, req SSE, rule *ruleRecord) (writeSSE, error) {
+	if req.DataEncryption != "" {
+		return writeSSE{}, newErr(KindInvalidEncryptionAlgorithm, resource, msgInvalidEncryptionAlgorithm, nil)
+	}
+	if req.Algorithm != "" {
+		if err := validateAlgorithm(resource, req.Algorithm, req.KMSKeyID, ""); err != nil {
+			return writeSSE{}, err
+		}
+		return writeSSE{algorithm: req.Algorithm, kmsKeyID: req.KMSKeyID}, nil
+	}
+	if req.KMSKeyID != "" {
+		return writeSSE{}, newErr(KindInvalidArgument, resource,
+			"A KMS key id requires the server-side encryption algorithm KMS.", nil)
+	}
+	if rule == nil {
+		return writeSSE{}, nil
+	}
+	r := rule.rule()
+	if err := validateRule(resource, r); err != nil {
+		return writeSSE{}, err
+	}
+	return writeSSE{algorithm: r.Algorithm, kmsKeyID: r.KMSMasterKeyID}, nil
+}
+
+// withPrincipal names the caller in KMS audit records unless the front end
+// already did.
+func withPrincipal(ctx context.Context, p Principal) context.Context {
+	if kms.PrincipalFrom(ctx) == "" && p.Name != "" {
+		return kms.WithPrincipal(ctx, p.Name)
+	}
+	return ctx
+}
+
+// newDataKey creates the data key and marshalled record of a new object or
+// upload in a bucket of region. It returns a nil key for an unencrypted write.
+func (s *DiskStore) newDataKey(ctx context.Context, p Principal, resource, region string, w writeSSE, id envelope.Identity) (*envelope.DataKey, envelope.Record, []byte, error) {
+	if w.algorithm == "" {
+		return nil, envelope.Record{}, nil, nil
+	}
+	spec := envelope.Spec{Algorithm: w.algorithm, KMSKeyID: w.kmsKeyID, Region: region}
+	dk, rec, err := s.env.NewDataKey(withPrincipal(ctx, p), spec, id)
+	if err != nil {
+		return nil, envelope.Record{}, nil, keyError(resource, err)
+	}
+	b, err := rec.Marshal()
+	if err != nil {
+		dk.Destroy()
+		return nil, envelope.Record{}, nil, internal(resource, err)
+	}
+	return dk, rec, b, nil
+}
+
+// openDataKey parses a stored record and unseals its data key for reading
+// (or for writing further parts of a multipart upload). For KMS records the
+// principal's decrypt grant on the record's CMK is checked before KMS is
+// called. algorithm and keyID are the values stored next to the record;
+// a mismatch means the metadata was altered and is never served.
+func (s *DiskStore) openDataKey(ctx context.Context, p Principal, resource, region string, raw []byte, algorithm, keyID, bucket, key string) (*envelope.DataKey, error) {
+	rec, err := envelope.ParseRecord(raw)
+	if err != nil {
+		return nil, keyError(resource, err)
+	}
+	if rec.Algorithm != algorithm || rec.KeyID != keyID {
+		return nil, newErr(KindDecryptFailed, resource, msgDecryptFailed, envelope.ErrMalformedRecord)
+	}
+	if rec.Algorithm == envelope.AlgorithmKMS && !s.canDecrypt(p, rec.KeyID) {
+		return nil, newErr(KindKMSAccessDenied, resource, msgKMSAccessDenied, nil)
+	}
+	dk, err := s.env.OpenDataKey(withPrincipal(ctx, p), rec, region, bucket, key)
+	if err != nil {
+		return nil, keyError(resource, err)
+	}
+	return dk, nil
+}

@@ -1,0 +1,196 @@
+package objstore
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/sseaudit/sseaudit/reference/envelope"
+	"github.com/sseaudit/sseaudit/reference/stream"
+)
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// copyBufSize is the size of the buffer a write streams through: four
+// stream chunks, so whole chunks are sealed straight from it.
+const copyBufSize = 4 * stream.ChunkSize
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// randomName returns 32 lowercase hex characters from crypto/rand: the
+// name of a data file or the random part of an upload id.
+func randomName(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil { // crypto/rand.Read does not fail (Go 1.24+)
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// validDataName reports whether a file name in data/ is one this package
+// creates; garbage collection only ever removes those.
+func validDataName(name string) bool {
+	if len(name) != 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// written is a durable, not yet referenced data file.
+type written struct {
+	file dataFile
+	md5  [md5.Size]byte
+}
+
+// ctxReader fails reads once ctx is done, so a cancelled request stops
+// streaming.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeData streams body (size bytes, or until EOF when size < 0) into a
+// temp file, encrypting it as stream part when dk is set and hashing the
+// plaintext on the way, checks the length and contentMD5, fsyncs it and
+// renames it into data/ (fsyncing the directory). The file is durable but
+// referenced by no record yet: the caller commits the metadata and must
+// call s.removeFiles on the name if that fails. On error nothing is left
+// behind.
+func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Reader, size int64, contentMD5 []byte, dk *envelope.DataKey, part int) (_ written, err error) {
+	if size > MaxPutSize {
+		return written{}, newErr(KindEntityTooLarge, resource, msgEntityTooLarge, nil)
+	}
+	if body == nil {
+		body = eofReader{}
+	}
+	if contentMD5 != nil && len(contentMD5) != md5.Size {
+		return written{}, newErr(KindInvalidDigest, resource, msgInvalidDigest, nil)
+	}
+	tmp, err := os.CreateTemp(s.tmpDir, "w-*")
+	if err != nil {
+		return written{}, internal(resource, err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+
+	cw := &countWriter{w: tmp}
+	var dst io.Writer = cw
+	var sw *stream.Writer
+	if dk != nil {
+		if sw, err = dk.Encrypt(cw, part); err != nil {
+			return written{}, internal(resource, err)
+		}
+		dst = sw
+	}
+	h := md5.New()
+	crc := crc64.New(crcTable)
+	limit := size
+	if size < 0 {
+		limit = MaxPutSize + 1
+	}
+	bp := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(h, crc, dst), io.LimitReader(ctxReader{ctx, body}, limit), *bp)
+	copyBufs.Put(bp)
+	if err != nil {
+		switch {
+		case errors.As(err, new(*Error)):
+			return written{}, err // e.g. a copy source that failed to decrypt
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return written{}, newErr(KindIncompleteBody, resource, msgIncompleteBody, err)
+		}
+		return written{}, internal(resource, fmt.Errorf("writing data: %w", err))
+	}
+	if size >= 0 && n < size {
+		return written{}, newErr(KindIncompleteBody, resource, msgIncompleteBody,
+			fmt.Errorf("got %d of %d bytes", n, size))
+	}
+	if size < 0 && n > MaxPutSize {
+		return written{}, newErr(KindEntityTooLarge, resource, msgEntityTooLarge, nil)
+	}
+	var sum [md5.Size]byte
+	h.Sum(sum[:0])
+	if contentMD5 != nil && subtle.ConstantTimeCompare(sum[:], contentMD5) != 1 {
+		return written{}, newErr(KindInvalidDigest, resource, msgInvalidDigest, nil)
+	}
+	if sw != nil {
+		if err = sw.Close(); err != nil {
+			return written{}, internal(resource, err)
+		}
+	}
+	if err = tmp.Sync(); err != nil {
+		return written{}, internal(resource, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return written{}, internal(resource, err)
+	}
+	name := randomName(16)
+	if err = os.Rename(tmpName, filepath.Join(s.dataDir, name)); err != nil {
+		return written{}, internal(resource, err)
+	}
+	if err = s.dataFD.Sync(); err != nil {
+		os.Remove(filepath.Join(s.dataDir, name))
+		return written{}, internal(resource, fmt.Errorf("fsync data dir: %w", err))
+	}
+	return written{
+		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64()},
+		md5:  sum,
+	}, nil
+}
+
+// removeFiles deletes data files no committed record references any more
+// (replaced or deleted objects, discarded parts, writes whose commit
+// failed). A crash before this runs leaves orphans for the next Open.
+func (s *DiskStore) removeFiles(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	s.rmMu.Lock()
+	defer s.rmMu.Unlock()
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(s.dataDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("removing unreferenced data file failed; the next Open collects it", "file", n, "err", err)
+		}
+	}
+}

@@ -1,0 +1,374 @@
+package osshttp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/reference/kms"
+	"github.com/sseaudit/sseaudit/reference/objstore"
+)
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// ctx is the request context, carrying the request id to the KMS audit log.
+func (req *request) ctx() context.Context {
+	return kms.WithRequestID(req.r.Context(), req.id)
+}
+
+type xmlOwner struct {
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName"`
+}
+
+type xmlBucket struct {
+	CreationDate     string `xml:"CreationDate"`
+	ExtranetEndpoint string `xml:"ExtranetEndpoint"`
+	IntranetEndpoint string `xml:"IntranetEndpoint"`
+	Location         string `xml:"Location"`
+	Name             string `xml:"Name"`
+	Region           string `xml:"Region"`
+	StorageClass     string `xml:"StorageClass"`
+}
+
+type xmlListAllMyBucketsResult struct {
+	XMLName     xml.Name    `xml:"ListAllMyBucketsResult"`
+	Prefix      string      `xml:"Prefix"`
+	Marker      string      `xml:"Marker"`
+	MaxKeys     int         `xml:"MaxKeys"`
+	IsTruncated bool        `xml:"IsTruncated"`
+	NextMarker  string      `xml:"NextMarker"`
+	Owner       xmlOwner    `xml:"Owner"`
+	Buckets     []xmlBucket `xml:"Buckets>Bucket"`
+}
+
+// parseMaxKeys reads a page-size parameter: def when absent, 1..1000.
+func parseMaxKeys(q url.Values, name string, def int) (int, *ossError) {
+	vs, ok := q[name]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(vs[0]))
+	if len(vs) != 1 || err != nil || n < 1 || n > 1000 {
+		return 0, errInvalidArgument("The " + name + " parameter must be an integer between 1 and 1000.")
+	}
+	return n, nil
+}
+
+// parseEncodingType accepts no encoding-type or "url".
+func parseEncodingType(q url.Values) (bool, *ossError) {
+	vs, ok := q["encoding-type"]
+	if !ok {
+		return false, nil
+	}
+	if len(vs) != 1 || !strings.EqualFold(vs[0], "url") {
+		return false, errInvalidArgument("The encoding-type parameter must be url.")
+	}
+	return true, nil
+}
+
+func ownerOf(name string) xmlOwner { return xmlOwner{ID: name, DisplayName: name} }
+
+func (h *handler) listBuckets(req *request) *ossError {
+	q := req.q
+	prefix, marker := q.Get("prefix"), q.Get("marker")
+	maxKeys, e := parseMaxKeys(q, "max-keys", 100)
+	if e != nil {
+		return e
+	}
+	all, err := h.cfg.Store.ListBuckets(req.ctx(), req.principal)
+	if err != nil {
+		return fromStore(err, "", "")
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	out := xmlListAllMyBucketsResult{Prefix: prefix, Marker: marker, MaxKeys: maxKeys, Owner: ownerOf(req.principal.Name)}
+	for _, b := range all {
+		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
+			continue
+		}
+		if len(out.Buckets) == maxKeys {
+			out.IsTruncated = true
+			out.NextMarker = out.Buckets[len(out.Buckets)-1].Name
+			break
+		}
+		region := b.Region
+		if region == "" {
+			region = h.cfg.Region
+		}
+		out.Buckets = append(out.Buckets, xmlBucket{
+			CreationDate:     ossTime(b.CreationDate),
+			ExtranetEndpoint: extranetEndpoint(region),
+			IntranetEndpoint: intranetEndpoint(region),
+			Location:         locationOf(region),
+			Name:             b.Name,
+			Region:           region,
+			StorageClass:     storageClassOf(b.StorageClass),
+		})
+	}
+	return h.reply(req, out)
+}
+
+func storageClassOf(s string) string {
+	if s == "" {
+		return "Standard"
+	}
+	return s
+}
+
+// reply sends a 200 XML document.
+func (h *handler) reply(req *request, v any) *ossError {
+	body, err := marshalXML(v)
+	if err != nil {
+		h.log.Error("oss response encoding failed", "request_id", req.id, "op", req.op, "error", err.Error())
+		return errInternal()
+	}
+	hdr := req.w.Header()
+	hdr.Set("Content-Type", "application/xml")
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	req.w.WriteHeader(http.StatusOK)
+	if req.r.Method != http.MethodHead {
+		_, _ = req.w.Write(body)
+	}
+	return nil
+}
+
+// xmlCreateBucketConfiguration is PutBucket's optional body.
+type xmlCreateBucketConfiguration struct {
+	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
+	StorageClass       string   `xml:"StorageClass"`
+	DataRedundancyType string   `xml:"DataRedundancyType"`
+	ObjectHashFunction string   `xml:"ObjectHashFunction"`
+}
+
+// parseCreateBucketConfiguration validates PutBucket's body (empty is
+// fine). Only the Standard storage class exists here; LRS and ZRS are
+// accepted and both reported as LRS.
+func parseCreateBucketConfiguration(body []byte) *ossError {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	var c xmlCreateBucketConfiguration
+	if err := decodeXMLStrict(body, &c); err != nil {
+		return errMalformedXML()
+	}
+	switch strings.TrimSpace(c.StorageClass) {
+	case "", "Standard":
+	case "IA", "Archive", "ColdArchive", "DeepColdArchive":
+		return errInvalidArgument("Only the Standard storage class is supported by this endpoint.")
+	default:
+		return errInvalidArgument("The storage class you specified is not valid.")
+	}
+	switch strings.TrimSpace(c.DataRedundancyType) {
+	case "", "LRS", "ZRS":
+	default:
+		return errInvalidArgument("The data redundancy type you specified is not valid.")
+	}
+	switch strings.TrimSpace(c.ObjectHashFunction) {
+	case "", "SHA-1", "SHA-256":
+	default:
+		return errInvalidArgument("The object hash function you specified is not valid.")
+	}
+	return nil
+}
+
+// checkACLHeader accepts the private ACL (the only one served here) and
+// "default" for objects.
+func checkACLHeader(h http.Header, name string, allowDefault bool) *ossError {
+	vs := h.Values(name)
+	if len(vs) == 0 {
+		return nil
+	}
+	v := strings.TrimSpace(vs[0])
+	switch {
+	case len(vs) > 1:
+		return errInvalidArgument("The " + strings.ToLower(name) + " header is specified more than once.")
+	case v == "private" || (allowDefault && v == "default"):
+		return nil
+	case v == "public-read" || v == "public-read-write" || v == "default":
+		return errInvalidArgument("Only the private ACL is supported by this endpoint.")
+	default:
+		return errInvalidArgument("The ACL you specified is not valid.")
+	}
+}
+
+func (h *handler) putBucket(req *request) *ossError {
+	sse, e := parseSSEHeaders(req.r.Header)
+	if e != nil {
+		return e
+	}
+	if e := checkACLHeader(req.r.Header, "X-Oss-Acl", false); e != nil {
+		return e
+	}
+	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
+	if e != nil {
+		return e
+	}
+	if e := parseCreateBucketConfiguration(body); e != nil {
+		return e
+	}
+	if _, err := h.cfg.Store.CreateBucket(req.ctx(), req.principal, req.res.bucket, ruleFromSSE(sse.SSE)); err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	writeEmpty(req.w, http.StatusOK)
+	return nil
+}
+
+func (h *handler) deleteBucket(req *request) *ossError {
+	if err := h.cfg.Store.DeleteBucket(req.ctx(), req.principal, req.res.bucket); err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	writeEmpty(req.w, http.StatusNoContent)
+	return nil
+}
+
+type xmlSSERuleFlat struct {
+	SSEAlgorithm      string `xml:"SSEAlgorithm"`
+	KMSMasterKeyID    string `xml:"KMSMasterKeyID,omitempty"`
+	KMSDataEncryption string `xml:"KMSDataEncryption,omitempty"`
+}
+
+type xmlBucketPolicy struct {
+	LogBucket string `xml:"LogBucket"`
+	LogPrefix string `xml:"LogPrefix"`
+}
+
+type xmlBucketInfoBody struct {
+	AccessMonitor          string          `xml:"AccessMonitor"`
+	CreationDate           string          `xml:"CreationDate"`
+	ExtranetEndpoint       string          `xml:"ExtranetEndpoint"`
+	IntranetEndpoint       string          `xml:"IntranetEndpoint"`
+	Location               string          `xml:"Location"`
+	StorageClass           string          `xml:"StorageClass"`
+	TransferAcceleration   string          `xml:"TransferAcceleration"`
+	CrossRegionReplication string          `xml:"CrossRegionReplication"`
+	Name                   string          `xml:"Name"`
+	Owner                  xmlOwner        `xml:"Owner"`
+	ACL                    string          `xml:"AccessControlList>Grant"`
+	DataRedundancyType     string          `xml:"DataRedundancyType"`
+	SSE                    xmlSSERuleFlat  `xml:"ServerSideEncryptionRule"`
+	BucketPolicy           xmlBucketPolicy `xml:"BucketPolicy"`
+}
+
+type xmlBucketInfo struct {
+	XMLName xml.Name          `xml:"BucketInfo"`
+	Bucket  xmlBucketInfoBody `xml:"Bucket"`
+}
+
+func (h *handler) getBucketInfo(req *request) *ossError {
+	b, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, req.res.bucket)
+	if err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	region := b.Region
+	if region == "" {
+		region = h.cfg.Region
+	}
+	info := xmlBucketInfoBody{
+		AccessMonitor:          "Disabled",
+		CreationDate:           ossTime(b.CreationDate),
+		ExtranetEndpoint:       extranetEndpoint(region),
+		IntranetEndpoint:       intranetEndpoint(region),
+		Location:               locationOf(region),
+		StorageClass:           storageClassOf(b.StorageClass),
+		TransferAcceleration:   "Disabled",
+		CrossRegionReplication: "Disabled",
+		Name:                   b.Name,
+		Owner:                  ownerOf(b.Owner),
+		ACL:                    "private",
+		DataRedundancyType:     "LRS",
+		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
+	}
+	if r := b.Encryption; r != nil && r.Algorithm != "" {
+		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}
+		if r.Algorithm == objstore.AlgorithmKMS {
+			info.SSE.KMSMasterKeyID = r.KMSMasterKeyID
+			info.SSE.KMSDataEncryption = r.KMSDataEncryption
+		}
+	}
+	return h.reply(req, xmlBucketInfo{Bucket: info})
+}
+
+type xmlLocation struct {
+	XMLName  xml.Name `xml:"LocationConstraint"`
+	Location string   `xml:",chardata"`
+}
+
+func (h *handler) getBucketLocation(req *request) *ossError {
+	b, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, req.res.bucket)
+	if err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	region := b.Region
+	if region == "" {
+		region = h.cfg.Region
+	}
+	return h.reply(req, xmlLocation{Location: locationOf(region)})
+}
+
+type xmlAccessControlPolicy struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	Owner   xmlOwner `xml:"Owner"`
+	Grant   string   `xml:"AccessControlList>Grant"`
+}
+
+func (h *handler) getBucketACL(req *request) *ossError {
+	b, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, req.res.bucket)
+	if err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	return h.reply(req, xmlAccessControlPolicy{Owner: ownerOf(b.Owner), Grant: "private"})
+}
+
+func (h *handler) putBucketEncryption(req *request) *ossError {
+	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
+	if e != nil {
+		return e
+	}
+	rule, e := parseEncryptionRule(body)
+	if e != nil {
+		return e
+	}
+	if err := h.cfg.Store.PutBucketEncryption(req.ctx(), req.principal, req.res.bucket, rule); err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	writeEmpty(req.w, http.StatusOK)
+	return nil
+}
+
+type xmlSSEDefaultOut struct {
+	SSEAlgorithm      string `xml:"SSEAlgorithm"`
+	KMSMasterKeyID    string `xml:"KMSMasterKeyID,omitempty"`
+	KMSDataEncryption string `xml:"KMSDataEncryption,omitempty"`
+}
+
+type xmlSSERuleOut struct {
+	XMLName xml.Name         `xml:"ServerSideEncryptionRule"`
+	Default xmlSSEDefaultOut `xml:"ApplyServerSideEncryptionByDefault"`
+}
+
+func (h *handler) getBucketEncryption(req *request) *ossError {
+	rule, err := h.cfg.Store.GetBucketEncryption(req.ctx(), req.principal, req.res.bucket)
+	if err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	out := xmlSSERuleOut{Default: xmlSSEDefaultOut{SSEAlgorithm: rule.Algorithm}}
+	if rule.Algorithm == objstore.AlgorithmKMS {
+		out.Default.KMSMasterKeyID = rule.KMSMasterKeyID
+		out.Default.KMSDataEncryption = rule.KMSDataEncryption
+	}
+	return h.reply(req, out)
+}
+
+func (h *handler) deleteBucketEncryption(req *request) *ossError {
+	if err := h.cfg.Store.DeleteBucketEncryption(req.ctx(), req.principal, req.res.bucket); err != nil &&
+		objstore.KindOf(err) != objstore.KindNoSuchEncryptionRule {
+		return fromStore(err, req.res.bucket, "")
+	}
+	writeEmpty(req.w, http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,240 @@
+// Package osshttp is the reference server's Alibaba Cloud OSS protocol front
+// end: it speaks the OSS REST dialect, as both official Go SDKs use it
+// unmodified (github.com/aliyun/aliyun-oss-go-sdk v3.0.2 "v1", and
+// github.com/aliyun/alibabacloud-oss-go-sdk-v2 v1.6.1 "v2"), in front of the
+// dialect-neutral objstore.Store. It authenticates, parses and validates
+// requests, maps them to Store calls and renders OSS answers and errors. It
+// must not keep state of its own, must not implement storage or encryption
+// (the store and envelope do), and must never log a secret, a signature or
+// object data. Tests drive every operation through both SDKs over loopback
+// HTTP against the real store, in seven flavors: v1 with V1 and V4
+// signatures, v2 with V4 and V1, each path-style and virtual-hosted.
+//
+// # Addressing
+//
+// Virtual-hosted requests arrive with Host "<bucket>.<suffix>[:port]" for a
+// configured suffix (default oss-<region>.aliyuncs.com,
+// oss-<region>-internal.aliyuncs.com and localhost; the port is ignored) and
+// the key as the path. Everything else — an IP address (both SDKs switch to
+// path style for one), a bare suffix, any other name — is path-style:
+// "/<bucket>/<key>", "/<bucket>/" or "/". The path is percent-decoded once
+// (the v1 SDK escapes "/" in keys as %2F, the v2 SDK keeps it; "+" is
+// literal). Mount the handler at the root without path cleaning. With an
+// endpoint of localhost:PORT the SDKs send virtual-hosted requests to
+// <bucket>.localhost:PORT; where that name does not resolve, give the SDK an
+// HTTP client that dials the server (tests do).
+//
+// # Signatures
+//
+// All four forms the SDKs produce are verified (tests also check the v2
+// SDK's own signer package byte for byte, for paths and queries needing
+// every escaping rule):
+//
+//   - V1 header, "Authorization: OSS <AccessKeyId>:<base64 HMAC-SHA1>" over
+//     VERB "\n" Content-MD5 "\n" Content-Type "\n" Date "\n"
+//     CanonicalizedOSSHeaders CanonicalizedResource. OSS headers are every
+//     x-oss-* header, name lower-cased, value trimmed (several values joined
+//     by ","), sorted, "name:value\n". The resource is "/", "/bucket/" or
+//     "/bucket/key" (decoded key) plus "?" and the sorted signed
+//     sub-resources as k or k=v with raw decoded values. Signed sub-resources
+//     are the union of the v1 SDK's signKeyList, the v2 SDK's fixed map and
+//     every operation SubResource, plus every "x-oss-" parameter; a
+//     signature over exactly the v1 SDK's list is accepted too (it leaves
+//     other "x-oss-" parameters unsigned). The time is x-oss-date when sent,
+//     else Date.
+//   - V1 presigned URL: OSSAccessKeyId, Expires (Unix seconds, the Date line
+//     of the string to sign) and Signature. Past Expires: 403 AccessDenied
+//     "Request has expired.".
+//   - V4 header, "OSS4-HMAC-SHA256 Credential=<AK>/<yyyymmdd>/<region>/oss/
+//     aliyun_v4_request[,AdditionalHeaders=<h1;h2>],Signature=<hex>" (items
+//     split on "," and trimmed). Canonical request = VERB "\n" URI "\n" query
+//     "\n" headers "\n" AdditionalHeaders "\n" x-oss-content-sha256. URI:
+//     "/", "/bucket/" or "/bucket/key", every byte but A-Za-z0-9-._~ and "/"
+//     as %XX. Query: the raw query with "+" as "%20", split on "&" and the
+//     first "=", sorted by (still encoded) key, "k=v" or "k" for an empty
+//     value, the last value of a repeated key (as the v2 SDK computes it).
+//     Headers: every x-oss-*, Content-Type, Content-MD5 and additional
+//     header ("host" is the Host), "name:value\n", trimmed, several joined
+//     by ",". String to sign: "OSS4-HMAC-SHA256\n" timestamp "\n" scope
+//     "\n" hex(SHA-256(canonical request)); key: HMAC-SHA256 chain from
+//     "aliyun_v4"+secret over date, region, "oss", "aliyun_v4_request". The
+//     timestamp is x-oss-date verbatim when sent, else Date verbatim (the v1
+//     SDK in V4 mode sends no x-oss-date). The scope must name this
+//     endpoint's region and product "oss", and its date must be the
+//     timestamp's, else 400 InvalidArgument. x-oss-content-sha256 must be
+//     UNSIGNED-PAYLOAD when sent (400 InvalidArgument, EC 0002-00000214).
+//   - V4 presigned URL: x-oss-signature-version, x-oss-credential,
+//     x-oss-date, x-oss-expires (1..604800), optional
+//     x-oss-additional-headers and x-oss-signature, which the canonical query
+//     leaves out; the payload is UNSIGNED-PAYLOAD.
+//
+// Request times more than Config.MaxSkew (15 minutes) from Config.Clock are
+// 403 RequestTimeTooSkewed (with RequestTime and ServerTime); the response
+// Date comes from the same clock, which the v2 SDK uses to correct its own
+// and retry. An unknown access key is 403 InvalidAccessKeyId (EC
+// 0002-00000902); a bad
+// signature 403 SignatureDoesNotMatch (EC 0002-00000040, with StringToSign,
+// StringToSignBytes or CanonicalRequest, SignatureProvided and
+// OSSAccessKeyId, as OSS does); a malformed Authorization or OSS2 (V2)
+// signatures 400 InvalidArgument; no signature at all 403 AccessDenied; a
+// missing or unparseable Date 403 AccessDenied "OSS authentication requires
+// a valid Date."; a security token (x-oss-security-token, security-token)
+// 403 InvalidAccessKeyId, as OSS answers a token it cannot match (there is
+// no STS here). IsOSSRequest tells OSS-signed requests from S3 ones.
+//
+// # Operations
+//
+// Service: ListBuckets (GET /; prefix, marker, max-keys 1..1000 default
+// 100) with Name, CreationDate, Location oss-<region>, Region,
+// ExtranetEndpoint, IntranetEndpoint, StorageClass.
+//
+// Buckets: PutBucket (optional CreateBucketConfiguration body; the three
+// x-oss-server-side-encryption* headers set the default rule), DeleteBucket
+// (204; 409 BucketNotEmpty), GetBucketInfo (ServerSideEncryptionRule flat,
+// SSEAlgorithm "None" when unset), GetBucketLocation, GetBucketAcl (always
+// private; needed by the v2 SDK's IsBucketExist), PutBucketEncryption (200),
+// GetBucketEncryption (200, 404 NoSuchServerSideEncryptionRule EC
+// 0005-00000004), DeleteBucketEncryption (204, also when no rule is set),
+// ListObjects, ListObjectsV2 (list-type=2; KeyCount, fetch-owner,
+// continuation tokens are unpadded base64url of the key to continue after),
+// ListMultipartUploads, DeleteMultipleObjects (Content-MD5 required: 400
+// MissingArgument EC 0016-00000606; Quiet; 1..1000 objects).
+//
+// Objects: PutObject, GetObject, HeadObject, GetObjectMeta (HEAD
+// ?objectMeta), DeleteObject (204, also when absent), CopyObject
+// (x-oss-copy-source "/bucket/key" query-unescaped, x-oss-metadata-directive
+// COPY|REPLACE, conditional copy headers), InitiateMultipartUpload,
+// UploadPart, CompleteMultipartUpload (also x-oss-complete-all: yes; with a
+// body as well it is 400 InvalidArgument "Should not speficy both complete
+// all header and http body.", EC 0042-00000216, OSS's wording),
+// AbortMultipartUpload, ListParts. Object answers carry ETag (upper-case hex
+// in quotes; MD5 for single-part objects, store's "md5-N" for multipart),
+// x-oss-hash-crc64ecma (decimal CRC-64/ECMA of the plaintext) on Put,
+// UploadPart, Complete, Copy, whole-object Get, Head and GetObjectMeta,
+// Content-MD5 for single-part objects, Content-Length, Last-Modified,
+// x-oss-object-type Normal|Multipart, x-oss-storage-class Standard, the
+// stored Content-Type (application/octet-stream by default), Cache-Control,
+// Content-Disposition, Content-Encoding, Expires and x-oss-meta-* (keys
+// lower-cased, at most 8 KiB in all). GetObject honours If-Match /
+// If-Unmodified-Since (412 PreconditionFailed) and If-None-Match /
+// If-Modified-Since (304), and the response-* overrides. encoding-type=url
+// URL-encodes keys, prefixes, markers and delimiters (url.QueryEscape with
+// "+" as %20, which both SDKs decode) and echoes EncodingType. Responses
+// are never compressed.
+//
+// Range (GetObject): "bytes=a-b", "bytes=a-", "bytes=-n". By default a range
+// reaching outside the object, a reversed range, or a malformed one is
+// ignored (whole object, 200, no Content-Range), and of several ranges the
+// first is used. With x-oss-range-behavior: standard a start beyond the
+// object, "-0" or several ranges are 416 InvalidRange and an end beyond the
+// object is clamped. A valid range is 206 with Content-Range.
+//
+// # Server-side encryption
+//
+// x-oss-server-side-encryption AES256 or KMS, with
+// x-oss-server-side-encryption-key-id (id, alias or ARN; only with KMS;
+// none = alias/acs/oss), is accepted on PutObject, CopyObject,
+// InitiateMultipartUpload and PutBucket; a request header wins over the
+// bucket default, which applies otherwise (CopyObject included: encryption
+// is never copied from the source). SM4 — valid on real OSS — and any other
+// value are 400 InvalidEncryptionAlgorithmError "The Encryption request you
+// specified is not valid. Supported value: AES256/KMS", because the
+// reference implements AES-256 only. A key id with AES256 or without an
+// algorithm is 400 InvalidArgument; an empty key id with KMS 400
+// InvalidArgument (EC 0005-00000205). x-oss-server-side-data-encryption SM4
+// with KMS is 400 InvalidEncryptionAlgorithmError, another value 400
+// InvalidDataEncryptionAlgorithmError (EC 0005-00000203); with AES256 or no
+// algorithm it is ignored, as OSS ignores it. Any of the three headers on
+// UploadPart or CompleteMultipartUpload is 400 InvalidArgument. Answers to
+// Put, Copy, Initiate, UploadPart, Complete, Get and Head carry
+// x-oss-server-side-encryption and, for KMS, the resolved CMK id in
+// x-oss-server-side-encryption-key-id; never the data-encryption header.
+//
+// PutBucketEncryption takes <ServerSideEncryptionRule>
+// <ApplyServerSideEncryptionByDefault><SSEAlgorithm/><KMSMasterKeyID/>
+// <KMSDataEncryption/></...></...> with the same rules (an empty
+// KMSMasterKeyID is the default key; KMSDataEncryption is dropped with
+// AES256); KMSMasterKeyID with AES256 is 400 InvalidArgument
+// "KMSMasterKeyID is not applicable if the default sse algorithm is not
+// KMS". KMS key ids are checked when used, not when configured.
+//
+// # Errors
+//
+// Every answer carries x-oss-request-id (24 upper-case hex digits), Date
+// and Server: AliyunOSS. Errors are
+// <Error><Code/><Message/><RequestId/><HostId/>[details]<EC/><RecommendDoc/></Error>
+// (EC and RecommendDoc only where the EC is known) with Content-Type
+// application/xml and x-oss-ec; HEAD errors have no body and carry the
+// document base64-encoded in x-oss-err, which both SDKs decode. Store
+// errors map as follows (C = confirmed by the SDKs, the OSS documentation
+// or EC pages; c = chosen here):
+//
+//	InvalidBucketName        400 InvalidBucketName (C)
+//	InvalidObjectName        400 InvalidObjectName (c)
+//	NoSuchBucket             404 NoSuchBucket, EC 0015-00000101 (C)
+//	BucketAlreadyExists      409 BucketAlreadyExists, EC 0015-00000104 (C; EC from
+//	                         the v2 SDK's recorded responses)
+//	BucketAlreadyOwnedByYou  409 BucketAlreadyExists (c: OSS has no separate code)
+//	BucketNotEmpty           409 BucketNotEmpty, EC 0015-00000301 (C; EC as above)
+//	NoSuchKey                404 NoSuchKey, EC 0026-00000001 (C)
+//	NoSuchUpload             404 NoSuchUpload, EC 0042-00000104 on UploadPart,
+//	                         0042-00000002 on Abort and ListParts (C), and on
+//	                         Complete (c)
+//	InvalidPart              400 InvalidPart (C)
+//	InvalidPartOrder         400 InvalidPartOrder (C)
+//	EntityTooSmall           400 EntityTooSmall (C; OSS minimum part 100 KiB)
+//	EntityTooLarge           400 EntityTooLarge (C)
+//	InvalidDigest            400 InvalidDigest, EC 0017-00000503 (C; malformed: 0017-00000502)
+//	IncompleteBody           400 IncompleteBody (c)
+//	InvalidRange             416 InvalidRange (C)
+//	InvalidArgument          400 InvalidArgument with the store's message (C)
+//	NoSuchEncryptionRule     404 NoSuchServerSideEncryptionRule, EC 0005-00000004 (C)
+//	InvalidEncryptionAlgorithm 400 InvalidEncryptionAlgorithmError (C)
+//	AccessDenied             403 AccessDenied (C)
+//	KMSAccessDenied          403 AccessDenied "This request is forbidden by kms." (C)
+//	KMSKeyDisabled           409 KeyDisabled, EC 0005-00000214 (C)
+//	KMSKeyPendingDeletion    409 KeyPendingDeletion, EC 0005-00000215 (C)
+//	KMSKeyNotFound           404 KeyNotFound, EC 0005-00000208 (C); an alias
+//	                         naming no key 404 AliasNotFound (C code, no EC)
+//	KMSInvalidKeyID          400 InvalidParameter "The specified parameter KMS keyId is not valid." (C)
+//	KMSUnavailable           503 ServiceUnavailable (c)
+//	DecryptFailed, Internal  500 InternalError (c; never plaintext)
+//
+// Front-end errors: MalformedXML 400 for unparseable, wrongly rooted,
+// trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
+// (C code; oversize mapping c); MethodNotAllowed 405 (C code);
+// NotImplemented 501 for OSS features not served here (c): ACLs other than
+// private, tagging, callbacks, append, symlinks, image processing, PostObject,
+// UploadPartCopy, versioning and the other bucket sub-resources;
+// NoSuchVersion 404 for a versionId other than "null" (c); FileAlreadyExists
+// 409 for x-oss-forbid-overwrite: true (C code; the check is not atomic
+// with the write); PreconditionFailed 412 (C). A panic is logged and
+// answered 500 InternalError.
+//
+// # Choices where OSS is unconfirmed or cannot be matched
+//
+//   - Non-Standard storage classes and public ACLs (bucket and object) are
+//     400 InvalidArgument: the reference has neither. DataRedundancyType LRS
+//     and ZRS are accepted and reported as LRS.
+//   - CopyObject onto itself follows x-oss-metadata-directive like any copy
+//     (COPY keeps the source's metadata, REPLACE takes the request's), as
+//     the current OSS "modify object metadata" guide describes; the 2021
+//     CopyObject page said the request's metadata always replaces. Either
+//     way the copy is re-encrypted with the request's or the bucket's
+//     encryption.
+//   - MaxXMLBody defaults to 2 MiB rather than 1 MiB: a DeleteMultipleObjects
+//     body naming 1000 keys of the maximum length exceeds 1 MiB.
+//   - DeleteMultipleObjects stops at the first failing key (OSS reports no
+//     per-key errors); keys before it are deleted.
+//   - The multipart ETag is the store's hex "md5-of-md5s-N", upper-cased.
+//   - x-oss-hash-crc64ecma is omitted on 206 answers (the SDKs check it only
+//     for whole-object downloads).
+//   - SSE headers on GET, HEAD and DELETE are ignored.
+//   - A V4 header without x-oss-content-sha256 is verified as
+//     UNSIGNED-PAYLOAD (both SDKs always send it).
+//   - V4 scope region and date mismatches are 400 InvalidArgument.
+//   - ListBuckets lists the buckets the principal may read; the Owner is
+//     the principal name (IDs are not Alibaba account numbers).
+//   - DeleteBucketEncryption resets the rule to the store's DefaultSSE when
+//     the store is configured with one (S3 behaviour).
+package osshttp

@@ -1,0 +1,518 @@
+package osshttp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/clock"
+	"github.com/sseaudit/sseaudit/reference/kms"
+	"github.com/sseaudit/sseaudit/reference/objstore"
+)
+
+// Defaults applied by NewHandler to zero Config fields, and OSS limits.
+const (
+	DefaultRegion     = "cn-hangzhou"
+	DefaultMaxSkew    = 15 * time.Minute
+	DefaultMaxXMLBody = 2 << 20
+	// MinPartSize is OSS's minimum size of every part but the last.
+	MinPartSize = 100 << 10
+	// MaxObjectSize bounds PutObject and UploadPart bodies (5 GiB).
+	MaxObjectSize = 5 << 30
+	// MaxPartNumber is the highest part number OSS accepts.
+	MaxPartNumber = 10000
+	// maxUserMetadata bounds the x-oss-meta-* headers of one object (8 KiB).
+	maxUserMetadata = 8 << 10
+)
+
+// Config configures NewHandler.
+type Config struct {
+	// Store holds buckets and objects (required).
+	Store objstore.Store
+	// Credentials authenticate requests (required).
+	Credentials *auth.Store
+	// Region is the region this endpoint serves, the one V4 signatures
+	// must be scoped to (default Store.Region(), else cn-hangzhou). It must
+	// agree with Store.Region() when both are set.
+	Region string
+	// Clock is the time request timestamps and presigned URLs are checked
+	// against and the Date header is written from (default the system
+	// clock). Keep it on wall time: clients sign with their own clocks.
+	Clock clock.Clock
+	// MaxSkew is how far a request time may be from Clock (default 15m).
+	MaxSkew time.Duration
+	// Logger receives one line per request (default: discard). Secrets,
+	// signatures and object data are never logged.
+	Logger *slog.Logger
+	// MaxXMLBody bounds XML request bodies (default 2 MiB); larger ones
+	// are 400 MalformedXML.
+	MaxXMLBody int64
+	// HostSuffixes are the endpoint host names (port ignored) under which
+	// virtual-hosted requests arrive as <bucket>.<suffix>. A request whose
+	// Host is an IP address, one of these names, or anything else is
+	// path-style. Default: oss-<region>.aliyuncs.com,
+	// oss-<region>-internal.aliyuncs.com and localhost.
+	HostSuffixes []string
+}
+
+type handler struct {
+	cfg      Config
+	log      *slog.Logger
+	suffixes []string
+}
+
+// NewHandler returns an http.Handler that speaks the Alibaba Cloud OSS
+// protocol (see the package documentation) in front of cfg.Store. Mount it
+// at the root of a server, without path cleaning.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("osshttp: Config.Store is required")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("osshttp: Config.Credentials is required")
+	}
+	storeRegion := cfg.Store.Region()
+	switch {
+	case cfg.Region == "" && storeRegion != "":
+		cfg.Region = storeRegion
+	case cfg.Region == "":
+		cfg.Region = DefaultRegion
+	case storeRegion != "" && storeRegion != cfg.Region:
+		return nil, fmt.Errorf("osshttp: Config.Region %q differs from the store's region %q", cfg.Region, storeRegion)
+	}
+	if !kms.ValidRegion(cfg.Region) {
+		return nil, fmt.Errorf("osshttp: %q is not a region ID such as cn-hangzhou", cfg.Region)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.MaxSkew <= 0 {
+		cfg.MaxSkew = DefaultMaxSkew
+	}
+	if cfg.MaxXMLBody <= 0 {
+		cfg.MaxXMLBody = DefaultMaxXMLBody
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	suffixes := cfg.HostSuffixes
+	if len(suffixes) == 0 {
+		suffixes = []string{extranetEndpoint(cfg.Region), intranetEndpoint(cfg.Region), "localhost"}
+	}
+	h := &handler{cfg: cfg, log: log}
+	for _, s := range suffixes {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if host, _, err := net.SplitHostPort(s); err == nil {
+			s = host
+		}
+		s = strings.Trim(s, ".")
+		if s != "" {
+			h.suffixes = append(h.suffixes, s)
+		}
+	}
+	return h, nil
+}
+
+func extranetEndpoint(region string) string { return "oss-" + region + ".aliyuncs.com" }
+func intranetEndpoint(region string) string { return "oss-" + region + "-internal.aliyuncs.com" }
+func locationOf(region string) string       { return "oss-" + region }
+
+// IsOSSRequest reports whether r is signed the OSS way: an Authorization
+// header "OSS ...", "OSS2 ..." or "OSS4-HMAC-SHA256 ...", or a presigned
+// URL with OSSAccessKeyId, x-oss-signature-version or x-oss-credential. A
+// server answering OSS and S3 on one port dispatches on it.
+func IsOSSRequest(r *http.Request) bool {
+	a := r.Header.Get("Authorization")
+	if strings.HasPrefix(a, "OSS ") || strings.HasPrefix(a, "OSS2 ") || strings.HasPrefix(a, algorithmV4) {
+		return true
+	}
+	if a != "" || r.URL == nil || r.URL.RawQuery == "" {
+		return false
+	}
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	for _, k := range []string{"OSSAccessKeyId", "x-oss-signature-version", "x-oss-credential"} {
+		if _, ok := q[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// newRequestID returns 24 upper-case hex digits, like OSS request ids.
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// respWriter remembers what was sent, for the log and for errors raised
+// after the headers went out.
+type respWriter struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// request is one request in flight.
+type request struct {
+	w         *respWriter
+	r         *http.Request
+	id        string
+	q         url.Values
+	res       resource
+	principal objstore.Principal
+	op        string
+	scheme    string // signature scheme, for the log
+	accessKey string
+	code      string // error code sent, for the log
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &respWriter{ResponseWriter: w}
+	req := &request{w: rw, r: r, id: newRequestID()}
+	hdr := rw.Header()
+	hdr.Set("X-Oss-Request-Id", req.id)
+	hdr.Set("Server", "AliyunOSS")
+	hdr.Set("Date", httpTime(h.cfg.Clock.Now()))
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("oss handler panic", "request_id", req.id, "op", req.op, "panic", fmt.Sprint(p))
+			if rw.status == 0 {
+				h.writeError(req, errInternal())
+			}
+		}
+		level := slog.LevelInfo
+		if rw.status >= 500 {
+			level = slog.LevelError
+		}
+		h.log.Log(r.Context(), level, "oss request",
+			"request_id", req.id, "method", r.Method, "op", req.op, "bucket", req.res.bucket, "key", req.res.key,
+			"principal", req.principal.Name, "access_key_id", req.accessKey, "signature", req.scheme, "status", rw.status, "code", req.code,
+			"bytes", rw.written, "duration", time.Since(start))
+	}()
+	if e := h.serve(req); e != nil {
+		if rw.status != 0 {
+			// The answer was under way (a GET body failing half-way):
+			// nothing can be added; the short body tells the client.
+			h.log.Warn("oss response aborted", "request_id", req.id, "op", req.op, "error", e.Error())
+			return
+		}
+		h.writeError(req, e)
+	}
+}
+
+// writeError sends an OSS error: the XML document (or, for HEAD, no body
+// and the document base64-encoded in x-oss-err), x-oss-ec when known.
+func (h *handler) writeError(req *request, e *ossError) {
+	req.code = e.Code
+	if e.Status >= 500 {
+		h.log.Error("oss request failed", "request_id", req.id, "op", req.op, "code", e.Code, "message", e.Message)
+	}
+	body := e.xmlBody(req.id, req.r.Host)
+	hdr := req.w.Header()
+	for _, k := range []string{"Content-Range", "Content-Md5", "Etag", "Last-Modified", "X-Oss-Hash-Crc64ecma",
+		hSSE, hSSEKeyID, hSSEDataEnc, "X-Oss-Object-Type", "X-Oss-Storage-Class", "Accept-Ranges"} {
+		hdr.Del(k)
+	}
+	for k, v := range e.Header {
+		hdr.Set(k, v)
+	}
+	hdr.Set("Content-Type", "application/xml")
+	if e.EC != "" {
+		hdr.Set("X-Oss-Ec", e.EC)
+	}
+	if e.Status == http.StatusNotModified {
+		hdr.Del("Content-Type")
+		req.w.WriteHeader(e.Status)
+		return
+	}
+	if req.r.Method == http.MethodHead {
+		hdr.Set("X-Oss-Err", base64Std(body))
+		hdr.Set("Content-Length", "0")
+		req.w.WriteHeader(e.Status)
+		return
+	}
+	hdr.Set("Content-Length", fmt.Sprint(len(body)))
+	req.w.WriteHeader(e.Status)
+	_, _ = req.w.Write(body)
+}
+
+// resolve finds the bucket and key a request addresses: virtual-hosted
+// when the Host is <bucket>.<suffix>, path-style otherwise.
+func (h *handler) resolve(r *http.Request) (resource, *ossError) {
+	host := strings.ToLower(r.Host)
+	if hp, _, err := net.SplitHostPort(host); err == nil {
+		host = hp
+	}
+	host = strings.TrimSuffix(host, ".")
+	path := r.URL.Path
+	if !strings.HasPrefix(path, "/") {
+		return resource{}, errInvalidArgument("The request path must begin with a slash.")
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) == nil {
+		for _, s := range h.suffixes {
+			if b, ok := strings.CutSuffix(host, "."+s); ok && b != "" {
+				return resource{bucket: b, key: path[1:]}, nil
+			}
+		}
+	}
+	rest := path[1:]
+	if rest == "" {
+		return resource{}, nil
+	}
+	b, k, _ := strings.Cut(rest, "/")
+	if b == "" {
+		return resource{}, newErr(http.StatusBadRequest, CodeInvalidBucketName, "The specified bucket is not valid.")
+	}
+	return resource{bucket: b, key: k}, nil
+}
+
+func (h *handler) serve(req *request) *ossError {
+	r := req.r
+	res, e := h.resolve(r)
+	if e != nil {
+		return e
+	}
+	req.res = res
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return errInvalidArgument("The query string is malformed.")
+	}
+	req.q = q
+	out, e := h.authenticate(r, q, res)
+	if e != nil {
+		return e
+	}
+	req.principal = objstore.Principal{Name: out.cred.Principal}
+	req.scheme, req.accessKey = out.scheme, out.cred.AccessKeyID
+	switch {
+	case res.bucket == "":
+		return h.serveService(req)
+	case res.key == "":
+		return h.serveBucket(req)
+	default:
+		return h.serveObject(req)
+	}
+}
+
+// unsupportedSubResources are sub-resources of real OSS this front end
+// does not implement; a request naming one gets 501 NotImplemented rather
+// than being mistaken for a plain object or bucket operation.
+var unsupportedSubResources = toSet([]string{
+	"cors", "logging", "website", "referer", "lifecycle", "tagging", "append", "position",
+	"symlink", "x-oss-process", "x-oss-async-process", "img", "style", "styleName",
+	"replication", "replicationProgress", "replicationLocation", "cname", "comp", "qos",
+	"live", "status", "vod", "restore", "callback", "qosInfo", "policy", "policyStatus",
+	"stat", "versions", "versioning", "requestPayment", "inventory", "inventoryId",
+	"asyncFetch", "worm", "wormId", "wormExtend", "transferAcceleration", "regionList",
+	"regions", "cloudboxes", "metaQuery", "resourceGroup", "rtc", "responseHeader", "seal",
+	"publicAccessBlock", "httpsConfig", "redundancyTransition", "accessPoint",
+	"accessPointPolicy", "objectWorm", "retention", "legalHold", "quota", "overwriteConfig",
+	"bucketArchiveDirectRead", "cleanRestoredObject", "agenticBucket", "udf",
+	"metadataConfiguration", "userDefinedLogFieldsConfig", "x-oss-write-get-object-response",
+})
+
+// hasUnsupported reports a sub-resource that is neither handled by the
+// operation (handled) nor a plain parameter.
+func hasUnsupported(q url.Values, handled ...string) bool {
+	for k := range q {
+		if unsupportedSubResources[k] {
+			ok := false
+			for _, hk := range handled {
+				if hk == k {
+					ok = true
+				}
+			}
+			if !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func has(q url.Values, k string) bool { _, ok := q[k]; return ok }
+
+func (h *handler) serveService(req *request) *ossError {
+	if req.r.Method != http.MethodGet {
+		return errMethodNotAllowed("GET")
+	}
+	if hasUnsupported(req.q) {
+		return errNotImplemented()
+	}
+	req.op = "ListBuckets"
+	return h.listBuckets(req)
+}
+
+func (h *handler) serveBucket(req *request) *ossError {
+	q := req.q
+	switch req.r.Method {
+	case http.MethodPut:
+		switch {
+		case has(q, "encryption"):
+			req.op = "PutBucketEncryption"
+			return h.putBucketEncryption(req)
+		case has(q, "acl") || hasUnsupported(q):
+			return errNotImplemented()
+		}
+		req.op = "PutBucket"
+		return h.putBucket(req)
+	case http.MethodGet:
+		switch {
+		case has(q, "encryption"):
+			req.op = "GetBucketEncryption"
+			return h.getBucketEncryption(req)
+		case has(q, "bucketInfo"):
+			req.op = "GetBucketInfo"
+			return h.getBucketInfo(req)
+		case has(q, "location"):
+			req.op = "GetBucketLocation"
+			return h.getBucketLocation(req)
+		case has(q, "acl"):
+			req.op = "GetBucketAcl"
+			return h.getBucketACL(req)
+		case has(q, "uploads"):
+			req.op = "ListMultipartUploads"
+			return h.listMultipartUploads(req)
+		case hasUnsupported(q):
+			return errNotImplemented()
+		case q.Get("list-type") == "2":
+			req.op = "ListObjectsV2"
+			return h.listObjectsV2(req)
+		case has(q, "list-type"):
+			return errInvalidArgument("The list-type parameter must be 2.")
+		}
+		req.op = "ListObjects"
+		return h.listObjects(req)
+	case http.MethodDelete:
+		switch {
+		case has(q, "encryption"):
+			req.op = "DeleteBucketEncryption"
+			return h.deleteBucketEncryption(req)
+		case has(q, "acl") || hasUnsupported(q):
+			return errNotImplemented()
+		}
+		req.op = "DeleteBucket"
+		return h.deleteBucket(req)
+	case http.MethodPost:
+		switch {
+		case has(q, "delete"):
+			req.op = "DeleteMultipleObjects"
+			return h.deleteMultipleObjects(req)
+		case hasUnsupported(q) || strings.HasPrefix(req.r.Header.Get("Content-Type"), "multipart/form-data"):
+			return errNotImplemented() // e.g. PostObject form uploads
+		}
+		return errMethodNotAllowed("GET, PUT, DELETE")
+	default:
+		return errMethodNotAllowed("GET, PUT, DELETE, POST")
+	}
+}
+
+func (h *handler) serveObject(req *request) *ossError {
+	q := req.q
+	if e := checkVersionID(q); e != nil {
+		return e
+	}
+	switch req.r.Method {
+	case http.MethodPut:
+		switch {
+		case has(q, "uploadId") || has(q, "partNumber"):
+			if req.r.Header.Get("X-Oss-Copy-Source") != "" {
+				return errNotImplemented() // UploadPartCopy
+			}
+			req.op = "UploadPart"
+			return h.uploadPart(req)
+		case has(q, "acl") || hasUnsupported(q):
+			return errNotImplemented()
+		case req.r.Header.Get("X-Oss-Copy-Source") != "":
+			req.op = "CopyObject"
+			return h.copyObject(req)
+		}
+		req.op = "PutObject"
+		return h.putObject(req)
+	case http.MethodGet:
+		switch {
+		case has(q, "uploadId"):
+			req.op = "ListParts"
+			return h.listParts(req)
+		case has(q, "acl") || hasUnsupported(q):
+			return errNotImplemented()
+		}
+		req.op = "GetObject"
+		return h.getObject(req)
+	case http.MethodHead:
+		if has(q, "objectMeta") {
+			req.op = "GetObjectMeta"
+			return h.getObjectMeta(req)
+		}
+		if has(q, "acl") || hasUnsupported(q) {
+			return errNotImplemented()
+		}
+		req.op = "HeadObject"
+		return h.headObject(req)
+	case http.MethodDelete:
+		switch {
+		case has(q, "uploadId"):
+			req.op = "AbortMultipartUpload"
+			return h.abortMultipartUpload(req)
+		case has(q, "acl") || hasUnsupported(q):
+			return errNotImplemented()
+		}
+		req.op = "DeleteObject"
+		return h.deleteObject(req)
+	case http.MethodPost:
+		switch {
+		case has(q, "uploads"):
+			req.op = "InitiateMultipartUpload"
+			return h.initiateMultipartUpload(req)
+		case has(q, "uploadId"):
+			req.op = "CompleteMultipartUpload"
+			return h.completeMultipartUpload(req)
+		case hasUnsupported(q):
+			return errNotImplemented() // e.g. AppendObject
+		}
+		return errMethodNotAllowed("GET, HEAD, PUT, DELETE")
+	default:
+		return errMethodNotAllowed("GET, HEAD, PUT, DELETE, POST")
+	}
+}
+
+// checkVersionID refuses a version other than "null": buckets here are
+// never versioned.
+func checkVersionID(q url.Values) *ossError {
+	if vs, ok := q["versionId"]; ok && (len(vs) != 1 || vs[0] != "null") {
+		return newErr(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.")
+	}
+	return nil
+}

@@ -1,0 +1,495 @@
+package s3http
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sseaudit/sseaudit/reference/objstore"
+)
+
+const (
+	maxSinglePut     = 5 << 30 // S3's limit for PutObject and one part
+	maxUserMetadata  = 2 << 10 // S3's limit for x-amz-meta-* (names + values)
+	userMetaPrefix   = "x-amz-meta-"
+	defaultMediaType = "binary/octet-stream"
+)
+
+// putOptions reads the content headers and user metadata of a write.
+func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
+	h := r.Header
+	opts := objstore.PutOptions{
+		ContentType:        h.Get("Content-Type"),
+		CacheControl:       h.Get("Cache-Control"),
+		ContentDisposition: h.Get("Content-Disposition"),
+		Expires:            h.Get("Expires"),
+	}
+	// aws-chunked is a transfer detail, never stored.
+	var enc []string
+	for _, v := range h.Values("Content-Encoding") {
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
+				enc = append(enc, e)
+			}
+		}
+	}
+	opts.ContentEncoding = strings.Join(enc, ",")
+	total := 0
+	for k, vals := range h {
+		lk := strings.ToLower(k)
+		name, ok := strings.CutPrefix(lk, userMetaPrefix)
+		if !ok {
+			continue
+		}
+		if name == "" {
+			return opts, errInvalidArgument("A user metadata header needs a name after x-amz-meta-")
+		}
+		if opts.UserMetadata == nil {
+			opts.UserMetadata = map[string]string{}
+		}
+		v := strings.Join(vals, ",")
+		opts.UserMetadata[name] = v
+		total += len(name) + len(v)
+	}
+	if total > maxUserMetadata {
+		return opts, newErr(http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
+	}
+	if sc := h.Get("X-Amz-Storage-Class"); sc != "" && sc != "STANDARD" {
+		return opts, newErr(http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
+	}
+	return opts, nil
+}
+
+// setObjectHeaders sets the metadata headers of GET/HEAD.
+func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
+	ct := info.ContentType
+	if ct == "" {
+		ct = defaultMediaType
+	}
+	h.Set("Content-Type", ct)
+	h.Set("ETag", quoteETag(info.ETag))
+	h.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	h.Set("Accept-Ranges", "bytes")
+	for name, v := range map[string]string{
+		"Cache-Control": info.CacheControl, "Content-Disposition": info.ContentDisposition,
+		"Content-Encoding": info.ContentEncoding, "Expires": info.Expires,
+	} {
+		if v != "" {
+			h.Set(name, v)
+		}
+	}
+	keys := make([]string, 0, len(info.UserMetadata))
+	for k := range info.UserMetadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		h.Set(userMetaPrefix+k, info.UserMetadata[k])
+	}
+	if sc := storageClassS3(info.StorageClass); sc != "STANDARD" {
+		h.Set("X-Amz-Storage-Class", sc)
+	}
+	setSSEHeaders(h, info.SSE)
+}
+
+// parseRange parses a single "bytes=" range against size. ok=false means
+// the header is to be ignored (not a bytes range, or several ranges, as S3
+// does); an error means it is unsatisfiable (416).
+func parseRange(v string, size int64) (off, length int64, ok bool, aerr *apiError) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false, nil
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false, nil
+	}
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	unsat := func() *apiError {
+		e := newErr(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The requested range is not satisfiable").
+			with("RangeRequested", truncate(v, 64)).with("ActualObjectSize", strconv.FormatInt(size, 10))
+		e.Headers = map[string]string{"Content-Range": "bytes */" + strconv.FormatInt(size, 10)}
+		return e
+	}
+	if first == "" {
+		// Suffix range: the last n bytes.
+		n, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || n < 0 {
+			return 0, 0, false, nil
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, false, unsat()
+		}
+		if n > size {
+			n = size
+		}
+		return size - n, n, true, nil
+	}
+	start, err := strconv.ParseInt(first, 10, 64)
+	if err != nil || start < 0 {
+		return 0, 0, false, nil
+	}
+	end := size - 1
+	if last != "" {
+		e, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || e < start {
+			return 0, 0, false, nil
+		}
+		if e < end {
+			end = e
+		}
+	}
+	if start >= size {
+		return 0, 0, false, unsat()
+	}
+	return start, end - start + 1, true, nil
+}
+
+// precondition evaluates If-Match, If-None-Match, If-Modified-Since and
+// If-Unmodified-Since as S3 does. It returns 0 to proceed, 304 or 412.
+func precondition(h http.Header, etag string, mod time.Time, prefix string, notModified int) int {
+	mod = mod.UTC().Truncate(time.Second)
+	etag = strings.ToLower(strings.Trim(etag, `"`))
+	matches := func(list string) bool {
+		for _, e := range strings.Split(list, ",") {
+			e = strings.TrimSpace(e)
+			e = strings.TrimPrefix(e, "W/")
+			if e == "*" || strings.ToLower(strings.Trim(e, `"`)) == etag {
+				return true
+			}
+		}
+		return false
+	}
+	ifMatch := h.Get(prefix + "If-Match")
+	ifNone := h.Get(prefix + "If-None-Match")
+	ifUnmod := h.Get(prefix + "If-Unmodified-Since")
+	ifMod := h.Get(prefix + "If-Modified-Since")
+	if ifMatch != "" {
+		if !matches(ifMatch) {
+			return http.StatusPreconditionFailed
+		}
+	} else if ifUnmod != "" {
+		if t, err := http.ParseTime(ifUnmod); err == nil && mod.After(t) {
+			return http.StatusPreconditionFailed
+		}
+	}
+	if ifNone != "" {
+		if matches(ifNone) {
+			return notModified
+		}
+	} else if ifMod != "" {
+		if t, err := http.ParseTime(ifMod); err == nil && !mod.After(t) {
+			return notModified
+		}
+	}
+	return 0
+}
+
+func errPreconditionFailed(cond string) *apiError {
+	return newErr(http.StatusPreconditionFailed, "PreconditionFailed",
+		"At least one of the pre-conditions you specified did not hold").with("Condition", cond)
+}
+
+var responseOverrides = map[string]string{
+	"response-content-type":        "Content-Type",
+	"response-content-language":    "Content-Language",
+	"response-expires":             "Expires",
+	"response-cache-control":       "Cache-Control",
+	"response-content-disposition": "Content-Disposition",
+	"response-content-encoding":    "Content-Encoding",
+}
+
+// getObject serves GET and HEAD. HEAD reads metadata only (no KMS call);
+// GET opens the object, which checks decrypt permission and the KMS key.
+func (h *handler) getObject(rc *reqCtx, head bool) {
+	r := rc.r
+	if aerr := refuseSSEOnRead(r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	partNumber := 0
+	if v, ok := rc.q["partNumber"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > 10000 {
+			rc.fail(errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive"))
+			return
+		}
+		if r.Header.Get("Range") != "" {
+			rc.fail(errInvalidRequest("Cannot specify both Range header and partNumber query parameter"))
+			return
+		}
+		partNumber = n
+	}
+	var info objstore.ObjectInfo
+	var obj objstore.Object
+	if head {
+		i, err := h.cfg.Store.HeadObject(rc.ctx, rc.p, rc.bucket, rc.key)
+		if err != nil {
+			rc.fail(errorFromStore(err, rc.key))
+			return
+		}
+		info = i
+	} else {
+		o, err := h.cfg.Store.OpenObject(rc.ctx, rc.p, rc.bucket, rc.key)
+		if err != nil {
+			rc.fail(errorFromStore(err, rc.key))
+			return
+		}
+		defer o.Close()
+		obj, info = o, o.Info()
+	}
+	switch precondition(r.Header, info.ETag, info.LastModified, "", http.StatusNotModified) {
+	case http.StatusPreconditionFailed:
+		rc.fail(errPreconditionFailed("If-Match"))
+		return
+	case http.StatusNotModified:
+		hd := rc.w.Header()
+		hd.Set("ETag", quoteETag(info.ETag))
+		hd.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+		rc.w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	off, length, status := int64(0), info.Size, http.StatusOK
+	if partNumber > 0 {
+		if info.Multipart {
+			rc.fail(errNotImplemented("partNumber on a multipart object"))
+			return
+		}
+		if partNumber != 1 {
+			rc.fail(newErr(http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable"))
+			return
+		}
+	} else if v := r.Header.Get("Range"); v != "" {
+		o, l, ok, aerr := parseRange(v, info.Size)
+		if aerr != nil {
+			rc.fail(aerr)
+			return
+		}
+		if ok {
+			off, length, status = o, l, http.StatusPartialContent
+		}
+	}
+	hd := rc.w.Header()
+	setObjectHeaders(hd, info)
+	for q, name := range responseOverrides {
+		if v, ok := rc.q[q]; ok {
+			hd.Set(name, v[0])
+		}
+	}
+	if status == http.StatusPartialContent {
+		hd.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+length-1, 10)+"/"+strconv.FormatInt(info.Size, 10))
+	}
+	hd.Set("Content-Length", strconv.FormatInt(length, 10))
+	if head {
+		rc.w.WriteHeader(status)
+		return
+	}
+	var body io.ReadCloser
+	if length > 0 {
+		b, err := obj.Range(rc.ctx, off, length)
+		if err != nil {
+			for _, k := range []string{"Content-Range", "Content-Length", "ETag", "Last-Modified", "Accept-Ranges"} {
+				hd.Del(k)
+			}
+			rc.fail(errorFromStore(err, rc.key))
+			return
+		}
+		defer b.Close()
+		body = b
+	}
+	rc.w.WriteHeader(status)
+	if body == nil {
+		return
+	}
+	n, err := io.Copy(rc.w, body)
+	if err != nil || n != length {
+		// The status line is out: cut the connection so the client sees a
+		// truncated body, never a short object that looks complete.
+		h.log.Error("s3: object body failed mid-stream", "request_id", rc.reqID, "bucket", rc.bucket,
+			"key", rc.key, "sent", n, "want", length, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func (h *handler) putObject(rc *reqCtx) {
+	r := rc.r
+	sse, aerr := parseSSERequest(r.Header)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	opts, aerr := putOptions(r)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	opts.SSE = sse
+	if opts.ContentMD5, aerr = parseContentMD5(r); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	b, aerr := rc.openBody(true, nil, true)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if b.size > maxSinglePut {
+		rc.fail(newErr(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."))
+		return
+	}
+	if aerr := b.preverifyEmpty(); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	info, err := h.cfg.Store.PutObject(rc.ctx, rc.p, rc.bucket, rc.key, b.r, b.size, opts)
+	if err != nil {
+		if ae := b.r.bodyError(); ae != nil {
+			rc.fail(ae)
+			return
+		}
+		rc.fail(errorFromStore(err, rc.key))
+		return
+	}
+	hd := rc.w.Header()
+	hd.Set("ETag", quoteETag(info.ETag))
+	setSSEHeaders(hd, info.SSE)
+	b.setChecksumHeader(hd)
+	hd.Set("Content-Length", "0")
+	rc.w.WriteHeader(http.StatusOK)
+}
+
+// preverifyEmpty checks a zero-length body completely before the store is
+// called, since a store may never read an empty body (and so never run its
+// checks: the final chunk signature, the payload hash, a trailer).
+func (b *body) preverifyEmpty() *apiError {
+	if b.size != 0 {
+		return nil
+	}
+	if _, err := io.Copy(io.Discard, b.r); err != nil {
+		if ae := b.r.bodyError(); ae != nil {
+			return ae
+		}
+		return newErr(http.StatusBadRequest, "IncompleteBody", "Reading the request body failed.")
+	}
+	return nil
+}
+
+// setChecksumHeader echoes a verified x-amz-checksum-* value.
+func (b *body) setChecksumHeader(h http.Header) {
+	if b.r.cks != nil && b.r.checked && b.r.err == nil && b.r.cks.Expected != nil {
+		h.Set(b.r.cks.Algo.Header, base64.StdEncoding.EncodeToString(b.r.cks.Expected))
+	}
+}
+
+func (h *handler) deleteObject(rc *reqCtx) {
+	if err := h.cfg.Store.DeleteObject(rc.ctx, rc.p, rc.bucket, rc.key); err != nil && objstore.KindOf(err) != objstore.KindNoSuchKey {
+		rc.fail(errorFromStore(err, rc.key))
+		return
+	}
+	rc.w.WriteHeader(http.StatusNoContent)
+}
+
+// parseCopySource decodes x-amz-copy-source: "[/]bucket/key[?versionId=null]",
+// URL-encoded.
+func parseCopySource(v string) (bucket, key string, aerr *apiError) {
+	v = strings.TrimSpace(v)
+	raw, query, hasQuery := strings.Cut(v, "?")
+	if hasQuery {
+		vals, err := url.ParseQuery(query)
+		if err != nil {
+			return "", "", errInvalidArgument("Invalid copy source encoding")
+		}
+		for k, vs := range vals {
+			if k != "versionId" || len(vs) != 1 || vs[0] != "null" {
+				return "", "", errInvalidArgument("Invalid version id specified")
+			}
+		}
+	}
+	dec, err := url.PathUnescape(strings.TrimPrefix(raw, "/"))
+	if err != nil {
+		return "", "", errInvalidArgument("Invalid copy source encoding")
+	}
+	bucket, key, _ = strings.Cut(dec, "/")
+	if bucket == "" || key == "" {
+		return "", "", errInvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+	}
+	return bucket, key, nil
+}
+
+// checkCopyPreconditions evaluates x-amz-copy-source-if-* against the
+// source; any failure is 412.
+func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey string) *apiError {
+	hd := rc.r.Header
+	any := false
+	for _, n := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if hd.Get("X-Amz-Copy-Source-"+n) != "" {
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	info, err := h.cfg.Store.HeadObject(rc.ctx, rc.p, srcBucket, srcKey)
+	if err != nil {
+		return errorFromStore(err, srcKey)
+	}
+	if precondition(hd, info.ETag, info.LastModified, "X-Amz-Copy-Source-", http.StatusPreconditionFailed) != 0 {
+		return errPreconditionFailed("x-amz-copy-source-If-*")
+	}
+	return nil
+}
+
+// copyObject: the destination gets the request's SSE headers or else the
+// destination bucket's default, never the source's encryption (as on S3).
+// A copy onto itself must change something: REPLACE metadata, or ask for
+// encryption (which re-encrypts under a fresh data key), or name a storage
+// class.
+func (h *handler) copyObject(rc *reqCtx) {
+	r := rc.r
+	srcBucket, srcKey, aerr := parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	var replace bool
+	switch d := r.Header.Get("X-Amz-Metadata-Directive"); d {
+	case "", "COPY":
+	case "REPLACE":
+		replace = true
+	default:
+		rc.fail(errInvalidArgument("Unknown metadata directive."))
+		return
+	}
+	sse, aerr := parseSSERequest(r.Header)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	opts, aerr := putOptions(r)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	opts.SSE = sse
+	if srcBucket == rc.bucket && srcKey == rc.key && !replace && sse.Algorithm == "" && r.Header.Get("X-Amz-Storage-Class") == "" {
+		rc.fail(errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
+		return
+	}
+	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	info, err := h.cfg.Store.CopyObject(rc.ctx, rc.p, srcBucket, srcKey, rc.bucket, rc.key,
+		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts})
+	if err != nil {
+		rc.fail(errorFromStore(err, rc.key))
+		return
+	}
+	setSSEHeaders(rc.w.Header(), info.SSE)
+	rc.writeXML(copyObjectOut{Xmlns: s3Namespace, LastModified: s3Time(info.LastModified), ETag: quoteETag(info.ETag)})
+}

@@ -1,0 +1,430 @@
+package s3http
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sseaudit/sseaudit/reference/objstore"
+)
+
+const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+// decodeXML decodes body into v, whose XMLName names the root element. The
+// S3 namespace or none is accepted; anything after the root element other
+// than whitespace, comments and processing instructions is refused. Every
+// failure is MalformedXML.
+func decodeXML(body []byte, root string, v any) *apiError {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	d.Strict = true
+	// Find the root start element.
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return errMalformedXML()
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != root || (t.Name.Space != "" && t.Name.Space != s3Namespace) {
+				return errMalformedXML()
+			}
+			if err := d.DecodeElement(v, &t); err != nil {
+				return errMalformedXML()
+			}
+			for {
+				tok, err := d.Token()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return errMalformedXML()
+				}
+				switch t := tok.(type) {
+				case xml.CharData:
+					if len(bytes.TrimSpace(t)) != 0 {
+						return errMalformedXML()
+					}
+				case xml.Comment, xml.ProcInst:
+				default:
+					return errMalformedXML()
+				}
+			}
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return errMalformedXML()
+			}
+		case xml.Comment, xml.ProcInst:
+		default: // a Directive (DOCTYPE) or stray end element
+			return errMalformedXML()
+		}
+	}
+}
+
+// ---- Bucket encryption ----
+
+type sseByDefaultXML struct {
+	SSEAlgorithm   *string `xml:"SSEAlgorithm"`
+	KMSMasterKeyID *string `xml:"KMSMasterKeyID"`
+}
+
+type blockedTypesXML struct {
+	EncryptionType []string `xml:"EncryptionType"`
+}
+
+type sseRuleXML struct {
+	Apply                  *sseByDefaultXML `xml:"ApplyServerSideEncryptionByDefault"`
+	BucketKeyEnabled       *string          `xml:"BucketKeyEnabled"`
+	BlockedEncryptionTypes *blockedTypesXML `xml:"BlockedEncryptionTypes"`
+}
+
+type sseConfigXML struct {
+	XMLName xml.Name     `xml:"ServerSideEncryptionConfiguration"`
+	Rules   []sseRuleXML `xml:"Rule"`
+}
+
+// parseEncryptionConfig parses a PutBucketEncryption body. Schema
+// violations (no or several rules, a missing or unknown SSEAlgorithm, a bad
+// boolean) are MalformedXML; aws:kms:dsse is valid S3 but not offered here
+// (InvalidArgument), and a KMSMasterKeyID without aws:kms is
+// InvalidArgument as on AWS. BucketKeyEnabled is accepted and ignored;
+// BlockedEncryptionTypes may only restate what this server enforces anyway
+// (SSE-C blocked).
+func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
+	var c sseConfigXML
+	if err := decodeXML(body, "ServerSideEncryptionConfiguration", &c); err != nil {
+		return objstore.EncryptionRule{}, err
+	}
+	if len(c.Rules) != 1 {
+		return objstore.EncryptionRule{}, errMalformedXML()
+	}
+	r := c.Rules[0]
+	if r.Apply == nil || r.Apply.SSEAlgorithm == nil {
+		return objstore.EncryptionRule{}, errMalformedXML()
+	}
+	if r.BucketKeyEnabled != nil {
+		if v := strings.TrimSpace(*r.BucketKeyEnabled); v != "true" && v != "false" {
+			return objstore.EncryptionRule{}, errMalformedXML()
+		}
+	}
+	if r.BlockedEncryptionTypes != nil {
+		for _, t := range r.BlockedEncryptionTypes.EncryptionType {
+			switch strings.TrimSpace(t) {
+			case "SSE-C":
+			case "NONE":
+				// Allowed by the schema: unblocks SSE-C, which this server
+				// never offers.
+				return objstore.EncryptionRule{}, errInvalidArgument("SSE-C cannot be unblocked: this server does not implement SSE-C")
+			default:
+				return objstore.EncryptionRule{}, errMalformedXML()
+			}
+		}
+	}
+	alg := strings.TrimSpace(*r.Apply.SSEAlgorithm)
+	var keyID string
+	if r.Apply.KMSMasterKeyID != nil {
+		keyID = strings.TrimSpace(*r.Apply.KMSMasterKeyID)
+	}
+	switch alg {
+	case sseAES256:
+		if r.Apply.KMSMasterKeyID != nil {
+			return objstore.EncryptionRule{}, errInvalidArgument("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse")
+		}
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256}, nil
+	case sseKMS:
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmKMS, KMSMasterKeyID: keyID}, nil
+	case sseKMSDSSE:
+		return objstore.EncryptionRule{}, errUnsupportedSSE()
+	default:
+		return objstore.EncryptionRule{}, errMalformedXML()
+	}
+}
+
+type sseByDefaultOut struct {
+	SSEAlgorithm   string `xml:"SSEAlgorithm"`
+	KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+}
+
+type sseRuleOut struct {
+	Apply            sseByDefaultOut `xml:"ApplyServerSideEncryptionByDefault"`
+	BucketKeyEnabled bool            `xml:"BucketKeyEnabled"`
+	Blocked          blockedTypesXML `xml:"BlockedEncryptionTypes"`
+}
+
+type sseConfigOut struct {
+	XMLName xml.Name   `xml:"ServerSideEncryptionConfiguration"`
+	Xmlns   string     `xml:"xmlns,attr"`
+	Rule    sseRuleOut `xml:"Rule"`
+}
+
+func encryptionConfigOut(rule objstore.EncryptionRule) sseConfigOut {
+	out := sseConfigOut{Xmlns: s3Namespace}
+	out.Rule.Blocked.EncryptionType = []string{"SSE-C"}
+	switch rule.Algorithm {
+	case objstore.AlgorithmKMS:
+		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseKMS, KMSMasterKeyID: rule.KMSMasterKeyID}
+	default:
+		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseAES256}
+	}
+	return out
+}
+
+// ---- CreateBucket ----
+
+type createBucketConfigXML struct {
+	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
+	LocationConstraint *string  `xml:"LocationConstraint"`
+}
+
+// ---- Multi-object delete ----
+
+type deleteObjectXML struct {
+	Key       *string `xml:"Key"`
+	VersionID string  `xml:"VersionId"`
+}
+
+type deleteXML struct {
+	XMLName xml.Name          `xml:"Delete"`
+	Quiet   string            `xml:"Quiet"`
+	Objects []deleteObjectXML `xml:"Object"`
+}
+
+type deletedOut struct {
+	Key string `xml:"Key"`
+}
+
+type deleteErrorOut struct {
+	Key     string `xml:"Key"`
+	Code    string `xml:"Code"`
+	Message string `xml:"Message"`
+}
+
+type deleteResultOut struct {
+	XMLName xml.Name         `xml:"DeleteResult"`
+	Xmlns   string           `xml:"xmlns,attr"`
+	Deleted []deletedOut     `xml:"Deleted"`
+	Errors  []deleteErrorOut `xml:"Error"`
+}
+
+// parseDelete parses a DeleteObjects body: 1 to 1000 objects, each with a
+// Key; Quiet true/false.
+func parseDelete(body []byte) (deleteXML, *apiError) {
+	var d deleteXML
+	if err := decodeXML(body, "Delete", &d); err != nil {
+		return d, err
+	}
+	if len(d.Objects) == 0 || len(d.Objects) > 1000 {
+		return d, errMalformedXML()
+	}
+	if q := strings.TrimSpace(d.Quiet); q != "" && q != "true" && q != "false" {
+		return d, errMalformedXML()
+	}
+	for _, o := range d.Objects {
+		if o.Key == nil {
+			return d, errMalformedXML()
+		}
+	}
+	return d, nil
+}
+
+// ---- CompleteMultipartUpload ----
+
+type completePartXML struct {
+	PartNumber *string `xml:"PartNumber"`
+	ETag       *string `xml:"ETag"`
+}
+
+type completeXML struct {
+	XMLName xml.Name          `xml:"CompleteMultipartUpload"`
+	Parts   []completePartXML `xml:"Part"`
+}
+
+// parseComplete parses a CompleteMultipartUpload body. Part numbers must be
+// 1..10000; the order is checked by the store (InvalidPartOrder).
+func parseComplete(body []byte) ([]objstore.CompletePart, *apiError) {
+	var c completeXML
+	if err := decodeXML(body, "CompleteMultipartUpload", &c); err != nil {
+		return nil, err
+	}
+	if len(c.Parts) == 0 || len(c.Parts) > 10000 {
+		return nil, errMalformedXML()
+	}
+	parts := make([]objstore.CompletePart, 0, len(c.Parts))
+	for _, p := range c.Parts {
+		if p.PartNumber == nil || p.ETag == nil {
+			return nil, errMalformedXML()
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(*p.PartNumber))
+		if err != nil {
+			return nil, errMalformedXML()
+		}
+		if n < 1 || n > 10000 {
+			return nil, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+		}
+		parts = append(parts, objstore.CompletePart{PartNumber: n, ETag: strings.TrimSpace(*p.ETag)})
+	}
+	return parts, nil
+}
+
+// ---- Responses ----
+
+func s3Time(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func quoteETag(e string) string { return `"` + strings.ToLower(strings.Trim(e, `"`)) + `"` }
+
+type ownerOut struct {
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName"`
+}
+
+type bucketOut struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion,omitempty"`
+}
+
+type listBucketsOut struct {
+	XMLName xml.Name    `xml:"ListAllMyBucketsResult"`
+	Xmlns   string      `xml:"xmlns,attr"`
+	Owner   ownerOut    `xml:"Owner"`
+	Buckets []bucketOut `xml:"Buckets>Bucket"`
+}
+
+type locationOut struct {
+	XMLName xml.Name `xml:"LocationConstraint"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	Region  string   `xml:",chardata"`
+}
+
+type versioningOut struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	Xmlns   string   `xml:"xmlns,attr"`
+}
+
+type objectOut struct {
+	Key          string    `xml:"Key"`
+	LastModified string    `xml:"LastModified"`
+	ETag         string    `xml:"ETag"`
+	Size         int64     `xml:"Size"`
+	StorageClass string    `xml:"StorageClass"`
+	Owner        *ownerOut `xml:"Owner,omitempty"`
+}
+
+type prefixOut struct {
+	Prefix string `xml:"Prefix"`
+}
+
+type listV2Out struct {
+	XMLName               xml.Name    `xml:"ListBucketResult"`
+	Xmlns                 string      `xml:"xmlns,attr"`
+	Name                  string      `xml:"Name"`
+	Prefix                string      `xml:"Prefix"`
+	Delimiter             string      `xml:"Delimiter,omitempty"`
+	MaxKeys               int         `xml:"MaxKeys"`
+	KeyCount              int         `xml:"KeyCount"`
+	IsTruncated           bool        `xml:"IsTruncated"`
+	EncodingType          string      `xml:"EncodingType,omitempty"`
+	ContinuationToken     string      `xml:"ContinuationToken,omitempty"`
+	NextContinuationToken string      `xml:"NextContinuationToken,omitempty"`
+	StartAfter            string      `xml:"StartAfter,omitempty"`
+	Contents              []objectOut `xml:"Contents"`
+	CommonPrefixes        []prefixOut `xml:"CommonPrefixes"`
+}
+
+type listV1Out struct {
+	XMLName        xml.Name    `xml:"ListBucketResult"`
+	Xmlns          string      `xml:"xmlns,attr"`
+	Name           string      `xml:"Name"`
+	Prefix         string      `xml:"Prefix"`
+	Marker         string      `xml:"Marker"`
+	NextMarker     string      `xml:"NextMarker,omitempty"`
+	Delimiter      string      `xml:"Delimiter,omitempty"`
+	MaxKeys        int         `xml:"MaxKeys"`
+	IsTruncated    bool        `xml:"IsTruncated"`
+	EncodingType   string      `xml:"EncodingType,omitempty"`
+	Contents       []objectOut `xml:"Contents"`
+	CommonPrefixes []prefixOut `xml:"CommonPrefixes"`
+}
+
+type copyObjectOut struct {
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+}
+
+type copyPartOut struct {
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+}
+
+type initiateOut struct {
+	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	UploadID string   `xml:"UploadId"`
+}
+
+type completeOut struct {
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+}
+
+type partOut struct {
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+}
+
+type listPartsOut struct {
+	XMLName              xml.Name  `xml:"ListPartsResult"`
+	Xmlns                string    `xml:"xmlns,attr"`
+	Bucket               string    `xml:"Bucket"`
+	Key                  string    `xml:"Key"`
+	UploadID             string    `xml:"UploadId"`
+	Initiator            ownerOut  `xml:"Initiator"`
+	Owner                ownerOut  `xml:"Owner"`
+	StorageClass         string    `xml:"StorageClass"`
+	PartNumberMarker     int       `xml:"PartNumberMarker"`
+	NextPartNumberMarker int       `xml:"NextPartNumberMarker"`
+	MaxParts             int       `xml:"MaxParts"`
+	IsTruncated          bool      `xml:"IsTruncated"`
+	Parts                []partOut `xml:"Part"`
+}
+
+type uploadOut struct {
+	Key          string   `xml:"Key"`
+	UploadID     string   `xml:"UploadId"`
+	Initiator    ownerOut `xml:"Initiator"`
+	Owner        ownerOut `xml:"Owner"`
+	StorageClass string   `xml:"StorageClass"`
+	Initiated    string   `xml:"Initiated"`
+}
+
+type listUploadsOut struct {
+	XMLName            xml.Name    `xml:"ListMultipartUploadsResult"`
+	Xmlns              string      `xml:"xmlns,attr"`
+	Bucket             string      `xml:"Bucket"`
+	KeyMarker          string      `xml:"KeyMarker"`
+	UploadIDMarker     string      `xml:"UploadIdMarker"`
+	NextKeyMarker      string      `xml:"NextKeyMarker"`
+	NextUploadIDMarker string      `xml:"NextUploadIdMarker"`
+	Delimiter          string      `xml:"Delimiter,omitempty"`
+	Prefix             string      `xml:"Prefix"`
+	EncodingType       string      `xml:"EncodingType,omitempty"`
+	MaxUploads         int         `xml:"MaxUploads"`
+	IsTruncated        bool        `xml:"IsTruncated"`
+	Uploads            []uploadOut `xml:"Upload"`
+	CommonPrefixes     []prefixOut `xml:"CommonPrefixes"`
+}
