@@ -15,13 +15,21 @@ run() { # name package pattern
   go test -c -o "$bin" "$pkg"
   : >"bench/$name.txt"
   for _ in $(seq 1 "$BENCHCOUNT"); do
-    "$bin" -test.run '^$' -test.bench "$pattern" -test.benchmem -test.benchtime "$BENCHTIME" -test.cpu 1 | tee -a "bench/$name.txt" | grep -E '^Benchmark' || true
+    "$bin" -test.run '^$' -test.bench "$pattern" -test.benchmem -test.benchtime "$BENCHTIME" -test.cpu "${BENCHCPU:-1}" | tee -a "bench/$name.txt" | grep -E '^Benchmark' || true
   done
 }
 
 run stream ./reference/stream '^Benchmark(GCMSeal64KiB|GCMOpen64KiB|Encrypt|Decrypt|EncryptReadFrom)$'
 BENCHTIME=1x run stream1gib ./reference/stream '^BenchmarkEncrypt1GiB$'
 run kms ./reference/kms '^BenchmarkGenerateDataKeyDecrypt'
+# The reference server over loopback HTTP through the OSS SDK (uses both cores).
+BENCHCPU=2 BENCHTIME=${SERVER_BENCHTIME:-3x} run server ./reference/server '^BenchmarkPutGet64MiB$'
+BENCHCPU=2 BENCHTIME=2s run serverhead ./reference/server '^BenchmarkHead16Clients$'
+BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run server1gib ./reference/server '^BenchmarkStream1GiB$'
 
-for f in stream stream1gib kms; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
-go run ./scripts/benchratio bench/stream.txt | tee bench/ratios.txt
+for f in stream stream1gib kms server serverhead server1gib; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
+{
+  go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB -pair EncryptReadFrom:GCMSeal64KiB \
+    -pair Decrypt:GCMSeal64KiB -pair Decrypt:GCMOpen64KiB bench/stream.txt
+  go run ./scripts/benchratio -pair PutGet64MiB/KMS:PutGet64MiB/none -pair PutGet64MiB/AES256:PutGet64MiB/none bench/server.txt
+} | tee bench/ratios.txt

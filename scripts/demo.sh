@@ -9,7 +9,7 @@ bin=./bin/sseaudit
 data=$(mktemp -d)
 out="$data/serve.out"
 unset SSEAUDIT_ROOT_ACCESS_KEY_ID SSEAUDIT_ROOT_ACCESS_KEY_SECRET SSEAUDIT_ROOT_KEY
-"$bin" serve --kms-addr 127.0.0.1:0 --data "$data/ref" >"$out" 2>"$data/serve.log" &
+"$bin" serve --addr 127.0.0.1:0 --kms-addr 127.0.0.1:0 --data "$data/ref" >"$out" 2>"$data/serve.log" &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

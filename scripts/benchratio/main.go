@@ -1,11 +1,14 @@
-// Command benchratio reads `go test -bench` output and prints the median
-// throughput of each stream benchmark as a ratio of Go's own AES-256-GCM on
-// 64 KiB buffers measured in the same run. It exits non-zero when a
-// benchmark it needs is missing, so a renamed benchmark cannot pass silently.
+// Command benchratio reads `go test -bench` output and prints, for each
+// -pair NAME:BASE, the median MB/s of NAME as a ratio of the median MB/s of
+// BASE measured in the same run. It exits non-zero when a benchmark it
+// needs is missing, so a renamed benchmark cannot pass silently.
+//
+//	go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB bench/stream.txt
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -13,15 +16,51 @@ import (
 	"strings"
 )
 
+type pairs []string
+
+func (p *pairs) String() string     { return strings.Join(*p, ",") }
+func (p *pairs) Set(v string) error { *p = append(*p, v); return nil }
+
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchratio BENCH_OUTPUT")
+	var ps pairs
+	flag.Var(&ps, "pair", "NAME:BASE benchmark names (without the Benchmark prefix and -N suffix); repeatable")
+	flag.Parse()
+	if flag.NArg() != 1 || len(ps) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: benchratio -pair NAME:BASE [-pair ...] BENCH_OUTPUT")
 		os.Exit(2)
 	}
-	f, err := os.Open(os.Args[1])
+	mbps, err := read(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchratio:", err)
 		os.Exit(1)
+	}
+	median := func(name string) float64 {
+		v := slices.Clone(mbps[name])
+		if len(v) == 0 {
+			fmt.Fprintf(os.Stderr, "benchratio: no MB/s results for %s in %s\n", name, flag.Arg(0))
+			os.Exit(1)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	for _, p := range ps {
+		name, base, ok := strings.Cut(p, ":")
+		if !ok {
+			fmt.Fprintf(os.Stderr, "benchratio: -pair %q is not NAME:BASE\n", p)
+			os.Exit(2)
+		}
+		n, b := median(name), median(base)
+		fmt.Printf("%-28s %8.0f MB/s = %.3f x %s (%.0f MB/s), medians of %d and %d runs\n", name, n, n/b, base, b, len(mbps[name]), len(mbps[base]))
+	}
+}
+
+func read(path string) (map[string][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	mbps := map[string][]float64{}
@@ -33,7 +72,9 @@ func main() {
 		}
 		name := strings.TrimPrefix(fields[0], "Benchmark")
 		if i := strings.LastIndex(name, "-"); i > 0 {
-			name = name[:i]
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
 		}
 		for i := 2; i+1 < len(fields); i++ {
 			if fields[i+1] == "MB/s" {
@@ -43,24 +84,5 @@ func main() {
 			}
 		}
 	}
-	median := func(name string) float64 {
-		v := mbps[name]
-		if len(v) == 0 {
-			fmt.Fprintf(os.Stderr, "benchratio: no MB/s results for %s\n", name)
-			os.Exit(1)
-		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
-	seal, open := median("GCMSeal64KiB"), median("GCMOpen64KiB")
-	fmt.Printf("baseline AES-256-GCM Seal 64 KiB: %.0f MB/s, Open 64 KiB: %.0f MB/s (median of %d runs)\n", seal, open, len(mbps["GCMSeal64KiB"]))
-	for _, c := range []struct{ name, base string }{
-		{"Encrypt", "GCMSeal64KiB"}, {"EncryptReadFrom", "GCMSeal64KiB"},
-		{"Decrypt", "GCMSeal64KiB"}, {"Decrypt", "GCMOpen64KiB"},
-	} {
-		fmt.Printf("%-16s %7.0f MB/s = %.3f x %s\n", c.name, median(c.name), median(c.name)/median(c.base), c.base)
-	}
+	return mbps, sc.Err()
 }
