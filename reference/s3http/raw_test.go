@@ -229,6 +229,8 @@ func TestRawRequests(t *testing.T) {
 			}},
 		{name: "no such bucket", req: rawReq{method: "GET", path: "/nobucket/x"}, status: 404, code: "NoSuchBucket"},
 		{name: "delete missing bucket", req: rawReq{method: "DELETE", path: "/nobucket"}, status: 404, code: "NoSuchBucket"},
+		{name: "bucket of another principal", req: rawReq{method: "PUT", path: "/raw", ak: bobAK, sk: bobSK}, status: 409, code: "BucketAlreadyExists"},
+		{name: "bucket already mine", req: rawReq{method: "PUT", path: "/raw"}, status: 409, code: "BucketAlreadyOwnedByYou"},
 		{name: "invalid bucket name", req: rawReq{method: "PUT", path: "/Bad_Name"}, status: 400, code: "InvalidBucketName"},
 		{name: "acl not implemented", req: rawReq{method: "GET", path: "/raw/obj?acl"}, status: 501, code: "NotImplemented"},
 		{name: "version id", req: rawReq{method: "GET", path: "/raw/obj?versionId=abc"}, status: 400, code: "InvalidArgument"},
