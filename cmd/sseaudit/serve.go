@@ -9,14 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"github.com/sseaudit/sseaudit/reference/server"
 )
 
 func newServeCommand(e env) *cobra.Command {
 	var (
-		addr, kmsAddr, dataDir, region, logFormat, usersFile string
-		defaultSSE                                           bool
-		masterRotate                                         time.Duration
+		addr, kmsAddr, dataDir, region, logFormat, usersFile, faultList string
+		defaultSSE                                                      bool
+		masterRotate                                                    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -38,10 +39,15 @@ they are generated on first start, stored sealed in DATA and printed once.
 			if err != nil {
 				return err
 			}
+			fs, err := faults.Parse(faultList)
+			if err != nil {
+				return fmt.Errorf("--fault: %w", err)
+			}
 			ctx := cmd.Context()
 			srv, err := server.Start(ctx, server.Config{
 				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile,
 				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
+				Faults: fs,
 			})
 			if err != nil {
 				return err
@@ -76,6 +82,9 @@ they are generated on first start, stored sealed in DATA and printed once.
 	f.StringVar(&usersFile, "users", "", "YAML file of extra principals and their grants (kept sealed in --data)")
 	f.BoolVar(&defaultSSE, "default-sse", false, "AWS behaviour since 2023: new buckets default to AES256 and deleting the rule resets it")
 	f.DurationVar(&masterRotate, "master-key-rotate-every", 0, "age at which the OSS-managed master key rotates (default 2160h)")
+	// Hidden: deliberate defects that prove the conformance suite can fail.
+	f.StringVar(&faultList, "fault", "", "comma-separated deliberate faults (testing the conformance suite only)")
+	_ = f.MarkHidden("fault")
 	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	return cmd
 }

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
 )
 
@@ -46,7 +47,7 @@ func (r *Regional) generateDataKey(ctx context.Context, op string, in GenerateDa
 			return err
 		}
 		t.keyID = k.id
-		if err := requireEnabled(k); err != nil {
+		if err := t.requireUsable(k); err != nil {
 			return err
 		}
 		v := k.primaryVersion()
@@ -86,7 +87,7 @@ func (r *Regional) Encrypt(ctx context.Context, in EncryptInput) (EncryptOutput,
 			return err
 		}
 		t.keyID = k.id
-		if err := requireEnabled(k); err != nil {
+		if err := t.requireUsable(k); err != nil {
 			return err
 		}
 		v := k.primaryVersion()
@@ -116,7 +117,7 @@ func (t *txn) openInRegion(blob []byte, ectx map[string]string) (*keyRecord, *ke
 	if k == nil {
 		return nil, nil, nil, errKeyNotFound()
 	}
-	if err := requireEnabled(k); err != nil {
+	if err := t.requireUsable(k); err != nil {
 		return k, nil, nil, err
 	}
 	v := k.version(h.versionID)
@@ -175,7 +176,7 @@ func (r *Regional) ReEncrypt(ctx context.Context, in ReEncryptInput) (EncryptOut
 			return err
 		}
 		t.keyID = dk.id
-		if err := requireEnabled(dk); err != nil {
+		if err := t.requireUsable(dk); err != nil {
 			return err
 		}
 		dv := dk.primaryVersion()
@@ -188,4 +189,13 @@ func (r *Regional) ReEncrypt(ctx context.Context, in ReEncryptInput) (EncryptOut
 		return nil
 	})
 	return out, err
+}
+
+// requireUsable is the data plane's state check: only Enabled keys encrypt
+// and decrypt, unless the UseDisabledKey fault is on.
+func (t *txn) requireUsable(k *keyRecord) error {
+	if k.state == StateDisabled && t.e.faults.Has(faults.UseDisabledKey) {
+		return nil
+	}
+	return requireEnabled(k)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,6 +34,9 @@ type Config struct {
 	Clock    clock.Clock  // default clock.System{}
 	Rand     io.Reader    // default crypto/rand; must be safe for concurrent use
 	AuditLog io.Writer    // JSON lines; nil = off
+	// Faults are deliberate defects for proving the conformance suite can
+	// fail; only faults.UseDisabledKey applies here. Never set in production.
+	Faults faults.Set
 }
 
 // Emulator is an Alibaba Cloud KMS emulator holding keys for any number of
@@ -45,6 +49,8 @@ type Emulator struct {
 	account string
 	clock   clock.Clock
 	rand    io.Reader
+
+	faults faults.Set
 
 	auditMu sync.Mutex
 	audit   io.Writer
@@ -70,6 +76,7 @@ func New(cfg Config) (*Emulator, error) {
 		clock:   cfg.Clock,
 		rand:    cfg.Rand,
 		audit:   cfg.AuditLog,
+		faults:  cfg.Faults,
 		st:      newStore(),
 	}
 	if e.account == "" {

@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,7 +81,7 @@ func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, 
 	if err := checkBucketName(name); err != nil {
 		return BucketInfo{}, err
 	}
-	if err := validateRule(res, rule); err != nil {
+	if err := validateRule(res, rule, s.faults); err != nil {
 		return BucketInfo{}, err
 	}
 	if rule == nil {
@@ -224,14 +225,39 @@ func (s *DiskStore) PutBucketEncryption(ctx context.Context, p Principal, bucket
 	if err := checkBucketName(bucket); err != nil {
 		return err
 	}
-	if err := validateRule(res, &rule); err != nil {
+	if err := validateRule(res, &rule, s.faults); err != nil {
 		return err
 	}
 	if err := s.setRule(bucket, &rule); err != nil {
 		return err
 	}
 	s.log.Info("bucket encryption set", "bucket", bucket, "principal", p.Name, "sse", rule.Algorithm, "kms_key", rule.KMSMasterKeyID)
+	if s.faults.Has(faults.ApplyDefaultToExisting) {
+		return s.faultReencryptAll(ctx, p, bucket)
+	}
 	return nil
+}
+
+// faultReencryptAll is the ApplyDefaultToExisting fault: it rewrites every
+// existing object under the bucket's new default, which is exactly what the
+// seed document says a default must never do.
+func (s *DiskStore) faultReencryptAll(ctx context.Context, p Principal, bucket string) error {
+	after := ""
+	for {
+		page, err := s.ListObjects(ctx, p, bucket, ListOptions{After: after})
+		if err != nil {
+			return err
+		}
+		for _, o := range page.Objects {
+			if _, err := s.CopyObject(ctx, p, bucket, o.Key, bucket, o.Key, CopyOptions{}); err != nil {
+				return err
+			}
+		}
+		if !page.IsTruncated {
+			return nil
+		}
+		after = page.NextAfter
+	}
 }
 
 // GetBucketEncryption returns the bucket's default encryption, or

@@ -202,6 +202,9 @@ type objectRecord struct {
 	// Record is the marshalled envelope.Record (nil when unencrypted).
 	Record []byte     `json:"record,omitempty"`
 	Files  []dataFile `json:"files"`
+	// FaultPlaintext marks an object the PlaintextAtRest fault stored
+	// unencrypted while reporting Algorithm; only that fault sets it.
+	FaultPlaintext bool `json:"fault_plaintext,omitempty"`
 }
 
 func (r *objectRecord) info(bucket, key string) ObjectInfo {

@@ -56,7 +56,7 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	if err != nil {
 		return Upload{}, err
 	}
-	w, err := resolveSSE(res, opts.SSE, b.Rule)
+	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {
 		return Upload{}, err
 	}

@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
 	"strings"
 
@@ -57,13 +58,17 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	if dk != nil {
 		defer dk.Destroy()
 	}
+	plaintextFault := dk != nil && s.faults.Has(faults.PlaintextAtRest)
+	if plaintextFault {
+		dk, recBytes = nil, nil
+	}
 	wr, err := s.writeData(ctx, res, body, size, contentMD5, dk, 0)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	obj := &objectRecord{
 		Size: wr.file.Size, ETag: wr.file.ETag, LastModified: s.now(), objMeta: meta, CRC64: wr.file.CRC64,
-		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes,
+		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
 		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64}},
 	}
 	replaced, err := s.commitObject(b.Name, key, obj, nil)
@@ -94,7 +99,7 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	w, err := resolveSSE(res, opts.SSE, b.Rule)
+	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -205,7 +210,7 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	w, err := resolveSSE(dstRes, opts.Put.SSE, dst.Rule)
+	w, err := resolveSSE(dstRes, opts.Put.SSE, dst.Rule, s.faults)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
 	"os"
 	"path/filepath"
@@ -81,6 +82,8 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key str
 			return nil, err
 		}
 		o.dk = dk
+	case rec.FaultPlaintext && s.faults.Has(faults.PlaintextAtRest):
+		// The PlaintextAtRest fault stored these bytes unencrypted.
 	case rec.Algorithm != "":
 		// Marked encrypted but without a record: never serve the bytes.
 		o.closeFiles()

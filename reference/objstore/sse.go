@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"github.com/sseaudit/sseaudit/reference/faults"
 
 	"github.com/sseaudit/sseaudit/reference/envelope"
 	"github.com/sseaudit/sseaudit/reference/kms"
@@ -17,7 +18,7 @@ type writeSSE struct {
 // validateAlgorithm checks an algorithm with its KMS key id and data
 // encryption, in the order OSS reports them: the algorithm itself, then
 // SM4 data encryption, then a key id that does not fit the algorithm.
-func validateAlgorithm(resource, algorithm, keyID, dataEnc string) error {
+func validateAlgorithm(resource, algorithm, keyID, dataEnc string, f faults.Set) error {
 	switch algorithm {
 	case AlgorithmAES256, AlgorithmKMS:
 	default: // "" (in a rule), SM4, or anything unknown
@@ -26,7 +27,7 @@ func validateAlgorithm(resource, algorithm, keyID, dataEnc string) error {
 	if dataEnc != "" {
 		return newErr(KindInvalidEncryptionAlgorithm, resource, msgInvalidEncryptionAlgorithm, nil)
 	}
-	if algorithm == AlgorithmAES256 && keyID != "" {
+	if algorithm == AlgorithmAES256 && keyID != "" && !f.Has(faults.AcceptKeyIDWithAES256) {
 		return newErr(KindInvalidArgument, resource, msgKeyIDNotApplicable, nil)
 	}
 	return nil
@@ -34,24 +35,24 @@ func validateAlgorithm(resource, algorithm, keyID, dataEnc string) error {
 
 // validateRule checks a bucket default rule. It does not ask KMS whether
 // the key exists (OSS and S3 do not either); the first write does.
-func validateRule(resource string, r *EncryptionRule) error {
+func validateRule(resource string, r *EncryptionRule, f faults.Set) error {
 	if r == nil {
 		return nil
 	}
-	return validateAlgorithm(resource, r.Algorithm, r.KMSMasterKeyID, r.KMSDataEncryption)
+	return validateAlgorithm(resource, r.Algorithm, r.KMSMasterKeyID, r.KMSDataEncryption, f)
 }
 
 // resolveSSE returns the effective encryption of a write: the request's
 // when it names an algorithm, otherwise the bucket rule's, otherwise none.
-func resolveSSE(resource string, req SSE, rule *ruleRecord) (writeSSE, error) {
+func resolveSSE(resource string, req SSE, rule *ruleRecord, f faults.Set) (writeSSE, error) {
 	if req.DataEncryption != "" {
 		return writeSSE{}, newErr(KindInvalidEncryptionAlgorithm, resource, msgInvalidEncryptionAlgorithm, nil)
 	}
 	if req.Algorithm != "" {
-		if err := validateAlgorithm(resource, req.Algorithm, req.KMSKeyID, ""); err != nil {
+		if err := validateAlgorithm(resource, req.Algorithm, req.KMSKeyID, "", f); err != nil {
 			return writeSSE{}, err
 		}
-		return writeSSE{algorithm: req.Algorithm, kmsKeyID: req.KMSKeyID}, nil
+		return faulty(writeSSE{algorithm: req.Algorithm, kmsKeyID: req.KMSKeyID}, f), nil
 	}
 	if req.KMSKeyID != "" {
 		return writeSSE{}, newErr(KindInvalidArgument, resource,
@@ -61,10 +62,23 @@ func resolveSSE(resource string, req SSE, rule *ruleRecord) (writeSSE, error) {
 		return writeSSE{}, nil
 	}
 	r := rule.rule()
-	if err := validateRule(resource, r); err != nil {
+	if err := validateRule(resource, r, f); err != nil {
 		return writeSSE{}, err
 	}
-	return writeSSE{algorithm: r.Algorithm, kmsKeyID: r.KMSMasterKeyID}, nil
+	return faulty(writeSSE{algorithm: r.Algorithm, kmsKeyID: r.KMSMasterKeyID}, f), nil
+}
+
+// faulty applies the faults that change which key a write uses: a key id
+// accepted with AES256 is dropped (there is nothing to use it for), and
+// IgnoreNamedCMK swaps a named CMK for the default key.
+func faulty(w writeSSE, f faults.Set) writeSSE {
+	if w.algorithm == AlgorithmAES256 && f.Has(faults.AcceptKeyIDWithAES256) {
+		w.kmsKeyID = ""
+	}
+	if w.algorithm == AlgorithmKMS && f.Has(faults.IgnoreNamedCMK) {
+		w.kmsKeyID = ""
+	}
+	return w
 }
 
 // withPrincipal names the caller in KMS audit records unless the front end

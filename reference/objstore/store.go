@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,9 @@ type Config struct {
 	// SSE-S3 by default). nil = new buckets have no default encryption.
 	DefaultSSE *EncryptionRule
 	Logger     *slog.Logger // default: discard
+	// Faults are deliberate defects for proving the conformance suite can
+	// fail (see package faults). Never set outside such tests.
+	Faults faults.Set
 }
 
 // DiskStore is the reference Store: bbolt metadata plus one data file per
@@ -62,6 +66,7 @@ type DiskStore struct {
 	clock                clock.Clock
 	defaultSSE           *EncryptionRule
 	log                  *slog.Logger
+	faults               faults.Set
 
 	db      *bolt.DB
 	dataFD  *os.File // data/, held open for fsync after every rename
@@ -91,12 +96,13 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if cfg.Envelope == nil {
 		return nil, errors.New("objstore: Config.Envelope is required")
 	}
-	if err := validateRule("", cfg.DefaultSSE); err != nil {
+	if err := validateRule("", cfg.DefaultSSE, nil); err != nil {
 		return nil, fmt.Errorf("objstore: Config.DefaultSSE: %w", err)
 	}
 	s := &DiskStore{
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
+		faults: cfg.Faults,
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE

@@ -24,6 +24,7 @@ import (
 	"github.com/sseaudit/sseaudit/reference/auth"
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/envelope"
+	"github.com/sseaudit/sseaudit/reference/faults"
 	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/kmshttp"
 	"github.com/sseaudit/sseaudit/reference/masterkey"
@@ -59,6 +60,9 @@ type Config struct {
 	Clock clock.Clock
 	// ShutdownTimeout bounds how long in-flight requests may run after Close.
 	ShutdownTimeout time.Duration
+	// Faults are deliberate defects, each breaking one SSE rule, used only
+	// to prove the conformance suite fails when a rule is broken.
+	Faults faults.Set
 }
 
 // Server is a running reference implementation.
@@ -177,7 +181,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("create %s directory: %w", d, err)
 		}
 	}
-	s.KMS, err = kms.New(kms.Config{Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog})
+	if len(cfg.Faults) > 0 {
+		cfg.Logger.Warn("deliberate faults are enabled; this server breaks SSE rules on purpose", "faults", cfg.Faults.String())
+	}
+	s.KMS, err = kms.New(kms.Config{Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog, Faults: cfg.Faults})
 	if err != nil {
 		return nil, fmt.Errorf("open KMS keystore: %w", err)
 	}
@@ -215,7 +222,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
-		Authorizer: s.Users, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger,
+		Authorizer: s.Users, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)
@@ -232,7 +239,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("S3 endpoint: %w", err)
 	}
-	if s.Endpoint, err = s.listen(ctx, cfg.Addr, Dialects(ossHandler, s3Handler)); err != nil {
+	storage := Dialects(ossHandler, s3Handler)
+	if cfg.Faults.Has(faults.OmitSSEHeader) {
+		storage = omitSSEHeaders(storage)
+	}
+	if s.Endpoint, err = s.listen(ctx, cfg.Addr, storage); err != nil {
 		return nil, fmt.Errorf("listen for OSS/S3 on %s: %w", cfg.Addr, err)
 	}
 	cfg.Logger.Info("oss/s3 endpoint listening", "endpoint", s.Endpoint, "region", cfg.Region)
