@@ -52,6 +52,12 @@ func (h *handler) uploadPart(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
+	// AWS UploadPart takes only SSE-C headers; the upload's encryption was
+	// fixed at CreateMultipartUpload (minio-go sends none here).
+	if aerr := refuseSSEOnRead(rc.r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	md5sum, aerr := parseContentMD5(rc.r)
 	if aerr != nil {
 		rc.fail(aerr)

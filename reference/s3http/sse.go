@@ -118,8 +118,8 @@ func checkEncryptionContext(v string) string {
 	return ""
 }
 
-// refuseSSEOnRead implements AWS's rule that GET and HEAD take no SSE-S3
-// or SSE-KMS headers (400 InvalidArgument).
+// refuseSSEOnRead implements AWS's rule that GET, HEAD and UploadPart take
+// no SSE-S3 or SSE-KMS headers (400 InvalidArgument).
 func refuseSSEOnRead(h http.Header) *apiError {
 	for _, n := range []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEContext} {
 		if len(h.Values(n)) > 0 {
