@@ -82,7 +82,6 @@ const (
 	msgSignatureDoesNotMatch    = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 	msgNotImplemented           = "A header or query you provided implies functionality that is not implemented."
 	msgMethodNotAllowed         = "The specified method is not allowed against this resource."
-	msgKMSKeyIDNotApplicable    = "KMSMasterKeyID is not applicable if the default sse algorithm is not KMS"
 	msgKeyIDHeaderNotApplicable = "x-oss-server-side-encryption-key-id is not applicable if the server side encryption algorithm is not KMS"
 )
 

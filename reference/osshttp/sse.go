@@ -77,10 +77,9 @@ func parseSSEHeaders(h http.Header) (sseRequest, *ossError) {
 	}
 	switch alg {
 	case objstore.AlgorithmAES256:
-		if keyPresent {
-			return out, errInvalidArgument(msgKeyIDHeaderNotApplicable)
-		}
-		out.SSE = objstore.SSE{Algorithm: objstore.AlgorithmAES256}
+		// A key id with AES256 is refused by the store (400 InvalidArgument),
+		// the one place that rule lives for both dialects.
+		out.SSE = objstore.SSE{Algorithm: objstore.AlgorithmAES256, KMSKeyID: strings.TrimSpace(keyID)}
 		return out, nil
 	case objstore.AlgorithmKMS:
 	default:
@@ -164,10 +163,8 @@ func parseEncryptionRule(body []byte) (objstore.EncryptionRule, *ossError) {
 	}
 	switch alg {
 	case objstore.AlgorithmAES256:
-		if keyID != "" {
-			return objstore.EncryptionRule{}, errInvalidArgument(msgKMSKeyIDNotApplicable)
-		}
-		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256}, nil
+		// A key id with AES256 is refused by the store (400 InvalidArgument).
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256, KMSMasterKeyID: keyID}, nil
 	case objstore.AlgorithmKMS:
 	default:
 		return objstore.EncryptionRule{}, errInvalidEncryptionAlgorithm()

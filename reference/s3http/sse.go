@@ -87,10 +87,12 @@ func parseSSERequest(h http.Header) (objstore.SSE, *apiError) {
 		}
 		return objstore.SSE{}, nil
 	case alg == sseAES256:
-		if keyPresent || ctxPresent {
+		if ctxPresent {
 			return objstore.SSE{}, errKMSHeaderNeedsKMS()
 		}
-		return objstore.SSE{Algorithm: objstore.AlgorithmAES256}, nil
+		// A key id with AES256 is refused by the store (400 InvalidArgument),
+		// the one place that rule lives for both dialects.
+		return objstore.SSE{Algorithm: objstore.AlgorithmAES256, KMSKeyID: strings.TrimSpace(keyID)}, nil
 	case alg == sseKMS:
 		if ctxPresent {
 			if msg := checkEncryptionContext(ctx); msg != "" {

@@ -130,10 +130,8 @@ func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
 	}
 	switch alg {
 	case sseAES256:
-		if r.Apply.KMSMasterKeyID != nil {
-			return objstore.EncryptionRule{}, errInvalidArgument("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse")
-		}
-		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256}, nil
+		// A key id with AES256 is refused by the store (400 InvalidArgument).
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256, KMSMasterKeyID: keyID}, nil
 	case sseKMS:
 		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmKMS, KMSMasterKeyID: keyID}, nil
 	case sseKMSDSSE:

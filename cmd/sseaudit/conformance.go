@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/results"
+	"github.com/sseaudit/sseaudit/steps"
+	"github.com/sseaudit/sseaudit/target"
+)
+
+type conformanceFlags struct {
+	endpoint, dialect, region, kmsEndpoint string
+	tags, format, out, prefix              string
+	dryRun                                 bool
+	concurrency                            int
+}
+
+func newConformanceCommand(e env) *cobra.Command {
+	var f conformanceFlags
+	cmd := &cobra.Command{
+		Use:   "conformance",
+		Short: "Run the SSE conformance scenarios against the embedded reference or an endpoint",
+		Long: `Run the Gherkin scenarios that prove server-side encryption behaves as the
+OSS documentation says: both ways of enabling it, response headers, the KMS
+key recorded, and that changing a bucket default never touches existing
+objects.
+
+With no --endpoint, the embedded reference starts on loopback in a temporary
+directory and every scenario runs in both dialects (OSS and S3).
+
+With --endpoint, the scenarios run against that endpoint in one dialect.
+Credentials come from OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET (oss) or
+AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (s3); key scenarios need
+--kms-endpoint and ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET.
+Scenarios tagged @emulator need the reference's admin hooks and are skipped,
+with the reason in the output. Only buckets the run creates, named with
+--bucket-prefix, are touched; --dry-run lists what would be created.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConformance(cmd.Context(), e, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (default: the embedded reference)")
+	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint)")
+	fl.StringVar(&f.region, "region", "cn-hangzhou", "region of the endpoint")
+	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL for key scenarios")
+	fl.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. '@kms && ~@s3'")
+	fl.StringVar(&f.format, "format", "", "output formats, comma-separated: pretty, progress, junit, cucumber (default progress on a terminal, else pretty)")
+	fl.StringVar(&f.out, "out", "", "directory for junit.xml and cucumber.json")
+	fl.StringVar(&f.prefix, "bucket-prefix", "sseaudit-conf-", "prefix of every bucket the run creates")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "list the scenarios and the buckets they would create, then exit")
+	fl.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
+	return cmd
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// formats turns --format and --out into godog's format string.
+func formats(e env, f conformanceFlags) (string, error) {
+	names := f.format
+	if names == "" {
+		names = "pretty"
+		if isTerminal(e.stdout) {
+			names = "progress"
+		}
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(names, ",") {
+		n = strings.TrimSpace(n)
+		switch n {
+		case "":
+			continue
+		case "pretty", "progress":
+			parts = append(parts, n)
+		case "junit", "cucumber":
+			if f.out == "" {
+				return "", fmt.Errorf("--format %s writes a file: add --out DIR", n)
+			}
+		default:
+			return "", fmt.Errorf("--format %q: use pretty, progress, junit or cucumber", n)
+		}
+		seen[n] = true
+	}
+	if f.out != "" {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return "", fmt.Errorf("--out: %w", err)
+		}
+		// junit.xml is written by package reports from the results (godog's
+		// junit writer reports skipped scenarios as errors).
+		parts = append(parts, "cucumber:"+filepath.Join(f.out, "cucumber.json"))
+	}
+	return strings.Join(parts, ","), nil
+}
+
+func envCreds(e env, dialect target.Dialect) (string, string, error) {
+	var id, secret []string
+	switch dialect {
+	case target.OSS:
+		id = []string{"OSS_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"}
+		secret = []string{"OSS_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"}
+	case target.S3:
+		id = []string{"AWS_ACCESS_KEY_ID"}
+		secret = []string{"AWS_SECRET_ACCESS_KEY"}
+	}
+	for i := range id {
+		if a, s := e.getenv(id[i]), e.getenv(secret[i]); a != "" && s != "" {
+			return a, s, nil
+		}
+	}
+	return "", "", fmt.Errorf("no credentials for the %s endpoint: set %s and %s", dialect, id[0], secret[0])
+}
+
+func runConformance(ctx context.Context, e env, f conformanceFlags) error {
+	format, err := formats(e, f)
+	if err != nil {
+		return err
+	}
+	var opts steps.Options
+	if f.endpoint == "" {
+		if f.dialect != "" || f.kmsEndpoint != "" {
+			return errors.New("--dialect and --kms-endpoint need --endpoint; without it the embedded reference is used")
+		}
+		if f.dryRun {
+			// A dry run of the embedded reference has every capability; it
+			// sends nothing, so the emulator's hooks are never called.
+			opts = steps.Options{Targets: map[target.Dialect]target.Config{target.OSS: {}, target.S3: {}}, KMS: &target.KMSConfig{}, Emulator: dryRunEmulator{}}
+		} else {
+			dir, err := os.MkdirTemp("", "sseaudit-conformance-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			var stop func(context.Context) error
+			opts, stop, err = steps.Reference(ctx, dir, nil)
+			if err != nil {
+				return fmt.Errorf("start the embedded reference: %w", err)
+			}
+			defer stop(context.WithoutCancel(ctx))
+			fmt.Fprintln(e.stderr, "conformance: running against the embedded reference (both dialects)")
+		}
+	} else {
+		d := target.Dialect(f.dialect)
+		if d != target.OSS && d != target.S3 {
+			return fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
+		}
+		ak, sk, err := envCreds(e, d)
+		if err != nil && !f.dryRun {
+			return err
+		}
+		opts.Targets = map[target.Dialect]target.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
+		if f.kmsEndpoint != "" {
+			kak, ksk := e.getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), e.getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+			if (kak == "" || ksk == "") && !f.dryRun {
+				return errors.New("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+			}
+			opts.KMS = &target.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
+		}
+		fmt.Fprintf(e.stderr, "conformance: running against %s (%s); @emulator scenarios are skipped: they need the reference's admin hooks\n", f.endpoint, d)
+	}
+	opts.Tags, opts.Format, opts.Output = f.tags, format, e.stdout
+	opts.BucketPrefix, opts.Concurrency = f.prefix, f.concurrency
+	if f.dryRun {
+		opts.DryRun, opts.Format, opts.Output = true, "progress", io.Discard
+		res, err := steps.Run(ctx, opts)
+		if err != nil {
+			return err
+		}
+		run := 0
+		for _, sc := range res.Scenarios {
+			if strings.HasSuffix(sc.Error, steps.DryRunWouldRun) {
+				run++
+			}
+		}
+		fmt.Fprintf(e.stdout, "dry run: %d of %d scenarios would run. Each creates its own buckets named %s<run>-<n>-..., and KMS keys where a scenario says so, and deletes or schedules them for deletion afterwards. Nothing else is touched.\n", run, len(res.Scenarios), opts.BucketPrefix)
+		for _, sc := range res.Scenarios {
+			fmt.Fprintf(e.stdout, "  [%s] %s / %s: %s\n", sc.Dialect, sc.Feature, sc.Name, strings.TrimPrefix(sc.Error, "dry run: "))
+		}
+		return nil
+	}
+	res, err := steps.Run(ctx, opts)
+	if f.out != "" && len(res.Scenarios) > 0 {
+		if werr := writeJUnit(filepath.Join(f.out, "junit.xml"), res); werr != nil {
+			return werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if f.out != "" {
+		fmt.Fprintf(e.stderr, "conformance: wrote %s and %s\n", filepath.Join(f.out, "junit.xml"), filepath.Join(f.out, "cucumber.json"))
+	}
+	if res.ExitCode != 0 {
+		return &exitError{code: res.ExitCode, err: fmt.Errorf("conformance failed: %d scenarios failed", res.Failed)}
+	}
+	return nil
+}
+
+// dryRunEmulator stands in for the reference's admin hooks in a dry run,
+// which selects scenarios but never runs a step.
+type dryRunEmulator struct{ steps.Emulator }
+
+func writeJUnit(path string, res results.Run) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	if err := reports.ConformanceJUnit(fh, "sseaudit conformance", res); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}

@@ -1,0 +1,135 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/results"
+)
+
+// JUnit XML in the shape Jenkins, GitLab and the maven-surefire schema
+// accept: a <testsuite> per feature, a <testcase> per scenario (dialect in
+// the name), <failure> for a failed scenario, <error> for an undefined or
+// pending one, and <skipped> with the reason for a skipped one. (godog's own
+// junit formatter writes skipped steps as <error> elements, which Jenkins
+// counts as errors; this one does not.)
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+	seconds  float64
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",chardata"`
+}
+
+func seconds(f float64) string { return fmt.Sprintf("%.3f", f) }
+
+// ConformanceJUnit writes run as JUnit XML.
+func ConformanceJUnit(w io.Writer, name string, run results.Run) error {
+	out := junitSuites{Name: name}
+	index := map[string]int{}
+	var total float64
+	for _, sc := range run.Scenarios {
+		i, ok := index[sc.Feature]
+		if !ok {
+			i = len(out.Suites)
+			index[sc.Feature] = i
+			out.Suites = append(out.Suites, junitSuite{Name: sc.Feature})
+		}
+		s := &out.Suites[i]
+		d := sc.Duration.Seconds()
+		c := junitCase{Name: caseName(sc), Classname: sc.Feature, Time: seconds(d), SystemOut: stepLog(sc)}
+		switch sc.Status {
+		case "passed":
+		case "skipped":
+			c.Skipped = &junitMessage{Message: sc.Error}
+			s.Skipped++
+		case "failed":
+			c.Failure = &junitMessage{Message: firstLine(sc.Error), Type: "failed", Text: sc.Error}
+			s.Failures++
+		default: // undefined, pending, ambiguous: the suite itself is broken
+			c.Error = &junitMessage{Message: sc.Status + ": " + firstLine(sc.Error), Type: sc.Status, Text: sc.Error}
+			s.Errors++
+		}
+		s.Tests++
+		s.seconds += d
+		total += d
+		s.Cases = append(s.Cases, c)
+	}
+	for i := range out.Suites {
+		s := &out.Suites[i]
+		s.Time = seconds(s.seconds)
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Errors += s.Errors
+		out.Skipped += s.Skipped
+	}
+	out.Time = seconds(total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("encode junit: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func caseName(sc results.Scenario) string {
+	if sc.Dialect == "" {
+		return sc.Name
+	}
+	return sc.Name + " [" + sc.Dialect + "]"
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func stepLog(sc results.Scenario) string {
+	var b strings.Builder
+	for _, st := range sc.Steps {
+		fmt.Fprintf(&b, "%-9s %s\n", st.Status, st.Text)
+		if st.Error != "" {
+			fmt.Fprintf(&b, "          %s\n", st.Error)
+		}
+	}
+	return b.String()
+}

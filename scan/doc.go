@@ -1,0 +1,36 @@
+// Package scan is the compliance census: it reads a target's buckets,
+// their default encryption rules, every object's encryption state and the
+// KMS keys they reference, and streams them into a snapshot (package
+// snapshot) with provenance and coverage.
+//
+// # What it holds
+//
+//   - Run and RunToFile: list buckets (ListBuckets, plus names given
+//     explicitly, filtered by a glob), resolve each bucket's region, then
+//     one bucket at a time read the rule, list the objects and HEAD them
+//     with bounded concurrency (listing does not say how an object is
+//     encrypted), writing each object as its answer arrives. Memory is
+//     bounded by the concurrency, not by the number of objects.
+//   - Retries with exponential backoff and full jitter on throttling, 429,
+//     5xx and timeouts (Retry); the attempts are recorded.
+//   - KMS keys: every referenced key is described once (DescribeKey) when
+//     first seen; Forbidden.KeyNotFound marks it Missing. The region's OSS
+//     service key (alias/acs/oss) is resolved lazily, only when a KMS key
+//     id has to be classified, unless Config.ServiceKeyIDs gives it.
+//   - Normalisation of rules and objects into snapshot methods (Method).
+//   - A progress bar with rate and ETA, on a terminal only.
+//
+// Failures are data: an error answered by the endpoint, a timeout, or a
+// cancellation becomes a snapshot.Error in the object, bucket or key it
+// concerns and in Coverage.Errors; a bucket that could not be read is
+// recorded with its error, never left out. On cancellation no new request
+// is sent: objects already listed are written with a "Cancelled" error,
+// buckets not yet reached are written with "Cancelled" rule and list
+// errors, and the document is closed with complete=false.
+//
+// # What it must not do
+//
+// It never writes to the target (no PUT, COPY or DELETE of anything), never
+// judges what it reads (policies do), never logs, and never records a
+// secret: provenance carries only what Config.TargetInfo gives.
+package scan

@@ -1,0 +1,513 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
+
+	"github.com/sseaudit/sseaudit/snapshot"
+	"github.com/sseaudit/sseaudit/target"
+)
+
+// Config configures a scan.
+type Config struct {
+	// Client is the target endpoint (required). The scan only reads.
+	Client *target.Client
+	// KMS is the KMS client for Region. Without it every referenced key is
+	// recorded with the error "no KMS endpoint given".
+	KMS *kmssdk.Client
+	// KMSRegions are KMS clients for other regions (buckets of a real OSS
+	// account may be in several).
+	KMSRegions map[string]*kmssdk.Client
+	// Region is the region of KMS and of buckets whose region is unknown
+	// (default Client.Region()).
+	Region string
+	// BucketGlob selects listed buckets by name (path.Match syntax, e.g.
+	// "prod-*"); "" selects all.
+	BucketGlob string
+	// Buckets are scanned whether or not the listing shows them or the
+	// glob matches (a principal may be able to list a bucket but not read
+	// it, or read it but not list it): explicit names are never dropped.
+	Buckets []string
+	// Concurrency bounds the HEAD requests in flight (default 16).
+	Concurrency int
+	Retry       Retry
+	// Progress receives a progress bar with rate and ETA when it is a
+	// terminal; otherwise (and when nil) nothing is drawn.
+	Progress io.Writer
+	// Clock gives the times recorded (default time.Now).
+	Clock       func() time.Time
+	ToolVersion string
+	// TargetInfo is recorded as provenance; Dialect and Endpoint default
+	// to the Client's. It must not carry secrets.
+	TargetInfo snapshot.Target
+	// ServiceKeyIDs maps region to the id of its OSS service key
+	// (alias/acs/oss), when known; other regions are resolved with
+	// DescribeKey when needed.
+	ServiceKeyIDs map[string]string
+	// ScanID identifies the scan (default: 16 random bytes, hex).
+	ScanID string
+	// PolicyDigest is recorded in provenance when known at scan time.
+	PolicyDigest string
+	// MaxCoverageErrors caps Coverage.Errors (default 10000); further
+	// errors are counted in Coverage.ErrorsOmitted and stay recorded in
+	// their object, bucket or key.
+	MaxCoverageErrors int
+
+	// forceProgress draws the bar on a non-terminal (tests).
+	forceProgress bool
+}
+
+type scanner struct {
+	cfg   Config
+	retry Retry
+	keys  *keys
+	prog  *progress
+
+	retries atomic.Int64
+
+	errMu       sync.Mutex
+	errs        []snapshot.Error
+	errsOmitted int64
+}
+
+func (s *scanner) now() time.Time {
+	if s.cfg.Clock != nil {
+		return s.cfg.Clock().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *scanner) recordError(e snapshot.Error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if len(s.errs) < s.cfg.MaxCoverageErrors {
+		s.errs = append(s.errs, e)
+	} else {
+		s.errsOmitted++
+	}
+}
+
+func newScanID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (cfg *Config) validate() error {
+	if cfg.Client == nil {
+		return errors.New("scan: Config.Client is required")
+	}
+	if _, err := path.Match(cfg.BucketGlob, ""); err != nil {
+		return fmt.Errorf("scan: Config.BucketGlob %q: %w", cfg.BucketGlob, err)
+	}
+	if cfg.Concurrency < 0 {
+		return fmt.Errorf("scan: Config.Concurrency %d is negative", cfg.Concurrency)
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Region == "" {
+		cfg.Region = cfg.Client.Region()
+	}
+	if cfg.MaxCoverageErrors <= 0 {
+		cfg.MaxCoverageErrors = 10000
+	}
+	if cfg.ScanID == "" {
+		cfg.ScanID = newScanID()
+	}
+	if cfg.TargetInfo.Dialect == "" {
+		cfg.TargetInfo.Dialect = string(cfg.Client.Dialect())
+	}
+	if cfg.TargetInfo.Endpoint == "" {
+		cfg.TargetInfo.Endpoint = cfg.Client.Endpoint()
+	}
+	return nil
+}
+
+// RunToFile is Run into the file at path, written as path's sibling
+// temporary file (mode 0600), synced and renamed into place, so path never
+// holds a truncated document. A cancelled scan still produces the file
+// (complete=false) and returns ctx's error; after a write error nothing is
+// left at path.
+func RunToFile(ctx context.Context, cfg Config, path string) (snapshot.Summary, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return snapshot.Summary{}, fmt.Errorf("scan: create snapshot file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after the rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return snapshot.Summary{}, fmt.Errorf("scan: snapshot file: %w", err)
+	}
+	sum, runErr := Run(ctx, cfg, f)
+	if runErr != nil && sum.Schema == "" {
+		f.Close()
+		return sum, runErr
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return snapshot.Summary{}, fmt.Errorf("scan: sync snapshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return snapshot.Summary{}, fmt.Errorf("scan: close snapshot %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return snapshot.Summary{}, fmt.Errorf("scan: rename snapshot into %s: %w", path, err)
+	}
+	return sum, runErr
+}
+
+// bucketInfo is a bucket to scan, before it is read.
+type bucketInfo struct {
+	target.Bucket
+	regionErr *snapshot.Error
+}
+
+// Run scans the target and streams the snapshot to out.
+//
+// It returns the snapshot's summary and nil when the scan ran to its end,
+// whatever the endpoint answered (errors are data in the snapshot). When
+// ctx ends it stops sending requests, closes the document with
+// complete=false and returns the summary with ctx's error. Any other error
+// (invalid Config, or writing to out failed) is returned with an empty
+// summary; the output is then not a valid document.
+func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, error) {
+	if err := cfg.validate(); err != nil {
+		return snapshot.Summary{}, err
+	}
+	s := &scanner{cfg: cfg, retry: cfg.Retry.withDefaults(), prog: newProgress(cfg.Progress, cfg.forceProgress)}
+	s.keys = newKeys(s)
+	started := s.now()
+
+	buckets, listErr := s.buckets(ctx)
+	regions := map[string]bool{cfg.Region: true}
+	for _, b := range buckets {
+		if b.Region != "" {
+			regions[b.Region] = true
+		}
+	}
+	prov := snapshot.Provenance{
+		ScanID: cfg.ScanID, StartedAt: started, ToolVersion: cfg.ToolVersion, Target: cfg.TargetInfo,
+		Regions: sortedKeys(regions), BucketFilter: cfg.BucketGlob, PolicyDigest: cfg.PolicyDigest,
+	}
+	w, err := snapshot.NewWriter(out, prov, snapshot.WithClock(s.now))
+	if err != nil {
+		return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
+	}
+
+	cov := snapshot.Coverage{ListBucketsError: listErr}
+	for i, b := range buckets {
+		var hb snapshot.Bucket
+		var err error
+		if ctx.Err() != nil {
+			hb, err = s.writeCancelledBucket(w, b)
+		} else {
+			s.prog.bucket(i, len(buckets), b.Name)
+			hb, err = s.scanBucket(ctx, w, b)
+			s.prog.end()
+		}
+		if err != nil {
+			return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
+		}
+		cov.Buckets++
+		if hb.EncryptionError == nil && hb.ListError == nil && hb.RegionError == nil {
+			cov.BucketsRead++
+		}
+		cov.ObjectsListed += hb.ObjectsListed
+		cov.ObjectsInspected += hb.ObjectsInspected
+	}
+	for _, k := range s.keys.all() {
+		cov.KeysReferenced++
+		if k.Error == nil {
+			cov.KeysDescribed++
+		}
+		if err := w.Key(k); err != nil {
+			return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
+		}
+	}
+	s.errMu.Lock()
+	cov.Errors, cov.ErrorsOmitted = s.errs, s.errsOmitted
+	s.errMu.Unlock()
+	cov.Retries = s.retries.Load()
+	complete := ctx.Err() == nil
+	if err := w.Close(cov, complete); err != nil {
+		return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
+	}
+	if !complete {
+		return w.Summary(), ctx.Err()
+	}
+	return w.Summary(), nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// buckets lists the buckets to scan, in name order, with their regions.
+func (s *scanner) buckets(ctx context.Context) ([]bucketInfo, *snapshot.Error) {
+	byName := map[string]*bucketInfo{}
+	var listed []target.Bucket
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		listed, err = s.cfg.Client.ListBuckets(ctx)
+		return err
+	})
+	var listErr *snapshot.Error
+	if err != nil {
+		listErr = toError(ctx, "scan", "ListBuckets", attempts, err)
+		s.recordError(*listErr)
+	}
+	for _, b := range listed {
+		if ok, _ := path.Match(s.cfg.BucketGlob, b.Name); s.cfg.BucketGlob == "" || ok {
+			byName[b.Name] = &bucketInfo{Bucket: b}
+		}
+	}
+	for _, name := range s.cfg.Buckets {
+		if name != "" && byName[name] == nil {
+			byName[name] = &bucketInfo{Bucket: target.Bucket{Name: name}}
+		}
+	}
+	out := make([]bucketInfo, 0, len(byName))
+	for _, b := range byName {
+		out = append(out, *b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+
+	// Regions the listing did not give (S3, explicit names), concurrently.
+	sem := make(chan struct{}, s.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i := range out {
+		if out[i].Region != "" || ctx.Err() != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(b *bucketInfo) {
+			defer func() { <-sem; wg.Done() }()
+			var region string
+			attempts, err := s.do(ctx, func(ctx context.Context) error {
+				var err error
+				region, err = s.cfg.Client.BucketRegion(ctx, b.Name)
+				return err
+			})
+			if err != nil {
+				b.regionErr = toError(ctx, "bucket", b.Name, attempts, err)
+				return
+			}
+			b.Region = region
+		}(&out[i])
+	}
+	wg.Wait()
+	for _, b := range out {
+		if b.regionErr != nil {
+			s.recordError(*b.regionErr)
+		}
+	}
+	return out, listErr
+}
+
+func (s *scanner) writeCancelledBucket(w *snapshot.Writer, b bucketInfo) (snapshot.Bucket, error) {
+	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr,
+		EncryptionError: cancelled("rule", b.Name, "rule not read"), ReadAt: s.now()}
+	le := cancelled("list", b.Name, "objects not listed")
+	s.recordError(*hb.EncryptionError)
+	s.recordError(*le)
+	if err := w.BeginBucket(hb); err != nil {
+		return hb, err
+	}
+	hb.ListError = le
+	return hb, w.EndBucket(0, 0, le)
+}
+
+func (s *scanner) regionOf(b bucketInfo) string {
+	if b.Region != "" {
+		return b.Region
+	}
+	return s.cfg.Region
+}
+
+// method classifies an encryption state read in region, describing the
+// KMS key it names (so every referenced key is recorded).
+func (s *scanner) method(ctx context.Context, region, algorithm, keyID string) string {
+	m := Method(algorithm, keyID, false)
+	if keyID == "" || (m != snapshot.MethodKMSCMK && m != snapshot.MethodKMSDefault) {
+		return m
+	}
+	s.keys.describe(ctx, region, keyID)
+	return Method(algorithm, keyID, s.keys.isServiceKey(ctx, region, keyID))
+}
+
+// scanBucket reads one bucket's rule, lists and inspects its objects and
+// writes it. Only a write error is returned.
+func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketInfo) (snapshot.Bucket, error) {
+	region := s.regionOf(b)
+	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
+	var rule *target.Rule
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		rule, err = s.cfg.Client.BucketEncryption(ctx, b.Name)
+		return err
+	})
+	switch {
+	case err != nil:
+		hb.EncryptionError = toError(ctx, "rule", b.Name, attempts, err)
+		s.recordError(*hb.EncryptionError)
+	case rule != nil:
+		hb.Encryption = &snapshot.Rule{
+			Algorithm: rule.Algorithm, KMSMasterKeyID: rule.KMSMasterKeyID, KMSDataEncryption: rule.KMSDataEncryption,
+			Method: s.method(ctx, region, rule.Algorithm, rule.KMSMasterKeyID), Raw: rule.Raw,
+		}
+	}
+	if err := w.BeginBucket(hb); err != nil {
+		return hb, err
+	}
+
+	// A write error stops the pipeline through wctx; ctx's end stops it
+	// too, but everything listed is still written.
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	jobs := make(chan target.ObjectSummary, 2*s.cfg.Concurrency)
+	results := make(chan snapshot.Object, 2*s.cfg.Concurrency)
+	var listed atomic.Int64
+	listing := atomic.Bool{}
+	listing.Store(true)
+	var listErr *snapshot.Error
+	listDone := make(chan struct{})
+	go func() {
+		defer close(listDone)
+		defer close(jobs)
+		defer listing.Store(false)
+		listErr = s.list(wctx, b.Name, func(o target.ObjectSummary) error {
+			select {
+			case jobs <- o:
+				listed.Add(1)
+				return nil
+			case <-wctx.Done():
+				return wctx.Err()
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for range s.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range jobs {
+				results <- s.inspect(wctx, b.Name, region, o)
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	var inspected int64
+	var werr error
+	for o := range results {
+		if werr != nil {
+			continue // drain
+		}
+		if o.Error != nil {
+			s.recordError(*o.Error)
+		} else {
+			inspected++
+		}
+		if werr = w.Object(o); werr != nil {
+			stop()
+			continue
+		}
+		s.prog.update(listed.Load(), listing.Load())
+	}
+	<-listDone
+	if werr != nil {
+		return hb, werr
+	}
+	if listErr != nil {
+		s.recordError(*listErr)
+	}
+	hb.ObjectsListed, hb.ObjectsInspected, hb.ListError = listed.Load(), inspected, listErr
+	return hb, w.EndBucket(hb.ObjectsListed, inspected, listErr)
+}
+
+// list lists bucket, passing each object to send once. A retried listing
+// starts again from the beginning and skips the keys already passed on
+// (listings are in key order).
+func (s *scanner) list(ctx context.Context, bucket string, send func(target.ObjectSummary) error) *snapshot.Error {
+	var last string
+	var passed bool
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		return s.cfg.Client.ListObjects(ctx, bucket, "", func(o target.ObjectSummary) error {
+			if passed && o.Key <= last {
+				return nil
+			}
+			if err := send(o); err != nil {
+				return err
+			}
+			last, passed = o.Key, true
+			return nil
+		})
+	})
+	if err != nil {
+		return toError(ctx, "list", bucket, attempts, err)
+	}
+	return nil
+}
+
+// inspect HEADs one listed object.
+func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.ObjectSummary) snapshot.Object {
+	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass}
+	res := bucket + "/" + l.Key
+	if ctx.Err() != nil {
+		o.Method, o.Error = snapshot.MethodUnknown, cancelled("object", res, "not inspected")
+		return o
+	}
+	var r target.ObjectResult
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		r, err = s.cfg.Client.HeadObject(ctx, bucket, l.Key)
+		return err
+	})
+	if err != nil {
+		o.Method, o.Error = snapshot.MethodUnknown, toError(ctx, "object", res, attempts, err)
+		return o
+	}
+	if attempts > 1 {
+		o.Attempts = attempts
+	}
+	o.Size = r.Size
+	if r.ETag != "" {
+		o.ETag = r.ETag
+	}
+	if !r.LastModified.IsZero() {
+		o.LastModified = r.LastModified
+	}
+	if r.StorageClass != "" {
+		o.StorageClass = r.StorageClass
+	}
+	o.VersionID = r.VersionID
+	o.SSE, o.KMSKeyID, o.DataEncryption = r.SSE.Algorithm, r.SSE.KeyID, r.SSE.DataEncryption
+	o.Method = s.method(ctx, region, r.SSE.Algorithm, r.SSE.KeyID)
+	return o
+}

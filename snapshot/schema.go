@@ -1,0 +1,171 @@
+// Package snapshot holds the versioned snapshot format a compliance scan
+// writes: what a target looked like (buckets, their default encryption
+// rules, objects with their encryption state, the KMS keys they reference)
+// plus provenance and coverage. It is written and read as a stream so
+// memory stays bounded however many objects there are. It must not talk to
+// any endpoint (package scan does) or judge anything (policies do).
+//
+// File layout (one JSON document, written in this order, see Writer):
+//
+//	{"schema": "sseaudit.snapshot/v1",
+//	 "provenance": {...},                 // Provenance, known at start
+//	 "buckets": [                         // one bucket at a time:
+//	    {"name": ..., "region": ..., "encryption": ..., ...,   // Bucket fields known before listing
+//	     "objects": [ {...}, ... ],       // Object, streamed as inspected
+//	     "objects_listed": N, "objects_inspected": N, "list_error": ...}, ...],
+//	 "keys": [ {...}, ... ],              // Key, every KMS key referenced
+//	 "coverage": {...},                   // Coverage, including every error
+//	 "finished_at": "...", "complete": true}
+//
+// Objects of a bucket are nested in it, so a reader can stream bucket by
+// bucket. Buckets appear once each, in ascending byte order of name (the
+// Writer enforces it), so two snapshots can be compared bucket by bucket;
+// objects appear in the order they were inspected. Keys come last because they are known only at the end; a reader
+// that needs them while evaluating buckets reads the file twice.
+// A scan that was cancelled still closes the document, with complete=false.
+//
+// Besides these types the package holds the streaming Writer, the strict
+// readers ReadSummary (everything but objects) and EachBucket (one bucket
+// with its objects at a time), Diff (two snapshots compared bucket by
+// bucket) and Digest. Readers refuse any other schema version, unknown or
+// missing members and truncated documents.
+package snapshot
+
+import "time"
+
+// Schema is the format identifier of this version.
+const Schema = "sseaudit.snapshot/v1"
+
+// Provenance says who scanned what, when, with which policies.
+type Provenance struct {
+	ScanID       string    `json:"scan_id"`
+	StartedAt    time.Time `json:"started_at"`
+	ToolVersion  string    `json:"tool_version"`
+	Target       Target    `json:"target"`
+	Regions      []string  `json:"regions"`
+	BucketFilter string    `json:"bucket_filter,omitempty"`
+	PolicyDigest string    `json:"policy_digest,omitempty"` // sha256 of the policy bundle, when known at scan time
+}
+
+// Target identifies the scanned endpoint (never its credentials).
+type Target struct {
+	Kind        string `json:"kind"`    // "reference" (embedded), "oss", "s3"
+	Dialect     string `json:"dialect"` // "oss" or "s3"
+	Endpoint    string `json:"endpoint"`
+	KMSEndpoint string `json:"kms_endpoint,omitempty"`
+	Principal   string `json:"principal,omitempty"` // access key id used, for the auditor
+}
+
+// Methods, the normalised form of a default rule or an object's encryption.
+const (
+	MethodNone       = "none"
+	MethodOSSManaged = "oss-managed" // AES256 with OSS/S3-managed keys
+	MethodKMSDefault = "kms-default" // KMS with the service key alias/acs/oss (or no key id)
+	MethodKMSCMK     = "kms-cmk"     // KMS with a customer master key
+	MethodOther      = "other"       // e.g. SM4 from a real OSS account
+	MethodUnknown    = "unknown"     // the state could not be read (the Error says why): never a pass
+)
+
+// Rule is a bucket's default encryption as read.
+type Rule struct {
+	Algorithm         string `json:"algorithm"` // as the endpoint said: AES256, KMS, SM4, aws:kms...
+	KMSMasterKeyID    string `json:"kms_master_key_id,omitempty"`
+	KMSDataEncryption string `json:"kms_data_encryption,omitempty"`
+	Method            string `json:"method"`        // Method* constant
+	Raw               string `json:"raw,omitempty"` // the response body, as evidence
+}
+
+// Bucket is one bucket. Encryption is nil when the endpoint says no rule is
+// set; EncryptionError is set when the rule could not be read (then the
+// state is unknown, which is a finding, never a pass).
+type Bucket struct {
+	Name             string    `json:"name"`
+	Region           string    `json:"region"`
+	CreationDate     time.Time `json:"creation_date"`
+	Encryption       *Rule     `json:"encryption"`
+	EncryptionError  *Error    `json:"encryption_error,omitempty"`
+	ListError        *Error    `json:"list_error,omitempty"` // objects could not be (fully) listed
+	ObjectsListed    int64     `json:"objects_listed"`
+	ObjectsInspected int64     `json:"objects_inspected"`
+	ReadAt           time.Time `json:"read_at"`
+	// RegionError is set when the bucket's region could not be read
+	// (Region is then what the listing said, possibly "").
+	RegionError *Error `json:"region_error,omitempty"`
+	// Objects are filled by EachBucket only (ReadSummary leaves them nil);
+	// in the file they are the "objects" array of the bucket.
+	Objects []Object `json:"objects,omitempty"`
+}
+
+// Object is one object's metadata and encryption state (from HEAD).
+type Object struct {
+	Bucket       string    `json:"bucket"`
+	Key          string    `json:"key"`
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"`
+	LastModified time.Time `json:"last_modified"`
+	VersionID    string    `json:"version_id,omitempty"`
+	StorageClass string    `json:"storage_class,omitempty"`
+	SSE          string    `json:"sse"` // "", AES256, KMS (normalised), or another value as returned
+	KMSKeyID     string    `json:"kms_key_id,omitempty"`
+	Method       string    `json:"method"`          // Method*; kms-default when KMSKeyID is the region's service key
+	Error        *Error    `json:"error,omitempty"` // HEAD failed: encryption state unknown
+	// DataEncryption is OSS's x-oss-server-side-data-encryption (e.g. SM4), as returned.
+	DataEncryption string `json:"data_encryption,omitempty"`
+	// Attempts is the number of HEAD requests sent, when more than one
+	// (retries after throttling or 5xx); with Error it is Error.Attempts.
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// Key is a KMS key referenced by a rule or an object.
+type Key struct {
+	KeyID             string    `json:"key_id"`
+	Region            string    `json:"region"`
+	Arn               string    `json:"arn,omitempty"`
+	State             string    `json:"state,omitempty"` // Enabled, Disabled, PendingDeletion; "" when unknown
+	Creator           string    `json:"creator,omitempty"`
+	ServiceKey        bool      `json:"service_key"` // created by OSS (alias/acs/oss), not a customer key
+	Origin            string    `json:"origin,omitempty"`
+	AutomaticRotation string    `json:"automatic_rotation,omitempty"`
+	RotationInterval  string    `json:"rotation_interval,omitempty"`
+	LastRotationDate  string    `json:"last_rotation_date,omitempty"`
+	NextRotationDate  string    `json:"next_rotation_date,omitempty"`
+	DeleteDate        string    `json:"delete_date,omitempty"`
+	CreationDate      string    `json:"creation_date,omitempty"`
+	Missing           bool      `json:"missing"`         // KMS says the key does not exist (in this region)
+	Error             *Error    `json:"error,omitempty"` // could not be described
+	ReadAt            time.Time `json:"read_at"`
+	// ResolvedKeyID is the key id KMS answered with when it differs from
+	// KeyID (KeyID is the reference as the rule or object gave it: an
+	// alias or an ARN).
+	ResolvedKeyID string `json:"resolved_key_id,omitempty"`
+}
+
+// Error is a failure recorded as data: nothing a scan could not read is
+// silently dropped.
+type Error struct {
+	Scope      string `json:"scope"` // "bucket", "rule", "list", "object", "key", "scan"
+	Resource   string `json:"resource"`
+	StatusCode int    `json:"status_code,omitempty"`
+	Code       string `json:"code,omitempty"`
+	Message    string `json:"message"`
+	Attempts   int    `json:"attempts,omitempty"`
+}
+
+// Coverage compares what was listed with what was inspected.
+type Coverage struct {
+	Buckets          int     `json:"buckets"`
+	BucketsRead      int     `json:"buckets_read"` // region, rule and listing all read without error
+	ObjectsListed    int64   `json:"objects_listed"`
+	ObjectsInspected int64   `json:"objects_inspected"`
+	KeysReferenced   int     `json:"keys_referenced"`
+	KeysDescribed    int     `json:"keys_described"`
+	Errors           []Error `json:"errors"`
+	// ErrorsOmitted counts errors left out of Errors beyond the scan's
+	// cap; each is still recorded in its object, bucket or key.
+	ErrorsOmitted int64 `json:"errors_omitted,omitempty"`
+	// Retries counts requests sent again after throttling, 5xx or timeouts.
+	Retries int64 `json:"retries"`
+	// ListBucketsError is set when the bucket listing failed; Buckets then
+	// holds only the buckets named explicitly.
+	ListBucketsError *Error `json:"list_buckets_error,omitempty"`
+}

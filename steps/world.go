@@ -1,0 +1,444 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/sseaudit/sseaudit/kmsclient"
+	"github.com/sseaudit/sseaudit/target"
+)
+
+// world is one scenario's state. It lives in the scenario's
+// context.Context; steps are its methods.
+type world struct {
+	r       *runner
+	rec     *record
+	tags    []string
+	dialect target.Dialect
+	client  *target.Client
+	unlock  func()
+
+	bucket  string   // the bucket the scenario works in
+	buckets []string // every bucket it tried to create, for clean-up
+
+	objects   map[string]*object // what was stored, by key
+	writeErrs map[string]error   // refused writes, by key
+
+	// The last request a When step sent and what came back.
+	lastOp    string
+	last      target.ObjectResult
+	lastErr   error
+	multipart *target.MultipartResult
+
+	named          *namedKey // the scenario's "named key"
+	createdKeys    []string  // CMKs to schedule for deletion afterwards
+	defaultKeyID   string    // the real id behind alias/acs/oss
+	otherRegionKey string
+
+	principals map[string]*target.Client
+	kms        *kmssdk.Client // this scenario's own KMS SDK client
+}
+
+// object is an object the scenario stored.
+type object struct {
+	data []byte
+	// head is the HEAD answer right after a Given step stored the object:
+	// the state "before" that later checks compare with.
+	head *target.ObjectResult
+	// marker is a string repeated through a recognisable plaintext.
+	marker []byte
+	// partSizes are the sizes of a multipart object's parts.
+	partSizes []int
+}
+
+// namedKey is the scenario's customer master key.
+type namedKey struct {
+	id string
+	// versionBefore is the primary version when the key was created;
+	// versionAfter the one CreateKeyVersion returned ("" until then).
+	versionBefore, versionAfter string
+}
+
+// method is an encryption method as the features name it.
+type method struct {
+	name      string
+	algorithm string // "", AES256 or KMS
+	named     bool   // KMS with the scenario's named key
+}
+
+// Method names used in the features.
+const (
+	methodNone       = "none"
+	methodOSSManaged = "OSS-managed"
+	methodKMSDefault = "KMS default key"
+	methodKMSNamed   = "KMS named key"
+	defaultKeyAlias  = "alias/acs/oss"
+)
+
+func parseMethod(s string) (method, error) {
+	switch s {
+	case methodNone:
+		return method{name: s}, nil
+	case methodOSSManaged:
+		return method{name: s, algorithm: target.AlgorithmAES256}, nil
+	case methodKMSDefault:
+		return method{name: s, algorithm: target.AlgorithmKMS}, nil
+	case methodKMSNamed:
+		return method{name: s, algorithm: target.AlgorithmKMS, named: true}, nil
+	}
+	return method{}, fmt.Errorf("unknown encryption method %q: use %q, %q, %q or %q",
+		s, methodNone, methodOSSManaged, methodKMSDefault, methodKMSNamed)
+}
+
+// newName returns a unique, valid bucket name for this run.
+func (w *world) newName() string {
+	return fmt.Sprintf("%s%s-%04d", w.r.opts.BucketPrefix, w.r.runID, w.r.seq.Add(1))
+}
+
+// requireKMS fails a step that needs the KMS endpoint.
+func (w *world) requireKMS() (*kmssdk.Client, error) {
+	if !w.r.hasKMS {
+		return nil, errors.New("this step needs the KMS endpoint: the scenario must be tagged @kms")
+	}
+	if w.kms == nil {
+		k, err := target.KMS(*w.r.opts.KMS)
+		if err != nil {
+			return nil, err
+		}
+		w.kms = k
+	}
+	return w.kms, nil
+}
+
+func (w *world) requireEmulator() (Emulator, error) {
+	if w.r.opts.Emulator == nil {
+		return nil, errors.New("this step needs the reference's admin hooks: the scenario must be tagged @emulator")
+	}
+	return w.r.opts.Emulator, nil
+}
+
+// kmsErr describes an error of the KMS SDK.
+func kmsErr(op string, err error) error {
+	if se, ok := kmsclient.AsServiceError(err); ok {
+		return fmt.Errorf("KMS %s: %d %s: %s", op, se.StatusCode, se.Code, se.Message)
+	}
+	return fmt.Errorf("KMS %s: %w", op, err)
+}
+
+// createKey creates a CMK through the KMS SDK and remembers it for
+// clean-up.
+func (w *world) createKey(rotateDays int) (*namedKey, error) {
+	k, err := w.requireKMS()
+	if err != nil {
+		return nil, err
+	}
+	req := &kmssdk.CreateKeyRequest{Description: tea.String("sseaudit conformance: " + w.rec.res.Name)}
+	if rotateDays > 0 {
+		req.EnableAutomaticRotation = tea.Bool(true)
+		req.RotationInterval = tea.String(fmt.Sprintf("%ds", rotateDays*24*3600))
+	}
+	resp, err := k.CreateKey(req)
+	if err != nil {
+		return nil, kmsErr("CreateKey", err)
+	}
+	md := resp.Body.KeyMetadata
+	if md == nil || tea.StringValue(md.KeyId) == "" {
+		return nil, errors.New("KMS CreateKey returned no key id")
+	}
+	id := tea.StringValue(md.KeyId)
+	w.createdKeys = append(w.createdKeys, id)
+	return &namedKey{id: id, versionBefore: tea.StringValue(md.PrimaryKeyVersion)}, nil
+}
+
+// namedKeyID returns the scenario's named key, creating it on first use.
+func (w *world) namedKeyID() (string, error) {
+	if w.named == nil {
+		k, err := w.createKey(0)
+		if err != nil {
+			return "", err
+		}
+		w.named = k
+	}
+	return w.named.id, nil
+}
+
+// describeKey returns the metadata of a key (id, alias or ARN).
+func (w *world) describeKey(ref string) (*kmssdk.DescribeKeyResponseBodyKeyMetadata, error) {
+	k, err := w.requireKMS()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := k.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(ref)})
+	if err != nil {
+		return nil, kmsErr("DescribeKey "+ref, err)
+	}
+	if resp.Body.KeyMetadata == nil || tea.StringValue(resp.Body.KeyMetadata.KeyId) == "" {
+		return nil, fmt.Errorf("KMS DescribeKey %s returned no key id", ref)
+	}
+	return resp.Body.KeyMetadata, nil
+}
+
+// defaultKey resolves alias/acs/oss to its real key id through KMS.
+func (w *world) defaultKey() (string, error) {
+	if w.defaultKeyID == "" {
+		md, err := w.describeKey(defaultKeyAlias)
+		if err != nil {
+			return "", err
+		}
+		w.defaultKeyID = tea.StringValue(md.KeyId)
+	}
+	return w.defaultKeyID, nil
+}
+
+// sseFor is what an upload asking for m sends (nil for none).
+func (w *world) sseFor(m method) (*target.SSE, error) {
+	if m.algorithm == "" {
+		return nil, nil
+	}
+	s := &target.SSE{Algorithm: m.algorithm}
+	if m.named {
+		id, err := w.namedKeyID()
+		if err != nil {
+			return nil, err
+		}
+		s.KeyID = id
+	}
+	return s, nil
+}
+
+// ruleFor is the bucket rule for m (nil for none).
+func (w *world) ruleFor(m method) (*target.Rule, error) {
+	s, err := w.sseFor(m)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return &target.Rule{Algorithm: s.Algorithm, KMSMasterKeyID: s.KeyID}, nil
+}
+
+// expectedKeyID is the key id responses must name for m ("" when none).
+func (w *world) expectedKeyID(m method) (string, error) {
+	switch {
+	case m.algorithm != target.AlgorithmKMS:
+		return "", nil
+	case m.named:
+		return w.namedKeyID()
+	default:
+		return w.defaultKey()
+	}
+}
+
+// keyMatches accepts the bare key id or an ARN ending in key/<id> (AWS
+// returns ARNs).
+func keyMatches(got, want string) bool {
+	return got == want || (want != "" && strings.HasSuffix(got, ":key/"+want))
+}
+
+// checkSSE compares what a response said with method m.
+func (w *world) checkSSE(what string, got target.SSE, m method) error {
+	names := map[target.Dialect][2]string{
+		target.OSS: {"x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id"},
+		target.S3:  {"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"},
+	}[w.dialect]
+	if got.Algorithm != m.algorithm {
+		if m.algorithm == "" {
+			return fmt.Errorf("%s says %s: %q, but the object should not be encrypted", what, names[0], got.Algorithm)
+		}
+		if got.Algorithm == "" {
+			return fmt.Errorf("%s has no %s header, but the object should be encrypted with %s (%s)", what, names[0], m.name, m.algorithm)
+		}
+		return fmt.Errorf("%s says %s: %q, want %s (%s)", what, names[0], got.Algorithm, m.name, m.algorithm)
+	}
+	want, err := w.expectedKeyID(m)
+	if err != nil {
+		return err
+	}
+	switch {
+	case want == "" && got.KeyID != "":
+		return fmt.Errorf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)
+	case want != "" && got.KeyID == "":
+		return fmt.Errorf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)
+	case want != "" && !keyMatches(got.KeyID, want):
+		desc := "the scenario's named key"
+		if !m.named {
+			desc = "the real id of the default key " + defaultKeyAlias
+		}
+		return fmt.Errorf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)
+	}
+	return nil
+}
+
+// randomBytes returns n random bytes.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return b
+}
+
+// newContent is the content of a small object: readable text naming it,
+// then random bytes.
+func newContent(key string) []byte {
+	return append([]byte("sseaudit conformance object "+key+"\n"), randomBytes(1024+17)...)
+}
+
+// recognisable returns n bytes made of a unique marker line repeated, and
+// the marker.
+func recognisable(n int) (data, marker []byte) {
+	marker = []byte("SSEAUDIT-PLAINTEXT-" + hex.EncodeToString(randomBytes(8)) + "\n")
+	data = bytes.Repeat(marker, n/len(marker)+1)[:n]
+	return data, marker
+}
+
+// minPartSize is the dialect's minimum size of every part but the last.
+func (w *world) minPartSize() int {
+	if w.dialect == target.S3 {
+		return 5 << 20
+	}
+	return 100 << 10
+}
+
+// partsOf splits data into parts of the dialect's minimum size, the
+// remainder last.
+func partsOf(data []byte, size int) [][]byte {
+	var parts [][]byte
+	for len(data) > size {
+		parts = append(parts, data[:size])
+		data = data[size:]
+	}
+	return append(parts, data)
+}
+
+// obj returns a stored object, or says why there is none.
+func (w *world) obj(key string) (*object, error) {
+	if o, ok := w.objects[key]; ok {
+		return o, nil
+	}
+	if err, ok := w.writeErrs[key]; ok {
+		return nil, fmt.Errorf("%q was not stored: its upload was refused: %w", key, err)
+	}
+	return nil, fmt.Errorf("the scenario stored no object %q", key)
+}
+
+// recordWrite remembers the outcome of a write of key.
+func (w *world) recordWrite(op, key string, data []byte, res target.ObjectResult, err error) *object {
+	w.lastOp, w.last, w.lastErr, w.multipart = op, res, err, nil
+	if w.writeErrs == nil {
+		w.writeErrs = map[string]error{}
+	}
+	if err != nil {
+		w.writeErrs[key] = err
+		return nil
+	}
+	delete(w.writeErrs, key)
+	o := &object{data: data}
+	w.objects[key] = o
+	return o
+}
+
+// describeErr says what an error answer was.
+func describeErr(err error) string {
+	if e, ok := target.AsError(err); ok {
+		return fmt.Sprintf("%d %s (%s)", e.StatusCode, e.Code, e.Message)
+	}
+	return err.Error()
+}
+
+// checkRefusal compares err with the expected status and code.
+func checkRefusal(what string, err error, status int, code string) error {
+	if err == nil {
+		return fmt.Errorf("%s was accepted, but it must be refused with %d %s", what, status, code)
+	}
+	e, ok := target.AsError(err)
+	if !ok {
+		return fmt.Errorf("%s failed without an answer from the endpoint (%v); want %d %s", what, err, status, code)
+	}
+	if e.StatusCode != status || e.Code != code {
+		return fmt.Errorf("%s was refused with %d %s (%s), want %d %s", what, e.StatusCode, e.Code, e.Message, status, code)
+	}
+	return nil
+}
+
+// clientFor returns a client acting as another principal.
+func (w *world) clientFor(name string) (*target.Client, error) {
+	if c, ok := w.principals[name]; ok {
+		return c, nil
+	}
+	em, err := w.requireEmulator()
+	if err != nil {
+		return nil, err
+	}
+	ak, sk, ok := em.Principal(name)
+	if !ok {
+		return nil, fmt.Errorf("the endpoint has no principal %q", name)
+	}
+	cfg := w.r.opts.Targets[w.dialect]
+	cfg.Dialect, cfg.AccessKeyID, cfg.AccessKeySecret = w.dialect, ak, sk
+	c, err := target.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if w.principals == nil {
+		w.principals = map[string]*target.Client{}
+	}
+	w.principals[name] = c
+	return c, nil
+}
+
+// cleanup removes every object and bucket the scenario created and
+// schedules its keys for deletion, whatever the scenario's outcome.
+func (w *world) cleanup(ctx context.Context) error {
+	var errs []error
+	for i := len(w.buckets) - 1; i >= 0; i-- {
+		if err := w.removeBucket(ctx, w.buckets[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range w.createdKeys {
+		_, err := w.kms.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: tea.String(id), PendingWindowInDays: tea.Int32(7)})
+		if err == nil {
+			continue
+		}
+		if se, ok := kmsclient.AsServiceError(err); ok && se.StatusCode < 500 {
+			continue // e.g. already pending deletion
+		}
+		errs = append(errs, kmsErr("ScheduleKeyDeletion "+id, err))
+	}
+	return errors.Join(errs...)
+}
+
+func (w *world) removeBucket(ctx context.Context, name string) error {
+	c := w.client
+	var keys []string
+	err := c.ListObjects(ctx, name, "", func(o target.ObjectSummary) error {
+		keys = append(keys, o.Key)
+		return nil
+	})
+	if e, ok := target.AsError(err); ok && e.StatusCode == http.StatusNotFound {
+		return nil // never created, or already gone
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", name, err)
+	}
+	for _, k := range keys {
+		if err := c.DeleteObject(ctx, name, k); err != nil {
+			return fmt.Errorf("delete %s/%s: %w", name, k, err)
+		}
+	}
+	if err := c.DeleteBucket(ctx, name); err != nil {
+		if e, ok := target.AsError(err); ok && e.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		return fmt.Errorf("delete bucket %s: %w", name, err)
+	}
+	return nil
+}
