@@ -110,6 +110,10 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // drop the context.
 func newHTTPClient(host string, timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// The scanner HEADs objects with up to this many requests in flight;
+	// Go's default of 2 idle connections per host would open (and, over
+	// TLS, handshake) a new connection for most of them.
+	tr.MaxIdleConnsPerHost = 128
 	if isLoopback(host) {
 		tr.Proxy = nil
 	} else {
