@@ -64,8 +64,11 @@ func (p *progress) update(listed int64, listing bool) {
 	if p == nil || p.bar == nil {
 		return
 	}
-	max := listed
-	if listing || max < 1 {
+	// The bar finishes (and stops drawing) when its count reaches its
+	// maximum, so the maximum stays above the count after this Add while
+	// the listing goes on, even if the listed count lags behind.
+	max := max(listed, int64(p.bar.State().CurrentNum)+1)
+	if listing {
 		max++
 	}
 	if max != p.max {

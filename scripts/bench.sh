@@ -26,8 +26,12 @@ run kms ./reference/kms '^BenchmarkGenerateDataKeyDecrypt'
 BENCHCPU=2 BENCHTIME=${SERVER_BENCHTIME:-3x} run server ./reference/server '^BenchmarkPutGet64MiB$'
 BENCHCPU=2 BENCHTIME=2s run serverhead ./reference/server '^BenchmarkHead16Clients$'
 BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run server1gib ./reference/server '^BenchmarkStream1GiB$'
+# Policy evaluation over a synthetic 1,000 x 1,000-object snapshot; compare
+# with stock OPA with policies/bench/compare.sh.
+BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run policy1m ./policy '^BenchmarkEvaluate1M$'
+BENCHCPU=2 BENCHTIME=3s BENCHCOUNT=1 run census ./scan '^BenchmarkCensus$'
 
-for f in stream stream1gib kms server serverhead server1gib; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
+for f in stream stream1gib kms server serverhead server1gib policy1m census; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
 {
   go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB -pair EncryptReadFrom:GCMSeal64KiB \
     -pair Decrypt:GCMSeal64KiB -pair Decrypt:GCMOpen64KiB bench/stream.txt

@@ -18,7 +18,8 @@ type Fault string
 
 // The faults, with the rule each one breaks.
 const (
-	// ApplyDefaultToExisting re-encrypts existing objects when a bucket's
+	// ApplyDefaultToExisting silently re-encrypts existing objects (keeping
+	// their ETag and LastModified) when a bucket's
 	// default changes ("the default never affects existing objects").
 	ApplyDefaultToExisting Fault = "apply-default-to-existing"
 	// OmitSSEHeader leaves the SSE response headers out ("a header is added

@@ -3,6 +3,7 @@ package objstore
 import (
 	"context"
 	"github.com/sseaudit/sseaudit/reference/faults"
+	"time"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
@@ -252,6 +253,11 @@ func (s *DiskStore) faultReencryptAll(ctx context.Context, p Principal, bucket s
 			if _, err := s.CopyObject(ctx, p, bucket, o.Key, bucket, o.Key, CopyOptions{}); err != nil {
 				return err
 			}
+			// Silently, as a background re-encryption would: the object
+			// keeps its LastModified, so only its encryption changed.
+			if err := s.faultRestoreLastModified(bucket, o.Key, o.LastModified); err != nil {
+				return err
+			}
 		}
 		if !page.IsTruncated {
 			return nil
@@ -295,4 +301,23 @@ func (s *DiskStore) DeleteBucketEncryption(ctx context.Context, p Principal, buc
 	}
 	s.log.Info("bucket encryption deleted", "bucket", bucket, "principal", p.Name)
 	return nil
+}
+
+func (s *DiskStore) faultRestoreLastModified(bucket, key string, t time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		objs := objectsTx(tx, bucket)
+		if objs == nil {
+			return noSuchBucket(bucket)
+		}
+		v := objs.Get([]byte(key))
+		if v == nil {
+			return noSuchKey(bucket, key)
+		}
+		rec, err := decode[objectRecord](v, "object")
+		if err != nil {
+			return err
+		}
+		rec.LastModified = t
+		return objs.Put([]byte(key), encode(rec))
+	})
 }

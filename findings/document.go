@@ -1,0 +1,158 @@
+package findings
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// ScanInfo is the provenance of the evaluated snapshot(s), copied into the
+// document so a report stands on its own.
+type ScanInfo struct {
+	ScanID         string    `json:"scan_id"`
+	StartedAt      time.Time `json:"started_at"`
+	FinishedAt     time.Time `json:"finished_at,omitzero"`
+	Complete       bool      `json:"complete"`
+	ToolVersion    string    `json:"tool_version,omitempty"`
+	TargetKind     string    `json:"target_kind,omitempty"`
+	Dialect        string    `json:"dialect,omitempty"`
+	Endpoint       string    `json:"endpoint,omitempty"`
+	Regions        []string  `json:"regions,omitempty"`
+	PreviousScanID string    `json:"previous_scan_id,omitempty"`
+	Snapshot       string    `json:"snapshot,omitempty"` // path or digest of the snapshot file
+}
+
+// Document is findings.json: provenance, the rules evaluated, counts and
+// every finding (suppressed ones included).
+type Document struct {
+	Schema       string     `json:"schema"`
+	GeneratedAt  time.Time  `json:"generated_at"`
+	Scan         ScanInfo   `json:"scan"`
+	PolicyDigest string     `json:"policy_digest"`
+	Profile      string     `json:"profile,omitempty"`
+	Rules        []RuleMeta `json:"rules"`
+	Summary      Summary    `json:"summary"`
+	Findings     []Finding  `json:"findings"`
+}
+
+// RuleCount counts one rule's findings.
+type RuleCount struct {
+	Open       int `json:"open"`
+	Suppressed int `json:"suppressed"`
+}
+
+// Summary counts findings. Open = not suppressed. BySeverity counts open
+// findings only; SuppressedBySeverity the suppressed ones.
+type Summary struct {
+	Total                int                  `json:"total"`
+	Open                 int                  `json:"open"`
+	Suppressed           int                  `json:"suppressed"`
+	BySeverity           map[string]int       `json:"by_severity"`
+	SuppressedBySeverity map[string]int       `json:"suppressed_by_severity"`
+	ByRule               map[string]RuleCount `json:"by_rule"`
+	ByCategory           map[string]int       `json:"by_category"`
+	Resources            int                  `json:"resources"` // distinct resource UIDs with an open finding
+	ExpiredWaivers       int                  `json:"expired_waivers"`
+}
+
+// Summarize counts fs. Every severity appears in BySeverity (with 0).
+func Summarize(fs []Finding) Summary {
+	s := Summary{
+		BySeverity:           map[string]int{},
+		SuppressedBySeverity: map[string]int{},
+		ByRule:               map[string]RuleCount{},
+		ByCategory:           map[string]int{},
+	}
+	for _, sev := range Severities {
+		s.BySeverity[sev.String()] = 0
+		s.SuppressedBySeverity[sev.String()] = 0
+	}
+	resources := map[string]struct{}{}
+	for i := range fs {
+		f := &fs[i]
+		s.Total++
+		rc := s.ByRule[f.Rule]
+		if f.Suppressed {
+			s.Suppressed++
+			s.SuppressedBySeverity[f.Severity.String()]++
+			rc.Suppressed++
+		} else {
+			s.Open++
+			s.BySeverity[f.Severity.String()]++
+			s.ByCategory[f.Category]++
+			rc.Open++
+			resources[f.Resource.UID] = struct{}{}
+		}
+		s.ByRule[f.Rule] = rc
+		if f.Rule == ExpiredWaiverRule {
+			s.ExpiredWaivers++
+		}
+	}
+	s.Resources = len(resources)
+	return s
+}
+
+// Encode writes d as indented JSON, one finding at a time so a large
+// document is never held twice in memory. Summary is recomputed from
+// Findings and Schema is set.
+func Encode(w io.Writer, d *Document) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	head := *d
+	head.Schema = SchemaVersion
+	head.Summary = Summarize(d.Findings)
+	head.Findings = nil
+	if head.Rules == nil {
+		head.Rules = []RuleMeta{}
+	}
+	hb, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return err
+	}
+	// hb ends with `  "findings": null\n}`; replace that by the stream.
+	const tail = "\"findings\": null\n}"
+	if !bytes.HasSuffix(hb, []byte(tail)) {
+		return fmt.Errorf("findings: unexpected document layout")
+	}
+	bw.Write(hb[:len(hb)-len(tail)])
+	bw.WriteString("\"findings\": [")
+	for i := range d.Findings {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		fb, err := json.MarshalIndent(&d.Findings[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("finding %s: %w", d.Findings[i].ID, err)
+		}
+		bw.Write(fb)
+	}
+	if len(d.Findings) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
+}
+
+// Decode reads a document written by Encode. Numbers in observed, expected
+// and evidence data decode as json.Number, so they round-trip exactly.
+func Decode(r io.Reader) (*Document, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	var d Document
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("findings: %w", err)
+	}
+	if d.Schema != SchemaVersion {
+		return nil, fmt.Errorf("findings: schema %q, want %q", d.Schema, SchemaVersion)
+	}
+	return &d, nil
+}
+
+// Sort orders fs with Compare (severity descending, rule, resource).
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool { return Compare(fs[i], fs[j]) < 0 })
+}

@@ -1,0 +1,111 @@
+package sseaudit.coverage_test
+
+import data.sseaudit.coverage
+import data.sseaudit.fixtures as fx
+
+found(id, inp) := {f | fs := coverage.deny with input as inp; some f in fs; f.rule == id}
+
+scan_found(id, inp) := {f | fs := coverage.scan_deny with input as inp; some f in fs; f.rule == id}
+
+one(set) := f if {
+	count(set) == 1
+	some f in set
+}
+
+err(scope, resource) := {"scope": scope, "resource": resource, "status_code": 403, "code": "AccessDenied", "message": "denied"}
+
+failed_obj := object.union(fx.obj("failed.txt", "none", ""), {"error": err("object", "b1/failed.txt")})
+
+# SSE-008 ---------------------------------------------------------------
+
+test_sse008_compliant_fully_read if {
+	count(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk, fx.good_objects)))) == 0
+}
+
+test_sse008_compliant_service_key_alias_not_required_in_keys if {
+	r := {"algorithm": "KMS", "kms_master_key_id": "alias/acs/oss", "method": "kms-default"}
+	count(found("SSE-008", fx.bucket_input(fx.bucket(r, [])))) == 0
+}
+
+test_sse008_violation_rule_unreadable if {
+	b := object.union(fx.bucket(null, fx.good_objects), {"encryption_error": err("rule", "b1")})
+	f := one(found("SSE-008", fx.bucket_input(b)))
+	f.resource.type == "bucket"
+	f.evidence[0].source == "encryption_error"
+}
+
+test_sse008_violation_listing_failed if {
+	b := object.union(fx.bucket(fx.rule_cmk, fx.good_objects), {"list_error": err("list", "b1"), "objects_listed": 5})
+	f := one(found("SSE-008", fx.bucket_input(b)))
+	count(f.observed.gaps) == 2
+}
+
+test_sse008_violation_head_failed if {
+	f := one(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk, array.concat(fx.good_objects, [failed_obj])))))
+	f.observed.objects_failed == 1
+	f.observed.failed_objects_sample == ["failed.txt"]
+}
+
+test_sse008_violation_undescribed_key if {
+	objs := [fx.obj("a", "kms-cmk", "never-seen")]
+	f := one(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))
+	f.observed.undescribed_keys == ["never-seen"]
+}
+
+test_sse008_violation_customer_alias_not_described if {
+	f := one(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk_with("alias/payments"), []))))
+	f.observed.undescribed_keys == ["alias/payments"]
+}
+
+test_sse008_violation_many_gaps_one_finding if {
+	b := object.union(
+		fx.bucket(fx.rule_cmk_with("never-seen"), [failed_obj]),
+		{"list_error": err("list", "b1"), "region_error": err("bucket", "b1"), "objects_listed": 10},
+	)
+	f := one(found("SSE-008", fx.bucket_input(b)))
+	count(f.observed.gaps) == 5
+}
+
+# SSE-009 ---------------------------------------------------------------
+
+test_sse009_compliant_complete_scan if {
+	count(scan_found("SSE-009", fx.scan_input({}))) == 0
+}
+
+test_sse009_compliant_bucket_error_of_a_listed_bucket_is_sse008 if {
+	cov := object.union(fx.scan_input({}).scan.coverage, {"errors": [err("bucket", "b1")]})
+	count(scan_found("SSE-009", fx.scan_input({"coverage": cov}))) == 0
+}
+
+test_sse009_violation_incomplete if {
+	f := one(scan_found("SSE-009", fx.scan_input({"complete": false})))
+	f.resource == {"type": "scan"}
+	f.observed.complete == false
+}
+
+test_sse009_violation_scan_error_and_unreadable_bucket if {
+	cov := object.union(fx.scan_input({}).scan.coverage, {
+		"buckets": 3,
+		"errors": [err("scan", "ListBuckets"), err("bucket", "b9")],
+	})
+	f := one(scan_found("SSE-009", fx.scan_input({"coverage": cov})))
+	count(f.observed.gaps) == 3
+	count(f.evidence) == 3
+}
+
+# SSE-010 ---------------------------------------------------------------
+
+test_sse010_compliant_described_and_missing_keys if {
+	keys := [fx.keys[fx.cmk], fx.keys["gone-key"], fx.keys["disabled-key"]]
+	count(scan_found("SSE-010", fx.scan_input({"keys": keys}))) == 0
+}
+
+test_sse010_violation_describe_failed if {
+	f := one(scan_found("SSE-010", fx.scan_input({"keys": [fx.keys[fx.cmk], fx.keys["undescribed-key"]]})))
+	f.resource == {"type": "key", "kms_key_id": "undescribed-key", "region": "cn-hangzhou"}
+}
+
+test_sse010_violation_no_state if {
+	f := one(scan_found("SSE-010", fx.scan_input({"keys": [fx.keys["stateless-key"]]})))
+	contains(f.message, "no known state")
+}

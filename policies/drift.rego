@@ -1,0 +1,108 @@
+# METADATA
+# title: Existing objects across a change of the bucket default
+# description: >-
+#   Compares a bucket in two snapshots (input.previous and input.bucket).
+#   Changing a bucket's default encryption must not touch existing objects:
+#   the default applies only when an object is written. Evaluated once per
+#   bucket when a previous snapshot is given.
+# scope: package
+package sseaudit.drift
+
+import data.sseaudit.lib
+
+# METADATA
+# title: Existing object changed when the bucket default changed
+# description: >-
+#   Between two snapshots the bucket's default encryption changed, and an
+#   existing object changed although it was not rewritten: its ETag and
+#   LastModified are unchanged but its encryption state (method, SSE header,
+#   KMS key) changed, or its ETag changed while LastModified did not, or its
+#   LastModified moved backwards. A rewrite moves LastModified forward; that
+#   is not reported. This is a conformance failure of the storage service,
+#   not a misconfiguration of the bucket.
+# custom:
+#   id: SSE-007
+#   severity: high
+#   category: conformance
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Report the behaviour to the storage provider with both snapshots as
+#       evidence, and run the conformance suite's enable-on-existing-bucket feature
+#       (tag @rule-no-touch) against the endpoint. Check the object's data still reads back
+#       correctly. Do not change bucket defaults on this storage until fixed.
+#     cli: |-
+#       ossutil stat oss://BUCKET/KEY    # compare with both snapshots
+#       aws s3api head-object --bucket BUCKET --key KEY
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	default_changed
+	b := input.bucket
+	some i in lib.changed_objects
+	obj := b.objects[i]
+	prev := input.previous.objects[obj.key][lib.version(obj)]
+	not lib.failed(obj)
+	not lib.failed(prev)
+	change := unexplained_change(prev, obj)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("storage conformance failure: the bucket default changed from %s to %s and this existing object changed without being rewritten: %s", [lib.rule_text(input.previous.encryption), lib.rule_text(b.encryption), change]),
+		"observed": {
+			"change": change,
+			"previous": state(prev),
+			"current": state(obj),
+			"default_before": input.previous.encryption,
+			"default_after": b.encryption,
+		},
+		"expected": {"unchanged": state(prev)},
+		"evidence": [
+			{
+				"kind": "snapshot_diff",
+				"source": "previous snapshot",
+				"snapshot": lib.scan_id(input.previous_scan),
+				"captured_at": input.previous.read_at,
+				"data": {"scan": input.previous_scan, "object": state(prev), "default": input.previous.encryption},
+			},
+			{
+				"kind": "snapshot_diff",
+				"source": "current snapshot",
+				"snapshot": lib.scan_id(input.provenance),
+				"captured_at": b.read_at,
+				"data": {"object": state(obj), "default": b.encryption},
+			},
+		],
+	}
+}
+
+# default_changed: the bucket's default rule differs between the snapshots.
+default_changed if {
+	is_object(input.previous)
+	lib.rule_fingerprint(input.previous.encryption) != lib.rule_fingerprint(input.bucket.encryption)
+}
+
+# unexplained_change(prev, obj): how the object changed without a rewrite.
+unexplained_change(prev, obj) := "encryption state changed while ETag and LastModified stayed the same" if {
+	prev.etag == obj.etag
+	lib.same_time(prev.last_modified, obj.last_modified)
+	lib.enc_state(prev) != lib.enc_state(obj)
+} else := "ETag changed while LastModified stayed the same" if {
+	prev.etag != obj.etag
+	lib.same_time(prev.last_modified, obj.last_modified)
+} else := "LastModified moved backwards" if {
+	lib.ns(obj.last_modified) < lib.ns(prev.last_modified)
+}
+
+state(o) := {
+	"etag": o.etag,
+	"last_modified": o.last_modified,
+	"method": o.method,
+	"sse": object.get(o, "sse", ""),
+	"kms_key_id": object.get(o, "kms_key_id", ""),
+}

@@ -1,0 +1,170 @@
+# Shared test fixtures: inputs shaped as the engine builds them (see package
+# policy), for the *_test.rego files. Not a policy; never loaded by the
+# engine.
+package sseaudit.fixtures
+
+t_created := "2024-01-01T00:00:00Z"
+
+t_old := "2024-02-01T10:00:00Z"
+
+t_prev_scan := "2024-03-01T00:00:00Z"
+
+t_mid := "2024-04-01T12:00:00Z"
+
+t_read := "2024-06-01T00:00:00Z"
+
+region := "cn-hangzhou"
+
+cmk := "11111111-2222-3333-4444-555555555555"
+
+cmk2 := "66666666-7777-8888-9999-000000000000"
+
+svc_key := "aaaaaaaa-0000-0000-0000-0000000000a5"
+
+key(id, extra) := object.union(
+	{
+		"key_id": id,
+		"region": region,
+		"arn": sprintf("acs:kms:%s:1234567890:key/%s", [region, id]),
+		"state": "Enabled",
+		"service_key": false,
+		"missing": false,
+		"read_at": t_read,
+	},
+	extra,
+)
+
+keys := {
+	cmk: key(cmk, {}),
+	cmk2: key(cmk2, {}),
+	svc_key: key(svc_key, {"service_key": true, "creator": "Oss"}),
+	"alias/acs/oss": key("alias/acs/oss", {"service_key": true, "creator": "Oss", "resolved_key_id": svc_key}),
+	"disabled-key": key("disabled-key", {"state": "Disabled"}),
+	"pending-key": key("pending-key", {"state": "PendingDeletion", "delete_date": "2024-06-08T00:00:00Z"}),
+	"gone-key": key("gone-key", {"state": "", "missing": true}),
+	"shanghai-key": key("shanghai-key", {"region": "cn-shanghai"}),
+	"undescribed-key": key("undescribed-key", {"state": "", "error": {"scope": "key", "resource": "undescribed-key", "status_code": 403, "code": "Forbidden.NoPermission", "message": "denied"}}),
+	"stateless-key": key("stateless-key", {"state": ""}),
+}
+
+rule_cmk := {"algorithm": "KMS", "kms_master_key_id": cmk, "method": "kms-cmk"}
+
+rule_cmk_with(id) := {"algorithm": "KMS", "kms_master_key_id": id, "method": "kms-cmk"}
+
+rule_svc := {"algorithm": "KMS", "method": "kms-default"}
+
+rule_aes := {"algorithm": "AES256", "method": "oss-managed"}
+
+rule_sm4 := {"algorithm": "SM4", "method": "other"}
+
+rule_kms_sm4 := {"algorithm": "KMS", "kms_master_key_id": cmk, "kms_data_encryption": "SM4", "method": "kms-cmk"}
+
+# obj(key, method, kms key id or "")
+obj(k, method, kid) := o if {
+	kid == ""
+	o := {
+		"bucket": "b1",
+		"key": k,
+		"size": 10,
+		"etag": sprintf("\"etag-%s\"", [k]),
+		"last_modified": t_old,
+		"sse": sse_of(method),
+		"method": method,
+	}
+}
+
+obj(k, method, kid) := o if {
+	kid != ""
+	o := {
+		"bucket": "b1",
+		"key": k,
+		"size": 10,
+		"etag": sprintf("\"etag-%s\"", [k]),
+		"last_modified": t_old,
+		"sse": sse_of(method),
+		"kms_key_id": kid,
+		"method": method,
+	}
+}
+
+sse_of("none") := ""
+
+sse_of("oss-managed") := "AES256"
+
+sse_of("kms-default") := "KMS"
+
+sse_of("kms-cmk") := "KMS"
+
+sse_of("other") := "SM4"
+
+# A clean bucket: encrypted by default with the CMK, two encrypted objects.
+good_objects := [obj("a.txt", "kms-cmk", cmk), obj("b.txt", "oss-managed", "")]
+
+bucket(enc, objects) := {
+	"name": "b1",
+	"region": region,
+	"creation_date": t_created,
+	"encryption": enc,
+	"objects_listed": count(objects),
+	"objects_inspected": count([o | some o in objects; not o.error]),
+	"read_at": t_read,
+	"objects": objects,
+}
+
+default_profile := data.sseaudit.lib.default_profile
+
+profile(overrides) := object.union(default_profile, overrides)
+
+provenance := {
+	"scan_id": "scan-2",
+	"started_at": t_read,
+	"tool_version": "test",
+	"target": {"kind": "reference", "dialect": "oss", "endpoint": "127.0.0.1:9000"},
+	"regions": [region],
+}
+
+# input for one bucket, no previous snapshot, no history.
+bucket_input(b) := {
+	"bucket": b,
+	"keys": keys,
+	"previous": null,
+	"previous_scan": null,
+	"rule_first_seen": null,
+	"profile": default_profile,
+	"provenance": provenance,
+}
+
+with_profile(inp, p) := object.union(inp, {"profile": p})
+
+with_history(inp, t) := object.union(inp, {"rule_first_seen": t})
+
+# with_previous(inp, prev bucket): prev's objects given as a list are keyed
+# by key and version id, as the engine does.
+with_previous(inp, pb) := object.union(inp, {
+	"previous": object.union(pb, {"objects": {o.key: {object.get(o, "version_id", ""): o} | some o in pb.objects}}),
+	"previous_scan": {"scan_id": "scan-1", "started_at": t_prev_scan, "finished_at": t_prev_scan, "complete": true},
+})
+
+prev_bucket(enc, objects) := object.union(bucket(enc, objects), {"read_at": t_prev_scan})
+
+# scan-level input.
+scan_input(overrides) := {
+	"scan": object.union(
+		{
+			"schema": "sseaudit.snapshot/v1",
+			"provenance": provenance,
+			"coverage": {
+				"buckets": 1, "buckets_read": 1, "objects_listed": 2, "objects_inspected": 2,
+				"keys_referenced": 1, "keys_described": 1, "errors": [], "retries": 0,
+			},
+			"finished_at": t_read,
+			"complete": true,
+			"buckets": [object.remove(bucket(rule_cmk, good_objects), ["objects"])],
+			"keys": [keys[cmk]],
+		},
+		overrides,
+	),
+	"keys": keys,
+	"profile": default_profile,
+	"provenance": provenance,
+}

@@ -1,0 +1,232 @@
+# METADATA
+# title: sseaudit helpers
+# description: >-
+#   Helpers shared by the built-in rules and available to user policies
+#   (import data.sseaudit.lib). No rule here produces findings.
+# scope: package
+package sseaudit.lib
+
+# Default organisation profile: any encryption is acceptable, with AES-256 or
+# SM4. Mirrors policy.DefaultProfile in Go (a Go test checks they agree); the
+# engine always passes a complete input.profile, this default only matters
+# when the policies run under stock `opa eval` without one.
+default_profile := {
+	"name": "default",
+	"allowed_methods": ["oss-managed", "kms-default", "kms-cmk", "other"],
+	"require_customer_cmk": false,
+	"allowed_cmk_ids": [],
+	"allowed_algorithms": ["AES256", "SM4"],
+}
+
+# The organisation profile in force: input.profile over the default.
+profile := object.union(default_profile, input.profile) if {
+	is_object(input.profile)
+} else := default_profile
+
+# The frameworks every SSE rule maps to, for user policies that want them.
+controls := [
+	{"framework": "CIS Alibaba Cloud Foundations Benchmark v2.0.0", "id": "5.8"},
+	{"framework": "CIS Alibaba Cloud Foundations Benchmark v2.0.0", "id": "5.9"},
+	{"framework": "CIS Amazon Web Services Foundations Benchmark", "id": "2.1.1"},
+	{"framework": "NIST SP 800-53 Rev. 5", "id": "SC-28"},
+	{"framework": "PCI DSS v4.0", "id": "3.5.1"},
+	{"framework": "ISO/IEC 27001:2022", "id": "A.8.24"},
+]
+
+# KMS aliases of the storage service's own key.
+service_key_aliases := {"alias/acs/oss", "alias/aws/s3"}
+
+# present(o, f): field f of object o is set and not null.
+present(o, f) if object.get(o, f, null) != null
+
+# failed(o): an object (or bucket) record carries an error.
+failed(o) if present(o, "error")
+
+# error_text(e): one line for a snapshot Error.
+error_text(e) := sprintf("%s %v %s: %s", [e.scope, object.get(e, "status_code", 0), object.get(e, "code", ""), e.message])
+
+# has_default(b): the bucket has a default encryption rule.
+has_default(b) if is_object(b.encryption)
+
+# default_method(b): the method of the bucket's default rule, or "none".
+default_method(b) := b.encryption.method if {
+	has_default(b)
+} else := "none"
+
+# cipher(r): the block cipher a rule or object record implies: SM4 when the
+# algorithm or the KMS data encryption says so, AES256 for AES256/KMS.
+cipher(r) := "SM4" if {
+	upper(object.get(r, "algorithm", "")) == "SM4"
+} else := "SM4" if {
+	upper(object.get(r, "kms_data_encryption", "")) == "SM4"
+} else := "AES256" if {
+	upper(object.get(r, "algorithm", "")) in {"AES256", "KMS", "AWS:KMS", "AWS:KMS:DSSE"}
+} else := upper(object.get(r, "algorithm", ""))
+
+# rule_fingerprint(r): what identifies a default rule (null = no default).
+rule_fingerprint(r) := "none" if {
+	not is_object(r)
+} else := [
+	r.method,
+	object.get(r, "kms_master_key_id", ""),
+	upper(object.get(r, "algorithm", "")),
+	upper(object.get(r, "kms_data_encryption", "")),
+]
+
+# rule_text(r): a rule for messages.
+rule_text(r) := "none" if {
+	not is_object(r)
+} else := sprintf("%s (%s, key %s)", [r.method, r.algorithm, object.get(r, "kms_master_key_id", "")]) if {
+	present(r, "kms_master_key_id")
+} else := sprintf("%s (%s)", [r.method, r.algorithm])
+
+# enc_state(o): an object's encryption state, for comparisons.
+enc_state(o) := [o.method, object.get(o, "sse", ""), object.get(o, "kms_key_id", "")]
+
+# version(o): an object's version id, "" when unversioned.
+version(o) := object.get(o, "version_id", "")
+
+# ns(t): an RFC 3339 time in nanoseconds.
+ns(t) := time.parse_rfc3339_ns(t)
+
+# same_time(a, b): two RFC 3339 times are the same instant.
+same_time(a, b) if a == b
+
+same_time(a, b) if {
+	a != b
+	ns(a) == ns(b)
+}
+
+# is_service_key_id(id): id names the service's own key by alias.
+is_service_key_id(id) if id in service_key_aliases
+
+# key_unusable(k): why data under key k cannot be read or written, if so.
+key_unusable(k) := "missing (KMS says the key does not exist)" if {
+	k.missing == true
+} else := "disabled" if {
+	k.state == "Disabled"
+} else := "pending deletion" if {
+	k.state in {"PendingDeletion", "PendingReplicaDeletion"}
+} else := "unavailable" if {
+	k.state == "Unavailable"
+} else := "pending import (no key material)" if {
+	k.state == "PendingImport"
+}
+
+# customer_cmk(r): a default rule encrypts with a customer master key (not
+# the service key alias/acs/oss).
+customer_cmk(r) if {
+	r.method == "kms-cmk"
+	id := object.get(r, "kms_master_key_id", "")
+	id != ""
+	not is_service_key_id(id)
+	not input.keys[id].service_key == true
+}
+
+# is_customer_cmk(r): customer_cmk as a boolean.
+is_customer_cmk(r) if {
+	customer_cmk(r)
+} else := false
+
+allowed_cmk_set := {id | some id in profile.allowed_cmk_ids}
+
+# cmk_allowed(id): the key is on the profile's allowed CMK list (matched by
+# id, ARN, or the key record's id or ARN). An empty list allows every key.
+cmk_allowed(_) if count(allowed_cmk_set) == 0
+
+cmk_allowed(id) if id in allowed_cmk_set
+
+cmk_allowed(id) if input.keys[id].key_id in allowed_cmk_set
+
+cmk_allowed(id) if input.keys[id].arn in allowed_cmk_set
+
+# Object lookups. The engine passes input.index, positions of the bucket's
+# objects (in input.bucket.objects) by method, by KMS key id, and of those
+# with an error, so rules touch only the objects that matter instead of
+# scanning every object. Without an index (stock `opa eval`, unit tests) the
+# same lists are computed here.
+
+# objects_with_method(m): positions of the objects whose method is m.
+objects_with_method(m) := object.get(input.index.by_method, m, []) if {
+	is_object(input.index)
+} else := [i | some i, o in input.bucket.objects; o.method == m]
+
+# objects_with_key(id): positions of the objects encrypted under KMS key id.
+objects_with_key(id) := object.get(input.index.by_kms_key, id, []) if {
+	is_object(input.index)
+} else := [i | some i, o in input.bucket.objects; o.kms_key_id == id]
+
+# failed_objects: positions of the objects whose HEAD failed.
+failed_objects := input.index.failed if {
+	is_object(input.index)
+} else := [i | some i, o in input.bucket.objects; o.error != null]
+
+# changed_objects: positions of the objects also in input.previous whose
+# state (lib.object_state) differs there; [] without a previous snapshot.
+changed_objects := object.get(input.index, "changed", []) if {
+	is_object(input.index)
+	is_array(input.index.changed)
+} else := [i |
+	is_object(input.previous)
+	some i, o in input.bucket.objects
+	p := input.previous.objects[o.key][version(o)]
+	object_state(p) != object_state(o)
+]
+
+# object_state(o): what an object's content and encryption come down to.
+# Absent fields count as "" (as in the engine's index).
+object_state(o) := [object.get(o, f, "") | some f in state_fields]
+
+state_fields := ["etag", "last_modified", "size", "storage_class", "method", "sse", "kms_key_id", "data_encryption"]
+
+# object_key_ids: the distinct KMS key ids the bucket's objects use.
+object_key_ids := {id | some id, _ in input.index.by_kms_key} if {
+	is_object(input.index)
+} else := {id | some obj in input.bucket.objects; id := obj.kms_key_id}
+
+# Resources, as the engine expects them (it derives the canonical UID).
+bucket_resource(b) := {"type": "bucket", "bucket": b.name, "region": b.region}
+
+object_resource(b, o) := {
+	"type": "object",
+	"bucket": b.name,
+	"region": b.region,
+	"key": o.key,
+	"version_id": version(o),
+}
+
+key_resource(k) := {"type": "key", "kms_key_id": k.key_id, "region": k.region}
+
+scan_resource := {"type": "scan"}
+
+# scan_id(s): the scan id of a provenance or previous_scan record, or "".
+scan_id(s) := s.scan_id if {
+	is_object(s)
+} else := ""
+
+# Evidence records.
+rule_evidence(b) := {
+	"kind": "api_response",
+	"source": "GetBucketEncryption",
+	"captured_at": b.read_at,
+	"data": {"encryption": b.encryption},
+}
+
+object_evidence(o) := {
+	"kind": "head_object",
+	"source": "HeadObject",
+	"data": {
+		"etag": o.etag,
+		"last_modified": o.last_modified,
+		"sse": object.get(o, "sse", ""),
+		"kms_key_id": object.get(o, "kms_key_id", ""),
+		"method": o.method,
+	},
+}
+
+key_evidence(k) := {
+	"kind": "kms_key",
+	"source": "DescribeKey",
+	"captured_at": object.get(k, "read_at", ""),
+	"data": k,
+}

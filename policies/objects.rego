@@ -1,0 +1,230 @@
+# METADATA
+# title: Object encryption
+# description: >-
+#   Rules on each object's own encryption state, as HEAD reported it: that it
+#   is encrypted, that its KMS key can still decrypt it, and that the key is
+#   one the organisation allows. Evaluated once per bucket over its objects.
+# scope: package
+package sseaudit.objects
+
+import data.sseaudit.lib
+
+# METADATA
+# title: Object not encrypted
+# description: >-
+#   The object is stored without server-side encryption. When the bucket now
+#   has a default rule the finding says whether the object was written before
+#   the default was set, using scan history (when the current default was
+#   first seen) or the previous snapshot where they exist: a default applies
+#   only to new writes, so such objects stay unencrypted until rewritten.
+# custom:
+#   id: SSE-004
+#   severity: high
+#   category: encryption
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Rewrite the object so it is encrypted: copy it onto itself with the
+#       required encryption (or under the bucket's default). Copy in place
+#       with a tool that keeps metadata, ACLs and tags, and on a versioned
+#       bucket decide what happens to the old unencrypted versions.
+#     cli: |-
+#       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:CMK_ID"
+#       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id CMK_ID --metadata-directive COPY
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	b := input.bucket
+	some i in lib.objects_with_method("none")
+	obj := b.objects[i]
+	not lib.failed(obj)
+	ctx := default_context(b, obj)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("object is not encrypted; %s", [ctx.text]),
+		"observed": {
+			"method": obj.method,
+			"sse": object.get(obj, "sse", ""),
+			"etag": obj.etag,
+			"last_modified": obj.last_modified,
+			"size": obj.size,
+			"bucket_default": lib.default_method(b),
+			"written_before_default": ctx.before,
+			"basis": ctx.basis,
+		},
+		"expected": {"encrypted": true, "method_in": [m | some m in lib.profile.allowed_methods; m != "none"]},
+		"evidence": [lib.object_evidence(obj), lib.rule_evidence(b)],
+	}
+}
+
+# default_context(b, obj): whether an unencrypted object predates the
+# bucket's current default: {before: true|false|null, basis, text}. Certain
+# answers come first: the previous snapshot saw another default after the
+# object was written (before), or the default was already in place when it
+# was written (after, so the default was not applied). Scan history alone
+# only shows the object predates the default's first sighting.
+default_context(b, obj) := {
+	"before": null,
+	"basis": "no_default",
+	"text": "the bucket has no default encryption either",
+} if {
+	not lib.has_default(b)
+} else := {
+	"before": true,
+	"basis": "previous_snapshot",
+	"text": sprintf("the bucket now has default encryption %s; the object was written before the default was set (last modified %s; the previous scan at %s saw default %s)", [lib.rule_text(b.encryption), obj.last_modified, input.previous.read_at, lib.rule_text(input.previous.encryption)]),
+} if {
+	default_changed_since_previous
+	lib.ns(obj.last_modified) <= lib.ns(input.previous.read_at)
+} else := {
+	"before": false,
+	"basis": "history",
+	"text": sprintf("it was written (last modified %s) after the bucket's default %s was in place (first seen by a scan at %s): the default was not applied to it", [obj.last_modified, lib.rule_text(b.encryption), input.rule_first_seen]),
+} if {
+	is_string(input.rule_first_seen)
+	lib.ns(obj.last_modified) > lib.ns(input.rule_first_seen)
+} else := {
+	"before": false,
+	"basis": "previous_snapshot",
+	"text": sprintf("it was written (last modified %s) after the bucket's default %s was in place (already set at the previous scan at %s): the default was not applied to it", [obj.last_modified, lib.rule_text(b.encryption), input.previous.read_at]),
+} if {
+	is_object(input.previous)
+	not default_changed_since_previous
+	lib.ns(obj.last_modified) > lib.ns(input.previous.read_at)
+} else := {
+	"before": null,
+	"basis": "previous_snapshot",
+	"text": sprintf("the bucket now has default encryption %s, set after the previous scan at %s; the object was written (last modified %s) around then, so whether before or after the default was set cannot be told", [lib.rule_text(b.encryption), input.previous.read_at, obj.last_modified]),
+} if {
+	default_changed_since_previous
+} else := {
+	"before": true,
+	"basis": "history",
+	"text": sprintf("the bucket now has default encryption %s; the object was written before the default was set, as far as scan history shows (last modified %s, before the default was first seen by a scan at %s)", [lib.rule_text(b.encryption), obj.last_modified, input.rule_first_seen]),
+} if {
+	is_string(input.rule_first_seen)
+} else := {
+	"before": null,
+	"basis": "none",
+	"text": sprintf("the bucket now has default encryption %s; the object was most likely written before the default was set (no scan history to confirm)", [lib.rule_text(b.encryption)]),
+}
+
+default_changed_since_previous if {
+	is_object(input.previous)
+	lib.rule_fingerprint(input.previous.encryption) != lib.rule_fingerprint(input.bucket.encryption)
+}
+
+# METADATA
+# title: Object encrypted with a KMS key that cannot decrypt it
+# description: >-
+#   The object is encrypted under a KMS key that is missing, disabled or
+#   pending deletion: its data cannot be read (and, once a key pending
+#   deletion is deleted, never will be).
+# custom:
+#   id: SSE-005
+#   severity: critical
+#   category: key
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Re-enable the key or cancel its deletion at once, then rewrite the
+#       object under a key that will stay enabled. A key that is already
+#       deleted cannot be recovered: restore the data from a copy.
+#     cli: |-
+#       aliyun kms CancelKeyDeletion --KeyId KEY_ID    # or: aliyun kms EnableKey --KeyId KEY_ID
+#       aws kms cancel-key-deletion --key-id KEY_ID && aws kms enable-key --key-id KEY_ID
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	# Keys first: buckets with no unusable key never look at their objects.
+	some id, problem in unusable_keys
+	b := input.bucket
+	some i in lib.objects_with_key(id)
+	obj := b.objects[i]
+	not lib.failed(obj)
+	k := input.keys[id]
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("object is encrypted with KMS key %s, which is %s: its data cannot be decrypted", [id, problem]),
+		"observed": {
+			"method": obj.method,
+			"kms_key_id": id,
+			"key_state": object.get(k, "state", ""),
+			"key_missing": object.get(k, "missing", false),
+			"key_delete_date": object.get(k, "delete_date", ""),
+			"problem": problem,
+		},
+		"expected": {"key_state": "Enabled"},
+		"evidence": [lib.object_evidence(obj), lib.key_evidence(k)],
+	}
+}
+
+# unusable_keys[id]: why key id, used by some object of the bucket, cannot decrypt.
+unusable_keys[id] := problem if {
+	some id in lib.object_key_ids
+	problem := lib.key_unusable(input.keys[id])
+}
+
+# METADATA
+# title: Object encrypted with a CMK outside the allowed list
+# description: >-
+#   The object is encrypted under a customer master key that is not on the
+#   organisation profile's allowed_cmk_ids list. Objects under the service
+#   key are not judged here (the bucket default rule SSE-002 is).
+# custom:
+#   id: SSE-006
+#   severity: medium
+#   category: key
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Rewrite the object under an allowed CMK, or, if the key is legitimate,
+#       add it to allowed_cmk_ids in the profile after review.
+#     cli: |-
+#       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:ALLOWED_CMK_ID"
+#       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id ALLOWED_CMK_ID --metadata-directive COPY
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	some id in disallowed_keys
+	b := input.bucket
+	some i in lib.objects_with_key(id)
+	obj := b.objects[i]
+	obj.method == "kms-cmk"
+	not lib.failed(obj)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("object is encrypted with CMK %s, which is not on the allowed list of profile %q", [id, lib.profile.name]),
+		"observed": {"method": obj.method, "kms_key_id": id},
+		"expected": {"kms_key_id_in": lib.profile.allowed_cmk_ids},
+		"evidence": [lib.object_evidence(obj)],
+	}
+}
+
+# disallowed_keys: customer CMKs used by the bucket's objects that the
+# profile does not allow (empty when the profile allows every key).
+disallowed_keys contains id if {
+	count(lib.allowed_cmk_set) > 0
+	some id in lib.object_key_ids
+	not lib.cmk_allowed(id)
+	not lib.is_service_key_id(id)
+	not input.keys[id].service_key == true
+}

@@ -1,0 +1,120 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sseaudit/sseaudit/findings"
+)
+
+func TestParseConfig(t *testing.T) {
+	src := `# organisation profiles
+profile: payments
+profiles:
+  payments:
+    extends: byok
+    description: PCI scope
+    allowed_cmk_ids: [` + cmk + `]
+    severity: {SSE-002: high}
+  china:
+    allowed_algorithms: [aes-256, SM4]
+    allowed_methods: [kms-default, kms-cmk]
+`
+	cfg, err := ParseConfig([]byte(src), "sseaudit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cfg.SelectProfile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Profile{
+		Name: "payments", AllowedMethods: []string{"kms-cmk"}, RequireCustomerCMK: true,
+		AllowedCMKIDs: []string{cmk}, AllowedAlgorithms: []string{"AES256"},
+		SeverityOverrides: map[string]findings.Severity{"SSE-002": findings.SeverityHigh},
+	}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("default profile\n got %+v\nwant %+v", p, want)
+	}
+	china, err := cfg.SelectProfile("china")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(china.AllowedAlgorithms, []string{"AES256", "SM4"}) || china.RequireCustomerCMK || len(china.AllowedCMKIDs) != 0 {
+		t.Errorf("china %+v", china)
+	}
+	if _, err := cfg.SelectProfile("byok"); err != nil {
+		t.Errorf("built-in profile: %v", err)
+	}
+	if _, err := cfg.SelectProfile("nope"); err == nil || !strings.Contains(err.Error(), `unknown profile "nope" (known: byok, china, cis-service-key, default, payments)`) {
+		t.Errorf("unknown profile: %v", err)
+	}
+
+	inline, err := ParseConfig([]byte("profile:\n  require_customer_cmk: true\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := inline.SelectProfile(""); p.Name != "config" || !p.RequireCustomerCMK || !reflect.DeepEqual(p.AllowedMethods, DefaultProfile().AllowedMethods) {
+		t.Errorf("inline %+v", p)
+	}
+	empty, err := ParseConfig(nil, "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := empty.SelectProfile(""); !reflect.DeepEqual(p, DefaultProfile()) {
+		t.Errorf("empty config %+v", p)
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte(src), 0o644)
+	if _, err := LoadConfig(path); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	cases := map[string]string{
+		"profile:\n  allowd_methods: [kms-cmk]\n":                 `c.yaml:2: profile.allowd_methods: unknown field`,
+		"profiles:\n  p:\n    allowed_methods: [kms]\n":           `allowed_methods[0]: unknown method "kms"`,
+		"profiles:\n  p:\n    allowed_algorithms: [DES]\n":        `allowed_algorithms[0]: unknown algorithm "DES"`,
+		"profiles:\n  p:\n    allowed_methods: []\n":              `allowed_methods: must list at least one method`,
+		"profiles:\n  p:\n    allowed_methods: [none]\n":          `unknown method "none"`,
+		"profiles:\n  p:\n    require_customer_cmk: maybe\n":      `c.yaml:3: profiles.p.require_customer_cmk`,
+		"profiles:\n  p:\n    severity: {SSE-001: huge}\n":        `profiles.p.severity.SSE-001: unknown severity "huge"`,
+		"profiles:\n  p:\n    extends: q\n  q:\n    extends: p\n": `extends cycle`,
+		"profiles:\n  p:\n    extends: nope\n":                    `c.yaml:3: profiles.p.extends: unknown profile "nope"`,
+		"profile: nope\n":                                         `c.yaml:1: profile: unknown profile "nope"`,
+		"rules: []\n":                                             `c.yaml:1: unknown field "rules"`,
+		"profiles:\n  p:\n    allowed_cmk_ids: abc\n":             `profiles.p.allowed_cmk_ids: want a list`,
+		"profile: [a\n": `c.yaml: yaml:`,
+		"profiles:\n  p: {allowed_methods: [kms-cmk]}\n  p: {allowed_methods: []}\n": `defined twice`,
+	}
+	for src, want := range cases {
+		_, err := ParseConfig([]byte(src), "c.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}
+
+func TestExampleFiles(t *testing.T) {
+	cfg, err := LoadConfig("testdata/sseaudit.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := cfg.SelectProfile("")
+	if p.Name != "payments" || !p.RequireCustomerCMK || len(p.AllowedCMKIDs) != 2 || p.SeverityOverrides["SSE-002"] != findings.SeverityHigh {
+		t.Errorf("payments %+v", p)
+	}
+	if _, err := Load(t.Context(), Options{Profile: &p}); err != nil {
+		t.Error(err)
+	}
+	ws, err := findings.LoadWaivers("testdata/waivers.example.yaml")
+	if err != nil || len(ws) != 2 || ws[0].ExpiresDate() != "2026-09-30" || !ws[1].Expires.IsZero() {
+		t.Errorf("waivers %+v %v", ws, err)
+	}
+}

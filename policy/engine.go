@@ -1,0 +1,465 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies"
+)
+
+// Entry points: the rule names the engine evaluates.
+const (
+	// BucketEntrypoint rules are evaluated once per bucket (input: one bucket).
+	BucketEntrypoint = "deny"
+	// ScanEntrypoint rules are evaluated once per scan (input.scan).
+	ScanEntrypoint = "scan_deny"
+)
+
+// RuleMeta describes a loaded rule (its METADATA block).
+type RuleMeta = findings.RuleMeta
+
+// Options configure Load.
+type Options struct {
+	// ExtraDirs are user policy directories, loaded beside the built-in
+	// policies (recursively; *_test.rego files are skipped).
+	ExtraDirs []string
+	// Profile is the organisation profile; nil means DefaultProfile.
+	Profile *Profile
+	// Waivers are applied to every evaluation's findings.
+	Waivers []findings.Waiver
+	// Now is the clock for waiver expiry (default time.Now).
+	Now func() time.Time
+	// Workers is the number of buckets evaluated concurrently
+	// (default GOMAXPROCS).
+	Workers int
+}
+
+// Engine is a compiled policy bundle with its prepared queries. It is safe
+// for concurrent use.
+type Engine struct {
+	rules      []RuleMeta
+	byID       map[string]*RuleMeta
+	pkgRules   map[string]map[string]bool // package path -> rule ids it defines
+	digest     string
+	files      []string
+	profile    Profile
+	waivers    []findings.Waiver
+	now        func() time.Time
+	workers    int
+	compiler   *ast.Compiler
+	bucketQ    *rego.PreparedEvalQuery
+	bucketPkgs []string
+	scanQ      *rego.PreparedEvalQuery
+	scanPkgs   []string
+}
+
+type policyFile struct {
+	name    string // module name: builtin/<file> or the user's path
+	logical string // name in the digest: builtin/<file> or user<N>/<relative path>
+	src     []byte
+	builtin bool
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]*$`)
+
+var validResourceTypes = []string{findings.ResourceBucket, findings.ResourceObject, findings.ResourceKey, findings.ResourceScan}
+
+var validCategories = []string{findings.CategoryEncryption, findings.CategoryKey, findings.CategoryConformance, findings.CategoryCoverage, findings.CategoryGovernance}
+
+// Load compiles the built-in policies plus opts.ExtraDirs, extracts and
+// checks every rule's METADATA, and prepares the bucket and scan queries.
+// A deny or scan_deny rule without the required metadata (title,
+// description, custom.id, severity, remediation.text and .cli, controls,
+// resource_type) is an error naming its file, line and rule.
+func Load(ctx context.Context, opts Options) (*Engine, error) {
+	files, err := collectFiles(opts.ExtraDirs)
+	if err != nil {
+		return nil, err
+	}
+	prof := DefaultProfile()
+	if opts.Profile != nil {
+		prof = opts.Profile.clone()
+	}
+	if err := prof.Validate(); err != nil {
+		return nil, fmt.Errorf("policy: profile %q: %w", prof.Name, err)
+	}
+	e := &Engine{
+		byID:     map[string]*RuleMeta{},
+		pkgRules: map[string]map[string]bool{},
+		profile:  prof,
+		waivers:  slices.Clone(opts.Waivers),
+		now:      opts.Now,
+		workers:  opts.Workers,
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.workers <= 0 {
+		e.workers = runtime.GOMAXPROCS(0)
+	}
+	e.digest = digest(files)
+
+	mods := make(map[string]*ast.Module, len(files))
+	var errs []error
+	for _, f := range files {
+		e.files = append(e.files, f.name)
+		m, err := ast.ParseModuleWithOpts(f.name, string(f.src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("policy: %w", err))
+			continue
+		}
+		mods[f.name] = m
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	c.Compile(mods)
+	if c.Failed() {
+		return nil, fmt.Errorf("policy: compile: %w", c.Errors)
+	}
+	e.compiler = c
+
+	if err := e.extractMeta(c, files); err != nil {
+		return nil, err
+	}
+	for id, sev := range prof.SeverityOverrides {
+		m, ok := e.byID[id]
+		if !ok {
+			return nil, fmt.Errorf("policy: profile %q: severity override for unknown rule %q", prof.Name, id)
+		}
+		m.Severity = sev
+	}
+
+	if e.bucketQ, err = prepare(ctx, c, e.bucketPkgs, BucketEntrypoint); err != nil {
+		return nil, err
+	}
+	if e.scanQ, err = prepare(ctx, c, e.scanPkgs, ScanEntrypoint); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// collectFiles returns the built-in policies and every non-test .rego file
+// under dirs, sorted by logical name within each source.
+func collectFiles(dirs []string) ([]policyFile, error) {
+	var files []policyFile
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isPolicyFile(p) {
+			return err
+		}
+		b, err := fs.ReadFile(policies.FS, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join("builtin", p)
+		files = append(files, policyFile{name: name, logical: name, src: b, builtin: true})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy: built-in policies: %w", err)
+	}
+	for i, dir := range dirs {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("policy: --policy %s: %w", dir, err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("policy: --policy %s: not a directory", dir)
+		}
+		n := 0
+		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if p != dir && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !isPolicyFile(p) {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, policyFile{name: p, logical: fmt.Sprintf("user%d/%s", i+1, filepath.ToSlash(rel)), src: b})
+			n++
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("policy: --policy %s: %w", dir, err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("policy: --policy %s: no .rego policy files (test files *_test.rego are not loaded)", dir)
+		}
+	}
+	return files, nil
+}
+
+func isPolicyFile(p string) bool {
+	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")
+}
+
+// digest is the bundle digest: sha256 over the sorted lines
+// "<sha256 of file> <logical name>\n" (like a sha256sum manifest), so it
+// changes with any file's content or name and not with load order.
+func digest(files []policyFile) string {
+	lines := make([]string, len(files))
+	for i, f := range files {
+		h := sha256.Sum256(f.src)
+		lines[i] = hex.EncodeToString(h[:]) + "  " + f.logical + "\n"
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// extractMeta reads the annotations of every entry-point rule, built-in
+// files first (so a user rule reusing a built-in id is the one reported).
+func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
+	as := c.GetAnnotationSet()
+	bucketPkgs := map[string]bool{}
+	scanPkgs := map[string]bool{}
+	var errs []error
+	for _, file := range files {
+		name := file.name
+		m, ok := c.Modules[name]
+		if !ok {
+			continue
+		}
+		pkg := m.Package.Path.String()
+		for _, r := range m.Rules {
+			ref := r.Head.Ref()
+			if len(ref) == 0 {
+				continue
+			}
+			v, ok := ref[0].Value.(ast.Var)
+			if !ok {
+				continue
+			}
+			entry := string(v)
+			if entry != BucketEntrypoint && entry != ScanEntrypoint {
+				continue
+			}
+			where := fmt.Sprintf("%s:%d: rule %s in package %s", name, r.Location.Row, entry, strings.TrimPrefix(pkg, "data."))
+			if len(ref) != 1 || r.Head.RuleKind() != ast.MultiValue {
+				errs = append(errs, fmt.Errorf("policy: %s: must be a partial set rule (`%s contains finding if { ... }`)", where, entry))
+				continue
+			}
+			var ann *ast.Annotations
+			for _, a := range as.GetRuleScope(r) {
+				if a.Scope == "rule" {
+					ann = a
+					break
+				}
+			}
+			if ann == nil {
+				errs = append(errs, fmt.Errorf("policy: %s: no # METADATA block (scope rule) before the rule", where))
+				continue
+			}
+			meta, err := ruleMeta(ann)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("policy: %s: METADATA: %w", where, err))
+				continue
+			}
+			meta.Package = pkg
+			meta.Entrypoint = entry
+			meta.File = name
+			meta.Builtin = file.builtin
+			if prev, dup := e.byID[meta.ID]; dup {
+				errs = append(errs, fmt.Errorf("policy: %s: METADATA: custom.id %s is already used by %s", where, meta.ID, prev.File))
+				continue
+			}
+			if meta.ID == findings.ExpiredWaiverRule {
+				errs = append(errs, fmt.Errorf("policy: %s: METADATA: custom.id %s is reserved (expired waivers)", where, meta.ID))
+				continue
+			}
+			e.rules = append(e.rules, meta)
+			e.byID[meta.ID] = &e.rules[len(e.rules)-1]
+			if e.pkgRules[pkg] == nil {
+				e.pkgRules[pkg] = map[string]bool{}
+			}
+			e.pkgRules[pkg][meta.ID] = true
+			if entry == BucketEntrypoint {
+				bucketPkgs[pkg] = true
+			} else {
+				scanPkgs[pkg] = true
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// byID pointed into a growing slice: rebuild it.
+	e.rules = append(e.rules, findings.ExpiredWaiverMeta)
+	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID < e.rules[j].ID })
+	e.byID = make(map[string]*RuleMeta, len(e.rules))
+	for i := range e.rules {
+		e.byID[e.rules[i].ID] = &e.rules[i]
+	}
+	e.bucketPkgs = sortedKeys(bucketPkgs)
+	e.scanPkgs = sortedKeys(scanPkgs)
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// ruleMeta validates an annotation block and turns it into RuleMeta.
+func ruleMeta(a *ast.Annotations) (RuleMeta, error) {
+	var m RuleMeta
+	var errs []error
+	m.Title = strings.TrimSpace(a.Title)
+	if m.Title == "" {
+		errs = append(errs, errors.New("title is required"))
+	}
+	m.Description = strings.TrimSpace(a.Description)
+	if m.Description == "" {
+		errs = append(errs, errors.New("description is required"))
+	}
+	cu := a.Custom
+	str := func(k string) (string, bool) {
+		v, ok := cu[k].(string)
+		return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+	}
+	if id, ok := str("id"); !ok {
+		errs = append(errs, errors.New("custom.id is required (a stable id such as SSE-001)"))
+	} else if !idPattern.MatchString(id) {
+		errs = append(errs, fmt.Errorf("custom.id %q: want letters, digits, '-', '_' or '.', starting with a letter", id))
+	} else {
+		m.ID = id
+	}
+	if s, ok := str("severity"); !ok {
+		errs = append(errs, errors.New("custom.severity is required (critical, high, medium, low or info)"))
+	} else if sev, err := findings.ParseSeverity(s); err != nil {
+		errs = append(errs, fmt.Errorf("custom.severity: %w", err))
+	} else {
+		m.Severity = sev
+	}
+	if rt, ok := str("resource_type"); !ok {
+		errs = append(errs, fmt.Errorf("custom.resource_type is required (%s)", strings.Join(validResourceTypes, ", ")))
+	} else if !slices.Contains(validResourceTypes, rt) {
+		errs = append(errs, fmt.Errorf("custom.resource_type %q: want one of %s", rt, strings.Join(validResourceTypes, ", ")))
+	} else {
+		m.ResourceType = rt
+	}
+	m.Category = findings.CategoryEncryption
+	if cat, ok := str("category"); ok {
+		if !slices.Contains(validCategories, cat) {
+			errs = append(errs, fmt.Errorf("custom.category %q: want one of %s", cat, strings.Join(validCategories, ", ")))
+		}
+		m.Category = cat
+	}
+	rem, ok := cu["remediation"].(map[string]any)
+	if !ok {
+		errs = append(errs, errors.New("custom.remediation is required, with text and cli"))
+	} else {
+		text, _ := rem["text"].(string)
+		cli, _ := rem["cli"].(string)
+		m.Remediation = findings.Remediation{Text: strings.TrimSpace(text), CLI: strings.TrimSpace(cli)}
+		if m.Remediation.Text == "" {
+			errs = append(errs, errors.New("custom.remediation.text is required"))
+		}
+		if m.Remediation.CLI == "" {
+			errs = append(errs, errors.New("custom.remediation.cli is required (a CLI example)"))
+		}
+	}
+	ctrls, ok := cu["controls"].([]any)
+	if !ok || len(ctrls) == 0 {
+		errs = append(errs, errors.New("custom.controls is required: a list of {framework, id}"))
+	}
+	for i, c := range ctrls {
+		cm, ok := c.(map[string]any)
+		fw, _ := cm["framework"].(string)
+		id := fmt.Sprint(cm["id"])
+		if !ok || strings.TrimSpace(fw) == "" || cm["id"] == nil || strings.TrimSpace(id) == "" {
+			errs = append(errs, fmt.Errorf("custom.controls[%d]: want {framework, id}", i))
+			continue
+		}
+		m.Controls = append(m.Controls, findings.Control{Framework: strings.TrimSpace(fw), ID: strings.TrimSpace(id)})
+	}
+	return m, errors.Join(errs...)
+}
+
+// prepare builds one query binding p<i> to each package's entry rule.
+func prepare(ctx context.Context, c *ast.Compiler, pkgs []string, entry string) (*rego.PreparedEvalQuery, error) {
+	if len(pkgs) == 0 {
+		return nil, nil
+	}
+	parts := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		parts[i] = fmt.Sprintf("p%d := %s.%s", i, p, entry)
+	}
+	pq, err := rego.New(
+		rego.Compiler(c),
+		rego.Query(strings.Join(parts, "; ")),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("policy: prepare %s query: %w", entry, err)
+	}
+	return &pq, nil
+}
+
+// Digest is the policy bundle digest ("sha256:<hex>") over the built-in and
+// user policy files (names and contents; test files excluded).
+func (e *Engine) Digest() string { return e.digest }
+
+// Rules lists every rule (with the profile's severity overrides applied),
+// sorted by id, including the Go-defined SSE-900 (expired waiver).
+func (e *Engine) Rules() []RuleMeta {
+	out := make([]RuleMeta, len(e.rules))
+	for i, r := range e.rules {
+		r.Controls = slices.Clone(r.Controls)
+		out[i] = r
+	}
+	return out
+}
+
+// Rule returns one rule's metadata.
+func (e *Engine) Rule(id string) (RuleMeta, bool) {
+	m, ok := e.byID[id]
+	if !ok {
+		return RuleMeta{}, false
+	}
+	return *m, true
+}
+
+// Profile returns the profile in force.
+func (e *Engine) Profile() Profile { return e.profile.clone() }
+
+// Files lists the loaded policy files (module names).
+func (e *Engine) Files() []string { return slices.Clone(e.files) }

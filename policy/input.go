@@ -1,0 +1,585 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sseaudit/sseaudit/history"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// HistoryLookup answers questions about earlier scans; *history.DB
+// implements it. Methods are called from several goroutines at once.
+type HistoryLookup interface {
+	// RuleFirstSeen returns when the bucket's last observed default rule
+	// was first observed on the target, and that rule (Method none for no
+	// rule); ok is false when no scan ever read the bucket's rule. When the
+	// rule is the bucket's current one, its first sighting becomes
+	// input.rule_first_seen.
+	RuleFirstSeen(targetKey, bucket string) (first time.Time, rule snapshot.Rule, ok bool, err error)
+	// FirstSeen returns when each finding id was first reported; ids never
+	// recorded are absent.
+	FirstSeen(ids []string) (map[string]time.Time, error)
+}
+
+var _ HistoryLookup = (*history.DB)(nil)
+
+// sameRule compares default rules as history does (Raw aside).
+func sameRule(a, b snapshot.Rule) bool {
+	return a.Method == b.Method && a.Algorithm == b.Algorithm && a.KMSMasterKeyID == b.KMSMasterKeyID && a.KMSDataEncryption == b.KMSDataEncryption
+}
+
+// scanEnv holds what every evaluation of one snapshot shares, as AST terms
+// built once.
+type scanEnv struct {
+	sum       *snapshot.Summary
+	prevSum   *snapshot.Summary
+	hist      HistoryLookup
+	provider  string // oss or s3
+	targetKey string // history's key for the target
+	scanUID   string
+	scanID    string
+	seen      time.Time // last seen time of this scan's findings
+
+	provTerm     *ast.Term
+	profileTerm  *ast.Term
+	prevScanTerm *ast.Term
+
+	noIndex bool // tests: leave input.index out (the policies compute it)
+
+	mu           sync.Mutex
+	keysAll      *ast.Term
+	keysByRegion map[string]*ast.Term
+}
+
+func (e *Engine) newScanEnv(sum, prevSum *snapshot.Summary, hist HistoryLookup) (*scanEnv, error) {
+	env := &scanEnv{sum: sum, prevSum: prevSum, hist: hist, keysByRegion: map[string]*ast.Term{}}
+	env.provider = "oss"
+	if sum.Provenance.Target.Dialect == "s3" {
+		env.provider = "s3"
+	}
+	env.scanID = sum.Provenance.ScanID
+	env.targetKey = history.TargetKey(sum.Provenance.Target)
+	env.scanUID = "scan://" + sum.Provenance.Target.Kind + "/" + sum.Provenance.Target.Endpoint
+	env.seen = sum.FinishedAt
+	if env.seen.IsZero() {
+		env.seen = sum.Provenance.StartedAt
+	}
+	if env.seen.IsZero() {
+		env.seen = e.now()
+	}
+	var err error
+	if env.provTerm, err = jsonTerm(sum.Provenance); err != nil {
+		return nil, err
+	}
+	p := e.profile
+	if env.profileTerm, err = jsonTerm(map[string]any{
+		"name":                 p.Name,
+		"allowed_methods":      nonNil(p.AllowedMethods),
+		"require_customer_cmk": p.RequireCustomerCMK,
+		"allowed_cmk_ids":      nonNil(p.AllowedCMKIDs),
+		"allowed_algorithms":   nonNil(p.AllowedAlgorithms),
+	}); err != nil {
+		return nil, err
+	}
+	env.prevScanTerm = ast.NullTerm()
+	if prevSum != nil {
+		if env.prevScanTerm, err = jsonTerm(map[string]any{
+			"scan_id":     prevSum.Provenance.ScanID,
+			"started_at":  prevSum.Provenance.StartedAt,
+			"finished_at": prevSum.FinishedAt,
+			"complete":    prevSum.Complete,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if env.keysAll, err = keysObject(sum.Keys, ""); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// keysFor is input.keys for a bucket in region: every key by its id, ARN
+// and resolved id, preferring the record of the bucket's region (a key
+// recorded missing there is missing for the bucket, whatever other regions
+// say).
+func (env *scanEnv) keysFor(region string) (*ast.Term, error) {
+	if region == "" {
+		return env.keysAll, nil
+	}
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if t, ok := env.keysByRegion[region]; ok {
+		return t, nil
+	}
+	t, err := keysObject(env.sum.Keys, region)
+	if err != nil {
+		return nil, err
+	}
+	env.keysByRegion[region] = t
+	return t, nil
+}
+
+func keysObject(keys []snapshot.Key, region string) (*ast.Term, error) {
+	type cand struct {
+		score int
+		term  *ast.Term
+	}
+	best := map[string]cand{}
+	var order []string
+	for i := range keys {
+		k := &keys[i]
+		t, err := jsonTerm(k)
+		if err != nil {
+			return nil, err
+		}
+		score := 0
+		if region != "" && k.Region == region {
+			score += 2
+		}
+		if !k.Missing && k.Error == nil {
+			score++
+		}
+		for _, id := range []string{k.KeyID, k.Arn, k.ResolvedKeyID} {
+			if id == "" {
+				continue
+			}
+			c, ok := best[id]
+			if !ok {
+				order = append(order, id)
+			}
+			if !ok || score > c.score {
+				best[id] = cand{score, t}
+			}
+		}
+	}
+	obj := ast.NewObjectWithCapacity(len(best))
+	for _, id := range order {
+		obj.Insert(ast.StringTerm(id), best[id].term)
+	}
+	return ast.NewTerm(obj), nil
+}
+
+// jsonTerm converts a value to AST the way encoding/json would marshal it.
+func jsonTerm(v any) (*ast.Term, error) {
+	val, err := ast.InterfaceToValue(v)
+	if err != nil {
+		return nil, fmt.Errorf("policy: input: %w", err)
+	}
+	return ast.NewTerm(val), nil
+}
+
+// bucketHeader is a bucket without its objects, as JSON.
+func bucketHeader(b *snapshot.Bucket) (ast.Object, error) {
+	h := *b
+	h.Objects = nil
+	v, err := ast.InterfaceToValue(h)
+	if err != nil {
+		return nil, fmt.Errorf("policy: bucket %q: %w", b.Name, err)
+	}
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("policy: bucket %q: not an object", b.Name)
+	}
+	return obj, nil
+}
+
+// bucketTerms returns a bucket as the snapshot file has it (header plus
+// "objects" array) and its object terms.
+func bucketTerms(d *bucketData) (ast.Object, []*ast.Term, error) {
+	if d.raw == nil {
+		head, err := bucketHeader(d.head)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs := make([]*ast.Term, len(d.head.Objects))
+		for i := range d.head.Objects {
+			objs[i] = objectTerm(&d.head.Objects[i])
+		}
+		head.Insert(tObjects, ast.ArrayTerm(objs...))
+		return head, objs, nil
+	}
+	t, err := parseJSONTerm(d.raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: bucket %q: %v", snapshot.ErrFormat, d.head.Name, err)
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: bucket %q is not an object", snapshot.ErrFormat, d.head.Name)
+	}
+	if n := obj.Get(tName); n == nil || n.Value.Compare(ast.String(d.head.Name)) != 0 {
+		return nil, nil, fmt.Errorf("%w: bucket %q: name %v differs from the summary (the file changed?)", snapshot.ErrFormat, d.head.Name, n)
+	}
+	arr, ok := obj.Get(tObjects).Value.(*ast.Array)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: bucket %q: objects is not an array", snapshot.ErrFormat, d.head.Name)
+	}
+	name := ast.String(d.head.Name)
+	objs := make([]*ast.Term, arr.Len())
+	for i := range objs {
+		o := arr.Elem(i)
+		oo, ok := o.Value.(ast.Object)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d is not an object", snapshot.ErrFormat, d.head.Name, i)
+		}
+		if b := oo.Get(tBucket); b == nil || b.Value.Compare(name) != 0 {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d names bucket %v", snapshot.ErrFormat, d.head.Name, i, b)
+		}
+		if k := oo.Get(tKey); k == nil {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d has no key", snapshot.ErrFormat, d.head.Name, i)
+		} else if _, ok := k.Value.(ast.String); !ok {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d: key is not a string", snapshot.ErrFormat, d.head.Name, i)
+		}
+		objs[i] = o
+	}
+	return obj, objs, nil
+}
+
+// bucketInput builds input for one bucket (see package doc).
+func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
+	head, objs, err := bucketTerms(d)
+	if err != nil {
+		return nil, err
+	}
+	b := d.head
+
+	prevTerm := ast.NullTerm()
+	prevScan := ast.NullTerm()
+	var changed []*ast.Term // nil: no previous bucket
+	if env.prevSum != nil {
+		prevScan = env.prevScanTerm
+	}
+	if prev != nil {
+		ph, pobjs, err := bucketTerms(prev)
+		if err != nil {
+			return nil, fmt.Errorf("previous snapshot: %w", err)
+		}
+		byKey := make(map[string]ast.Object, len(pobjs))
+		keyOrder := make([]*ast.Term, 0, len(pobjs))
+		for _, o := range pobjs {
+			oo := o.Value.(ast.Object)
+			kt := oo.Get(tKey)
+			k := string(kt.Value.(ast.String))
+			vt := oo.Get(tVersionID)
+			if vt == nil {
+				vt = common[""]
+			}
+			vs, ok := byKey[k]
+			if !ok {
+				vs = ast.NewObjectWithCapacity(1)
+				byKey[k] = vs
+				keyOrder = append(keyOrder, kt)
+			}
+			vs.Insert(vt, o)
+		}
+		prevObjs := ast.NewObjectWithCapacity(len(byKey))
+		for _, kt := range keyOrder {
+			prevObjs.Insert(kt, ast.NewTerm(byKey[string(kt.Value.(ast.String))]))
+		}
+		ph.Insert(tObjects, ast.NewTerm(prevObjs))
+		prevTerm = ast.NewTerm(ph)
+		changed = []*ast.Term{}
+		for i, o := range objs {
+			oo := o.Value.(ast.Object)
+			vs, ok := byKey[string(oo.Get(tKey).Value.(ast.String))]
+			if !ok {
+				continue
+			}
+			vt := oo.Get(tVersionID)
+			if vt == nil {
+				vt = common[""]
+			}
+			if p := vs.Get(vt); p != nil && !sameState(p.Value.(ast.Object), oo) {
+				changed = append(changed, posTerm(i))
+			}
+		}
+	}
+
+	rfs := ast.NullTerm()
+	if env.hist != nil && b.Encryption != nil {
+		t, rule, ok, err := env.hist.RuleFirstSeen(env.targetKey, b.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok && sameRule(rule, *b.Encryption) {
+			rfs = ast.StringTerm(t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	keys, err := env.keysFor(b.Region)
+	if err != nil {
+		return nil, err
+	}
+	items := [][2]*ast.Term{
+		{tBucket, ast.NewTerm(head)},
+		{tKeys, keys},
+		{tPrevious, prevTerm},
+		{tPreviousScan, prevScan},
+		{tRuleFirstSeen, rfs},
+		{tProfile, env.profileTerm},
+		{tProvenance, env.provTerm},
+	}
+	if !env.noIndex {
+		items = append(items, [2]*ast.Term{tIndex, objectIndex(objs, changed)})
+	}
+	return ast.NewObject(items...), nil
+}
+
+// stateFields are what sameState compares (the drift index).
+var stateFields = []*ast.Term{tETag, tLastModified, tSize, tStorageClass, tMethod, tSSE, tKMSKeyID, tDataEncryption}
+
+// sameState reports whether two records of an object agree on content and
+// encryption (absent fields count as ""), as lib.object_state in Rego.
+func sameState(a, b ast.Object) bool {
+	for _, f := range stateFields {
+		x, y := a.Get(f), b.Get(f)
+		if x == y {
+			continue
+		}
+		if x == nil {
+			x = common[""]
+		}
+		if y == nil {
+			y = common[""]
+		}
+		if x.Value.Compare(y.Value) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// objectIndex is input.index: positions of objects in the bucket's objects
+// array by method, by KMS key id, of those with an error and, with a
+// previous snapshot, of those whose state changed since.
+func objectIndex(objs []*ast.Term, changed []*ast.Term) *ast.Term {
+	byMethod := map[string][]*ast.Term{}
+	byKey := map[string][]*ast.Term{}
+	var mOrder, kOrder []string
+	failed := []*ast.Term{}
+	for i, o := range objs {
+		oo := o.Value.(ast.Object)
+		pos := posTerm(i)
+		if m := oo.Get(tMethod); m != nil {
+			if s, ok := m.Value.(ast.String); ok {
+				if _, seen := byMethod[string(s)]; !seen {
+					mOrder = append(mOrder, string(s))
+				}
+				byMethod[string(s)] = append(byMethod[string(s)], pos)
+			}
+		}
+		if k := oo.Get(tKMSKeyID); k != nil {
+			if s, ok := k.Value.(ast.String); ok {
+				if _, seen := byKey[string(s)]; !seen {
+					kOrder = append(kOrder, string(s))
+				}
+				byKey[string(s)] = append(byKey[string(s)], pos)
+			}
+		}
+		if e := oo.Get(tError); e != nil {
+			if _, null := e.Value.(ast.Null); !null {
+				failed = append(failed, pos)
+			}
+		}
+	}
+	group := func(order []string, m map[string][]*ast.Term) *ast.Term {
+		obj := ast.NewObjectWithCapacity(len(order))
+		for _, k := range order {
+			obj.Insert(str(k), ast.NewTerm(ast.NewArray(m[k]...)))
+		}
+		return ast.NewTerm(obj)
+	}
+	ch := ast.NullTerm()
+	if changed != nil {
+		ch = ast.NewTerm(ast.NewArray(changed...))
+	}
+	return ast.NewTerm(ast.NewObject(
+		[2]*ast.Term{tByMethod, group(mOrder, byMethod)},
+		[2]*ast.Term{tByKMSKey, group(kOrder, byKey)},
+		[2]*ast.Term{tFailed, ast.NewTerm(ast.NewArray(failed...))},
+		[2]*ast.Term{tChanged, ch},
+	))
+}
+
+// posTerms caches position terms (index entries).
+var posTerms = func() []*ast.Term {
+	ts := make([]*ast.Term, 4096)
+	for i := range ts {
+		ts[i] = ast.IntNumberTerm(i)
+	}
+	return ts
+}()
+
+func posTerm(i int) *ast.Term {
+	if i < len(posTerms) {
+		return posTerms[i]
+	}
+	return ast.IntNumberTerm(i)
+}
+
+// scanDoc is input.scan.
+type scanDoc struct {
+	Schema     string              `json:"schema"`
+	Provenance snapshot.Provenance `json:"provenance"`
+	Coverage   snapshot.Coverage   `json:"coverage"`
+	FinishedAt time.Time           `json:"finished_at"`
+	Complete   bool                `json:"complete"`
+	Buckets    []snapshot.Bucket   `json:"buckets"`
+	Keys       []snapshot.Key      `json:"keys"`
+}
+
+// scanInput builds the input of the scan-level evaluation.
+func (env *scanEnv) scanInput() (ast.Value, error) {
+	s := env.sum
+	d := scanDoc{Schema: s.Schema, Provenance: s.Provenance, Coverage: s.Coverage, FinishedAt: s.FinishedAt, Complete: s.Complete, Buckets: make([]snapshot.Bucket, len(s.Buckets)), Keys: s.Keys}
+	for i, b := range s.Buckets {
+		b.Objects = nil
+		d.Buckets[i] = b
+	}
+	if d.Keys == nil {
+		d.Keys = []snapshot.Key{}
+	}
+	if d.Coverage.Errors == nil {
+		d.Coverage.Errors = []snapshot.Error{}
+	}
+	st, err := jsonTerm(d)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewObject(
+		[2]*ast.Term{ast.StringTerm("scan"), st},
+		[2]*ast.Term{tKeys, env.keysAll},
+		[2]*ast.Term{tProfile, env.profileTerm},
+		[2]*ast.Term{tProvenance, env.provTerm},
+	), nil
+}
+
+// Shared key terms (AST terms are immutable during evaluation).
+var (
+	tBucket        = ast.StringTerm("bucket")
+	tKeys          = ast.StringTerm("keys")
+	tPrevious      = ast.StringTerm("previous")
+	tPreviousScan  = ast.StringTerm("previous_scan")
+	tRuleFirstSeen = ast.StringTerm("rule_first_seen")
+	tProfile       = ast.StringTerm("profile")
+	tProvenance    = ast.StringTerm("provenance")
+	tObjects       = ast.StringTerm("objects")
+	tName          = ast.StringTerm("name")
+	tIndex         = ast.StringTerm("index")
+	tByMethod      = ast.StringTerm("by_method")
+	tByKMSKey      = ast.StringTerm("by_kms_key")
+	tFailed        = ast.StringTerm("failed")
+	tChanged       = ast.StringTerm("changed")
+
+	tKey            = ast.StringTerm("key")
+	tSize           = ast.StringTerm("size")
+	tETag           = ast.StringTerm("etag")
+	tLastModified   = ast.StringTerm("last_modified")
+	tVersionID      = ast.StringTerm("version_id")
+	tStorageClass   = ast.StringTerm("storage_class")
+	tSSE            = ast.StringTerm("sse")
+	tKMSKeyID       = ast.StringTerm("kms_key_id")
+	tMethod         = ast.StringTerm("method")
+	tError          = ast.StringTerm("error")
+	tDataEncryption = ast.StringTerm("data_encryption")
+	tAttempts       = ast.StringTerm("attempts")
+
+	tScope      = ast.StringTerm("scope")
+	tResource   = ast.StringTerm("resource")
+	tStatusCode = ast.StringTerm("status_code")
+	tCode       = ast.StringTerm("code")
+	tMessage    = ast.StringTerm("message")
+)
+
+// sharedKeys maps member names to the shared terms above.
+var sharedKeys = map[string]*ast.Term{
+	"bucket": tBucket, "keys": tKeys, "objects": tObjects, "key": tKey, "size": tSize, "etag": tETag,
+	"last_modified": tLastModified, "version_id": tVersionID, "storage_class": tStorageClass, "sse": tSSE,
+	"kms_key_id": tKMSKeyID, "method": tMethod, "error": tError, "data_encryption": tDataEncryption,
+	"attempts": tAttempts, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
+	"message": tMessage, "name": tName,
+}
+
+// common holds terms for frequent values (methods, SSE headers, storage
+// classes), so a million objects do not allocate them a million times.
+var common = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, s := range []string{
+		"", snapshot.MethodNone, snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodOther,
+		"AES256", "KMS", "SM4", "aws:kms", "aws:kms:dsse",
+		"Standard", "STANDARD", "IA", "Archive", "ColdArchive", "STANDARD_IA", "GLACIER",
+	} {
+		m[s] = ast.StringTerm(s)
+	}
+	return m
+}()
+
+func str(s string) *ast.Term {
+	if t, ok := common[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
+
+// objectTerm converts an Object exactly as encoding/json marshals it
+// (omitempty fields left out), without reflection.
+func objectTerm(o *snapshot.Object) *ast.Term {
+	var kv [13][2]*ast.Term
+	n := 0
+	add := func(k, v *ast.Term) { kv[n] = [2]*ast.Term{k, v}; n++ }
+	add(tBucket, str(o.Bucket))
+	add(tKey, ast.StringTerm(o.Key))
+	add(tSize, ast.NewTerm(ast.Number(strconv.FormatInt(o.Size, 10))))
+	add(tETag, ast.StringTerm(o.ETag))
+	add(tLastModified, ast.StringTerm(o.LastModified.Format(time.RFC3339Nano)))
+	if o.VersionID != "" {
+		add(tVersionID, ast.StringTerm(o.VersionID))
+	}
+	if o.StorageClass != "" {
+		add(tStorageClass, str(o.StorageClass))
+	}
+	add(tSSE, str(o.SSE))
+	if o.KMSKeyID != "" {
+		add(tKMSKeyID, str(o.KMSKeyID))
+	}
+	add(tMethod, str(o.Method))
+	if o.Error != nil {
+		add(tError, errorTerm(o.Error))
+	}
+	if o.DataEncryption != "" {
+		add(tDataEncryption, str(o.DataEncryption))
+	}
+	if o.Attempts != 0 {
+		add(tAttempts, ast.IntNumberTerm(o.Attempts))
+	}
+	return ast.NewTerm(ast.NewObject(kv[:n]...))
+}
+
+func errorTerm(e *snapshot.Error) *ast.Term {
+	var kv [6][2]*ast.Term
+	n := 0
+	add := func(k, v *ast.Term) { kv[n] = [2]*ast.Term{k, v}; n++ }
+	add(tScope, str(e.Scope))
+	add(tResource, ast.StringTerm(e.Resource))
+	if e.StatusCode != 0 {
+		add(tStatusCode, ast.IntNumberTerm(e.StatusCode))
+	}
+	if e.Code != "" {
+		add(tCode, ast.StringTerm(e.Code))
+	}
+	add(tMessage, ast.StringTerm(e.Message))
+	if e.Attempts != 0 {
+		add(tAttempts, ast.IntNumberTerm(e.Attempts))
+	}
+	return ast.NewTerm(ast.NewObject(kv[:n]...))
+}

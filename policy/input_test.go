@@ -1,0 +1,160 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+func fromJSON(t *testing.T, v any) ast.Value {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := ast.ValueFromReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return val
+}
+
+// TestObjectTermMatchesJSON keeps the hand-written object conversion equal
+// to what encoding/json writes in a snapshot (what stock opa would read).
+func TestObjectTermMatchesJSON(t *testing.T) {
+	objs := []snapshot.Object{
+		{},
+		obj("b", "k", snapshot.MethodNone, ""),
+		{
+			Bucket: "b", Key: "a/b c?d#e", Size: 1 << 40, ETag: `"x-3"`, LastModified: time.Date(2024, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 8*3600)),
+			VersionID: "v1", StorageClass: "IA", SSE: "KMS", KMSKeyID: cmk, Method: snapshot.MethodKMSCMK,
+			Error: &snapshot.Error{Scope: "object", Resource: "b/k", StatusCode: 503, Code: "SlowDown", Message: "m", Attempts: 3}, DataEncryption: "SM4", Attempts: 3,
+		},
+		{Error: &snapshot.Error{Scope: "object", Message: "m"}},
+	}
+	for i := range objs {
+		got := objectTerm(&objs[i]).Value
+		want := fromJSON(t, objs[i])
+		if got.Compare(want) != 0 {
+			t.Errorf("object %d:\n got %v\nwant %v", i, got, want)
+		}
+	}
+	// Every field of Object is covered: a new field must be added to objectTerm.
+	b, _ := json.Marshal(objs[2])
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	if n := len(m); n != 13 {
+		t.Errorf("snapshot.Object has %d JSON fields, objectTerm knows 13: update it", n)
+	}
+}
+
+func TestBucketInputMatchesJSON(t *testing.T) {
+	e := load(t, Options{})
+	m := mem("s", bucket("b1", ruleCMK, goodObjects("b1")...))
+	sum, _ := m.ReadSummary()
+	env, err := e.newScanEnv(&sum, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := env.bucketInput(&bucketData{head: &m.Buckets[0]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := in.(ast.Object)
+	got := obj.Get(ast.StringTerm("bucket")).Value
+	want := fromJSON(t, m.Buckets[0])
+	if got.Compare(want) != 0 {
+		t.Errorf("bucket:\n got %v\nwant %v", got, want)
+	}
+	keys := obj.Get(ast.StringTerm("keys")).Value.(ast.Object)
+	if k := keys.Get(ast.StringTerm(cmk)); k == nil || k.Value.Compare(fromJSON(t, allKeys()[0])) != 0 {
+		t.Errorf("keys[%s] = %v", cmk, k)
+	}
+	if k := keys.Get(ast.StringTerm(allKeys()[0].Arn)); k == nil {
+		t.Error("keys are not indexed by ARN")
+	}
+	for _, f := range []string{"previous", "previous_scan", "rule_first_seen"} {
+		if v := obj.Get(ast.StringTerm(f)); v == nil || v.Value.Compare(ast.Null{}) != 0 {
+			t.Errorf("%s = %v, want null", f, v)
+		}
+	}
+}
+
+// TestKeysPreferBucketRegion: a key recorded missing in the bucket's region
+// is missing for that bucket even if another region has it.
+func TestKeysPreferBucketRegion(t *testing.T) {
+	ks := []snapshot.Key{
+		{KeyID: "k", Region: "cn-shanghai", State: "Enabled"},
+		{KeyID: "k", Region: "cn-hangzhou", Missing: true},
+	}
+	hz, err := keysObject(ks, "cn-hangzhou")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := hz.Value.(ast.Object).Get(ast.StringTerm("k")).Value.(ast.Object).Get(ast.StringTerm("missing")); v.Value.Compare(ast.Boolean(true)) != 0 {
+		t.Errorf("cn-hangzhou sees %v", v)
+	}
+	all, _ := keysObject(ks, "")
+	if v := all.Value.(ast.Object).Get(ast.StringTerm("k")).Value.(ast.Object).Get(ast.StringTerm("region")); v.Value.Compare(ast.String("cn-shanghai")) != 0 {
+		t.Errorf("no region preference: %v", v)
+	}
+}
+
+// TestIndexMatchesPolicyFallback evaluates the same estates with and
+// without input.index: the findings must be the same.
+func TestIndexMatchesPolicyFallback(t *testing.T) {
+	failed := obj("b1", "failed", snapshot.MethodNone, "")
+	failed.Error = &snapshot.Error{Scope: "object", Resource: "b1/failed", Message: "boom"}
+	plain := obj("b1", "plain", snapshot.MethodNone, "")
+	m := mem("s", bucket("b0", nil, obj("b0", "x", snapshot.MethodNone, "")),
+		bucket("b1", ruleCMK, plain, failed, obj("b1", "dis", snapshot.MethodKMSCMK, keyDis), obj("b1", "c2", snapshot.MethodKMSCMK, cmk2), obj("b1", "undesc", snapshot.MethodKMSCMK, "never-described")))
+	restricted := DefaultProfile()
+	restricted.AllowedCMKIDs = []string{cmk}
+	e := load(t, Options{Profile: &restricted})
+	// A previous snapshot with the default changed and objects touched.
+	reenc := plain
+	reenc.SSE, reenc.KMSKeyID, reenc.Method = "KMS", cmk, snapshot.MethodKMSCMK
+	touched := obj("b1", "c2", snapshot.MethodKMSCMK, cmk2)
+	touched.ETag = `"other"`
+	prev := mem("p", bucket("b1", nil, reenc, failed, touched))
+	prevSum, _ := prev.ReadSummary()
+	run := func(noIndex bool) []string {
+		sum, _ := m.ReadSummary()
+		env, err := e.newScanEnv(&sum, &prevSum, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.noIndex = noIndex
+		var out []string
+		for i := range m.Buckets {
+			var pd *bucketData
+			if m.Buckets[i].Name == "b1" {
+				pd = &bucketData{head: &prev.Buckets[0]}
+			}
+			fs, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
+				b, _ := json.Marshal(f)
+				out = append(out, string(b))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	with, without := run(false), run(true)
+	if len(with) != 10 {
+		t.Errorf("want 10 findings (SSE-001, 2x SSE-004, SSE-005, 3x SSE-006, 2x SSE-007, SSE-008), got %d:\n%s", len(with), strings.Join(with, "\n"))
+	}
+	if strings.Join(with, "\n") != strings.Join(without, "\n") {
+		t.Errorf("index changes findings:\nwith    %v\nwithout %v", with, without)
+	}
+}
