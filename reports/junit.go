@@ -28,14 +28,15 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-	seconds  float64
+	Name      string      `xml:"name,attr"`
+	Timestamp string      `xml:"timestamp,attr,omitempty"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Cases     []junitCase `xml:"testcase"`
+	seconds   float64
 }
 
 type junitCase struct {
@@ -58,17 +59,23 @@ func seconds(f float64) string { return fmt.Sprintf("%.3f", f) }
 
 // ConformanceJUnit writes run as JUnit XML.
 func ConformanceJUnit(w io.Writer, name string, run results.Run) error {
-	out := junitSuites{Name: name}
+	out := junitSuites{Name: name, Suites: conformanceSuites(run, "")}
+	return writeJUnit(w, &out)
+}
+
+// conformanceSuites turns run into a suite per feature (named prefix +
+// feature), a case per scenario.
+func conformanceSuites(run results.Run, prefix string) []junitSuite {
+	var suites []junitSuite
 	index := map[string]int{}
-	var total float64
 	for _, sc := range run.Scenarios {
 		i, ok := index[sc.Feature]
 		if !ok {
-			i = len(out.Suites)
+			i = len(suites)
 			index[sc.Feature] = i
-			out.Suites = append(out.Suites, junitSuite{Name: sc.Feature})
+			suites = append(suites, junitSuite{Name: prefix + sc.Feature})
 		}
-		s := &out.Suites[i]
+		s := &suites[i]
 		d := sc.Duration.Seconds()
 		c := junitCase{Name: caseName(sc), Classname: sc.Feature, Time: seconds(d), SystemOut: stepLog(sc)}
 		switch sc.Status {
@@ -85,9 +92,14 @@ func ConformanceJUnit(w io.Writer, name string, run results.Run) error {
 		}
 		s.Tests++
 		s.seconds += d
-		total += d
 		s.Cases = append(s.Cases, c)
 	}
+	return suites
+}
+
+// writeJUnit totals the suites into out and writes it.
+func writeJUnit(w io.Writer, out *junitSuites) error {
+	var total float64
 	for i := range out.Suites {
 		s := &out.Suites[i]
 		s.Time = seconds(s.seconds)
@@ -95,6 +107,7 @@ func ConformanceJUnit(w io.Writer, name string, run results.Run) error {
 		out.Failures += s.Failures
 		out.Errors += s.Errors
 		out.Skipped += s.Skipped
+		total += s.seconds
 	}
 	out.Time = seconds(total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -1,0 +1,273 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/results"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// ToolName is the producer named in every report.
+const ToolName = "sseaudit"
+
+// ModelInput is what BuildModel assembles a Model from.
+type ModelInput struct {
+	// SnapshotPath is the snapshot.json the findings were evaluated on. It
+	// may be empty (provenance then comes from the findings document only,
+	// and there are no per-bucket statistics).
+	SnapshotPath string
+	// Findings is the findings document of the scan; nil means none.
+	Findings *findings.Document
+	// Conformance is the conformance run, when one ran.
+	Conformance *results.Run
+	// Trend holds earlier scans, oldest first, the current one last.
+	Trend []TrendPoint
+	// ToolVersion is the running sseaudit's version.
+	ToolVersion string
+	// Now is the clock for GeneratedAt; nil means time.Now.
+	Now func() time.Time
+}
+
+// BuildModel assembles the report model: provenance (snapshot digest
+// "sha256:<hex>", the findings document's policy digest), per-bucket
+// statistics from a streamed walk of the snapshot (memory is bounded by the
+// largest bucket), open findings per bucket and coverage. The findings
+// document is copied with its findings sorted (findings.Sort) and its
+// summary recomputed; in.Findings is not modified.
+//
+// Per bucket: Objects is the larger of the objects listed and the objects
+// in the file; every object falls in exactly one of Encrypted (method other
+// than none and unknown), Unencrypted (method none) and Unknown (method
+// unknown or empty, HEAD failed, or listed but never inspected), and
+// ByMethod counts the same objects by method (unknown for the last three
+// cases), so Objects = Encrypted + Unencrypted + Unknown = sum(ByMethod).
+func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
+	now := time.Now
+	if in.Now != nil {
+		now = in.Now
+	}
+	m := &Model{
+		Schema:      ModelSchema,
+		GeneratedAt: now().UTC(),
+		Tool:        Tool{Name: ToolName, Version: in.ToolVersion},
+		Conformance: in.Conformance,
+		Buckets:     []BucketStat{},
+		Trend:       slices.Clone(in.Trend),
+	}
+	m.Findings = copyDocument(in.Findings)
+	d := m.Findings
+	m.Provenance = Provenance{
+		ScanID:       d.Scan.ScanID,
+		StartedAt:    d.Scan.StartedAt,
+		FinishedAt:   d.Scan.FinishedAt,
+		Complete:     d.Scan.Complete,
+		Regions:      slices.Clone(d.Scan.Regions),
+		PolicyDigest: d.PolicyDigest,
+		Target:       snapshot.Target{Kind: d.Scan.TargetKind, Dialect: d.Scan.Dialect, Endpoint: d.Scan.Endpoint},
+	}
+	if m.Tool.Version == "" {
+		m.Tool.Version = d.Scan.ToolVersion
+	}
+	if in.SnapshotPath == "" {
+		return m, ctx.Err()
+	}
+
+	sum, err := snapshot.ReadSummary(in.SnapshotPath)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	digest, err := snapshot.Digest(in.SnapshotPath)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	p := &m.Provenance
+	p.SnapshotDigest = "sha256:" + digest
+	p.ScanID = sum.Provenance.ScanID
+	p.StartedAt = sum.Provenance.StartedAt
+	p.FinishedAt = sum.FinishedAt
+	p.Complete = sum.Complete
+	p.Target = sum.Provenance.Target
+	p.Regions = slices.Clone(sum.Provenance.Regions)
+	if p.PolicyDigest == "" {
+		p.PolicyDigest = sum.Provenance.PolicyDigest
+	}
+	if m.Tool.Version == "" {
+		m.Tool.Version = sum.Provenance.ToolVersion
+	}
+	m.Coverage = sum.Coverage
+	if m.Coverage.Errors == nil {
+		m.Coverage.Errors = []snapshot.Error{}
+	}
+
+	open := openByBucket(d.Findings)
+	err = snapshot.EachBucket(in.SnapshotPath, func(b snapshot.Bucket) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st := bucketStat(&b)
+		st.OpenFindings = open[b.Name]
+		m.Buckets = append(m.Buckets, st)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	return m, nil
+}
+
+// copyDocument returns a shallow copy of d with its own, sorted findings
+// slice and a fresh summary; an empty document when d is nil.
+func copyDocument(d *findings.Document) *findings.Document {
+	var c findings.Document
+	if d != nil {
+		c = *d
+	}
+	c.Schema = findings.SchemaVersion
+	c.Findings = slices.Clone(c.Findings)
+	if c.Findings == nil {
+		c.Findings = []findings.Finding{}
+	}
+	if c.Rules == nil {
+		c.Rules = []findings.RuleMeta{}
+	}
+	findings.Sort(c.Findings)
+	c.Summary = findings.Summarize(c.Findings)
+	return &c
+}
+
+// openByBucket counts the open (not suppressed) findings per bucket name.
+func openByBucket(fs []findings.Finding) map[string]int {
+	open := map[string]int{}
+	for i := range fs {
+		f := &fs[i]
+		if f.Suppressed || f.Resource.Bucket == "" {
+			continue
+		}
+		switch f.Resource.Type {
+		case findings.ResourceBucket, findings.ResourceObject:
+			open[f.Resource.Bucket]++
+		}
+	}
+	return open
+}
+
+func bucketStat(b *snapshot.Bucket) BucketStat {
+	st := BucketStat{Name: b.Name, Region: b.Region, ByMethod: map[string]int{}}
+	switch {
+	case b.EncryptionError != nil:
+		st.DefaultMethod = snapshot.MethodUnknown
+	case b.Encryption == nil:
+		st.DefaultMethod = snapshot.MethodNone
+	default:
+		st.DefaultMethod = b.Encryption.Method
+		if st.DefaultMethod == "" {
+			st.DefaultMethod = snapshot.MethodUnknown
+		}
+		st.DefaultKeyID = b.Encryption.KMSMasterKeyID
+	}
+	for i := range b.Objects {
+		o := &b.Objects[i]
+		method := o.Method
+		if o.Error != nil || method == "" {
+			method = snapshot.MethodUnknown
+		}
+		st.ByMethod[method]++
+		switch method {
+		case snapshot.MethodUnknown:
+			st.Unknown++
+		case snapshot.MethodNone:
+			st.Unencrypted++
+		default:
+			st.Encrypted++
+		}
+	}
+	st.Objects = int64(len(b.Objects))
+	if missing := b.ObjectsListed - st.Objects; missing > 0 {
+		// Listed but never inspected: the state is unknown.
+		st.Objects += missing
+		st.Unknown += missing
+		st.ByMethod[snapshot.MethodUnknown] += int(missing)
+	}
+	return st
+}
+
+// WriteJSON writes m as report.json (indented, Schema set to ModelSchema).
+func (m *Model) WriteJSON(w io.Writer) error {
+	c := *m
+	c.Schema = ModelSchema
+	if c.Findings == nil {
+		c.Findings = copyDocument(nil)
+	} else if c.Findings.Schema == "" {
+		fd := *c.Findings
+		fd.Schema = findings.SchemaVersion
+		c.Findings = &fd
+	}
+	if c.Buckets == nil {
+		c.Buckets = []BucketStat{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&c); err != nil {
+		return fmt.Errorf("reports: encode report.json: %w", err)
+	}
+	return nil
+}
+
+// ErrModelSchema is wrapped by the error for a report.json of another schema.
+var ErrModelSchema = errors.New("reports: unsupported report schema")
+
+// ReadModel reads a report.json written by WriteJSON.
+func ReadModel(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	m, err := DecodeModel(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// DecodeModel reads report.json from r strictly: the schema must be
+// ModelSchema (and the embedded findings document's findings.SchemaVersion),
+// unknown members and trailing data are errors. Numbers in free-form maps
+// decode as json.Number, so they re-render exactly.
+func DecodeModel(r io.Reader) (*Model, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	dec.DisallowUnknownFields()
+	var m Model
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("reports: decode report.json: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("reports: decode report.json: trailing data")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("reports: decode report.json: trailing data")
+	}
+	if m.Schema != ModelSchema {
+		return nil, fmt.Errorf("%w: %q, want %q", ErrModelSchema, m.Schema, ModelSchema)
+	}
+	if m.Findings == nil {
+		return nil, fmt.Errorf("reports: report.json has no findings document")
+	}
+	if m.Findings.Schema != findings.SchemaVersion {
+		return nil, fmt.Errorf("%w: findings %q, want %q", ErrModelSchema, m.Findings.Schema, findings.SchemaVersion)
+	}
+	if m.Buckets == nil {
+		m.Buckets = []BucketStat{}
+	}
+	return &m, nil
+}

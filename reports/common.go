@@ -1,0 +1,151 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sseaudit/sseaudit/findings"
+)
+
+// Finding states as reports show them (beyond findings.StatusFail and
+// findings.StatusError): a waived finding is suppressed whatever its status,
+// and a rule may report a resource as not applicable or skipped.
+const (
+	StatusWaived        = "waived"
+	StatusNotApplicable = "not_applicable"
+	StatusSkipped       = "skipped"
+)
+
+// State is how a report treats f: StatusWaived when suppressed, otherwise
+// its status (findings.StatusFail when empty).
+func State(f *findings.Finding) string {
+	if f.Suppressed {
+		return StatusWaived
+	}
+	if f.Status == "" {
+		return findings.StatusFail
+	}
+	return f.Status
+}
+
+// SecuritySeverity is the CVSS-like score GitHub code scanning and other
+// SARIF consumers rank by.
+func SecuritySeverity(s findings.Severity) float64 {
+	switch s {
+	case findings.SeverityCritical:
+		return 9.5
+	case findings.SeverityHigh:
+		return 8.0
+	case findings.SeverityMedium:
+		return 5.5
+	case findings.SeverityLow:
+		return 3.0
+	}
+	return 0.0
+}
+
+// severityName is s.String(), "unknown" for an invalid severity.
+func severityName(s findings.Severity) string {
+	if n := s.String(); n != "" {
+		return n
+	}
+	return "unknown"
+}
+
+// controlStrings renders controls as "framework:id".
+func controlStrings(cs []findings.Control) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, controlString(c))
+	}
+	return out
+}
+
+func controlString(c findings.Control) string {
+	if c.Framework == "" {
+		return c.ID
+	}
+	return c.Framework + ":" + c.ID
+}
+
+// waiverText describes the waiver that suppresses f.
+func waiverText(f *findings.Finding) string {
+	w := f.Waiver
+	if w == nil {
+		return "waived"
+	}
+	var b strings.Builder
+	b.WriteString("waived: ")
+	b.WriteString(w.Reason)
+	var extra []string
+	if w.Owner != "" {
+		extra = append(extra, "owner "+w.Owner)
+	}
+	if w.Ticket != "" {
+		extra = append(extra, "ticket "+w.Ticket)
+	}
+	if w.Expires != "" {
+		extra = append(extra, "expires "+w.Expires)
+	} else {
+		extra = append(extra, "no expiry")
+	}
+	fmt.Fprintf(&b, " (%s)", strings.Join(extra, ", "))
+	return b.String()
+}
+
+// ruleIndex maps rule ids to their metadata in d.
+func ruleIndex(d *findings.Document) map[string]*findings.RuleMeta {
+	idx := map[string]*findings.RuleMeta{}
+	if d == nil {
+		return idx
+	}
+	for i := range d.Rules {
+		idx[d.Rules[i].ID] = &d.Rules[i]
+	}
+	return idx
+}
+
+// rulesOf lists the rules of d in document order, followed by any rule a
+// finding names that the document does not describe (with metadata taken
+// from its first finding).
+func rulesOf(d *findings.Document) []findings.RuleMeta {
+	if d == nil {
+		return nil
+	}
+	out := append([]findings.RuleMeta(nil), d.Rules...)
+	seen := map[string]bool{}
+	for _, r := range out {
+		seen[r.ID] = true
+	}
+	for i := range d.Findings {
+		f := &d.Findings[i]
+		if seen[f.Rule] {
+			continue
+		}
+		seen[f.Rule] = true
+		if f.Rule == findings.ExpiredWaiverRule {
+			out = append(out, findings.ExpiredWaiverMeta)
+			continue
+		}
+		out = append(out, findings.RuleMeta{
+			ID: f.Rule, Title: f.Title, Severity: f.Severity, Category: f.Category,
+			ResourceType: f.Resource.Type, Remediation: f.Remediation, Controls: f.Controls,
+		})
+	}
+	return out
+}
+
+func docFindings(m *Model) []findings.Finding {
+	if m == nil || m.Findings == nil {
+		return nil
+	}
+	return m.Findings.Findings
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,78 @@
+package reports
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/findings"
+)
+
+// CSVHeader is the header row of findings.csv.
+var CSVHeader = []string{
+	"id", "rule", "title", "severity", "status", "suppressed", "category",
+	"resource_type", "resource_uid", "bucket", "key", "version_id", "region", "kms_key_id",
+	"message", "remediation", "remediation_cli", "controls",
+	"waiver_reason", "waiver_owner", "waiver_ticket", "waiver_expires", "waiver_state",
+	"first_seen", "last_seen",
+}
+
+// CSV writes one RFC 4180 row per finding (suppressed ones included, with
+// suppressed=true and the waiver), after CSVHeader. Controls are joined as
+// "framework:id;framework:id"; times are RFC 3339 UTC.
+//
+// Spreadsheet formula injection: object keys and messages come from the
+// scanned estate. A cell beginning with = + - @ tab, CR or ' is written with
+// a leading ' (OWASP's mitigation); UnescapeCSVCell removes it again.
+func CSV(w io.Writer, m *Model) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	fs := docFindings(m)
+	for i := range fs {
+		if err := cw.Write(csvRow(&fs[i])); err != nil {
+			return fmt.Errorf("reports: csv: %w", err)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvRow(f *findings.Finding) []string {
+	var wr, wo, wt, we, ws string
+	if w := f.Waiver; w != nil {
+		wr, wo, wt, we, ws = w.Reason, w.Owner, w.Ticket, w.Expires, w.State
+	}
+	row := []string{
+		f.ID, f.Rule, f.Title, severityName(f.Severity), f.Status, fmt.Sprint(f.Suppressed), f.Category,
+		f.Resource.Type, f.Resource.UID, f.Resource.Bucket, f.Resource.Key, f.Resource.VersionID,
+		f.Resource.Region, f.Resource.KMSKeyID,
+		f.Message, f.Remediation.Text, f.Remediation.CLI, strings.Join(controlStrings(f.Controls), ";"),
+		wr, wo, wt, we, ws,
+		rfc3339(f.FirstSeen), rfc3339(f.LastSeen),
+	}
+	for i := range row {
+		row[i] = EscapeCSVCell(row[i])
+	}
+	return row
+}
+
+// EscapeCSVCell prefixes s with ' when a spreadsheet could take it for a
+// formula (or when it already starts with ', so the escape is reversible).
+func EscapeCSVCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\'':
+		return "'" + s
+	}
+	return s
+}
+
+// UnescapeCSVCell reverses EscapeCSVCell.
+func UnescapeCSVCell(s string) string {
+	return strings.TrimPrefix(s, "'")
+}

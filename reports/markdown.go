@@ -1,0 +1,229 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/findings"
+)
+
+// MarkdownTopRules is how many rules the summary's rule table lists.
+const MarkdownTopRules = 10
+
+// Markdown writes a summary for a pull-request or merge-request comment:
+// open and waived findings by severity, the top rules, coverage, the
+// conformance result and links to the other report files (relative to the
+// report directory). Table cells escape '\' and '|' with a backslash and
+// fold line breaks into spaces; ParseMarkdownTable reads them back.
+func Markdown(w io.Writer, m *Model) error {
+	return MarkdownWithBase(w, m, "")
+}
+
+// MarkdownWithBase is Markdown with links prefixed by base (e.g. the URL of
+// the CI job's artifacts, ending in '/').
+func MarkdownWithBase(w io.Writer, m *Model, base string) error {
+	var b strings.Builder
+	sum := findings.Summarize(docFindings(m))
+	verdict := "✅ no open findings"
+	if sum.Open > 0 {
+		verdict = fmt.Sprintf("❌ %d open finding(s)", sum.Open)
+	}
+	fmt.Fprintf(&b, "## sseaudit: %s\n\n", verdict)
+	p := m.Provenance
+	fmt.Fprintf(&b, "Scan `%s` of %s `%s` (%s)", mdCode(p.ScanID), mdInline(p.Target.Kind), mdCode(p.Target.Endpoint), mdInline(p.Target.Dialect))
+	if !p.FinishedAt.IsZero() {
+		fmt.Fprintf(&b, ", finished %s", rfc3339(p.FinishedAt))
+	}
+	if p.Complete {
+		b.WriteString(", complete.")
+	} else {
+		b.WriteString(", **incomplete**: the results cover only what was read.")
+	}
+	fmt.Fprintf(&b, " %d waived, %d expired waiver(s).\n\n", sum.Suppressed, sum.ExpiredWaivers)
+
+	b.WriteString("### Findings by severity\n\n")
+	rows := [][]string{}
+	for _, sev := range slices.Backward(findings.Severities) {
+		n := sev.String()
+		rows = append(rows, []string{n, fmt.Sprint(sum.BySeverity[n]), fmt.Sprint(sum.SuppressedBySeverity[n])})
+	}
+	rows = append(rows, []string{"total", fmt.Sprint(sum.Open), fmt.Sprint(sum.Suppressed)})
+	mdTable(&b, []string{"Severity", "Open", "Waived"}, "-::", rows)
+
+	rules := rulesOf(m.Findings)
+	type ruleRow struct {
+		meta findings.RuleMeta
+		rc   findings.RuleCount
+	}
+	var rr []ruleRow
+	for _, r := range rules {
+		if rc := sum.ByRule[r.ID]; rc.Open+rc.Suppressed > 0 {
+			rr = append(rr, ruleRow{r, rc})
+		}
+	}
+	slices.SortStableFunc(rr, func(a, b ruleRow) int {
+		if a.rc.Open != b.rc.Open {
+			return b.rc.Open - a.rc.Open
+		}
+		if a.meta.Severity != b.meta.Severity {
+			return int(b.meta.Severity) - int(a.meta.Severity)
+		}
+		return strings.Compare(a.meta.ID, b.meta.ID)
+	})
+	if len(rr) > 0 {
+		fmt.Fprintf(&b, "### Top rules\n\n")
+		rows = rows[:0]
+		for i, r := range rr {
+			if i == MarkdownTopRules {
+				break
+			}
+			rows = append(rows, []string{r.meta.ID, r.meta.Title, severityName(r.meta.Severity),
+				fmt.Sprint(r.rc.Open), fmt.Sprint(r.rc.Suppressed)})
+		}
+		mdTable(&b, []string{"Rule", "Title", "Severity", "Open", "Waived"}, "---::", rows)
+		if len(rr) > MarkdownTopRules {
+			fmt.Fprintf(&b, "%d more rule(s) with findings: see the full report.\n\n", len(rr)-MarkdownTopRules)
+		}
+	}
+
+	c := m.Coverage
+	b.WriteString("### Coverage\n\n")
+	mdTable(&b, []string{"Buckets", "Buckets read", "Objects listed", "Objects inspected", "Keys referenced", "Keys described", "Errors"},
+		":::::::", [][]string{{fmt.Sprint(c.Buckets), fmt.Sprint(c.BucketsRead), fmt.Sprint(c.ObjectsListed),
+			fmt.Sprint(c.ObjectsInspected), fmt.Sprint(c.KeysReferenced), fmt.Sprint(c.KeysDescribed),
+			fmt.Sprint(int64(len(c.Errors)) + c.ErrorsOmitted)}})
+
+	if run := m.Conformance; run != nil {
+		b.WriteString("### Conformance\n\n")
+		mdTable(&b, []string{"Passed", "Failed", "Skipped"}, ":::",
+			[][]string{{fmt.Sprint(run.Passed), fmt.Sprint(run.Failed), fmt.Sprint(run.Skipped)}})
+		n := 0
+		for _, sc := range run.Scenarios {
+			if sc.Status == "passed" || sc.Status == "skipped" {
+				continue
+			}
+			if n == MarkdownTopRules {
+				b.WriteString("- …\n")
+				break
+			}
+			n++
+			fmt.Fprintf(&b, "- %s: %s / %s: %s\n", mdInline(sc.Status), mdInline(sc.Feature), mdInline(caseName(sc)), mdInline(firstLine(sc.Error)))
+		}
+		if n > 0 {
+			b.WriteString("\n")
+		}
+	}
+
+	b.WriteString("### Files\n\n")
+	for _, f := range linkedFiles() {
+		fmt.Fprintf(&b, "- [%s](%s%s)\n", f, base, f)
+	}
+	if p.SnapshotDigest != "" || p.PolicyDigest != "" {
+		fmt.Fprintf(&b, "\nSnapshot `%s`, policy `%s`.\n", mdCode(p.SnapshotDigest), mdCode(p.PolicyDigest))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// linkedFiles are the report files the summary links to.
+func linkedFiles() []string {
+	return []string{HTMLFile, ModelFile, FindingsFile, SARIFFile, OCSFFile, JUnitFile, CSVFile}
+}
+
+// mdTable writes a GitHub-flavoured table; align has one rune per column,
+// '-' for left, ':' for right.
+func mdTable(b *strings.Builder, head []string, align string, rows [][]string) {
+	cells := make([]string, len(head))
+	for i, h := range head {
+		cells[i] = mdCell(h)
+	}
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n|")
+	for i := range head {
+		if i < len(align) && align[i] == ':' {
+			b.WriteString("---:|")
+		} else {
+			b.WriteString("---|")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		for i, c := range r {
+			cells[i] = mdCell(c)
+		}
+		b.WriteString("| " + strings.Join(cells[:len(r)], " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+// mdCell escapes a table cell: '\' and '|' get a backslash, line breaks
+// become spaces.
+func mdCell(s string) string {
+	s = strings.NewReplacer("\\", "\\\\", "|", "\\|", "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return strings.TrimSpace(s)
+}
+
+// mdInline folds line breaks for inline text.
+func mdInline(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// mdCode makes s safe inside a single-backtick code span.
+func mdCode(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(mdInline(s), "`", "'")
+}
+
+// ParseMarkdownTable finds the table whose header row's first cell is
+// first and returns its header and rows with cells unescaped.
+func ParseMarkdownTable(md, first string) (head []string, rows [][]string, ok bool) {
+	lines := strings.Split(md, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(l, "|") {
+			continue
+		}
+		h := splitRow(l)
+		if len(h) == 0 || h[0] != first {
+			continue
+		}
+		if i+1 >= len(lines) || !strings.HasPrefix(strings.TrimSpace(lines[i+1]), "|-") && !strings.HasPrefix(strings.TrimSpace(lines[i+1]), "|:") {
+			continue
+		}
+		for j := i + 2; j < len(lines); j++ {
+			r := strings.TrimSpace(lines[j])
+			if !strings.HasPrefix(r, "|") {
+				break
+			}
+			rows = append(rows, splitRow(r))
+		}
+		return h, rows, true
+	}
+	return nil, nil, false
+}
+
+// splitRow splits "| a | b\|c |" into unescaped cells.
+func splitRow(l string) []string {
+	l = strings.TrimPrefix(l, "|")
+	var cells []string
+	var cur strings.Builder
+	for i := 0; i < len(l); i++ {
+		switch c := l[i]; {
+		case c == '\\' && i+1 < len(l):
+			i++
+			cur.WriteByte(l[i])
+		case c == '|':
+			cells = append(cells, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if rest := strings.TrimSpace(cur.String()); rest != "" {
+		cells = append(cells, rest)
+	}
+	return cells
+}
