@@ -45,7 +45,7 @@ func newRootCommand(e env) *cobra.Command {
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e), newDiffCommand(e))
+	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e), newDiffCommand(e), newAuditCommand(e), newReportCommand(e))
 	return root
 }
 

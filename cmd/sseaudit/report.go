@@ -1,0 +1,253 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sseaudit/sseaudit/attest"
+	"github.com/sseaudit/sseaudit/reports"
+)
+
+// Exit codes of sseaudit report verify.
+const (
+	exitVerifyFailed = 1 // the directory does not verify
+	exitVerifyError  = 2 // verification could not run (bad key file, ...)
+)
+
+type reportFlags struct {
+	from, out, signingKey string
+	allowUnverified       bool
+}
+
+func newReportCommand(e env) *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Re-render a report directory from its report.json, or verify one",
+		Long: `With --from DIR, render every format again from DIR/report.json into --out
+(default DIR itself), keep DIR's other files (snapshot.json, cucumber.json)
+and sign the result, as a new run in the signing key's chain. DIR must verify
+first (see 'report verify'), unless --allow-unverified.
+
+'sseaudit report verify DIR' checks a signed report directory.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.from == "" {
+				return errors.New("give --from DIR to re-render a report, or use 'sseaudit report verify DIR'")
+			}
+			return runReport(e, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "report directory holding report.json")
+	fl.StringVar(&f.out, "out", "", "directory to write (default: --from, replaced in place)")
+	fl.StringVar(&f.signingKey, "signing-key", defaultSigningKeyPath(), "Ed25519 signing key (created 0600 if missing)")
+	fl.BoolVar(&f.allowUnverified, "allow-unverified", false, "re-render even when --from does not verify")
+	cmd.AddCommand(newReportVerifyCommand(e))
+	return cmd
+}
+
+func runReport(e env, f reportFlags) error {
+	if f.out == "" {
+		f.out = f.from
+	}
+	if _, err := os.Stat(filepath.Join(f.from, reports.ModelFile)); err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.from, attest.ManifestFile)); err == nil {
+		rep, verr := attest.Verify(f.from, attest.VerifyOptions{})
+		if verr != nil && !f.allowUnverified {
+			printProblems(e, rep)
+			return &exitError{code: exitVerifyFailed, err: fmt.Errorf("--from %s does not verify; refusing to re-render and re-sign it (--allow-unverified to do it anyway)", f.from)}
+		}
+	} else if !f.allowUnverified {
+		return fmt.Errorf("--from %s is not signed (no %s); --allow-unverified to re-render it anyway", f.from, attest.ManifestFile)
+	}
+	if err := checkReplaceable(f.out); err != nil {
+		return err
+	}
+	model, err := reports.ReadModel(filepath.Join(f.from, reports.ModelFile))
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	key, keyPath, err := signingKey(e, f.signingKey)
+	if err != nil {
+		return err
+	}
+	stage, err := stageDir(f.out)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if err := copyReportInputs(f.from, stage); err != nil {
+		return err
+	}
+	link, err := renderAndSign(stage, model, key, keyPath)
+	if err != nil {
+		return err
+	}
+	if err := replaceDir(stage, f.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "re-rendered %s from %s\nsigned: run %d of the chain, key id %s\nreport: %s\n",
+		f.out, filepath.Join(f.from, reports.ModelFile), link.Sequence, attest.KeyID(key.Public().(ed25519.PublicKey)), reportEntry(f.out))
+	return nil
+}
+
+// copyReportInputs copies every file of from into dir except the manifest
+// and signature (the rendered formats are overwritten afterwards).
+func copyReportInputs(from, dir string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if rel == "." {
+				return nil
+			}
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		case rel == attest.ManifestFile || rel == attest.SignatureFile || !d.Type().IsRegular():
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+}
+
+type verifyFlags struct {
+	key, keyID, previous, chain string
+}
+
+func newReportVerifyCommand(e env) *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify DIR",
+		Short: "Check that a signed report directory is intact",
+		Long: `Check DIR's manifest.sig over manifest.json, every file listed in the
+manifest (digest and size), files added since (warnings) and the chain link
+to the previous report.
+
+Pin the signer with --key (its public key file, e.g. signing.key.pub) or
+--key-id; without either, the signature is checked against the key the
+manifest names, which proves the files are unchanged since signing but not
+who signed. The chain is checked against --previous (the report signed just
+before) and the chain log (--chain; by default chain.json beside the default
+signing key, when it belongs to the key that signed DIR).
+
+Exit codes: 0 intact, 1 not intact (every problem is listed), 2 the check
+could not run.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReportVerify(e, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.key, "key", "", "trusted public key file (PEM PUBLIC KEY or base64)")
+	fl.StringVar(&f.keyID, "key-id", "", "trusted key id (32 hex digits, as the audit prints)")
+	fl.StringVar(&f.previous, "previous", "", "the report directory signed just before DIR")
+	fl.StringVar(&f.chain, "chain", "", "chain log (default: chain.json beside the default signing key)")
+	return cmd
+}
+
+func runReportVerify(e env, f verifyFlags, dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return &exitError{code: exitVerifyError, err: fmt.Errorf("report verify: %s: %w", dir, err)}
+	}
+	var opts attest.VerifyOptions
+	if f.key != "" && f.keyID != "" {
+		return &exitError{code: exitVerifyError, err: errors.New("report verify: give --key or --key-id, not both")}
+	}
+	if f.key != "" {
+		pub, err := attest.LoadPublicKey(f.key)
+		if err != nil {
+			return &exitError{code: exitVerifyError, err: fmt.Errorf("--key: %w", err)}
+		}
+		opts.PublicKey = pub
+	}
+	opts.TrustedKeyID = f.keyID
+	opts.PreviousDir = f.previous
+	chainPath := f.chain
+	if chainPath != "" {
+		c, err := attest.LoadChain(chainPath)
+		if err != nil {
+			return &exitError{code: exitVerifyError, err: fmt.Errorf("--chain: %w", err)}
+		}
+		if _, err := os.Stat(chainPath); err != nil {
+			return &exitError{code: exitVerifyError, err: fmt.Errorf("--chain: %w", err)}
+		}
+		opts.Chain = c
+	}
+	rep, err := attest.Verify(dir, opts)
+	if f.chain == "" && rep.Manifest != nil {
+		// The local chain log, when it belongs to the key that signed dir.
+		if p := defaultSigningKeyPath(); p != "" {
+			chainPath = attest.ChainPath(p)
+			if c, cerr := attest.LoadChain(chainPath); cerr == nil && c.KeyID == rep.KeyID && len(c.Links) > 0 {
+				opts.Chain = c
+				rep, err = attest.Verify(dir, opts)
+			} else {
+				chainPath = ""
+			}
+		}
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		printProblems(e, rep)
+		names := make([]string, len(rep.Problems))
+		for i, p := range rep.Problems {
+			names[i] = string(p.Kind)
+			if p.Path != "" {
+				names[i] += " " + p.Path
+			}
+		}
+		return &exitError{code: exitVerifyFailed, err: fmt.Errorf("report verify: %s is NOT intact: %d problem(s): %s", dir, len(rep.Problems), strings.Join(names, ", "))}
+	}
+	m := rep.Manifest
+	fmt.Fprintf(e.stdout, "%s: intact: %d files match the manifest; signature valid, key id %s", dir, rep.FilesChecked, rep.KeyID)
+	if rep.Pinned {
+		fmt.Fprint(e.stdout, " (trusted)")
+	} else {
+		fmt.Fprint(e.stdout, " (not pinned: pass --key or --key-id to check who signed)")
+	}
+	fmt.Fprintf(e.stdout, "\nchain: run %d", m.Sequence)
+	var checked []string
+	if f.previous != "" {
+		checked = append(checked, "previous report "+f.previous)
+	}
+	if opts.Chain != nil {
+		checked = append(checked, "chain log "+chainPath)
+	}
+	if len(checked) > 0 {
+		fmt.Fprintf(e.stdout, ", linked correctly (checked against %s)", strings.Join(checked, " and "))
+	} else {
+		fmt.Fprint(e.stdout, " (link not checked: pass --previous or --chain)")
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+func printProblems(e env, rep attest.Report) {
+	for _, p := range rep.Problems {
+		fmt.Fprintf(e.stdout, "FAIL %s\n", p)
+	}
+}

@@ -1,0 +1,962 @@
+package reports
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/results"
+)
+
+// The HTML report is one self-contained file: the template, stylesheet and
+// script below are embedded and written inline, charts are inline SVG drawn
+// here in Go (so they render with scripting disabled and print), and a
+// Content-Security-Policy forbids every network fetch and every script but
+// the report's own (pinned by hash). Everything taken from the model goes
+// through html/template, so bucket names, keys and evidence are escaped.
+
+//go:embed assets/report.html.tmpl assets/report.css assets/report.js
+var htmlAssets embed.FS
+
+var (
+	htmlTmpl   *template.Template
+	htmlCSS    template.CSS
+	htmlJS     template.JS
+	htmlCSPTag template.HTML
+)
+
+func init() {
+	css, err := htmlAssets.ReadFile("assets/report.css")
+	if err != nil {
+		panic(err)
+	}
+	js, err := htmlAssets.ReadFile("assets/report.js")
+	if err != nil {
+		panic(err)
+	}
+	htmlCSS = template.CSS(css)
+	htmlJS = template.JS(js)
+	sum := sha256.Sum256(js)
+	htmlCSPTag = template.HTML(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; ` +
+		`style-src 'unsafe-inline'; img-src data:; script-src 'sha256-` +
+		base64.StdEncoding.EncodeToString(sum[:]) + `'; base-uri 'none'; form-action 'none'">`)
+	htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"json":  htmlJSON,
+		"when":  htmlTime,
+		"lower": strings.ToLower,
+		"num":   htmlNum,
+		"pct":   htmlPct,
+		"dur":   htmlDuration,
+		"add":   func(a, b int) int { return a + b },
+	}).ParseFS(htmlAssets, "assets/report.html.tmpl"))
+}
+
+// HTML writes m as a single self-contained HTML page: provenance, charts,
+// per-bucket drill-down, controls, conformance and every finding. The page
+// references nothing outside itself and opens offline from file://.
+func HTML(w io.Writer, m *Model) error {
+	if m == nil {
+		return fmt.Errorf("reports: nil model")
+	}
+	v := newHTMLView(m)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	if err := htmlTmpl.Execute(bw, v); err != nil {
+		return fmt.Errorf("reports: html: %w", err)
+	}
+	return bw.Flush()
+}
+
+// ---- view model ----
+
+type htmlView struct {
+	Title     string
+	CSP       template.HTML
+	CSS       template.CSS
+	JS        template.JS
+	Tool      Tool
+	Prov      Provenance
+	Generated time.Time
+	Profile   string
+	Policy    string
+	Snapshot  string
+	Complete  bool
+
+	Total, Open, Suppressed int
+	Resources               int
+	Worst                   string // highest open severity, "" when none
+	Severities              []htmlSevCount
+
+	Cov       htmlCoverage
+	SevChart  htmlChart
+	RuleChart htmlChart
+	BktChart  htmlChart
+	Trend     *htmlChart
+	TrendN    int
+
+	Buckets     []htmlBucket
+	Frameworks  []htmlFramework
+	Conformance *htmlConformance
+	Findings    []htmlFinding
+	Unbucketed  int
+}
+
+type htmlSevCount struct {
+	Name             string
+	Open, Suppressed int
+}
+
+type htmlCoverage struct {
+	Buckets, BucketsRead              int
+	ObjectsListed, ObjectsInspected   int64
+	KeysReferenced, KeysDescribed     int
+	Errors                            []htmlCovError
+	ErrorCount                        int
+	ErrorsOmitted, Retries            int64
+	ListBucketsError                  string
+	BucketsPct, ObjectsPct, KeysPct   string
+	BucketsFull, ObjectsFull, KeysFul bool
+}
+
+type htmlCovError struct {
+	Scope, Resource, Code, Message string
+	Status, Attempts               int
+}
+
+type htmlBucket struct {
+	Index         int
+	Stat          BucketStat
+	Methods       []htmlKV
+	Findings      []*htmlFinding // the first htmlBucketFindings of them
+	NFindings     int
+	More          int // findings left out of the drill-down (they are all in the findings list)
+	Open, Waived  int
+	Worst         string
+	EncPct        string
+	DefaultIsNone bool
+	Meter         []htmlRect // encrypted/unencrypted/unknown shares of 100
+}
+
+type htmlKV struct {
+	Key   string
+	Value int64
+}
+
+type htmlFramework struct {
+	Name     string
+	Controls []*htmlControl
+	Open     int
+	Failing  int
+}
+
+type htmlControl struct {
+	ID         string
+	Rules      []string
+	Findings   []*htmlFinding
+	Open       int
+	Suppressed int
+}
+
+type htmlConformance struct {
+	Run      *results.Run
+	Features []htmlFeature
+	Total    int
+}
+
+type htmlFeature struct {
+	Name                    string
+	Scenarios               []htmlScenario
+	Passed, Failed, Skipped int
+}
+
+type htmlScenario struct {
+	results.Scenario
+	Bad bool
+}
+
+type htmlFinding struct {
+	findings.Finding
+	Sev       string
+	Anchor    string
+	Search    string
+	Observed  string
+	Expected  string
+	Evidence  []htmlEvidence
+	RuleDesc  string
+	WaiverSt  string // "", "active" or "expired"
+	ResFields []htmlKVS
+}
+
+type htmlKVS struct{ Key, Value string }
+
+type htmlEvidence struct {
+	findings.Evidence
+	JSON string
+}
+
+// htmlSevOrder is highest first, as reports list severities.
+var htmlSevOrder = []string{"critical", "high", "medium", "low", "info"}
+
+// htmlFrameworkOrder puts the frameworks sseaudit's built-in rules map to
+// first; any other framework follows alphabetically.
+var htmlFrameworkOrder = []string{"CIS Alibaba", "CIS Amazon", "CIS AWS", "NIST", "PCI", "ISO"}
+
+func newHTMLView(m *Model) *htmlView {
+	doc := m.Findings
+	if doc == nil {
+		doc = &findings.Document{}
+	}
+	fs := append([]findings.Finding(nil), doc.Findings...)
+	findings.Sort(fs)
+	sum := findings.Summarize(fs)
+
+	v := &htmlView{
+		CSP:       htmlCSPTag,
+		CSS:       htmlCSS,
+		JS:        htmlJS,
+		Tool:      m.Tool,
+		Prov:      m.Provenance,
+		Generated: m.GeneratedAt,
+		Profile:   doc.Profile,
+		Policy:    m.Provenance.PolicyDigest,
+		Snapshot:  m.Provenance.SnapshotDigest,
+		Complete:  m.Provenance.Complete,
+		Total:     sum.Total,
+		Open:      sum.Open,
+
+		Suppressed: sum.Suppressed,
+		Resources:  sum.Resources,
+	}
+	if v.Tool.Name == "" {
+		v.Tool.Name = "sseaudit"
+	}
+	if v.Policy == "" {
+		v.Policy = doc.PolicyDigest
+	}
+	if v.Prov.ScanID == "" {
+		v.Prov.ScanID = doc.Scan.ScanID
+	}
+	if v.Prov.Target.Endpoint == "" {
+		v.Prov.Target.Endpoint = doc.Scan.Endpoint
+		v.Prov.Target.Dialect = doc.Scan.Dialect
+		v.Prov.Target.Kind = doc.Scan.TargetKind
+	}
+	v.Title = "sseaudit report"
+	if v.Prov.Target.Endpoint != "" {
+		v.Title += " — " + v.Prov.Target.Endpoint
+	}
+	for _, s := range htmlSevOrder {
+		c := htmlSevCount{Name: s, Open: sum.BySeverity[s], Suppressed: sum.SuppressedBySeverity[s]}
+		v.Severities = append(v.Severities, c)
+		if v.Worst == "" && c.Open > 0 {
+			v.Worst = s
+		}
+	}
+
+	rules := map[string]*findings.RuleMeta{}
+	for i := range doc.Rules {
+		rules[doc.Rules[i].ID] = &doc.Rules[i]
+	}
+
+	v.Findings = make([]htmlFinding, len(fs))
+	for i := range fs {
+		v.Findings[i] = htmlFindingOf(&fs[i], rules[fs[i].Rule])
+	}
+
+	v.Cov = htmlCoverageOf(m)
+	v.Buckets = htmlBucketsOf(m.Buckets, v.Findings)
+	for i := range v.Findings {
+		if v.Findings[i].Resource.Bucket == "" {
+			v.Unbucketed++
+		}
+	}
+	v.Frameworks = htmlFrameworksOf(doc.Rules, v.Findings)
+	if m.Conformance != nil {
+		v.Conformance = htmlConformanceOf(m.Conformance)
+	}
+
+	v.SevChart = htmlSeverityChart(v.Severities)
+	v.RuleChart = htmlRuleChart(doc.Rules, fs)
+	v.BktChart = htmlBucketChart(m.Buckets)
+	v.TrendN = len(m.Trend)
+	if len(m.Trend) >= 2 {
+		c := htmlTrendChart(m.Trend)
+		v.Trend = &c
+	}
+	return v
+}
+
+func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
+	h := htmlFinding{Finding: *f, Sev: f.Severity.String(), Anchor: "f-" + f.ID}
+	if h.Sev == "" {
+		h.Sev = "unknown"
+	}
+	if len(f.Observed) > 0 {
+		h.Observed = htmlJSON(f.Observed)
+	}
+	if len(f.Expected) > 0 {
+		h.Expected = htmlJSON(f.Expected)
+	}
+	for _, e := range f.Evidence {
+		he := htmlEvidence{Evidence: e}
+		if len(e.Data) > 0 {
+			he.JSON = htmlJSON(e.Data)
+		}
+		h.Evidence = append(h.Evidence, he)
+	}
+	if meta != nil {
+		h.RuleDesc = meta.Description
+	}
+	if f.Waiver != nil {
+		h.WaiverSt = f.Waiver.State
+		if h.WaiverSt == "" {
+			h.WaiverSt = "active"
+		}
+	}
+	r := f.Resource
+	for _, kv := range []htmlKVS{
+		{"type", r.Type}, {"provider", r.Provider}, {"region", r.Region}, {"bucket", r.Bucket},
+		{"key", r.Key}, {"version id", r.VersionID}, {"KMS key id", r.KMSKeyID},
+	} {
+		if kv.Value != "" {
+			h.ResFields = append(h.ResFields, kv)
+		}
+	}
+	h.Search = strings.ToLower(strings.Join([]string{f.Rule, f.Title, f.Resource.UID, f.Message, f.Category, f.ID}, " "))
+	return h
+}
+
+func htmlCoverageOf(m *Model) htmlCoverage {
+	c := m.Coverage
+	h := htmlCoverage{
+		Buckets: c.Buckets, BucketsRead: c.BucketsRead,
+		ObjectsListed: c.ObjectsListed, ObjectsInspected: c.ObjectsInspected,
+		KeysReferenced: c.KeysReferenced, KeysDescribed: c.KeysDescribed,
+		ErrorCount: len(c.Errors), ErrorsOmitted: c.ErrorsOmitted, Retries: c.Retries,
+	}
+	if c.ListBucketsError != nil {
+		h.ListBucketsError = c.ListBucketsError.Message
+		if c.ListBucketsError.Code != "" {
+			h.ListBucketsError = c.ListBucketsError.Code + ": " + h.ListBucketsError
+		}
+	}
+	const maxErrors = 200
+	for i, e := range c.Errors {
+		if i == maxErrors {
+			break
+		}
+		h.Errors = append(h.Errors, htmlCovError{Scope: e.Scope, Resource: e.Resource, Code: e.Code,
+			Message: e.Message, Status: e.StatusCode, Attempts: e.Attempts})
+	}
+	h.BucketsPct, h.BucketsFull = htmlRatio(int64(c.BucketsRead), int64(c.Buckets))
+	h.ObjectsPct, h.ObjectsFull = htmlRatio(c.ObjectsInspected, c.ObjectsListed)
+	h.KeysPct, h.KeysFul = htmlRatio(int64(c.KeysDescribed), int64(c.KeysReferenced))
+	return h
+}
+
+func htmlRatio(a, b int64) (string, bool) {
+	if b == 0 {
+		return "—", true
+	}
+	return htmlPct(a, b), a >= b
+}
+
+// htmlBucketFindings caps the findings repeated, with their evidence, in a
+// bucket's drill-down, so that a large estate keeps the file usable.
+const htmlBucketFindings = 100
+
+func htmlBucketsOf(stats []BucketStat, fs []htmlFinding) []htmlBucket {
+	byBucket := map[string][]*htmlFinding{}
+	for i := range fs {
+		if b := fs[i].Resource.Bucket; b != "" {
+			byBucket[b] = append(byBucket[b], &fs[i])
+		}
+	}
+	out := make([]htmlBucket, 0, len(stats))
+	for i, s := range stats {
+		b := htmlBucket{Index: i, Stat: s, Findings: byBucket[s.Name]}
+		for k, n := range s.ByMethod {
+			b.Methods = append(b.Methods, htmlKV{k, int64(n)})
+		}
+		sort.Slice(b.Methods, func(i, j int) bool {
+			if b.Methods[i].Value != b.Methods[j].Value {
+				return b.Methods[i].Value > b.Methods[j].Value
+			}
+			return b.Methods[i].Key < b.Methods[j].Key
+		})
+		for _, f := range b.Findings {
+			if f.Suppressed {
+				b.Waived++
+				continue
+			}
+			b.Open++
+			if b.Worst == "" {
+				b.Worst = f.Sev // findings are sorted by severity
+			}
+		}
+		b.NFindings = len(b.Findings)
+		if len(b.Findings) > htmlBucketFindings {
+			b.More = len(b.Findings) - htmlBucketFindings
+			b.Findings = b.Findings[:htmlBucketFindings]
+		}
+		b.EncPct = htmlPct(s.Encrypted, s.Objects)
+		if tot := s.Encrypted + s.Unencrypted + s.Unknown; tot > 0 {
+			x := 0.0
+			for _, p := range []struct {
+				n     int64
+				class string
+			}{{s.Encrypted, "enc"}, {s.Unencrypted, "unenc"}, {s.Unknown, "unknown"}} {
+				if p.n > 0 {
+					w := htmlR(float64(p.n) * 100 / float64(tot))
+					b.Meter = append(b.Meter, htmlRect{X: x, W: w, Class: p.class})
+					x = htmlR(x + w)
+				}
+			}
+		}
+		b.DefaultIsNone = s.DefaultMethod == "" || s.DefaultMethod == "none" || s.DefaultMethod == "unknown"
+		out = append(out, b)
+	}
+	return out
+}
+
+func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) []htmlFramework {
+	type key struct{ fw, id string }
+	ctrls := map[key]*htmlControl{}
+	fwOrder := map[string][]key{}
+	get := func(c findings.Control) *htmlControl {
+		k := key{c.Framework, c.ID}
+		if x, ok := ctrls[k]; ok {
+			return x
+		}
+		x := &htmlControl{ID: c.ID}
+		ctrls[k] = x
+		fwOrder[c.Framework] = append(fwOrder[c.Framework], k)
+		return x
+	}
+	for _, r := range rules {
+		for _, c := range r.Controls {
+			x := get(c)
+			x.Rules = htmlAppendUnique(x.Rules, r.ID)
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		for _, c := range f.Controls {
+			x := get(c)
+			x.Rules = htmlAppendUnique(x.Rules, f.Rule)
+			x.Findings = append(x.Findings, f)
+			if f.Suppressed {
+				x.Suppressed++
+			} else {
+				x.Open++
+			}
+		}
+	}
+	var out []htmlFramework
+	for name, keys := range fwOrder {
+		fw := htmlFramework{Name: name}
+		if fw.Name == "" {
+			fw.Name = "(no framework)"
+		}
+		for _, k := range keys {
+			c := ctrls[k]
+			sort.Strings(c.Rules)
+			fw.Controls = append(fw.Controls, c)
+			fw.Open += c.Open
+			if c.Open > 0 {
+				fw.Failing++
+			}
+		}
+		sort.Slice(fw.Controls, func(i, j int) bool { return htmlNaturalLess(fw.Controls[i].ID, fw.Controls[j].ID) })
+		out = append(out, fw)
+	}
+	rank := func(name string) int {
+		for i, p := range htmlFrameworkOrder {
+			if strings.HasPrefix(name, p) {
+				return i
+			}
+		}
+		return len(htmlFrameworkOrder)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := rank(out[i].Name), rank(out[j].Name)
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func htmlAppendUnique(ss []string, s string) []string {
+	for _, x := range ss {
+		if x == s {
+			return ss
+		}
+	}
+	return append(ss, s)
+}
+
+// htmlNaturalLess orders control ids such as 2.1.1 < 5.8 < 5.9 < 5.10.
+func htmlNaturalLess(a, b string) bool {
+	as, bs := strings.FieldsFunc(a, htmlIDSep), strings.FieldsFunc(b, htmlIDSep)
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, ex := strconv.Atoi(as[i])
+		y, ey := strconv.Atoi(bs[i])
+		if ex == nil && ey == nil {
+			if x != y {
+				return x < y
+			}
+			continue
+		}
+		if as[i] != bs[i] {
+			return as[i] < bs[i]
+		}
+	}
+	if len(as) != len(bs) {
+		return len(as) < len(bs)
+	}
+	return a < b
+}
+
+func htmlIDSep(r rune) bool { return r == '.' || r == '-' || r == ' ' }
+
+func htmlConformanceOf(run *results.Run) *htmlConformance {
+	c := &htmlConformance{Run: run, Total: len(run.Scenarios)}
+	idx := map[string]int{}
+	for _, sc := range run.Scenarios {
+		i, ok := idx[sc.Feature]
+		if !ok {
+			i = len(c.Features)
+			idx[sc.Feature] = i
+			c.Features = append(c.Features, htmlFeature{Name: sc.Feature})
+		}
+		f := &c.Features[i]
+		hs := htmlScenario{Scenario: sc}
+		switch sc.Status {
+		case "passed":
+			f.Passed++
+		case "skipped":
+			f.Skipped++
+		default:
+			f.Failed++
+			hs.Bad = true
+		}
+		f.Scenarios = append(f.Scenarios, hs)
+	}
+	return c
+}
+
+// ---- charts ----
+
+// htmlChart is the geometry of one inline SVG chart. Data marks (bars,
+// series paths, points) carry their value so the page and its tests can
+// tell data from decoration.
+type htmlChart struct {
+	ID, Title, Desc string
+	W, H            float64
+	Tracks          []htmlRect // decoration behind bars
+	Bars            []htmlRect
+	Grid            []htmlLine
+	Paths           []htmlPath
+	Dots            []htmlDot
+	Texts           []htmlText
+	Legend          []htmlLegend
+	Empty           string
+}
+
+type htmlRect struct {
+	X, Y, W, H float64
+	Class      string
+	Title      string
+	Value      int64
+	Target     string // id of the element a click opens
+}
+
+type htmlLine struct{ X1, Y1, X2, Y2 float64 }
+
+type htmlPath struct {
+	D, Class, Title string
+}
+
+type htmlDot struct {
+	X, Y  float64
+	Class string
+	Title string
+}
+
+type htmlText struct {
+	X, Y   float64
+	Anchor string
+	Class  string
+	Text   string
+	Title  string
+}
+
+type htmlLegend struct{ Class, Label string }
+
+type htmlSeg struct {
+	Value int64
+	Class string
+	Title string
+}
+
+type htmlBarRow struct {
+	Label, Title string
+	Segs         []htmlSeg
+	Note         string
+	Target       string
+}
+
+const (
+	htmlChartW = 560.0
+	htmlRowH   = 26.0
+)
+
+func htmlR(f float64) float64 { return math.Round(f*10) / 10 }
+
+// htmlBarChart lays out horizontal (stacked) bars, one row each. With
+// percent, every row fills the width in proportion to its own total;
+// otherwise bars share the scale of the largest row.
+func htmlBarChart(id, title string, rows []htmlBarRow, labelW float64, percent bool) htmlChart {
+	c := htmlChart{ID: id, Title: title, W: htmlChartW}
+	const top, valueW = 6.0, 78.0
+	barX := labelW + 8
+	barMax := htmlChartW - barX - valueW
+	var max int64
+	for _, r := range rows {
+		var t int64
+		for _, s := range r.Segs {
+			t += s.Value
+		}
+		if t > max {
+			max = t
+		}
+	}
+	for i, r := range rows {
+		y := top + float64(i)*htmlRowH
+		label := r.Label
+		if n := int(labelW / 7); len([]rune(label)) > n {
+			label = string([]rune(label)[:n-1]) + "…"
+		}
+		c.Texts = append(c.Texts, htmlText{X: labelW, Y: htmlR(y + htmlRowH/2 + 4), Anchor: "end", Class: "lbl", Text: label, Title: r.Title})
+		c.Tracks = append(c.Tracks, htmlRect{X: barX, Y: y + 4, W: barMax, H: htmlRowH - 8, Class: "track", Target: r.Target})
+		var total int64
+		for _, s := range r.Segs {
+			total += s.Value
+		}
+		scale := 0.0
+		if percent && total > 0 {
+			scale = barMax / float64(total)
+		} else if !percent && max > 0 {
+			scale = barMax / float64(max)
+		}
+		x := barX
+		for _, s := range r.Segs {
+			if s.Value <= 0 {
+				continue
+			}
+			w := float64(s.Value) * scale
+			if w < 2 {
+				w = 2 // keep a tiny non-zero share visible
+			}
+			c.Bars = append(c.Bars, htmlRect{X: htmlR(x), Y: y + 4, W: htmlR(w), H: htmlRowH - 8,
+				Class: s.Class, Title: s.Title, Value: s.Value, Target: r.Target})
+			x += w
+		}
+		end := x
+		if percent {
+			end = barX + barMax
+		}
+		c.Texts = append(c.Texts, htmlText{X: htmlR(end + 6), Y: htmlR(y + htmlRowH/2 + 4), Anchor: "start", Class: "val", Text: r.Note})
+	}
+	c.H = top*2 + float64(len(rows))*htmlRowH
+	return c
+}
+
+func htmlSeverityChart(sev []htmlSevCount) htmlChart {
+	rows := make([]htmlBarRow, 0, len(sev))
+	hasAny := false
+	for _, s := range sev {
+		note := strconv.Itoa(s.Open)
+		if s.Suppressed > 0 {
+			note += fmt.Sprintf(" (+%d waived)", s.Suppressed)
+		}
+		rows = append(rows, htmlBarRow{Label: s.Name, Title: s.Name, Note: note, Segs: []htmlSeg{
+			{Value: int64(s.Open), Class: "sev-" + s.Name, Title: fmt.Sprintf("%s: %d open", s.Name, s.Open)},
+			{Value: int64(s.Suppressed), Class: "waived", Title: fmt.Sprintf("%s: %d waived", s.Name, s.Suppressed)},
+		}})
+		hasAny = hasAny || s.Open+s.Suppressed > 0
+	}
+	c := htmlBarChart("chart-severity", "Findings by severity", rows, 70, false)
+	c.Legend = []htmlLegend{{"sev-critical", "critical"}, {"sev-high", "high"}, {"sev-medium", "medium"},
+		{"sev-low", "low"}, {"sev-info", "info"}, {"waived", "waived"}}
+	if !hasAny {
+		c.Empty = "No findings."
+	}
+	return c
+}
+
+func htmlRuleChart(meta []findings.RuleMeta, fs []findings.Finding) htmlChart {
+	type rc struct {
+		id, title, sev  string
+		sevN            findings.Severity
+		open, suppresed int
+	}
+	idx := map[string]*rc{}
+	var order []*rc
+	for i := range fs {
+		f := &fs[i]
+		r, ok := idx[f.Rule]
+		if !ok {
+			r = &rc{id: f.Rule, title: f.Title, sev: f.Severity.String(), sevN: f.Severity}
+			idx[f.Rule] = r
+			order = append(order, r)
+		}
+		if f.Suppressed {
+			r.suppresed++
+		} else {
+			r.open++
+		}
+	}
+	for i := range meta {
+		if r, ok := idx[meta[i].ID]; ok && meta[i].Title != "" {
+			r.title = meta[i].Title
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.open != b.open {
+			return a.open > b.open
+		}
+		if a.sevN != b.sevN {
+			return a.sevN > b.sevN
+		}
+		return a.id < b.id
+	})
+	const maxRules = 20
+	rows := make([]htmlBarRow, 0, len(order))
+	for i, r := range order {
+		if i == maxRules {
+			break
+		}
+		if r.sev == "" {
+			r.sev = "unknown"
+		}
+		note := strconv.Itoa(r.open)
+		if r.suppresed > 0 {
+			note += fmt.Sprintf(" (+%d)", r.suppresed)
+		}
+		rows = append(rows, htmlBarRow{Label: r.id, Title: r.id + " " + r.title, Note: note, Segs: []htmlSeg{
+			{Value: int64(r.open), Class: "sev-" + r.sev, Title: fmt.Sprintf("%s %s: %d open (%s)", r.id, r.title, r.open, r.sev)},
+			{Value: int64(r.suppresed), Class: "waived", Title: fmt.Sprintf("%s: %d waived", r.id, r.suppresed)},
+		}})
+	}
+	c := htmlBarChart("chart-rules", "Findings by rule", rows, 70, false)
+	c.Legend = []htmlLegend{{"sev-critical", "critical"}, {"sev-high", "high"}, {"sev-medium", "medium"},
+		{"sev-low", "low"}, {"sev-info", "info"}, {"waived", "waived"}}
+	if len(order) > maxRules {
+		c.Desc = fmt.Sprintf("The %d rules with the most open findings of %d.", maxRules, len(order))
+	}
+	if len(rows) == 0 {
+		c.Empty = "No findings."
+	}
+	return c
+}
+
+func htmlBucketChart(stats []BucketStat) htmlChart {
+	const maxBuckets = 60
+	rows := make([]htmlBarRow, 0, len(stats))
+	for i, s := range stats {
+		if i == maxBuckets {
+			break
+		}
+		note := htmlNum(s.Objects) + " obj"
+		if s.Objects == 0 {
+			note = "empty"
+		}
+		rows = append(rows, htmlBarRow{Label: s.Name, Title: s.Name, Note: note, Target: fmt.Sprintf("bucket-%d", i), Segs: []htmlSeg{
+			{Value: s.Encrypted, Class: "enc", Title: fmt.Sprintf("%s: %s encrypted (%s)", s.Name, htmlNum(s.Encrypted), htmlPct(s.Encrypted, s.Objects))},
+			{Value: s.Unencrypted, Class: "unenc", Title: fmt.Sprintf("%s: %s unencrypted (%s)", s.Name, htmlNum(s.Unencrypted), htmlPct(s.Unencrypted, s.Objects))},
+			{Value: s.Unknown, Class: "unknown", Title: fmt.Sprintf("%s: %s unknown (%s)", s.Name, htmlNum(s.Unknown), htmlPct(s.Unknown, s.Objects))},
+		}})
+	}
+	c := htmlBarChart("chart-buckets", "Objects per bucket", rows, 150, true)
+	c.Legend = []htmlLegend{{"enc", "encrypted"}, {"unenc", "unencrypted"}, {"unknown", "unknown"}}
+	if len(stats) > maxBuckets {
+		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", maxBuckets, len(stats))
+	}
+	if len(rows) == 0 {
+		c.Empty = "No buckets."
+	}
+	return c
+}
+
+// htmlAxis picks the y axis of a chart whose largest value is max: a step of
+// 1, 2 or 5 times a power of ten, and at most 5 steps up to the top.
+func htmlAxis(max int) (top, step int) {
+	if max < 1 {
+		max = 1
+	}
+	for p := 1; ; p *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			step = m * p
+			if n := (max + step - 1) / step; n <= 5 {
+				return n * step, step
+			}
+		}
+	}
+}
+
+func htmlTrendChart(tr []TrendPoint) htmlChart {
+	const w, h = 640.0, 240.0
+	const left, right, top, bottom = 44.0, 16.0, 12.0, 40.0
+	c := htmlChart{ID: "chart-trend", Title: "Open findings across scans", W: w, H: h}
+	max := 0
+	for _, p := range tr {
+		if p.Open > max {
+			max = p.Open
+		}
+		for _, n := range p.BySeverity {
+			if n > max {
+				max = n
+			}
+		}
+	}
+	ymax, ystep := htmlAxis(max)
+	pw, ph := w-left-right, h-top-bottom
+	xs := func(i int) float64 { return htmlR(left + float64(i)*pw/float64(len(tr)-1)) }
+	ys := func(v int) float64 { return htmlR(top + ph - float64(v)*ph/float64(ymax)) }
+	for v := 0; v <= ymax; v += ystep {
+		y := ys(v)
+		c.Grid = append(c.Grid, htmlLine{left, y, w - right, y})
+		c.Texts = append(c.Texts, htmlText{X: left - 6, Y: y + 4, Anchor: "end", Class: "axis", Text: strconv.Itoa(v)})
+	}
+	step := 1
+	if len(tr) > 8 {
+		step = (len(tr) + 7) / 8
+	}
+	for i, p := range tr {
+		if i%step != 0 && i != len(tr)-1 {
+			continue
+		}
+		label := p.At.UTC().Format("Jan 2")
+		if p.At.IsZero() {
+			label = "#" + strconv.Itoa(i+1)
+		}
+		anchor := "middle"
+		if i == 0 {
+			anchor = "start"
+		} else if i == len(tr)-1 {
+			anchor = "end"
+		}
+		c.Texts = append(c.Texts, htmlText{X: xs(i), Y: h - bottom + 18, Anchor: anchor, Class: "axis", Text: label, Title: p.ScanID})
+	}
+	series := []struct{ name, class string }{{"open", "open"}}
+	for _, s := range htmlSevOrder {
+		for _, p := range tr {
+			if p.BySeverity[s] > 0 {
+				series = append(series, struct{ name, class string }{s, "sev-" + s})
+				break
+			}
+		}
+	}
+	for _, s := range series {
+		val := func(p TrendPoint) int {
+			if s.name == "open" {
+				return p.Open
+			}
+			return p.BySeverity[s.name]
+		}
+		var d strings.Builder
+		for i, p := range tr {
+			cmd := "L"
+			if i == 0 {
+				cmd = "M"
+			}
+			fmt.Fprintf(&d, "%s%g %g ", cmd, xs(i), ys(val(p)))
+		}
+		c.Paths = append(c.Paths, htmlPath{D: strings.TrimSpace(d.String()), Class: "series " + s.class, Title: s.name})
+		for i, p := range tr {
+			c.Dots = append(c.Dots, htmlDot{X: xs(i), Y: ys(val(p)), Class: s.class,
+				Title: fmt.Sprintf("%s — %s: %d %s", p.ScanID, htmlTime(p.At), val(p), s.name)})
+		}
+		c.Legend = append(c.Legend, htmlLegend{s.class, s.name})
+	}
+	return c
+}
+
+// ---- template helpers ----
+
+// htmlJSON pretty-prints v. It leaves <, > and & as they are (html/template
+// escapes the result), so keys and XML bodies read as they were captured.
+func htmlJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func htmlTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func htmlNum(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func htmlPct(a, b int64) string {
+	if b <= 0 {
+		return "—"
+	}
+	p := float64(a) * 100 / float64(b)
+	if p > 99.9 && a < b {
+		return ">99.9%"
+	}
+	if p > 0 && p < 0.1 {
+		return "<0.1%"
+	}
+	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+}
+
+func htmlDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
