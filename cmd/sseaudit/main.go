@@ -45,7 +45,7 @@ func newRootCommand(e env) *cobra.Command {
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e), newDiffCommand(e), newAuditCommand(e), newReportCommand(e))
+	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e), newDiffCommand(e), newAuditCommand(e), newReportCommand(e), newScheduleCommand(e), newHistoryCommand(e))
 	return root
 }
 

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sseaudit/sseaudit/estate"
+	"github.com/sseaudit/sseaudit/reference/faults"
+	"github.com/sseaudit/sseaudit/reference/server"
+	"github.com/sseaudit/sseaudit/schedule"
+	"github.com/sseaudit/sseaudit/target"
+)
+
+func TestScheduleThreeRunsDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the reference")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(dir, "ref"), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0",
+		Getenv: func(string) string { return "" }, Faults: faults.Of(faults.ApplyDefaultToExisting)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	if _, err := estate.Seed(ctx, srv); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"REF_AK": srv.Root.AccessKeyID, "REF_SK": srv.Root.AccessKeySecret}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	cfgText := `jobs:
+- name: ref
+  target: {endpoint: "` + srv.Endpoint + `", dialect: oss, region: "` + srv.Region + `", access_key_id_env: REF_AK, access_key_secret_env: REF_SK}
+  output: "` + filepath.Join(dir, "out") + `"
+  schedule: "@every 6h"
+`
+	cfg, err := schedule.ParseConfig([]byte(cfgText), e.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "history.db")
+	hist, st, err := openScheduleDBs(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	defer hist.Close()
+	if _, _, err := openScheduleDBs(dbPath); !errors.Is(err, schedule.ErrLocked) {
+		t.Fatalf("second daemon: %v", err)
+	}
+	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Runner: scheduleRunner(e, hist)}
+	c, err := target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
+		AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := s.RunNow(ctx, "ref")
+	if err != nil || r1.Outcome != schedule.OK {
+		t.Fatalf("run 1: %+v %v", r1, err)
+	}
+	if _, err := os.Stat(filepath.Join(r1.ReportDir, "findings.json")); err != nil {
+		t.Fatal(err)
+	}
+	// A new unencrypted object: a new finding, no drift.
+	if _, err := c.PutObject(ctx, estate.Unencrypted, "added-between-runs.txt", strings.NewReader("x"), 1, target.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // distinct scan times
+	r2, err := s.RunNow(ctx, "ref")
+	if err != nil || r2.Outcome != schedule.OK || r2.Delta == nil || r2.Delta.PreviousRun != r1.ID {
+		t.Fatalf("run 2: %+v %v", r2, err)
+	}
+	if r2.Delta.ConformanceFailures != 0 || len(r2.Delta.New) == 0 {
+		t.Errorf("run 2 delta: %+v", r2.Delta)
+	}
+	// Setting a default re-encrypts existing objects in place (the fault).
+	if err := c.PutBucketEncryption(ctx, estate.Unencrypted, target.Rule{Algorithm: "AES256"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	r3, err := s.RunNow(ctx, "ref")
+	if err != nil || r3.Outcome != schedule.OK || r3.Delta == nil {
+		t.Fatalf("run 3: %+v %v", r3, err)
+	}
+	d := r3.Delta
+	if d.ConformanceFailures == 0 || len(d.DefaultsChanged) == 0 || !d.EncryptionChanged[0].DefaultChanged {
+		t.Errorf("run 3 delta: %+v", d)
+	}
+	var out bytes.Buffer
+	printRun(&out, r3)
+	if !strings.Contains(out.String(), "CONFORMANCE FAILURE") {
+		t.Errorf("show: %s", out.String())
+	}
+	out.Reset()
+	rs, _ := st.List("ref")
+	printRuns(&out, rs)
+	if strings.Count(out.String(), "ref-") != 3 {
+		t.Errorf("history: %s", out.String())
+	}
+}
+
+func TestScheduleConfigErrorsNameJob(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("jobs:\n- {name: nightly, output: o, schedule: '@every 6h', target: {endpoint: 'http://127.0.0.1:1', dialect: oss, access_key_id_env: NOPE_AK, access_key_secret_env: NOPE_SK}}\n"), 0o600)
+	var out bytes.Buffer
+	e := env{getenv: func(string) string { return "" }, stdout: &out, stderr: &out}
+	err := runSchedule(context.Background(), e, scheduleFlags{config: p, db: filepath.Join(t.TempDir(), "h.db"), listen: "off", once: true})
+	if err == nil || !strings.Contains(err.Error(), "job nightly: target.access_key_id_env: environment variable NOPE_AK is not set") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestScheduleOnceUnreachable(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("jobs:\n- {name: down, output: '"+t.TempDir()+"', schedule: '@every 6h', target: {endpoint: 'http://127.0.0.1:1', dialect: oss, access_key_id_env: AK, access_key_secret_env: SK}}\n"), 0o600)
+	var out bytes.Buffer
+	e := env{getenv: func(k string) string { return map[string]string{"AK": "a", "SK": "s"}[k] }, stdout: &out, stderr: &bytes.Buffer{}}
+	db := filepath.Join(t.TempDir(), "h.db")
+	err := runSchedule(context.Background(), e, scheduleFlags{config: p, db: db, listen: "127.0.0.1:0", once: true, logFormat: "json"})
+	if err == nil || !strings.Contains(out.String(), "down-1 down failed") {
+		t.Fatalf("got %v, out %s", err, out.String())
+	}
+	out.Reset()
+	cmd := newHistoryCommand(e)
+	cmd.SetArgs([]string{"--db", db})
+	if err := cmd.Execute(); err != nil || !strings.Contains(out.String(), "failed") {
+		t.Fatalf("history: %v %s", err, out.String())
+	}
+}
