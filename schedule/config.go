@@ -22,7 +22,10 @@ type Config struct {
 	DB        string    `yaml:"db"`
 	Listen    string    `yaml:"listen"`
 	Retention Retention `yaml:"retention"`
-	Jobs      []Job     `yaml:"jobs"`
+	// SigningKey, when set, is the Ed25519 key every run's report set is
+	// signed with (created 0600 if missing); runs then form a chain.
+	SigningKey string `yaml:"signing_key"`
+	Jobs       []Job  `yaml:"jobs"`
 }
 
 // Retention bounds the runs kept per job (0 = unlimited).

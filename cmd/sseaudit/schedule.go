@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,7 +105,7 @@ func runSchedule(ctx context.Context, e env, f scheduleFlags) error {
 	m := schedule.NewMetrics()
 	n := schedule.NewNotifier(st, m, log, cfg.Jobs)
 	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Metrics: m, Notifier: n, Log: log,
-		Runner: scheduleRunner(e, hist), Retention: cfg.Retention}
+		Runner: scheduleRunner(e, hist, cfg.SigningKey), Retention: cfg.Retention}
 	if err := s.Recover(); err != nil {
 		return err
 	}
@@ -198,7 +199,9 @@ func jobEnv(e env, t schedule.Target) env {
 }
 
 // scheduleRunner scans, evaluates, records and reports one run of a job.
-func scheduleRunner(e env, hist *history.DB) schedule.RunFunc {
+func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.RunFunc {
+	// Jobs run concurrently; signing appends to one chain, so it is serialised.
+	var signMu sync.Mutex
 	return func(ctx context.Context, j *schedule.Job, r *schedule.Run) (schedule.Result, error) {
 		var res schedule.Result
 		f := scanFlags{endpoint: j.Target.Endpoint, dialect: j.Target.Dialect, region: firstNonEmpty(j.Target.Region, "cn-hangzhou"),
@@ -269,8 +272,20 @@ func scheduleRunner(e env, hist *history.DB) schedule.RunFunc {
 		if err != nil {
 			return res, fmt.Errorf("build the report: %w", err)
 		}
-		if _, err := reports.WriteAll(dir, model, extraRenderers()...); err != nil {
-			return res, fmt.Errorf("write the report: %w", err)
+		if signingKeyPath == "" {
+			if _, err := reports.WriteAll(dir, model, extraRenderers()...); err != nil {
+				return res, fmt.Errorf("write the report: %w", err)
+			}
+		} else {
+			signMu.Lock()
+			key, _, err := signingKey(e, signingKeyPath)
+			if err == nil {
+				_, err = renderAndSign(dir, model, key, signingKeyPath)
+			}
+			signMu.Unlock()
+			if err != nil {
+				return res, fmt.Errorf("signing_key: %w", err)
+			}
 		}
 		res.Findings = schedule.Refs(doc.Findings)
 		return res, nil

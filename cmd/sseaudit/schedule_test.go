@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/sseaudit/sseaudit/attest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,7 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	if _, _, err := openScheduleDBs(dbPath); !errors.Is(err, schedule.ErrLocked) {
 		t.Fatalf("second daemon: %v", err)
 	}
-	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Runner: scheduleRunner(e, hist)}
+	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Runner: scheduleRunner(e, hist, filepath.Join(dir, "keys", "signing.key"))}
 	c, err := target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
 		AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret})
 	if err != nil {
@@ -66,6 +67,10 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(r1.ReportDir, "findings.json")); err != nil {
 		t.Fatal(err)
+	}
+	// With signing_key set, every run's report set is signed and verifies.
+	if rep, err := attest.Verify(r1.ReportDir, attest.VerifyOptions{}); err != nil || !rep.OK() {
+		t.Fatalf("run 1 report does not verify: %v", err)
 	}
 	// A new unencrypted object: a new finding, no drift.
 	if _, err := c.PutObject(ctx, estate.Unencrypted, "added-between-runs.txt", strings.NewReader("x"), 1, target.PutOptions{}); err != nil {
