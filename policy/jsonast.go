@@ -170,7 +170,14 @@ func (p *jsonParser) number() (*ast.Term, error) {
 	if t := ast.InternedIntNumberTermFromString(s); t != nil {
 		return t, nil
 	}
-	return p.term(ast.Number(s)), nil
+	// OPA refuses exponents whose big.Float formatting cost explodes;
+	// accepting them here would let one snapshot value stall evaluation.
+	n, err := ast.NumberChecked(s)
+	if err != nil {
+		p.pos = start
+		return nil, p.fail(err.Error())
+	}
+	return p.term(n), nil
 }
 
 // str parses a string at p.pos and returns its decoded value: a substring
