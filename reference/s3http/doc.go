@@ -9,8 +9,10 @@
 // # Authentication
 //
 // Every request must be signed with SigV4, in the Authorization header or a
-// presigned query (X-Amz-Expires at most 604800 seconds); anonymous requests
-// are AccessDenied. The canonical request is rebuilt exactly as the SDKs
+// presigned query (X-Amz-Expires at most 604800 seconds), or with the
+// deprecated Signature Version 2 ("AWS AKID:sig" or AWSAccessKeyId/Expires/
+// Signature), which older tools, minio-go's V2 mode and s3-tests still use;
+// anonymous requests are AccessDenied. The canonical request is rebuilt exactly as the SDKs
 // build it: S3's URI encoding of the decoded path (the path as it arrived on
 // the wire is also tried), the query decoded and re-encoded with %20 for
 // spaces and sorted, the signed headers with whitespace collapsed and

@@ -111,11 +111,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 // Version 4 in the Authorization header or the query), so one port can
 // serve both OSS and S3.
 func IsS3Request(r *http.Request) bool {
-	if strings.HasPrefix(r.Header.Get("Authorization"), signV4Algorithm) {
+	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, signV4Algorithm) || strings.HasPrefix(a, signV2Prefix) {
 		return true
 	}
 	for _, kv := range strings.Split(r.URL.RawQuery, "&") {
-		if k, _, _ := strings.Cut(kv, "="); k == "X-Amz-Algorithm" {
+		if k, _, _ := strings.Cut(kv, "="); k == "X-Amz-Algorithm" || k == "AWSAccessKeyId" {
 			return true
 		}
 	}
@@ -254,21 +254,30 @@ func (rc *reqCtx) fail(e *apiError) {
 // route splits the request into bucket and key, virtual-hosted or
 // path-style.
 func (h *handler) route(r *http.Request) (bucket, key string) {
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	if b := h.hostBucket(r); b != "" {
+		return b, path
+	}
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// hostBucket is the bucket named by a virtual-hosted Host, or "".
+func (h *handler) hostBucket(r *http.Request) string {
 	host := strings.ToLower(r.Host)
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		host = hh
 	}
 	host = strings.TrimSuffix(host, ".")
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	if net.ParseIP(strings.Trim(host, "[]")) == nil {
-		for _, d := range h.cfg.VirtualHostDomains {
-			if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
-				return b, path
-			}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return ""
+	}
+	for _, d := range h.cfg.VirtualHostDomains {
+		if b, ok := strings.CutSuffix(host, "."+d); ok && b != "" {
+			return b
 		}
 	}
-	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key
+	return ""
 }
 
 // Subresources this front end serves, and those it knows but does not.

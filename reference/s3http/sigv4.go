@@ -393,12 +393,20 @@ func (h *handler) authenticate(r *http.Request, q []queryPair, qv map[string][]s
 	case presign:
 		return h.authPresigned(r, q, qv)
 	case authz == "":
+		if _, ok := qv["AWSAccessKeyId"]; ok {
+			return h.authV2Query(r, q, qv)
+		}
 		if _, ok := qv["Signature"]; ok {
-			return nil, errInvalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+			return nil, errAccessDenied("Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
 		}
 		return nil, errAccessDenied("Anonymous access is not allowed: sign the request with AWS Signature Version 4")
+	case strings.HasPrefix(authz, signV2Prefix):
+		if _, ok := qv["AWSAccessKeyId"]; ok {
+			return nil, errInvalidArgument("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+		}
+		return h.authV2Header(r, q, authz)
 	case !strings.HasPrefix(authz, signV4Algorithm):
-		return nil, errInvalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		return nil, errInvalidRequest("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 or AWS (Signature Version 2).")
 	}
 	return h.authHeader(r, q, authz)
 }
