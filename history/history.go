@@ -93,11 +93,28 @@ type ScanRecord struct {
 	KeysReferenced   int       `json:"keys_referenced"`
 	Errors           int64     `json:"errors"`
 	RecordedAt       time.Time `json:"recorded_at"`
+	// Outcome is what the policies found in this scan; nil for scans
+	// recorded before it was kept, or never evaluated.
+	Outcome *Outcome `json:"outcome,omitempty"`
+}
+
+// Outcome counts a scan's open (not suppressed) findings, for trends.
+type Outcome struct {
+	Open       int            `json:"open"`
+	BySeverity map[string]int `json:"by_severity"`
+	Suppressed int            `json:"suppressed"`
 }
 
 // TargetKey identifies a target across scans: dialect "+" endpoint, e.g.
-// "oss+http://127.0.0.1:9000".
-func TargetKey(t snapshot.Target) string { return t.Dialect + "+" + t.Endpoint }
+// "oss+http://127.0.0.1:9000". The embedded reference listens on a new
+// port each run, so it is one target per dialect ("reference+oss")
+// whatever the port.
+func TargetKey(t snapshot.Target) string {
+	if t.Kind == "reference" {
+		return "reference+" + t.Dialect
+	}
+	return t.Dialect + "+" + t.Endpoint
+}
 
 // DB is an open history database. Its methods are safe for concurrent
 // use within the process.
@@ -408,6 +425,32 @@ func (d *DB) Get(scanID string) (ScanRecord, bool, error) {
 		return ScanRecord{}, false, fmt.Errorf("history: get scan %s: %w", scanID, err)
 	}
 	return rec, found, nil
+}
+
+// RecordOutcome attaches the policy outcome to a recorded scan; recording
+// it again replaces it (a re-evaluation with other policies).
+func (d *DB) RecordOutcome(scanID string, o Outcome) error {
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktScans)
+		v := b.Get([]byte(scanID))
+		if v == nil {
+			return fmt.Errorf("scan %s is not recorded", scanID)
+		}
+		var rec ScanRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		rec.Outcome = &o
+		nv, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(scanID), nv)
+	})
+	if err != nil {
+		return fmt.Errorf("history: record outcome of scan %s: %w", scanID, err)
+	}
+	return nil
 }
 
 // Previous returns the most recent scan of targetKey that started strictly

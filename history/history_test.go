@@ -15,8 +15,8 @@ import (
 var t0 = time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
 
 var (
-	ossTarget = snapshot.Target{Kind: "reference", Dialect: "oss", Endpoint: "http://127.0.0.1:9000"}
-	s3Target  = snapshot.Target{Kind: "reference", Dialect: "s3", Endpoint: "http://127.0.0.1:9000"}
+	ossTarget = snapshot.Target{Kind: "oss", Dialect: "oss", Endpoint: "http://127.0.0.1:9000"}
+	s3Target  = snapshot.Target{Kind: "s3", Dialect: "s3", Endpoint: "http://127.0.0.1:9000"}
 )
 
 // writeSnapshot writes a small snapshot of tgt started at at, with the
@@ -152,6 +152,12 @@ func TestRecordAndQuery(t *testing.T) {
 	oss := TargetKey(ossTarget)
 	if oss != "oss+http://127.0.0.1:9000" {
 		t.Errorf("TargetKey = %q", oss)
+	}
+	// The embedded reference is one target whatever port it got.
+	for _, port := range []string{"9000", "41234"} {
+		if k := TargetKey(snapshot.Target{Kind: "reference", Dialect: "oss", Endpoint: "http://127.0.0.1:" + port}); k != "reference+oss" {
+			t.Errorf("TargetKey(reference on %s) = %q", port, k)
+		}
 	}
 	for _, tc := range []struct {
 		before time.Time
@@ -331,5 +337,39 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if got := SnapshotDir("/x/history.db"); got != "/x/history.snapshots" {
 		t.Errorf("SnapshotDir = %q", got)
+	}
+}
+
+// TestRecordOutcome keeps a scan's finding counts with its record, in
+// Scans and Get, replaces them on re-evaluation, and refuses unknown scans.
+func TestRecordOutcome(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := t0.Add(10 * 24 * time.Hour)
+	db := openDB(t, filepath.Join(dir, "h.db"), &now)
+	for i, id := range []string{"o1", "o2"} {
+		src := writeSnapshot(t, dir, id, ossTarget, t0.Add(time.Duration(i)*time.Hour), true, map[string]*snapshot.Rule{"b": nil})
+		if _, err := db.RecordScan(ctx, src, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RecordOutcome("o2", Outcome{Open: 3, BySeverity: map[string]int{"high": 2, "low": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordOutcome("o2", Outcome{Open: 1, BySeverity: map[string]int{"high": 1}, Suppressed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordOutcome("nope", Outcome{}); err == nil || !strings.Contains(err.Error(), "not recorded") {
+		t.Fatalf("RecordOutcome(unknown) = %v", err)
+	}
+	recs, err := db.Scans(TargetKey(ossTarget))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Outcome != nil || recs[1].Outcome == nil {
+		t.Fatalf("Scans = %+v", recs)
+	}
+	if o := recs[1].Outcome; o.Open != 1 || o.BySeverity["high"] != 1 || o.Suppressed != 2 || len(o.BySeverity) != 1 {
+		t.Fatalf("outcome = %+v, want the second recording", o)
 	}
 }

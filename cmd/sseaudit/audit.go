@@ -90,7 +90,7 @@ itself failed. The report is written and signed in every case but 2.`,
 	fl.StringVar(&f.out, "out", "sseaudit-report", "report directory (replaced if it holds an earlier report)")
 	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "objects inspected at once")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or higher (critical, high, medium, low, info, none)")
-	fl.StringVar(&f.historyPath, "history", "", "history database to compare with and record in (default: none)")
+	fl.StringVar(&f.historyPath, "history", defaultHistoryPath(), "history database to compare with and record in, for drift and the trend chart (empty: none)")
 	fl.StringVar(&f.signingKey, "signing-key", defaultSigningKeyPath(), "Ed25519 signing key (PEM PKCS #8 or base64 seed; created 0600 if missing)")
 	return cmd
 }
@@ -149,11 +149,12 @@ func runAudit(ctx context.Context, e env, f auditFlags) error {
 	if err := scanToFile(ctx, e, f.scanFlags, engine.Digest(), snapPath); err != nil {
 		return err
 	}
-	if run.sum, run.doc, err = evaluate(ctx, f.historyPath, engine, snapPath); err != nil {
+	var tr []reports.TrendPoint
+	if run.sum, run.doc, tr, err = evaluate(ctx, f.historyPath, engine, snapPath); err != nil {
 		return scanError(err)
 	}
 	model, err := reports.BuildModel(ctx, reports.ModelInput{
-		SnapshotPath: snapPath, Findings: run.doc, Conformance: run.conformance, ToolVersion: version,
+		SnapshotPath: snapPath, Findings: run.doc, Conformance: run.conformance, Trend: tr, ToolVersion: version,
 	})
 	if err != nil {
 		return scanError(fmt.Errorf("build the report: %w", err))
@@ -238,13 +239,15 @@ func auditConformance(ctx context.Context, e env, f auditFlags, cucumberPath str
 }
 
 // evaluate evaluates the policies over the snapshot at snapPath, comparing
-// with (and recording in) the history database when historyPath is set.
-func evaluate(ctx context.Context, historyPath string, engine *policy.Engine, snapPath string) (snapshot.Summary, *findings.Document, error) {
+// with (and recording in) the history database when historyPath is set; the
+// trend of the target's evaluated scans comes from there too.
+func evaluate(ctx context.Context, historyPath string, engine *policy.Engine, snapPath string) (snapshot.Summary, *findings.Document, []reports.TrendPoint, error) {
 	sum, err := snapshot.ReadSummary(snapPath)
 	if err != nil {
-		return sum, nil, fmt.Errorf("read snapshot: %w", err)
+		return sum, nil, nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	var (
+		tr       []reports.TrendPoint
 		hist     *history.DB
 		lookup   policy.HistoryLookup
 		prevPath string
@@ -252,40 +255,39 @@ func evaluate(ctx context.Context, historyPath string, engine *policy.Engine, sn
 	)
 	if historyPath != "" {
 		if hist, err = history.Open(historyPath); err != nil {
-			return sum, nil, fmt.Errorf("history: %w (use --history to choose another database, or none)", err)
+			return sum, nil, nil, fmt.Errorf("history: %w (use --history to choose another database, or none)", err)
 		}
 		defer hist.Close()
 		lookup = hist
 		rec, ok, err := hist.Previous(history.TargetKey(sum.Provenance.Target), sum.Provenance.StartedAt)
 		if err != nil {
-			return sum, nil, fmt.Errorf("history: %w", err)
+			return sum, nil, nil, fmt.Errorf("history: %w", err)
 		}
 		if ok && rec.ScanID != sum.Provenance.ScanID {
 			prevPath = rec.SnapshotPath
 			ps, err := snapshot.ReadSummary(prevPath)
 			if err != nil {
-				return sum, nil, fmt.Errorf("read previous snapshot: %w", err)
+				return sum, nil, nil, fmt.Errorf("read previous snapshot: %w", err)
 			}
 			prevSum = &ps
 		}
 	}
 	fs, err := engine.EvaluateSnapshot(ctx, snapPath, prevPath, lookup)
 	if err != nil {
-		return sum, nil, fmt.Errorf("evaluate policies: %w", err)
+		return sum, nil, nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	if hist != nil {
 		if _, err := hist.RecordScan(ctx, snapPath, engine.Digest()); err != nil && !errors.Is(err, history.ErrExists) {
-			return sum, nil, fmt.Errorf("history: %w", err)
+			return sum, nil, nil, fmt.Errorf("history: %w", err)
 		}
-		ids := make([]string, 0, len(fs))
-		for _, x := range fs {
-			ids = append(ids, x.ID)
+		if err := recordEvaluation(hist, sum, fs); err != nil {
+			return sum, nil, nil, err
 		}
-		if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
-			return sum, nil, fmt.Errorf("history: %w", err)
+		if tr, err = trend(hist, history.TargetKey(sum.Provenance.Target)); err != nil {
+			return sum, nil, nil, err
 		}
 	}
-	return sum, engine.Document(policy.ScanInfo(&sum, snapshotFile, prevSum), fs), nil
+	return sum, engine.Document(policy.ScanInfo(&sum, snapshotFile, prevSum), fs), tr, nil
 }
 
 // renderAndSign writes every format of model into dir and signs the whole

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -159,6 +160,49 @@ func TestAuditEndToEnd(t *testing.T) {
 		v := runCLI(t, "report", "verify", out, "--key", other+".pub")
 		if v.code != exitVerifyFailed || !strings.Contains(v.err.Error(), "untrusted-key") {
 			t.Fatalf("verify with another key: exit %d, %v", v.code, v.err)
+		}
+	})
+
+	t.Run("a second audit charts the trend", func(t *testing.T) {
+		trendLen := func(dir string) int {
+			var m struct {
+				Trend []struct {
+					ScanID string `json:"scan_id"`
+					Open   int    `json:"open"`
+				} `json:"trend"`
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Trend {
+				if p.ScanID == "" || p.Open == 0 {
+					t.Errorf("trend point %+v", p)
+				}
+			}
+			return len(m.Trend)
+		}
+		if n := trendLen(out); n != 1 {
+			t.Fatalf("first audit: %d trend points, want 1", n)
+		}
+		out3 := filepath.Join(t.TempDir(), "second")
+		// Another key, so the chain the later subtests check stays as it is.
+		other := filepath.Join(t.TempDir(), "other.key")
+		if r := runCLI(t, "audit", "--out", out3, "--signing-key", other, "--fail-on", "none"); r.code != 0 {
+			t.Fatalf("second audit: exit %d: %v\n%s", r.code, r.err, r.stderr)
+		}
+		if n := trendLen(out3); n != 2 {
+			t.Fatalf("second audit: %d trend points, want 2", n)
+		}
+		html, err := os.ReadFile(filepath.Join(out3, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(html), `chart-trend`) {
+			t.Error("the second report has no trend chart")
 		}
 	})
 

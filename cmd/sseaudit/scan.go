@@ -149,12 +149,8 @@ func runScan(ctx context.Context, e env, f scanFlags) error {
 		if _, err := hist.RecordScan(ctx, snapPath, engine.Digest()); err != nil && !errors.Is(err, history.ErrExists) {
 			return scanError(fmt.Errorf("history: %w", err))
 		}
-		ids := make([]string, 0, len(fs))
-		for _, x := range fs {
-			ids = append(ids, x.ID)
-		}
-		if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
-			return scanError(fmt.Errorf("history: %w", err))
+		if err := recordEvaluation(hist, sum, fs); err != nil {
+			return scanError(err)
 		}
 	}
 	doc := engine.Document(policy.ScanInfo(&sum, snapPath, prevSum), fs)

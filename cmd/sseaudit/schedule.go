@@ -257,18 +257,18 @@ func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.Run
 		if rec.SnapshotPath != "" {
 			res.SnapshotPath = rec.SnapshotPath
 		}
-		ids := make([]string, 0, len(fs))
-		for _, x := range fs {
-			ids = append(ids, x.ID)
+		if err := recordEvaluation(hist, sum, fs); err != nil {
+			return res, err
 		}
-		if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
-			return res, fmt.Errorf("history: %w", err)
+		tr, err := trend(hist, history.TargetKey(sum.Provenance.Target))
+		if err != nil {
+			return res, err
 		}
 		doc := engine.Document(policy.ScanInfo(&sum, snapPath, prevSum), fs)
 		if err := writeFindings(filepath.Join(dir, "findings.json"), doc); err != nil {
 			return res, err
 		}
-		model, err := reports.BuildModel(ctx, reports.ModelInput{SnapshotPath: snapPath, Findings: doc, ToolVersion: version})
+		model, err := reports.BuildModel(ctx, reports.ModelInput{SnapshotPath: snapPath, Findings: doc, Trend: tr, ToolVersion: version})
 		if err != nil {
 			return res, fmt.Errorf("build the report: %w", err)
 		}

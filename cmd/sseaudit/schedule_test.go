@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"github.com/sseaudit/sseaudit/attest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/sseaudit/sseaudit/estate"
 	"github.com/sseaudit/sseaudit/reference/faults"
 	"github.com/sseaudit/sseaudit/reference/server"
+	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/schedule"
 	"github.com/sseaudit/sseaudit/target"
 )
@@ -96,6 +98,18 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	d := r3.Delta
 	if d.ConformanceFailures == 0 || len(d.DefaultsChanged) == 0 || !d.EncryptionChanged[0].DefaultChanged {
 		t.Errorf("run 3 delta: %+v", d)
+	}
+	// Each run's report charts the runs so far.
+	var m reports.Model
+	b, err := os.ReadFile(filepath.Join(r3.ReportDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Trend) != 3 || m.Trend[1].Open <= m.Trend[0].Open { // run 2 added a finding
+		t.Errorf("run 3 trend: %+v", m.Trend)
 	}
 	var out bytes.Buffer
 	printRun(&out, r3)
