@@ -258,3 +258,47 @@ key_unknown(k) := sprintf("could not be described (%s)", [lib.error_text(k.error
 	not k.missing == true
 	object.get(k, "state", "") == ""
 }
+
+# METADATA
+# title: Versioned bucket scanned without its noncurrent versions
+# description: >-
+#   The bucket keeps object versions (versioning Enabled or Suspended), but
+#   only current versions were inspected. Older versions may hold data
+#   written before encryption was in place, including the unencrypted
+#   originals of objects re-encrypted by copying them onto themselves.
+# custom:
+#   id: SSE-012
+#   severity: low
+#   category: coverage
+#   resource_type: bucket
+#   remediation:
+#     text: >-
+#       Scan the bucket again with --versions (one HEAD per version), or
+#       expire noncurrent versions with a lifecycle rule.
+#     cli: |-
+#       sseaudit scan --endpoint ENDPOINT --dialect oss --buckets BUCKET --versions
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	b := input.bucket
+	object.get(b, "versioning", "") in {"Enabled", "Suspended"}
+	not object.get(b, "versions_inspected", false)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.bucket_resource(b),
+		"message": sprintf("bucket versioning is %s, but only current object versions were inspected: older versions may be unencrypted", [b.versioning]),
+		"observed": {"versioning": b.versioning, "versions_inspected": false},
+		"expected": {"versions_inspected": true},
+		"evidence": [{
+			"kind": "bucket_versioning",
+			"source": "GetBucketVersioning",
+			"captured_at": b.read_at,
+			"data": {"status": b.versioning},
+		}],
+	}
+}

@@ -109,3 +109,26 @@ test_sse010_violation_no_state if {
 	f := one(scan_found("SSE-010", fx.scan_input({"keys": [fx.keys["stateless-key"]]})))
 	contains(f.message, "no known state")
 }
+
+# SSE-012 ---------------------------------------------------------------
+
+test_sse012_compliant_unversioned if {
+	count({f | some f in coverage.deny with input as fx.bucket_input(fx.bucket(fx.rule_cmk, fx.good_objects)); f.rule == "SSE-012"}) == 0
+}
+
+test_sse012_compliant_versions_inspected if {
+	b := object.union(fx.bucket(fx.rule_cmk, fx.good_objects), {"versioning": "Enabled", "versions_inspected": true})
+	count({f | some f in coverage.deny with input as fx.bucket_input(b); f.rule == "SSE-012"}) == 0
+}
+
+test_sse012_violation_versioned_not_inspected if {
+	every status in ["Enabled", "Suspended"] {
+		b := object.union(fx.bucket(fx.rule_cmk, fx.good_objects), {"versioning": status})
+		fs := found("SSE-012", fx.bucket_input(b))
+		count(fs) == 1
+		every f in fs {
+			f.resource.type == "bucket"
+			f.observed.versioning == status
+		}
+	}
+}

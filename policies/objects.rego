@@ -43,6 +43,7 @@ deny contains finding if {
 	some i in lib.objects_with_method("none")
 	obj := b.objects[i]
 	not lib.failed(obj)
+	not obj.noncurrent # SSE-011
 	ctx := default_context(b, obj)
 	finding := {
 		"rule": rego.metadata.rule().custom.id,
@@ -60,6 +61,60 @@ deny contains finding if {
 		},
 		"expected": {"encrypted": true, "method_in": [m | some m in lib.profile.allowed_methods; m != "none"]},
 		"evidence": [lib.object_evidence(obj), lib.rule_evidence(b)],
+	}
+}
+
+# METADATA
+# title: Noncurrent object version not encrypted
+# description: >-
+#   An older version of the object, kept by bucket versioning, is stored
+#   without server-side encryption. Re-encrypting an object by copying it
+#   onto itself (the usual remediation of SSE-004) writes a new, encrypted
+#   current version and leaves the unencrypted bytes behind as this version,
+#   readable by anyone allowed to read versions. Found only by a scan of
+#   every version (scan --versions).
+# custom:
+#   id: SSE-011
+#   severity: high
+#   category: encryption
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Once the current version is encrypted, delete the unencrypted
+#       noncurrent versions (after checking retention obligations), or let a
+#       lifecycle rule expire noncurrent versions.
+#     cli: |-
+#       ossutil rm oss://BUCKET/KEY --version-id VERSION_ID
+#       aws s3api delete-object --bucket BUCKET --key KEY --version-id VERSION_ID
+#   controls:
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
+#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
+#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
+#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
+#     - {framework: PCI DSS v4.0, id: "3.5.1"}
+#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+deny contains finding if {
+	b := input.bucket
+	some i in lib.objects_with_method("none")
+	obj := b.objects[i]
+	not lib.failed(obj)
+	obj.noncurrent
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("noncurrent version %s of the object is not encrypted (written %s): its bytes stay readable as a version whatever the current version's encryption", [lib.version(obj), obj.last_modified]),
+		"observed": {
+			"method": obj.method,
+			"sse": object.get(obj, "sse", ""),
+			"version_id": lib.version(obj),
+			"noncurrent": true,
+			"etag": obj.etag,
+			"last_modified": obj.last_modified,
+			"size": obj.size,
+			"bucket_versioning": object.get(b, "versioning", ""),
+		},
+		"expected": {"encrypted": true},
+		"evidence": [lib.object_evidence(obj)],
 	}
 }
 

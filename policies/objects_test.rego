@@ -126,3 +126,38 @@ test_sse006_violation_cmk_outside_list if {
 	f.resource.key == "b"
 	f.observed.kms_key_id == fx.cmk2
 }
+
+# SSE-011 ---------------------------------------------------------------
+
+old_plain := object.union(fx.obj("doc.txt", "none", ""), {"version_id": "v1", "noncurrent": true})
+
+current_enc := object.union(fx.obj("doc.txt", "oss-managed", ""), {"version_id": "v2"})
+
+test_sse011_compliant_no_versions if {
+	count(found("SSE-011", fx.bucket_input(fx.bucket(fx.rule_cmk, [plain])))) == 0
+}
+
+test_sse011_compliant_noncurrent_encrypted if {
+	old_enc := object.union(current_enc, {"version_id": "v1", "noncurrent": true})
+	count(found("SSE-011", fx.bucket_input(fx.bucket(fx.rule_cmk, [old_enc, current_enc])))) == 0
+}
+
+test_sse011_violation_copy_in_place_left_plaintext_version if {
+	b := object.union(fx.bucket(fx.rule_cmk, [old_plain, current_enc]), {"versioning": "Enabled", "versions_inspected": true})
+	f := one("SSE-011", fx.bucket_input(b))
+	f.resource == {"type": "object", "bucket": "b1", "region": "cn-hangzhou", "key": "doc.txt", "version_id": "v1"}
+	f.observed.bucket_versioning == "Enabled"
+	# the noncurrent version is SSE-011's, not SSE-004's
+	count(found("SSE-004", fx.bucket_input(b))) == 0
+}
+
+test_sse011_head_failed_is_coverage if {
+	bad := object.union(old_plain, {"error": {"scope": "object", "resource": "b1/doc.txt", "status_code": 500, "message": "boom"}})
+	count(found("SSE-011", fx.bucket_input(fx.bucket(fx.rule_cmk, [bad])))) == 0
+}
+
+test_sse004_still_fires_for_current_version if {
+	cur := object.union(fx.obj("doc.txt", "none", ""), {"version_id": "v3"})
+	f := one("SSE-004", fx.bucket_input(fx.bucket(fx.rule_cmk, [old_plain, cur])))
+	f.resource.version_id == "v3"
+}

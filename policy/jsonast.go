@@ -382,7 +382,7 @@ var memberTerms, memberIndex = func() ([]*ast.Term, map[string]int) {
 		"method", "error", "data_encryption", "attempts", "scope", "resource", "status_code", "code", "message",
 		"name", "region", "creation_date", "encryption", "encryption_error", "region_error", "list_error",
 		"objects_listed", "objects_inspected", "read_at", "objects", "algorithm", "kms_master_key_id",
-		"kms_data_encryption", "raw",
+		"kms_data_encryption", "raw", "versioning", "versioning_error", "versions_inspected", "noncurrent",
 	}
 	terms := make([]*ast.Term, len(names))
 	idx := make(map[string]int, len(names))

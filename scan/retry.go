@@ -64,6 +64,11 @@ var throttleCodes = map[string]bool{
 }
 
 func retryableStatus(status int, code string) bool {
+	// 501 NotImplemented is an answer, not a failure: asking again
+	// cannot change it.
+	if status == http.StatusNotImplemented || code == "NotImplemented" {
+		return false
+	}
 	return status == http.StatusTooManyRequests || status >= 500 || throttleCodes[code]
 }
 

@@ -43,7 +43,12 @@ type Config struct {
 	Buckets []string
 	// Concurrency bounds the HEAD requests in flight (default 16).
 	Concurrency int
-	Retry       Retry
+	// Versions lists and inspects every version of buckets whose
+	// versioning is Enabled or Suspended, not only the current ones: an
+	// object re-encrypted by copying it onto itself leaves its unencrypted
+	// bytes behind as a noncurrent version. It costs one HEAD per version.
+	Versions bool
+	Retry    Retry
 	// Progress receives a progress bar with rate and ETA when it is a
 	// terminal; otherwise (and when nil) nothing is drawn.
 	Progress io.Writer
@@ -380,6 +385,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 			Method: s.method(ctx, region, rule.Algorithm, rule.KMSMasterKeyID), Raw: rule.Raw,
 		}
 	}
+	s.versioning(ctx, &hb)
 	if err := w.BeginBucket(hb); err != nil {
 		return hb, err
 	}
@@ -388,7 +394,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 	// too, but everything listed is still written.
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs := make(chan target.ObjectSummary, 2*s.cfg.Concurrency)
+	jobs := make(chan target.VersionSummary, 2*s.cfg.Concurrency)
 	results := make(chan snapshot.Object, 2*s.cfg.Concurrency)
 	var listed atomic.Int64
 	listing := atomic.Bool{}
@@ -399,7 +405,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 		defer close(listDone)
 		defer close(jobs)
 		defer listing.Store(false)
-		listErr = s.list(wctx, b.Name, func(o target.ObjectSummary) error {
+		listErr = s.list(wctx, b.Name, hb.VersionsInspected, func(o target.VersionSummary) error {
 			select {
 			case jobs <- o:
 				listed.Add(1)
@@ -415,7 +421,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 		go func() {
 			defer wg.Done()
 			for o := range jobs {
-				results <- s.inspect(wctx, b.Name, region, o)
+				results <- s.inspect(wctx, b.Name, region, o, hb.VersionsInspected)
 			}
 		}()
 	}
@@ -452,33 +458,83 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 }
 
 // list lists bucket, passing each object to send once. A retried listing
-// starts again from the beginning and skips the keys already passed on
-// (listings are in key order).
-func (s *scanner) list(ctx context.Context, bucket string, send func(target.ObjectSummary) error) *snapshot.Error {
+// starts again from the beginning and skips what was already passed on:
+// by key for a plain listing (listings are in key order), by position for
+// a listing of versions (a key has several entries). Delete markers are
+// not passed on: they hold no data.
+func (s *scanner) list(ctx context.Context, bucket string, versions bool, send func(target.VersionSummary) error) *snapshot.Error {
 	var last string
 	var passed bool
-	attempts, err := s.do(ctx, func(ctx context.Context) error {
-		return s.cfg.Client.ListObjects(ctx, bucket, "", func(o target.ObjectSummary) error {
-			if passed && o.Key <= last {
-				return nil
-			}
-			if err := send(o); err != nil {
-				return err
-			}
-			last, passed = o.Key, true
-			return nil
+	var sent, seen int64
+	var attempts int
+	var err error
+	if versions {
+		attempts, err = s.do(ctx, func(ctx context.Context) error {
+			seen = 0
+			return s.cfg.Client.ListObjectVersions(ctx, bucket, "", func(v target.VersionSummary) error {
+				seen++
+				if seen <= sent {
+					return nil
+				}
+				sent++
+				if v.DeleteMarker {
+					return nil
+				}
+				return send(v)
+			})
 		})
-	})
+	} else {
+		attempts, err = s.do(ctx, func(ctx context.Context) error {
+			return s.cfg.Client.ListObjects(ctx, bucket, "", func(o target.ObjectSummary) error {
+				if passed && o.Key <= last {
+					return nil
+				}
+				if err := send(target.VersionSummary{ObjectSummary: o, IsLatest: true}); err != nil {
+					return err
+				}
+				last, passed = o.Key, true
+				return nil
+			})
+		})
+	}
 	if err != nil {
 		return toError(ctx, "list", bucket, attempts, err)
 	}
 	return nil
 }
 
+// versioning reads the bucket's versioning state into b, and decides
+// whether its versions are inspected. A store without the versioning API
+// (501 NotImplemented) has no versions: that is not an error.
+func (s *scanner) versioning(ctx context.Context, b *snapshot.Bucket) {
+	var st string
+	attempts, err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		st, err = s.cfg.Client.BucketVersioning(ctx, b.Name)
+		return err
+	})
+	if err != nil {
+		if te, ok := target.AsError(err); ok && (te.StatusCode == 501 || te.Code == "NotImplemented") {
+			return
+		}
+		b.VersioningError = toError(ctx, "versioning", b.Name, attempts, err)
+		if s.cfg.Versions {
+			s.recordError(*b.VersioningError)
+		}
+		return
+	}
+	b.Versioning = st
+	b.VersionsInspected = s.cfg.Versions && (st == target.VersioningEnabled || st == target.VersioningSuspended)
+}
+
 // inspect HEADs one listed object.
-func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.ObjectSummary) snapshot.Object {
-	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass}
+func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.VersionSummary, versions bool) snapshot.Object {
+	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass,
+		VersionID: l.VersionID, Noncurrent: versions && !l.IsLatest}
 	res := bucket + "/" + l.Key
+	if versions && l.VersionID != "" {
+		res += "?versionId=" + l.VersionID
+	}
 	if ctx.Err() != nil {
 		o.Method, o.Error = snapshot.MethodUnknown, cancelled("object", res, "not inspected")
 		return o
@@ -486,7 +542,11 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.O
 	var r target.ObjectResult
 	attempts, err := s.do(ctx, func(ctx context.Context) error {
 		var err error
-		r, err = s.cfg.Client.HeadObject(ctx, bucket, l.Key)
+		if versions && l.VersionID != "" {
+			r, err = s.cfg.Client.HeadObjectVersion(ctx, bucket, l.Key, l.VersionID)
+		} else {
+			r, err = s.cfg.Client.HeadObject(ctx, bucket, l.Key)
+		}
 		return err
 	})
 	if err != nil {
@@ -506,7 +566,9 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.O
 	if r.StorageClass != "" {
 		o.StorageClass = r.StorageClass
 	}
-	o.VersionID = r.VersionID
+	if r.VersionID != "" {
+		o.VersionID = r.VersionID
+	}
 	o.SSE, o.KMSKeyID, o.DataEncryption = r.SSE.Algorithm, r.SSE.KeyID, r.SSE.DataEncryption
 	o.Method = s.method(ctx, region, r.SSE.Algorithm, r.SSE.KeyID)
 	return o

@@ -330,6 +330,7 @@ func TestErrorsAsData(t *testing.T) {
 				&rule{method: "HEAD", path: "/err-ok/broken", status: 503, times: -1},
 				&rule{method: "HEAD", path: "/err-ok/slow", delay: 3 * time.Second},
 				&rule{method: "GET", path: "/err-rule", query: "encryption", status: 500, times: -1},
+				&rule{method: "GET", path: "/err-rule", query: "versioning", status: 500, times: -1},
 			)
 			cfg := Config{
 				Client: clientFor(t, d, "", p.URL, limitedAK, limitedSK, 700*time.Millisecond), KMS: rootKMS,
@@ -365,11 +366,16 @@ func TestErrorsAsData(t *testing.T) {
 			check("slow (past the timeout)", o.Error != nil && o.Error.Code == CodeTimeout && o.Error.Attempts == 3 && o.Method == snapshot.MethodUnknown, o)
 			b := bs[0]
 			check("err-ok counts", b.ObjectsListed == 4 && b.ObjectsInspected == 2 && b.ListError == nil && b.EncryptionError == nil, b)
+			// Unversioned (S3) or no versioning API at all (OSS, 501): neither is an error.
+			check("err-ok versioning", b.Versioning == "" && b.VersioningError == nil && !b.VersionsInspected, b)
 
 			b = bs[1]
 			check("err-rule (rule read fails)", b.Encryption == nil && b.EncryptionError != nil && b.EncryptionError.StatusCode == 500 &&
 				b.EncryptionError.Code == "InternalError" && b.EncryptionError.Attempts == 3 && b.EncryptionError.Scope == "rule" &&
 				b.ObjectsListed == 1 && b.ObjectsInspected == 1 && b.Objects[0].Method == snapshot.MethodOSSManaged, b)
+			// A failed versioning read is kept with the bucket, retried like any 5xx.
+			check("err-rule (versioning read fails)", b.VersioningError != nil && b.VersioningError.StatusCode == 500 &&
+				b.VersioningError.Attempts == 3 && b.VersioningError.Scope == "versioning", b)
 
 			b = bs[2]
 			denied := func(e *snapshot.Error) bool {

@@ -43,10 +43,12 @@ type Job struct {
 	PolicyConfig string   `yaml:"policy_config"`
 	Profile      string   `yaml:"profile"`
 	Waivers      string   `yaml:"waivers"`
-	Output       string   `yaml:"output"`
-	Schedule     string   `yaml:"schedule"`
-	TimeZone     string   `yaml:"time_zone"`
-	Webhook      *Webhook `yaml:"webhook"`
+	// Versions inspects every version of versioned buckets (scan --versions).
+	Versions bool     `yaml:"versions"`
+	Output   string   `yaml:"output"`
+	Schedule string   `yaml:"schedule"`
+	TimeZone string   `yaml:"time_zone"`
+	Webhook  *Webhook `yaml:"webhook"`
 
 	sched cron.Schedule
 	loc   *time.Location

@@ -112,6 +112,15 @@ func TestScheduleFiresAndSkipsOverlap(t *testing.T) {
 	waitFor(t, "skip", func() bool { rs, _ := h.store.List("slow"); return len(rs) == 2 })
 	close(release)
 	waitFor(t, "first done", func() bool { r, _ := h.store.Get("slow-1"); return r != nil && r.Outcome == OK })
+	// The run is recorded OK a moment before the job is released; a slot
+	// firing in between is (rightly) skipped, so wait for the release.
+	waitFor(t, "first released", func() bool {
+		if h.s.claim("slow") {
+			h.s.release("slow")
+			return true
+		}
+		return false
+	})
 	h.clock.BlockUntil(1)
 	h.clock.Advance(time.Hour)
 	waitFor(t, "third", func() bool { r, _ := h.store.Get("slow-3"); return r != nil && r.Outcome == OK })

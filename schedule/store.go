@@ -67,7 +67,10 @@ var ErrNotFound = errors.New("schedule: no such run")
 var bktRuns = []byte("runs")
 
 // Store keeps run records in a bbolt file.
-type Store struct{ db *bolt.DB }
+type Store struct {
+	db     *bolt.DB
+	mirror string // MirrorPath of the database; see mirror.go
+}
 
 // RunsPath is the runs database kept next to the history database.
 func RunsPath(historyPath string) string {
@@ -94,7 +97,12 @@ func OpenStore(path string, timeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, mirror: MirrorPath(path)}
+	if err := s.syncMirror(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close releases the store.
@@ -104,7 +112,7 @@ func runKey(job string, seq uint64) []byte { return []byte(fmt.Sprintf("%s/%012d
 
 // Create assigns r an id (JOB-SEQ) and stores it.
 func (s *Store) Create(r *Run) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktRuns)
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -117,6 +125,10 @@ func (s *Store) Create(r *Run) error {
 		}
 		return b.Put(runKey(r.Job, seq), v)
 	})
+	if err != nil {
+		return err
+	}
+	return s.writeMirror(r)
 }
 
 func keyOf(id string) ([]byte, error) {
@@ -141,7 +153,10 @@ func (s *Store) Put(r *Run) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktRuns).Put(k, v) })
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktRuns).Put(k, v) }); err != nil {
+		return err
+	}
+	return s.writeMirror(r)
 }
 
 // Get reads one run.
@@ -240,6 +255,7 @@ func (s *Store) Prune(keepN int, maxAge time.Duration, now time.Time) (int, erro
 		byJob[r.Job] = append(byJob[r.Job], r)
 	}
 	var drop [][]byte
+	var dropIDs []string
 	for _, runs := range byJob {
 		sort.SliceStable(runs, func(i, j int) bool { return runs[i].Scheduled.Before(runs[j].Scheduled) })
 		for i, r := range runs {
@@ -254,6 +270,7 @@ func (s *Store) Prune(keepN int, maxAge time.Duration, now time.Time) (int, erro
 					return 0, err
 				}
 				drop = append(drop, k)
+				dropIDs = append(dropIDs, r.ID)
 			}
 		}
 	}
@@ -266,5 +283,13 @@ func (s *Store) Prune(keepN int, maxAge time.Duration, now time.Time) (int, erro
 		}
 		return nil
 	})
-	return len(drop), err
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range dropIDs {
+		if err := s.removeMirror(id); err != nil {
+			return len(drop), err
+		}
+	}
+	return len(drop), nil
 }

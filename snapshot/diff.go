@@ -189,13 +189,21 @@ func (d *differ) bucket(ob, nb *Bucket) error {
 			return err
 		}
 	}
+	// The diff is of current objects: noncurrent versions (scan
+	// --versions) would otherwise stand in for their key.
 	olds := make(map[string]*Object, len(ob.Objects))
 	for i := range ob.Objects {
+		if ob.Objects[i].Noncurrent {
+			continue
+		}
 		olds[ob.Objects[i].Key] = &ob.Objects[i]
 	}
 	news := make(map[string]*Object, len(nb.Objects))
 	keys := make([]string, 0, len(ob.Objects)+len(nb.Objects))
 	for i := range nb.Objects {
+		if nb.Objects[i].Noncurrent {
+			continue
+		}
 		news[nb.Objects[i].Key] = &nb.Objects[i]
 		keys = append(keys, nb.Objects[i].Key)
 	}

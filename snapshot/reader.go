@@ -333,6 +333,12 @@ func (r *reader) bucket(withObjects bool) (*Bucket, error) {
 			v = &b.EncryptionError
 		case "region_error":
 			v = &b.RegionError
+		case "versioning":
+			v = &b.Versioning
+		case "versioning_error":
+			v = &b.VersioningError
+		case "versions_inspected":
+			v = &b.VersionsInspected
 		case "list_error":
 			v = &b.ListError
 		case "objects_listed":

@@ -29,6 +29,11 @@
 // with its objects at a time), Diff (two snapshots compared bucket by
 // bucket) and Digest. Readers refuse any other schema version, unknown or
 // missing members and truncated documents.
+//
+// Later additions to v1 are optional members, absent when they carry
+// nothing: a bucket's "versioning", "versioning_error" and
+// "versions_inspected", and an object's "noncurrent". A file without them
+// reads as before.
 package snapshot
 
 import "time"
@@ -91,6 +96,15 @@ type Bucket struct {
 	// RegionError is set when the bucket's region could not be read
 	// (Region is then what the listing said, possibly "").
 	RegionError *Error `json:"region_error,omitempty"`
+	// Versioning is the bucket's versioning state as read: "Enabled",
+	// "Suspended", or "" (never enabled, or the store has no versioning).
+	// VersioningError is set when it could not be read.
+	Versioning      string `json:"versioning,omitempty"`
+	VersioningError *Error `json:"versioning_error,omitempty"`
+	// VersionsInspected: every version was listed and inspected, not only
+	// the current ones (scan --versions on a versioned bucket); objects
+	// then include noncurrent versions.
+	VersionsInspected bool `json:"versions_inspected,omitempty"`
 	// Objects are filled by EachBucket only (ReadSummary leaves them nil);
 	// in the file they are the "objects" array of the bucket.
 	Objects []Object `json:"objects,omitempty"`
@@ -104,11 +118,14 @@ type Object struct {
 	ETag         string    `json:"etag"`
 	LastModified time.Time `json:"last_modified"`
 	VersionID    string    `json:"version_id,omitempty"`
-	StorageClass string    `json:"storage_class,omitempty"`
-	SSE          string    `json:"sse"` // "", AES256, KMS (normalised), or another value as returned
-	KMSKeyID     string    `json:"kms_key_id,omitempty"`
-	Method       string    `json:"method"`          // Method*; kms-default when KMSKeyID is the region's service key
-	Error        *Error    `json:"error,omitempty"` // HEAD failed: encryption state unknown
+	// Noncurrent marks an older version of the key (only in buckets with
+	// VersionsInspected); the current version has it false.
+	Noncurrent   bool   `json:"noncurrent,omitempty"`
+	StorageClass string `json:"storage_class,omitempty"`
+	SSE          string `json:"sse"` // "", AES256, KMS (normalised), or another value as returned
+	KMSKeyID     string `json:"kms_key_id,omitempty"`
+	Method       string `json:"method"`          // Method*; kms-default when KMSKeyID is the region's service key
+	Error        *Error `json:"error,omitempty"` // HEAD failed: encryption state unknown
 	// DataEncryption is OSS's x-oss-server-side-data-encryption (e.g. SM4), as returned.
 	DataEncryption string `json:"data_encryption,omitempty"`
 	// Attempts is the number of HEAD requests sent, when more than one

@@ -160,6 +160,9 @@ type bucketHead struct {
 	Encryption      *Rule     `json:"encryption"`
 	EncryptionError *Error    `json:"encryption_error,omitempty"`
 	RegionError     *Error    `json:"region_error,omitempty"`
+	Versioning      string    `json:"versioning,omitempty"`
+	VersioningError *Error    `json:"versioning_error,omitempty"`
+	VersionsInsp    bool      `json:"versions_inspected,omitempty"`
 	ReadAt          time.Time `json:"read_at"`
 }
 
@@ -190,7 +193,7 @@ func (w *Writer) BeginBucket(b Bucket) error {
 	w.cur = b
 	w.written, w.noError = 0, 0
 	w.sep()
-	head := w.encode(bucketHead{b.Name, b.Region, b.CreationDate, b.Encryption, b.EncryptionError, b.RegionError, b.ReadAt})
+	head := w.encode(bucketHead{b.Name, b.Region, b.CreationDate, b.Encryption, b.EncryptionError, b.RegionError, b.Versioning, b.VersioningError, b.VersionsInspected, b.ReadAt})
 	if w.err != nil {
 		return w.err
 	}

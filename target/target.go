@@ -215,6 +215,10 @@ type backend interface {
 	uploadPart(ctx context.Context, bucket, key, uploadID string, n int, data []byte, sse *SSE) (ObjectResult, error)
 	completeMultipart(ctx context.Context, bucket, key, uploadID string, parts []completedPart, sse *SSE) (ObjectResult, error)
 	abortMultipart(ctx context.Context, bucket, key, uploadID string) error
+	bucketVersioning(ctx context.Context, bucket string) (string, error)
+	putBucketVersioning(ctx context.Context, bucket, status string) error
+	listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error
+	headObjectVersion(ctx context.Context, bucket, key, versionID string) (ObjectResult, error)
 }
 
 // Client talks to one endpoint in one dialect through one SDK. It is safe

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,14 +21,16 @@ func newHistoryCommand(e env) *cobra.Command {
 		Short: "List the runs of sseaudit schedule, per job",
 		Long: `List the runs recorded by sseaudit schedule (oldest first per job).
 "history show RUN" prints one run's summary and its delta from the previous run.
-The runs database is locked while the daemon runs: read it when it is stopped.`,
+While the daemon runs, its database is locked; the runs are then read from
+the mirror it keeps beside the database (history.runs.db.d/), which is as
+current as the daemon's last write.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openRunsReadOnly(db)
+			st, done, err := openRunsReadOnly(db)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer done()
 			rs, err := st.List(job)
 			if err != nil {
 				return err
@@ -42,11 +46,11 @@ The runs database is locked while the daemon runs: read it when it is stopped.`,
 		Short: "Print a run's summary and delta",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openRunsReadOnly(db)
+			st, done, err := openRunsReadOnly(db)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer done()
 			r, err := st.Get(args[0])
 			if err != nil {
 				return err
@@ -59,11 +63,32 @@ The runs database is locked while the daemon runs: read it when it is stopped.`,
 	return cmd
 }
 
-func openRunsReadOnly(db string) (*schedule.Store, error) {
+// runsReader is the runs database, or its mirror while a daemon holds it.
+type runsReader interface {
+	List(job string) ([]*schedule.Run, error)
+	Get(id string) (*schedule.Run, error)
+}
+
+func openRunsReadOnly(db string) (runsReader, func(), error) {
 	if db == "" {
-		return nil, fmt.Errorf("--db: no database")
+		return nil, nil, fmt.Errorf("--db: no database")
 	}
-	return schedule.OpenStore(schedule.RunsPath(db), 2*time.Second)
+	path := schedule.RunsPath(db)
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("--db %s: no runs database at %s (has sseaudit schedule run with this --db?)", db, path)
+	}
+	st, err := schedule.OpenStore(path, 500*time.Millisecond)
+	if err == nil {
+		return st, func() { st.Close() }, nil
+	}
+	if !errors.Is(err, schedule.ErrLocked) {
+		return nil, nil, err
+	}
+	m, merr := schedule.OpenMirror(path)
+	if merr != nil {
+		return nil, nil, fmt.Errorf("%w; and %v", err, merr)
+	}
+	return m, func() {}, nil
 }
 
 func printRuns(w io.Writer, rs []*schedule.Run) {

@@ -29,6 +29,7 @@ type scanFlags struct {
 	out, failOn, historyPath, fromSnapshot string
 	previous                               string
 	concurrency                            int
+	versions                               bool
 }
 
 // Exit codes of sseaudit scan.
@@ -71,6 +72,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
 	fl.StringVar(&f.waivers, "waivers", "", "waivers file")
 	fl.StringVar(&f.out, "out", "sseaudit-scan", "directory for snapshot.json and findings.json")
 	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "objects inspected at once")
+	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or higher (critical, high, medium, low, info, none)")
 	fl.StringVar(&f.historyPath, "history", defaultHistoryPath(), "history database (empty: no history)")
 	fl.StringVar(&f.fromSnapshot, "from-snapshot", "", "evaluate a stored snapshot instead of scanning")
@@ -201,7 +203,7 @@ func loadEngine(ctx context.Context, f scanFlags) (*policy.Engine, error) {
 // scanToFile scans the chosen target into path.
 func scanToFile(ctx context.Context, e env, f scanFlags, policyDigest, path string) error {
 	cfg := scan.Config{
-		BucketGlob: f.buckets, Concurrency: f.concurrency, ToolVersion: version, PolicyDigest: policyDigest,
+		BucketGlob: f.buckets, Concurrency: f.concurrency, Versions: f.versions, ToolVersion: version, PolicyDigest: policyDigest,
 		Progress: e.stderr,
 	}
 	if f.endpoint == "" {

@@ -206,7 +206,7 @@ func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.Run
 		var res schedule.Result
 		f := scanFlags{endpoint: j.Target.Endpoint, dialect: j.Target.Dialect, region: firstNonEmpty(j.Target.Region, "cn-hangzhou"),
 			kmsEndpoint: j.Target.KMSEndpoint, buckets: j.Buckets, config: j.PolicyConfig, profile: j.Profile,
-			waivers: j.Waivers, policyDirs: j.Policies, concurrency: scan.DefaultConcurrency}
+			waivers: j.Waivers, policyDirs: j.Policies, concurrency: scan.DefaultConcurrency, versions: j.Versions}
 		engine, err := loadEngine(ctx, f)
 		if err != nil {
 			return res, err

@@ -152,3 +152,34 @@ func TestScheduleOnceUnreachable(t *testing.T) {
 		t.Fatalf("history: %v %s", err, out.String())
 	}
 }
+
+// TestHistoryWhileDaemonHoldsTheDatabase: with the runs database locked (as
+// by a running daemon), history and history show read the runs from the
+// mirror; with no database at all they say so.
+func TestHistoryWhileDaemonHoldsTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "history.db")
+	st, err := schedule.OpenStore(schedule.RunsPath(db), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := &schedule.Run{Job: "nightly", Scheduled: time.Now(), Outcome: schedule.OK, ScanID: "scan-1"}
+	if err := st.Create(r); err != nil {
+		t.Fatal(err)
+	}
+	out := runCLI(t, "history", "--db", db)
+	if out.code != 0 || !strings.Contains(out.stdout, "nightly-1") {
+		t.Fatalf("history while locked: exit %d %v\n%s", out.code, out.err, out.stdout)
+	}
+	out = runCLI(t, "history", "show", "nightly-1", "--db", db)
+	if out.code != 0 || !strings.Contains(out.stdout, "scan-1") {
+		t.Fatalf("history show while locked: exit %d %v\n%s", out.code, out.err, out.stdout)
+	}
+	if out = runCLI(t, "history", "show", "nightly-9", "--db", db); out.code == 0 {
+		t.Fatalf("history show of an unknown run succeeded:\n%s", out.stdout)
+	}
+	if out = runCLI(t, "history", "--db", filepath.Join(dir, "none.db")); out.code == 0 || !strings.Contains(out.err.Error(), "no runs database") {
+		t.Fatalf("history without a database: exit %d %v", out.code, out.err)
+	}
+}
