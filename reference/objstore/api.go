@@ -63,7 +63,7 @@ type BucketInfo struct {
 	Name         string
 	Region       string
 	CreationDate time.Time
-	StorageClass string // "Standard"
+	StorageClass string // StorageClassStandard
 	Owner        string // principal that created it
 	// Encryption is the default rule; nil when none is set.
 	Encryption *EncryptionRule
@@ -83,14 +83,46 @@ type ObjectInfo struct {
 	CacheControl       string
 	ContentDisposition string
 	ContentEncoding    string
+	ContentLanguage    string
 	Expires            string
 	// UserMetadata keys are lower-case, without the x-oss-meta-/x-amz-meta- prefix.
 	UserMetadata map[string]string
 	CRC64        uint64 // CRC-64/ECMA-182 (Go crc64.ECMA) of the plaintext
-	StorageClass string // "Standard"
-	Multipart    bool   // OSS x-oss-object-type Multipart vs Normal
+	// StorageClass is the class the object was written with, in the
+	// spelling of the dialect that wrote it (see StorageClasses);
+	// StorageClassStandard for objects written without one.
+	StorageClass string
+	Multipart    bool // OSS x-oss-object-type Multipart vs Normal
 	PartsCount   int
-	SSE          SSE
+	// Parts are a multipart object's parts, in order (nil otherwise).
+	Parts []ObjectPart
+	// Checksum is the object's checksum (zero for objects stored before
+	// checksums were kept).
+	Checksum Checksum
+	SSE      SSE
+}
+
+// ObjectPart is one part of a multipart object.
+type ObjectPart struct {
+	PartNumber int
+	Size       int64
+	// Checksum is the part's checksum in the object's checksum algorithm
+	// (Type FULL_OBJECT: it covers exactly the part), zero when the object
+	// has none.
+	Checksum Checksum
+}
+
+// WriteCondition makes a write conditional on the object it would
+// replace. The store checks it in the transaction that commits the write,
+// so no other write can come between the check and the commit.
+type WriteCondition struct {
+	// IfMatch, when set, requires the object to exist (else KindNoSuchKey)
+	// with one of these ETags (comma-separated, quotes and case ignored;
+	// "*" matches any), else KindPreconditionFailed.
+	IfMatch string
+	// IfNoneMatch, when set, fails with KindPreconditionFailed when the
+	// object exists and "*" or its ETag is listed.
+	IfNoneMatch string
 }
 
 // PutOptions are the request settings of a write.
@@ -100,10 +132,26 @@ type PutOptions struct {
 	CacheControl       string
 	ContentDisposition string
 	ContentEncoding    string
+	ContentLanguage    string
 	Expires            string
 	UserMetadata       map[string]string
+	// StorageClass is one of StorageClasses; "" = StorageClassStandard
+	// (CopyObject: the source's class).
+	StorageClass string
 	// ContentMD5 is the decoded Content-MD5 header (16 bytes) or nil.
 	ContentMD5 []byte
+	// ChecksumAlgorithm is the checksum to compute and keep: for PutObject
+	// and CopyObject over the content ("" = DefaultChecksumAlgorithm;
+	// CopyObject: the source's), for CreateMultipartUpload the upload's
+	// algorithm ("" = the default, CRC64NVME FULL_OBJECT). A client's
+	// declared value is verified by the front end, which must name its
+	// algorithm here so that what is stored is what was checked.
+	ChecksumAlgorithm string
+	// ChecksumType is CreateMultipartUpload's checksum type: "" = COMPOSITE
+	// (FULL_OBJECT for CRC64NVME); FULL_OBJECT only for the CRCs.
+	ChecksumType string
+	// Condition applies to PutObject and CopyObject (the destination).
+	Condition WriteCondition
 }
 
 // CopyOptions are CopyObject's settings.
@@ -112,6 +160,9 @@ type CopyOptions struct {
 	// REPLACE: take content type and user metadata from Put instead of the
 	// source. Encryption is never copied from the source: the destination
 	// gets Put.SSE or, when that is zero, the destination bucket's default.
+	// The checksum (Put.ChecksumAlgorithm, else the source's algorithm) is
+	// computed over the copied bytes; when the source's full-object value
+	// is carried it must match them.
 	ReplaceMetadata bool
 	Put             PutOptions
 }
@@ -140,6 +191,12 @@ type Upload struct {
 	Bucket, Key, UploadID string
 	Initiated             time.Time
 	SSE                   SSE
+	StorageClass          string
+	// ChecksumAlgorithm and ChecksumType are what CreateMultipartUpload
+	// asked for ("" when it named no algorithm: the store then keeps a
+	// CRC64NVME FULL_OBJECT checksum, which it reports on the object only).
+	ChecksumAlgorithm string
+	ChecksumType      string
 }
 
 // Part describes an uploaded part.
@@ -149,12 +206,43 @@ type Part struct {
 	Size         int64
 	LastModified time.Time
 	CRC64        uint64
+	// Checksum is the part's checksum in the upload's algorithm (zero for
+	// uploads created before checksums were kept).
+	Checksum Checksum
+}
+
+// PartOptions are UploadPart's settings.
+type PartOptions struct {
+	ContentMD5 []byte // decoded Content-MD5 or nil
+	// ChecksumAlgorithm is the algorithm of a checksum the client declared
+	// (and the front end verifies) for this part, "" for none. An upload
+	// created with an algorithm accepts only that one; one created without
+	// keeps the declared checksum too, so CompleteMultipartUpload can check
+	// it when the client lists it.
+	ChecksumAlgorithm string
 }
 
 // CompletePart names a part in CompleteMultipartUpload.
 type CompletePart struct {
 	PartNumber int
 	ETag       string // as the client sent it; quotes and case are ignored
+	// Checksums the client listed for the part; each must equal the
+	// stored checksum of its algorithm (else KindInvalidPart).
+	Checksums []Checksum
+}
+
+// CompleteOptions are CompleteMultipartUpload's settings.
+type CompleteOptions struct {
+	// MinPartSize is the dialect's minimum for every part but the last
+	// (OSS 100 KiB, S3 5 MiB).
+	MinPartSize int64
+	// Checksum is the whole-object checksum the client declared (zero =
+	// none): its algorithm must be the upload's and its value (Parts, when
+	// given) the one computed, else KindInvalidRequest / KindInvalidDigest.
+	Checksum Checksum
+	// ChecksumType, when set, must be the upload's (KindInvalidRequest).
+	ChecksumType string
+	Condition    WriteCondition
 }
 
 // ListUploadsOptions select a page of ListMultipartUploads.
@@ -220,10 +308,8 @@ type Store interface {
 	ListObjects(ctx context.Context, p Principal, bucket string, opts ListOptions) (ListResult, error)
 
 	CreateMultipartUpload(ctx context.Context, p Principal, bucket, key string, opts PutOptions) (Upload, error)
-	UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, contentMD5 []byte) (Part, Upload, error)
-	// minPartSize is the dialect's minimum for every part but the last
-	// (OSS 100 KiB, S3 5 MiB).
-	CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, minPartSize int64) (ObjectInfo, error)
+	UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, opts PartOptions) (Part, Upload, error)
+	CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error)
 	AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, partNumberMarker, maxParts int) (ListPartsResult, Upload, error)
 	ListMultipartUploads(ctx context.Context, p Principal, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
@@ -247,7 +333,7 @@ const (
 	KindInvalidPart      // a completed part is missing or its ETag differs
 	KindInvalidPartOrder // parts not in ascending order
 	KindEntityTooSmall   // a non-final part below the minimum (100 KiB OSS / 5 MiB S3 — front end passes the dialect minimum)
-	KindInvalidDigest    // Content-MD5 does not match
+	KindInvalidDigest    // Content-MD5 or a declared checksum does not match
 	KindIncompleteBody   // fewer bytes than the declared size
 	KindInvalidRange
 	KindInvalidArgument // e.g. a KMS key id with AES256, a bad part number
@@ -261,6 +347,11 @@ const (
 	KindKMSUnavailable  // KMS failed in another way
 	KindDecryptFailed   // stored data or record fails authentication (never plaintext)
 	KindEntityTooLarge
+	KindPreconditionFailed // a WriteCondition does not hold
+	// KindInvalidRequest: the request's settings are each valid but do not
+	// fit together or with the upload (e.g. a checksum type the algorithm
+	// has not, a part checksum of another algorithm than the upload's).
+	KindInvalidRequest
 )
 
 // Error is the store's error type.

@@ -20,12 +20,14 @@
 //	    meta      "format" -> schema version
 //	    buckets   name -> {name, region, created, owner, rule}
 //	    objects   one nested table per bucket: key -> {size, etag, times,
-//	              metadata, crc64, multipart, sse, envelope record,
-//	              data files [{name, part, size, stored size, etag, crc64}]}
+//	              metadata, crc64, multipart, storage class, checksum, sse,
+//	              envelope record, data files [{name, part, size, stored
+//	              size, etag, crc64, part checksum}]}
 //	    uploads   one nested table per bucket: (key, upload id) -> {initiated,
-//	              initiator, metadata, sse, envelope record}
+//	              initiator, metadata, storage class, checksum algorithm and
+//	              type, sse, envelope record}
 //	    parts     one nested table per upload id: part number -> {data file,
-//	              last modified}
+//	              last modified, declared checksum}
 //	<Dir>/data/<32 hex>  one file per single-part object or per part: the
 //	              plaintext of an unencrypted object, or one stream of
 //	              package stream (header, 64 KiB authenticated chunks)
@@ -75,4 +77,45 @@
 // called; KMS key states map to their Kinds; any authentication failure of
 // a record, sealed key or chunk is KindDecryptFailed. Range reads decrypt
 // only the chunks they need.
+//
+// # Checksums
+//
+// Every object written has one checksum (S3's additional checksums:
+// CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512): the algorithm the
+// write names, else CRC64NVME, as S3 computes for every new object since
+// December 2024. The store computes it over the plaintext on the way in and
+// keeps the raw value with its type. A single-part object's is FULL_OBJECT.
+// A multipart upload fixes its algorithm and type at initiation (COMPOSITE
+// by default, FULL_OBJECT allowed for the CRCs only, CRC64NVME only
+// FULL_OBJECT; no algorithm = CRC64NVME FULL_OBJECT); every part keeps its
+// checksum, and completion makes the object's: COMPOSITE = the checksum of
+// the concatenated raw part checksums over N parts ("-N" on the wire),
+// FULL_OBJECT = the part CRCs combined (crcCombine). A part may also keep
+// a checksum the client declared in another algorithm when the upload
+// named none, so that completion can check what the client lists; every
+// checksum a client lists on completion must equal a stored one
+// (KindInvalidPart). A copy computes its checksum over the copied bytes in
+// the requested algorithm or else the source's (a carried full-object
+// value must match them). Verifying a client's declared value against the
+// body is the front end's job; it names the declared algorithm so that the
+// store keeps exactly what was checked. Records from before checksums were
+// kept have none and report none.
+//
+// # Storage classes
+//
+// Objects and uploads keep the storage class they were written with,
+// OSS's or S3's name (StorageClasses); old records without one are
+// Standard. The class is metadata only: every class is stored on the same
+// disk and read the same way. In particular GET of an archive class
+// (Archive, ColdArchive, DeepColdArchive, GLACIER, DEEP_ARCHIVE) does not
+// require RestoreObject here, a deliberate simplification of the
+// reference, which serves encryption audits, not storage tiers.
+//
+// # Conditional writes
+//
+// PutObject, CopyObject and CompleteMultipartUpload take a WriteCondition
+// (If-Match, If-None-Match) on the object they would replace. It is
+// checked once before any data is written, to fail early, and again in the
+// bbolt transaction that commits the write, so no other write can slip in
+// between the check and the commit.
 package objstore

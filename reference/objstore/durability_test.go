@@ -42,7 +42,7 @@ func TestCanary(t *testing.T) {
 	}
 	mp := encrypted["multipart"]
 	cps := uploadParts(t, e.s, "canary", "multipart", up.UploadID, [][]byte{mp[:minPart], mp[minPart:]})
-	if _, err := e.s.CompleteMultipartUpload(bg, root, "canary", "multipart", up.UploadID, cps, minPart); err != nil {
+	if _, err := e.s.CompleteMultipartUpload(bg, root, "canary", "multipart", up.UploadID, cps, CompleteOptions{MinPartSize: minPart}); err != nil {
 		t.Fatal(err)
 	}
 	// An upload in progress, too.
@@ -206,11 +206,11 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("parts after restart: %+v, %v", lp, err)
 	}
 	part2 := []byte("tail")
-	if _, _, err := e.s.UploadPart(bg, root, "kms", "mp", up.UploadID, 2, bytes.NewReader(part2), 4, nil); err != nil {
+	if _, _, err := e.s.UploadPart(bg, root, "kms", "mp", up.UploadID, 2, bytes.NewReader(part2), 4, PartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cps = append(cps, CompletePart{2, md5hex(part2)})
-	if _, err := e.s.CompleteMultipartUpload(bg, root, "kms", "mp", up.UploadID, cps, minPart); err != nil {
+	cps = append(cps, CompletePart{PartNumber: 2, ETag: md5hex(part2)})
+	if _, err := e.s.CompleteMultipartUpload(bg, root, "kms", "mp", up.UploadID, cps, CompleteOptions{MinPartSize: minPart}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(get(t, e.s, "kms", "mp"), append(part1, part2...)) {

@@ -30,6 +30,8 @@ const (
 	msgInvalidDigest           = "The Content-MD5 you specified was invalid."
 	msgIncompleteBody          = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 	msgInvalidRange            = "The requested range cannot be satisfied."
+	msgPreconditionFailed      = "At least one of the pre-conditions you specified did not hold."
+	msgInvalidStorageClass     = "The storage class you specified is not valid."
 	msgNoSuchEncryptionRule    = "The server side encryption configuration was not found."
 	// msgInvalidEncryptionAlgorithm is the message of every
 	// KindInvalidEncryptionAlgorithm error; it names the supported values.

@@ -60,7 +60,7 @@ type bucketRecord struct {
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{
-		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: storageClass,
+		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: StorageClassStandard,
 		Owner: b.Owner, Encryption: b.Rule.rule(),
 	}
 }
@@ -111,6 +111,7 @@ type objMeta struct {
 	CacheControl       bstr       `json:"cache_control,omitempty"`
 	ContentDisposition bstr       `json:"content_disposition,omitempty"`
 	ContentEncoding    bstr       `json:"content_encoding,omitempty"`
+	ContentLanguage    bstr       `json:"content_language,omitempty"`
 	Expires            bstr       `json:"expires,omitempty"`
 	UserMetadata       []metaPair `json:"user_metadata,omitempty"` // sorted by key
 }
@@ -132,10 +133,10 @@ func lowerASCII(s string) string {
 	return s
 }
 
-func newMeta(contentType, cacheControl, disposition, encoding, expires string, user map[string]string, lower bool) objMeta {
+func newMeta(contentType, cacheControl, disposition, encoding, language, expires string, user map[string]string, lower bool) objMeta {
 	m := objMeta{
 		ContentType: bstr(contentType), CacheControl: bstr(cacheControl), ContentDisposition: bstr(disposition),
-		ContentEncoding: bstr(encoding), Expires: bstr(expires),
+		ContentEncoding: bstr(encoding), ContentLanguage: bstr(language), Expires: bstr(expires),
 	}
 	if len(user) > 0 {
 		byKey := make(map[string]string, len(user))
@@ -155,16 +156,16 @@ func newMeta(contentType, cacheControl, disposition, encoding, expires string, u
 // metaFromPut takes the metadata of a request; user metadata keys are
 // lower-cased (ASCII), as HTTP header names are case-insensitive.
 func metaFromPut(o PutOptions) objMeta {
-	return newMeta(o.ContentType, o.CacheControl, o.ContentDisposition, o.ContentEncoding, o.Expires, o.UserMetadata, true)
+	return newMeta(o.ContentType, o.CacheControl, o.ContentDisposition, o.ContentEncoding, o.ContentLanguage, o.Expires, o.UserMetadata, true)
 }
 
 func metaFromInfo(i ObjectInfo) objMeta {
-	return newMeta(i.ContentType, i.CacheControl, i.ContentDisposition, i.ContentEncoding, i.Expires, i.UserMetadata, false)
+	return newMeta(i.ContentType, i.CacheControl, i.ContentDisposition, i.ContentEncoding, i.ContentLanguage, i.Expires, i.UserMetadata, false)
 }
 
 func (m *objMeta) fill(i *ObjectInfo) {
 	i.ContentType, i.CacheControl, i.ContentDisposition = string(m.ContentType), string(m.CacheControl), string(m.ContentDisposition)
-	i.ContentEncoding, i.Expires = string(m.ContentEncoding), string(m.Expires)
+	i.ContentEncoding, i.ContentLanguage, i.Expires = string(m.ContentEncoding), string(m.ContentLanguage), string(m.Expires)
 	if len(m.UserMetadata) > 0 {
 		i.UserMetadata = make(map[string]string, len(m.UserMetadata))
 		for _, p := range m.UserMetadata {
@@ -183,6 +184,11 @@ type dataFile struct {
 	Stored int64  `json:"stored"` // bytes on disk (ciphertext size when encrypted)
 	ETag   string `json:"etag,omitempty"`
 	CRC64  uint64 `json:"crc64"`
+	// Checksum is a part's raw checksum in its object's (or upload's)
+	// checksum algorithm; absent for single-part objects, whose object
+	// checksum covers the one file, and in records written before
+	// checksums were kept.
+	Checksum []byte `json:"checksum,omitempty"`
 }
 
 // objectRecord is a visible object.
@@ -194,6 +200,11 @@ type objectRecord struct {
 	CRC64      uint64 `json:"crc64"`
 	Multipart  bool   `json:"multipart,omitempty"`
 	PartsCount int    `json:"parts_count,omitempty"`
+	// StorageClass is "" in records written before classes were kept: they
+	// are Standard.
+	StorageClass string `json:"storage_class,omitempty"`
+	// Checksum is absent in records written before checksums were kept.
+	Checksum *checksumRecord `json:"checksum,omitempty"`
 	// Algorithm and KMSKeyID describe the encryption (the resolved CMK id,
 	// copied from the envelope record). Algorithm != "" exactly when Record
 	// is set; a record that breaks this is never served.
@@ -210,11 +221,27 @@ type objectRecord struct {
 func (r *objectRecord) info(bucket, key string) ObjectInfo {
 	i := ObjectInfo{
 		Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag, LastModified: r.LastModified,
-		CRC64: r.CRC64, StorageClass: storageClass, Multipart: r.Multipart, PartsCount: r.PartsCount,
-		SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
+		CRC64: r.CRC64, StorageClass: storedClass(r.StorageClass), Multipart: r.Multipart, PartsCount: r.PartsCount,
+		Checksum: r.Checksum.checksum(), SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
+	}
+	if r.Multipart {
+		i.Parts = make([]ObjectPart, len(r.Files))
+		for n, f := range r.Files {
+			i.Parts[n] = ObjectPart{PartNumber: f.Part, Size: f.Size}
+			if r.Checksum != nil && len(f.Checksum) > 0 {
+				i.Parts[n].Checksum = Checksum{Algorithm: r.Checksum.Algorithm, Type: ChecksumFullObject, Value: f.Checksum}
+			}
+		}
 	}
 	r.objMeta.fill(&i)
 	return i
+}
+
+func storedClass(sc string) string {
+	if sc == "" {
+		return StorageClassStandard
+	}
+	return sc
 }
 
 func (r *objectRecord) fileNames() []string {
@@ -233,24 +260,53 @@ type uploadRecord struct {
 	Initiated time.Time `json:"initiated"`
 	Initiator string    `json:"initiator"`
 	objMeta
-	Algorithm string `json:"algorithm,omitempty"`
-	KMSKeyID  string `json:"kms_key_id,omitempty"`
-	Record    []byte `json:"record,omitempty"`
+	StorageClass string `json:"storage_class,omitempty"`
+	// ChecksumAlgorithm and ChecksumType are what the upload asked for;
+	// DefaultChecksum marks an upload that asked for none and keeps
+	// DefaultChecksumAlgorithm FULL_OBJECT. An upload record with neither
+	// (written before checksums were kept) completes without a checksum.
+	ChecksumAlgorithm string `json:"checksum_algorithm,omitempty"`
+	ChecksumType      string `json:"checksum_type,omitempty"`
+	DefaultChecksum   bool   `json:"default_checksum,omitempty"`
+	Algorithm         string `json:"algorithm,omitempty"`
+	KMSKeyID          string `json:"kms_key_id,omitempty"`
+	Record            []byte `json:"record,omitempty"`
 }
 
 func (u *uploadRecord) upload(bucket string) Upload {
 	return Upload{Bucket: bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated,
-		SSE: SSE{Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID}}
+		SSE: SSE{Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID}, StorageClass: storedClass(u.StorageClass),
+		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
+}
+
+// checksum returns the algorithm and type every part of the upload is
+// checksummed with ("" for an upload from before checksums were kept).
+func (u *uploadRecord) checksum() (alg, typ string) {
+	switch {
+	case u.ChecksumAlgorithm != "":
+		return u.ChecksumAlgorithm, u.ChecksumType
+	case u.DefaultChecksum:
+		return DefaultChecksumAlgorithm, ChecksumFullObject
+	}
+	return "", ""
 }
 
 // partRecord is an uploaded, durable part.
 type partRecord struct {
 	dataFile
 	LastModified time.Time `json:"last_modified"`
+	// Declared is a checksum the client declared (and the front end
+	// verified) in another algorithm than the upload's; only uploads that
+	// named no algorithm accept one.
+	Declared *checksumRecord `json:"declared,omitempty"`
 }
 
-func (p *partRecord) part() Part {
-	return Part{PartNumber: p.Part, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified, CRC64: p.CRC64}
+func (p *partRecord) part(alg string) Part {
+	pt := Part{PartNumber: p.Part, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified, CRC64: p.CRC64}
+	if alg != "" && len(p.Checksum) > 0 {
+		pt.Checksum = Checksum{Algorithm: alg, Type: ChecksumFullObject, Value: p.Checksum}
+	}
+	return pt
 }
 
 // uploadKey encodes (object key, upload id) so that byte order of the

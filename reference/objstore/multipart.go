@@ -52,6 +52,19 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	if err := checkObjectName(bucket, key); err != nil {
 		return Upload{}, err
 	}
+	class, alg, err := writeOptions(res, opts, "")
+	if err != nil {
+		return Upload{}, err
+	}
+	typ := opts.ChecksumType
+	switch {
+	case alg == "" && typ != "":
+		return Upload{}, newErr(KindInvalidRequest, res, "A checksum type needs a checksum algorithm.", nil)
+	case alg != "" && typ == "":
+		typ = defaultChecksumType(alg)
+	case alg != "" && !checksumTypeAllowed(alg, typ):
+		return Upload{}, newErr(KindInvalidRequest, res, "The "+typ+" checksum type cannot be used with the "+alg+" checksum algorithm.", nil)
+	}
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return Upload{}, err
@@ -70,6 +83,7 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	}
 	u := &uploadRecord{
 		Key: key, UploadID: id, Initiated: s.now(), Initiator: p.Name, objMeta: metaFromPut(opts),
+		StorageClass: class, ChecksumAlgorithm: alg, ChecksumType: typ, DefaultChecksum: alg == "",
 		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes,
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
@@ -90,10 +104,12 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 
 // UploadPart stores part partNumber (1..10000) of an upload, encrypted as
 // its own stream under the upload's data key, replacing an earlier part
-// with that number. The part is listed only once durable. For a KMS upload
-// the principal needs decrypt on the CMK (the data key is unsealed for
-// every part, as S3 requires kms:Decrypt for multipart uploads).
-func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, contentMD5 []byte) (Part, Upload, error) {
+// with that number, with its checksum in the upload's algorithm (and in
+// the declared one, see PartOptions). The part is listed only once
+// durable. For a KMS upload the principal needs decrypt on the CMK (the
+// data key is unsealed for every part, as S3 requires kms:Decrypt for
+// multipart uploads).
+func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, uploadID string, partNumber int, body io.Reader, size int64, opts PartOptions) (Part, Upload, error) {
 	res := objectRes(bucket, key)
 	if !s.canWrite(p, bucket) {
 		return Part{}, Upload{}, denied(res)
@@ -107,6 +123,13 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	}
 	if size > MaxPutSize {
 		return Part{}, Upload{}, newErr(KindEntityTooLarge, res, msgEntityTooLarge, nil)
+	}
+	declared := opts.ChecksumAlgorithm
+	if declared != "" {
+		var ok bool
+		if declared, ok = CanonicalChecksumAlgorithm(declared); !ok {
+			return Part{}, Upload{}, newErr(KindInvalidArgument, res, "The checksum algorithm "+opts.ChecksumAlgorithm+" is not supported.", nil)
+		}
 	}
 	var u *uploadRecord
 	var region string
@@ -135,11 +158,30 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	case u.Algorithm != "":
 		return Part{}, Upload{}, newErr(KindDecryptFailed, res, msgDecryptFailed, errors.New("encrypted upload without an encryption record"))
 	}
-	wr, err := s.writeData(ctx, res, body, size, contentMD5, dk, partNumber)
+	alg, _ := u.checksum()
+	if u.ChecksumAlgorithm != "" && declared != "" && declared != alg {
+		return Part{}, Upload{}, newErr(KindInvalidRequest, res,
+			"Checksum type mismatch: the upload uses "+alg+", the part was sent with "+declared+".", nil)
+	}
+	var algs []string
+	if alg != "" {
+		algs = append(algs, alg)
+	}
+	if declared != "" && declared != alg {
+		algs = append(algs, declared)
+	}
+	wr, err := s.writeData(ctx, res, body, size, opts.ContentMD5, dk, partNumber, algs...)
 	if err != nil {
 		return Part{}, Upload{}, err
 	}
 	pr := &partRecord{dataFile: wr.file, LastModified: s.now()}
+	for i, a := range algs {
+		if a == alg {
+			pr.Checksum = wr.sums[i]
+		} else {
+			pr.Declared = &checksumRecord{Algorithm: a, Type: ChecksumFullObject, Value: wr.sums[i]}
+		}
+	}
 	var replaced []string
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
@@ -161,7 +203,7 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 		return Part{}, Upload{}, asError(res, err)
 	}
 	s.removeFiles(replaced)
-	return pr.part(), u.upload(bucket), nil
+	return pr.part(alg), u.upload(bucket), nil
 }
 
 // normalizeETag strips the quotes and case a client may add.
@@ -173,12 +215,15 @@ func normalizeETag(e string) string {
 }
 
 // CompleteMultipartUpload assembles the listed parts (ascending, each
-// existing with a matching ETag, all but the last at least minPartSize)
-// into the object and discards unlisted parts. The parts' files become the
+// existing with a matching ETag and any listed checksum matching, all but
+// the last at least opts.MinPartSize) into the object and discards
+// unlisted parts, when opts.Condition holds. The parts' files become the
 // object's files unchanged; the object keeps the upload's encryption
 // record. Its ETag is the MD5 of the binary part MD5s plus "-N", its CRC64
-// the combination of the part CRCs.
-func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, minPartSize int64) (ObjectInfo, error) {
+// the combination of the part CRCs, its checksum the upload's: COMPOSITE
+// (the checksum of the raw part checksums, N parts) or FULL_OBJECT (the
+// part CRCs combined).
+func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error) {
 	res := objectRes(bucket, key)
 	if !s.canWrite(p, bucket) {
 		return ObjectInfo{}, denied(res)
@@ -208,9 +253,19 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		if err != nil {
 			return err
 		}
+		old, err := currentObjectTx(objs, key)
+		if err != nil {
+			return err
+		}
+		if err := checkCondition(res, opts.Condition, old); err != nil {
+			return err
+		}
+		alg, typ := u.checksum()
 		pt := partsTx(tx, uploadID)
 		files := make([]dataFile, 0, len(parts))
 		sums := make([]byte, 0, md5.Size*len(parts))
+		partSums := make([][]byte, 0, len(parts))
+		sizes := make([]int64, 0, len(parts))
 		var size int64
 		var crc uint64
 		for i, cp := range parts {
@@ -228,9 +283,12 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			if normalizeETag(cp.ETag) != pr.ETag {
 				return newErr(KindInvalidPart, res, msgInvalidPart, fmt.Errorf("part %d has ETag %s, request says %s", cp.PartNumber, pr.ETag, cp.ETag))
 			}
-			if i < len(parts)-1 && pr.Size < minPartSize {
+			if err := checkListedChecksums(res, cp, pr, alg); err != nil {
+				return err
+			}
+			if i < len(parts)-1 && pr.Size < opts.MinPartSize {
 				return newErr(KindEntityTooSmall, res, msgEntityTooSmall,
-					fmt.Errorf("part %d is %d bytes, the minimum is %d", cp.PartNumber, pr.Size, minPartSize))
+					fmt.Errorf("part %d is %d bytes, the minimum is %d", cp.PartNumber, pr.Size, opts.MinPartSize))
 			}
 			raw, err := hex.DecodeString(pr.ETag)
 			if err != nil || len(raw) != md5.Size {
@@ -240,6 +298,15 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			crc = crc64Combine(crc, pr.CRC64, pr.Size)
 			size += pr.Size
 			files = append(files, pr.dataFile)
+			partSums = append(partSums, pr.Checksum)
+			sizes = append(sizes, pr.Size)
+		}
+		cks, err := objectChecksum(res, alg, typ, partSums, sizes)
+		if err != nil {
+			return err
+		}
+		if err := checkDeclaredChecksum(res, opts, cks, alg, typ, len(parts)); err != nil {
+			return err
 		}
 		listed := make(map[int]bool, len(parts))
 		for _, cp := range parts {
@@ -264,13 +331,10 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		obj = &objectRecord{
 			Size: size, ETag: hex.EncodeToString(etag[:]) + "-" + strconv.Itoa(len(parts)), LastModified: s.now(),
 			objMeta: u.objMeta, CRC64: crc, Multipart: true, PartsCount: len(parts),
+			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
 		}
-		if v := objs.Get([]byte(key)); v != nil {
-			old, err := decode[objectRecord](v, "object")
-			if err != nil {
-				return err
-			}
+		if old != nil {
 			remove = append(remove, old.fileNames()...)
 		}
 		if err := objs.Put([]byte(key), encode(obj)); err != nil {
@@ -286,6 +350,74 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 	}
 	s.removeFiles(remove)
 	return obj.info(bucket, key), nil
+}
+
+// checkListedChecksums compares the checksums a client listed for a part
+// with those stored for it (in the upload's algorithm alg, or the one it
+// declared on upload). A checksum of another algorithm cannot be checked,
+// so it is refused like a wrong one.
+func checkListedChecksums(res string, cp CompletePart, pr *partRecord, alg string) error {
+	for _, c := range cp.Checksums {
+		var stored []byte
+		switch {
+		case c.Algorithm == alg && alg != "":
+			stored = pr.Checksum
+		case pr.Declared != nil && c.Algorithm == pr.Declared.Algorithm:
+			stored = pr.Declared.Value
+		}
+		if stored == nil || !checksumEqual(stored, c.Value) {
+			return newErr(KindInvalidPart, res, msgInvalidPart,
+				fmt.Errorf("part %d: the listed %s checksum does not match the part's", cp.PartNumber, c.Algorithm))
+		}
+	}
+	return nil
+}
+
+// objectChecksum computes a multipart object's checksum from its parts'
+// (nil when the upload has none: it predates kept checksums).
+func objectChecksum(res, alg, typ string, partSums [][]byte, sizes []int64) (*checksumRecord, error) {
+	if alg == "" {
+		return nil, nil
+	}
+	var v []byte
+	var ok bool
+	if typ == ChecksumFullObject {
+		v, ok = fullObjectCRC(alg, partSums, sizes)
+	} else {
+		for _, ps := range partSums {
+			if len(ps) == 0 {
+				return nil, fmt.Errorf("%s: a part has no %s checksum", res, alg)
+			}
+		}
+		v, ok = compositeChecksum(alg, partSums)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: cannot compute the %s %s checksum of the parts", res, typ, alg)
+	}
+	c := &checksumRecord{Algorithm: alg, Type: typ, Value: v}
+	if typ == ChecksumComposite {
+		c.Parts = len(partSums)
+	}
+	return c, nil
+}
+
+// checkDeclaredChecksum compares the whole-object checksum and type a
+// client declared on completion with the computed ones.
+func checkDeclaredChecksum(res string, opts CompleteOptions, cks *checksumRecord, alg, typ string, parts int) error {
+	if opts.ChecksumType != "" && opts.ChecksumType != typ {
+		return newErr(KindInvalidRequest, res, "The upload was created with the "+typ+" checksum type, not "+opts.ChecksumType+".", nil)
+	}
+	d := opts.Checksum
+	if !d.IsSet() {
+		return nil
+	}
+	if cks == nil || d.Algorithm != alg {
+		return newErr(KindInvalidRequest, res, "The upload was not created with the "+d.Algorithm+" checksum algorithm.", nil)
+	}
+	if !checksumEqual(d.Value, cks.Value) || (d.Parts != 0 && (typ != ChecksumComposite || d.Parts != parts)) {
+		return newErr(KindInvalidDigest, res, "The "+alg+" you specified did not match the calculated checksum.", nil)
+	}
+	return nil
 }
 
 // AbortMultipartUpload discards an upload and its parts.
@@ -348,6 +480,7 @@ func (s *DiskStore) ListParts(ctx context.Context, p Principal, bucket, key, upl
 			return err
 		}
 		up = u.upload(bucket)
+		alg, _ := u.checksum()
 		c := partsTx(tx, uploadID).Cursor()
 		for k, v := c.Seek(partKey(partNumberMarker + 1)); k != nil; k, v = c.Next() {
 			if len(out.Parts) == maxParts {
@@ -358,7 +491,7 @@ func (s *DiskStore) ListParts(ctx context.Context, p Principal, bucket, key, upl
 			if err != nil {
 				return err
 			}
-			out.Parts = append(out.Parts, pr.part())
+			out.Parts = append(out.Parts, pr.part(alg))
 			out.NextPartNumberMarker = pr.Part
 		}
 		return nil

@@ -17,7 +17,7 @@ func uploadParts(t *testing.T, s *DiskStore, bucket, key, id string, parts [][]b
 	t.Helper()
 	var out []CompletePart
 	for i, p := range parts {
-		part, up, err := s.UploadPart(bg, root, bucket, key, id, i+1, bytes.NewReader(p), int64(len(p)), md5raw(p))
+		part, up, err := s.UploadPart(bg, root, bucket, key, id, i+1, bytes.NewReader(p), int64(len(p)), PartOptions{ContentMD5: md5raw(p)})
 		if err != nil {
 			t.Fatalf("UploadPart %d: %v", i+1, err)
 		}
@@ -76,7 +76,7 @@ func TestMultipartEncrypted(t *testing.T) {
 			}
 			parts := [][]byte{pattern(minPart+70_000, 1), pattern(minPart, 2), pattern(5_000, 3)}
 			// Part 2 first uploaded with other content, then replaced.
-			if _, _, err := e.s.UploadPart(bg, root, "mpu", "big", up.UploadID, 2, bytes.NewReader(pattern(minPart, 99)), minPart, nil); err != nil {
+			if _, _, err := e.s.UploadPart(bg, root, "mpu", "big", up.UploadID, 2, bytes.NewReader(pattern(minPart, 99)), minPart, PartOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			filesBefore := len(listFiles(t, e.dir+"/data"))
@@ -84,7 +84,7 @@ func TestMultipartEncrypted(t *testing.T) {
 			if n := len(listFiles(t, e.dir+"/data")); n != filesBefore+2 {
 				t.Fatalf("replacing part 2 left its old file: %d data files, want %d", n, filesBefore+2)
 			}
-			_, upl, err := e.s.UploadPart(bg, root, "mpu", "big", up.UploadID, 4, strings.NewReader("unlisted"), 8, nil)
+			_, upl, err := e.s.UploadPart(bg, root, "mpu", "big", up.UploadID, 4, strings.NewReader("unlisted"), 8, PartOptions{})
 			if err != nil || upl.SSE != wantSSE {
 				t.Fatalf("UploadPart's upload = %+v, %v", upl, err)
 			}
@@ -95,7 +95,7 @@ func TestMultipartEncrypted(t *testing.T) {
 			if lp.Parts[1].ETag != md5hex(parts[1]) {
 				t.Fatal("ListParts shows the replaced part 2")
 			}
-			info, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "big", up.UploadID, cps, minPart)
+			info, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "big", up.UploadID, cps, CompleteOptions{MinPartSize: minPart})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,16 +162,16 @@ func TestMultipartErrors(t *testing.T) {
 	parts := uploadParts(t, e.s, "mpu", "obj", up.UploadID, [][]byte{big, small, big})
 
 	for _, n := range []int{0, -1, 10001} {
-		_, _, err := e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, n, strings.NewReader("x"), 1, nil)
+		_, _, err := e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, n, strings.NewReader("x"), 1, PartOptions{})
 		wantKind(t, err, KindInvalidArgument)
 	}
-	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", "nope", 1, strings.NewReader("x"), 1, nil)
+	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", "nope", 1, strings.NewReader("x"), 1, PartOptions{})
 	wantKind(t, err, KindNoSuchUpload)
-	_, _, err = e.s.UploadPart(bg, root, "mpu", "other-key", up.UploadID, 1, strings.NewReader("x"), 1, nil)
+	_, _, err = e.s.UploadPart(bg, root, "mpu", "other-key", up.UploadID, 1, strings.NewReader("x"), 1, PartOptions{})
 	wantKind(t, err, KindNoSuchUpload)
-	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, 5, strings.NewReader("abc"), 3, md5raw([]byte("abd")))
+	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, 5, strings.NewReader("abc"), 3, PartOptions{ContentMD5: md5raw([]byte("abd"))})
 	wantKind(t, err, KindInvalidDigest)
-	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, 5, strings.NewReader("ab"), 3, nil)
+	_, _, err = e.s.UploadPart(bg, root, "mpu", "obj", up.UploadID, 5, strings.NewReader("ab"), 3, PartOptions{})
 	wantKind(t, err, KindIncompleteBody)
 
 	cases := []struct {
@@ -182,13 +182,13 @@ func TestMultipartErrors(t *testing.T) {
 		{"none", nil, KindInvalidArgument},
 		{"descending", []CompletePart{parts[1], parts[0]}, KindInvalidPartOrder},
 		{"duplicate", []CompletePart{parts[0], parts[0]}, KindInvalidPartOrder},
-		{"wrong etag", []CompletePart{{1, md5hex(small)}}, KindInvalidPart},
-		{"missing part", []CompletePart{parts[0], {7, md5hex(big)}}, KindInvalidPart},
-		{"part 5 never completed", []CompletePart{{5, md5hex([]byte("ab"))}}, KindInvalidPart},
+		{"wrong etag", []CompletePart{{PartNumber: 1, ETag: md5hex(small)}}, KindInvalidPart},
+		{"missing part", []CompletePart{parts[0], {PartNumber: 7, ETag: md5hex(big)}}, KindInvalidPart},
+		{"part 5 never completed", []CompletePart{{PartNumber: 5, ETag: md5hex([]byte("ab"))}}, KindInvalidPart},
 		{"too small non-final", []CompletePart{parts[0], parts[1], parts[2]}, KindEntityTooSmall},
 	}
 	for _, c := range cases {
-		_, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, c.parts, minPart)
+		_, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, c.parts, CompleteOptions{MinPartSize: minPart})
 		if KindOf(err) != c.want {
 			t.Errorf("%s: %v, want kind %d", c.name, err, c.want)
 		}
@@ -197,14 +197,14 @@ func TestMultipartErrors(t *testing.T) {
 		t.Fatalf("a failed Complete made the object visible: %v", err)
 	}
 	// Small final part is fine; the upload survived the failed attempts.
-	info, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, []CompletePart{parts[0], parts[1]}, minPart)
+	info, err := e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, []CompletePart{parts[0], parts[1]}, CompleteOptions{MinPartSize: minPart})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Size != int64(len(big)+len(small)) {
 		t.Fatalf("size %d", info.Size)
 	}
-	_, err = e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, parts[:1], minPart)
+	_, err = e.s.CompleteMultipartUpload(bg, root, "mpu", "obj", up.UploadID, parts[:1], CompleteOptions{MinPartSize: minPart})
 	wantKind(t, err, KindNoSuchUpload)
 
 	up2, _ := e.s.CreateMultipartUpload(bg, root, "mpu", "aborted", PutOptions{})
@@ -217,7 +217,7 @@ func TestMultipartErrors(t *testing.T) {
 		t.Fatalf("abort left part files: %d -> %d", files, n)
 	}
 	wantKind(t, e.s.AbortMultipartUpload(bg, root, "mpu", "aborted", up2.UploadID), KindNoSuchUpload)
-	_, _, err = e.s.UploadPart(bg, root, "mpu", "aborted", up2.UploadID, 1, strings.NewReader("x"), 1, nil)
+	_, _, err = e.s.UploadPart(bg, root, "mpu", "aborted", up2.UploadID, 1, strings.NewReader("x"), 1, PartOptions{})
 	wantKind(t, err, KindNoSuchUpload)
 }
 
@@ -226,7 +226,7 @@ func TestListPartsAndUploadsPagination(t *testing.T) {
 	mustBucket(t, e.s, "mpu", nil)
 	up, _ := e.s.CreateMultipartUpload(bg, root, "mpu", "parts", PutOptions{})
 	for _, n := range []int{3, 1, 10000, 7, 2} {
-		if _, _, err := e.s.UploadPart(bg, root, "mpu", "parts", up.UploadID, n, strings.NewReader("p"), 1, nil); err != nil {
+		if _, _, err := e.s.UploadPart(bg, root, "mpu", "parts", up.UploadID, n, strings.NewReader("p"), 1, PartOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

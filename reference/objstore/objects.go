@@ -2,9 +2,11 @@ package objstore
 
 import (
 	"context"
-	"github.com/sseaudit/sseaudit/reference/faults"
+	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sseaudit/sseaudit/reference/faults"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,43 +17,117 @@ func noSuchKey(bucket, key string) error {
 	return newErr(KindNoSuchKey, objectRes(bucket, key), msgNoSuchKey, nil)
 }
 
-// commitObject makes rec the visible object bucket/key in one transaction
-// and returns the data files of the object it replaced, which the caller
-// removes after the commit. extra runs inside the same transaction (used by
-// CompleteMultipartUpload to drop the upload).
-func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, extra func(tx *bolt.Tx) error) (replaced []string, err error) {
+// commitObject makes rec the visible object bucket/key in one transaction,
+// when cond holds for the object it replaces, and returns the data files
+// of that object, which the caller removes after the commit.
+func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition) (replaced []string, err error) {
+	res := objectRes(bucket, key)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		objs := objectsTx(tx, bucket)
 		if objs == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
 			return noSuchBucket(bucket)
 		}
-		if extra != nil {
-			if err := extra(tx); err != nil {
-				return err
-			}
-		}
 		replaced = nil
-		if v := objs.Get([]byte(key)); v != nil {
-			old, err := decode[objectRecord](v, "object")
-			if err != nil {
-				return err
-			}
+		old, err := currentObjectTx(objs, key)
+		if err != nil {
+			return err
+		}
+		if err := checkCondition(res, cond, old); err != nil {
+			return err
+		}
+		if old != nil {
 			replaced = old.fileNames()
 		}
 		return objs.Put([]byte(key), encode(rec))
 	})
 	if err != nil {
-		return nil, asError(objectRes(bucket, key), err)
+		return nil, asError(res, err)
 	}
 	return replaced, nil
 }
 
-// storeObject writes a new single-part object to bucket b with the given
-// effective encryption and metadata, commits it and removes what it
-// replaced.
-func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecord, key string, body io.Reader, size int64, contentMD5 []byte, w writeSSE, meta objMeta) (ObjectInfo, error) {
+// currentObjectTx returns the record of key, nil when there is none.
+func currentObjectTx(objs *bolt.Bucket, key string) (*objectRecord, error) {
+	v := objs.Get([]byte(key))
+	if v == nil {
+		return nil, nil
+	}
+	return decode[objectRecord](v, "object")
+}
+
+// checkCondition evaluates a write condition against the object the write
+// would replace (nil when there is none).
+func checkCondition(res string, cond WriteCondition, cur *objectRecord) error {
+	if cond.IfMatch != "" {
+		if cur == nil {
+			return newErr(KindNoSuchKey, res, msgNoSuchKey, nil)
+		}
+		if !etagListMatches(cond.IfMatch, cur.ETag) {
+			return newErr(KindPreconditionFailed, res, msgPreconditionFailed, nil)
+		}
+	}
+	if cond.IfNoneMatch != "" && cur != nil && etagListMatches(cond.IfNoneMatch, cur.ETag) {
+		return newErr(KindPreconditionFailed, res, msgPreconditionFailed, nil)
+	}
+	return nil
+}
+
+// etagListMatches reports whether a comma-separated If-Match style list
+// names etag or is "*".
+func etagListMatches(list, etag string) bool {
+	for _, e := range strings.Split(list, ",") {
+		e = strings.TrimPrefix(strings.TrimSpace(e), "W/")
+		if e == "*" || (e != "" && normalizeETag(e) == etag) {
+			return true
+		}
+	}
+	return false
+}
+
+// precheckCondition fails a conditional write early, before its body is
+// streamed; commitObject checks again, atomically with the commit.
+func (s *DiskStore) precheckCondition(bucket, key string, cond WriteCondition) error {
+	if cond == (WriteCondition{}) {
+		return nil
+	}
+	res := objectRes(bucket, key)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		objs := objectsTx(tx, bucket)
+		if objs == nil {
+			return noSuchBucket(bucket)
+		}
+		cur, err := currentObjectTx(objs, key)
+		if err != nil {
+			return err
+		}
+		return checkCondition(res, cond, cur)
+	})
+	return asError(res, err)
+}
+
+// objectWrite is what storeObject writes.
+type objectWrite struct {
+	body         io.Reader
+	size         int64
+	contentMD5   []byte
+	sse          writeSSE
+	meta         objMeta
+	storageClass string // normalized
+	checksumAlg  string // computed over the content
+	// carried is a full-object checksum value the content must have (a
+	// copy keeping its source's checksum); nil = none to check.
+	carried []byte
+	cond    WriteCondition
+}
+
+// storeObject writes a new single-part object to bucket b, commits it and
+// removes what it replaced.
+func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecord, key string, ow objectWrite) (ObjectInfo, error) {
 	res := objectRes(b.Name, key)
-	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, w, envelope.Identity{Bucket: b.Name, Object: key})
+	if err := s.precheckCondition(b.Name, key, ow.cond); err != nil {
+		return ObjectInfo{}, err
+	}
+	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, ow.sse, envelope.Identity{Bucket: b.Name, Object: key})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -62,16 +138,22 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	if plaintextFault {
 		dk, recBytes = nil, nil
 	}
-	wr, err := s.writeData(ctx, res, body, size, contentMD5, dk, 0)
+	wr, err := s.writeData(ctx, res, ow.body, ow.size, ow.contentMD5, dk, 0, ow.checksumAlg)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if ow.carried != nil && !checksumEqual(ow.carried, wr.sums[0]) {
+		s.removeFiles([]string{wr.file.Name})
+		return ObjectInfo{}, internal(res, fmt.Errorf("copied content does not match the source's stored %s checksum", ow.checksumAlg))
+	}
 	obj := &objectRecord{
-		Size: wr.file.Size, ETag: wr.file.ETag, LastModified: s.now(), objMeta: meta, CRC64: wr.file.CRC64,
-		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
+		Size: wr.file.Size, ETag: wr.file.ETag, LastModified: s.now(), objMeta: ow.meta, CRC64: wr.file.CRC64,
+		StorageClass: ow.storageClass,
+		Checksum:     &checksumRecord{Algorithm: ow.checksumAlg, Type: ChecksumFullObject, Value: wr.sums[0]},
+		Algorithm:    rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
 		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64}},
 	}
-	replaced, err := s.commitObject(b.Name, key, obj, nil)
+	replaced, err := s.commitObject(b.Name, key, obj, ow.cond)
 	if err != nil {
 		s.removeFiles([]string{wr.file.Name})
 		return ObjectInfo{}, err
@@ -80,10 +162,26 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	return obj.info(b.Name, key), nil
 }
 
+// writeOptions checks the storage class and checksum algorithm of a
+// write; an empty algorithm becomes def.
+func writeOptions(res string, opts PutOptions, def string) (class, alg string, err error) {
+	class, ok := normalizeStorageClass(opts.StorageClass)
+	if !ok {
+		return "", "", newErr(KindInvalidArgument, res, msgInvalidStorageClass, nil)
+	}
+	alg = def
+	if opts.ChecksumAlgorithm != "" {
+		if alg, ok = CanonicalChecksumAlgorithm(opts.ChecksumAlgorithm); !ok {
+			return "", "", newErr(KindInvalidArgument, res, "The checksum algorithm "+opts.ChecksumAlgorithm+" is not supported.", nil)
+		}
+	}
+	return class, alg, nil
+}
+
 // PutObject stores body as bucket/key, encrypted with opts.SSE or else the
 // bucket's default rule. It becomes visible only once written, checked
-// (length, Content-MD5) and durable; the object it replaces stays visible
-// until then.
+// (length, Content-MD5, opts.Condition) and durable; the object it
+// replaces stays visible until then.
 func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key string, body io.Reader, size int64, opts PutOptions) (ObjectInfo, error) {
 	res := objectRes(bucket, key)
 	if !s.canWrite(p, bucket) {
@@ -95,6 +193,10 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if size > MaxPutSize {
 		return ObjectInfo{}, newErr(KindEntityTooLarge, res, msgEntityTooLarge, nil)
 	}
+	class, alg, err := writeOptions(res, opts, DefaultChecksumAlgorithm)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -103,7 +205,8 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return s.storeObject(ctx, p, b, key, body, size, opts.ContentMD5, w, metaFromPut(opts))
+	return s.storeObject(ctx, p, b, key, objectWrite{body: body, size: size, contentMD5: opts.ContentMD5, sse: w,
+		meta: metaFromPut(opts), storageClass: class, checksumAlg: alg, cond: opts.Condition})
 }
 
 // getObject loads an object record; it reports NoSuchBucket or NoSuchKey.
@@ -191,7 +294,11 @@ func (s *DiskStore) DeleteObject(ctx context.Context, p Principal, bucket, key s
 // encrypted with opts.Put.SSE or else the destination bucket's default,
 // never with the source's settings. Copying an object onto itself is how
 // existing objects are re-encrypted: the source stays open while the new
-// file is written, and replaces it only when complete.
+// file is written, and replaces it only when complete. The destination's
+// storage class is opts.Put.StorageClass, else the source's; its checksum
+// is computed over the copied bytes in opts.Put.ChecksumAlgorithm, else
+// the source's algorithm (a single-part copy of a composite checksum is a
+// full-object one), else DefaultChecksumAlgorithm.
 func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error) {
 	srcRes, dstRes := objectRes(srcBucket, srcKey), objectRes(dstBucket, dstKey)
 	if !s.canRead(p, srcBucket) {
@@ -204,6 +311,10 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 		return ObjectInfo{}, err
 	}
 	if err := checkObjectName(dstBucket, dstKey); err != nil {
+		return ObjectInfo{}, err
+	}
+	class, alg, err := writeOptions(dstRes, opts.Put, "")
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	dst, err := s.bucket(dstBucket)
@@ -223,12 +334,27 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if opts.ReplaceMetadata {
 		meta = metaFromPut(opts.Put)
 	}
+	if opts.Put.StorageClass == "" {
+		class = src.info.StorageClass
+	}
+	var carried []byte
+	if alg == "" {
+		switch sc := src.info.Checksum; {
+		case !sc.IsSet():
+			alg = DefaultChecksumAlgorithm
+		case sc.Type == ChecksumComposite:
+			alg = sc.Algorithm
+		default:
+			alg, carried = sc.Algorithm, sc.Value
+		}
+	}
 	r, err := src.Range(ctx, 0, src.info.Size)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	defer r.Close()
-	return s.storeObject(ctx, p, dst, dstKey, r, src.info.Size, nil, w, meta)
+	return s.storeObject(ctx, p, dst, dstKey, objectWrite{body: r, size: src.info.Size, sse: w, meta: meta,
+		storageClass: class, checksumAlg: alg, carried: carried, cond: opts.Put.Condition})
 }
 
 // ListObjects lists a page of bucket in key order.

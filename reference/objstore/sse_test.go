@@ -474,7 +474,7 @@ func TestKMSFailures(t *testing.T) {
 			wantKind(t, err, c.want)
 			_, err = e.s.CopyObject(bg, root, "bkt", "sealed", "bkt", "copy", CopyOptions{})
 			wantKind(t, err, c.want)
-			_, _, err = e.s.UploadPart(bg, root, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, nil)
+			_, _, err = e.s.UploadPart(bg, root, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, PartOptions{})
 			wantKind(t, err, c.want)
 			if _, err := e.s.HeadObject(bg, root, "bkt", "sealed"); err != nil {
 				t.Fatalf("HeadObject must not need KMS: %v", err)
@@ -486,7 +486,7 @@ func TestKMSFailures(t *testing.T) {
 			if !bytes.Equal(get(t, e.s, "bkt", "sealed"), data) {
 				t.Fatal("object unreadable after the key was re-enabled")
 			}
-			if _, _, err := e.s.UploadPart(bg, root, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, nil); err != nil {
+			if _, _, err := e.s.UploadPart(bg, root, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, PartOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -514,7 +514,7 @@ func TestKMSAccessDenied(t *testing.T) {
 	}
 	_, err = e.s.CopyObject(bg, bob, "bkt", "secret", "bkt", "stolen", CopyOptions{Put: PutOptions{SSE: SSE{Algorithm: AlgorithmAES256}}})
 	wantKind(t, err, KindKMSAccessDenied)
-	_, _, err = e.s.UploadPart(bg, bob, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, nil)
+	_, _, err = e.s.UploadPart(bg, bob, "bkt", "mp", up.UploadID, 1, strings.NewReader("x"), 1, PartOptions{})
 	wantKind(t, err, KindKMSAccessDenied)
 	if n := e.audit.count("Decrypt"); n != decrypts {
 		t.Fatalf("KMS Decrypt was called %d times for a principal without decrypt permission", n-decrypts)

@@ -37,7 +37,36 @@ const (
 	MaxKeyLen = 1023
 )
 
-const storageClass = "Standard"
+// StorageClassStandard is the class of buckets and of objects written
+// without one.
+const StorageClassStandard = "Standard"
+
+// StorageClasses are the object storage classes a write may name: OSS's
+// (Standard, IA, Archive, ColdArchive, DeepColdArchive) and S3's
+// (STANDARD, which is stored as Standard, and the rest). The store keeps
+// the name as written; each front end maps the other dialect's names to
+// its nearest class when it reports one. Every class is stored and served
+// the same way: see the package comment.
+var StorageClasses = []string{
+	StorageClassStandard, "IA", "Archive", "ColdArchive", "DeepColdArchive",
+	"REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+	"DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "EXPRESS_ONEZONE", "SNOW",
+}
+
+// normalizeStorageClass returns the stored form of a requested class ("",
+// STANDARD and Standard are StorageClassStandard) and false for one not in
+// StorageClasses.
+func normalizeStorageClass(sc string) (string, bool) {
+	if sc == "" || sc == "STANDARD" {
+		return StorageClassStandard, true
+	}
+	for _, c := range StorageClasses {
+		if c == sc {
+			return sc, true
+		}
+	}
+	return "", false
+}
 
 // Config configures Open.
 type Config struct {

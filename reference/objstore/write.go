@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc64"
 	"io"
 	"os"
@@ -55,6 +56,7 @@ func validDataName(name string) bool {
 type written struct {
 	file dataFile
 	md5  [md5.Size]byte
+	sums [][]byte // the checksums writeData was asked for, in order
 }
 
 // ctxReader fails reads once ctx is done, so a cancelled request stops
@@ -88,12 +90,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // writeData streams body (size bytes, or until EOF when size < 0) into a
 // temp file, encrypting it as stream part when dk is set and hashing the
-// plaintext on the way, checks the length and contentMD5, fsyncs it and
+// plaintext on the way (MD5, CRC-64/ECMA and the checksum algorithms
+// algs), checks the length and contentMD5, fsyncs it and
 // renames it into data/ (fsyncing the directory). The file is durable but
 // referenced by no record yet: the caller commits the metadata and must
 // call s.removeFiles on the name if that fails. On error nothing is left
 // behind.
-func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Reader, size int64, contentMD5 []byte, dk *envelope.DataKey, part int) (_ written, err error) {
+func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Reader, size int64, contentMD5 []byte, dk *envelope.DataKey, part int, algs ...string) (_ written, err error) {
 	if size > MaxPutSize {
 		return written{}, newErr(KindEntityTooLarge, resource, msgEntityTooLarge, nil)
 	}
@@ -126,12 +129,20 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	}
 	h := md5.New()
 	crc := crc64.New(crcTable)
+	sinks := []io.Writer{h, crc}
+	sums := make([]hash.Hash, len(algs))
+	for i, a := range algs {
+		if sums[i] = NewChecksumHash(a); sums[i] == nil {
+			return written{}, internal(resource, fmt.Errorf("unsupported checksum algorithm %q", a))
+		}
+		sinks = append(sinks, sums[i])
+	}
 	limit := size
 	if size < 0 {
 		limit = MaxPutSize + 1
 	}
 	bp := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(h, crc, dst), io.LimitReader(ctxReader{ctx, body}, limit), *bp)
+	n, err := io.CopyBuffer(io.MultiWriter(append(sinks, dst)...), io.LimitReader(ctxReader{ctx, body}, limit), *bp)
 	copyBufs.Put(bp)
 	if err != nil {
 		switch {
@@ -173,10 +184,14 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 		os.Remove(filepath.Join(s.dataDir, name))
 		return written{}, internal(resource, fmt.Errorf("fsync data dir: %w", err))
 	}
-	return written{
+	w := written{
 		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64()},
 		md5:  sum,
-	}, nil
+	}
+	for _, h := range sums {
+		w.sums = append(w.sums, h.Sum(nil))
+	}
+	return w, nil
 }
 
 // removeFiles deletes data files no committed record references any more

@@ -113,11 +113,21 @@ func (h *handler) listBuckets(req *request) *ossError {
 	return h.reply(req, out)
 }
 
+// storageClassOf is the OSS name of a stored class: OSS's own as written,
+// S3's mapped to the nearest OSS class.
 func storageClassOf(s string) string {
-	if s == "" {
-		return "Standard"
+	if ossStorageClasses[s] {
+		return s
 	}
-	return s
+	switch s {
+	case "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING":
+		return "IA"
+	case "GLACIER", "GLACIER_IR":
+		return "Archive"
+	case "DEEP_ARCHIVE":
+		return "DeepColdArchive"
+	}
+	return "Standard"
 }
 
 // reply sends a 200 XML document.

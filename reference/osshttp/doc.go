@@ -112,10 +112,10 @@
 // x-oss-hash-crc64ecma (decimal CRC-64/ECMA of the plaintext) on Put,
 // UploadPart, Complete, Copy, whole-object Get, Head and GetObjectMeta,
 // Content-MD5 for single-part objects, Content-Length, Last-Modified,
-// x-oss-object-type Normal|Multipart, x-oss-storage-class Standard, the
-// stored Content-Type (application/octet-stream by default), Cache-Control,
-// Content-Disposition, Content-Encoding, Expires and x-oss-meta-* (keys
-// lower-cased, at most 8 KiB in all). GetObject honours If-Match /
+// x-oss-object-type Normal|Multipart, x-oss-storage-class (the object's),
+// the stored Content-Type (application/octet-stream by default),
+// Cache-Control, Content-Disposition, Content-Encoding, Content-Language,
+// Expires and x-oss-meta-* (keys lower-cased, at most 8 KiB in all). GetObject honours If-Match /
 // If-Unmodified-Since (412 PreconditionFailed) and If-None-Match /
 // If-Modified-Since (304), and the response-* overrides. encoding-type=url
 // URL-encodes keys, prefixes, markers and delimiters (url.QueryEscape with
@@ -207,15 +207,23 @@
 // private, tagging, callbacks, append, symlinks, image processing, PostObject,
 // UploadPartCopy, versioning and the other bucket sub-resources;
 // NoSuchVersion 404 for a versionId other than "null" (c); FileAlreadyExists
-// 409 for x-oss-forbid-overwrite: true (C code; the check is not atomic
-// with the write); PreconditionFailed 412 (C). A panic is logged and
-// answered 500 InternalError.
+// 409 for x-oss-forbid-overwrite: true (C code; on PutObject, CopyObject and
+// CompleteMultipartUpload the store checks it atomically with the commit,
+// InitiateMultipartUpload checks it when called); PreconditionFailed 412
+// (C). A panic is logged and answered 500 InternalError.
 //
 // # Choices where OSS is unconfirmed or cannot be matched
 //
-//   - Non-Standard storage classes and public ACLs (bucket and object) are
-//     400 InvalidArgument: the reference has neither. DataRedundancyType LRS
-//     and ZRS are accepted and reported as LRS.
+//   - x-oss-storage-class Standard, IA, Archive, ColdArchive and
+//     DeepColdArchive are accepted on PutObject, CopyObject and
+//     InitiateMultipartUpload, kept with the object and returned in
+//     x-oss-storage-class and listings (classes S3 wrote show as the
+//     nearest OSS class); any other value is 400 InvalidArgument. The class
+//     changes nothing else: Archive objects are readable without
+//     RestoreObject (see objstore). CopyObject without the header keeps the
+//     source's class. Buckets are Standard only: another bucket class and
+//     public ACLs (bucket and object) are 400 InvalidArgument.
+//     DataRedundancyType LRS and ZRS are accepted and reported as LRS.
 //   - CopyObject onto itself follows x-oss-metadata-directive like any copy
 //     (COPY keeps the source's metadata, REPLACE takes the request's), as
 //     the current OSS "modify object metadata" guide describes; the 2021

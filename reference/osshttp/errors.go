@@ -219,6 +219,8 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindKMSUnavailable:             {http.StatusServiceUnavailable, CodeServiceUnavailable, "The KMS service is unavailable. Please try again later.", "", false},
 	objstore.KindDecryptFailed:              {http.StatusInternalServerError, CodeInternalError, "We encountered an internal error. Please try again.", "", false},
 	objstore.KindEntityTooLarge:             {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
+	objstore.KindPreconditionFailed:         {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
+	objstore.KindInvalidRequest:             {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name

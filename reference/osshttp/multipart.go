@@ -105,7 +105,8 @@ func (h *handler) uploadPart(req *request) *ossError {
 	if r.ContentLength < 0 {
 		body = io.LimitReader(r.Body, MaxObjectSize+1)
 	}
-	part, up, err := h.cfg.Store.UploadPart(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, n, body, r.ContentLength, md5sum)
+	part, up, err := h.cfg.Store.UploadPart(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, n, body, r.ContentLength,
+		objstore.PartOptions{ContentMD5: md5sum})
 	if err != nil {
 		e := fromStore(err, req.res.bucket, req.res.key)
 		if e.Code == CodeNoSuchUpload {
@@ -206,14 +207,10 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if forbid {
-		if e := h.checkNoOverwrite(req, req.res.bucket, req.res.key); e != nil {
-			return e
-		}
-	}
-	info, err := h.cfg.Store.CompleteMultipartUpload(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, parts, MinPartSize)
+	info, err := h.cfg.Store.CompleteMultipartUpload(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, parts,
+		objstore.CompleteOptions{MinPartSize: MinPartSize, Condition: noOverwrite(forbid)})
 	if err != nil {
-		return fromStore(err, req.res.bucket, req.res.key)
+		return fromWrite(err, req.res.bucket, req.res.key)
 	}
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
@@ -310,13 +307,13 @@ func (h *handler) listParts(req *request) *ossError {
 		}
 		marker = n
 	}
-	res, _, err := h.cfg.Store.ListParts(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, marker, maxParts)
+	res, up, err := h.cfg.Store.ListParts(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, marker, maxParts)
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
 	out := xmlListPartsResult{
 		Bucket: req.res.bucket, Key: encodeName(req.res.key, urlEnc), UploadID: uploadID,
-		PartNumberMarker: marker, MaxParts: maxParts, IsTruncated: res.IsTruncated, StorageClass: "Standard",
+		PartNumberMarker: marker, MaxParts: maxParts, IsTruncated: res.IsTruncated, StorageClass: storageClassOf(up.StorageClass),
 	}
 	if urlEnc {
 		out.EncodingType = "url"

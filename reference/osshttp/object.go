@@ -18,14 +18,15 @@ const (
 	hMetaPrefix      = "X-Oss-Meta-"
 	hCopySource      = "X-Oss-Copy-Source"
 	hForbidOverwrite = "X-Oss-Forbid-Overwrite"
+	hStorageClass    = "X-Oss-Storage-Class"
 	hCRC64           = "X-Oss-Hash-Crc64ecma"
 	defaultCType     = "application/octet-stream"
 )
 
 // putOptions reads the object attributes of PutObject, CopyObject (with
 // REPLACE) and InitiateMultipartUpload: standard headers, x-oss-meta-*,
-// Content-MD5, and the headers refused here (non-Standard storage class,
-// non-private object ACL, tagging, callbacks).
+// Content-MD5, x-oss-storage-class, and the headers refused here
+// (non-private object ACL, tagging, callbacks).
 func putOptions(r *http.Request, sse objstore.SSE) (objstore.PutOptions, *ossError) {
 	h := r.Header
 	opts := objstore.PutOptions{
@@ -34,6 +35,7 @@ func putOptions(r *http.Request, sse objstore.SSE) (objstore.PutOptions, *ossErr
 		CacheControl:       h.Get("Cache-Control"),
 		ContentDisposition: h.Get("Content-Disposition"),
 		ContentEncoding:    h.Get("Content-Encoding"),
+		ContentLanguage:    h.Get("Content-Language"),
 		Expires:            h.Get("Expires"),
 	}
 	if opts.ContentType == "" {
@@ -66,18 +68,21 @@ func putOptions(r *http.Request, sse objstore.SSE) (objstore.PutOptions, *ossErr
 	if e := checkUnsupportedObjectHeaders(h); e != nil {
 		return opts, e
 	}
+	opts.StorageClass = strings.TrimSpace(h.Get(hStorageClass))
 	return opts, nil
 }
 
-// checkUnsupportedObjectHeaders refuses object-write headers whose effect
-// this endpoint cannot provide.
+// ossStorageClasses are the x-oss-storage-class values OSS accepts on
+// object writes. Every one is kept and reported; none changes how the
+// object is stored or read (see the objstore package comment).
+var ossStorageClasses = map[string]bool{"Standard": true, "IA": true, "Archive": true, "ColdArchive": true, "DeepColdArchive": true}
+
+// checkUnsupportedObjectHeaders refuses an invalid storage class and the
+// object-write headers whose effect this endpoint cannot provide.
 func checkUnsupportedObjectHeaders(h http.Header) *ossError {
-	switch sc := strings.TrimSpace(h.Get("X-Oss-Storage-Class")); sc {
-	case "", "Standard":
-	case "IA", "Archive", "ColdArchive", "DeepColdArchive":
-		return errInvalidArgument("Only the Standard storage class is supported by this endpoint.")
-	default:
-		return errInvalidArgument("The storage class you specified is not valid.")
+	if vs := h.Values(hStorageClass); len(vs) > 0 && (len(vs) > 1 || !ossStorageClasses[strings.TrimSpace(vs[0])]) {
+		return errInvalidArgument("The storage class you specified is not valid.").
+			with("ArgumentName", "x-oss-storage-class").with("ArgumentValue", strings.Join(vs, ","))
 	}
 	if e := checkACLHeader(h, "X-Oss-Object-Acl", true); e != nil {
 		return e
@@ -103,17 +108,40 @@ func forbidOverwrite(h http.Header) (bool, *ossError) {
 	}
 }
 
-// checkNoOverwrite answers 409 FileAlreadyExists when the object exists.
+// checkNoOverwrite answers 409 FileAlreadyExists when the object exists,
+// before InitiateMultipartUpload; writes pass noOverwrite to the store,
+// which checks atomically with the commit (and early, before the body).
 func (h *handler) checkNoOverwrite(req *request, bucket, key string) *ossError {
 	_, err := h.cfg.Store.HeadObject(req.ctx(), req.principal, bucket, key)
 	switch {
 	case err == nil:
-		return newErr(http.StatusConflict, CodeFileAlreadyExists, "The object you specified already exists and can not be overwritten.")
+		return errFileAlreadyExists()
 	case objstore.KindOf(err) == objstore.KindNoSuchKey:
 		return nil
 	default:
 		return fromStore(err, bucket, key)
 	}
+}
+
+func errFileAlreadyExists() *ossError {
+	return newErr(http.StatusConflict, CodeFileAlreadyExists, "The object you specified already exists and can not be overwritten.")
+}
+
+// noOverwrite is the store condition of x-oss-forbid-overwrite: true.
+func noOverwrite(forbid bool) objstore.WriteCondition {
+	if forbid {
+		return objstore.WriteCondition{IfNoneMatch: "*"}
+	}
+	return objstore.WriteCondition{}
+}
+
+// fromWrite maps the error of a write made with noOverwrite: its failed
+// condition is OSS's FileAlreadyExists.
+func fromWrite(err error, bucket, key string) *ossError {
+	if objstore.KindOf(err) == objstore.KindPreconditionFailed {
+		return errFileAlreadyExists()
+	}
+	return fromStore(err, bucket, key)
 }
 
 // md5OfETag returns the Content-MD5 of a single-part object (its ETag is
@@ -157,11 +185,7 @@ func (h *handler) putObject(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if forbid {
-		if e := h.checkNoOverwrite(req, req.res.bucket, req.res.key); e != nil {
-			return e
-		}
-	}
+	opts.Condition = noOverwrite(forbid)
 	body := io.Reader(r.Body)
 	if r.ContentLength < 0 {
 		// Chunked: cap what is read, the store sees the overflow as a
@@ -170,7 +194,7 @@ func (h *handler) putObject(req *request) *ossError {
 	}
 	info, err := h.cfg.Store.PutObject(req.ctx(), req.principal, req.res.bucket, req.res.key, body, r.ContentLength, opts)
 	if err != nil {
-		return fromStore(err, req.res.bucket, req.res.key)
+		return fromWrite(err, req.res.bucket, req.res.key)
 	}
 	setWriteHeaders(req.w.Header(), info)
 	writeEmpty(req.w, http.StatusOK)
@@ -192,9 +216,9 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 	} else {
 		hdr.Set("X-Oss-Object-Type", "Normal")
 	}
-	hdr.Set("X-Oss-Storage-Class", storageClassOf(info.StorageClass))
+	hdr.Set(hStorageClass, storageClassOf(info.StorageClass))
 	for k, v := range map[string]string{"Cache-Control": info.CacheControl, "Content-Disposition": info.ContentDisposition,
-		"Content-Encoding": info.ContentEncoding, "Expires": info.Expires} {
+		"Content-Encoding": info.ContentEncoding, "Content-Language": info.ContentLanguage, "Expires": info.Expires} {
 		if v != "" {
 			hdr.Set(k, v)
 		}
@@ -641,11 +665,7 @@ func (h *handler) copyObject(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if forbid {
-		if e := h.checkNoOverwrite(req, req.res.bucket, req.res.key); e != nil {
-			return e
-		}
-	}
+	opts.Condition = noOverwrite(forbid)
 	info, err := h.cfg.Store.CopyObject(req.ctx(), req.principal, srcBucket, srcKey, req.res.bucket, req.res.key,
 		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts})
 	if err != nil {
@@ -653,7 +673,7 @@ func (h *handler) copyObject(req *request) *ossError {
 		if objstore.KindOf(err) == objstore.KindNoSuchKey {
 			b, k = srcBucket, srcKey
 		}
-		return fromStore(err, b, k)
+		return fromWrite(err, b, k)
 	}
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))

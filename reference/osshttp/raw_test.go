@@ -219,7 +219,7 @@ func TestSignedRawRequests(t *testing.T) {
 		{name: "bad token", method: "GET", path: "/raw/", query: "list-type=2&continuation-token=%25%25", status: 400, code: CodeInvalidArgument},
 		{name: "version", method: "GET", path: "/raw/obj", query: "versionId=abc", status: 404, code: CodeNoSuchVersion},
 		{name: "null version", method: "GET", path: "/raw/obj", query: "versionId=null", status: 200},
-		{name: "storage class", method: "PUT", path: "/raw/o3", hdr: map[string]string{"x-oss-storage-class": "Archive"}, status: 400, code: CodeInvalidArgument},
+		{name: "storage class", method: "PUT", path: "/raw/o3", hdr: map[string]string{"x-oss-storage-class": "GLACIER"}, status: 400, code: CodeInvalidArgument},
 		{name: "object acl", method: "PUT", path: "/raw/o3", hdr: map[string]string{"x-oss-object-acl": "public-read-write"}, status: 400, code: CodeInvalidArgument},
 		{name: "tagging", method: "PUT", path: "/raw/o3", hdr: map[string]string{"x-oss-tagging": "a=b"}, status: 501, code: CodeNotImplemented},
 		{name: "forbid overwrite", method: "PUT", path: "/raw/obj", hdr: map[string]string{"x-oss-forbid-overwrite": "true"}, body: []byte("x"), status: 409, code: CodeFileAlreadyExists},

@@ -35,6 +35,7 @@ type listOpts struct {
 
 type listPage struct {
 	keys, prefixes, etags []string
+	classes               []string // each key's StorageClass
 	truncated             bool
 	next                  string // NextMarker / NextContinuationToken
 }
@@ -252,6 +253,7 @@ func (c *v1Client) ListObjects(b string, o listOpts) (listPage, error) {
 	for _, ob := range r.Objects {
 		p.keys = append(p.keys, ob.Key)
 		p.etags = append(p.etags, ob.ETag)
+		p.classes = append(p.classes, ob.StorageClass)
 	}
 	return p, err
 }
@@ -272,6 +274,7 @@ func (c *v1Client) ListObjectsV2(b string, o listOpts) (listPage, error) {
 	for _, ob := range r.Objects {
 		p.keys = append(p.keys, ob.Key)
 		p.etags = append(p.etags, ob.ETag)
+		p.classes = append(p.classes, ob.StorageClass)
 	}
 	return p, err
 }
@@ -565,6 +568,7 @@ func (c *v2Client) ListObjects(b string, o listOpts) (listPage, error) {
 	for _, ob := range r.Contents {
 		p.keys = append(p.keys, oss2.ToString(ob.Key))
 		p.etags = append(p.etags, oss2.ToString(ob.ETag))
+		p.classes = append(p.classes, oss2.ToString(ob.StorageClass))
 	}
 	for _, cp := range r.CommonPrefixes {
 		p.prefixes = append(p.prefixes, oss2.ToString(cp.Prefix))
@@ -583,6 +587,7 @@ func (c *v2Client) ListObjectsV2(b string, o listOpts) (listPage, error) {
 	for _, ob := range r.Contents {
 		p.keys = append(p.keys, oss2.ToString(ob.Key))
 		p.etags = append(p.etags, oss2.ToString(ob.ETag))
+		p.classes = append(p.classes, oss2.ToString(ob.StorageClass))
 	}
 	for _, cp := range r.CommonPrefixes {
 		p.prefixes = append(p.prefixes, oss2.ToString(cp.Prefix))

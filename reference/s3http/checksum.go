@@ -2,20 +2,20 @@ package s3http
 
 import (
 	"crypto/md5"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/sseaudit/sseaudit/reference/objstore"
 )
 
-// checksumAlgo is one of S3's additional checksum algorithms.
+// checksumAlgo is one of the additional checksum algorithms the store
+// computes (objstore.ChecksumAlgorithms).
 type checksumAlgo struct {
 	Name   string // as in x-amz-checksum-algorithm: CRC32, CRC32C, ...
 	Header string // x-amz-checksum-crc32, ...
@@ -23,15 +23,28 @@ type checksumAlgo struct {
 	Size   int
 }
 
-var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+var checksumAlgos = func() []checksumAlgo {
+	var out []checksumAlgo
+	for _, name := range objstore.ChecksumAlgorithms() {
+		out = append(out, checksumAlgo{
+			Name: name, Header: checksumHeaderPrefix + strings.ToLower(name),
+			New: func() hash.Hash { return objstore.NewChecksumHash(name) }, Size: objstore.ChecksumSize(name),
+		})
+	}
+	return out
+}()
 
-var checksumAlgos = []checksumAlgo{
-	{"CRC32", "x-amz-checksum-crc32", func() hash.Hash { return crc32.NewIEEE() }, 4},
-	{"CRC32C", "x-amz-checksum-crc32c", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }, 4},
-	{"CRC64NVME", "x-amz-checksum-crc64nvme", func() hash.Hash { return crc64.New(crc64NVMETable) }, 8},
-	{"SHA1", "x-amz-checksum-sha1", sha1.New, 20},
-	{"SHA256", "x-amz-checksum-sha256", sha256.New, 32},
-}
+const (
+	checksumHeaderPrefix = "x-amz-checksum-"
+	hChecksumAlgorithm   = "X-Amz-Checksum-Algorithm"
+	hSDKChecksumAlgo     = "X-Amz-Sdk-Checksum-Algorithm"
+	hChecksumType        = "X-Amz-Checksum-Type"
+	hChecksumMode        = "X-Amz-Checksum-Mode"
+)
+
+// checksumHeaderNotValues are the x-amz-checksum-* headers that carry no
+// checksum value.
+var checksumHeaderNotValues = map[string]bool{"mode": true, "type": true, "algorithm": true}
 
 func checksumByHeader(name string) (checksumAlgo, bool) {
 	name = strings.ToLower(name)
@@ -41,6 +54,115 @@ func checksumByHeader(name string) (checksumAlgo, bool) {
 		}
 	}
 	return checksumAlgo{}, false
+}
+
+func checksumByName(name string) (checksumAlgo, bool) {
+	canon, ok := objstore.CanonicalChecksumAlgorithm(name)
+	if !ok {
+		return checksumAlgo{}, false
+	}
+	for _, a := range checksumAlgos {
+		if a.Name == canon {
+			return a, true
+		}
+	}
+	return checksumAlgo{}, false
+}
+
+// checkChecksumHeaders refuses a write naming a checksum this server does
+// not compute (any x-amz-checksum-<alg> value header, or an algorithm in
+// x-amz-checksum-algorithm / x-amz-sdk-checksum-algorithm) and a malformed
+// x-amz-checksum-type: ignoring one would accept a body whose declared
+// checksum nobody verified.
+func checkChecksumHeaders(h http.Header) *apiError {
+	for k := range h {
+		name, ok := strings.CutPrefix(strings.ToLower(k), checksumHeaderPrefix)
+		if !ok || checksumHeaderNotValues[name] {
+			continue
+		}
+		if _, known := checksumByHeader(k); !known {
+			return errInvalidArgument("The %s header is not supported: this server computes only %s checksums.",
+				truncate(strings.ToLower(k), 64), strings.Join(objstore.ChecksumAlgorithms(), ", "))
+		}
+	}
+	for _, k := range []string{hChecksumAlgorithm, hSDKChecksumAlgo} {
+		for _, v := range h.Values(k) {
+			if _, ok := checksumByName(v); !ok {
+				return errInvalidArgument("Checksum algorithm %q in %s is not supported: this server computes only %s checksums.",
+					truncate(v, 64), strings.ToLower(k), strings.Join(objstore.ChecksumAlgorithms(), ", "))
+			}
+		}
+	}
+	if vs := h.Values(hChecksumType); len(vs) > 0 {
+		if len(vs) > 1 || (vs[0] != objstore.ChecksumFullObject && vs[0] != objstore.ChecksumComposite) {
+			return errInvalidArgument("Value for x-amz-checksum-type header is invalid: it must be %s or %s.",
+				objstore.ChecksumFullObject, objstore.ChecksumComposite)
+		}
+	}
+	return nil
+}
+
+// refuseChecksumValues answers 400 InvalidRequest to a checksum value on a
+// request that has no body to check it against (CreateMultipartUpload,
+// CopyObject, UploadPartCopy): accepting it would keep a declared checksum
+// nobody verified. The algorithm alone is named in x-amz-checksum-algorithm.
+func refuseChecksumValues(h http.Header, op string) *apiError {
+	for _, a := range checksumAlgos {
+		if _, ok := h[http.CanonicalHeaderKey(a.Header)]; ok {
+			return errInvalidRequest("%s does not take a checksum value (%s): name the algorithm in x-amz-checksum-algorithm; "+
+				"the checksum is computed from the data", op, a.Header)
+		}
+	}
+	return nil
+}
+
+// requestedAlgorithm is the algorithm a write names in
+// x-amz-checksum-algorithm or x-amz-sdk-checksum-algorithm (which must
+// agree), "" for none. checkChecksumHeaders has vetted the values.
+func requestedAlgorithm(h http.Header) (string, *apiError) {
+	alg := ""
+	for _, k := range []string{hChecksumAlgorithm, hSDKChecksumAlgo} {
+		for _, v := range h.Values(k) {
+			a, ok := checksumByName(v)
+			if !ok {
+				return "", errInvalidArgument("Checksum algorithm %q is not supported.", truncate(v, 64))
+			}
+			if alg != "" && alg != a.Name {
+				return "", errInvalidRequest("The checksum algorithm headers name both %s and %s.", alg, a.Name)
+			}
+			alg = a.Name
+		}
+	}
+	return alg, nil
+}
+
+// writeChecksumAlgorithm is the algorithm the store must compute for a body:
+// the declared checksum's (which the verifying reader checks), else the
+// one the request names, else "" (the store's default).
+func writeChecksumAlgorithm(h http.Header, cks *bodyChecksum) (string, *apiError) {
+	alg, aerr := requestedAlgorithm(h)
+	if aerr != nil {
+		return "", aerr
+	}
+	if cks == nil {
+		return alg, nil
+	}
+	if alg != "" && alg != cks.Algo.Name {
+		return "", errInvalidRequest("x-amz-checksum-algorithm says %s but the checksum sent is %s.", alg, cks.Algo.Name)
+	}
+	return cks.Algo.Name, nil
+}
+
+// setChecksumHeaders reports a stored checksum as S3 does:
+// x-amz-checksum-<alg> (with "-N" for a composite) and x-amz-checksum-type.
+func setChecksumHeaders(h http.Header, c objstore.Checksum) {
+	if !c.IsSet() {
+		return
+	}
+	h.Set(checksumHeaderPrefix+strings.ToLower(c.Algorithm), c.Encoded())
+	if c.Type != "" {
+		h.Set(hChecksumType, c.Type)
+	}
 }
 
 // bodyChecksum is a checksum the client declared for a body, in a header or
@@ -91,7 +213,8 @@ func parseBodyChecksum(r *http.Request, trailerMode, useHeaders bool) (*bodyChec
 		}
 		a, ok := checksumByHeader(tr)
 		if !ok {
-			return nil, errInvalidRequest("The value specified in the x-amz-trailer header is not supported")
+			return nil, errInvalidArgument("The value %q specified in the x-amz-trailer header is not supported: this server computes only %s checksums.",
+				truncate(tr, 64), strings.Join(objstore.ChecksumAlgorithms(), ", "))
 		}
 		if found != nil {
 			return nil, errInvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")

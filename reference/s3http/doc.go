@@ -27,10 +27,48 @@
 // and STREAMING-UNSIGNED-PAYLOAD-TRAILER (aws-chunked; the AWS SDK uses it
 // over TLS by default) are decoded with every chunk signature, the trailer
 // signature and x-amz-decoded-content-length verified. x-amz-checksum-*
-// (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), as a header or a declared
-// trailer, and Content-MD5 are verified too. All checks complete before the
-// last body byte reaches the store, so a body that fails one is never
-// committed. aws-chunked is stripped from the stored Content-Encoding.
+// (CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512), as a header or a
+// declared trailer, and Content-MD5 are verified too. All checks complete
+// before the last body byte reaches the store, so a body that fails one is
+// never committed. aws-chunked is stripped from the stored Content-Encoding.
+//
+// # Checksums
+//
+// A PUT or POST naming a checksum this server does not compute — any other
+// x-amz-checksum-<alg> header (XXHASH64, XXHASH3, XXHASH128, ...), an
+// x-amz-trailer naming one, or such a value in x-amz-checksum-algorithm or
+// x-amz-sdk-checksum-algorithm — is 400 InvalidArgument naming it, never
+// ignored: an ignored checksum would be a declared value nobody verified.
+// (x-amz-checksum-mode, -type and -algorithm are not checksum values.) A
+// malformed or mismatching value is 400 InvalidRequest / BadDigest;
+// x-amz-checksum-algorithm naming another algorithm than the value sent is
+// 400 InvalidRequest, and so is a checksum value on CreateMultipartUpload,
+// CopyObject or UploadPartCopy, which have no body to check it against.
+//
+// The store keeps one checksum per object (see objstore): the declared
+// one, else the algorithm x-amz-checksum-algorithm names, else CRC64NVME.
+// PutObject and UploadPart answer it in x-amz-checksum-<alg> (PutObject
+// with x-amz-checksum-type); GET and HEAD with x-amz-checksum-mode: ENABLED
+// add it and x-amz-checksum-type, except for a Range (which returns no
+// full-object checksum) and with partNumber=N of a multipart object (the
+// part's checksum, 206 with Content-Range and x-amz-mp-parts-count).
+// CopyObject computes the checksum of x-amz-checksum-algorithm over the
+// copy, else keeps the source's algorithm (a composite source yields a
+// full-object checksum); CopyObjectResult, CopyPartResult and
+// CompleteMultipartUploadResult carry Checksum<ALG> and ChecksumType.
+// CreateMultipartUpload takes x-amz-checksum-algorithm and
+// x-amz-checksum-type (COMPOSITE by default; FULL_OBJECT for CRC32, CRC32C
+// and CRC64NVME only; 400 InvalidRequest otherwise) and answers them; a
+// part declaring another algorithm is 400 InvalidRequest. On completion
+// every Checksum<ALG> a Part lists must match the stored part checksum
+// (400 InvalidPart), and a whole-object x-amz-checksum-<alg> header (with
+// or without "-N") the computed object checksum (400 BadDigest). ListParts
+// and ListMultipartUploads report the upload's algorithm and the part
+// checksums, listings each object's ChecksumAlgorithm and ChecksumType.
+// GetObjectAttributes (GET ?attributes) answers ETag, Checksum (a composite
+// without "-N"), ObjectParts (multipart objects, paged by
+// x-amz-part-number-marker and x-amz-max-parts), StorageClass and
+// ObjectSize from metadata, with Last-Modified and no ETag header.
 //
 // # Addressing
 //
@@ -77,12 +115,25 @@
 //     ServerSideEncryptionConfigurationNotFoundError.
 //   - CopyObject never copies the source's encryption: the destination gets
 //     the request's SSE headers or its bucket's default. Copying an object
-//     onto itself must change something (REPLACE metadata, an SSE header, or
-//     a storage class) or it is 400 InvalidRequest; an SSE header re-encrypts
-//     under a fresh data key.
+//     onto itself must change something (REPLACE metadata, an SSE header, a
+//     storage class or a checksum algorithm) or it is 400 InvalidRequest; an
+//     SSE header re-encrypts under a fresh data key.
 //
 // # Other choices
 //
+//   - x-amz-storage-class STANDARD, REDUCED_REDUNDANCY, STANDARD_IA,
+//     ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE, GLACIER_IR,
+//     OUTPOSTS, EXPRESS_ONEZONE and SNOW are kept (any other is 400
+//     InvalidStorageClass) and reported in x-amz-storage-class on GET and
+//     HEAD when not STANDARD and in listings; classes OSS wrote show as the
+//     nearest S3 class. CopyObject without the header writes STANDARD, as
+//     S3 does. No class needs RestoreObject before GET here.
+//   - Content-Language is kept and returned like the other content headers.
+//   - PutObject and CompleteMultipartUpload honour If-Match (the key must
+//     exist, else 404 NoSuchKey, with a listed ETag, else 412
+//     PreconditionFailed) and If-None-Match ("*" or a listed ETag of an
+//     existing object is 412), checked by the store atomically with the
+//     commit.
 //   - CreateBucketConfiguration may be absent or name Config.Region; another
 //     region is 400 IllegalLocationConstraintException. Object lock is 501.
 //   - Unsupported subresources (acl, tagging, versions, lifecycle, ...) are

@@ -161,6 +161,10 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusBadRequest, "KMS.NotFoundException", "Invalid KMS key id")
 	case objstore.KindKMSUnavailable:
 		return mk(http.StatusServiceUnavailable, "ServiceUnavailable", "KMS is unavailable; please try again")
+	case objstore.KindPreconditionFailed:
+		return mk(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+	case objstore.KindInvalidRequest:
+		return mk(http.StatusBadRequest, "InvalidRequest", "Invalid request")
 	case objstore.KindDecryptFailed:
 		// Stored data failed authentication: a server-side integrity
 		// failure, never the client's fault. No plaintext was sent.

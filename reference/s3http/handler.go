@@ -282,7 +282,7 @@ func (h *handler) hostBucket(r *http.Request) string {
 
 // Subresources this front end serves, and those it knows but does not.
 var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "attributes", "cors", "intelligent-tiering", "inventory",
+	"accelerate", "acl", "analytics", "cors", "intelligent-tiering", "inventory",
 	"legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock",
 	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
 	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "versions", "website",
@@ -312,11 +312,21 @@ func (h *handler) serve(rc *reqCtx) {
 		rc.fail(errInvalidArgument("Invalid version id specified"))
 		return
 	}
+	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+		if aerr := checkChecksumHeaders(r.Header); aerr != nil {
+			rc.fail(aerr)
+			return
+		}
+	}
 	for _, s := range unsupportedSubresources {
 		if rc.has(s) {
 			rc.fail(errNotImplemented("?" + s))
 			return
 		}
+	}
+	if rc.has("attributes") && (r.Method != http.MethodGet || rc.key == "") {
+		rc.fail(errNotImplemented("?attributes other than GetObjectAttributes"))
+		return
 	}
 	switch {
 	case rc.bucket == "":
@@ -407,6 +417,8 @@ func (h *handler) serveObject(rc *reqCtx) {
 		switch {
 		case rc.has("uploadId"):
 			h.listParts(rc)
+		case rc.has("attributes"):
+			h.getObjectAttributes(rc)
 		case rc.has("encryption"):
 			rc.fail(errNotImplemented("?encryption on an object"))
 		default:

@@ -146,8 +146,10 @@ func TestErrorMapping(t *testing.T) {
 		objstore.KindKMSUnavailable:             {503, "ServiceUnavailable"},
 		objstore.KindDecryptFailed:              {500, "InternalError"},
 		objstore.KindEntityTooLarge:             {400, "EntityTooLarge"},
+		objstore.KindPreconditionFailed:         {412, "PreconditionFailed"},
+		objstore.KindInvalidRequest:             {400, "InvalidRequest"},
 	}
-	for k := objstore.KindInternal; k <= objstore.KindEntityTooLarge; k++ {
+	for k := objstore.KindInternal; k <= objstore.KindInvalidRequest; k++ {
 		w, ok := want[k]
 		if !ok {
 			t.Errorf("kind %d has no expected mapping", k)

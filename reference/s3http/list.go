@@ -14,11 +14,21 @@ import (
 // back exactly.
 func s3URLEncode(s string) string { return uriEncode(s, false) }
 
+// storageClassS3 is the S3 name of a stored class: S3's own as written,
+// OSS's mapped to the nearest S3 class.
 func storageClassS3(sc string) string {
-	if sc == "" || strings.EqualFold(sc, "standard") {
-		return "STANDARD"
+	if s3StorageClasses[sc] {
+		return sc
 	}
-	return strings.ToUpper(sc)
+	switch sc {
+	case "IA":
+		return "STANDARD_IA"
+	case "Archive", "ColdArchive":
+		return "GLACIER"
+	case "DeepColdArchive":
+		return "DEEP_ARCHIVE"
+	}
+	return "STANDARD"
 }
 
 // parseMaxKeys reads a max-keys style parameter: absent = def, at most
@@ -96,8 +106,12 @@ func objectsOut(objs []objstore.ObjectInfo, enc bool, owner *ownerOut) []objectO
 		if enc {
 			k = s3URLEncode(k)
 		}
-		out = append(out, objectOut{Key: k, LastModified: s3Time(o.LastModified), ETag: quoteETag(o.ETag),
-			Size: o.Size, StorageClass: storageClassS3(o.StorageClass), Owner: owner})
+		oo := objectOut{Key: k, LastModified: s3Time(o.LastModified), ETag: quoteETag(o.ETag),
+			Size: o.Size, StorageClass: storageClassS3(o.StorageClass), Owner: owner}
+		if o.Checksum.IsSet() {
+			oo.ChecksumAlgorithm, oo.ChecksumType = o.Checksum.Algorithm, o.Checksum.Type
+		}
+		out = append(out, oo)
 	}
 	return out
 }

@@ -15,18 +15,32 @@ func (h *handler) createMultipartUpload(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
+	if aerr := refuseChecksumValues(rc.r.Header, "CreateMultipartUpload"); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	opts, aerr := putOptions(rc.r)
 	if aerr != nil {
 		rc.fail(aerr)
 		return
 	}
 	opts.SSE = sse
+	if opts.ChecksumAlgorithm, aerr = requestedAlgorithm(rc.r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	opts.ChecksumType = rc.r.Header.Get(hChecksumType)
 	up, err := h.cfg.Store.CreateMultipartUpload(rc.ctx, rc.p, rc.bucket, rc.key, opts)
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
-	setSSEHeaders(rc.w.Header(), up.SSE)
+	hd := rc.w.Header()
+	setSSEHeaders(hd, up.SSE)
+	if up.ChecksumAlgorithm != "" {
+		hd.Set(hChecksumAlgorithm, up.ChecksumAlgorithm)
+		hd.Set(hChecksumType, up.ChecksumType)
+	}
 	rc.writeXML(initiateOut{Xmlns: s3Namespace, Bucket: rc.bucket, Key: rc.key, UploadID: up.UploadID})
 }
 
@@ -68,6 +82,11 @@ func (h *handler) uploadPart(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
+	declared, aerr := writeChecksumAlgorithm(rc.r.Header, b.r.cks)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	if b.size > maxSinglePut {
 		rc.fail(newErr(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."))
 		return
@@ -76,7 +95,8 @@ func (h *handler) uploadPart(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, b.r, b.size, md5sum)
+	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, b.r, b.size,
+		objstore.PartOptions{ContentMD5: md5sum, ChecksumAlgorithm: declared})
 	if err != nil {
 		if ae := b.r.bodyError(); ae != nil {
 			rc.fail(ae)
@@ -88,7 +108,16 @@ func (h *handler) uploadPart(rc *reqCtx) {
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(part.ETag))
 	setSSEHeaders(hd, up.SSE)
-	b.setChecksumHeader(hd)
+	// The part's checksum in the upload's algorithm, else the one the
+	// client declared (verified); an upload without an algorithm reports
+	// its default checksum on the object only.
+	cks := b.verifiedChecksum()
+	if up.ChecksumAlgorithm != "" {
+		cks = part.Checksum
+	}
+	if cks.IsSet() {
+		hd.Set(checksumHeaderPrefix+strings.ToLower(cks.Algorithm), cks.Encoded())
+	}
 	hd.Set("Content-Length", "0")
 	rc.w.WriteHeader(http.StatusOK)
 }
@@ -104,6 +133,10 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 	}
 	srcBucket, srcKey, aerr := parseCopySource(rc.r.Header.Get("X-Amz-Copy-Source"))
 	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if aerr := refuseChecksumValues(rc.r.Header, "UploadPartCopy"); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
@@ -143,13 +176,17 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		}
 	}
 	defer rd.Close()
-	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, rd, length, nil)
+	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, rd, length, objstore.PartOptions{})
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
 	setSSEHeaders(rc.w.Header(), up.SSE)
-	rc.writeXML(copyPartOut{Xmlns: s3Namespace, LastModified: s3Time(part.LastModified), ETag: quoteETag(part.ETag)})
+	out := copyPartOut{Xmlns: s3Namespace, LastModified: s3Time(part.LastModified), ETag: quoteETag(part.ETag)}
+	if up.ChecksumAlgorithm != "" {
+		out.checksumXML = checksumOut(part.Checksum, false)
+	}
+	rc.writeXML(out)
 }
 
 func (h *handler) completeMultipartUpload(rc *reqCtx) {
@@ -168,7 +205,13 @@ func (h *handler) completeMultipartUpload(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	info, err := h.cfg.Store.CompleteMultipartUpload(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, parts, MinPartSize)
+	opts := objstore.CompleteOptions{MinPartSize: MinPartSize, ChecksumType: rc.r.Header.Get(hChecksumType),
+		Condition: writeCondition(rc.r.Header)}
+	if opts.Checksum, aerr = declaredObjectChecksum(rc.r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	info, err := h.cfg.Store.CompleteMultipartUpload(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, parts, opts)
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
@@ -179,7 +222,29 @@ func (h *handler) completeMultipartUpload(rc *reqCtx) {
 		scheme = "https"
 	}
 	loc := scheme + "://" + rc.r.Host + "/" + uriEncode(rc.bucket, true) + "/" + uriEncode(rc.key, false)
-	rc.writeXML(completeOut{Xmlns: s3Namespace, Location: loc, Bucket: rc.bucket, Key: rc.key, ETag: quoteETag(info.ETag)})
+	rc.writeXML(completeOut{Xmlns: s3Namespace, Location: loc, Bucket: rc.bucket, Key: rc.key, ETag: quoteETag(info.ETag),
+		checksumXML: checksumOut(info.Checksum, true), ChecksumType: info.Checksum.Type})
+}
+
+// declaredObjectChecksum reads the whole-object x-amz-checksum-<alg> header
+// of CompleteMultipartUpload (at most one; a composite may carry "-N").
+func declaredObjectChecksum(h http.Header) (objstore.Checksum, *apiError) {
+	var out objstore.Checksum
+	for _, a := range checksumAlgos {
+		vs := h.Values(a.Header)
+		if len(vs) == 0 {
+			continue
+		}
+		if out.Algorithm != "" || len(vs) > 1 {
+			return objstore.Checksum{}, errInvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+		}
+		c, ok := objstore.ParseChecksumValue(a.Name, vs[0], true)
+		if !ok {
+			return objstore.Checksum{}, errInvalidRequest("Value for %s header is invalid.", a.Header)
+		}
+		out = c
+	}
+	return out, nil
 }
 
 func (h *handler) abortMultipartUpload(rc *reqCtx) {
@@ -212,27 +277,29 @@ func (h *handler) listParts(rc *reqCtx) {
 		return
 	}
 	out := listPartsOut{Xmlns: s3Namespace, Bucket: rc.bucket, Key: rc.key, UploadID: uploadID,
-		StorageClass: "STANDARD", PartNumberMarker: marker, MaxParts: maxParts, Parts: []partOut{}}
+		PartNumberMarker: marker, MaxParts: maxParts, Parts: []partOut{}}
 	owner := ownerOut{ID: rc.p.Name, DisplayName: rc.p.Name}
 	out.Initiator, out.Owner = owner, owner
-	if maxParts == 0 {
-		// Validate the upload, return no parts.
-		if _, _, err := h.cfg.Store.ListParts(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, marker, 1); err != nil {
-			rc.fail(errorFromStore(err, rc.key))
-			return
-		}
-		rc.writeXML(out)
-		return
-	}
-	res, _, err := h.cfg.Store.ListParts(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, marker, maxParts)
+	// With max-parts 0 this only validates the upload.
+	res, up, err := h.cfg.Store.ListParts(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, marker, max(maxParts, 1))
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
+		return
+	}
+	out.StorageClass = storageClassS3(up.StorageClass)
+	out.ChecksumAlgorithm, out.ChecksumType = up.ChecksumAlgorithm, up.ChecksumType
+	if maxParts == 0 {
+		rc.writeXML(out)
 		return
 	}
 	out.IsTruncated = res.IsTruncated
 	out.NextPartNumberMarker = res.NextPartNumberMarker
 	for _, p := range res.Parts {
-		out.Parts = append(out.Parts, partOut{PartNumber: p.PartNumber, LastModified: s3Time(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size})
+		po := partOut{PartNumber: p.PartNumber, LastModified: s3Time(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size}
+		if up.ChecksumAlgorithm != "" {
+			po.checksumXML = checksumOut(p.Checksum, false)
+		}
+		out.Parts = append(out.Parts, po)
 	}
 	if !res.IsTruncated && len(res.Parts) > 0 {
 		out.NextPartNumberMarker = res.Parts[len(res.Parts)-1].PartNumber
@@ -280,7 +347,8 @@ func (h *handler) listMultipartUploads(rc *reqCtx) {
 	out.NextUploadIDMarker = res.NextUploadIDMarker
 	for _, u := range res.Uploads {
 		out.Uploads = append(out.Uploads, uploadOut{Key: maybeEnc(u.Key, enc), UploadID: u.UploadID, Initiator: owner,
-			Owner: owner, StorageClass: "STANDARD", Initiated: s3Time(u.Initiated)})
+			Owner: owner, StorageClass: storageClassS3(u.StorageClass), Initiated: s3Time(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
 	}
 	out.CommonPrefixes = prefixesOut(res.CommonPrefixes, enc)
 	rc.writeXML(out)

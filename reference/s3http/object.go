@@ -1,7 +1,6 @@
 package s3http
 
 import (
-	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,6 +26,7 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 		ContentType:        h.Get("Content-Type"),
 		CacheControl:       h.Get("Cache-Control"),
 		ContentDisposition: h.Get("Content-Disposition"),
+		ContentLanguage:    h.Get("Content-Language"),
 		Expires:            h.Get("Expires"),
 	}
 	// aws-chunked is a transfer detail, never stored.
@@ -59,10 +59,28 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 	if total > maxUserMetadata {
 		return opts, newErr(http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
 	}
-	if sc := h.Get("X-Amz-Storage-Class"); sc != "" && sc != "STANDARD" {
-		return opts, newErr(http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
+	if vs := h.Values("X-Amz-Storage-Class"); len(vs) > 0 {
+		if len(vs) > 1 || !s3StorageClasses[vs[0]] {
+			return opts, newErr(http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
+		}
+		opts.StorageClass = vs[0]
 	}
 	return opts, nil
+}
+
+// s3StorageClasses are the x-amz-storage-class values S3 accepts on
+// writes. Every one is kept and reported; none changes how the object is
+// stored or read (see the objstore package comment).
+var s3StorageClasses = map[string]bool{
+	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true,
+	"OUTPOSTS": true, "EXPRESS_ONEZONE": true, "SNOW": true,
+}
+
+// writeCondition reads If-Match and If-None-Match of a write (PutObject,
+// CompleteMultipartUpload).
+func writeCondition(h http.Header) objstore.WriteCondition {
+	return objstore.WriteCondition{IfMatch: strings.TrimSpace(h.Get("If-Match")), IfNoneMatch: strings.TrimSpace(h.Get("If-None-Match"))}
 }
 
 // setObjectHeaders sets the metadata headers of GET/HEAD.
@@ -77,7 +95,7 @@ func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
 	h.Set("Accept-Ranges", "bytes")
 	for name, v := range map[string]string{
 		"Cache-Control": info.CacheControl, "Content-Disposition": info.ContentDisposition,
-		"Content-Encoding": info.ContentEncoding, "Expires": info.Expires,
+		"Content-Encoding": info.ContentEncoding, "Content-Language": info.ContentLanguage, "Expires": info.Expires,
 	} {
 		if v != "" {
 			h.Set(name, v)
@@ -255,14 +273,26 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 		return
 	}
 	off, length, status := int64(0), info.Size, http.StatusOK
+	// cks is the checksum of exactly the bytes answered, when one is kept:
+	// the object's, a part's, none for a byte range.
+	cks := info.Checksum
 	if partNumber > 0 {
-		if info.Multipart {
-			rc.fail(errNotImplemented("partNumber on a multipart object"))
-			return
-		}
-		if partNumber != 1 {
+		if partNumber > max(len(info.Parts), 1) {
 			rc.fail(newErr(http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable"))
 			return
+		}
+		if info.Multipart {
+			for _, p := range info.Parts[:partNumber-1] {
+				off += p.Size
+			}
+			part := info.Parts[partNumber-1]
+			length = part.Size
+			if length > 0 { // an empty part has no byte range to name
+				status = http.StatusPartialContent
+			}
+			cks = part.Checksum
+			cks.Type = info.Checksum.Type
+			rc.w.Header().Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(info.Parts)))
 		}
 	} else if v := r.Header.Get("Range"); v != "" {
 		o, l, ok, aerr := parseRange(v, info.Size)
@@ -272,10 +302,14 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 		}
 		if ok {
 			off, length, status = o, l, http.StatusPartialContent
+			cks = objstore.Checksum{}
 		}
 	}
 	hd := rc.w.Header()
 	setObjectHeaders(hd, info)
+	if strings.EqualFold(strings.TrimSpace(r.Header.Get(hChecksumMode)), "ENABLED") {
+		setChecksumHeaders(hd, cks)
+	}
 	for q, name := range responseOverrides {
 		if v, ok := rc.q[q]; ok {
 			hd.Set(name, v[0])
@@ -293,8 +327,10 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 	if length > 0 {
 		b, err := obj.Range(rc.ctx, off, length)
 		if err != nil {
-			for _, k := range []string{"Content-Range", "Content-Length", "ETag", "Last-Modified", "Accept-Ranges"} {
-				hd.Del(k)
+			for k := range hd {
+				if k != "X-Amz-Request-Id" && k != "X-Amz-Id-2" && k != "Server" {
+					hd.Del(k)
+				}
 			}
 			rc.fail(errorFromStore(err, rc.key))
 			return
@@ -329,12 +365,17 @@ func (h *handler) putObject(rc *reqCtx) {
 		return
 	}
 	opts.SSE = sse
+	opts.Condition = writeCondition(r.Header)
 	if opts.ContentMD5, aerr = parseContentMD5(r); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
 	b, aerr := rc.openBody(true, nil, true)
 	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if opts.ChecksumAlgorithm, aerr = writeChecksumAlgorithm(r.Header, b.r.cks); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
@@ -358,7 +399,7 @@ func (h *handler) putObject(rc *reqCtx) {
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(info.ETag))
 	setSSEHeaders(hd, info.SSE)
-	b.setChecksumHeader(hd)
+	setChecksumHeaders(hd, info.Checksum)
 	hd.Set("Content-Length", "0")
 	rc.w.WriteHeader(http.StatusOK)
 }
@@ -379,11 +420,13 @@ func (b *body) preverifyEmpty() *apiError {
 	return nil
 }
 
-// setChecksumHeader echoes a verified x-amz-checksum-* value.
-func (b *body) setChecksumHeader(h http.Header) {
+// verifiedChecksum is the checksum the client declared for the body, once
+// the verifying reader has checked it.
+func (b *body) verifiedChecksum() objstore.Checksum {
 	if b.r.cks != nil && b.r.checked && b.r.err == nil && b.r.cks.Expected != nil {
-		h.Set(b.r.cks.Algo.Header, base64.StdEncoding.EncodeToString(b.r.cks.Expected))
+		return objstore.Checksum{Algorithm: b.r.cks.Algo.Name, Type: objstore.ChecksumFullObject, Value: b.r.cks.Expected}
 	}
+	return objstore.Checksum{}
 }
 
 func (h *handler) deleteObject(rc *reqCtx) {
@@ -476,9 +519,21 @@ func (h *handler) copyObject(rc *reqCtx) {
 		return
 	}
 	opts.SSE = sse
-	if srcBucket == rc.bucket && srcKey == rc.key && !replace && sse.Algorithm == "" && r.Header.Get("X-Amz-Storage-Class") == "" {
+	if aerr := refuseChecksumValues(r.Header, "CopyObject"); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if opts.ChecksumAlgorithm, aerr = requestedAlgorithm(r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if srcBucket == rc.bucket && srcKey == rc.key && !replace && sse.Algorithm == "" && opts.StorageClass == "" && opts.ChecksumAlgorithm == "" {
 		rc.fail(errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
 		return
+	}
+	if opts.StorageClass == "" {
+		// S3 does not copy the class: without the header the copy is STANDARD.
+		opts.StorageClass = "STANDARD"
 	}
 	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey); aerr != nil {
 		rc.fail(aerr)
@@ -491,5 +546,6 @@ func (h *handler) copyObject(rc *reqCtx) {
 		return
 	}
 	setSSEHeaders(rc.w.Header(), info.SSE)
-	rc.writeXML(copyObjectOut{Xmlns: s3Namespace, LastModified: s3Time(info.LastModified), ETag: quoteETag(info.ETag)})
+	rc.writeXML(copyObjectOut{Xmlns: s3Namespace, LastModified: s3Time(info.LastModified), ETag: quoteETag(info.ETag),
+		checksumXML: checksumOut(info.Checksum, true), ChecksumType: info.Checksum.Type})
 }

@@ -233,6 +233,13 @@ func parseDelete(body []byte) (deleteXML, *apiError) {
 type completePartXML struct {
 	PartNumber *string `xml:"PartNumber"`
 	ETag       *string `xml:"ETag"`
+	// Other holds every other element, among them the Checksum<ALG> ones.
+	Other []anyElemXML `xml:",any"`
+}
+
+type anyElemXML struct {
+	XMLName xml.Name
+	Value   string `xml:",chardata"`
 }
 
 type completeXML struct {
@@ -241,7 +248,9 @@ type completeXML struct {
 }
 
 // parseComplete parses a CompleteMultipartUpload body. Part numbers must be
-// 1..10000; the order is checked by the store (InvalidPartOrder).
+// 1..10000; the order is checked by the store (InvalidPartOrder). A part's
+// Checksum<ALG> elements must name a supported algorithm and hold a value
+// of its size (InvalidArgument): the store compares them with the parts'.
 func parseComplete(body []byte) ([]objstore.CompletePart, *apiError) {
 	var c completeXML
 	if err := decodeXML(body, "CompleteMultipartUpload", &c); err != nil {
@@ -262,7 +271,23 @@ func parseComplete(body []byte) ([]objstore.CompletePart, *apiError) {
 		if n < 1 || n > 10000 {
 			return nil, errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
 		}
-		parts = append(parts, objstore.CompletePart{PartNumber: n, ETag: strings.TrimSpace(*p.ETag)})
+		cp := objstore.CompletePart{PartNumber: n, ETag: strings.TrimSpace(*p.ETag)}
+		for _, e := range p.Other {
+			name, ok := strings.CutPrefix(e.XMLName.Local, "Checksum")
+			if !ok || name == "Type" || (e.XMLName.Space != "" && e.XMLName.Space != s3Namespace) {
+				continue
+			}
+			a, ok := checksumByName(name)
+			if !ok {
+				return nil, errInvalidArgument("The %s element of part %d names a checksum algorithm this server does not compute.", truncate(e.XMLName.Local, 64), n)
+			}
+			v, ok := objstore.ParseChecksumValue(a.Name, e.Value, false)
+			if !ok {
+				return nil, errInvalidArgument("The %s of part %d is not a valid %s checksum.", e.XMLName.Local, n, a.Name)
+			}
+			cp.Checksums = append(cp.Checksums, v)
+		}
+		parts = append(parts, cp)
 	}
 	return parts, nil
 }
@@ -303,12 +328,14 @@ type versioningOut struct {
 }
 
 type objectOut struct {
-	Key          string    `xml:"Key"`
-	LastModified string    `xml:"LastModified"`
-	ETag         string    `xml:"ETag"`
-	Size         int64     `xml:"Size"`
-	StorageClass string    `xml:"StorageClass"`
-	Owner        *ownerOut `xml:"Owner,omitempty"`
+	Key               string    `xml:"Key"`
+	LastModified      string    `xml:"LastModified"`
+	ETag              string    `xml:"ETag"`
+	ChecksumAlgorithm string    `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string    `xml:"ChecksumType,omitempty"`
+	Size              int64     `xml:"Size"`
+	StorageClass      string    `xml:"StorageClass"`
+	Owner             *ownerOut `xml:"Owner,omitempty"`
 }
 
 type prefixOut struct {
@@ -347,11 +374,55 @@ type listV1Out struct {
 	CommonPrefixes []prefixOut `xml:"CommonPrefixes"`
 }
 
+// checksumXML is the Checksum<ALG> elements of a result: one is set.
+type checksumXML struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+}
+
+// checksumOut fills the element of c's algorithm; withParts adds a
+// composite's "-N" (CompleteMultipartUpload and CopyObject results carry
+// it, GetObjectAttributes does not).
+func checksumOut(c objstore.Checksum, withParts bool) checksumXML {
+	var x checksumXML
+	if !c.IsSet() {
+		return x
+	}
+	v := c.Base64()
+	if withParts {
+		v = c.Encoded()
+	}
+	switch c.Algorithm {
+	case objstore.ChecksumCRC32:
+		x.ChecksumCRC32 = v
+	case objstore.ChecksumCRC32C:
+		x.ChecksumCRC32C = v
+	case objstore.ChecksumCRC64NVME:
+		x.ChecksumCRC64NVME = v
+	case objstore.ChecksumSHA1:
+		x.ChecksumSHA1 = v
+	case objstore.ChecksumSHA256:
+		x.ChecksumSHA256 = v
+	case objstore.ChecksumMD5:
+		x.ChecksumMD5 = v
+	case objstore.ChecksumSHA512:
+		x.ChecksumSHA512 = v
+	}
+	return x
+}
+
 type copyObjectOut struct {
 	XMLName      xml.Name `xml:"CopyObjectResult"`
 	Xmlns        string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumXML
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type copyPartOut struct {
@@ -359,6 +430,7 @@ type copyPartOut struct {
 	Xmlns        string   `xml:"xmlns,attr"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumXML
 }
 
 type initiateOut struct {
@@ -376,6 +448,8 @@ type completeOut struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      string   `xml:"Key"`
 	ETag     string   `xml:"ETag"`
+	checksumXML
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type partOut struct {
@@ -383,6 +457,7 @@ type partOut struct {
 	LastModified string `xml:"LastModified"`
 	ETag         string `xml:"ETag"`
 	Size         int64  `xml:"Size"`
+	checksumXML
 }
 
 type listPartsOut struct {
@@ -394,6 +469,8 @@ type listPartsOut struct {
 	Initiator            ownerOut  `xml:"Initiator"`
 	Owner                ownerOut  `xml:"Owner"`
 	StorageClass         string    `xml:"StorageClass"`
+	ChecksumAlgorithm    string    `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string    `xml:"ChecksumType,omitempty"`
 	PartNumberMarker     int       `xml:"PartNumberMarker"`
 	NextPartNumberMarker int       `xml:"NextPartNumberMarker"`
 	MaxParts             int       `xml:"MaxParts"`
@@ -402,12 +479,14 @@ type listPartsOut struct {
 }
 
 type uploadOut struct {
-	Key          string   `xml:"Key"`
-	UploadID     string   `xml:"UploadId"`
-	Initiator    ownerOut `xml:"Initiator"`
-	Owner        ownerOut `xml:"Owner"`
-	StorageClass string   `xml:"StorageClass"`
-	Initiated    string   `xml:"Initiated"`
+	Key               string   `xml:"Key"`
+	UploadID          string   `xml:"UploadId"`
+	Initiator         ownerOut `xml:"Initiator"`
+	Owner             ownerOut `xml:"Owner"`
+	StorageClass      string   `xml:"StorageClass"`
+	Initiated         string   `xml:"Initiated"`
+	ChecksumAlgorithm string   `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string   `xml:"ChecksumType,omitempty"`
 }
 
 type listUploadsOut struct {
