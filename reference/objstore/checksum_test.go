@@ -8,17 +8,21 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"hash/crc64"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/cespare/xxhash/v2"
+	"github.com/zeebo/xxh3"
 	bolt "go.etcd.io/bbolt"
 )
 
-// refChecksum computes alg over data with the standard library directly,
-// independently of the store's table.
+// refChecksum computes alg over data with the standard library (the
+// xxHash family: the libraries' one-shot functions) directly, independently
+// of the store's table.
 func refChecksum(t testing.TB, alg string, data []byte) []byte {
 	t.Helper()
 	be32 := func(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
@@ -42,6 +46,13 @@ func refChecksum(t testing.TB, alg string, data []byte) []byte {
 	case ChecksumSHA512:
 		s := sha512.Sum512(data)
 		return s[:]
+	case ChecksumXXHash64:
+		return binary.BigEndian.AppendUint64(nil, xxhash.Sum64(data))
+	case ChecksumXXHash3:
+		return binary.BigEndian.AppendUint64(nil, xxh3.Hash(data))
+	case ChecksumXXHash128:
+		b := xxh3.Hash128(data).Bytes()
+		return b[:]
 	}
 	t.Fatalf("no reference for %q", alg)
 	return nil
@@ -80,8 +91,18 @@ func TestChecksumCheckValues(t *testing.T) {
 			t.Errorf("%s differs from the standard library", alg)
 		}
 	}
-	if NewChecksumHash("XXHASH64") != nil || ChecksumSize("XXHASH64") != 0 {
-		t.Error("XXHASH64 reported as supported")
+	if NewChecksumHash("BLAKE3") != nil || ChecksumSize("BLAKE3") != 0 {
+		t.Error("BLAKE3 reported as supported")
+	}
+	// The xxHash family pinned to the published digests of the empty input.
+	for alg, want := range map[string]string{
+		ChecksumXXHash64:  "ef46db3751d8e999",
+		ChecksumXXHash3:   "2d06800538d394c2",
+		ChecksumXXHash128: "99aa06d3014798d86001c324468d497f",
+	} {
+		if got := fmt.Sprintf("%x", NewChecksumHash(alg).Sum(nil)); got != want {
+			t.Errorf("%s(\"\") = %s, want %s", alg, got, want)
+		}
 	}
 }
 
@@ -132,7 +153,7 @@ func TestPutObjectChecksum(t *testing.T) {
 			t.Errorf("%q: HeadObject checksum %+v, %v", alg, hi.Checksum, err)
 		}
 	}
-	_, err := e.s.PutObject(bg, root, "cks", "xx", bytes.NewReader(data), int64(len(data)), PutOptions{ChecksumAlgorithm: "XXHASH64"})
+	_, err := e.s.PutObject(bg, root, "cks", "xx", bytes.NewReader(data), int64(len(data)), PutOptions{ChecksumAlgorithm: "BLAKE3"})
 	wantKind(t, err, KindInvalidArgument)
 	if _, err := e.s.HeadObject(bg, root, "cks", "xx"); KindOf(err) != KindNoSuchKey {
 		t.Fatalf("refused write left an object: %v", err)
@@ -173,7 +194,8 @@ func TestMultipartChecksumTypes(t *testing.T) {
 		{"SHA1", ChecksumFullObject, "", "", KindInvalidRequest},
 		{"", ChecksumComposite, "", "", KindInvalidRequest},
 		{"SHA256", "PARTIAL", "", "", KindInvalidRequest},
-		{"XXHASH3", "", "", "", KindInvalidArgument},
+		{"XXHASH3", "", ChecksumXXHash3, ChecksumComposite, -1},
+		{"BLAKE3", "", "", "", KindInvalidArgument},
 	} {
 		t.Run(tc.alg+"/"+tc.typ, func(t *testing.T) {
 			e := newTestEnv(t)

@@ -81,7 +81,8 @@
 // # Checksums
 //
 // Every object written has one checksum (S3's additional checksums:
-// CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512): the algorithm the
+// CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512, and the xxHash
+// family XXHASH64, XXHASH3, XXHASH128 added in 2026): the algorithm the
 // write names, else CRC64NVME, as S3 computes for every new object since
 // December 2024. The store computes it over the plaintext on the way in and
 // keeps the raw value with its type. A single-part object's is FULL_OBJECT.

@@ -51,6 +51,7 @@ func (ts *testServer) trailingMinio(t testing.TB) *minio.Client {
 var supportedChecksums = []minio.ChecksumType{
 	minio.ChecksumCRC32, minio.ChecksumCRC32C, minio.ChecksumCRC64NVME, minio.ChecksumSHA1,
 	minio.ChecksumSHA256, minio.ChecksumMD5, minio.ChecksumSHA512,
+	minio.ChecksumXXHash64, minio.ChecksumXXHash3, minio.ChecksumXXHash128,
 }
 
 // TestChecksumHeaders: every supported x-amz-checksum-<alg> is verified
@@ -93,7 +94,7 @@ func TestChecksumHeaders(t *testing.T) {
 				}},
 		)
 	}
-	for _, name := range []string{"xxhash64", "xxhash3", "xxhash128", "crc16", "Md6"} {
+	for _, name := range []string{"xxhash256", "blake3", "crc16", "Md6"} {
 		cases = append(cases,
 			tcase{name: name + " header", headers: map[string]string{"X-Amz-Checksum-" + name: b64([]byte("12345678"))},
 				status: 400, code: "InvalidArgument", msg: "x-amz-checksum-" + strings.ToLower(name)},
@@ -227,6 +228,8 @@ func TestMinioChecksumUploads(t *testing.T) {
 		{minio.ChecksumCRC64NVME, false, csum(t, minio.ChecksumCRC64NVME, data), "FULL_OBJECT"},
 		{minio.ChecksumMD5, true, compositeSum(minio.ChecksumMD5, p1, p2), "COMPOSITE"},
 		{minio.ChecksumSHA512, true, compositeSum(minio.ChecksumSHA512, p1, p2), "COMPOSITE"},
+		{minio.ChecksumXXHash64, false, csum(t, minio.ChecksumXXHash64, data), "FULL_OBJECT"},
+		{minio.ChecksumXXHash128, true, compositeSum(minio.ChecksumXXHash128, p1, p2), "COMPOSITE"},
 		{minio.ChecksumSHA256, true, compositeSum(minio.ChecksumSHA256, p1, p2), "COMPOSITE"},
 		{minio.ChecksumCRC32C, true, compositeSum(minio.ChecksumCRC32C, p1, p2), "COMPOSITE"},
 		{minio.ChecksumFullObjectCRC32, true, csum(t, minio.ChecksumCRC32, data), "FULL_OBJECT"},
@@ -243,7 +246,8 @@ func TestMinioChecksumUploads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := checksumOf(ui.ChecksumCRC32, ui.ChecksumCRC32C, ui.ChecksumCRC64NVME, ui.ChecksumSHA1, ui.ChecksumSHA256, ui.ChecksumMD5, ui.ChecksumSHA512); got != tc.want || ui.ChecksumMode != tc.mode {
+			if got := checksumOf(ui.ChecksumCRC32, ui.ChecksumCRC32C, ui.ChecksumCRC64NVME, ui.ChecksumSHA1, ui.ChecksumSHA256, ui.ChecksumMD5, ui.ChecksumSHA512,
+				ui.ChecksumXXHash64, ui.ChecksumXXHash3, ui.ChecksumXXHash128); got != tc.want || ui.ChecksumMode != tc.mode {
 				t.Fatalf("upload answered %q %q, want %q %q", got, ui.ChecksumMode, tc.want, tc.mode)
 			}
 			st, err := c.StatObject(bg, "mpcks", key, minio.StatObjectOptions{Checksum: true})
@@ -264,7 +268,8 @@ func TestMinioChecksumUploads(t *testing.T) {
 				ps := attrs.ObjectParts
 				if ps.PartsCount != 2 || len(ps.Parts) != 2 || ps.Parts[1].Size != len(p2) ||
 					checksumOf(ps.Parts[1].ChecksumCRC32, ps.Parts[1].ChecksumCRC32C, ps.Parts[1].ChecksumCRC64NVME, ps.Parts[1].ChecksumSHA1,
-						ps.Parts[1].ChecksumSHA256, ps.Parts[1].ChecksumMD5, ps.Parts[1].ChecksumSHA512) != csum(t, base, p2) {
+						ps.Parts[1].ChecksumSHA256, ps.Parts[1].ChecksumMD5, ps.Parts[1].ChecksumSHA512,
+						ps.Parts[1].ChecksumXXHash64, ps.Parts[1].ChecksumXXHash3, ps.Parts[1].ChecksumXXHash128) != csum(t, base, p2) {
 					t.Errorf("GetObjectAttributes parts = %+v", ps)
 				}
 				// GET of part 2: its bytes, and (verified by minio-go when
@@ -329,7 +334,8 @@ func TestMinioCopyObjectChecksum(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := checksumOf(ui.ChecksumCRC32, ui.ChecksumCRC32C, ui.ChecksumCRC64NVME, ui.ChecksumSHA1, ui.ChecksumSHA256, ui.ChecksumMD5, ui.ChecksumSHA512)
+			got := checksumOf(ui.ChecksumCRC32, ui.ChecksumCRC32C, ui.ChecksumCRC64NVME, ui.ChecksumSHA1, ui.ChecksumSHA256, ui.ChecksumMD5, ui.ChecksumSHA512,
+				ui.ChecksumXXHash64, ui.ChecksumXXHash3, ui.ChecksumXXHash128)
 			if got != want || ui.ChecksumMode != "FULL_OBJECT" {
 				t.Fatalf("CopyObjectResult checksum %q %q, want %q", got, ui.ChecksumMode, want)
 			}
@@ -373,7 +379,7 @@ func TestMultipartChecksumRaw(t *testing.T) {
 		{"full object sha256", map[string]string{"X-Amz-Checksum-Algorithm": "SHA256", "X-Amz-Checksum-Type": "FULL_OBJECT"}, 400, "InvalidRequest"},
 		{"composite crc64nvme", map[string]string{"X-Amz-Checksum-Algorithm": "CRC64NVME", "X-Amz-Checksum-Type": "COMPOSITE"}, 400, "InvalidRequest"},
 		{"type without algorithm", map[string]string{"X-Amz-Checksum-Type": "COMPOSITE"}, 400, "InvalidRequest"},
-		{"xxhash3", map[string]string{"X-Amz-Checksum-Algorithm": "XXHASH3"}, 400, "InvalidArgument"},
+		{"blake3", map[string]string{"X-Amz-Checksum-Algorithm": "BLAKE3"}, 400, "InvalidArgument"},
 		{"a checksum value", map[string]string{"X-Amz-Checksum-Algorithm": "CRC32C", "X-Amz-Checksum-Crc32c": b64(make([]byte, 4))}, 400, "InvalidRequest"},
 		{"full object crc32c", map[string]string{"X-Amz-Checksum-Algorithm": "CRC32C", "X-Amz-Checksum-Type": "FULL_OBJECT"}, 200, ""},
 	} {
@@ -422,12 +428,12 @@ func TestMultipartChecksumRaw(t *testing.T) {
 	}{
 		{"wrong part checksum", complete("<ChecksumSHA256>" + csum(t, minio.ChecksumSHA256, part[1:]) + "</ChecksumSHA256>"), nil, 400, "InvalidPart"},
 		{"unkept part checksum", complete("<ChecksumCRC32>" + csum(t, minio.ChecksumCRC32, part) + "</ChecksumCRC32>"), nil, 400, "InvalidPart"},
-		{"unknown part checksum", complete("<ChecksumXXHASH64>" + b64([]byte("12345678")) + "</ChecksumXXHASH64>"), nil, 400, "InvalidArgument"},
+		{"unknown part checksum", complete("<ChecksumBLAKE3>" + b64([]byte("12345678")) + "</ChecksumBLAKE3>"), nil, 400, "InvalidArgument"},
 		{"malformed part checksum", complete("<ChecksumSHA256>nope</ChecksumSHA256>"), nil, 400, "InvalidArgument"},
 		{"wrong object checksum", complete(""), map[string]string{"X-Amz-Checksum-Sha256": partSum}, 400, "BadDigest"},
 		{"object checksum of another algorithm", complete(""), map[string]string{"X-Amz-Checksum-Crc32": csum(t, minio.ChecksumCRC32, part)}, 400, "InvalidRequest"},
 		{"other type", complete(""), map[string]string{"X-Amz-Checksum-Type": "FULL_OBJECT"}, 400, "InvalidRequest"},
-		{"unknown object checksum", complete(""), map[string]string{"X-Amz-Checksum-Xxhash128": b64(make([]byte, 16))}, 400, "InvalidArgument"},
+		{"unknown object checksum", complete(""), map[string]string{"X-Amz-Checksum-Blake3": b64(make([]byte, 16))}, 400, "InvalidArgument"},
 		{"all right", complete("<ChecksumSHA256>" + partSum + "</ChecksumSHA256>"),
 			map[string]string{"X-Amz-Checksum-Sha256": strings.Split(object, "-")[0], "X-Amz-Checksum-Type": "COMPOSITE"}, 200, ""},
 	} {

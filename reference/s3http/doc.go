@@ -27,7 +27,8 @@
 // and STREAMING-UNSIGNED-PAYLOAD-TRAILER (aws-chunked; the AWS SDK uses it
 // over TLS by default) are decoded with every chunk signature, the trailer
 // signature and x-amz-decoded-content-length verified. x-amz-checksum-*
-// (CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512), as a header or a
+// (CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512, XXHASH64, XXHASH3,
+// XXHASH128), as a header or a
 // declared trailer, and Content-MD5 are verified too. All checks complete
 // before the last body byte reaches the store, so a body that fails one is
 // never committed. aws-chunked is stripped from the stored Content-Encoding.
@@ -35,7 +36,7 @@
 // # Checksums
 //
 // A PUT or POST naming a checksum this server does not compute — any other
-// x-amz-checksum-<alg> header (XXHASH64, XXHASH3, XXHASH128, ...), an
+// x-amz-checksum-<alg> header (BLAKE3, CRC16, ...), an
 // x-amz-trailer naming one, or such a value in x-amz-checksum-algorithm or
 // x-amz-sdk-checksum-algorithm — is 400 InvalidArgument naming it, never
 // ignored: an ignored checksum would be a declared value nobody verified.

@@ -191,13 +191,17 @@ type deleteXML struct {
 }
 
 type deletedOut struct {
-	Key string `xml:"Key"`
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type deleteErrorOut struct {
-	Key     string `xml:"Key"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
+	Key       string `xml:"Key"`
+	VersionID string `xml:"VersionId,omitempty"`
+	Code      string `xml:"Code"`
+	Message   string `xml:"Message"`
 }
 
 type deleteResultOut struct {
@@ -325,6 +329,46 @@ type locationOut struct {
 type versioningOut struct {
 	XMLName xml.Name `xml:"VersioningConfiguration"`
 	Xmlns   string   `xml:"xmlns,attr"`
+	Status  string   `xml:"Status,omitempty"`
+}
+
+type versioningXML struct {
+	XMLName   xml.Name `xml:"VersioningConfiguration"`
+	Status    *string  `xml:"Status"`
+	MfaDelete *string  `xml:"MfaDelete"`
+}
+
+// versionEntryOut is a Version or a DeleteMarker (XMLName says which), so
+// that both kinds keep the listing's order in one slice, as on S3.
+type versionEntryOut struct {
+	XMLName           xml.Name
+	Key               string    `xml:"Key"`
+	VersionID         string    `xml:"VersionId"`
+	IsLatest          bool      `xml:"IsLatest"`
+	LastModified      string    `xml:"LastModified"`
+	ETag              string    `xml:"ETag,omitempty"`
+	ChecksumAlgorithm string    `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string    `xml:"ChecksumType,omitempty"`
+	Size              *int64    `xml:"Size,omitempty"`
+	StorageClass      string    `xml:"StorageClass,omitempty"`
+	Owner             *ownerOut `xml:"Owner,omitempty"`
+}
+
+type listVersionsOut struct {
+	XMLName             xml.Name          `xml:"ListVersionsResult"`
+	Xmlns               string            `xml:"xmlns,attr"`
+	Name                string            `xml:"Name"`
+	Prefix              string            `xml:"Prefix"`
+	KeyMarker           string            `xml:"KeyMarker"`
+	VersionIDMarker     string            `xml:"VersionIdMarker"`
+	NextKeyMarker       string            `xml:"NextKeyMarker,omitempty"`
+	NextVersionIDMarker string            `xml:"NextVersionIdMarker,omitempty"`
+	Delimiter           string            `xml:"Delimiter,omitempty"`
+	MaxKeys             int               `xml:"MaxKeys"`
+	EncodingType        string            `xml:"EncodingType,omitempty"`
+	IsTruncated         bool              `xml:"IsTruncated"`
+	Entries             []versionEntryOut // Version and DeleteMarker elements
+	CommonPrefixes      []prefixOut       `xml:"CommonPrefixes"`
 }
 
 type objectOut struct {
@@ -383,6 +427,9 @@ type checksumXML struct {
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
 	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
 	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
 // checksumOut fills the element of c's algorithm; withParts adds a
@@ -412,6 +459,12 @@ func checksumOut(c objstore.Checksum, withParts bool) checksumXML {
 		x.ChecksumMD5 = v
 	case objstore.ChecksumSHA512:
 		x.ChecksumSHA512 = v
+	case objstore.ChecksumXXHash64:
+		x.ChecksumXXHASH64 = v
+	case objstore.ChecksumXXHash3:
+		x.ChecksumXXHASH3 = v
+	case objstore.ChecksumXXHash128:
+		x.ChecksumXXHASH128 = v
 	}
 	return x
 }
