@@ -12,7 +12,11 @@
 // presigned query (X-Amz-Expires at most 604800 seconds), or with the
 // deprecated Signature Version 2 ("AWS AKID:sig" or AWSAccessKeyId/Expires/
 // Signature), which older tools, minio-go's V2 mode and s3-tests still use;
-// anonymous requests are AccessDenied. The canonical request is rebuilt exactly as the SDKs
+// anonymous requests are AccessDenied. Browser form uploads (POST Object
+// with a SigV4 or V2 signed policy, postpolicy.go) carry their signature
+// in the form: the policy must be unexpired and its conditions must hold
+// for, and mention, every form field (S3's rule), encryption fields
+// included; content-length-range is enforced before the store commits. The canonical request is rebuilt exactly as the SDKs
 // build it: S3's URI encoding of the decoded path (the path as it arrived on
 // the wire is also tried), the query decoded and re-encoded with %20 for
 // spaces and sorted, the signed headers with whitespace collapsed and

@@ -119,6 +119,9 @@ func IsS3Request(r *http.Request) bool {
 			return true
 		}
 	}
+	if isFormPost(r) {
+		return peekS3Form(r)
+	}
 	return false
 }
 
@@ -297,6 +300,11 @@ func (h *handler) serve(rc *reqCtx) {
 	}
 	rc.q = qv
 	rc.bucket, rc.key = h.route(r)
+	if isFormPost(r) && rc.bucket != "" && rc.key == "" && len(q) == 0 {
+		// A browser form carries its signature in the form (postpolicy.go).
+		h.postObject(rc)
+		return
+	}
 	a, aerr := h.authenticate(r, q, qv)
 	if aerr != nil {
 		rc.fail(aerr)
