@@ -181,6 +181,36 @@ Feature: Enable server-side encryption for an existing bucket
       | method        |
       | KMS named key |
 
+  Scenario Outline: On a versioned bucket, re-encrypting by copy leaves the unencrypted original as an older version
+    Given a bucket without default encryption
+    And the bucket keeps object versions
+    And the bucket holds "doc.txt" uploaded without encryption settings
+    When I set the bucket's default encryption to "<method>"
+    And I copy "doc.txt" onto itself without encryption settings
+    Then reading "doc.txt" reports it encrypted with "<method>"
+    And the bucket holds 2 versions of "doc.txt"
+    And the older version of "doc.txt" still has encryption "none" and its original ETag and last-modified time
+
+    @oss @oss-managed @versioning @rule-sse-header @rule-no-touch
+    Examples: OSS, OSS-managed keys
+      | method      |
+      | OSS-managed |
+
+    @oss @kms-default @kms @versioning @rule-sse-header @rule-no-touch
+    Examples: OSS, KMS with the default key
+      | method          |
+      | KMS default key |
+
+    @s3 @oss-managed @versioning @rule-sse-header @rule-no-touch
+    Examples: S3, service-managed keys
+      | method      |
+      | OSS-managed |
+
+    @s3 @kms-default @kms @versioning @rule-sse-header @rule-no-touch
+    Examples: S3, KMS with the default key
+      | method          |
+      | KMS default key |
+
   Scenario Outline: Copying an object onto itself after the rule is deleted stores it unencrypted
     Given a bucket whose default encryption is "OSS-managed"
     And the bucket holds "old.txt" uploaded without encryption settings

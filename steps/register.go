@@ -94,6 +94,7 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^I upload `+q+` asking for KMS with a key id that does not exist$`, s1((*world).uploadUnknownKey))
 	sc.Step(`^I upload `+q+` asking for KMS with the key from the other region$`, s1((*world).uploadOtherRegionKey))
 	sc.Step(`^I copy `+q+` onto itself without encryption settings$`, s1((*world).copyOntoItself))
+	sc.Step(`^the bucket keeps object versions$`, s0((*world).enableVersioning))
 	sc.Step(`^I copy `+q+` to `+q+` asking for `+q+`$`, s3((*world).copyWith))
 
 	// What the endpoint said and serves.
@@ -102,6 +103,8 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^reading `+q+` reports it encrypted with `+q+`$`, s2((*world).readingReports))
 	sc.Step(`^downloading `+q+` returns exactly the uploaded bytes$`, s1((*world).downloadReturnsBytes))
 	sc.Step(`^`+q+` keeps encryption `+q+` and its original bytes, ETag and last-modified time$`, s2((*world).keeps))
+	sc.Step(`^the bucket holds (\d+) versions of `+q+`$`, s2((*world).holdsVersions))
+	sc.Step(`^the older version of `+q+` still has encryption `+q+` and its original ETag and last-modified time$`, s2((*world).olderVersionKeeps))
 	sc.Step(`^each of these byte ranges of `+q+` returns exactly the requested bytes, encrypted with `+q+`:$`, s3((*world).rangesReturn))
 	sc.Step(`^byte ranges of `+q+` that cross the boundary between its parts return exactly the requested bytes, encrypted with `+q+`$`, s2((*world).rangesAcrossParts))
 	sc.Step(`^the request is refused with status (\d+) and code `+q+`$`, s2((*world).refused))

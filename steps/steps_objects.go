@@ -291,6 +291,11 @@ func (w *world) copyObject(ctx context.Context, src, dst string, sse *target.SSE
 	}
 	res, cerr := w.client.CopyObject(ctx, w.bucket, src, w.bucket, dst, target.PutOptions{SSE: sse})
 	w.recordWrite("CopyObject", dst, o.data, res, cerr)
+	if src == dst && o.head != nil {
+		if n, ok := w.objects[dst]; ok && n != o {
+			n.previous = o.head
+		}
+	}
 	return nil
 }
 

@@ -58,6 +58,9 @@ type object struct {
 	marker []byte
 	// partSizes are the sizes of a multipart object's parts.
 	partSizes []int
+	// previous is the Given state of the object this one overwrote in
+	// place (a copy onto itself): on a versioned bucket, its older version.
+	previous *target.ObjectResult
 }
 
 // namedKey is the scenario's customer master key.
@@ -433,6 +436,9 @@ func (w *world) removeBucket(ctx context.Context, name string) error {
 		if err := c.DeleteObject(ctx, name, k); err != nil {
 			return fmt.Errorf("delete %s/%s: %w", name, k, err)
 		}
+	}
+	if err := w.removeVersions(ctx, name); err != nil {
+		return err
 	}
 	if err := c.DeleteBucket(ctx, name); err != nil {
 		if e, ok := target.AsError(err); ok && e.StatusCode == http.StatusNotFound {

@@ -219,6 +219,7 @@ type backend interface {
 	putBucketVersioning(ctx context.Context, bucket, status string) error
 	listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error
 	headObjectVersion(ctx context.Context, bucket, key, versionID string) (ObjectResult, error)
+	deleteObjectVersion(ctx context.Context, bucket, key, versionID string) error
 }
 
 // Client talks to one endpoint in one dialect through one SDK. It is safe

@@ -66,6 +66,16 @@ func (c *Client) ListObjectVersions(ctx context.Context, bucket, prefix string, 
 	return nil
 }
 
+// DeleteObjectVersion removes one version (or delete marker) for good.
+func (c *Client) DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) error {
+	ctx, cancel, cp := c.call(ctx, false)
+	defer cancel()
+	if err := c.b.deleteObjectVersion(ctx, bucket, key, versionID); err != nil {
+		return c.fail("DeleteObject", bucket, key, cp, err)
+	}
+	return nil
+}
+
 // HeadObjectVersion reads one version's metadata.
 func (c *Client) HeadObjectVersion(ctx context.Context, bucket, key, versionID string) (ObjectResult, error) {
 	ctx, cancel, cp := c.call(ctx, false)
@@ -135,6 +145,14 @@ func (o *ossV1) headObjectVersion(ctx context.Context, bucket, key, versionID st
 	return ObjectResult{Headers: h}, nil
 }
 
+func (o *ossV1) deleteObjectVersion(ctx context.Context, bucket, key, versionID string) error {
+	bk, err := o.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	return bk.DeleteObject(key, oss1.VersionId(versionID), oss1.WithContext(ctx))
+}
+
 func (o *ossV2) bucketVersioning(ctx context.Context, bucket string) (string, error) {
 	r, err := o.c.GetBucketVersioning(ctx, &oss2.GetBucketVersioningRequest{Bucket: oss2.Ptr(bucket)})
 	if err != nil {
@@ -187,6 +205,11 @@ func (o *ossV2) headObjectVersion(ctx context.Context, bucket, key, versionID st
 	return ObjectResult{Headers: r.Headers}, nil
 }
 
+func (o *ossV2) deleteObjectVersion(ctx context.Context, bucket, key, versionID string) error {
+	_, err := o.c.DeleteObject(ctx, &oss2.DeleteObjectRequest{Bucket: oss2.Ptr(bucket), Key: oss2.Ptr(key), VersionId: oss2.Ptr(versionID)})
+	return err
+}
+
 func (s *s3Backend) bucketVersioning(ctx context.Context, bucket string) (string, error) {
 	r, err := s.c.GetBucketVersioning(ctx, bucket)
 	return r.Status, err
@@ -217,4 +240,8 @@ func (s *s3Backend) headObjectVersion(ctx context.Context, bucket, key, versionI
 		return ObjectResult{}, err
 	}
 	return ObjectResult{}, nil
+}
+
+func (s *s3Backend) deleteObjectVersion(ctx context.Context, bucket, key, versionID string) error {
+	return s.c.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{VersionID: versionID})
 }

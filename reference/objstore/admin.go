@@ -37,11 +37,15 @@ func (s *DiskStore) AtRest(ctx context.Context, bucket, key string) (AtRestInfo,
 	if err != nil {
 		return AtRestInfo{}, asError(res, err)
 	}
+	return s.atRest(rec), nil
+}
+
+func (s *DiskStore) atRest(rec *objectRecord) AtRestInfo {
 	info := AtRestInfo{Record: bytes.Clone(rec.Record), Encrypted: rec.Algorithm != ""}
 	for _, f := range rec.Files {
 		info.DataFiles = append(info.DataFiles, filepath.Join(s.dataDir, f.Name))
 	}
-	return info, nil
+	return info
 }
 
 // Rewrap re-seals bucket/key's data key under the newest master key

@@ -67,6 +67,9 @@ type BucketInfo struct {
 	Owner        string // principal that created it
 	// Encryption is the default rule; nil when none is set.
 	Encryption *EncryptionRule
+	// Versioning is VersioningEnabled, VersioningSuspended, or "" when
+	// versioning was never enabled.
+	Versioning string
 }
 
 // ObjectInfo describes a stored object (or, in listings, a listed one).
@@ -100,6 +103,13 @@ type ObjectInfo struct {
 	// checksums were kept).
 	Checksum Checksum
 	SSE      SSE
+	// VersionID is the version's id, NullVersionID for the null version,
+	// and "" in a bucket that never had versioning (front ends then send
+	// no version header). ListObjectVersions always sets it.
+	VersionID string
+	// IsLatest and DeleteMarker are set by ListObjectVersions only.
+	IsLatest     bool
+	DeleteMarker bool
 }
 
 // ObjectPart is one part of a multipart object.
@@ -165,6 +175,8 @@ type CopyOptions struct {
 	// is carried it must match them.
 	ReplaceMetadata bool
 	Put             PutOptions
+	// SourceVersionID selects a version of the source ("" = current).
+	SourceVersionID string
 }
 
 // ListOptions select a page of a bucket listing, in key order.
@@ -302,7 +314,8 @@ type Store interface {
 	// OpenObject checks read and, for KMS objects, decrypt permission and
 	// the key's state, and unseals the data key.
 	OpenObject(ctx context.Context, p Principal, bucket, key string) (Object, error)
-	// DeleteObject succeeds when the key does not exist.
+	// DeleteObject succeeds when the key does not exist. In a bucket with
+	// versioning it adds a delete marker (DeleteObjectVersion).
 	DeleteObject(ctx context.Context, p Principal, bucket, key string) error
 	CopyObject(ctx context.Context, p Principal, srcBucket, srcKey, dstBucket, dstKey string, opts CopyOptions) (ObjectInfo, error)
 	ListObjects(ctx context.Context, p Principal, bucket string, opts ListOptions) (ListResult, error)
@@ -313,6 +326,21 @@ type Store interface {
 	AbortMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string) error
 	ListParts(ctx context.Context, p Principal, bucket, key, uploadID string, partNumberMarker, maxParts int) (ListPartsResult, Upload, error)
 	ListMultipartUploads(ctx context.Context, p Principal, bucket string, opts ListUploadsOptions) (ListUploadsResult, error)
+
+	// PutBucketVersioning sets VersioningEnabled or VersioningSuspended
+	// (GetBucket reports the state).
+	PutBucketVersioning(ctx context.Context, p Principal, bucket, status string) error
+	// HeadObjectVersion and OpenObjectVersion address one version
+	// (versionID "" = the current one, "null" = the null version). A
+	// current delete marker is KindNoSuchKey, an addressed one
+	// KindMethodNotAllowed, an unknown version KindNoSuchVersion; the
+	// *Error then carries the marker or version.
+	HeadObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (ObjectInfo, error)
+	OpenObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (Object, error)
+	// DeleteObjectVersion deletes the object (versionID "") or removes one
+	// version for good.
+	DeleteObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (DeleteResult, error)
+	ListObjectVersions(ctx context.Context, p Principal, bucket string, opts ListVersionsOptions) (ListVersionsResult, error)
 }
 
 // Kind classifies an *Error; front ends map each kind to their dialect's
@@ -352,6 +380,8 @@ const (
 	// fit together or with the upload (e.g. a checksum type the algorithm
 	// has not, a part checksum of another algorithm than the upload's).
 	KindInvalidRequest
+	KindNoSuchVersion    // a version id that is not (or no longer) there
+	KindMethodNotAllowed // the addressed version is a delete marker
 )
 
 // Error is the store's error type.
@@ -360,6 +390,12 @@ type Error struct {
 	Message  string // human-readable, safe to send to the client
 	Resource string // "/bucket" or "/bucket/key"
 	Err      error  // underlying cause (e.g. *kms.Error), for logs; never sent
+	// DeleteMarker, VersionID and LastModified describe the delete marker
+	// a read met (KindNoSuchKey, KindMethodNotAllowed) or the version not
+	// found (KindNoSuchVersion), for the front ends' version headers.
+	DeleteMarker bool
+	VersionID    string
+	LastModified time.Time
 }
 
 func (e *Error) Error() string {

@@ -139,7 +139,7 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 		if b == nil {
 			return noSuchBucket(name)
 		}
-		for _, t := range []*bolt.Bucket{objectsTx(tx, name), uploadsTx(tx, name)} {
+		for _, t := range []*bolt.Bucket{objectsTx(tx, name), uploadsTx(tx, name), versionsTx(tx, name)} {
 			if t == nil {
 				continue
 			}
@@ -147,7 +147,7 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 				return newErr(KindBucketNotEmpty, res, msgBucketNotEmpty, nil)
 			}
 		}
-		for _, tbl := range [][]byte{tblObjects, tblUploads} {
+		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
 			if err := tx.Bucket(tbl).DeleteBucket([]byte(name)); err != nil && err != bolt.ErrBucketNotFound {
 				return err
 			}

@@ -112,6 +112,34 @@
 // require RestoreObject here, a deliberate simplification of the
 // reference, which serves encryption audits, not storage tiers.
 //
+// # Versioning
+//
+// A bucket's versioning state is "" (never enabled), Enabled or
+// Suspended; once set it never returns to "". The current version of a
+// key that holds data stays in the objects table, so plain reads,
+// listings, the admin hooks and every record written before versioning
+// are unchanged; every other version (noncurrent versions and delete
+// markers, current or not) is in the versions table:
+//
+//	versions  one nested table per bucket: (key, ^seq) -> the same record
+//	          as objects, plus version id, seq and delete marker flag
+//
+// seq is the bucket's bbolt sequence at the commit that created the
+// version, so the table holds each key's versions newest first; version
+// ids are hex(seq) and 64 random bits, "null" (stored as "") for the
+// version written while the bucket was unversioned or suspended. A write
+// (Put, Copy, Complete) in an Enabled bucket moves the current version
+// into the versions table and commits the new one in the same
+// transaction; Suspended replaces the null version wherever it is; a
+// delete without version adds a delete marker; removing a version for
+// good makes the newest remaining one current again when it holds data.
+// Every version keeps its own files and envelope record forever: a rule
+// change re-encrypts nothing, and reading an old version unseals its own
+// data key. Garbage collection counts the files of both tables as
+// referenced. The first use of versioning writes format v2, which builds
+// without the versions table refuse to open (their garbage collection
+// would delete noncurrent versions' files); v1 databases open unchanged.
+//
 // # Conditional writes
 //
 // PutObject, CopyObject and CompleteMultipartUpload take a WriteCondition

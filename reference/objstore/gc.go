@@ -33,20 +33,23 @@ func (s *DiskStore) collectGarbage(ctx context.Context) error {
 
 	refs := map[string]bool{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(tblObjects).ForEachBucket(func(name []byte) error {
-			return tx.Bucket(tblObjects).Bucket(name).ForEach(func(k, v []byte) error {
-				rec, err := decode[objectRecord](v, "object")
-				if err != nil {
-					return fmt.Errorf("object %s/%s: %w", name, k, err)
-				}
-				for _, f := range rec.Files {
-					refs[f.Name] = true
-				}
-				return nil
+		// Noncurrent versions reference data files as current objects do.
+		for _, tbl := range [][]byte{tblObjects, tblVersions} {
+			err := tx.Bucket(tbl).ForEachBucket(func(name []byte) error {
+				return tx.Bucket(tbl).Bucket(name).ForEach(func(k, v []byte) error {
+					rec, err := decode[objectRecord](v, "object")
+					if err != nil {
+						return fmt.Errorf("%s %s/%q: %w", tbl, name, k, err)
+					}
+					for _, f := range rec.Files {
+						refs[f.Name] = true
+					}
+					return nil
+				})
 			})
-		})
-		if err != nil {
-			return err
+			if err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(tblParts).ForEachBucket(func(id []byte) error {
 			return tx.Bucket(tblParts).Bucket(id).ForEach(func(k, v []byte) error {

@@ -13,8 +13,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// metaFormat is the schema version stored under meta/format. Open refuses a
-// database of any other version rather than guessing.
+// metaFormat is the schema version stored under meta/format until a bucket
+// uses versioning (then metaFormatVersioned). Open refuses a database of
+// any other version rather than guessing.
 const metaFormat = "sseaudit/objstore/v1"
 
 // Top-level bbolt buckets. Store buckets are called "buckets" everywhere
@@ -56,12 +57,15 @@ type bucketRecord struct {
 	Created time.Time   `json:"created"`
 	Owner   string      `json:"owner"`
 	Rule    *ruleRecord `json:"rule,omitempty"`
+	// Versioning is "" (never enabled), VersioningEnabled or
+	// VersioningSuspended; absent in records from before versioning.
+	Versioning string `json:"versioning,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{
 		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: StorageClassStandard,
-		Owner: b.Owner, Encryption: b.Rule.rule(),
+		Owner: b.Owner, Encryption: b.Rule.rule(), Versioning: b.Versioning,
 	}
 }
 
@@ -216,6 +220,16 @@ type objectRecord struct {
 	// FaultPlaintext marks an object the PlaintextAtRest fault stored
 	// unencrypted while reporting Algorithm; only that fault sets it.
 	FaultPlaintext bool `json:"fault_plaintext,omitempty"`
+	// VersionID is "" for the null version (every record written while
+	// the bucket was unversioned or suspended, and all older records).
+	VersionID string `json:"version_id,omitempty"`
+	// Seq orders the versions of a key (newVersionID); 0 in records
+	// written while the bucket never had versioning, which are older than
+	// every versioned write.
+	Seq uint64 `json:"seq,omitempty"`
+	// DeleteMarker records are kept in the versions table only; they have
+	// no data, size or encryption.
+	DeleteMarker bool `json:"delete_marker,omitempty"`
 }
 
 func (r *objectRecord) info(bucket, key string) ObjectInfo {
@@ -387,7 +401,7 @@ func prefixEnd(p []byte) []byte {
 
 // ensureTables creates the top-level tables and checks the schema version.
 func ensureTables(tx *bolt.Tx) error {
-	for _, name := range [][]byte{tblMeta, tblBuckets, tblObjects, tblUploads, tblParts} {
+	for _, name := range [][]byte{tblMeta, tblBuckets, tblObjects, tblUploads, tblParts, tblVersions} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -396,8 +410,8 @@ func ensureTables(tx *bolt.Tx) error {
 	switch v := meta.Get(keyFormat); {
 	case v == nil:
 		return meta.Put(keyFormat, []byte(metaFormat))
-	case string(v) != metaFormat:
-		return fmt.Errorf("objstore: metadata format %q, this build reads %q", v, metaFormat)
+	case string(v) != metaFormat && string(v) != metaFormatVersioned:
+		return fmt.Errorf("objstore: metadata format %q, this build reads %q and %q", v, metaFormat, metaFormatVersioned)
 	}
 	return nil
 }

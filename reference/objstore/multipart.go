@@ -244,9 +244,14 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 	}
 	var obj *objectRecord
 	var remove []string
+	var versionID string
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, bucket)
+		if err != nil {
+			return err
+		}
 		objs := objectsTx(tx, bucket)
-		if objs == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
+		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
 		u, err := getUploadTx(tx, bucket, key, uploadID)
@@ -334,12 +339,12 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
 		}
-		if old != nil {
-			remove = append(remove, old.fileNames()...)
-		}
-		if err := objs.Put([]byte(key), encode(obj)); err != nil {
+		replaced, err := putVersionTx(tx, b, objs, key, obj, old)
+		if err != nil {
 			return err
 		}
+		remove = append(remove, replaced...)
+		versionID = versionLabel(b.Versioning, obj)
 		if err := uploadsTx(tx, bucket).Delete(uploadKey(key, uploadID)); err != nil {
 			return err
 		}
@@ -349,7 +354,9 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		return ObjectInfo{}, asError(res, err)
 	}
 	s.removeFiles(remove)
-	return obj.info(bucket, key), nil
+	info := obj.info(bucket, key)
+	info.VersionID = versionID
+	return info, nil
 }
 
 // checkListedChecksums compares the checksums a client listed for a part

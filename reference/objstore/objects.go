@@ -20,14 +20,17 @@ func noSuchKey(bucket, key string) error {
 // commitObject makes rec the visible object bucket/key in one transaction,
 // when cond holds for the object it replaces, and returns the data files
 // of that object, which the caller removes after the commit.
-func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition) (replaced []string, err error) {
+func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition) (replaced []string, versionID string, err error) {
 	res := objectRes(bucket, key)
 	err = s.db.Update(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, bucket)
+		if err != nil {
+			return err
+		}
 		objs := objectsTx(tx, bucket)
-		if objs == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
+		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
-		replaced = nil
 		old, err := currentObjectTx(objs, key)
 		if err != nil {
 			return err
@@ -35,15 +38,16 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 		if err := checkCondition(res, cond, old); err != nil {
 			return err
 		}
-		if old != nil {
-			replaced = old.fileNames()
+		if replaced, err = putVersionTx(tx, b, objs, key, rec, old); err != nil {
+			return err
 		}
-		return objs.Put([]byte(key), encode(rec))
+		versionID = versionLabel(b.Versioning, rec)
+		return nil
 	})
 	if err != nil {
-		return nil, asError(res, err)
+		return nil, "", asError(res, err)
 	}
-	return replaced, nil
+	return replaced, versionID, nil
 }
 
 // currentObjectTx returns the record of key, nil when there is none.
@@ -153,13 +157,15 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 		Algorithm:    rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
 		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64}},
 	}
-	replaced, err := s.commitObject(b.Name, key, obj, ow.cond)
+	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond)
 	if err != nil {
 		s.removeFiles([]string{wr.file.Name})
 		return ObjectInfo{}, err
 	}
 	s.removeFiles(replaced)
-	return obj.info(b.Name, key), nil
+	info := obj.info(b.Name, key)
+	info.VersionID = versionID
+	return info, nil
 }
 
 // writeOptions checks the storage class and checksum algorithm of a
@@ -222,70 +228,24 @@ func getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
 	return decode[objectRecord](v, "object")
 }
 
-// HeadObject returns an object's metadata without calling KMS.
+// HeadObject returns the current version's metadata without calling KMS.
 func (s *DiskStore) HeadObject(ctx context.Context, p Principal, bucket, key string) (ObjectInfo, error) {
-	res := objectRes(bucket, key)
-	if !s.canRead(p, bucket) {
-		return ObjectInfo{}, denied(res)
-	}
-	if err := checkObjectName(bucket, key); err != nil {
-		return ObjectInfo{}, err
-	}
-	var rec *objectRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		rec, err = getObjectTx(tx, bucket, key)
-		return err
-	})
-	if err != nil {
-		return ObjectInfo{}, asError(res, err)
-	}
-	return rec.info(bucket, key), nil
+	return s.HeadObjectVersion(ctx, p, bucket, key, "")
 }
 
-// OpenObject opens bucket/key for reading: it checks read permission and,
-// for a KMS object, the principal's decrypt grant on the CMK (before KMS is
-// called) and the key's state, and unseals the data key.
+// OpenObject opens the current version of bucket/key for reading: it
+// checks read permission and, for a KMS object, the principal's decrypt
+// grant on the CMK (before KMS is called) and the key's state, and
+// unseals the data key.
 func (s *DiskStore) OpenObject(ctx context.Context, p Principal, bucket, key string) (Object, error) {
-	if !s.canRead(p, bucket) {
-		return nil, denied(objectRes(bucket, key))
-	}
-	if err := checkObjectName(bucket, key); err != nil {
-		return nil, err
-	}
-	o, err := s.openObject(ctx, p, bucket, key)
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return s.OpenObjectVersion(ctx, p, bucket, key, "")
 }
 
-// DeleteObject deletes bucket/key; a missing key is not an error.
+// DeleteObject deletes bucket/key (in a bucket with versioning: adds a
+// delete marker); a missing key is not an error.
 func (s *DiskStore) DeleteObject(ctx context.Context, p Principal, bucket, key string) error {
-	res := objectRes(bucket, key)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkObjectName(bucket, key); err != nil {
-		return err
-	}
-	var files []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := getObjectTx(tx, bucket, key)
-		if KindOf(err) == KindNoSuchKey {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		files = rec.fileNames()
-		return objectsTx(tx, bucket).Delete([]byte(key))
-	})
-	if err != nil {
-		return asError(res, err)
-	}
-	s.removeFiles(files)
-	return nil
+	_, err := s.DeleteObjectVersion(ctx, p, bucket, key, "")
+	return err
 }
 
 // CopyObject writes a new object dstBucket/dstKey with the content of
@@ -325,7 +285,7 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	src, err := s.openObject(ctx, p, srcBucket, srcKey)
+	src, err := s.openObject(ctx, p, srcBucket, srcKey, opts.SourceVersionID)
 	if err != nil {
 		return ObjectInfo{}, err
 	}

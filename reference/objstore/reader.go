@@ -33,25 +33,22 @@ var _ Object = (*diskObject)(nil)
 
 // openObject reads the record and opens the data files under rmMu (see
 // DiskStore.rmMu), then checks decrypt permission and unseals the data key.
-func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key string) (*diskObject, error) {
+func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, versionID string) (*diskObject, error) {
 	res := objectRes(bucket, key)
 	var rec *objectRecord
 	var region string
+	var info ObjectInfo
 	o := &diskObject{res: res}
 	err := func() error {
 		s.rmMu.RLock()
 		defer s.rmMu.RUnlock()
 		err := s.db.View(func(tx *bolt.Tx) error {
-			b, err := getBucketTx(tx, bucket)
+			b, r, err := lookupTx(tx, bucket, key, versionID)
 			if err != nil {
 				return err
 			}
-			if b == nil {
-				return noSuchBucket(bucket)
-			}
-			region = b.Region
-			rec, err = getObjectTx(tx, bucket, key)
-			return err
+			region, rec, info = b.Region, r, r.versionInfo(b, key)
+			return nil
 		})
 		if err != nil {
 			return asError(res, err)
@@ -69,7 +66,7 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key str
 		o.closeFiles()
 		return nil, err
 	}
-	o.info, o.files = rec.info(bucket, key), rec.Files
+	o.info, o.files = info, rec.Files
 	if err := o.checkSizes(rec); err != nil {
 		o.closeFiles()
 		return nil, err

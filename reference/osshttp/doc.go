@@ -100,6 +100,21 @@
 // ListMultipartUploads, DeleteMultipleObjects (Content-MD5 required: 400
 // MissingArgument EC 0016-00000606; Quiet; 1..1000 objects).
 //
+// Versioning: PutBucketVersioning (Enabled or Suspended, any other Status
+// 400 InvalidArgument, a body that is no VersioningConfiguration 400
+// MalformedXML), GetBucketVersioning (no Status for a bucket that never had
+// versioning), ListObjectVersions (GET ?versions: Version and DeleteMarker
+// in listing order, key-marker/version-id-marker paging, max-keys 1..1000
+// default 100, encoding-type=url). Writes answer x-oss-version-id in
+// buckets that have or had versioning; versionId addresses a version on
+// GET, HEAD, GetObjectMeta, DELETE and in x-oss-copy-source (answered with
+// x-oss-copy-source-version-id); DeleteObject answers x-oss-delete-marker
+// and the marker's x-oss-version-id; DeleteMultipleObjects takes VersionId
+// and reports DeleteMarker and DeleteMarkerVersionId. A read meeting a
+// current delete marker is 404 NoSuchKey with x-oss-delete-marker: true
+// and the marker's id; addressing a marker is 405 MethodNotAllowed, EC
+// 0017-00000002 (c).
+//
 // Objects: PutObject, GetObject, HeadObject, GetObjectMeta (HEAD
 // ?objectMeta), DeleteObject (204, also when absent), CopyObject
 // (x-oss-copy-source "/bucket/key" query-unescaped, x-oss-metadata-directive
@@ -205,8 +220,9 @@
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
 // NotImplemented 501 for OSS features not served here (c): ACLs other than
 // private, tagging, callbacks, append, symlinks, image processing, PostObject,
-// UploadPartCopy, versioning and the other bucket sub-resources;
-// NoSuchVersion 404 for a versionId other than "null" (c); FileAlreadyExists
+// UploadPartCopy and the other bucket sub-resources; NoSuchVersion 404 for
+// a versionId that names no version, any id of another form than the
+// store's included (c); FileAlreadyExists
 // 409 for x-oss-forbid-overwrite: true (C code; on PutObject, CopyObject and
 // CompleteMultipartUpload the store checks it atomically with the commit,
 // InitiateMultipartUpload checks it when called); PreconditionFailed 412

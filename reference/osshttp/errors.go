@@ -75,6 +75,7 @@ const (
 	ecDeleteMissingContentMD5   = "0016-00000606"
 	ecDeleteObjectWithoutKey    = "0016-00000613"
 	ecNoSuchEncryptionRule      = "0005-00000004"
+	ecDeleteMarkerOperation     = "0017-00000002" // the addressed version is a delete marker
 	recommendDocPrefix          = "https://api.aliyun.com/troubleshoot?q="
 	msgInvalidEncryptionAlgo    = "The Encryption request you specified is not valid. Supported value: AES256/KMS"
 	msgMalformedXML             = "The XML you provided was not well-formed or did not validate against our published schema."
@@ -221,6 +222,8 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindEntityTooLarge:             {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
 	objstore.KindPreconditionFailed:         {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
 	objstore.KindInvalidRequest:             {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
+	objstore.KindNoSuchVersion:              {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
+	objstore.KindMethodNotAllowed:           {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name
@@ -248,9 +251,19 @@ func fromStore(err error, bucket, key string) *ossError {
 		if bucket != "" {
 			e.with("BucketName", bucket)
 		}
-	case objstore.KindNoSuchKey:
+	case objstore.KindNoSuchKey, objstore.KindNoSuchVersion:
 		if key != "" {
 			e.with("Key", key)
+		}
+	}
+	if se, ok := errorsAsStore(err); ok && se.DeleteMarker {
+		// As OSS answers a read that meets a delete marker.
+		e.Header = map[string]string{"X-Oss-Delete-Marker": "true"}
+		if se.VersionID != "" {
+			e.Header["X-Oss-Version-Id"] = se.VersionID
+		}
+		if kind == objstore.KindMethodNotAllowed {
+			e.Header["Last-Modified"] = httpTime(se.LastModified)
 		}
 	}
 	return e

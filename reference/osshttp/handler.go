@@ -334,7 +334,7 @@ var unsupportedSubResources = toSet([]string{
 	"symlink", "x-oss-process", "x-oss-async-process", "img", "style", "styleName",
 	"replication", "replicationProgress", "replicationLocation", "cname", "comp", "qos",
 	"live", "status", "vod", "restore", "callback", "qosInfo", "policy", "policyStatus",
-	"stat", "versions", "versioning", "requestPayment", "inventory", "inventoryId",
+	"stat", "requestPayment", "inventory", "inventoryId",
 	"asyncFetch", "worm", "wormId", "wormExtend", "transferAcceleration", "regionList",
 	"regions", "cloudboxes", "metaQuery", "resourceGroup", "rtc", "responseHeader", "seal",
 	"publicAccessBlock", "httpsConfig", "redundancyTransition", "accessPoint",
@@ -383,6 +383,9 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "encryption"):
 			req.op = "PutBucketEncryption"
 			return h.putBucketEncryption(req)
+		case has(q, "versioning"):
+			req.op = "PutBucketVersioning"
+			return h.putBucketVersioning(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}
@@ -405,6 +408,12 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "uploads"):
 			req.op = "ListMultipartUploads"
 			return h.listMultipartUploads(req)
+		case has(q, "versioning"):
+			req.op = "GetBucketVersioning"
+			return h.getBucketVersioning(req)
+		case has(q, "versions"):
+			req.op = "ListObjectVersions"
+			return h.listObjectVersions(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case q.Get("list-type") == "2":
@@ -508,11 +517,21 @@ func (h *handler) serveObject(req *request) *ossError {
 	}
 }
 
-// checkVersionID refuses a version other than "null": buckets here are
-// never versioned.
+// checkVersionID refuses a versionId given twice or empty; one this store
+// cannot have made names no version (OSS answers NoSuchVersion).
 func checkVersionID(q url.Values) *ossError {
-	if vs, ok := q["versionId"]; ok && (len(vs) != 1 || vs[0] != "null") {
-		return newErr(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.")
+	vs, ok := q["versionId"]
+	switch {
+	case !ok:
+		return nil
+	case len(vs) != 1 || vs[0] == "":
+		return errInvalidArgument("Invalid version id specified")
+	case !objstore.ValidVersionID(vs[0]):
+		return errNoSuchVersion()
 	}
 	return nil
+}
+
+func errNoSuchVersion() *ossError {
+	return newErr(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.")
 }

@@ -216,6 +216,7 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
 	hdr.Set("ETag", quotedETag(info.ETag))
 	setSSEResponseHeaders(hdr, info.SSE)
+	setVersionHeader(hdr, info.VersionID)
 	out := xmlCompleteResult{
 		Location: "http://" + req.res.bucket + "." + extranetEndpoint(h.cfg.Region) + "/" + escapeV4Path(req.res.key),
 		Bucket:   req.res.bucket,

@@ -166,6 +166,15 @@ func setWriteHeaders(hdr http.Header, info objstore.ObjectInfo) {
 		hdr.Set("Content-MD5", m)
 	}
 	setSSEResponseHeaders(hdr, info.SSE)
+	setVersionHeader(hdr, info.VersionID)
+}
+
+// setVersionHeader sends x-oss-version-id in buckets that have (or had)
+// versioning, as OSS does.
+func setVersionHeader(hdr http.Header, versionID string) {
+	if versionID != "" {
+		hdr.Set("X-Oss-Version-Id", versionID)
+	}
 }
 
 func (h *handler) putObject(req *request) *ossError {
@@ -227,6 +236,7 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 		hdr.Set(hMetaPrefix+k, v)
 	}
 	setSSEResponseHeaders(hdr, info.SSE)
+	setVersionHeader(hdr, info.VersionID)
 }
 
 // responseOverrides are GetObject's response-* parameters.
@@ -384,7 +394,7 @@ func parseRange(header string, size int64, standard bool) (byteRange, *ossError)
 
 func (h *handler) getObject(req *request) *ossError {
 	r := req.r
-	obj, err := h.cfg.Store.OpenObject(req.ctx(), req.principal, req.res.bucket, req.res.key)
+	obj, err := h.cfg.Store.OpenObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
@@ -450,7 +460,7 @@ func (h *handler) getObject(req *request) *ossError {
 }
 
 func (h *handler) headObject(req *request) *ossError {
-	info, err := h.cfg.Store.HeadObject(req.ctx(), req.principal, req.res.bucket, req.res.key)
+	info, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
@@ -474,11 +484,12 @@ func (h *handler) headObject(req *request) *ossError {
 }
 
 func (h *handler) getObjectMeta(req *request) *ossError {
-	info, err := h.cfg.Store.HeadObject(req.ctx(), req.principal, req.res.bucket, req.res.key)
+	info, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
 	hdr := req.w.Header()
+	setVersionHeader(hdr, info.VersionID)
 	hdr.Set("ETag", quotedETag(info.ETag))
 	hdr.Set("Last-Modified", httpTime(info.LastModified))
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
@@ -487,10 +498,18 @@ func (h *handler) getObjectMeta(req *request) *ossError {
 	return nil
 }
 
+// deleteObject: OSS answers x-oss-delete-marker and the marker's id when
+// it created one, and with versionId echoes the id (and
+// x-oss-delete-marker when the version removed was a marker).
 func (h *handler) deleteObject(req *request) *ossError {
-	if err := h.cfg.Store.DeleteObject(req.ctx(), req.principal, req.res.bucket, req.res.key); err != nil {
+	dr, err := h.cfg.Store.DeleteObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
+	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
+	if dr.DeleteMarker {
+		req.w.Header().Set("X-Oss-Delete-Marker", "true")
+	}
+	setVersionHeader(req.w.Header(), dr.VersionID)
 	writeEmpty(req.w, http.StatusNoContent)
 	return nil
 }
@@ -505,9 +524,13 @@ type xmlDeleteIn struct {
 	} `xml:"Object"`
 }
 
+// deleteTarget is one object of DeleteMultipleObjects.
+type deleteTarget struct{ key, versionID string }
+
 // parseDeleteRequest parses a DeleteMultipleObjects body: 1 to 1000
-// objects, each with a Key, Quiet true or false (default false).
-func parseDeleteRequest(body []byte) (keys []string, quiet bool, e *ossError) {
+// objects, each with a Key and optionally a VersionId, Quiet true or
+// false (default false).
+func parseDeleteRequest(body []byte) (keys []deleteTarget, quiet bool, e *ossError) {
 	var in xmlDeleteIn
 	if err := decodeXMLStrict(body, &in); err != nil {
 		return nil, false, errMalformedXML()
@@ -528,16 +551,23 @@ func parseDeleteRequest(body []byte) (keys []string, quiet bool, e *ossError) {
 		if o.Key == nil {
 			return nil, false, errMalformedXML().withEC(ecDeleteObjectWithoutKey)
 		}
-		if o.VersionID != nil && *o.VersionID != "" && *o.VersionID != "null" {
-			return nil, false, newErr(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.")
+		t := deleteTarget{key: *o.Key}
+		if o.VersionID != nil {
+			t.versionID = strings.TrimSpace(*o.VersionID)
 		}
-		keys = append(keys, *o.Key)
+		if t.versionID != "" && !objstore.ValidVersionID(t.versionID) {
+			return nil, false, errNoSuchVersion()
+		}
+		keys = append(keys, t)
 	}
 	return keys, quiet, nil
 }
 
 type xmlDeleted struct {
-	Key string `xml:"Key"`
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
 type xmlDeleteResult struct {
@@ -566,12 +596,17 @@ func (h *handler) deleteMultipleObjects(req *request) *ossError {
 	if urlEnc {
 		out.EncodingType = "url"
 	}
-	for _, k := range keys {
-		if err := h.cfg.Store.DeleteObject(req.ctx(), req.principal, req.res.bucket, k); err != nil {
-			return fromStore(err, req.res.bucket, k)
+	for _, t := range keys {
+		dr, err := h.cfg.Store.DeleteObjectVersion(req.ctx(), req.principal, req.res.bucket, t.key, t.versionID)
+		if err != nil {
+			return fromStore(err, req.res.bucket, t.key)
 		}
 		if !quiet {
-			out.Deleted = append(out.Deleted, xmlDeleted{Key: encodeName(k, urlEnc)})
+			d := xmlDeleted{Key: encodeName(t.key, urlEnc), VersionID: t.versionID}
+			if dr.DeleteMarker {
+				d.DeleteMarker, d.DeleteMarkerVersionID = true, dr.VersionID
+			}
+			out.Deleted = append(out.Deleted, d)
 		}
 	}
 	return h.reply(req, out)
@@ -580,31 +615,32 @@ func (h *handler) deleteMultipleObjects(req *request) *ossError {
 // parseCopySource reads x-oss-copy-source: "/bucket/key" with the key
 // query-escaped (the v1 SDK writes url.QueryEscape, "+" for a space; the
 // v2 SDK percent-escapes), optionally "?versionId=...".
-func parseCopySource(v string) (bucket, key string, e *ossError) {
+func parseCopySource(v string) (bucket, key, versionID string, e *ossError) {
 	v = strings.TrimSpace(v)
 	src, version, hasVersion := strings.Cut(v, "?")
 	if hasVersion {
 		vq, err := url.ParseQuery(version)
-		if err != nil || len(vq) != 1 || len(vq["versionId"]) != 1 {
-			return "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
+		if err != nil || len(vq) != 1 || len(vq["versionId"]) != 1 || vq.Get("versionId") == "" {
+			return "", "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
 		}
-		if vq.Get("versionId") != "null" {
-			return "", "", newErr(http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.")
+		versionID = vq.Get("versionId")
+		if !objstore.ValidVersionID(versionID) {
+			return "", "", "", errNoSuchVersion()
 		}
 	}
 	src = strings.TrimPrefix(src, "/")
 	b, k, ok := strings.Cut(src, "/")
 	if !ok || b == "" || k == "" {
-		return "", "", errInvalidArgument("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.")
+		return "", "", "", errInvalidArgument("Copy Source must mention the source bucket and key: /sourcebucket/sourcekey.")
 	}
 	var err error
 	if b, err = url.QueryUnescape(b); err != nil {
-		return "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
+		return "", "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
 	}
 	if k, err = url.QueryUnescape(k); err != nil {
-		return "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
+		return "", "", "", errInvalidArgument("The x-oss-copy-source header is invalid.")
 	}
-	return b, k, nil
+	return b, k, versionID, nil
 }
 
 type xmlCopyObjectResult struct {
@@ -621,7 +657,7 @@ func (h *handler) copyObject(req *request) *ossError {
 	if len(r.Header.Values(hCopySource)) != 1 {
 		return errInvalidArgument("The x-oss-copy-source header must be given once.")
 	}
-	srcBucket, srcKey, e := parseCopySource(r.Header.Get(hCopySource))
+	srcBucket, srcKey, srcVersion, e := parseCopySource(r.Header.Get(hCopySource))
 	if e != nil {
 		return e
 	}
@@ -649,7 +685,7 @@ func (h *handler) copyObject(req *request) *ossError {
 		}
 	}
 	if conds {
-		src, err := h.cfg.Store.HeadObject(req.ctx(), req.principal, srcBucket, srcKey)
+		src, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, srcBucket, srcKey, srcVersion)
 		if err != nil {
 			return fromStore(err, srcBucket, srcKey)
 		}
@@ -667,10 +703,10 @@ func (h *handler) copyObject(req *request) *ossError {
 	}
 	opts.Condition = noOverwrite(forbid)
 	info, err := h.cfg.Store.CopyObject(req.ctx(), req.principal, srcBucket, srcKey, req.res.bucket, req.res.key,
-		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts})
+		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion})
 	if err != nil {
 		b, k := req.res.bucket, req.res.key
-		if objstore.KindOf(err) == objstore.KindNoSuchKey {
+		if kind := objstore.KindOf(err); kind == objstore.KindNoSuchKey || kind == objstore.KindNoSuchVersion {
 			b, k = srcBucket, srcKey
 		}
 		return fromWrite(err, b, k)
@@ -678,5 +714,9 @@ func (h *handler) copyObject(req *request) *ossError {
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
 	setSSEResponseHeaders(hdr, info.SSE)
+	setVersionHeader(hdr, info.VersionID)
+	if srcVersion != "" {
+		hdr.Set("X-Oss-Copy-Source-Version-Id", srcVersion)
+	}
 	return h.reply(req, xmlCopyObjectResult{ETag: quotedETag(info.ETag), LastModified: ossTime(info.LastModified)})
 }

@@ -94,7 +94,7 @@ func (h *handler) getObjectAttributes(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	info, err := h.cfg.Store.HeadObject(rc.ctx, rc.p, rc.bucket, rc.key)
+	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
@@ -129,5 +129,6 @@ func (h *handler) getObjectAttributes(rc *reqCtx) {
 		out.ObjectSize = &size
 	}
 	rc.w.Header().Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	setVersionHeader(rc.w.Header(), info.VersionID)
 	rc.writeXML(out)
 }

@@ -25,8 +25,11 @@ func (h *handler) listBuckets(rc *reqCtx) {
 // server's region or nothing; another region is
 // IllegalLocationConstraintException, as on an AWS regional endpoint.
 func (h *handler) createBucket(rc *reqCtx) {
+	// Object Lock is refused rather than half-accepted: a bucket that said
+	// it had WORM protection while no retention could ever be set would
+	// mislead exactly the auditors this server is for.
 	if strings.EqualFold(strings.TrimSpace(rc.r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled")), "true") {
-		rc.fail(errNotImplemented("x-amz-bucket-object-lock-enabled"))
+		rc.fail(errNotImplemented("Object Lock (x-amz-bucket-object-lock-enabled)"))
 		return
 	}
 	data, aerr := rc.readXMLBody(false, true)
@@ -78,15 +81,59 @@ func (h *handler) getBucketLocation(rc *reqCtx) {
 	rc.writeXML(locationOut{Xmlns: s3Namespace, Region: b.Region})
 }
 
-// getBucketVersioning answers that versioning was never enabled (an empty
-// VersioningConfiguration), which is the truth: the reference keeps one
-// version of every object.
+// getBucketVersioning answers an empty VersioningConfiguration for a
+// bucket that never had versioning, as S3 does.
 func (h *handler) getBucketVersioning(rc *reqCtx) {
-	if _, err := h.cfg.Store.GetBucket(rc.ctx, rc.p, rc.bucket); err != nil {
+	b, err := h.cfg.Store.GetBucket(rc.ctx, rc.p, rc.bucket)
+	if err != nil {
 		rc.fail(errorFromStore(err, ""))
 		return
 	}
-	rc.writeXML(versioningOut{Xmlns: s3Namespace})
+	rc.writeXML(versioningOut{Xmlns: s3Namespace, Status: b.Versioning})
+}
+
+// putBucketVersioning sets Enabled or Suspended. A Status outside the
+// schema's enumeration (or none) is MalformedXML, as on S3; MFA delete
+// needs the x-amz-mfa header of a hardware token and is not offered.
+func (h *handler) putBucketVersioning(rc *reqCtx) {
+	data, aerr := rc.readXMLBody(false, true)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	var c versioningXML
+	if aerr := decodeXML(data, "VersioningConfiguration", &c); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	switch c.MfaDelete {
+	case nil:
+	default:
+		switch strings.TrimSpace(*c.MfaDelete) {
+		case "Disabled":
+		case "Enabled":
+			rc.fail(errNotImplemented("MfaDelete"))
+			return
+		default:
+			rc.fail(errMalformedXML())
+			return
+		}
+	}
+	if c.Status == nil {
+		rc.fail(errMalformedXML())
+		return
+	}
+	status := strings.TrimSpace(*c.Status)
+	if status != objstore.VersioningEnabled && status != objstore.VersioningSuspended {
+		rc.fail(errMalformedXML())
+		return
+	}
+	if err := h.cfg.Store.PutBucketVersioning(rc.ctx, rc.p, rc.bucket, status); err != nil {
+		rc.fail(errorFromStore(err, ""))
+		return
+	}
+	rc.w.Header().Set("Content-Length", "0")
+	rc.w.WriteHeader(http.StatusOK)
 }
 
 func (h *handler) deleteBucket(rc *reqCtx) {
@@ -158,11 +205,8 @@ func (h *handler) deleteObjects(rc *reqCtx) {
 	out := deleteResultOut{Xmlns: s3Namespace}
 	for _, o := range d.Objects {
 		key := *o.Key
-		if o.VersionID != "" && o.VersionID != "null" {
-			out.Errors = append(out.Errors, deleteErrorOut{Key: key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
-			continue
-		}
-		err := h.cfg.Store.DeleteObject(rc.ctx, rc.p, rc.bucket, key)
+		vid := strings.TrimSpace(o.VersionID)
+		dr, err := h.cfg.Store.DeleteObjectVersion(rc.ctx, rc.p, rc.bucket, key, vid)
 		if err != nil && objstore.KindOf(err) != objstore.KindNoSuchKey {
 			ae := errorFromStore(err, key)
 			if ae.Status >= 500 {
@@ -172,11 +216,20 @@ func (h *handler) deleteObjects(rc *reqCtx) {
 			if errors.As(err, &se) && se.Kind == objstore.KindInternal {
 				ae.Message = "We encountered an internal error. Please try again."
 			}
-			out.Errors = append(out.Errors, deleteErrorOut{Key: key, Code: ae.Code, Message: ae.Message})
+			out.Errors = append(out.Errors, deleteErrorOut{Key: key, Code: ae.Code, Message: ae.Message, VersionID: vid})
 			continue
 		}
 		if !quiet {
-			out.Deleted = append(out.Deleted, deletedOut{Key: key})
+			d := deletedOut{Key: key, VersionID: vid}
+			if dr.DeleteMarker {
+				d.DeleteMarker = true
+				if vid == "" {
+					d.DeleteMarkerVersionID = dr.VersionID
+				} else {
+					d.DeleteMarkerVersionID = vid
+				}
+			}
+			out.Deleted = append(out.Deleted, d)
 		}
 	}
 	rc.writeXML(out)

@@ -140,10 +140,29 @@
 //     existing object is 412), checked by the store atomically with the
 //     commit.
 //   - CreateBucketConfiguration may be absent or name Config.Region; another
-//     region is 400 IllegalLocationConstraintException. Object lock is 501.
-//   - Unsupported subresources (acl, tagging, versions, lifecycle, ...) are
-//     501 NotImplemented; versionId other than "null" is 400 InvalidArgument;
-//     GET ?versioning reports versioning never enabled.
+//     region is 400 IllegalLocationConstraintException.
+//     Object Lock is not implemented: x-amz-bucket-object-lock-enabled:
+//     true, the ?object-lock, ?retention, ?legal-hold subresources and the
+//     x-amz-object-lock-* write headers are 501 (a bucket claiming WORM
+//     protection it cannot give would mislead an auditor).
+//   - Versioning: PUT/GET ?versioning (Enabled, Suspended; any other
+//     Status, or none, is 400 MalformedXML; MfaDelete Enabled is 501; a
+//     bucket that never had versioning answers an empty
+//     VersioningConfiguration). Writes answer x-amz-version-id in buckets
+//     that have or had versioning; versionId addresses a version on GET,
+//     HEAD, DELETE, GetObjectAttributes and in x-amz-copy-source. A read
+//     meeting a current delete marker is 404 NoSuchKey with
+//     x-amz-delete-marker: true and the marker's x-amz-version-id; one
+//     addressing a marker is 405 MethodNotAllowed with Last-Modified too;
+//     an unknown version (any id of another form than the store's) is 404
+//     NoSuchVersion. GET ?versions is ListObjectVersions (Version and
+//     DeleteMarker in listing order, key-marker/version-id-marker paging,
+//     a version-id-marker without key-marker is 400 InvalidArgument).
+//     DeleteObjects takes VersionId and reports DeleteMarker and
+//     DeleteMarkerVersionId. Copying a given version onto its own key is
+//     allowed without other changes (it restores that version).
+//   - Unsupported subresources (acl, tagging, lifecycle, ...) are 501
+//     NotImplemented.
 //   - Range: one "bytes=" range; a syntactically invalid or multi-range
 //     header is ignored (200, as S3), an unsatisfiable one is 416
 //     InvalidRange with Content-Range "bytes */size".

@@ -122,7 +122,16 @@ func errorFromStore(err error, key string) *apiError {
 	case objstore.KindBucketNotEmpty:
 		return mk(http.StatusConflict, "BucketNotEmpty", "The bucket you tried to delete is not empty")
 	case objstore.KindNoSuchKey:
-		return mk(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.")
+		return withVersion(mk(http.StatusNotFound, "NoSuchKey", "The specified key does not exist."), se)
+	case objstore.KindNoSuchVersion:
+		e := mk(http.StatusNotFound, "NoSuchVersion", "The specified version does not exist.").with("Key", key)
+		if se.VersionID != "" {
+			e = e.with("VersionId", se.VersionID)
+		}
+		return e
+	case objstore.KindMethodNotAllowed:
+		e := mk(http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+		return withVersion(e, se)
 	case objstore.KindNoSuchUpload:
 		return mk(http.StatusNotFound, "NoSuchUpload",
 			"The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
@@ -173,6 +182,23 @@ func errorFromStore(err error, key string) *apiError {
 	default:
 		return errInternal(err)
 	}
+}
+
+// withVersion adds the headers S3 sends when a read meets a delete marker:
+// x-amz-delete-marker, the marker's id and (405 only) its Last-Modified.
+func withVersion(e *apiError, se *objstore.Error) *apiError {
+	if !se.DeleteMarker {
+		return e
+	}
+	e.Headers = map[string]string{"X-Amz-Delete-Marker": "true"}
+	if se.VersionID != "" {
+		e.Headers["X-Amz-Version-Id"] = se.VersionID
+	}
+	if e.Status == http.StatusMethodNotAllowed {
+		e.Headers["Last-Modified"] = se.LastModified.UTC().Format(http.TimeFormat)
+		e.Extra = append(e.Extra, [2]string{"Method", "GET"}, [2]string{"ResourceType", "DeleteMarker"})
+	}
+	return e
 }
 
 type errorBody struct {

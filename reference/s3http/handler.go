@@ -288,7 +288,7 @@ var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "cors", "intelligent-tiering", "inventory",
 	"legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock",
 	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
-	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "versions", "website",
+	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "website",
 }
 
 func (h *handler) serve(rc *reqCtx) {
@@ -316,7 +316,7 @@ func (h *handler) serve(rc *reqCtx) {
 		rc.fail(errSSECNotSupported())
 		return
 	}
-	if v, ok := qv["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+	if v, ok := qv["versionId"]; ok && (len(v) != 1 || v[0] == "") {
 		rc.fail(errInvalidArgument("Invalid version id specified"))
 		return
 	}
@@ -362,7 +362,7 @@ func (h *handler) serveBucket(rc *reqCtx) {
 		case rc.has("encryption"):
 			h.putBucketEncryption(rc)
 		case rc.has("versioning"):
-			rc.fail(errNotImplemented("?versioning"))
+			h.putBucketVersioning(rc)
 		default:
 			h.createBucket(rc)
 		}
@@ -376,6 +376,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.listMultipartUploads(rc)
 		case rc.has("versioning"):
 			h.getBucketVersioning(rc)
+		case rc.has("versions"):
+			h.listObjectVersions(rc)
 		case rc.query("list-type") == "2":
 			h.listObjectsV2(rc)
 		case rc.has("list-type"):

@@ -215,3 +215,68 @@ func (h *handler) listObjectsV1(rc *reqCtx) {
 	}
 	rc.writeXML(out)
 }
+
+// listObjectVersions is GET ?versions: Version and DeleteMarker entries in
+// key order, each key's newest first, paged by key-marker and
+// version-id-marker.
+func (h *handler) listObjectVersions(rc *reqCtx) {
+	enc, aerr := parseEncodingType(rc)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	mk, aerr := parseMaxKeys(rc.query("max-keys"), rc.has("max-keys"), 1000, 1000, "max-keys")
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	prefix, delim := rc.query("prefix"), rc.query("delimiter")
+	keyMarker, idMarker := rc.query("key-marker"), rc.query("version-id-marker")
+	if idMarker != "" && keyMarker == "" {
+		rc.fail(errInvalidArgument("A version-id marker cannot be specified without a key marker."))
+		return
+	}
+	owner := h.bucketOwner(rc)
+	var res objstore.ListVersionsResult
+	if mk == 0 {
+		if _, err := h.cfg.Store.GetBucket(rc.ctx, rc.p, rc.bucket); err != nil {
+			rc.fail(errorFromStore(err, ""))
+			return
+		}
+	} else {
+		r, err := h.cfg.Store.ListObjectVersions(rc.ctx, rc.p, rc.bucket, objstore.ListVersionsOptions{
+			Prefix: prefix, Delimiter: delim, KeyMarker: keyMarker, VersionIDMarker: idMarker, MaxKeys: mk,
+		})
+		if err != nil {
+			rc.fail(errorFromStore(err, ""))
+			return
+		}
+		res = r
+	}
+	out := listVersionsOut{
+		Xmlns: s3Namespace, Name: rc.bucket, Prefix: maybeEnc(prefix, enc), KeyMarker: maybeEnc(keyMarker, enc),
+		VersionIDMarker: idMarker, Delimiter: maybeEnc(delim, enc), MaxKeys: mk, IsTruncated: res.IsTruncated,
+		CommonPrefixes: prefixesOut(res.CommonPrefixes, enc),
+	}
+	if enc {
+		out.EncodingType = "url"
+	}
+	if res.IsTruncated {
+		out.NextKeyMarker, out.NextVersionIDMarker = maybeEnc(res.NextKeyMarker, enc), res.NextVersionIDMarker
+	}
+	for _, v := range res.Versions {
+		e := versionEntryOut{Key: maybeEnc(v.Key, enc), VersionID: v.VersionID, IsLatest: v.IsLatest,
+			LastModified: s3Time(v.LastModified), Owner: owner}
+		if v.DeleteMarker {
+			e.XMLName.Local = "DeleteMarker"
+		} else {
+			size := v.Size
+			e.XMLName.Local, e.ETag, e.Size, e.StorageClass = "Version", quoteETag(v.ETag), &size, storageClassS3(v.StorageClass)
+			if v.Checksum.IsSet() {
+				e.ChecksumAlgorithm, e.ChecksumType = v.Checksum.Algorithm, v.Checksum.Type
+			}
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	rc.writeXML(out)
+}

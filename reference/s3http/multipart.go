@@ -131,7 +131,7 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	srcBucket, srcKey, aerr := parseCopySource(rc.r.Header.Get("X-Amz-Copy-Source"))
+	srcBucket, srcKey, srcVersion, aerr := parseCopySource(rc.r.Header.Get("X-Amz-Copy-Source"))
 	if aerr != nil {
 		rc.fail(aerr)
 		return
@@ -140,11 +140,11 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey); aerr != nil {
+	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey, srcVersion); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
-	obj, err := h.cfg.Store.OpenObject(rc.ctx, rc.p, srcBucket, srcKey)
+	obj, err := h.cfg.Store.OpenObjectVersion(rc.ctx, rc.p, srcBucket, srcKey, srcVersion)
 	if err != nil {
 		rc.fail(errorFromStore(err, srcKey))
 		return
@@ -217,6 +217,7 @@ func (h *handler) completeMultipartUpload(rc *reqCtx) {
 		return
 	}
 	setSSEHeaders(rc.w.Header(), info.SSE)
+	setVersionHeader(rc.w.Header(), info.VersionID)
 	scheme := "http"
 	if rc.r.TLS != nil {
 		scheme = "https"

@@ -59,6 +59,13 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 	if total > maxUserMetadata {
 		return opts, newErr(http.StatusBadRequest, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.")
 	}
+	// Retention and legal holds are not kept: a write asking for one must
+	// not succeed as if the version were protected.
+	for _, k := range []string{"X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold"} {
+		if h.Get(k) != "" {
+			return opts, errNotImplemented(strings.ToLower(k))
+		}
+	}
 	if vs := h.Values("X-Amz-Storage-Class"); len(vs) > 0 {
 		if len(vs) > 1 || !s3StorageClasses[vs[0]] {
 			return opts, newErr(http.StatusBadRequest, "InvalidStorageClass", "The storage class you specified is not valid")
@@ -113,6 +120,15 @@ func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
 		h.Set("X-Amz-Storage-Class", sc)
 	}
 	setSSEHeaders(h, info.SSE)
+	setVersionHeader(h, info.VersionID)
+}
+
+// setVersionHeader sends x-amz-version-id in buckets that have (or had)
+// versioning; S3 sends none in a bucket that never had it.
+func setVersionHeader(h http.Header, versionID string) {
+	if versionID != "" {
+		h.Set("X-Amz-Version-Id", versionID)
+	}
 }
 
 // parseRange parses a single "bytes=" range against size. ok=false means
@@ -245,15 +261,16 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 	}
 	var info objstore.ObjectInfo
 	var obj objstore.Object
+	versionID := rc.query("versionId")
 	if head {
-		i, err := h.cfg.Store.HeadObject(rc.ctx, rc.p, rc.bucket, rc.key)
+		i, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, versionID)
 		if err != nil {
 			rc.fail(errorFromStore(err, rc.key))
 			return
 		}
 		info = i
 	} else {
-		o, err := h.cfg.Store.OpenObject(rc.ctx, rc.p, rc.bucket, rc.key)
+		o, err := h.cfg.Store.OpenObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, versionID)
 		if err != nil {
 			rc.fail(errorFromStore(err, rc.key))
 			return
@@ -269,6 +286,7 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 		hd := rc.w.Header()
 		hd.Set("ETag", quoteETag(info.ETag))
 		hd.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+		setVersionHeader(hd, info.VersionID)
 		rc.w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -400,6 +418,7 @@ func (h *handler) putObject(rc *reqCtx) {
 	hd.Set("ETag", quoteETag(info.ETag))
 	setSSEHeaders(hd, info.SSE)
 	setChecksumHeaders(hd, info.Checksum)
+	setVersionHeader(hd, info.VersionID)
 	hd.Set("Content-Length", "0")
 	rc.w.WriteHeader(http.StatusOK)
 }
@@ -429,44 +448,53 @@ func (b *body) verifiedChecksum() objstore.Checksum {
 	return objstore.Checksum{}
 }
 
+// deleteObject: without versionId S3 answers x-amz-delete-marker and the
+// marker's id when it created one; with versionId it echoes the id, and
+// x-amz-delete-marker when the version removed was a marker.
 func (h *handler) deleteObject(rc *reqCtx) {
-	if err := h.cfg.Store.DeleteObject(rc.ctx, rc.p, rc.bucket, rc.key); err != nil && objstore.KindOf(err) != objstore.KindNoSuchKey {
+	dr, err := h.cfg.Store.DeleteObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
+	if err != nil && objstore.KindOf(err) != objstore.KindNoSuchKey {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
+	if dr.DeleteMarker {
+		rc.w.Header().Set("X-Amz-Delete-Marker", "true")
+	}
+	setVersionHeader(rc.w.Header(), dr.VersionID)
 	rc.w.WriteHeader(http.StatusNoContent)
 }
 
-// parseCopySource decodes x-amz-copy-source: "[/]bucket/key[?versionId=null]",
-// URL-encoded.
-func parseCopySource(v string) (bucket, key string, aerr *apiError) {
+// parseCopySource decodes x-amz-copy-source:
+// "[/]bucket/key[?versionId=id]", URL-encoded.
+func parseCopySource(v string) (bucket, key, versionID string, aerr *apiError) {
 	v = strings.TrimSpace(v)
 	raw, query, hasQuery := strings.Cut(v, "?")
 	if hasQuery {
 		vals, err := url.ParseQuery(query)
 		if err != nil {
-			return "", "", errInvalidArgument("Invalid copy source encoding")
+			return "", "", "", errInvalidArgument("Invalid copy source encoding")
 		}
 		for k, vs := range vals {
-			if k != "versionId" || len(vs) != 1 || vs[0] != "null" {
-				return "", "", errInvalidArgument("Invalid version id specified")
+			if k != "versionId" || len(vs) != 1 || vs[0] == "" {
+				return "", "", "", errInvalidArgument("Invalid version id specified")
 			}
+			versionID = vs[0]
 		}
 	}
 	dec, err := url.PathUnescape(strings.TrimPrefix(raw, "/"))
 	if err != nil {
-		return "", "", errInvalidArgument("Invalid copy source encoding")
+		return "", "", "", errInvalidArgument("Invalid copy source encoding")
 	}
 	bucket, key, _ = strings.Cut(dec, "/")
 	if bucket == "" || key == "" {
-		return "", "", errInvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+		return "", "", "", errInvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
 	}
-	return bucket, key, nil
+	return bucket, key, versionID, nil
 }
 
 // checkCopyPreconditions evaluates x-amz-copy-source-if-* against the
 // source; any failure is 412.
-func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey string) *apiError {
+func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey, srcVersion string) *apiError {
 	hd := rc.r.Header
 	any := false
 	for _, n := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
@@ -477,7 +505,7 @@ func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey string) *
 	if !any {
 		return nil
 	}
-	info, err := h.cfg.Store.HeadObject(rc.ctx, rc.p, srcBucket, srcKey)
+	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, srcBucket, srcKey, srcVersion)
 	if err != nil {
 		return errorFromStore(err, srcKey)
 	}
@@ -494,7 +522,7 @@ func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey string) *
 // class.
 func (h *handler) copyObject(rc *reqCtx) {
 	r := rc.r
-	srcBucket, srcKey, aerr := parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
+	srcBucket, srcKey, srcVersion, aerr := parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
 	if aerr != nil {
 		rc.fail(aerr)
 		return
@@ -527,7 +555,9 @@ func (h *handler) copyObject(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	if srcBucket == rc.bucket && srcKey == rc.key && !replace && sse.Algorithm == "" && opts.StorageClass == "" && opts.ChecksumAlgorithm == "" {
+	// Copying an older version onto its key restores it: that changes
+	// the object, as S3 agrees.
+	if srcBucket == rc.bucket && srcKey == rc.key && srcVersion == "" && !replace && sse.Algorithm == "" && opts.StorageClass == "" && opts.ChecksumAlgorithm == "" {
 		rc.fail(errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
 		return
 	}
@@ -535,17 +565,21 @@ func (h *handler) copyObject(rc *reqCtx) {
 		// S3 does not copy the class: without the header the copy is STANDARD.
 		opts.StorageClass = "STANDARD"
 	}
-	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey); aerr != nil {
+	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey, srcVersion); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
 	info, err := h.cfg.Store.CopyObject(rc.ctx, rc.p, srcBucket, srcKey, rc.bucket, rc.key,
-		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts})
+		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion})
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
 	setSSEHeaders(rc.w.Header(), info.SSE)
+	setVersionHeader(rc.w.Header(), info.VersionID)
+	if srcVersion != "" {
+		rc.w.Header().Set("X-Amz-Copy-Source-Version-Id", srcVersion)
+	}
 	rc.writeXML(copyObjectOut{Xmlns: s3Namespace, LastModified: s3Time(info.LastModified), ETag: quoteETag(info.ETag),
 		checksumXML: checksumOut(info.Checksum, true), ChecksumType: info.Checksum.Type})
 }

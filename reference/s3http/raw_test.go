@@ -241,7 +241,9 @@ func TestRawRequests(t *testing.T) {
 		{name: "bucket already mine", req: rawReq{method: "PUT", path: "/raw"}, status: 409, code: "BucketAlreadyOwnedByYou"},
 		{name: "invalid bucket name", req: rawReq{method: "PUT", path: "/Bad_Name"}, status: 400, code: "InvalidBucketName"},
 		{name: "acl not implemented", req: rawReq{method: "GET", path: "/raw/obj?acl"}, status: 501, code: "NotImplemented"},
-		{name: "version id", req: rawReq{method: "GET", path: "/raw/obj?versionId=abc"}, status: 400, code: "InvalidArgument"},
+		// Version ids are opaque: one of another form names no version.
+		{name: "version id", req: rawReq{method: "GET", path: "/raw/obj?versionId=abc"}, status: 404, code: "NoSuchVersion"},
+		{name: "version id twice", req: rawReq{method: "GET", path: "/raw/obj?versionId=null&versionId=null"}, status: 400, code: "InvalidArgument"},
 		{name: "version id null", req: rawReq{method: "GET", path: "/raw/obj?versionId=null"}, status: 200},
 		{name: "range ignored", req: rawReq{method: "GET", path: "/raw/obj", headers: map[string]string{"Range": "bytes=5-2"}}, status: 200},
 		{name: "range unsatisfiable", req: rawReq{method: "GET", path: "/raw/obj", headers: map[string]string{"Range": "bytes=10-"}}, status: 416, code: "InvalidRange",
