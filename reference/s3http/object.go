@@ -371,47 +371,8 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 }
 
 func (h *handler) putObject(rc *reqCtx) {
-	r := rc.r
-	sse, aerr := parseSSERequest(r.Header)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	opts, aerr := putOptions(r)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	opts.SSE = sse
-	opts.Condition = writeCondition(r.Header)
-	if opts.ContentMD5, aerr = parseContentMD5(r); aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	b, aerr := rc.openBody(true, nil, true)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	if opts.ChecksumAlgorithm, aerr = writeChecksumAlgorithm(r.Header, b.r.cks); aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	if b.size > maxSinglePut {
-		rc.fail(newErr(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."))
-		return
-	}
-	if aerr := b.preverifyEmpty(); aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	info, err := h.cfg.Store.PutObject(rc.ctx, rc.p, rc.bucket, rc.key, b.r, b.size, opts)
-	if err != nil {
-		if ae := b.r.bodyError(); ae != nil {
-			rc.fail(ae)
-			return
-		}
-		rc.fail(errorFromStore(err, rc.key))
+	info, ok := h.storePut(rc, true, nil)
+	if !ok {
 		return
 	}
 	hd := rc.w.Header()
@@ -421,6 +382,58 @@ func (h *handler) putObject(rc *reqCtx) {
 	setVersionHeader(hd, info.VersionID)
 	hd.Set("Content-Length", "0")
 	rc.w.WriteHeader(http.StatusOK)
+}
+
+// storePut stores rc's body as rc.key with the encryption, metadata,
+// checksum and conditions of rc's headers: what PutObject and a form upload
+// (postpolicy.go, whose fields become these headers) share. srcErr, when
+// set, may explain a failed body before the generic checks do. On failure
+// it has answered the request and returns false.
+func (h *handler) storePut(rc *reqCtx, requireLength bool, srcErr func() *apiError) (objstore.ObjectInfo, bool) {
+	r := rc.r
+	fail := func(ae *apiError) (objstore.ObjectInfo, bool) {
+		rc.fail(ae)
+		return objstore.ObjectInfo{}, false
+	}
+	sse, aerr := parseSSERequest(r.Header)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	opts, aerr := putOptions(r)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	opts.SSE = sse
+	opts.Condition = writeCondition(r.Header)
+	if opts.ContentMD5, aerr = parseContentMD5(r); aerr != nil {
+		return fail(aerr)
+	}
+	b, aerr := rc.openBody(true, nil, requireLength)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	if opts.ChecksumAlgorithm, aerr = writeChecksumAlgorithm(r.Header, b.r.cks); aerr != nil {
+		return fail(aerr)
+	}
+	if b.size > maxSinglePut {
+		return fail(newErr(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."))
+	}
+	if aerr := b.preverifyEmpty(); aerr != nil {
+		return fail(aerr)
+	}
+	info, err := h.cfg.Store.PutObject(rc.ctx, rc.p, rc.bucket, rc.key, b.r, b.size, opts)
+	if err != nil {
+		if srcErr != nil {
+			if ae := srcErr(); ae != nil {
+				return fail(ae)
+			}
+		}
+		if ae := b.r.bodyError(); ae != nil {
+			return fail(ae)
+		}
+		return fail(errorFromStore(err, rc.key))
+	}
+	return info, true
 }
 
 // preverifyEmpty checks a zero-length body completely before the store is

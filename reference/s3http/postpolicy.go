@@ -361,36 +361,8 @@ func (h *handler) postObject(rc *reqCtx) {
 	r2.Body = io.NopCloser(rr)
 	rc.r, rc.key = r2, key
 
-	sse, aerr := parseSSERequest(hdr)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	opts, aerr := putOptions(r2)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	opts.SSE = sse
-	b, aerr := rc.openBody(true, nil, false)
-	if aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	if opts.ChecksumAlgorithm, aerr = writeChecksumAlgorithm(hdr, b.r.cks); aerr != nil {
-		rc.fail(aerr)
-		return
-	}
-	info, err := h.cfg.Store.PutObject(rc.ctx, rc.p, rc.bucket, key, b.r, -1, opts)
-	if err != nil {
-		switch {
-		case rr.err != nil:
-			rc.fail(rr.err)
-		case b.r.bodyError() != nil:
-			rc.fail(b.r.bodyError())
-		default:
-			rc.fail(errorFromStore(err, key))
-		}
+	info, ok := h.storePut(rc, false, func() *apiError { return rr.err })
+	if !ok {
 		return
 	}
 	scheme := "http"
@@ -406,6 +378,7 @@ func (h *handler) postObject(rc *reqCtx) {
 	hd.Set("Location", location)
 	setSSEHeaders(hd, info.SSE)
 	setChecksumHeaders(hd, info.Checksum)
+	setVersionHeader(hd, info.VersionID)
 	if redirect := f.fields["success_action_redirect"]; redirect != "" {
 		if u, err := url.Parse(redirect); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 			q := u.Query()
