@@ -446,3 +446,52 @@ func TestOldFormatDataDir(t *testing.T) {
 		t.Fatalf("new version under the bucket rule: %+v", v.SSE)
 	}
 }
+
+// TestVersionAuthorization: every version-addressed operation applies the
+// checks of its unversioned form, and a noncurrent KMS version needs
+// decrypt permission on its own CMK (not on the current version's).
+func TestVersionAuthorization(t *testing.T) {
+	e := newTestEnv(t)
+	s := e.s
+	cmk := e.createKey(t)
+	mustBucket(t, s, "vauth", nil)
+	enableVersioning(t, s, "vauth", VersioningEnabled)
+	secret := pattern(3000, 5)
+	old, err := s.PutObject(bg, root, "vauth", "k", bytes.NewReader(secret), int64(len(secret)),
+		PutOptions{SSE: SSE{Algorithm: AlgorithmKMS, KMSKeyID: cmk}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "vauth", "k", []byte("current, SSE-OSS"), PutOptions{SSE: SSE{Algorithm: AlgorithmAES256}})
+	e.authz.set(e.authz.noDecrypt, "bob/"+cmk, true)
+
+	decrypts := e.audit.count("Decrypt")
+	_, err = s.OpenObjectVersion(bg, bob, "vauth", "k", old.VersionID)
+	wantKind(t, err, KindKMSAccessDenied)
+	_, err = s.CopyObject(bg, bob, "vauth", "k", "vauth", "stolen",
+		CopyOptions{SourceVersionID: old.VersionID, Put: PutOptions{SSE: SSE{Algorithm: AlgorithmAES256}}})
+	wantKind(t, err, KindKMSAccessDenied)
+	if n := e.audit.count("Decrypt"); n != decrypts {
+		t.Fatalf("KMS Decrypt called %d times for a principal without decrypt permission", n-decrypts)
+	}
+	if got, err := readRange(s, bob, "vauth", "k", 0, -1); err != nil || string(got) != "current, SSE-OSS" {
+		t.Fatalf("bob reading the current SSE-OSS version: %q %v", got, err)
+	}
+
+	e.authz.set(e.authz.noRead, "bob/vauth", true)
+	_, err = s.HeadObjectVersion(bg, bob, "vauth", "k", old.VersionID)
+	wantKind(t, err, KindAccessDenied)
+	_, err = s.OpenObjectVersion(bg, bob, "vauth", "k", old.VersionID)
+	wantKind(t, err, KindAccessDenied)
+	_, err = s.ListObjectVersions(bg, bob, "vauth", ListVersionsOptions{})
+	wantKind(t, err, KindAccessDenied)
+	e.authz.set(e.authz.noWrite, "bob/vauth", true)
+	_, err = s.DeleteObjectVersion(bg, bob, "vauth", "k", old.VersionID)
+	wantKind(t, err, KindAccessDenied)
+	_, err = s.DeleteObjectVersion(bg, bob, "vauth", "k", "not-a-version-id")
+	wantKind(t, err, KindAccessDenied)
+	wantKind(t, s.PutBucketVersioning(bg, bob, "vauth", VersioningSuspended), KindAccessDenied)
+	if !bytes.Equal(readVersion(t, s, "vauth", "k", old.VersionID), secret) {
+		t.Fatal("the noncurrent version changed")
+	}
+}

@@ -329,10 +329,14 @@ func (h *handler) postObject(rc *reqCtx) {
 	}
 	// Conditions apply to the key field as sent, before ${filename} is
 	// replaced (minio-go signs "eq $key prefix/${filename}").
-	vals := map[string]string{"bucket": rc.bucket}
+	// "bucket" is always the URL's: a form field of that name (minio-go
+	// sends one) must not satisfy the policy's bucket condition for a form
+	// posted to another bucket.
+	vals := map[string]string{}
 	for k, v := range f.fields {
 		vals[k] = v
 	}
+	vals["bucket"] = rc.bucket
 	key = strings.ReplaceAll(key, "${filename}", f.filename)
 	minLen, maxLen, aerr := checkPolicy(f.fields["policy"], vals, h.cfg.Clock.Now())
 	if aerr != nil {
@@ -353,6 +357,12 @@ func (h *handler) postObject(rc *reqCtx) {
 	}
 	if hasSSEC(hdr) {
 		rc.fail(errSSECNotSupported())
+		return
+	}
+	// As on PUT (serve checks the headers before routing, which a form
+	// skips): an unknown checksum algorithm is refused, never ignored.
+	if aerr := checkChecksumHeaders(hdr); aerr != nil {
+		rc.fail(aerr)
 		return
 	}
 	r2 := rc.r.Clone(rc.ctx)

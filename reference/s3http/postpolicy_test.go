@@ -218,3 +218,58 @@ func TestIsS3RequestForms(t *testing.T) {
 		}
 	}
 }
+
+// TestPostPolicyBucketBinding: the policy's bucket condition binds the
+// bucket of the URL the form is posted to. A "bucket" form field naming
+// the signed bucket must not let the form upload into another bucket.
+func TestPostPolicyBucketBinding(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.rootMinio(t)
+	for _, b := range []string{"signed-for", "elsewhere"} {
+		if err := c.MakeBucket(bg, b, minio.MakeBucketOptions{Region: testRegion}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fields := signedForm(t, "signed-for", "k", time.Now().Add(5*time.Minute), nil, nil)
+	fields["bucket"] = "signed-for" // exempt from the policy, like minio-go's own field
+	resp, body := ts.postForm(t, ts.URL+"/elsewhere", fields, pattern(1000, 3))
+	var e struct{ Code string }
+	xml.Unmarshal(body, &e)
+	if resp.StatusCode != http.StatusForbidden || e.Code != "AccessDenied" {
+		t.Fatalf("form signed for signed-for posted to elsewhere: %d %s: %s", resp.StatusCode, e.Code, body)
+	}
+	if _, err := c.StatObject(bg, "elsewhere", "k", minio.StatObjectOptions{}); minioCode(err) != "NoSuchKey" {
+		t.Fatalf("the form wrote into a bucket its policy does not name: %v", err)
+	}
+	// The same form posted where it was signed for still works.
+	resp, body = ts.postForm(t, ts.URL+"/signed-for", fields, pattern(1000, 3))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("form posted to its own bucket: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestPostPolicyUnknownChecksumField: a form's x-amz-checksum-* fields are
+// the headers of a PUT, so an algorithm this server does not compute is
+// refused (as on PUT), never silently dropped.
+func TestPostPolicyUnknownChecksumField(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.rootMinio(t)
+	if err := c.MakeBucket(bg, "forms", minio.MakeBucketOptions{Region: testRegion}); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []map[string]string{
+		{"x-amz-checksum-sha3": "AAAA"},
+		{"x-amz-checksum-type": "BOGUS"},
+	} {
+		fields := signedForm(t, "forms", "cks", time.Now().Add(5*time.Minute), extra, nil)
+		resp, body := ts.postForm(t, ts.URL+"/forms", fields, pattern(1000, 4))
+		var e struct{ Code string }
+		xml.Unmarshal(body, &e)
+		if resp.StatusCode != http.StatusBadRequest || e.Code != "InvalidArgument" {
+			t.Fatalf("%v: got %d %s, want 400 InvalidArgument: %s", extra, resp.StatusCode, e.Code, body)
+		}
+		if _, err := c.StatObject(bg, "forms", "cks", minio.StatObjectOptions{}); minioCode(err) != "NoSuchKey" {
+			t.Fatalf("%v: a refused form left an object: %v", extra, err)
+		}
+	}
+}
