@@ -50,6 +50,8 @@ type ModelInput struct {
 // unknown or empty, HEAD failed, or listed but never inspected), and
 // ByMethod counts the same objects by method (unknown for the last three
 // cases), so Objects = Encrypted + Unencrypted + Unknown = sum(ByMethod).
+// Noncurrent versions (scan --versions) are counted in NoncurrentVersions
+// and NoncurrentUnencrypted only.
 func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 	now := time.Now
 	if in.Now != nil {
@@ -174,11 +176,19 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 		}
 		st.DefaultKeyID = b.Encryption.KMSMasterKeyID
 	}
+	st.Versioning = b.Versioning
 	for i := range b.Objects {
 		o := &b.Objects[i]
 		method := o.Method
 		if o.Error != nil || method == "" {
 			method = snapshot.MethodUnknown
+		}
+		if o.Noncurrent {
+			st.NoncurrentVersions++
+			if method == snapshot.MethodNone {
+				st.NoncurrentUnencrypted++
+			}
+			continue
 		}
 		st.ByMethod[method]++
 		switch method {
@@ -190,8 +200,8 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 			st.Encrypted++
 		}
 	}
-	st.Objects = int64(len(b.Objects))
-	if missing := b.ObjectsListed - st.Objects; missing > 0 {
+	st.Objects = int64(len(b.Objects)) - st.NoncurrentVersions
+	if missing := b.ObjectsListed - int64(len(b.Objects)); missing > 0 {
 		// Listed but never inspected: the state is unknown.
 		st.Objects += missing
 		st.Unknown += missing

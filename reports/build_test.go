@@ -175,3 +175,23 @@ func TestDecodeModelRejects(t *testing.T) {
 		t.Fatalf("good document rejected: %v", err)
 	}
 }
+
+// TestBucketStatVersions: with scan --versions, noncurrent versions are
+// counted apart from the bucket's (current) objects, so the encrypted share
+// of a bucket is not diluted by history, and unencrypted ones are named.
+func TestBucketStatVersions(t *testing.T) {
+	b := &snapshot.Bucket{Name: "v", Region: "cn-hangzhou", Versioning: "Enabled", VersionsInspected: true, ObjectsListed: 4,
+		Objects: []snapshot.Object{
+			{Key: "doc", VersionID: "3", Method: snapshot.MethodOSSManaged},
+			{Key: "doc", VersionID: "2", Method: snapshot.MethodNone, Noncurrent: true},
+			{Key: "doc", VersionID: "1", Method: snapshot.MethodOSSManaged, Noncurrent: true},
+			{Key: "img", VersionID: "4", Method: snapshot.MethodNone},
+		}}
+	got := bucketStat(b)
+	want := BucketStat{Name: "v", Region: "cn-hangzhou", DefaultMethod: snapshot.MethodNone, Objects: 2, Encrypted: 1, Unencrypted: 1,
+		ByMethod: map[string]int{snapshot.MethodOSSManaged: 1, snapshot.MethodNone: 1}, Versioning: "Enabled",
+		NoncurrentVersions: 2, NoncurrentUnencrypted: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("bucketStat = %+v\nwant %+v", got, want)
+	}
+}

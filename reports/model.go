@@ -59,6 +59,12 @@ type BucketStat struct {
 	Unknown       int64          `json:"unknown"` // HEAD failed or not inspected
 	ByMethod      map[string]int `json:"by_method"`
 	OpenFindings  int            `json:"open_findings"`
+	// Versioning is the bucket's versioning state ("" when never
+	// enabled). With scan --versions, noncurrent versions are counted
+	// here and not in Objects and the counts above.
+	Versioning            string `json:"versioning,omitempty"`
+	NoncurrentVersions    int64  `json:"noncurrent_versions,omitempty"`
+	NoncurrentUnencrypted int64  `json:"noncurrent_unencrypted,omitempty"`
 }
 
 // TrendPoint is one scan in the trend chart.
