@@ -399,7 +399,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 		case rc.has("delete"):
 			h.deleteObjects(rc)
 		default:
-			rc.fail(errNotImplemented("POST object (browser form upload)"))
+			// Form uploads never get here (serve routes them first, unsigned).
+			rc.fail(errNotImplemented("a signed POST on a bucket other than ?delete"))
 		}
 	default:
 		rc.fail(errMethodNotAllowed())
