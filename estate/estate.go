@@ -12,8 +12,8 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/sseaudit/sseaudit/reference/server"
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // Bucket names of the demo estate.
@@ -35,14 +35,14 @@ type Estate struct {
 
 // Seed creates the demo estate in srv through its OSS endpoint and KMS
 // endpoint, as the root principal.
-func Seed(ctx context.Context, srv *server.Server) (Estate, error) {
-	c, err := target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
-		AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret})
+func Seed(ctx context.Context, srv *embedded.Reference) (Estate, error) {
+	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
+		AccessKeyID: srv.AccessKeyID, AccessKeySecret: srv.AccessKeySecret})
 	if err != nil {
 		return Estate{}, err
 	}
-	k, err := target.KMS(target.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region,
-		AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret})
+	k, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region,
+		AccessKeyID: srv.AccessKeyID, AccessKeySecret: srv.AccessKeySecret})
 	if err != nil {
 		return Estate{}, err
 	}
@@ -60,9 +60,9 @@ func Seed(ctx context.Context, srv *server.Server) (Estate, error) {
 	if e.DisabledCMK, err = newKey("demo CMK that gets disabled"); err != nil {
 		return e, err
 	}
-	put := func(bucket, key string, sse *target.SSE) error {
+	put := func(bucket, key string, sse *client.SSE) error {
 		body := bytes.Repeat([]byte(bucket+"/"+key+"\n"), 64)
-		_, err := c.PutObject(ctx, bucket, key, bytes.NewReader(body), int64(len(body)), target.PutOptions{SSE: sse})
+		_, err := c.PutObject(ctx, bucket, key, bytes.NewReader(body), int64(len(body)), client.PutOptions{SSE: sse})
 		if err != nil {
 			return fmt.Errorf("put %s/%s: %w", bucket, key, err)
 		}
@@ -70,14 +70,14 @@ func Seed(ctx context.Context, srv *server.Server) (Estate, error) {
 	}
 	steps := []struct {
 		bucket string
-		rule   *target.SSE
+		rule   *client.SSE
 		keys   []string
 	}{
 		{Unencrypted, nil, []string{"report-2025.csv", "invoices/march.pdf"}},
-		{OSSManaged, &target.SSE{Algorithm: target.AlgorithmAES256}, []string{"backup-1.tar", "backup-2.tar"}},
-		{KMSDefault, &target.SSE{Algorithm: target.AlgorithmKMS}, []string{"app.log", "audit.log"}},
-		{KMSCMK, &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: e.CMK}, []string{"customers.db", "payroll.xlsx"}},
-		{DisabledCMK, &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: e.DisabledCMK}, []string{"archive-2019.zip"}},
+		{OSSManaged, &client.SSE{Algorithm: client.AlgorithmAES256}, []string{"backup-1.tar", "backup-2.tar"}},
+		{KMSDefault, &client.SSE{Algorithm: client.AlgorithmKMS}, []string{"app.log", "audit.log"}},
+		{KMSCMK, &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: e.CMK}, []string{"customers.db", "payroll.xlsx"}},
+		{DisabledCMK, &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: e.DisabledCMK}, []string{"archive-2019.zip"}},
 		{DefaultLater, nil, []string{"legacy-1.csv", "legacy-2.csv"}},
 	}
 	for _, s := range steps {
@@ -92,7 +92,7 @@ func Seed(ctx context.Context, srv *server.Server) (Estate, error) {
 		}
 	}
 	// The default comes after the objects: they stay unencrypted.
-	if err := c.PutBucketEncryption(ctx, DefaultLater, target.Rule{Algorithm: target.AlgorithmAES256}); err != nil {
+	if err := c.PutBucketEncryption(ctx, DefaultLater, client.Rule{Algorithm: client.AlgorithmAES256}); err != nil {
 		return e, fmt.Errorf("set default on %s: %w", DefaultLater, err)
 	}
 	if _, err := k.DisableKey(&kmssdk.DisableKeyRequest{KeyId: tea.String(e.DisabledCMK)}); err != nil {

@@ -20,12 +20,12 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/sseaudit/sseaudit/reference/server"
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // The tests scan one in-process reference server over loopback HTTP
-// through the real SDKs (package target and the official KMS SDK).
+// through the real SDKs (package client and the official KMS SDK).
 
 const (
 	rootAK    = "SCANROOT"
@@ -53,7 +53,7 @@ users:
 `
 
 var (
-	srv     *server.Server
+	srv     *embedded.Reference
 	rootKMS *kmssdk.Client
 )
 
@@ -72,13 +72,13 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv, err = server.Start(ctx, server.Config{DataDir: filepath.Join(dir, "data"), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", UsersFile: users, Getenv: testEnv})
+	srv, err = embedded.Start(ctx, embedded.Config{DataDir: filepath.Join(dir, "data"), UsersFile: users, Getenv: testEnv})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start reference server:", err)
 		return 1
 	}
 	defer srv.Close(ctx)
-	rootKMS, err = target.KMS(target.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK})
+	rootKMS, err = client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kms client:", err)
 		return 1
@@ -87,9 +87,9 @@ func run(m *testing.M) int {
 }
 
 // clientFor builds a target client for dialect (and OSS SDK) on endpoint.
-func clientFor(t testing.TB, dialect target.Dialect, sdk, endpoint, ak, sk string, timeout time.Duration) *target.Client {
+func clientFor(t testing.TB, dialect client.Dialect, sdk, endpoint, ak, sk string, timeout time.Duration) *client.Client {
 	t.Helper()
-	c, err := target.New(target.Config{Dialect: dialect, OSSSDK: sdk, Endpoint: endpoint, Region: srv.Region,
+	c, err := client.New(client.Config{Dialect: dialect, OSSSDK: sdk, Endpoint: endpoint, Region: srv.Region,
 		AccessKeyID: ak, AccessKeySecret: sk, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func clientFor(t testing.TB, dialect target.Dialect, sdk, endpoint, ak, sk strin
 	return c
 }
 
-func rootClient(t testing.TB, dialect target.Dialect) *target.Client {
+func rootClient(t testing.TB, dialect client.Dialect) *client.Client {
 	return clientFor(t, dialect, "", srv.Endpoint, rootAK, rootSK, 30*time.Second)
 }
 
@@ -110,17 +110,17 @@ func createKey(t testing.TB, desc string) string {
 	return tea.StringValue(out.Body.KeyMetadata.KeyId)
 }
 
-func mkBucket(t testing.TB, c *target.Client, name string, sse *target.SSE) {
+func mkBucket(t testing.TB, c *client.Client, name string, sse *client.SSE) {
 	t.Helper()
 	if err := c.CreateBucket(context.Background(), name, sse); err != nil {
 		t.Fatalf("CreateBucket %s: %v", name, err)
 	}
 }
 
-func put(t testing.TB, c *target.Client, bucket, key string, sse *target.SSE) target.ObjectResult {
+func put(t testing.TB, c *client.Client, bucket, key string, sse *client.SSE) client.ObjectResult {
 	t.Helper()
 	body := "content of " + key
-	r, err := c.PutObject(context.Background(), bucket, key, strings.NewReader(body), int64(len(body)), target.PutOptions{SSE: sse})
+	r, err := c.PutObject(context.Background(), bucket, key, strings.NewReader(body), int64(len(body)), client.PutOptions{SSE: sse})
 	if err != nil {
 		t.Fatalf("PutObject %s/%s: %v", bucket, key, err)
 	}
@@ -129,7 +129,7 @@ func put(t testing.TB, c *target.Client, bucket, key string, sse *target.SSE) ta
 }
 
 // putMany writes n small objects concurrently.
-func putMany(t testing.TB, c *target.Client, bucket, prefix string, n int) {
+func putMany(t testing.TB, c *client.Client, bucket, prefix string, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -140,7 +140,7 @@ func putMany(t testing.TB, c *target.Client, bucket, prefix string, n int) {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			key := fmt.Sprintf("%s%05d", prefix, i)
-			if _, err := c.PutObject(context.Background(), bucket, key, strings.NewReader("x"), 1, target.PutOptions{}); err != nil {
+			if _, err := c.PutObject(context.Background(), bucket, key, strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
 				errs <- err
 			}
 		}()

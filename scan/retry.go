@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
 	"github.com/sseaudit/sseaudit/snapshot"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // Retry configures retries of failed requests.
@@ -79,7 +79,7 @@ func retryable(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
-	if e, ok := target.AsError(err); ok {
+	if e, ok := client.AsError(err); ok {
 		return retryableStatus(e.StatusCode, e.Code)
 	}
 	if e, ok := kmsclient.AsServiceError(err); ok {
@@ -126,7 +126,7 @@ func (r Retry) backoff(n int, err error) time.Duration {
 		}
 	}
 	d := time.Duration(rand.Int64N(int64(limit) + 1))
-	if e, ok := target.AsError(err); ok && e.Header != nil {
+	if e, ok := client.AsError(err); ok && e.Header != nil {
 		if s, perr := strconv.Atoi(strings.TrimSpace(e.Header.Get("Retry-After"))); perr == nil && s > 0 {
 			if ra := min(time.Duration(s)*time.Second, r.MaxDelay); ra > d {
 				d = ra
@@ -175,7 +175,7 @@ const (
 // answer or a timeout.
 func toError(ctx context.Context, scope, resource string, attempts int, err error) *snapshot.Error {
 	e := &snapshot.Error{Scope: scope, Resource: resource, Attempts: attempts}
-	if te, ok := target.AsError(err); ok {
+	if te, ok := client.AsError(err); ok {
 		e.StatusCode, e.Code, e.Message = te.StatusCode, te.Code, te.Message
 		if e.Message == "" {
 			e.Message = te.Error()

@@ -17,14 +17,14 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/snapshot"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // Config configures a scan.
 type Config struct {
 	// Client is the target endpoint (required). The scan only reads.
-	Client *target.Client
+	Client *client.Client
 	// KMS is the KMS client for Region. Without it every referenced key is
 	// recorded with the error "no KMS endpoint given".
 	KMS *kmssdk.Client
@@ -179,7 +179,7 @@ func RunToFile(ctx context.Context, cfg Config, path string) (snapshot.Summary, 
 
 // bucketInfo is a bucket to scan, before it is read.
 type bucketInfo struct {
-	target.Bucket
+	client.Bucket
 	regionErr *snapshot.Error
 }
 
@@ -273,7 +273,7 @@ func sortedKeys(m map[string]bool) []string {
 // buckets lists the buckets to scan, in name order, with their regions.
 func (s *scanner) buckets(ctx context.Context) ([]bucketInfo, *snapshot.Error) {
 	byName := map[string]*bucketInfo{}
-	var listed []target.Bucket
+	var listed []client.Bucket
 	attempts, err := s.do(ctx, func(ctx context.Context) error {
 		var err error
 		listed, err = s.cfg.Client.ListBuckets(ctx)
@@ -291,7 +291,7 @@ func (s *scanner) buckets(ctx context.Context) ([]bucketInfo, *snapshot.Error) {
 	}
 	for _, name := range s.cfg.Buckets {
 		if name != "" && byName[name] == nil {
-			byName[name] = &bucketInfo{Bucket: target.Bucket{Name: name}}
+			byName[name] = &bucketInfo{Bucket: client.Bucket{Name: name}}
 		}
 	}
 	out := make([]bucketInfo, 0, len(byName))
@@ -369,7 +369,7 @@ func (s *scanner) method(ctx context.Context, region, algorithm, keyID string) s
 func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketInfo) (snapshot.Bucket, error) {
 	region := s.regionOf(b)
 	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
-	var rule *target.Rule
+	var rule *client.Rule
 	attempts, err := s.do(ctx, func(ctx context.Context) error {
 		var err error
 		rule, err = s.cfg.Client.BucketEncryption(ctx, b.Name)
@@ -394,7 +394,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 	// too, but everything listed is still written.
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs := make(chan target.VersionSummary, 2*s.cfg.Concurrency)
+	jobs := make(chan client.VersionSummary, 2*s.cfg.Concurrency)
 	results := make(chan snapshot.Object, 2*s.cfg.Concurrency)
 	var listed atomic.Int64
 	listing := atomic.Bool{}
@@ -405,7 +405,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 		defer close(listDone)
 		defer close(jobs)
 		defer listing.Store(false)
-		listErr = s.list(wctx, b.Name, hb.VersionsInspected, func(o target.VersionSummary) error {
+		listErr = s.list(wctx, b.Name, hb.VersionsInspected, func(o client.VersionSummary) error {
 			select {
 			case jobs <- o:
 				listed.Add(1)
@@ -462,7 +462,7 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 // by key for a plain listing (listings are in key order), by position for
 // a listing of versions (a key has several entries). Delete markers are
 // not passed on: they hold no data.
-func (s *scanner) list(ctx context.Context, bucket string, versions bool, send func(target.VersionSummary) error) *snapshot.Error {
+func (s *scanner) list(ctx context.Context, bucket string, versions bool, send func(client.VersionSummary) error) *snapshot.Error {
 	var last string
 	var passed bool
 	var sent, seen int64
@@ -471,7 +471,7 @@ func (s *scanner) list(ctx context.Context, bucket string, versions bool, send f
 	if versions {
 		attempts, err = s.do(ctx, func(ctx context.Context) error {
 			seen = 0
-			return s.cfg.Client.ListObjectVersions(ctx, bucket, "", func(v target.VersionSummary) error {
+			return s.cfg.Client.ListObjectVersions(ctx, bucket, "", func(v client.VersionSummary) error {
 				seen++
 				if seen <= sent {
 					return nil
@@ -485,11 +485,11 @@ func (s *scanner) list(ctx context.Context, bucket string, versions bool, send f
 		})
 	} else {
 		attempts, err = s.do(ctx, func(ctx context.Context) error {
-			return s.cfg.Client.ListObjects(ctx, bucket, "", func(o target.ObjectSummary) error {
+			return s.cfg.Client.ListObjects(ctx, bucket, "", func(o client.ObjectSummary) error {
 				if passed && o.Key <= last {
 					return nil
 				}
-				if err := send(target.VersionSummary{ObjectSummary: o, IsLatest: true}); err != nil {
+				if err := send(client.VersionSummary{ObjectSummary: o, IsLatest: true}); err != nil {
 					return err
 				}
 				last, passed = o.Key, true
@@ -514,7 +514,7 @@ func (s *scanner) versioning(ctx context.Context, b *snapshot.Bucket) {
 		return err
 	})
 	if err != nil {
-		if te, ok := target.AsError(err); ok && (te.StatusCode == 501 || te.Code == "NotImplemented") {
+		if te, ok := client.AsError(err); ok && (te.StatusCode == 501 || te.Code == "NotImplemented") {
 			return
 		}
 		b.VersioningError = toError(ctx, "versioning", b.Name, attempts, err)
@@ -524,11 +524,11 @@ func (s *scanner) versioning(ctx context.Context, b *snapshot.Bucket) {
 		return
 	}
 	b.Versioning = st
-	b.VersionsInspected = s.cfg.Versions && (st == target.VersioningEnabled || st == target.VersioningSuspended)
+	b.VersionsInspected = s.cfg.Versions && (st == client.VersioningEnabled || st == client.VersioningSuspended)
 }
 
 // inspect HEADs one listed object.
-func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.VersionSummary, versions bool) snapshot.Object {
+func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.VersionSummary, versions bool) snapshot.Object {
 	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass,
 		VersionID: l.VersionID, Noncurrent: versions && !l.IsLatest}
 	res := bucket + "/" + l.Key
@@ -539,7 +539,7 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l target.V
 		o.Method, o.Error = snapshot.MethodUnknown, cancelled("object", res, "not inspected")
 		return o
 	}
-	var r target.ObjectResult
+	var r client.ObjectResult
 	attempts, err := s.do(ctx, func(ctx context.Context) error {
 		var err error
 		if versions && l.VersionID != "" {

@@ -17,9 +17,9 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/snapshot"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // estate is what seedEstate wrote, i.e. what a scan must find.
@@ -39,7 +39,7 @@ const missingKey = "0badc0de-0000-4000-8000-000000000000"
 // afterwards, one whose CMK is scheduled for deletion afterwards, a
 // bucket whose objects predate its default, a bucket whose
 // rule names a key that does not exist, and a bucket outside the glob.
-func seedEstate(t *testing.T, c *target.Client, prefix string) estate {
+func seedEstate(t *testing.T, c *client.Client, prefix string) estate {
 	t.Helper()
 	ctx := context.Background()
 	e := estate{prefix: prefix, cmk: createKey(t, prefix+" cmk"), cmk2: createKey(t, prefix+" cmk to disable"), missing: missingKey}
@@ -49,10 +49,10 @@ func seedEstate(t *testing.T, c *target.Client, prefix string) estate {
 	}
 	e.serviceKey = tea.StringValue(sk.Body.KeyMetadata.KeyId)
 	n := func(s string) string { return prefix + "-" + s }
-	obj := func(r target.ObjectResult, key, sse, kid, method string) snapshot.Object {
+	obj := func(r client.ObjectResult, key, sse, kid, method string) snapshot.Object {
 		return snapshot.Object{Key: key, Size: r.Size, ETag: r.ETag, SSE: sse, KMSKeyID: kid, Method: method}
 	}
-	aes := &target.SSE{Algorithm: target.AlgorithmAES256}
+	aes := &client.SSE{Algorithm: client.AlgorithmAES256}
 
 	mkBucket(t, c, n("plain"), nil)
 	plain := snapshot.Bucket{Name: n("plain"), Objects: []snapshot.Object{
@@ -62,23 +62,23 @@ func seedEstate(t *testing.T, c *target.Client, prefix string) estate {
 	mkBucket(t, c, n("aes"), aes)
 	aesB := snapshot.Bucket{Name: n("aes"), Encryption: &snapshot.Rule{Algorithm: "AES256", Method: snapshot.MethodOSSManaged},
 		Objects: []snapshot.Object{obj(put(t, c, n("aes"), "a1", nil), "a1", "AES256", "", snapshot.MethodOSSManaged)}}
-	mkBucket(t, c, n("kmsdef"), &target.SSE{Algorithm: target.AlgorithmKMS})
+	mkBucket(t, c, n("kmsdef"), &client.SSE{Algorithm: client.AlgorithmKMS})
 	kmsdef := snapshot.Bucket{Name: n("kmsdef"), Encryption: &snapshot.Rule{Algorithm: "KMS", Method: snapshot.MethodKMSDefault},
 		Objects: []snapshot.Object{obj(put(t, c, n("kmsdef"), "k1", nil), "k1", "KMS", e.serviceKey, snapshot.MethodKMSDefault)}}
-	mkBucket(t, c, n("cmk"), &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: e.cmk})
+	mkBucket(t, c, n("cmk"), &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: e.cmk})
 	cmk := snapshot.Bucket{Name: n("cmk"), Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: e.cmk, Method: snapshot.MethodKMSCMK},
 		Objects: []snapshot.Object{
 			obj(put(t, c, n("cmk"), "c1", nil), "c1", "KMS", e.cmk, snapshot.MethodKMSCMK),
 			obj(put(t, c, n("cmk"), "c2-aes", aes), "c2-aes", "AES256", "", snapshot.MethodOSSManaged),
 		}}
-	mkBucket(t, c, n("disabled"), &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: e.cmk2})
+	mkBucket(t, c, n("disabled"), &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: e.cmk2})
 	disabled := snapshot.Bucket{Name: n("disabled"), Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: e.cmk2, Method: snapshot.MethodKMSCMK},
 		Objects: []snapshot.Object{obj(put(t, c, n("disabled"), "d1", nil), "d1", "KMS", e.cmk2, snapshot.MethodKMSCMK)}}
 	if _, err := rootKMS.DisableKey(&kmssdk.DisableKeyRequest{KeyId: tea.String(e.cmk2)}); err != nil {
 		t.Fatal(err)
 	}
 	e.pending = createKey(t, prefix+" cmk to delete")
-	mkBucket(t, c, n("pending"), &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: e.pending})
+	mkBucket(t, c, n("pending"), &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: e.pending})
 	pending := snapshot.Bucket{Name: n("pending"), Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: e.pending, Method: snapshot.MethodKMSCMK},
 		Objects: []snapshot.Object{obj(put(t, c, n("pending"), "p1", nil), "p1", "KMS", e.pending, snapshot.MethodKMSCMK)}}
 	if _, err := rootKMS.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: tea.String(e.pending), PendingWindowInDays: tea.Int32(7)}); err != nil {
@@ -87,13 +87,13 @@ func seedEstate(t *testing.T, c *target.Client, prefix string) estate {
 	mkBucket(t, c, n("legacy"), nil)
 	old1 := obj(put(t, c, n("legacy"), "old1", nil), "old1", "", "", snapshot.MethodNone)
 	old2 := obj(put(t, c, n("legacy"), "old2", nil), "old2", "", "", snapshot.MethodNone)
-	if err := c.PutBucketEncryption(ctx, n("legacy"), target.Rule{Algorithm: target.AlgorithmKMS, KMSMasterKeyID: e.cmk}); err != nil {
+	if err := c.PutBucketEncryption(ctx, n("legacy"), client.Rule{Algorithm: client.AlgorithmKMS, KMSMasterKeyID: e.cmk}); err != nil {
 		t.Fatal(err)
 	}
 	legacy := snapshot.Bucket{Name: n("legacy"), Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: e.cmk, Method: snapshot.MethodKMSCMK},
 		Objects: []snapshot.Object{old1, old2, obj(put(t, c, n("legacy"), "new1", nil), "new1", "KMS", e.cmk, snapshot.MethodKMSCMK)}}
 	mkBucket(t, c, n("missing"), nil)
-	if err := c.PutBucketEncryption(ctx, n("missing"), target.Rule{Algorithm: target.AlgorithmKMS, KMSMasterKeyID: e.missing}); err != nil {
+	if err := c.PutBucketEncryption(ctx, n("missing"), client.Rule{Algorithm: client.AlgorithmKMS, KMSMasterKeyID: e.missing}); err != nil {
 		t.Fatal(err)
 	}
 	missing := snapshot.Bucket{Name: n("missing"), Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: e.missing, Method: snapshot.MethodKMSCMK}, Objects: []snapshot.Object{}}
@@ -169,12 +169,12 @@ func readBuckets(t *testing.T, path string) []snapshot.Bucket {
 func TestEstate(t *testing.T) {
 	for _, v := range []struct {
 		name    string
-		dialect target.Dialect
+		dialect client.Dialect
 		sdk     string
 	}{
-		{"oss", target.OSS, ""},
-		{"s3", target.S3, ""},
-		{"oss-sdk-v2", target.OSS, target.OSSSDKV2},
+		{"oss", client.OSS, ""},
+		{"s3", client.S3, ""},
+		{"oss-sdk-v2", client.OSS, client.OSSSDKV2},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			root := rootClient(t, v.dialect)
@@ -208,7 +208,7 @@ func TestEstate(t *testing.T) {
 					t.Errorf("key %s: %s", k.KeyID, mustJSON(k))
 				}
 			}
-			account := srv.KMS.Account()
+			account := srv.KMSAccount()
 			for _, w := range []struct {
 				id, state, creator string
 				service, missing   bool
@@ -266,7 +266,7 @@ func TestEstate(t *testing.T) {
 // TestNoKMS: without a KMS client every referenced key is recorded with
 // an error; a service key id given in the Config still classifies.
 func TestNoKMS(t *testing.T) {
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	e := seedEstate(t, root, "nokms")
 	for _, tc := range []struct {
 		name       string
@@ -312,17 +312,17 @@ func TestNoKMS(t *testing.T) {
 // the third attempt, fails one HEAD every time and delays one past the
 // client's timeout. Everything is recorded; nothing is dropped.
 func TestErrorsAsData(t *testing.T) {
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	mkBucket(t, root, "err-ok", nil)
 	for _, k := range []string{"good", "flaky", "broken", "slow"} {
 		put(t, root, "err-ok", k, nil)
 	}
-	mkBucket(t, root, "err-rule", &target.SSE{Algorithm: target.AlgorithmAES256})
+	mkBucket(t, root, "err-rule", &client.SSE{Algorithm: client.AlgorithmAES256})
 	put(t, root, "err-rule", "r1", nil)
-	mkBucket(t, root, "secret-vault", &target.SSE{Algorithm: target.AlgorithmAES256})
+	mkBucket(t, root, "secret-vault", &client.SSE{Algorithm: client.AlgorithmAES256})
 	put(t, root, "secret-vault", "s1", nil)
 
-	for _, d := range []target.Dialect{target.OSS, target.S3} {
+	for _, d := range []client.Dialect{client.OSS, client.S3} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			p := startProxy(t,
@@ -404,11 +404,11 @@ func TestErrorsAsData(t *testing.T) {
 // TestListBucketsDenied: a principal the listing refuses still scans the
 // buckets named explicitly, and the refusal is recorded.
 func TestListBucketsDenied(t *testing.T) {
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	mkBucket(t, root, "err-listed", nil)
 	p := startProxy(t, &rule{method: "GET", path: "", status: 503, times: -1})
 	sum, path, err := scanFile(t, Config{
-		Client: clientFor(t, target.OSS, "", p.URL, rootAK, rootSK, 5*time.Second), KMS: rootKMS, Buckets: []string{"err-listed"},
+		Client: clientFor(t, client.OSS, "", p.URL, rootAK, rootSK, 5*time.Second), KMS: rootKMS, Buckets: []string{"err-listed"},
 		Retry: Retry{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
 	})
 	if err != nil {
@@ -428,7 +428,7 @@ func TestListBucketsDenied(t *testing.T) {
 // marked incomplete; everything listed is written, buckets not reached are
 // recorded as not read, and no request is sent after the cancellation.
 func TestCancel(t *testing.T) {
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	mkBucket(t, root, "cancel-a", nil)
 	putMany(t, root, "cancel-a", "obj-", 120)
 	mkBucket(t, root, "cancel-b", nil)
@@ -447,7 +447,7 @@ func TestCancel(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "cancelled.json")
-	sum, err := RunToFile(ctx, Config{Client: clientFor(t, target.OSS, "", p.URL, rootAK, rootSK, 10*time.Second), KMS: rootKMS,
+	sum, err := RunToFile(ctx, Config{Client: clientFor(t, client.OSS, "", p.URL, rootAK, rootSK, 10*time.Second), KMS: rootKMS,
 		BucketGlob: "cancel-*", Concurrency: 8}, path)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -502,7 +502,7 @@ func TestCancelBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var buf bytes.Buffer
-	sum, err := Run(ctx, Config{Client: clientFor(t, target.OSS, "", p.URL, rootAK, rootSK, time.Second), Buckets: []string{"err-ok"}}, &buf)
+	sum, err := Run(ctx, Config{Client: clientFor(t, client.OSS, "", p.URL, rootAK, rootSK, time.Second), Buckets: []string{"err-ok"}}, &buf)
 	if !errors.Is(err, context.Canceled) || sum.Complete || !json.Valid(buf.Bytes()) {
 		t.Fatalf("err %v complete %v doc %s", err, sum.Complete, buf.String())
 	}
@@ -539,7 +539,7 @@ func TestMethod(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	c := rootClient(t, target.OSS)
+	c := rootClient(t, client.OSS)
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -560,7 +560,7 @@ func TestConfigValidation(t *testing.T) {
 // TestProgress: nothing is drawn on a non-terminal; the bar (forced here,
 // since tests have no terminal) shows the bucket, counts, rate and ETA.
 func TestProgress(t *testing.T) {
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	mkBucket(t, root, "progress-a", nil)
 	putMany(t, root, "progress-a", "p-", 20)
 	var out bytes.Buffer
@@ -607,15 +607,15 @@ func TestRetryPolicy(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{&target.Error{StatusCode: 503}, true},
-		{&target.Error{StatusCode: 500, Code: "InternalError"}, true},
-		{&target.Error{StatusCode: 429}, true},
-		{&target.Error{StatusCode: 400, Code: "Throttling"}, true},
-		{&target.Error{StatusCode: 403, Code: "AccessDenied"}, false},
-		{&target.Error{StatusCode: 404, Code: "NoSuchKey"}, false},
+		{&client.Error{StatusCode: 503}, true},
+		{&client.Error{StatusCode: 500, Code: "InternalError"}, true},
+		{&client.Error{StatusCode: 429}, true},
+		{&client.Error{StatusCode: 400, Code: "Throttling"}, true},
+		{&client.Error{StatusCode: 403, Code: "AccessDenied"}, false},
+		{&client.Error{StatusCode: 404, Code: "NoSuchKey"}, false},
 		{context.DeadlineExceeded, true},
-		{fmt.Errorf("target: HeadObject b/k: %w", context.DeadlineExceeded), true},
-		{errors.New("target: Config.Region is empty"), false},
+		{fmt.Errorf("client: HeadObject b/k: %w", context.DeadlineExceeded), true},
+		{errors.New("client: Config.Region is empty"), false},
 	} {
 		if got := retryable(ctx, tc.err); got != tc.want {
 			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
@@ -623,7 +623,7 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if retryable(cctx, &target.Error{StatusCode: 503}) {
+	if retryable(cctx, &client.Error{StatusCode: 503}) {
 		t.Error("retryable after cancellation")
 	}
 	if e := toError(cctx, "object", "b/k", 1, fmt.Errorf("x: %w", context.Canceled)); e.Code != CodeCancelled {
@@ -638,9 +638,9 @@ func TestRetryPolicy(t *testing.T) {
 // embedded reference (OSS dialect, default concurrency).
 func BenchmarkCensus(b *testing.B) {
 	const n = 2000
-	root := rootClient(b, target.OSS)
+	root := rootClient(b, client.OSS)
 	const bucket = "census-bench"
-	if err := root.CreateBucket(context.Background(), bucket, &target.SSE{Algorithm: target.AlgorithmAES256}); err == nil {
+	if err := root.CreateBucket(context.Background(), bucket, &client.SSE{Algorithm: client.AlgorithmAES256}); err == nil {
 		putMany(b, root, bucket, "o-", n)
 	}
 	cfg := Config{Client: root, KMS: rootKMS, BucketGlob: bucket}
@@ -678,7 +678,7 @@ func lineDiff(got, want string) string {
 // in a history database and compares them: the end-to-end path of drift.
 func TestDriftThroughHistory(t *testing.T) {
 	ctx := context.Background()
-	root := rootClient(t, target.OSS)
+	root := rootClient(t, client.OSS)
 	cmk := createKey(t, "drift cmk")
 	mkBucket(t, root, "drift-a", nil)
 	put(t, root, "drift-a", "o1", nil)
@@ -703,11 +703,11 @@ func TestDriftThroughHistory(t *testing.T) {
 	}
 	first := scanAndRecord("first.json")
 
-	if err := root.PutBucketEncryption(ctx, "drift-a", target.Rule{Algorithm: target.AlgorithmAES256}); err != nil {
+	if err := root.PutBucketEncryption(ctx, "drift-a", client.Rule{Algorithm: client.AlgorithmAES256}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // LastModified has millisecond resolution
-	if _, err := root.CopyObject(ctx, "drift-a", "o1", "drift-a", "o1", target.PutOptions{SSE: &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: cmk}}); err != nil {
+	if _, err := root.CopyObject(ctx, "drift-a", "o1", "drift-a", "o1", client.PutOptions{SSE: &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: cmk}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := root.DeleteObject(ctx, "drift-a", "o2"); err != nil {

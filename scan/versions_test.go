@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/snapshot"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // TestVersionsFindsPlaintextLeftBehind re-encrypts an object of a
@@ -15,7 +15,7 @@ import (
 // one encrypted, the noncurrent original unencrypted (what SSE-011
 // reports).
 func TestVersionsFindsPlaintextLeftBehind(t *testing.T) {
-	for _, d := range []target.Dialect{target.OSS, target.S3} {
+	for _, d := range []client.Dialect{client.OSS, client.S3} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
 			c := rootClient(t, d)
@@ -23,14 +23,14 @@ func TestVersionsFindsPlaintextLeftBehind(t *testing.T) {
 			if err := c.CreateBucket(ctx, bucket, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.PutBucketVersioning(ctx, bucket, target.VersioningEnabled); err != nil {
+			if err := c.PutBucketVersioning(ctx, bucket, client.VersioningEnabled); err != nil {
 				t.Fatal(err)
 			}
-			v1, err := c.PutObject(ctx, bucket, "doc", strings.NewReader("plaintext"), 9, target.PutOptions{})
+			v1, err := c.PutObject(ctx, bucket, "doc", strings.NewReader("plaintext"), 9, client.PutOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			v2, err := c.CopyObject(ctx, bucket, "doc", bucket, "doc", target.PutOptions{SSE: &target.SSE{Algorithm: "AES256"}})
+			v2, err := c.CopyObject(ctx, bucket, "doc", bucket, "doc", client.PutOptions{SSE: &client.SSE{Algorithm: "AES256"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestVersionsFindsPlaintextLeftBehind(t *testing.T) {
 				t.Fatalf("buckets: %s", mustJSON(bs))
 			}
 			bk, objs := bs[0], bs[0].Objects
-			if bk.Versioning != target.VersioningEnabled || !bk.VersionsInspected {
+			if bk.Versioning != client.VersioningEnabled || !bk.VersionsInspected {
 				t.Fatalf("bucket: %s", mustJSON(bk))
 			}
 			if len(objs) != 2 {

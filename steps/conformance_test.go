@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // startReference starts the embedded reference with fs for one test.
-func startReference(t *testing.T, fs faults.Set) Options {
+func startReference(t *testing.T, fs embedded.Faults) Options {
 	t.Helper()
 	ctx := context.Background()
 	opts, stop, err := Reference(ctx, t.TempDir(), fs)
@@ -35,7 +35,7 @@ func startReference(t *testing.T, fs faults.Set) Options {
 // scenario removes its buckets, whether it passed or not.
 func noBucketsLeft(t *testing.T, opts Options) {
 	t.Helper()
-	c, err := target.New(opts.Targets[target.OSS])
+	c, err := client.New(opts.Targets[client.OSS])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,8 @@ func TestConformance(t *testing.T) {
 // the fault proof reports them as skipped, loudly, only while the whole
 // suite still passes with the fault on (so a fix makes the proof enforce
 // them again).
-var unobservableFaults = map[faults.Fault]string{
-	faults.AcceptKeyIDWithAES256: "the fault lives only in objstore (validateAlgorithm, resolveSSE/faulty), " +
+var unobservableFaults = map[embedded.Fault]string{
+	embedded.AcceptKeyIDWithAES256: "the fault lives only in objstore (validateAlgorithm, resolveSSE/faulty), " +
 		"but both front ends refuse a key id with AES256 before the store sees the request: " +
 		"osshttp parseSSEHeaders and parseEncryptionRule, s3http parseSSERequest and the rule parser in xmlapi.go " +
 		"answer 400 InvalidArgument whatever the fault set says",
@@ -100,18 +100,18 @@ var unobservableFaults = map[faults.Fault]string{
 func TestFaultsAreCaught(t *testing.T) {
 	var (
 		mu      sync.Mutex
-		table   = map[faults.Fault][]string{}
-		defects = map[faults.Fault]string{}
+		table   = map[embedded.Fault][]string{}
+		defects = map[embedded.Fault]string{}
 	)
 	t.Run("faults", func(t *testing.T) {
-		for _, f := range faults.All() {
+		for _, f := range embedded.AllFaults() {
 			t.Run(string(f), func(t *testing.T) {
 				t.Parallel()
 				tag := RuleTag(f)
 				if tag == "" {
 					t.Fatalf("fault %s has no rule tag", f)
 				}
-				opts := startReference(t, faults.Of(f))
+				opts := startReference(t, embedded.FaultsOf(f))
 				var out bytes.Buffer
 				opts.Output, opts.Format, opts.Concurrency = &out, "progress", 2
 				if testing.Short() {
@@ -150,7 +150,7 @@ func TestFaultsAreCaught(t *testing.T) {
 		}
 	})
 	var b strings.Builder
-	for _, f := range faults.All() {
+	for _, f := range embedded.AllFaults() {
 		fmt.Fprintf(&b, "\n%s (%s): %d scenarios failed", f, RuleTag(f), len(table[f]))
 		if why, ok := defects[f]; ok {
 			fmt.Fprintf(&b, " -- KNOWN REFERENCE DEFECT: %s", why)
@@ -170,7 +170,7 @@ func TestSkipsAndGuards(t *testing.T) {
 	ctx := context.Background()
 	limited := func() Options {
 		o := full
-		o.Targets = map[target.Dialect]target.Config{target.OSS: full.Targets[target.OSS]}
+		o.Targets = map[client.Dialect]client.Config{client.OSS: full.Targets[client.OSS]}
 		o.KMS, o.Emulator = nil, nil
 		o.Format = "pretty"
 		return o

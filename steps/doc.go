@@ -1,5 +1,5 @@
 // Package steps runs the conformance suite: the Gherkin features of package
-// features, executed with godog against any endpoint package target can talk
+// features, executed with godog against any endpoint package client can talk
 // to (the embedded reference, a real Alibaba Cloud OSS or S3 account), with
 // the KMS endpoint of package kmsclient and, for the reference, its admin
 // hooks.
@@ -30,7 +30,7 @@
 // removes its objects and buckets and schedules its keys for deletion (7
 // days, the minimum), whether the scenario passed or not. Steps judge only
 // what the endpoints answer (status, error code, headers, bytes) through
-// package target and the KMS SDK; the reference's internals are reached only
+// package client and the KMS SDK; the reference's internals are reached only
 // through Options.Emulator in @emulator scenarios.
 //
 // Encryption methods in the features are "none", "OSS-managed" (AES256),

@@ -20,7 +20,7 @@ import (
 	osssigner "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/signer"
 	s3signer "github.com/minio/minio-go/v7/pkg/signer"
 
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // rawEncryption sends one signed request to the current bucket's
@@ -28,7 +28,7 @@ import (
 // document and hide the status of "no rule". OSS requests are signed by
 // the OSS v2 SDK's signer package (V4, or V1 when the target is configured
 // for V1 signatures), S3 requests by minio-go's SignV4. The answer comes
-// back as a *target.Error for a status of 300 or more, nil otherwise.
+// back as a *client.Error for a status of 300 or more, nil otherwise.
 func (w *world) rawEncryption(ctx context.Context, method string, body []byte) error {
 	cfg := w.r.opts.Targets[w.dialect]
 	u, err := url.Parse(w.client.Endpoint())
@@ -43,7 +43,7 @@ func (w *world) rawEncryption(ctx context.Context, method string, body []byte) e
 		u.Path = "/"
 	}
 	u.RawQuery = "encryption"
-	if w.dialect == target.S3 {
+	if w.dialect == client.S3 {
 		u.RawQuery = "encryption="
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
@@ -57,9 +57,9 @@ func (w *world) rawEncryption(ctx context.Context, method string, body []byte) e
 		req.Header.Set("Content-Type", "application/xml")
 	}
 	switch w.dialect {
-	case target.OSS:
+	case client.OSS:
 		var sg osssigner.Signer = &osssigner.SignerV4{}
-		if cfg.OSSSignature == target.OSSSignatureV1 || (cfg.OSSSignature == "" && cfg.OSSSDK != target.OSSSDKV2) {
+		if cfg.OSSSignature == client.OSSSignatureV1 || (cfg.OSSSignature == "" && cfg.OSSSDK != client.OSSSDKV2) {
 			sg = &osssigner.SignerV1{}
 		}
 		product, region, bucket := "oss", cfg.Region, w.bucket
@@ -71,7 +71,7 @@ func (w *world) rawEncryption(ctx context.Context, method string, body []byte) e
 		if err := sg.Sign(ctx, sc); err != nil {
 			return fmt.Errorf("sign the OSS request: %w", err)
 		}
-	case target.S3:
+	case client.S3:
 		sum := sha256.Sum256(body)
 		req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 		req = s3signer.SignV4(*req, cfg.AccessKeyID, cfg.AccessKeySecret, "", cfg.Region)
@@ -95,11 +95,11 @@ func (w *world) rawEncryption(ctx context.Context, method string, body []byte) e
 		Message string `xml:"Message"`
 	}
 	_ = xml.Unmarshal(data, &doc)
-	return &target.Error{Op: method + " ?encryption", StatusCode: resp.StatusCode, Code: doc.Code, Message: doc.Message, Header: resp.Header}
+	return &client.Error{Op: method + " ?encryption", StatusCode: resp.StatusCode, Code: doc.Code, Message: doc.Message, Header: resp.Header}
 }
 
 // isLocal reports a loopback or IP-address host, which is addressed
-// path-style (as package target does).
+// path-style (as package client does).
 func isLocal(hostport string) bool {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {

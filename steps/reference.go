@@ -10,12 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sseaudit/sseaudit/reference/clock"
-	"github.com/sseaudit/sseaudit/reference/envelope"
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/reference/kms"
-	"github.com/sseaudit/sseaudit/reference/server"
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // Emulator is the reference implementation's admin hooks, which @emulator
@@ -28,7 +24,7 @@ type Emulator interface {
 	AtRest(ctx context.Context, bucket, key string) (AtRest, error)
 	// AdvanceClock moves the endpoint's clock (key rotation, deletion
 	// windows, timestamps) forward by d.
-	AdvanceClock(d time.Duration)
+	AdvanceClock(d time.Duration) error
 	// CreateKeyInRegion creates a KMS key in region (not the endpoint's).
 	CreateKeyInRegion(ctx context.Context, region string) (keyID string, err error)
 	// Principal returns the credentials of a principal other than the
@@ -37,17 +33,8 @@ type Emulator interface {
 	Principal(name string) (accessKeyID, secret string, ok bool)
 }
 
-// AtRest is how one object is stored.
-type AtRest struct {
-	// Encrypted says whether the store marks the object encrypted.
-	Encrypted bool
-	// Algorithm, KeyID and KeyVersion come from the object's stored
-	// encryption record ("" when it has none): AES256 or KMS, the CMK id
-	// (KMS), and the master key version (AES256) or KMS KeyVersionId.
-	Algorithm, KeyID, KeyVersion string
-	// Data holds the object's data files as stored, in part order.
-	Data [][]byte
-}
+// AtRest is how one object is stored (see embedded.AtRest).
+type AtRest = embedded.AtRest
 
 // NoKMSDecryptPrincipal is the principal Reference creates without any KMS
 // decrypt grant.
@@ -61,7 +48,7 @@ const ReferenceRegion = "cn-hangzhou"
 // a movable clock and the faults fs (nil for a correct server). It returns
 // Options filled for both dialects, KMS and the Emulator, and a function
 // that stops the server.
-func Reference(ctx context.Context, dir string, fs faults.Set) (Options, func(context.Context) error, error) {
+func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, func(context.Context) error, error) {
 	rootAK, rootSK, err := newCredential("SSEAUDITROOT")
 	if err != nil {
 		return Options{}, nil, err
@@ -92,21 +79,20 @@ func Reference(ctx context.Context, dir string, fs faults.Set) (Options, func(co
 	if err := os.WriteFile(usersFile, []byte(users), 0o600); err != nil {
 		return Options{}, nil, err
 	}
-	clk := &clock.Offset{}
-	srv, err := server.Start(ctx, server.Config{
-		DataDir: filepath.Join(dir, "data"), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", Region: ReferenceRegion,
-		UsersFile: usersFile, Getenv: func(k string) string { return env[k] }, Clock: clk, Faults: fs,
+	srv, err := embedded.Start(ctx, embedded.Config{
+		DataDir: filepath.Join(dir, "data"), Region: ReferenceRegion, UsersFile: usersFile,
+		Getenv: func(k string) string { return env[k] }, MovableClock: true, Faults: fs,
 	})
 	if err != nil {
 		return Options{}, nil, fmt.Errorf("steps: start the reference: %w", err)
 	}
-	cfg := func(d target.Dialect) target.Config {
-		return target.Config{Dialect: d, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK}
+	cfg := func(d client.Dialect) client.Config {
+		return client.Config{Dialect: d, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK}
 	}
 	opts := Options{
-		Targets: map[target.Dialect]target.Config{target.OSS: cfg(target.OSS), target.S3: cfg(target.S3)},
-		KMS:     &target.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK},
-		Emulator: &referenceEmulator{srv: srv, clock: clk,
+		Targets: map[client.Dialect]client.Config{client.OSS: cfg(client.OSS), client.S3: cfg(client.S3)},
+		KMS:     &client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK},
+		Emulator: &referenceEmulator{srv: srv,
 			principals: map[string][2]string{NoKMSDecryptPrincipal: {userAK, userSK}}},
 		BucketPrefix: DefaultBucketPrefix,
 	}
@@ -121,52 +107,27 @@ func newCredential(prefix string) (id, secret string, err error) {
 	return prefix + hex.EncodeToString(b[:4]), hex.EncodeToString(b[4:]), nil
 }
 
-// referenceEmulator implements Emulator over a running *server.Server.
+// referenceEmulator implements Emulator over a running embedded reference.
 type referenceEmulator struct {
-	srv        *server.Server
-	clock      *clock.Offset
+	srv        *embedded.Reference
 	principals map[string][2]string
 }
 
 func (e *referenceEmulator) RotateMasterKey(ctx context.Context) error {
-	_, err := e.srv.Master.Rotate(ctx)
-	return err
+	return e.srv.RotateMasterKey(ctx)
 }
 
 func (e *referenceEmulator) AtRest(ctx context.Context, bucket, key string) (AtRest, error) {
-	info, err := e.srv.Store.AtRest(ctx, bucket, key)
-	if err != nil {
-		return AtRest{}, err
-	}
-	out := AtRest{Encrypted: info.Encrypted}
-	if info.Record != nil {
-		rec, err := envelope.ParseRecord(info.Record)
-		if err != nil {
-			return AtRest{}, err
-		}
-		out.Algorithm, out.KeyID, out.KeyVersion = rec.Algorithm, rec.KeyID, rec.KeyVersion
-	}
-	for _, f := range info.DataFiles {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return AtRest{}, err
-		}
-		out.Data = append(out.Data, b)
-	}
-	return out, nil
+	return e.srv.AtRest(ctx, bucket, key)
 }
 
-func (e *referenceEmulator) AdvanceClock(d time.Duration) { e.clock.Advance(d) }
+func (e *referenceEmulator) AdvanceClock(d time.Duration) error { return e.srv.AdvanceClock(d) }
 
 func (e *referenceEmulator) CreateKeyInRegion(ctx context.Context, region string) (string, error) {
 	if region == e.srv.Region {
 		return "", errors.New("steps: CreateKeyInRegion: the region is the endpoint's own")
 	}
-	md, err := e.srv.KMS.Region(region).CreateKey(ctx, kms.CreateKeyInput{Description: "sseaudit conformance: key in another region"})
-	if err != nil {
-		return "", err
-	}
-	return md.KeyId, nil
+	return e.srv.CreateKeyInRegion(ctx, region, "sseaudit conformance: key in another region")
 }
 
 func (e *referenceEmulator) Principal(name string) (string, string, bool) {

@@ -24,9 +24,9 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/features"
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // DefaultBucketPrefix starts the name of every bucket a run creates when
@@ -37,10 +37,10 @@ const DefaultBucketPrefix = "sseaudit-conf-"
 type Options struct {
 	// Targets per dialect; a dialect absent here makes its scenarios skip.
 	// A Config's Dialect may be left empty (the map key is used).
-	Targets map[target.Dialect]target.Config
+	Targets map[client.Dialect]client.Config
 	// KMS is the KMS endpoint that goes with the targets; nil makes @kms
 	// scenarios skip.
-	KMS *target.KMSConfig
+	KMS *client.KMSConfig
 	// Emulator is the reference's admin hooks; nil makes @emulator
 	// scenarios skip.
 	Emulator Emulator
@@ -81,19 +81,19 @@ type (
 
 // RuleTag is the tag of the scenarios whose checks cover the rule fault f
 // breaks ("" for an unknown fault).
-func RuleTag(f faults.Fault) string {
+func RuleTag(f embedded.Fault) string {
 	switch f {
-	case faults.ApplyDefaultToExisting:
+	case embedded.ApplyDefaultToExisting:
 		return "@rule-no-touch"
-	case faults.OmitSSEHeader:
+	case embedded.OmitSSEHeader:
 		return "@rule-sse-header"
-	case faults.IgnoreNamedCMK:
+	case embedded.IgnoreNamedCMK:
 		return "@rule-named-cmk"
-	case faults.PlaintextAtRest:
+	case embedded.PlaintextAtRest:
 		return "@rule-at-rest"
-	case faults.AcceptKeyIDWithAES256:
+	case embedded.AcceptKeyIDWithAES256:
 		return "@rule-key-id-aes256"
-	case faults.UseDisabledKey:
+	case embedded.UseDisabledKey:
 		return "@rule-disabled-key"
 	}
 	return ""
@@ -107,14 +107,14 @@ var knownFormats = []string{"pretty", "progress", "junit", "cucumber", "events"}
 // are guarded.
 type runner struct {
 	opts    Options
-	clients map[target.Dialect]*target.Client
+	clients map[client.Dialect]*client.Client
 	// hasKMS says Options.KMS is set (and a client could be built from
 	// it). Each scenario builds its own KMS SDK client: the SDK's client is
 	// not safe for concurrent use (it keeps per-call headers in the client).
 	hasKMS bool
 	runID  string
 	// dryDialects are the dialects a dry run pretends to have clients for.
-	dryDialects []target.Dialect
+	dryDialects []client.Dialect
 	features    map[string]string // feature file base name -> feature name
 
 	seq       atomic.Int64 // bucket and key name counter
@@ -227,7 +227,7 @@ func newRunner(opts Options) (*runner, error) {
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts, clients: map[target.Dialect]*target.Client{}, runID: hex.EncodeToString(id)}
+	r := &runner{opts: opts, clients: map[client.Dialect]*client.Client{}, runID: hex.EncodeToString(id)}
 	for d, cfg := range opts.Targets {
 		if cfg.Dialect == "" {
 			cfg.Dialect = d
@@ -240,7 +240,7 @@ func newRunner(opts Options) (*runner, error) {
 			r.dryDialects = append(r.dryDialects, d)
 			continue
 		}
-		c, err := target.New(cfg)
+		c, err := client.New(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("steps: target %s: %w", d, err)
 		}
@@ -249,7 +249,7 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.KMS != nil && opts.DryRun {
 		r.hasKMS = true
 	} else if opts.KMS != nil {
-		if _, err := target.KMS(*opts.KMS); err != nil {
+		if _, err := client.KMS(*opts.KMS); err != nil {
 			return nil, fmt.Errorf("steps: KMS: %w", err)
 		}
 		r.hasKMS = true
@@ -381,8 +381,8 @@ func (r *runner) before(ctx context.Context, p *godog.Scenario) (context.Context
 	w := &world{r: r, rec: rec, tags: tags, objects: map[string]*object{}}
 	ctx = context.WithValue(ctx, worldKey{}, w)
 
-	var dialects []target.Dialect
-	for _, d := range []target.Dialect{target.OSS, target.S3} {
+	var dialects []client.Dialect
+	for _, d := range []client.Dialect{client.OSS, client.S3} {
 		if hasTag(tags, "@"+string(d)) {
 			dialects = append(dialects, d)
 		}

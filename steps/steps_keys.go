@@ -11,7 +11,7 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // ---- KMS keys ----
@@ -94,8 +94,7 @@ func (w *world) advanceClock(ctx context.Context, days int) error {
 	if err != nil {
 		return err
 	}
-	em.AdvanceClock(time.Duration(days) * 24 * time.Hour)
-	return nil
+	return em.AdvanceClock(time.Duration(days) * 24 * time.Hour)
 }
 
 func (w *world) keyInOtherRegion(ctx context.Context) error {
@@ -182,7 +181,7 @@ func (w *world) storedUnderNewVersion(ctx context.Context, key string) error {
 }
 
 func (w *world) checkKeyVersion(key string, at AtRest, version, desc string) error {
-	if at.Algorithm != target.AlgorithmKMS || at.KeyID != w.named.id {
+	if at.Algorithm != client.AlgorithmKMS || at.KeyID != w.named.id {
 		return fmt.Errorf("%s is stored with algorithm %q and key %q, want KMS with the named key %s", key, at.Algorithm, at.KeyID, w.named.id)
 	}
 	if at.KeyVersion != version {
@@ -213,7 +212,7 @@ func (w *world) newerMasterVersion(ctx context.Context, newKey, oldKey string) e
 		key string
 		at  AtRest
 	}{{newKey, n}, {oldKey, o}} {
-		if x.at.Algorithm != target.AlgorithmAES256 {
+		if x.at.Algorithm != client.AlgorithmAES256 {
 			errs = append(errs, fmt.Errorf("%s is stored with algorithm %q, want AES256 (OSS-managed)", x.key, x.at.Algorithm))
 		}
 	}

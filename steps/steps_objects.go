@@ -9,7 +9,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // ---- buckets and rules ----
@@ -100,7 +100,7 @@ func (w *world) ruleReadsBackAs(ctx context.Context, name string) error {
 
 // noRuleCode is the dialect's error code for "no rule is set".
 func (w *world) noRuleCode() string {
-	if w.dialect == target.S3 {
+	if w.dialect == client.S3 {
 		return "ServerSideEncryptionConfigurationNotFoundError"
 	}
 	return "NoSuchServerSideEncryptionRule"
@@ -131,18 +131,18 @@ func (w *world) sendRuleDocument(ctx context.Context, doc *godog.DocString) erro
 }
 
 func (w *world) trySetAlgorithm(ctx context.Context, alg string) error {
-	return w.trySetRule(ctx, target.Rule{Algorithm: alg})
+	return w.trySetRule(ctx, client.Rule{Algorithm: alg})
 }
 
 func (w *world) trySetAlgorithmWithKey(ctx context.Context, alg, keyID string) error {
-	return w.trySetRule(ctx, target.Rule{Algorithm: alg, KMSMasterKeyID: keyID})
+	return w.trySetRule(ctx, client.Rule{Algorithm: alg, KMSMasterKeyID: keyID})
 }
 
 func (w *world) trySetKMSDataEncryption(ctx context.Context, dataEnc string) error {
-	return w.trySetRule(ctx, target.Rule{Algorithm: target.AlgorithmKMS, KMSDataEncryption: dataEnc})
+	return w.trySetRule(ctx, client.Rule{Algorithm: client.AlgorithmKMS, KMSDataEncryption: dataEnc})
 }
 
-func (w *world) trySetRule(ctx context.Context, r target.Rule) error {
+func (w *world) trySetRule(ctx context.Context, r client.Rule) error {
 	w.lastOp = "PutBucketEncryption"
 	w.lastErr = w.client.PutBucketEncryption(ctx, w.bucket, r)
 	return nil
@@ -151,8 +151,8 @@ func (w *world) trySetRule(ctx context.Context, r target.Rule) error {
 // ---- writes ----
 
 // put uploads data as key with sse and records the outcome.
-func (w *world) put(ctx context.Context, key string, data []byte, sse *target.SSE) (*object, error) {
-	res, err := w.client.PutObject(ctx, w.bucket, key, bytes.NewReader(data), int64(len(data)), target.PutOptions{SSE: sse})
+func (w *world) put(ctx context.Context, key string, data []byte, sse *client.SSE) (*object, error) {
+	res, err := w.client.PutObject(ctx, w.bucket, key, bytes.NewReader(data), int64(len(data)), client.PutOptions{SSE: sse})
 	return w.recordWrite("PutObject", key, data, res, err), err
 }
 
@@ -167,7 +167,7 @@ func (w *world) snapshot(ctx context.Context, key string, o *object) error {
 	return nil
 }
 
-func (w *world) holds(ctx context.Context, key string, sse *target.SSE, data []byte) error {
+func (w *world) holds(ctx context.Context, key string, sse *client.SSE, data []byte) error {
 	o, err := w.put(ctx, key, data, sse)
 	if err != nil {
 		return fmt.Errorf("upload %s: %s", key, describeErr(err))
@@ -224,28 +224,28 @@ func (w *world) uploadWith(ctx context.Context, key, name string) error {
 }
 
 func (w *world) uploadWithHeader(ctx context.Context, key, alg string) error {
-	w.put(ctx, key, newContent(key), &target.SSE{Algorithm: alg})
+	w.put(ctx, key, newContent(key), &client.SSE{Algorithm: alg})
 	return nil
 }
 
 func (w *world) uploadWithHeaderAndKey(ctx context.Context, key, alg, keyID string) error {
-	w.put(ctx, key, newContent(key), &target.SSE{Algorithm: alg, KeyID: keyID})
+	w.put(ctx, key, newContent(key), &client.SSE{Algorithm: alg, KeyID: keyID})
 	return nil
 }
 
 func (w *world) uploadKMSDataEncryption(ctx context.Context, key, dataEnc string) error {
-	w.put(ctx, key, newContent(key), &target.SSE{Algorithm: target.AlgorithmKMS, DataEncryption: dataEnc})
+	w.put(ctx, key, newContent(key), &client.SSE{Algorithm: client.AlgorithmKMS, DataEncryption: dataEnc})
 	return nil
 }
 
 func (w *world) uploadKMSKey(ctx context.Context, key, keyRef string) error {
-	w.put(ctx, key, newContent(key), &target.SSE{Algorithm: target.AlgorithmKMS, KeyID: keyRef})
+	w.put(ctx, key, newContent(key), &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: keyRef})
 	return nil
 }
 
 // uploadParts uploads n parts (all but the last of the dialect's minimum
 // part size) and records the outcome; data nil means random content.
-func (w *world) uploadParts(ctx context.Context, key string, n int, sse *target.SSE, data []byte) error {
+func (w *world) uploadParts(ctx context.Context, key string, n int, sse *client.SSE, data []byte) error {
 	if n < 1 {
 		return fmt.Errorf("a multipart upload needs at least 1 part, not %d", n)
 	}
@@ -257,7 +257,7 @@ func (w *world) uploadParts(ctx context.Context, key string, n int, sse *target.
 	if len(parts) != n {
 		return fmt.Errorf("internal: %d bytes make %d parts, not %d", len(data), len(parts), n)
 	}
-	mr, err := w.client.MultipartUpload(ctx, w.bucket, key, parts, target.PutOptions{SSE: sse})
+	mr, err := w.client.MultipartUpload(ctx, w.bucket, key, parts, client.PutOptions{SSE: sse})
 	o := w.recordWrite("MultipartUpload", key, data, mr.Complete, err)
 	w.multipart = &mr
 	if o != nil {
@@ -284,12 +284,12 @@ func (w *world) uploadInPartsWith(ctx context.Context, key string, n int, name s
 	return w.uploadParts(ctx, key, n, sse, nil)
 }
 
-func (w *world) copyObject(ctx context.Context, src, dst string, sse *target.SSE) error {
+func (w *world) copyObject(ctx context.Context, src, dst string, sse *client.SSE) error {
 	o, err := w.obj(src)
 	if err != nil {
 		return err
 	}
-	res, cerr := w.client.CopyObject(ctx, w.bucket, src, w.bucket, dst, target.PutOptions{SSE: sse})
+	res, cerr := w.client.CopyObject(ctx, w.bucket, src, w.bucket, dst, client.PutOptions{SSE: sse})
 	w.recordWrite("CopyObject", dst, o.data, res, cerr)
 	if src == dst && o.head != nil {
 		if n, ok := w.objects[dst]; ok && n != o {
@@ -375,7 +375,7 @@ func (w *world) downloadReturnsBytes(ctx context.Context, key string) error {
 	return w.downloadAs(ctx, w.client, key)
 }
 
-func (w *world) downloadAs(ctx context.Context, c *target.Client, key string) error {
+func (w *world) downloadAs(ctx context.Context, c *client.Client, key string) error {
 	o, err := w.obj(key)
 	if err != nil {
 		return err
@@ -485,7 +485,7 @@ func (w *world) checkRanges(ctx context.Context, key string, o *object, m method
 	var errs []error
 	for _, r := range ranges {
 		first, last := r[0], r[1]
-		rng := &target.Range{Offset: first}
+		rng := &client.Range{Offset: first}
 		if last >= 0 {
 			rng.Length = last - first + 1
 		} else {
@@ -525,7 +525,7 @@ func (w *world) holdsNoObject(ctx context.Context, key string) error {
 	if err == nil {
 		return fmt.Errorf("%s exists (encryption %q, key %q), but the request storing it was to be refused", key, h.SSE.Algorithm, h.SSE.KeyID)
 	}
-	if e, ok := target.AsError(err); ok && e.StatusCode == 404 {
+	if e, ok := client.AsError(err); ok && e.StatusCode == 404 {
 		return nil
 	}
 	return fmt.Errorf("HEAD %s: %s, want 404", key, describeErr(err))

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cucumber/godog"
 
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // Versioned buckets: re-encrypting an object by copying it onto itself
@@ -17,10 +17,10 @@ import (
 // for that older version too.
 
 func (w *world) enableVersioning(ctx context.Context) error {
-	if err := w.client.PutBucketVersioning(ctx, w.bucket, target.VersioningEnabled); err != nil {
+	if err := w.client.PutBucketVersioning(ctx, w.bucket, client.VersioningEnabled); err != nil {
 		// A store without versioning says nothing about its encryption:
 		// the scenario does not apply there, it did not fail.
-		if e, ok := target.AsError(err); ok && (e.StatusCode == http.StatusNotImplemented || e.Code == "NotImplemented") {
+		if e, ok := client.AsError(err); ok && (e.StatusCode == http.StatusNotImplemented || e.Code == "NotImplemented") {
 			why := "@versioning: the endpoint does not implement bucket versioning (PutBucketVersioning answered 501 NotImplemented)"
 			w.rec.mu.Lock()
 			w.rec.skip = why
@@ -33,16 +33,16 @@ func (w *world) enableVersioning(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("GetBucketVersioning %s: %s", w.bucket, describeErr(err))
 	}
-	if st != target.VersioningEnabled {
-		return fmt.Errorf("the bucket's versioning reads back as %q, want %q", st, target.VersioningEnabled)
+	if st != client.VersioningEnabled {
+		return fmt.Errorf("the bucket's versioning reads back as %q, want %q", st, client.VersioningEnabled)
 	}
 	return nil
 }
 
 // versionsOf lists key's versions (delete markers left out), newest first.
-func (w *world) versionsOf(ctx context.Context, key string) ([]target.VersionSummary, error) {
-	var out []target.VersionSummary
-	err := w.client.ListObjectVersions(ctx, w.bucket, key, func(v target.VersionSummary) error {
+func (w *world) versionsOf(ctx context.Context, key string) ([]client.VersionSummary, error) {
+	var out []client.VersionSummary
+	err := w.client.ListObjectVersions(ctx, w.bucket, key, func(v client.VersionSummary) error {
 		if v.Key == key && !v.DeleteMarker {
 			out = append(out, v)
 		}
@@ -94,7 +94,7 @@ func (w *world) olderVersionKeeps(ctx context.Context, key, name string) error {
 	if err != nil {
 		return err
 	}
-	var older []target.VersionSummary
+	var older []client.VersionSummary
 	for _, v := range vs {
 		if !v.IsLatest {
 			older = append(older, v)
@@ -127,7 +127,7 @@ func (w *world) removeVersions(ctx context.Context, name string) error {
 	}
 	type ver struct{ key, id string }
 	var vs []ver
-	if err := w.client.ListObjectVersions(ctx, name, "", func(v target.VersionSummary) error {
+	if err := w.client.ListObjectVersions(ctx, name, "", func(v client.VersionSummary) error {
 		vs = append(vs, ver{v.Key, v.VersionID})
 		return nil
 	}); err != nil {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sseaudit/sseaudit/target"
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // TestVersioningScenariosSkipWithoutVersioning: against a store that
@@ -50,7 +50,7 @@ func TestVersioningScenariosSkipWithoutVersioning(t *testing.T) {
 			t.Errorf("%s [%s]: skip reason %q", s.Name, s.Dialect, s.Error)
 		}
 	}
-	c, err := target.New(opts.Targets[target.OSS])
+	c, err := client.New(opts.Targets[client.OSS])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 // world is one scenario's state. It lives in the scenario's
@@ -23,8 +23,8 @@ type world struct {
 	r       *runner
 	rec     *record
 	tags    []string
-	dialect target.Dialect
-	client  *target.Client
+	dialect client.Dialect
+	client  *client.Client
 	unlock  func()
 
 	bucket  string   // the bucket the scenario works in
@@ -35,16 +35,16 @@ type world struct {
 
 	// The last request a When step sent and what came back.
 	lastOp    string
-	last      target.ObjectResult
+	last      client.ObjectResult
 	lastErr   error
-	multipart *target.MultipartResult
+	multipart *client.MultipartResult
 
 	named          *namedKey // the scenario's "named key"
 	createdKeys    []string  // CMKs to schedule for deletion afterwards
 	defaultKeyID   string    // the real id behind alias/acs/oss
 	otherRegionKey string
 
-	principals map[string]*target.Client
+	principals map[string]*client.Client
 	kms        *kmssdk.Client // this scenario's own KMS SDK client
 }
 
@@ -53,14 +53,14 @@ type object struct {
 	data []byte
 	// head is the HEAD answer right after a Given step stored the object:
 	// the state "before" that later checks compare with.
-	head *target.ObjectResult
+	head *client.ObjectResult
 	// marker is a string repeated through a recognisable plaintext.
 	marker []byte
 	// partSizes are the sizes of a multipart object's parts.
 	partSizes []int
 	// previous is the Given state of the object this one overwrote in
 	// place (a copy onto itself): on a versioned bucket, its older version.
-	previous *target.ObjectResult
+	previous *client.ObjectResult
 }
 
 // namedKey is the scenario's customer master key.
@@ -92,11 +92,11 @@ func parseMethod(s string) (method, error) {
 	case methodNone:
 		return method{name: s}, nil
 	case methodOSSManaged:
-		return method{name: s, algorithm: target.AlgorithmAES256}, nil
+		return method{name: s, algorithm: client.AlgorithmAES256}, nil
 	case methodKMSDefault:
-		return method{name: s, algorithm: target.AlgorithmKMS}, nil
+		return method{name: s, algorithm: client.AlgorithmKMS}, nil
 	case methodKMSNamed:
-		return method{name: s, algorithm: target.AlgorithmKMS, named: true}, nil
+		return method{name: s, algorithm: client.AlgorithmKMS, named: true}, nil
 	}
 	return method{}, fmt.Errorf("unknown encryption method %q: use %q, %q, %q or %q",
 		s, methodNone, methodOSSManaged, methodKMSDefault, methodKMSNamed)
@@ -113,7 +113,7 @@ func (w *world) requireKMS() (*kmssdk.Client, error) {
 		return nil, errors.New("this step needs the KMS endpoint: the scenario must be tagged @kms")
 	}
 	if w.kms == nil {
-		k, err := target.KMS(*w.r.opts.KMS)
+		k, err := client.KMS(*w.r.opts.KMS)
 		if err != nil {
 			return nil, err
 		}
@@ -203,11 +203,11 @@ func (w *world) defaultKey() (string, error) {
 }
 
 // sseFor is what an upload asking for m sends (nil for none).
-func (w *world) sseFor(m method) (*target.SSE, error) {
+func (w *world) sseFor(m method) (*client.SSE, error) {
 	if m.algorithm == "" {
 		return nil, nil
 	}
-	s := &target.SSE{Algorithm: m.algorithm}
+	s := &client.SSE{Algorithm: m.algorithm}
 	if m.named {
 		id, err := w.namedKeyID()
 		if err != nil {
@@ -219,18 +219,18 @@ func (w *world) sseFor(m method) (*target.SSE, error) {
 }
 
 // ruleFor is the bucket rule for m (nil for none).
-func (w *world) ruleFor(m method) (*target.Rule, error) {
+func (w *world) ruleFor(m method) (*client.Rule, error) {
 	s, err := w.sseFor(m)
 	if s == nil || err != nil {
 		return nil, err
 	}
-	return &target.Rule{Algorithm: s.Algorithm, KMSMasterKeyID: s.KeyID}, nil
+	return &client.Rule{Algorithm: s.Algorithm, KMSMasterKeyID: s.KeyID}, nil
 }
 
 // expectedKeyID is the key id responses must name for m ("" when none).
 func (w *world) expectedKeyID(m method) (string, error) {
 	switch {
-	case m.algorithm != target.AlgorithmKMS:
+	case m.algorithm != client.AlgorithmKMS:
 		return "", nil
 	case m.named:
 		return w.namedKeyID()
@@ -246,10 +246,10 @@ func keyMatches(got, want string) bool {
 }
 
 // checkSSE compares what a response said with method m.
-func (w *world) checkSSE(what string, got target.SSE, m method) error {
-	names := map[target.Dialect][2]string{
-		target.OSS: {"x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id"},
-		target.S3:  {"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"},
+func (w *world) checkSSE(what string, got client.SSE, m method) error {
+	names := map[client.Dialect][2]string{
+		client.OSS: {"x-oss-server-side-encryption", "x-oss-server-side-encryption-key-id"},
+		client.S3:  {"x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"},
 	}[w.dialect]
 	if got.Algorithm != m.algorithm {
 		if m.algorithm == "" {
@@ -304,7 +304,7 @@ func recognisable(n int) (data, marker []byte) {
 
 // minPartSize is the dialect's minimum size of every part but the last.
 func (w *world) minPartSize() int {
-	if w.dialect == target.S3 {
+	if w.dialect == client.S3 {
 		return 5 << 20
 	}
 	return 100 << 10
@@ -333,7 +333,7 @@ func (w *world) obj(key string) (*object, error) {
 }
 
 // recordWrite remembers the outcome of a write of key.
-func (w *world) recordWrite(op, key string, data []byte, res target.ObjectResult, err error) *object {
+func (w *world) recordWrite(op, key string, data []byte, res client.ObjectResult, err error) *object {
 	w.lastOp, w.last, w.lastErr, w.multipart = op, res, err, nil
 	if w.writeErrs == nil {
 		w.writeErrs = map[string]error{}
@@ -350,7 +350,7 @@ func (w *world) recordWrite(op, key string, data []byte, res target.ObjectResult
 
 // describeErr says what an error answer was.
 func describeErr(err error) string {
-	if e, ok := target.AsError(err); ok {
+	if e, ok := client.AsError(err); ok {
 		return fmt.Sprintf("%d %s (%s)", e.StatusCode, e.Code, e.Message)
 	}
 	return err.Error()
@@ -361,7 +361,7 @@ func checkRefusal(what string, err error, status int, code string) error {
 	if err == nil {
 		return fmt.Errorf("%s was accepted, but it must be refused with %d %s", what, status, code)
 	}
-	e, ok := target.AsError(err)
+	e, ok := client.AsError(err)
 	if !ok {
 		return fmt.Errorf("%s failed without an answer from the endpoint (%v); want %d %s", what, err, status, code)
 	}
@@ -372,7 +372,7 @@ func checkRefusal(what string, err error, status int, code string) error {
 }
 
 // clientFor returns a client acting as another principal.
-func (w *world) clientFor(name string) (*target.Client, error) {
+func (w *world) clientFor(name string) (*client.Client, error) {
 	if c, ok := w.principals[name]; ok {
 		return c, nil
 	}
@@ -386,12 +386,12 @@ func (w *world) clientFor(name string) (*target.Client, error) {
 	}
 	cfg := w.r.opts.Targets[w.dialect]
 	cfg.Dialect, cfg.AccessKeyID, cfg.AccessKeySecret = w.dialect, ak, sk
-	c, err := target.New(cfg)
+	c, err := client.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if w.principals == nil {
-		w.principals = map[string]*target.Client{}
+		w.principals = map[string]*client.Client{}
 	}
 	w.principals[name] = c
 	return c, nil
@@ -422,11 +422,11 @@ func (w *world) cleanup(ctx context.Context) error {
 func (w *world) removeBucket(ctx context.Context, name string) error {
 	c := w.client
 	var keys []string
-	err := c.ListObjects(ctx, name, "", func(o target.ObjectSummary) error {
+	err := c.ListObjects(ctx, name, "", func(o client.ObjectSummary) error {
 		keys = append(keys, o.Key)
 		return nil
 	})
-	if e, ok := target.AsError(err); ok && e.StatusCode == http.StatusNotFound {
+	if e, ok := client.AsError(err); ok && e.StatusCode == http.StatusNotFound {
 		return nil // never created, or already gone
 	}
 	if err != nil {
@@ -441,7 +441,7 @@ func (w *world) removeBucket(ctx context.Context, name string) error {
 		return err
 	}
 	if err := c.DeleteBucket(ctx, name); err != nil {
-		if e, ok := target.AsError(err); ok && e.StatusCode == http.StatusNotFound {
+		if e, ok := client.AsError(err); ok && e.StatusCode == http.StatusNotFound {
 			return nil
 		}
 		return fmt.Errorf("delete bucket %s: %w", name, err)

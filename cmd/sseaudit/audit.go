@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/attest"
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/policy"
@@ -21,7 +22,6 @@ import (
 	"github.com/sseaudit/sseaudit/scan"
 	"github.com/sseaudit/sseaudit/snapshot"
 	"github.com/sseaudit/sseaudit/steps"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 type auditFlags struct {
@@ -215,21 +215,21 @@ func auditConformance(ctx context.Context, e env, f auditFlags, cucumberPath str
 		defer stop(context.WithoutCancel(ctx))
 		fmt.Fprintln(e.stderr, "audit: running the conformance suite against the embedded reference (both dialects)")
 	} else {
-		d := target.Dialect(f.dialect)
-		if d != target.OSS && d != target.S3 {
+		d := client.Dialect(f.dialect)
+		if d != client.OSS && d != client.S3 {
 			return results.Run{}, fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
 		}
 		ak, sk, err := envCreds(e, d)
 		if err != nil {
 			return results.Run{}, err
 		}
-		opts.Targets = map[target.Dialect]target.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
+		opts.Targets = map[client.Dialect]client.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
 		if f.kmsEndpoint != "" {
 			kak, ksk := e.getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), e.getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			if kak == "" || ksk == "" {
 				return results.Run{}, errors.New("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			}
-			opts.KMS = &target.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
+			opts.KMS = &client.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
 		}
 		opts.BucketPrefix = f.prefix
 		fmt.Fprintf(e.stderr, "audit: running the conformance suite against %s (%s); @emulator scenarios are skipped\n", f.endpoint, d)

@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/results"
 	"github.com/sseaudit/sseaudit/steps"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 type conformanceFlags struct {
@@ -110,13 +110,13 @@ func formats(e env, f conformanceFlags) (string, error) {
 	return strings.Join(parts, ","), nil
 }
 
-func envCreds(e env, dialect target.Dialect) (string, string, error) {
+func envCreds(e env, dialect client.Dialect) (string, string, error) {
 	var id, secret []string
 	switch dialect {
-	case target.OSS:
+	case client.OSS:
 		id = []string{"OSS_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"}
 		secret = []string{"OSS_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"}
-	case target.S3:
+	case client.S3:
 		id = []string{"AWS_ACCESS_KEY_ID"}
 		secret = []string{"AWS_SECRET_ACCESS_KEY"}
 	}
@@ -141,7 +141,7 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 		if f.dryRun {
 			// A dry run of the embedded reference has every capability; it
 			// sends nothing, so the emulator's hooks are never called.
-			opts = steps.Options{Targets: map[target.Dialect]target.Config{target.OSS: {}, target.S3: {}}, KMS: &target.KMSConfig{}, Emulator: dryRunEmulator{}}
+			opts = steps.Options{Targets: map[client.Dialect]client.Config{client.OSS: {}, client.S3: {}}, KMS: &client.KMSConfig{}, Emulator: dryRunEmulator{}}
 		} else {
 			dir, err := os.MkdirTemp("", "sseaudit-conformance-")
 			if err != nil {
@@ -157,21 +157,21 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 			fmt.Fprintln(e.stderr, "conformance: running against the embedded reference (both dialects)")
 		}
 	} else {
-		d := target.Dialect(f.dialect)
-		if d != target.OSS && d != target.S3 {
+		d := client.Dialect(f.dialect)
+		if d != client.OSS && d != client.S3 {
 			return fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
 		}
 		ak, sk, err := envCreds(e, d)
 		if err != nil && !f.dryRun {
 			return err
 		}
-		opts.Targets = map[target.Dialect]target.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
+		opts.Targets = map[client.Dialect]client.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
 		if f.kmsEndpoint != "" {
 			kak, ksk := e.getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), e.getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			if (kak == "" || ksk == "") && !f.dryRun {
 				return errors.New("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			}
-			opts.KMS = &target.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
+			opts.KMS = &client.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
 		}
 		fmt.Fprintf(e.stderr, "conformance: running against %s (%s); @emulator scenarios are skipped: they need the reference's admin hooks\n", f.endpoint, d)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sseaudit/sseaudit/reference/server"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // TestConformanceAgainstAnEndpoint runs the CLI the way a user points it at
@@ -28,7 +28,7 @@ func TestConformanceAgainstAnEndpoint(t *testing.T) {
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": "CONFAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "conf-secret",
 	}
 	getenv := func(k string) string { return envs[k] }
-	srv, err := server.Start(ctx, server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", Getenv: getenv})
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,42 +3,25 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/sseaudit/sseaudit/reference/auth"
-	"github.com/sseaudit/sseaudit/reference/clock"
-	"github.com/sseaudit/sseaudit/reference/kms"
-	"github.com/sseaudit/sseaudit/reference/kmshttp"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // kmsTestServer starts a kmshttp endpoint on 127.0.0.1 backed by the real
 // in-memory emulator, and sets the CLI's credential variables for it.
 func kmsTestServer(t *testing.T) {
 	t.Helper()
-	emu, err := kms.New(kms.Config{Clock: clock.NewFake(time.Now())})
+	cred := struct{ AccessKeyID, AccessKeySecret string }{"LTAICLITEST", "cli-test-secret"}
+	srv, err := embedded.StartKMS(cred.AccessKeyID, cred.AccessKeySecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred := auth.Credential{AccessKeyID: "LTAICLITEST", AccessKeySecret: "cli-test-secret", Principal: auth.RootPrincipal}
-	store, err := auth.NewStore(cred)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := kmshttp.NewHandler(kmshttp.Config{Emulator: emu, Credentials: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
-		t.Fatalf("server not on 127.0.0.1: %s", srv.URL)
-	}
 	t.Setenv(envAccessKeyID, cred.AccessKeyID)
 	t.Setenv(envAccessKeySecret, cred.AccessKeySecret)
-	t.Setenv(envKMSEndpoint, srv.URL)
+	t.Setenv(envKMSEndpoint, srv.Endpoint)
 }
 
 // runKMS executes `sseaudit kms ARGS...` through the root command and
@@ -73,8 +56,8 @@ func TestKMSCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRunKMS(t, "describe-key", keyID)), &md); err != nil {
 		t.Fatal(err)
 	}
-	if md["KeyId"] != keyID || md["Description"] != "cli key" || md["KeyState"] != kms.StateEnabled ||
-		md["AutomaticRotation"] != kms.RotationEnabled || md["RotationInterval"] != "2592000s" {
+	if md["KeyId"] != keyID || md["Description"] != "cli key" || md["KeyState"] != "Enabled" ||
+		md["AutomaticRotation"] != "Enabled" || md["RotationInterval"] != "2592000s" {
 		t.Fatalf("describe-key: %v", md)
 	}
 
@@ -112,11 +95,11 @@ func TestKMSCommands(t *testing.T) {
 	}
 
 	mustRunKMS(t, "schedule-key-deletion", keyID, "--days", "7")
-	if err := json.Unmarshal([]byte(mustRunKMS(t, "describe-key", keyID)), &md); err != nil || md["KeyState"] != kms.StatePendingDeletion {
+	if err := json.Unmarshal([]byte(mustRunKMS(t, "describe-key", keyID)), &md); err != nil || md["KeyState"] != "PendingDeletion" {
 		t.Fatalf("after schedule-key-deletion: %v %v", md, err)
 	}
 	mustRunKMS(t, "cancel-key-deletion", keyID)
-	if err := json.Unmarshal([]byte(mustRunKMS(t, "describe-key", keyID)), &md); err != nil || md["KeyState"] == kms.StatePendingDeletion {
+	if err := json.Unmarshal([]byte(mustRunKMS(t, "describe-key", keyID)), &md); err != nil || md["KeyState"] == "PendingDeletion" {
 		t.Fatalf("after cancel-key-deletion: %v %v", md, err)
 	}
 }

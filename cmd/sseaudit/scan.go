@@ -12,14 +12,14 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/estate"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/policy"
-	"github.com/sseaudit/sseaudit/reference/server"
 	"github.com/sseaudit/sseaudit/scan"
 	"github.com/sseaudit/sseaudit/snapshot"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 type scanFlags struct {
@@ -210,40 +210,35 @@ func scanToFile(ctx context.Context, e env, f scanFlags, policyDigest, path stri
 		if f.dialect != "" || f.kmsEndpoint != "" {
 			return errors.New("--dialect and --kms-endpoint need --endpoint; without it a demo estate on the embedded reference is scanned")
 		}
-		dir, err := os.MkdirTemp("", "sseaudit-scan-")
-		if err != nil {
-			return scanError(err)
-		}
-		defer os.RemoveAll(dir)
-		srv, err := server.Start(ctx, server.Config{DataDir: dir, Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", Getenv: func(string) string { return "" }})
+		srv, stop, err := embedded.StartTemp(ctx, embedded.Config{})
 		if err != nil {
 			return scanError(fmt.Errorf("start the embedded reference: %w", err))
 		}
-		defer srv.Close(context.WithoutCancel(ctx))
+		defer stop(context.WithoutCancel(ctx))
 		if _, err := estate.Seed(ctx, srv); err != nil {
 			return scanError(fmt.Errorf("seed the demo estate: %w", err))
 		}
 		fmt.Fprintf(e.stderr, "scan: no --endpoint: scanning a demo estate on the embedded reference at %s\n", srv.Endpoint)
-		if cfg.Client, err = target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
-			AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret}); err != nil {
+		if cfg.Client, err = client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
+			AccessKeyID: srv.AccessKeyID, AccessKeySecret: srv.AccessKeySecret}); err != nil {
 			return scanError(err)
 		}
-		if cfg.KMS, err = target.KMS(target.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region,
-			AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret}); err != nil {
+		if cfg.KMS, err = client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region,
+			AccessKeyID: srv.AccessKeyID, AccessKeySecret: srv.AccessKeySecret}); err != nil {
 			return scanError(err)
 		}
 		cfg.Region = srv.Region
-		cfg.TargetInfo = snapshot.Target{Kind: "reference", Dialect: string(target.OSS), Endpoint: srv.Endpoint, KMSEndpoint: srv.KMSEndpoint}
+		cfg.TargetInfo = snapshot.Target{Kind: "reference", Dialect: string(client.OSS), Endpoint: srv.Endpoint, KMSEndpoint: srv.KMSEndpoint}
 	} else {
-		d := target.Dialect(f.dialect)
-		if d != target.OSS && d != target.S3 {
+		d := client.Dialect(f.dialect)
+		if d != client.OSS && d != client.S3 {
 			return fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
 		}
 		ak, sk, err := envCreds(e, d)
 		if err != nil {
 			return err
 		}
-		if cfg.Client, err = target.New(target.Config{Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}); err != nil {
+		if cfg.Client, err = client.New(client.Config{Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}); err != nil {
 			return fmt.Errorf("--endpoint: %w", err)
 		}
 		cfg.Region = f.region
@@ -254,7 +249,7 @@ func scanToFile(ctx context.Context, e env, f scanFlags, policyDigest, path stri
 				return errors.New("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			}
 			var kc *kmssdk.Client
-			if kc, err = target.KMS(target.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}); err != nil {
+			if kc, err = client.KMS(client.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}); err != nil {
 				return fmt.Errorf("--kms-endpoint: %w", err)
 			}
 			cfg.KMS = kc

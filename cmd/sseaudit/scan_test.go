@@ -10,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/estate"
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/reference/server"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 type scanRun struct {
@@ -62,7 +61,7 @@ func runScanCLI(t *testing.T, getenv func(string) string, args ...string) scanRu
 	return run
 }
 
-func startSeeded(t *testing.T, fs faults.Set) (*server.Server, func(string) string) {
+func startSeeded(t *testing.T, fs embedded.Faults) (*embedded.Reference, func(string) string) {
 	t.Helper()
 	envs := map[string]string{
 		"SSEAUDIT_ROOT_ACCESS_KEY_ID": "SCANAK", "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": "scan-secret",
@@ -71,7 +70,7 @@ func startSeeded(t *testing.T, fs faults.Set) (*server.Server, func(string) stri
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": "SCANAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "scan-secret",
 	}
 	getenv := func(k string) string { return envs[k] }
-	srv, err := server.Start(context.Background(), server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", Getenv: getenv, Faults: fs})
+	srv, err := embedded.Start(context.Background(), embedded.Config{DataDir: t.TempDir(), Getenv: getenv, Faults: fs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,19 +129,19 @@ func TestDriftRuleFiresOnlyWhenTheStorageTouchesExistingObjects(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		fault faults.Set
+		fault embedded.Faults
 		drift bool
-	}{{"correct storage", nil, false}, {"storage applies the default to existing objects", faults.Of(faults.ApplyDefaultToExisting), true}} {
+	}{{"correct storage", nil, false}, {"storage applies the default to existing objects", embedded.FaultsOf(embedded.ApplyDefaultToExisting), true}} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, getenv := startSeeded(t, c.fault)
 			hist := filepath.Join(t.TempDir(), "history.db")
 			args := []string{"--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint, "--history", hist}
 			runScanCLI(t, getenv, args...)
-			cl, err := target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "SCANAK", AccessKeySecret: "scan-secret"})
+			cl, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "SCANAK", AccessKeySecret: "scan-secret"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := cl.PutBucketEncryption(context.Background(), estate.Unencrypted, target.Rule{Algorithm: target.AlgorithmKMS}); err != nil {
+			if err := cl.PutBucketEncryption(context.Background(), estate.Unencrypted, client.Rule{Algorithm: client.AlgorithmKMS}); err != nil {
 				t.Fatal(err)
 			}
 			second := runScanCLI(t, getenv, args...)

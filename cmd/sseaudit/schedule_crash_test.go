@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/estate"
-	"github.com/sseaudit/sseaudit/reference/server"
 	"github.com/sseaudit/sseaudit/schedule"
 )
 
@@ -30,7 +30,7 @@ func TestScheduleDaemonSurvivesSIGKILL(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(dir, "ref"), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0",
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: filepath.Join(dir, "ref"),
 		Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ jobs:
 	bin := buildBinary(t)
 	start := func(args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"schedule", "--config", cfgPath}, args...)...)
-		cmd.Env = append(os.Environ(), "REF_AK="+srv.Root.AccessKeyID, "REF_SK="+srv.Root.AccessKeySecret)
+		cmd.Env = append(os.Environ(), "REF_AK="+srv.AccessKeyID, "REF_SK="+srv.AccessKeySecret)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

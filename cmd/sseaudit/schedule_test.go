@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/estate"
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/reference/server"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/schedule"
-	"github.com/sseaudit/sseaudit/target"
 )
 
 func TestScheduleThreeRunsDrift(t *testing.T) {
@@ -26,8 +25,8 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(dir, "ref"), Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0",
-		Getenv: func(string) string { return "" }, Faults: faults.Of(faults.ApplyDefaultToExisting)})
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: filepath.Join(dir, "ref"),
+		Getenv: func(string) string { return "" }, Faults: embedded.FaultsOf(embedded.ApplyDefaultToExisting)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +34,7 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	if _, err := estate.Seed(ctx, srv); err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"REF_AK": srv.Root.AccessKeyID, "REF_SK": srv.Root.AccessKeySecret}
+	vars := map[string]string{"REF_AK": srv.AccessKeyID, "REF_SK": srv.AccessKeySecret}
 	e := env{getenv: func(k string) string { return vars[k] }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	cfgText := `jobs:
 - name: ref
@@ -58,8 +57,8 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 		t.Fatalf("second daemon: %v", err)
 	}
 	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Runner: scheduleRunner(e, hist, filepath.Join(dir, "keys", "signing.key"))}
-	c, err := target.New(target.Config{Dialect: target.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
-		AccessKeyID: srv.Root.AccessKeyID, AccessKeySecret: srv.Root.AccessKeySecret})
+	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region,
+		AccessKeyID: srv.AccessKeyID, AccessKeySecret: srv.AccessKeySecret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +74,7 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 		t.Fatalf("run 1 report does not verify: %v", err)
 	}
 	// A new unencrypted object: a new finding, no drift.
-	if _, err := c.PutObject(ctx, estate.Unencrypted, "added-between-runs.txt", strings.NewReader("x"), 1, target.PutOptions{}); err != nil {
+	if _, err := c.PutObject(ctx, estate.Unencrypted, "added-between-runs.txt", strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // distinct scan times
@@ -87,7 +86,7 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 		t.Errorf("run 2 delta: %+v", r2.Delta)
 	}
 	// Setting a default re-encrypts existing objects in place (the fault).
-	if err := c.PutBucketEncryption(ctx, estate.Unencrypted, target.Rule{Algorithm: "AES256"}); err != nil {
+	if err := c.PutBucketEncryption(ctx, estate.Unencrypted, client.Rule{Algorithm: "AES256"}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond)

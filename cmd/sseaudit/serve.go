@@ -8,9 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sseaudit/sseaudit/reference/auth"
-	"github.com/sseaudit/sseaudit/reference/faults"
-	"github.com/sseaudit/sseaudit/reference/server"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 func newServeCommand(e env) *cobra.Command {
@@ -39,12 +37,15 @@ they are generated on first start, stored sealed in DATA and printed once.
 			if err != nil {
 				return err
 			}
-			fs, err := faults.Parse(faultList)
+			fs, err := embedded.ParseFaults(faultList)
 			if err != nil {
 				return fmt.Errorf("--fault: %w", err)
 			}
 			ctx := cmd.Context()
-			srv, err := server.Start(ctx, server.Config{
+			if addr == "" {
+				addr = "-" // KMS only
+			}
+			srv, err := embedded.Start(ctx, embedded.Config{
 				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile,
 				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
 				Faults: fs,
@@ -59,11 +60,11 @@ they are generated on first start, stored sealed in DATA and printed once.
 			fmt.Fprintf(e.stdout, "region: %s\n", region)
 			if srv.RootGenerated {
 				fmt.Fprintf(e.stdout, "root credentials were generated and are shown only this once:\n")
-				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", srv.Root.AccessKeyID)
-				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", srv.Root.AccessKeySecret)
-				fmt.Fprintf(e.stdout, "  (or set %s and %s before starting)\n", auth.EnvRootAccessKeyID, auth.EnvRootAccessKeySecret)
+				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", srv.AccessKeyID)
+				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", srv.AccessKeySecret)
+				fmt.Fprintf(e.stdout, "  (or set %s and %s before starting)\n", embedded.EnvRootAccessKeyID, embedded.EnvRootAccessKeySecret)
 			} else {
-				fmt.Fprintf(e.stdout, "root access key id: %s\n", srv.Root.AccessKeyID)
+				fmt.Fprintf(e.stdout, "root access key id: %s\n", srv.AccessKeyID)
 			}
 			<-ctx.Done()
 			logger.Info("shutting down")

@@ -1,4 +1,4 @@
-package target
+package client
 
 import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"

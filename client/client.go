@@ -1,4 +1,4 @@
-package target
+package client
 
 import (
 	"bytes"
@@ -83,7 +83,7 @@ func (c Config) String() string {
 }
 
 // GoString is String, for %#v.
-func (c Config) GoString() string { return "target.Config" + c.String() }
+func (c Config) GoString() string { return "client.Config" + c.String() }
 
 // Bucket is one entry of ListBuckets.
 type Bucket struct {
@@ -239,19 +239,19 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(cfg.Region) == "" {
-		return nil, errors.New("target: Config.Region is empty: set the endpoint's region, e.g. cn-hangzhou (OSS) or us-east-1 (S3)")
+		return nil, errors.New("client: Config.Region is empty: set the endpoint's region, e.g. cn-hangzhou (OSS) or us-east-1 (S3)")
 	}
 	if cfg.AccessKeyID == "" || cfg.AccessKeySecret == "" {
-		return nil, errors.New("target: Config.AccessKeyID and Config.AccessKeySecret are required: set both to the account's access key")
+		return nil, errors.New("client: Config.AccessKeyID and Config.AccessKeySecret are required: set both to the account's access key")
 	}
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("target: Config.Timeout %v is negative: use 0 for the default (%v) or a positive duration", cfg.Timeout, DefaultTimeout)
+		return nil, fmt.Errorf("client: Config.Timeout %v is negative: use 0 for the default (%v) or a positive duration", cfg.Timeout, DefaultTimeout)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.MaxAttempts < 0 {
-		return nil, fmt.Errorf("target: Config.MaxAttempts %d is negative: use 0 or 1 for no retries, or a larger number", cfg.MaxAttempts)
+		return nil, fmt.Errorf("client: Config.MaxAttempts %d is negative: use 0 or 1 for no retries, or a larger number", cfg.MaxAttempts)
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 1
@@ -276,10 +276,10 @@ func New(cfg Config) (*Client, error) {
 				cfg.OSSSignature = OSSSignatureV4
 			}
 		default:
-			return nil, fmt.Errorf("target: Config.OSSSDK %q is not an OSS SDK: use %q (aliyun-oss-go-sdk, the default) or %q (alibabacloud-oss-go-sdk-v2)", cfg.OSSSDK, OSSSDKV1, OSSSDKV2)
+			return nil, fmt.Errorf("client: Config.OSSSDK %q is not an OSS SDK: use %q (aliyun-oss-go-sdk, the default) or %q (alibabacloud-oss-go-sdk-v2)", cfg.OSSSDK, OSSSDKV1, OSSSDKV2)
 		}
 		if cfg.OSSSignature != OSSSignatureV1 && cfg.OSSSignature != OSSSignatureV4 {
-			return nil, fmt.Errorf("target: Config.OSSSignature %q is not an OSS signature version: use %q or %q", cfg.OSSSignature, OSSSignatureV1, OSSSignatureV4)
+			return nil, fmt.Errorf("client: Config.OSSSignature %q is not an OSS signature version: use %q or %q", cfg.OSSSignature, OSSSignatureV1, OSSSignatureV4)
 		}
 		c.cfg = cfg
 		c.variant = "oss/" + cfg.OSSSDK + "-sdk/" + cfg.OSSSignature + "-sig"
@@ -290,18 +290,18 @@ func New(cfg Config) (*Client, error) {
 		}
 	case S3:
 		if cfg.OSSSDK != "" || cfg.OSSSignature != "" {
-			return nil, errors.New("target: Config.OSSSDK and Config.OSSSignature apply to Dialect \"oss\" only: leave them empty for \"s3\"")
+			return nil, errors.New("client: Config.OSSSDK and Config.OSSSignature apply to Dialect \"oss\" only: leave them empty for \"s3\"")
 		}
 		c.cfg = cfg
 		c.variant = "s3/minio"
 		c.b, err = newS3(c.cfg, scheme, host, httpClient)
 	case "":
-		return nil, errors.New("target: Config.Dialect is empty: set it to \"oss\" or \"s3\"")
+		return nil, errors.New("client: Config.Dialect is empty: set it to \"oss\" or \"s3\"")
 	default:
-		return nil, fmt.Errorf("target: Config.Dialect %q is not supported: use \"oss\" or \"s3\"", cfg.Dialect)
+		return nil, fmt.Errorf("client: Config.Dialect %q is not supported: use \"oss\" or \"s3\"", cfg.Dialect)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("target: %w", err)
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	return c, nil
 }
@@ -309,7 +309,7 @@ func New(cfg Config) (*Client, error) {
 func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	raw := strings.TrimSpace(endpoint)
 	if raw == "" {
-		return "", "", errors.New("target: Config.Endpoint is empty: set it to the endpoint URL, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com")
+		return "", "", errors.New("client: Config.Endpoint is empty: set it to the endpoint URL, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com")
 	}
 	if !strings.Contains(raw, "://") {
 		raw = "https://" + raw
@@ -317,13 +317,13 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return "", "", fmt.Errorf("target: Config.Endpoint %q is not a URL (%v): use scheme://host[:port]", endpoint, err)
+		return "", "", fmt.Errorf("client: Config.Endpoint %q is not a URL (%v): use scheme://host[:port]", endpoint, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", "", fmt.Errorf("target: Config.Endpoint %q: the scheme must be http or https", endpoint)
+		return "", "", fmt.Errorf("client: Config.Endpoint %q: the scheme must be http or https", endpoint)
 	case u.Host == "" || u.Hostname() == "":
-		return "", "", fmt.Errorf("target: Config.Endpoint %q has no host: use scheme://host[:port]", endpoint)
+		return "", "", fmt.Errorf("client: Config.Endpoint %q has no host: use scheme://host[:port]", endpoint)
 	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/"):
-		return "", "", fmt.Errorf("target: Config.Endpoint %q must be scheme://host[:port] only: drop the path, query, fragment or user info", endpoint)
+		return "", "", fmt.Errorf("client: Config.Endpoint %q must be scheme://host[:port] only: drop the path, query, fragment or user info", endpoint)
 	}
 	return u.Scheme, u.Host, nil
 }
@@ -332,7 +332,7 @@ func parseEndpoint(endpoint string) (scheme, host string, err error) {
 func (c *Client) String() string { return c.variant + " " + c.endpoint }
 
 // GoString is String, for %#v.
-func (c *Client) GoString() string { return "target.Client{" + c.String() + "}" }
+func (c *Client) GoString() string { return "client.Client{" + c.String() + "}" }
 
 // Dialect is the dialect the client speaks.
 func (c *Client) Dialect() Dialect { return c.cfg.Dialect }
@@ -371,7 +371,7 @@ func (c *Client) fail(op, bucket, key string, cp *capture, err error) error {
 	if e, ok := c.toError(op, key, cp, err); ok {
 		return e
 	}
-	return fmt.Errorf("target: %s %s: %w", op, resource(bucket, key), err)
+	return fmt.Errorf("client: %s %s: %w", op, resource(bucket, key), err)
 }
 
 func resource(bucket, key string) string {
@@ -498,7 +498,7 @@ func (c *Client) PutObject(ctx context.Context, bucket, key string, body io.Read
 	if size < 0 {
 		data, err := io.ReadAll(body)
 		if err != nil {
-			return ObjectResult{}, fmt.Errorf("target: PutObject %s: read body: %w", resource(bucket, key), err)
+			return ObjectResult{}, fmt.Errorf("client: PutObject %s: read body: %w", resource(bucket, key), err)
 		}
 		body, size = bytes.NewReader(data), int64(len(data))
 	}
@@ -523,7 +523,7 @@ func (c *Client) GetObject(ctx context.Context, bucket, key string, rng *Range) 
 	defer rc.Close()
 	data, err := io.ReadAll(rc)
 	if err != nil {
-		return nil, r, fmt.Errorf("target: GetObject %s: read body: %w", resource(bucket, key), err)
+		return nil, r, fmt.Errorf("client: GetObject %s: read body: %w", resource(bucket, key), err)
 	}
 	return data, r, nil
 }
@@ -532,7 +532,7 @@ func (c *Client) GetObject(ctx context.Context, bucket, key string, rng *Range) 
 // Config.Timeout runs until then.
 func (c *Client) GetObjectStream(ctx context.Context, bucket, key string, rng *Range) (io.ReadCloser, ObjectResult, error) {
 	if rng != nil && rng.Offset < 0 {
-		return nil, ObjectResult{}, fmt.Errorf("target: GetObject %s: Range.Offset %d is negative", resource(bucket, key), rng.Offset)
+		return nil, ObjectResult{}, fmt.Errorf("client: GetObject %s: Range.Offset %d is negative", resource(bucket, key), rng.Offset)
 	}
 	ctx, cancel, cp := c.call(ctx, false)
 	rc, r, err := c.b.getObject(ctx, bucket, key, rng)
@@ -627,10 +627,10 @@ func (c *Client) MultipartUpload(ctx context.Context, bucket, key string, parts 
 	case 1:
 		mo = mopts[0]
 	default:
-		return MultipartResult{}, errors.New("target: MultipartUpload takes at most one MultipartOptions")
+		return MultipartResult{}, errors.New("client: MultipartUpload takes at most one MultipartOptions")
 	}
 	if len(parts) == 0 {
-		return MultipartResult{}, errors.New("target: MultipartUpload needs at least one part")
+		return MultipartResult{}, errors.New("client: MultipartUpload needs at least one part")
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()

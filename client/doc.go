@@ -1,4 +1,4 @@
-// Package target is the one client through which sseaudit talks to an
+// Package client is the one client through which sseaudit talks to an
 // object storage endpoint under test: the sseaudit reference server or a
 // real Alibaba Cloud OSS / Amazon S3 (or S3-compatible) account. The
 // conformance suite and the compliance scanner call only this package, so
@@ -89,4 +89,4 @@
 //
 // KMS is not an object storage dialect: KMS returns the official Alibaba
 // Cloud KMS SDK client through package kmsclient.
-package target
+package client

@@ -1,4 +1,4 @@
-package target
+package client
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/minio/minio-go/v7"
 
-	"github.com/sseaudit/sseaudit/reference/server"
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // The tests drive every variant over loopback HTTP against one in-process
@@ -33,7 +33,7 @@ const (
 )
 
 var (
-	srv *server.Server
+	srv *embedded.Reference
 	cmk string // a named CMK created through kmsclient
 )
 
@@ -57,7 +57,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err = server.Start(ctx, server.Config{DataDir: dir, Addr: "127.0.0.1:0", KMSAddr: "127.0.0.1:0", Getenv: testEnv})
+	srv, err = embedded.Start(ctx, embedded.Config{DataDir: dir, Getenv: testEnv})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start reference server:", err)
 		return 1

@@ -1,4 +1,4 @@
-package target
+package client
 
 import (
 	"encoding/base64"
@@ -35,7 +35,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("target: ")
+	b.WriteString("client: ")
 	if e.Op != "" {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
