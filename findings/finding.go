@@ -119,10 +119,14 @@ func ID(rule string, r Resource) string {
 	return "F-" + hex.EncodeToString(sum[:16])
 }
 
-// Control is one compliance-framework mapping.
+// Control is one compliance-framework mapping: the framework, the version
+// of it whose text the mapping was checked against, the control's id in
+// that version and its title there.
 type Control struct {
-	Framework string `json:"framework"`
-	ID        string `json:"id"`
+	Framework string `json:"framework"`         // e.g. "CIS Alibaba Cloud Foundations Benchmark"
+	Version   string `json:"version,omitempty"` // e.g. "v2.0.0"
+	ID        string `json:"id"`                // e.g. "5.9"
+	Title     string `json:"title,omitempty"`   // the control's title in that version
 }
 
 // Remediation says how to fix a finding, in prose and as a CLI example.
