@@ -36,7 +36,10 @@ type Document struct {
 	Profile      string     `json:"profile,omitempty"`
 	Rules        []RuleMeta `json:"rules"`
 	Summary      Summary    `json:"summary"`
-	Findings     []Finding  `json:"findings"`
+	// Outcome is the run's verdict (nil when the document was written
+	// without one, e.g. by an older version).
+	Outcome  *Outcome  `json:"outcome,omitempty"`
+	Findings []Finding `json:"findings"`
 }
 
 // RuleCount counts one rule's findings.
