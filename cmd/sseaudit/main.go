@@ -47,9 +47,6 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// gateError marks err as a gate failure (exit 1).
-func gateError(err error) error { return &exitError{code: exitGate, err: err} }
-
 // exitCode maps an error from a command to the process exit code: only a
 // gate failure is 1; every other error (bad input, a failed run, cobra's
 // own usage errors) is 2.
