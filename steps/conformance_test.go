@@ -13,6 +13,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
+	"github.com/sseaudit/sseaudit/features"
 )
 
 // startReference starts the embedded reference with fs for one test.
@@ -253,4 +254,30 @@ func TestSkipsAndGuards(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRuleTags: every fault of the reference has a rule tag in the
+// registry, and every rule tag of the registry names a fault the reference
+// has, so the fault proof covers every rule the features claim.
+func TestRuleTags(t *testing.T) {
+	faults := map[string]bool{}
+	for _, f := range embedded.AllFaults() {
+		faults[string(f)] = true
+		tag := RuleTag(f)
+		if tag == "" {
+			t.Errorf("fault %s has no rule tag in features.Tags", f)
+			continue
+		}
+		if reg, ok := features.LookupTag(tag); !ok || reg.Kind != features.KindRule {
+			t.Errorf("RuleTag(%s) = %s, not a registered rule tag", f, tag)
+		}
+	}
+	for _, tag := range features.TagsOfKind(features.KindRule) {
+		if !faults[tag.Fault] {
+			t.Errorf("rule tag %s names the fault %q, which the reference does not have", tag.Name, tag.Fault)
+		}
+	}
+	if RuleTag("no-such-fault") != "" {
+		t.Error("RuleTag of an unknown fault is not empty")
+	}
 }

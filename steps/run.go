@@ -80,23 +80,11 @@ type (
 )
 
 // RuleTag is the tag of the scenarios whose checks cover the rule fault f
-// breaks ("" for an unknown fault).
+// breaks ("" for an unknown fault), from the tag registry of package
+// features.
 func RuleTag(f embedded.Fault) string {
-	switch f {
-	case embedded.ApplyDefaultToExisting:
-		return "@rule-no-touch"
-	case embedded.OmitSSEHeader:
-		return "@rule-sse-header"
-	case embedded.IgnoreNamedCMK:
-		return "@rule-named-cmk"
-	case embedded.PlaintextAtRest:
-		return "@rule-at-rest"
-	case embedded.AcceptKeyIDWithAES256:
-		return "@rule-key-id-aes256"
-	case embedded.UseDisabledKey:
-		return "@rule-disabled-key"
-	}
-	return ""
+	t, _ := features.RuleTagOfFault(string(f))
+	return t.Name
 }
 
 // knownFormats are godog's registered formatters.
