@@ -75,9 +75,9 @@ type Tag struct {
 // modified; Tags hands out copies.
 var registry = []Tag{
 	{Name: TagOSS, Kind: KindDialect, Meaning: "speaks the Alibaba Cloud OSS API",
-		NotApplicable: "the run has no OSS target (e.g. sseaudit conformance --dialect s3)"},
+		NotApplicable: "the run has no OSS target"},
 	{Name: TagS3, Kind: KindDialect, Meaning: "speaks the S3 API",
-		NotApplicable: "the run has no S3 target (e.g. sseaudit conformance --dialect oss)"},
+		NotApplicable: "the run has no S3 target"},
 
 	{Name: TagNone, Kind: KindMethod, Meaning: "uses no server-side encryption"},
 	{Name: TagOSSManaged, Kind: KindMethod, Meaning: "uses OSS-managed keys (AES256; SSE-S3 in the S3 dialect)"},
