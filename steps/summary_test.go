@@ -182,7 +182,7 @@ func TestDryRunMatchesRealRun(t *testing.T) {
 	o.Targets = map[client.Dialect]client.Config{client.S3: ref.Targets[client.S3]}
 	o.KMS, o.Emulator = nil, nil
 	o.Output, o.Format, o.Tags = io.Discard, "progress", "@rule-no-touch,@rule-at-rest"
-	real, err := Run(context.Background(), o)
+	realRun, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,14 +191,14 @@ func TestDryRunMatchesRealRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dry.Scenarios) != len(real.Scenarios) || !slices.Equal(dry.NotApplicableBy, real.NotApplicableBy) || dry.NotApplicable != real.NotApplicable {
-		t.Fatalf("dry run: %d scenarios, not applicable %+v; real run: %d, %+v", len(dry.Scenarios), dry.NotApplicableBy, len(real.Scenarios), real.NotApplicableBy)
+	if len(dry.Scenarios) != len(realRun.Scenarios) || !slices.Equal(dry.NotApplicableBy, realRun.NotApplicableBy) || dry.NotApplicable != realRun.NotApplicable {
+		t.Fatalf("dry run: %d scenarios, not applicable %+v; real run: %d, %+v", len(dry.Scenarios), dry.NotApplicableBy, len(realRun.Scenarios), realRun.NotApplicableBy)
 	}
-	if dry.NotRun != real.Passed || dry.Skipped != real.Skipped || real.Skipped == 0 || real.Passed == 0 {
-		t.Errorf("dry run: %d would run, %d would be skipped; real run: %d passed, %d skipped", dry.NotRun, dry.Skipped, real.Passed, real.Skipped)
+	if dry.NotRun != realRun.Passed || dry.Skipped != realRun.Skipped || realRun.Skipped == 0 || realRun.Passed == 0 {
+		t.Errorf("dry run: %d would run, %d would be skipped; real run: %d passed, %d skipped", dry.NotRun, dry.Skipped, realRun.Passed, realRun.Skipped)
 	}
 	for i, d := range dry.Scenarios {
-		r := real.Scenarios[i]
+		r := realRun.Scenarios[i]
 		if d.Feature != r.Feature || d.Name != r.Name || d.Dialect != r.Dialect {
 			t.Fatalf("scenario %d: dry run %s [%s], real run %s [%s]", i, d.Name, d.Dialect, r.Name, r.Dialect)
 		}

@@ -291,9 +291,9 @@ func TestConformanceDryRunMatchesRealRun(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	real, dry := run(false), run(true)
-	_, _, n := summaries(t, real)
-	realReasons, dryReasons := lines(real, "  skipped: ", "  not applicable: "), lines(dry, "  skipped: ", "  not applicable: ")
+	realOut, dry := run(false), run(true)
+	_, _, n := summaries(t, realOut)
+	realReasons, dryReasons := lines(realOut, "  skipped: ", "  not applicable: "), lines(dry, "  skipped: ", "  not applicable: ")
 	if len(realReasons) == 0 || !slices.Equal(realReasons, dryReasons) {
 		t.Errorf("the real run says\n%s\nthe dry run says\n%s", strings.Join(realReasons, "\n"), strings.Join(dryReasons, "\n"))
 	}
