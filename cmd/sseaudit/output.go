@@ -12,6 +12,7 @@ import (
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/steps"
 )
 
 // printResult prints what a scan or audit produced: on stdout the findings
@@ -127,7 +128,7 @@ func printSummary(w io.Writer, res *pipeline.Result) {
 		if r.ExitCode != 0 || r.Failed > 0 {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(w, "conformance: %s: %d passed, %d failed, %d skipped\n", verdict, r.Passed, r.Failed, r.Skipped)
+		fmt.Fprintf(w, "conformance: %s: %s\n", verdict, strings.TrimPrefix(steps.SummaryLine(*r), "sseaudit conformance: "))
 	}
 	for _, g := range res.Outcome.Gaps {
 		state := "NOT CHECKED"
