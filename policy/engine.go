@@ -457,4 +457,3 @@ func (e *Engine) Rule(id string) (RuleMeta, bool) {
 	}
 	return *m, true
 }
-

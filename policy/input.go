@@ -241,6 +241,9 @@ func bucketTerms(d *bucketData) (ast.Object, []*ast.Term, error) {
 		} else if _, ok := k.Value.(ast.String); !ok {
 			return nil, nil, fmt.Errorf("%w: bucket %q: object %d: key is not a string", snapshot.ErrFormat, d.head.Name, i)
 		}
+		if err := checkObjectTerm(oo); err != nil {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d (%v): %v", snapshot.ErrFormat, d.head.Name, i, oo.Get(tKey), err)
+		}
 		objs[i] = o
 	}
 	return obj, objs, nil
@@ -582,4 +585,36 @@ func errorTerm(e *snapshot.Error) *ast.Term {
 		add(tAttempts, ast.IntNumberTerm(e.Attempts))
 	}
 	return ast.NewTerm(ast.NewObject(kv[:n]...))
+}
+
+// objectMemberTerms are the members an object of the snapshot format has,
+// as terms (required ones first); built once, never changed.
+var objectMemberTerms, objectRequiredCount = func() (map[string]*ast.Term, int) {
+	req, opt := snapshot.ObjectMembers()
+	m := map[string]*ast.Term{}
+	for _, n := range append(req, opt...) {
+		m[n] = ast.StringTerm(n)
+	}
+	return m, len(req)
+}()
+
+// checkObjectTerm holds a parsed object to the format, as the struct
+// reader does: every required member present, no unknown member.
+func checkObjectTerm(o ast.Object) error {
+	if err := snapshot.CheckObjectMembers(func(m string) bool { return o.Get(objectMemberTerms[m]) != nil }); err != nil {
+		return err
+	}
+	if o.Len() == objectRequiredCount {
+		return nil
+	}
+	var unknown error
+	o.Until(func(k, _ *ast.Term) bool {
+		s, ok := k.Value.(ast.String)
+		if _, known := objectMemberTerms[string(s)]; !ok || !known {
+			unknown = fmt.Errorf("unknown member %v", k)
+			return true
+		}
+		return false
+	})
+	return unknown
 }
