@@ -18,6 +18,8 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
@@ -444,5 +446,87 @@ func TestDiffComparesKeysAndFindings(t *testing.T) {
 	r = runCLIEnv(t, getenv, "diff", "--json", filepath.Join(a, "snapshot.json"), filepath.Join(b, "snapshot.json"))
 	if !strings.Contains(r.stdout, `"kind":"key-changed"`) || !strings.Contains(r.stdout, `"kind":"finding-new"`) {
 		t.Errorf("diff --json:\n%s", r.stdout)
+	}
+}
+
+// TestAuditTakesEveryScanFlag: the README says audit takes every flag of
+// scan (it did not: --versions, --from-snapshot and --previous were
+// unknown), and both read the same SSEAUDIT_ variables.
+func TestAuditTakesEveryScanFlag(t *testing.T) {
+	e := env{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	scanCmd, auditCmd := newScanCommand(e), newAuditCommand(e)
+	n := 0
+	scanCmd.Flags().VisitAll(func(f *pflag.Flag) {
+		n++
+		af := auditCmd.Flags().Lookup(f.Name)
+		if af == nil {
+			t.Errorf("audit has no --%s", f.Name)
+			return
+		}
+		if af.Value.Type() != f.Value.Type() || af.Usage != f.Usage && f.Name != "out" {
+			t.Errorf("--%s differs: scan %s %q, audit %s %q", f.Name, f.Value.Type(), f.Usage, af.Value.Type(), af.Usage)
+		}
+	})
+	for _, want := range []string{"versions", "from-snapshot", "previous", "accept-gaps", "format", "quiet", "fail-on"} {
+		if scanCmd.Flags().Lookup(want) == nil {
+			t.Errorf("scan has no --%s", want)
+		}
+	}
+	if n < 20 {
+		t.Errorf("scan has only %d flags", n)
+	}
+}
+
+// TestFlagsFromEnvironment: a CronJob sets SSEAUDIT_FAIL_ON and
+// SSEAUDIT_ACCEPT_GAPS instead of flags; the command line still wins.
+func TestFlagsFromEnvironment(t *testing.T) {
+	vars := map[string]string{"SSEAUDIT_FAIL_ON": "critical", "SSEAUDIT_ACCEPT_GAPS": "keys,objects", "SSEAUDIT_POLICY": "a,b"}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	var f runFlags
+	cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+	addRunFlags(cmd.Flags(), &f, "o")
+	cmd.SetArgs([]string{"--fail-on", "low"})
+	cmd.PreRunE = func(c *cobra.Command, _ []string) error { return bindEnv(c, e.getenv) }
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if f.failOn != "low" || !slices.Equal(f.acceptGaps, []string{"keys", "objects"}) || !slices.Equal(f.policyDirs, []string{"a", "b"}) {
+		t.Errorf("fail-on %q accept-gaps %v policy %v", f.failOn, f.acceptGaps, f.policyDirs)
+	}
+}
+
+// TestScanStdoutFormats: the findings table by default, a report format on
+// stdout with --format (the summary then on stderr, so stdout stays
+// parseable), nothing with --quiet; the exit code is the same in each.
+func TestScanStdoutFormats(t *testing.T) {
+	srv, getenv := startSeeded(t, nil)
+	target := []string{"--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint, "--history", ""}
+	run := func(args ...string) cliRun {
+		return runCLIEnv(t, getenv, append(append([]string{"scan", "--out", filepath.Join(t.TempDir(), "s")}, target...), args...)...)
+	}
+	r := run()
+	if r.code != exitGate || !strings.Contains(r.stdout, "RULE") || !strings.Contains(r.stdout, "SSE-005  critical") || !strings.Contains(r.stdout, "verdict:     FAIL") {
+		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("colours on a stdout that is not a terminal")
+	}
+	for _, f := range []string{"findings", "sarif", "ocsf", "json"} {
+		r := run("--format", f)
+		if r.code != exitGate || !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stderr, "verdict:") {
+			t.Errorf("--format %s: exit %d, stdout JSON %v, stderr:\n%s", f, r.code, json.Valid([]byte(r.stdout)), r.stderr)
+		}
+	}
+	r = run("--format", "csv")
+	if lines := strings.Count(r.stdout, "\n"); r.code != exitGate || lines < 8 || !strings.HasPrefix(r.stdout, "id,") && !strings.Contains(strings.SplitN(r.stdout, "\n", 2)[0], "rule") {
+		t.Errorf("--format csv: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run("--quiet")
+	if r.code != exitGate || r.stdout != "" {
+		t.Errorf("--quiet: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = run("--max-rows", "2")
+	if !strings.Contains(r.stdout, "... and 5 more open findings") {
+		t.Errorf("--max-rows 2:\n%s", r.stdout)
 	}
 }
