@@ -20,6 +20,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
@@ -528,5 +529,65 @@ func TestScanStdoutFormats(t *testing.T) {
 	r = run("--max-rows", "2")
 	if !strings.Contains(r.stdout, "... and 5 more open findings") {
 		t.Errorf("--max-rows 2:\n%s", r.stdout)
+	}
+}
+
+// TestShippedCronJobIsValid: the Kubernetes example's arguments and
+// SSEAUDIT_ variables are flags scan takes, and it scans with KMS (a scan
+// without it would fail on unknown key states).
+func TestShippedCronJobIsValid(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/kubernetes/cronjob.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var args []string
+	var envs []string
+	for {
+		var doc struct {
+			Kind string `yaml:"kind"`
+			Spec struct {
+				JobTemplate struct {
+					Spec struct {
+						Template struct {
+							Spec struct {
+								Containers []struct {
+									Args []string `yaml:"args"`
+									Env  []struct {
+										Name string `yaml:"name"`
+									} `yaml:"env"`
+								} `yaml:"containers"`
+							} `yaml:"spec"`
+						} `yaml:"template"`
+					} `yaml:"spec"`
+				} `yaml:"jobTemplate"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind == "CronJob" {
+			c := doc.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
+			args = c.Args
+			for _, e := range c.Env {
+				envs = append(envs, e.Name)
+			}
+		}
+	}
+	if len(args) == 0 || args[0] != "scan" {
+		t.Fatalf("no scan CronJob: %v", args)
+	}
+	cmd := newScanCommand(env{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+	if err := cmd.ParseFlags(args[1:]); err != nil {
+		t.Fatalf("the CronJob's arguments: %v", err)
+	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--kms-endpoint=") }) {
+		t.Error("the CronJob scans without --kms-endpoint")
+	}
+	for _, e := range envs {
+		name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(e, envPrefix), "_", "-"))
+		if !strings.HasPrefix(e, envPrefix) || cmd.Flags().Lookup(name) == nil {
+			t.Errorf("env %s sets no flag of scan", e)
+		}
 	}
 }
