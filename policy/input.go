@@ -83,6 +83,7 @@ func (e *Engine) newScanEnv(sum, prevSum *snapshot.Summary, hist HistoryLookup) 
 		"require_customer_cmk": p.RequireCustomerCMK,
 		"allowed_cmk_ids":      nonNil(p.AllowedCMKIDs),
 		"allowed_algorithms":   nonNil(p.AllowedAlgorithms),
+		"max_rotation_days":    p.MaxRotationDays,
 	}); err != nil {
 		return nil, err
 	}
@@ -486,6 +487,7 @@ var (
 	tETag           = ast.StringTerm("etag")
 	tLastModified   = ast.StringTerm("last_modified")
 	tVersionID      = ast.StringTerm("version_id")
+	tNoncurrent     = ast.StringTerm("noncurrent")
 	tStorageClass   = ast.StringTerm("storage_class")
 	tSSE            = ast.StringTerm("sse")
 	tKMSKeyID       = ast.StringTerm("kms_key_id")
@@ -506,7 +508,7 @@ var sharedKeys = map[string]*ast.Term{
 	"bucket": tBucket, "keys": tKeys, "objects": tObjects, "key": tKey, "size": tSize, "etag": tETag,
 	"last_modified": tLastModified, "version_id": tVersionID, "storage_class": tStorageClass, "sse": tSSE,
 	"kms_key_id": tKMSKeyID, "method": tMethod, "error": tError, "data_encryption": tDataEncryption,
-	"attempts": tAttempts, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
+	"attempts": tAttempts, "noncurrent": tNoncurrent, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
 	"message": tMessage, "name": tName,
 }
 
@@ -534,7 +536,7 @@ func str(s string) *ast.Term {
 // objectTerm converts an Object exactly as encoding/json marshals it
 // (omitempty fields left out), without reflection.
 func objectTerm(o *snapshot.Object) *ast.Term {
-	var kv [13][2]*ast.Term
+	var kv [14][2]*ast.Term
 	n := 0
 	add := func(k, v *ast.Term) { kv[n] = [2]*ast.Term{k, v}; n++ }
 	add(tBucket, str(o.Bucket))
@@ -544,6 +546,9 @@ func objectTerm(o *snapshot.Object) *ast.Term {
 	add(tLastModified, ast.StringTerm(o.LastModified.Format(time.RFC3339Nano)))
 	if o.VersionID != "" {
 		add(tVersionID, ast.StringTerm(o.VersionID))
+	}
+	if o.Noncurrent {
+		add(tNoncurrent, ast.BooleanTerm(true))
 	}
 	if o.StorageClass != "" {
 		add(tStorageClass, str(o.StorageClass))
