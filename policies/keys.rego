@@ -98,7 +98,7 @@ rotation_interval_reason(k) := sprintf("automatic rotation is on but KMS reporte
 
 # interval_days[s]: a KMS rotation interval ("31536000s", as DescribeKey
 # shows it, or "365d", "8760h", "525600m") in days.
-interval_days[s] := to_number(m[1]) * unit[m[2]] / 86400 if {
+interval_days[s] := (to_number(m[1]) * unit[m[2]]) / 86400 if {
 	some k in customer_keys
 	s := object.get(k, "rotation_interval", "")
 	some m in regex.find_all_string_submatch_n(`^([0-9]+)([smhd])$`, s, 1)

@@ -21,6 +21,7 @@ test_key_names_resolve_alias_id_and_arns if {
 	lib.key_names(fx.cmk3) == {fx.cmk3} with input as fx.bucket_input(fx.bucket(null, []))
 	lib.key_names(fx.cmk3_arn) == {fx.cmk3_arn, fx.cmk3} with input as fx.bucket_input(fx.bucket(null, []))
 	lib.key_names("alias/nowhere") == {"alias/nowhere"} with input as fx.bucket_input(fx.bucket(null, []))
+
 	# an alias ARN is not reduced to the bare alias (aliases are per region)
 	lib.bare_key_id("acs:kms:cn-hangzhou:1:alias/finance") == "acs:kms:cn-hangzhou:1:alias/finance"
 	lib.bare_key_id("not-an-arn:key/x") == "not-an-arn:key/x"

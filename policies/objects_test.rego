@@ -147,6 +147,7 @@ test_sse011_violation_copy_in_place_left_plaintext_version if {
 	f := one("SSE-011", fx.bucket_input(b))
 	f.resource == {"type": "object", "bucket": "b1", "region": "cn-hangzhou", "key": "doc.txt", "version_id": "v1"}
 	f.observed.bucket_versioning == "Enabled"
+
 	# the noncurrent version is SSE-011's, not SSE-004's
 	count(found("SSE-004", fx.bucket_input(b))) == 0
 }
@@ -309,6 +310,7 @@ test_sse014_violation_missing_method if {
 	f.resource.key == "nomethod.bin"
 	f.observed.method == null
 	contains(f.message, "the record has no method")
+
 	# and it is no pass of any other object rule
 	count(found("SSE-004", inp)) == 0
 }
@@ -328,6 +330,7 @@ test_sse014_violation_each_unrecognised_value if {
 	contains(got.unknown, "without the error")
 	contains(got.typo, `method "kms-cmkk" is not one of`)
 	contains(got.number, "method 3 is not a string")
+
 	# the same with the engine's index (which lists only string methods)
 	{f.resource.key | some f in found("SSE-014", object.union(inp, {"index": fx.index(objs)}))} == object.keys(got)
 }
