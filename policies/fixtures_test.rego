@@ -185,6 +185,7 @@ scan_input(overrides) := {
 index(objects) := {
 	"by_method": {m: [i | some i, o in objects; o.method == m] | some o in objects; m := o.method; is_string(m)},
 	"by_kms_key": {k: [i | some i, o in objects; o.kms_key_id == k] | some o in objects; k := o.kms_key_id; is_string(k)},
+	"no_method": [i | some i, o in objects; not is_string(object.get(o, "method", null))],
 	"failed": [i | some i, o in objects; o.error != null],
 	"changed": null,
 }

@@ -1,16 +1,20 @@
 # METADATA
 # title: Key hygiene
 # description: >-
-#   Rules on the customer master keys (CMKs) a bucket's default rule or
-#   objects use, beside the encryption itself: that they rotate as the
-#   organisation requires, and that none still protecting data is about to
-#   be deleted. Service keys (alias/acs/oss, alias/aws/s3, keys KMS says the
-#   storage service created) are managed by the service and skipped.
-#   Evaluated once per bucket, but a finding is about the key alone: every
-#   bucket using the key yields the same finding (same resource, so the same
-#   id, and the same content, built from the key record only), which the
-#   engine keeps once. Per-object detail stays with the object rules
-#   (SSE-005 lists each object under an unusable key).
+#   Rules on the customer master keys (CMKs) the estate uses, beside the
+#   encryption itself: that they rotate as the organisation requires, and
+#   that none still protecting objects is about to be deleted. Service keys
+#   (alias/acs/oss, alias/aws/s3, keys KMS says the storage service created)
+#   are managed by the service and skipped. A finding is about the key, so
+#   it names the key's resolved id (one key named by alias, id or ARN is one
+#   resource). Rotation is judged once per scan (scan_deny) from the key
+#   records, which the scanner writes only for keys a bucket default or an
+#   object names, plus the allow-list's aliases (told apart below). Pending
+#   deletion needs the objects, so it is judged per bucket (deny): every
+#   bucket holding objects under the key yields the same finding, built from
+#   the key record only (same id, same content), which the engine keeps
+#   once; each of those buckets also has an SSE-005 finding per object, so
+#   the copies never outnumber the per-object findings they sum up.
 # scope: package
 package sseaudit.keys
 
@@ -45,10 +49,9 @@ import data.sseaudit.lib
 #     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
 #     - {framework: "PCI DSS", version: "v4.0", id: "3.7.4", title: "Key management policies and procedures are implemented for cryptographic key changes for keys that have reached the end of their cryptoperiod"}
 #     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
-deny contains finding if {
-	some k in customer_keys
+scan_deny contains finding if {
+	some k in rotation_keys
 	k.state == "Enabled"
-	not lib.failed(k)
 	reasons := rotation_reasons(k)
 	count(reasons) > 0
 	id := lib.canonical_key_id(k)
@@ -62,7 +65,7 @@ deny contains finding if {
 			"origin": object.get(k, "origin", ""),
 			"automatic_rotation": object.get(k, "automatic_rotation", ""),
 			"rotation_interval": object.get(k, "rotation_interval", ""),
-			"rotation_interval_days": object.get(interval_days, object.get(k, "rotation_interval", ""), null),
+			"rotation_interval_days": days_or_null(object.get(k, "rotation_interval", "")),
 			"last_rotation_date": object.get(k, "last_rotation_date", ""),
 			"creation_date": object.get(k, "creation_date", ""),
 			"reasons": sort(reasons),
@@ -70,6 +73,59 @@ deny contains finding if {
 		"expected": {"automatic_rotation": "Enabled", "max_rotation_days": lib.profile.max_rotation_days},
 		"evidence": [lib.key_evidence(k)],
 	}
+}
+
+# rotation_keys: one record per customer CMK in use (keyed by region and
+# resolved id), whichever names the snapshot recorded it under: the record
+# named by the key's own id when there is one, else the first by name.
+rotation_keys[name] := pick_record(recs) if {
+	some name in {n | some [n, _] in in_use_named}
+	recs := [r | some [n, r] in in_use_named; n == name]
+}
+
+# in_use_named: [region/resolved id, record] for every in-use customer CMK
+# record.
+in_use_named := [[name, r] |
+	some r in input.scan.keys
+	in_use_customer_key(r)
+	name := sprintf("%s/%s", [r.region, lib.canonical_key_id(r)])
+]
+
+pick_record(recs) := r if {
+	some r in recs
+	r.key_id == lib.canonical_key_id(r)
+} else := r if {
+	first := min({x.key_id | some x in recs})
+	some r in recs
+	r.key_id == first
+}
+
+# in_use_customer_key(k): a described, existing customer CMK that the
+# estate uses. Every key record of a snapshot is there because a bucket
+# default or an object named it, except the aliases of the profile's
+# allow-list (scan.Config.ExtraKeyRefs), which are recorded only to resolve
+# them: an alias record counts only when a bucket default names that alias
+# (objects are recorded under the key id or key ARN the storage reports).
+in_use_customer_key(k) if {
+	not k.service_key == true
+	not lib.is_service_key_id(k.key_id)
+	not k.missing == true
+	not lib.failed(k)
+	not allow_list_only(k)
+}
+
+allow_list_only(k) if {
+	is_alias_ref(k.key_id)
+	not named_by_a_default(k.key_id)
+}
+
+is_alias_ref(ref) if startswith(ref, "alias/")
+
+is_alias_ref(ref) if contains(ref, ":alias/")
+
+named_by_a_default(ref) if {
+	some b in input.scan.buckets
+	b.encryption.kms_master_key_id == ref
 }
 
 # rotation_reasons(k): why an Enabled customer CMK fails the rotation rule.
@@ -87,22 +143,24 @@ rotation_status_reason(k) := "KMS reported no automatic rotation status" if {
 	k.automatic_rotation != "Enabled"
 } else := ""
 
-rotation_interval_reason(k) := sprintf("automatic rotation is on but KMS reported no interval it could be read from (%q)", [object.get(k, "rotation_interval", "")]) if {
+rotation_interval_reason(k) := sprintf("the rotation interval is %v days, longer than the profile's maximum of %d days", [d, lib.profile.max_rotation_days]) if {
 	k.automatic_rotation == "Enabled"
-	not interval_days[object.get(k, "rotation_interval", "")]
-} else := sprintf("the rotation interval is %v days, longer than the profile's maximum of %d days", [d, lib.profile.max_rotation_days]) if {
-	k.automatic_rotation == "Enabled"
-	d := interval_days[k.rotation_interval]
+	d := interval_days(object.get(k, "rotation_interval", ""))
 	d > lib.profile.max_rotation_days
+} else := sprintf("automatic rotation is on but KMS reported no interval it could be read from (%q)", [object.get(k, "rotation_interval", "")]) if {
+	k.automatic_rotation == "Enabled"
+	not interval_days(object.get(k, "rotation_interval", ""))
 } else := ""
 
-# interval_days[s]: a KMS rotation interval ("31536000s", as DescribeKey
-# shows it, or "365d", "8760h", "525600m") in days.
-interval_days[s] := (to_number(m[1]) * unit[m[2]]) / 86400 if {
-	some k in customer_keys
-	s := object.get(k, "rotation_interval", "")
+# interval_days(s): a KMS rotation interval ("31536000s", as DescribeKey
+# shows it, or "365d", "8760h", "525600m") in days; undefined otherwise.
+interval_days(s) := (to_number(m[1]) * unit[m[2]]) / 86400 if {
 	some m in regex.find_all_string_submatch_n(`^([0-9]+)([smhd])$`, s, 1)
 }
+
+days_or_null(s) := interval_days(s) if {
+	interval_days(s)
+} else := null
 
 unit := {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -137,9 +195,9 @@ unit := {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	some ref in lib.object_key_ids
-	not lib.is_service_key_ref(ref)
 	k := lib.canonical_key(ref)
 	k.state in {"PendingDeletion", "PendingReplicaDeletion"}
+	not lib.is_service_key_ref(ref)
 	id := lib.canonical_key_id(k)
 	finding := {
 		"rule": rego.metadata.rule().custom.id,
@@ -160,23 +218,3 @@ deny contains finding if {
 deletion_date(k) := k.delete_date if {
 	object.get(k, "delete_date", "") != ""
 } else := "not reported"
-
-# customer_keys: the canonical records of the customer CMKs the bucket's
-# default rule or objects use (one record per key, whichever name each use
-# gives it).
-customer_keys contains k if {
-	some ref in used_key_refs
-	not lib.is_service_key_ref(ref)
-	k := lib.canonical_key(ref)
-	not k.service_key == true
-	not k.missing == true
-}
-
-used_key_refs contains id if {
-	r := input.bucket.encryption
-	r.method == "kms-cmk"
-	id := object.get(r, "kms_master_key_id", "")
-	id != ""
-}
-
-used_key_refs contains id if some id in lib.object_key_ids

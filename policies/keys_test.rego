@@ -37,76 +37,97 @@ test_canonical_key_same_record_for_every_name if {
 
 # SSE-015 ---------------------------------------------------------------
 
+scan_found(id, inp) := {f | fs := keys.scan_deny with input as inp; some f in fs; f.rule == id}
+
+scan_one(id, inp) := f if {
+	fs := scan_found(id, inp)
+	count(fs) == 1
+	some f in fs
+}
+
+# scan_with(keys, buckets): scan-level input holding these key records and
+# bucket headers.
+scan_with(ks, bs) := fx.scan_input({"keys": ks, "buckets": bs})
+
+header(enc) := object.remove(fx.bucket(enc, []), ["objects"])
+
 test_sse015_compliant_rotating_yearly if {
-	count(found("SSE-015", cmk_bucket(fx.cmk))) == 0
+	count(scan_found("SSE-015", scan_with([fx.keys[fx.cmk]], [header(fx.rule_cmk)]))) == 0
 }
 
 test_sse015_compliant_service_key_is_managed_by_the_service if {
-	objs := [fx.obj("a", "kms-default", fx.svc_key), fx.obj("b", "kms-default", "alias/acs/oss")]
-	count(found("SSE-015", fx.bucket_input(fx.bucket(fx.rule_svc, objs)))) == 0
+	ks := [fx.keys[fx.svc_key], fx.keys["alias/acs/oss"]]
+	count(scan_found("SSE-015", scan_with(ks, [header(fx.rule_svc)]))) == 0
 }
 
-test_sse015_compliant_key_not_in_use if {
-	# The snapshot holds non-rotating keys, but this bucket uses none of them.
-	count(found("SSE-015", fx.bucket_input(fx.bucket(fx.rule_aes, [fx.obj("a", "oss-managed", "")])))) == 0
-}
-
-test_sse015_compliant_disabled_or_unknown_keys_are_other_rules if {
-	every id in ["disabled-key", "pending-key", "gone-key", "undescribed-key", "stateless-key"] {
-		count(found("SSE-015", cmk_bucket(id))) == 0
-	}
+test_sse015_compliant_disabled_missing_or_unknown_keys_are_other_rules if {
+	ks := [fx.keys[id] | some id in ["disabled-key", "pending-key", "gone-key", "undescribed-key", "stateless-key"]]
+	count(scan_found("SSE-015", scan_with(ks, []))) == 0
 }
 
 test_sse015_compliant_interval_within_a_longer_maximum if {
-	inp := fx.with_profile(cmk_bucket("slowrotate-key"), fx.profile({"max_rotation_days": 730}))
-	count(found("SSE-015", inp)) == 0
+	inp := fx.with_profile(scan_with([fx.keys["slowrotate-key"]], []), fx.profile({"max_rotation_days": 730}))
+	count(scan_found("SSE-015", inp)) == 0
+}
+
+test_sse015_compliant_allow_list_alias_not_in_use if {
+	# The scan resolved an allow-listed alias; no bucket default names it,
+	# objects name keys by id: the record is not a key in use.
+	alias := object.union(fx.keys["norotate-key"], {"key_id": "alias/unused", "resolved_key_id": "norotate-key"})
+	count(scan_found("SSE-015", scan_with([alias], [header(fx.rule_cmk)]))) == 0
 }
 
 test_sse015_violation_rotation_disabled if {
-	f := one("SSE-015", cmk_bucket("norotate-key"))
+	f := scan_one("SSE-015", scan_with([fx.keys["norotate-key"]], []))
 	f.resource == {"type": "key", "kms_key_id": "norotate-key", "region": fx.region}
 	f.observed.reasons == ["automatic rotation is Disabled"]
 	f.expected == {"automatic_rotation": "Enabled", "max_rotation_days": 365}
 }
 
 test_sse015_violation_interval_above_maximum if {
-	f := one("SSE-015", cmk_bucket("slowrotate-key"))
+	f := scan_one("SSE-015", scan_with([fx.keys["slowrotate-key"]], []))
 	f.observed.rotation_interval_days == 730
 	f.observed.reasons == ["the rotation interval is 730 days, longer than the profile's maximum of 365 days"]
 }
 
 test_sse015_violation_stricter_profile if {
-	inp := fx.with_profile(cmk_bucket(fx.cmk), fx.profile({"max_rotation_days": 90}))
-	f := one("SSE-015", inp)
+	inp := fx.with_profile(scan_with([fx.keys[fx.cmk]], []), fx.profile({"max_rotation_days": 90}))
+	f := scan_one("SSE-015", inp)
 	f.observed.reasons == ["the rotation interval is 365 days, longer than the profile's maximum of 90 days"]
 }
 
+test_sse015_violation_unreadable_interval if {
+	k := object.union(fx.keys[fx.cmk], {"rotation_interval": "yearly"})
+	f := scan_one("SSE-015", scan_with([k], []))
+	f.observed.rotation_interval_days == null
+	contains(f.observed.reasons[0], `("yearly")`)
+}
+
 test_sse015_violation_imported_key_material if {
-	f := one("SSE-015", cmk_bucket("imported-key"))
+	f := scan_one("SSE-015", scan_with([fx.keys["imported-key"]], []))
 	contains(f.observed.reasons[0], "origin EXTERNAL")
 }
 
 test_sse015_violation_no_rotation_status_is_not_a_pass if {
-	f := one("SSE-015", cmk_bucket("silent-key"))
+	f := scan_one("SSE-015", scan_with([fx.keys["silent-key"]], []))
 	f.observed.reasons == ["KMS reported no automatic rotation status"]
 }
 
-test_sse015_violation_named_only_by_the_default if {
-	f := one("SSE-015", fx.bucket_input(fx.bucket(fx.rule_cmk_with("norotate-key"), [])))
+test_sse015_violation_alias_named_by_a_default if {
+	alias := object.union(fx.keys["norotate-key"], {"key_id": "alias/slow", "resolved_key_id": "norotate-key"})
+	f := scan_one("SSE-015", scan_with([alias], [header(fx.rule_cmk_with("alias/slow"))]))
 	f.resource.kms_key_id == "norotate-key"
 }
 
 test_sse015_violation_one_finding_whatever_the_key_is_called if {
-	# Bucket default by alias, objects by id and by ARN: one key, one
-	# finding, on the key's id; and the finding is the same from a bucket
-	# that names the key only by id (so the engine's dedup by id loses nothing).
-	strict := fx.profile({"max_rotation_days": 30})
-	objs := [fx.obj("a", "kms-cmk", fx.cmk), fx.obj("b", "kms-cmk", fx.cmk_arn)]
-	by_alias := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk_with("alias/finance"), objs)), strict)
-	by_id := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("c", "kms-cmk", fx.cmk)])), strict)
-	f := one("SSE-015", by_alias)
-	f.resource.kms_key_id == fx.cmk
-	found("SSE-015", by_id) == {f}
+	# The key recorded under its alias, its id and its ARN: one key, one
+	# finding, on its id, from the record named by the id.
+	k := fx.keys["norotate-key"]
+	alias := object.union(k, {"key_id": "alias/slow", "resolved_key_id": "norotate-key", "read_at": "2024-06-01T00:00:01Z"})
+	arn := object.union(k, {"key_id": k.arn, "resolved_key_id": "norotate-key", "read_at": "2024-06-01T00:00:02Z"})
+	f := scan_one("SSE-015", scan_with([alias, k, arn], [header(fx.rule_cmk_with("alias/slow"))]))
+	f.resource.kms_key_id == "norotate-key"
+	f.evidence[0].data.key_id == "norotate-key"
 }
 
 # SSE-016 ---------------------------------------------------------------

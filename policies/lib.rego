@@ -133,6 +133,7 @@ is_service_key_id(id) if id in service_key_aliases
 # bare_key_id(ref): the key id inside a key ARN, or ref itself.
 bare_key_id(ref) := parts[1] if {
 	is_string(ref)
+	contains(ref, ":key/") # cheap test first: most references are bare ids
 	regex.match(`^(acs|arn:[a-z-]+):kms:`, ref)
 	parts := split(ref, ":key/")
 	count(parts) == 2
@@ -244,6 +245,12 @@ cmk_allowed(id) if {
 objects_with_method(m) := object.get(input.index.by_method, m, []) if {
 	is_object(input.index)
 } else := [i | some i, o in input.bucket.objects; o.method == m]
+
+# objects_without_method: positions of the objects with no method member,
+# or one that is not a string (a record no rule can judge).
+objects_without_method := input.index.no_method if {
+	is_array(input.index.no_method)
+} else := [i | some i, o in input.bucket.objects; not is_string(object.get(o, "method", null))]
 
 # object_methods: the distinct (string) methods of the bucket's objects.
 object_methods := {m | some m, _ in input.index.by_method} if {

@@ -491,14 +491,7 @@ unrecognised_objects contains i if {
 	some i in lib.objects_with_method(m)
 }
 
-unrecognised_objects contains i if {
-	# Only when some object is missing from the by-method lists: a method
-	# member that is absent or not a string.
-	indexed := sum([n | some m in lib.object_methods; n := count(lib.objects_with_method(m))])
-	indexed < count(input.bucket.objects)
-	some i, o in input.bucket.objects
-	not is_string(object.get(o, "method", null))
-}
+unrecognised_objects contains i if some i in lib.objects_without_method
 
 unrecognised_text(null) := "the record has no method"
 

@@ -49,7 +49,8 @@
 //	                 allowed_cmk_ids, allowed_algorithms, max_rotation_days}
 //	provenance       the snapshot's provenance
 //	index            positions in bucket.objects: {by_method: {method: [i]},
-//	                 by_kms_key: {key id: [i]}, failed: [i], changed: [i] or
+//	                 by_kms_key: {key id: [i]}, no_method: [i] (no method
+//	                 member, or not a string), failed: [i], changed: [i] or
 //	                 null}; changed lists the objects also in previous whose
 //	                 etag, last_modified, size, storage_class, method, sse,
 //	                 kms_key_id or data_encryption differ. Rules use it (via

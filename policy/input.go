@@ -361,23 +361,25 @@ func sameState(a, b ast.Object) bool {
 }
 
 // objectIndex is input.index: positions of objects in the bucket's objects
-// array by method, by KMS key id, of those with an error and, with a
-// previous snapshot, of those whose state changed since.
+// array by method, by KMS key id, of those with no (string) method, of
+// those with an error and, with a previous snapshot, of those whose state
+// changed since.
 func objectIndex(objs []*ast.Term, changed []*ast.Term) *ast.Term {
 	byMethod := map[string][]*ast.Term{}
 	byKey := map[string][]*ast.Term{}
 	var mOrder, kOrder []string
 	failed := []*ast.Term{}
+	noMethod := []*ast.Term{}
 	for i, o := range objs {
 		oo := o.Value.(ast.Object)
 		pos := posTerm(i)
-		if m := oo.Get(tMethod); m != nil {
-			if s, ok := m.Value.(ast.String); ok {
-				if _, seen := byMethod[string(s)]; !seen {
-					mOrder = append(mOrder, string(s))
-				}
-				byMethod[string(s)] = append(byMethod[string(s)], pos)
+		if s, ok := methodOf(oo); ok {
+			if _, seen := byMethod[s]; !seen {
+				mOrder = append(mOrder, s)
 			}
+			byMethod[s] = append(byMethod[s], pos)
+		} else {
+			noMethod = append(noMethod, pos)
 		}
 		if k := oo.Get(tKMSKeyID); k != nil {
 			if s, ok := k.Value.(ast.String); ok {
@@ -409,7 +411,18 @@ func objectIndex(objs []*ast.Term, changed []*ast.Term) *ast.Term {
 		[2]*ast.Term{tByKMSKey, group(kOrder, byKey)},
 		[2]*ast.Term{tFailed, ast.NewTerm(ast.NewArray(failed...))},
 		[2]*ast.Term{tChanged, ch},
+		[2]*ast.Term{tNoMethod, ast.NewTerm(ast.NewArray(noMethod...))},
 	))
+}
+
+// methodOf is an object's method, if it has one that is a string.
+func methodOf(o ast.Object) (string, bool) {
+	m := o.Get(tMethod)
+	if m == nil {
+		return "", false
+	}
+	s, ok := m.Value.(ast.String)
+	return string(s), ok
 }
 
 // posTerms caches position terms (index entries).
@@ -481,6 +494,7 @@ var (
 	tByKMSKey      = ast.StringTerm("by_kms_key")
 	tFailed        = ast.StringTerm("failed")
 	tChanged       = ast.StringTerm("changed")
+	tNoMethod      = ast.StringTerm("no_method")
 
 	tKey            = ast.StringTerm("key")
 	tSize           = ast.StringTerm("size")
