@@ -245,9 +245,10 @@ func (s strictSource) EachBucket(fn func(snapshot.Bucket) error) error {
 	return snapshot.EachBucket(string(s), fn)
 }
 
-// TestKeyFindingsAcrossBuckets: the key rules are evaluated per bucket but
-// report the key once, whatever the number of buckets using it and the
-// name each uses, while the per-object findings keep every object.
+// TestKeyFindingsAcrossBuckets: a key is reported once, whatever the number
+// of buckets using it and the name each uses (rotation is judged once per
+// scan; pending deletion per bucket, each bucket yielding the same finding),
+// while the per-object findings keep every object.
 func TestKeyFindingsAcrossBuckets(t *testing.T) {
 	const alias = "alias/slow"
 	slow := withRotation(key("eeeeeeee-0000-0000-0000-000000000001", nil), "Disabled", "")
