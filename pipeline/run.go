@@ -115,7 +115,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	scanned := opts.FromSnapshot == ""
 	var scanErr error
 	if scanned {
-		scanErr = scanTarget(ctx, opts, engine.Digest(), snapPath)
+		scanErr = scanTarget(ctx, opts, engine, snapPath)
 		if _, statErr := os.Stat(snapPath); statErr != nil {
 			// Nothing to evaluate: the scan could not even start.
 			return res, scanErr
@@ -259,14 +259,17 @@ func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
 	return engine, nil
 }
 
-// scanTarget scans opts.Target into path. Its error is the scan's own
+// scanTarget scans opts.Target into path for engine's policies. Its error is the scan's own
 // failure (interrupted, output failed); what the endpoint answered is data
 // in the snapshot.
-func scanTarget(ctx context.Context, opts Options, policyDigest, path string) error {
+func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path string) error {
 	t := opts.Target
 	cfg := scan.Config{
 		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, Versions: opts.Versions,
-		ToolVersion: opts.ToolVersion, PolicyDigest: policyDigest, Progress: opts.Progress,
+		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress,
+		// An allow-list may name keys by alias, which only KMS can resolve:
+		// the scan records what they point to for the rules to compare.
+		ExtraKeyRefs: engine.Profile().AllowedCMKIDs,
 	}
 	if opts.Buckets != "" && !strings.ContainsAny(opts.Buckets, `*?[\`) {
 		cfg.Buckets = []string{opts.Buckets}

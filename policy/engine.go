@@ -507,6 +507,9 @@ func (e *Engine) Rules() []RuleMeta {
 	return out
 }
 
+// Profile returns the organisation profile in force.
+func (e *Engine) Profile() Profile { return e.profile.clone() }
+
 // Rule returns one rule's metadata.
 func (e *Engine) Rule(id string) (RuleMeta, bool) {
 	m, ok := e.byID[id]

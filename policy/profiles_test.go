@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -173,9 +174,10 @@ func TestKeyReferencesResolved(t *testing.T) {
 	}
 }
 
-// TestUnrecognisedMethod: an object record with no method, an empty or an
-// unknown one (without the error that explains "unknown") is SSE-014,
-// never a pass, through every reader of the engine.
+// TestUnrecognisedMethod: an object record with an empty or an unknown
+// method (without the error that explains "unknown") is SSE-014, never a
+// pass; a record with no method member at all is a malformed snapshot,
+// refused by every reader (exit 2), never read as the zero state.
 func TestUnrecognisedMethod(t *testing.T) {
 	e := load(t, Options{})
 	unknown := obj("b1", "unknown.bin", snapshot.MethodUnknown, "")
@@ -191,13 +193,32 @@ func TestUnrecognisedMethod(t *testing.T) {
 	want := []string{
 		"SSE-008 oss://b1", // failed.bin: a coverage gap, not SSE-014
 		"SSE-014 oss://b1/empty.bin",
-		"SSE-014 oss://b1/nomethod.bin",
 		"SSE-014 oss://b1/typo.bin",
 		"SSE-014 oss://b1/unknown.bin",
 	}
-	// A file whose nomethod.bin has no "method" member at all: package
-	// snapshot's writer always writes one, so it is cut out of the text.
 	p := writeSnapshot(t, t.TempDir(), "s.json", m)
+	fromFile, err := e.EvaluateSnapshot(context.Background(), p, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleUIDs(fromFile); !slices.Equal(got, want) {
+		t.Errorf("from the file\n got %v\nwant %v", got, want)
+	}
+	for _, f := range ofRule(fromFile, "SSE-014") {
+		if f.Severity != findings.SeverityHigh || f.Status != findings.StatusFail {
+			t.Errorf("SSE-014 %s: severity %v status %s, want high fail", f.Resource.Key, f.Severity, f.Status)
+		}
+	}
+	fromSource, err := e.Evaluate(context.Background(), strictSource(p), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ruleUIDs(fromSource); !slices.Equal(got, want) {
+		t.Errorf("through package snapshot\n got %v\nwant %v", got, want)
+	}
+
+	// nomethod.bin without its "method" member: package snapshot's writer
+	// always writes one, so it is cut out of the text.
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -211,29 +232,11 @@ func TestUnrecognisedMethod(t *testing.T) {
 	if err := os.WriteFile(p, cut, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fromFile, err := e.EvaluateSnapshot(context.Background(), p, "", nil)
-	if err != nil {
-		t.Fatalf("the engine refuses a record without method: %v (then this test must check that refusal instead)", err)
+	if _, err := e.EvaluateSnapshot(context.Background(), p, "", nil); !errors.Is(err, snapshot.ErrFormat) || !strings.Contains(err.Error(), `"method" is missing`) {
+		t.Errorf("the fast path reads an object without method: %v", err)
 	}
-	if got := ruleUIDs(fromFile); !slices.Equal(got, want) {
-		t.Errorf("from the file\n got %v\nwant %v", got, want)
-	}
-	for _, f := range ofRule(fromFile, "SSE-014") {
-		if f.Resource.Key == "nomethod.bin" && (f.Observed["method"] != nil || !strings.Contains(f.Message, "no method")) {
-			t.Errorf("missing method: %+v", f)
-		}
-		if f.Severity != findings.SeverityHigh || f.Status != findings.StatusFail {
-			t.Errorf("SSE-014 %s: severity %v status %s, want high fail", f.Resource.Key, f.Severity, f.Status)
-		}
-	}
-	// Package snapshot's strict reader (the Source every non-file caller
-	// uses) reads the missing member as "": the same findings.
-	fromSource, err := e.Evaluate(context.Background(), strictSource(p), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ruleUIDs(fromSource); !slices.Equal(got, want) {
-		t.Errorf("through package snapshot\n got %v\nwant %v", got, want)
+	if _, err := e.Evaluate(context.Background(), strictSource(p), nil, nil); !errors.Is(err, snapshot.ErrFormat) || !strings.Contains(err.Error(), `"method" is missing`) {
+		t.Errorf("package snapshot reads an object without method: %v", err)
 	}
 }
 

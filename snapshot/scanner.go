@@ -257,4 +257,3 @@ func strictDecode(raw []byte, v any) error {
 	}
 	return nil
 }
-

@@ -591,3 +591,59 @@ func TestShippedCronJobIsValid(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasAllowListThroughTheCLI: a profile allows a CMK by alias; the
+// bucket and its objects use the key by id. The scan must resolve the
+// alias (it is handed the allow-list) so neither the default nor the
+// objects are flagged, while a second, unlisted CMK still is.
+func TestAliasAllowListThroughTheCLI(t *testing.T) {
+	ctx := context.Background()
+	envs := map[string]string{"SSEAUDIT_ROOT_ACCESS_KEY_ID": "ALAK", "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": "al-secret",
+		"OSS_ACCESS_KEY_ID": "ALAK", "OSS_ACCESS_KEY_SECRET": "al-secret", "ALIBABA_CLOUD_ACCESS_KEY_ID": "ALAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "al-secret"}
+	getenv := func(k string) string { return envs[k] }
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(ctx) })
+	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "ALAK", AccessKeySecret: "al-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: "ALAK", AccessKeySecret: "al-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed, other := createCMK(t, kc), createCMK(t, kc)
+	for _, k := range []string{allowed, other} {
+		if _, err := kc.UpdateRotationPolicy(&kmssdk.UpdateRotationPolicyRequest{KeyId: tea.String(k), EnableAutomaticRotation: tea.Bool(true), RotationInterval: tea.String("31536000s")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := kc.CreateAlias(&kmssdk.CreateAliasRequest{AliasName: tea.String("alias/payments"), KeyId: tea.String(allowed)}); err != nil {
+		t.Fatal(err)
+	}
+	for b, k := range map[string]string{"al-allowed": allowed, "al-other": other} {
+		if err := c.CreateBucket(ctx, b, &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: k}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutObject(ctx, b, "o", strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(cfg, []byte("profiles:\n  payments:\n    extends: byok\n    allowed_cmk_ids: [alias/payments]\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "scan")
+	r := runCLIEnv(t, getenv, "scan", "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint,
+		"--history", "", "--out", out, "--config", cfg, "--profile", "payments", "--fail-on", "medium")
+	doc := readFindingsDoc(t, filepath.Join(out, "findings.json"))
+	var got []string
+	for _, f := range doc.Findings {
+		got = append(got, f.Rule+" "+f.Resource.Bucket)
+	}
+	slices.Sort(got)
+	want := []string{"SSE-002 al-other", "SSE-006 al-other"}
+	if !slices.Equal(got, want) || r.code != exitGate {
+		t.Errorf("exit %d, findings %v, want %v", r.code, got, want)
+	}
+}
