@@ -480,7 +480,7 @@ func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
 	r := f.Resource
 	for _, kv := range []htmlKVS{
 		{"type", r.Type}, {"provider", r.Provider}, {"region", r.Region}, {"bucket", r.Bucket},
-		{"key", r.Key}, {"version id", r.VersionID}, {"KMS key id", r.KMSKeyID},
+		{"key", r.Key}, {"version id", r.VersionID}, {"KMS key id", KeyID(f)},
 	} {
 		if kv.Value != "" {
 			h.ResFields = append(h.ResFields, kv)
