@@ -276,19 +276,49 @@ func (st *BucketStat) countEncryption(method, algorithm, dataEnc string) {
 	st.Encryption = append(st.Encryption, EncryptionCount{Method: method, Algorithm: algorithm, DataEncryption: dataEnc, Objects: 1})
 }
 
-// WriteJSON writes m as report.json (indented, Schema set to ModelSchema).
+// WriteJSON writes m as report.json (indented, Schema set to ModelSchema),
+// as schemas.Report describes it: empty lists and maps are written empty,
+// never null, and a missing tool name or version is filled in.
 func (m *Model) WriteJSON(w io.Writer) error {
 	c := *m
 	c.Schema = ModelSchema
 	if c.Findings == nil {
 		c.Findings = copyDocument(nil)
-	} else if c.Findings.Schema == "" {
+	} else {
 		fd := *c.Findings
 		fd.Schema = findings.SchemaVersion
 		c.Findings = &fd
 	}
+	// One verdict: the model's, in the findings document too.
+	c.Outcome = cloneOutcome(outcomeOf(m))
+	if c.Outcome != nil {
+		c.Findings.Outcome = c.Outcome
+	}
+	// What Go would write as null, report.json writes as empty, as its
+	// schema says (schemas.Report).
+	if c.Tool.Name == "" {
+		c.Tool.Name = ToolName
+	}
+	if c.Tool.Version == "" {
+		c.Tool.Version = UnknownVersion
+	}
+	c.Buckets = slices.Clone(c.Buckets)
 	if c.Buckets == nil {
 		c.Buckets = []BucketStat{}
+	}
+	for i := range c.Buckets {
+		if c.Buckets[i].ByMethod == nil {
+			c.Buckets[i].ByMethod = map[string]int{}
+		}
+	}
+	if c.Coverage.Errors == nil {
+		c.Coverage.Errors = []snapshot.Error{}
+	}
+	c.Trend = slices.Clone(c.Trend)
+	for i := range c.Trend {
+		if c.Trend[i].BySeverity == nil {
+			c.Trend[i].BySeverity = map[string]int{}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

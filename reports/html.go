@@ -331,7 +331,7 @@ func newHTMLView(m *Model) *htmlView {
 	v.State = stateOf(m)
 	v.HasScan = hasScan(m)
 	v.Verified = v.State.Unaccepted == 0 && !v.State.Unread
-	if o := m.Outcome; o != nil {
+	if o := outcomeOf(m); o != nil {
 		v.Reasons = o.Reasons
 	}
 	v.Verdict = htmlVerdictOf(v.State, v.Open, v.Worst)

@@ -44,7 +44,7 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 		b.WriteString(", complete.")
 	}
 	fmt.Fprintf(&b, " %d waived, %d expired waiver(s).\n\n", sum.Suppressed, sum.ExpiredWaivers)
-	if o := m.Outcome; o != nil && len(o.Reasons) > 0 {
+	if o := outcomeOf(m); o != nil && len(o.Reasons) > 0 {
 		b.WriteString("Why:\n\n")
 		for _, r := range o.Reasons {
 			fmt.Fprintf(&b, "- %s\n", mdInline(r))

@@ -223,10 +223,10 @@ func OCSFFindings(m *Model) []OCSFFinding {
 		if f.Waiver != nil {
 			un["waiver"] = f.Waiver
 		}
-		if m.Outcome != nil {
+		if o := outcomeOf(m); o != nil {
 			// The run's verdict travels with each event: a SIEM sees
 			// events one by one, and this array has no run-level object.
-			un["run_outcome"] = m.Outcome
+			un["run_outcome"] = o
 		}
 		e.Unmapped = un
 		out = append(out, e)

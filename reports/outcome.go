@@ -57,6 +57,18 @@ func (g runGap) Text() string {
 	return b.String()
 }
 
+// outcomeOf is m's outcome: Model.Outcome, else the findings document's
+// (nil when neither has one).
+func outcomeOf(m *Model) *findings.Outcome {
+	if m.Outcome != nil {
+		return m.Outcome
+	}
+	if m.Findings != nil {
+		return m.Findings.Outcome
+	}
+	return nil
+}
+
 // hasScan: the model describes a scan (not only a conformance run).
 func hasScan(m *Model) bool {
 	p := m.Provenance
@@ -103,9 +115,9 @@ func coverageGaps(m *Model) []findings.Gap {
 
 // stateOf assesses m's run.
 func stateOf(m *Model) runState {
-	s := runState{Outcome: m.Outcome}
+	s := runState{Outcome: outcomeOf(m)}
 	kinds := map[string]bool{}
-	if o := m.Outcome; o != nil {
+	if o := s.Outcome; o != nil {
 		for _, g := range o.Gaps {
 			s.Gaps = append(s.Gaps, runGap{Gap: g})
 			kinds[g.Kind] = true
@@ -125,8 +137,8 @@ func stateOf(m *Model) runState {
 		}
 	}
 	verdict := ""
-	if m.Outcome != nil {
-		verdict = m.Outcome.Verdict
+	if s.Outcome != nil {
+		verdict = s.Outcome.Verdict
 	}
 	if verdict == findings.VerdictError && hasScan(m) {
 		s.Unread = true

@@ -182,7 +182,7 @@ func SARIF(w io.Writer, m *Model) error {
 		StartTimeUTC:        rfc3339(m.Provenance.StartedAt),
 		EndTimeUTC:          rfc3339(m.Provenance.FinishedAt),
 	}
-	if o := m.Outcome; o != nil {
+	if o := outcomeOf(m); o != nil {
 		code := o.ExitCode
 		inv.ExitCode = &code
 		inv.ExitCodeDescription = o.Verdict

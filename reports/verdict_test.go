@@ -175,6 +175,17 @@ func TestOutcomeInEveryFormat(t *testing.T) {
 	if len(events) != 1 || events[0].Unmapped.RunOutcome == nil || events[0].Unmapped.RunOutcome.Verdict != "fail" {
 		t.Errorf("OCSF events %+v", events)
 	}
+	// An outcome set on the model after it was built still reaches
+	// findings.json and report.json's findings document.
+	late := build(t, ModelInput{SnapshotPath: path, Findings: docOf(allTestRules), ToolVersion: "v1"})
+	late.Outcome = &findings.Outcome{Verdict: findings.VerdictError, ExitCode: 2, FailOn: "high", Reasons: []string{"x"}}
+	files = renderAll(t, late)
+	if fd, err := findings.Decode(strings.NewReader(files[FindingsFile])); err != nil || fd.Outcome == nil || fd.Outcome.Verdict != "error" {
+		t.Errorf("findings.json outcome %+v %v", fd, err)
+	}
+	if back, err := DecodeModel(strings.NewReader(files[ModelFile])); err != nil || back.Findings.Outcome == nil || back.Outcome.ExitCode != 2 {
+		t.Errorf("report.json outcome: %v", err)
+	}
 }
 
 // TestNeverCleanWhenUnread: a scan that read nothing (0 buckets, a read
