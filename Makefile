@@ -7,7 +7,7 @@ FUZZTIME_SHORT ?= 5s
 FUZZTIME       ?= 2m
 BENCHCOUNT     ?= 6
 
-.PHONY: all build test vet unit fuzz fuzz-short bench demo clean
+.PHONY: all build test vet lint unit fuzz fuzz-short bench demo clean
 
 all: build
 
@@ -19,12 +19,20 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+# staticcheck (its default checks) and deadcode, built from the pinned
+# tools module so their dependencies never touch sseaudit's own.
+lint:
+	cd tools && $(GO) build -o ../bin/staticcheck honnef.co/go/tools/cmd/staticcheck && $(GO) build -o ../bin/deadcode golang.org/x/tools/cmd/deadcode
+	./bin/staticcheck ./...
+	@dead=$$(./bin/deadcode -test ./...); if [ -n "$$dead" ]; then echo "deadcode: unreachable functions:"; echo "$$dead"; exit 1; fi
+
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-# Everything CI runs: format and vet, unit tests under the race detector, a
-# short run of every fuzz target, and the binary builds.
-test: vet unit fuzz-short build
+# Everything CI runs: format and vet, staticcheck and deadcode, unit tests
+# under the race detector, a short run of every fuzz target, and the binary
+# builds.
+test: vet lint unit fuzz-short build
 
 fuzz-short:
 	FUZZTIME=$(FUZZTIME_SHORT) ./scripts/fuzz.sh

@@ -698,11 +698,11 @@ func TestS3LocationFallback(t *testing.T) {
 	c := newClient(t, variants[len(variants)-1])
 	mkBucket(t, c, "t-location-fallback", nil)
 	s3b := c.b.(*s3Backend)
-	cctx, cp := withCapture(ctx, false)
+	cctx, _ := withCapture(ctx, false)
 	if r, err := s3b.bucketLocation(cctx, "t-location-fallback"); err != nil || r != srv.Region {
 		t.Errorf("GetBucketLocation = %q, %v; want %q", r, err, srv.Region)
 	}
-	cctx, cp = withCapture(ctx, false)
+	cctx, cp := withCapture(ctx, false)
 	_, err := s3b.bucketLocation(cctx, "t-location-missing")
 	if e, ok := c.toError("BucketRegion", "", cp, err); !ok || e.StatusCode != 404 || e.Code != "NoSuchBucket" || e.RequestID == "" {
 		t.Errorf("GetBucketLocation of a missing bucket: %+v, %v", e, err)

@@ -247,18 +247,16 @@ func (r *Reference) CreateKeyInRegion(ctx context.Context, region, description s
 func (r *Reference) KMSAccount() string { return r.srv.KMS.Account() }
 
 // KMSServer is an in-memory KMS endpoint (no data directory), for tests of
-// KMS clients. Its clock is a fake one that AdvanceClock moves.
+// KMS clients.
 type KMSServer struct {
 	Endpoint string
-	clock    *clock.Fake
 	srv      *httptest.Server
 }
 
 // StartKMS serves an in-memory KMS on a free 127.0.0.1 port, accepting one
 // root credential.
 func StartKMS(accessKeyID, accessKeySecret string) (*KMSServer, error) {
-	clk := clock.NewFake(time.Now())
-	emu, err := kms.New(kms.Config{Clock: clk})
+	emu, err := kms.New(kms.Config{Clock: clock.NewFake(time.Now())})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
@@ -275,11 +273,8 @@ func StartKMS(accessKeyID, accessKeySecret string) (*KMSServer, error) {
 		srv.Close()
 		return nil, fmt.Errorf("embedded: KMS test server not on 127.0.0.1: %s", srv.URL)
 	}
-	return &KMSServer{Endpoint: srv.URL, clock: clk, srv: srv}, nil
+	return &KMSServer{Endpoint: srv.URL, srv: srv}, nil
 }
-
-// AdvanceClock moves the KMS server's clock forward.
-func (k *KMSServer) AdvanceClock(d time.Duration) { k.clock.Advance(d) }
 
 // Close stops the KMS server.
 func (k *KMSServer) Close() { k.srv.Close() }

@@ -113,7 +113,7 @@ func TestGlob(t *testing.T) {
 	}
 }
 
-var testMeta = RuleMeta{ID: "SSE-004", Title: "Object not encrypted", Severity: SeverityHigh, Category: CategoryEncryption, Controls: []Control{{"NIST SP 800-53 Rev. 5", "SC-28"}}}
+var testMeta = RuleMeta{ID: "SSE-004", Title: "Object not encrypted", Severity: SeverityHigh, Category: CategoryEncryption, Controls: []Control{{Framework: "NIST SP 800-53", Version: "Rev. 5", ID: "SC-28", Title: "Protection of Information at Rest"}}}
 
 func objFinding(key string) Finding {
 	return NewFinding(&testMeta, Resource{Type: ResourceObject, Provider: "oss", Bucket: "b", Key: key}, "m")

@@ -41,11 +41,6 @@ func WithTimeouts(connect, read time.Duration) Option {
 	}
 }
 
-// WithUserAgent appends s to the SDK's User-Agent.
-func WithUserAgent(s string) Option {
-	return func(c *openapi.Config) { c.UserAgent = tea.String(s) }
-}
-
 // New returns an SDK client for endpoint, which is "http://host[:port]",
 // "https://host[:port]" or a bare "host[:port]" (HTTPS). The scheme becomes
 // the SDK's Protocol and host[:port] its Endpoint; a path other than "/",

@@ -458,8 +458,3 @@ func (e *Engine) Rule(id string) (RuleMeta, bool) {
 	return *m, true
 }
 
-// Profile returns the profile in force.
-func (e *Engine) Profile() Profile { return e.profile.clone() }
-
-// Files lists the loaded policy files (module names).
-func (e *Engine) Files() []string { return slices.Clone(e.files) }

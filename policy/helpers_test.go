@@ -54,7 +54,6 @@ func allKeys() []snapshot.Key {
 
 var (
 	ruleCMK = &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: cmk, Method: snapshot.MethodKMSCMK}
-	ruleSvc = &snapshot.Rule{Algorithm: "KMS", Method: snapshot.MethodKMSDefault}
 	ruleAES = &snapshot.Rule{Algorithm: "AES256", Method: snapshot.MethodOSSManaged}
 	ruleSM4 = &snapshot.Rule{Algorithm: "SM4", Method: snapshot.MethodOther}
 )

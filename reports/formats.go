@@ -28,11 +28,12 @@ const (
 	OCSFFile     = "ocsf.json"
 	MarkdownFile = "summary.md"
 	CSVFile      = "findings.csv"
-	HTMLFile     = "index.html" // written by the HTML renderer, passed to WriteAll as extra
+	HTMLFile     = "index.html"
 )
 
-// Formats are the standard report files WriteAll writes, report.json first.
-// (index.html, rendered by HTML, is passed to WriteAll as an extra Renderer.)
+// Formats are the report formats, report.json first: the one registry of
+// what a report set holds, what `--format` can print and what WriteAll
+// writes.
 var Formats = []Renderer{
 	{Name: "json", File: ModelFile, MediaType: "application/json", Render: func(w io.Writer, m *Model) error { return m.WriteJSON(w) }},
 	{Name: "findings", File: FindingsFile, MediaType: "application/json", Render: FindingsJSON},
@@ -41,6 +42,17 @@ var Formats = []Renderer{
 	{Name: "ocsf", File: OCSFFile, MediaType: "application/json", Render: OCSF},
 	{Name: "markdown", File: MarkdownFile, MediaType: "text/markdown", Render: Markdown},
 	{Name: "csv", File: CSVFile, MediaType: "text/csv", Render: CSV},
+	{Name: "html", File: HTMLFile, MediaType: "text/html", Render: HTML},
+}
+
+// Format returns the registered format called name.
+func Format(name string) (Renderer, bool) {
+	for _, r := range Formats {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Renderer{}, false
 }
 
 // FindingsJSON writes m's findings document as findings.json, carrying the
@@ -57,16 +69,17 @@ func FindingsJSON(w io.Writer, m *Model) error {
 	return findings.Encode(w, d)
 }
 
-// WriteAll renders every format of Formats, then extra (e.g. the HTML
-// report), into dir (created if missing) and returns the sorted file names.
+// WriteAll renders every format of Formats into dir (created if missing)
+// and returns the sorted file names.
 // Each file is written to a temporary file in dir and renamed into place
 // (mode 0644), so a reader never sees a partial file. It stops at the first
 // error; files already written stay.
-func WriteAll(dir string, m *Model, extra ...Renderer) ([]string, error) {
+func WriteAll(dir string, m *Model) ([]string, error) { return writeAll(dir, m, Formats) }
+
+func writeAll(dir string, m *Model, all []Renderer) ([]string, error) {
 	if m == nil {
 		return nil, fmt.Errorf("reports: nil model")
 	}
-	all := append(append([]Renderer(nil), Formats...), extra...)
 	seen := map[string]bool{}
 	for _, r := range all {
 		if r.File == "" || r.Render == nil || filepath.Base(r.File) != r.File || r.File == "." || r.File == ".." {

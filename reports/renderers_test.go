@@ -521,11 +521,7 @@ func TestMarkdownCellEscape(t *testing.T) {
 func TestWriteAll(t *testing.T) {
 	m := testModel(t, true)
 	dir := filepath.Join(t.TempDir(), "out")
-	html := Renderer{Name: "html", File: HTMLFile, Render: func(w io.Writer, m *Model) error {
-		_, err := io.WriteString(w, "<html>"+m.Provenance.ScanID+"</html>")
-		return err
-	}}
-	names, err := WriteAll(dir, m, html)
+	names, err := WriteAll(dir, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +563,7 @@ func TestWriteAll(t *testing.T) {
 	}
 	for _, c := range bad {
 		d := t.TempDir()
-		if _, err := WriteAll(d, m, c.extra...); err == nil {
+		if _, err := writeAll(d, m, append(slices.Clone(Formats), c.extra...)); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 		ents, _ := os.ReadDir(d)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -249,7 +250,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	cov.Errors, cov.ErrorsOmitted = s.errs, s.errsOmitted
 	s.errMu.Unlock()
 	cov.Retries = s.retries.Load()
-	complete := ctx.Err() == nil
+	// A scan that could not list the buckets does not know what it missed,
+	// unless it was asked only for buckets named exactly.
+	complete := ctx.Err() == nil && (listErr == nil || cfg.onlyNamed())
 	if err := w.Close(cov, complete); err != nil {
 		return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
 	}
@@ -257,6 +260,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 		return w.Summary(), ctx.Err()
 	}
 	return w.Summary(), nil
+}
+
+// onlyNamed reports whether the scan was asked only for buckets named
+// exactly (Buckets, with no glob or the glob being one of those names).
+func (cfg *Config) onlyNamed() bool {
+	return len(cfg.Buckets) > 0 && (cfg.BucketGlob == "" || slices.Contains(cfg.Buckets, cfg.BucketGlob))
 }
 
 func sortedKeys(m map[string]bool) []string {

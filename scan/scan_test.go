@@ -422,6 +422,22 @@ func TestListBucketsDenied(t *testing.T) {
 	if len(bs) != 1 || bs[0].Name != "err-listed" || bs[0].EncryptionError != nil || bs[0].Region != srv.Region {
 		t.Errorf("buckets: %s", mustJSON(bs))
 	}
+	if !sum.Complete {
+		t.Error("a scan asked only for a named bucket it could read is complete even if the listing failed")
+	}
+
+	// Asked for a glob, the same refusal leaves the scan unable to know
+	// which buckets it missed: never complete.
+	sum, _, err = scanFile(t, Config{
+		Client: clientFor(t, client.OSS, "", p.URL, rootAK, rootSK, 5*time.Second), KMS: rootKMS, BucketGlob: "err-*",
+		Retry: Retry{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Complete || sum.Coverage.ListBucketsError == nil {
+		t.Errorf("a scan whose bucket listing failed is marked complete: %s", mustJSON(sum.Coverage))
+	}
 }
 
 // TestCancel cancels mid-bucket: the snapshot is still a valid document,
@@ -736,7 +752,8 @@ func TestDriftThroughHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"rule-changed ", "object-encryption-changed o1 none->kms-cmk etag-same=true", "object-removed o2", "object-added o3"}
+	// The CMK the object is now under is referenced for the first time.
+	want := []string{"rule-changed ", "object-encryption-changed o1 none->kms-cmk etag-same=true", "object-removed o2", "object-added o3", "key-added "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("changes:\n got %q\nwant %q", got, want)
 	}

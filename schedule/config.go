@@ -10,10 +10,14 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/sseaudit/sseaudit/findings"
 )
 
 // Config is a schedule configuration file.
@@ -44,11 +48,18 @@ type Job struct {
 	Profile      string   `yaml:"profile"`
 	Waivers      string   `yaml:"waivers"`
 	// Versions inspects every version of versioned buckets (scan --versions).
-	Versions bool     `yaml:"versions"`
-	Output   string   `yaml:"output"`
-	Schedule string   `yaml:"schedule"`
-	TimeZone string   `yaml:"time_zone"`
-	Webhook  *Webhook `yaml:"webhook"`
+	Versions bool `yaml:"versions"`
+	// FailOn is the severity gate of each run, as scan --fail-on (default
+	// high); AcceptGaps the coverage gaps that do not fail it.
+	FailOn     string   `yaml:"fail_on"`
+	AcceptGaps []string `yaml:"accept_gaps"`
+	// AllowBroadWaivers accepts waivers matching everything or never
+	// expiring, as scan --allow-broad-waivers.
+	AllowBroadWaivers bool     `yaml:"allow_broad_waivers"`
+	Output            string   `yaml:"output"`
+	Schedule          string   `yaml:"schedule"`
+	TimeZone          string   `yaml:"time_zone"`
+	Webhook           *Webhook `yaml:"webhook"`
 
 	sched cron.Schedule
 	loc   *time.Location
@@ -144,6 +155,17 @@ func (j *Job) validate(getenv func(string) string) error {
 	if j.TimeZone != "" {
 		if j.loc, err = time.LoadLocation(j.TimeZone); err != nil {
 			return fmt.Errorf("time_zone: %w", err)
+		}
+	}
+	if j.FailOn == "" {
+		j.FailOn = "high"
+	}
+	if _, err := findings.FailOnSeverity(j.FailOn); err != nil {
+		return fmt.Errorf("fail_on: %q: use critical, high, medium, low, info or none", j.FailOn)
+	}
+	for _, g := range j.AcceptGaps {
+		if !slices.Contains(findings.GapKinds, g) {
+			return fmt.Errorf("accept_gaps: %q: use one or more of %s", g, strings.Join(findings.GapKinds, ", "))
 		}
 	}
 	if j.Output == "" {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/sseaudit/sseaudit/findings"
 )
 
 // Result is what a job runner produced.
@@ -17,6 +19,8 @@ type Result struct {
 	Objects      int
 	Complete     bool
 	Findings     []FindingRef
+	// Outcome is the run's verdict (nil when the runner failed before it).
+	Outcome *findings.Outcome
 }
 
 // RunFunc runs one job; run carries the id and times.
@@ -186,6 +190,11 @@ func (s *Scheduler) execute(ctx context.Context, j *Job, at time.Time) *Run {
 		r.Outcome = OK
 	}
 	r.ScanID, r.SnapshotPath, r.ReportDir, r.Objects = res.ScanID, res.SnapshotPath, res.ReportDir, res.Objects
+	if o := res.Outcome; o != nil {
+		r.Verdict, r.ExitCode, r.Reasons = o.Verdict, o.ExitCode, o.Reasons
+	} else if r.Outcome != OK {
+		r.Verdict, r.ExitCode = findings.VerdictError, 2
+	}
 	if r.Outcome == OK {
 		r.Findings = res.Findings
 		r.BySeverity = map[string]int{}

@@ -44,6 +44,11 @@ type Run struct {
 	Finished  time.Time `json:"finished,omitzero"`
 	Outcome   Outcome   `json:"outcome"`
 	Error     string    `json:"error,omitempty"`
+	// Verdict and ExitCode are the run's verdict as `sseaudit scan` would
+	// give it (pass 0, fail 1, error 2); Reasons say why it is not pass.
+	Verdict  string   `json:"verdict,omitempty"`
+	ExitCode int      `json:"exit_code"`
+	Reasons  []string `json:"reasons,omitempty"`
 
 	ScanID       string         `json:"scan_id,omitempty"`
 	SnapshotPath string         `json:"snapshot_path,omitempty"`

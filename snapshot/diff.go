@@ -37,6 +37,19 @@ const (
 	// (HEAD failed), or it is missing on a side whose listing of the
 	// bucket was incomplete.
 	ObjectUnknown ChangeKind = "object-unknown"
+	// VersioningChanged: the bucket's versioning state differs
+	// (BucketBefore.Versioning, BucketAfter.Versioning).
+	VersioningChanged ChangeKind = "versioning-changed"
+	// VersioningUnknown: versioning could not be read in one snapshot.
+	VersioningUnknown ChangeKind = "versioning-unknown"
+	// KeyAdded and KeyRemoved: a KMS key referenced in one snapshot only.
+	KeyAdded   ChangeKind = "key-added"
+	KeyRemoved ChangeKind = "key-removed"
+	// KeyChanged: a key's state, rotation or deletion date differs
+	// (KeyBefore, KeyAfter; Note names the fields).
+	KeyChanged ChangeKind = "key-changed"
+	// KeyUnknown: a key could not be described in one of the snapshots.
+	KeyUnknown ChangeKind = "key-unknown"
 )
 
 // Change is one difference between an old and a new snapshot.
@@ -55,13 +68,16 @@ type Change struct {
 	After            *Object `json:"after,omitempty"`
 	SameETag         bool    `json:"same_etag,omitempty"`
 	SameLastModified bool    `json:"same_last_modified,omitempty"`
-	// Note explains unknown kinds.
+	// KeyBefore and KeyAfter are a KMS key on each side (key changes).
+	KeyBefore *Key `json:"key_before,omitempty"`
+	KeyAfter  *Key `json:"key_after,omitempty"`
+	// Note explains unknown kinds, and names the fields of a key change.
 	Note string `json:"note,omitempty"`
 }
 
 // Diff compares the snapshots at oldPath and newPath bucket by bucket and
 // calls fn for every change, in bucket name order and, within a bucket,
-// in key order. Both files are streamed together; memory is bounded by
+// in key order; then the KMS keys both reference, in key id order. Both files are streamed together; memory is bounded by
 // the largest bucket of each (its objects are indexed by key). Buckets
 // added or removed are one change each; their objects are not listed.
 // An error from fn stops the comparison and is returned as is.
@@ -83,6 +99,10 @@ func Diff(ctx context.Context, oldPath, newPath string, fn func(Change) error) e
 		return fmt.Errorf("snapshot: diff: new: %w", err)
 	}
 	bucketsTrusted := newSum.Complete && newSum.Coverage.ListBucketsError == nil
+	oldSum, err := ReadSummary(oldPath)
+	if err != nil {
+		return fmt.Errorf("snapshot: diff: old: %w", err)
+	}
 
 	d := differ{ctx: ctx, fn: fn}
 	ob, err := d.next(oldR, "old")
@@ -128,7 +148,86 @@ func Diff(ctx context.Context, oldPath, newPath string, fn func(Change) error) e
 			}
 		}
 	}
+	return diffKeys(oldSum.Keys, newSum.Keys, fn)
+}
+
+// diffKeys compares the KMS keys of two snapshots by region and key id.
+func diffKeys(olds, news []Key, fn func(Change) error) error {
+	id := func(k *Key) string { return k.Region + "\x00" + k.KeyID }
+	om := map[string]*Key{}
+	for i := range olds {
+		om[id(&olds[i])] = &olds[i]
+	}
+	nm := map[string]*Key{}
+	var ids []string
+	for i := range news {
+		nm[id(&news[i])] = &news[i]
+		ids = append(ids, id(&news[i]))
+	}
+	for k := range om {
+		if nm[k] == nil {
+			ids = append(ids, k)
+		}
+	}
+	sort.Strings(ids)
+	for _, k := range compactSorted(ids) {
+		o, n := om[k], nm[k]
+		var c *Change
+		switch {
+		case o == nil:
+			c = &Change{Kind: KeyAdded, KeyAfter: n}
+		case n == nil:
+			c = &Change{Kind: KeyRemoved, KeyBefore: o, Note: "no longer referenced by any rule or object scanned"}
+		case o.Error != nil || n.Error != nil:
+			if o.Error != nil && n.Error != nil {
+				continue
+			}
+			side, e := "old", o.Error
+			if e == nil {
+				side, e = "new", n.Error
+			}
+			c = &Change{Kind: KeyUnknown, KeyBefore: o, KeyAfter: n, Note: fmt.Sprintf("the key could not be described in the %s snapshot: %s", side, e.Message)}
+		default:
+			if fields := keyFieldsChanged(o, n); len(fields) > 0 {
+				c = &Change{Kind: KeyChanged, KeyBefore: o, KeyAfter: n, Note: strings.Join(fields, "; ")}
+			}
+		}
+		if c == nil {
+			continue
+		}
+		if err := fn(*c); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// keyFieldsChanged names what changed about a key between two readings
+// ("state Enabled -> Disabled").
+func keyFieldsChanged(o, n *Key) []string {
+	var out []string
+	for _, f := range []struct{ name, a, b string }{
+		{"state", o.State, n.State},
+		{"missing", fmt.Sprint(o.Missing), fmt.Sprint(n.Missing)},
+		{"automatic rotation", o.AutomaticRotation, n.AutomaticRotation},
+		{"rotation interval", o.RotationInterval, n.RotationInterval},
+		{"delete date", o.DeleteDate, n.DeleteDate},
+		{"resolved key id", o.ResolvedKeyID, n.ResolvedKeyID},
+		{"creator", o.Creator, n.Creator},
+		{"origin", o.Origin, n.Origin},
+	} {
+		if f.a != f.b {
+			out = append(out, fmt.Sprintf("%s %s -> %s", f.name, orNone(f.a), orNone(f.b)))
+		}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 type differ struct {
@@ -186,6 +285,23 @@ func (d *differ) bucket(ob, nb *Bucket) error {
 		}
 	case !ruleEqual(ob.Encryption, nb.Encryption):
 		if err := d.fn(Change{Kind: RuleChanged, Bucket: nb.Name, BucketBefore: header(ob), BucketAfter: header(nb), RuleBefore: ob.Encryption, RuleAfter: nb.Encryption}); err != nil {
+			return err
+		}
+	}
+	switch {
+	case ob.VersioningError != nil || nb.VersioningError != nil:
+		if ob.VersioningError == nil || nb.VersioningError == nil {
+			side, e := "old", ob.VersioningError
+			if e == nil {
+				side, e = "new", nb.VersioningError
+			}
+			if err := d.fn(Change{Kind: VersioningUnknown, Bucket: nb.Name, BucketBefore: header(ob), BucketAfter: header(nb),
+				Note: fmt.Sprintf("versioning could not be read in the %s snapshot: %s", side, e.Message)}); err != nil {
+				return err
+			}
+		}
+	case ob.Versioning != nb.Versioning:
+		if err := d.fn(Change{Kind: VersioningChanged, Bucket: nb.Name, BucketBefore: header(ob), BucketAfter: header(nb)}); err != nil {
 			return err
 		}
 	}

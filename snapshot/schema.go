@@ -22,7 +22,9 @@
 // Writer enforces it), so two snapshots can be compared bucket by bucket;
 // objects appear in the order they were inspected. Keys come last because they are known only at the end; a reader
 // that needs them while evaluating buckets reads the file twice.
-// A scan that was cancelled still closes the document, with complete=false.
+// A scan that was cancelled still closes the document, with complete=false;
+// so does a scan that could not list the buckets it was asked for by a
+// pattern (it cannot know what it missed).
 //
 // Besides these types the package holds the streaming Writer, the strict
 // readers ReadSummary (everything but objects) and EachBucket (one bucket

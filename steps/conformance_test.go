@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
+	"github.com/sseaudit/sseaudit/features"
+	"github.com/sseaudit/sseaudit/results"
 )
 
 // startReference starts the embedded reference with fs for one test.
@@ -77,6 +80,7 @@ func TestConformance(t *testing.T) {
 		}
 		t.Fatalf("exit code %d", res.ExitCode)
 	}
+	checkSummaries(t, out.String(), res)
 	noBucketsLeft(t, opts)
 }
 
@@ -181,16 +185,24 @@ func TestSkipsAndGuards(t *testing.T) {
 		var out bytes.Buffer
 		o.Output, o.Tags = &out, "@rule-disabled-key"
 		res, err := Run(ctx, o)
-		if err == nil || !strings.Contains(err.Error(), "no scenario ran") || res.ExitCode == 0 {
+		if err == nil || !strings.Contains(err.Error(), "no scenario ran") || res.ExitCode != 2 {
 			t.Fatalf("Run = %+v, %v; want a no-scenario-ran error", res, err)
 		}
-		if res.Skipped != 2 || len(res.Scenarios) != 2 {
-			t.Fatalf("skipped %d of %d, want 2 of 2", res.Skipped, len(res.Scenarios))
+		// The S3 scenario can never apply (no S3 target): it is not
+		// selected; the OSS one is skipped for what the run lacks.
+		if res.Skipped != 1 || len(res.Scenarios) != 1 || res.NotApplicable != 1 {
+			t.Fatalf("skipped %d of %d, %d not applicable; want 1 of 1, 1", res.Skipped, len(res.Scenarios), res.NotApplicable)
+		}
+		if want := []results.Exclusion{{Tag: "@s3", Reason: "the run has no S3 target", Count: 1}}; !slices.Equal(res.NotApplicableBy, want) {
+			t.Errorf("NotApplicableBy = %+v, want %+v", res.NotApplicableBy, want)
+		}
+		if !strings.Contains(out.String(), "not applicable: 1 scenarios tagged @s3: the run has no S3 target") {
+			t.Errorf("the output does not say what was not applicable:\n%s", out.String())
 		}
 		for _, s := range res.Scenarios {
 			want := "@kms: no KMS endpoint"
-			if s.Dialect == "s3" {
-				want = "no s3 target"
+			if s.Dialect != "oss" {
+				t.Errorf("%s [%s] was selected without an S3 target", s.Name, s.Dialect)
 			}
 			if s.Status != "skipped" || !strings.Contains(s.Error, want) {
 				t.Errorf("%s [%s]: status %s, reason %q; want skipped with %q", s.Name, s.Dialect, s.Status, s.Error, want)
@@ -239,18 +251,44 @@ func TestSkipsAndGuards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Passed == 0 || res.Skipped == 0 || res.Failed != 0 || res.ExitCode != 0 {
-			t.Fatalf("passed %d, skipped %d, failed %d, exit %d; want some passed, some skipped (@emulator), none failed",
-				res.Passed, res.Skipped, res.Failed, res.ExitCode)
+		if res.Passed == 0 || res.Skipped == 0 || res.Failed != 0 || res.ExitCode != 0 || res.NotApplicable == 0 {
+			t.Fatalf("passed %d, skipped %d, failed %d, not applicable %d, exit %d; want some passed, some skipped (@emulator), some not applicable (@s3), none failed",
+				res.Passed, res.Skipped, res.Failed, res.NotApplicable, res.ExitCode)
 		}
 		for _, s := range res.Scenarios {
 			want := "@emulator: needs the reference"
-			if s.Dialect == "s3" {
-				want = "no s3 target"
+			if s.Dialect != "oss" {
+				t.Errorf("%s [%s] was selected without an S3 target", s.Name, s.Dialect)
 			}
 			if s.Status == "skipped" && !strings.Contains(s.Error, want) {
 				t.Errorf("%s [%s] skipped for %q, want %q", s.Name, s.Dialect, s.Error, want)
 			}
 		}
 	})
+}
+
+// TestRuleTags: every fault of the reference has a rule tag in the
+// registry, and every rule tag of the registry names a fault the reference
+// has, so the fault proof covers every rule the features claim.
+func TestRuleTags(t *testing.T) {
+	faults := map[string]bool{}
+	for _, f := range embedded.AllFaults() {
+		faults[string(f)] = true
+		tag := RuleTag(f)
+		if tag == "" {
+			t.Errorf("fault %s has no rule tag in features.Tags", f)
+			continue
+		}
+		if reg, ok := features.LookupTag(tag); !ok || reg.Kind != features.KindRule {
+			t.Errorf("RuleTag(%s) = %s, not a registered rule tag", f, tag)
+		}
+	}
+	for _, tag := range features.TagsOfKind(features.KindRule) {
+		if !faults[tag.Fault] {
+			t.Errorf("rule tag %s names the fault %q, which the reference does not have", tag.Name, tag.Fault)
+		}
+	}
+	if RuleTag("no-such-fault") != "" {
+		t.Error("RuleTag of an unknown fault is not empty")
+	}
 }

@@ -8,18 +8,35 @@
 //
 // Run takes Options (targets per dialect, the KMS endpoint, the emulator's
 // admin hooks, a godog tag expression, report formats) and returns a Result
-// with every scenario's status and steps. It is strict: a failed, undefined
-// or pending step makes ExitCode non-zero, and a run in which no scenario
-// ran at all is an error (a tag expression that selects nothing must not
-// pass silently). Reference starts the embedded reference implementation and
+// with every selected scenario's status (passed, failed or skipped, with
+// the reason) and steps. It is strict: a failed, undefined or pending step
+// fails the scenario and makes ExitCode 1. A run that cannot happen is an
+// error with ExitCode 2: bad options or tags, no scenario selected, an
+// endpoint that cannot be reached or refuses the credentials (each endpoint
+// is asked one harmless question first), or every selected scenario
+// skipped. Reference starts the embedded reference implementation and
 // returns Options that exercise everything.
 //
-// # Skips
+// # Selection, not applicable, skips
 //
-// A scenario whose dialect has no target, that is tagged @kms without
-// Options.KMS, or @emulator without Options.Emulator is skipped, and the
-// reason is recorded in its ScenarioResult.Error and printed in the summary
-// Run writes after godog's own output. Tags select; skips apply on top.
+// The tags are registered in package features (features.Tags). The user's
+// tag expression selects; it is restricted before godog runs to the
+// dialects that have a target, so godog's own counts are the run's. What
+// the expression matched in another dialect is not applicable: counted in
+// Result.NotApplicable with the reason, not selected, never skipped. A
+// selected scenario tagged with a capability the run lacks (@kms without
+// Options.KMS, @emulator without Options.Emulator) is skipped with the
+// registry's reason; @versioning scenarios are skipped when the endpoint
+// answers 501 to PutBucketVersioning. A dry run selects and gives reasons
+// exactly as a real run does.
+//
+// # Summary
+//
+// godog's own summary calls a scenario skipped by a hook or a step
+// "passed", so the pretty and progress formats here are godog's wrapped,
+// with the scenario line recounted with skipped as skipped. Run then
+// writes its summary (WriteSummary): the same counts, the not applicable
+// count, and every scenario that did not pass with the reason.
 //
 // # Scenarios
 //

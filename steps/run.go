@@ -35,8 +35,10 @@ const DefaultBucketPrefix = "sseaudit-conf-"
 
 // Options configure Run.
 type Options struct {
-	// Targets per dialect; a dialect absent here makes its scenarios skip.
-	// A Config's Dialect may be left empty (the map key is used).
+	// Targets per dialect (at least one). The scenarios of a dialect absent
+	// here are not applicable: they are not selected, and Result counts
+	// them in NotApplicable. A Config's Dialect may be left empty (the map
+	// key is used).
 	Targets map[client.Dialect]client.Config
 	// KMS is the KMS endpoint that goes with the targets; nil makes @kms
 	// scenarios skip.
@@ -45,12 +47,14 @@ type Options struct {
 	// scenarios skip.
 	Emulator Emulator
 	// Tags is a godog tag expression ("@a && ~@b", "," is OR; not Cucumber's
-	// "not @x"), ANDed with the skips above.
+	// "not @x") over the tags of features.Tags. It selects; the dialects
+	// of Targets restrict the selection; skips apply to what is selected.
 	Tags string
 	// Format lists godog formats, e.g.
 	// "pretty,junit:out/junit.xml,cucumber:out/cucumber.json" (a format
 	// without a path writes to Output; the directories of paths are
-	// created). Empty means "pretty".
+	// created). Empty means "pretty". pretty and progress are godog's,
+	// with skipped scenarios counted as skipped in their summary.
 	Format string
 	// Output receives the formats without a path and Run's summary
 	// (default os.Stdout).
@@ -66,9 +70,10 @@ type Options struct {
 	// TestingT, when set, runs every scenario as a subtest of it.
 	TestingT *testing.T
 	// DryRun selects scenarios exactly as a real run would but runs none:
-	// no client is built, no request is sent, nothing is created. Each
-	// scenario is reported skipped with "dry run: would run" or the reason
-	// it would be skipped.
+	// no client is built, no request is sent, nothing is created, no
+	// format is written. Each selected scenario is reported StatusNotRun
+	// (a real run would run it) or StatusSkipped with the reason a real
+	// run would give, and Run writes the listing to Output.
 	DryRun bool
 }
 
@@ -80,23 +85,11 @@ type (
 )
 
 // RuleTag is the tag of the scenarios whose checks cover the rule fault f
-// breaks ("" for an unknown fault).
+// breaks ("" for an unknown fault), from the tag registry of package
+// features.
 func RuleTag(f embedded.Fault) string {
-	switch f {
-	case embedded.ApplyDefaultToExisting:
-		return "@rule-no-touch"
-	case embedded.OmitSSEHeader:
-		return "@rule-sse-header"
-	case embedded.IgnoreNamedCMK:
-		return "@rule-named-cmk"
-	case embedded.PlaintextAtRest:
-		return "@rule-at-rest"
-	case embedded.AcceptKeyIDWithAES256:
-		return "@rule-key-id-aes256"
-	case embedded.UseDisabledKey:
-		return "@rule-disabled-key"
-	}
-	return ""
+	t, _ := features.RuleTagOfFault(string(f))
+	return t.Name
 }
 
 // knownFormats are godog's registered formatters.
@@ -113,9 +106,9 @@ type runner struct {
 	// not safe for concurrent use (it keeps per-call headers in the client).
 	hasKMS bool
 	runID  string
-	// dryDialects are the dialects a dry run pretends to have clients for.
-	dryDialects []client.Dialect
-	features    map[string]string // feature file base name -> feature name
+	// tags is the user's tag expression, parsed.
+	tags     tagExpr
+	features map[string]string // feature file base name -> feature name
 
 	seq       atomic.Int64 // bucket and key name counter
 	clockLock sync.RWMutex // @clock scenarios run alone when concurrent
@@ -126,31 +119,61 @@ type runner struct {
 
 // record collects one scenario's result as its hooks report it.
 type record struct {
-	mu    sync.Mutex
-	res   ScenarioResult
-	skip  string
+	mu  sync.Mutex
+	res ScenarioResult
+	// skip is why the scenario was (or in a dry run, would be) skipped.
+	skip string
+	// dry marks a dry run's scenario; note says how it may still be
+	// skipped at run time.
+	dry   bool
+	note  string
 	start time.Time
 }
 
-// Run runs the suite as opts select and reports every scenario. The error
-// is for a run that could not start or in which no scenario ran; failing
-// scenarios are reported in the Result (ExitCode != 0), not as an error.
-func Run(ctx context.Context, opts Options) (res Result, err error) {
+// Run runs the suite as opts select, reports every selected scenario and
+// writes the summary (WriteSummary) to Output after godog's own output. The
+// error is for a run that could not happen: bad options, no scenario
+// selected, an endpoint that cannot be reached or refuses the credentials,
+// or a run in which no scenario ran (ExitCode 2). Failing scenarios are
+// reported in the Result (ExitCode 1), not as an error.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	res := Result{ExitCode: 2, DryRun: opts.DryRun}
 	r, err := newRunner(opts)
 	if err != nil {
-		return Result{ExitCode: 2}, err
+		return res, err
 	}
 	opts = r.opts
-	if err := prepareFormats(opts.Format); err != nil {
-		return Result{ExitCode: 2}, err
+	format, err := prepareFormats(opts.Format, !opts.DryRun)
+	if err != nil {
+		return res, err
+	}
+	dialects := map[client.Dialect]bool{}
+	for d := range r.clients {
+		dialects[d] = true
+	}
+	sel, err := selectScenarios(r.tags, dialects)
+	if err != nil {
+		return res, err
+	}
+	res.NotApplicable, res.NotApplicableBy = sel.notApplicable(), sel.excluded
+	if sel.count == 0 {
+		return res, noMatch(opts.Tags, sel)
+	}
+	output := opts.Output
+	if opts.DryRun {
+		// A dry run writes no report: godog's output is dropped and the
+		// summary lists the selection.
+		format, output = fmtProgress, io.Discard
+	} else if err := r.probe(ctx); err != nil {
+		return res, err
 	}
 	suite := godog.TestSuite{
 		Name:                "sseaudit-conformance",
 		ScenarioInitializer: r.initScenario,
 		Options: &godog.Options{
-			Format:         opts.Format,
-			Output:         opts.Output,
-			Tags:           opts.Tags,
+			Format:         format,
+			Output:         output,
+			Tags:           sel.expr,
 			Strict:         true,
 			NoColors:       true,
 			Concurrency:    opts.Concurrency,
@@ -163,31 +186,34 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	}
 	code, err := runSuite(suite)
 	if err != nil {
-		return Result{ExitCode: 2}, err
+		return res, err
 	}
-	res = r.result()
-	res.ExitCode = code
-	if code == 0 && res.Failed > 0 {
-		res.ExitCode = 1
-	}
-	r.summary(opts.Output, res)
+	run := r.result()
+	run.NotApplicable, run.NotApplicableBy, run.DryRun = res.NotApplicable, res.NotApplicableBy, opts.DryRun
+	run.ExitCode = 2
 	switch {
 	case code == 2:
-		return res, errors.New("steps: godog refused the options (see its message on stderr)")
-	case len(res.Scenarios) == 0:
-		if res.ExitCode == 0 {
-			res.ExitCode = 1
-		}
-		return res, fmt.Errorf("steps: no scenario matched the tag expression %q", opts.Tags)
+		err = errors.New("steps: godog refused the options (see its message on stderr)")
+	case len(run.Scenarios) != sel.count:
+		err = fmt.Errorf("steps: internal: godog ran %d scenarios, the selection has %d", len(run.Scenarios), sel.count)
+	case opts.DryRun && run.NotRun == 0:
+		err = fmt.Errorf("steps: no scenario would run: all %d selected scenarios would be skipped (%s)", len(run.Scenarios), skipReasons(run))
 	case opts.DryRun:
-		res.ExitCode = 0
-	case res.Passed+res.Failed == 0:
-		if res.ExitCode == 0 {
-			res.ExitCode = 1
-		}
-		return res, fmt.Errorf("steps: no scenario ran: all %d selected scenarios were skipped (%s)", len(res.Scenarios), skipReasons(res))
+		run.ExitCode = 0
+	case run.Failed > 0 || code == 1:
+		run.ExitCode = 1
+	case run.Passed == 0:
+		err = fmt.Errorf("steps: no scenario ran: all %d selected scenarios were skipped (%s)", len(run.Scenarios), skipReasons(run))
+	default:
+		run.ExitCode = 0
 	}
-	return res, nil
+	if !opts.DryRun {
+		fmt.Fprintln(opts.Output) // after godog's output
+	}
+	if werr := WriteSummary(opts.Output, run); werr != nil && err == nil {
+		err = fmt.Errorf("steps: write the summary: %w", werr)
+	}
+	return run, err
 }
 
 // runSuite runs godog, turning a panic (godog panics on some malformed tag
@@ -200,9 +226,6 @@ func runSuite(s godog.TestSuite) (code int, err error) {
 	}()
 	return s.Run(), nil
 }
-
-// DryRunWouldRun is the skip reason of a scenario a dry run would run.
-const DryRunWouldRun = "would run"
 
 func newRunner(opts Options) (*runner, error) {
 	if opts.Output == nil {
@@ -217,8 +240,12 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
-	if err := checkTags(opts.Tags); err != nil {
+	tags, err := parseTags(opts.Tags)
+	if err != nil {
 		return nil, err
+	}
+	if len(opts.Targets) == 0 {
+		return nil, errors.New("steps: no target is configured: Options.Targets needs an OSS or S3 endpoint")
 	}
 	if !bucketPrefixRE.MatchString(opts.BucketPrefix) {
 		return nil, fmt.Errorf("steps: BucketPrefix %q: use 3 to 40 lower-case letters, digits and hyphens, starting with a letter or digit", opts.BucketPrefix)
@@ -227,7 +254,7 @@ func newRunner(opts Options) (*runner, error) {
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	r := &runner{opts: opts, clients: map[client.Dialect]*client.Client{}, runID: hex.EncodeToString(id)}
+	r := &runner{opts: opts, clients: map[client.Dialect]*client.Client{}, runID: hex.EncodeToString(id), tags: tags}
 	for d, cfg := range opts.Targets {
 		if cfg.Dialect == "" {
 			cfg.Dialect = d
@@ -235,9 +262,11 @@ func newRunner(opts Options) (*runner, error) {
 		if cfg.Dialect != d {
 			return nil, fmt.Errorf("steps: Targets[%q] has Dialect %q", d, cfg.Dialect)
 		}
+		if d != client.OSS && d != client.S3 {
+			return nil, fmt.Errorf("steps: Targets[%q]: the dialects are %q and %q", d, client.OSS, client.S3)
+		}
 		if opts.DryRun {
-			r.clients[d] = nil
-			r.dryDialects = append(r.dryDialects, d)
+			r.clients[d] = nil // selected as a real run would, never called
 			continue
 		}
 		c, err := client.New(cfg)
@@ -262,50 +291,39 @@ func newRunner(opts Options) (*runner, error) {
 	return r, nil
 }
 
-var (
-	bucketPrefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,39}$`)
-	tagRE          = regexp.MustCompile(`^~?@[^\s@~,&]+$`)
-)
+var bucketPrefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{2,39}$`)
 
-// checkTags refuses what godog would panic on or silently match nothing
-// with: empty terms and Cucumber-style "not"/"and"/"or" expressions.
-func checkTags(expr string) error {
-	if strings.TrimSpace(expr) == "" {
-		return nil
-	}
-	for _, or := range strings.Split(expr, ",") {
-		for _, term := range strings.Split(or, "&&") {
-			term = strings.TrimSpace(term)
-			if !tagRE.MatchString(term) {
-				return fmt.Errorf("steps: tag expression %q: %q is not a tag; use godog's syntax: @a && ~@b (AND, NOT), @a,@b (OR)", expr, term)
-			}
-		}
-	}
-	return nil
-}
-
-// prepareFormats checks the formatter names and creates the directories of
-// report files.
-func prepareFormats(format string) error {
+// prepareFormats checks the formatter names, creates the directories of
+// report files (when create is set) and returns godog's format string,
+// with pretty and progress replaced by their wrappers that count skipped
+// scenarios as skipped.
+func prepareFormats(format string, create bool) (string, error) {
+	var out []string
 	for _, f := range strings.Split(format, ",") {
-		name, file, hasFile := strings.Cut(strings.TrimSpace(f), ":")
-		known := false
-		for _, k := range knownFormats {
-			known = known || name == k
-		}
-		if !known {
-			return fmt.Errorf("steps: format %q: use one of %s, optionally with :path", f, strings.Join(knownFormats, ", "))
+		f = strings.TrimSpace(f)
+		name, file, hasFile := strings.Cut(f, ":")
+		if !slices.Contains(knownFormats, name) {
+			return "", fmt.Errorf("steps: format %q: use one of %s, optionally with :path", f, strings.Join(knownFormats, ", "))
 		}
 		if hasFile {
 			if file == "" {
-				return fmt.Errorf("steps: format %q has an empty path", f)
+				return "", fmt.Errorf("steps: format %q has an empty path", f)
 			}
-			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-				return fmt.Errorf("steps: format %q: %w", f, err)
+			if create {
+				if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+					return "", fmt.Errorf("steps: format %q: %w", f, err)
+				}
 			}
 		}
+		switch name {
+		case "pretty":
+			f = fmtPretty + strings.TrimPrefix(f, name)
+		case "progress":
+			f = fmtProgress + strings.TrimPrefix(f, name)
+		}
+		out = append(out, f)
 	}
-	return nil
+	return strings.Join(out, ","), nil
 }
 
 // featureNames reads the "Feature:" line of every feature file.
@@ -382,35 +400,34 @@ func (r *runner) before(ctx context.Context, p *godog.Scenario) (context.Context
 	ctx = context.WithValue(ctx, worldKey{}, w)
 
 	var dialects []client.Dialect
-	for _, d := range []client.Dialect{client.OSS, client.S3} {
-		if hasTag(tags, "@"+string(d)) {
-			dialects = append(dialects, d)
+	for _, t := range features.TagsOfKind(features.KindDialect) {
+		if hasTag(tags, t.Name) {
+			dialects = append(dialects, dialectOf(t))
 		}
 	}
 	if len(dialects) != 1 {
-		return ctx, fmt.Errorf("scenario %q must have exactly one of the tags @oss and @s3, it has %d", p.Name, len(dialects))
+		return ctx, fmt.Errorf("scenario %q must have exactly one of the tags %s and %s, it has %d", p.Name, features.TagOSS, features.TagS3, len(dialects))
 	}
 	w.dialect = dialects[0]
 	rec.res.Dialect = string(w.dialect)
-	var why []string
-	if r.clients[w.dialect] == nil && !slices.Contains(r.dryDialects, w.dialect) {
-		why = append(why, fmt.Sprintf("no %s target is configured", w.dialect))
+	if _, ok := r.clients[w.dialect]; !ok {
+		// Selection leaves out the dialects without a target.
+		return ctx, fmt.Errorf("internal: scenario %q was selected but the run has no %s target", p.Name, w.dialect)
 	}
-	if hasTag(tags, "@kms") && !r.hasKMS {
-		why = append(why, "@kms: no KMS endpoint is configured")
-	}
-	if hasTag(tags, "@emulator") && r.opts.Emulator == nil {
-		why = append(why, "@emulator: needs the reference implementation's admin hooks (only the embedded reference has them)")
+	why, err := r.missing(tags)
+	if err != nil {
+		return ctx, err
 	}
 	if r.opts.DryRun {
-		if len(why) == 0 {
-			why = []string{DryRunWouldRun}
-		}
-		rec.skip = "dry run: " + strings.Join(why, "; ")
-		return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, rec.skip)
+		rec.mu.Lock()
+		rec.dry, rec.skip, rec.note = true, strings.Join(why, "; "), runTimeSkips(tags)
+		rec.mu.Unlock()
+		return ctx, fmt.Errorf("%w: dry run", godog.ErrSkip)
 	}
 	if len(why) > 0 {
+		rec.mu.Lock()
 		rec.skip = strings.Join(why, "; ")
+		rec.mu.Unlock()
 		if r.opts.TestingT != nil {
 			godog.Logf(ctx, "skipped: %s", rec.skip)
 		}
@@ -427,6 +444,54 @@ func (r *runner) before(ctx context.Context, p *godog.Scenario) (context.Context
 		}
 	}
 	return ctx, nil
+}
+
+// missing says, for each capability tag of the scenario that the run
+// cannot offer, why the scenario is skipped ("@kms: no KMS endpoint ...").
+// Capabilities decided at run time (features.Tag.RunTime) are left to the
+// steps.
+func (r *runner) missing(tags []string) ([]string, error) {
+	var why []string
+	for _, t := range features.TagsOfKind(features.KindCapability) {
+		if t.RunTime || !hasTag(tags, t.Name) {
+			continue
+		}
+		has, known := r.offers(t.Name)
+		if !known {
+			return nil, fmt.Errorf("internal: the capability tag %s has no check in package steps", t.Name)
+		}
+		if !has {
+			why = append(why, t.Name+": "+t.Skip)
+		}
+	}
+	return why, nil
+}
+
+// offers says whether the run offers the capability of tag; known is false
+// for a tag this package does not check.
+func (r *runner) offers(tag string) (has, known bool) {
+	switch tag {
+	case features.TagKMS:
+		return r.hasKMS, true
+	case features.TagEmulator:
+		return r.opts.Emulator != nil, true
+	}
+	return false, false
+}
+
+// runTimeSkips says how a scenario a dry run would run may still be
+// skipped: the endpoint's answer decides ("" when it cannot be).
+func runTimeSkips(tags []string) string {
+	var why []string
+	for _, t := range features.TagsOfKind(features.KindCapability) {
+		if t.RunTime && hasTag(tags, t.Name) {
+			why = append(why, t.Name+": "+t.Skip)
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return "skipped at run time if " + strings.Join(why, "; ")
 }
 
 func (r *runner) after(ctx context.Context, p *godog.Scenario, scErr error) (context.Context, error) {
@@ -466,45 +531,60 @@ func (rec *record) fail(msg string) {
 		rec.res.Error += "; "
 	}
 	rec.res.Error += msg
-	rec.res.Status = "failed"
+	rec.res.Status = results.StatusFailed
 }
 
-// final computes the scenario's status from its steps.
+// final computes the scenario's status from its steps: failed when a step
+// failed or was undefined, pending or ambiguous (the run is strict), or
+// clean-up failed; skipped when a step was skipped and none failed (a hook
+// or a step skipped the scenario); passed otherwise. It counts the way
+// the summary of the wrapped godog formatters does (countGodog).
 func (rec *record) final() ScenarioResult {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	res := rec.res
 	res.Steps = append([]StepResult(nil), rec.res.Steps...)
 	res.Tags = append([]string(nil), rec.res.Tags...)
-	if res.Status == "failed" { // clean-up failure
+	if res.Status == results.StatusFailed { // clean-up failure
 		return res
 	}
-	if rec.skip != "" {
-		res.Status, res.Error = "skipped", rec.skip
+	if rec.dry {
+		res.Status, res.Error = results.StatusSkipped, rec.skip
+		if rec.skip == "" {
+			res.Status, res.Error = results.StatusNotRun, rec.note
+		}
 		return res
 	}
-	counts := map[string]int{}
+	bad, skipped := len(res.Steps) == 0 && rec.skip == "", false
 	var firstErr string
 	for _, s := range res.Steps {
-		counts[s.Status]++
-		if firstErr == "" && s.Error != "" {
-			firstErr = s.Error
+		switch s.Status {
+		case "passed":
+		case "skipped":
+			skipped = true
+		default:
+			bad = true
+			if firstErr == "" {
+				firstErr = s.Status + " step: " + s.Text
+				if s.Error != "" {
+					firstErr = s.Error
+				}
+			}
 		}
 	}
 	switch {
-	case counts["failed"] > 0 || counts["ambiguous"] > 0:
-		res.Status = "failed"
-	case counts["undefined"] > 0:
-		res.Status = "undefined"
-	case counts["pending"] > 0:
-		res.Status = "pending"
-	case len(res.Steps) == 0 || counts["skipped"] == len(res.Steps):
-		res.Status = "skipped"
+	case bad:
+		res.Status, res.Error = results.StatusFailed, firstErr
+		if firstErr == "" {
+			res.Error = "the scenario has no steps"
+		}
+	case skipped:
+		res.Status, res.Error = results.StatusSkipped, rec.skip
+		if rec.skip == "" {
+			res.Error = "a step was skipped without a reason"
+		}
 	default:
-		res.Status = "passed"
-	}
-	if res.Status != "passed" && res.Error == "" {
-		res.Error = firstErr
+		res.Status, res.Error = results.StatusPassed, ""
 	}
 	return res
 }
@@ -517,10 +597,12 @@ func (r *runner) result() Result {
 		s := rec.final()
 		res.Scenarios = append(res.Scenarios, s)
 		switch s.Status {
-		case "passed":
+		case results.StatusPassed:
 			res.Passed++
-		case "skipped":
+		case results.StatusSkipped:
 			res.Skipped++
+		case results.StatusNotRun:
+			res.NotRun++
 		default:
 			res.Failed++
 		}
@@ -528,39 +610,23 @@ func (r *runner) result() Result {
 	return res
 }
 
+// skipReasons lists each distinct reason scenarios were skipped for, with
+// how many scenarios it skipped.
 func skipReasons(res Result) string {
-	seen := map[string]bool{}
-	var out []string
+	count := map[string]int{}
 	for _, s := range res.Scenarios {
-		if s.Status == "skipped" && !seen[s.Error] {
-			seen[s.Error] = true
-			out = append(out, s.Error)
+		if s.Status != results.StatusSkipped {
+			continue
 		}
+		// A scenario skipped for several reasons lists them with "; ".
+		for _, why := range strings.Split(s.Error, "; ") {
+			count[why]++
+		}
+	}
+	out := make([]string, 0, len(count))
+	for why, n := range count {
+		out = append(out, fmt.Sprintf("%s (%d)", why, n))
 	}
 	sort.Strings(out)
 	return strings.Join(out, "; ")
-}
-
-// summary writes the run's totals, and every scenario that did not pass
-// with the reason, after godog's own output.
-func (r *runner) summary(w io.Writer, res Result) {
-	if w == nil {
-		return
-	}
-	fmt.Fprintf(w, "\nsseaudit conformance: %d scenarios: %d passed, %d failed, %d skipped\n",
-		len(res.Scenarios), res.Passed, res.Failed, res.Skipped)
-	for _, s := range res.Scenarios {
-		if s.Status == "passed" {
-			continue
-		}
-		fmt.Fprintf(w, "  %s: %s / %s [%s]: %s\n", s.Status, s.Feature, s.Name, s.Dialect, oneLine(s.Error))
-	}
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 400 {
-		s = s[:400] + "..."
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/features"
 )
 
 // Versioned buckets: re-encrypting an object by copying it onto itself
@@ -21,7 +22,11 @@ func (w *world) enableVersioning(ctx context.Context) error {
 		// A store without versioning says nothing about its encryption:
 		// the scenario does not apply there, it did not fail.
 		if e, ok := client.AsError(err); ok && (e.StatusCode == http.StatusNotImplemented || e.Code == "NotImplemented") {
-			why := "@versioning: the endpoint does not implement bucket versioning (PutBucketVersioning answered 501 NotImplemented)"
+			tag, _ := features.LookupTag(features.TagVersioning)
+			if !hasTag(w.tags, tag.Name) {
+				return fmt.Errorf("PutBucketVersioning %s: %s, and the scenario is not tagged %s, which would skip it with the reason", w.bucket, describeErr(err), tag.Name)
+			}
+			why := tag.Name + ": " + tag.Skip
 			w.rec.mu.Lock()
 			w.rec.skip = why
 			w.rec.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/attest"
+	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/reports"
 )
 
@@ -23,7 +23,7 @@ func auditRoot(e env) *cobra.Command { return newRootCommand(e) }
 type cliRun struct {
 	stdout, stderr string
 	err            error
-	code           int // exit code: 0, or the exitError's, or 1
+	code           int // the process exit code main gives err
 }
 
 func runCLI(t *testing.T, args ...string) cliRun {
@@ -32,16 +32,7 @@ func runCLI(t *testing.T, args ...string) cliRun {
 	root := auditRoot(env{getenv: func(string) string { return "" }, stdout: &stdout, stderr: &stderr})
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
-	r := cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err}
-	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.code
-	default:
-		r.code = 1
-	}
-	return r
+	return cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err, code: exitCode(err)}
 }
 
 // isolateConfig points the user config directory (default signing key and
@@ -84,7 +75,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	out := filepath.Join(work, "report")
 	keyPath := filepath.Join(work, "keys", "signing.key")
 	r := runCLI(t, "audit", "--out", out, "--signing-key", keyPath)
-	if r.code != 0 && r.code != exitFindings {
+	if r.code != 0 && r.code != exitGate {
 		t.Fatalf("audit: exit %d: %v\nstdout:\n%s\nstderr:\n%s", r.code, r.err, r.stdout, r.stderr)
 	}
 	t.Logf("audit: exit %d: %v\n%s", r.code, r.err, r.stdout)
@@ -243,7 +234,10 @@ func signedReport(t *testing.T, keyPath string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := renderAndSign(dir, m, key, keyPath); err != nil {
+	if _, err := reports.WriteAll(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.SignDir(dir, m, key, keyPath, "test"); err != nil {
 		t.Fatal(err)
 	}
 	return dir

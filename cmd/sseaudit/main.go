@@ -1,23 +1,42 @@
 // Command sseaudit proves that object-storage server-side encryption is set
 // up and behaves as it should: it serves a reference OSS/S3 + KMS
 // implementation, runs conformance suites, scans estates and writes reports.
+//
+// Exit codes, for every command: 0 clean; 1 a gate failed (findings at or
+// above --fail-on, unaccepted coverage gaps, a failed conformance scenario,
+// a report that does not verify); 2 the run itself failed or its input was
+// bad (unreachable target, refused credentials, malformed file, unknown
+// flag or command).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sseaudit/sseaudit/pipeline"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..."; when it
+// is not, toolVersion reads the module version and VCS revision the Go
+// toolchain embedded in the binary.
+var version = ""
+
+// Exit codes.
+const (
+	exitGate   = 1 // a gate failed: findings, gaps, scenarios, verification
+	exitFailed = 2 // the run failed or the input was bad
+)
 
 // exitError carries a process exit code through cobra.
 type exitError struct {
@@ -28,24 +47,54 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// env lets commands read the environment through one seam that tests replace.
+// exitCode maps an error from a command to the process exit code: only a
+// gate failure is 1; every other error (bad input, a failed run, cobra's
+// own usage errors) is 2.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if pipeline.IsGate(err) {
+		return exitGate
+	}
+	return exitFailed
+}
+
+// env lets commands read the environment through one seam that tests
+// replace.
 type env struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	// jsonErrors is set by a command asked for JSON logs: its final error
+	// is then printed as a JSON log record, so stderr stays all JSON.
+	jsonErrors *bool
 }
 
 func newRootCommand(e env) *cobra.Command {
+	if e.jsonErrors == nil {
+		e.jsonErrors = new(bool)
+	}
 	root := &cobra.Command{
 		Use:           "sseaudit",
 		Short:         "Prove object-storage server-side encryption is configured and behaves correctly",
-		Version:       version,
+		Version:       toolVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e), newDiffCommand(e), newAuditCommand(e), newReportCommand(e), newScheduleCommand(e), newHistoryCommand(e))
+	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e),
+		newDiffCommand(e), newAuditCommand(e), newReportCommand(e), newScheduleCommand(e), newHistoryCommand(e), newRulesCommand(e))
+	// Cobra's own errors (unknown flag, bad flag value, missing argument)
+	// are bad input: say how to get help.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+	})
 	return root
 }
 
@@ -55,26 +104,83 @@ func newVersionCommand(e env) *cobra.Command {
 		Short: "Print the sseaudit version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(e.stdout, "sseaudit %s\n", version)
+			_, err := fmt.Fprintf(e.stdout, "sseaudit %s\n", toolVersion())
 			return err
 		},
 	}
 }
 
+// toolVersion is the version recorded in snapshots and reports: the -X
+// linker value, else the module version, else the VCS revision the build
+// embedded (with "+dirty" for a modified tree), else "devel".
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v := "devel-" + rev
+	if t, err := time.Parse(time.RFC3339, at); err == nil {
+		v += "-" + t.UTC().Format("20060102")
+	}
+	if dirty {
+		v += "+dirty"
+	}
+	return v
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
-	if err := newRootCommand(e).ExecuteContext(ctx); err != nil {
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "sseaudit") {
-			msg = "sseaudit: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(1)
+	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
+	err := newRootCommand(e).ExecuteContext(ctx)
+	if err != nil {
+		printError(e, err)
 	}
+	os.Exit(exitCode(err))
+}
+
+// printError prints a command's final error as one line on stderr (a JSON
+// log record when the command logs JSON).
+func printError(e env, err error) {
+	msg := err.Error()
+	if *e.jsonErrors {
+		rec := map[string]any{"time": time.Now().UTC().Format(time.RFC3339Nano), "level": "ERROR", "msg": msg, "exit_code": exitCode(err)}
+		b, _ := json.Marshal(rec)
+		fmt.Fprintln(e.stderr, string(b))
+		return
+	}
+	if !strings.HasPrefix(msg, "sseaudit") {
+		msg = "sseaudit: " + msg
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(msg), "\n") {
+		if l = strings.TrimRight(l, " \t"); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	fmt.Fprintln(e.stderr, strings.Join(lines, "\n  "))
 }

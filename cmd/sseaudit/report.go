@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/attest"
+	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/reports"
 )
 
@@ -70,18 +71,19 @@ func runReport(e env, f reportFlags) error {
 	} else if !f.allowUnverified {
 		return fmt.Errorf("--from %s is not signed (no %s); --allow-unverified to re-render it anyway", f.from, attest.ManifestFile)
 	}
-	if err := checkReplaceable(f.out); err != nil {
+	if err := pipeline.CheckReplaceable(f.out); err != nil {
 		return err
 	}
 	model, err := reports.ReadModel(filepath.Join(f.from, reports.ModelFile))
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	key, keyPath, err := signingKey(e, f.signingKey)
+	key, _, err := pipeline.SigningKey(f.signingKey, e.stderr)
+	keyPath := f.signingKey
 	if err != nil {
 		return err
 	}
-	stage, err := stageDir(f.out)
+	stage, err := pipeline.StageDir(f.out)
 	if err != nil {
 		return err
 	}
@@ -89,15 +91,18 @@ func runReport(e env, f reportFlags) error {
 	if err := copyReportInputs(f.from, stage); err != nil {
 		return err
 	}
-	link, err := renderAndSign(stage, model, key, keyPath)
+	if _, err := reports.WriteAll(stage, model); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	link, err := pipeline.SignDir(stage, model, key, keyPath, toolVersion())
 	if err != nil {
 		return err
 	}
-	if err := replaceDir(stage, f.out); err != nil {
+	if err := pipeline.ReplaceDir(stage, f.out); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "re-rendered %s from %s\nsigned: run %d of the chain, key id %s\nreport: %s\n",
-		f.out, filepath.Join(f.from, reports.ModelFile), link.Sequence, attest.KeyID(key.Public().(ed25519.PublicKey)), reportEntry(f.out))
+		f.out, filepath.Join(f.from, reports.ModelFile), link.Sequence, attest.KeyID(key.Public().(ed25519.PublicKey)), absPath(filepath.Join(f.out, reports.HTMLFile)))
 	return nil
 }
 

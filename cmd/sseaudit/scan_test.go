@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,16 +26,8 @@ func runScanCLI(t *testing.T, getenv func(string) string, args ...string) scanRu
 	root := newRootCommand(env{getenv: getenv, stdout: &stdout, stderr: &stderr})
 	root.SetArgs(append([]string{"scan", "--out", out}, args...))
 	err := root.ExecuteContext(context.Background())
-	run := scanRun{}
-	var ee *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		run.exit = ee.code
-	default:
-		t.Fatalf("scan: %v\n%s\n%s", err, stdout.String(), stderr.String())
-	}
-	if run.exit == exitScanFailed {
+	run := scanRun{exit: exitCode(err)}
+	if run.exit == exitFailed {
 		t.Fatalf("the scan failed: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "findings.json"))
@@ -112,8 +103,8 @@ func TestScanFindsExactlyTheSeededProblems(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("findings:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
-			if run.exit != exitFindings {
-				t.Fatalf("exit %d, want %d (high and critical findings, --fail-on high)", run.exit, exitFindings)
+			if run.exit != exitGate {
+				t.Fatalf("exit %d, want %d (high and critical findings, --fail-on high)", run.exit, exitGate)
 			}
 		})
 	}

@@ -2,26 +2,26 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
-	"github.com/sseaudit/sseaudit/policy"
-	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/scan"
 	"github.com/sseaudit/sseaudit/schedule"
-	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 type scheduleFlags struct {
@@ -87,6 +87,9 @@ func runSchedule(ctx context.Context, e env, f scheduleFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.logFormat == "json" && e.jsonErrors != nil {
+		*e.jsonErrors = true
+	}
 	cfg, err := schedule.LoadConfig(f.config, e.getenv)
 	if err != nil {
 		return err
@@ -126,27 +129,53 @@ func runSchedule(ctx context.Context, e env, f scheduleFlags) error {
 	}
 	ready.Store(true)
 	if f.once {
-		failed := 0
-		for _, j := range cfg.Jobs {
-			r, err := s.RunNow(ctx, j.Name)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s %s %s %s\n", r.ID, r.Job, r.Outcome, r.Error)
-			if r.Outcome != schedule.OK {
-				failed++
-			}
-		}
-		waitNotifications(ctx, st, 30*time.Second)
-		if failed > 0 {
-			return scanError(fmt.Errorf("%d of %d runs did not succeed", failed, len(cfg.Jobs)))
-		}
-		return nil
+		return runOnce(ctx, e, f, s, st, cfg.Jobs)
 	}
 	log.Info("scheduler started", "jobs", len(cfg.Jobs), "db", dbPath)
 	s.Run(ctx)
 	log.Info("scheduler stopped")
 	return nil
+}
+
+// runOnce runs every job once and exits as `sseaudit scan` would over the
+// worst of them: 2 when a run failed, 1 when a run's gate failed, else 0.
+// Each run's result is one line on stdout (a JSON object with --log-format
+// json).
+func runOnce(ctx context.Context, e env, f scheduleFlags, s *schedule.Scheduler, st *schedule.Store, jobs []schedule.Job) error {
+	worst := 0
+	var reasons []string
+	for _, j := range jobs {
+		r, err := s.RunNow(ctx, j.Name)
+		if err != nil {
+			return err
+		}
+		code := r.ExitCode
+		if r.Outcome != schedule.OK {
+			code = exitFailed
+		}
+		if f.logFormat == "json" {
+			b, _ := json.Marshal(map[string]any{"run": r.ID, "job": r.Job, "outcome": r.Outcome, "verdict": r.Verdict,
+				"exit_code": code, "reasons": r.Reasons, "error": r.Error, "report_dir": r.ReportDir})
+			fmt.Fprintln(e.stdout, string(b))
+		} else {
+			line := fmt.Sprintf("%s %s %s %s (exit %d)", r.ID, r.Job, r.Outcome, firstNonEmpty(r.Verdict, "-"), code)
+			if msg := firstNonEmpty(r.Error, strings.Join(r.Reasons, "; ")); msg != "" {
+				line += ": " + msg
+			}
+			fmt.Fprintln(e.stdout, line)
+		}
+		if code > worst {
+			worst = code
+		}
+		if code != 0 {
+			reasons = append(reasons, fmt.Sprintf("job %s: exit %d", r.Job, code))
+		}
+	}
+	waitNotifications(ctx, st, 30*time.Second)
+	if worst == 0 {
+		return nil
+	}
+	return &exitError{code: worst, err: fmt.Errorf("%d of %d runs did not pass (%s)", len(reasons), len(jobs), strings.Join(reasons, ", "))}
 }
 
 // waitNotifications gives pending notifications up to d to be sent.
@@ -177,117 +206,51 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// jobEnv maps the fixed credential variables scanToFile reads to the
-// variables the job names.
-func jobEnv(e env, t schedule.Target) env {
-	je := e
-	je.stderr = io.Discard
-	je.getenv = func(k string) string {
-		switch k {
-		case "OSS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID":
-			return e.getenv(t.AccessKeyIDEnv)
-		case "OSS_ACCESS_KEY_SECRET", "AWS_SECRET_ACCESS_KEY":
-			return e.getenv(t.AccessKeySecretEnv)
-		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
-			return e.getenv(t.KMSAccessKeyIDEnv)
-		case "ALIBABA_CLOUD_ACCESS_KEY_SECRET":
-			return e.getenv(t.KMSSecretEnv)
-		}
-		return ""
-	}
-	return je
-}
-
-// scheduleRunner scans, evaluates, records and reports one run of a job.
+// scheduleRunner runs one job through the audit pipeline, as scan would
+// with the job's flags, writing the signed (when signing_key is set)
+// report set to OUTPUT/RUN-ID. A gate failure is a completed run with a
+// verdict; only a run that failed (exit 2) is an error.
 func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.RunFunc {
 	// Jobs run concurrently; signing appends to one chain, so it is serialised.
 	var signMu sync.Mutex
 	return func(ctx context.Context, j *schedule.Job, r *schedule.Run) (schedule.Result, error) {
 		var res schedule.Result
-		f := scanFlags{endpoint: j.Target.Endpoint, dialect: j.Target.Dialect, region: firstNonEmpty(j.Target.Region, "cn-hangzhou"),
-			kmsEndpoint: j.Target.KMSEndpoint, buckets: j.Buckets, config: j.PolicyConfig, profile: j.Profile,
-			waivers: j.Waivers, policyDirs: j.Policies, concurrency: scan.DefaultConcurrency, versions: j.Versions}
-		engine, err := loadEngine(ctx, f)
+		failOn, err := findings.FailOnSeverity(j.FailOn)
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("fail_on: %w", err)
 		}
-		dir := filepath.Join(j.Output, r.ID)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return res, fmt.Errorf("output: %w", err)
-		}
-		res.ReportDir = dir
-		snapPath := filepath.Join(dir, snapshotFile)
-		if err := scanToFile(ctx, jobEnv(e, j.Target), f, engine.Digest(), snapPath); err != nil {
-			return res, fmt.Errorf("target: %w", err)
-		}
-		sum, err := snapshot.ReadSummary(snapPath)
-		if err != nil {
-			return res, fmt.Errorf("read snapshot: %w", err)
-		}
-		res.ScanID, res.Complete, res.Objects = sum.Provenance.ScanID, sum.Complete, int(sum.Coverage.ObjectsInspected)
-		if le := sum.Coverage.ListBucketsError; le != nil && sum.Coverage.BucketsRead == 0 {
-			// Unreachable target or rejected credentials: nothing was read.
-			msg := le.Message
-			if le.Code != "" {
-				msg = le.Code + ": " + msg
-			}
-			return res, fmt.Errorf("target: %s: list buckets: %s", j.Target.Endpoint, msg)
-		}
-		var prevPath string
-		var prevSum *snapshot.Summary
-		if rec, ok, err := hist.Previous(history.TargetKey(sum.Provenance.Target), sum.Provenance.StartedAt); err != nil {
-			return res, fmt.Errorf("history: %w", err)
-		} else if ok && rec.ScanID != sum.Provenance.ScanID {
-			prevPath = rec.SnapshotPath
-			if ps, err := snapshot.ReadSummary(prevPath); err == nil {
-				prevSum = &ps
-			} else {
-				prevPath = ""
-			}
-		}
-		fs, err := engine.EvaluateSnapshot(ctx, snapPath, prevPath, hist)
-		if err != nil {
-			return res, fmt.Errorf("evaluate policies: %w", err)
-		}
-		rec, err := hist.RecordScan(ctx, snapPath, engine.Digest())
-		if err != nil && !errors.Is(err, history.ErrExists) {
-			return res, fmt.Errorf("history: %w", err)
-		}
-		res.SnapshotPath = snapPath
-		if rec.SnapshotPath != "" {
-			res.SnapshotPath = rec.SnapshotPath
-		}
-		if err := recordEvaluation(hist, sum, fs); err != nil {
-			return res, err
-		}
-		tr, err := trend(hist, history.TargetKey(sum.Provenance.Target))
-		if err != nil {
-			return res, err
-		}
-		doc := engine.Document(policy.ScanInfo(&sum, snapPath, prevSum), fs)
-		if err := writeFindings(filepath.Join(dir, "findings.json"), doc); err != nil {
-			return res, err
-		}
-		model, err := reports.BuildModel(ctx, reports.ModelInput{SnapshotPath: snapPath, Findings: doc, Trend: tr, ToolVersion: version})
-		if err != nil {
-			return res, fmt.Errorf("build the report: %w", err)
-		}
-		if signingKeyPath == "" {
-			if _, err := reports.WriteAll(dir, model, extraRenderers()...); err != nil {
-				return res, fmt.Errorf("write the report: %w", err)
-			}
+		t := pipeline.Target{Endpoint: j.Target.Endpoint, Dialect: j.Target.Dialect, Region: firstNonEmpty(j.Target.Region, "cn-hangzhou"),
+			KMSEndpoint: j.Target.KMSEndpoint}
+		if t.Endpoint != "" {
+			t.AccessKeyID, t.AccessKeySecret = e.getenv(j.Target.AccessKeyIDEnv), e.getenv(j.Target.AccessKeySecretEnv)
+			t.KMSAccessKeyID, t.KMSAccessKeySecret = e.getenv(j.Target.KMSAccessKeyIDEnv), e.getenv(j.Target.KMSSecretEnv)
 		} else {
-			signMu.Lock()
-			key, _, err := signingKey(e, signingKeyPath)
-			if err == nil {
-				_, err = renderAndSign(dir, model, key, signingKeyPath)
-			}
-			signMu.Unlock()
-			if err != nil {
-				return res, fmt.Errorf("signing_key: %w", err)
-			}
+			t.Region = ""
 		}
-		res.Findings = schedule.Refs(doc.Findings)
+		opts := pipeline.Options{
+			Target: t, Buckets: j.Buckets, Versions: j.Versions, Concurrency: scan.DefaultConcurrency,
+			Policy: pipeline.PolicyOptions{Dirs: j.Policies, Config: j.PolicyConfig, Profile: j.Profile,
+				Waivers: j.Waivers, AllowBroadWaivers: j.AllowBroadWaivers},
+			History: hist, Out: filepath.Join(j.Output, r.ID), Report: true,
+			FailOn: failOn, FailOnName: j.FailOn, AcceptGaps: j.AcceptGaps, ToolVersion: toolVersion(),
+		}
+		if signingKeyPath != "" {
+			opts.Sign = &pipeline.Signing{KeyPath: signingKeyPath, Lock: &signMu}
+		}
+		out, err := pipeline.Run(ctx, opts)
+		if out.Written {
+			res.ReportDir = out.Dir
+		}
+		res.ScanID, res.Complete, res.Objects = out.Summary.Provenance.ScanID, out.Summary.Complete, int(out.Summary.Coverage.ObjectsInspected)
+		res.SnapshotPath = firstNonEmpty(out.HistorySnapshotPath, out.SnapshotPath)
+		if out.Findings != nil {
+			res.Findings = schedule.Refs(out.Findings.Findings)
+			o := out.Outcome
+			res.Outcome = &o
+		}
+		if err != nil && !pipeline.IsGate(err) {
+			return res, err
+		}
 		return res, nil
 	}
 }

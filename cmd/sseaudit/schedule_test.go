@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/sseaudit/sseaudit/attest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sseaudit/sseaudit/attest"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
@@ -137,12 +138,22 @@ func TestScheduleConfigErrorsNameJob(t *testing.T) {
 func TestScheduleOnceUnreachable(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(p, []byte("jobs:\n- {name: down, output: '"+t.TempDir()+"', schedule: '@every 6h', target: {endpoint: 'http://127.0.0.1:1', dialect: oss, access_key_id_env: AK, access_key_secret_env: SK}}\n"), 0o600)
-	var out bytes.Buffer
-	e := env{getenv: func(k string) string { return map[string]string{"AK": "a", "SK": "s"}[k] }, stdout: &out, stderr: &bytes.Buffer{}}
+	var out, errOut bytes.Buffer
+	e := env{getenv: func(k string) string { return map[string]string{"AK": "a", "SK": "s"}[k] }, stdout: &out, stderr: &errOut, jsonErrors: new(bool)}
 	db := filepath.Join(t.TempDir(), "h.db")
 	err := runSchedule(context.Background(), e, scheduleFlags{config: p, db: db, listen: "127.0.0.1:0", once: true, logFormat: "json"})
-	if err == nil || !strings.Contains(out.String(), "down-1 down failed") {
-		t.Fatalf("got %v, out %s", err, out.String())
+	if exitCode(err) != exitFailed || !strings.Contains(out.String(), `"outcome":"failed"`) || !strings.Contains(out.String(), "nothing listens there") {
+		t.Fatalf("got %v (exit %d), out %s", err, exitCode(err), out.String())
+	}
+	// --log-format json: every line on stdout and stderr is JSON, the final
+	// error included.
+	printError(e, err)
+	for name, b := range map[string]*bytes.Buffer{"stdout": &out, "stderr": &errOut} {
+		for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			if !json.Valid([]byte(l)) {
+				t.Errorf("%s line is not JSON: %q", name, l)
+			}
+		}
 	}
 	out.Reset()
 	cmd := newHistoryCommand(e)

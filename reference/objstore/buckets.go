@@ -2,11 +2,14 @@ package objstore
 
 import (
 	"context"
-	"github.com/sseaudit/sseaudit/reference/faults"
+	"errors"
 	"time"
 	"unicode/utf8"
 
+	"github.com/sseaudit/sseaudit/reference/faults"
+
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // ValidBucketName reports whether name is a valid bucket name: 3 to 63
@@ -148,7 +151,7 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 			}
 		}
 		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
-			if err := tx.Bucket(tbl).DeleteBucket([]byte(name)); err != nil && err != bolt.ErrBucketNotFound {
+			if err := tx.Bucket(tbl).DeleteBucket([]byte(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
 		}

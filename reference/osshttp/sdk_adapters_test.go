@@ -115,8 +115,7 @@ var flavors = []flavor{
 // ---- aliyun-oss-go-sdk v3.0.2 ----
 
 type v1Client struct {
-	name string
-	c    *oss1.Client
+	c *oss1.Client
 }
 
 func newV1(e *testEnv, endpoint, ak, sk string, opts ...oss1.ClientOption) *v1Client {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -128,20 +127,6 @@ func marshalXML(v any) ([]byte, error) {
 	out := make([]byte, 0, len(xml.Header)+len(body))
 	out = append(out, xml.Header...)
 	return append(out, body...), nil
-}
-
-// writeXML sends a success document.
-func writeXML(w http.ResponseWriter, status int, v any) error {
-	body, err := marshalXML(v)
-	if err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/xml")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, err = w.Write(body)
-	return err
 }
 
 // writeEmpty sends a success answer without a body.

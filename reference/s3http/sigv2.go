@@ -205,13 +205,3 @@ func (h *handler) authV2Query(r *http.Request, q []queryPair, qv map[string][]st
 	}
 	return &authResult{cred: cred, presigned: true, mode: payloadUnsigned}, nil
 }
-
-// isV2Query reports a V2 presigned query string.
-func isV2Query(rawQuery string) bool {
-	for _, kv := range strings.Split(rawQuery, "&") {
-		if k, _, _ := strings.Cut(kv, "="); k == "AWSAccessKeyId" {
-			return true
-		}
-	}
-	return false
-}

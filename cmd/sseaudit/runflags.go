@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/pipeline"
+	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/scan"
+)
+
+// runFlags are the flags of `scan` and `audit`: one set, so both commands
+// take the same inputs and judge them the same way.
+type runFlags struct {
+	endpoint, dialect, region, kmsEndpoint string
+	buckets                                string
+	versions                               bool
+	concurrency                            int
+	policyDirs                             []string
+	config, profile, waivers               string
+	allowBroadWaivers                      bool
+	out, failOn, historyPath               string
+	acceptGaps                             []string
+	fromSnapshot, previous                 string
+	format                                 string
+	quiet                                  bool
+	maxRows                                int
+
+	// audit only
+	signingKey  string
+	conformance bool
+	prefix      string
+}
+
+// addRunFlags registers the shared flags; defaultOut differs per command.
+func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
+	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL with its scheme, e.g. https://oss-cn-hangzhou.aliyuncs.com (default: the embedded reference with a demo estate)")
+	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint)")
+	fl.StringVar(&f.region, "region", "cn-hangzhou", "region of the endpoint")
+	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL, to record the state of every key in use")
+	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
+	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
+	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight")
+	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
+	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
+	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
+	fl.StringVar(&f.waivers, "waivers", "", "waivers file")
+	fl.BoolVar(&f.allowBroadWaivers, "allow-broad-waivers", false, "accept waivers that match every rule or resource, or never expire")
+	fl.StringVar(&f.out, "out", defaultOut, "output directory")
+	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or higher (critical, high, medium, low, info, none)")
+	fl.StringSliceVar(&f.acceptGaps, "accept-gaps", nil, "coverage gaps that do not fail the run (comma-separated): "+strings.Join(findings.GapKinds, ", "))
+	fl.StringVar(&f.historyPath, "history", defaultHistoryPath(), "history database for drift, first-seen dates and trends (empty: none)")
+	fl.StringVar(&f.fromSnapshot, "from-snapshot", "", "evaluate a stored snapshot instead of scanning")
+	fl.StringVar(&f.previous, "previous", "", "the earlier snapshot to compare with for drift (default: the target's previous scan in --history)")
+	fl.StringVar(&f.format, "format", "table", "what to print on stdout: table, or a report format: "+strings.Join(formatNames(), ", "))
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors (the exit code says the verdict)")
+	fl.IntVar(&f.maxRows, "max-rows", 50, "rows of the findings table (0: all)")
+}
+
+func formatNames() []string {
+	var n []string
+	for _, r := range reports.Formats {
+		n = append(n, r.Name)
+	}
+	return n
+}
+
+func defaultHistoryPath() string {
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".local", "state", "sseaudit", "history.db")
+	}
+	return ""
+}
+
+func defaultSigningKeyPath() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "sseaudit", "signing.key")
+	}
+	return ""
+}
+
+// envPrefix names the environment variables that set flags: --fail-on
+// is SSEAUDIT_FAIL_ON, --accept-gaps SSEAUDIT_ACCEPT_GAPS (a CronJob sets
+// these instead of editing its command line).
+const envPrefix = "SSEAUDIT_"
+
+// envName is the variable that sets flag name.
+func envName(name string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// bindEnv gives every flag of cmd not set on the command line the value of
+// its SSEAUDIT_ variable, when that is set. A flag on the command line
+// wins. List flags take comma-separated values.
+func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var errs []string
+	fs := cmd.Flags()
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || fl.Name == "help" {
+			return
+		}
+		v, ok := lookup(getenv, envName(fl.Name))
+		if !ok {
+			return
+		}
+		values := []string{v}
+		if fl.Value.Type() == "stringArray" {
+			values = strings.Split(v, ",")
+		}
+		for _, x := range values {
+			if err := fs.Set(fl.Name, strings.TrimSpace(x)); err != nil {
+				errs = append(errs, fmt.Sprintf("%s=%q: %v (it sets --%s)", envName(fl.Name), v, err, fl.Name))
+				return
+			}
+		}
+		if fl.Annotations == nil {
+			fl.Annotations = map[string][]string{}
+		}
+		fl.Annotations[envAnnotation] = []string{envName(fl.Name)}
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// envAnnotation marks a flag set from its environment variable.
+const envAnnotation = "sseaudit-env"
+
+// blameEnv adds to err which environment variable set a flag it names,
+// since the user did not type that flag.
+func blameEnv(cmd *cobra.Command, err error) error {
+	if err == nil {
+		return nil
+	}
+	var vars []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if v := fl.Annotations[envAnnotation]; len(v) > 0 && strings.Contains(err.Error(), "--"+fl.Name) {
+			vars = append(vars, v[0])
+		}
+	})
+	if len(vars) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (set by %s)", err, strings.Join(vars, ", "))
+}
+
+// lookup is getenv that tells an empty variable from an unset one only as
+// far as getenv can: an empty value counts as unset.
+func lookup(getenv func(string) string, k string) (string, bool) {
+	v := getenv(k)
+	return v, v != ""
+}
+
+// envHelp is appended to the help of commands that read SSEAUDIT_ vars.
+const envHelp = `
+
+Every flag can also be set with an environment variable named SSEAUDIT_
+and the flag in upper case with underscores (--fail-on: SSEAUDIT_FAIL_ON,
+--accept-gaps: SSEAUDIT_ACCEPT_GAPS); the command line wins.`
+
+// options turns the flags into pipeline options.
+func (f *runFlags) options(e env) (pipeline.Options, error) {
+	failOn, err := findings.FailOnSeverity(f.failOn)
+	if err != nil {
+		return pipeline.Options{}, fmt.Errorf("--fail-on %q: use critical, high, medium, low, info or none", f.failOn)
+	}
+	if f.format != "table" && !slices.Contains(formatNames(), f.format) {
+		return pipeline.Options{}, fmt.Errorf("--format %q: use table or one of %s", f.format, strings.Join(formatNames(), ", "))
+	}
+	if f.maxRows < 0 {
+		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
+	}
+	o := pipeline.Options{
+		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
+		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency,
+		FromSnapshot: f.fromSnapshot, Previous: f.previous,
+		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
+			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers},
+		HistoryPath: f.historyPath, Out: f.out,
+		FailOn: failOn, FailOnName: strings.ToLower(strings.TrimSpace(f.failOn)), AcceptGaps: f.acceptGaps,
+		ToolVersion: toolVersion(), Progress: e.stderr, Notes: e.stderr,
+		NeedModel: f.format != "table",
+	}
+	if o.FailOnName == "" {
+		o.FailOnName = "none"
+	}
+	if f.quiet {
+		o.Progress, o.Notes = nil, nil
+	}
+	if f.endpoint != "" {
+		o.Target.Region = f.region
+		o.Target.AccessKeyID, o.Target.AccessKeySecret = pipeline.Credentials(e.getenv, client.Dialect(f.dialect))
+		if f.kmsEndpoint != "" {
+			o.Target.KMSAccessKeyID, o.Target.KMSAccessKeySecret = pipeline.KMSCredentials(e.getenv)
+		}
+	}
+	return o, nil
+}
+
+var errConformanceFlag = fmt.Errorf("--conformance is for --endpoint; the embedded reference always runs the conformance suite")

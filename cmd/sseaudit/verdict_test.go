@@ -1,0 +1,448 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// TestBinaryExitCodesForBadInput runs the real binary: every kind of bad
+// input exits 2 with one message on stderr naming the problem, never 1
+// (which means findings) and never 0.
+func TestBinaryExitCodesForBadInput(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("badpolicy/broken.rego", "package x\n\ndeny contains f if {\n  f := \n}\n")
+	badWaivers := write("waivers.yaml", "waivers:\n  - rule: SSE-004\n    resource: \"oss://x/*\"\n    expires: someday\n")
+	badConfig := write("config.yaml", "profiles:\n  strict:\n    allowed_methods: [rot13]\n")
+	badSchedule := write("schedule.yaml", "jobs:\n  - name: x\n    schedule: 'every tuesday'\n    output: o\n")
+	out := filepath.Join(dir, "out")
+	hist := []string{"--history", ""}
+	cases := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"mistyped command", []string{"scna"}, `unknown command "scna"`},
+		{"unknown flag", []string{"scan", "--bogus"}, "unknown flag: --bogus"},
+		{"bad flag value", []string{"scan", "--concurrency", "many"}, "--concurrency"},
+		{"unknown severity", []string{"scan", "--fail-on", "severe"}, `--fail-on "severe"`},
+		{"rego syntax error, even with --fail-on none", append([]string{"scan", "--policy", filepath.Join(dir, "badpolicy"), "--fail-on", "none", "--out", out}, hist...), "broken.rego:5"},
+		{"malformed waiver", append([]string{"scan", "--waivers", badWaivers, "--out", out}, hist...), "expires"},
+		{"malformed config", append([]string{"scan", "--config", badConfig, "--profile", "strict", "--out", out}, hist...), "rot13"},
+		{"unknown profile", append([]string{"scan", "--profile", "nope", "--out", out}, hist...), "nope"},
+		{"stdout as --out", append([]string{"scan", "--out", "-"}, hist...), "--format"},
+		{"endpoint without a scheme", append([]string{"scan", "--endpoint", "localhost:9000", "--dialect", "oss", "--out", out}, hist...), "scheme"},
+		{"unknown dialect", append([]string{"scan", "--endpoint", "http://127.0.0.1:9", "--dialect", "gcs", "--out", out}, hist...), `--dialect "gcs"`},
+		{"no credentials", append([]string{"scan", "--endpoint", "http://127.0.0.1:9", "--dialect", "s3", "--out", out}, hist...), "AWS_ACCESS_KEY_ID"},
+		{"unknown gap kind", append([]string{"scan", "--accept-gaps", "everything", "--out", out}, hist...), "--accept-gaps"},
+		{"unknown format", append([]string{"scan", "--format", "pdf", "--out", out}, hist...), `--format "pdf"`},
+		{"audit: same bad severity", []string{"audit", "--fail-on", "severe"}, `--fail-on "severe"`},
+		{"bad environment value", append([]string{"scan", "--out", out}, hist...), "SSEAUDIT_FAIL_ON"},
+		{"malformed schedule", []string{"schedule", "--config", badSchedule, "--once", "--listen", "off", "--db", filepath.Join(dir, "h.db")}, "schedule"},
+		{"report verify of nothing", []string{"report", "verify", filepath.Join(dir, "nope")}, "nope"},
+		{"diff of nothing", []string{"diff", filepath.Join(dir, "a"), filepath.Join(dir, "b")}, filepath.Join(dir, "a")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, c.args...)
+			cmd.Env = cleanEnv()
+			if c.name == "bad environment value" {
+				cmd.Env = append(cmd.Env, "SSEAUDIT_FAIL_ON=severe")
+			}
+			cmd.Dir = dir
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want 2\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("stderr does not name the problem (%q):\n%s", c.want, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "panic") {
+				t.Errorf("panic:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// cleanEnv is the process environment without sseaudit's or the clouds'
+// variables, with HOME in a temporary place.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "SSEAUDIT_") || strings.HasPrefix(k, "OSS_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "ALIBABA_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func readFindingsDoc(t *testing.T, path string) findings.Document {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var d findings.Document
+	if err := json.NewDecoder(fh).Decode(&d); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return d
+}
+
+// TestUnreadableTargetIsNeverComplete: wrong secret, unknown access key,
+// wrong region, closed port. Each exits 2 with one line on stderr saying
+// what failed and what to try; the snapshot and findings are still written
+// and say the scan is incomplete and the verdict an error; an audit signs
+// a report that says the same.
+func TestUnreadableTargetIsNeverComplete(t *testing.T) {
+	srv, _ := startSeeded(t, nil)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	creds := func(id, secret string) func(string) string {
+		m := map[string]string{"OSS_ACCESS_KEY_ID": id, "OSS_ACCESS_KEY_SECRET": secret, "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret}
+		return func(k string) string { return m[k] }
+	}
+	cases := []struct {
+		name, dialect, endpoint, region string
+		getenv                          func(string) string
+		hint                            string
+	}{
+		{"oss wrong secret", "oss", srv.Endpoint, srv.Region, creds("SCANAK", "wrong"), "check OSS_ACCESS_KEY_SECRET"},
+		{"s3 wrong secret", "s3", srv.Endpoint, srv.Region, creds("SCANAK", "wrong"), "check AWS_SECRET_ACCESS_KEY"},
+		{"oss unknown access key", "oss", srv.Endpoint, srv.Region, creds("NOBODY", "scan-secret"), "check OSS_ACCESS_KEY_ID"},
+		{"s3 unknown access key", "s3", srv.Endpoint, srv.Region, creds("NOBODY", "scan-secret"), "check AWS_ACCESS_KEY_ID"},
+		{"s3 wrong region", "s3", srv.Endpoint, "eu-west-1", creds("SCANAK", "scan-secret"), "check --region"},
+		{"closed port", "oss", closedURL, srv.Region, creds("SCANAK", "scan-secret"), "nothing listens there"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "scan")
+			r := runCLIEnv(t, c.getenv, "scan", "--endpoint", c.endpoint, "--dialect", c.dialect, "--region", c.region, "--history", "", "--out", out)
+			if r.code != exitFailed {
+				t.Fatalf("exit %d, want 2: %v\n%s", r.code, r.err, r.stdout)
+			}
+			if msg := r.err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, c.hint) {
+				t.Errorf("the error is not one line with the hint %q: %q", c.hint, msg)
+			}
+			if strings.Contains(r.err.Error(), "wrong") && strings.Contains(c.name, "secret") && strings.Contains(r.stdout+r.err.Error(), "=wrong") {
+				t.Errorf("the secret leaks into the output")
+			}
+			sum, err := snapshot.ReadSummary(filepath.Join(out, "snapshot.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Complete {
+				t.Error("the snapshot of a target that could not be read is marked complete")
+			}
+			doc := readFindingsDoc(t, filepath.Join(out, "findings.json"))
+			if doc.Scan.Complete || doc.Outcome == nil || doc.Outcome.Verdict != findings.VerdictError || doc.Outcome.ExitCode != 2 {
+				t.Errorf("findings.json: complete %v outcome %+v", doc.Scan.Complete, doc.Outcome)
+			}
+			if !strings.Contains(r.stdout, "verdict:     ERROR") {
+				t.Errorf("the summary does not say ERROR:\n%s", r.stdout)
+			}
+		})
+	}
+
+	t.Run("audit signs a report that says so", func(t *testing.T) {
+		isolateConfig(t)
+		out := filepath.Join(t.TempDir(), "report")
+		r := runCLIEnv(t, creds("SCANAK", "wrong"), "audit", "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region,
+			"--history", "", "--out", out, "--signing-key", filepath.Join(t.TempDir(), "k"))
+		if r.code != exitFailed {
+			t.Fatalf("exit %d, want 2: %v", r.code, r.err)
+		}
+		m, err := reports.ReadModel(filepath.Join(out, reports.ModelFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := m.Findings.Outcome; o == nil || o.Verdict != findings.VerdictError || m.Findings.Scan.Complete {
+			t.Errorf("report.json outcome %+v complete %v", o, m.Findings.Scan.Complete)
+		}
+		if _, err := os.Stat(filepath.Join(out, "manifest.sig")); err != nil {
+			t.Errorf("the report is not signed: %v", err)
+		}
+	})
+}
+
+func runCLIEnv(t *testing.T, getenv func(string) string, args ...string) cliRun {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	root := newRootCommand(env{getenv: getenv, stdout: &stdout, stderr: &stderr})
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err, code: exitCode(err)}
+}
+
+// headForbidden is a proxy in front of the reference that refuses every
+// HEAD (a principal allowed to list but not to read object metadata).
+func headForbidden(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && strings.Trim(r.URL.Path, "/") != "" && strings.Contains(strings.Trim(r.URL.Path, "/"), "/") {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL
+}
+
+// TestCoverageGapsFailTheDefaultGate: a scan that inspected none of the
+// objects it listed, or that could not know the state of the KMS keys in
+// use (no --kms-endpoint), must not pass; --accept-gaps names what the
+// user accepts, and the report still lists it.
+func TestCoverageGapsFailTheDefaultGate(t *testing.T) {
+	ctx := context.Background()
+	envs := map[string]string{"SSEAUDIT_ROOT_ACCESS_KEY_ID": "GAPAK", "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": "gap-secret",
+		"OSS_ACCESS_KEY_ID": "GAPAK", "OSS_ACCESS_KEY_SECRET": "gap-secret", "ALIBABA_CLOUD_ACCESS_KEY_ID": "GAPAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "gap-secret"}
+	getenv := func(k string) string { return envs[k] }
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(ctx) })
+	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "GAPAK", AccessKeySecret: "gap-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: "GAPAK", AccessKeySecret: "gap-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmk := createCMK(t, kc)
+	if err := c.CreateBucket(ctx, "gap-cmk", &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: cmk}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := c.PutObject(ctx, "gap-cmk", k, strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := []string{"scan", "--dialect", "oss", "--region", srv.Region, "--history", "", "--fail-on", "high"}
+	cases := []struct {
+		name     string
+		args     []string
+		wantExit int
+		wantGap  string
+		accepted bool
+	}{
+		{"everything read", []string{"--endpoint", srv.Endpoint, "--kms-endpoint", srv.KMSEndpoint}, 0, "", false},
+		{"0 of 3 objects inspected", []string{"--endpoint", headForbidden(t, srv.Endpoint), "--kms-endpoint", srv.KMSEndpoint}, exitGate, findings.GapObjects, false},
+		{"0 of 3 objects inspected, accepted", []string{"--endpoint", headForbidden(t, srv.Endpoint), "--kms-endpoint", srv.KMSEndpoint, "--accept-gaps", "objects"}, 0, findings.GapObjects, true},
+		{"no --kms-endpoint", []string{"--endpoint", srv.Endpoint}, exitGate, findings.GapKeys, false},
+		{"no --kms-endpoint, accepted", []string{"--endpoint", srv.Endpoint, "--accept-gaps", "keys"}, 0, findings.GapKeys, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "scan")
+			r := runCLIEnv(t, getenv, append(append(slices.Clone(base), "--out", out), tc.args...)...)
+			if r.code != tc.wantExit {
+				t.Fatalf("exit %d, want %d: %v\n%s", r.code, tc.wantExit, r.err, r.stdout)
+			}
+			doc := readFindingsDoc(t, filepath.Join(out, "findings.json"))
+			var kinds []string
+			for _, g := range doc.Outcome.Gaps {
+				kinds = append(kinds, g.Kind)
+				if g.Kind == tc.wantGap && g.Accepted != tc.accepted {
+					t.Errorf("gap %s accepted %v, want %v", g.Kind, g.Accepted, tc.accepted)
+				}
+			}
+			if tc.wantGap == "" && len(kinds) > 0 || tc.wantGap != "" && !slices.Contains(kinds, tc.wantGap) {
+				t.Errorf("gaps %v, want %q", kinds, tc.wantGap)
+			}
+			if tc.wantGap != "" && !strings.Contains(r.stdout, "gap:") {
+				t.Errorf("the summary does not name the gap:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func createCMK(t *testing.T, kc *kmssdk.Client) string {
+	t.Helper()
+	out, err := kc.CreateKey(&kmssdk.CreateKeyRequest{Description: tea.String("gap test CMK")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tea.StringValue(out.Body.KeyMetadata.KeyId)
+}
+
+// TestScanAuditScheduleAgree runs scan, audit and one scheduled run over
+// the same estate: they must report the same findings, the same exit code
+// and the same outcome, because all three are the one pipeline.
+func TestScanAuditScheduleAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans a seeded reference three times")
+	}
+	isolateConfig(t)
+	srv, getenv := startSeeded(t, nil)
+	work := t.TempDir()
+	target := []string{"--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint, "--history", ""}
+
+	type verdict struct {
+		findings []string
+		exit     int
+		outcome  findings.Outcome
+	}
+	fromDoc := func(d findings.Document, exit int) verdict {
+		v := verdict{exit: exit}
+		for _, f := range d.Findings {
+			v.findings = append(v.findings, f.ID+" "+f.Rule+" "+f.Resource.UID)
+		}
+		slices.Sort(v.findings)
+		if d.Outcome != nil {
+			v.outcome = *d.Outcome
+		}
+		return v
+	}
+
+	scanOut := filepath.Join(work, "scan")
+	r := runCLIEnv(t, getenv, append([]string{"scan", "--out", scanOut}, target...)...)
+	scanV := fromDoc(readFindingsDoc(t, filepath.Join(scanOut, "findings.json")), r.code)
+
+	auditOut := filepath.Join(work, "audit")
+	r = runCLIEnv(t, getenv, append([]string{"audit", "--out", auditOut, "--signing-key", filepath.Join(work, "k")}, target...)...)
+	m, err := reports.ReadModel(filepath.Join(auditOut, reports.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditV := fromDoc(*m.Findings, r.code)
+
+	vars := map[string]string{"J_AK": "SCANAK", "J_SK": "scan-secret"}
+	cfg := filepath.Join(work, "schedule.yaml")
+	os.WriteFile(cfg, []byte(`jobs:
+- name: same
+  target: {endpoint: "`+srv.Endpoint+`", dialect: oss, region: "`+srv.Region+`", access_key_id_env: J_AK, access_key_secret_env: J_SK,
+           kms_endpoint: "`+srv.KMSEndpoint+`", kms_access_key_id_env: J_AK, kms_access_key_secret_env: J_SK}
+  output: "`+filepath.Join(work, "runs")+`"
+  schedule: "@every 6h"
+`), 0o600)
+	var stdout, stderr syncBuffer
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &stdout, stderr: &stderr}
+	err = runSchedule(context.Background(), e, scheduleFlags{config: cfg, db: filepath.Join(work, "h.db"), listen: "off", once: true})
+	runs, _ := os.ReadDir(filepath.Join(work, "runs"))
+	if len(runs) != 1 {
+		t.Fatalf("schedule: %v, runs %v\n%s%s", err, runs, stdout.String(), stderr.String())
+	}
+	schedV := fromDoc(readFindingsDoc(t, filepath.Join(work, "runs", runs[0].Name(), "findings.json")), exitCode(err))
+
+	if scanV.exit != exitGate || len(scanV.findings) == 0 {
+		t.Fatalf("scan: exit %d, %d findings (the demo estate has high findings)", scanV.exit, len(scanV.findings))
+	}
+	for name, v := range map[string]verdict{"audit": auditV, "schedule": schedV} {
+		if !slices.Equal(v.findings, scanV.findings) {
+			t.Errorf("%s findings differ from scan's:\n%v\n%v", name, v.findings, scanV.findings)
+		}
+		if v.exit != scanV.exit {
+			t.Errorf("%s exit %d, scan %d", name, v.exit, scanV.exit)
+		}
+		if mustJSONString(v.outcome) != mustJSONString(scanV.outcome) {
+			t.Errorf("%s outcome %s, scan %s", name, mustJSONString(v.outcome), mustJSONString(scanV.outcome))
+		}
+	}
+}
+
+func mustJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestDiffComparesKeysAndFindings: between two scans a CMK in use goes
+// from Enabled to Disabled. diff must name the key change and the critical
+// finding that appeared (it used to report 0 changes).
+func TestDiffComparesKeysAndFindings(t *testing.T) {
+	srv, getenv := startSeeded(t, nil)
+	work := t.TempDir()
+	scanTo := func(name string) string {
+		out := filepath.Join(work, name)
+		r := runCLIEnv(t, getenv, "scan", "--out", out, "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region,
+			"--kms-endpoint", srv.KMSEndpoint, "--history", "", "-q")
+		if r.code == exitFailed {
+			t.Fatalf("scan: %v", r.err)
+		}
+		return out
+	}
+	a := scanTo("a")
+	sum, err := snapshot.ReadSummary(filepath.Join(a, "snapshot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmk string
+	for _, b := range sum.Buckets {
+		if b.Name == "demo-kms-cmk" && b.Encryption != nil {
+			cmk = b.Encryption.KMSMasterKeyID
+		}
+	}
+	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: "SCANAK", AccessKeySecret: "scan-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.DisableKey(&kmssdk.DisableKeyRequest{KeyId: tea.String(cmk)}); err != nil {
+		t.Fatal(err)
+	}
+	b := scanTo("b")
+	r := runCLIEnv(t, getenv, "diff", a, b)
+	if r.code != 0 {
+		t.Fatalf("diff: exit %d %v", r.code, r.err)
+	}
+	for _, want := range []string{
+		"key-changed", "kms://" + srv.Region + "/" + cmk, "state Enabled -> Disabled",
+		"finding-new", "SSE-005 critical", "SSE-003 high",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\n0 changes") {
+		t.Errorf("diff says 0 changes:\n%s", r.stdout)
+	}
+	// And the JSON form carries the same.
+	r = runCLIEnv(t, getenv, "diff", "--json", filepath.Join(a, "snapshot.json"), filepath.Join(b, "snapshot.json"))
+	if !strings.Contains(r.stdout, `"kind":"key-changed"`) || !strings.Contains(r.stdout, `"kind":"finding-new"`) {
+		t.Errorf("diff --json:\n%s", r.stdout)
+	}
+}

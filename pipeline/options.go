@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/history"
+)
+
+// Target is the endpoint a run judges. The zero Target is the embedded
+// reference, seeded with the demo estate.
+type Target struct {
+	// Endpoint is scheme://host[:port]; "" means the embedded reference.
+	Endpoint string
+	// Dialect is "oss" or "s3" (required with Endpoint).
+	Dialect string
+	// Region of the endpoint (and of KMS).
+	Region string
+	// AccessKeyID and AccessKeySecret authenticate to the endpoint.
+	AccessKeyID, AccessKeySecret string
+	// KMSEndpoint is an Alibaba Cloud KMS endpoint used to record the state
+	// of every key in use; "" leaves key states unknown (a coverage gap).
+	KMSEndpoint string
+	// KMSAccessKeyID and KMSAccessKeySecret authenticate to KMSEndpoint.
+	KMSAccessKeyID, KMSAccessKeySecret string
+}
+
+// Embedded reports whether t is the embedded reference.
+func (t Target) Embedded() bool { return t.Endpoint == "" }
+
+// PolicyOptions select the policies a run evaluates.
+type PolicyOptions struct {
+	// Dirs are user policy directories, loaded beside the built-in ones.
+	Dirs []string
+	// Config is a policy config file (profiles); Profile a profile name.
+	Config, Profile string
+	// Waivers is a waivers file; AllowBroadWaivers accepts waivers that
+	// match everything or never expire.
+	Waivers           string
+	AllowBroadWaivers bool
+}
+
+// Conformance asks Run to run the conformance suite too.
+type Conformance struct {
+	// BucketPrefix starts every bucket the suite creates on a real
+	// endpoint (the embedded reference gets its own instance).
+	BucketPrefix string
+}
+
+// Signing asks Run to sign the report set into a chain.
+type Signing struct {
+	// KeyPath is the Ed25519 key (created 0600 when missing); its chain
+	// log lives beside it.
+	KeyPath string
+	// Lock serialises signing when several runs share a chain (the
+	// scheduler's jobs); nil when only one run signs at a time.
+	Lock *sync.Mutex
+}
+
+// Options configure Run.
+type Options struct {
+	Target Target
+	// Buckets selects buckets by name (path.Match glob); a name without
+	// glob characters is also scanned when the bucket listing does not
+	// show it (a principal may read a bucket it cannot list).
+	Buckets string
+	// Versions inspects every version of versioned buckets.
+	Versions bool
+	// Concurrency bounds the requests in flight (0: the scanner's default).
+	Concurrency int
+	// FromSnapshot evaluates a stored snapshot instead of scanning.
+	FromSnapshot string
+	// Previous is the earlier snapshot to compare with for drift; ""
+	// takes the target's previous scan from history.
+	Previous string
+
+	Policy PolicyOptions
+
+	// HistoryPath is the history database ("" for none); History is an
+	// open one (the scheduler's), used instead when set.
+	HistoryPath string
+	History     *history.DB
+
+	// Out is the directory written: snapshot.json and findings.json, plus
+	// the whole report set when Report is set.
+	Out string
+	// Report writes every report format (and replaces an earlier report
+	// in Out, refusing a directory that holds anything else).
+	Report bool
+	// NeedModel builds the report model (Result.Model) without writing the
+	// report set, for a format printed on stdout.
+	NeedModel bool
+	// Sign signs the report set (requires Report); nil leaves it unsigned.
+	Sign *Signing
+	// Conformance runs the conformance suite; nil does not.
+	Conformance *Conformance
+
+	// FailOn is the severity gate: findings at or above it fail the run.
+	FailOn findings.Severity
+	// FailOnName is FailOn as the user wrote it ("none" for no gate).
+	FailOnName string
+	// AcceptGaps names the coverage gaps that do not fail the gate.
+	AcceptGaps []string
+
+	// ToolVersion is recorded in the snapshot and every report.
+	ToolVersion string
+	// Progress receives a progress bar when it is a terminal; Notes
+	// receives one-line notes about what the run is doing (both may be nil).
+	Progress, Notes io.Writer
+}
+
+// InputError is bad input: a flag, file or value the run cannot use. Its
+// message names the problem and a fix.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErrorf(format string, args ...any) error {
+	return &InputError{Err: fmt.Errorf(format, args...)}
+}
+
+// validate checks everything Run can check before touching anything.
+func (o *Options) validate() error {
+	t := &o.Target
+	if t.Embedded() {
+		if t.Dialect != "" || t.KMSEndpoint != "" {
+			return inputErrorf("--dialect and --kms-endpoint need --endpoint; without it the embedded reference is used")
+		}
+	} else if o.FromSnapshot == "" {
+		if err := checkEndpoint("--endpoint", t.Endpoint); err != nil {
+			return err
+		}
+		if d := client.Dialect(t.Dialect); d != client.OSS && d != client.S3 {
+			return inputErrorf("--dialect %q: use oss or s3", t.Dialect)
+		}
+		if t.Region == "" {
+			return inputErrorf("--region is empty: give the endpoint's region, e.g. cn-hangzhou (OSS) or us-east-1 (S3)")
+		}
+		if t.AccessKeyID == "" || t.AccessKeySecret == "" {
+			return inputErrorf("no credentials for the %s endpoint: set %s", t.Dialect, strings.Join(CredentialVars(client.Dialect(t.Dialect)), " and "))
+		}
+		if t.KMSEndpoint != "" {
+			if err := checkEndpoint("--kms-endpoint", t.KMSEndpoint); err != nil {
+				return err
+			}
+			if t.KMSAccessKeyID == "" || t.KMSAccessKeySecret == "" {
+				return inputErrorf("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+			}
+		}
+	}
+	if o.FromSnapshot != "" && o.Conformance != nil {
+		return inputErrorf("--conformance needs a live target, not --from-snapshot")
+	}
+	if _, err := path.Match(o.Buckets, ""); err != nil {
+		return inputErrorf("--buckets %q is not a valid glob (%v): use * and ? as in prod-*", o.Buckets, err)
+	}
+	if o.Concurrency < 0 {
+		return inputErrorf("--concurrency %d is negative: use 1 or more", o.Concurrency)
+	}
+	if o.Out == "" {
+		return inputErrorf("--out is empty: give a directory")
+	}
+	if o.Out == "-" {
+		return inputErrorf("--out -: the output is a directory; to get a format on stdout use --format (table, json, sarif, junit, markdown, csv, ocsf)")
+	}
+	if o.Sign != nil && !o.Report {
+		return errors.New("pipeline: Sign needs Report")
+	}
+	for _, g := range o.AcceptGaps {
+		if !slices.Contains(findings.GapKinds, g) {
+			return inputErrorf("--accept-gaps %q: not a kind of gap; use one or more of %s", g, strings.Join(findings.GapKinds, ", "))
+		}
+	}
+	return nil
+}
+
+// checkEndpoint refuses an endpoint without an explicit http or https
+// scheme: "localhost:9000" would otherwise silently become https.
+func checkEndpoint(flag, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return inputErrorf("%s %q: give the full URL with its scheme, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com", flag, raw)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+		return inputErrorf("%s %q: use scheme://host[:port] only, without a path, query or user info", flag, raw)
+	}
+	return nil
+}
+
+// CredentialVars are the environment variables holding credentials for
+// dialect, in the order they are tried (id then secret, per pair).
+func CredentialVars(d client.Dialect) []string {
+	if d == client.S3 {
+		return []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+	}
+	return []string{"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"}
+}
+
+// Credentials reads dialect's credentials with getenv: OSS_ACCESS_KEY_ID
+// and OSS_ACCESS_KEY_SECRET (else ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET) for
+// OSS, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3.
+func Credentials(getenv func(string) string, d client.Dialect) (id, secret string) {
+	pairs := [][2]string{{"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET"}, {"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"}}
+	if d == client.S3 {
+		pairs = [][2]string{{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}}
+	}
+	for _, p := range pairs {
+		if a, s := getenv(p[0]), getenv(p[1]); a != "" && s != "" {
+			return a, s
+		}
+	}
+	return "", ""
+}
+
+// KMSCredentials reads the KMS credentials with getenv.
+func KMSCredentials(getenv func(string) string) (id, secret string) {
+	return getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+}

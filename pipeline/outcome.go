@@ -1,0 +1,138 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/results"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// GateError is a run that completed and failed its gate (exit 1): findings
+// at or above FailOn, unaccepted coverage gaps or failed scenarios.
+type GateError struct{ Outcome findings.Outcome }
+
+func (e *GateError) Error() string { return strings.Join(e.Outcome.Reasons, "; ") }
+
+// IsGate reports whether err is a gate failure (exit 1) rather than a
+// failed run or bad input (exit 2).
+func IsGate(err error) bool {
+	var g *GateError
+	return errors.As(err, &g)
+}
+
+// serviceKeyAliases name a storage service's own KMS key; the service
+// manages it, so its state is not the auditor's to know.
+var serviceKeyAliases = []string{"alias/acs/oss", "alias/aws/s3"}
+
+// Gaps lists what the snapshot summary says was not checked, plus extra
+// gaps found by the run (e.g. drift), with the accepted ones marked.
+// Incompleteness of the scan itself is not a gap but an error (see Decide).
+func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findings.Gap {
+	var gaps []findings.Gap
+	add := func(kind string, n int64, detail string) {
+		if n > 0 {
+			gaps = append(gaps, findings.Gap{Kind: kind, Count: n, Detail: detail})
+		}
+	}
+	c := sum.Coverage
+	if n := int64(c.Buckets - c.BucketsRead); n > 0 {
+		var names []string
+		for _, b := range sum.Buckets {
+			if b.EncryptionError != nil || b.ListError != nil || b.RegionError != nil {
+				names = append(names, b.Name)
+			}
+		}
+		add(findings.GapBuckets, n, fmt.Sprintf("%d of %d buckets not fully read (rule, region or listing failed): %s", n, c.Buckets, sample(names)))
+	}
+	if n := c.ObjectsListed - c.ObjectsInspected; n > 0 {
+		add(findings.GapObjects, n, fmt.Sprintf("%d of %d listed objects not inspected (HEAD failed or never sent)", n, c.ObjectsListed))
+	}
+	var unknown []string
+	for _, k := range sum.Keys {
+		if slices.Contains(serviceKeyAliases, k.KeyID) {
+			continue
+		}
+		if k.Error != nil || (!k.Missing && k.State == "") {
+			unknown = append(unknown, k.KeyID)
+		}
+	}
+	if len(unknown) > 0 {
+		why := "KMS could not describe them"
+		if sum.Provenance.Target.KMSEndpoint == "" {
+			why = "no KMS endpoint was given (--kms-endpoint)"
+		}
+		add(findings.GapKeys, int64(len(unknown)), fmt.Sprintf("%d KMS keys in use with unknown state, so whether their data can be decrypted is unknown (%s): %s", len(unknown), why, sample(unknown)))
+	}
+	var unversioned []string
+	for _, b := range sum.Buckets {
+		if (b.Versioning == "Enabled" || b.Versioning == "Suspended") && !b.VersionsInspected {
+			unversioned = append(unversioned, b.Name)
+		}
+	}
+	if len(unversioned) > 0 {
+		add(findings.GapVersions, int64(len(unversioned)), fmt.Sprintf("%d versioned buckets scanned without their noncurrent versions (--versions): %s", len(unversioned), sample(unversioned)))
+	}
+	gaps = append(gaps, extra...)
+	for i := range gaps {
+		gaps[i].Accepted = slices.Contains(accept, gaps[i].Kind)
+	}
+	return gaps
+}
+
+func sample(names []string) string {
+	slices.Sort(names)
+	const max = 5
+	if len(names) > max {
+		return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Decide is the verdict of a run: exit 2 when the scan could not read its
+// target or did not run to its end, exit 1 when findings reach the gate,
+// a coverage gap was not accepted or a scenario failed, exit 0 otherwise.
+// fatal, when not nil, is why the run itself failed.
+func Decide(sum *snapshot.Summary, doc *findings.Document, conf *results.Run, gaps []findings.Gap, failOn findings.Severity, failOnName string, fatal error) findings.Outcome {
+	o := findings.Outcome{FailOn: failOnName, Gaps: gaps, Reasons: []string{}}
+	if o.Gaps == nil {
+		o.Gaps = []findings.Gap{}
+	}
+	if o.FailOn == "" {
+		o.FailOn = failOn.String()
+		if !failOn.Valid() {
+			o.FailOn = "none"
+		}
+	}
+	if fatal != nil {
+		o.Reasons = append(o.Reasons, fatal.Error())
+	} else if sum != nil && !sum.Complete {
+		o.Reasons = append(o.Reasons, "the scan did not run to its end; the snapshot is marked incomplete")
+	}
+	if len(o.Reasons) > 0 {
+		o.Verdict, o.ExitCode = findings.VerdictError, 2
+		return o
+	}
+	if doc != nil {
+		if n := findings.Failing(doc.Findings, failOn); n > 0 {
+			o.Reasons = append(o.Reasons, fmt.Sprintf("%d findings at or above %s", n, o.FailOn))
+		}
+	}
+	for _, g := range gaps {
+		if !g.Accepted {
+			o.Reasons = append(o.Reasons, fmt.Sprintf("not checked: %s (accept with --accept-gaps %s)", g.Detail, g.Kind))
+		}
+	}
+	if conf != nil && (conf.Failed > 0 || conf.ExitCode != 0) {
+		o.Reasons = append(o.Reasons, fmt.Sprintf("conformance failed: %d scenarios failed", conf.Failed))
+	}
+	if len(o.Reasons) > 0 {
+		o.Verdict, o.ExitCode = findings.VerdictFail, 1
+		return o
+	}
+	o.Verdict, o.ExitCode = findings.VerdictPass, 0
+	return o
+}

@@ -1,0 +1,417 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sseaudit/sseaudit/attest"
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/embedded"
+	"github.com/sseaudit/sseaudit/estate"
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/history"
+	"github.com/sseaudit/sseaudit/policy"
+	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/results"
+	"github.com/sseaudit/sseaudit/scan"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// Files a run writes besides the rendered report formats.
+const (
+	SnapshotFile = "snapshot.json"
+	FindingsFile = "findings.json"
+	CucumberFile = "cucumber.json"
+)
+
+// maxTrendPoints bounds the trend chart: a quarter of daily scans.
+const maxTrendPoints = 90
+
+// Result is what a run produced. Run returns it, with as much filled in as
+// the run got to, also when it returns an error.
+type Result struct {
+	// Summary is the evaluated snapshot's summary.
+	Summary snapshot.Summary
+	// Findings is the findings document, Outcome included.
+	Findings *findings.Document
+	// Conformance is the conformance run, when one ran.
+	Conformance *results.Run
+	// Model is the report model, when Report was asked for.
+	Model *reports.Model
+	// Link is the report's place in its signing chain; KeyID the key's id.
+	Link  *attest.ChainLink
+	KeyID string
+	// Outcome is the verdict; its ExitCode is the CLI's.
+	Outcome findings.Outcome
+	// Dir is the output directory; SnapshotPath and FindingsPath the files
+	// in it (SnapshotPath is FromSnapshot when nothing was copied).
+	Dir, SnapshotPath, FindingsPath string
+	// HistorySnapshotPath is the history database's copy of the snapshot
+	// ("" when nothing was recorded).
+	HistorySnapshotPath string
+	// Written is true once the output (and the report set) is in place.
+	Written bool
+}
+
+// Run runs the pipeline as opts ask. The error is nil only for a pass. A
+// gate failure is a *GateError (exit 1); anything else (bad input, a target
+// that could not be read, a failed step) is exit 2, and the Result still
+// holds what was written (res.Written), marked incomplete where it is.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	res := &Result{Dir: opts.Out}
+	if err := opts.validate(); err != nil {
+		return res, err
+	}
+	engine, err := LoadEngine(ctx, opts.Policy)
+	if err != nil {
+		return res, err
+	}
+	hist := opts.History
+	if hist == nil && opts.HistoryPath != "" {
+		if hist, err = history.Open(opts.HistoryPath); err != nil {
+			return res, inputErrorf("history: %v (choose another database with --history, or --history '' for none)", err)
+		}
+		defer hist.Close()
+	}
+	var key ed25519.PrivateKey
+	if opts.Sign != nil {
+		if key, _, err = SigningKey(opts.Sign.KeyPath, opts.Notes); err != nil {
+			return res, err
+		}
+		res.KeyID = attest.KeyID(key.Public().(ed25519.PublicKey))
+	}
+
+	// The output: a stage beside Out replaced into place at the end for a
+	// report set (so an earlier report is never half-overwritten), Out
+	// itself for snapshot.json and findings.json only.
+	dir := opts.Out
+	if opts.Report {
+		if err := CheckReplaceable(opts.Out); err != nil {
+			return res, err
+		}
+		if dir, err = StageDir(opts.Out); err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return res, inputErrorf("--out %s: %v", opts.Out, err)
+	}
+
+	if opts.Conformance != nil {
+		conf, err := runConformance(ctx, opts, filepath.Join(dir, CucumberFile))
+		if err != nil {
+			return res, fmt.Errorf("conformance: %w", err)
+		}
+		res.Conformance = &conf
+	}
+
+	snapPath := filepath.Join(dir, SnapshotFile)
+	scanned := opts.FromSnapshot == ""
+	var scanErr error
+	if scanned {
+		scanErr = scanTarget(ctx, opts, engine.Digest(), snapPath)
+		if _, statErr := os.Stat(snapPath); statErr != nil {
+			// Nothing to evaluate: the scan could not even start.
+			return res, scanErr
+		}
+	} else if opts.Report {
+		if err := copyFile(opts.FromSnapshot, snapPath); err != nil {
+			return res, inputErrorf("--from-snapshot: %v", err)
+		}
+	} else {
+		snapPath = opts.FromSnapshot
+	}
+	sum, err := snapshot.ReadSummary(snapPath)
+	if err != nil {
+		if !scanned {
+			return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)
+		}
+		return res, fmt.Errorf("read the snapshot: %w", err)
+	}
+	res.Summary, res.SnapshotPath = sum, snapPath
+
+	// Why the run failed, if it did: the scan's own error (interrupted,
+	// output failed) or a target that could not be read.
+	fatal := scanErr
+	if te := targetError(&sum, opts.Target, opts.Buckets); te != nil && scanned && fatal == nil {
+		fatal = te
+	}
+
+	prevPath, prevSum, extraGaps, err := previous(opts, hist, &sum)
+	if err != nil {
+		return res, err
+	}
+	var lookup policy.HistoryLookup
+	if hist != nil {
+		lookup = hist
+	}
+	fs, err := engine.EvaluateSnapshot(ctx, snapPath, prevPath, lookup)
+	if err != nil {
+		return res, fmt.Errorf("evaluate the policies: %w", err)
+	}
+	gaps := Gaps(&sum, extraGaps, opts.AcceptGaps)
+	snapRef := snapPath
+	if opts.Report {
+		snapRef = SnapshotFile
+	}
+	doc := engine.Document(policy.ScanInfo(&sum, snapRef, prevSum), fs)
+	res.Outcome = Decide(&sum, doc, res.Conformance, gaps, opts.FailOn, opts.FailOnName, fatal)
+	doc.Outcome = &res.Outcome
+	res.Findings = doc
+
+	var trend []reports.TrendPoint
+	if hist != nil && scanned {
+		rec, err := hist.RecordScan(ctx, snapPath, engine.Digest())
+		if err != nil && !errors.Is(err, history.ErrExists) {
+			return res, fmt.Errorf("history: %w", err)
+		}
+		res.HistorySnapshotPath = rec.SnapshotPath
+		if err := recordEvaluation(hist, &sum, fs); err != nil {
+			return res, err
+		}
+	}
+	if hist != nil && (opts.Report || opts.NeedModel) {
+		if trend, err = trendOf(hist, history.TargetKey(sum.Provenance.Target)); err != nil {
+			return res, err
+		}
+	}
+
+	res.FindingsPath = filepath.Join(dir, FindingsFile)
+	if err := writeFindings(res.FindingsPath, doc); err != nil {
+		return res, err
+	}
+	if opts.Report || opts.NeedModel {
+		model, err := reports.BuildModel(ctx, reports.ModelInput{
+			SnapshotPath: snapPath, Findings: doc, Conformance: res.Conformance, Trend: trend, ToolVersion: opts.ToolVersion,
+		})
+		if err != nil {
+			return res, fmt.Errorf("build the report: %w", err)
+		}
+		res.Model = model
+	}
+	if opts.Report {
+		model := res.Model
+		if _, err := reports.WriteAll(dir, model); err != nil {
+			return res, fmt.Errorf("write the report: %w", err)
+		}
+		if opts.Sign != nil {
+			link, err := sign(dir, model, key, opts.Sign, opts.ToolVersion)
+			if err != nil {
+				return res, err
+			}
+			res.Link = &link
+		}
+		if err := ReplaceDir(dir, opts.Out); err != nil {
+			return res, err
+		}
+		res.SnapshotPath = filepath.Join(opts.Out, SnapshotFile)
+		res.FindingsPath = filepath.Join(opts.Out, FindingsFile)
+	}
+	res.Written = true
+
+	if fatal != nil {
+		return res, fatal
+	}
+	if res.Outcome.ExitCode == 2 {
+		return res, errors.New(strings.Join(res.Outcome.Reasons, "; "))
+	}
+	if res.Outcome.ExitCode == 1 {
+		return res, &GateError{Outcome: res.Outcome}
+	}
+	return res, nil
+}
+
+// LoadEngine loads the built-in policies plus the user's, with the
+// profile and waivers po names. Every failure is bad input.
+func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
+	opts := policy.Options{ExtraDirs: po.Dirs}
+	if po.Config != "" || po.Profile != "" {
+		cfg := &policy.Config{Default: policy.DefaultProfile(), Profiles: policy.BuiltinProfiles()}
+		if po.Config != "" {
+			var err error
+			if cfg, err = policy.LoadConfig(po.Config); err != nil {
+				return nil, inputErrorf("--config: %v", err)
+			}
+		}
+		p, err := cfg.SelectProfile(po.Profile)
+		if err != nil {
+			return nil, inputErrorf("--profile: %v", err)
+		}
+		opts.Profile = &p
+	}
+	if po.Waivers != "" {
+		ws, err := findings.LoadWaivers(po.Waivers)
+		if err != nil {
+			return nil, inputErrorf("--waivers: %v", err)
+		}
+		opts.Waivers = ws
+	}
+	engine, err := policy.Load(ctx, opts)
+	if err != nil {
+		return nil, inputErrorf("load the policies: %v", err)
+	}
+	return engine, nil
+}
+
+// scanTarget scans opts.Target into path. Its error is the scan's own
+// failure (interrupted, output failed); what the endpoint answered is data
+// in the snapshot.
+func scanTarget(ctx context.Context, opts Options, policyDigest, path string) error {
+	t := opts.Target
+	cfg := scan.Config{
+		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, Versions: opts.Versions,
+		ToolVersion: opts.ToolVersion, PolicyDigest: policyDigest, Progress: opts.Progress,
+	}
+	if opts.Buckets != "" && !strings.ContainsAny(opts.Buckets, `*?[\`) {
+		cfg.Buckets = []string{opts.Buckets}
+	}
+	if t.Embedded() {
+		ref, stop, err := embedded.StartTemp(ctx, embedded.Config{})
+		if err != nil {
+			return fmt.Errorf("start the embedded reference: %w", err)
+		}
+		defer stop(context.WithoutCancel(ctx))
+		if _, err := estate.Seed(ctx, ref); err != nil {
+			return fmt.Errorf("seed the demo estate: %w", err)
+		}
+		note(opts.Notes, "scan: no --endpoint: scanning a demo estate on the embedded reference at %s", ref.Endpoint)
+		t = Target{Endpoint: ref.Endpoint, Dialect: string(client.OSS), Region: ref.Region,
+			AccessKeyID: ref.AccessKeyID, AccessKeySecret: ref.AccessKeySecret,
+			KMSEndpoint: ref.KMSEndpoint, KMSAccessKeyID: ref.AccessKeyID, KMSAccessKeySecret: ref.AccessKeySecret}
+		cfg.TargetInfo = snapshot.Target{Kind: "reference", Dialect: t.Dialect, Endpoint: t.Endpoint, KMSEndpoint: t.KMSEndpoint}
+	} else {
+		cfg.TargetInfo = snapshot.Target{Kind: t.Dialect, Dialect: t.Dialect, Endpoint: t.Endpoint, KMSEndpoint: t.KMSEndpoint, Principal: t.AccessKeyID}
+	}
+	var err error
+	d := client.Dialect(t.Dialect)
+	if cfg.Client, err = client.New(client.Config{Dialect: d, Endpoint: t.Endpoint, Region: t.Region, AccessKeyID: t.AccessKeyID, AccessKeySecret: t.AccessKeySecret}); err != nil {
+		return &InputError{Err: fmt.Errorf("--endpoint: %w", err)}
+	}
+	cfg.Region = t.Region
+	if t.KMSEndpoint != "" {
+		if cfg.KMS, err = client.KMS(client.KMSConfig{Endpoint: t.KMSEndpoint, Region: t.Region, AccessKeyID: t.KMSAccessKeyID, AccessKeySecret: t.KMSAccessKeySecret}); err != nil {
+			return &InputError{Err: fmt.Errorf("--kms-endpoint: %w", err)}
+		}
+	}
+	if _, err := scan.RunToFile(ctx, cfg, path); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: the partial snapshot %s is marked incomplete", path)
+		}
+		return fmt.Errorf("scan: %w", err)
+	}
+	return nil
+}
+
+// previous finds the snapshot to compare with: opts.Previous (bad input if
+// unreadable), else the target's previous scan in history (a drift gap if
+// its snapshot cannot be read any more).
+func previous(opts Options, hist *history.DB, sum *snapshot.Summary) (string, *snapshot.Summary, []findings.Gap, error) {
+	if opts.Previous != "" {
+		ps, err := snapshot.ReadSummary(opts.Previous)
+		if err != nil {
+			return "", nil, nil, inputErrorf("--previous %s: %v", opts.Previous, err)
+		}
+		return opts.Previous, &ps, nil, nil
+	}
+	if hist == nil {
+		return "", nil, nil, nil
+	}
+	rec, ok, err := hist.Previous(history.TargetKey(sum.Provenance.Target), sum.Provenance.StartedAt)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("history: %w", err)
+	}
+	if !ok || rec.ScanID == sum.Provenance.ScanID {
+		return "", nil, nil, nil
+	}
+	ps, err := snapshot.ReadSummary(rec.SnapshotPath)
+	if err != nil {
+		gap := findings.Gap{Kind: findings.GapDrift, Count: 1, Detail: fmt.Sprintf(
+			"the previous scan %s could not be read (%v), so existing objects were not compared with it (SSE-007)", rec.ScanID, err)}
+		return "", nil, []findings.Gap{gap}, nil
+	}
+	return rec.SnapshotPath, &ps, nil, nil
+}
+
+// recordEvaluation records in hist which findings the scan saw (for
+// first-seen times) and its outcome (for trends).
+func recordEvaluation(hist *history.DB, sum *snapshot.Summary, fs []findings.Finding) error {
+	ids := make([]string, 0, len(fs))
+	o := history.Outcome{BySeverity: map[string]int{}}
+	for _, x := range fs {
+		ids = append(ids, x.ID)
+		if x.Suppressed {
+			o.Suppressed++
+			continue
+		}
+		o.Open++
+		o.BySeverity[x.Severity.String()]++
+	}
+	if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if err := hist.RecordOutcome(sum.Provenance.ScanID, o); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// trendOf is the report's trend: the target's evaluated scans in hist,
+// oldest first.
+func trendOf(hist *history.DB, targetKey string) ([]reports.TrendPoint, error) {
+	recs, err := hist.Scans(targetKey)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	var out []reports.TrendPoint
+	for _, r := range recs {
+		if r.Outcome == nil {
+			continue
+		}
+		out = append(out, reports.TrendPoint{ScanID: r.ScanID, At: r.StartedAt, Open: r.Outcome.Open, BySeverity: r.Outcome.BySeverity})
+	}
+	if len(out) > maxTrendPoints {
+		out = out[len(out)-maxTrendPoints:]
+	}
+	return out, nil
+}
+
+func writeFindings(path string, doc *findings.Document) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write findings: %w", err)
+	}
+	if err := findings.Encode(fh, doc); err != nil {
+		fh.Close()
+		return fmt.Errorf("write findings: %w", err)
+	}
+	return fh.Close()
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func note(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}

@@ -1,0 +1,77 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/kmsclient"
+)
+
+// Before any scenario runs, each endpoint is asked one harmless question.
+// An endpoint that cannot be reached or that refuses the credentials
+// would fail every scenario: that is a run that could not happen (an
+// error), not an endpoint that broke the rules (failed scenarios).
+
+// probeTimeout bounds the storage probes together.
+const probeTimeout = 30 * time.Second
+
+// credentialCodes are the error codes with which OSS, S3 and KMS refuse a
+// request's credentials or region (not its permission: a least-privileged
+// principal may well be denied the probe and still run the suite).
+var credentialCodes = []string{
+	"InvalidAccessKeyId", "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive",
+	"SignatureDoesNotMatch", "IncompleteSignature", "AuthorizationHeaderMalformed",
+	"InvalidSecurityToken", "InvalidToken",
+}
+
+// probe checks that every target and the KMS endpoint answer and accept
+// the credentials.
+func (r *runner) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	for _, d := range []client.Dialect{client.OSS, client.S3} {
+		c := r.clients[d]
+		if c == nil {
+			continue
+		}
+		// A bucket of the run's own prefix that does not exist: the
+		// answer is 404 NoSuchBucket, and nothing is created.
+		_, err := c.BucketEncryption(ctx, fmt.Sprintf("%s%s-probe", r.opts.BucketPrefix, r.runID))
+		if err == nil {
+			continue
+		}
+		e, answered := client.AsError(err)
+		switch {
+		case !answered:
+			return fmt.Errorf("steps: the %s endpoint %s cannot be reached: %w; check the endpoint URL (scheme, host and port) and that it is serving", d, c.Endpoint(), err)
+		case slices.Contains(credentialCodes, e.Code):
+			return fmt.Errorf("steps: the %s endpoint %s refused the credentials: %d %s: %s; check the access key id, its secret and the region (%s)", d, c.Endpoint(), e.StatusCode, e.Code, e.Message, c.Region())
+		}
+	}
+	if r.hasKMS {
+		k, err := client.KMS(*r.opts.KMS)
+		if err != nil {
+			return fmt.Errorf("steps: KMS: %w", err)
+		}
+		// An alias nobody has: the answer is 404, and nothing changes. The
+		// SDK takes no context; its own timeouts bound the call.
+		_, err = k.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String("alias/sseaudit-probe-" + r.runID)})
+		if err == nil {
+			return nil
+		}
+		se, answered := kmsclient.AsServiceError(err)
+		switch {
+		case !answered:
+			return fmt.Errorf("steps: the KMS endpoint %s cannot be reached: %w; check the KMS endpoint URL (scheme, host and port) and that it is serving", r.opts.KMS.Endpoint, err)
+		case slices.Contains(credentialCodes, se.Code):
+			return fmt.Errorf("steps: the KMS endpoint %s refused the credentials: %d %s: %s; check the access key id, its secret and the region (%s)", r.opts.KMS.Endpoint, se.StatusCode, se.Code, se.Message, r.opts.KMS.Region)
+		}
+	}
+	return nil
+}
