@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -110,74 +111,105 @@ func TestHTMLControlsView(t *testing.T) {
 }
 
 // TestHTMLConformanceCounts: skipped scenarios are shown as skipped with
-// their reason (not as failed or passed), a status the page does not know
-// (such as a scenario not applicable to the dialect) is counted under its
-// own name, and the counts agree with the run's; when the run's totals do
-// not agree with its scenarios, the page says so.
+// their reason (not as failed or passed); the scenarios that cannot apply
+// to the run (not among the scenarios) are counted as not applicable with
+// why; the counts agree with the run's; a dry run's scenarios are "not
+// run", not failed; a status the page does not know is counted under its
+// own name; and when the run's totals do not agree with its scenarios, the
+// page says so.
 func TestHTMLConformanceCounts(t *testing.T) {
 	sc := func(feature, name, status, reason string) results.Scenario {
 		return results.Scenario{Feature: feature, Name: name, Status: status, Error: reason, Dialect: "s3", Duration: time.Millisecond}
 	}
+	counts := func(byID map[string]*html.Node) map[string]string {
+		out := map[string]string{}
+		for _, n := range htmlFind(byID["conformance-counts"], "stat") {
+			if k, ok := htmlAttr(n, "data-count"); ok {
+				out[k] = htmlNodeText(htmlFind(n, "n")[0])
+			}
+		}
+		return out
+	}
 	run := &results.Run{Scenarios: []results.Scenario{
-		sc("F1", "works", "passed", ""),
-		sc("F1", "breaks", "failed", "want 403, got 200"),
-		sc("F1", "versioning", "skipped", "@versioning: the store answered 501 to PutBucketVersioning"),
-		sc("F2", "oss only", "not_applicable", "@oss scenario: the run asked for --dialect s3"),
-		sc("F2", "undefined step", "undefined", "step undefined"),
-		sc("F2", "skipped too", "skipped", "@emulator: needs the reference"),
-	}, Passed: 1, Failed: 2, Skipped: 3, ExitCode: 1}
+		sc("F1", "works", results.StatusPassed, ""),
+		sc("F1", "breaks", results.StatusFailed, "want 403, got 200"),
+		sc("F1", "versioning", results.StatusSkipped, "@versioning: the store answered 501 to PutBucketVersioning"),
+		sc("F2", "undefined step", "undefined", "step undefined"), // a run from before the run was strict
+		sc("F2", "skipped too", results.StatusSkipped, "@emulator: needs the reference"),
+	}, Passed: 1, Failed: 2, Skipped: 2, ExitCode: 1, NotApplicable: 61,
+		NotApplicableBy: []results.Exclusion{{Tag: "@oss", Reason: "the run has no OSS target", Count: 61}}}
 	m := &Model{Findings: docOf(nil), Conformance: run}
 	_, byID := htmlDoc(t, m)
-	counts := map[string]string{}
-	for _, n := range htmlFind(byID["conformance-counts"], "stat") {
-		if k, ok := htmlAttr(n, "data-count"); ok {
-			counts[k] = htmlNodeText(htmlFind(n, "n")[0])
-		}
+	if got, want := counts(byID), map[string]string{"passed": "1", "failed": "2", "skipped": "2", "not applicable": "61"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("counts %v, want %v", got, want)
 	}
-	if want := map[string]string{"passed": "1", "failed": "2", "skipped": "2", "not_applicable": "1"}; !reflect.DeepEqual(counts, want) {
-		t.Errorf("counts %v, want %v", counts, want)
-	}
-	if strings.Contains(htmlNodeText(byID["conformance"]), "disagree") {
+	conf := htmlNodeText(byID["conformance"])
+	if strings.Contains(conf, "disagree") {
 		t.Error("counts that agree reported as disagreeing")
 	}
-	scen := map[string]string{}
+	if na := htmlNodeText(byID["not-applicable"].NextSibling); !strings.Contains(na, "@oss 61 scenarios: the run has no OSS target") {
+		t.Errorf("not applicable reasons: %q", na)
+	}
+	scen := map[string]string{} // name -> classes
 	htmlWalk(byID["conformance"], func(n *html.Node) {
 		if n.Type == html.ElementNode && htmlHasClass(n, "scenario") {
-			s := htmlFind(n, "pill")
 			txt := htmlNodeText(n)
-			scen[txt[:strings.Index(txt, " ")]+"|"+htmlNodeText(s[0])] = htmlClasses(n)
+			for _, s := range run.Scenarios {
+				if strings.Contains(txt, " "+s.Name) {
+					scen[s.Name] = htmlClasses(n)
+				}
+			}
 			if htmlHasClass(n, "sc-skipped") && !strings.Contains(txt, "— @") {
 				t.Errorf("skipped scenario without its reason: %q", txt)
 			}
-			if htmlHasClass(n, "sc-skipped") && (len(htmlFind(n, "err")) > 0) {
+			if htmlHasClass(n, "sc-skipped") && len(htmlFind(n, "err")) > 0 {
 				t.Errorf("skip reason shown as an error: %q", txt)
 			}
 		}
 	})
-	for _, c := range []struct{ status, class string }{
-		{"skipped", "sc-skipped"}, {"not_applicable", "sc-other"}, {"failed", "sc-failed"}, {"undefined", "sc-failed"}, {"passed", "sc-passed"},
-	} {
-		found := false
-		for k, v := range scen {
-			if strings.HasSuffix(k, "|"+c.status) {
-				found = true
-				if !strings.Contains(v, c.class) {
-					t.Errorf("%s scenario has classes %q, want %s", c.status, v, c.class)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("no %s scenario shown", c.status)
+	want := map[string]string{"works": "sc-passed", "breaks": "sc-failed", "versioning": "sc-skipped", "undefined step": "sc-failed", "skipped too": "sc-skipped"}
+	for name, class := range want {
+		if !strings.Contains(scen[name], class) {
+			t.Errorf("scenario %q has classes %q, want %s", name, scen[name], class)
 		}
 	}
 	// Feature F2 has no passed scenario: no "0 passed" badge.
-	if strings.Contains(htmlNodeText(byID["conformance"]), "0 passed") {
+	if strings.Contains(conf, "0 passed") {
 		t.Error("a feature shows 0 passed")
 	}
 
-	run.Passed, run.Skipped = 4, 0 // e.g. godog counting skips as passed
+	// A dry run: nothing ran, nothing failed.
+	dry := &results.Run{DryRun: true, NotRun: 2, Skipped: 1, ExitCode: 0, Scenarios: []results.Scenario{
+		sc("F", "a", results.StatusNotRun, ""), sc("F", "b", results.StatusNotRun, "may be skipped: @kms needs a KMS endpoint"),
+		sc("F", "c", results.StatusSkipped, "@emulator: needs the reference"),
+	}}
+	_, byID = htmlDoc(t, &Model{Findings: docOf(nil), Conformance: dry})
+	if got, want := counts(byID), map[string]string{"passed": "0", "failed": "0", "skipped": "1", "not run": "2", "not applicable": "0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("dry run counts %v, want %v", got, want)
+	}
+	var sarif bytes.Buffer
+	if err := SARIF(&sarif, &Model{Findings: docOf(nil), Conformance: dry}); err != nil || strings.Contains(sarif.String(), `"ruleId": "CONF"`) {
+		t.Errorf("a dry run's scenarios are SARIF results: %v", err)
+	}
+	var ju bytes.Buffer
+	if err := ConformanceJUnit(&ju, "dry", *dry); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ju.String(), `<testsuites name="dry" tests="3" failures="0" errors="0" skipped="3"`) {
+		t.Errorf("a dry run's JUnit:\n%s", ju.String())
+	}
+
+	// Totals that disagree with the scenarios (e.g. skips counted as
+	// passed) are reported; so is a status the page does not know.
+	run.Passed, run.Skipped = 3, 0
 	_, byID = htmlDoc(t, m)
 	if !strings.Contains(htmlNodeText(byID["conformance"]), "disagree") {
 		t.Error("totals that disagree with the scenarios are not reported")
+	}
+	run.Passed, run.Skipped = 1, 2
+	run.Scenarios = append(run.Scenarios, sc("F3", "odd", "mystery", "?"))
+	_, byID = htmlDoc(t, m)
+	if c := counts(byID); c["mystery"] != "1" || c["passed"] != "1" || c["failed"] != "2" {
+		t.Errorf("unknown status counted as %v", c)
 	}
 }

@@ -220,28 +220,33 @@ type htmlConformance struct {
 	Run      *results.Run
 	Features []htmlFeature
 	Total    int
-	// Counts from the scenarios' own statuses: passed, failed (failed,
-	// undefined, pending, ambiguous), skipped, and any other status under
-	// its own name (never counted as passed or failed).
-	Passed, Failed, Skipped int
-	Others                  []htmlKV
+	// Counts from the scenarios' own statuses: passed; failed (failed,
+	// and the undefined, pending or ambiguous of older runs); skipped; not
+	// run (a dry run); any other status under its own name, never counted
+	// as passed or failed.
+	Passed, Failed, Skipped, NotRun int
+	Others                          []htmlKV
+	// NotApplicable are the scenarios the tags matched that cannot apply
+	// to the run (not among the scenarios), with why.
+	NotApplicable int
+	Exclusions    []results.Exclusion
 	// Disagree says how the run's totals differ from its scenarios ("" when
 	// they agree).
 	Disagree string
 }
 
 type htmlFeature struct {
-	Name                    string
-	Scenarios               []htmlScenario
-	Passed, Failed, Skipped int
-	Others                  int
+	Name                            string
+	Scenarios                       []htmlScenario
+	Passed, Failed, Skipped, NotRun int
+	Others                          int
 }
 
 type htmlScenario struct {
 	results.Scenario
 	Bad    bool
-	Class  string // passed, failed, skipped or other
-	Reason string // why it was skipped
+	Class  string // passed, failed, skipped, notrun or other
+	Reason string // why it was skipped (or may be, in a dry run)
 }
 
 type htmlFinding struct {
@@ -838,14 +843,15 @@ func htmlNaturalLess(a, b string) bool {
 func htmlIDSep(r rune) bool { return r == '.' || r == '-' || r == ' ' }
 
 // htmlConformanceOf counts the scenarios by their own statuses, so the
-// page agrees with the scenario list whatever the run's totals say: passed;
-// failed, undefined, pending and ambiguous as failed (the run is strict);
-// skipped as skipped, with its reason; and any other status (for instance
-// a scenario not applicable to the dialect asked) under its own name,
-// neither passed nor failed. When the run's totals disagree, the page says
-// so.
+// page agrees with the scenario list whatever the run's totals say:
+// passed; failed (and the undefined, pending and ambiguous of runs from
+// before the run became strict); skipped, with its reason; not run (a dry
+// run); any other status under its own name, neither passed nor failed.
+// The scenarios that cannot apply to the run are not in the list: they
+// are shown as not applicable with their reasons. When the run's totals
+// disagree with its scenarios, the page says so.
 func htmlConformanceOf(run *results.Run) *htmlConformance {
-	c := &htmlConformance{Run: run, Total: len(run.Scenarios)}
+	c := &htmlConformance{Run: run, Total: len(run.Scenarios), NotApplicable: run.NotApplicable, Exclusions: run.NotApplicableBy}
 	idx := map[string]int{}
 	others := map[string]int64{}
 	for _, sc := range run.Scenarios {
@@ -858,16 +864,21 @@ func htmlConformanceOf(run *results.Run) *htmlConformance {
 		f := &c.Features[i]
 		hs := htmlScenario{Scenario: sc}
 		switch sc.Status {
-		case "passed":
+		case results.StatusPassed:
 			f.Passed++
 			c.Passed++
 			hs.Class = "passed"
-		case "skipped":
+		case results.StatusSkipped:
 			f.Skipped++
 			c.Skipped++
 			hs.Class = "skipped"
 			hs.Reason = sc.Error
-		case "failed", "undefined", "pending", "ambiguous", "":
+		case results.StatusNotRun:
+			f.NotRun++
+			c.NotRun++
+			hs.Class = "notrun"
+			hs.Reason = sc.Error
+		case results.StatusFailed, "undefined", "pending", "ambiguous", "":
 			f.Failed++
 			c.Failed++
 			hs.Class = "failed"
@@ -884,13 +895,9 @@ func htmlConformanceOf(run *results.Run) *htmlConformance {
 		c.Others = append(c.Others, htmlKV{k, n})
 	}
 	sort.Slice(c.Others, func(i, j int) bool { return c.Others[i].Key < c.Others[j].Key })
-	var nOthers int
-	for _, o := range c.Others {
-		nOthers += int(o.Value)
-	}
-	if run.Passed != c.Passed || run.Failed != c.Failed || run.Skipped != c.Skipped && run.Skipped != c.Skipped+nOthers {
-		c.Disagree = fmt.Sprintf("The run's own totals (%d passed, %d failed, %d skipped) disagree with its %d scenarios; the counts here are the scenarios'.",
-			run.Passed, run.Failed, run.Skipped, c.Total)
+	if run.Passed != c.Passed || run.Failed != c.Failed || run.Skipped != c.Skipped || run.NotRun != c.NotRun || len(c.Others) > 0 {
+		c.Disagree = fmt.Sprintf("The run's own totals (%d passed, %d failed, %d skipped, %d not run) disagree with its %d scenarios; the counts here are the scenarios'.",
+			run.Passed, run.Failed, run.Skipped, run.NotRun, c.Total)
 	}
 	return c
 }

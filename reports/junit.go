@@ -90,8 +90,11 @@ func conformanceSuites(run results.Run, prefix string) []junitSuite {
 		c := junitCase{Name: caseName(sc), Classname: sc.Feature, Time: seconds(d), SystemOut: stepLog(sc)}
 		switch sc.Status {
 		case "passed":
-		case "skipped":
+		case results.StatusSkipped:
 			c.Skipped = &junitMessage{Message: sc.Error}
+			s.Skipped++
+		case results.StatusNotRun: // a dry run: nothing ran, nothing failed
+			c.Skipped = &junitMessage{Message: strings.TrimSpace("not run (dry run) " + sc.Error)}
 			s.Skipped++
 		case "failed":
 			c.Failure = &junitMessage{Message: firstLine(sc.Error), Type: "failed", Text: sc.Error}

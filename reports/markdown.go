@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/results"
 )
 
 // MarkdownTopRules is how many rules the summary's rule table lists.
@@ -131,11 +132,22 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 
 	if run := m.Conformance; run != nil {
 		b.WriteString("### Conformance\n\n")
-		mdTable(&b, []string{"Passed", "Failed", "Skipped"}, ":::",
-			[][]string{{fmt.Sprint(run.Passed), fmt.Sprint(run.Failed), fmt.Sprint(run.Skipped)}})
+		head := []string{"Passed", "Failed", "Skipped", "Not applicable"}
+		row := []string{fmt.Sprint(run.Passed), fmt.Sprint(run.Failed), fmt.Sprint(run.Skipped), fmt.Sprint(run.NotApplicable)}
+		if run.NotRun > 0 {
+			head, row = append(head, "Not run (dry run)"), append(row, fmt.Sprint(run.NotRun))
+		}
+		mdTable(&b, head, "::::::", [][]string{row})
+		for _, x := range run.NotApplicableBy {
+			fmt.Fprintf(&b, "- not applicable: %d scenario(s) tagged `%s`: %s\n", x.Count, mdCode(x.Tag), mdInline(x.Reason))
+		}
+		if len(run.NotApplicableBy) > 0 {
+			b.WriteString("\n")
+		}
 		n := 0
 		for _, sc := range run.Scenarios {
-			if sc.Status == "passed" || sc.Status == "skipped" {
+			switch sc.Status {
+			case results.StatusPassed, results.StatusSkipped, results.StatusNotRun:
 				continue
 			}
 			if n == MarkdownTopRules {

@@ -9,9 +9,11 @@ import (
 
 // runState is what every format says about the run as a whole: its
 // verdict and what it did not check. The gaps are the outcome's, plus any
-// the model's coverage shows that the outcome does not account for (so a
+// the model's coverage shows that the outcome does not account for, so a
 // report built without an outcome, or with a wrong one, still never calls
-// a run that read nothing complete).
+// a run that read nothing complete. With an outcome, only the scan,
+// bucket and object gaps are derived (the outcome judges keys: a service
+// key alias KMS cannot describe is not a gap); without one, key gaps too.
 type runState struct {
 	// Outcome is the model's outcome; nil when the run recorded none.
 	Outcome *findings.Outcome
@@ -124,6 +126,9 @@ func stateOf(m *Model) runState {
 		}
 	}
 	for _, g := range coverageGaps(m) {
+		if s.Outcome != nil && g.Kind == findings.GapKeys {
+			continue
+		}
 		if !kinds[g.Kind] {
 			s.Gaps = append(s.Gaps, runGap{Gap: g, Derived: true})
 		}

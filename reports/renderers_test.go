@@ -494,7 +494,7 @@ func TestMarkdownRoundTrip(t *testing.T) {
 		t.Errorf("coverage table %v", rows)
 	}
 	_, rows, ok = ParseMarkdownTable(out, "Passed")
-	if !ok || !reflect.DeepEqual(rows[0], []string{"1", "2", "1"}) {
+	if !ok || !reflect.DeepEqual(rows[0], []string{"1", "2", "1", "0"}) {
 		t.Errorf("conformance table %v", rows)
 	}
 	for _, f := range []string{"(results.sarif)", "(index.html)", "(findings.csv)", "rejects bad key [s3]", "❌ 3 open"} {

@@ -443,7 +443,7 @@ func conformanceResults(run *results.Run, ruleIndex int) []sarifResult {
 	var out []sarifResult
 	for _, sc := range run.Scenarios {
 		switch sc.Status {
-		case "passed", "skipped":
+		case results.StatusPassed, results.StatusSkipped, results.StatusNotRun:
 			continue
 		}
 		fqn := "conformance://" + sc.Feature + "/" + caseName(sc)

@@ -78,6 +78,7 @@ var bindings = []binding{
 	{reflect.TypeFor[results.Run](), schemas.ReportFormat, "/$defs/run", nil},
 	{reflect.TypeFor[results.Scenario](), schemas.ReportFormat, "/$defs/scenario", nil},
 	{reflect.TypeFor[results.Step](), schemas.ReportFormat, "/$defs/step", nil},
+	{reflect.TypeFor[results.Exclusion](), schemas.ReportFormat, "/$defs/exclusion", nil},
 
 	{reflect.TypeFor[findings.Document](), schemas.FindingsFormat, "", nil},
 	{reflect.TypeFor[findings.ScanInfo](), schemas.FindingsFormat, "/$defs/scan", nil},
@@ -184,6 +185,21 @@ func TestSchemasMatchGoTypes(t *testing.T) {
 		if b.typ != reflect.TypeFor[findings.RuleCount]() && b.format != schemas.FindingsFormat && s["additionalProperties"] != false {
 			t.Errorf("%s is not closed, but its reader refuses unknown members", where)
 		}
+	}
+}
+
+// TestGapKinds: the findings schema knows every kind of gap package
+// findings defines (an enum a reflection cannot see).
+func TestGapKinds(t *testing.T) {
+	var kinds []string
+	for _, k := range schemaAt(t, schemas.FindingsFormat, "/$defs/gap/properties/kind")["enum"].([]any) {
+		kinds = append(kinds, k.(string))
+	}
+	want := append([]string{findings.GapScan}, findings.GapKinds...)
+	sort.Strings(kinds)
+	sort.Strings(want)
+	if !reflect.DeepEqual(kinds, want) {
+		t.Errorf("findings schema gap kinds %v, package findings %v", kinds, want)
 	}
 }
 
@@ -329,7 +345,7 @@ func TestSchemasRejectBadDocuments(t *testing.T) {
 		{schemas.ReportFormat, "/findings/findings/0/bogus", "set", 1, "bogus"},
 		{schemas.ReportFormat, "/findings/rules/0/controls/0/bogus", "set", 1, "bogus"},
 		{schemas.ReportFormat, "/conformance/Passed", "set", "1", "integer"},
-		{schemas.ReportFormat, "/conformance/NotApplicable", "set", 1, "NotApplicable"},
+		{schemas.ReportFormat, "/conformance/Excluded", "set", 1, "Excluded"},
 		{schemas.ReportFormat, "/provenance/snapshot_digest", "set", "md5:abc", "snapshot_digest"},
 		{schemas.ReportFormat, "/generated_at", "set", "yesterday", "generated_at"},
 		{schemas.FindingsFormat, "/rules", "delete", nil, "rules"},
@@ -359,7 +375,7 @@ func TestSchemasRejectBadDocuments(t *testing.T) {
 			// What the schema refuses, report.json's reader refuses too
 			// where it checks: unknown members, types, the schema name.
 			switch c.why {
-			case "bogus", "NotApplicable", "string", "boolean", "integer", "must be", "generated_at":
+			case "bogus", "Excluded", "string", "boolean", "integer", "must be", "generated_at":
 				if _, err := reports.DecodeModel(bytes.NewReader(bad)); err == nil {
 					t.Errorf("%s %s: DecodeModel accepted what the schema refuses", c.op, c.path)
 				}
