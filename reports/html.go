@@ -137,12 +137,12 @@ type htmlPill struct{ Class, Text string }
 
 // htmlCompliance is the compliance headline.
 type htmlCompliance struct {
-	Threshold                         string
-	Buckets, BucketsCompliant         int64
-	Objects, ObjectsCompliant         int64
-	Bytes, BytesCompliant             string
-	BucketsPct, ObjectsPct, BytesPct  string
-	BucketsFull, ObjectsFull, BytesOK bool
+	Threshold                              string
+	Buckets, BucketsCompliant              int64
+	Objects, ObjectsCompliant              int64
+	Bytes, BytesCompliant                  string
+	BucketsPct, ObjectsPct, BytesPct       string
+	BucketsClass, ObjectsClass, BytesClass string // ok (all), badn (not all), "" (nothing to count)
 }
 
 type htmlSevCount struct {
@@ -385,6 +385,8 @@ func htmlVerdictOf(s runState, open int, worst string) htmlVerdict {
 	v := htmlVerdict{Word: "NO VERDICT", Text: s.Headline(open)}
 	if w := s.Verdict(); w != "" {
 		v.Word = strings.ToUpper(w)
+		// The badge says the verdict; the text goes on from the exit code.
+		v.Text = strings.TrimPrefix(v.Text, v.Word+" · ")
 	}
 	if worst != "" {
 		v.Text += " · worst: " + worst
@@ -435,9 +437,18 @@ func htmlComplianceOf(c *Compliance) *htmlCompliance {
 		Buckets: int64(c.Buckets), BucketsCompliant: int64(c.BucketsCompliant),
 		Objects: c.Objects, ObjectsCompliant: c.ObjectsCompliant,
 		Bytes: htmlBytes(c.Bytes), BytesCompliant: htmlBytes(c.BytesCompliant)}
-	h.BucketsPct, h.BucketsFull = htmlRatio(h.BucketsCompliant, h.Buckets)
-	h.ObjectsPct, h.ObjectsFull = htmlRatio(c.ObjectsCompliant, c.Objects)
-	h.BytesPct, h.BytesOK = htmlRatio(c.BytesCompliant, c.Bytes)
+	rate := func(a, b int64) (string, string) {
+		switch {
+		case b == 0:
+			return "—", ""
+		case a >= b:
+			return htmlPct(a, b), "ok"
+		}
+		return htmlPct(a, b), "badn"
+	}
+	h.BucketsPct, h.BucketsClass = rate(h.BucketsCompliant, h.Buckets)
+	h.ObjectsPct, h.ObjectsClass = rate(c.ObjectsCompliant, c.Objects)
+	h.BytesPct, h.BytesClass = rate(c.BytesCompliant, c.Bytes)
 	return h
 }
 

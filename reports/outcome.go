@@ -169,11 +169,10 @@ func (s runState) Headline(open int) string {
 	case "":
 		b.WriteString("no verdict recorded")
 	default:
-		fmt.Fprintf(&b, "%s (exit %d", strings.ToUpper(v), s.Outcome.ExitCode)
+		fmt.Fprintf(&b, "%s · exit %d", strings.ToUpper(v), s.Outcome.ExitCode)
 		if s.Outcome.FailOn != "" {
-			fmt.Fprintf(&b, ", --fail-on %s", s.Outcome.FailOn)
+			fmt.Fprintf(&b, " · --fail-on %s", s.Outcome.FailOn)
 		}
-		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, " · %d open finding", open)
 	if open != 1 {
