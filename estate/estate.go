@@ -48,7 +48,9 @@ func Seed(ctx context.Context, srv *embedded.Reference) (Estate, error) {
 	}
 	var e Estate
 	newKey := func(desc string) (string, error) {
-		out, err := k.CreateKey(&kmssdk.CreateKeyRequest{Description: tea.String(desc)})
+		// Customer CMKs rotate yearly, as the profiles require (SSE-015).
+		out, err := k.CreateKey(&kmssdk.CreateKeyRequest{Description: tea.String(desc),
+			EnableAutomaticRotation: tea.Bool(true), RotationInterval: tea.String("365d")})
 		if err != nil {
 			return "", fmt.Errorf("create key: %w", err)
 		}

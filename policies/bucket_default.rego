@@ -31,12 +31,12 @@ import data.sseaudit.lib
 #       ossutil bucket-encryption --method put oss://BUCKET --sse-algorithm KMS --kms-masterkey-id CMK_ID
 #       aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"CMK_ID"}}]}'
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
+#     - {framework: "CIS Amazon Web Services Foundations Benchmark", version: "v1.5.0", id: "2.1.1", title: "Ensure all S3 buckets employ encryption-at-rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28", title: "Protection of Information at Rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	b := input.bucket
 	not lib.has_default(b)
@@ -73,12 +73,12 @@ deny contains finding if {
 #       ossutil bucket-encryption --method put oss://BUCKET --sse-algorithm KMS --kms-masterkey-id ALLOWED_CMK_ID
 #       aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"ALLOWED_CMK_ID"}}]}'
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.9", title: "Ensure server-side encryption is set to 'Encrypt with BYOK'"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-13", title: "Cryptographic Protection"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	b := input.bucket
 	lib.has_default(b)
@@ -90,8 +90,8 @@ deny contains finding if {
 		"resource": lib.bucket_resource(b),
 		"message": sprintf("bucket default encryption %s does not meet profile %q: %s", [lib.rule_text(b.encryption), p.name, concat("; ", sort(reasons))]),
 		"observed": {
-			"method": b.encryption.method,
-			"algorithm": b.encryption.algorithm,
+			"method": object.get(b.encryption, "method", ""),
+			"algorithm": object.get(b.encryption, "algorithm", ""),
 			"cipher": lib.cipher(b.encryption),
 			"kms_master_key_id": object.get(b.encryption, "kms_master_key_id", ""),
 			"kms_data_encryption": object.get(b.encryption, "kms_data_encryption", ""),
@@ -109,9 +109,9 @@ deny contains finding if {
 	}
 }
 
-weak_reasons contains sprintf("method %s is not allowed", [r.method]) if {
+weak_reasons contains sprintf("method %s is not allowed", [lib.method_text(r)]) if {
 	r := input.bucket.encryption
-	not r.method in lib.profile.allowed_methods
+	not object.get(r, "method", "") in lib.profile.allowed_methods
 }
 
 weak_reasons contains sprintf("a customer CMK is required, the default uses %s", [what]) if {
@@ -139,7 +139,7 @@ cmk_shortfall(r) := "the service key (alias/acs/oss)" if {
 	r.method == "kms-default"
 } else := "the service key" if {
 	r.method == "kms-cmk"
-} else := sprintf("method %s, not KMS", [r.method])
+} else := sprintf("method %s, not KMS", [lib.method_text(r)])
 
 # METADATA
 # title: Bucket default names a KMS key that cannot be used
@@ -161,12 +161,9 @@ cmk_shortfall(r) := "the service key (alias/acs/oss)" if {
 #       aliyun kms EnableKey --KeyId CMK_ID    # or: aliyun kms CancelKeyDeletion --KeyId CMK_ID
 #       ossutil bucket-encryption --method put oss://BUCKET --sse-algorithm KMS --kms-masterkey-id ENABLED_CMK_IN_REGION
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12(1)", title: "Cryptographic Key Establishment and Management | Availability"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	b := input.bucket
 	r := b.encryption

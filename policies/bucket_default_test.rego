@@ -134,3 +134,52 @@ test_sse003_violation_other_region if {
 	some f in fs
 	f.observed.problem == "in region cn-shanghai, not the bucket's region cn-hangzhou"
 }
+
+# Key references compared after resolution (SSE-002) ----------------------
+
+test_sse002_compliant_allowed_alias_default_names_bare_id if {
+	# The allow-list names the key by alias; the default names it by id.
+	p := object.union(byok, {"allowed_cmk_ids": ["alias/finance"]})
+	count(found("SSE-002", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [])), p))) == 0
+}
+
+test_sse002_compliant_allowed_bare_id_default_names_alias if {
+	p := object.union(byok, {"allowed_cmk_ids": [fx.cmk]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk_with("alias/finance"), [])), p)
+	count(found("SSE-002", inp)) == 0
+}
+
+test_sse002_compliant_allowed_arn_default_names_alias if {
+	p := object.union(byok, {"allowed_cmk_ids": [fx.cmk_arn]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk_with("alias/finance"), [])), p)
+	count(found("SSE-002", inp)) == 0
+}
+
+test_sse002_compliant_allowed_bare_id_default_names_s3_arn if {
+	# An S3 key ARN with no key record: the id inside the ARN is compared.
+	p := object.union(byok, {"allowed_cmk_ids": ["12345678-0000-0000-0000-000000000000"]})
+	r := fx.rule_cmk_with("arn:aws:kms:us-east-1:111122223333:key/12345678-0000-0000-0000-000000000000")
+	count(found("SSE-002", fx.with_profile(fx.bucket_input(fx.bucket(r, [])), p))) == 0
+}
+
+test_sse002_violation_alias_of_another_key if {
+	p := object.union(byok, {"allowed_cmk_ids": ["alias/finance"]})
+	fs := found("SSE-002", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk_with(fx.cmk2), [])), p))
+	count(fs) == 1
+	some f in fs
+	f.observed.reasons == [sprintf("CMK %s is not on the allowed list", [fx.cmk2])]
+}
+
+test_sse002_violation_alias_that_resolves_nowhere if {
+	# An allowed alias the scan found missing in the region allows nothing.
+	p := object.union(byok, {"allowed_cmk_ids": ["alias/nowhere"]})
+	count(found("SSE-002", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [])), p))) == 1
+}
+
+test_sse002_violation_missing_method_is_not_a_pass if {
+	r := object.remove(fx.rule_cmk, ["method"])
+	fs := found("SSE-002", fx.with_profile(fx.bucket_input(fx.bucket(r, [])), byok))
+	count(fs) == 1
+	some f in fs
+	"method (missing) is not allowed" in f.observed.reasons
+}

@@ -32,13 +32,7 @@ import data.sseaudit.lib
 #     cli: |-
 #       sseaudit scan --endpoint ENDPOINT --dialect oss --buckets BUCKET
 #       aliyun ram ListPoliciesForUser --UserName SCANNER
-#   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#   controls: []
 deny contains finding if {
 	b := input.bucket
 	gaps := bucket_gaps
@@ -153,13 +147,7 @@ referenced_keys contains id if {
 #       network, throttling, a cancelled run) and run the scan again to the
 #       end.
 #     cli: sseaudit scan --endpoint ENDPOINT --dialect oss --kms-endpoint KMS_ENDPOINT
-#   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#   controls: []
 scan_deny contains finding if {
 	s := input.scan
 	gaps := scan_gaps
@@ -232,13 +220,7 @@ known_bucket contains b.name if some b in input.scan.buckets
 #       Grant the scanning principal kms:DescribeKey on the key (in the key's
 #       region) and scan again.
 #     cli: aliyun kms DescribeKey --KeyId KEY_ID --region REGION
-#   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#   controls: []
 scan_deny contains finding if {
 	some k in input.scan.keys
 	problem := key_unknown(k)
@@ -277,13 +259,7 @@ key_unknown(k) := sprintf("could not be described (%s)", [lib.error_text(k.error
 #       expire noncurrent versions with a lifecycle rule.
 #     cli: |-
 #       sseaudit scan --endpoint ENDPOINT --dialect oss --buckets BUCKET --versions
-#   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#   controls: []
 deny contains finding if {
 	b := input.bucket
 	object.get(b, "versioning", "") in {"Enabled", "Suspended"}

@@ -35,12 +35,8 @@ import data.sseaudit.lib
 #       ossutil stat oss://BUCKET/KEY    # compare with both snapshots
 #       aws s3api head-object --bucket BUCKET --key KEY
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SI-7", title: "Software, Firmware, and Information Integrity"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.5.22", title: "Monitoring, review and change management of supplier services"}
 deny contains finding if {
 	default_changed
 	b := input.bucket

@@ -1,14 +1,13 @@
 // Package policies holds sseaudit's built-in Rego (v1) policies, one file
-// per rule family, each rule with a # METADATA block, plus their unit tests
+// per rule family (package sseaudit.<family>), plus their unit tests
 // (*_test.rego, runnable with stock `opa test policies/`).
 //
-// Rule families (packages):
-//
-//	sseaudit.lib             helpers, no rules
-//	sseaudit.bucket_default  SSE-001..003: the bucket's default encryption rule
-//	sseaudit.objects         SSE-004..006: each object's encryption and key
-//	sseaudit.drift           SSE-007: existing objects across a change of default
-//	sseaudit.coverage        SSE-008..010: what the scan could not read
+// The rules themselves are listed in one place only: the # METADATA block
+// before each deny or scan_deny rule (id, title, description, severity,
+// category, resource type, remediation, control mappings). Package policy
+// reads those blocks (Engine.Rules), and everything that lists rules (the
+// rules command, reports, the README table) is derived from them; do not
+// copy the list here. sseaudit.lib holds helpers and no rules.
 //
 // Rules named deny are evaluated once per bucket, rules named scan_deny once
 // per scan; the input documents are described in package policy.
@@ -19,7 +18,7 @@ import "embed"
 // FS holds the built-in policies (no tests). Every non-test .rego file of
 // this directory must be listed here; a test checks it.
 //
-//go:embed lib.rego bucket_default.rego objects.rego drift.rego coverage.rego
+//go:embed lib.rego bucket_default.rego objects.rego keys.rego drift.rego coverage.rego
 var FS embed.FS
 
 // TestFS holds the built-in policies' unit tests, for running them from a

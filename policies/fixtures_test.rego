@@ -19,6 +19,13 @@ cmk := "11111111-2222-3333-4444-555555555555"
 
 cmk2 := "66666666-7777-8888-9999-000000000000"
 
+# cmk3 is an S3 key, known to the snapshot only by its ARN.
+cmk3 := "77777777-aaaa-bbbb-cccc-dddddddddddd"
+
+cmk3_arn := sprintf("arn:aws:kms:us-east-1:111122223333:key/%s", [cmk3])
+
+cmk_arn := sprintf("acs:kms:%s:1234567890:key/%s", [region, cmk])
+
 svc_key := "aaaaaaaa-0000-0000-0000-0000000000a5"
 
 key(id, extra) := object.union(
@@ -27,6 +34,8 @@ key(id, extra) := object.union(
 		"region": region,
 		"arn": sprintf("acs:kms:%s:1234567890:key/%s", [region, id]),
 		"state": "Enabled",
+		"automatic_rotation": "Enabled",
+		"rotation_interval": "31536000s",
 		"service_key": false,
 		"missing": false,
 		"read_at": t_read,
@@ -37,7 +46,13 @@ key(id, extra) := object.union(
 keys := {
 	cmk: key(cmk, {}),
 	cmk2: key(cmk2, {}),
-	svc_key: key(svc_key, {"service_key": true, "creator": "Oss"}),
+	svc_key: key(svc_key, {"service_key": true, "creator": "Oss", "automatic_rotation": "Disabled", "rotation_interval": ""}),
+	# alias/finance resolves to cmk (the record the scanner writes for an
+	# alias: key_id as referenced, arn and resolved_key_id from KMS).
+	"alias/finance": object.union(key(cmk, {}), {"key_id": "alias/finance", "resolved_key_id": cmk}),
+	# alias/nowhere does not exist in the region.
+	"alias/nowhere": key("alias/nowhere", {"state": "", "missing": true, "arn": ""}),
+	cmk3_arn: key(cmk3_arn, {"arn": cmk3_arn, "resolved_key_id": cmk3, "region": "us-east-1"}),
 	"alias/acs/oss": key("alias/acs/oss", {"service_key": true, "creator": "Oss", "resolved_key_id": svc_key}),
 	"disabled-key": key("disabled-key", {"state": "Disabled"}),
 	"pending-key": key("pending-key", {"state": "PendingDeletion", "delete_date": "2024-06-08T00:00:00Z"}),
@@ -45,6 +60,10 @@ keys := {
 	"shanghai-key": key("shanghai-key", {"region": "cn-shanghai"}),
 	"undescribed-key": key("undescribed-key", {"state": "", "error": {"scope": "key", "resource": "undescribed-key", "status_code": 403, "code": "Forbidden.NoPermission", "message": "denied"}}),
 	"stateless-key": key("stateless-key", {"state": ""}),
+	"norotate-key": key("norotate-key", {"automatic_rotation": "Disabled", "rotation_interval": ""}),
+	"slowrotate-key": key("slowrotate-key", {"rotation_interval": "63072000s"}),
+	"imported-key": key("imported-key", {"automatic_rotation": "Disabled", "rotation_interval": "", "origin": "EXTERNAL"}),
+	"silent-key": key("silent-key", {"automatic_rotation": "", "rotation_interval": ""}),
 }
 
 rule_cmk := {"algorithm": "KMS", "kms_master_key_id": cmk, "method": "kms-cmk"}
@@ -87,15 +106,7 @@ obj(k, method, kid) := o if {
 	}
 }
 
-sse_of("none") := ""
-
-sse_of("oss-managed") := "AES256"
-
-sse_of("kms-default") := "KMS"
-
-sse_of("kms-cmk") := "KMS"
-
-sse_of("other") := "SM4"
+sse_of(method) := object.get({"oss-managed": "AES256", "kms-default": "KMS", "kms-cmk": "KMS", "other": "SM4"}, method, "")
 
 # A clean bucket: encrypted by default with the CMK, two encrypted objects.
 good_objects := [obj("a.txt", "kms-cmk", cmk), obj("b.txt", "oss-managed", "")]
@@ -167,4 +178,14 @@ scan_input(overrides) := {
 	"keys": keys,
 	"profile": default_profile,
 	"provenance": provenance,
+}
+
+# index(objects): input.index as the engine builds it (string methods and
+# key ids only; no previous snapshot).
+index(objects) := {
+	"by_method": {m: [i | some i, o in objects; o.method == m] | some o in objects; m := o.method; is_string(m)},
+	"by_kms_key": {k: [i | some i, o in objects; o.kms_key_id == k] | some o in objects; k := o.kms_key_id; is_string(k)},
+	"no_method": [i | some i, o in objects; not is_string(object.get(o, "method", null))],
+	"failed": [i | some i, o in objects; o.error != null],
+	"changed": null,
 }

@@ -16,6 +16,7 @@ default_profile := {
 	"require_customer_cmk": false,
 	"allowed_cmk_ids": [],
 	"allowed_algorithms": ["AES256", "SM4"],
+	"max_rotation_days": 365,
 }
 
 # The organisation profile in force: input.profile over the default.
@@ -23,18 +24,16 @@ profile := object.union(default_profile, input.profile) if {
 	is_object(input.profile)
 } else := default_profile
 
-# The frameworks every SSE rule maps to, for user policies that want them.
-controls := [
-	{"framework": "CIS Alibaba Cloud Foundations Benchmark v2.0.0", "id": "5.8"},
-	{"framework": "CIS Alibaba Cloud Foundations Benchmark v2.0.0", "id": "5.9"},
-	{"framework": "CIS Amazon Web Services Foundations Benchmark", "id": "2.1.1"},
-	{"framework": "NIST SP 800-53 Rev. 5", "id": "SC-28"},
-	{"framework": "PCI DSS v4.0", "id": "3.5.1"},
-	{"framework": "ISO/IEC 27001:2022", "id": "A.8.24"},
-]
-
 # KMS aliases of the storage service's own key.
 service_key_aliases := {"alias/acs/oss", "alias/aws/s3"}
+
+# Object methods (package snapshot's Method* values). "unknown" is written
+# only with an error saying why the state could not be read; any other
+# value, or none, is a record no rule can judge (SSE-014).
+known_methods := {"none", "oss-managed", "kms-default", "kms-cmk", "other"}
+
+# The methods that mean "encrypted".
+encrypted_methods := {"oss-managed", "kms-default", "kms-cmk", "other"}
 
 # present(o, f): field f of object o is set and not null.
 present(o, f) if object.get(o, f, null) != null
@@ -63,11 +62,22 @@ cipher(r) := "SM4" if {
 	upper(object.get(r, "algorithm", "")) in {"AES256", "KMS", "AWS:KMS", "AWS:KMS:DSSE"}
 } else := upper(object.get(r, "algorithm", ""))
 
+# object_cipher(o): the block cipher an object record implies: SM4 when
+# its SSE header or OSS's data-encryption header says so, AES256 for
+# AES256/KMS/aws:kms/aws:kms:dsse, else the SSE header as given.
+object_cipher(o) := "SM4" if {
+	upper(object.get(o, "sse", "")) == "SM4"
+} else := "SM4" if {
+	upper(object.get(o, "data_encryption", "")) == "SM4"
+} else := "AES256" if {
+	upper(object.get(o, "sse", "")) in {"AES256", "KMS", "AWS:KMS", "AWS:KMS:DSSE"}
+} else := upper(object.get(o, "sse", ""))
+
 # rule_fingerprint(r): what identifies a default rule (null = no default).
 rule_fingerprint(r) := "none" if {
 	not is_object(r)
 } else := [
-	r.method,
+	object.get(r, "method", ""),
 	object.get(r, "kms_master_key_id", ""),
 	upper(object.get(r, "algorithm", "")),
 	upper(object.get(r, "kms_data_encryption", "")),
@@ -76,9 +86,16 @@ rule_fingerprint(r) := "none" if {
 # rule_text(r): a rule for messages.
 rule_text(r) := "none" if {
 	not is_object(r)
-} else := sprintf("%s (%s, key %s)", [r.method, r.algorithm, object.get(r, "kms_master_key_id", "")]) if {
+} else := sprintf("%s (%s, key %s)", [method_text(r), object.get(r, "algorithm", ""), object.get(r, "kms_master_key_id", "")]) if {
 	present(r, "kms_master_key_id")
-} else := sprintf("%s (%s)", [r.method, r.algorithm])
+} else := sprintf("%s (%s)", [method_text(r), object.get(r, "algorithm", "")])
+
+# method_text(r): the method of a rule or object record for messages,
+# "(missing)" when the record has none.
+method_text(r) := r.method if {
+	is_string(r.method)
+	r.method != ""
+} else := "(missing)"
 
 # enc_state(o): an object's encryption state, for comparisons.
 enc_state(o) := [o.method, object.get(o, "sse", ""), object.get(o, "kms_key_id", "")]
@@ -100,6 +117,81 @@ same_time(a, b) if {
 # is_service_key_id(id): id names the service's own key by alias.
 is_service_key_id(id) if id in service_key_aliases
 
+# Key references are compared after resolution. A bucket rule, an object or
+# an allow-list entry names a KMS key by id, by alias (alias/x), or by ARN
+# (acs:kms:REGION:ACCOUNT:key/ID, arn:aws:kms:REGION:ACCOUNT:key/ID, or an
+# alias ARN). key_names(ref) is every name the reference is known by: the
+# reference itself, the id inside a key ARN, and for each key record the
+# snapshot holds under those names (input.keys is indexed by key_id, arn and
+# resolved_key_id) that record's key_id, arn and resolved_key_id, with the
+# ids inside those ARNs. Two references name the same key when their name
+# sets meet. An alias resolves only through a key record: the scanner writes
+# one for every alias a bucket or object uses, and for the profile's
+# allowed_cmk_ids when the caller passes them (scan.Config.ExtraKeyRefs).
+# Alias ARNs are not reduced to the bare alias: an alias is per region.
+
+# bare_key_id(ref): the key id inside a key ARN, or ref itself.
+bare_key_id(ref) := parts[1] if {
+	is_string(ref)
+	contains(ref, ":key/") # cheap test first: most references are bare ids
+	regex.match(`^(acs|arn:[a-z-]+):kms:`, ref)
+	parts := split(ref, ":key/")
+	count(parts) == 2
+	parts[1] != ""
+} else := ref
+
+# key_records(ref): the snapshot's key records for a reference.
+key_records(ref) := {r |
+	some n in {ref, bare_key_id(ref)}
+	r := input.keys[n]
+}
+
+# key_names(ref): every name the reference resolves to (see above).
+key_names(ref) := {n |
+	some n in array.concat([ref, bare_key_id(ref)], [x |
+		some r in key_records(ref)
+		some f in ["key_id", "arn", "resolved_key_id"]
+		v := object.get(r, f, "")
+		some x in [v, bare_key_id(v)]
+	])
+	is_string(n)
+	n != ""
+}
+
+# same_key(a, b): references a and b name the same key.
+same_key(a, b) if {
+	count(key_names(a) & key_names(b)) > 0
+}
+
+# is_service_key_ref(ref): the reference names the storage service's own
+# key, by alias or because KMS says the service created it.
+is_service_key_ref(ref) if is_service_key_id(ref)
+
+is_service_key_ref(ref) if {
+	some r in key_records(ref)
+	r.service_key == true
+}
+
+is_service_key_ref(ref) if {
+	some r in key_records(ref)
+	is_service_key_id(object.get(r, "key_id", ""))
+}
+
+# canonical_key_id(k): the key id a record stands for: the id KMS resolved
+# an alias or ARN to, else the id inside an ARN, else the reference.
+canonical_key_id(k) := k.resolved_key_id if {
+	object.get(k, "resolved_key_id", "") != ""
+} else := bare_key_id(k.key_id)
+
+# canonical_key(ref): the record that stands for the key ref names, the
+# same whichever of the key's names ref is (a key named by alias in one
+# bucket and by id in another yields one record, so one finding).
+canonical_key(ref) := object.get(input.keys, canonical_key_id(r), r) if {
+	r := input.keys[ref]
+} else := object.get(input.keys, canonical_key_id(r), r) if {
+	r := input.keys[bare_key_id(ref)]
+}
+
 # key_unusable(k): why data under key k cannot be read or written, if so.
 key_unusable(k) := "missing (KMS says the key does not exist)" if {
 	k.missing == true
@@ -114,13 +206,12 @@ key_unusable(k) := "missing (KMS says the key does not exist)" if {
 }
 
 # customer_cmk(r): a default rule encrypts with a customer master key (not
-# the service key alias/acs/oss).
+# the service key alias/acs/oss, under any of its names).
 customer_cmk(r) if {
 	r.method == "kms-cmk"
 	id := object.get(r, "kms_master_key_id", "")
 	id != ""
-	not is_service_key_id(id)
-	not input.keys[id].service_key == true
+	not is_service_key_ref(id)
 }
 
 # is_customer_cmk(r): customer_cmk as a boolean.
@@ -130,15 +221,19 @@ is_customer_cmk(r) if {
 
 allowed_cmk_set := {id | some id in profile.allowed_cmk_ids}
 
-# cmk_allowed(id): the key is on the profile's allowed CMK list (matched by
-# id, ARN, or the key record's id or ARN). An empty list allows every key.
+# cmk_allowed(id): the key is on the profile's allowed CMK list, compared
+# after resolution (key_names): an entry and a reference match when they
+# share a name, whether each is an id, an alias or an ARN. An empty list
+# allows every key.
 cmk_allowed(_) if count(allowed_cmk_set) == 0
 
 cmk_allowed(id) if id in allowed_cmk_set
 
-cmk_allowed(id) if input.keys[id].key_id in allowed_cmk_set
-
-cmk_allowed(id) if input.keys[id].arn in allowed_cmk_set
+cmk_allowed(id) if {
+	names := key_names(id)
+	some entry in allowed_cmk_set
+	count(names & key_names(entry)) > 0
+}
 
 # Object lookups. The engine passes input.index, positions of the bucket's
 # objects (in input.bucket.objects) by method, by KMS key id, and of those
@@ -150,6 +245,17 @@ cmk_allowed(id) if input.keys[id].arn in allowed_cmk_set
 objects_with_method(m) := object.get(input.index.by_method, m, []) if {
 	is_object(input.index)
 } else := [i | some i, o in input.bucket.objects; o.method == m]
+
+# objects_without_method: positions of the objects with no method member,
+# or one that is not a string (a record no rule can judge).
+objects_without_method := input.index.no_method if {
+	is_array(input.index.no_method)
+} else := [i | some i, o in input.bucket.objects; not is_string(object.get(o, "method", null))]
+
+# object_methods: the distinct (string) methods of the bucket's objects.
+object_methods := {m | some m, _ in input.index.by_method} if {
+	is_object(input.index)
+} else := {m | some o in input.bucket.objects; m := o.method; is_string(m)}
 
 # objects_with_key(id): positions of the objects encrypted under KMS key id.
 objects_with_key(id) := object.get(input.index.by_kms_key, id, []) if {
@@ -212,15 +318,18 @@ rule_evidence(b) := {
 	"data": {"encryption": b.encryption},
 }
 
+# object_evidence(o): every member is read with a default, so a record
+# missing one still yields its finding (a rule must never pass silently
+# because its evidence was undefined).
 object_evidence(o) := {
 	"kind": "head_object",
 	"source": "HeadObject",
 	"data": {
-		"etag": o.etag,
-		"last_modified": o.last_modified,
+		"etag": object.get(o, "etag", ""),
+		"last_modified": object.get(o, "last_modified", ""),
 		"sse": object.get(o, "sse", ""),
 		"kms_key_id": object.get(o, "kms_key_id", ""),
-		"method": o.method,
+		"method": object.get(o, "method", null),
 	},
 }
 

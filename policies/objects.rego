@@ -32,12 +32,12 @@ import data.sseaudit.lib
 #       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:CMK_ID"
 #       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id CMK_ID --metadata-directive COPY
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
+#     - {framework: "CIS Amazon Web Services Foundations Benchmark", version: "v1.5.0", id: "2.1.1", title: "Ensure all S3 buckets employ encryption-at-rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28", title: "Protection of Information at Rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	b := input.bucket
 	some i in lib.objects_with_method("none")
@@ -87,12 +87,12 @@ deny contains finding if {
 #       ossutil rm oss://BUCKET/KEY --version-id VERSION_ID
 #       aws s3api delete-object --bucket BUCKET --key KEY --version-id VERSION_ID
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
+#     - {framework: "CIS Amazon Web Services Foundations Benchmark", version: "v1.5.0", id: "2.1.1", title: "Ensure all S3 buckets employ encryption-at-rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28", title: "Protection of Information at Rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	b := input.bucket
 	some i in lib.objects_with_method("none")
@@ -195,12 +195,9 @@ default_changed_since_previous if {
 #       aliyun kms CancelKeyDeletion --KeyId KEY_ID    # or: aliyun kms EnableKey --KeyId KEY_ID
 #       aws kms cancel-key-deletion --key-id KEY_ID && aws kms enable-key --key-id KEY_ID
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12(1)", title: "Cryptographic Key Establishment and Management | Availability"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	# Keys first: buckets with no unusable key never look at their objects.
 	some id, problem in unusable_keys
@@ -251,12 +248,10 @@ unusable_keys[id] := problem if {
 #       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:ALLOWED_CMK_ID"
 #       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id ALLOWED_CMK_ID --metadata-directive COPY
 #   controls:
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.8"}
-#     - {framework: CIS Alibaba Cloud Foundations Benchmark v2.0.0, id: "5.9"}
-#     - {framework: CIS Amazon Web Services Foundations Benchmark, id: "2.1.1"}
-#     - {framework: NIST SP 800-53 Rev. 5, id: SC-28}
-#     - {framework: PCI DSS v4.0, id: "3.5.1"}
-#     - {framework: ISO/IEC 27001:2022, id: A.8.24}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.9", title: "Ensure server-side encryption is set to 'Encrypt with BYOK'"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.7.7", title: "Key management policies and procedures are implemented to include the prevention of unauthorized substitution of cryptographic keys"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
 	some id in disallowed_keys
 	b := input.bucket
@@ -268,7 +263,7 @@ deny contains finding if {
 		"rule": rego.metadata.rule().custom.id,
 		"resource": lib.object_resource(b, obj),
 		"message": sprintf("object is encrypted with CMK %s, which is not on the allowed list of profile %q", [id, lib.profile.name]),
-		"observed": {"method": obj.method, "kms_key_id": id},
+		"observed": {"method": obj.method, "kms_key_id": id, "key_names": sort(lib.key_names(id))},
 		"expected": {"kms_key_id_in": lib.profile.allowed_cmk_ids},
 		"evidence": [lib.object_evidence(obj)],
 	}
@@ -279,7 +274,241 @@ deny contains finding if {
 disallowed_keys contains id if {
 	count(lib.allowed_cmk_set) > 0
 	some id in lib.object_key_ids
+	not lib.is_service_key_ref(id)
 	not lib.cmk_allowed(id)
-	not lib.is_service_key_id(id)
-	not input.keys[id].service_key == true
+}
+
+# METADATA
+# title: Object encryption weaker than the organisation requires
+# description: >-
+#   The object is encrypted, but with a method, key kind or cipher the
+#   organisation profile does not allow: a method outside allowed_methods
+#   (for example SSE-OSS/AES256 where KMS is required), the service key
+#   where a customer CMK is required, or a cipher outside allowed_algorithms
+#   (SM4, from the SSE header or OSS's data-encryption header, where AES-256
+#   is required). A compliant bucket default does not make its objects
+#   compliant: the default applies only to writes without encryption
+#   headers. Noncurrent versions are judged too (their bytes stay readable
+#   as versions). Unencrypted objects are SSE-004/SSE-011's, a CMK outside
+#   allowed_cmk_ids is SSE-006's, an unrecognised record SSE-014's.
+# custom:
+#   id: SSE-013
+#   severity: medium
+#   category: encryption
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Rewrite the object with the encryption the profile requires (copy it
+#       onto itself with the required method and customer CMK), and on a
+#       versioned bucket remove the weaker noncurrent versions once the
+#       current one is rewritten. Fix the writer that set the weaker headers,
+#       or deny such writes with a bucket policy.
+#     cli: |-
+#       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:CMK_ID"
+#       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id CMK_ID --metadata-directive COPY
+#   controls:
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
+#     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.9", title: "Ensure server-side encryption is set to 'Encrypt with BYOK'"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-13", title: "Cryptographic Protection"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
+deny contains finding if {
+	b := input.bucket
+	some i in weak_objects
+	obj := b.objects[i]
+	not lib.failed(obj)
+	reasons := object_weak_reasons(obj)
+	count(reasons) > 0
+	p := lib.profile
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("%sobject encryption %s does not meet profile %q: %s", [noncurrent_prefix(obj), object_text(obj), p.name, concat("; ", sort(reasons))]),
+		"observed": {
+			"method": obj.method,
+			"sse": object.get(obj, "sse", ""),
+			"data_encryption": object.get(obj, "data_encryption", ""),
+			"cipher": lib.object_cipher(obj),
+			"kms_key_id": object.get(obj, "kms_key_id", ""),
+			"noncurrent": object.get(obj, "noncurrent", false),
+			"bucket_default": lib.default_method(b),
+			"reasons": sort(reasons),
+		},
+		"expected": {
+			"profile": p.name,
+			"allowed_methods": p.allowed_methods,
+			"require_customer_cmk": p.require_customer_cmk,
+			"allowed_algorithms": p.allowed_algorithms,
+		},
+		"evidence": [lib.object_evidence(obj)],
+	}
+}
+
+# weak_objects: positions of the objects that may fall short of the
+# profile, found through the index so that a profile allowing everything
+# looks at no object (and a cipher restriction only at the methods it can
+# concern).
+weak_objects contains i if {
+	some m in lib.encrypted_methods
+	not m in lib.profile.allowed_methods
+	some i in lib.objects_with_method(m)
+}
+
+weak_objects contains i if {
+	lib.profile.require_customer_cmk == true
+	some m in {"kms-default", "oss-managed", "other"}
+	some i in lib.objects_with_method(m)
+}
+
+weak_objects contains i if {
+	lib.profile.require_customer_cmk == true
+	some id in lib.object_key_ids
+	lib.is_service_key_ref(id)
+	some i in lib.objects_with_key(id)
+}
+
+weak_objects contains i if {
+	some m in cipher_suspect_methods
+	some i in lib.objects_with_method(m)
+	not lib.object_cipher(input.bucket.objects[i]) in lib.profile.allowed_algorithms
+}
+
+# cipher_suspect_methods: the methods whose objects can have a cipher the
+# profile does not allow. "other" can carry any cipher; AES256 objects
+# (SSE-OSS or KMS) matter only when AES256 is not allowed, KMS objects with
+# SM4 data encryption only when SM4 is not allowed.
+cipher_suspect_methods contains "other"
+
+cipher_suspect_methods contains m if {
+	not "AES256" in lib.profile.allowed_algorithms
+	some m in {"oss-managed", "kms-default", "kms-cmk"}
+}
+
+cipher_suspect_methods contains m if {
+	not "SM4" in lib.profile.allowed_algorithms
+	some m in {"kms-default", "kms-cmk"}
+}
+
+# object_weak_reasons(obj): why an encrypted object falls short.
+object_weak_reasons(obj) := {r |
+	some r in [
+		method_reason(obj),
+		cmk_reason(obj),
+		cipher_reason(obj),
+	]
+	r != ""
+}
+
+method_reason(obj) := sprintf("method %s is not allowed", [obj.method]) if {
+	obj.method in lib.encrypted_methods
+	not obj.method in lib.profile.allowed_methods
+} else := ""
+
+cmk_reason(obj) := "a customer CMK is required, the object uses the service key (alias/acs/oss)" if {
+	lib.profile.require_customer_cmk == true
+	obj.method == "kms-default"
+} else := sprintf("a customer CMK is required, the object uses the service key %s", [obj.kms_key_id]) if {
+	lib.profile.require_customer_cmk == true
+	obj.method == "kms-cmk"
+	lib.is_service_key_ref(object.get(obj, "kms_key_id", ""))
+} else := sprintf("a customer CMK is required, the object uses method %s, not KMS", [obj.method]) if {
+	lib.profile.require_customer_cmk == true
+	obj.method in {"oss-managed", "other"}
+} else := ""
+
+cipher_reason(obj) := sprintf("cipher %s is not allowed", [c]) if {
+	obj.method in lib.encrypted_methods
+	c := lib.object_cipher(obj)
+	not c in lib.profile.allowed_algorithms
+} else := ""
+
+object_text(obj) := sprintf("%s (%s, key %s)", [obj.method, object.get(obj, "sse", ""), obj.kms_key_id]) if {
+	object.get(obj, "kms_key_id", "") != ""
+} else := sprintf("%s (%s)", [obj.method, object.get(obj, "sse", "")])
+
+noncurrent_prefix(obj) := sprintf("noncurrent version %s: ", [lib.version(obj)]) if {
+	obj.noncurrent == true
+} else := ""
+
+# METADATA
+# title: Object encryption state not recognised
+# description: >-
+#   The object's record has no encryption method, or one no rule knows (not
+#   none, oss-managed, kms-default, kms-cmk or other), or "unknown" without
+#   the error that would say why the state could not be read. Nothing can
+#   tell whether such an object is encrypted, so it is reported, never
+#   passed. Objects whose HEAD failed (an error recorded) are coverage gaps
+#   (SSE-008) instead. The scanner never writes such a record: it comes from
+#   a hand-made or damaged snapshot, or from a newer tool with methods this
+#   policy version does not know.
+# custom:
+#   id: SSE-014
+#   severity: high
+#   category: encryption
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Scan the bucket again with this version of sseaudit (it records one
+#       of the known methods, or an error) and compare with the snapshot that
+#       held this record; if the snapshot came from elsewhere, fix its
+#       producer. Until then treat the object as possibly unencrypted.
+#     cli: |-
+#       sseaudit scan --endpoint ENDPOINT --dialect oss --buckets BUCKET
+#       ossutil stat oss://BUCKET/KEY
+#   controls:
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28", title: "Protection of Information at Rest"}
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-28(1)", title: "Protection of Information at Rest | Cryptographic Protection"}
+#     - {framework: "PCI DSS", version: "v4.0", id: "3.5.1", title: "PAN is rendered unreadable anywhere it is stored by using any of the following approaches"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
+deny contains finding if {
+	b := input.bucket
+	some i in unrecognised_objects
+	obj := b.objects[i]
+	not lib.failed(obj)
+	m := object.get(obj, "method", null)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("object encryption state not recognised: %s; whether it is encrypted cannot be told", [unrecognised_text(m)]),
+		"observed": {
+			"method": m,
+			"sse": object.get(obj, "sse", ""),
+			"kms_key_id": object.get(obj, "kms_key_id", ""),
+			"noncurrent": object.get(obj, "noncurrent", false),
+		},
+		"expected": {"method_in": sort(lib.known_methods)},
+		"evidence": [lib.object_evidence(obj)],
+	}
+}
+
+# unrecognised_objects: positions of objects whose method is missing, not a
+# string, or not one the rules know ("unknown" included: with an error it is
+# SSE-008's, without one it is a record nobody can judge).
+unrecognised_objects contains i if {
+	some m in lib.object_methods
+	not m in lib.known_methods
+	some i in lib.objects_with_method(m)
+}
+
+unrecognised_objects contains i if some i in lib.objects_without_method
+
+unrecognised_text(null) := "the record has no method"
+
+unrecognised_text(m) := sprintf("method %v is not a string", [m]) if {
+	m != null
+	not is_string(m)
+}
+
+unrecognised_text(m) := "method \"unknown\" without the error that would say why" if {
+	m == "unknown"
+}
+
+unrecognised_text(m) := "the method is empty" if {
+	m == ""
+}
+
+unrecognised_text(m) := sprintf("method %q is not one of %s", [m, concat(", ", sort(lib.known_methods))]) if {
+	is_string(m)
+	not m in {"unknown", ""}
 }

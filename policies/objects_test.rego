@@ -147,6 +147,7 @@ test_sse011_violation_copy_in_place_left_plaintext_version if {
 	f := one("SSE-011", fx.bucket_input(b))
 	f.resource == {"type": "object", "bucket": "b1", "region": "cn-hangzhou", "key": "doc.txt", "version_id": "v1"}
 	f.observed.bucket_versioning == "Enabled"
+
 	# the noncurrent version is SSE-011's, not SSE-004's
 	count(found("SSE-004", fx.bucket_input(b))) == 0
 }
@@ -160,4 +161,176 @@ test_sse004_still_fires_for_current_version if {
 	cur := object.union(fx.obj("doc.txt", "none", ""), {"version_id": "v3"})
 	f := one("SSE-004", fx.bucket_input(fx.bucket(fx.rule_cmk, [old_plain, cur])))
 	f.resource.version_id == "v3"
+}
+
+# SSE-006: key references compared after resolution ----------------------
+
+test_sse006_compliant_allowed_alias_object_names_bare_id if {
+	p := fx.profile({"allowed_cmk_ids": ["alias/finance"]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", fx.cmk)])), p)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse006_compliant_allowed_bare_id_object_names_alias if {
+	p := fx.profile({"allowed_cmk_ids": [fx.cmk]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", "alias/finance")])), p)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse006_compliant_allowed_bare_id_object_names_s3_arn if {
+	p := fx.profile({"allowed_cmk_ids": [fx.cmk3]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", fx.cmk3_arn)])), p)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse006_compliant_allowed_s3_arn_object_names_bare_id if {
+	p := fx.profile({"allowed_cmk_ids": [fx.cmk3_arn]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", fx.cmk3)])), p)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse006_compliant_allowed_acs_arn_object_names_alias if {
+	p := fx.profile({"allowed_cmk_ids": [fx.cmk_arn]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", "alias/finance")])), p)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse006_violation_allowed_alias_object_under_another_key if {
+	p := fx.profile({"allowed_cmk_ids": ["alias/finance"]})
+	objs := [fx.obj("a", "kms-cmk", fx.cmk), fx.obj("b", "kms-cmk", fx.cmk3_arn)]
+	f := one("SSE-006", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, objs)), p))
+	f.resource.key == "b"
+	f.observed.key_names == sort([fx.cmk3_arn, fx.cmk3])
+}
+
+# SSE-013 ---------------------------------------------------------------
+
+byok := fx.profile({"name": "byok", "allowed_methods": ["kms-cmk"], "require_customer_cmk": true, "allowed_algorithms": ["AES256"]})
+
+svc_profile := fx.profile({"name": "cis-service-key", "allowed_methods": ["kms-default", "kms-cmk"], "allowed_algorithms": ["AES256"]})
+
+sm4_obj := fx.obj("sm4.bin", "other", "")
+
+kms_sm4_obj := object.union(fx.obj("kms-sm4.bin", "kms-cmk", fx.cmk), {"data_encryption": "SM4"})
+
+mixed := [
+	fx.obj("cmk.bin", "kms-cmk", fx.cmk),
+	fx.obj("aes.bin", "oss-managed", ""),
+	fx.obj("svc.bin", "kms-default", fx.svc_key),
+	sm4_obj,
+	kms_sm4_obj,
+	fx.obj("plain.bin", "none", ""),
+]
+
+weak(inp) := {f.resource.key: f.observed.reasons | some f in found("SSE-013", inp)}
+
+test_sse013_compliant_default_profile_accepts_every_encryption if {
+	count(found("SSE-013", fx.bucket_input(fx.bucket(fx.rule_cmk, mixed)))) == 0
+}
+
+test_sse013_compliant_byok_objects_under_customer_cmk if {
+	objs := [fx.obj("a", "kms-cmk", fx.cmk), fx.obj("b", "kms-cmk", "alias/finance"), fx.obj("c", "kms-cmk", fx.cmk2)]
+	count(found("SSE-013", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, objs)), byok))) == 0
+}
+
+test_sse013_compliant_unencrypted_and_failed_objects_are_not_judged_here if {
+	count(found("SSE-013", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [plain, failed])), byok))) == 0
+}
+
+test_sse013_violation_byok_in_a_compliant_bucket if {
+	# The bucket default is a customer CMK; its objects are not.
+	got := weak(fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, mixed)), byok))
+	got == {
+		"aes.bin": ["a customer CMK is required, the object uses method oss-managed, not KMS", "method oss-managed is not allowed"],
+		"svc.bin": ["a customer CMK is required, the object uses the service key (alias/acs/oss)", "method kms-default is not allowed"],
+		"sm4.bin": ["a customer CMK is required, the object uses method other, not KMS", "cipher SM4 is not allowed", "method other is not allowed"],
+		"kms-sm4.bin": ["cipher SM4 is not allowed"],
+	}
+}
+
+test_sse013_violation_cis_service_key if {
+	got := weak(fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_svc, mixed)), svc_profile))
+	got == {
+		"aes.bin": ["method oss-managed is not allowed"],
+		"sm4.bin": ["cipher SM4 is not allowed", "method other is not allowed"],
+		"kms-sm4.bin": ["cipher SM4 is not allowed"],
+	}
+}
+
+test_sse013_violation_cmk_id_that_is_the_service_key if {
+	objs := [fx.obj("x", "kms-cmk", fx.svc_key)]
+	f := one("SSE-013", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, objs)), byok))
+	f.observed.reasons == [sprintf("a customer CMK is required, the object uses the service key %s", [fx.svc_key])]
+}
+
+test_sse013_violation_aes256_only_when_sm4_required if {
+	p := fx.profile({"allowed_algorithms": ["SM4"]})
+	got := weak(fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_sm4, mixed)), p))
+	object.keys(got) == {"cmk.bin", "aes.bin", "svc.bin"}
+	got["aes.bin"] == ["cipher AES256 is not allowed"]
+}
+
+test_sse013_violation_noncurrent_version_judged_too if {
+	old := object.union(fx.obj("doc", "oss-managed", ""), {"version_id": "v1", "noncurrent": true})
+	cur := object.union(fx.obj("doc", "kms-cmk", fx.cmk), {"version_id": "v2"})
+	f := one("SSE-013", fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [old, cur])), byok))
+	f.resource.version_id == "v1"
+	f.observed.noncurrent == true
+	startswith(f.message, "noncurrent version v1: ")
+}
+
+test_sse013_violation_unknown_cipher_under_default_profile if {
+	o := object.union(fx.obj("x", "other", ""), {"sse": "XTS-BLOWFISH"})
+	f := one("SSE-013", fx.bucket_input(fx.bucket(fx.rule_aes, [o])))
+	f.observed.reasons == ["cipher XTS-BLOWFISH is not allowed"]
+}
+
+test_sse013_same_with_index if {
+	# The engine passes input.index; the rule must find the same objects.
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, mixed)), byok)
+	weak(object.union(inp, {"index": fx.index(mixed)})) == weak(inp)
+}
+
+# SSE-014 ---------------------------------------------------------------
+
+no_method := object.remove(fx.obj("nomethod.bin", "kms-cmk", fx.cmk), ["method"])
+
+test_sse014_compliant_known_methods if {
+	count(found("SSE-014", fx.bucket_input(fx.bucket(fx.rule_cmk, mixed)))) == 0
+}
+
+test_sse014_compliant_unknown_with_error_is_coverage if {
+	o := object.union(fx.obj("x", "unknown", ""), {"error": {"scope": "object", "resource": "b1/x", "status_code": 403, "message": "denied"}})
+	count(found("SSE-014", fx.bucket_input(fx.bucket(fx.rule_cmk, [o])))) == 0
+}
+
+test_sse014_violation_missing_method if {
+	inp := fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("ok", "kms-cmk", fx.cmk), no_method]))
+	f := one("SSE-014", inp)
+	f.resource.key == "nomethod.bin"
+	f.observed.method == null
+	contains(f.message, "the record has no method")
+
+	# and it is no pass of any other object rule
+	count(found("SSE-004", inp)) == 0
+}
+
+test_sse014_violation_each_unrecognised_value if {
+	objs := [
+		fx.obj("empty", "", ""),
+		fx.obj("unknown", "unknown", ""),
+		fx.obj("typo", "kms-cmkk", fx.cmk),
+		object.union(fx.obj("number", "none", ""), {"method": 3}),
+		no_method,
+	]
+	inp := fx.bucket_input(fx.bucket(fx.rule_cmk, objs))
+	got := {f.resource.key: f.message | some f in found("SSE-014", inp)}
+	count(got) == 5
+	contains(got.empty, "the method is empty")
+	contains(got.unknown, "without the error")
+	contains(got.typo, `method "kms-cmkk" is not one of`)
+	contains(got.number, "method 3 is not a string")
+
+	# the same with the engine's index (which lists only string methods)
+	{f.resource.key | some f in found("SSE-014", object.union(inp, {"index": fx.index(objs)}))} == object.keys(got)
 }

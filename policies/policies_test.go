@@ -135,3 +135,19 @@ func TestEmbedded(t *testing.T) {
 		t.Errorf("TestFS embeds %v, want %v", got, wantTests)
 	}
 }
+
+// TestRuleListInOnePlace: the rules are listed by their METADATA blocks
+// only; the package doc and README point there instead of keeping a copy
+// that goes stale.
+func TestRuleListInOnePlace(t *testing.T) {
+	idRe := regexp.MustCompile(`SSE-\d{3}`)
+	for _, f := range []string{"embed.go", "README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids := idRe.FindAllString(string(b), -1); len(ids) > 0 {
+			t.Errorf("%s names rules %v: describe the families and point to the METADATA blocks (sseaudit rules) instead of listing rules", f, ids)
+		}
+	}
+}

@@ -22,6 +22,7 @@ profiles:
   china:
     allowed_algorithms: [aes-256, SM4]
     allowed_methods: [kms-default, kms-cmk]
+    max_rotation_days: 90
 `
 	cfg, err := ParseConfig([]byte(src), "sseaudit.yaml")
 	if err != nil {
@@ -33,7 +34,7 @@ profiles:
 	}
 	want := Profile{
 		Name: "payments", AllowedMethods: []string{"kms-cmk"}, RequireCustomerCMK: true,
-		AllowedCMKIDs: []string{cmk}, AllowedAlgorithms: []string{"AES256"},
+		AllowedCMKIDs: []string{cmk}, AllowedAlgorithms: []string{"AES256"}, MaxRotationDays: DefaultMaxRotationDays,
 		SeverityOverrides: map[string]findings.Severity{"SSE-002": findings.SeverityHigh},
 	}
 	if !reflect.DeepEqual(p, want) {
@@ -43,7 +44,7 @@ profiles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(china.AllowedAlgorithms, []string{"AES256", "SM4"}) || china.RequireCustomerCMK || len(china.AllowedCMKIDs) != 0 {
+	if !reflect.DeepEqual(china.AllowedAlgorithms, []string{"AES256", "SM4"}) || china.RequireCustomerCMK || len(china.AllowedCMKIDs) != 0 || china.MaxRotationDays != 90 {
 		t.Errorf("china %+v", china)
 	}
 	if _, err := cfg.SelectProfile("byok"); err != nil {
@@ -91,6 +92,11 @@ func TestParseConfigErrors(t *testing.T) {
 		"rules: []\n":                                             `c.yaml:1: unknown field "rules"`,
 		"profiles:\n  p:\n    allowed_cmk_ids: abc\n":             `profiles.p.allowed_cmk_ids: want a list`,
 		"profile: [a\n": `c.yaml: yaml:`,
+		"profiles:\n  p:\n    max_rotation_days: 0\n":                                `c.yaml:3: profiles.p.max_rotation_days: 0: want a whole number of days from 1 to 3650`,
+		"profiles:\n  p:\n    max_rotation_days: -5\n":                               `profiles.p.max_rotation_days: -5: want a whole number of days`,
+		"profiles:\n  p:\n    max_rotation_days: 4000\n":                             `max_rotation_days: 4000 is out of range`,
+		"profiles:\n  p:\n    max_rotation_days: 1.5\n":                              `c.yaml:3: profiles.p.max_rotation_days`,
+		"profiles:\n  p:\n    max_rotation_days: year\n":                             `c.yaml:3: profiles.p.max_rotation_days`,
 		"profiles:\n  p: {allowed_methods: [kms-cmk]}\n  p: {allowed_methods: []}\n": `defined twice`,
 	}
 	for src, want := range cases {
@@ -107,7 +113,7 @@ func TestExampleFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := cfg.SelectProfile("")
-	if p.Name != "payments" || !p.RequireCustomerCMK || len(p.AllowedCMKIDs) != 2 || p.SeverityOverrides["SSE-002"] != findings.SeverityHigh {
+	if p.Name != "payments" || !p.RequireCustomerCMK || len(p.AllowedCMKIDs) != 3 || p.SeverityOverrides["SSE-002"] != findings.SeverityHigh || p.MaxRotationDays != 365 {
 		t.Errorf("payments %+v", p)
 	}
 	if _, err := Load(t.Context(), Options{Profile: &p}); err != nil {

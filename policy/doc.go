@@ -19,8 +19,13 @@
 //	#   category: encryption        # encryption, key, conformance, coverage, governance
 //	#   resource_type: bucket       # bucket, object, key, scan
 //	#   remediation: {text: ..., cli: ...}
-//	#   controls: [{framework: NIST SP 800-53 Rev. 5, id: SC-28}, ...]
+//	#   controls:                   # each {framework, version, id, title}
+//	#     - {framework: NIST SP 800-53, version: Rev. 5, id: SC-28, title: Protection of Information at Rest}
 //	deny contains finding if { ... }
+//
+// All four members of a control are required (strings; quote ids such as
+// "5.8"). A rule maps to the controls it tests; only a coverage rule maps
+// to none, and says so with "controls: []".
 //
 // A rule yields objects {rule, resource, message, observed, expected,
 // evidence}: rule is its own custom.id (rego.metadata.rule().custom.id),
@@ -41,15 +46,41 @@
 //	rule_first_seen  null, or when scan history first saw the bucket's
 //	                 current default rule (HistoryLookup.RuleFirstSeen)
 //	profile          {name, allowed_methods, require_customer_cmk,
-//	                 allowed_cmk_ids, allowed_algorithms}
+//	                 allowed_cmk_ids, allowed_algorithms, max_rotation_days}
 //	provenance       the snapshot's provenance
 //	index            positions in bucket.objects: {by_method: {method: [i]},
-//	                 by_kms_key: {key id: [i]}, failed: [i], changed: [i] or
+//	                 by_kms_key: {key id: [i]}, no_method: [i] (no method
+//	                 member, or not a string), failed: [i], changed: [i] or
 //	                 null}; changed lists the objects also in previous whose
 //	                 etag, last_modified, size, storage_class, method, sse,
 //	                 kms_key_id or data_encryption differ. Rules use it (via
 //	                 data.sseaudit.lib) to look only at the objects that matter;
 //	                 lib computes the same lists when it is absent.
+//
+// # Key references (the snapshot/profile contract)
+//
+// A bucket rule, an object and an allowed_cmk_ids entry may name a KMS key
+// by id, by alias (alias/x), or by ARN (acs:kms:REGION:ACCOUNT:key/ID,
+// arn:aws:kms:REGION:ACCOUNT:key/ID, or an alias ARN). The rules compare
+// references after resolution (data.sseaudit.lib.key_names): a reference
+// stands for itself, the id inside a key ARN, and, for each key record of
+// the snapshot found under those names (input.keys is indexed by key_id,
+// arn and resolved_key_id), that record's key_id, arn and resolved_key_id.
+// Two references match when these sets meet. So:
+//
+//   - ids and key ARNs match each other without KMS;
+//   - an alias matches only through a key record whose key_id is the alias
+//     and whose resolved_key_id is the key KMS resolved it to. The scanner
+//     writes one for every alias a bucket or object names, and for every
+//     alias in scan.Config.ExtraKeyRefs: the caller must pass the profile's
+//     allowed_cmk_ids there, or an allow-listed alias matches nothing and
+//     the keys it stands for are reported as not allowed (never silently
+//     allowed). An alias is resolved per region (the record of the
+//     bucket's region is preferred); an alias ARN is never reduced to the
+//     bare alias.
+//
+// Findings about a key (resource type key) name its resolved id, so one
+// key named differently by several buckets or objects is one resource.
 //
 // # Input of a scan_deny rule
 //

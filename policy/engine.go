@@ -397,21 +397,79 @@ func ruleMeta(a *ast.Annotations) (RuleMeta, error) {
 			errs = append(errs, errors.New("custom.remediation.cli is required (a CLI example)"))
 		}
 	}
-	ctrls, ok := cu["controls"].([]any)
-	if !ok || len(ctrls) == 0 {
-		errs = append(errs, errors.New("custom.controls is required: a list of {framework, id}"))
+	ctrls, err := parseControls(cu["controls"], m.Category)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for i, c := range ctrls {
+	m.Controls = ctrls
+	return m, errors.Join(errs...)
+}
+
+// controlFields are the members every custom.controls entry must have.
+var controlFields = []string{"framework", "version", "id", "title"}
+
+// parseControls reads custom.controls: a list of {framework, version, id,
+// title}, each member a non-empty string. Only a coverage rule may map to no control, and it must say so
+// with an explicit empty list: a coverage finding says what was not read,
+// which no framework control is about, whereas any other rule that maps to
+// nothing is most likely a METADATA block someone forgot to finish.
+func parseControls(v any, category string) ([]findings.Control, error) {
+	if v == nil {
+		return nil, errors.New("custom.controls is required: a list of {framework, version, id, title} ([] only for a coverage rule)")
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("custom.controls: want a list of {framework, version, id, title}, got %T", v)
+	}
+	if len(list) == 0 && category != findings.CategoryCoverage {
+		return nil, fmt.Errorf("custom.controls: an empty list is allowed only for category %s (this rule is %s): map the rule to the controls it tests", findings.CategoryCoverage, category)
+	}
+	out := make([]findings.Control, 0, len(list))
+	var errs []error
+	seen := map[findings.Control]bool{}
+	for i, c := range list {
 		cm, ok := c.(map[string]any)
-		fw, _ := cm["framework"].(string)
-		id := fmt.Sprint(cm["id"])
-		if !ok || strings.TrimSpace(fw) == "" || cm["id"] == nil || strings.TrimSpace(id) == "" {
-			errs = append(errs, fmt.Errorf("custom.controls[%d]: want {framework, id}", i))
+		if !ok {
+			errs = append(errs, fmt.Errorf("custom.controls[%d]: want {framework, version, id, title}, got %T", i, c))
 			continue
 		}
-		m.Controls = append(m.Controls, findings.Control{Framework: strings.TrimSpace(fw), ID: strings.TrimSpace(id)})
+		vals := map[string]string{}
+		var missing []string
+		for _, f := range controlFields {
+			var s string
+			switch x := cm[f].(type) {
+			case string:
+				s = strings.TrimSpace(x)
+			case nil:
+			default:
+				// A YAML number loses what makes an id: 5.10 reads as 5.1.
+				errs = append(errs, fmt.Errorf("custom.controls[%d].%s: want a string, got %v (%T): quote it, e.g. %s: \"%v\"", i, f, x, x, f, x))
+				vals[f] = fmt.Sprint(x)
+				continue
+			}
+			if s == "" {
+				missing = append(missing, f)
+			}
+			vals[f] = s
+		}
+		for k := range cm {
+			if !slices.Contains(controlFields, k) {
+				errs = append(errs, fmt.Errorf("custom.controls[%d]: unknown member %q (want framework, version, id, title)", i, k))
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("custom.controls[%d]: %s required (want {framework, version, id, title}, e.g. {framework: NIST SP 800-53, version: Rev. 5, id: SC-28, title: Protection of Information at Rest})", i, strings.Join(missing, ", ")))
+			continue
+		}
+		ctl := findings.Control{Framework: vals["framework"], Version: vals["version"], ID: vals["id"], Title: vals["title"]}
+		if seen[ctl] {
+			errs = append(errs, fmt.Errorf("custom.controls[%d]: %s %s %s is listed twice", i, ctl.Framework, ctl.Version, ctl.ID))
+			continue
+		}
+		seen[ctl] = true
+		out = append(out, ctl)
 	}
-	return m, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // prepare builds one query binding p<i> to each package's entry rule.
@@ -457,4 +515,3 @@ func (e *Engine) Rule(id string) (RuleMeta, bool) {
 	}
 	return *m, true
 }
-

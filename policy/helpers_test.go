@@ -33,7 +33,8 @@ const (
 )
 
 func key(id string, mod func(*snapshot.Key)) snapshot.Key {
-	k := snapshot.Key{KeyID: id, Region: region, Arn: "acs:kms:" + region + ":1234567890:key/" + id, State: "Enabled", ReadAt: tScan}
+	k := snapshot.Key{KeyID: id, Region: region, Arn: "acs:kms:" + region + ":1234567890:key/" + id, State: "Enabled",
+		AutomaticRotation: "Enabled", RotationInterval: "31536000s", ReadAt: tScan}
 	if mod != nil {
 		mod(&k)
 	}
@@ -44,7 +45,9 @@ func allKeys() []snapshot.Key {
 	return []snapshot.Key{
 		key(cmk, nil),
 		key(cmk2, nil),
-		key(svcKey, func(k *snapshot.Key) { k.ServiceKey = true; k.Creator = "Oss" }),
+		key(svcKey, func(k *snapshot.Key) {
+			k.ServiceKey, k.Creator, k.AutomaticRotation, k.RotationInterval = true, "Oss", "Disabled", ""
+		}),
 		key(keyDis, func(k *snapshot.Key) { k.State = "Disabled" }),
 		key(keyPend, func(k *snapshot.Key) { k.State = "PendingDeletion"; k.DeleteDate = "2024-06-08T00:00:00Z" }),
 		key(keyGone, func(k *snapshot.Key) { k.State = ""; k.Missing = true }),

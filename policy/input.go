@@ -83,6 +83,7 @@ func (e *Engine) newScanEnv(sum, prevSum *snapshot.Summary, hist HistoryLookup) 
 		"require_customer_cmk": p.RequireCustomerCMK,
 		"allowed_cmk_ids":      nonNil(p.AllowedCMKIDs),
 		"allowed_algorithms":   nonNil(p.AllowedAlgorithms),
+		"max_rotation_days":    p.MaxRotationDays,
 	}); err != nil {
 		return nil, err
 	}
@@ -241,6 +242,9 @@ func bucketTerms(d *bucketData) (ast.Object, []*ast.Term, error) {
 		} else if _, ok := k.Value.(ast.String); !ok {
 			return nil, nil, fmt.Errorf("%w: bucket %q: object %d: key is not a string", snapshot.ErrFormat, d.head.Name, i)
 		}
+		if err := checkObjectTerm(oo); err != nil {
+			return nil, nil, fmt.Errorf("%w: bucket %q: object %d (%v): %v", snapshot.ErrFormat, d.head.Name, i, oo.Get(tKey), err)
+		}
 		objs[i] = o
 	}
 	return obj, objs, nil
@@ -360,23 +364,25 @@ func sameState(a, b ast.Object) bool {
 }
 
 // objectIndex is input.index: positions of objects in the bucket's objects
-// array by method, by KMS key id, of those with an error and, with a
-// previous snapshot, of those whose state changed since.
+// array by method, by KMS key id, of those with no (string) method, of
+// those with an error and, with a previous snapshot, of those whose state
+// changed since.
 func objectIndex(objs []*ast.Term, changed []*ast.Term) *ast.Term {
 	byMethod := map[string][]*ast.Term{}
 	byKey := map[string][]*ast.Term{}
 	var mOrder, kOrder []string
 	failed := []*ast.Term{}
+	noMethod := []*ast.Term{}
 	for i, o := range objs {
 		oo := o.Value.(ast.Object)
 		pos := posTerm(i)
-		if m := oo.Get(tMethod); m != nil {
-			if s, ok := m.Value.(ast.String); ok {
-				if _, seen := byMethod[string(s)]; !seen {
-					mOrder = append(mOrder, string(s))
-				}
-				byMethod[string(s)] = append(byMethod[string(s)], pos)
+		if s, ok := methodOf(oo); ok {
+			if _, seen := byMethod[s]; !seen {
+				mOrder = append(mOrder, s)
 			}
+			byMethod[s] = append(byMethod[s], pos)
+		} else {
+			noMethod = append(noMethod, pos)
 		}
 		if k := oo.Get(tKMSKeyID); k != nil {
 			if s, ok := k.Value.(ast.String); ok {
@@ -408,7 +414,18 @@ func objectIndex(objs []*ast.Term, changed []*ast.Term) *ast.Term {
 		[2]*ast.Term{tByKMSKey, group(kOrder, byKey)},
 		[2]*ast.Term{tFailed, ast.NewTerm(ast.NewArray(failed...))},
 		[2]*ast.Term{tChanged, ch},
+		[2]*ast.Term{tNoMethod, ast.NewTerm(ast.NewArray(noMethod...))},
 	))
+}
+
+// methodOf is an object's method, if it has one that is a string.
+func methodOf(o ast.Object) (string, bool) {
+	m := o.Get(tMethod)
+	if m == nil {
+		return "", false
+	}
+	s, ok := m.Value.(ast.String)
+	return string(s), ok
 }
 
 // posTerms caches position terms (index entries).
@@ -480,12 +497,14 @@ var (
 	tByKMSKey      = ast.StringTerm("by_kms_key")
 	tFailed        = ast.StringTerm("failed")
 	tChanged       = ast.StringTerm("changed")
+	tNoMethod      = ast.StringTerm("no_method")
 
 	tKey            = ast.StringTerm("key")
 	tSize           = ast.StringTerm("size")
 	tETag           = ast.StringTerm("etag")
 	tLastModified   = ast.StringTerm("last_modified")
 	tVersionID      = ast.StringTerm("version_id")
+	tNoncurrent     = ast.StringTerm("noncurrent")
 	tStorageClass   = ast.StringTerm("storage_class")
 	tSSE            = ast.StringTerm("sse")
 	tKMSKeyID       = ast.StringTerm("kms_key_id")
@@ -506,7 +525,7 @@ var sharedKeys = map[string]*ast.Term{
 	"bucket": tBucket, "keys": tKeys, "objects": tObjects, "key": tKey, "size": tSize, "etag": tETag,
 	"last_modified": tLastModified, "version_id": tVersionID, "storage_class": tStorageClass, "sse": tSSE,
 	"kms_key_id": tKMSKeyID, "method": tMethod, "error": tError, "data_encryption": tDataEncryption,
-	"attempts": tAttempts, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
+	"attempts": tAttempts, "noncurrent": tNoncurrent, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
 	"message": tMessage, "name": tName,
 }
 
@@ -534,7 +553,7 @@ func str(s string) *ast.Term {
 // objectTerm converts an Object exactly as encoding/json marshals it
 // (omitempty fields left out), without reflection.
 func objectTerm(o *snapshot.Object) *ast.Term {
-	var kv [13][2]*ast.Term
+	var kv [14][2]*ast.Term
 	n := 0
 	add := func(k, v *ast.Term) { kv[n] = [2]*ast.Term{k, v}; n++ }
 	add(tBucket, str(o.Bucket))
@@ -544,6 +563,9 @@ func objectTerm(o *snapshot.Object) *ast.Term {
 	add(tLastModified, ast.StringTerm(o.LastModified.Format(time.RFC3339Nano)))
 	if o.VersionID != "" {
 		add(tVersionID, ast.StringTerm(o.VersionID))
+	}
+	if o.Noncurrent {
+		add(tNoncurrent, ast.BooleanTerm(true))
 	}
 	if o.StorageClass != "" {
 		add(tStorageClass, str(o.StorageClass))
@@ -582,4 +604,36 @@ func errorTerm(e *snapshot.Error) *ast.Term {
 		add(tAttempts, ast.IntNumberTerm(e.Attempts))
 	}
 	return ast.NewTerm(ast.NewObject(kv[:n]...))
+}
+
+// objectMemberTerms are the members an object of the snapshot format has,
+// as terms (required ones first); built once, never changed.
+var objectMemberTerms, objectRequiredCount = func() (map[string]*ast.Term, int) {
+	req, opt := snapshot.ObjectMembers()
+	m := map[string]*ast.Term{}
+	for _, n := range append(req, opt...) {
+		m[n] = ast.StringTerm(n)
+	}
+	return m, len(req)
+}()
+
+// checkObjectTerm holds a parsed object to the format, as the struct
+// reader does: every required member present, no unknown member.
+func checkObjectTerm(o ast.Object) error {
+	if err := snapshot.CheckObjectMembers(func(m string) bool { return o.Get(objectMemberTerms[m]) != nil }); err != nil {
+		return err
+	}
+	if o.Len() == objectRequiredCount {
+		return nil
+	}
+	var unknown error
+	o.Until(func(k, _ *ast.Term) bool {
+		s, ok := k.Value.(ast.String)
+		if _, known := objectMemberTerms[string(s)]; !ok || !known {
+			unknown = fmt.Errorf("unknown member %v", k)
+			return true
+		}
+		return false
+	})
+	return unknown
 }

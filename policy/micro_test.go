@@ -8,6 +8,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // BenchmarkBucket splits one bucket's cost into parsing its raw JSON into
@@ -16,12 +17,12 @@ func BenchmarkBucket(b *testing.B) {
 	dir := b.TempDir()
 	for _, n := range []int{0, 100, 1000} {
 		p := writeSynthetic(b, dir, fmt.Sprintf("m%d.json", n), synth.Options{Buckets: 4, Objects: n})
-		sum, err := readSummaryFast(p)
+		sum, err := snapshot.ReadHeaders(p)
 		if err != nil {
 			b.Fatal(err)
 		}
 		var raws [][]byte
-		if err := eachRawBucket(p, func(r []byte) error { raws = append(raws, r); return nil }); err != nil {
+		if err := snapshot.EachRawBucket(p, func(r []byte) error { raws = append(raws, r); return nil }); err != nil {
 			b.Fatal(err)
 		}
 		e := load(b, Options{})

@@ -25,22 +25,44 @@ type Profile struct {
 	// RequireCustomerCMK requires a customer master key, not the service
 	// key alias/acs/oss.
 	RequireCustomerCMK bool `json:"require_customer_cmk"`
-	// AllowedCMKIDs lists the acceptable CMKs (ids or ARNs); empty = any.
+	// AllowedCMKIDs lists the acceptable CMKs by key id, alias (alias/x) or
+	// ARN; empty = any. Entries and the keys buckets and objects use are
+	// compared after resolution (see the package doc): an alias entry
+	// matches only when the snapshot records what it resolves to, so pass
+	// this list to the scan (scan.Config.ExtraKeyRefs).
 	AllowedCMKIDs []string `json:"allowed_cmk_ids"`
 	// AllowedAlgorithms are the acceptable ciphers: AES256, SM4.
 	AllowedAlgorithms []string `json:"allowed_algorithms"`
+	// MaxRotationDays is the longest automatic rotation interval accepted
+	// for a customer CMK in use (SSE-015), in days; a CMK without
+	// automatic rotation fails whatever the value. 0 means
+	// DefaultMaxRotationDays (Load and SelectProfile fill it in); a config file must give 1
+	// to 3650.
+	MaxRotationDays int `json:"max_rotation_days"`
 	// SeverityOverrides changes the severity of rules by id.
 	SeverityOverrides map[string]findings.Severity `json:"severity_overrides,omitempty"`
 }
 
-// DefaultProfile accepts any encryption method with AES-256 or SM4. It
-// matches default_profile in policies/lib.rego.
+// DefaultMaxRotationDays is the default of max_rotation_days: a year, the
+// interval AWS KMS rotates customer keys at and the longest Alibaba Cloud
+// KMS offers by default in its console; NIST SP 800-57 Part 1 puts the
+// originator-usage period of a symmetric data-encryption key at up to two
+// years, so a year leaves room.
+const DefaultMaxRotationDays = 365
+
+// maxRotationDaysLimit bounds max_rotation_days: ten years is no rotation.
+const maxRotationDaysLimit = 3650
+
+// DefaultProfile accepts any encryption method with AES-256 or SM4, and
+// customer CMKs rotated at least yearly. It matches default_profile in
+// policies/lib.rego.
 func DefaultProfile() Profile {
 	return Profile{
 		Name:              "default",
 		AllowedMethods:    []string{snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodOther},
 		AllowedCMKIDs:     []string{},
 		AllowedAlgorithms: []string{"AES256", "SM4"},
+		MaxRotationDays:   DefaultMaxRotationDays,
 	}
 }
 
@@ -76,6 +98,9 @@ func (p Profile) clone() Profile {
 	if q.AllowedCMKIDs == nil {
 		q.AllowedCMKIDs = []string{}
 	}
+	if q.MaxRotationDays == 0 {
+		q.MaxRotationDays = DefaultMaxRotationDays
+	}
 	return q
 }
 
@@ -102,6 +127,9 @@ func (p *Profile) Validate() error {
 		if strings.TrimSpace(id) == "" {
 			errs = append(errs, fmt.Errorf("allowed_cmk_ids[%d]: empty key id", i))
 		}
+	}
+	if p.MaxRotationDays < 0 || p.MaxRotationDays > maxRotationDaysLimit {
+		errs = append(errs, fmt.Errorf("max_rotation_days: %d is out of range (want a whole number of days from 1 to %d; default %d)", p.MaxRotationDays, maxRotationDaysLimit, DefaultMaxRotationDays))
 	}
 	for id, s := range p.SeverityOverrides {
 		if !s.Valid() {
@@ -149,8 +177,9 @@ func LoadConfig(path string) (*Config, error) {
 //	    extends: byok          # optional: start from another profile (default: "default")
 //	    allowed_methods: [kms-cmk]             # oss-managed, kms-default, kms-cmk, other
 //	    require_customer_cmk: true             # not the service key alias/acs/oss
-//	    allowed_cmk_ids: [1234abcd-..., acs:kms:cn-hangzhou:123:key/...]   # empty: any
+//	    allowed_cmk_ids: [1234abcd-..., alias/payments, acs:kms:cn-hangzhou:123:key/...]   # ids, aliases or ARNs; empty: any
 //	    allowed_algorithms: [AES256]           # AES256, SM4
+//	    max_rotation_days: 365                 # longest automatic rotation interval of a customer CMK (1..3650)
 //	    severity: {SSE-002: high}              # severity overrides by rule id
 //	    description: free text
 //
@@ -311,6 +340,12 @@ func parseProfile(n *yaml.Node, source, path string, resolve func(string) (Profi
 			if err = decodeList(v, &ids); err == nil {
 				p.AllowedCMKIDs = ids
 			}
+		case "max_rotation_days":
+			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+				err = fmt.Errorf("%q: want a whole number of days from 1 to %d (default %d)", v.Value, maxRotationDaysLimit, DefaultMaxRotationDays)
+			} else if err = v.Decode(&p.MaxRotationDays); err == nil && p.MaxRotationDays < 1 {
+				err = fmt.Errorf("%d: want a whole number of days from 1 to %d (default %d)", p.MaxRotationDays, maxRotationDaysLimit, DefaultMaxRotationDays)
+			}
 		case "allowed_algorithms":
 			var as []string
 			if err = decodeList(v, &as); err == nil {
@@ -334,7 +369,7 @@ func parseProfile(n *yaml.Node, source, path string, resolve func(string) (Profi
 				}
 			}
 		default:
-			return Profile{}, fmt.Errorf("%s: unknown field (want allowed_methods, require_customer_cmk, allowed_cmk_ids, allowed_algorithms, severity, extends, description)", where(k.Line, k.Value))
+			return Profile{}, fmt.Errorf("%s: unknown field (want allowed_methods, require_customer_cmk, allowed_cmk_ids, allowed_algorithms, max_rotation_days, severity, extends, description)", where(k.Line, k.Value))
 		}
 		if err != nil {
 			return Profile{}, fmt.Errorf("%s: %w", where(v.Line, k.Value), err)

@@ -29,16 +29,21 @@ func (s FileSource) EachBucket(fn func(snapshot.Bucket) error) error {
 	return snapshot.EachBucket(string(s), fn)
 }
 
-// fastSource is implemented by FileSource: the engine's fast path (see
-// snapfile.go).
+// fastSource is implemented by FileSource: the engine's fast path. The
+// summary is read without decoding objects (snapshot.ReadHeaders) and each
+// bucket's raw JSON (snapshot.EachRawBucket) is parsed straight into AST
+// terms by the workers (jsonast.go), which check each object's members
+// against the format (snapshot.CheckObjectMembers) and its bucket name.
 type fastSource interface {
 	fastSummary() (snapshot.Summary, error)
 	eachRaw(fn func(raw []byte) error) error
 }
 
-func (s FileSource) fastSummary() (snapshot.Summary, error) { return readSummaryFast(string(s)) }
+func (s FileSource) fastSummary() (snapshot.Summary, error) { return snapshot.ReadHeaders(string(s)) }
 
-func (s FileSource) eachRaw(fn func([]byte) error) error { return eachRawBucket(string(s), fn) }
+func (s FileSource) eachRaw(fn func([]byte) error) error {
+	return snapshot.EachRawBucket(string(s), fn)
+}
 
 // bucketData is one bucket to evaluate: its header and either its objects
 // (head.Objects, from EachBucket) or its raw JSON (from a file).

@@ -17,6 +17,8 @@
 //     first seen; Forbidden.KeyNotFound marks it Missing. The region's OSS
 //     service key (alias/acs/oss) is resolved lazily, only when a KMS key
 //     id has to be classified, unless Config.ServiceKeyIDs gives it.
+//     Aliases in Config.ExtraKeyRefs (the profile's allow-list) are
+//     described too, so the snapshot records what they resolve to.
 //   - Normalisation of rules and objects into snapshot methods (Method).
 //   - A progress bar with rate and ETA, on a terminal only.
 //

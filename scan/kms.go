@@ -48,6 +48,27 @@ func bareKeyID(id string) string {
 	return id
 }
 
+// aliasRegion says whether ref needs KMS to be resolved (an alias, or an
+// alias ARN) and, for an alias ARN, the region it names ("" for a bare
+// alias: every region).
+func aliasRegion(ref string) (region string, isAlias bool) {
+	if strings.HasPrefix(ref, "alias/") {
+		return "", true
+	}
+	// acs:kms:REGION:ACCOUNT:alias/NAME, arn:aws:kms:REGION:ACCOUNT:alias/NAME
+	parts := strings.SplitN(ref, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" && strings.HasPrefix(parts[5], "alias/") {
+		return parts[3], true
+	}
+	if len(parts) >= 5 && parts[0] == "acs" && parts[1] == "kms" {
+		rest := strings.Join(parts[4:], ":")
+		if strings.HasPrefix(rest, "alias/") {
+			return parts[2], true
+		}
+	}
+	return "", false
+}
+
 type keyEntry struct {
 	done chan struct{}
 	key  snapshot.Key
@@ -221,6 +242,26 @@ func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
 		}
 	}
 	return key
+}
+
+// describeExtra describes the references of Config.ExtraKeyRefs that only
+// KMS can resolve (aliases), in each of regions with a KMS client (an alias
+// ARN in its own region only), so the snapshot holds what they resolve to.
+// References already described are not described again.
+func (k *keys) describeExtra(ctx context.Context, regions, refs []string) {
+	for _, ref := range refs {
+		ref = strings.TrimSpace(ref)
+		own, isAlias := aliasRegion(ref)
+		if ref == "" || !isAlias {
+			continue
+		}
+		for _, region := range regions {
+			if (own != "" && region != own) || k.client(region) == nil || ctx.Err() != nil {
+				continue
+			}
+			k.describe(ctx, region, ref)
+		}
+	}
 }
 
 // all returns every key record, sorted by region then id. Entries still

@@ -59,6 +59,16 @@ type Config struct {
 	// TargetInfo is recorded as provenance; Dialect and Endpoint default
 	// to the Client's. It must not carry secrets.
 	TargetInfo snapshot.Target
+	// ExtraKeyRefs are KMS key references to describe besides the ones
+	// the estate uses, so the snapshot records what they resolve to: the
+	// caller passes the profile's allowed_cmk_ids, whose aliases policies
+	// can compare with the keys in use only through such a record (see
+	// package policy). Aliases ("alias/x") are described in every region
+	// of the scan that has a KMS client, alias ARNs in their own region;
+	// key ids and key ARNs name their key without KMS and are skipped.
+	// Each record reads like a referenced key's (a missing alias is
+	// recorded Missing) and counts in Coverage's keys.
+	ExtraKeyRefs []string
 	// ServiceKeyIDs maps region to the id of its OSS service key
 	// (alias/acs/oss), when known; other regions are resolved with
 	// DescribeKey when needed.
@@ -236,6 +246,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 		}
 		cov.ObjectsListed += hb.ObjectsListed
 		cov.ObjectsInspected += hb.ObjectsInspected
+	}
+	if ctx.Err() == nil {
+		s.keys.describeExtra(ctx, prov.Regions, cfg.ExtraKeyRefs)
 	}
 	for _, k := range s.keys.all() {
 		cov.KeysReferenced++

@@ -82,16 +82,10 @@ type Change struct {
 // added or removed are one change each; their objects are not listed.
 // An error from fn stops the comparison and is returned as is.
 func Diff(ctx context.Context, oldPath, newPath string, fn func(Change) error) error {
-	oldR, err := openReader(oldPath)
-	if err != nil {
-		return fmt.Errorf("snapshot: diff: old: %w", err)
-	}
-	defer oldR.close()
-	newR, err := openReader(newPath)
-	if err != nil {
-		return fmt.Errorf("snapshot: diff: new: %w", err)
-	}
-	defer newR.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	oldR := streamBuckets(ctx, oldPath)
+	newR := streamBuckets(ctx, newPath)
 	// Whether a bucket missing on the new side was removed depends on the
 	// new snapshot's coverage, which comes after the buckets: read it first.
 	newSum, err := ReadSummary(newPath)
@@ -239,8 +233,8 @@ type differ struct {
 
 // next reads the next bucket of one side and checks the name order the
 // merge relies on.
-func (d *differ) next(r *reader, side string) (*Bucket, error) {
-	b, err := r.next(true)
+func (d *differ) next(r *bucketStream, side string) (*Bucket, error) {
+	b, err := r.next()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: diff: %s: %w", side, err)
 	}
@@ -385,4 +379,43 @@ func compactSorted(s []string) []string {
 		}
 	}
 	return out
+}
+
+// bucketStream yields the buckets of one snapshot, with their objects, one
+// at a time: EachBucket runs in a goroutine and hands each bucket over, so
+// two snapshots can be merged with memory bounded by a bucket per side.
+type bucketStream struct {
+	path string
+	ch   chan *Bucket
+	err  chan error
+	done bool
+}
+
+func streamBuckets(ctx context.Context, path string) *bucketStream {
+	r := &bucketStream{path: path, ch: make(chan *Bucket), err: make(chan error, 1)}
+	go func() {
+		defer close(r.ch)
+		r.err <- EachBucket(path, func(b Bucket) error {
+			select {
+			case r.ch <- &b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return r
+}
+
+// next returns the next bucket, or nil once the whole document has been
+// read and validated.
+func (r *bucketStream) next() (*Bucket, error) {
+	if r.done {
+		return nil, nil
+	}
+	if b, ok := <-r.ch; ok {
+		return b, nil
+	}
+	r.done = true
+	return nil, <-r.err
 }

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -36,31 +38,35 @@ var ErrFormat = errors.New("snapshot: malformed document")
 // ReadSummary reads path through once and returns everything but the
 // objects. Memory is bounded by the number of buckets and keys, not
 // objects. The schema is checked strictly: an unknown schema version,
-// unknown members, missing members or trailing data are errors.
-func ReadSummary(path string) (Summary, error) {
-	r, err := openReader(path)
+// unknown members, missing members (objects' included), an object naming
+// another bucket, or trailing data are errors.
+func ReadSummary(path string) (Summary, error) { return readSummary(path, true) }
+
+// ReadHeaders is ReadSummary without decoding the objects: each is only
+// checked to be well-formed JSON. It is for readers that parse the objects
+// themselves afterwards (EachRawBucket) and validate them with
+// CheckObjectMembers.
+func ReadHeaders(path string) (Summary, error) { return readSummary(path, false) }
+
+func readSummary(path string, checkObjects bool) (Summary, error) {
+	var sum Summary
+	err := walk(path, &sum, func(s *byteScanner) error {
+		return s.buckets(func(s *byteScanner, at int64) error {
+			b, err := s.bucket(at, checkObjects, false)
+			if err != nil {
+				return err
+			}
+			sum.Buckets = append(sum.Buckets, *b)
+			return nil
+		})
+	})
 	if err != nil {
 		return Summary{}, err
 	}
-	defer r.close()
-	return r.summary()
-}
-
-func (r *reader) summary() (Summary, error) {
-	for {
-		b, err := r.next(false)
-		if err != nil {
-			return Summary{}, err
-		}
-		if b == nil {
-			break
-		}
-		r.sum.Buckets = append(r.sum.Buckets, *b)
+	if sum.Buckets == nil {
+		sum.Buckets = []Bucket{}
 	}
-	if r.sum.Buckets == nil {
-		r.sum.Buckets = []Bucket{}
-	}
-	return r.sum, nil
+	return sum, nil
 }
 
 // EachBucket calls fn for every bucket of path in file order, with
@@ -70,23 +76,35 @@ func (r *reader) summary() (Summary, error) {
 // reported after the buckets before it were passed to fn). Keys come after
 // the buckets in the file: read them with ReadSummary first when needed.
 func EachBucket(path string, fn func(b Bucket) error) error {
-	r, err := openReader(path)
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	for {
-		b, err := r.next(true)
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			return nil
-		}
-		if err := fn(*b); err != nil {
-			return err
-		}
-	}
+	var sum Summary
+	return walk(path, &sum, func(s *byteScanner) error {
+		return s.buckets(func(s *byteScanner, at int64) error {
+			b, err := s.bucket(at, true, true)
+			if err != nil {
+				return err
+			}
+			return fn(*b)
+		})
+	})
+}
+
+// EachRawBucket calls fn with the raw JSON of each bucket (a fresh slice fn
+// may keep), in file order, and then validates the rest of the document.
+// The buckets' contents are not checked: read the document with
+// ReadHeaders first, and check each object with CheckObjectMembers.
+func EachRawBucket(path string, fn func(raw []byte) error) error {
+	var sum Summary
+	return walk(path, &sum, func(s *byteScanner) error {
+		size := 64 << 10
+		return s.buckets(func(s *byteScanner, _ int64) error {
+			raw, err := s.value(make([]byte, 0, size), true)
+			if err != nil {
+				return err
+			}
+			size = max(len(raw)+len(raw)/8, 4<<10)
+			return fn(raw)
+		})
+	})
 }
 
 // Digest is the lowercase hex SHA-256 of the file at path (for provenance
@@ -104,299 +122,347 @@ func Digest(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// reader parses a document incrementally: top-level members until
-// "buckets", then one bucket per next call, then the rest.
-type reader struct {
-	path string
-	f    io.Closer
-	dec  *json.Decoder
-
-	sum       Summary
-	seen      map[string]bool
-	inBuckets bool
-	done      bool
-	obj       Object // scratch for skipped objects
-}
-
 // Top-level members in the order the Writer writes them; all are required.
 var topMembers = []string{"schema", "provenance", "buckets", "keys", "coverage", "finished_at", "complete"}
 
-func openReader(path string) (*reader, error) {
+// walk reads the document at path: the top-level members are decoded
+// strictly into sum, and the buckets array is handed to buckets, which
+// consumes it. The schema member must come first, so that a foreign or
+// future document is refused before anything else is read.
+func walk(path string, sum *Summary, buckets func(s *byteScanner) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: open: %w", err)
+		return fmt.Errorf("snapshot: open: %w", err)
 	}
-	r, err := newReader(f, path)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.f = f
-	return r, nil
+	defer f.Close()
+	return walkFrom(f, path, sum, buckets)
 }
 
-// newReader starts reading a document from in; name is for errors.
-func newReader(in io.Reader, name string) (*reader, error) {
-	r := &reader{path: name, f: io.NopCloser(nil), dec: json.NewDecoder(bufio.NewReaderSize(in, 256<<10)), seen: map[string]bool{}}
-	r.dec.DisallowUnknownFields()
-	if err := r.start(); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
-func (r *reader) close() { r.f.Close() }
-
-func (r *reader) fail(format string, args ...any) error {
-	return fmt.Errorf("%w: %s (offset %d): %s", ErrFormat, r.path, r.dec.InputOffset(), fmt.Sprintf(format, args...))
-}
-
-func (r *reader) wrap(what string, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return r.fail("%s: the document ends early (truncated file?)", what)
-	}
-	return r.fail("%s: %v", what, err)
-}
-
-func (r *reader) delim(want json.Delim, what string) error {
-	t, err := r.dec.Token()
-	if err != nil {
-		return r.wrap(what, err)
-	}
-	if d, ok := t.(json.Delim); !ok || d != want {
-		return r.fail("%s: want %q, found %v", what, string(want), t)
-	}
-	return nil
-}
-
-func (r *reader) key(what string) (string, error) {
-	t, err := r.dec.Token()
-	if err != nil {
-		return "", r.wrap(what, err)
-	}
-	k, ok := t.(string)
-	if !ok {
-		return "", r.fail("%s: want a member name, found %v", what, t)
-	}
-	return k, nil
-}
-
-func (r *reader) decode(v any, what string) error {
-	if err := r.dec.Decode(v); err != nil {
-		return r.wrap(what, err)
-	}
-	return nil
-}
-
-// start reads the opening brace and the schema member, which must come
-// first so that a foreign or future document is refused before anything
-// else is read.
-func (r *reader) start() error {
-	if err := r.delim('{', "document"); err != nil {
+// walkFrom is walk over in; name is for errors.
+func walkFrom(in io.Reader, path string, sum *Summary, buckets func(s *byteScanner) error) error {
+	s := newByteScanner(in, path)
+	if err := s.expect('{'); err != nil {
 		return err
 	}
-	k, err := r.key("document")
-	if err != nil {
-		return err
-	}
-	if k != "schema" {
-		return fmt.Errorf("%w: %s: the first member is %q, not \"schema\": this is not an sseaudit snapshot", ErrSchema, r.path, k)
-	}
-	var s string
-	if err := r.decode(&s, "schema"); err != nil {
-		return err
-	}
-	if s != Schema {
-		return fmt.Errorf("%w: %s has schema %q; this build reads %q only (use the sseaudit version that wrote it)", ErrSchema, r.path, s, Schema)
-	}
-	r.sum.Schema = s
-	r.seen["schema"] = true
-	return nil
-}
-
-// next returns the next bucket, or nil when there are no more (the whole
-// document has then been read and validated).
-func (r *reader) next(withObjects bool) (*Bucket, error) {
-	for {
-		if r.inBuckets {
-			if r.dec.More() {
-				return r.bucket(withObjects)
-			}
-			if err := r.delim(']', "buckets"); err != nil {
-				return nil, err
-			}
-			r.inBuckets = false
-			continue
-		}
-		if r.done {
-			return nil, nil
-		}
-		if !r.dec.More() {
-			if err := r.finish(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		k, err := r.key("document")
+	seen := map[string]bool{}
+	var raw []byte
+	for first := true; ; first = false {
+		ok, err := s.more(first, '}')
 		if err != nil {
-			return nil, err
-		}
-		if r.seen[k] {
-			return nil, r.fail("member %q appears twice", k)
-		}
-		r.seen[k] = true
-		switch k {
-		case "provenance":
-			err = r.decode(&r.sum.Provenance, k)
-		case "buckets":
-			if err = r.delim('[', k); err == nil {
-				r.inBuckets = true
-			}
-		case "keys":
-			err = r.keys()
-		case "coverage":
-			err = r.decode(&r.sum.Coverage, k)
-		case "finished_at":
-			err = r.decode(&r.sum.FinishedAt, k)
-		case "complete":
-			err = r.decode(&r.sum.Complete, k)
-		default:
-			err = r.fail("unknown member %q", k)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-func (r *reader) keys() error {
-	if err := r.delim('[', "keys"); err != nil {
-		return err
-	}
-	r.sum.Keys = []Key{}
-	for r.dec.More() {
-		var k Key
-		if err := r.decode(&k, "key"); err != nil {
 			return err
 		}
-		r.sum.Keys = append(r.sum.Keys, k)
-	}
-	return r.delim(']', "keys")
-}
-
-// finish checks the closing brace, the required members and that nothing
-// follows.
-func (r *reader) finish() error {
-	if err := r.delim('}', "document"); err != nil {
-		return err
-	}
-	for _, m := range topMembers {
-		if !r.seen[m] {
-			return r.fail("member %q is missing (the document was not closed by its writer?)", m)
+		if !ok {
+			break
+		}
+		k, err := s.key()
+		if err != nil {
+			return err
+		}
+		if first && k != "schema" {
+			return fmt.Errorf("%w: %s: the first member is %q, not \"schema\": this is not an sseaudit snapshot", ErrSchema, path, k)
+		}
+		if seen[k] {
+			return s.fail("member %q appears twice", k)
+		}
+		seen[k] = true
+		if k == "buckets" {
+			if err := buckets(s); err != nil {
+				return err
+			}
+			continue
+		}
+		var v any
+		switch k {
+		case "schema":
+			v = &sum.Schema
+		case "provenance":
+			v = &sum.Provenance
+		case "keys":
+			v = &sum.Keys
+		case "coverage":
+			v = &sum.Coverage
+		case "finished_at":
+			v = &sum.FinishedAt
+		case "complete":
+			v = &sum.Complete
+		default:
+			return s.fail("unknown member %q", k)
+		}
+		at := s.off + int64(s.pos)
+		if raw, err = s.value(raw[:0], true); err != nil {
+			return err
+		}
+		if err := strictDecode(raw, v); err != nil {
+			return fmt.Errorf("%w: %s: offset %d: %s: %v", ErrFormat, path, at, k, err)
+		}
+		if k == "schema" && sum.Schema != Schema {
+			return fmt.Errorf("%w: %s has schema %q; this build reads %q only (use the sseaudit version that wrote it)", ErrSchema, path, sum.Schema, Schema)
 		}
 	}
-	if _, err := r.dec.Token(); err != io.EOF {
-		return r.fail("data after the end of the document")
+	s.pos++ // }
+	for _, m := range topMembers {
+		if !seen[m] {
+			return s.fail("member %q is missing (the document was not closed by its writer?)", m)
+		}
 	}
-	r.done = true
+	if _, err := s.peek(); err == nil {
+		return s.fail("data after the end of the document")
+	} else if s.err != nil && !errors.Is(s.err, io.EOF) {
+		return err
+	}
+	if sum.Keys == nil {
+		sum.Keys = []Key{}
+	}
 	return nil
 }
 
-// bucket reads one bucket object; objects are kept only withObjects (they
-// are decoded, and so validated, either way).
-func (r *reader) bucket(withObjects bool) (*Bucket, error) {
-	if err := r.delim('{', "bucket"); err != nil {
+// buckets walks the buckets array, calling each with the scanner at the
+// start of each bucket (at is its offset); each must consume the bucket.
+func (s *byteScanner) buckets(each func(s *byteScanner, at int64) error) error {
+	if err := s.expect('['); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		ok, err := s.more(first, ']')
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if err := each(s, s.off+int64(s.pos)); err != nil {
+			return err
+		}
+	}
+	s.pos++ // ]
+	return nil
+}
+
+// bucket reads one bucket: the header is decoded strictly; its objects are
+// decoded and checked when check (and kept when keep), else skipped.
+func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
+	if err := s.expect('{'); err != nil {
 		return nil, err
 	}
-	b := &Bucket{}
+	hdr := []byte{'{'}
+	var raw []byte
+	var objects []Object
+	name := ""
 	seen := map[string]bool{}
-	for r.dec.More() {
-		k, err := r.key("bucket")
+	for first := true; ; first = false {
+		ok, err := s.more(first, '}')
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		k, err := s.key()
 		if err != nil {
 			return nil, err
 		}
 		if seen[k] {
-			return nil, r.fail("bucket %q: member %q appears twice", b.Name, k)
+			return nil, s.fail("bucket %q: member %q appears twice", name, k)
 		}
 		seen[k] = true
-		var v any
-		switch k {
-		case "name":
-			v = &b.Name
-		case "region":
-			v = &b.Region
-		case "creation_date":
-			v = &b.CreationDate
-		case "encryption":
-			v = &b.Encryption
-		case "encryption_error":
-			v = &b.EncryptionError
-		case "region_error":
-			v = &b.RegionError
-		case "versioning":
-			v = &b.Versioning
-		case "versioning_error":
-			v = &b.VersioningError
-		case "versions_inspected":
-			v = &b.VersionsInspected
-		case "list_error":
-			v = &b.ListError
-		case "objects_listed":
-			v = &b.ObjectsListed
-		case "objects_inspected":
-			v = &b.ObjectsInspected
-		case "read_at":
-			v = &b.ReadAt
-		case "objects":
-			if err := r.objects(b, withObjects); err != nil {
+		if k == "objects" {
+			if objects, err = s.objects(name, check, keep); err != nil {
 				return nil, err
 			}
 			continue
-		default:
-			return nil, r.fail("bucket %q: unknown member %q", b.Name, k)
 		}
-		if err := r.decode(v, "bucket "+k); err != nil {
+		if raw, err = s.value(raw[:0], true); err != nil {
 			return nil, err
 		}
+		if k == "name" {
+			_ = json.Unmarshal(raw, &name)
+		}
+		if len(hdr) > 1 {
+			hdr = append(hdr, ',')
+		}
+		kb, _ := json.Marshal(k)
+		hdr = append(append(append(hdr, kb...), ':'), raw...)
 	}
-	if err := r.delim('}', "bucket"); err != nil {
-		return nil, err
+	s.pos++ // }
+	hdr = append(hdr, '}')
+	b := &Bucket{}
+	if err := strictDecode(hdr, b); err != nil {
+		return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: %v", ErrFormat, s.path, at, name, err)
 	}
 	for _, m := range []string{"name", "objects", "objects_listed", "objects_inspected"} {
 		if !seen[m] {
-			return nil, r.fail("bucket %q: member %q is missing", b.Name, m)
+			return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: member %q is missing", ErrFormat, s.path, at, b.Name, m)
 		}
 	}
 	if b.Name == "" {
-		return nil, r.fail("a bucket has an empty name")
+		return nil, fmt.Errorf("%w: %s: offset %d: a bucket has an empty name", ErrFormat, s.path, at)
 	}
-	if withObjects && b.Objects == nil {
-		b.Objects = []Object{}
+	if keep {
+		b.Objects = objects
+		if b.Objects == nil {
+			b.Objects = []Object{}
+		}
 	}
 	return b, nil
 }
 
-func (r *reader) objects(b *Bucket, keep bool) error {
-	if b.Name == "" {
-		return r.fail("bucket objects come before the bucket's name")
+// objects reads a bucket's objects array (after its name: the Writer puts
+// the name first, so each object can be checked against it).
+func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, error) {
+	if c, err := s.peek(); err != nil {
+		return nil, err
+	} else if c != '[' {
+		return nil, s.fail("bucket %q: objects: want an array", bucket)
 	}
-	if err := r.delim('[', "objects"); err != nil {
-		return err
+	if !check {
+		_, err := s.value(nil, false)
+		return nil, err
 	}
-	for r.dec.More() {
-		o := &r.obj
+	if bucket == "" {
+		return nil, s.fail("bucket objects come before the bucket's name")
+	}
+	s.pos++ // [
+	var out []Object
+	var raw []byte
+	var scratch Object
+	for first := true; ; first = false {
+		ok, err := s.more(first, ']')
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		at := s.off + int64(s.pos)
+		if raw, err = s.value(raw[:0], true); err != nil {
+			return nil, err
+		}
+		o := &scratch
 		if keep {
-			b.Objects = append(b.Objects, Object{})
-			o = &b.Objects[len(b.Objects)-1]
+			out = append(out, Object{})
+			o = &out[len(out)-1]
 		} else {
-			*o = Object{}
+			scratch = Object{}
 		}
-		if err := r.decode(o, "object"); err != nil {
-			return err
-		}
-		if o.Bucket != b.Name {
-			return r.fail("object %q in bucket %q names bucket %q", o.Key, b.Name, o.Bucket)
+		if err := decodeObject(raw, bucket, o); err != nil {
+			return nil, fmt.Errorf("%w: %s: offset %d: %v", ErrFormat, s.path, at, err)
 		}
 	}
-	return r.delim(']', "objects")
+	s.pos++ // ]
+	return out, nil
+}
+
+// decodeObject decodes one object of bucket strictly: no unknown member,
+// every required member present, the bucket named right. (It is on the
+// path of every object read, so it checks members on the raw bytes rather
+// than through a second decoder.)
+func decodeObject(raw []byte, bucket string, o *Object) error {
+	if err := json.Unmarshal(raw, o); err != nil {
+		return fmt.Errorf("bucket %q: object: %v", bucket, err)
+	}
+	var seen uint64
+	var unknown []byte
+	eachTopKey(raw, func(k []byte) bool {
+		i, ok := objectMemberIndex[string(k)]
+		if !ok {
+			unknown = k
+			return false
+		}
+		seen |= 1 << i
+		return true
+	})
+	if unknown != nil {
+		return fmt.Errorf("bucket %q: object %q: unknown member %q", bucket, o.Key, unknown)
+	}
+	if seen&objectRequiredMask != objectRequiredMask {
+		err := CheckObjectMembers(func(m string) bool { return seen&(1<<objectMemberIndex[m]) != 0 })
+		return fmt.Errorf("bucket %q: object %q: %v", bucket, o.Key, err)
+	}
+	if o.Bucket != bucket {
+		return fmt.Errorf("object %q in bucket %q names bucket %q", o.Key, bucket, o.Bucket)
+	}
+	return nil
+}
+
+// objectRequired are the members every object has (the Writer always
+// writes them: Object's fields without omitempty); objectOptional the
+// others.
+var objectRequired, objectOptional = objectMembers()
+
+// objectMemberIndex numbers every member (required ones first), and
+// objectRequiredMask has a bit for each required one.
+var objectMemberIndex, objectRequiredMask = func() (map[string]int, uint64) {
+	m := map[string]int{}
+	for i, n := range append(slices.Clone(objectRequired), objectOptional...) {
+		m[n] = i
+	}
+	return m, 1<<len(objectRequired) - 1
+}()
+
+func objectMembers() (req, opt []string) {
+	t := reflect.TypeFor[Object]()
+	for i := range t.NumField() {
+		name, flags, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if strings.Contains(flags, "omitempty") {
+			opt = append(opt, name)
+		} else {
+			req = append(req, name)
+		}
+	}
+	return req, opt
+}
+
+// ObjectMembers lists the members an object of the format has: those it
+// must have and those it may have. Readers that parse objects themselves
+// check them with CheckObjectMembers.
+func ObjectMembers() (required, optional []string) {
+	return slices.Clone(objectRequired), slices.Clone(objectOptional)
+}
+
+// CheckObjectMembers reports the first required object member that has
+// says is missing.
+func CheckObjectMembers(has func(member string) bool) error {
+	for _, m := range objectRequired {
+		if !has(m) {
+			return fmt.Errorf("member %q is missing", m)
+		}
+	}
+	return nil
+}
+
+// eachTopKey calls fn with each member name of the JSON object raw (well
+// formed, as json.Unmarshal just checked), without decoding its values,
+// until fn returns false. Names are passed raw: a name with an escape
+// reads as unknown, and no member name of the format has one.
+func eachTopKey(raw []byte, fn func(k []byte) bool) {
+	depth, inStr, start := 0, false, 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+				if depth == 1 {
+					j := i + 1
+					for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+						j++
+					}
+					if j < len(raw) && raw[j] == ':' && !fn(raw[start:i]) {
+						return
+					}
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr, start = true, i+1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
 }

@@ -356,6 +356,10 @@ func TestStrictReading(t *testing.T) {
 		{"object of another bucket", strings.Replace(doc, `"bucket":"a"`, `"bucket":"b"`, 1), ErrFormat, "names bucket"},
 		{"bucket without counts", strings.Replace(doc, `"objects_listed":1,`, ``, 1), ErrFormat, "objects_listed"},
 		{"wrong type", strings.Replace(doc, `"complete":true`, `"complete":"yes"`, 1), ErrFormat, "complete"},
+		// An object without its encryption state must never read as one
+		// with the zero state (which a rule could take for "not judged").
+		{"object without method", strings.Replace(doc, `,"method":""`, ``, 1), ErrFormat, `"method" is missing`},
+		{"object without sse", strings.Replace(doc, `"sse":"",`, ``, 1), ErrFormat, `"sse" is missing`},
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "good.json"), good.Bytes(), 0o600); err != nil {

@@ -215,23 +215,13 @@ func FuzzReadSummary(f *testing.F) {
 	f.Add([]byte(`{"schema":"sseaudit.snapshot/v1"}`))
 	f.Add([]byte(`{"schema":"sseaudit.snapshot/v1","buckets":[{"name":"a","objects":[{}]`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		var err, err2 error
-		if r, rerr := newReader(bytes.NewReader(doc), "fuzz"); rerr != nil {
-			err = rerr
-		} else {
-			_, err = r.summary()
-		}
-		if r, rerr := newReader(bytes.NewReader(doc), "fuzz"); rerr != nil {
-			err2 = rerr
-		} else {
-			for {
-				b, nerr := r.next(true)
-				if nerr != nil || b == nil {
-					err2 = nerr
-					break
-				}
-			}
-		}
+		var sum, sum2 Summary
+		err := walkFrom(bytes.NewReader(doc), "fuzz", &sum, func(s *byteScanner) error {
+			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, false); return err })
+		})
+		err2 := walkFrom(bytes.NewReader(doc), "fuzz", &sum2, func(s *byteScanner) error {
+			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, true); return err })
+		})
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("summary: %v, buckets: %v", err, err2)
 		}

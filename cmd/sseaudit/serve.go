@@ -37,6 +37,9 @@ they are generated on first start, stored sealed in DATA and printed once.
 			if err != nil {
 				return err
 			}
+			if logFormat == "json" && e.jsonErrors != nil {
+				*e.jsonErrors = true
+			}
 			fs, err := embedded.ParseFaults(faultList)
 			if err != nil {
 				return fmt.Errorf("--fault: %w", err)
@@ -59,12 +62,19 @@ they are generated on first start, stored sealed in DATA and printed once.
 			fmt.Fprintf(e.stdout, "kms endpoint: %s\n", srv.KMSEndpoint)
 			fmt.Fprintf(e.stdout, "region: %s\n", region)
 			if srv.RootGenerated {
-				fmt.Fprintf(e.stdout, "root credentials were generated and are shown only this once:\n")
-				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\n", srv.AccessKeyID)
-				fmt.Fprintf(e.stdout, "  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\n", srv.AccessKeySecret)
+				// scan and conformance read OSS_* (oss) or AWS_* (s3), their
+				// --kms-endpoint and the kms commands ALIBABA_CLOUD_*.
+				fmt.Fprintf(e.stdout, "root credentials were generated and are shown only this once; for scan, audit and conformance (oss and s3) and the kms commands:\n")
+				for _, v := range [][2]string{
+					{"OSS_ACCESS_KEY_ID", srv.AccessKeyID}, {"OSS_ACCESS_KEY_SECRET", srv.AccessKeySecret},
+					{"AWS_ACCESS_KEY_ID", srv.AccessKeyID}, {"AWS_SECRET_ACCESS_KEY", srv.AccessKeySecret},
+					{"ALIBABA_CLOUD_ACCESS_KEY_ID", srv.AccessKeyID}, {"ALIBABA_CLOUD_ACCESS_KEY_SECRET", srv.AccessKeySecret},
+				} {
+					fmt.Fprintf(e.stdout, "  export %s=%s\n", v[0], v[1])
+				}
 				fmt.Fprintf(e.stdout, "  (or set %s and %s before starting)\n", embedded.EnvRootAccessKeyID, embedded.EnvRootAccessKeySecret)
 			} else {
-				fmt.Fprintf(e.stdout, "root access key id: %s\n", srv.AccessKeyID)
+				fmt.Fprintf(e.stdout, "root access key id: %s (set it and its secret as OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET for scan, conformance and kms)\n", srv.AccessKeyID)
 			}
 			<-ctx.Done()
 			logger.Info("shutting down")

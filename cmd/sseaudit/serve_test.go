@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func TestServePrintsEndpointAndStopsCleanly(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		root := newRootCommand(e)
-		root.SetArgs([]string{"serve", "--kms-addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-format", "json"})
+		root.SetArgs([]string{"serve", "--addr", "127.0.0.1:0", "--kms-addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-format", "json"})
 		done <- root.ExecuteContext(ctx)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
@@ -46,6 +47,27 @@ func TestServePrintsEndpointAndStopsCleanly(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "kms endpoint: http://127.0.0.1:") {
 		t.Fatalf("no endpoint line in:\n%s", out.String())
+	}
+	// What serve prints is all scan needs, in both dialects, KMS included.
+	vars := map[string]string{}
+	var endpoint, kms string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(l), "export "), "="); ok {
+			vars[k] = v
+		}
+		if v, ok := strings.CutPrefix(l, "oss/s3 endpoint: "); ok {
+			endpoint = v
+		}
+		if v, ok := strings.CutPrefix(l, "kms endpoint: "); ok {
+			kms = v
+		}
+	}
+	for _, d := range []string{"oss", "s3"} {
+		r := runCLIEnv(t, func(k string) string { return vars[k] }, "scan", "--endpoint", endpoint, "--dialect", d, "--kms-endpoint", kms,
+			"--history", "", "--out", filepath.Join(t.TempDir(), "scan"), "-q")
+		if r.code != 0 {
+			t.Errorf("scan %s with the printed variables: exit %d: %v", d, r.code, r.err)
+		}
 	}
 	cancel() // what SIGINT/SIGTERM do through signal.NotifyContext
 	select {

@@ -18,6 +18,9 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
@@ -444,5 +447,147 @@ func TestDiffComparesKeysAndFindings(t *testing.T) {
 	r = runCLIEnv(t, getenv, "diff", "--json", filepath.Join(a, "snapshot.json"), filepath.Join(b, "snapshot.json"))
 	if !strings.Contains(r.stdout, `"kind":"key-changed"`) || !strings.Contains(r.stdout, `"kind":"finding-new"`) {
 		t.Errorf("diff --json:\n%s", r.stdout)
+	}
+}
+
+// TestAuditTakesEveryScanFlag: the README says audit takes every flag of
+// scan (it did not: --versions, --from-snapshot and --previous were
+// unknown), and both read the same SSEAUDIT_ variables.
+func TestAuditTakesEveryScanFlag(t *testing.T) {
+	e := env{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	scanCmd, auditCmd := newScanCommand(e), newAuditCommand(e)
+	n := 0
+	scanCmd.Flags().VisitAll(func(f *pflag.Flag) {
+		n++
+		af := auditCmd.Flags().Lookup(f.Name)
+		if af == nil {
+			t.Errorf("audit has no --%s", f.Name)
+			return
+		}
+		if af.Value.Type() != f.Value.Type() || af.Usage != f.Usage && f.Name != "out" {
+			t.Errorf("--%s differs: scan %s %q, audit %s %q", f.Name, f.Value.Type(), f.Usage, af.Value.Type(), af.Usage)
+		}
+	})
+	for _, want := range []string{"versions", "from-snapshot", "previous", "accept-gaps", "format", "quiet", "fail-on"} {
+		if scanCmd.Flags().Lookup(want) == nil {
+			t.Errorf("scan has no --%s", want)
+		}
+	}
+	if n < 20 {
+		t.Errorf("scan has only %d flags", n)
+	}
+}
+
+// TestFlagsFromEnvironment: a CronJob sets SSEAUDIT_FAIL_ON and
+// SSEAUDIT_ACCEPT_GAPS instead of flags; the command line still wins.
+func TestFlagsFromEnvironment(t *testing.T) {
+	vars := map[string]string{"SSEAUDIT_FAIL_ON": "critical", "SSEAUDIT_ACCEPT_GAPS": "keys,objects", "SSEAUDIT_POLICY": "a,b"}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	var f runFlags
+	cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
+	addRunFlags(cmd.Flags(), &f, "o")
+	cmd.SetArgs([]string{"--fail-on", "low"})
+	cmd.PreRunE = func(c *cobra.Command, _ []string) error { return bindEnv(c, e.getenv) }
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if f.failOn != "low" || !slices.Equal(f.acceptGaps, []string{"keys", "objects"}) || !slices.Equal(f.policyDirs, []string{"a", "b"}) {
+		t.Errorf("fail-on %q accept-gaps %v policy %v", f.failOn, f.acceptGaps, f.policyDirs)
+	}
+}
+
+// TestScanStdoutFormats: the findings table by default, a report format on
+// stdout with --format (the summary then on stderr, so stdout stays
+// parseable), nothing with --quiet; the exit code is the same in each.
+func TestScanStdoutFormats(t *testing.T) {
+	srv, getenv := startSeeded(t, nil)
+	target := []string{"--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint, "--history", ""}
+	run := func(args ...string) cliRun {
+		return runCLIEnv(t, getenv, append(append([]string{"scan", "--out", filepath.Join(t.TempDir(), "s")}, target...), args...)...)
+	}
+	r := run()
+	if r.code != exitGate || !strings.Contains(r.stdout, "RULE") || !strings.Contains(r.stdout, "SSE-005  critical") || !strings.Contains(r.stdout, "verdict:     FAIL") {
+		t.Errorf("table: exit %d\n%s", r.code, r.stdout)
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("colours on a stdout that is not a terminal")
+	}
+	for _, f := range []string{"findings", "sarif", "ocsf", "json"} {
+		r := run("--format", f)
+		if r.code != exitGate || !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stderr, "verdict:") {
+			t.Errorf("--format %s: exit %d, stdout JSON %v, stderr:\n%s", f, r.code, json.Valid([]byte(r.stdout)), r.stderr)
+		}
+	}
+	r = run("--format", "csv")
+	if lines := strings.Count(r.stdout, "\n"); r.code != exitGate || lines < 8 || !strings.HasPrefix(r.stdout, "id,") && !strings.Contains(strings.SplitN(r.stdout, "\n", 2)[0], "rule") {
+		t.Errorf("--format csv: exit %d\n%s", r.code, r.stdout)
+	}
+	r = run("--quiet")
+	if r.code != exitGate || r.stdout != "" {
+		t.Errorf("--quiet: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = run("--max-rows", "2")
+	if !strings.Contains(r.stdout, "... and 5 more open findings") {
+		t.Errorf("--max-rows 2:\n%s", r.stdout)
+	}
+}
+
+// TestShippedCronJobIsValid: the Kubernetes example's arguments and
+// SSEAUDIT_ variables are flags scan takes, and it scans with KMS (a scan
+// without it would fail on unknown key states).
+func TestShippedCronJobIsValid(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/kubernetes/cronjob.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var args []string
+	var envs []string
+	for {
+		var doc struct {
+			Kind string `yaml:"kind"`
+			Spec struct {
+				JobTemplate struct {
+					Spec struct {
+						Template struct {
+							Spec struct {
+								Containers []struct {
+									Args []string `yaml:"args"`
+									Env  []struct {
+										Name string `yaml:"name"`
+									} `yaml:"env"`
+								} `yaml:"containers"`
+							} `yaml:"spec"`
+						} `yaml:"template"`
+					} `yaml:"spec"`
+				} `yaml:"jobTemplate"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind == "CronJob" {
+			c := doc.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
+			args = c.Args
+			for _, e := range c.Env {
+				envs = append(envs, e.Name)
+			}
+		}
+	}
+	if len(args) == 0 || args[0] != "scan" {
+		t.Fatalf("no scan CronJob: %v", args)
+	}
+	cmd := newScanCommand(env{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+	if err := cmd.ParseFlags(args[1:]); err != nil {
+		t.Fatalf("the CronJob's arguments: %v", err)
+	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--kms-endpoint=") }) {
+		t.Error("the CronJob scans without --kms-endpoint")
+	}
+	for _, e := range envs {
+		name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(e, envPrefix), "_", "-"))
+		if !strings.HasPrefix(e, envPrefix) || cmd.Flags().Lookup(name) == nil {
+			t.Errorf("env %s sets no flag of scan", e)
+		}
 	}
 }

@@ -28,7 +28,7 @@ bucket_input(b) := {
 
 bucket_findings contains f if {
 	some b in input.buckets
-	fs := (data.sseaudit.bucket_default.deny | data.sseaudit.objects.deny) | (data.sseaudit.drift.deny | data.sseaudit.coverage.deny) with input as bucket_input(b)
+	fs := ((data.sseaudit.bucket_default.deny | data.sseaudit.objects.deny) | data.sseaudit.keys.deny) | (data.sseaudit.drift.deny | data.sseaudit.coverage.deny) with input as bucket_input(b)
 	some f in fs
 }
 
