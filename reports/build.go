@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
@@ -31,8 +32,16 @@ type ModelInput struct {
 	Conformance *results.Run
 	// Trend holds earlier scans, oldest first, the current one last.
 	Trend []TrendPoint
-	// ToolVersion is the running sseaudit's version.
+	// ToolVersion is the running sseaudit's version (from the build's VCS
+	// information); every format names it as the producer. Empty means
+	// "unknown": it is never borrowed from the snapshot, which may have been
+	// taken by another version (that one is Provenance.ScanToolVersion).
 	ToolVersion string
+	// Outcome is the run's verdict as the CLI's exit code gives it. It
+	// becomes Model.Outcome and the findings document's outcome, so every
+	// format carries the same verdict; nil keeps the findings document's
+	// own outcome (nil when it has none).
+	Outcome *findings.Outcome
 	// Now is the clock for GeneratedAt; nil means time.Now.
 	Now func() time.Time
 }
@@ -51,7 +60,10 @@ type ModelInput struct {
 // ByMethod counts the same objects by method (unknown for the last three
 // cases), so Objects = Encrypted + Unencrypted + Unknown = sum(ByMethod).
 // Noncurrent versions (scan --versions) are counted in NoncurrentVersions
-// and NoncurrentUnencrypted only.
+// and NoncurrentUnencrypted only. Each bucket lists the KMS keys it uses
+// with their state (from the snapshot's keys), and the compliance headline
+// is computed as Compliance documents (nil when the findings document names
+// no rule: nothing was judged).
 func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 	now := time.Now
 	if in.Now != nil {
@@ -62,11 +74,19 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		GeneratedAt: now().UTC(),
 		Tool:        Tool{Name: ToolName, Version: in.ToolVersion},
 		Conformance: in.Conformance,
+		Outcome:     cloneOutcome(in.Outcome),
 		Buckets:     []BucketStat{},
 		Trend:       slices.Clone(in.Trend),
 	}
+	if m.Tool.Version == "" {
+		m.Tool.Version = UnknownVersion
+	}
 	m.Findings = copyDocument(in.Findings)
 	d := m.Findings
+	if m.Outcome == nil {
+		m.Outcome = cloneOutcome(d.Outcome)
+	}
+	d.Outcome = m.Outcome
 	m.Provenance = Provenance{
 		ScanID:       d.Scan.ScanID,
 		StartedAt:    d.Scan.StartedAt,
@@ -75,9 +95,8 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		Regions:      slices.Clone(d.Scan.Regions),
 		PolicyDigest: d.PolicyDigest,
 		Target:       snapshot.Target{Kind: d.Scan.TargetKind, Dialect: d.Scan.Dialect, Endpoint: d.Scan.Endpoint},
-	}
-	if m.Tool.Version == "" {
-		m.Tool.Version = d.Scan.ToolVersion
+
+		ScanToolVersion: d.Scan.ToolVersion,
 	}
 	if in.SnapshotPath == "" {
 		return m, ctx.Err()
@@ -102,8 +121,8 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 	if p.PolicyDigest == "" {
 		p.PolicyDigest = sum.Provenance.PolicyDigest
 	}
-	if m.Tool.Version == "" {
-		m.Tool.Version = sum.Provenance.ToolVersion
+	if sum.Provenance.ToolVersion != "" {
+		p.ScanToolVersion = sum.Provenance.ToolVersion
 	}
 	m.Coverage = sum.Coverage
 	if m.Coverage.Errors == nil {
@@ -111,19 +130,48 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 	}
 
 	open := openByBucket(d.Findings)
+	j := newJudge(d.Findings, sum.Keys)
+	var c Compliance
 	err = snapshot.EachBucket(in.SnapshotPath, func(b snapshot.Bucket) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		st := bucketStat(&b)
 		st.OpenFindings = open[b.Name]
+		j.bucket(&b, &st)
+		c.add(&st)
 		m.Buckets = append(m.Buckets, st)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
+	if len(d.Rules) > 0 {
+		c.Threshold = ComplianceThreshold.String()
+		m.Compliance = &c
+	}
 	return m, nil
+}
+
+// UnknownVersion is the tool version a report names when ModelInput gives
+// none.
+const UnknownVersion = "unknown"
+
+// cloneOutcome is a deep copy of o (nil for nil).
+func cloneOutcome(o *findings.Outcome) *findings.Outcome {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.Reasons = slices.Clone(o.Reasons)
+	c.Gaps = slices.Clone(o.Gaps)
+	if c.Reasons == nil {
+		c.Reasons = []string{}
+	}
+	if c.Gaps == nil {
+		c.Gaps = []findings.Gap{}
+	}
+	return &c
 }
 
 // copyDocument returns a shallow copy of d with its own, sorted findings
@@ -175,6 +223,8 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 			st.DefaultMethod = snapshot.MethodUnknown
 		}
 		st.DefaultKeyID = b.Encryption.KMSMasterKeyID
+		st.DefaultAlgorithm = b.Encryption.Algorithm
+		st.DefaultDataEncryption = b.Encryption.KMSDataEncryption
 	}
 	st.Versioning = b.Versioning
 	for i := range b.Objects {
@@ -191,6 +241,9 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 			continue
 		}
 		st.ByMethod[method]++
+		if method != snapshot.MethodUnknown {
+			st.countEncryption(method, o.SSE, o.DataEncryption)
+		}
 		switch method {
 		case snapshot.MethodUnknown:
 			st.Unknown++
@@ -207,22 +260,65 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 		st.Unknown += missing
 		st.ByMethod[snapshot.MethodUnknown] += int(missing)
 	}
+	sort.SliceStable(st.Encryption, func(i, j int) bool { return st.Encryption[i].Objects > st.Encryption[j].Objects })
 	return st
 }
 
-// WriteJSON writes m as report.json (indented, Schema set to ModelSchema).
+// countEncryption counts one current object under its encryption.
+func (st *BucketStat) countEncryption(method, algorithm, dataEnc string) {
+	for i := range st.Encryption {
+		e := &st.Encryption[i]
+		if e.Method == method && e.Algorithm == algorithm && e.DataEncryption == dataEnc {
+			e.Objects++
+			return
+		}
+	}
+	st.Encryption = append(st.Encryption, EncryptionCount{Method: method, Algorithm: algorithm, DataEncryption: dataEnc, Objects: 1})
+}
+
+// WriteJSON writes m as report.json (indented, Schema set to ModelSchema),
+// as schemas.Report describes it: empty lists and maps are written empty,
+// never null, and a missing tool name or version is filled in.
 func (m *Model) WriteJSON(w io.Writer) error {
 	c := *m
 	c.Schema = ModelSchema
 	if c.Findings == nil {
 		c.Findings = copyDocument(nil)
-	} else if c.Findings.Schema == "" {
+	} else {
 		fd := *c.Findings
 		fd.Schema = findings.SchemaVersion
 		c.Findings = &fd
 	}
+	// One verdict: the model's, in the findings document too.
+	c.Outcome = cloneOutcome(outcomeOf(m))
+	if c.Outcome != nil {
+		c.Findings.Outcome = c.Outcome
+	}
+	// What Go would write as null, report.json writes as empty, as its
+	// schema says (schemas.Report).
+	if c.Tool.Name == "" {
+		c.Tool.Name = ToolName
+	}
+	if c.Tool.Version == "" {
+		c.Tool.Version = UnknownVersion
+	}
+	c.Buckets = slices.Clone(c.Buckets)
 	if c.Buckets == nil {
 		c.Buckets = []BucketStat{}
+	}
+	for i := range c.Buckets {
+		if c.Buckets[i].ByMethod == nil {
+			c.Buckets[i].ByMethod = map[string]int{}
+		}
+	}
+	if c.Coverage.Errors == nil {
+		c.Coverage.Errors = []snapshot.Error{}
+	}
+	c.Trend = slices.Clone(c.Trend)
+	for i := range c.Trend {
+		if c.Trend[i].BySeverity == nil {
+			c.Trend[i].BySeverity = map[string]int{}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -38,6 +38,8 @@ func TestBuildModel(t *testing.T) {
 		{"schema", m.Schema, ModelSchema},
 		{"generated", m.GeneratedAt, now},
 		{"tool", m.Tool, Tool{Name: "sseaudit", Version: "v1.2.3"}},
+		{"scan tool version", p.ScanToolVersion, "v0.snap"},
+		{"compliance", *m.Compliance, Compliance{Threshold: "low", Buckets: 3, Objects: 5, ObjectsCompliant: 1, Bytes: 127, BytesCompliant: 100}},
 		{"snapshot digest", p.SnapshotDigest, "sha256:" + digest},
 		{"policy digest", p.PolicyDigest, "sha256:feed"},
 		{"scan id", p.ScanID, "scan-1"},
@@ -58,10 +60,19 @@ func TestBuildModel(t *testing.T) {
 		}
 	}
 	want := []BucketStat{
-		{Name: "a", Region: "cn-hangzhou", DefaultMethod: "kms-cmk", DefaultKeyID: "k1", Objects: 4, Encrypted: 1, Unencrypted: 1, Unknown: 2,
-			ByMethod: map[string]int{"kms-cmk": 1, "none": 1, "unknown": 2}, OpenFindings: 2},
+		{Name: "a", Region: "cn-hangzhou", DefaultMethod: "kms-cmk", DefaultKeyID: "k1", DefaultAlgorithm: "KMS",
+			Objects: 4, Encrypted: 1, Unencrypted: 1, Unknown: 2,
+			ByMethod:     map[string]int{"kms-cmk": 1, "none": 1, "unknown": 2},
+			Encryption:   []EncryptionCount{{Method: "kms-cmk", Algorithm: "KMS", Objects: 1}, {Method: "none", Objects: 1}},
+			OpenFindings: 2, WorstOpen: "high",
+			// x is compliant (CMK k1 Enabled, no finding); y is unencrypted,
+			// z and the listed-only object are unknown. The open finding on
+			// another object of a keeps the bucket non-compliant.
+			ObjectsCompliant: 1, Bytes: 120, BytesCompliant: 100,
+			Keys: []BucketKey{{KeyID: "k1", Region: "cn-hangzhou", State: "Enabled", Default: true, Objects: 1}}},
 		{Name: "b", Region: "cn-hangzhou", DefaultMethod: "none", Objects: 1, Unencrypted: 1,
-			ByMethod: map[string]int{"none": 1}, OpenFindings: 1},
+			ByMethod: map[string]int{"none": 1}, Encryption: []EncryptionCount{{Method: "none", Objects: 1}},
+			OpenFindings: 1, WorstOpen: "critical", Bytes: 7},
 		{Name: "c", Region: "cn-hangzhou", DefaultMethod: "unknown", ByMethod: map[string]int{}},
 	}
 	for i := range want {
@@ -106,8 +117,11 @@ func TestBuildModelWithoutSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Provenance.ScanID != "scan-1" || m.Tool.Version != "v0.doc" || m.Provenance.SnapshotDigest != "" || len(m.Buckets) != 0 {
-		t.Fatalf("model without snapshot: %+v", m.Provenance)
+	// The report's producer is the running tool: without a ToolVersion it
+	// is unknown, never the version that wrote the findings document.
+	if m.Provenance.ScanID != "scan-1" || m.Tool.Version != UnknownVersion || m.Provenance.ScanToolVersion != "v0.doc" ||
+		m.Provenance.SnapshotDigest != "" || len(m.Buckets) != 0 || m.Compliance != nil {
+		t.Fatalf("model without snapshot: %+v %+v", m.Tool, m.Provenance)
 	}
 	m, err = BuildModel(context.Background(), ModelInput{})
 	if err != nil || m.Findings == nil || m.Findings.Findings == nil {
@@ -190,6 +204,7 @@ func TestBucketStatVersions(t *testing.T) {
 	got := bucketStat(b)
 	want := BucketStat{Name: "v", Region: "cn-hangzhou", DefaultMethod: snapshot.MethodNone, Objects: 2, Encrypted: 1, Unencrypted: 1,
 		ByMethod: map[string]int{snapshot.MethodOSSManaged: 1, snapshot.MethodNone: 1}, Versioning: "Enabled",
+		Encryption:         []EncryptionCount{{Method: snapshot.MethodOSSManaged, Objects: 1}, {Method: snapshot.MethodNone, Objects: 1}},
 		NoncurrentVersions: 2, NoncurrentUnencrypted: 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("bucketStat = %+v\nwant %+v", got, want)

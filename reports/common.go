@@ -53,7 +53,8 @@ func severityName(s findings.Severity) string {
 	return "unknown"
 }
 
-// controlStrings renders controls as "framework:id".
+// controlStrings renders controls as "framework version:id" ("framework:id"
+// without a version).
 func controlStrings(cs []findings.Control) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
@@ -63,10 +64,28 @@ func controlStrings(cs []findings.Control) []string {
 }
 
 func controlString(c findings.Control) string {
-	if c.Framework == "" {
+	fw := strings.TrimSpace(c.Framework + " " + c.Version)
+	if fw == "" {
 		return c.ID
 	}
-	return c.Framework + ":" + c.ID
+	return fw + ":" + c.ID
+}
+
+// KeyID is the KMS key a finding is about or names: the resource's key id
+// for a key finding, otherwise the key the rule observed (the object's
+// kms_key_id, the bucket default's kms_master_key_id); "" when it names
+// none. Bucket and object findings keep their resource's identity, so the
+// key is only in what the rule observed.
+func KeyID(f *findings.Finding) string {
+	if f.Resource.KMSKeyID != "" {
+		return f.Resource.KMSKeyID
+	}
+	for _, k := range []string{"kms_key_id", "kms_master_key_id"} {
+		if s, ok := f.Observed[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // waiverText describes the waiver that suppresses f.

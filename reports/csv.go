@@ -19,8 +19,10 @@ var CSVHeader = []string{
 }
 
 // CSV writes one RFC 4180 row per finding (suppressed ones included, with
-// suppressed=true and the waiver), after CSVHeader. Controls are joined as
-// "framework:id;framework:id"; times are RFC 3339 UTC.
+// suppressed=true and the waiver), after CSVHeader. kms_key_id is the key
+// the finding is about or names (KeyID: for a bucket default's or an
+// object's key, the one the rule observed). Controls are joined as
+// "framework version:id;framework version:id"; times are RFC 3339 UTC.
 //
 // Spreadsheet formula injection: object keys and messages come from the
 // scanned estate. A cell beginning with = + - @ tab, CR or ' is written with
@@ -48,7 +50,7 @@ func csvRow(f *findings.Finding) []string {
 	row := []string{
 		f.ID, f.Rule, f.Title, severityName(f.Severity), f.Status, fmt.Sprint(f.Suppressed), f.Category,
 		f.Resource.Type, f.Resource.UID, f.Resource.Bucket, f.Resource.Key, f.Resource.VersionID,
-		f.Resource.Region, f.Resource.KMSKeyID,
+		f.Resource.Region, KeyID(f),
 		f.Message, f.Remediation.Text, f.Remediation.CLI, strings.Join(controlStrings(f.Controls), ";"),
 		wr, wo, wt, we, ws,
 		rfc3339(f.FirstSeen), rfc3339(f.LastSeen),

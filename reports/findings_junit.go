@@ -18,6 +18,13 @@ import (
 // skipped one. A rule without findings gets one passing case, so the suite
 // shows it was evaluated. Conformance features follow as suites named
 // "conformance: <feature>", as ConformanceJUnit writes them.
+//
+// Last comes the suite OutcomeSuite (when the run recorded an outcome or
+// left something unchecked), whose properties name the tool version, the
+// verdict, exit code and gate: a "verdict" case (failure for a fail
+// verdict, error for an error verdict, with the reasons) and a case per
+// gap, "not checked: <kind>" (failure when not accepted, skipped with its
+// detail when accepted).
 func FindingsJUnit(w io.Writer, m *Model) error {
 	out := junitSuites{Name: strings.TrimSpace(ToolName + " " + m.Provenance.ScanID)}
 	stamp := ""
@@ -49,7 +56,60 @@ func FindingsJUnit(w io.Writer, m *Model) error {
 			out.Suites = append(out.Suites, s)
 		}
 	}
+	if s, ok := outcomeSuite(m); ok {
+		s.Timestamp = stamp
+		out.Suites = append(out.Suites, s)
+	}
 	return writeJUnit(w, &out)
+}
+
+// OutcomeSuite is the name of the JUnit suite holding the run's outcome.
+const OutcomeSuite = "sseaudit: run outcome"
+
+// outcomeSuite is the suite of m's verdict and gaps; false when the run
+// recorded no outcome and left nothing unchecked.
+func outcomeSuite(m *Model) (junitSuite, bool) {
+	st := stateOf(m)
+	if st.Outcome == nil && len(st.Gaps) == 0 {
+		return junitSuite{}, false
+	}
+	const class = "sseaudit.outcome"
+	s := junitSuite{Name: OutcomeSuite}
+	props := []junitProperty{{"tool", ToolName}, {"tool_version", m.Tool.Version}}
+	if v := m.Provenance.ScanToolVersion; v != "" {
+		props = append(props, junitProperty{"scan_tool_version", v})
+	}
+	if o := st.Outcome; o != nil {
+		props = append(props, junitProperty{"verdict", o.Verdict}, junitProperty{"exit_code", fmt.Sprint(o.ExitCode)},
+			junitProperty{"fail_on", o.FailOn})
+		c := junitCase{Name: "verdict", Classname: class, Time: seconds(0)}
+		why := strings.Join(o.Reasons, "\n")
+		switch o.Verdict {
+		case findings.VerdictPass:
+		case findings.VerdictError:
+			c.Error = &junitMessage{Message: "error: " + firstLine(why), Type: o.Verdict, Text: why}
+			s.Errors++
+		default:
+			c.Failure = &junitMessage{Message: o.Verdict + ": " + firstLine(why), Type: o.Verdict, Text: why}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, c)
+		s.Tests++
+	}
+	s.Properties = &junitProperties{Props: props}
+	for _, g := range st.Gaps {
+		c := junitCase{Name: "not checked: " + g.Kind, Classname: class, Time: seconds(0), SystemOut: g.Text()}
+		if g.Accepted {
+			c.Skipped = &junitMessage{Message: "accepted: " + g.Detail}
+			s.Skipped++
+		} else {
+			c.Failure = &junitMessage{Message: g.Text(), Type: "gap"}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, c)
+		s.Tests++
+	}
+	return s, true
 }
 
 func findingCase(f *findings.Finding, s *junitSuite) junitCase {
@@ -83,8 +143,8 @@ func findingDetail(f *findings.Finding) string {
 	if f.Resource.Region != "" {
 		fmt.Fprintf(&b, "region:      %s\n", f.Resource.Region)
 	}
-	if f.Resource.KMSKeyID != "" {
-		fmt.Fprintf(&b, "kms key:     %s\n", f.Resource.KMSKeyID)
+	if k := KeyID(f); k != "" {
+		fmt.Fprintf(&b, "kms key:     %s\n", k)
 	}
 	fmt.Fprintf(&b, "message:     %s\n", f.Message)
 	if f.Remediation.Text != "" {

@@ -18,9 +18,10 @@ var (
 	now = t1.Add(time.Minute)
 )
 
-// writeSnapshot writes a small snapshot: bucket "a" (KMS default, 4
-// objects listed, 3 inspected: kms-cmk, none, HEAD error), bucket "b" (no
-// rule, 1 unencrypted object), bucket "c" (rule unreadable, empty).
+// writeSnapshot writes a small snapshot: bucket "a" (KMS default with CMK
+// k1, Enabled; 4 objects listed, 3 inspected: kms-cmk 100 bytes, none 20
+// bytes, HEAD error), bucket "b" (no rule, 1 unencrypted object of 7
+// bytes), bucket "c" (rule unreadable, empty).
 func writeSnapshot(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "snapshot.json")
@@ -45,18 +46,19 @@ func writeSnapshot(t *testing.T) string {
 	}
 	must(w.BeginBucket(snapshot.Bucket{Name: "a", Region: "cn-hangzhou", ReadAt: t0,
 		Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: "k1", Method: snapshot.MethodKMSCMK}}))
-	must(w.Object(snapshot.Object{Bucket: "a", Key: "x", Method: snapshot.MethodKMSCMK, SSE: "KMS", KMSKeyID: "k1"}))
-	must(w.Object(snapshot.Object{Bucket: "a", Key: "y", Method: snapshot.MethodNone}))
+	must(w.Object(snapshot.Object{Bucket: "a", Key: "x", Size: 100, Method: snapshot.MethodKMSCMK, SSE: "KMS", KMSKeyID: "k1"}))
+	must(w.Object(snapshot.Object{Bucket: "a", Key: "y", Size: 20, Method: snapshot.MethodNone}))
 	must(w.Object(snapshot.Object{Bucket: "a", Key: "z", Method: snapshot.MethodUnknown,
 		Error: &snapshot.Error{Scope: "object", Resource: "oss://a/z", Message: "403"}}))
 	must(w.EndBucket(4, 2, nil))
 	must(w.BeginBucket(snapshot.Bucket{Name: "b", Region: "cn-hangzhou", ReadAt: t0}))
-	must(w.Object(snapshot.Object{Bucket: "b", Key: "q", Method: snapshot.MethodNone}))
+	must(w.Object(snapshot.Object{Bucket: "b", Key: "q", Size: 7, Method: snapshot.MethodNone}))
 	must(w.EndBucket(1, 1, nil))
 	must(w.BeginBucket(snapshot.Bucket{Name: "c", Region: "cn-hangzhou", ReadAt: t0,
 		EncryptionError: &snapshot.Error{Scope: "rule", Resource: "oss://c", Message: "AccessDenied"}}))
 	must(w.EndBucket(0, 0, nil))
-	must(w.Close(snapshot.Coverage{Buckets: 3, BucketsRead: 2, ObjectsListed: 5, ObjectsInspected: 3,
+	must(w.Key(snapshot.Key{KeyID: "k1", Region: "cn-hangzhou", State: "Enabled", ReadAt: t1}))
+	must(w.Close(snapshot.Coverage{Buckets: 3, BucketsRead: 2, ObjectsListed: 5, ObjectsInspected: 3, KeysReferenced: 1, KeysDescribed: 1,
 		Errors: []snapshot.Error{{Scope: "object", Resource: "oss://a/z", Message: "403"}}}, true))
 	return path
 }

@@ -55,11 +55,16 @@ func Format(name string) (Renderer, bool) {
 	return Renderer{}, false
 }
 
-// FindingsJSON writes m's findings document as findings.json.
+// FindingsJSON writes m's findings document as findings.json, carrying the
+// model's outcome (the same verdict as every other format).
 func FindingsJSON(w io.Writer, m *Model) error {
-	d := m.Findings
-	if d == nil {
-		d = copyDocument(nil)
+	d := copyDocument(nil)
+	if m.Findings != nil {
+		c := *m.Findings
+		d = &c
+	}
+	if o := outcomeOf(m); o != nil {
+		d.Outcome = cloneOutcome(o)
 	}
 	return findings.Encode(w, d)
 }

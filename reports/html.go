@@ -17,6 +17,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/results"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // The HTML report is one self-contained file: the template, stylesheet and
@@ -92,6 +93,20 @@ type htmlView struct {
 	Snapshot  string
 	Complete  bool
 
+	// Badges are the target's badges, each once, in its own words.
+	Badges []string
+	// ScanTool is the version that took the snapshot, when it differs from
+	// Tool.Version.
+	ScanTool string
+
+	State    runState
+	Verdict  htmlVerdict
+	Run      htmlPill // the provenance's "run" badge: complete or not
+	Comply   *htmlCompliance
+	Reasons  []string
+	HasScan  bool
+	Verified bool // no unaccepted gap: a control without findings passes
+
 	Total, Open, Suppressed int
 	Resources               int
 	Worst                   string // highest open severity, "" when none
@@ -106,9 +121,28 @@ type htmlView struct {
 
 	Buckets     []htmlBucket
 	Frameworks  []htmlFramework
+	NoControl   []*htmlRuleRow
 	Conformance *htmlConformance
 	Findings    []htmlFinding
 	Unbucketed  int
+}
+
+// htmlVerdict is the headline badge.
+type htmlVerdict struct {
+	Class, Word, Text string
+}
+
+// htmlPill is a badge: its CSS class and text.
+type htmlPill struct{ Class, Text string }
+
+// htmlCompliance is the compliance headline.
+type htmlCompliance struct {
+	Threshold                              string
+	Buckets, BucketsCompliant              int64
+	Objects, ObjectsCompliant              int64
+	Bytes, BytesCompliant                  string
+	BucketsPct, ObjectsPct, BytesPct       string
+	BucketsClass, ObjectsClass, BytesClass string // ok (all), badn (not all), "" (nothing to count)
 }
 
 type htmlSevCount struct {
@@ -134,17 +168,25 @@ type htmlCovError struct {
 }
 
 type htmlBucket struct {
-	Index         int
-	Stat          BucketStat
-	Methods       []htmlKV
-	Findings      []*htmlFinding // the first htmlBucketFindings of them
-	NFindings     int
-	More          int // findings left out of the drill-down (they are all in the findings list)
-	Open, Waived  int
-	Worst         string
-	EncPct        string
-	DefaultIsNone bool
-	Meter         []htmlRect // encrypted/unencrypted/unknown shares of 100
+	Index        int
+	Stat         BucketStat
+	Methods      []htmlKV
+	Findings     []*htmlFinding // the first htmlBucketFindings of them
+	NFindings    int
+	More         int // findings left out of the drill-down (they are all in the findings list)
+	Open, Waived int
+	Worst        string
+	EncPct       string
+	CompliantPct string // "" when compliance is not known
+	Default      htmlPill
+	Status       htmlPill
+	Keys         []htmlKey
+	Meter        []htmlRect // shares of 100: encrypted (in the colour of the worst open finding), unencrypted, unknown
+}
+
+type htmlKey struct {
+	BucketKey
+	Class string // pill class of the state
 }
 
 type htmlKV struct {
@@ -153,35 +195,58 @@ type htmlKV struct {
 }
 
 type htmlFramework struct {
-	Name     string
+	Name     string // the framework and its version
 	Controls []*htmlControl
 	Open     int
 	Failing  int
 }
 
 type htmlControl struct {
-	ID         string
+	ID, Title  string
 	Rules      []string
 	Findings   []*htmlFinding
 	Open       int
 	Suppressed int
 }
 
+// htmlRuleRow is a rule mapped to no control.
+type htmlRuleRow struct {
+	ID, Title, Category string
+	Findings            []*htmlFinding
+	Open, Suppressed    int
+}
+
 type htmlConformance struct {
 	Run      *results.Run
 	Features []htmlFeature
 	Total    int
+	// Counts from the scenarios' own statuses: passed; failed (failed,
+	// and the undefined, pending or ambiguous of older runs); skipped; not
+	// run (a dry run); any other status under its own name, never counted
+	// as passed or failed.
+	Passed, Failed, Skipped, NotRun int
+	Others                          []htmlKV
+	// NotApplicable are the scenarios the tags matched that cannot apply
+	// to the run (not among the scenarios), with why.
+	NotApplicable int
+	Exclusions    []results.Exclusion
+	// Disagree says how the run's totals differ from its scenarios ("" when
+	// they agree).
+	Disagree string
 }
 
 type htmlFeature struct {
-	Name                    string
-	Scenarios               []htmlScenario
-	Passed, Failed, Skipped int
+	Name                            string
+	Scenarios                       []htmlScenario
+	Passed, Failed, Skipped, NotRun int
+	Others                          int
 }
 
 type htmlScenario struct {
 	results.Scenario
-	Bad bool
+	Bad    bool
+	Class  string // passed, failed, skipped, notrun or other
+	Reason string // why it was skipped (or may be, in a dry run)
 }
 
 type htmlFinding struct {
@@ -255,12 +320,29 @@ func newHTMLView(m *Model) *htmlView {
 	if v.Prov.Target.Endpoint != "" {
 		v.Title += " — " + v.Prov.Target.Endpoint
 	}
+	dialect := v.Prov.Target.Dialect
+	v.Badges = targetBadges(v.Prov.Target.Kind, dialect)
+	if sv := m.Provenance.ScanToolVersion; sv != "" && sv != v.Tool.Version {
+		v.ScanTool = sv
+	}
 	for _, s := range htmlSevOrder {
 		c := htmlSevCount{Name: s, Open: sum.BySeverity[s], Suppressed: sum.SuppressedBySeverity[s]}
 		v.Severities = append(v.Severities, c)
 		if v.Worst == "" && c.Open > 0 {
 			v.Worst = s
 		}
+	}
+
+	v.State = stateOf(m)
+	v.HasScan = hasScan(m)
+	v.Verified = v.State.Unaccepted == 0 && !v.State.Unread
+	if o := outcomeOf(m); o != nil {
+		v.Reasons = o.Reasons
+	}
+	v.Verdict = htmlVerdictOf(v.State, v.Open, v.Worst)
+	v.Run = htmlRunPill(v.State, v.HasScan)
+	if c := m.Compliance; c != nil {
+		v.Comply = htmlComplianceOf(c)
 	}
 
 	rules := map[string]*findings.RuleMeta{}
@@ -274,26 +356,114 @@ func newHTMLView(m *Model) *htmlView {
 	}
 
 	v.Cov = htmlCoverageOf(m)
-	v.Buckets = htmlBucketsOf(m.Buckets, v.Findings)
+	v.Buckets = htmlBucketsOf(m.Buckets, v.Findings, dialect, m.Compliance != nil)
 	for i := range v.Findings {
 		if v.Findings[i].Resource.Bucket == "" {
 			v.Unbucketed++
 		}
 	}
-	v.Frameworks = htmlFrameworksOf(doc.Rules, v.Findings)
+	v.Frameworks, v.NoControl = htmlFrameworksOf(rulesOf(doc), v.Findings)
 	if m.Conformance != nil {
 		v.Conformance = htmlConformanceOf(m.Conformance)
 	}
 
 	v.SevChart = htmlSeverityChart(v.Severities)
 	v.RuleChart = htmlRuleChart(doc.Rules, fs)
-	v.BktChart = htmlBucketChart(m.Buckets)
+	v.BktChart = htmlBucketChart(v.Buckets)
 	v.TrendN = len(m.Trend)
 	if len(m.Trend) >= 2 {
 		c := htmlTrendChart(m.Trend)
 		v.Trend = &c
 	}
 	return v
+}
+
+// htmlVerdictOf is the headline badge: green only for a clean run (see
+// runState.Clean), red for a failed or broken run, an unread target or a
+// gap not accepted, amber for accepted gaps.
+func htmlVerdictOf(s runState, open int, worst string) htmlVerdict {
+	v := htmlVerdict{Word: "NO VERDICT", Text: s.Headline(open)}
+	if w := s.Verdict(); w != "" {
+		v.Word = strings.ToUpper(w)
+		// The badge says the verdict; the text goes on from the exit code.
+		v.Text = strings.TrimPrefix(v.Text, v.Word+" · ")
+	}
+	if worst != "" {
+		v.Text += " · worst: " + worst
+	}
+	switch {
+	case s.Clean:
+		v.Class = "good"
+	case s.Verdict() == findings.VerdictError || s.Unread:
+		v.Class = "bad error"
+	case s.Verdict() == findings.VerdictFail || open > 0:
+		v.Class = "bad"
+		if worst != "" {
+			v.Class += " sev-" + worst
+		}
+	case s.Unaccepted > 0:
+		v.Class = "bad"
+	default:
+		v.Class = "warn"
+	}
+	return v
+}
+
+// htmlRunPill says whether the scan read everything: "complete" (green)
+// only when no gap is left, accepted or not, and the target was read.
+func htmlRunPill(s runState, scan bool) htmlPill {
+	switch {
+	case !scan:
+		return htmlPill{"skip", "no scan"}
+	case s.Unread:
+		return htmlPill{"bad", "INCOMPLETE: the target could not be fully read"}
+	case s.Unaccepted > 0:
+		return htmlPill{"bad", fmt.Sprintf("INCOMPLETE: %d gap%s not accepted", s.Unaccepted, htmlPlural(s.Unaccepted))}
+	case len(s.Gaps) > 0:
+		return htmlPill{"warn", fmt.Sprintf("complete except %d accepted gap%s", len(s.Gaps), htmlPlural(len(s.Gaps)))}
+	}
+	return htmlPill{"ok", "complete"}
+}
+
+func htmlPlural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func htmlComplianceOf(c *Compliance) *htmlCompliance {
+	h := &htmlCompliance{Threshold: c.Threshold,
+		Buckets: int64(c.Buckets), BucketsCompliant: int64(c.BucketsCompliant),
+		Objects: c.Objects, ObjectsCompliant: c.ObjectsCompliant,
+		Bytes: htmlBytes(c.Bytes), BytesCompliant: htmlBytes(c.BytesCompliant)}
+	rate := func(a, b int64) (string, string) {
+		switch {
+		case b == 0:
+			return "—", ""
+		case a >= b:
+			return htmlPct(a, b), "ok"
+		}
+		return htmlPct(a, b), "badn"
+	}
+	h.BucketsPct, h.BucketsClass = rate(h.BucketsCompliant, h.Buckets)
+	h.ObjectsPct, h.ObjectsClass = rate(c.ObjectsCompliant, c.Objects)
+	h.BytesPct, h.BytesClass = rate(c.BytesCompliant, c.Bytes)
+	return h
+}
+
+// htmlBytes is n in binary units ("1.5 MiB").
+func htmlBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for x := n / unit; x >= unit; x /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "iB"
 }
 
 func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
@@ -326,7 +496,7 @@ func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
 	r := f.Resource
 	for _, kv := range []htmlKVS{
 		{"type", r.Type}, {"provider", r.Provider}, {"region", r.Region}, {"bucket", r.Bucket},
-		{"key", r.Key}, {"version id", r.VersionID}, {"KMS key id", r.KMSKeyID},
+		{"key", r.Key}, {"version id", r.VersionID}, {"KMS key id", KeyID(f)},
 	} {
 		if kv.Value != "" {
 			h.ResFields = append(h.ResFields, kv)
@@ -375,7 +545,7 @@ func htmlRatio(a, b int64) (string, bool) {
 // bucket's drill-down, so that a large estate keeps the file usable.
 const htmlBucketFindings = 100
 
-func htmlBucketsOf(stats []BucketStat, fs []htmlFinding) []htmlBucket {
+func htmlBucketsOf(stats []BucketStat, fs []htmlFinding, dialect string, compliance bool) []htmlBucket {
 	byBucket := map[string][]*htmlFinding{}
 	for i := range fs {
 		if b := fs[i].Resource.Bucket; b != "" {
@@ -385,8 +555,26 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding) []htmlBucket {
 	out := make([]htmlBucket, 0, len(stats))
 	for i, s := range stats {
 		b := htmlBucket{Index: i, Stat: s, Findings: byBucket[s.Name]}
-		for k, n := range s.ByMethod {
-			b.Methods = append(b.Methods, htmlKV{k, int64(n)})
+		if len(s.Encryption) > 0 {
+			labels := map[string]int64{}
+			for _, e := range s.Encryption {
+				labels[EncryptionLabel(dialect, e.Method, e.Algorithm, e.DataEncryption)] += e.Objects
+			}
+			if s.Unknown > 0 {
+				labels[EncryptionLabel(dialect, snapshot.MethodUnknown, "", "")] += s.Unknown
+			}
+			for k, n := range labels {
+				b.Methods = append(b.Methods, htmlKV{k, n})
+			}
+		} else {
+			// A report.json from before Encryption: methods only.
+			labels := map[string]int64{}
+			for k, n := range s.ByMethod {
+				labels[EncryptionLabel(dialect, k, "", "")] += int64(n)
+			}
+			for k, n := range labels {
+				b.Methods = append(b.Methods, htmlKV{k, n})
+			}
 		}
 		sort.Slice(b.Methods, func(i, j int) bool {
 			if b.Methods[i].Value != b.Methods[j].Value {
@@ -404,18 +592,30 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding) []htmlBucket {
 				b.Worst = f.Sev // findings are sorted by severity
 			}
 		}
+		// The bucket's worst also counts open findings on the keys it
+		// uses (BuildModel records them in WorstOpen).
+		if htmlSevRank(s.WorstOpen) > htmlSevRank(b.Worst) {
+			b.Worst = s.WorstOpen
+		}
 		b.NFindings = len(b.Findings)
 		if len(b.Findings) > htmlBucketFindings {
 			b.More = len(b.Findings) - htmlBucketFindings
 			b.Findings = b.Findings[:htmlBucketFindings]
 		}
 		b.EncPct = htmlPct(s.Encrypted, s.Objects)
+		if compliance {
+			b.CompliantPct = htmlPct(s.ObjectsCompliant, s.Objects)
+		}
+		for _, k := range s.Keys {
+			b.Keys = append(b.Keys, htmlKey{BucketKey: k, Class: htmlKeyClass(k.State)})
+		}
+		b.Default, b.Status = htmlBucketPills(&b, dialect, compliance)
 		if tot := s.Encrypted + s.Unencrypted + s.Unknown; tot > 0 {
 			x := 0.0
 			for _, p := range []struct {
 				n     int64
 				class string
-			}{{s.Encrypted, "enc"}, {s.Unencrypted, "unenc"}, {s.Unknown, "unknown"}} {
+			}{{s.Encrypted, htmlEncClass(&b, compliance)}, {s.Unencrypted, "unenc"}, {s.Unknown, "unknown"}} {
 				if p.n > 0 {
 					w := htmlR(float64(p.n) * 100 / float64(tot))
 					b.Meter = append(b.Meter, htmlRect{X: x, W: w, Class: p.class})
@@ -423,53 +623,175 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding) []htmlBucket {
 				}
 			}
 		}
-		b.DefaultIsNone = s.DefaultMethod == "" || s.DefaultMethod == "none" || s.DefaultMethod == "unknown"
 		out = append(out, b)
 	}
 	return out
 }
 
-func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) []htmlFramework {
-	type key struct{ fw, id string }
-	ctrls := map[key]*htmlControl{}
-	fwOrder := map[string][]key{}
-	get := func(c findings.Control) *htmlControl {
-		k := key{c.Framework, c.ID}
-		if x, ok := ctrls[k]; ok {
-			return x
-		}
-		x := &htmlControl{ID: c.ID}
-		ctrls[k] = x
-		fwOrder[c.Framework] = append(fwOrder[c.Framework], k)
-		return x
+// htmlEncClass is the colour of a bucket's encrypted objects: the worst
+// open finding's when there is one (an encrypted object that cannot be
+// decrypted is not "green"), "unverified" when they are not all known to
+// be compliant, "enc" (green) otherwise.
+func htmlEncClass(b *htmlBucket, compliance bool) string {
+	switch {
+	case b.Worst != "":
+		return "sev-" + b.Worst
+	case compliance && b.Stat.ObjectsCompliant < b.Stat.Encrypted:
+		return "unverified"
+	case !compliance && b.Waived > 0:
+		return "unverified"
 	}
-	for _, r := range rules {
-		for _, c := range r.Controls {
-			x := get(c)
-			x.Rules = htmlAppendUnique(x.Rules, r.ID)
+	return "enc"
+}
+
+// htmlBucketPills are a bucket's default-rule badge (never green: a
+// default rule alone proves nothing) and its status badge (green only for
+// a compliant bucket, else the worst open finding's colour).
+func htmlBucketPills(b *htmlBucket, dialect string, compliance bool) (def, status htmlPill) {
+	s := &b.Stat
+	def = htmlPill{"neutral", "default: " + EncryptionLabel(dialect, s.DefaultMethod, s.DefaultAlgorithm, s.DefaultDataEncryption)}
+	switch s.DefaultMethod {
+	case "", snapshot.MethodNone:
+		def = htmlPill{"bad", "no default encryption"}
+	case snapshot.MethodUnknown:
+		def = htmlPill{"warn", "default: unknown"}
+	}
+	for _, k := range s.Keys {
+		if k.Default && k.State != "Enabled" {
+			def.Class = htmlKeyClass(k.State)
+			def.Text += " · key " + k.State
 		}
 	}
+	switch {
+	case b.Open > 0:
+		status = htmlPill{"sev-" + b.Worst, fmt.Sprintf("%d open · worst %s", b.Open, b.Worst)}
+	case b.Worst != "":
+		status = htmlPill{"sev-" + b.Worst, "key finding · " + b.Worst}
+	case compliance && s.Compliant:
+		status = htmlPill{"ok", "compliant"}
+	case compliance:
+		status = htmlPill{"warn", "not compliant: " + htmlWhyNot(s)}
+	default:
+		status = htmlPill{"neutral", "0 open"}
+	}
+	return def, status
+}
+
+// htmlWhyNot says why a bucket without open findings is not compliant.
+func htmlWhyNot(s *BucketStat) string {
+	var why []string
+	switch s.DefaultMethod {
+	case "", snapshot.MethodNone:
+		why = append(why, "no default rule")
+	case snapshot.MethodUnknown:
+		why = append(why, "default rule unread")
+	}
+	for _, k := range s.Keys {
+		if k.State != "Enabled" {
+			why = append(why, "key "+k.KeyID+" "+k.State)
+		}
+	}
+	if s.Unknown > 0 {
+		why = append(why, htmlNum(s.Unknown)+" objects unknown")
+	}
+	if s.Unencrypted > 0 {
+		why = append(why, htmlNum(s.Unencrypted)+" unencrypted")
+	}
+	if len(why) == 0 {
+		why = append(why, "state not fully read")
+	}
+	return strings.Join(why, ", ")
+}
+
+func htmlKeyClass(state string) string {
+	switch state {
+	case "Enabled":
+		return "neutral"
+	case KeyStateUnknown:
+		return "warn"
+	}
+	return "bad"
+}
+
+func htmlSevRank(s string) int {
+	for i, x := range htmlSevOrder {
+		if x == s {
+			return len(htmlSevOrder) - i
+		}
+	}
+	return 0
+}
+
+// htmlFrameworksOf groups the controls by framework and version, each
+// control listing only the rules mapped to it and their findings; rules
+// mapped to no control (the coverage rules) are returned apart. A finding
+// counts under the controls of its rule as the document describes it
+// (rules lists every rule, see rulesOf).
+func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) ([]htmlFramework, []*htmlRuleRow) {
+	type fwKey struct{ fw, version string }
+	type ctlKey struct {
+		fwKey
+		id string
+	}
+	ctrls := map[ctlKey]*htmlControl{}
+	fwOrder := map[fwKey][]ctlKey{}
+	var fws []fwKey
+	byRule := map[string][]*htmlFinding{}
 	for i := range fs {
-		f := &fs[i]
-		for _, c := range f.Controls {
-			x := get(c)
-			x.Rules = htmlAppendUnique(x.Rules, f.Rule)
-			x.Findings = append(x.Findings, f)
-			if f.Suppressed {
-				x.Suppressed++
-			} else {
-				x.Open++
+		byRule[fs[i].Rule] = append(byRule[fs[i].Rule], &fs[i])
+	}
+	var none []*htmlRuleRow
+	for _, r := range rules {
+		if len(r.Controls) == 0 {
+			row := &htmlRuleRow{ID: r.ID, Title: r.Title, Category: r.Category, Findings: byRule[r.ID]}
+			for _, f := range row.Findings {
+				if f.Suppressed {
+					row.Suppressed++
+				} else {
+					row.Open++
+				}
+			}
+			none = append(none, row)
+			continue
+		}
+		seen := map[ctlKey]bool{}
+		for _, c := range r.Controls {
+			k := ctlKey{fwKey{c.Framework, c.Version}, c.ID}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			x := ctrls[k]
+			if x == nil {
+				x = &htmlControl{ID: c.ID, Title: c.Title}
+				ctrls[k] = x
+				if _, ok := fwOrder[k.fwKey]; !ok {
+					fws = append(fws, k.fwKey)
+				}
+				fwOrder[k.fwKey] = append(fwOrder[k.fwKey], k)
+			}
+			if x.Title == "" {
+				x.Title = c.Title
+			}
+			x.Rules = htmlAppendUnique(x.Rules, r.ID)
+			for _, f := range byRule[r.ID] {
+				x.Findings = append(x.Findings, f)
+				if f.Suppressed {
+					x.Suppressed++
+				} else {
+					x.Open++
+				}
 			}
 		}
 	}
 	var out []htmlFramework
-	for name, keys := range fwOrder {
-		fw := htmlFramework{Name: name}
-		if fw.Name == "" {
-			fw.Name = "(no framework)"
+	for _, k := range fws {
+		fw := htmlFramework{Name: strings.TrimSpace(k.fw + " " + k.version)}
+		if k.fw == "" {
+			fw.Name = strings.TrimSpace("(no framework) " + k.version)
 		}
-		for _, k := range keys {
-			c := ctrls[k]
+		for _, ck := range fwOrder[k] {
+			c := ctrls[ck]
 			sort.Strings(c.Rules)
 			fw.Controls = append(fw.Controls, c)
 			fw.Open += c.Open
@@ -488,14 +810,14 @@ func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) []htmlFramewo
 		}
 		return len(htmlFrameworkOrder)
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sort.SliceStable(out, func(i, j int) bool {
 		ri, rj := rank(out[i].Name), rank(out[j].Name)
 		if ri != rj {
 			return ri < rj
 		}
 		return out[i].Name < out[j].Name
 	})
-	return out
+	return out, none
 }
 
 func htmlAppendUnique(ss []string, s string) []string {
@@ -531,9 +853,18 @@ func htmlNaturalLess(a, b string) bool {
 
 func htmlIDSep(r rune) bool { return r == '.' || r == '-' || r == ' ' }
 
+// htmlConformanceOf counts the scenarios by their own statuses, so the
+// page agrees with the scenario list whatever the run's totals say:
+// passed; failed (and the undefined, pending and ambiguous of runs from
+// before the run became strict); skipped, with its reason; not run (a dry
+// run); any other status under its own name, neither passed nor failed.
+// The scenarios that cannot apply to the run are not in the list: they
+// are shown as not applicable with their reasons. When the run's totals
+// disagree with its scenarios, the page says so.
 func htmlConformanceOf(run *results.Run) *htmlConformance {
-	c := &htmlConformance{Run: run, Total: len(run.Scenarios)}
+	c := &htmlConformance{Run: run, Total: len(run.Scenarios), NotApplicable: run.NotApplicable, Exclusions: run.NotApplicableBy}
 	idx := map[string]int{}
+	others := map[string]int64{}
 	for _, sc := range run.Scenarios {
 		i, ok := idx[sc.Feature]
 		if !ok {
@@ -544,15 +875,40 @@ func htmlConformanceOf(run *results.Run) *htmlConformance {
 		f := &c.Features[i]
 		hs := htmlScenario{Scenario: sc}
 		switch sc.Status {
-		case "passed":
+		case results.StatusPassed:
 			f.Passed++
-		case "skipped":
+			c.Passed++
+			hs.Class = "passed"
+		case results.StatusSkipped:
 			f.Skipped++
-		default:
+			c.Skipped++
+			hs.Class = "skipped"
+			hs.Reason = sc.Error
+		case results.StatusNotRun:
+			f.NotRun++
+			c.NotRun++
+			hs.Class = "notrun"
+			hs.Reason = sc.Error
+		case results.StatusFailed, "undefined", "pending", "ambiguous", "":
 			f.Failed++
+			c.Failed++
+			hs.Class = "failed"
 			hs.Bad = true
+		default:
+			f.Others++
+			others[sc.Status]++
+			hs.Class = "other"
+			hs.Reason = sc.Error
 		}
 		f.Scenarios = append(f.Scenarios, hs)
+	}
+	for k, n := range others {
+		c.Others = append(c.Others, htmlKV{k, n})
+	}
+	sort.Slice(c.Others, func(i, j int) bool { return c.Others[i].Key < c.Others[j].Key })
+	if run.Passed != c.Passed || run.Failed != c.Failed || run.Skipped != c.Skipped || run.NotRun != c.NotRun || len(c.Others) > 0 {
+		c.Disagree = fmt.Sprintf("The run's own totals (%d passed, %d failed, %d skipped, %d not run) disagree with its %d scenarios; the counts here are the scenarios'.",
+			run.Passed, run.Failed, run.Skipped, run.NotRun, c.Total)
 	}
 	return c
 }
@@ -774,27 +1130,36 @@ func htmlRuleChart(meta []findings.RuleMeta, fs []findings.Finding) htmlChart {
 	return c
 }
 
-func htmlBucketChart(stats []BucketStat) htmlChart {
+// htmlBucketChart draws each bucket's objects as encrypted (in the colour
+// its drill-down meter uses: the worst open finding's, when there is one),
+// unencrypted and unknown.
+func htmlBucketChart(buckets []htmlBucket) htmlChart {
 	const maxBuckets = 60
-	rows := make([]htmlBarRow, 0, len(stats))
-	for i, s := range stats {
+	rows := make([]htmlBarRow, 0, len(buckets))
+	for i, b := range buckets {
 		if i == maxBuckets {
 			break
 		}
+		s := b.Stat
 		note := htmlNum(s.Objects) + " obj"
 		if s.Objects == 0 {
 			note = "empty"
 		}
-		rows = append(rows, htmlBarRow{Label: s.Name, Title: s.Name, Note: note, Target: fmt.Sprintf("bucket-%d", i), Segs: []htmlSeg{
-			{Value: s.Encrypted, Class: "enc", Title: fmt.Sprintf("%s: %s encrypted (%s)", s.Name, htmlNum(s.Encrypted), htmlPct(s.Encrypted, s.Objects))},
+		encTitle := fmt.Sprintf("%s: %s encrypted (%s)", s.Name, htmlNum(s.Encrypted), htmlPct(s.Encrypted, s.Objects))
+		if b.Worst != "" {
+			encTitle += "; worst open finding: " + b.Worst
+		}
+		rows = append(rows, htmlBarRow{Label: s.Name, Title: s.Name, Note: note, Target: fmt.Sprintf("bucket-%d", b.Index), Segs: []htmlSeg{
+			{Value: s.Encrypted, Class: htmlEncClass(&b, b.CompliantPct != ""), Title: encTitle},
 			{Value: s.Unencrypted, Class: "unenc", Title: fmt.Sprintf("%s: %s unencrypted (%s)", s.Name, htmlNum(s.Unencrypted), htmlPct(s.Unencrypted, s.Objects))},
 			{Value: s.Unknown, Class: "unknown", Title: fmt.Sprintf("%s: %s unknown (%s)", s.Name, htmlNum(s.Unknown), htmlPct(s.Unknown, s.Objects))},
 		}})
 	}
 	c := htmlBarChart("chart-buckets", "Objects per bucket", rows, 150, true)
-	c.Legend = []htmlLegend{{"enc", "encrypted"}, {"unenc", "unencrypted"}, {"unknown", "unknown"}}
-	if len(stats) > maxBuckets {
-		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", maxBuckets, len(stats))
+	c.Legend = []htmlLegend{{"enc", "encrypted, no open finding"}, {"unverified", "encrypted, not verified"},
+		{"sev-critical", "encrypted, in the colour of the bucket's worst open finding"}, {"unenc", "unencrypted"}, {"unknown", "unknown"}}
+	if len(buckets) > maxBuckets {
+		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", maxBuckets, len(buckets))
 	}
 	if len(rows) == 0 {
 		c.Empty = "No buckets."

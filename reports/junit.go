@@ -28,15 +28,25 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Cases     []junitCase `xml:"testcase"`
-	seconds   float64
+	Name       string           `xml:"name,attr"`
+	Timestamp  string           `xml:"timestamp,attr,omitempty"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       string           `xml:"time,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+	seconds    float64
+}
+
+type junitProperties struct {
+	Props []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -80,8 +90,11 @@ func conformanceSuites(run results.Run, prefix string) []junitSuite {
 		c := junitCase{Name: caseName(sc), Classname: sc.Feature, Time: seconds(d), SystemOut: stepLog(sc)}
 		switch sc.Status {
 		case "passed":
-		case "skipped":
+		case results.StatusSkipped:
 			c.Skipped = &junitMessage{Message: sc.Error}
+			s.Skipped++
+		case results.StatusNotRun: // a dry run: nothing ran, nothing failed
+			c.Skipped = &junitMessage{Message: strings.TrimSpace("not run (dry run) " + sc.Error)}
 			s.Skipped++
 		case "failed":
 			c.Failure = &junitMessage{Message: firstLine(sc.Error), Type: "failed", Text: sc.Error}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/results"
 )
 
 // MarkdownTopRules is how many rules the summary's rule table lists.
@@ -26,22 +27,56 @@ func Markdown(w io.Writer, m *Model) error {
 func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 	var b strings.Builder
 	sum := findings.Summarize(docFindings(m))
-	verdict := "✅ no open findings"
-	if sum.Open > 0 {
-		verdict = fmt.Sprintf("❌ %d open finding(s)", sum.Open)
-	}
-	fmt.Fprintf(&b, "## sseaudit: %s\n\n", verdict)
+	st := stateOf(m)
+	fmt.Fprintf(&b, "## sseaudit: %s\n\n", mdVerdict(st, sum.Open))
 	p := m.Provenance
-	fmt.Fprintf(&b, "Scan `%s` of %s `%s` (%s)", mdCode(p.ScanID), mdInline(p.Target.Kind), mdCode(p.Target.Endpoint), mdInline(p.Target.Dialect))
+	fmt.Fprintf(&b, "Scan `%s` of %s `%s`", mdCode(p.ScanID), mdInline(strings.Join(targetBadges(p.Target.Kind, p.Target.Dialect), ", ")), mdCode(p.Target.Endpoint))
 	if !p.FinishedAt.IsZero() {
 		fmt.Fprintf(&b, ", finished %s", rfc3339(p.FinishedAt))
 	}
-	if p.Complete {
-		b.WriteString(", complete.")
-	} else {
+	switch {
+	case st.Unread:
+		b.WriteString(", **incomplete: the target could not be fully read**; the results cover only what was read.")
+	case st.Unaccepted > 0:
 		b.WriteString(", **incomplete**: the results cover only what was read.")
+	case len(st.Gaps) > 0:
+		b.WriteString(", complete except the accepted gaps below.")
+	default:
+		b.WriteString(", complete.")
 	}
 	fmt.Fprintf(&b, " %d waived, %d expired waiver(s).\n\n", sum.Suppressed, sum.ExpiredWaivers)
+	if o := outcomeOf(m); o != nil && len(o.Reasons) > 0 {
+		b.WriteString("Why:\n\n")
+		for _, r := range o.Reasons {
+			fmt.Fprintf(&b, "- %s\n", mdInline(r))
+		}
+		b.WriteString("\n")
+	}
+	if len(st.Gaps) > 0 {
+		b.WriteString("### Not checked\n\n")
+		rows := [][]string{}
+		for _, g := range st.Gaps {
+			acc := "no"
+			if g.Accepted {
+				acc = "yes"
+			}
+			detail := g.Detail
+			if g.Derived {
+				detail += " (seen in the coverage; the recorded verdict does not account for it)"
+			}
+			rows = append(rows, []string{g.Kind, fmt.Sprint(g.Count), acc, detail})
+		}
+		mdTable(&b, []string{"Gap", "Count", "Accepted", "Detail"}, "-:--", rows)
+	}
+	if c := m.Compliance; c != nil {
+		b.WriteString("### Compliance\n\n")
+		mdTable(&b, []string{"Compliant", "Count", "Of", "Rate"}, "-:::", [][]string{
+			{"buckets", fmt.Sprint(c.BucketsCompliant), fmt.Sprint(c.Buckets), htmlPct(int64(c.BucketsCompliant), int64(c.Buckets))},
+			{"objects", fmt.Sprint(c.ObjectsCompliant), fmt.Sprint(c.Objects), htmlPct(c.ObjectsCompliant, c.Objects)},
+			{"bytes", fmt.Sprint(c.BytesCompliant), fmt.Sprint(c.Bytes), htmlPct(c.BytesCompliant, c.Bytes)},
+		})
+		fmt.Fprintf(&b, "Compliant: read, encrypted, its KMS keys Enabled, and no open finding of severity %s or above (waived findings do not count).\n\n", mdInline(c.Threshold))
+	}
 
 	b.WriteString("### Findings by severity\n\n")
 	rows := [][]string{}
@@ -97,11 +132,22 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 
 	if run := m.Conformance; run != nil {
 		b.WriteString("### Conformance\n\n")
-		mdTable(&b, []string{"Passed", "Failed", "Skipped"}, ":::",
-			[][]string{{fmt.Sprint(run.Passed), fmt.Sprint(run.Failed), fmt.Sprint(run.Skipped)}})
+		head := []string{"Passed", "Failed", "Skipped", "Not applicable"}
+		row := []string{fmt.Sprint(run.Passed), fmt.Sprint(run.Failed), fmt.Sprint(run.Skipped), fmt.Sprint(run.NotApplicable)}
+		if run.NotRun > 0 {
+			head, row = append(head, "Not run (dry run)"), append(row, fmt.Sprint(run.NotRun))
+		}
+		mdTable(&b, head, "::::::", [][]string{row})
+		for _, x := range run.NotApplicableBy {
+			fmt.Fprintf(&b, "- not applicable: %d scenario(s) tagged `%s`: %s\n", x.Count, mdCode(x.Tag), mdInline(x.Reason))
+		}
+		if len(run.NotApplicableBy) > 0 {
+			b.WriteString("\n")
+		}
 		n := 0
 		for _, sc := range run.Scenarios {
-			if sc.Status == "passed" || sc.Status == "skipped" {
+			switch sc.Status {
+			case results.StatusPassed, results.StatusSkipped, results.StatusNotRun:
 				continue
 			}
 			if n == MarkdownTopRules {
@@ -123,8 +169,46 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 	if p.SnapshotDigest != "" || p.PolicyDigest != "" {
 		fmt.Fprintf(&b, "\nSnapshot `%s`, policy `%s`.\n", mdCode(p.SnapshotDigest), mdCode(p.PolicyDigest))
 	}
+	fmt.Fprintf(&b, "\nReport by %s `%s`", ToolName, mdCode(m.Tool.Version))
+	if p.ScanToolVersion != "" && p.ScanToolVersion != m.Tool.Version {
+		fmt.Fprintf(&b, "; snapshot taken by %s `%s`", ToolName, mdCode(p.ScanToolVersion))
+	}
+	b.WriteString(".\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdVerdict is the summary's title: the verdict (when recorded), the open
+// findings and the gaps; ✅ only for a clean run (runState.Clean).
+func mdVerdict(st runState, open int) string {
+	icon := "❌"
+	switch {
+	case st.Clean:
+		icon = "✅"
+	case st.Verdict() == findings.VerdictError || st.Unread:
+		icon = "⛔"
+	case open == 0 && st.Unaccepted == 0:
+		icon = "⚠️"
+	}
+	var parts []string
+	if v := st.Verdict(); v != "" {
+		parts = append(parts, fmt.Sprintf("%s (exit %d)", strings.ToUpper(v), st.Outcome.ExitCode))
+	}
+	if open == 0 {
+		parts = append(parts, "no open findings")
+	} else {
+		parts = append(parts, fmt.Sprintf("%d open finding(s)", open))
+	}
+	if st.Unread {
+		parts = append(parts, "target not fully read")
+	}
+	if st.Unaccepted > 0 {
+		parts = append(parts, fmt.Sprintf("%d gap(s) not accepted", st.Unaccepted))
+	}
+	if n := len(st.Gaps) - st.Unaccepted; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d accepted gap(s)", n))
+	}
+	return icon + " " + strings.Join(parts, " · ")
 }
 
 // linkedFiles are the report files the summary links to.

@@ -190,10 +190,10 @@ func OCSFFindings(m *Model) []OCSFFinding {
 			c.Region = f.Resource.Region
 			e.Cloud = &c
 		}
-		if f.Resource.Bucket != "" || f.Resource.Key != "" || f.Resource.KMSKeyID != "" {
+		if f.Resource.Bucket != "" || f.Resource.Key != "" || KeyID(f) != "" {
 			e.Resources[0].Data = map[string]any{}
 			for k, v := range map[string]string{"bucket": f.Resource.Bucket, "key": f.Resource.Key,
-				"version_id": f.Resource.VersionID, "kms_key_id": f.Resource.KMSKeyID, "provider": f.Resource.Provider} {
+				"version_id": f.Resource.VersionID, "kms_key_id": KeyID(f), "provider": f.Resource.Provider} {
 				if v != "" {
 					e.Resources[0].Data[k] = v
 				}
@@ -223,6 +223,11 @@ func OCSFFindings(m *Model) []OCSFFinding {
 		if f.Waiver != nil {
 			un["waiver"] = f.Waiver
 		}
+		if o := outcomeOf(m); o != nil {
+			// The run's verdict travels with each event: a SIEM sees
+			// events one by one, and this array has no run-level object.
+			un["run_outcome"] = o
+		}
 		e.Unmapped = un
 		out = append(out, e)
 	}
@@ -234,7 +239,11 @@ func OCSFFindings(m *Model) []OCSFFinding {
 // status (New, or Suppressed for waived findings), finding_info, compliance
 // (standards = frameworks, requirements = "framework:id" control ids,
 // control = rule id, status Fail, Unknown for findings whose state could not
-// be read), resources, metadata, remediation and the rest in unmapped.
+// be read), resources, metadata (product version: the running tool's),
+// remediation and the rest in unmapped, including the run's outcome
+// (verdict, exit code, gate, reasons, gaps) as "run_outcome". A run with
+// no findings has no event, so the OCSF file cannot carry its verdict:
+// report.json, SARIF and JUnit do.
 func OCSF(w io.Writer, m *Model) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

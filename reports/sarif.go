@@ -70,9 +70,12 @@ type sarifConfig struct {
 
 type sarifInvocation struct {
 	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ExitCode                   *int                `json:"exitCode,omitempty"`
+	ExitCodeDescription        string              `json:"exitCodeDescription,omitempty"`
 	StartTimeUTC               string              `json:"startTimeUtc,omitempty"`
 	EndTimeUTC                 string              `json:"endTimeUtc,omitempty"`
 	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	Properties                 map[string]any      `json:"properties,omitempty"`
 }
 
 type sarifNotification struct {
@@ -131,9 +134,19 @@ func sarifLevel(s findings.Severity) string {
 // SARIF writes m as a SARIF 2.1.0 log with one run: a rule per policy rule
 // (help with remediation and CLI; properties security-severity and tags with
 // the category and control ids), a result per finding (waived ones carry an
-// accepted external suppression), an invocation whose executionSuccessful
-// says whether the scan completed, with every coverage error as a
-// notification, and failed conformance scenarios as results of rule CONF.
+// accepted external suppression), failed conformance scenarios as results
+// of rule CONF, and one invocation carrying the run's outcome:
+//
+//   - executionSuccessful is false when the run itself failed: an error
+//     verdict, a target that could not be read, a scan that did not run to
+//     its end, or a broken conformance run. A fail verdict (findings at or
+//     above the gate) is a successful execution that found something.
+//   - exitCode and exitCodeDescription are the outcome's exit code and
+//     verdict with its reasons; properties hold verdict, fail_on and
+//     reasons.
+//   - toolExecutionNotifications hold every gap (what was not checked):
+//     level "error" when not accepted, "note" when accepted, with
+//     properties gap_kind, count and accepted; then every coverage error.
 func SARIF(w io.Writer, m *Model) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -163,14 +176,32 @@ func SARIF(w io.Writer, m *Model) error {
 		}
 	}
 
+	st := stateOf(m)
 	inv := sarifInvocation{
-		ExecutionSuccessful: executionSuccessful(m),
+		ExecutionSuccessful: executionSuccessful(m) && !st.Unread && st.Verdict() != findings.VerdictError,
 		StartTimeUTC:        rfc3339(m.Provenance.StartedAt),
 		EndTimeUTC:          rfc3339(m.Provenance.FinishedAt),
 	}
-	if !m.Provenance.Complete && m.Provenance.ScanID != "" {
+	if o := outcomeOf(m); o != nil {
+		code := o.ExitCode
+		inv.ExitCode = &code
+		inv.ExitCodeDescription = o.Verdict
+		if len(o.Reasons) > 0 {
+			inv.ExitCodeDescription += ": " + strings.Join(o.Reasons, "; ")
+		}
+		inv.Properties = map[string]any{"verdict": o.Verdict, "fail_on": o.FailOn, "reasons": uniqueStrings(o.Reasons)}
+	}
+	for _, g := range st.Gaps {
+		level := "error"
+		if g.Accepted {
+			level = "note"
+		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
-			Level: "error", Message: sarifText{Text: "the scan did not complete: results cover only what was read"},
+			Level:   level,
+			Message: sarifText{Text: "not checked: " + g.Text()},
+			Properties: map[string]any{
+				"gap_kind": g.Kind, "count": g.Count, "accepted": g.Accepted, "derived_from_coverage": g.Derived,
+			},
 		})
 	}
 	for _, e := range m.Coverage.Errors {
@@ -199,6 +230,9 @@ func SARIF(w io.Writer, m *Model) error {
 		"target_kind":     m.Provenance.Target.Kind,
 		"dialect":         m.Provenance.Target.Dialect,
 		"endpoint":        m.Provenance.Target.Endpoint,
+	}
+	if v := st.Verdict(); v != "" {
+		run.Properties["verdict"] = v
 	}
 	log := sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
@@ -316,7 +350,11 @@ func helpMarkdown(r *findings.RuleMeta) string {
 	if len(r.Controls) > 0 {
 		b.WriteString("\n### Controls\n\n")
 		for _, c := range r.Controls {
-			fmt.Fprintf(&b, "- %s %s\n", mdInline(c.Framework), mdInline(c.ID))
+			fmt.Fprintf(&b, "- %s %s", mdInline(strings.TrimSpace(c.Framework+" "+c.Version)), mdInline(c.ID))
+			if c.Title != "" {
+				b.WriteString(": " + mdInline(c.Title))
+			}
+			b.WriteString("\n")
 		}
 	}
 	return b.String()
@@ -357,7 +395,7 @@ func sarifResultOf(f *findings.Finding, ruleIndex int) sarifResult {
 	props := res.Properties
 	for k, v := range map[string]string{
 		"bucket": f.Resource.Bucket, "key": f.Resource.Key, "version_id": f.Resource.VersionID,
-		"region": f.Resource.Region, "kms_key_id": f.Resource.KMSKeyID,
+		"region": f.Resource.Region, "kms_key_id": KeyID(f),
 		"first_seen": rfc3339(f.FirstSeen), "last_seen": rfc3339(f.LastSeen),
 	} {
 		if v != "" {
@@ -405,7 +443,7 @@ func conformanceResults(run *results.Run, ruleIndex int) []sarifResult {
 	var out []sarifResult
 	for _, sc := range run.Scenarios {
 		switch sc.Status {
-		case "passed", "skipped":
+		case results.StatusPassed, results.StatusSkipped, results.StatusNotRun:
 			continue
 		}
 		fqn := "conformance://" + sc.Feature + "/" + caseName(sc)

@@ -1,0 +1,198 @@
+package snapshot_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sseaudit/sseaudit/schemas"
+	"github.com/sseaudit/sseaudit/snapshot"
+)
+
+// writeFull writes a snapshot that uses every member of the format, the
+// optional ones included, through snapshot.Writer.
+func writeFull(t *testing.T) []byte {
+	t.Helper()
+	t0 := time.Date(2026, 8, 1, 10, 0, 0, 123456789, time.UTC)
+	var buf bytes.Buffer
+	w, err := snapshot.NewWriter(&buf, snapshot.Provenance{ScanID: "scan-1", StartedAt: t0, ToolVersion: "v1.2.3",
+		Target:  snapshot.Target{Kind: "s3", Dialect: "s3", Endpoint: "https://s3.example", KMSEndpoint: "https://kms.example", Principal: "AKIA-TEST"},
+		Regions: []string{"r1", "r2"}, BucketFilter: "prod-*", PolicyDigest: "sha256:feed"},
+		snapshot.WithClock(func() time.Time { return t0.Add(time.Minute) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := func(scope, res string) *snapshot.Error {
+		return &snapshot.Error{Scope: scope, Resource: res, StatusCode: 403, Code: "AccessDenied", Message: "denied", Attempts: 3}
+	}
+	must(w.BeginBucket(snapshot.Bucket{Name: "a", Region: "r1", CreationDate: t0, ReadAt: t0,
+		Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: "k1", KMSDataEncryption: "SM4", Method: snapshot.MethodKMSCMK, Raw: "<x/>"},
+		Versioning: "Enabled", VersionsInspected: true}))
+	must(w.Object(snapshot.Object{Key: "o", Size: 10, ETag: `"e"`, LastModified: t0, VersionID: "2", StorageClass: "STANDARD",
+		SSE: "KMS", KMSKeyID: "k1", Method: snapshot.MethodKMSCMK, DataEncryption: "SM4", Attempts: 2}))
+	must(w.Object(snapshot.Object{Key: "o", Size: 9, LastModified: t0, VersionID: "1", Noncurrent: true, Method: snapshot.MethodNone}))
+	must(w.Object(snapshot.Object{Key: "p", Method: snapshot.MethodUnknown, Error: e("object", "a/p")}))
+	must(w.EndBucket(4, 2, e("list", "a")))
+	must(w.BeginBucket(snapshot.Bucket{Name: "b", ReadAt: t0, EncryptionError: e("rule", "b"), RegionError: e("bucket", "b"),
+		VersioningError: e("versioning", "b")}))
+	must(w.EndBucket(0, 0, nil))
+	must(w.Key(snapshot.Key{KeyID: "k1", Region: "r1", Arn: "arn:aws:kms:r1:1:key/k1", State: "Enabled", Creator: "me", Origin: "Aliyun_KMS",
+		AutomaticRotation: "Enabled", RotationInterval: "31536000s", LastRotationDate: "2026-01-01T00:00:00Z", NextRotationDate: "2027-01-01T00:00:00Z",
+		CreationDate: "2025-01-01T00:00:00Z", ReadAt: t0, ResolvedKeyID: "k1-resolved"}))
+	must(w.Key(snapshot.Key{KeyID: "alias/gone", Region: "r1", Missing: true, DeleteDate: "2026-09-01T00:00:00Z", ReadAt: t0}))
+	must(w.Key(snapshot.Key{KeyID: "k3", Region: "r2", ServiceKey: true, Error: e("key", "k3"), ReadAt: t0}))
+	must(w.Close(snapshot.Coverage{Buckets: 3, BucketsRead: 1, ObjectsListed: 4, ObjectsInspected: 2, KeysReferenced: 3, KeysDescribed: 2,
+		Errors: []snapshot.Error{*e("object", "a/p")}, ErrorsOmitted: 7, Retries: 5, ListBucketsError: e("scan", "list")}, false))
+	return buf.Bytes()
+}
+
+// TestWriterOutputFollowsSchema: documents written by snapshot.Writer (one
+// with every member, one closed mid-bucket by a cancelled scan, an empty
+// one) follow the embedded snapshot schema.
+func TestWriterOutputFollowsSchema(t *testing.T) {
+	var cancelled bytes.Buffer
+	w, err := snapshot.NewWriter(&cancelled, snapshot.Provenance{ScanID: "c", Target: snapshot.Target{Kind: "oss", Dialect: "oss", Endpoint: "e"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.BeginBucket(snapshot.Bucket{Name: "half"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Object(snapshot.Object{Key: "k", Method: snapshot.MethodOSSManaged, SSE: "AES256"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(snapshot.Coverage{}, true); err != nil {
+		t.Fatal(err)
+	}
+	var empty bytes.Buffer
+	w, err = snapshot.NewWriter(&empty, snapshot.Provenance{ScanID: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(snapshot.Coverage{}, true); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string][]byte{"full": writeFull(t), "cancelled": cancelled.Bytes(), "empty": empty.Bytes()} {
+		if err := schemas.Validate(schemas.SnapshotFormat, bytes.NewReader(doc)); err != nil {
+			t.Errorf("%s: %v\n%s", name, err, doc)
+		}
+	}
+}
+
+// setAt sets (or with del, deletes) the member at a JSON pointer.
+func setAt(t *testing.T, doc []byte, path string, v any, del bool) []byte {
+	t.Helper()
+	var root any
+	if err := json.Unmarshal(doc, &root); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	cur := root
+	for _, p := range parts[:len(parts)-1] {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			i, _ := strconv.Atoi(p)
+			cur = c[i]
+		}
+	}
+	m := cur.(map[string]any)
+	last := parts[len(parts)-1]
+	if del {
+		if _, ok := m[last]; !ok {
+			t.Fatalf("%s: nothing to delete", path)
+		}
+		delete(m, last)
+	} else {
+		m[last] = v
+	}
+	// Keep "schema" first, as the readers require: marshal it apart.
+	top := root.(map[string]any)
+	schema, hasSchema := top["schema"]
+	delete(top, "schema")
+	rest, err := json.Marshal(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasSchema {
+		return rest
+	}
+	sb, _ := json.Marshal(schema)
+	return append(append([]byte(`{"schema":`+string(sb)+`,`), rest[1:]...), '\n')
+}
+
+// TestSchemaRefusesWhatTheReaderRefuses: the snapshot's readers and its
+// schema agree on documents that are not snapshots: unknown members
+// anywhere, missing required members and members of the wrong type are
+// refused by both. The schema is stricter than the readers in two places:
+// an object's method must be one of the format's methods, and sizes and
+// counts cannot be negative.
+func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
+	good := writeFull(t)
+	path := filepath.Join(t.TempDir(), "s.json")
+	read := func(doc []byte) error {
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snapshot.ReadSummary(path); err != nil {
+			return err
+		}
+		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
+	}
+	if err := read(setAt(t, good, "/complete", false, false)); err != nil {
+		t.Fatalf("the test's re-encoding is not readable: %v", err)
+	}
+	cases := []struct {
+		path   string
+		v      any
+		del    bool
+		reader bool // the reader refuses it too
+	}{
+		{path: "/bogus", v: 1, reader: true},
+		{path: "/provenance/bogus", v: 1, reader: true},
+		{path: "/provenance/target/secret", v: "s", reader: true},
+		{path: "/buckets/0/bogus", v: 1, reader: true},
+		{path: "/buckets/0/encryption/bogus", v: 1, reader: true},
+		{path: "/buckets/0/objects/0/bogus", v: 1, reader: true},
+		// The object reader (decodeObject) checks an object's own members
+		// only: an unknown member inside its error is not refused, although
+		// the reader before it (DisallowUnknownFields) refused it. The
+		// schema refuses it; when the reader does again, set reader: true.
+		{path: "/buckets/0/objects/0/error", v: map[string]any{"scope": "object", "resource": "r", "message": "m", "bogus": 1}, reader: false},
+		{path: "/keys/0/bogus", v: 1, reader: true},
+		{path: "/coverage/bogus", v: 1, reader: true},
+		{path: "/coverage", del: true, reader: true},
+		{path: "/finished_at", del: true, reader: true},
+		{path: "/buckets/0/name", del: true, reader: true},
+		{path: "/buckets/0/objects", del: true, reader: true},
+		{path: "/buckets/0/objects_listed", v: "4", reader: true},
+		{path: "/buckets/0/objects/0/size", v: "10", reader: true},
+		{path: "/keys/0/read_at", v: "yesterday", reader: true},
+		{path: "/complete", v: "yes", reader: true},
+		{path: "/buckets/0/objects/0/method", del: true, reader: true},
+		{path: "/buckets/0/objects/0/etag", del: true, reader: true},
+		{path: "/buckets/0/objects/0/method", v: "rot13"},
+		{path: "/buckets/0/objects/0/size", v: -1},
+	}
+	for _, c := range cases {
+		bad := setAt(t, good, c.path, c.v, c.del)
+		if err := schemas.Validate(schemas.SnapshotFormat, bytes.NewReader(bad)); err == nil {
+			t.Errorf("%s (delete %v): the schema accepted it", c.path, c.del)
+		}
+		if err := read(bad); (err != nil) != c.reader {
+			t.Errorf("%s (delete %v): reader error %v, want refused=%v", c.path, c.del, err, c.reader)
+		}
+	}
+}
