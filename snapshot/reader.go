@@ -360,6 +360,13 @@ func decodeObject(raw []byte, bucket string, o *Object) error {
 	if err := json.Unmarshal(raw, o); err != nil {
 		return fmt.Errorf("bucket %q: object: %v", bucket, err)
 	}
+	if o.Error != nil {
+		// The only nested member: hold it to its fields too (rare, so the
+		// slower strict decoder costs nothing on the common path).
+		if err := strictDecode(raw, &Object{}); err != nil {
+			return fmt.Errorf("bucket %q: object %q: %v", bucket, o.Key, err)
+		}
+	}
 	var seen uint64
 	var unknown []byte
 	eachTopKey(raw, func(k []byte) bool {
