@@ -11,8 +11,13 @@ BENCHCOUNT     ?= 6
 
 all: build
 
+# The version every report names: the git commit (plus -dirty for a
+# modified tree), passed to the linker so it holds however the toolchain
+# is configured (GOFLAGS=-buildvcs=false drops Go's own VCS stamp).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/sseaudit
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/sseaudit
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -9,8 +9,17 @@ cd "$(dirname "$0")/.."
 bin=./bin/sseaudit
 
 printf '== audit: conformance + scan + signed reports, on the embedded reference\n'
-# The demo estate is deliberately broken, so findings are expected: do not fail on them.
-"$bin" audit --out sseaudit-report --fail-on none
+# The demo estate is broken on purpose, so the audit's verdict is FAIL
+# (exit 1: findings at or above --fail-on high). Anything else is a fault
+# of the demo itself.
+set +e
+"$bin" audit --out sseaudit-report
+rc=$?
+set -e
+if [ "$rc" -ne 1 ]; then
+  echo "demo: audit exited $rc; the demo estate must give exit 1 (findings)" >&2
+  exit 1
+fi
 printf '\n== verify the signed report set\n'
 "$bin" report verify sseaudit-report
 
