@@ -42,8 +42,14 @@ type Options struct {
 	ExtraDirs []string
 	// Profile is the organisation profile; nil means DefaultProfile.
 	Profile *Profile
-	// Waivers are applied to every evaluation's findings.
+	// Waivers are applied to every evaluation's findings. Load checks them
+	// against the rules loaded (findings.CheckWaivers): an unknown rule id,
+	// a glob matching no rule, a waiver of coverage rules only, or (unless
+	// WaiverOptions.AllowBroad) a glob matching every rule is an error.
 	Waivers []findings.Waiver
+	// WaiverOptions are the allowances the waivers were parsed with
+	// (findings.LoadWaivers); Load uses AllowBroad.
+	WaiverOptions findings.WaiverOptions
 	// Now is the clock for waiver expiry (default time.Now).
 	Now func() time.Time
 	// Workers is the number of buckets evaluated concurrently
@@ -139,6 +145,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 
 	if err := e.extractMeta(c, files); err != nil {
 		return nil, err
+	}
+	if err := findings.CheckWaivers(e.waivers, e.rules, opts.WaiverOptions); err != nil {
+		return nil, fmt.Errorf("policy: waivers: %w", err)
 	}
 	for id, sev := range prof.SeverityOverrides {
 		m, ok := e.byID[id]

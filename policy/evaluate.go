@@ -335,7 +335,8 @@ func ScanInfo(sum *snapshot.Summary, snapshotRef string, prev *snapshot.Summary)
 }
 
 // Document wraps findings in a findings.json document with this engine's
-// rules, digest and profile.
+// rules, digest, profile and waivers (each with what it matched and
+// suppressed among fs).
 func (e *Engine) Document(scan findings.ScanInfo, fs []findings.Finding) *findings.Document {
 	return &findings.Document{
 		Schema:       findings.SchemaVersion,
@@ -345,6 +346,7 @@ func (e *Engine) Document(scan findings.ScanInfo, fs []findings.Finding) *findin
 		Profile:      e.profile.Name,
 		Rules:        e.Rules(),
 		Summary:      findings.Summarize(fs),
+		Waivers:      findings.SummarizeWaivers(e.waivers, fs, e.now()),
 		Findings:     fs,
 	}
 }
