@@ -10,7 +10,9 @@ package hostile.spin
 #   remediation: {text: none, cli: none}
 #   controls: [{framework: none, id: "0"}]
 deny contains {"rule": rego.metadata.rule().custom.id, "resource": {"type": "bucket", "bucket": input.bucket.name}, "message": "spun"} if {
-	some i in numbers.range(1, 1000000)
-	some j in numbers.range(1, 1000000)
-	i == j + 1000000000000
+	some i in numbers.range(1, 1000)
+	some j in numbers.range(1, 1000)
+	some k in numbers.range(1, 1000)
+	some l in numbers.range(1, 1000)
+	i + j + k + l < 0
 }
