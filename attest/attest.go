@@ -2,6 +2,7 @@ package attest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -123,6 +123,11 @@ func Sign(dir string, files []string, key ed25519.PrivateKey, prev *ChainLink, m
 		m.Previous = &p
 		m.Sequence = prev.Sequence + 1
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return ChainLink{}, fmt.Errorf("attest: %w", err)
+	}
+	defer root.Close()
 	seen := map[string]bool{}
 	for _, f := range files {
 		rel, err := cleanRel(filepath.ToSlash(f))
@@ -133,9 +138,9 @@ func Sign(dir string, files []string, key ed25519.PrivateKey, prev *ChainLink, m
 			continue
 		}
 		seen[rel] = true
-		sum, size, err := digestFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		sum, size, err := digestFile(root, rel)
 		if err != nil {
-			return ChainLink{}, fmt.Errorf("attest: %w", err)
+			return ChainLink{}, fmt.Errorf("attest: sign %s: %w", dir, err)
 		}
 		m.Files = append(m.Files, FileDigest{Path: rel, SHA256: sum, Size: size})
 	}
@@ -165,7 +170,9 @@ func cleanRel(p string) (string, error) {
 }
 
 // listFiles returns every non-directory entry under dir (slash-separated,
-// relative), except the manifest and signature at the top.
+// relative), except the manifest and signature at the top. Symbolic links
+// are listed, not followed; Sign then refuses them, since a signed
+// directory holds regular files only.
 func listFiles(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -189,18 +196,14 @@ func listFiles(dir string) ([]string, error) {
 	return out, err
 }
 
-func digestFile(p string) (string, int64, error) {
-	fh, err := os.Open(p)
+// digestFile hashes rel inside root, a regular file (see openRegular).
+func digestFile(root *os.Root, rel string) (string, int64, error) {
+	fh, st, err := openRegular(root, rel)
 	if err != nil {
 		return "", 0, err
 	}
 	defer fh.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, fh)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return hashBounded(context.Background(), fh, st.Size())
 }
 
 func writeFileAtomic(p string, data []byte, mode os.FileMode) error {
@@ -227,17 +230,19 @@ func writeFileAtomic(p string, data []byte, mode os.FileMode) error {
 	return os.Rename(tmp.Name(), p)
 }
 
-// readSigned reads and parses dir's manifest and signature. It returns the
-// raw manifest bytes too, and the problems found on the way.
-func readSigned(dir string) (raw []byte, m *Manifest, sig []byte, sigText string, probs []Problem) {
+// readSigned reads and parses the manifest and signature in root (the
+// directory dir): both must be regular files, not symbolic links, and of a
+// plausible size. It returns the raw manifest bytes too, and the problems
+// found on the way.
+func readSigned(root *os.Root) (raw []byte, m *Manifest, sig []byte, sigText string, probs []Problem) {
 	var err error
-	raw, err = os.ReadFile(filepath.Join(dir, ManifestFile))
+	raw, err = readRegular(root, ManifestFile, maxManifestSize)
 	if err != nil {
 		kind := ManifestInvalid
 		if errors.Is(err, fs.ErrNotExist) {
 			kind = ManifestMissing
 		}
-		probs = append(probs, Problem{Kind: kind, Path: ManifestFile, Detail: err.Error()})
+		probs = append(probs, Problem{Kind: kind, Path: ManifestFile, Detail: readDetail(err)})
 	} else {
 		var mm Manifest
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -250,9 +255,13 @@ func readSigned(dir string) (raw []byte, m *Manifest, sig []byte, sigText string
 			m = &mm
 		}
 	}
-	st, err := os.ReadFile(filepath.Join(dir, SignatureFile))
+	st, err := readRegular(root, SignatureFile, maxSignatureSize)
 	if err != nil {
-		probs = append(probs, Problem{Kind: SignatureMissing, Path: SignatureFile, Detail: err.Error()})
+		kind := SignatureMissing
+		if !errors.Is(err, fs.ErrNotExist) {
+			kind = SignatureInvalid
+		}
+		probs = append(probs, Problem{Kind: kind, Path: SignatureFile, Detail: readDetail(err)})
 		return raw, m, nil, "", probs
 	}
 	sigText = strings.TrimSpace(string(st))
@@ -264,10 +273,27 @@ func readSigned(dir string) (raw []byte, m *Manifest, sig []byte, sigText string
 	return raw, m, sig, sigText, probs
 }
 
+// readDetail words a read error for a Problem.
+func readDetail(err error) string {
+	var nr *notRegularError
+	switch {
+	case errors.As(err, &nr):
+		return nr.detail
+	case errors.Is(err, fs.ErrNotExist):
+		return "missing"
+	}
+	return "cannot be read: " + err.Error()
+}
+
 // LinkOf returns the chain link of the signed directory dir (its manifest
 // digest, signature and sequence), without verifying it.
 func LinkOf(dir string) (ChainLink, error) {
-	raw, m, _, sigText, probs := readSigned(dir)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return ChainLink{}, fmt.Errorf("attest: %w", err)
+	}
+	defer root.Close()
+	raw, m, _, sigText, probs := readSigned(root)
 	if len(probs) > 0 {
 		return ChainLink{}, fmt.Errorf("attest: %s: %s", dir, probs[0])
 	}

@@ -29,7 +29,7 @@ func ChainPath(keyPath string) string { return filepath.Join(filepath.Dir(keyPat
 
 // LoadChain reads the chain log at path; a missing file is an empty log.
 func LoadChain(path string) (*ChainLog, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readFileBounded(path, maxChainLogSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &ChainLog{Schema: ChainSchema}, nil
 	}

@@ -1,9 +1,9 @@
 // Package attest makes a report directory tamper-evident: it lists every
 // file of the directory with its SHA-256 digest in a manifest, signs the
 // manifest with an Ed25519 key, and links each manifest to the one signed
-// before it with the same key, so that an edited, removed or replaced file,
-// an edited manifest, a signature made with another key, or a run dropped
-// from the sequence is detected and named by Verify.
+// before it with the same key, so that an edited, removed, added or replaced
+// file, an edited manifest, a signature made with another key, or a run
+// dropped from the sequence is detected and named by Verify.
 //
 // Only the Go standard library is used (crypto/ed25519, crypto/sha256,
 // crypto/x509 for the key file encoding).
@@ -59,6 +59,22 @@
 // beside the key, mode 0600) with the link of every manifest it signed, and
 // Verify checks a manifest against the previous run's directory
 // (VerifyOptions.PreviousDir) and/or the chain log (VerifyOptions.Chain).
+//
+// # Verification
+//
+// Verify reports every problem, not the first: a listed file modified,
+// missing, or not a regular file; a file or directory present but not
+// listed (added after signing, so the directory is not what was signed); an
+// edited manifest; a replaced signature or untrusted key; a broken or
+// skipped link. It treats the directory as hostile: no symbolic link inside
+// it is followed (manifest.json and manifest.sig included, even a link that
+// stays inside), a FIFO, device, socket or directory where a file is listed
+// is named and never opened, a manifest entry that is absolute, holds ".."
+// or is listed twice is refused, a file whose size differs from the listed
+// one is not hashed and no file is hashed past its listed size, and a
+// cancelled context stops the hashing between chunks of 1 MiB. The manifest
+// (64 MiB), signature (4 KiB), chain log and key files are read up to a
+// bound.
 //
 // # Key file
 //

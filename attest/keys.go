@@ -88,7 +88,7 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 	if err := checkPrivate(path); err != nil {
 		return nil, err // fs.ErrNotExist passes through for LoadOrCreateKey
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := readFileBounded(path, maxKeyFileSize)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
 // base64 of the 32 raw bytes, or a private key file as LoadPrivateKey reads
 // it (its public half is returned).
 func LoadPublicKey(path string) (ed25519.PublicKey, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := readFileBounded(path, maxKeyFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("attest: %w", err)
 	}

@@ -1,15 +1,15 @@
 package attest
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -26,7 +26,8 @@ const (
 	UntrustedKey     Kind = "untrusted-key"     // signed by a key other than the pinned one
 	FileModified     Kind = "file-modified"     // digest or size differs
 	FileMissing      Kind = "file-missing"      // listed but absent
-	FileUnlisted     Kind = "file-unlisted"     // present but not listed (a warning)
+	FileUnlisted     Kind = "file-unlisted"     // present but not listed: added after signing
+	FileNotRegular   Kind = "file-not-regular"  // listed, but a symlink, device, FIFO, socket or directory
 	ChainBroken      Kind = "chain-broken"      // previous link does not match, or runs skipped
 )
 
@@ -73,10 +74,9 @@ type Report struct {
 	Pinned       bool
 	FilesChecked int
 	Problems     []Problem
-	Warnings     []Problem // unlisted files: not covered, but nothing listed changed
 }
 
-// OK reports that the directory is intact: no problem (warnings allowed).
+// OK reports that the directory is intact: no problem.
 func (r Report) OK() bool { return len(r.Problems) == 0 }
 
 // ErrTampered is wrapped by the error Verify returns when it found problems.
@@ -101,20 +101,36 @@ func (r *Report) add(k Kind, path, format string, args ...any) {
 
 // Verify checks the signed directory dir: the signature over manifest.json,
 // the key against the pinned one, every listed file's digest and size,
-// unlisted files (warnings), and the chain against opts.PreviousDir and
-// opts.Chain. The error is nil exactly when the report is OK; otherwise it
-// wraps ErrTampered and names every problem, as the report does.
-func Verify(dir string, opts VerifyOptions) (Report, error) {
+// files present but not listed, and the chain against opts.PreviousDir and
+// opts.Chain.
+//
+// Only regular files inside dir are read: no symbolic link is followed
+// (also not for manifest.json and manifest.sig, and not inside dir), a
+// FIFO, device or directory where a file is listed is a problem and never
+// opened, and no listed file is read past the size the manifest lists, so
+// a hostile directory cannot make Verify read outside it or for ever. dir
+// itself may be a symbolic link: the caller named it.
+//
+// The error wraps ErrTampered exactly when the report names problems. It is
+// another error when the check could not run: dir cannot be opened, the
+// pinned key is not an Ed25519 key, or ctx was cancelled (the error then
+// wraps ctx.Err(), and the report holds what was checked so far).
+func Verify(ctx context.Context, dir string, opts VerifyOptions) (Report, error) {
 	r := Report{Dir: dir}
-	raw, m, sig, sigText, probs := readSigned(dir)
+	if opts.PublicKey != nil && len(opts.PublicKey) != ed25519.PublicKeySize {
+		return r, fmt.Errorf("attest: the trusted public key is not an Ed25519 public key")
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return r, fmt.Errorf("attest: cannot open the signed directory: %w", err)
+	}
+	defer root.Close()
+	raw, m, sig, sigText, probs := readSigned(root)
 	r.Problems = append(r.Problems, probs...)
 	r.Manifest = m
 	sum := sha256.Sum256(raw)
 	digest := hex.EncodeToString(sum[:])
 
-	if opts.PublicKey != nil && len(opts.PublicKey) != ed25519.PublicKeySize {
-		return r, fmt.Errorf("attest: the trusted public key is not an Ed25519 public key")
-	}
 	if m != nil {
 		r.KeyID = m.KeyID
 		pub, err := base64.StdEncoding.DecodeString(m.PublicKey)
@@ -125,7 +141,6 @@ func Verify(dir string, opts VerifyOptions) (Report, error) {
 			r.add(ManifestInvalid, ManifestFile, "key_id %s does not match public_key (fingerprint %s)", m.KeyID, id)
 		}
 		r.checkSignature(opts, raw, digest, sig, sigText, pub)
-		r.checkFiles(dir, m)
 		r.checkSequence(m)
 	}
 	if opts.PreviousDir != "" {
@@ -133,6 +148,11 @@ func Verify(dir string, opts VerifyOptions) (Report, error) {
 	}
 	if opts.Chain != nil {
 		r.checkChainLog(opts.Chain, m, digest, sigText)
+	}
+	if m != nil {
+		if err := r.checkFiles(ctx, root, m); err != nil {
+			return r, fmt.Errorf("attest: verify %s: interrupted after %d file(s): %w", dir, r.FilesChecked, err)
+		}
 	}
 	return r, r.Err()
 }
@@ -184,37 +204,118 @@ func (r *Report) checkSignature(opts VerifyOptions, raw []byte, digest string, s
 	r.add(SignatureInvalid, SignatureFile, "the signature does not verify over manifest.json with key %s: manifest.json was edited after signing, or manifest.sig was replaced", KeyID(key))
 }
 
-func (r *Report) checkFiles(dir string, m *Manifest) {
+// checkFiles checks every listed file and looks for files not listed. It
+// returns only ctx's error: everything else is a problem in the report.
+func (r *Report) checkFiles(ctx context.Context, root *os.Root, m *Manifest) error {
 	listed := map[string]bool{}
 	for _, f := range m.Files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		rel, err := cleanRel(f.Path)
-		if err != nil || rel != f.Path {
+		switch {
+		case err != nil || rel != f.Path:
 			r.add(ManifestInvalid, ManifestFile, "file entry %q is not a clean relative path inside the directory", f.Path)
+			continue
+		case rel == ManifestFile || rel == SignatureFile:
+			r.add(ManifestInvalid, ManifestFile, "file entry %q names the manifest or signature itself", f.Path)
+			continue
+		case listed[rel]:
+			r.add(ManifestInvalid, ManifestFile, "file entry %q is listed twice", f.Path)
+			continue
+		case f.Size < 0:
+			r.add(ManifestInvalid, ManifestFile, "file entry %q has a negative size", f.Path)
 			continue
 		}
 		listed[rel] = true
 		r.FilesChecked++
-		got, size, err := digestFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			r.add(FileMissing, rel, "listed in the manifest but missing")
-		case err != nil:
-			r.add(FileModified, rel, "cannot be read: %v", err)
-		case got != strings.ToLower(f.SHA256) || size != f.Size:
-			r.add(FileModified, rel, "modified after signing: sha256 %s (%d bytes), the manifest lists %s (%d bytes)", got, size, f.SHA256, f.Size)
+		if err := r.checkFile(ctx, root, rel, f); err != nil {
+			return err
 		}
 	}
-	all, err := listFiles(dir)
+	return r.checkUnlisted(ctx, root, listed)
+}
+
+// checkFile compares one listed file with its entry. A file whose size
+// differs is not hashed, and no file is hashed past its listed size.
+func (r *Report) checkFile(ctx context.Context, root *os.Root, rel string, f FileDigest) error {
+	fh, st, err := openRegular(root, rel)
+	var nr *notRegularError
+	switch {
+	case errors.As(err, &nr):
+		r.add(FileNotRegular, rel, "listed as a regular file, but %s", nr.Error())
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		r.add(FileMissing, rel, "listed in the manifest but missing")
+		return nil
+	case err != nil:
+		r.add(FileModified, rel, "cannot be read: %v", err)
+		return nil
+	}
+	defer fh.Close()
+	if st.Size() != f.Size {
+		r.add(FileModified, rel, "modified after signing: %d bytes, the manifest lists %d bytes", st.Size(), f.Size)
+		return nil
+	}
+	got, size, err := hashBounded(ctx, fh, f.Size)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		r.add(FileModified, rel, "cannot be read: %v", err)
+	case got != strings.ToLower(f.SHA256) || size != f.Size:
+		r.add(FileModified, rel, "modified after signing: sha256 %s (%d bytes), the manifest lists %s (%d bytes)", got, size, f.SHA256, f.Size)
+	}
+	return nil
+}
+
+// checkUnlisted names every entry of the directory that is neither listed,
+// nor a directory on the way to a listed file, nor the manifest or
+// signature: a file added after signing is not covered by the signature, so
+// the directory is not what was signed. Symbolic links are named, not
+// followed.
+func (r *Report) checkUnlisted(ctx context.Context, root *os.Root, listed map[string]bool) error {
+	var added []Problem
+	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			r.add(FileUnlisted, p, "cannot be listed: %v", err)
+			return nil
+		}
+		if p == "." || p == ManifestFile || p == SignatureFile || listed[p] {
+			return nil
+		}
+		if d.IsDir() {
+			if !listedUnder(listed, p) {
+				added = append(added, Problem{Kind: FileUnlisted, Path: p + "/", Detail: "a directory not listed in the manifest: added after signing"})
+				return fs.SkipDir
+			}
+			return nil
+		}
+		what := "a file"
+		if !d.Type().IsRegular() {
+			what = describe(d.Type())
+		}
+		added = append(added, Problem{Kind: FileUnlisted, Path: p, Detail: what + " not listed in the manifest: added after signing, so not covered by the signature"})
+		return nil
+	})
 	if err != nil {
-		r.add(ManifestInvalid, "", "cannot list %s: %v", dir, err)
-		return
+		return err
 	}
-	slices.Sort(all)
-	for _, p := range all {
-		if !listed[p] {
-			r.Warnings = append(r.Warnings, Problem{Kind: FileUnlisted, Path: p, Detail: "not listed in the manifest: added after signing, so not covered by the signature"})
+	r.Problems = append(r.Problems, added...)
+	return nil
+}
+
+// listedUnder reports whether a listed file lies under directory dir.
+func listedUnder(listed map[string]bool, dir string) bool {
+	for p := range listed {
+		if strings.HasPrefix(p, dir+"/") {
+			return true
 		}
 	}
+	return false
 }
 
 func (r *Report) checkSequence(m *Manifest) {
@@ -232,7 +333,13 @@ func (r *Report) checkSequence(m *Manifest) {
 
 func (r *Report) checkPrevious(opts VerifyOptions, m *Manifest) {
 	prevDir := opts.PreviousDir
-	praw, pm, psig, psigText, probs := readSigned(prevDir)
+	proot, err := os.OpenRoot(prevDir)
+	if err != nil {
+		r.add(ChainBroken, "", "previous run %s cannot be opened: %v", prevDir, err)
+		return
+	}
+	defer proot.Close()
+	praw, pm, psig, psigText, probs := readSigned(proot)
 	if len(probs) > 0 {
 		for _, p := range probs {
 			r.add(ChainBroken, "", "previous run %s: %s", prevDir, p)

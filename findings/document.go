@@ -38,8 +38,11 @@ type Document struct {
 	Summary      Summary    `json:"summary"`
 	// Outcome is the run's verdict (nil when the document was written
 	// without one, e.g. by an older version).
-	Outcome  *Outcome  `json:"outcome,omitempty"`
-	Findings []Finding `json:"findings"`
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// Waivers lists every waiver loaded, in file order, with what it
+	// matched and suppressed among Findings (see SummarizeWaivers).
+	Waivers  []WaiverSummary `json:"waivers"`
+	Findings []Finding       `json:"findings"`
 }
 
 // RuleCount counts one rule's findings.
@@ -110,6 +113,9 @@ func Encode(w io.Writer, d *Document) error {
 	head.Findings = nil
 	if head.Rules == nil {
 		head.Rules = []RuleMeta{}
+	}
+	if head.Waivers == nil {
+		head.Waivers = []WaiverSummary{}
 	}
 	hb, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {

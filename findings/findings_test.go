@@ -134,11 +134,11 @@ func TestWaivers(t *testing.T) {
   - rule: SSE-004
     resource: oss://b/old/keep
     reason: permanent exception
-`), "w.yaml")
+`), "w.yaml", WaiverOptions{AllowBroad: true, AllowPermanent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ws[0].Source != "w.yaml:2" || ws[2].Source != "w.yaml:12" || !ws[2].Expires.IsZero() || ws[0].ExpiresDate() != "2024-06-30" {
+	if ws[0].Source != "w.yaml:2" || ws[2].Source != "w.yaml:12" || !ws[2].Expires.IsZero() || ws[0].ExpiresDate() != "2024-06-30" || !ws[1].Broad || ws[0].Broad {
 		t.Errorf("parsed %+v", ws)
 	}
 	// Valid through the whole expiry day.
@@ -167,7 +167,7 @@ func TestWaivers(t *testing.T) {
 	if x.Rule != ExpiredWaiverRule || x.Resource.UID != "waiver://*/oss://b/old/*" || x.Observed["matched_findings"] != 2 || x.Suppressed || x.ID != ID(ExpiredWaiverRule, x.Resource) {
 		t.Errorf("expired waiver finding %+v", x)
 	}
-	if uses[0].Matched != 1 || uses[1].Matched != 2 || uses[2].Matched != 1 || !uses[1].Expired {
+	if uses[0].Matched != 1 || uses[1].Matched != 2 || uses[2].Matched != 1 || !uses[1].Expired || uses[2].Suppressed != 1 || uses[1].Suppressed != 0 {
 		t.Errorf("uses %+v", uses)
 	}
 	// Applying again on fresh findings gives the same ids (stable).
@@ -179,7 +179,7 @@ func TestWaivers(t *testing.T) {
 
 func TestParseWaiversErrors(t *testing.T) {
 	cases := map[string]string{
-		"waivers:\n  - rule: SSE-001\n    resource: '*'\n":                                      "w.yaml: waiver 1 (line 2): reason is required",
+		"waivers:\n  - rule: SSE-001\n    resource: '*'\n":                                      "w.yaml:2: waiver 1: reason is required",
 		"waivers:\n  - resource: '*'\n    reason: r\n":                                          "rule is required",
 		"waivers:\n  - rule: SSE-001\n    reason: r\n":                                          "resource is required",
 		"waivers:\n  - rule: SSE-001\n    resource: x\n    reason: r\n    expires: tomorrow\n":  `expires "tomorrow": want a date YYYY-MM-DD`,

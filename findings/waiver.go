@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -36,9 +37,11 @@ var ExpiredWaiverMeta = RuleMeta{
 
 // Waiver suppresses findings of Rule (an id or a glob such as "SSE-00*")
 // whose resource UID matches Resource (a glob: * matches any run of
-// characters including '/', ? one character). Reason is required. A waiver
-// with no Expires never expires; otherwise it suppresses through the end of
-// the Expires day (UTC).
+// characters including '/', ? one character). Reason is required. It
+// suppresses through the end of the Expires day (UTC); a waiver without
+// Expires (never expires) or a broad one (see WaiverOptions) is accepted
+// only when the user allowed it. A coverage finding (category coverage:
+// something could not be read) is never suppressed, whatever matches it.
 type Waiver struct {
 	Rule     string    `json:"rule"`
 	Resource string    `json:"resource"`
@@ -47,6 +50,9 @@ type Waiver struct {
 	Ticket   string    `json:"ticket,omitempty"`
 	Expires  time.Time `json:"expires,omitzero"` // the first instant it no longer applies; zero = never
 	Source   string    `json:"source,omitempty"` // file:line of the entry
+	// Broad records that the waiver matches every rule or every resource
+	// and was accepted only because the user allowed broad waivers.
+	Broad bool `json:"broad,omitempty"`
 }
 
 // Expired reports whether the waiver has expired at now.
@@ -95,46 +101,76 @@ func (w *Waiver) applied(state string) *AppliedWaiver {
 // WaiverUse says how many findings a waiver matched.
 type WaiverUse struct {
 	Waiver  *Waiver `json:"waiver"`
-	Matched int     `json:"matched"`
-	Expired bool    `json:"expired"`
+	Matched int     `json:"matched"` // findings its rule and resource patterns match (coverage ones included)
+	// Suppressed counts the findings it suppressed: matched, waivable, and
+	// not already suppressed by an earlier active waiver. 0 when expired.
+	Suppressed int `json:"suppressed"`
+	// Coverage counts the coverage findings it matched: never suppressed.
+	Coverage int  `json:"coverage"`
+	Expired  bool `json:"expired"`
+}
+
+// Waivable reports whether a waiver may suppress f: never a coverage
+// finding (a coverage gap says what was not checked; hiding it would make
+// an incomplete scan look complete), nor an expired-waiver finding.
+func Waivable(f *Finding) bool {
+	return f.Category != CategoryCoverage && f.Rule != ExpiredWaiverRule
+}
+
+// matchWaivers records in uses which waivers match f and returns the index
+// of the first active waiver that suppresses it and of the first expired
+// one that matches it (-1 for none).
+func matchWaivers(f *Finding, ws []Waiver, uses []WaiverUse) (active, expired int) {
+	active, expired = -1, -1
+	if f.Rule == ExpiredWaiverRule {
+		return
+	}
+	waivable := Waivable(f)
+	for j := range ws {
+		if !ws[j].Matches(f) {
+			continue
+		}
+		uses[j].Matched++
+		switch {
+		case !waivable:
+			uses[j].Coverage++
+		case uses[j].Expired:
+			if expired < 0 {
+				expired = j
+			}
+		case active < 0:
+			active = j
+			uses[j].Suppressed++
+		}
+	}
+	return active, expired
+}
+
+func newUses(ws []Waiver, now time.Time) []WaiverUse {
+	uses := make([]WaiverUse, len(ws))
+	for i := range ws {
+		uses[i] = WaiverUse{Waiver: &ws[i], Expired: ws[i].Expired(now)}
+	}
+	return uses
 }
 
 // ApplyWaivers marks findings matched by an active waiver as Suppressed with
 // the waiver recorded (the first matching active waiver wins). A finding
 // matched only by expired waivers is not suppressed but records the expired
-// waiver. Every expired waiver adds one ExpiredWaiverRule finding (resource
-// type "waiver", resource UID "waiver://RULE/PATTERN", first and last seen
-// at now). Findings are changed in place; the returned slice has the added
-// findings appended. Nothing is removed.
+// waiver. A coverage finding is never suppressed and records no waiver
+// (see Waivable). Every expired waiver adds one ExpiredWaiverRule finding
+// (resource type "waiver", resource UID "waiver://RULE/PATTERN", first and
+// last seen at now). Findings are changed in place; the returned slice has
+// the added findings appended. Nothing is removed. The uses say, for each
+// waiver, what it matched and suppressed.
 func ApplyWaivers(fs []Finding, ws []Waiver, now time.Time) ([]Finding, []WaiverUse) {
-	uses := make([]WaiverUse, len(ws))
-	for i := range ws {
-		uses[i] = WaiverUse{Waiver: &ws[i], Expired: ws[i].Expired(now)}
-	}
+	uses := newUses(ws, now)
 	if len(ws) == 0 {
 		return fs, uses
 	}
 	for i := range fs {
 		f := &fs[i]
-		if f.Rule == ExpiredWaiverRule {
-			continue
-		}
-		expired := -1
-		active := -1
-		for j := range ws {
-			if !ws[j].Matches(f) {
-				continue
-			}
-			uses[j].Matched++
-			if uses[j].Expired {
-				if expired < 0 {
-					expired = j
-				}
-				continue
-			}
-			active = j
-			break
-		}
+		active, expired := matchWaivers(f, ws, uses)
 		switch {
 		case active >= 0:
 			f.Suppressed = true
@@ -151,14 +187,14 @@ func ApplyWaivers(fs []Finding, ws []Waiver, now time.Time) ([]Finding, []Waiver
 		w := &ws[j]
 		r := Resource{Type: ResourceWaiver, UID: "waiver://" + w.Rule + "/" + w.Resource}
 		msg := fmt.Sprintf("waiver for rule %s on %q expired on %s; it no longer suppresses the %d finding(s) it matches",
-			w.Rule, w.Resource, w.ExpiresDate(), uses[j].Matched)
+			w.Rule, w.Resource, w.ExpiresDate(), uses[j].Matched-uses[j].Coverage)
 		if w.Owner != "" {
 			msg += " (owner " + w.Owner + ")"
 		}
 		f := NewFinding(&ExpiredWaiverMeta, r, msg)
 		f.Observed = map[string]any{
 			"rule": w.Rule, "resource": w.Resource, "reason": w.Reason, "owner": w.Owner,
-			"expires": w.ExpiresDate(), "matched_findings": uses[j].Matched,
+			"expires": w.ExpiresDate(), "matched_findings": uses[j].Matched - uses[j].Coverage,
 		}
 		f.Expected = map[string]any{"expires_after": now.UTC().Format(time.DateOnly)}
 		f.Evidence = []Evidence{{Kind: "waiver", Source: w.Source, Data: map[string]any{"ticket": w.Ticket}}}
@@ -167,6 +203,48 @@ func ApplyWaivers(fs []Finding, ws []Waiver, now time.Time) ([]Finding, []Waiver
 		fs = append(fs, f)
 	}
 	return fs, uses
+}
+
+// WaiverSummary is one waiver as findings.json reports it: what it says,
+// whether it was in force, and what it matched in the document's findings.
+type WaiverSummary struct {
+	Rule       string `json:"rule"`
+	Resource   string `json:"resource"`
+	Reason     string `json:"reason"`
+	Owner      string `json:"owner,omitempty"`
+	Ticket     string `json:"ticket,omitempty"`
+	Expires    string `json:"expires,omitempty"` // YYYY-MM-DD; empty: never (allowed explicitly)
+	Source     string `json:"source,omitempty"`  // file:line
+	State      string `json:"state"`             // active or expired
+	Broad      bool   `json:"broad,omitempty"`   // matches every rule or resource (allowed explicitly)
+	Matched    int    `json:"matched"`           // findings its patterns match
+	Suppressed int    `json:"suppressed"`        // findings it suppressed
+	Coverage   int    `json:"coverage_matched"`  // coverage findings it matched, which no waiver suppresses
+}
+
+// SummarizeWaivers reports each waiver against the findings of a document
+// (as ApplyWaivers left them): counts are recomputed from fs, so they are
+// true of the document they are written into. A waiver that matched
+// nothing is listed with zero counts: it may be stale.
+func SummarizeWaivers(ws []Waiver, fs []Finding, now time.Time) []WaiverSummary {
+	uses := newUses(ws, now)
+	for i := range fs {
+		matchWaivers(&fs[i], ws, uses)
+	}
+	out := make([]WaiverSummary, len(ws))
+	for j, u := range uses {
+		w := u.Waiver
+		state := WaiverActive
+		if u.Expired {
+			state = WaiverExpired
+		}
+		out[j] = WaiverSummary{
+			Rule: w.Rule, Resource: w.Resource, Reason: w.Reason, Owner: w.Owner, Ticket: w.Ticket,
+			Expires: w.ExpiresDate(), Source: w.Source, State: state, Broad: w.Broad,
+			Matched: u.Matched, Suppressed: u.Suppressed, Coverage: u.Coverage,
+		}
+	}
+	return out
 }
 
 // Glob matches s against pattern: '*' matches any run of characters
@@ -228,13 +306,58 @@ type rawWaivers struct {
 	Waivers []rawWaiver `yaml:"waivers"`
 }
 
+// MaxWaiverTerm is the longest a waiver may run: an expiry further away
+// than this from the day the waivers are loaded is as good as none, and is
+// refused like a missing one unless WaiverOptions.AllowPermanent.
+const MaxWaiverTerm = 366 * 24 * time.Hour
+
+// WaiverOptions relax the checks on a waivers file. The zero value is the
+// safe default: every waiver names the rules and resources it covers and
+// expires within MaxWaiverTerm.
+type WaiverOptions struct {
+	// AllowBroad accepts a waiver whose rule pattern matches every rule
+	// (e.g. "*", or "SSE-*" when every rule is SSE-...) or whose resource
+	// pattern names no bucket, key or endpoint (e.g. "*", "oss://*"). Such
+	// a waiver is recorded as Broad. The CLI flag: --allow-broad-waivers.
+	AllowBroad bool
+	// AllowPermanent accepts a waiver without an expiry, or expiring more
+	// than MaxWaiverTerm after now. The CLI flag: --allow-permanent-waivers.
+	AllowPermanent bool
+	// Now is the clock for the expiry term (default time.Now).
+	Now func() time.Time
+}
+
+// Flags of the CLI that set WaiverOptions, named in error messages.
+const (
+	AllowBroadWaiversFlag     = "--allow-broad-waivers"
+	AllowPermanentWaiversFlag = "--allow-permanent-waivers"
+)
+
+func (o WaiverOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// maxFileSize bounds a waivers file: thousands of entries are a few MB.
+const maxFileSize = 16 << 20
+
 // LoadWaivers reads a waivers file (see ParseWaivers).
-func LoadWaivers(path string) ([]Waiver, error) {
-	b, err := os.ReadFile(path)
+func LoadWaivers(path string, opts ...WaiverOptions) ([]Waiver, error) {
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("waivers: %w", err)
 	}
-	return ParseWaivers(b, path)
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("waivers: %s: %w", path, err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("waivers: %s: larger than %d MB, not a waivers file", path, maxFileSize>>20)
+	}
+	return ParseWaivers(b, path, opts...)
 }
 
 // ParseWaivers parses a waivers file:
@@ -245,11 +368,18 @@ func LoadWaivers(path string) ([]Waiver, error) {
 //	    reason: "migrated by Q3, see SEC-12"   # required
 //	    owner: storage-team@example.com
 //	    ticket: SEC-12
-//	    expires: 2026-12-31            # YYYY-MM-DD, last day it applies; omit for never
+//	    expires: 2026-12-31            # YYYY-MM-DD, last day it applies (required)
 //
-// Unknown fields, missing required fields and malformed dates are errors that
-// name the file, the entry and its line. An empty file has no waivers.
-func ParseWaivers(data []byte, source string) ([]Waiver, error) {
+// Unknown fields, missing required fields, malformed dates, a missing or
+// too distant expiry and a broad pattern (see WaiverOptions) are errors
+// that name the file and line of the entry and say how to fix it. An empty
+// file has no waivers. The checks that need the loaded rules are
+// CheckWaivers'.
+func ParseWaivers(data []byte, source string, opts ...WaiverOptions) ([]Waiver, error) {
+	var o WaiverOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	if source == "" {
 		source = "waivers"
 	}
@@ -267,6 +397,7 @@ func ParseWaivers(data []byte, source string) ([]Waiver, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
+	now := o.now()
 	out := make([]Waiver, 0, len(raw.Waivers))
 	var errs []error
 	for i, rw := range raw.Waivers {
@@ -274,7 +405,6 @@ func ParseWaivers(data []byte, source string) ([]Waiver, error) {
 		if i < len(lines) {
 			line = lines[i]
 		}
-		where := fmt.Sprintf("%s: waiver %d (line %d)", source, i+1, line)
 		w := Waiver{
 			Rule:     strings.TrimSpace(rw.Rule),
 			Resource: strings.TrimSpace(rw.Resource),
@@ -283,11 +413,12 @@ func ParseWaivers(data []byte, source string) ([]Waiver, error) {
 			Ticket:   strings.TrimSpace(rw.Ticket),
 			Source:   fmt.Sprintf("%s:%d", source, line),
 		}
+		where := fmt.Sprintf("%s: waiver %d", w.Source, i+1)
 		if w.Rule == "" {
-			errs = append(errs, fmt.Errorf("%s: rule is required", where))
+			errs = append(errs, fmt.Errorf("%s: rule is required (a rule id such as SSE-004, or a family such as SSE-00*)", where))
 		}
 		if w.Resource == "" {
-			errs = append(errs, fmt.Errorf("%s: resource is required (use \"*\" for every resource)", where))
+			errs = append(errs, fmt.Errorf("%s: resource is required (a resource UID or glob such as \"oss://legacy-archive/*\")", where))
 		}
 		if w.Reason == "" {
 			errs = append(errs, fmt.Errorf("%s: reason is required", where))
@@ -300,12 +431,122 @@ func ParseWaivers(data []byte, source string) ([]Waiver, error) {
 				w.Expires = t
 			}
 		}
+		if !o.AllowPermanent {
+			switch {
+			case strings.TrimSpace(rw.Expires) == "":
+				errs = append(errs, fmt.Errorf("%s: expires is required: add `expires: YYYY-MM-DD` (the last day it applies, at most a year ahead), or pass %s to accept waivers that never expire", where, AllowPermanentWaiversFlag))
+			case !w.Expires.IsZero() && w.Expires.Sub(now) > MaxWaiverTerm:
+				errs = append(errs, fmt.Errorf("%s: expires %s is more than a year ahead: set a date within a year and renew it after review, or pass %s", where, w.ExpiresDate(), AllowPermanentWaiversFlag))
+			}
+		}
+		if w.Rule != "" && w.Resource != "" {
+			if why := broadWhy(w.Rule, w.Resource); why != "" {
+				if !o.AllowBroad {
+					errs = append(errs, fmt.Errorf("%s: %s: name the rules and resources it waives (e.g. rule: SSE-004, resource: \"oss://legacy-archive/*\"), or pass %s to accept a blanket waiver", where, why, AllowBroadWaiversFlag))
+				}
+				w.Broad = true
+			}
+		}
 		out = append(out, w)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// Probes for broad patterns: names no real waiver pattern should match
+// unless it matches everything of its kind. A rule pattern matching
+// probeRules waives every rule (of a family naming scheme); a resource
+// pattern matching any probeResources names no bucket, key or endpoint.
+var (
+	probeRules     = []string{"SSE-9c1f0e7a", "X-9c1f0e7a"}
+	probeResources = []string{
+		"oss://sseaudit-probe-9c1f0e7a", "oss://sseaudit-probe-9c1f0e7a/probe/key",
+		"s3://sseaudit-probe-9c1f0e7a", "s3://sseaudit-probe-9c1f0e7a/probe/key",
+		"kms://probe-region/sseaudit-probe-9c1f0e7a", "scan://probe/sseaudit-probe-9c1f0e7a",
+	}
+)
+
+// broadWhy says why a waiver's patterns are broad, or "".
+func broadWhy(rule, resource string) string {
+	var why []string
+	for _, p := range probeRules {
+		if Glob(rule, p) {
+			why = append(why, fmt.Sprintf("rule %q matches every rule", rule))
+			break
+		}
+	}
+	for _, p := range probeResources {
+		if Glob(resource, p) {
+			why = append(why, fmt.Sprintf("resource %q matches every resource (it names no bucket, key or endpoint)", resource))
+			break
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// isGlob reports whether a pattern has wildcards.
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?\\") }
+
+// CheckWaivers checks waivers against the rules loaded, refusing what
+// cannot be known from the file alone:
+//   - a rule id (no wildcard) that no loaded rule has (a typo would
+//     otherwise waive nothing, silently);
+//   - a glob that matches no loaded rule;
+//   - a waiver that names only coverage rules, or the expired-waiver rule,
+//     which no waiver suppresses (see Waivable);
+//   - a glob that matches every waivable rule loaded (as broad as "*"),
+//     unless opts.AllowBroad (the waiver is then marked Broad).
+//
+// Each error names the waiver's file:line and the fix.
+func CheckWaivers(ws []Waiver, rules []RuleMeta, opts WaiverOptions) error {
+	known := make([]string, 0, len(rules))
+	waivable := 0
+	for _, r := range rules {
+		if r.ID == ExpiredWaiverRule {
+			continue
+		}
+		known = append(known, r.ID)
+		if r.Category != CategoryCoverage {
+			waivable++
+		}
+	}
+	var errs []error
+	for i := range ws {
+		w := &ws[i]
+		where := w.Source + ": waiver " + fmt.Sprint(i+1)
+		if w.Source == "" {
+			where = fmt.Sprintf("waiver %d", i+1)
+		}
+		if w.Rule == ExpiredWaiverRule {
+			errs = append(errs, fmt.Errorf("%s: rule %s (expired waiver) cannot be waived: renew or remove the expired waiver", where, w.Rule))
+			continue
+		}
+		var matched, coverage []string
+		for _, r := range rules {
+			if r.ID == ExpiredWaiverRule || !Glob(w.Rule, r.ID) {
+				continue
+			}
+			matched = append(matched, r.ID)
+			if r.Category == CategoryCoverage {
+				coverage = append(coverage, r.ID)
+			}
+		}
+		switch {
+		case len(matched) == 0 && !isGlob(w.Rule):
+			errs = append(errs, fmt.Errorf("%s: rule %q is not a loaded rule (a typo?): use one of %s", where, w.Rule, strings.Join(known, ", ")))
+		case len(matched) == 0:
+			errs = append(errs, fmt.Errorf("%s: rule pattern %q matches no loaded rule: use one of %s", where, w.Rule, strings.Join(known, ", ")))
+		case len(coverage) == len(matched):
+			errs = append(errs, fmt.Errorf("%s: rule %q names coverage rule(s) %s, which cannot be waived: a coverage finding says what the scan could not check; fix the access it reports, or accept the gap explicitly at the gate", where, w.Rule, strings.Join(coverage, ", ")))
+		case waivable > 1 && len(matched)-len(coverage) == waivable && !opts.AllowBroad && !w.Broad:
+			errs = append(errs, fmt.Errorf("%s: rule %q matches every rule loaded (%s): name the rules it waives, or pass %s to accept a blanket waiver", where, w.Rule, strings.Join(matched, ", "), AllowBroadWaiversFlag))
+		case waivable > 1 && len(matched)-len(coverage) == waivable:
+			w.Broad = true
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // parseExpiry turns "2026-12-31" into the first instant after that day (UTC).

@@ -13,6 +13,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
+	"github.com/sseaudit/sseaudit/policy"
 )
 
 // Target is the endpoint a run judges. The zero Target is the embedded
@@ -42,10 +43,14 @@ type PolicyOptions struct {
 	Dirs []string
 	// Config is a policy config file (profiles); Profile a profile name.
 	Config, Profile string
-	// Waivers is a waivers file; AllowBroadWaivers accepts waivers that
-	// match everything or never expire.
-	Waivers           string
-	AllowBroadWaivers bool
+	// Waivers is a waivers file. AllowBroadWaivers accepts waivers that
+	// match every rule or no particular resource; AllowPermanentWaivers
+	// waivers without an expiry (or expiring more than a year ahead).
+	Waivers                                  string
+	AllowBroadWaivers, AllowPermanentWaivers bool
+	// Sandbox bounds user policies (zero fields: the policy package's
+	// defaults).
+	Sandbox policy.Sandbox
 }
 
 // Conformance asks Run to run the conformance suite too.

@@ -230,7 +230,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // LoadEngine loads the built-in policies plus the user's, with the
 // profile and waivers po names. Every failure is bad input.
 func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
-	opts := policy.Options{ExtraDirs: po.Dirs}
+	wo := findings.WaiverOptions{AllowBroad: po.AllowBroadWaivers, AllowPermanent: po.AllowPermanentWaivers}
+	opts := policy.Options{ExtraDirs: po.Dirs, WaiverOptions: wo, Sandbox: po.Sandbox}
 	if po.Config != "" || po.Profile != "" {
 		cfg := &policy.Config{Default: policy.DefaultProfile(), Profiles: policy.BuiltinProfiles()}
 		if po.Config != "" {
@@ -246,7 +247,7 @@ func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
 		opts.Profile = &p
 	}
 	if po.Waivers != "" {
-		ws, err := findings.LoadWaivers(po.Waivers)
+		ws, err := findings.LoadWaivers(po.Waivers, wo)
 		if err != nil {
 			return nil, inputErrorf("--waivers: %v", err)
 		}

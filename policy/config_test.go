@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
 )
@@ -119,8 +120,11 @@ func TestExampleFiles(t *testing.T) {
 	if _, err := Load(t.Context(), Options{Profile: &p}); err != nil {
 		t.Error(err)
 	}
-	ws, err := findings.LoadWaivers("testdata/waivers.example.yaml")
-	if err != nil || len(ws) != 2 || ws[0].ExpiresDate() != "2026-09-30" || !ws[1].Expires.IsZero() {
+	ws, err := findings.LoadWaivers("testdata/waivers.example.yaml", findings.WaiverOptions{Now: func() time.Time { return time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC) }})
+	if err != nil || len(ws) != 2 || ws[0].ExpiresDate() != "2026-09-30" || ws[1].ExpiresDate() != "2027-06-30" {
 		t.Errorf("waivers %+v %v", ws, err)
+	}
+	if _, err := Load(t.Context(), Options{Profile: &p, Waivers: ws}); err != nil {
+		t.Errorf("the example waivers do not load with the rules: %v", err)
 	}
 }

@@ -6,9 +6,10 @@
 // # Loading
 //
 // Load parses every policy file with its # METADATA annotations, compiles
-// them once and prepares two queries: every package's "deny" rules (run
-// once per bucket) and "scan_deny" rules (run once per scan). Each deny or
-// scan_deny definition needs a rule-scope METADATA block:
+// them once and prepares two queries (and two more for the packages of user
+// policies, see Sandbox): every package's "deny" rules (run once per
+// bucket) and "scan_deny" rules (run once per scan). Each deny or scan_deny
+// definition needs a rule-scope METADATA block:
 //
 //	# METADATA
 //	# title: Bucket has no default encryption
@@ -97,4 +98,22 @@
 // read in step (both list buckets in name order), one bucket at a time.
 // Memory is bounded by a few buckets plus the findings: about 130 MiB of
 // heap for 1,000 x 1,000 objects.
+//
+// # Sandbox
+//
+// Every policy is compiled without the built-ins of DeniedBuiltins: the
+// network (http.send, net.lookup_ip_addr, JSON schemas with remote refs),
+// the process environment (opa.runtime), the clock and randomness (findings
+// must follow from the snapshot alone), and a few whose output can be
+// exponential in one step; a call is a load error naming the file and
+// line. User policies (Options.ExtraDirs) are evaluated in queries of their
+// own, one at a time, under Options.Sandbox: a time bound per evaluation
+// (one bucket, or the scan rules) and per scan, a heap-growth bound watched
+// every 2 ms, bounded stand-ins for the built-ins that build values
+// (sprintf, concat, replace, json.marshal, numbers.range, ...), and a load
+// check refusing values that nest themselves into more elements than the
+// bound (OPA expands those in one step nothing can stop). A user policy
+// that breaks a bound fails the evaluation with a *SandboxError naming its
+// file, line and rule. The built-in policies are trusted: they run
+// unbounded, in parallel.
 package policy

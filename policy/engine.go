@@ -42,13 +42,22 @@ type Options struct {
 	ExtraDirs []string
 	// Profile is the organisation profile; nil means DefaultProfile.
 	Profile *Profile
-	// Waivers are applied to every evaluation's findings.
+	// Waivers are applied to every evaluation's findings. Load checks them
+	// against the rules loaded (findings.CheckWaivers): an unknown rule id,
+	// a glob matching no rule, a waiver of coverage rules only, or (unless
+	// WaiverOptions.AllowBroad) a glob matching every rule is an error.
 	Waivers []findings.Waiver
+	// WaiverOptions are the allowances the waivers were parsed with
+	// (findings.LoadWaivers); Load uses AllowBroad.
+	WaiverOptions findings.WaiverOptions
 	// Now is the clock for waiver expiry (default time.Now).
 	Now func() time.Time
 	// Workers is the number of buckets evaluated concurrently
 	// (default GOMAXPROCS).
 	Workers int
+	// Sandbox bounds the user policies of ExtraDirs (zero fields: the
+	// defaults). Every policy is compiled without DeniedBuiltins.
+	Sandbox Sandbox
 }
 
 // Engine is a compiled policy bundle with its prepared queries. It is safe
@@ -68,6 +77,13 @@ type Engine struct {
 	bucketPkgs []string
 	scanQ      *rego.PreparedEvalQuery
 	scanPkgs   []string
+	// User packages (any package a user file adds an entry rule to) are
+	// evaluated in queries of their own, under the sandbox.
+	sandbox        *sandboxRT
+	userBucketQ    *rego.PreparedEvalQuery
+	userBucketPkgs []string
+	userScanQ      *rego.PreparedEvalQuery
+	userScanPkgs   []string
 }
 
 type policyFile struct {
@@ -107,6 +123,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		waivers:  slices.Clone(opts.Waivers),
 		now:      opts.Now,
 		workers:  opts.Workers,
+		sandbox:  &sandboxRT{bounds: opts.Sandbox.withDefaults(), userFiles: map[string]bool{}},
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -125,20 +142,36 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 			errs = append(errs, fmt.Errorf("policy: %w", err))
 			continue
 		}
+		if !f.builtin {
+			e.sandbox.userFiles[f.name] = true
+			rewriteUserModule(m)
+		}
 		mods[f.name] = m
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	c := ast.NewCompiler().WithEnablePrintStatements(false)
+	// Every module is compiled without the denied built-ins; the built-in
+	// policies must compile under the same capabilities as the user's.
+	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(userCapabilities())
 	c.Compile(mods)
-	if c.Failed() {
-		return nil, fmt.Errorf("policy: compile: %w", c.Errors)
-	}
 	e.compiler = c
+	if c.Failed() {
+		return nil, fmt.Errorf("policy: compile: %w", e.explainCompileErrors(c.Errors))
+	}
+	for _, f := range files {
+		if m := c.Modules[f.name]; m != nil && !f.builtin {
+			if err := e.checkExpansion(m); err != nil {
+				return nil, err
+			}
+		}
+	}
 
 	if err := e.extractMeta(c, files); err != nil {
 		return nil, err
+	}
+	if err := findings.CheckWaivers(e.waivers, e.rules, opts.WaiverOptions); err != nil {
+		return nil, fmt.Errorf("policy: waivers: %w", err)
 	}
 	for id, sev := range prof.SeverityOverrides {
 		m, ok := e.byID[id]
@@ -152,6 +185,13 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if e.scanQ, err = prepare(ctx, c, e.scanPkgs, ScanEntrypoint); err != nil {
+		return nil, err
+	}
+	fns := sandboxFunctions(&e.sandbox.bounds)
+	if e.userBucketQ, err = prepare(ctx, c, e.userBucketPkgs, BucketEntrypoint, fns...); err != nil {
+		return nil, err
+	}
+	if e.userScanQ, err = prepare(ctx, c, e.userScanPkgs, ScanEntrypoint, fns...); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -245,7 +285,7 @@ func digest(files []policyFile) string {
 // files first (so a user rule reusing a built-in id is the one reported).
 func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 	as := c.GetAnnotationSet()
-	bucketPkgs := map[string]bool{}
+	bucketPkgs := map[string]bool{} // package -> a user file adds to it
 	scanPkgs := map[string]bool{}
 	var errs []error
 	for _, file := range files {
@@ -308,9 +348,9 @@ func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 			}
 			e.pkgRules[pkg][meta.ID] = true
 			if entry == BucketEntrypoint {
-				bucketPkgs[pkg] = true
+				bucketPkgs[pkg] = bucketPkgs[pkg] || !file.builtin
 			} else {
-				scanPkgs[pkg] = true
+				scanPkgs[pkg] = scanPkgs[pkg] || !file.builtin
 			}
 		}
 	}
@@ -324,18 +364,22 @@ func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 	for i := range e.rules {
 		e.byID[e.rules[i].ID] = &e.rules[i]
 	}
-	e.bucketPkgs = sortedKeys(bucketPkgs)
-	e.scanPkgs = sortedKeys(scanPkgs)
+	e.bucketPkgs, e.userBucketPkgs = splitPkgs(bucketPkgs)
+	e.scanPkgs, e.userScanPkgs = splitPkgs(scanPkgs)
 	return nil
 }
 
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+// splitPkgs separates the built-in packages from those a user file adds
+// an entry rule to, each sorted.
+func splitPkgs(m map[string]bool) (builtin, user []string) {
+	for _, k := range sortedNames(m) {
+		if m[k] {
+			user = append(user, k)
+		} else {
+			builtin = append(builtin, k)
+		}
 	}
-	sort.Strings(ks)
-	return ks
+	return builtin, user
 }
 
 // ruleMeta validates an annotation block and turns it into RuleMeta.
@@ -472,8 +516,9 @@ func parseControls(v any, category string) ([]findings.Control, error) {
 	return out, errors.Join(errs...)
 }
 
-// prepare builds one query binding p<i> to each package's entry rule.
-func prepare(ctx context.Context, c *ast.Compiler, pkgs []string, entry string) (*rego.PreparedEvalQuery, error) {
+// prepare builds one query binding p<i> to each package's entry rule; fns
+// are the implementations of custom built-ins (the sandbox's stand-ins).
+func prepare(ctx context.Context, c *ast.Compiler, pkgs []string, entry string, fns ...func(*rego.Rego)) (*rego.PreparedEvalQuery, error) {
 	if len(pkgs) == 0 {
 		return nil, nil
 	}
@@ -481,11 +526,11 @@ func prepare(ctx context.Context, c *ast.Compiler, pkgs []string, entry string) 
 	for i, p := range pkgs {
 		parts[i] = fmt.Sprintf("p%d := %s.%s", i, p, entry)
 	}
-	pq, err := rego.New(
+	pq, err := rego.New(append([]func(*rego.Rego){
 		rego.Compiler(c),
 		rego.Query(strings.Join(parts, "; ")),
 		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	}, fns...)...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("policy: prepare %s query: %w", entry, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/sseaudit/sseaudit/findings"
@@ -49,7 +50,8 @@ func (e *Engine) Evaluate(ctx context.Context, cur, prev Source, hist HistoryLoo
 		return nil, err
 	}
 
-	all, err := e.evalScan(ctx, env)
+	budget := &scanBudget{}
+	all, err := e.evalScan(ctx, env, budget)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +88,7 @@ func (e *Engine) Evaluate(ctx context.Context, cur, prev Source, hist HistoryLoo
 				if ctx.Err() != nil {
 					continue // drain
 				}
-				fs, err := e.evalBucket(ctx, env, j.b, j.prev)
+				fs, err := e.evalBucket(ctx, env, j.b, j.prev, budget)
 				if err != nil {
 					fail(err)
 					continue
@@ -160,34 +162,79 @@ func (e *Engine) finish(fs []findings.Finding, env *scanEnv) ([]findings.Finding
 	return fs, nil
 }
 
-func (e *Engine) evalScan(ctx context.Context, env *scanEnv) ([]findings.Finding, error) {
-	if e.scanQ == nil {
+func (e *Engine) evalScan(ctx context.Context, env *scanEnv, budget *scanBudget) ([]findings.Finding, error) {
+	if e.scanQ == nil && e.userScanQ == nil {
 		return nil, nil
 	}
 	in, err := env.scanInput()
 	if err != nil {
 		return nil, err
 	}
-	rs, err := e.scanQ.Eval(ctx, rego.EvalParsedInput(in))
-	if err != nil {
-		return nil, fmt.Errorf("policy: evaluate scan rules: %w", err)
+	var out []findings.Finding
+	if e.scanQ != nil {
+		rs, err := e.evalBuiltin(ctx, e.scanQ, in)
+		if err != nil {
+			return nil, fmt.Errorf("policy: evaluate scan rules: %w", err)
+		}
+		if out, err = e.collect(rs, e.scanPkgs, env, "scan"); err != nil {
+			return nil, err
+		}
 	}
-	return e.collect(rs, e.scanPkgs, env, "scan")
+	if e.userScanQ != nil {
+		rs, err := e.evalUser(ctx, e.userScanQ, in, budget, "the scan rules")
+		if err != nil {
+			return nil, err
+		}
+		fs, err := e.collect(rs, e.userScanPkgs, env, "scan")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
 }
 
-func (e *Engine) evalBucket(ctx context.Context, env *scanEnv, b, prev *bucketData) ([]findings.Finding, error) {
-	if e.bucketQ == nil {
+func (e *Engine) evalBucket(ctx context.Context, env *scanEnv, b, prev *bucketData, budget *scanBudget) ([]findings.Finding, error) {
+	if e.bucketQ == nil && e.userBucketQ == nil {
 		return nil, nil
 	}
 	in, err := env.bucketInput(b, prev)
 	if err != nil {
 		return nil, fmt.Errorf("policy: bucket %q: %w", b.head.Name, err)
 	}
-	rs, err := e.bucketQ.Eval(ctx, rego.EvalParsedInput(in))
-	if err != nil {
-		return nil, fmt.Errorf("policy: evaluate bucket %q: %w", b.head.Name, err)
+	var out []findings.Finding
+	if e.bucketQ != nil {
+		rs, err := e.evalBuiltin(ctx, e.bucketQ, in)
+		if err != nil {
+			return nil, fmt.Errorf("policy: evaluate bucket %q: %w", b.head.Name, err)
+		}
+		if out, err = e.collect(rs, e.bucketPkgs, env, "bucket "+b.head.Name); err != nil {
+			return nil, err
+		}
 	}
-	return e.collect(rs, e.bucketPkgs, env, "bucket "+b.head.Name)
+	if e.userBucketQ != nil {
+		rs, err := e.evalUser(ctx, e.userBucketQ, in, budget, fmt.Sprintf("bucket %q", b.head.Name))
+		if err != nil {
+			return nil, err
+		}
+		fs, err := e.collect(rs, e.userBucketPkgs, env, "bucket "+b.head.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+// evalBuiltin evaluates a query of built-in policies. With user policies
+// loaded it holds the sandbox's lock shared, so that no user policy runs
+// meanwhile (see sandboxRT.mu).
+func (e *Engine) evalBuiltin(ctx context.Context, q *rego.PreparedEvalQuery, in ast.Value) (rego.ResultSet, error) {
+	if len(e.sandbox.userFiles) > 0 {
+		e.sandbox.mu.RLock()
+		defer e.sandbox.mu.RUnlock()
+	}
+	return q.Eval(ctx, rego.EvalParsedInput(in))
 }
 
 // collect turns the query's bindings (one set of raw findings per package)
@@ -335,7 +382,8 @@ func ScanInfo(sum *snapshot.Summary, snapshotRef string, prev *snapshot.Summary)
 }
 
 // Document wraps findings in a findings.json document with this engine's
-// rules, digest and profile.
+// rules, digest, profile and waivers (each with what it matched and
+// suppressed among fs).
 func (e *Engine) Document(scan findings.ScanInfo, fs []findings.Finding) *findings.Document {
 	return &findings.Document{
 		Schema:       findings.SchemaVersion,
@@ -345,6 +393,7 @@ func (e *Engine) Document(scan findings.ScanInfo, fs []findings.Finding) *findin
 		Profile:      e.profile.Name,
 		Rules:        e.Rules(),
 		Summary:      findings.Summarize(fs),
+		Waivers:      findings.SummarizeWaivers(e.waivers, fs, e.now()),
 		Findings:     fs,
 	}
 }

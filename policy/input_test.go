@@ -138,7 +138,7 @@ func TestIndexMatchesPolicyFallback(t *testing.T) {
 			if m.Buckets[i].Name == "b1" {
 				pd = &bucketData{head: &prev.Buckets[0]}
 			}
-			fs, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd)
+			fs, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd, &scanBudget{})
 			if err != nil {
 				t.Fatal(err)
 			}

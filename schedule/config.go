@@ -53,13 +53,15 @@ type Job struct {
 	// high); AcceptGaps the coverage gaps that do not fail it.
 	FailOn     string   `yaml:"fail_on"`
 	AcceptGaps []string `yaml:"accept_gaps"`
-	// AllowBroadWaivers accepts waivers matching everything or never
-	// expiring, as scan --allow-broad-waivers.
-	AllowBroadWaivers bool     `yaml:"allow_broad_waivers"`
-	Output            string   `yaml:"output"`
-	Schedule          string   `yaml:"schedule"`
-	TimeZone          string   `yaml:"time_zone"`
-	Webhook           *Webhook `yaml:"webhook"`
+	// AllowBroadWaivers and AllowPermanentWaivers accept waivers matching
+	// everything or never expiring, as scan --allow-broad-waivers and
+	// --allow-permanent-waivers.
+	AllowBroadWaivers     bool     `yaml:"allow_broad_waivers"`
+	AllowPermanentWaivers bool     `yaml:"allow_permanent_waivers"`
+	Output                string   `yaml:"output"`
+	Schedule              string   `yaml:"schedule"`
+	TimeZone              string   `yaml:"time_zone"`
+	Webhook               *Webhook `yaml:"webhook"`
 
 	sched cron.Schedule
 	loc   *time.Location

@@ -92,6 +92,7 @@ var bindings = []binding{
 	{reflect.TypeFor[findings.Resource](), schemas.FindingsFormat, "/$defs/resource", nil},
 	{reflect.TypeFor[findings.Evidence](), schemas.FindingsFormat, "/$defs/evidence", nil},
 	{reflect.TypeFor[findings.AppliedWaiver](), schemas.FindingsFormat, "/$defs/waiver", nil},
+	{reflect.TypeFor[findings.WaiverSummary](), schemas.FindingsFormat, "/$defs/waiverSummary", nil},
 	{reflect.TypeFor[findings.Finding](), schemas.FindingsFormat, "/$defs/finding", nil},
 
 	{reflect.TypeFor[snapshot.Summary](), schemas.SnapshotFormat, "", nil},

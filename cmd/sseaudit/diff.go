@@ -87,7 +87,8 @@ skipped. Exit 0 whether or not anything changed, 2 on bad input.` + envHelp,
 	fl.StringVar(&po.Config, "config", "", "policy config file")
 	fl.StringVar(&po.Profile, "profile", "", "organisation profile")
 	fl.StringVar(&po.Waivers, "waivers", "", "waivers file")
-	fl.BoolVar(&po.AllowBroadWaivers, "allow-broad-waivers", false, "accept waivers that match everything or never expire")
+	fl.BoolVar(&po.AllowBroadWaivers, "allow-broad-waivers", false, "accept waivers that match every rule or name no particular resource")
+	fl.BoolVar(&po.AllowPermanentWaivers, "allow-permanent-waivers", false, "accept waivers without an expiry")
 	return cmd
 }
 

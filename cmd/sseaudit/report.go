@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,7 +45,7 @@ first (see 'report verify'), unless --allow-unverified.
 			if f.from == "" {
 				return errors.New("give --from DIR to re-render a report, or use 'sseaudit report verify DIR'")
 			}
-			return runReport(e, f)
+			return runReport(cmd.Context(), e, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -55,7 +57,7 @@ first (see 'report verify'), unless --allow-unverified.
 	return cmd
 }
 
-func runReport(e env, f reportFlags) error {
+func runReport(ctx context.Context, e env, f reportFlags) error {
 	if f.out == "" {
 		f.out = f.from
 	}
@@ -63,8 +65,13 @@ func runReport(e env, f reportFlags) error {
 		return fmt.Errorf("--from: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(f.from, attest.ManifestFile)); err == nil {
-		rep, verr := attest.Verify(f.from, attest.VerifyOptions{})
-		if verr != nil && !f.allowUnverified {
+		rep, verr := attest.Verify(ctx, f.from, attest.VerifyOptions{})
+		switch {
+		case verr != nil && !errors.Is(verr, attest.ErrTampered):
+			// Verification could not run (interrupted, unreadable): not a
+			// verdict on the directory.
+			return fmt.Errorf("--from %s: %w", f.from, verr)
+		case verr != nil && !f.allowUnverified:
 			printProblems(e, rep)
 			return &exitError{code: exitVerifyFailed, err: fmt.Errorf("--from %s does not verify; refusing to re-render and re-sign it (--allow-unverified to do it anyway)", f.from)}
 		}
@@ -144,8 +151,14 @@ func newReportVerifyCommand(e env) *cobra.Command {
 		Use:   "verify DIR",
 		Short: "Check that a signed report directory is intact",
 		Long: `Check DIR's manifest.sig over manifest.json, every file listed in the
-manifest (digest and size), files added since (warnings) and the chain link
-to the previous report.
+manifest (digest and size), that no file was added since signing, and the
+chain link to the previous report.
+
+Only regular files inside DIR are read: a symbolic link (also for
+manifest.json and manifest.sig), FIFO, device or directory where a file is
+listed is a problem and is never followed or opened, and no file is read
+past the size the manifest lists. Interrupting (SIGINT, SIGTERM) stops the
+check at once.
 
 Pin the signer with --key (its public key file, e.g. signing.key.pub) or
 --key-id; without either, the signature is checked against the key the
@@ -155,10 +168,11 @@ before) and the chain log (--chain; by default chain.json beside the default
 signing key, when it belongs to the key that signed DIR).
 
 Exit codes: 0 intact, 1 not intact (every problem is listed), 2 the check
-could not run.`,
+could not run (DIR or --previous missing, unreadable key or chain log,
+interrupted).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReportVerify(e, f, args[0])
+			return runReportVerify(cmd.Context(), e, f, args[0])
 		},
 	}
 	fl := cmd.Flags()
@@ -169,54 +183,72 @@ could not run.`,
 	return cmd
 }
 
-func runReportVerify(e env, f verifyFlags, dir string) error {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
+// verifyInputError is a report verify error that is not a finding about
+// the directory: the check could not run (exit 2).
+func verifyInputError(err error) error { return &exitError{code: exitVerifyError, err: err} }
+
+func isDir(p string) error {
+	st, err := os.Stat(p)
+	if err == nil && !st.IsDir() {
+		err = errors.New("not a directory")
+	}
+	return err
+}
+
+func runReportVerify(ctx context.Context, e env, f verifyFlags, dir string) error {
+	if err := isDir(dir); err != nil {
+		return verifyInputError(fmt.Errorf("report verify: %s: %w", dir, err))
+	}
+	if f.previous != "" {
+		if err := isDir(f.previous); err != nil {
+			return verifyInputError(fmt.Errorf("report verify: --previous %s: %w", f.previous, err))
 		}
-		return &exitError{code: exitVerifyError, err: fmt.Errorf("report verify: %s: %w", dir, err)}
 	}
 	var opts attest.VerifyOptions
 	if f.key != "" && f.keyID != "" {
-		return &exitError{code: exitVerifyError, err: errors.New("report verify: give --key or --key-id, not both")}
+		return verifyInputError(errors.New("report verify: give --key or --key-id, not both"))
 	}
 	if f.key != "" {
 		pub, err := attest.LoadPublicKey(f.key)
 		if err != nil {
-			return &exitError{code: exitVerifyError, err: fmt.Errorf("--key: %w", err)}
+			return verifyInputError(fmt.Errorf("--key: %w", err))
 		}
 		opts.PublicKey = pub
+	}
+	if id := strings.TrimSpace(f.keyID); id != "" {
+		if b, err := hex.DecodeString(id); err != nil || len(b) != 16 {
+			return verifyInputError(fmt.Errorf("--key-id %q: want the 32 hex digits the audit prints", f.keyID))
+		}
 	}
 	opts.TrustedKeyID = f.keyID
 	opts.PreviousDir = f.previous
 	chainPath := f.chain
 	if chainPath != "" {
+		if _, err := os.Stat(chainPath); err != nil {
+			return verifyInputError(fmt.Errorf("--chain: %w", err))
+		}
 		c, err := attest.LoadChain(chainPath)
 		if err != nil {
-			return &exitError{code: exitVerifyError, err: fmt.Errorf("--chain: %w", err)}
-		}
-		if _, err := os.Stat(chainPath); err != nil {
-			return &exitError{code: exitVerifyError, err: fmt.Errorf("--chain: %w", err)}
+			return verifyInputError(fmt.Errorf("--chain: %w", err))
 		}
 		opts.Chain = c
 	}
-	rep, err := attest.Verify(dir, opts)
-	if f.chain == "" && rep.Manifest != nil {
+	rep, err := attest.Verify(ctx, dir, opts)
+	if f.chain == "" && rep.Manifest != nil && (err == nil || errors.Is(err, attest.ErrTampered)) {
 		// The local chain log, when it belongs to the key that signed dir.
 		if p := defaultSigningKeyPath(); p != "" {
 			chainPath = attest.ChainPath(p)
 			if c, cerr := attest.LoadChain(chainPath); cerr == nil && c.KeyID == rep.KeyID && len(c.Links) > 0 {
 				opts.Chain = c
-				rep, err = attest.Verify(dir, opts)
+				rep, err = attest.Verify(ctx, dir, opts)
 			} else {
 				chainPath = ""
 			}
 		}
 	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, attest.ErrTampered):
 		printProblems(e, rep)
 		names := make([]string, len(rep.Problems))
 		for i, p := range rep.Problems {
@@ -226,9 +258,13 @@ func runReportVerify(e env, f verifyFlags, dir string) error {
 			}
 		}
 		return &exitError{code: exitVerifyFailed, err: fmt.Errorf("report verify: %s is NOT intact: %d problem(s): %s", dir, len(rep.Problems), strings.Join(names, ", "))}
+	case ctx.Err() != nil:
+		return verifyInputError(fmt.Errorf("report verify: %w (no verdict: run it again to check %s fully)", err, dir))
+	default:
+		return verifyInputError(fmt.Errorf("report verify: %w", err))
 	}
 	m := rep.Manifest
-	fmt.Fprintf(e.stdout, "%s: intact: %d files match the manifest; signature valid, key id %s", dir, rep.FilesChecked, rep.KeyID)
+	fmt.Fprintf(e.stdout, "%s: intact: %d files match the manifest, none added; signature valid, key id %s", dir, rep.FilesChecked, rep.KeyID)
 	if rep.Pinned {
 		fmt.Fprint(e.stdout, " (trusted)")
 	} else {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -13,6 +14,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/pipeline"
+	"github.com/sseaudit/sseaudit/policy"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/scan"
 )
@@ -26,7 +28,9 @@ type runFlags struct {
 	concurrency                            int
 	policyDirs                             []string
 	config, profile, waivers               string
-	allowBroadWaivers                      bool
+	allowBroadWaivers, allowPermWaivers    bool
+	policyTimeout, policyScanTimeout       time.Duration
+	policyMaxMemory                        int64
 	out, failOn, historyPath               string
 	acceptGaps                             []string
 	fromSnapshot, previous                 string
@@ -53,7 +57,11 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
 	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
 	fl.StringVar(&f.waivers, "waivers", "", "waivers file")
-	fl.BoolVar(&f.allowBroadWaivers, "allow-broad-waivers", false, "accept waivers that match every rule or resource, or never expire")
+	fl.BoolVar(&f.allowBroadWaivers, "allow-broad-waivers", false, "accept waivers that match every rule or name no particular resource")
+	fl.BoolVar(&f.allowPermWaivers, "allow-permanent-waivers", false, "accept waivers without an expiry (or expiring more than a year ahead)")
+	fl.DurationVar(&f.policyTimeout, "policy-timeout", 0, "bound on one evaluation of a user policy (default 30s)")
+	fl.DurationVar(&f.policyScanTimeout, "policy-scan-timeout", 0, "bound on all evaluations of user policies in one run (default 10m)")
+	fl.Int64Var(&f.policyMaxMemory, "policy-max-memory", 0, "bound in bytes on the heap a user policy's evaluation may grow (default 256 MiB)")
 	fl.StringVar(&f.out, "out", defaultOut, "output directory")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or higher (critical, high, medium, low, info, none)")
 	fl.StringSliceVar(&f.acceptGaps, "accept-gaps", nil, "coverage gaps that do not fail the run (comma-separated): "+strings.Join(findings.GapKinds, ", "))
@@ -184,7 +192,8 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency,
 		FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
-			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers},
+			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,
+			Sandbox: policy.Sandbox{BucketTimeout: f.policyTimeout, ScanTimeout: f.policyScanTimeout, MaxMemory: f.policyMaxMemory}},
 		HistoryPath: f.historyPath, Out: f.out,
 		FailOn: failOn, FailOnName: strings.ToLower(strings.TrimSpace(f.failOn)), AcceptGaps: f.acceptGaps,
 		ToolVersion: toolVersion(), Progress: e.stderr, Notes: e.stderr,

@@ -230,7 +230,7 @@ func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.Run
 		opts := pipeline.Options{
 			Target: t, Buckets: j.Buckets, Versions: j.Versions, Concurrency: scan.DefaultConcurrency,
 			Policy: pipeline.PolicyOptions{Dirs: j.Policies, Config: j.PolicyConfig, Profile: j.Profile,
-				Waivers: j.Waivers, AllowBroadWaivers: j.AllowBroadWaivers},
+				Waivers: j.Waivers, AllowBroadWaivers: j.AllowBroadWaivers, AllowPermanentWaivers: j.AllowPermanentWaivers},
 			History: hist, Out: filepath.Join(j.Output, r.ID), Report: true,
 			FailOn: failOn, FailOnName: j.FailOn, AcceptGaps: j.AcceptGaps, ToolVersion: toolVersion(),
 		}

@@ -71,7 +71,7 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	// With signing_key set, every run's report set is signed and verifies.
-	if rep, err := attest.Verify(r1.ReportDir, attest.VerifyOptions{}); err != nil || !rep.OK() {
+	if rep, err := attest.Verify(context.Background(), r1.ReportDir, attest.VerifyOptions{}); err != nil || !rep.OK() {
 		t.Fatalf("run 1 report does not verify: %v", err)
 	}
 	// A new unencrypted object: a new finding, no drift.
