@@ -25,6 +25,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -645,5 +646,78 @@ func TestAliasAllowListThroughTheCLI(t *testing.T) {
 	want := []string{"SSE-002 al-other", "SSE-006 al-other"}
 	if !slices.Equal(got, want) || r.code != exitGate {
 		t.Errorf("exit %d, findings %v, want %v", r.code, got, want)
+	}
+}
+
+// TestSchemaCommand: the CLI prints each schema and checks files against
+// them; a scan's own outputs conform, an edited one does not.
+func TestSchemaCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "scan")
+	if r := runCLIEnv(t, func(string) string { return "" }, "scan", "--history", "", "--out", out, "-q"); r.code == exitFailed {
+		t.Fatalf("scan: %v", r.err)
+	}
+	for name, file := range map[string]string{"snapshot": "snapshot.json", "findings": "findings.json"} {
+		r := runCLIEnv(t, func(string) string { return "" }, "schema", name)
+		if r.code != 0 || !json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, "2020-12") {
+			t.Errorf("schema %s: exit %d", name, r.code)
+		}
+		p := filepath.Join(out, file)
+		if r := runCLIEnv(t, func(string) string { return "" }, "schema", name, p); r.code != 0 {
+			t.Errorf("schema %s %s: exit %d: %v", name, file, r.code, r.err)
+		}
+		raw, _ := os.ReadFile(p)
+		bad := filepath.Join(t.TempDir(), file)
+		os.WriteFile(bad, bytes.Replace(raw, []byte(`"schema":`), []byte(`"bogus":1,"schema":`), 1), 0o600)
+		if name == "findings" {
+			// findings.json readers ignore unknown members; a wrong type is refused.
+			os.WriteFile(bad, bytes.Replace(raw, []byte(`"complete": `), []byte(`"complete": "yes", "x": `), 1), 0o600)
+		}
+		if r := runCLIEnv(t, func(string) string { return "" }, "schema", name, bad); r.code != exitGate {
+			t.Errorf("schema %s of an edited file: exit %d", name, r.code)
+		}
+	}
+	if r := runCLIEnv(t, func(string) string { return "" }, "schema", "pdf"); r.code != exitFailed {
+		t.Errorf("schema pdf: exit %d", r.code)
+	}
+}
+
+// TestUnreadablePreviousSnapshotIsADriftGap: scan, audit and schedule used
+// to disagree when history's previous snapshot could not be read (two
+// failed, one carried on silently without drift detection). Now each
+// carries on and reports the drift gap, which fails the gate unless
+// accepted.
+func TestUnreadablePreviousSnapshotIsADriftGap(t *testing.T) {
+	srv, getenv := startSeeded(t, nil)
+	hist := filepath.Join(t.TempDir(), "h.db")
+	scan := func(args ...string) (cliRun, findings.Document) {
+		out := filepath.Join(t.TempDir(), "scan")
+		r := runCLIEnv(t, getenv, append([]string{"scan", "--out", out, "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region,
+			"--kms-endpoint", srv.KMSEndpoint, "--history", hist, "--fail-on", "none", "-q"}, args...)...)
+		return r, readFindingsDoc(t, filepath.Join(out, "findings.json"))
+	}
+	if r, _ := scan(); r.code != 0 {
+		t.Fatalf("first scan: exit %d %v", r.code, r.err)
+	}
+	// Lose history's copies of the earlier snapshots.
+	spoil := func() {
+		copies, _ := filepath.Glob(filepath.Join(history.SnapshotDir(hist), "*"))
+		if len(copies) == 0 {
+			t.Fatal("history keeps no snapshot copies")
+		}
+		for _, c := range copies {
+			if err := os.WriteFile(c, []byte("{truncated"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	spoil()
+	r, doc := scan()
+	if r.code != exitGate || doc.Outcome == nil || len(doc.Outcome.Gaps) != 1 || doc.Outcome.Gaps[0].Kind != findings.GapDrift {
+		t.Fatalf("exit %d, outcome %+v", r.code, doc.Outcome)
+	}
+	spoil()
+	r, doc = scan("--accept-gaps", "drift")
+	if r.code != 0 || len(doc.Outcome.Gaps) != 1 || !doc.Outcome.Gaps[0].Accepted {
+		t.Errorf("with the gap accepted: exit %d %v, gaps %+v", r.code, r.err, doc.Outcome.Gaps)
 	}
 }
