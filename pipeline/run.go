@@ -138,8 +138,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	// Why the run failed, if it did: the scan's own error (interrupted,
 	// output failed) or a target that could not be read.
+	// A stored snapshot is judged the same way: evidence of a target that
+	// could not be read never passes.
 	fatal := scanErr
-	if te := targetError(&sum, opts.Target, opts.Buckets); te != nil && scanned && fatal == nil {
+	t := opts.Target
+	if t.Dialect == "" {
+		t.Dialect = sum.Provenance.Target.Dialect
+	}
+	if te := targetError(&sum, t, sum.Provenance.BucketFilter); te != nil && fatal == nil {
 		fatal = te
 	}
 

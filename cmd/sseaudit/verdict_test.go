@@ -183,6 +183,11 @@ func TestUnreadableTargetIsNeverComplete(t *testing.T) {
 			if !strings.Contains(r.stdout, "verdict:     ERROR") {
 				t.Errorf("the summary does not say ERROR:\n%s", r.stdout)
 			}
+			// The stored evidence is judged the same way later.
+			again := runCLIEnv(t, c.getenv, "scan", "--from-snapshot", filepath.Join(out, "snapshot.json"), "--history", "", "--out", filepath.Join(t.TempDir(), "again"))
+			if again.code != exitFailed {
+				t.Errorf("--from-snapshot of an unreadable target: exit %d: %v", again.code, again.err)
+			}
 		})
 	}
 
