@@ -37,23 +37,17 @@ that could not read its target is marked so in every format.` + envHelp,
 			return bindEnv(cmd, e.getenv)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := f.options(e)
-			if err != nil {
-				return blameEnv(cmd, err)
-			}
-			if f.conformance && f.endpoint == "" {
-				return errConformanceFlag
-			}
-			opts.Report = true
-			opts.Sign = &pipeline.Signing{KeyPath: f.signingKey}
-			if (f.endpoint == "" && f.fromSnapshot == "") || f.conformance {
-				opts.Conformance = &pipeline.Conformance{BucketPrefix: f.prefix}
-			}
-			res, err := pipeline.Run(cmd.Context(), opts)
-			if perr := printResult(e, &f, res); perr != nil && err == nil {
-				err = perr
-			}
-			return err
+			return f.run(cmd, e, func(opts *pipeline.Options) error {
+				if f.conformance && f.endpoint == "" {
+					return errConformanceFlag
+				}
+				opts.Report = true
+				opts.Sign = &pipeline.Signing{KeyPath: f.signingKey}
+				if (f.endpoint == "" && f.fromSnapshot == "") || f.conformance {
+					opts.Conformance = &pipeline.Conformance{BucketPrefix: f.prefix}
+				}
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()

@@ -216,3 +216,22 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 }
 
 var errConformanceFlag = fmt.Errorf("--conformance is for --endpoint; the embedded reference always runs the conformance suite")
+
+// run runs the pipeline with the flags (adjusted by the command) and
+// prints what it produced; its error is the run's (exit 1 or 2).
+func (f *runFlags) run(cmd *cobra.Command, e env, adjust func(*pipeline.Options) error) error {
+	opts, err := f.options(e)
+	if err != nil {
+		return blameEnv(cmd, err)
+	}
+	if adjust != nil {
+		if err := adjust(&opts); err != nil {
+			return err
+		}
+	}
+	res, err := pipeline.Run(cmd.Context(), opts)
+	if perr := printResult(e, f, res); perr != nil && err == nil {
+		err = perr
+	}
+	return err
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/sseaudit/sseaudit/pipeline"
 )
 
 func newScanCommand(e env) *cobra.Command {
@@ -35,17 +33,7 @@ written in every case but bad input.` + envHelp,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			return bindEnv(cmd, e.getenv)
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := f.options(e)
-			if err != nil {
-				return blameEnv(cmd, err)
-			}
-			res, err := pipeline.Run(cmd.Context(), opts)
-			if perr := printResult(e, &f, res); perr != nil && err == nil {
-				err = perr
-			}
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, e, nil) },
 	}
 	addRunFlags(cmd.Flags(), &f, "sseaudit-scan")
 	return cmd

@@ -247,22 +247,7 @@ func headForbidden(t *testing.T, target string) string {
 // user accepts, and the report still lists it.
 func TestCoverageGapsFailTheDefaultGate(t *testing.T) {
 	ctx := context.Background()
-	envs := map[string]string{"SSEAUDIT_ROOT_ACCESS_KEY_ID": "GAPAK", "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": "gap-secret",
-		"OSS_ACCESS_KEY_ID": "GAPAK", "OSS_ACCESS_KEY_SECRET": "gap-secret", "ALIBABA_CLOUD_ACCESS_KEY_ID": "GAPAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "gap-secret"}
-	getenv := func(k string) string { return envs[k] }
-	srv, err := embedded.Start(ctx, embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close(ctx) })
-	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "GAPAK", AccessKeySecret: "gap-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: "GAPAK", AccessKeySecret: "gap-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, getenv, c, kc := startEmpty(t)
 	cmk := createCMK(t, kc)
 	if err := c.CreateBucket(ctx, "gap-cmk", &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: cmk}); err != nil {
 		t.Fatal(err)
@@ -604,22 +589,7 @@ func TestShippedCronJobIsValid(t *testing.T) {
 // objects are flagged, while a second, unlisted CMK still is.
 func TestAliasAllowListThroughTheCLI(t *testing.T) {
 	ctx := context.Background()
-	envs := map[string]string{"SSEAUDIT_ROOT_ACCESS_KEY_ID": "ALAK", "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": "al-secret",
-		"OSS_ACCESS_KEY_ID": "ALAK", "OSS_ACCESS_KEY_SECRET": "al-secret", "ALIBABA_CLOUD_ACCESS_KEY_ID": "ALAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "al-secret"}
-	getenv := func(k string) string { return envs[k] }
-	srv, err := embedded.Start(ctx, embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close(ctx) })
-	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: "ALAK", AccessKeySecret: "al-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: "ALAK", AccessKeySecret: "al-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, getenv, c, kc := startEmpty(t)
 	allowed, other := createCMK(t, kc), createCMK(t, kc)
 	for _, k := range []string{allowed, other} {
 		if _, err := kc.UpdateRotationPolicy(&kmssdk.UpdateRotationPolicyRequest{KeyId: tea.String(k), EnableAutomaticRotation: tea.Bool(true), RotationInterval: tea.String("31536000s")}); err != nil {
@@ -725,4 +695,29 @@ func TestUnreadablePreviousSnapshotIsADriftGap(t *testing.T) {
 	if r.code != 0 || len(doc.Outcome.Gaps) != 1 || !doc.Outcome.Gaps[0].Accepted {
 		t.Errorf("with the gap accepted: exit %d %v, gaps %+v", r.code, r.err, doc.Outcome.Gaps)
 	}
+}
+
+// startEmpty starts an empty reference whose root credential the
+// returned getenv gives in every variable the CLI reads, with an OSS and a
+// KMS client for setting up an estate.
+func startEmpty(t *testing.T) (*embedded.Reference, func(string) string, *client.Client, *kmssdk.Client) {
+	t.Helper()
+	const ak, sk = "EMPTYAK", "empty-secret"
+	envs := map[string]string{"SSEAUDIT_ROOT_ACCESS_KEY_ID": ak, "SSEAUDIT_ROOT_ACCESS_KEY_SECRET": sk,
+		"OSS_ACCESS_KEY_ID": ak, "OSS_ACCESS_KEY_SECRET": sk, "ALIBABA_CLOUD_ACCESS_KEY_ID": ak, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": sk}
+	getenv := func(k string) string { return envs[k] }
+	srv, err := embedded.Start(context.Background(), embedded.Config{DataDir: t.TempDir(), Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: srv.Endpoint, Region: srv.Region, AccessKeyID: ak, AccessKeySecret: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := client.KMS(client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: ak, AccessKeySecret: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, getenv, c, kc
 }
