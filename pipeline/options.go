@@ -13,6 +13,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
+	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/policy"
 )
 
@@ -175,7 +176,11 @@ func (o *Options) validate() error {
 		return inputErrorf("--out is empty: give a directory")
 	}
 	if o.Out == "-" {
-		return inputErrorf("--out -: the output is a directory; to get a format on stdout use --format (table, json, sarif, junit, markdown, csv, ocsf)")
+		var names []string
+		for _, r := range reports.Formats {
+			names = append(names, r.Name)
+		}
+		return inputErrorf("--out -: the output is a directory; to get a format on stdout use --format (table, %s)", strings.Join(names, ", "))
 	}
 	if o.Sign != nil && !o.Report {
 		return errors.New("pipeline: Sign needs Report")
@@ -193,12 +198,31 @@ func (o *Options) validate() error {
 func checkEndpoint(flag, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return inputErrorf("%s %q: give the full URL with its scheme, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com", flag, raw)
+		return inputErrorf("%s %q: give the full URL with its scheme, e.g. http://127.0.0.1:9000 or https://oss-cn-hangzhou.aliyuncs.com", flag, redactURL(raw))
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
-		return inputErrorf("%s %q: use scheme://host[:port] only, without a path, query or user info", flag, raw)
+		return inputErrorf("%s %q: use scheme://host[:port] only, without a path, query or user info (credentials go in the environment)", flag, redactURL(raw))
 	}
 	return nil
+}
+
+// redactURL is raw without what could be a secret (user info, query,
+// fragment), for error messages.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		if u.User != nil {
+			u.User = url.User("REDACTED")
+		}
+		u.RawQuery, u.Fragment = "", ""
+		return u.String()
+	}
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		raw = "REDACTED" + raw[i:]
+	}
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	return raw
 }
 
 // CredentialVars are the environment variables holding credentials for

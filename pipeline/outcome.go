@@ -38,18 +38,28 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 			gaps = append(gaps, findings.Gap{Kind: kind, Count: n, Detail: detail})
 		}
 	}
-	c := sum.Coverage
-	if n := int64(c.Buckets - c.BucketsRead); n > 0 {
-		var names []string
-		for _, b := range sum.Buckets {
-			if b.EncryptionError != nil || b.ListError != nil || b.RegionError != nil {
-				names = append(names, b.Name)
-			}
+	// Counted from the bucket records, which the snapshot reader holds to
+	// their objects, not from the coverage totals a file could misstate.
+	var unread, unversioned []string
+	var listed, inspected int64
+	for _, b := range sum.Buckets {
+		if b.EncryptionError != nil || b.ListError != nil || b.RegionError != nil {
+			unread = append(unread, b.Name)
 		}
-		add(findings.GapBuckets, n, fmt.Sprintf("%d of %d buckets not fully read (rule, region or listing failed): %s", n, c.Buckets, sample(names)))
+		listed += b.ObjectsListed
+		inspected += b.ObjectsInspected
+		switch {
+		case b.VersioningError != nil:
+			unversioned = append(unversioned, b.Name+" (versioning could not be read)")
+		case (b.Versioning == "Enabled" || b.Versioning == "Suspended") && !b.VersionsInspected:
+			unversioned = append(unversioned, b.Name)
+		}
 	}
-	if n := c.ObjectsListed - c.ObjectsInspected; n > 0 {
-		add(findings.GapObjects, n, fmt.Sprintf("%d of %d listed objects not inspected (HEAD failed or never sent)", n, c.ObjectsListed))
+	if n := int64(len(unread)); n > 0 {
+		add(findings.GapBuckets, n, fmt.Sprintf("%d of %d buckets not fully read (rule, region or listing failed): %s", n, len(sum.Buckets), sample(unread)))
+	}
+	if n := listed - inspected; n > 0 {
+		add(findings.GapObjects, n, fmt.Sprintf("%d of %d listed objects not inspected (HEAD failed or never sent)", n, listed))
 	}
 	var unknown []string
 	for _, k := range sum.Keys {
@@ -67,14 +77,8 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 		}
 		add(findings.GapKeys, int64(len(unknown)), fmt.Sprintf("%d KMS keys in use with unknown state, so whether their data can be decrypted is unknown (%s): %s", len(unknown), why, sample(unknown)))
 	}
-	var unversioned []string
-	for _, b := range sum.Buckets {
-		if (b.Versioning == "Enabled" || b.Versioning == "Suspended") && !b.VersionsInspected {
-			unversioned = append(unversioned, b.Name)
-		}
-	}
 	if len(unversioned) > 0 {
-		add(findings.GapVersions, int64(len(unversioned)), fmt.Sprintf("%d versioned buckets scanned without their noncurrent versions (--versions): %s", len(unversioned), sample(unversioned)))
+		add(findings.GapVersions, int64(len(unversioned)), fmt.Sprintf("%d buckets whose noncurrent versions were not inspected (versioned, scanned without --versions, or versioning unreadable): %s", len(unversioned), sample(unversioned)))
 	}
 	gaps = append(gaps, extra...)
 	for i := range gaps {

@@ -57,10 +57,13 @@ func TestDecide(t *testing.T) {
 func TestGaps(t *testing.T) {
 	sum := &snapshot.Summary{
 		Provenance: snapshot.Provenance{Target: snapshot.Target{Endpoint: "http://x"}},
-		Coverage:   snapshot.Coverage{Buckets: 3, BucketsRead: 2, ObjectsListed: 10, ObjectsInspected: 7},
+		// Coverage totals that claim everything was read: gaps come from
+		// the bucket records, never from these.
+		Coverage: snapshot.Coverage{Buckets: 5, BucketsRead: 5, ObjectsListed: 10, ObjectsInspected: 10},
 		Buckets: []snapshot.Bucket{
-			{Name: "a"}, {Name: "b", ListError: &snapshot.Error{Message: "denied"}},
+			{Name: "a", ObjectsListed: 6, ObjectsInspected: 4}, {Name: "b", ListError: &snapshot.Error{Message: "denied"}, ObjectsListed: 4, ObjectsInspected: 3},
 			{Name: "v", Versioning: "Enabled"}, {Name: "w", Versioning: "Suspended", VersionsInspected: true},
+			{Name: "x", VersioningError: &snapshot.Error{StatusCode: 403, Message: "denied"}},
 		},
 		Keys: []snapshot.Key{
 			{KeyID: "k1", State: "Enabled"},
@@ -75,7 +78,7 @@ func TestGaps(t *testing.T) {
 	for _, g := range gs {
 		got[g.Kind] = g
 	}
-	want := map[string]int64{findings.GapBuckets: 1, findings.GapObjects: 3, findings.GapKeys: 2, findings.GapVersions: 1}
+	want := map[string]int64{findings.GapBuckets: 1, findings.GapObjects: 3, findings.GapKeys: 2, findings.GapVersions: 2}
 	if len(got) != len(want) {
 		t.Fatalf("gaps %+v", gs)
 	}

@@ -12,8 +12,21 @@ import (
 	"github.com/sseaudit/sseaudit/reports"
 )
 
+// reportSetFiles are the names a report directory holds: every rendered
+// format, the run's inputs and the signature.
+func reportSetFiles() map[string]bool {
+	m := map[string]bool{SnapshotFile: true, FindingsFile: true, CucumberFile: true,
+		attest.ManifestFile: true, attest.SignatureFile: true}
+	for _, r := range reports.Formats {
+		m[r.File] = true
+	}
+	return m
+}
+
 // CheckReplaceable refuses an out that exists and is not an earlier report
-// directory (or empty), so replacing it never loses other files.
+// directory: replacing it must never lose anything but an earlier report,
+// so every entry must be a file a report set holds (an empty directory is
+// fine).
 func CheckReplaceable(out string) error {
 	if out == "" {
 		return inputErrorf("--out: empty path")
@@ -32,15 +45,31 @@ func CheckReplaceable(out string) error {
 	if err != nil {
 		return inputErrorf("--out: %v", err)
 	}
-	if len(ents) == 0 {
-		return nil
-	}
-	for _, n := range []string{attest.ManifestFile, reports.ModelFile} {
-		if st, err := os.Lstat(filepath.Join(out, n)); err == nil && st.Mode().IsRegular() {
-			return nil
+	known := reportSetFiles()
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !known[e.Name()] {
+			return inputErrorf("--out %s holds %s, which is not part of a report set; refusing to replace the directory: choose another --out", out, e.Name())
 		}
 	}
-	return inputErrorf("--out %s is a non-empty directory without a report (no %s or %s); refusing to replace it: choose another --out", out, attest.ManifestFile, reports.ModelFile)
+	return nil
+}
+
+// checkOutDir accepts an out that is a directory or does not exist yet
+// (scan mode writes only snapshot.json and findings.json into it).
+func checkOutDir(out string) error {
+	st, err := os.Stat(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return inputErrorf("--out %s: %v", out, err)
+		}
+		return nil
+	case err != nil:
+		return inputErrorf("--out %s: %v", out, err)
+	case !st.IsDir():
+		return inputErrorf("--out %s exists and is not a directory: choose another --out", out)
+	}
+	return nil
 }
 
 // StageDir creates an empty directory beside out to build a report in.
@@ -60,16 +89,30 @@ func StageDir(out string) (string, error) {
 	return dir, nil
 }
 
-// ReplaceDir moves the finished stage to out, removing an earlier report.
+// ReplaceDir moves the finished stage to out. An earlier report is moved
+// aside first and removed only once the new one is in place, so a failed
+// rename loses nothing.
 func ReplaceDir(stage, out string) error {
 	if err := CheckReplaceable(out); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(out); err != nil {
-		return fmt.Errorf("replace %s: %w", out, err)
+	old := ""
+	if _, err := os.Lstat(out); err == nil {
+		old = stage + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("replace %s: %w", out, err)
+		}
 	}
 	if err := os.Rename(stage, out); err != nil {
+		if old != "" {
+			_ = os.Rename(old, out)
+		}
 		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if old != "" {
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("remove the earlier report %s: %w", old, err)
+		}
 	}
 	return nil
 }

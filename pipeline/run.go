@@ -62,7 +62,13 @@ type Result struct {
 // Run runs the pipeline as opts ask. The error is nil only for a pass. A
 // gate failure is a *GateError (exit 1); anything else (bad input, a target
 // that could not be read, a failed step) is exit 2, and the Result still
-// holds what was written (res.Written), marked incomplete where it is.
+// holds what was written (res.Written), its outcome then the verdict error.
+//
+// Everything is built in a stage beside Out and moved into place at the
+// end, so Out never holds a mix of two runs: a report set replaces the
+// earlier one whole; snapshot.json and findings.json replace theirs file by
+// file (a findings.json the run could not produce is removed, never left
+// beside a newer snapshot).
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{Dir: opts.Out}
 	if err := opts.validate(); err != nil {
@@ -86,60 +92,62 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.KeyID = attest.KeyID(key.Public().(ed25519.PublicKey))
 	}
-
-	// The output: a stage beside Out replaced into place at the end for a
-	// report set (so an earlier report is never half-overwritten), Out
-	// itself for snapshot.json and findings.json only.
-	dir := opts.Out
 	if opts.Report {
-		if err := CheckReplaceable(opts.Out); err != nil {
-			return res, err
-		}
-		if dir, err = StageDir(opts.Out); err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(dir)
-	} else if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return res, inputErrorf("--out %s: %v", opts.Out, err)
+		err = CheckReplaceable(opts.Out)
+	} else {
+		err = checkOutDir(opts.Out)
 	}
+	if err != nil {
+		return res, err
+	}
+	stage, err := StageDir(opts.Out)
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(stage)
 
 	if opts.Conformance != nil {
-		conf, err := runConformance(ctx, opts, filepath.Join(dir, CucumberFile))
+		conf, err := runConformance(ctx, opts, filepath.Join(stage, CucumberFile))
 		if err != nil {
 			return res, fmt.Errorf("conformance: %w", err)
 		}
 		res.Conformance = &conf
 	}
 
-	snapPath := filepath.Join(dir, SnapshotFile)
+	snapPath := filepath.Join(stage, SnapshotFile)
 	scanned := opts.FromSnapshot == ""
 	var scanErr error
-	if scanned {
+	switch {
+	case scanned:
 		scanErr = scanTarget(ctx, opts, engine, snapPath)
 		if _, statErr := os.Stat(snapPath); statErr != nil {
 			// Nothing to evaluate: the scan could not even start.
 			return res, scanErr
 		}
-	} else if opts.Report {
+	case opts.Report:
 		if err := copyFile(opts.FromSnapshot, snapPath); err != nil {
 			return res, inputErrorf("--from-snapshot: %v", err)
 		}
-	} else {
+	default:
 		snapPath = opts.FromSnapshot
 	}
+	// From here on the run has evidence of its own: whatever happens, what
+	// it has is written (scan mode), and its verdict is error unless the
+	// run gets to the end.
+	st := &stagedRun{opts: opts, res: res, stage: stage, scanned: scanned}
 	sum, err := snapshot.ReadSummary(snapPath)
 	if err != nil {
 		if !scanned {
 			return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)
 		}
-		return res, fmt.Errorf("read the snapshot: %w", err)
+		return st.fail(fmt.Errorf("read the snapshot: %w", err))
 	}
 	res.Summary, res.SnapshotPath = sum, snapPath
+	st.sum = &sum
 
 	// Why the run failed, if it did: the scan's own error (interrupted,
-	// output failed) or a target that could not be read.
-	// A stored snapshot is judged the same way: evidence of a target that
-	// could not be read never passes.
+	// output failed) or a target that could not be read. A stored snapshot
+	// is judged the same way: evidence of an unreadable target never passes.
 	fatal := scanErr
 	t := opts.Target
 	if t.Dialect == "" {
@@ -151,75 +159,83 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	prevPath, prevSum, extraGaps, err := previous(opts, hist, &sum)
 	if err != nil {
-		return res, err
+		return st.fail(err)
 	}
 	var lookup policy.HistoryLookup
 	if hist != nil {
 		lookup = hist
 	}
-	fs, err := engine.EvaluateSnapshot(ctx, snapPath, prevPath, lookup)
-	if err != nil {
-		return res, fmt.Errorf("evaluate the policies: %w", err)
+	// An interrupted scan's partial snapshot is still judged (the sandbox
+	// bounds the evaluation), so the user sees what it did read.
+	evalCtx := ctx
+	if ctx.Err() != nil {
+		evalCtx = context.WithoutCancel(ctx)
 	}
-	gaps := Gaps(&sum, extraGaps, opts.AcceptGaps)
-	snapRef := snapPath
-	if opts.Report {
+	fs, err := engine.EvaluateSnapshot(evalCtx, snapPath, prevPath, lookup)
+	if err != nil {
+		return st.fail(fmt.Errorf("evaluate the policies: %w", err))
+	}
+	st.gaps = Gaps(&sum, extraGaps, opts.AcceptGaps)
+	// Where findings.json says its snapshot is, once published.
+	snapRef := filepath.Join(opts.Out, SnapshotFile)
+	switch {
+	case opts.Report:
 		snapRef = SnapshotFile
+	case !scanned:
+		snapRef = opts.FromSnapshot
 	}
 	doc := engine.Document(policy.ScanInfo(&sum, snapRef, prevSum), fs)
-	res.Outcome = Decide(&sum, doc, res.Conformance, gaps, opts.FailOn, opts.FailOnName, fatal)
+	st.doc = doc
+	res.Outcome = Decide(&sum, doc, res.Conformance, st.gaps, opts.FailOn, opts.FailOnName, fatal)
 	doc.Outcome = &res.Outcome
 	res.Findings = doc
 
+	// Only a scan that read its target to the end is history: a failed
+	// or interrupted one must not become the next scan's drift baseline.
 	var trend []reports.TrendPoint
-	if hist != nil && scanned {
+	if hist != nil && scanned && fatal == nil && sum.Complete {
 		rec, err := hist.RecordScan(ctx, snapPath, engine.Digest())
 		if err != nil && !errors.Is(err, history.ErrExists) {
-			return res, fmt.Errorf("history: %w", err)
+			return st.fail(fmt.Errorf("history: %w", err))
 		}
 		res.HistorySnapshotPath = rec.SnapshotPath
 		if err := recordEvaluation(hist, &sum, fs); err != nil {
-			return res, err
+			return st.fail(err)
 		}
 	}
 	if hist != nil && (opts.Report || opts.NeedModel) {
 		if trend, err = trendOf(hist, history.TargetKey(sum.Provenance.Target)); err != nil {
-			return res, err
+			return st.fail(err)
 		}
 	}
 
-	res.FindingsPath = filepath.Join(dir, FindingsFile)
-	if err := writeFindings(res.FindingsPath, doc); err != nil {
-		return res, err
+	if err := writeFindings(filepath.Join(stage, FindingsFile), doc); err != nil {
+		return st.fail(err)
 	}
 	if opts.Report || opts.NeedModel {
 		model, err := reports.BuildModel(ctx, reports.ModelInput{
 			SnapshotPath: snapPath, Findings: doc, Conformance: res.Conformance, Trend: trend, ToolVersion: opts.ToolVersion,
 		})
 		if err != nil {
-			return res, fmt.Errorf("build the report: %w", err)
+			return st.fail(fmt.Errorf("build the report: %w", err))
 		}
 		res.Model = model
 	}
 	if opts.Report {
-		model := res.Model
-		if _, err := reports.WriteAll(dir, model); err != nil {
-			return res, fmt.Errorf("write the report: %w", err)
+		if _, err := reports.WriteAll(stage, res.Model); err != nil {
+			return st.fail(fmt.Errorf("write the report: %w", err))
 		}
 		if opts.Sign != nil {
-			link, err := sign(dir, model, key, opts.Sign, opts.ToolVersion)
+			link, err := sign(stage, res.Model, key, opts.Sign, opts.ToolVersion)
 			if err != nil {
-				return res, err
+				return st.fail(err)
 			}
 			res.Link = &link
 		}
-		if err := ReplaceDir(dir, opts.Out); err != nil {
-			return res, err
-		}
-		res.SnapshotPath = filepath.Join(opts.Out, SnapshotFile)
-		res.FindingsPath = filepath.Join(opts.Out, FindingsFile)
 	}
-	res.Written = true
+	if err := st.publish(); err != nil {
+		return st.fail(err)
+	}
 
 	if fatal != nil {
 		return res, fatal
@@ -231,6 +247,79 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, &GateError{Outcome: res.Outcome}
 	}
 	return res, nil
+}
+
+// stagedRun is a run past its scan: what it has, to publish or to fail
+// with.
+type stagedRun struct {
+	opts      Options
+	res       *Result
+	stage     string
+	scanned   bool
+	sum       *snapshot.Summary
+	doc       *findings.Document
+	gaps      []findings.Gap
+	published bool
+}
+
+// fail ends the run with err: the verdict becomes error (in the Result
+// and in a findings document already built, so nothing shows a pass for
+// a run that exits 2), and in scan mode what the run has is written.
+func (st *stagedRun) fail(err error) (*Result, error) {
+	st.res.Outcome = Decide(st.sum, st.doc, st.res.Conformance, st.gaps, st.opts.FailOn, st.opts.FailOnName, err)
+	if st.doc != nil {
+		st.doc.Outcome = &st.res.Outcome
+	}
+	if !st.opts.Report && !st.published {
+		if st.doc != nil {
+			// Rewritten with the error verdict (the stage may hold one
+			// written before the failure).
+			_ = writeFindings(filepath.Join(st.stage, FindingsFile), st.doc)
+		}
+		_ = st.publish()
+	}
+	return st.res, err
+}
+
+// publish moves the stage into Out: the whole report set, or (scan mode)
+// snapshot.json and findings.json, removing either from Out when this run
+// has none, so Out never pairs files of two runs.
+func (st *stagedRun) publish() error {
+	st.published = true
+	out := st.opts.Out
+	if st.opts.Report {
+		if err := ReplaceDir(st.stage, out); err != nil {
+			return err
+		}
+		st.res.SnapshotPath = filepath.Join(out, SnapshotFile)
+		st.res.FindingsPath = filepath.Join(out, FindingsFile)
+		st.res.Written = true
+		return nil
+	}
+	names := []string{FindingsFile}
+	if st.scanned {
+		names = append(names, SnapshotFile)
+	}
+	for _, n := range names {
+		from, to := filepath.Join(st.stage, n), filepath.Join(out, n)
+		if _, err := os.Stat(from); err != nil {
+			if err := os.Remove(to); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("--out: remove the stale %s: %w", to, err)
+			}
+			continue
+		}
+		if err := os.Rename(from, to); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		switch n {
+		case SnapshotFile:
+			st.res.SnapshotPath = to
+		case FindingsFile:
+			st.res.FindingsPath = to
+		}
+	}
+	st.res.Written = true
+	return nil
 }
 
 // LoadEngine loads the built-in policies plus the user's, with the
@@ -327,26 +416,43 @@ func previous(opts Options, hist *history.DB, sum *snapshot.Summary) (string, *s
 		if err != nil {
 			return "", nil, nil, inputErrorf("--previous %s: %v", opts.Previous, err)
 		}
+		if a, b := history.TargetKey(ps.Provenance.Target), history.TargetKey(sum.Provenance.Target); a != b {
+			return "", nil, nil, inputErrorf("--previous %s is a snapshot of %s, this run is of %s: drift is found by comparing a target with itself", opts.Previous, a, b)
+		}
 		return opts.Previous, &ps, nil, nil
 	}
 	if hist == nil {
 		return "", nil, nil, nil
 	}
-	rec, ok, err := hist.Previous(history.TargetKey(sum.Provenance.Target), sum.Provenance.StartedAt)
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("history: %w", err)
+	// The newest earlier scan that read the target to the end (databases
+	// of older versions may hold incomplete ones: they are passed over).
+	before := sum.Provenance.StartedAt
+	for range maxPreviousTries {
+		rec, ok, err := hist.Previous(history.TargetKey(sum.Provenance.Target), before)
+		if err != nil {
+			return "", nil, nil, fmt.Errorf("history: %w", err)
+		}
+		if !ok || rec.ScanID == sum.Provenance.ScanID {
+			return "", nil, nil, nil
+		}
+		ps, err := snapshot.ReadSummary(rec.SnapshotPath)
+		if err != nil {
+			gap := findings.Gap{Kind: findings.GapDrift, Count: 1, Detail: fmt.Sprintf(
+				"the previous scan %s could not be read (%v), so existing objects were not compared with it (SSE-007)", rec.ScanID, err)}
+			return "", nil, []findings.Gap{gap}, nil
+		}
+		if ps.Complete && ps.Coverage.ListBucketsError == nil {
+			return rec.SnapshotPath, &ps, nil, nil
+		}
+		before = rec.StartedAt
 	}
-	if !ok || rec.ScanID == sum.Provenance.ScanID {
-		return "", nil, nil, nil
-	}
-	ps, err := snapshot.ReadSummary(rec.SnapshotPath)
-	if err != nil {
-		gap := findings.Gap{Kind: findings.GapDrift, Count: 1, Detail: fmt.Sprintf(
-			"the previous scan %s could not be read (%v), so existing objects were not compared with it (SSE-007)", rec.ScanID, err)}
-		return "", nil, []findings.Gap{gap}, nil
-	}
-	return rec.SnapshotPath, &ps, nil, nil
+	gap := findings.Gap{Kind: findings.GapDrift, Count: 1, Detail: fmt.Sprintf(
+		"none of the last %d scans in history read the target to the end, so existing objects were not compared (SSE-007)", maxPreviousTries)}
+	return "", nil, []findings.Gap{gap}, nil
 }
+
+// maxPreviousTries bounds how far back previous looks for a complete scan.
+const maxPreviousTries = 20
 
 // recordEvaluation records in hist which findings the scan saw (for
 // first-seen times) and its outcome (for trends).

@@ -50,10 +50,14 @@ func ReadHeaders(path string) (Summary, error) { return readSummary(path, false)
 
 func readSummary(path string, checkObjects bool) (Summary, error) {
 	var sum Summary
+	var order bucketOrder
 	err := walk(path, &sum, func(s *byteScanner) error {
 		return s.buckets(func(s *byteScanner, at int64) error {
 			b, err := s.bucket(at, checkObjects, false)
 			if err != nil {
+				return err
+			}
+			if err := order.next(s, at, b.Name); err != nil {
 				return err
 			}
 			sum.Buckets = append(sum.Buckets, *b)
@@ -77,15 +81,32 @@ func readSummary(path string, checkObjects bool) (Summary, error) {
 // the buckets in the file: read them with ReadSummary first when needed.
 func EachBucket(path string, fn func(b Bucket) error) error {
 	var sum Summary
+	var order bucketOrder
 	return walk(path, &sum, func(s *byteScanner) error {
 		return s.buckets(func(s *byteScanner, at int64) error {
 			b, err := s.bucket(at, true, true)
 			if err != nil {
 				return err
 			}
+			if err := order.next(s, at, b.Name); err != nil {
+				return err
+			}
 			return fn(*b)
 		})
 	})
+}
+
+// bucketOrder holds buckets to the layout: each once, in ascending byte
+// order of name (what the Writer enforces, and what comparing two
+// snapshots bucket by bucket relies on).
+type bucketOrder struct{ last *string }
+
+func (o *bucketOrder) next(s *byteScanner, at int64, name string) error {
+	if o.last != nil && name <= *o.last {
+		return fmt.Errorf("%w: %s: offset %d: bucket %q follows %q: buckets must appear once each, in ascending name order", ErrFormat, s.path, at, name, *o.last)
+	}
+	o.last = &name
+	return nil
 }
 
 // EachRawBucket calls fn with the raw JSON of each bucket (a fresh slice fn
@@ -130,6 +151,13 @@ var topMembers = []string{"schema", "provenance", "buckets", "keys", "coverage",
 // consumes it. The schema member must come first, so that a foreign or
 // future document is refused before anything else is read.
 func walk(path string, sum *Summary, buckets func(s *byteScanner) error) error {
+	// Only a regular file: opening a FIFO would block for ever, a device
+	// would never end.
+	if st, err := os.Stat(path); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrFormat, path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("snapshot: open: %w", err)
@@ -195,6 +223,9 @@ func walkFrom(in io.Reader, path string, sum *Summary, buckets func(s *byteScann
 		if err := strictDecode(raw, v); err != nil {
 			return fmt.Errorf("%w: %s: offset %d: %s: %v", ErrFormat, path, at, k, err)
 		}
+		if err := checkMembers(raw, reflect.TypeOf(v).Elem(), k); err != nil {
+			return fmt.Errorf("%w: %s: offset %d: %v", ErrFormat, path, at, err)
+		}
 		if k == "schema" && sum.Schema != Schema {
 			return fmt.Errorf("%w: %s has schema %q; this build reads %q only (use the sseaudit version that wrote it)", ErrSchema, path, sum.Schema, Schema)
 		}
@@ -247,6 +278,7 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 	hdr := []byte{'{'}
 	var raw []byte
 	var objects []Object
+	var n objectCounts
 	name := ""
 	seen := map[string]bool{}
 	for first := true; ; first = false {
@@ -266,7 +298,7 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 		}
 		seen[k] = true
 		if k == "objects" {
-			if objects, err = s.objects(name, check, keep); err != nil {
+			if objects, n, err = s.objects(name, check, keep); err != nil {
 				return nil, err
 			}
 			continue
@@ -289,13 +321,26 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 	if err := strictDecode(hdr, b); err != nil {
 		return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: %v", ErrFormat, s.path, at, name, err)
 	}
-	for _, m := range []string{"name", "objects", "objects_listed", "objects_inspected"} {
-		if !seen[m] {
-			return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: member %q is missing", ErrFormat, s.path, at, b.Name, m)
-		}
+	if !seen["objects"] {
+		return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: member \"objects\" is missing", ErrFormat, s.path, at, b.Name)
+	}
+	if err := checkMembers(hdr, reflect.TypeFor[Bucket](), fmt.Sprintf("bucket %q", name)); err != nil {
+		return nil, fmt.Errorf("%w: %s: offset %d: %v", ErrFormat, s.path, at, err)
 	}
 	if b.Name == "" {
 		return nil, fmt.Errorf("%w: %s: offset %d: a bucket has an empty name", ErrFormat, s.path, at)
+	}
+	if b.ObjectsListed < 0 || b.ObjectsInspected < 0 {
+		return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: negative object counts (%d listed, %d inspected)", ErrFormat, s.path, at, b.Name, b.ObjectsListed, b.ObjectsInspected)
+	}
+	if check {
+		// What the Writer guarantees (EndBucket): inspected counts the
+		// objects recorded without an error, and no more are recorded than
+		// were listed. Coverage gaps are counted from these numbers.
+		if n.recorded > b.ObjectsListed || n.inspected != b.ObjectsInspected {
+			return nil, fmt.Errorf("%w: %s: offset %d: bucket %q: counts disagree with its objects: %d listed, %d inspected, but %d recorded of which %d without an error",
+				ErrFormat, s.path, at, b.Name, b.ObjectsListed, b.ObjectsInspected, n.recorded, n.inspected)
+		}
 	}
 	if keep {
 		b.Objects = objects
@@ -308,18 +353,19 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 
 // objects reads a bucket's objects array (after its name: the Writer puts
 // the name first, so each object can be checked against it).
-func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, error) {
+func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, objectCounts, error) {
+	var n objectCounts
 	if c, err := s.peek(); err != nil {
-		return nil, err
+		return nil, n, err
 	} else if c != '[' {
-		return nil, s.fail("bucket %q: objects: want an array", bucket)
+		return nil, n, s.fail("bucket %q: objects: want an array", bucket)
 	}
 	if !check {
 		_, err := s.value(nil, false)
-		return nil, err
+		return nil, n, err
 	}
 	if bucket == "" {
-		return nil, s.fail("bucket objects come before the bucket's name")
+		return nil, n, s.fail("bucket objects come before the bucket's name")
 	}
 	s.pos++ // [
 	var out []Object
@@ -328,14 +374,14 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, error)
 	for first := true; ; first = false {
 		ok, err := s.more(first, ']')
 		if err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		if !ok {
 			break
 		}
 		at := s.off + int64(s.pos)
 		if raw, err = s.value(raw[:0], true); err != nil {
-			return nil, err
+			return nil, n, err
 		}
 		o := &scratch
 		if keep {
@@ -345,12 +391,19 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, error)
 			scratch = Object{}
 		}
 		if err := decodeObject(raw, bucket, o); err != nil {
-			return nil, fmt.Errorf("%w: %s: offset %d: %v", ErrFormat, s.path, at, err)
+			return nil, n, fmt.Errorf("%w: %s: offset %d: %v", ErrFormat, s.path, at, err)
+		}
+		n.recorded++
+		if o.Error == nil {
+			n.inspected++
 		}
 	}
 	s.pos++ // ]
-	return out, nil
+	return out, n, nil
 }
+
+// objectCounts counts a bucket's object records, for its counts' check.
+type objectCounts struct{ recorded, inspected int64 }
 
 // decodeObject decodes one object of bucket strictly: no unknown member,
 // every required member present, the bucket named right. (It is on the
@@ -362,17 +415,24 @@ func decodeObject(raw []byte, bucket string, o *Object) error {
 	}
 	if o.Error != nil {
 		// The only nested member: hold it to its fields too (rare, so the
-		// slower strict decoder costs nothing on the common path).
+		// slower checks cost nothing on the common path).
 		if err := strictDecode(raw, &Object{}); err != nil {
 			return fmt.Errorf("bucket %q: object %q: %v", bucket, o.Key, err)
 		}
+		if err := checkMembers(raw, reflect.TypeFor[Object](), fmt.Sprintf("bucket %q: object %q", bucket, o.Key)); err != nil {
+			return err
+		}
 	}
 	var seen uint64
-	var unknown []byte
+	var unknown, twice []byte
 	eachTopKey(raw, func(k []byte) bool {
 		i, ok := objectMemberIndex[string(k)]
-		if !ok {
+		switch {
+		case !ok:
 			unknown = k
+			return false
+		case seen&(1<<i) != 0:
+			twice = k
 			return false
 		}
 		seen |= 1 << i
@@ -380,6 +440,12 @@ func decodeObject(raw []byte, bucket string, o *Object) error {
 	})
 	if unknown != nil {
 		return fmt.Errorf("bucket %q: object %q: unknown member %q", bucket, o.Key, unknown)
+	}
+	if twice != nil {
+		return fmt.Errorf("bucket %q: object %q: member %q appears twice", bucket, o.Key, twice)
+	}
+	if o.Size < 0 {
+		return fmt.Errorf("bucket %q: object %q: negative size %d", bucket, o.Key, o.Size)
 	}
 	if seen&objectRequiredMask != objectRequiredMask {
 		err := CheckObjectMembers(func(m string) bool { return seen&(1<<objectMemberIndex[m]) != 0 })

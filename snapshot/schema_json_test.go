@@ -180,7 +180,11 @@ func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 		{path: "/buckets/0/objects/0/method", del: true, reader: true},
 		{path: "/buckets/0/objects/0/etag", del: true, reader: true},
 		{path: "/buckets/0/objects/0/method", v: "rot13"},
-		{path: "/buckets/0/objects/0/size", v: -1},
+		{path: "/buckets/0/objects/0/size", v: -1, reader: true},
+		{path: "/buckets/0/objects_listed", v: -1, reader: true},
+		{path: "/buckets/0/region", del: true, reader: true},
+		{path: "/buckets/0/encryption", del: true, reader: true},
+		{path: "/provenance/scan_id", del: true, reader: true},
 	}
 	for _, c := range cases {
 		bad := setAt(t, good, c.path, c.v, c.del)

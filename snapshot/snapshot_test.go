@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -526,4 +527,85 @@ func TestDiff(t *testing.T) {
 	if err := Diff(context.Background(), oldPath, filepath.Join(dir, "missing"), func(Change) error { return nil }); err == nil {
 		t.Error("Diff with a missing file: no error")
 	}
+}
+
+// TestReaderHoldsTheLayout: what the Writer guarantees, the reader checks,
+// because the policies and the verdict rely on it: exact member names,
+// buckets once each in name order, counts that match the objects, and a
+// regular file.
+func TestReaderHoldsTheLayout(t *testing.T) {
+	write := func(names []string, objects map[string][]Object) string {
+		var buf bytes.Buffer
+		w, _ := NewWriter(&buf, testProvenance(), WithClock(fixedClock))
+		for _, n := range names {
+			w.BeginBucket(Bucket{Name: n})
+			var inspected int64
+			for _, o := range objects[n] {
+				o.Bucket = n
+				w.Object(o)
+				if o.Error == nil {
+					inspected++
+				}
+			}
+			w.EndBucket(int64(len(objects[n])), inspected, nil)
+		}
+		if err := w.Close(Coverage{}, true); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	two := write([]string{"a", "b"}, map[string][]Object{"a": {{Key: "k", Method: MethodNone}}})
+	dir := t.TempDir()
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"case-variant member", strings.Replace(two, `"encryption":null`, `"encryption":null,"ENCRYPTION":{"algorithm":"AES256","method":"oss-managed"}`, 1), `unknown member "ENCRYPTION"`},
+		{"missing bucket member", strings.Replace(two, `"encryption":null,`, ``, 1), `"encryption" is missing`},
+		{"missing provenance member", strings.Replace(two, `"tool_version":"test",`, ``, 1), `"tool_version" is missing`},
+		{"buckets out of order", strings.Replace(two, `"name":"b"`, `"name":"0"`, 1), "ascending name order"},
+		{"bucket twice", strings.Replace(two, `"name":"b"`, `"name":"a"`, 1), "ascending name order"},
+		{"inspected overstated", strings.Replace(two, `"objects_inspected":1`, `"objects_inspected":2`, 1), "counts disagree"},
+		{"listed understated", strings.Replace(two, `"objects_listed":1`, `"objects_listed":0`, 1), "counts disagree"},
+		{"object member twice", strings.Replace(two, `"method":"none"`, `"method":"none","method":"kms-cmk"`, 1), "appears twice"},
+	}
+	if _, err := ReadSummary(writeFile(t, dir, "good.json", two)); err != nil {
+		t.Fatalf("the base document is refused: %v", err)
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.doc == two {
+				t.Fatal("the case changes nothing")
+			}
+			p := writeFile(t, dir, fmt.Sprintf("%d.json", i), c.doc)
+			if _, err := ReadSummary(p); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("ReadSummary = %v, want %q", err, c.want)
+			}
+			if err := EachBucket(p, func(Bucket) error { return nil }); err == nil {
+				t.Error("EachBucket accepted it")
+			}
+		})
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := ReadSummary(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reading a FIFO blocks")
+	}
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -34,7 +34,7 @@ input. The report is written and signed in every case but bad input; a run
 that could not read its target is marked so in every format.` + envHelp,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd, e.getenv)
+			return bindEnv(cmd, e)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.run(cmd, e, func(opts *pipeline.Options) error {

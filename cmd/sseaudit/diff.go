@@ -34,7 +34,7 @@ Where one side could not be read the change is reported as unknown, never
 skipped. Exit 0 whether or not anything changed, 2 on bad input.` + envHelp,
 		Args: cobra.ExactArgs(2),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd, e.getenv)
+			return bindEnv(cmd, e, policyFlags...)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			oldPath, err := pipeline.SnapshotPath(args[0])
@@ -73,7 +73,7 @@ skipped. Exit 0 whether or not anything changed, 2 on bad input.` + envHelp,
 				if fc.Note != "" {
 					detail += "  (" + fc.Note + ")"
 				}
-				fmt.Fprintf(e.stdout, "%-26s %s  %s\n", fc.Kind, fc.Finding.Resource.UID, detail)
+				fmt.Fprintf(e.stdout, "%-26s %s  %s\n", fc.Kind, printable(fc.Finding.Resource.UID), detail)
 			}
 			if !asJSON {
 				fmt.Fprintf(e.stdout, "%d changes\n", n)
@@ -152,7 +152,7 @@ func printChange(w io.Writer, c snapshot.Change) error {
 	if c.Note != "" {
 		detail += "  " + c.Note
 	}
-	_, err := fmt.Fprintf(w, "%-26s %s  %s\n", c.Kind, where, detail)
+	_, err := fmt.Fprintf(w, "%-26s %s  %s\n", c.Kind, printable(where), printable(detail))
 	return err
 }
 

@@ -68,6 +68,9 @@ func exitCode(err error) int {
 // replace.
 type env struct {
 	getenv func(string) string
+	// lookupEnv tells a variable set empty from an unset one (os.LookupEnv);
+	// nil falls back to getenv, where empty counts as unset.
+	lookupEnv func(string) (string, bool)
 	stdout io.Writer
 	stderr io.Writer
 	// jsonErrors is set by a command asked for JSON logs: its final error
@@ -155,12 +158,22 @@ func toolVersion() string {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
+	e := env{getenv: os.Getenv, lookupEnv: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
 	err := newRootCommand(e).ExecuteContext(ctx)
 	if err != nil {
 		printError(e, err)
 	}
 	os.Exit(exitCode(err))
+}
+
+// lookup reads an environment variable, telling set-but-empty from unset
+// where the environment can.
+func (e env) lookup(k string) (string, bool) {
+	if e.lookupEnv != nil {
+		return e.lookupEnv(k)
+	}
+	v := e.getenv(k)
+	return v, v != ""
 }
 
 // printError prints a command's final error as one line on stderr (a JSON

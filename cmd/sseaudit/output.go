@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sseaudit/sseaudit/findings"
@@ -87,9 +88,11 @@ func printTable(w io.Writer, fs []findings.Finding, maxRows int, colours bool) {
 	}
 }
 
-// clip collapses s to one line of at most n runes.
+// clip collapses s to one line of at most n runes, with control
+// characters escaped: object keys and messages come from the storage, and
+// must not drive the terminal (colours, titles, cursor moves).
 func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(printable(s)), " ")
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -169,4 +172,31 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// printable escapes control characters (as \u001b) so text from a store
+// or a file prints as what it is.
+func printable(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isControl is a control character (newlines included: one record, one
+// line) or a bidirectional override that can disguise what a line says.
+func isControl(r rune) bool {
+	switch r {
+	case '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069':
+		return true
+	}
+	return unicode.IsControl(r)
 }

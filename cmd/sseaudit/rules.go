@@ -26,7 +26,7 @@ directories), as the scan would evaluate them: severities include the
 rules; this prints it.` + envHelp,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd, e.getenv)
+			return bindEnv(cmd, e, policyFlags...)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			engine, err := pipeline.LoadEngine(cmd.Context(), po)

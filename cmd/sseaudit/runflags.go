@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,14 +109,18 @@ func envName(name string) string {
 // bindEnv gives every flag of cmd not set on the command line the value of
 // its SSEAUDIT_ variable, when that is set. A flag on the command line
 // wins. List flags take comma-separated values.
-func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
+//
+// only, when given, limits the flags bound: commands that share a flag
+// name with scan but not its meaning (rules' --format) bind only the
+// policy selection, which means the same everywhere.
+func bindEnv(cmd *cobra.Command, e env, only ...string) error {
 	var errs []string
 	fs := cmd.Flags()
 	fs.VisitAll(func(fl *pflag.Flag) {
-		if fl.Changed || fl.Name == "help" {
+		if fl.Changed || notFromEnv[fl.Name] || len(only) > 0 && !slices.Contains(only, fl.Name) {
 			return
 		}
-		v, ok := lookup(getenv, envName(fl.Name))
+		v, ok := e.lookup(envName(fl.Name))
 		if !ok {
 			return
 		}
@@ -143,6 +148,10 @@ func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
 // envAnnotation marks a flag set from its environment variable.
 const envAnnotation = "sseaudit-env"
 
+// policyFlags are the flags that select the policies, bound from the
+// environment by every command that evaluates them.
+var policyFlags = []string{"policy", "config", "profile", "waivers", "allow-broad-waivers", "allow-permanent-waivers"}
+
 // blameEnv adds to err which environment variable set a flag it names,
 // since the user did not type that flag.
 func blameEnv(cmd *cobra.Command, err error) error {
@@ -161,12 +170,11 @@ func blameEnv(cmd *cobra.Command, err error) error {
 	return fmt.Errorf("%w (set by %s)", err, strings.Join(vars, ", "))
 }
 
-// lookup is getenv that tells an empty variable from an unset one only as
-// far as getenv can: an empty value counts as unset.
-func lookup(getenv func(string) string, k string) (string, bool) {
-	v := getenv(k)
-	return v, v != ""
-}
+// notFromEnv are the flags no SSEAUDIT_ variable sets: help, and
+// --kms-endpoint, whose variable SSEAUDIT_KMS_ENDPOINT already means the
+// default endpoint of the kms commands (a demo scan would otherwise pick
+// it up and refuse to run).
+var notFromEnv = map[string]bool{"help": true, "kms-endpoint": true}
 
 // envHelp is appended to the help of commands that read SSEAUDIT_ vars.
 const envHelp = `
@@ -232,6 +240,10 @@ func (f *runFlags) run(cmd *cobra.Command, e env, adjust func(*pipeline.Options)
 	res, err := pipeline.Run(cmd.Context(), opts)
 	if perr := printResult(e, f, res); perr != nil && err == nil {
 		err = perr
+	}
+	var ie *pipeline.InputError
+	if errors.As(err, &ie) {
+		err = blameEnv(cmd, err)
 	}
 	return err
 }

@@ -31,7 +31,7 @@ region, nothing readable) or bad input. The snapshot and findings are
 written in every case but bad input.` + envHelp,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd, e.getenv)
+			return bindEnv(cmd, e)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, e, nil) },
 	}

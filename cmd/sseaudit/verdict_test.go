@@ -478,7 +478,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	cmd := &cobra.Command{Use: "x", RunE: func(*cobra.Command, []string) error { return nil }}
 	addRunFlags(cmd.Flags(), &f, "o")
 	cmd.SetArgs([]string{"--fail-on", "low"})
-	cmd.PreRunE = func(c *cobra.Command, _ []string) error { return bindEnv(c, e.getenv) }
+	cmd.PreRunE = func(c *cobra.Command, _ []string) error { return bindEnv(c, e) }
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -720,4 +720,187 @@ func startEmpty(t *testing.T) (*embedded.Reference, func(string) string, *client
 		t.Fatal(err)
 	}
 	return srv, getenv, c, kc
+}
+
+// TestHostileTextIsEscaped: object keys come from the store; a key that
+// carries terminal escapes or newlines prints escaped, never raw.
+func TestHostileTextIsEscaped(t *testing.T) {
+	ctx := context.Background()
+	srv, getenv, c, _ := startEmpty(t)
+	key := "evil\x1b]0;pwned\a\x1b[31mFAKE\nSSE-000 pass\u202e"
+	if err := c.CreateBucket(ctx, "hostile", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, "hostile", key, strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLIEnv(t, getenv, "scan", "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint,
+		"--history", "", "--out", filepath.Join(t.TempDir(), "s"))
+	if r.code != exitGate {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	if strings.ContainsAny(r.stdout, "\x1b\a\u202e") || strings.Contains(r.stdout, "\nSSE-000") {
+		t.Errorf("raw control characters reach the terminal:\n%q", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `evil\u001b]0;pwned\u0007`) {
+		t.Errorf("the key is not shown escaped:\n%s", r.stdout)
+	}
+}
+
+// TestEndpointSecretsAreNotEchoed: a URL with credentials or a query is
+// refused without repeating them.
+func TestEndpointSecretsAreNotEchoed(t *testing.T) {
+	for _, ep := range []string{"http://AKID:TopSecret123@127.0.0.1:9", "http://127.0.0.1:9/?token=TopSecret123", "localhost:9?token=TopSecret123"} {
+		r := runCLIEnv(t, func(string) string { return "x" }, "scan", "--endpoint", ep, "--dialect", "oss", "--history", "", "--out", filepath.Join(t.TempDir(), "s"))
+		if r.code != exitFailed || strings.Contains(r.err.Error(), "TopSecret123") {
+			t.Errorf("%s: exit %d, %v", ep, r.code, r.err)
+		}
+	}
+}
+
+// TestEnvironmentDoesNotLeakAcrossCommands: SSEAUDIT_KMS_ENDPOINT is the
+// kms commands' default and must not break a demo scan; SSEAUDIT_FORMAT
+// set for scan must not break rules; SSEAUDIT_HISTORY set empty turns
+// history off; a bad value names its variable.
+func TestEnvironmentDoesNotLeakAcrossCommands(t *testing.T) {
+	home := isolateConfig(t)
+	vars := map[string]string{"SSEAUDIT_KMS_ENDPOINT": "http://127.0.0.1:9", "SSEAUDIT_FORMAT": "sarif", "SSEAUDIT_HISTORY": ""}
+	e := env{getenv: func(k string) string { return vars[k] }, lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	run := func(args ...string) cliRun {
+		var stdout, stderr syncBuffer
+		e.stdout, e.stderr = &stdout, &stderr
+		root := newRootCommand(e)
+		root.SetArgs(args)
+		err := root.ExecuteContext(context.Background())
+		return cliRun{stdout: stdout.String(), stderr: stderr.String(), err: err, code: exitCode(err)}
+	}
+	if r := run("scan", "--out", filepath.Join(t.TempDir(), "s"), "--fail-on", "none"); r.code != 0 || !json.Valid([]byte(r.stdout)) {
+		t.Errorf("demo scan: exit %d %v (stdout JSON %v)", r.code, r.err, json.Valid([]byte(r.stdout)))
+	}
+	if _, err := os.Stat(filepath.Join(home, ".local", "state", "sseaudit", "history.db")); err == nil {
+		t.Error("SSEAUDIT_HISTORY='' did not turn history off")
+	}
+	if r := run("rules"); r.code != 0 || !strings.Contains(r.stdout, "SSE-001") {
+		t.Errorf("rules: exit %d %v", r.code, r.err)
+	}
+	vars["SSEAUDIT_ACCEPT_GAPS"] = "bogus"
+	if r := run("scan", "--out", filepath.Join(t.TempDir(), "s")); r.code != exitFailed || !strings.Contains(r.err.Error(), "SSEAUDIT_ACCEPT_GAPS") {
+		t.Errorf("bad SSEAUDIT_ACCEPT_GAPS: exit %d %v", r.code, r.err)
+	}
+}
+
+// TestOutputIsNeverHalfWritten: the review found that --out could lose a
+// user's files, pair a new snapshot with an old findings.json, or print
+// PASS for a run exiting 2. Each case below failed before the fix.
+func TestOutputIsNeverHalfWritten(t *testing.T) {
+	isolateConfig(t)
+	srv, getenv := startSeeded(t, nil)
+	target := []string{"--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint}
+
+	t.Run("a directory with other files is never replaced", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "proj")
+		os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+		os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600)
+		os.WriteFile(filepath.Join(dir, "report.json"), []byte("{}"), 0o600)
+		r := runCLIEnv(t, getenv, append([]string{"audit", "--out", dir, "--history", "", "--signing-key", filepath.Join(t.TempDir(), "k")}, target...)...)
+		if r.code != exitFailed || !strings.Contains(r.err.Error(), "not part of a report set") {
+			t.Errorf("exit %d: %v", r.code, r.err)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
+			t.Errorf("notes.txt: %q %v", b, err)
+		}
+	})
+
+	t.Run("a failed evaluation never pairs a new snapshot with old findings", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "scan")
+		if r := runCLIEnv(t, getenv, append([]string{"scan", "--out", out, "--history", "", "-q"}, target...)...); r.code == exitFailed {
+			t.Fatal(r.err)
+		}
+		slow := t.TempDir()
+		os.WriteFile(filepath.Join(slow, "slow.rego"), []byte(`# METADATA
+# title: slow
+# description: spins
+# scope: package
+package user.slow
+
+# METADATA
+# title: Slow
+# description: spins
+# custom:
+#   id: USER-1
+#   severity: low
+#   category: governance
+#   resource_type: bucket
+#   remediation: {text: none, cli: none}
+#   controls: [{framework: Test, version: "1", id: "0", title: none}]
+deny contains f if {
+	count([x | some x in numbers.range(1, 100000); x > 0]) > 0
+	count([y | some y in numbers.range(1, 100000); y > 0]) > 0
+	f := {"rule": rego.metadata.rule().custom.id, "resource": {"type": "bucket", "bucket": input.bucket.name}, "message": "m"}
+}
+`), 0o600)
+		r := runCLIEnv(t, getenv, append([]string{"scan", "--out", out, "--history", "", "--policy", slow, "--policy-timeout", "1ms", "-q"}, target...)...)
+		if r.code != exitFailed {
+			t.Fatalf("exit %d: %v", r.code, r.err)
+		}
+		sum, err := snapshot.ReadSummary(filepath.Join(out, "snapshot.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "findings.json")); err == nil {
+			if doc := readFindingsDoc(t, filepath.Join(out, "findings.json")); doc.Scan.ScanID != sum.Provenance.ScanID {
+				t.Errorf("findings.json is of scan %s, snapshot.json of %s", doc.Scan.ScanID, sum.Provenance.ScanID)
+			}
+		}
+	})
+
+	t.Run("an interrupted scan is judged and says so", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "scan")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stdout, stderr syncBuffer
+		root := newRootCommand(env{getenv: getenv, stdout: &stdout, stderr: &stderr})
+		root.SetArgs(append([]string{"scan", "--out", out, "--history", ""}, target...))
+		err := root.ExecuteContext(ctx)
+		if exitCode(err) != exitFailed || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("exit %d: %v", exitCode(err), err)
+		}
+		doc := readFindingsDoc(t, filepath.Join(out, "findings.json"))
+		if doc.Scan.Complete || doc.Outcome == nil || doc.Outcome.Verdict != findings.VerdictError {
+			t.Errorf("findings.json: complete %v outcome %+v", doc.Scan.Complete, doc.Outcome)
+		}
+	})
+
+	t.Run("a run that exits 2 never prints PASS", func(t *testing.T) {
+		keys := t.TempDir()
+		os.MkdirAll(filepath.Join(keys, "chain.json"), 0o755) // signing will fail
+		r := runCLIEnv(t, getenv, append([]string{"audit", "--out", filepath.Join(t.TempDir(), "r"), "--history", "", "--fail-on", "none",
+			"--signing-key", filepath.Join(keys, "signing.key")}, target...)...)
+		if r.code != exitFailed {
+			t.Fatalf("exit %d: %v", r.code, r.err)
+		}
+		if strings.Contains(r.stdout, "PASS") || strings.Contains(r.stdout, "exit 0") {
+			t.Errorf("the summary shows a pass:\n%s", r.stdout)
+		}
+	})
+
+	t.Run("a failed scan is not the next scan's baseline", func(t *testing.T) {
+		hist := filepath.Join(t.TempDir(), "h.db")
+		bad := func(k string) string {
+			if k == "OSS_ACCESS_KEY_SECRET" {
+				return "wrong"
+			}
+			return getenv(k)
+		}
+		if r := runCLIEnv(t, bad, append([]string{"scan", "--out", filepath.Join(t.TempDir(), "s"), "--history", hist, "-q"}, target...)...); r.code != exitFailed {
+			t.Fatalf("bad scan: exit %d", r.code)
+		}
+		out := filepath.Join(t.TempDir(), "s")
+		if r := runCLIEnv(t, getenv, append([]string{"scan", "--out", out, "--history", hist, "-q"}, target...)...); r.code == exitFailed {
+			t.Fatal(r.err)
+		}
+		if doc := readFindingsDoc(t, filepath.Join(out, "findings.json")); doc.Scan.PreviousScanID != "" {
+			t.Errorf("the good scan was compared with the failed one (%s)", doc.Scan.PreviousScanID)
+		}
+	})
 }
