@@ -13,8 +13,8 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
-	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/policy"
+	"github.com/sseaudit/sseaudit/reports"
 )
 
 // Target is the endpoint a run judges. The zero Target is the embedded

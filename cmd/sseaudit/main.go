@@ -71,8 +71,8 @@ type env struct {
 	// lookupEnv tells a variable set empty from an unset one (os.LookupEnv);
 	// nil falls back to getenv, where empty counts as unset.
 	lookupEnv func(string) (string, bool)
-	stdout io.Writer
-	stderr io.Writer
+	stdout    io.Writer
+	stderr    io.Writer
 	// jsonErrors is set by a command asked for JSON logs: its final error
 	// is then printed as a JSON log record, so stderr stays all JSON.
 	jsonErrors *bool
