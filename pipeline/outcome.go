@@ -61,13 +61,33 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 	if n := listed - inspected; n > 0 {
 		add(findings.GapObjects, n, fmt.Sprintf("%d of %d listed objects not inspected (HEAD failed or never sent)", n, listed))
 	}
+	// Keys whose state is unknown: a record with an error or no state, and
+	// a key a bucket default or an object names that has no record at all.
 	var unknown []string
+	described := map[string]bool{}
 	for _, k := range sum.Keys {
+		for _, n := range []string{k.KeyID, k.Arn, k.ResolvedKeyID} {
+			if n != "" {
+				described[n] = true
+			}
+		}
 		if slices.Contains(serviceKeyAliases, k.KeyID) {
 			continue
 		}
 		if k.Error != nil || (!k.Missing && k.State == "") {
 			unknown = append(unknown, k.KeyID)
+		}
+	}
+	referenced := slices.Clone(sum.ObjectKeyIDs)
+	for _, b := range sum.Buckets {
+		if b.Encryption != nil && b.Encryption.KMSMasterKeyID != "" {
+			referenced = append(referenced, b.Encryption.KMSMasterKeyID)
+		}
+	}
+	for _, id := range referenced {
+		if !described[id] && !slices.Contains(serviceKeyAliases, id) && !slices.Contains(unknown, id) {
+			unknown = append(unknown, id)
+			described[id] = true
 		}
 	}
 	if len(unknown) > 0 {

@@ -142,3 +142,22 @@ func TestTargetErrorHints(t *testing.T) {
 		t.Errorf("an empty account is not an error: %v", te)
 	}
 }
+
+// TestKeysWithoutRecordAreAGap: a key an object or a bucket default names
+// that the snapshot holds no record of has an unknown state too; by id,
+// ARN or resolved id a record covers it.
+func TestKeysWithoutRecordAreAGap(t *testing.T) {
+	sum := &snapshot.Summary{
+		Buckets: []snapshot.Bucket{{Name: "a", Encryption: &snapshot.Rule{Method: "kms-cmk", KMSMasterKeyID: "default-key"}}},
+		Keys: []snapshot.Key{
+			{KeyID: "alias/x", ResolvedKeyID: "k-resolved", State: "Enabled"},
+			{KeyID: "k-arn", Arn: "arn:aws:kms:r:1:key/k-arn", State: "Enabled"},
+		},
+		ObjectKeyIDs: []string{"k-resolved", "arn:aws:kms:r:1:key/k-arn", "k-none", "alias/acs/oss"},
+	}
+	gs := Gaps(sum, nil, nil)
+	if len(gs) != 1 || gs[0].Kind != findings.GapKeys || gs[0].Count != 2 ||
+		!strings.Contains(gs[0].Detail, "k-none") || !strings.Contains(gs[0].Detail, "default-key") {
+		t.Fatalf("gaps %+v", gs)
+	}
+}

@@ -123,9 +123,10 @@ weak_reasons contains sprintf("a customer CMK is required, the default uses %s",
 
 weak_reasons contains sprintf("CMK %s is not on the allowed list", [id]) if {
 	r := input.bucket.encryption
-	r.method == "kms-cmk"
+	is_object(r)
 	id := object.get(r, "kms_master_key_id", "")
 	id != ""
+	not lib.is_service_key_ref(id) # any method naming a key: KMS, DSSE-KMS
 	not lib.cmk_allowed(id)
 }
 
@@ -167,9 +168,10 @@ cmk_shortfall(r) := "the service key (alias/acs/oss)" if {
 deny contains finding if {
 	b := input.bucket
 	r := b.encryption
-	r.method == "kms-cmk"
+	is_object(r)
 	id := object.get(r, "kms_master_key_id", "")
 	id != ""
+	not lib.is_service_key_ref(id) # any method naming a key: KMS, DSSE-KMS
 	k := input.keys[id]
 	problem := default_key_problem(k, b.region)
 	finding := {

@@ -183,3 +183,19 @@ test_sse002_violation_missing_method_is_not_a_pass if {
 	some f in fs
 	"method (missing) is not allowed" in f.observed.reasons
 }
+
+# A DSSE-KMS default (method "other") names a key like SSE-KMS does.
+rule_dsse(id) := {"algorithm": "aws:kms:dsse", "kms_master_key_id": id, "method": "other"}
+
+test_sse002_violation_dsse_default_outside_list if {
+	p := fx.profile({"allowed_cmk_ids": [fx.cmk]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(rule_dsse(fx.cmk2), [])), p)
+	fs := found("SSE-002", inp)
+	count(fs) == 1
+	some f in fs
+	contains(concat(" ", f.observed.reasons), fx.cmk2)
+}
+
+test_sse003_violation_dsse_default_disabled_key if {
+	count(found("SSE-003", fx.bucket_input(fx.bucket(rule_dsse("disabled-key"), [])))) == 1
+}

@@ -334,3 +334,23 @@ test_sse014_violation_each_unrecognised_value if {
 	# the same with the engine's index (which lists only string methods)
 	{f.resource.key | some f in found("SSE-014", object.union(inp, {"index": fx.index(objs)}))} == object.keys(got)
 }
+
+# S3's DSSE-KMS is recorded as method "other" but names a key: the
+# allow-list judges the key whatever wraps it.
+dsse(k, kid) := object.union(fx.obj(k, "other", kid), {"sse": "aws:kms:dsse"})
+
+test_sse006_violation_dsse_object_outside_list if {
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [dsse("d", fx.cmk2)])), restricted)
+	f := one("SSE-006", inp)
+	f.resource.key == "d"
+}
+
+test_sse006_compliant_dsse_object_allowed_key if {
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [dsse("d", fx.cmk)])), restricted)
+	count(found("SSE-006", inp)) == 0
+}
+
+test_sse005_violation_dsse_object_disabled_key if {
+	f := one("SSE-005", fx.bucket_input(fx.bucket(fx.rule_cmk, [dsse("d", "disabled-key")])))
+	f.resource.key == "d"
+}

@@ -57,6 +57,8 @@ func TestFastReaderMatchesSnapshotPackage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: fast: %v", name, err)
 		}
+		// ObjectKeyIDs come from reading every object: ReadSummary only.
+		want.ObjectKeyIDs, got.ObjectKeyIDs = nil, nil
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: summaries differ\n got %+v\nwant %+v", name, got, want)
 		}

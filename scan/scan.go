@@ -379,9 +379,12 @@ func (s *scanner) regionOf(b bucketInfo) string {
 // KMS key it names (so every referenced key is recorded).
 func (s *scanner) method(ctx context.Context, region, algorithm, keyID string) string {
 	m := Method(algorithm, keyID, false)
-	if keyID == "" || (m != snapshot.MethodKMSCMK && m != snapshot.MethodKMSDefault) {
+	if keyID == "" {
 		return m
 	}
+	// Every key named is described, whatever the method (S3's DSSE-KMS is
+	// "other" but its data is as unreadable as SSE-KMS's when its key is
+	// disabled).
 	s.keys.describe(ctx, region, keyID)
 	return Method(algorithm, keyID, s.keys.isServiceKey(ctx, region, keyID))
 }

@@ -25,6 +25,10 @@ type Summary struct {
 	FinishedAt time.Time  `json:"finished_at"`
 	Complete   bool       `json:"complete"`
 	Buckets    []Bucket   `json:"buckets"`
+	// ObjectKeyIDs are the distinct KMS key references of the objects, in
+	// order of first appearance (ReadSummary only: it reads every object;
+	// not part of the file).
+	ObjectKeyIDs []string `json:"-"`
 }
 
 // ErrSchema is wrapped by the error for a document that is not a snapshot
@@ -51,7 +55,14 @@ func ReadHeaders(path string) (Summary, error) { return readSummary(path, false)
 func readSummary(path string, checkObjects bool) (Summary, error) {
 	var sum Summary
 	var order bucketOrder
+	keys := map[string]bool{}
 	err := walk(path, &sum, func(s *byteScanner) error {
+		s.objectKey = func(id string) {
+			if !keys[id] {
+				keys[id] = true
+				sum.ObjectKeyIDs = append(sum.ObjectKeyIDs, id)
+			}
+		}
 		return s.buckets(func(s *byteScanner, at int64) error {
 			b, err := s.bucket(at, checkObjects, false)
 			if err != nil {
@@ -396,6 +407,9 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, object
 		n.recorded++
 		if o.Error == nil {
 			n.inspected++
+		}
+		if o.KMSKeyID != "" && s.objectKey != nil {
+			s.objectKey(o.KMSKeyID)
 		}
 	}
 	s.pos++ // ]

@@ -22,6 +22,9 @@ type byteScanner struct {
 	off  int64 // file offset of buf[0]
 	err  error // read error (io.EOF at the end)
 	path string
+	// objectKey, when set, hears every object's KMS key reference as the
+	// objects are checked (ReadSummary collects them).
+	objectKey func(id string)
 }
 
 func newByteScanner(r io.Reader, path string) *byteScanner {
