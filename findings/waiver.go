@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -397,6 +398,16 @@ func ParseWaivers(data []byte, source string, opts ...WaiverOptions) ([]Waiver, 
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
+	// A second document (after "---") would be dropped by one Decode, and
+	// with it every waiver it holds: refuse it, even an empty one, rather
+	// than guess which document the user meant.
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after `---`): a waivers file holds one document; put every waiver under its one `waivers:` list and remove the `---`", source, extra.Line)
+	case !errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%s: after the first YAML document: %w", source, err)
+	}
 	now := o.now()
 	out := make([]Waiver, 0, len(raw.Waivers))
 	var errs []error
@@ -455,18 +466,55 @@ func ParseWaivers(data []byte, source string, opts ...WaiverOptions) ([]Waiver, 
 	return out, nil
 }
 
-// Probes for broad patterns: names no real waiver pattern should match
-// unless it matches everything of its kind. A rule pattern matching
-// probeRules waives every rule (of a family naming scheme); a resource
-// pattern matching any probeResources names no bucket, key or endpoint.
-var (
-	probeRules     = []string{"SSE-9c1f0e7a", "X-9c1f0e7a"}
-	probeResources = []string{
-		"oss://sseaudit-probe-9c1f0e7a", "oss://sseaudit-probe-9c1f0e7a/probe/key",
-		"s3://sseaudit-probe-9c1f0e7a", "s3://sseaudit-probe-9c1f0e7a/probe/key",
-		"kms://probe-region/sseaudit-probe-9c1f0e7a", "scan://probe/sseaudit-probe-9c1f0e7a",
+// probeRules are rule ids no rule pattern naming a family or a rule
+// matches: "~" is in no rule id. A pattern matching one of them waives
+// every rule (of the SSE- family, or of any).
+var probeRules = []string{"SSE-~", "~"}
+
+// probeResources are resource UIDs of every kind whose names (bucket, key,
+// region, key id, endpoint) are "~", a character no bucket name, region or
+// key id has and no real name consists of. A resource pattern matching one
+// of them matches by the scheme alone (e.g. "oss://*", "o*", "oss:/*").
+// Unlike a realistic probe name, "~" cannot satisfy a pattern that names a
+// prefix ("oss://s*" names buckets starting with s, not every bucket).
+var probeResources = []string{
+	"oss://~", "oss://~/~", "s3://~", "s3://~/~",
+	"kms://~/~", "scan://~/~", "waiver://~/~",
+}
+
+// broadResource reports whether a resource pattern names no bucket, key or
+// endpoint: beyond its scheme ("oss://", "*://"...) it has no letter or
+// digit (e.g. "*", "oss://*", "oss://*/*", "kms://*/*-*"), or it matches a
+// probe (its letters are all in the scheme, e.g. "o*", "*s*").
+func broadResource(pattern string) bool {
+	for _, p := range probeResources {
+		if Glob(pattern, p) {
+			return true
+		}
 	}
-)
+	rest := pattern
+	if scheme, after, ok := strings.Cut(pattern, "://"); ok && strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz0123456789*?") == "" {
+		rest = after
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case c == '*' || c == '?':
+		case c == '\\' && i+1 < len(rest):
+			i++
+			if isAlnum(rest[i]) {
+				return false
+			}
+		case isAlnum(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // broadWhy says why a waiver's patterns are broad, or "".
 func broadWhy(rule, resource string) string {
@@ -477,11 +525,8 @@ func broadWhy(rule, resource string) string {
 			break
 		}
 	}
-	for _, p := range probeResources {
-		if Glob(resource, p) {
-			why = append(why, fmt.Sprintf("resource %q matches every resource (it names no bucket, key or endpoint)", resource))
-			break
-		}
+	if broadResource(resource) {
+		why = append(why, fmt.Sprintf("resource %q matches every resource (it names no bucket, key or endpoint)", resource))
 	}
 	return strings.Join(why, "; ")
 }
@@ -546,7 +591,187 @@ func CheckWaivers(ws []Waiver, rules []RuleMeta, opts WaiverOptions) error {
 			w.Broad = true
 		}
 	}
+	if err := checkUnion(ws, rules, opts); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// checkUnion refuses waivers that together waive every waivable rule on
+// the same resources, which no one of them does alone: "SSE-00*" and
+// "SSE-01*" on "oss://d*" are as broad as "SSE-*" on "oss://d*", and so is
+// "SSE-00*" on "oss://d*" with "SSE-01*" on "oss://*" (a resource pattern
+// that covers another adds its rules there). Expired waivers suppress
+// nothing and do not count. Breadth over resources (many bucket prefixes
+// that together name every bucket) is not judged: the bucket names are
+// not known when waivers are loaded.
+func checkUnion(ws []Waiver, rules []RuleMeta, opts WaiverOptions) error {
+	var waivable []string
+	for _, r := range rules {
+		if r.ID != ExpiredWaiverRule && r.Category != CategoryCoverage {
+			waivable = append(waivable, r.ID)
+		}
+	}
+	if len(waivable) < 2 {
+		return nil
+	}
+	now := opts.now()
+	// The waivable rules each distinct resource pattern waives, and by
+	// which waivers (in file order).
+	var patterns []string
+	sets := map[string][]bool{}
+	by := map[string][]int{}
+	all := make([]bool, len(waivable))
+	aloneFull := map[int]bool{} // waivers that name every rule by themselves
+	for i := range ws {
+		w := &ws[i]
+		if w.Expired(now) || w.Rule == ExpiredWaiverRule {
+			continue
+		}
+		set, ok := sets[w.Resource]
+		if !ok {
+			set = make([]bool, len(waivable))
+			sets[w.Resource] = set
+			patterns = append(patterns, w.Resource)
+		}
+		by[w.Resource] = append(by[w.Resource], i)
+		alone := true
+		for k, id := range waivable {
+			if Glob(w.Rule, id) {
+				set[k], all[k] = true, true
+			} else {
+				alone = false
+			}
+		}
+		if alone {
+			aloneFull[i] = true
+		}
+	}
+	if !full(all) {
+		return nil // the file as a whole does not name every rule
+	}
+	var errs []error
+	reported := map[string]bool{}
+	for _, b := range patterns {
+		union := slices.Clone(sets[b])
+		members := slices.Clone(by[b])
+		for _, a := range patterns {
+			if a != b && covers(a, b) {
+				for k, v := range sets[a] {
+					union[k] = union[k] || v
+				}
+				members = append(members, by[a]...)
+			}
+		}
+		slices.Sort(members)
+		if !full(union) || slices.ContainsFunc(members, func(i int) bool { return aloneFull[i] }) {
+			continue // a waiver naming every rule alone is CheckWaivers' own case
+		}
+		key := fmt.Sprint(members)
+		if reported[key] {
+			continue
+		}
+		reported[key] = true
+		if opts.AllowBroad {
+			for _, i := range members {
+				ws[i].Broad = true
+			}
+			continue
+		}
+		names := make([]string, len(members))
+		for j, i := range members {
+			names[j] = fmt.Sprintf("%d (rule %q, resource %q)", i+1, ws[i].Rule, ws[i].Resource)
+			if ws[i].Source != "" {
+				names[j] = fmt.Sprintf("%d at %s (rule %q, resource %q)", i+1, ws[i].Source, ws[i].Rule, ws[i].Resource)
+			}
+		}
+		where := ws[members[0]].Source
+		if where == "" {
+			where = "waivers"
+		}
+		errs = append(errs, fmt.Errorf("%s: waivers %s together waive every rule loaded (%s) on %q: as broad as one waiver for every rule; name fewer rules, or pass %s to accept a blanket waiver",
+			where, strings.Join(names, ", "), strings.Join(waivable, ", "), b, AllowBroadWaiversFlag))
+	}
+	return errors.Join(errs...)
+}
+
+func full(set []bool) bool {
+	for _, v := range set {
+		if !v {
+			return false
+		}
+	}
+	return true
+}
+
+// globToken is one element of a pattern: a literal byte, '?' or '*'.
+type globToken struct {
+	wild byte // '*', '?' or 0 for a literal
+	lit  byte
+}
+
+// globTokens splits a pattern as Glob reads it; ok is false for a pattern
+// ending in a lone '\', which matches nothing.
+func globTokens(p string) (ts []globToken, ok bool) {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '*', '?':
+			ts = append(ts, globToken{wild: c})
+		case '\\':
+			if i+1 == len(p) {
+				return nil, false
+			}
+			i++
+			ts = append(ts, globToken{lit: p[i]})
+		default:
+			ts = append(ts, globToken{lit: c})
+		}
+	}
+	return ts, true
+}
+
+// covers reports that every string pattern b matches, pattern a matches
+// too. It is sound, not complete: true only when a matches b read as a
+// string whose wildcards a's '*' may absorb (a '?' of a takes a literal
+// or a '?' of b, never a '*'); a false "no" only misses a union.
+func covers(a, b string) bool {
+	ta, ok := globTokens(a)
+	if !ok {
+		return false
+	}
+	tb, ok := globTokens(b)
+	if !ok {
+		return true // b matches nothing
+	}
+	// A literal prefix of a that b does not start with: no match (cheap,
+	// and most pairs of distinct patterns end here).
+	for i, t := range ta {
+		if t.wild != 0 {
+			break
+		}
+		if i >= len(tb) || tb[i] != t {
+			return false
+		}
+	}
+	// m[j]: ta[:i] matches tb[:j], row by row.
+	m := make([]bool, len(tb)+1)
+	m[0] = true
+	for _, t := range ta {
+		next := make([]bool, len(tb)+1)
+		for j := 0; j <= len(tb); j++ {
+			switch {
+			case t.wild == '*':
+				next[j] = m[j] || j > 0 && next[j-1]
+			case j == 0:
+			case t.wild == '?':
+				next[j] = m[j-1] && tb[j-1].wild != '*'
+			default:
+				next[j] = m[j-1] && tb[j-1] == t
+			}
+		}
+		m = next
+	}
+	return m[len(tb)]
 }
 
 // parseExpiry turns "2026-12-31" into the first instant after that day (UTC).

@@ -73,6 +73,22 @@ func TestWaiverPatternsAndExpiry(t *testing.T) {
 		{"SSE-004", "oss://*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
 		{"SSE-004", "*://*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
 		{"SSE-004", "kms://*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		// A prefix is a name: the old probe bucket started with "s", so
+		// "oss://s*" was called broad.
+		{"SSE-004", "oss://s*", inAMonth, "", WaiverOptions{}},
+		{"SSE-004", "s3://sseaudit-*", inAMonth, "", WaiverOptions{}},
+		{"SSE-004", "kms://cn-hangzhou/*", inAMonth, "", WaiverOptions{}},
+		{"SSE-004", `oss://\*x`, inAMonth, "", WaiverOptions{}},
+		// Separators and wildcards name nothing; nor do letters that only
+		// the scheme supplies.
+		{"SSE-004", "oss://*-*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "kms://*/*-*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "oss://*/*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "oss://?*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "o*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "oss:/*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"SSE-004", "*s*", inAMonth, "matches every resource", WaiverOptions{AllowBroad: true}},
+		{"S*", "oss://b", inAMonth, "matches every rule", WaiverOptions{AllowBroad: true}},
 		{"SSE-004", "oss://b", "", "expires is required", WaiverOptions{AllowPermanent: true}},
 		{"SSE-004", "oss://b", "2099-12-31", "2099-12-31 is more than a year ahead", WaiverOptions{AllowPermanent: true}},
 	}
@@ -202,5 +218,154 @@ func TestSummarizeWaiversInDocument(t *testing.T) {
 	buf.Reset()
 	if err := Encode(&buf, &Document{}); err != nil || !strings.Contains(buf.String(), `"waivers": []`) {
 		t.Errorf("no waivers: %v %s", err, buf.String())
+	}
+}
+
+// A second YAML document was dropped silently: with `waivers: []` first and
+// a blanket waiver after `---`, the file loaded with no waivers (the
+// reviewer's multi.yaml). Any document after the first is refused, naming
+// the file and line.
+func TestWaiversFileHasOneDocument(t *testing.T) {
+	opts := WaiverOptions{Now: func() time.Time { return waiverNow }}
+	cases := []struct {
+		name, yaml string
+		want       string // "" = accepted
+		n          int
+	}{
+		{"second document", "waivers: []\n---\nwaivers:\n  - {rule: \"*\", resource: \"*\", reason: x}\n", "w.yaml:2: a second YAML document", 0},
+		{"second document after waivers", "waivers:\n  - {rule: SSE-004, resource: \"oss://b\", reason: x, expires: 2026-04-01}\n---\nwaivers: []\n", "w.yaml:3: a second YAML document", 0},
+		{"empty trailing document", "waivers: []\n---\n", "second YAML document", 0},
+		{"malformed second document", "waivers: []\n---\n: : [\n", "w.yaml: after the first YAML document", 0},
+		{"leading marker, one document", "---\nwaivers:\n  - {rule: SSE-004, resource: \"oss://b\", reason: x, expires: 2026-04-01}\n", "", 1},
+		{"document end marker", "waivers: []\n...\n", "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, err := ParseWaivers([]byte(tc.yaml), "w.yaml", opts)
+			if tc.want == "" {
+				if err != nil || len(ws) != tc.n {
+					t.Fatalf("got %d waivers, %v; want %d", len(ws), err, tc.n)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v (%d waivers)", tc.want, err, len(ws))
+			}
+		})
+	}
+}
+
+// Splitting a blanket waiver defeated the broad check, which looked at one
+// waiver at a time: "SSE-00*" and "SSE-01*" on "oss://demo*" waived every
+// rule there without --allow-broad-waivers (the reviewer's split2.yaml).
+// The rules a file waives are now judged together, per resource pattern,
+// with the rules of patterns that cover it.
+func TestCheckWaiversUnion(t *testing.T) {
+	rules := []RuleMeta{
+		{ID: "SSE-001", Category: CategoryEncryption},
+		{ID: "SSE-004", Category: CategoryEncryption},
+		{ID: "SSE-005", Category: CategoryKey},
+		{ID: "SSE-011", Category: CategoryEncryption},
+		{ID: "SSE-009", Category: CategoryCoverage},
+		ExpiredWaiverMeta,
+	}
+	type w struct{ rule, resource, expires string }
+	cases := []struct {
+		name  string
+		ws    []w
+		want  []string // in the error; nil = accepted
+		broad []bool   // Broad after CheckWaivers with AllowBroad
+	}{
+		{name: "split in two on one resource", ws: []w{{"SSE-00*", "oss://demo*", ""}, {"SSE-01*", "oss://demo*", ""}},
+			want:  []string{"w.yaml:1: waivers 1 at w.yaml:1", "2 at w.yaml:2", `together waive every rule loaded (SSE-001, SSE-004, SSE-005, SSE-011) on "oss://demo*"`, AllowBroadWaiversFlag},
+			broad: []bool{true, true}},
+		{name: "one rule per waiver", ws: []w{{"SSE-001", "oss://b/*", ""}, {"SSE-004", "oss://b/*", ""}, {"SSE-005", "oss://b/*", ""}, {"SSE-011", "oss://b/*", ""}},
+			want: []string{"waivers 1 at w.yaml:1", "4 at w.yaml:4", "together waive every rule"}, broad: []bool{true, true, true, true}},
+		{name: "a wider resource adds its rules", ws: []w{{"SSE-00*", "oss://demo*", ""}, {"SSE-01*", "oss://d*", ""}},
+			want: []string{`on "oss://demo*"`}, broad: []bool{true, true}},
+		{name: "a covering glob with ?", ws: []w{{"SSE-00*", "oss://demo/x", ""}, {"SSE-011", "oss://demo/?", ""}},
+			want: []string{`on "oss://demo/x"`}, broad: []bool{true, true}},
+		{name: "disjoint resources", ws: []w{{"SSE-00*", "oss://demo*", ""}, {"SSE-01*", "oss://other*", ""}}, broad: []bool{false, false}},
+		{name: "a wider resource's rules count on a narrower one", ws: []w{{"SSE-00*", "oss://d*", ""}, {"SSE-01*", "oss://demo/x", ""}},
+			want: []string{`on "oss://demo/x"`}, broad: []bool{true, true}},
+		{name: "not every rule", ws: []w{{"SSE-00*", "oss://demo*", ""}, {"SSE-004", "oss://demo*", ""}}, broad: []bool{false, false}},
+		{name: "an expired waiver suppresses nothing", ws: []w{{"SSE-00*", "oss://demo*", ""}, {"SSE-01*", "oss://demo*", "2026-01-31"}}, broad: []bool{false, false}},
+		{name: "coverage rules need no waiver", ws: []w{{"SSE-00?", "oss://demo*", ""}, {"SSE-011", "oss://demo*", ""}},
+			want: []string{"together waive every rule"}, broad: []bool{true, true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mk := func() []Waiver {
+				var ws []Waiver
+				for i, x := range tc.ws {
+					wv := Waiver{Rule: x.rule, Resource: x.resource, Reason: "r", Source: fmt.Sprintf("w.yaml:%d", i+1)}
+					if x.expires != "" {
+						wv.Expires, _ = parseExpiry(x.expires)
+					}
+					ws = append(ws, wv)
+				}
+				return ws
+			}
+			clock := func() time.Time { return waiverNow }
+			err := CheckWaivers(mk(), rules, WaiverOptions{Now: clock})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+			} else if err == nil {
+				t.Fatal("accepted")
+			} else {
+				for _, s := range tc.want {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error does not say %q:\n%v", s, err)
+					}
+				}
+			}
+			ws := mk()
+			if err := CheckWaivers(ws, rules, WaiverOptions{AllowBroad: true, Now: clock}); err != nil {
+				t.Fatalf("with AllowBroad: %v", err)
+			}
+			for i, b := range tc.broad {
+				if ws[i].Broad != b {
+					t.Errorf("waiver %d: Broad %v, want %v", i+1, ws[i].Broad, b)
+				}
+			}
+		})
+	}
+}
+
+func TestCovers(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want bool
+	}{
+		{"oss://d*", "oss://demo*", true},
+		{"oss://demo*", "oss://d*", false},
+		{"oss://*", "oss://b/k", true},
+		{"*", "anything*?", true},
+		{"oss://b/?", "oss://b/x", true},
+		{"oss://b/?", "oss://b/?", true},
+		{"oss://b/?", "oss://b/*", false}, // * may match two characters
+		{"oss://b/k", "oss://b/?", false},
+		{"oss://*/k", "oss://b/k", true},
+		{"oss://*/k", "oss://b/j", false},
+		{`oss://\*`, "oss://*", false}, // a literal star covers no wildcard
+		{"oss://*", `oss://\*`, true},
+		{`oss://x\`, "oss://x", false}, // a dangling escape matches nothing
+		{"*a*b*", "xaybz", true},
+		{"*a*b*", "xbyaz", false},
+	}
+	for _, c := range cases {
+		if got := covers(c.a, c.b); got != c.want {
+			t.Errorf("covers(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+		// Sound: when it says yes, every probe b matches, a matches.
+		if c.want {
+			for _, s := range []string{"oss://demo", "oss://demo/x", "oss://b/k", "xaybz", "oss://*", "anything*?"} {
+				if Glob(c.b, s) && !Glob(c.a, s) {
+					t.Errorf("covers(%q, %q) but %q matches only b", c.a, c.b, s)
+				}
+			}
+		}
 	}
 }

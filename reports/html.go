@@ -379,8 +379,10 @@ func newHTMLView(m *Model) *htmlView {
 }
 
 // htmlVerdictOf is the headline badge: green only for a clean run (see
-// runState.Clean), red for a failed or broken run, an unread target or a
-// gap not accepted, amber for accepted gaps.
+// runState.Clean), red for a failed or broken run, an unread target, a gap
+// not accepted or open findings without a verdict, amber for a pass that
+// is not clean (accepted gaps, or open high or critical findings the gate
+// let through, which the text names).
 func htmlVerdictOf(s runState, open int, worst string) htmlVerdict {
 	v := htmlVerdict{Word: "NO VERDICT", Text: s.Headline(open)}
 	if w := s.Verdict(); w != "" {
@@ -391,12 +393,15 @@ func htmlVerdictOf(s runState, open int, worst string) htmlVerdict {
 	if worst != "" {
 		v.Text += " · worst: " + worst
 	}
+	if n := s.GateNote(); n != "" {
+		v.Text += " · " + n
+	}
 	switch {
 	case s.Clean:
 		v.Class = "good"
 	case s.Verdict() == findings.VerdictError || s.Unread:
 		v.Class = "bad error"
-	case s.Verdict() == findings.VerdictFail || open > 0:
+	case s.Verdict() == findings.VerdictFail || s.Verdict() == "" && open > 0:
 		v.Class = "bad"
 		if worst != "" {
 			v.Class += " sev-" + worst

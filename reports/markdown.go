@@ -187,7 +187,7 @@ func mdVerdict(st runState, open int) string {
 		icon = "✅"
 	case st.Verdict() == findings.VerdictError || st.Unread:
 		icon = "⛔"
-	case open == 0 && st.Unaccepted == 0:
+	case st.Unaccepted == 0 && (open == 0 || st.Verdict() == findings.VerdictPass):
 		icon = "⚠️"
 	}
 	var parts []string
@@ -207,6 +207,9 @@ func mdVerdict(st runState, open int) string {
 	}
 	if n := len(st.Gaps) - st.Unaccepted; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d accepted gap(s)", n))
+	}
+	if n := st.GateNote(); n != "" {
+		parts = append(parts, n)
 	}
 	return icon + " " + strings.Join(parts, " · ")
 }

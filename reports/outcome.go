@@ -14,6 +14,9 @@ import (
 // a run that read nothing complete. With an outcome, only the scan,
 // bucket and object gaps are derived (the outcome judges keys: a service
 // key alias KMS cannot describe is not a gap); without one, key gaps too.
+// An error verdict accounts for a scan that did not run to its end (that
+// is what it says), so no scan gap is derived beside it: the run is shown
+// unread all the same, and the gaps counted are the outcome's.
 type runState struct {
 	// Outcome is the model's outcome; nil when the run recorded none.
 	Outcome *findings.Outcome
@@ -26,9 +29,13 @@ type runState struct {
 	Unread bool
 	// Clean: the run may be shown as clean (green): its verdict is pass
 	// (or there is none and nothing is open), nothing is left unchecked,
-	// and the target was read. Accepted gaps keep a run from being clean:
-	// a person still has to see what was not checked.
+	// the target was read, and no finding at high or above is open.
+	// Accepted gaps keep a run from being clean: a person still has to see
+	// what was not checked; so do open high and critical findings that
+	// passed only because the gate (--fail-on none, critical) let them.
 	Clean bool
+	// SevereOpen counts the open findings at high or above.
+	SevereOpen int
 }
 
 // runGap is one gap as a report shows it.
@@ -129,6 +136,9 @@ func stateOf(m *Model) runState {
 		if s.Outcome != nil && g.Kind == findings.GapKeys {
 			continue
 		}
+		if g.Kind == findings.GapScan && s.Outcome != nil && s.Outcome.Verdict == findings.VerdictError {
+			continue
+		}
 		if !kinds[g.Kind] {
 			s.Gaps = append(s.Gaps, runGap{Gap: g, Derived: true})
 		}
@@ -148,10 +158,27 @@ func stateOf(m *Model) runState {
 	if verdict == findings.VerdictError && hasScan(m) {
 		s.Unread = true
 	}
-	open := findings.Summarize(docFindings(m)).Open
-	s.Clean = len(s.Gaps) == 0 && !s.Unread &&
-		(verdict == findings.VerdictPass || verdict == "" && open == 0)
+	sum := findings.Summarize(docFindings(m))
+	s.SevereOpen = sum.BySeverity[findings.SeverityHigh.String()] + sum.BySeverity[findings.SeverityCritical.String()]
+	s.Clean = len(s.Gaps) == 0 && !s.Unread && s.SevereOpen == 0 &&
+		(verdict == findings.VerdictPass || verdict == "" && sum.Open == 0)
 	return s
+}
+
+// GateNote says, for a pass with open findings at high or above, that
+// they passed only by the gate, and which; "" otherwise.
+func (s runState) GateNote() string {
+	if s.Verdict() != findings.VerdictPass || s.SevereOpen == 0 {
+		return ""
+	}
+	n := fmt.Sprintf("%d open finding", s.SevereOpen)
+	if s.SevereOpen != 1 {
+		n += "s"
+	}
+	if g := s.Outcome.FailOn; g != "" && g != "none" {
+		return fmt.Sprintf("%s at high or above passed the gate --fail-on %s", n, g)
+	}
+	return fmt.Sprintf("the gate was none (--fail-on none): %s at high or above did not fail the run", n)
 }
 
 // Verdict is the run's verdict, "" when none was recorded.

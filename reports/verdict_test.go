@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -321,5 +322,126 @@ func TestToolVersionEverywhere(t *testing.T) {
 	m = build(t, ModelInput{SnapshotPath: path, Findings: doc})
 	if m.Tool.Version != UnknownVersion {
 		t.Errorf("without ToolVersion the tool version is %q, want %q", m.Tool.Version, UnknownVersion)
+	}
+}
+
+// An incomplete run judged ERROR (the scan did not run to its end) has the
+// outcome's gaps, objects and keys: findings.json said 2, but summary.md and
+// the HTML said "3 gaps not accepted", the third a scan gap derived from
+// the coverage that "the recorded verdict does not account for", although
+// the verdict is ERROR for that very reason (the reviewer's t/a-c6). A
+// pass recorded for such a run still gets the derived gap: that outcome is
+// wrong, and the report must not trust it.
+func TestErrorVerdictIsNotCountedTwice(t *testing.T) {
+	key := []snapshot.Key{{KeyID: "k", Region: "r1", State: "Enabled"}}
+	incomplete := func(t *testing.T) string {
+		return writeSnap(t, DialectOSS, []fixBucket{{Bucket: snapshot.Bucket{Name: "b", Encryption: cmkRule("k")}, Listed: 2,
+			Objects: []snapshot.Object{cmkObject("o", "k", 1)}}}, key, nil, false)
+	}
+	gaps := []findings.Gap{
+		{Kind: findings.GapObjects, Count: 1, Detail: "1 of 2 listed objects not inspected"},
+		{Kind: findings.GapKeys, Count: 1, Detail: "1 KMS key in use with unknown state"},
+	}
+	cases := []struct {
+		name    string
+		outcome *findings.Outcome
+		gaps    int    // gaps every format counts
+		md      string // the Markdown title starts with it
+		derived bool   // a gap is shown as derived from the coverage
+	}{
+		{"error verdict", &findings.Outcome{Verdict: findings.VerdictError, ExitCode: 2, FailOn: "critical",
+			Reasons: []string{"the scan did not run to its end; the snapshot is marked incomplete"}, Gaps: gaps},
+			2, "## sseaudit: ⛔ ERROR (exit 2) · 1 open finding(s) · target not fully read · 2 gap(s) not accepted\n", false},
+		{"pass recorded for an incomplete scan", &findings.Outcome{Verdict: findings.VerdictPass, FailOn: "critical", Gaps: gaps},
+			3, "## sseaudit: ⛔ PASS (exit 0) · 1 open finding(s) · target not fully read · 3 gap(s) not accepted\n", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := build(t, ModelInput{SnapshotPath: incomplete(t), Findings: docOf(allTestRules, objFinding(ruleLow, "oss", "b", "o", nil)),
+				ToolVersion: "v1", Outcome: c.outcome})
+			files := renderAll(t, m)
+			md := files[MarkdownFile]
+			if !strings.HasPrefix(md, c.md) {
+				t.Errorf("markdown title %q, want %q", strings.SplitN(md, "\n", 2)[0], strings.TrimSpace(c.md))
+			}
+			if _, rows, ok := ParseMarkdownTable(md, "Gap"); !ok || len(rows) != c.gaps {
+				t.Errorf("markdown gap table %v, want %d rows", rows, c.gaps)
+			}
+			if got := strings.Contains(md, "does not account for it"); got != c.derived {
+				t.Errorf("markdown says a gap is unaccounted for: %v, want %v", got, c.derived)
+			}
+			_, byID := htmlDoc(t, m)
+			head := htmlNodeText(byID["headline"])
+			want := fmt.Sprintf("%d gaps not accepted", c.gaps)
+			if !strings.Contains(head, want) {
+				t.Errorf("HTML headline lacks %q:\n%s", want, head)
+			}
+			if v := byID["verdict"]; !htmlHasClass(v, "bad") {
+				t.Errorf("verdict badge %q", htmlClasses(v))
+			}
+			notes := sarifInvocation0(t, files[SARIFFile])["toolExecutionNotifications"].([]any)
+			if len(notes) != c.gaps {
+				t.Errorf("SARIF: %d gap notifications, want %d", len(notes), c.gaps)
+			}
+		})
+	}
+}
+
+// With --fail-on none, a run whose worst open finding is critical passed,
+// and the HTML verdict box was green. A pass with open findings at high or
+// above is amber, and says the gate let them through.
+func TestPassWithSevereOpenFindingsIsNotGreen(t *testing.T) {
+	readAll := func(t *testing.T) string {
+		return writeSnap(t, DialectOSS, []fixBucket{{Bucket: snapshot.Bucket{Name: "b", Encryption: cmkRule("k")},
+			Objects: []snapshot.Object{cmkObject("o", "k", 1), {Key: "p", Size: 1, Method: snapshot.MethodNone}}}},
+			[]snapshot.Key{{KeyID: "k", Region: "r1", State: "Enabled"}}, nil, true)
+	}
+	critical := objFinding(ruleUndecryptable, "oss", "b", "o", map[string]any{"kms_key_id": "k"})
+	high := objFinding(ruleUnencrypted, "oss", "b", "p", nil)
+	low := objFinding(ruleLow, "oss", "b", "o", nil)
+	pass := func(gate string) *findings.Outcome {
+		return &findings.Outcome{Verdict: findings.VerdictPass, FailOn: gate}
+	}
+	cases := []struct {
+		name    string
+		fs      []findings.Finding
+		outcome *findings.Outcome
+		class   string // of the HTML verdict badge
+		note    string // in the HTML text and the Markdown title; "" = none
+		md      string // the Markdown title starts with it
+	}{
+		{"gate none, critical open", []findings.Finding{critical, low}, pass("none"), "warn",
+			"the gate was none (--fail-on none): 1 open finding at high or above did not fail the run", "## sseaudit: ⚠️ PASS (exit 0)"},
+		{"gate critical, high open", []findings.Finding{high}, pass("critical"), "warn",
+			"1 open finding at high or above passed the gate --fail-on critical", "## sseaudit: ⚠️ PASS (exit 0)"},
+		{"gate none, two severe open", []findings.Finding{critical, high}, pass("none"), "warn",
+			"2 open findings at high or above did not fail the run", "## sseaudit: ⚠️ PASS"},
+		{"gate high, only low open", []findings.Finding{low}, pass("high"), "good", "", "## sseaudit: ✅ PASS (exit 0)"},
+		{"no verdict, critical open", []findings.Finding{critical}, nil, "bad", "", "## sseaudit: ❌"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := build(t, ModelInput{SnapshotPath: readAll(t), Findings: docOf(allTestRules, c.fs...), ToolVersion: "v1", Outcome: c.outcome})
+			_, byID := htmlDoc(t, m)
+			v := byID["verdict"]
+			if !htmlHasClass(v, c.class) || c.class != "good" && htmlHasClass(v, "good") {
+				t.Errorf("verdict badge class %q, want %q", htmlClasses(v), c.class)
+			}
+			head := htmlNodeText(byID["headline"])
+			md := renderAll(t, m)[MarkdownFile]
+			title := strings.SplitN(md, "\n", 2)[0]
+			if !strings.HasPrefix(title, c.md) {
+				t.Errorf("markdown title %q, want it to start %q", title, c.md)
+			}
+			if c.note == "" {
+				if strings.Contains(head, "gate") || strings.Contains(title, "gate") {
+					t.Errorf("a gate note without cause:\n%s\n%s", head, title)
+				}
+				return
+			}
+			if !strings.Contains(head, c.note) || !strings.Contains(title, c.note) {
+				t.Errorf("the gate is not named (%q):\nHTML: %s\nMarkdown: %s", c.note, head, title)
+			}
+		})
 	}
 }

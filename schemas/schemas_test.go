@@ -357,6 +357,24 @@ func TestSchemasRejectBadDocuments(t *testing.T) {
 		{schemas.FindingsFormat, "/outcome/reasons", "set", "one reason", "reasons"},
 		{schemas.FindingsFormat, "/outcome/verdict", "delete", nil, "verdict"},
 		{schemas.FindingsFormat, "/findings/0/first_seen", "set", "2026-13-01", "first_seen"},
+		// A finding's status is fail or error; "waived" is how reports show
+		// a suppressed one, not a status.
+		{schemas.FindingsFormat, "/findings/0/status", "set", "waived", "status"},
+		{schemas.FindingsFormat, "/findings/0/status", "set", "skipped", "status"},
+		{schemas.ReportFormat, "/findings/findings/0/status", "set", "pass", "status"},
+		// report.json and its findings document carry the same outcome:
+		// one without the other is not what the writer writes.
+		{schemas.ReportFormat, "/outcome", "delete", nil, "outcome"},
+		{schemas.ReportFormat, "/findings/outcome", "delete", nil, "outcome"},
+	}
+	// A report.json from before outcomes existed has neither, and is a v1
+	// document all the same; so is such a findings.json.
+	old := mutate(t, mutate(t, report, "/outcome", "delete", nil), "/findings/outcome", "delete", nil)
+	if err := schemas.Validate(schemas.ReportFormat, bytes.NewReader(old)); err != nil {
+		t.Errorf("a report.json without any outcome: %v", err)
+	}
+	if err := schemas.Validate(schemas.FindingsFormat, bytes.NewReader(mutate(t, fjson, "/outcome", "delete", nil))); err != nil {
+		t.Errorf("a findings.json without an outcome: %v", err)
 	}
 	for _, c := range cases {
 		doc := report

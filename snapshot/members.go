@@ -13,8 +13,10 @@ import (
 // and ignores missing ones, so "ENCRYPTION" would fill Encryption and a
 // dropped "encryption" would read as no rule. Every member must be one of
 // t's json names, every member t always writes (no omitempty) must be
-// there, and nested records are checked the same way. what names the value
-// in errors.
+// there, null only where the Writer writes null (a pointer it always
+// writes, such as a bucket's "encryption"; encoding/json would read any
+// other null as the zero value, which the schema refuses), and nested
+// records are checked the same way. what names the value in errors.
 func checkMembers(raw []byte, t reflect.Type, what string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -31,6 +33,9 @@ func checkMembers(raw []byte, t reflect.Type, what string) error {
 			return fmt.Errorf("%s: %v", what, err)
 		}
 		for i, it := range items {
+			if isNull(it) && t.Elem().Kind() != reflect.Pointer {
+				return fmt.Errorf("%s[%d]: null", what, i)
+			}
 			if err := checkMembers(it, t.Elem(), fmt.Sprintf("%s[%d]", what, i)); err != nil {
 				return err
 			}
@@ -60,6 +65,9 @@ func checkMembers(raw []byte, t reflect.Type, what string) error {
 			}
 			continue
 		}
+		if isNull(v) && !f.nullable {
+			return fmt.Errorf("%s: member %q is null", what, name)
+		}
 		if err := checkMembers(v, f.typ, what+"."+name); err != nil {
 			return err
 		}
@@ -70,6 +78,7 @@ func checkMembers(raw []byte, t reflect.Type, what string) error {
 type memberField struct {
 	typ      reflect.Type
 	required bool
+	nullable bool // the Writer may write null: a pointer always written
 }
 
 // fieldsOf maps t's json member names to their types and whether t always
@@ -89,7 +98,7 @@ func fieldsOf(t reflect.Type) map[string]memberField {
 			name = f.Name
 		}
 		omit := strings.Contains(flags, "omitempty") || strings.Contains(flags, "omitzero")
-		out[name] = memberField{typ: f.Type, required: !omit}
+		out[name] = memberField{typ: f.Type, required: !omit, nullable: !omit && f.Type.Kind() == reflect.Pointer}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -231,6 +232,9 @@ func walkFrom(in io.Reader, path string, sum *Summary, buckets func(s *byteScann
 		if raw, err = s.value(raw[:0], true); err != nil {
 			return err
 		}
+		if isNull(raw) {
+			return fmt.Errorf("%w: %s: offset %d: member %q is null", ErrFormat, path, at, k)
+		}
 		if err := strictDecode(raw, v); err != nil {
 			return fmt.Errorf("%w: %s: offset %d: %s: %v", ErrFormat, path, at, k, err)
 		}
@@ -416,6 +420,8 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, object
 	return out, n, nil
 }
 
+var nullJSON = []byte("null")
+
 // objectCounts counts a bucket's object records, for its counts' check.
 type objectCounts struct{ recorded, inspected int64 }
 
@@ -427,9 +433,10 @@ func decodeObject(raw []byte, bucket string, o *Object) error {
 	if err := json.Unmarshal(raw, o); err != nil {
 		return fmt.Errorf("bucket %q: object: %v", bucket, err)
 	}
-	if o.Error != nil {
-		// The only nested member: hold it to its fields too (rare, so the
-		// slower checks cost nothing on the common path).
+	if o.Error != nil || bytes.Contains(raw, nullJSON) {
+		// The only nested member: hold it to its fields too, and refuse a
+		// null the Writer never writes (rare, so the slower checks cost
+		// nothing on the common path).
 		if err := strictDecode(raw, &Object{}); err != nil {
 			return fmt.Errorf("bucket %q: object %q: %v", bucket, o.Key, err)
 		}

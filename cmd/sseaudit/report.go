@@ -37,7 +37,8 @@ func newReportCommand(e env) *cobra.Command {
 		Long: `With --from DIR, render every format again from DIR/report.json into --out
 (default DIR itself), keep DIR's other files (snapshot.json, cucumber.json)
 and sign the result, as a new run in the signing key's chain. DIR must verify
-first (see 'report verify'), unless --allow-unverified.
+first (see 'report verify'), signed by the key that re-signs it
+(--signing-key), unless --allow-unverified.
 
 'sseaudit report verify DIR' checks a signed report directory.`,
 		Args: cobra.NoArgs,
@@ -65,7 +66,17 @@ func runReport(ctx context.Context, e env, f reportFlags) error {
 		return fmt.Errorf("--from: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(f.from, attest.ManifestFile)); err == nil {
-		rep, verr := attest.Verify(ctx, f.from, attest.VerifyOptions{})
+		// Re-signing vouches for the content with the signing key: the
+		// source must have been signed by that same key, or anyone could
+		// have edited and re-signed it with their own (an unpinned check
+		// proves integrity, not who signed).
+		var opts attest.VerifyOptions
+		if key, err := attest.LoadPrivateKey(f.signingKey); err == nil {
+			opts.PublicKey = key.Public().(ed25519.PublicKey)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--signing-key: %w", err)
+		}
+		rep, verr := attest.Verify(ctx, f.from, opts)
 		switch {
 		case verr != nil && !errors.Is(verr, attest.ErrTampered):
 			// Verification could not run (interrupted, unreadable): not a
@@ -74,6 +85,8 @@ func runReport(ctx context.Context, e env, f reportFlags) error {
 		case verr != nil && !f.allowUnverified:
 			printProblems(e, rep)
 			return &exitError{code: exitVerifyFailed, err: fmt.Errorf("--from %s does not verify; refusing to re-render and re-sign it (--allow-unverified to do it anyway)", f.from)}
+		case opts.PublicKey == nil && !f.allowUnverified:
+			return &exitError{code: exitVerifyFailed, err: fmt.Errorf("--from %s is signed by key %s, and the signing key %s does not exist yet: re-signing would vouch for a report no key of yours signed; --allow-unverified to do it anyway", f.from, rep.KeyID, f.signingKey)}
 		}
 	} else if !f.allowUnverified {
 		return fmt.Errorf("--from %s is not signed (no %s); --allow-unverified to re-render it anyway", f.from, attest.ManifestFile)
@@ -143,6 +156,7 @@ func copyReportInputs(from, dir string) error {
 
 type verifyFlags struct {
 	key, keyID, previous, chain string
+	allowUnpinned               bool
 }
 
 func newReportVerifyCommand(e env) *cobra.Command {
@@ -160,16 +174,25 @@ listed is a problem and is never followed or opened, and no file is read
 past the size the manifest lists. Interrupting (SIGINT, SIGTERM) stops the
 check at once.
 
-Pin the signer with --key (its public key file, e.g. signing.key.pub) or
---key-id; without either, the signature is checked against the key the
-manifest names, which proves the files are unchanged since signing but not
-who signed. The chain is checked against --previous (the report signed just
-before) and the chain log (--chain; by default chain.json beside the default
-signing key, when it belongs to the key that signed DIR).
+Who signed: pin the signer with --key (its public key file, e.g.
+signing.key.pub) or --key-id. Without either, DIR must be signed by your own
+key: the default signing key's public key (signing.key.pub in the user
+config directory, as 'sseaudit audit' creates it) or, without that file, the
+key of the chain log beside it; a directory signed by any other key is a
+problem (untrusted-key, exit 1), since anyone can edit a report and sign it
+again with a key of their own. --allow-unpinned accepts any signer: the
+check then proves only that the files are unchanged since key X signed them,
+not who X is, and says so (NOT PINNED). With no local key and no pin, the
+check is unpinned too, and says so the same way.
 
-Exit codes: 0 intact, 1 not intact (every problem is listed), 2 the check
-could not run (DIR or --previous missing, unreadable key or chain log,
-interrupted).`,
+The chain is checked against --previous (the report signed just before) and
+the chain log (--chain; by default chain.json beside the default signing
+key, when it belongs to the key that signed DIR).
+
+Exit codes: 0 intact (signer pinned, or NOT PINNED as printed), 1 not intact
+or signed by a key other than the pinned one or your own (every problem is
+listed), 2 the check could not run (DIR or --previous missing, unreadable
+key or chain log, interrupted).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReportVerify(cmd.Context(), e, f, args[0])
@@ -180,6 +203,7 @@ interrupted).`,
 	fl.StringVar(&f.keyID, "key-id", "", "trusted key id (32 hex digits, as the audit prints)")
 	fl.StringVar(&f.previous, "previous", "", "the report directory signed just before DIR")
 	fl.StringVar(&f.chain, "chain", "", "chain log (default: chain.json beside the default signing key)")
+	fl.BoolVar(&f.allowUnpinned, "allow-unpinned", false, "accept a signer other than your own key without pinning it (checks integrity only)")
 	return cmd
 }
 
@@ -221,6 +245,19 @@ func runReportVerify(ctx context.Context, e env, f verifyFlags, dir string) erro
 		}
 	}
 	opts.TrustedKeyID = f.keyID
+	pinned := opts.PublicKey != nil || strings.TrimSpace(f.keyID) != ""
+	if pinned && f.allowUnpinned {
+		return verifyInputError(errors.New("report verify: --allow-unpinned with --key or --key-id: give one or the other"))
+	}
+	// Without a pin, the verifier's own key is the pin (see the help).
+	var own ownKey
+	if !pinned && !f.allowUnpinned {
+		var err error
+		if own, err = localKey(defaultSigningKeyPath()); err != nil {
+			return verifyInputError(err)
+		}
+		opts.TrustedKeyID = own.id
+	}
 	opts.PreviousDir = f.previous
 	chainPath := f.chain
 	if chainPath != "" {
@@ -250,6 +287,10 @@ func runReportVerify(ctx context.Context, e env, f verifyFlags, dir string) erro
 	case err == nil:
 	case errors.Is(err, attest.ErrTampered):
 		printProblems(e, rep)
+		if own.id != "" && rep.KeyID != "" && rep.KeyID != own.id {
+			fmt.Fprintf(e.stdout, "%s is signed by key %s, not by your own key %s (%s), and no signer was pinned: if you trust key %s, pin it with --key-id %s (or --key its-public-key-file); --allow-unpinned checks integrity only\n",
+				dir, rep.KeyID, own.id, own.source, rep.KeyID, rep.KeyID)
+		}
 		names := make([]string, len(rep.Problems))
 		for i, p := range rep.Problems {
 			names[i] = string(p.Kind)
@@ -265,10 +306,13 @@ func runReportVerify(ctx context.Context, e env, f verifyFlags, dir string) erro
 	}
 	m := rep.Manifest
 	fmt.Fprintf(e.stdout, "%s: intact: %d files match the manifest, none added; signature valid, key id %s", dir, rep.FilesChecked, rep.KeyID)
-	if rep.Pinned {
+	switch {
+	case rep.Pinned && own.id != "":
+		fmt.Fprintf(e.stdout, " (trusted: your own key, %s)", own.source)
+	case rep.Pinned:
 		fmt.Fprint(e.stdout, " (trusted)")
-	} else {
-		fmt.Fprint(e.stdout, " (not pinned: pass --key or --key-id to check who signed)")
+	default:
+		fmt.Fprint(e.stdout, " (NOT PINNED)")
 	}
 	fmt.Fprintf(e.stdout, "\nchain: run %d", m.Sequence)
 	var checked []string
@@ -284,7 +328,56 @@ func runReportVerify(ctx context.Context, e env, f verifyFlags, dir string) erro
 		fmt.Fprint(e.stdout, " (link not checked: pass --previous or --chain)")
 	}
 	fmt.Fprintln(e.stdout)
+	if !rep.Pinned {
+		why := "--allow-unpinned was given"
+		if !f.allowUnpinned {
+			why = "there is no signing key of yours to check it against (" + noKeyWhere() + ")"
+		}
+		fmt.Fprintf(e.stdout, "WARNING: NOT PINNED: the signer was not checked, because %s. This proves only that the files are unchanged since key %s signed them; anyone can edit a report and sign it again with a key of their own. Pin the signer with --key FILE or --key-id ID.\n", why, rep.KeyID)
+	}
 	return nil
+}
+
+// ownKey is the verifier's own signing key, the default pin of report
+// verify: its id and the file it was read from.
+type ownKey struct{ id, source string }
+
+// localKey finds the key of the default signing key path keyPath: its
+// public key file (keyPath.pub, which 'audit' writes beside the key), else
+// the key id of the chain log beside it. No key there is no error (the
+// zero ownKey); a file that exists but cannot be read is one.
+func localKey(keyPath string) (ownKey, error) {
+	if keyPath == "" {
+		return ownKey{}, nil
+	}
+	pubPath := keyPath + ".pub"
+	if _, err := os.Lstat(pubPath); err == nil {
+		pub, err := attest.LoadPublicKey(pubPath)
+		if err != nil {
+			return ownKey{}, fmt.Errorf("report verify: your default public key cannot be read: %w; fix or move it, or pin the signer with --key or --key-id", err)
+		}
+		return ownKey{id: attest.KeyID(pub), source: pubPath}, nil
+	}
+	chainPath := attest.ChainPath(keyPath)
+	if _, err := os.Lstat(chainPath); err == nil {
+		c, err := attest.LoadChain(chainPath)
+		if err != nil {
+			return ownKey{}, fmt.Errorf("report verify: your default chain log cannot be read: %w; fix or move it, or pin the signer with --key or --key-id", err)
+		}
+		if c.KeyID != "" {
+			return ownKey{id: c.KeyID, source: chainPath}, nil
+		}
+	}
+	return ownKey{}, nil
+}
+
+// noKeyWhere says where report verify looked for the user's own key.
+func noKeyWhere() string {
+	p := defaultSigningKeyPath()
+	if p == "" {
+		return "no user config directory"
+	}
+	return "no " + p + ".pub or " + attest.ChainPath(p)
 }
 
 func printProblems(e env, rep attest.Report) {

@@ -233,3 +233,156 @@ func TestReportVerifyStopsOnSignal(t *testing.T) {
 		})
 	}
 }
+
+// forgeReport copies dir, edits its findings.json and signs the copy again
+// with the key at otherKey (created when missing): every file matches the
+// new manifest and the signature is valid; only the signer differs.
+func forgeReport(t *testing.T, dir, otherKey string) string {
+	t.Helper()
+	d := copyDir(t, dir)
+	p := filepath.Join(d, "findings.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(b, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(d, attest.ManifestFile))
+	os.Remove(filepath.Join(d, attest.SignatureFile))
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range ents {
+		files = append(files, e.Name())
+	}
+	key, _, err := attest.LoadOrCreateKey(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attest.Sign(d, files, key, nil); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// A report edited and signed again with someone else's key verified as
+// "intact", exit 0: without --key or --key-id the signature was checked
+// against the key the manifest names, and the local chain log, which
+// belongs to the user's own key, was skipped quietly (the reviewer's
+// /tmp/rv/forge). Unpinned, the user's own key is now the pin.
+func TestReportVerifyUnpinned(t *testing.T) {
+	isolateConfig(t)
+	own := defaultSigningKeyPath()
+	mine := signedReport(t, own)
+	other := filepath.Join(t.TempDir(), "other.key")
+	forged := forgeReport(t, mine, other)
+	otherKey, err := attest.LoadPublicKey(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherID := attest.KeyID(otherKey)
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	os.WriteFile(garbage, []byte("not a key"), 0o644)
+
+	cases := []struct {
+		name   string
+		setup  func(t *testing.T) // changes the local key files
+		dir    string
+		args   []string
+		code   int
+		stdout []string // each in stdout
+		err    string   // in the error
+	}{
+		{name: "own report", dir: mine, stdout: []string{"intact", "(trusted: your own key, " + own + ".pub)", "chain log"}},
+		{name: "report re-signed by another key", dir: forged, code: exitVerifyFailed, err: "untrusted-key",
+			stdout: []string{"FAIL untrusted-key", "not by your own key", "--key-id " + otherID, "--allow-unpinned"}},
+		{name: "the other key pinned by id", dir: forged, args: []string{"--key-id", otherID}, stdout: []string{"intact", "(trusted)"}},
+		{name: "the other key pinned by file", dir: forged, args: []string{"--key", other + ".pub"}, stdout: []string{"(trusted)"}},
+		{name: "allow unpinned", dir: forged, args: []string{"--allow-unpinned"},
+			stdout: []string{"intact", "(NOT PINNED)", "WARNING: NOT PINNED", "--allow-unpinned was given", "key " + otherID}},
+		{name: "allow unpinned with a pin", dir: forged, args: []string{"--allow-unpinned", "--key-id", otherID}, code: exitVerifyError, err: "--allow-unpinned"},
+		{name: "only the chain log is left", dir: forged, code: exitVerifyFailed, err: "untrusted-key",
+			setup:  func(t *testing.T) { os.Rename(own+".pub", own+".pub.away") },
+			stdout: []string{attest.ChainPath(own)}},
+		{name: "only the chain log, own report", dir: mine, stdout: []string{"(trusted: your own key, " + attest.ChainPath(own) + ")"}},
+		{name: "unreadable public key", dir: mine, code: exitVerifyError, err: "your default public key cannot be read",
+			setup: func(t *testing.T) {
+				b, _ := os.ReadFile(garbage)
+				os.WriteFile(own+".pub", b, 0o644)
+			}},
+		{name: "no local key at all", dir: forged,
+			setup: func(t *testing.T) {
+				os.Remove(own + ".pub")
+				os.Remove(attest.ChainPath(own))
+				os.Remove(own)
+			},
+			stdout: []string{"intact", "(NOT PINNED)", "WARNING: NOT PINNED", "no " + own + ".pub"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.setup != nil {
+				tc.setup(t)
+			}
+			v := runCLIWithin(t, 10*time.Second, append([]string{"report", "verify", tc.dir}, tc.args...)...)
+			if v.code != tc.code {
+				t.Fatalf("exit %d, want %d: %v\n%s", v.code, tc.code, v.err, v.stdout)
+			}
+			if tc.err != "" && (v.err == nil || !strings.Contains(v.err.Error(), tc.err)) {
+				t.Errorf("error %v does not name %q", v.err, tc.err)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(v.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, v.stdout)
+				}
+			}
+			if tc.code == 0 && strings.Contains(v.stdout, "(trusted") == strings.Contains(v.stdout, "NOT PINNED") {
+				t.Errorf("stdout says neither or both of trusted and NOT PINNED:\n%s", v.stdout)
+			}
+		})
+	}
+}
+
+// 'report --from' re-signs what it re-renders with the signing key: a
+// source signed by another key would be laundered into a report that
+// verifies as the user's own. It must be signed by the signing key.
+func TestReportRerenderRefusesAnotherSigner(t *testing.T) {
+	isolateConfig(t)
+	own := filepath.Join(t.TempDir(), "signing.key")
+	mine := signedReport(t, own)
+	forged := forgeReport(t, mine, filepath.Join(t.TempDir(), "other.key"))
+	fresh := filepath.Join(t.TempDir(), "new.key")
+	cases := []struct {
+		name, from, key string
+		extra           []string
+		code            int
+		want            string
+	}{
+		{"another signer", forged, own, nil, exitVerifyFailed, "untrusted-key"},
+		{"the signing key does not exist yet", mine, fresh, nil, exitVerifyFailed, "does not exist yet"},
+		{"another signer, allowed", forged, own, []string{"--allow-unverified"}, 0, ""},
+		{"own report", mine, own, nil, 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "again")
+			v := runCLI(t, append([]string{"report", "--from", tc.from, "--out", out, "--signing-key", tc.key}, tc.extra...)...)
+			if v.code != tc.code {
+				t.Fatalf("exit %d, want %d: %v\n%s", v.code, tc.code, v.err, v.stdout)
+			}
+			if tc.want != "" && !strings.Contains(v.err.Error()+v.stdout, tc.want) {
+				t.Errorf("does not say %q: %v\n%s", tc.want, v.err, v.stdout)
+			}
+			if _, err := os.Stat(out); (err == nil) != (tc.code == 0) {
+				t.Errorf("--out exists: %v, exit %d", err == nil, v.code)
+			}
+			if tc.code != 0 {
+				if _, err := os.Stat(tc.key); tc.key == fresh && err == nil {
+					t.Error("a refused re-render created the signing key")
+				}
+			}
+		})
+	}
+}
