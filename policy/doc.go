@@ -111,7 +111,7 @@
 // *SandboxError naming file, line and rule:
 //
 //   - Files (userfiles.go): only regular *.rego files reached through real
-//     directories are read, each through a size bound (4 MiB, 16 MiB in
+//     directories are read, each through a size bound (4 MiB, 8 MiB in
 //     all); a symbolic link, FIFO or device is refused unread.
 //   - Before anything is compiled (userchecks.go, nesting.go): no rule in
 //     data.sseaudit or any built-in package (user modules are compiled with

@@ -137,13 +137,17 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	var all, user []*ast.Module
 	var errs []error
 	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("policy: parse: %w", context.Cause(ctx))
-		}
 		e.files = append(e.files, f.name)
-		m, err := ast.ParseModuleWithOpts(f.name, string(f.src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("policy: %w", err))
+		// A large file takes seconds to parse: SIGINT must not wait for it.
+		var m *ast.Module
+		var perr error
+		if err := uninterruptible(ctx, 0, func() {
+			m, perr = ast.ParseModuleWithOpts(f.name, string(f.src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		}); err != nil {
+			return nil, fmt.Errorf("policy: parse %s: %w", f.name, err)
+		}
+		if perr != nil {
+			errs = append(errs, fmt.Errorf("policy: %w", perr))
 			continue
 		}
 		if !f.builtin {
@@ -170,7 +174,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	// Every module is compiled without the denied built-ins; the built-in
 	// policies must compile under the same capabilities as the user's.
 	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(userCapabilities())
-	switch err := compileBounded(ctx, c, mods, bounds.CompileTimeout); {
+	switch err := uninterruptible(ctx, bounds.CompileTimeout, func() { c.Compile(mods) }); {
 	case errors.Is(err, errCompileTime):
 		return nil, &SandboxError{File: strings.Join(sortedNames(e.sandbox.userFiles), ", "), Bound: "compile time",
 			Detail: fmt.Sprintf("compiling the policies took more than %s (sandbox bound); stopped: OPA's type checker is slow on values that nest or share other values deeply, simplify them", bounds.CompileTimeout)}

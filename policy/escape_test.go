@@ -141,7 +141,8 @@ func TestSandboxBoundsNumbers(t *testing.T) {
 // When OPA's compiler is slow all the same (here: a nesting the check
 // would refuse, let through by a huge bound), Load returns at the compile
 // deadline, or as soon as its context is cancelled (the CLI's on SIGINT),
-// instead of waiting for Compile.
+// instead of waiting for Compile; and it does not wait for OPA's parser
+// either.
 func TestLoadStopsWaitingForASlowCompile(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -172,10 +173,34 @@ func TestLoadStopsWaitingForASlowCompile(t *testing.T) {
 	_, err = Load(ctx, Options{ExtraDirs: []string{dir}, Sandbox: box})
 	took = time.Since(start)
 	t.Logf("cancelled: returned after %s: %v", took.Round(time.Millisecond), err)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("want the context's error, got %v", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "policy: compile: ") {
+		t.Errorf("want the context's error from compile, got %v", err)
 	}
 	if took > time.Second*raceSlowdown {
+		t.Errorf("returned after %s", took)
+	}
+
+	// Parsing a large file takes a while too (about half a second here).
+	big := t.TempDir()
+	b.Reset()
+	b.WriteString("package hostile.big\n\n")
+	for i := 0; b.Len() < 1<<20; i++ {
+		b.WriteString("r" + strconv.Itoa(i) + " := {\"a\": " + strconv.Itoa(i) + ", \"b\": [1, 2, 3]}\n")
+	}
+	if err := os.WriteFile(filepath.Join(big, "big.rego"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The built-in policies parse in a few tens of milliseconds first.
+	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond*raceSlowdown)
+	defer cancel()
+	start = time.Now()
+	_, err = Load(ctx, Options{ExtraDirs: []string{big}})
+	took = time.Since(start)
+	t.Logf("cancelled while parsing: returned after %s: %v", took.Round(time.Millisecond), err)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "policy: parse "+filepath.Join(big, "big.rego")+": ") {
+		t.Errorf("want the context's error from parse, got %v", err)
+	}
+	if took > time.Second*raceSlowdown+100*time.Millisecond*raceSlowdown {
 		t.Errorf("returned after %s", took)
 	}
 }

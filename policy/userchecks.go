@@ -247,31 +247,36 @@ func abbreviate(s string) string {
 // errCompileTime is Compile still running after Sandbox.CompileTimeout.
 var errCompileTime = errors.New("compile time bound")
 
-// compileBounded runs c.Compile(mods) until it ends, ctx is done or
-// timeout passes. OPA's compiler cannot be interrupted: when ctx or the
-// timeout stops the wait, Compile goes on in the background and its
-// result is dropped (the CLI exits then; a long-lived caller loses a
-// core until it ends). The checks before Compile make this a last
-// resort. A panic in OPA's compiler is returned as an error.
-func compileBounded(ctx context.Context, c *ast.Compiler, mods map[string]*ast.Module, timeout time.Duration) error {
+// uninterruptible runs fn, which nothing can stop, until it ends, ctx is
+// done or timeout (if not 0) passes, whichever comes first. When ctx or the
+// timeout stops the wait, fn goes on in the background and its result must
+// be dropped: the CLI exits then (a long-lived caller loses a core until
+// fn ends). This is how Load stops waiting for OPA's parser and compiler
+// on SIGINT; the checks before Compile make the timeout a last resort. A
+// panic in fn is returned as an error.
+func uninterruptible(ctx context.Context, timeout time.Duration, fn func()) error {
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("OPA's compiler failed: %v", r)
+				done <- fmt.Errorf("OPA failed: %v", r)
 			}
 		}()
-		c.Compile(mods)
+		fn()
 		done <- nil
 	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return context.Cause(ctx)
-	case <-timer.C:
+	case <-expired:
 		return errCompileTime
 	}
 }
