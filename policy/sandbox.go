@@ -193,22 +193,25 @@ var boundedBuiltins = map[string]preCheck{
 	"indexof_n":                        checkSplit,
 	// Numbers: no number beyond MaxDigits may come in (a literal, see
 	// checkNumberLiterals) or out (every stand-in's result is checked), so
-	// the built-ins left alone only ever see bounded numbers.
-	"plus":                                  checkOperands,
-	"minus":                                 checkOperands,
-	"mul":                                   checkMul,
-	"div":                                   checkOperands,
-	"rem":                                   checkOperands,
-	"sum":                                   checkOperands,
-	"product":                               checkProduct,
-	"to_number":                             checkNumericString,
-	"units.parse":                           checkNumericString,
-	"units.parse_bytes":                     checkNumericString,
-	"bits.and":                              checkOperands,
-	"bits.or":                               checkOperands,
-	"bits.xor":                              checkOperands,
-	"bits.negate":                           checkOperands,
-	"bits.rsh":                              checkOperands,
+	// the built-ins left alone only ever see bounded numbers. These check
+	// numbers only (numericBuiltins): a set difference or a sum over a
+	// large bucket is not bounded in size.
+	"plus":              checkNumbers,
+	"minus":             checkNumbers,
+	"mul":               checkMul,
+	"div":               checkNumbers,
+	"rem":               checkNumbers,
+	"sum":               checkNumberElems,
+	"product":           checkProduct,
+	"to_number":         checkNumericString,
+	"units.parse":       checkNumericString,
+	"units.parse_bytes": checkNumericString,
+	"bits.and":          checkNumbers,
+	"bits.or":           checkNumbers,
+	"bits.xor":          checkNumbers,
+	"bits.negate":       checkNumbers,
+	"bits.rsh":          checkNumbers,
+	// Built-ins that make numbers out of text: their results are checked.
 	"io.jwt.decode":                         checkOperands,
 	"rego.parse_module":                     checkOperands,
 	"crypto.x509.parse_certificates":        checkOperands,
@@ -216,6 +219,14 @@ var boundedBuiltins = map[string]preCheck{
 	"crypto.x509.parse_keypair":             checkOperands,
 	"crypto.x509.parse_rsa_private_key":     checkOperands,
 	"crypto.parse_private_keys":             checkOperands,
+}
+
+// numericBuiltins are the stand-ins that bound numbers only: their result
+// is checked when it is a number.
+var numericBuiltins = map[string]bool{
+	"plus": true, "minus": true, "mul": true, "div": true, "rem": true, "sum": true, "product": true,
+	"to_number": true, "units.parse": true, "units.parse_bytes": true,
+	"bits.and": true, "bits.or": true, "bits.xor": true, "bits.negate": true, "bits.rsh": true,
 }
 
 // preCheck refuses a call whose result would break the bounds, from its
@@ -341,7 +352,15 @@ func sandboxFunctions(b *Sandbox) []func(*rego.Rego) {
 					}
 					return nil, err
 				}
-				if out != nil {
+				switch {
+				case out == nil:
+				case numericBuiltins[name]: // a set difference is as large as its operand
+					if n, ok := out.Value.(ast.Number); ok {
+						if d := numberDigits(string(n)); d > b.MaxDigits {
+							return nil, refuse(fmt.Sprintf("built a number of %s digits, more than the sandbox's bound of %d", digitsText(d), b.MaxDigits))
+						}
+					}
+				default:
 					st, ok := measure(out.Value, b.MaxValueBytes, b.MaxElements)
 					if !ok {
 						return nil, refuse(fmt.Sprintf("built a value of more than %s or %d elements (%s, %d so far)", bytesText(b.MaxValueBytes), b.MaxElements, bytesText(st.size), st.elems))
@@ -454,32 +473,70 @@ func bytesText(n int64) string {
 // checkOperands bounds every operand (a serializer or encoder's output is
 // a small multiple of its input; the result is checked after).
 func checkOperands(b *Sandbox, ops []*ast.Term) string {
-	_, why := operandDigits(b, ops)
-	return why
-}
-
-// operandDigits checks every operand against the bounds of one value and
-// of numbers, and returns the digits of each.
-func operandDigits(b *Sandbox, ops []*ast.Term) ([]int64, string) {
-	digits := make([]int64, len(ops))
 	for i, op := range ops {
 		st, ok := measure(op.Value, b.MaxValueBytes, b.MaxElements)
 		if !ok {
-			return nil, fmt.Sprintf("operand %d is larger than %s or %d elements (%s or more), the sandbox's bound for one value", i+1, bytesText(b.MaxValueBytes), b.MaxElements, bytesText(st.size))
+			return fmt.Sprintf("operand %d is larger than %s or %d elements (%s or more), the sandbox's bound for one value", i+1, bytesText(b.MaxValueBytes), b.MaxElements, bytesText(st.size))
 		}
 		if st.digits > b.MaxDigits {
-			return nil, fmt.Sprintf("operand %d holds a number of %s digits, more than the sandbox's bound of %d", i+1, digitsText(st.digits), b.MaxDigits)
+			return fmt.Sprintf("operand %d holds a number of %s digits, more than the sandbox's bound of %d", i+1, digitsText(st.digits), b.MaxDigits)
 		}
-		digits[i] = st.digits
 	}
-	return digits, ""
+	return ""
+}
+
+// checkNumbers refuses a number operand longer than MaxDigits.
+func checkNumbers(b *Sandbox, ops []*ast.Term) string {
+	_, why := numberDigitsOf(b, ops)
+	return why
+}
+
+// numberDigitsOf returns the digits of each number operand (0 for other
+// operands), or why one is too long.
+func numberDigitsOf(b *Sandbox, ops []*ast.Term) ([]int64, string) {
+	d := make([]int64, len(ops))
+	for i, op := range ops {
+		if n, ok := op.Value.(ast.Number); ok {
+			if d[i] = numberDigits(string(n)); d[i] > b.MaxDigits {
+				return nil, fmt.Sprintf("operand %d is a number of %s digits, more than the sandbox's bound of %d", i+1, digitsText(d[i]), b.MaxDigits)
+			}
+		}
+	}
+	return d, ""
+}
+
+// elemDigits returns the digits of the numbers in a collection operand,
+// added up and the longest.
+func elemDigits(op *ast.Term) (total, longest int64) {
+	add := func(t *ast.Term) {
+		if n, ok := t.Value.(ast.Number); ok {
+			d := numberDigits(string(n))
+			total, longest = min(total+d, math.MaxInt32), max(longest, d)
+		}
+	}
+	switch c := op.Value.(type) {
+	case *ast.Array:
+		c.Foreach(add)
+	case ast.Set:
+		c.Foreach(add)
+	}
+	return total, longest
+}
+
+// checkNumberElems refuses a collection holding a number longer than
+// MaxDigits (sum).
+func checkNumberElems(b *Sandbox, ops []*ast.Term) string {
+	if _, longest := elemDigits(ops[0]); longest > b.MaxDigits {
+		return fmt.Sprintf("operand 1 holds a number of %s digits, more than the sandbox's bound of %d", digitsText(longest), b.MaxDigits)
+	}
+	return ""
 }
 
 // checkMul refuses a product longer than MaxDigits before computing it:
 // one multiplication of big integers cannot be interrupted, and squaring
 // a number 40 times makes it 2^40 times as long.
 func checkMul(b *Sandbox, ops []*ast.Term) string {
-	d, why := operandDigits(b, ops)
+	d, why := numberDigitsOf(b, ops)
 	if why != "" {
 		return why
 	}
@@ -491,22 +548,10 @@ func checkMul(b *Sandbox, ops []*ast.Term) string {
 
 // checkProduct is checkMul for product: the digits of the elements add up.
 func checkProduct(b *Sandbox, ops []*ast.Term) string {
-	if why := checkOperands(b, ops); why != "" {
+	if why := checkNumberElems(b, ops); why != "" {
 		return why
 	}
-	var total int64
-	add := func(t *ast.Term) {
-		if n, ok := t.Value.(ast.Number); ok {
-			total = min(total+numberDigits(string(n)), math.MaxInt32)
-		}
-	}
-	switch c := ops[0].Value.(type) {
-	case *ast.Array:
-		c.Foreach(add)
-	case ast.Set:
-		c.Foreach(add)
-	}
-	if total > b.MaxDigits {
+	if total, _ := elemDigits(ops[0]); total > b.MaxDigits {
 		return fmt.Sprintf("would build a number of up to %s digits, more than the sandbox's bound of %d", digitsText(total), b.MaxDigits)
 	}
 	return ""
@@ -516,15 +561,12 @@ func checkProduct(b *Sandbox, ops []*ast.Term) string {
 // MaxDigits (to_number, units.parse): turning it into an exact number
 // takes time in its full length.
 func checkNumericString(b *Sandbox, ops []*ast.Term) string {
-	if why := checkOperands(b, ops); why != "" {
-		return why
-	}
 	if s, ok := strOp(ops[0]); ok {
 		if d := numericStringDigits(s); d > b.MaxDigits {
 			return fmt.Sprintf("the string holds a number of %s digits, more than the sandbox's bound of %d", digitsText(d), b.MaxDigits)
 		}
 	}
-	return ""
+	return checkNumbers(b, ops)
 }
 
 func strOp(t *ast.Term) (string, bool) {
