@@ -752,8 +752,15 @@ type sandboxRT struct {
 	mu sync.RWMutex
 }
 
-// scanBudget is the user-evaluation time left to one Evaluate call.
-type scanBudget struct{ used atomic.Int64 }
+// scanBudget is the user-evaluation time left to one Evaluate call, and
+// the error of the evaluation that used it up.
+type scanBudget struct {
+	used atomic.Int64
+	// spent names the rule that was running when the budget ran out: the
+	// evaluations after it (in other workers) report the same error, so
+	// the error Evaluate returns names the rule whichever comes first.
+	spent atomic.Pointer[SandboxError]
+}
 
 // Causes of a stopped user evaluation.
 var (
@@ -817,6 +824,9 @@ func (e *Engine) evalUser(ctx context.Context, q *rego.PreparedEvalQuery, in ast
 	defer s.mu.Unlock()
 	left := s.bounds.ScanTimeout - time.Duration(budget.used.Load())
 	if left <= 0 {
+		if se := budget.spent.Load(); se != nil {
+			return nil, se
+		}
 		return nil, &SandboxError{File: strings.Join(sortedNames(s.userFiles), ", "), Bound: "scan time",
 			Detail: fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped before %s", s.bounds.ScanTimeout, what)}
 	}
@@ -851,7 +861,9 @@ func (e *Engine) evalUser(ctx context.Context, q *rego.PreparedEvalQuery, in ast
 	case errors.Is(c, errBucketTimeout):
 		return nil, e.sandboxError(tr.at(), "time", fmt.Sprintf("still running after %s while evaluating %s (sandbox bound: %s per evaluation); stopped", took.Round(time.Millisecond), what, s.bounds.BucketTimeout))
 	case errors.Is(c, errScanTimeout):
-		return nil, e.sandboxError(tr.at(), "scan time", fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped while evaluating %s", s.bounds.ScanTimeout, what))
+		se := e.sandboxError(tr.at(), "scan time", fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped while evaluating %s", s.bounds.ScanTimeout, what))
+		budget.spent.Store(se)
+		return nil, se
 	case errors.Is(c, errMemory):
 		return nil, e.sandboxError(tr.at(), "memory", fmt.Sprintf("grew the heap by more than %s while evaluating %s (sandbox bound); stopped after %s", bytesText(s.bounds.MaxMemory), what, took.Round(time.Millisecond)))
 	case c != nil:
