@@ -24,7 +24,14 @@ var reservedRoot = ast.MustParseRef("data.sseaudit")
 // function; no number literal beyond Sandbox.MaxDigits; no value nesting
 // beyond Sandbox.MaxElements (see nesting.go). all holds every module,
 // built-in ones first; user the user's, in file order.
-func (e *Engine) checkUserModules(all, user []*ast.Module) error {
+func (e *Engine) checkUserModules(all, user []*ast.Module) (err error) {
+	// A check that fails on a module it did not foresee refuses it, never
+	// takes the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("policy: checking the user policies failed (%v): the policy is refused", r)
+		}
+	}()
 	var builtinPkgs []ast.Ref
 	for _, m := range all {
 		if !e.sandbox.userFiles[m.Package.Location.File] {
