@@ -106,14 +106,29 @@
 // the process environment (opa.runtime), the clock and randomness (findings
 // must follow from the snapshot alone), and a few whose output can be
 // exponential in one step; a call is a load error naming the file and
-// line. User policies (Options.ExtraDirs) are evaluated in queries of their
-// own, one at a time, under Options.Sandbox: a time bound per evaluation
-// (one bucket, or the scan rules) and per scan, a heap-growth bound watched
-// every 2 ms, bounded stand-ins for the built-ins that build values
-// (sprintf, concat, replace, json.marshal, numbers.range, ...), and a load
-// check refusing values that nest themselves into more elements than the
-// bound (OPA expands those in one step nothing can stop). A user policy
-// that breaks a bound fails the evaluation with a *SandboxError naming its
-// file, line and rule. The built-in policies are trusted: they run
-// unbounded, in parallel.
+// line. User policies (Options.ExtraDirs) are bounded under
+// Options.Sandbox, each bound failing the load or the evaluation with a
+// *SandboxError naming file, line and rule:
+//
+//   - Files (userfiles.go): only regular *.rego files reached through real
+//     directories are read, each through a size bound (4 MiB, 8 MiB in
+//     all); a symbolic link, FIFO or device is refused unread.
+//   - Before anything is compiled (userchecks.go, nesting.go): no rule in
+//     data.sseaudit or any built-in package (user modules are compiled with
+//     the built-in ones; reading them, import data.sseaudit.lib, is fine);
+//     no with that replaces a built-in function or puts one in place of
+//     another; no number literal beyond MaxDigits; no value that nests or
+//     shares other values beyond MaxElements, across rule heads, functions,
+//     locals and literals (OPA's type checker and evaluator take time
+//     exponential in those, in steps nothing can stop). Compile itself
+//     runs under CompileTimeout and the caller's context.
+//   - Evaluation: user policies are evaluated in queries of their own, one
+//     at a time, with a time bound per evaluation (one bucket, or the scan
+//     rules) and per scan, a heap-growth bound watched every 2 ms, and
+//     bounded stand-ins for the built-ins that build values (sprintf,
+//     concat, replace, json.marshal, numbers.range, ...) or numbers (the
+//     arithmetic operators, sum, product, to_number, units.parse, ...: no
+//     number beyond MaxDigits).
+//
+// The built-in policies are trusted: they run unbounded, in parallel.
 package policy

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -80,6 +78,7 @@ type Engine struct {
 	// User packages (any package a user file adds an entry rule to) are
 	// evaluated in queries of their own, under the sandbox.
 	sandbox        *sandboxRT
+	parsed         map[string]*ast.Module // by file, until compiled (for ruleAt)
 	userBucketQ    *rego.PreparedEvalQuery
 	userBucketPkgs []string
 	userScanQ      *rego.PreparedEvalQuery
@@ -105,7 +104,8 @@ var validCategories = []string{findings.CategoryEncryption, findings.CategoryKey
 // description, custom.id, severity, remediation.text and .cli, controls,
 // resource_type) is an error naming its file, line and rule.
 func Load(ctx context.Context, opts Options) (*Engine, error) {
-	files, err := collectFiles(opts.ExtraDirs)
+	bounds := opts.Sandbox.withDefaults()
+	files, err := collectFiles(opts.ExtraDirs, bounds)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		waivers:  slices.Clone(opts.Waivers),
 		now:      opts.Now,
 		workers:  opts.Workers,
-		sandbox:  &sandboxRT{bounds: opts.Sandbox.withDefaults(), userFiles: map[string]bool{}},
+		sandbox:  &sandboxRT{bounds: bounds, userFiles: map[string]bool{}},
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -134,37 +134,56 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	e.digest = digest(files)
 
 	mods := make(map[string]*ast.Module, len(files))
+	var all, user []*ast.Module
 	var errs []error
 	for _, f := range files {
 		e.files = append(e.files, f.name)
-		m, err := ast.ParseModuleWithOpts(f.name, string(f.src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("policy: %w", err))
+		// A large file takes seconds to parse: SIGINT must not wait for it.
+		var m *ast.Module
+		var perr error
+		if err := uninterruptible(ctx, 0, func() {
+			m, perr = ast.ParseModuleWithOpts(f.name, string(f.src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		}); err != nil {
+			return nil, fmt.Errorf("policy: parse %s: %w", f.name, err)
+		}
+		if perr != nil {
+			errs = append(errs, fmt.Errorf("policy: %w", perr))
 			continue
 		}
 		if !f.builtin {
 			e.sandbox.userFiles[f.name] = true
-			rewriteUserModule(m)
+			user = append(user, m)
 		}
+		all = append(all, m)
 		mods[f.name] = m
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	// User modules are checked as written, before anything else reads
+	// them: OPA's compiler can take time exponential in a hostile policy.
+	e.parsed = mods
+	if len(user) > 0 {
+		if err := e.checkUserModules(all, user); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range user {
+		rewriteUserModule(m)
+	}
 	// Every module is compiled without the denied built-ins; the built-in
 	// policies must compile under the same capabilities as the user's.
 	c := ast.NewCompiler().WithEnablePrintStatements(false).WithCapabilities(userCapabilities())
-	c.Compile(mods)
+	switch err := uninterruptible(ctx, bounds.CompileTimeout, func() { c.Compile(mods) }); {
+	case errors.Is(err, errCompileTime):
+		return nil, &SandboxError{File: strings.Join(sortedNames(e.sandbox.userFiles), ", "), Bound: "compile time",
+			Detail: fmt.Sprintf("compiling the policies took more than %s (sandbox bound); stopped: OPA's type checker is slow on values that nest or share other values deeply, simplify them", bounds.CompileTimeout)}
+	case err != nil:
+		return nil, fmt.Errorf("policy: compile: %w", err)
+	}
 	e.compiler = c
 	if c.Failed() {
 		return nil, fmt.Errorf("policy: compile: %w", e.explainCompileErrors(c.Errors))
-	}
-	for _, f := range files {
-		if m := c.Modules[f.name]; m != nil && !f.builtin {
-			if err := e.checkExpansion(m); err != nil {
-				return nil, err
-			}
-		}
 	}
 
 	if err := e.extractMeta(c, files); err != nil {
@@ -198,8 +217,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 }
 
 // collectFiles returns the built-in policies and every non-test .rego file
-// under dirs, sorted by logical name within each source.
-func collectFiles(dirs []string) ([]policyFile, error) {
+// under dirs (see readUserDir), sorted by logical name within each source.
+func collectFiles(dirs []string, bounds Sandbox) ([]policyFile, error) {
 	var files []policyFile
 	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isPolicyFile(p) {
@@ -216,46 +235,13 @@ func collectFiles(dirs []string) ([]policyFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: built-in policies: %w", err)
 	}
+	budget := &fileBudget{perFile: bounds.MaxFileBytes, total: bounds.MaxTotalBytes, left: bounds.MaxTotalBytes}
 	for i, dir := range dirs {
-		st, err := os.Stat(dir)
+		fs, err := readUserDir(dir, i, budget)
 		if err != nil {
-			return nil, fmt.Errorf("policy: --policy %s: %w", dir, err)
+			return nil, err
 		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("policy: --policy %s: not a directory", dir)
-		}
-		n := 0
-		err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != dir && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !isPolicyFile(p) {
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			files = append(files, policyFile{name: p, logical: fmt.Sprintf("user%d/%s", i+1, filepath.ToSlash(rel)), src: b})
-			n++
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("policy: --policy %s: %w", dir, err)
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("policy: --policy %s: no .rego policy files (test files *_test.rego are not loaded)", dir)
-		}
+		files = append(files, fs...)
 	}
 	return files, nil
 }

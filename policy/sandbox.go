@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"math"
 	"math/big"
 	"regexp"
 	"runtime"
@@ -47,8 +47,23 @@ type Sandbox struct {
 	// json.marshal, base64.encode, ...) may take or build in a user policy.
 	MaxValueBytes int64
 	// MaxElements bounds the elements one call of numbers.range,
-	// array.concat, split, ... may build in a user policy.
+	// array.concat, split, ... may build in a user policy, and the weight
+	// of a value a user policy writes (see nesting.go: parts counted each
+	// time they occur, twice per level of nesting).
 	MaxElements int64
+	// MaxDigits bounds the decimal digits (exponent included) of a number
+	// a user policy writes, or takes into or gets from arithmetic (the
+	// operators + - * / %, sum, product), to_number, units.parse, ...: one
+	// multiplication of big numbers cannot be interrupted.
+	MaxDigits int64
+	// CompileTimeout bounds compiling the policies (OPA's type checker
+	// cannot be interrupted: past the bound Load returns an error and the
+	// compile is left to end in the background).
+	CompileTimeout time.Duration
+	// MaxFileBytes bounds one user policy file, and MaxTotalBytes all of
+	// them: a larger file is refused unread.
+	MaxFileBytes  int64
+	MaxTotalBytes int64
 }
 
 // Defaults of Sandbox. They leave room for policies that look at every
@@ -60,6 +75,14 @@ const (
 	DefaultMaxMemory     = 256 << 20
 	DefaultMaxValueBytes = 16 << 20
 	DefaultMaxElements   = 1 << 20
+	DefaultMaxDigits     = 1000
+	// DefaultCompileTimeout leaves room for a slow machine: the built-in
+	// policies compile in well under a second.
+	DefaultCompileTimeout = 30 * time.Second
+	DefaultMaxFileBytes   = 4 << 20
+	// DefaultMaxTotalBytes: 16 MiB of plain rules took 28 s and 2.8 GB to
+	// load; real policy sets hold kilobytes.
+	DefaultMaxTotalBytes = 8 << 20
 )
 
 func (s Sandbox) withDefaults() Sandbox {
@@ -77,6 +100,18 @@ func (s Sandbox) withDefaults() Sandbox {
 	}
 	if s.MaxElements <= 0 {
 		s.MaxElements = DefaultMaxElements
+	}
+	if s.MaxDigits <= 0 {
+		s.MaxDigits = DefaultMaxDigits
+	}
+	if s.CompileTimeout <= 0 {
+		s.CompileTimeout = DefaultCompileTimeout
+	}
+	if s.MaxFileBytes <= 0 {
+		s.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if s.MaxTotalBytes <= 0 {
+		s.MaxTotalBytes = DefaultMaxTotalBytes
 	}
 	return s
 }
@@ -156,6 +191,42 @@ var boundedBuiltins = map[string]preCheck{
 	"regex.find_n":                     checkRegexPieces,
 	"regex.find_all_string_submatch_n": checkRegexPieces,
 	"indexof_n":                        checkSplit,
+	// Numbers: no number beyond MaxDigits may come in (a literal, see
+	// checkNumberLiterals) or out (every stand-in's result is checked), so
+	// the built-ins left alone only ever see bounded numbers. These check
+	// numbers only (numericBuiltins): a set difference or a sum over a
+	// large bucket is not bounded in size.
+	"plus":              checkNumbers,
+	"minus":             checkNumbers,
+	"mul":               checkMul,
+	"div":               checkNumbers,
+	"rem":               checkNumbers,
+	"sum":               checkNumberElems,
+	"product":           checkProduct,
+	"to_number":         checkNumericString,
+	"units.parse":       checkNumericString,
+	"units.parse_bytes": checkNumericString,
+	"bits.and":          checkNumbers,
+	"bits.or":           checkNumbers,
+	"bits.xor":          checkNumbers,
+	"bits.negate":       checkNumbers,
+	"bits.rsh":          checkNumbers,
+	// Built-ins that make numbers out of text: their results are checked.
+	"io.jwt.decode":                         checkOperands,
+	"rego.parse_module":                     checkOperands,
+	"crypto.x509.parse_certificates":        checkOperands,
+	"crypto.x509.parse_certificate_request": checkOperands,
+	"crypto.x509.parse_keypair":             checkOperands,
+	"crypto.x509.parse_rsa_private_key":     checkOperands,
+	"crypto.parse_private_keys":             checkOperands,
+}
+
+// numericBuiltins are the stand-ins that bound numbers only: their result
+// is checked when it is a number.
+var numericBuiltins = map[string]bool{
+	"plus": true, "minus": true, "mul": true, "div": true, "rem": true, "sum": true, "product": true,
+	"to_number": true, "units.parse": true, "units.parse_bytes": true,
+	"bits.and": true, "bits.or": true, "bits.xor": true, "bits.negate": true, "bits.rsh": true,
 }
 
 // preCheck refuses a call whose result would break the bounds, from its
@@ -168,12 +239,22 @@ func userCapabilities() *ast.Capabilities {
 	caps := ast.CapabilitiesForThisVersion(ast.CapabilitiesRegoVersion(ast.RegoV1))
 	denied := DeniedBuiltins()
 	caps.Builtins = slices.DeleteFunc(caps.Builtins, func(b *ast.Builtin) bool { _, no := denied[b.Name]; return no })
-	for _, name := range sortedNames(boundedBuiltins) {
+	for _, name := range boundedNames() {
 		orig := ast.BuiltinMap[name]
 		caps.Builtins = append(caps.Builtins, &ast.Builtin{Name: sandboxPrefix + "." + name, Decl: orig.Decl})
 	}
 	caps.AllowNet = []string{} // no remote schemas for the type checker either
 	return caps
+}
+
+// boundedNames are the built-ins of boundedBuiltins this OPA has and the
+// sandbox does not deny (a stand-in of a denied built-in would let it in).
+func boundedNames() []string {
+	denied := DeniedBuiltins()
+	return slices.DeleteFunc(sortedNames(boundedBuiltins), func(name string) bool {
+		_, no := denied[name]
+		return no || ast.BuiltinMap[name] == nil || topdown.GetBuiltin(name) == nil
+	})
 }
 
 func sortedNames[V any](m map[string]V) []string {
@@ -190,6 +271,10 @@ func sortedNames[V any](m map[string]V) []string {
 // bounds in one step (where no cancellation reaches). Built-in modules are
 // left alone: they are trusted, and keep OPA's speed.
 func rewriteUserModule(m *ast.Module) {
+	bounded := map[string]bool{}
+	for _, name := range boundedNames() {
+		bounded[name] = true
+	}
 	own := map[string]bool{} // names the module defines or imports: not built-ins
 	for _, r := range m.Rules {
 		if ref := r.Head.Ref(); len(ref) > 0 {
@@ -209,7 +294,7 @@ func rewriteUserModule(m *ast.Module) {
 			return
 		}
 		name := ref.String()
-		if _, ok := boundedBuiltins[name]; !ok {
+		if !bounded[name] {
 			return
 		}
 		nr := ast.Ref{ast.VarTerm(sandboxPrefix)}
@@ -240,7 +325,7 @@ func rewriteUserModule(m *ast.Module) {
 // queries.
 func sandboxFunctions(b *Sandbox) []func(*rego.Rego) {
 	var out []func(*rego.Rego)
-	for _, name := range sortedNames(boundedBuiltins) {
+	for _, name := range boundedNames() {
 		pre := boundedBuiltins[name]
 		orig := topdown.GetBuiltin(name)
 		decl := ast.BuiltinMap[name]
@@ -267,9 +352,21 @@ func sandboxFunctions(b *Sandbox) []func(*rego.Rego) {
 					}
 					return nil, err
 				}
-				if out != nil {
-					if size, elems, ok := valueSize(out.Value, b.MaxValueBytes, b.MaxElements); !ok {
-						return nil, refuse(fmt.Sprintf("built a value of more than %s or %d elements (%s, %d so far)", bytesText(b.MaxValueBytes), b.MaxElements, bytesText(size), elems))
+				switch {
+				case out == nil:
+				case numericBuiltins[name]: // a set difference is as large as its operand
+					if n, ok := out.Value.(ast.Number); ok {
+						if d := numberDigits(string(n)); d > b.MaxDigits {
+							return nil, refuse(fmt.Sprintf("built a number of %s digits, more than the sandbox's bound of %d", digitsText(d), b.MaxDigits))
+						}
+					}
+				default:
+					st, ok := measure(out.Value, b.MaxValueBytes, b.MaxElements)
+					if !ok {
+						return nil, refuse(fmt.Sprintf("built a value of more than %s or %d elements (%s, %d so far)", bytesText(b.MaxValueBytes), b.MaxElements, bytesText(st.size), st.elems))
+					}
+					if st.digits > b.MaxDigits {
+						return nil, refuse(fmt.Sprintf("built a number of %s digits, more than the sandbox's bound of %d", digitsText(st.digits), b.MaxDigits))
 					}
 				}
 				return out, nil
@@ -299,6 +396,18 @@ func (e *boundError) Error() string { return e.builtin + ": " + e.detail }
 // stops as soon as either passes its bound (ok false), so it costs at most
 // the bound.
 func valueSize(v ast.Value, maxBytes, maxElems int64) (size, elems int64, ok bool) {
+	st, ok := measure(v, maxBytes, maxElems)
+	return st.size, st.elems, ok
+}
+
+// stats are what measure found of a value: its size and elements as
+// valueSize counts them, and the most digits of a number in it
+// (numberDigits).
+type stats struct{ size, elems, digits int64 }
+
+// measure is valueSize, also finding the longest number.
+func measure(v ast.Value, maxBytes, maxElems int64) (st stats, ok bool) {
+	var size, elems, digits int64
 	var walk func(v ast.Value) bool
 	walk = func(v ast.Value) bool {
 		elems++
@@ -307,6 +416,7 @@ func valueSize(v ast.Value, maxBytes, maxElems int64) (size, elems int64, ok boo
 			size += int64(len(x)) + 2
 		case ast.Number:
 			size += int64(len(x))
+			digits = max(digits, numberDigits(string(x)))
 		case *ast.Array:
 			size += 2
 			for i := 0; i < x.Len(); i++ {
@@ -343,7 +453,7 @@ func valueSize(v ast.Value, maxBytes, maxElems int64) (size, elems int64, ok boo
 		return size <= maxBytes && elems <= maxElems
 	}
 	ok = walk(v)
-	return size, elems, ok
+	return stats{size, elems, digits}, ok
 }
 
 var errTooLarge = errors.New("too large")
@@ -364,11 +474,99 @@ func bytesText(n int64) string {
 // a small multiple of its input; the result is checked after).
 func checkOperands(b *Sandbox, ops []*ast.Term) string {
 	for i, op := range ops {
-		if size, _, ok := valueSize(op.Value, b.MaxValueBytes, b.MaxElements); !ok {
-			return fmt.Sprintf("operand %d is larger than %s or %d elements (%s or more), the sandbox's bound for one value", i+1, bytesText(b.MaxValueBytes), b.MaxElements, bytesText(size))
+		st, ok := measure(op.Value, b.MaxValueBytes, b.MaxElements)
+		if !ok {
+			return fmt.Sprintf("operand %d is larger than %s or %d elements (%s or more), the sandbox's bound for one value", i+1, bytesText(b.MaxValueBytes), b.MaxElements, bytesText(st.size))
+		}
+		if st.digits > b.MaxDigits {
+			return fmt.Sprintf("operand %d holds a number of %s digits, more than the sandbox's bound of %d", i+1, digitsText(st.digits), b.MaxDigits)
 		}
 	}
 	return ""
+}
+
+// checkNumbers refuses a number operand longer than MaxDigits.
+func checkNumbers(b *Sandbox, ops []*ast.Term) string {
+	_, why := numberDigitsOf(b, ops)
+	return why
+}
+
+// numberDigitsOf returns the digits of each number operand (0 for other
+// operands), or why one is too long.
+func numberDigitsOf(b *Sandbox, ops []*ast.Term) ([]int64, string) {
+	d := make([]int64, len(ops))
+	for i, op := range ops {
+		if n, ok := op.Value.(ast.Number); ok {
+			if d[i] = numberDigits(string(n)); d[i] > b.MaxDigits {
+				return nil, fmt.Sprintf("operand %d is a number of %s digits, more than the sandbox's bound of %d", i+1, digitsText(d[i]), b.MaxDigits)
+			}
+		}
+	}
+	return d, ""
+}
+
+// elemDigits returns the digits of the numbers in a collection operand,
+// added up and the longest.
+func elemDigits(op *ast.Term) (total, longest int64) {
+	add := func(t *ast.Term) {
+		if n, ok := t.Value.(ast.Number); ok {
+			d := numberDigits(string(n))
+			total, longest = min(total+d, math.MaxInt32), max(longest, d)
+		}
+	}
+	switch c := op.Value.(type) {
+	case *ast.Array:
+		c.Foreach(add)
+	case ast.Set:
+		c.Foreach(add)
+	}
+	return total, longest
+}
+
+// checkNumberElems refuses a collection holding a number longer than
+// MaxDigits (sum).
+func checkNumberElems(b *Sandbox, ops []*ast.Term) string {
+	if _, longest := elemDigits(ops[0]); longest > b.MaxDigits {
+		return fmt.Sprintf("operand 1 holds a number of %s digits, more than the sandbox's bound of %d", digitsText(longest), b.MaxDigits)
+	}
+	return ""
+}
+
+// checkMul refuses a product longer than MaxDigits before computing it:
+// one multiplication of big integers cannot be interrupted, and squaring
+// a number 40 times makes it 2^40 times as long.
+func checkMul(b *Sandbox, ops []*ast.Term) string {
+	d, why := numberDigitsOf(b, ops)
+	if why != "" {
+		return why
+	}
+	if len(d) == 2 && d[0]+d[1] > b.MaxDigits {
+		return fmt.Sprintf("would build a number of about %d digits, more than the sandbox's bound of %d", d[0]+d[1], b.MaxDigits)
+	}
+	return ""
+}
+
+// checkProduct is checkMul for product: the digits of the elements add up.
+func checkProduct(b *Sandbox, ops []*ast.Term) string {
+	if why := checkNumberElems(b, ops); why != "" {
+		return why
+	}
+	if total, _ := elemDigits(ops[0]); total > b.MaxDigits {
+		return fmt.Sprintf("would build a number of up to %s digits, more than the sandbox's bound of %d", digitsText(total), b.MaxDigits)
+	}
+	return ""
+}
+
+// checkNumericString refuses a string that holds a number longer than
+// MaxDigits (to_number, units.parse): turning it into an exact number
+// takes time in its full length.
+func checkNumericString(b *Sandbox, ops []*ast.Term) string {
+	if s, ok := strOp(ops[0]); ok {
+		if d := numericStringDigits(s); d > b.MaxDigits {
+			return fmt.Sprintf("the string holds a number of %s digits, more than the sandbox's bound of %d", digitsText(d), b.MaxDigits)
+		}
+	}
+	return checkNumbers(b, ops)
 }
 
 func strOp(t *ast.Term) (string, bool) {
@@ -500,6 +698,9 @@ func checkArrayConcat(b *Sandbox, ops []*ast.Term) string {
 }
 
 func checkRange(b *Sandbox, ops []*ast.Term) string {
+	if why := checkOperands(b, ops); why != "" {
+		return why
+	}
 	x, err1 := builtins.BigIntOperand(ops[0].Value, 1)
 	y, err2 := builtins.BigIntOperand(ops[1].Value, 2)
 	if err1 != nil || err2 != nil {
@@ -551,8 +752,15 @@ type sandboxRT struct {
 	mu sync.RWMutex
 }
 
-// scanBudget is the user-evaluation time left to one Evaluate call.
-type scanBudget struct{ used atomic.Int64 }
+// scanBudget is the user-evaluation time left to one Evaluate call, and
+// the error of the evaluation that used it up.
+type scanBudget struct {
+	used atomic.Int64
+	// spent names the rule that was running when the budget ran out: the
+	// evaluations after it (in other workers) report the same error, so
+	// the error Evaluate returns names the rule whichever comes first.
+	spent atomic.Pointer[SandboxError]
+}
 
 // Causes of a stopped user evaluation.
 var (
@@ -616,6 +824,9 @@ func (e *Engine) evalUser(ctx context.Context, q *rego.PreparedEvalQuery, in ast
 	defer s.mu.Unlock()
 	left := s.bounds.ScanTimeout - time.Duration(budget.used.Load())
 	if left <= 0 {
+		if se := budget.spent.Load(); se != nil {
+			return nil, se
+		}
 		return nil, &SandboxError{File: strings.Join(sortedNames(s.userFiles), ", "), Bound: "scan time",
 			Detail: fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped before %s", s.bounds.ScanTimeout, what)}
 	}
@@ -650,7 +861,9 @@ func (e *Engine) evalUser(ctx context.Context, q *rego.PreparedEvalQuery, in ast
 	case errors.Is(c, errBucketTimeout):
 		return nil, e.sandboxError(tr.at(), "time", fmt.Sprintf("still running after %s while evaluating %s (sandbox bound: %s per evaluation); stopped", took.Round(time.Millisecond), what, s.bounds.BucketTimeout))
 	case errors.Is(c, errScanTimeout):
-		return nil, e.sandboxError(tr.at(), "scan time", fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped while evaluating %s", s.bounds.ScanTimeout, what))
+		se := e.sandboxError(tr.at(), "scan time", fmt.Sprintf("user policies took more than %s in total over the scan (sandbox bound); stopped while evaluating %s", s.bounds.ScanTimeout, what))
+		budget.spent.Store(se)
+		return nil, se
 	case errors.Is(c, errMemory):
 		return nil, e.sandboxError(tr.at(), "memory", fmt.Sprintf("grew the heap by more than %s while evaluating %s (sandbox bound); stopped after %s", bytesText(s.bounds.MaxMemory), what, took.Round(time.Millisecond)))
 	case c != nil:
@@ -682,7 +895,12 @@ func (e *Engine) sandboxError(loc *ast.Location, bound, detail string) *SandboxE
 // ruleAt names the rule of file that holds line row: the last rule that
 // starts at or before it, with its custom.id when it has METADATA.
 func (e *Engine) ruleAt(file string, row int) string {
-	m := e.compiler.Modules[file]
+	var m *ast.Module
+	if e.compiler != nil {
+		m = e.compiler.Modules[file]
+	} else {
+		m = e.parsed[file] // before Compile (the checks of userchecks.go)
+	}
 	if m == nil {
 		return ""
 	}
@@ -696,7 +914,12 @@ func (e *Engine) ruleAt(file string, row int) string {
 		return ""
 	}
 	name := best.Head.Ref().String()
-	as := e.compiler.GetAnnotationSet()
+	var as *ast.AnnotationSet
+	if e.compiler != nil {
+		as = e.compiler.GetAnnotationSet()
+	} else {
+		as, _ = ast.BuildAnnotationSet([]*ast.Module{m})
+	}
 	if as == nil {
 		return name
 	}
@@ -771,87 +994,4 @@ func (e *Engine) explainCompileErrors(errs ast.Errors) error {
 		out = append(out, fmt.Errorf("%s: %s: %s", where, ce.Code, msg))
 	}
 	return errors.Join(out...)
-}
-
-// checkExpansion refuses a user module that binds a variable to a value
-// nesting other variables so often that it would expand beyond
-// MaxElements: OPA keeps such a value as references to the variables and
-// expands it in one recursive step when it is used (x1 := [x0, x0], ...,
-// x40 := [x39, x39] is 2^40 elements), where no cancellation, deadline or
-// memory watchdog can stop it. The weight of a value counts each variable
-// it refers to as the weight of that variable's value.
-func (e *Engine) checkExpansion(m *ast.Module) *SandboxError {
-	max := e.sandbox.bounds.MaxElements
-	var bad *ast.Expr
-	var process func(body ast.Body, w map[ast.Var]int64)
-	weight := func(t *ast.Term, w map[ast.Var]int64) int64 {
-		var n int64
-		ast.WalkTerms(t, func(x *ast.Term) bool {
-			if n > max {
-				return true
-			}
-			switch v := x.Value.(type) {
-			case ast.Var:
-				if k, ok := w[v]; ok {
-					n += k
-					return true
-				}
-			case *ast.ArrayComprehension, *ast.SetComprehension, *ast.ObjectComprehension, ast.Call, ast.Ref:
-				n++ // built step by step (comprehension), or by the call
-				return true
-			}
-			n++
-			return false
-		})
-		return min(n, max+1)
-	}
-	process = func(body ast.Body, w map[ast.Var]int64) {
-		for _, expr := range body {
-			if bad != nil {
-				return
-			}
-			// Nested bodies see the bindings made so far.
-			ast.WalkTerms(expr, func(x *ast.Term) bool {
-				switch v := x.Value.(type) {
-				case *ast.ArrayComprehension:
-					process(v.Body, maps.Clone(w))
-				case *ast.SetComprehension:
-					process(v.Body, maps.Clone(w))
-				case *ast.ObjectComprehension:
-					process(v.Body, maps.Clone(w))
-				}
-				return false
-			})
-			if ev, ok := expr.Terms.(*ast.Every); ok {
-				process(ev.Body, maps.Clone(w))
-			}
-			if !expr.IsEquality() && !expr.IsAssignment() {
-				continue
-			}
-			a, b := expr.Operand(0), expr.Operand(1)
-			for _, side := range [][2]*ast.Term{{a, b}, {b, a}} {
-				if v, ok := side[0].Value.(ast.Var); ok {
-					if k := weight(side[1], w); k > 1 {
-						w[v] = k
-						if k > max {
-							bad = expr
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, r := range m.Rules {
-		for rr := r; rr != nil; rr = rr.Else {
-			process(rr.Body, map[ast.Var]int64{})
-			if bad != nil {
-				text := ""
-				if bad.Location != nil {
-					text = string(bad.Location.Text)
-				}
-				return e.sandboxError(bad.Location, "value size", fmt.Sprintf("%q builds a value that nests itself into more than %d elements; OPA would expand it in one step nothing can stop", text, max))
-			}
-		}
-	}
-	return nil
 }

@@ -856,12 +856,25 @@ deny contains f if {
 
 	t.Run("an interrupted scan is judged and says so", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "scan")
+		// Interrupted once the scan is under way: loading the policies
+		// stops at once on a cancelled context (as on SIGINT), with
+		// nothing to judge. The first request to the storage cancels.
 		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
+		defer cancel()
+		u, err := url.Parse(srv.Endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(u)
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cancel()
+			proxy.ServeHTTP(w, r)
+		}))
+		defer front.Close()
 		var stdout, stderr syncBuffer
 		root := newRootCommand(env{getenv: getenv, stdout: &stdout, stderr: &stderr})
-		root.SetArgs(append([]string{"scan", "--out", out, "--history", ""}, target...))
-		err := root.ExecuteContext(ctx)
+		root.SetArgs(append([]string{"scan", "--out", out, "--history", "", "--endpoint", front.URL}, target[2:]...))
+		err = root.ExecuteContext(ctx)
 		if exitCode(err) != exitFailed || !strings.Contains(err.Error(), "interrupted") {
 			t.Fatalf("exit %d: %v", exitCode(err), err)
 		}
