@@ -224,16 +224,17 @@ func diff(a, b []string) []string {
 	return out
 }
 
-// mutate applies op at the JSON pointer path of doc: "delete", or "set"
-// to v.
+// mutate applies op at the JSON pointer path of doc: "delete" a member, or
+// "set" a member or array element to v. The document is re-encoded with
+// "schema" first, as the snapshot readers require.
 func mutate(t *testing.T, doc []byte, path, op string, v any) []byte {
 	t.Helper()
-	var root any
+	var root map[string]any
 	if err := json.Unmarshal(doc, &root); err != nil {
 		t.Fatal(err)
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	cur := root
+	var cur any = root
 	for _, p := range parts[:len(parts)-1] {
 		switch c := cur.(type) {
 		case map[string]any:
@@ -247,23 +248,39 @@ func mutate(t *testing.T, doc []byte, path, op string, v any) []byte {
 		}
 	}
 	last := parts[len(parts)-1]
-	m, ok := cur.(map[string]any)
-	if !ok {
-		t.Fatalf("%s: parent is not an object", path)
-	}
-	if op == "delete" {
-		if _, ok := m[last]; !ok {
+	switch c := cur.(type) {
+	case map[string]any:
+		if _, ok := c[last]; !ok && op == "delete" {
 			t.Fatalf("%s: no member to delete", path)
 		}
-		delete(m, last)
-	} else {
-		m[last] = v
+		if op == "delete" {
+			delete(c, last)
+		} else {
+			c[last] = v
+		}
+	case []any:
+		i, _ := strconv.Atoi(last)
+		if op == "delete" {
+			t.Fatalf("%s: cannot delete an array element", path)
+		}
+		c[i] = v
+	default:
+		t.Fatalf("%s: parent is not an object or array", path)
 	}
-	out, err := json.Marshal(root)
+	schema, hasSchema := root["schema"]
+	delete(root, "schema")
+	rest, err := json.Marshal(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	if !hasSchema {
+		return rest
+	}
+	sb, _ := json.Marshal(schema)
+	if len(rest) == 2 {
+		return []byte(`{"schema":` + string(sb) + "}")
+	}
+	return append(append([]byte(`{"schema":`+string(sb)+`,`), rest[1:]...), '\n')
 }
 
 // goodReport is a report.json with an outcome, compliance, buckets,

@@ -2,11 +2,8 @@ package schemas_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,49 +40,6 @@ func errorSnapshot(t *testing.T) []byte {
 	return sb.Bytes()
 }
 
-// setSnap sets the member or array element at path (a JSON pointer) to v
-// and re-encodes the document with "schema" first, as its readers require.
-func setSnap(t *testing.T, doc []byte, path string, v any) []byte {
-	t.Helper()
-	var root map[string]any
-	if err := json.Unmarshal(doc, &root); err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	var cur any = root
-	for _, p := range parts[:len(parts)-1] {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, _ := strconv.Atoi(p)
-			cur = c[i]
-		}
-		if cur == nil {
-			t.Fatalf("%s: nothing at %q", path, p)
-		}
-	}
-	last := parts[len(parts)-1]
-	switch c := cur.(type) {
-	case map[string]any:
-		if _, ok := c[last]; !ok {
-			t.Fatalf("%s: no member %q to replace", path, last)
-		}
-		c[last] = v
-	case []any:
-		i, _ := strconv.Atoi(last)
-		c[i] = v
-	}
-	schema := root["schema"]
-	delete(root, "schema")
-	rest, err := json.Marshal(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, _ := json.Marshal(schema)
-	return append(append([]byte(`{"schema":`+string(sb)+`,`), rest[1:]...), '\n')
-}
-
 // The snapshot readers read a null as the member's zero value, so a
 // snapshot whose error said "resource": null was read, judged and copied
 // into the report as snapshot.json, which then failed its own schema (the
@@ -105,7 +59,7 @@ func TestSnapshotReaderAndSchemaAgreeOnNull(t *testing.T) {
 		}
 		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
 	}
-	for name, doc := range map[string][]byte{"as written": good, "re-encoded": setSnap(t, good, "/complete", true)} {
+	for name, doc := range map[string][]byte{"as written": good, "re-encoded": mutate(t, good, "/complete", "set", true)} {
 		if err := read(doc); err != nil {
 			t.Fatalf("%s: the reader refused it: %v", name, err)
 		}
@@ -141,7 +95,7 @@ func TestSnapshotReaderAndSchemaAgreeOnNull(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			doc := setSnap(t, good, c.path, nil)
+			doc := mutate(t, good, c.path, "set", nil)
 			rerr := read(doc)
 			serr := schemas.Validate(schemas.SnapshotFormat, bytes.NewReader(doc))
 			if (rerr == nil) != c.ok || (serr == nil) != c.ok {

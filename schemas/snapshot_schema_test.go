@@ -1,12 +1,9 @@
-package snapshot_test
+package schemas_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -90,49 +87,6 @@ func TestWriterOutputFollowsSchema(t *testing.T) {
 	}
 }
 
-// setAt sets (or with del, deletes) the member at a JSON pointer.
-func setAt(t *testing.T, doc []byte, path string, v any, del bool) []byte {
-	t.Helper()
-	var root any
-	if err := json.Unmarshal(doc, &root); err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	cur := root
-	for _, p := range parts[:len(parts)-1] {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, _ := strconv.Atoi(p)
-			cur = c[i]
-		}
-	}
-	m := cur.(map[string]any)
-	last := parts[len(parts)-1]
-	if del {
-		if _, ok := m[last]; !ok {
-			t.Fatalf("%s: nothing to delete", path)
-		}
-		delete(m, last)
-	} else {
-		m[last] = v
-	}
-	// Keep "schema" first, as the readers require: marshal it apart.
-	top := root.(map[string]any)
-	schema, hasSchema := top["schema"]
-	delete(top, "schema")
-	rest, err := json.Marshal(top)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !hasSchema {
-		return rest
-	}
-	sb, _ := json.Marshal(schema)
-	return append(append([]byte(`{"schema":`+string(sb)+`,`), rest[1:]...), '\n')
-}
-
 // TestSchemaRefusesWhatTheReaderRefuses: the snapshot's readers and its
 // schema agree on documents that are not snapshots: unknown members
 // anywhere, missing required members and members of the wrong type are
@@ -151,7 +105,7 @@ func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 		}
 		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
 	}
-	if err := read(setAt(t, good, "/complete", false, false)); err != nil {
+	if err := read(mutate(t, good, "/complete", "set", false)); err != nil {
 		t.Fatalf("the test's re-encoding is not readable: %v", err)
 	}
 	cases := []struct {
@@ -187,7 +141,11 @@ func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 		{path: "/provenance/scan_id", del: true, reader: true},
 	}
 	for _, c := range cases {
-		bad := setAt(t, good, c.path, c.v, c.del)
+		op := "set"
+		if c.del {
+			op = "delete"
+		}
+		bad := mutate(t, good, c.path, op, c.v)
 		if err := schemas.Validate(schemas.SnapshotFormat, bytes.NewReader(bad)); err == nil {
 			t.Errorf("%s (delete %v): the schema accepted it", c.path, c.del)
 		}
