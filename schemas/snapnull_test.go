@@ -2,8 +2,6 @@ package schemas_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,16 +47,7 @@ func errorSnapshot(t *testing.T) []byte {
 // resource, "" when there is none, so the schema keeps it required.)
 func TestSnapshotReaderAndSchemaAgreeOnNull(t *testing.T) {
 	good := errorSnapshot(t)
-	path := filepath.Join(t.TempDir(), "snapshot.json")
-	read := func(doc []byte) error {
-		if err := os.WriteFile(path, doc, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := snapshot.ReadSummary(path); err != nil {
-			return err
-		}
-		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
-	}
+	read := readers(t)
 	for name, doc := range map[string][]byte{"as written": good, "re-encoded": mutate(t, good, "/complete", "set", true)} {
 		if err := read(doc); err != nil {
 			t.Fatalf("%s: the reader refused it: %v", name, err)

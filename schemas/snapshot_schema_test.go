@@ -95,16 +95,7 @@ func TestWriterOutputFollowsSchema(t *testing.T) {
 // counts cannot be negative.
 func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 	good := writeFull(t)
-	path := filepath.Join(t.TempDir(), "s.json")
-	read := func(doc []byte) error {
-		if err := os.WriteFile(path, doc, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := snapshot.ReadSummary(path); err != nil {
-			return err
-		}
-		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
-	}
+	read := readers(t)
 	if err := read(mutate(t, good, "/complete", "set", false)); err != nil {
 		t.Fatalf("the test's re-encoding is not readable: %v", err)
 	}
@@ -152,5 +143,20 @@ func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 		if err := read(bad); (err != nil) != c.reader {
 			t.Errorf("%s (delete %v): reader error %v, want refused=%v", c.path, c.del, err, c.reader)
 		}
+	}
+}
+
+// readers returns a function that reads a document through both snapshot
+// readers (ReadSummary, then EachBucket) and returns the first refusal.
+func readers(t *testing.T) func(doc []byte) error {
+	path := filepath.Join(t.TempDir(), "snapshot.json")
+	return func(doc []byte) error {
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snapshot.ReadSummary(path); err != nil {
+			return err
+		}
+		return snapshot.EachBucket(path, func(snapshot.Bucket) error { return nil })
 	}
 }
