@@ -163,16 +163,9 @@ var topMembers = []string{"schema", "provenance", "buckets", "keys", "coverage",
 // consumes it. The schema member must come first, so that a foreign or
 // future document is refused before anything else is read.
 func walk(path string, sum *Summary, buckets func(s *byteScanner) error) error {
-	// Only a regular file: opening a FIFO would block for ever, a device
-	// would never end.
-	if st, err := os.Stat(path); err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	} else if !st.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrFormat, path)
-	}
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
-		return fmt.Errorf("snapshot: open: %w", err)
+		return err
 	}
 	defer f.Close()
 	return walkFrom(f, path, sum, buckets)

@@ -30,7 +30,8 @@
 // readers ReadSummary (everything but objects) and EachBucket (one bucket
 // with its objects at a time), Diff (two snapshots compared bucket by
 // bucket) and Digest. Readers refuse any other schema version, unknown or
-// missing members and truncated documents.
+// missing members and truncated documents. They read a plain file or a
+// zstd-compressed one alike (Open), as history stores its copies.
 //
 // Later additions to v1 are optional members, absent when they carry
 // nothing: a bucket's "versioning", "versioning_error" and
