@@ -1,7 +1,7 @@
 // Package history keeps the local record of scans so later scans can be
 // compared with earlier ones: an embedded bbolt database (one file, mode
 // 0600, locked against a second process) plus a directory beside it that
-// holds a copy of every recorded snapshot.
+// holds a zstd-compressed copy of every recorded snapshot.
 //
 // # What it holds
 //
@@ -13,6 +13,22 @@
 //   - bucket rule history: per target and bucket, the current default rule
 //     and when it was first observed (RuleFirstSeen), updated by
 //     RecordScan from every bucket whose rule was read.
+//
+// Snapshot copies are <scan id>.json.zst: the snapshot compressed with
+// zstd as it streams through (about a tenth of its size; memory bounded by
+// the compression window, never by the snapshot), written to a temporary
+// file, synced and renamed into place, mode 0600. Package snapshot reads
+// them as it reads plain files, so ScanRecord.SnapshotPath goes straight
+// to snapshot.ReadSummary, EachBucket or Diff, and a damaged copy is an
+// error there, never a shorter snapshot. Databases of earlier versions
+// hold plain <scan id>.json copies: they are read alike and pruned alike.
+// Copies are not stored as deltas against the previous scan
+// (BenchmarkHistoryDelta): with the previous snapshot as zstd's dictionary
+// a scan of 100,000 synthetic objects takes 23.2 bytes an object within a
+// 1 MiB window, no better than 23.0 without, and 0.15 only when the window
+// spans the whole previous snapshot, which then has to be held in memory
+// to write and to read (gigabytes at ten million objects); and a chain of
+// deltas would let one damaged copy spoil every later scan's.
 //
 // Layout (bbolt buckets; values are JSON):
 //
@@ -45,8 +61,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -81,8 +99,11 @@ type ScanRecord struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Complete   bool      `json:"complete"`
-	// SnapshotPath is the copy in the history directory; SnapshotDigest
-	// its hex SHA-256.
+	// SnapshotPath is the copy in the history directory (zstd-compressed;
+	// plain in databases of earlier versions): read it with package
+	// snapshot, which reads both. SnapshotDigest is the hex SHA-256 of
+	// the snapshot document it holds, uncompressed: snapshot.Digest of
+	// the file that was recorded.
 	SnapshotPath     string    `json:"snapshot_path"`
 	SnapshotDigest   string    `json:"snapshot_digest"`
 	PolicyDigest     string    `json:"policy_digest,omitempty"`
@@ -123,6 +144,10 @@ type DB struct {
 	dir  string // snapshot copies
 	db   *bolt.DB
 	now  func() time.Time
+	// files is held by RecordScan from writing a copy until its record
+	// is committed, and by Prune while it looks for copies no record
+	// names, so Prune never takes a copy being recorded for an orphan.
+	files sync.Mutex
 }
 
 // Option adjusts Open.
@@ -246,9 +271,10 @@ func ruleOf(b snapshot.Bucket) snapshot.Rule {
 	return r
 }
 
-// RecordScan validates the snapshot at snapshotPath, copies it into the
-// history directory (as <scan id>.json, mode 0600) and records the scan
-// and its buckets' rules. policyDigest, when not empty, overrides the
+// RecordScan validates the snapshot at snapshotPath (plain or
+// zstd-compressed), stores a compressed copy in the history directory (as
+// <scan id>.json.zst, mode 0600) and records the scan and its buckets'
+// rules. policyDigest, when not empty, overrides the
 // snapshot's provenance (policies are often evaluated after the scan).
 // Recording the same scan id twice fails with ErrExists.
 func (d *DB) RecordScan(ctx context.Context, snapshotPath, policyDigest string) (ScanRecord, error) {
@@ -271,13 +297,17 @@ func (d *DB) RecordScan(ctx context.Context, snapshotPath, policyDigest string) 
 		KeysReferenced: sum.Coverage.KeysReferenced, Errors: int64(len(sum.Coverage.Errors)) + sum.Coverage.ErrorsOmitted,
 		RecordedAt: d.now().UTC(),
 	}
+	// Checked under the lock: a second recording of the same id must not
+	// overwrite the first's copy.
+	d.files.Lock()
+	defer d.files.Unlock()
 	if _, found, err := d.Get(p.ScanID); err != nil {
 		return ScanRecord{}, err
 	} else if found {
 		return ScanRecord{}, fmt.Errorf("%w: %s", ErrExists, p.ScanID)
 	}
-	dst := filepath.Join(d.dir, p.ScanID+".json")
-	digest, err := copyFile(ctx, snapshotPath, dst)
+	dst := filepath.Join(d.dir, p.ScanID+copySuffix)
+	digest, err := compressCopy(ctx, snapshotPath, dst)
 	if err != nil {
 		return ScanRecord{}, err
 	}
@@ -355,50 +385,83 @@ func updateRules(tx *bolt.Tx, rec ScanRecord, buckets []snapshot.Bucket) error {
 	return nil
 }
 
-// copyFile copies src to dst (via a temporary file, synced, mode 0600) and
-// returns the hex SHA-256 of what was copied.
-func copyFile(ctx context.Context, src, dst string) (string, error) {
-	in, err := os.Open(src)
+// copySuffix names a compressed copy: <scan id>.json.zst. Earlier
+// versions wrote plain <scan id>.json copies (plainSuffix).
+const (
+	copySuffix  = ".json.zst"
+	plainSuffix = ".json"
+	tempPrefix  = ".copy-"
+)
+
+// Compression of the copies, chosen by measurement on synthetic snapshots
+// of 100,000 objects (254 bytes each, plain): klauspost's fastest level
+// gives 23-23.6 bytes an object at about 360 MB/s on one core, as small
+// as its default and better levels (24-25.6) and two to three times as
+// fast; the best level gains 7% at eight times the CPU. These snapshots
+// repeat within an object or two, so a 1 MiB window compresses them as
+// well as 8 MiB and keeps the encoder to about 4 MB and the reader's
+// window small. One encoder goroutine (concurrency 1) keeps a recording to
+// one core.
+func newCopyEncoder(w io.Writer) (*zstd.Encoder, error) {
+	return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20), zstd.WithEncoderConcurrency(1))
+}
+
+// compressCopy streams the snapshot document at src (decompressed first
+// if src is itself compressed) through zstd into dst, via a temporary
+// file in dst's directory that is synced and renamed into place (mode
+// 0600; the directory is synced too), and returns the hex SHA-256 of the
+// document. Memory is bounded by the copy buffer and the encoder.
+func compressCopy(ctx context.Context, src, dst string) (string, error) {
+	in, err := snapshot.Open(src)
 	if err != nil {
 		return "", fmt.Errorf("history: copy snapshot: %w", err)
 	}
 	defer in.Close()
-	out, err := os.CreateTemp(filepath.Dir(dst), ".copy-*")
+	out, err := os.CreateTemp(filepath.Dir(dst), tempPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("history: copy snapshot: %w", err)
 	}
 	tmp := out.Name()
-	defer os.Remove(tmp)
+	defer os.Remove(tmp) // after the rename: nothing left to remove
+	fail := func(err error) (string, error) {
+		out.Close()
+		return "", fmt.Errorf("history: copy snapshot %s to %s: %w", src, dst, err)
+	}
+	if err := out.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	zw, err := newCopyEncoder(out)
+	if err != nil {
+		return fail(err)
+	}
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
-			out.Close()
-			return "", fmt.Errorf("history: copy snapshot: %w", err)
+			zw.Close()
+			return fail(err)
 		}
 		n, rerr := in.Read(buf)
 		if n > 0 {
 			h.Write(buf[:n])
-			if _, err := out.Write(buf[:n]); err != nil {
-				out.Close()
-				return "", fmt.Errorf("history: copy snapshot to %s: %w", dst, err)
+			if _, err := zw.Write(buf[:n]); err != nil {
+				zw.Close()
+				return fail(err)
 			}
 		}
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
-			out.Close()
-			return "", fmt.Errorf("history: copy snapshot from %s: %w", src, rerr)
+			zw.Close()
+			return fail(rerr)
 		}
 	}
-	if err := out.Chmod(0o600); err != nil {
-		out.Close()
-		return "", fmt.Errorf("history: copy snapshot: %w", err)
+	if err := zw.Close(); err != nil {
+		return fail(err)
 	}
 	if err := out.Sync(); err != nil {
-		out.Close()
-		return "", fmt.Errorf("history: sync snapshot copy: %w", err)
+		return fail(fmt.Errorf("sync: %w", err))
 	}
 	if err := out.Close(); err != nil {
 		return "", fmt.Errorf("history: close snapshot copy: %w", err)
@@ -406,7 +469,23 @@ func copyFile(ctx context.Context, src, dst string) (string, error) {
 	if err := os.Rename(tmp, dst); err != nil {
 		return "", fmt.Errorf("history: store snapshot copy: %w", err)
 	}
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return "", fmt.Errorf("history: store snapshot copy: %w", err)
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Get returns the scan recorded as scanID.
@@ -613,7 +692,9 @@ func (d *DB) RuleFirstSeen(targetKey, bucket string) (time.Time, snapshot.Rule, 
 }
 
 // Prune applies retention and returns the number of scans removed (with
-// their snapshot copies). Per target, the newest keepN scans are always
+// their snapshot copies, compressed or plain). It also removes what a
+// crash can leave in the history directory: temporary files of an
+// unfinished copy, and copies no record names. Per target, the newest keepN scans are always
 // kept (keepN <= 0: no such guarantee); of the others, those started more
 // than maxAge ago are removed, or all of them when maxAge <= 0. With
 // keepN <= 0 and maxAge <= 0 nothing is removed. With maxAge > 0, finding
@@ -626,6 +707,9 @@ func (d *DB) Prune(keepN int, maxAge time.Duration) (int, error) {
 	cutoff := d.now().UTC().Add(-maxAge)
 	var files []string
 	removed := 0
+	kept := map[string]bool{} // file names of the copies still recorded
+	d.files.Lock()
+	defer d.files.Unlock()
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		scans, idx := tx.Bucket(bktScans), tx.Bucket(bktByTarget)
 		byTarget := map[string][]ScanRecord{}
@@ -642,10 +726,8 @@ func (d *DB) Prune(keepN int, maxAge time.Duration) (int, error) {
 		for _, recs := range byTarget {
 			sort.Slice(recs, func(i, j int) bool { return recs[i].StartedAt.After(recs[j].StartedAt) })
 			for i, r := range recs {
-				if keepN > 0 && i < keepN {
-					continue
-				}
-				if maxAge > 0 && !r.StartedAt.Before(cutoff) {
+				if (keepN > 0 && i < keepN) || (maxAge > 0 && !r.StartedAt.Before(cutoff)) {
+					kept[filepath.Base(r.SnapshotPath)] = true
 					continue
 				}
 				if err := scans.Delete([]byte(r.ScanID)); err != nil {
@@ -693,8 +775,37 @@ func (d *DB) Prune(keepN int, maxAge time.Duration) (int, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, d.removeStray(kept)...)
 	if len(errs) > 0 {
 		return removed, fmt.Errorf("history: prune: remove snapshot copies: %w", errors.Join(errs...))
 	}
 	return removed, nil
+}
+
+// removeStray removes from the history directory the temporary files of
+// copies that were never finished and the copies no record names (kept
+// holds the names of those recorded), left by a crash between writing a
+// copy and committing its record. The caller holds d.files, so no copy is
+// being recorded. Only names history writes are considered.
+func (d *DB) removeStray(kept map[string]bool) []error {
+	entries, err := os.ReadDir(d.dir)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, e := range entries {
+		name := e.Name()
+		id, isCopy := strings.CutSuffix(name, copySuffix)
+		if !isCopy {
+			id, isCopy = strings.CutSuffix(name, plainSuffix)
+		}
+		stray := strings.HasPrefix(name, tempPrefix) || (isCopy && scanIDRE.MatchString(id) && !kept[name])
+		if !stray || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(d.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }

@@ -1,8 +1,10 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +63,32 @@ func writeSnapshot(t *testing.T, dir, scanID string, tgt snapshot.Target, at tim
 	return path
 }
 
+// document is the snapshot document the file at path holds, read as
+// package snapshot reads it (decompressed when compressed).
+func document(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := snapshot.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return b
+}
+
+// isZstd reports whether the file at path starts a zstd frame.
+func isZstd(t *testing.T, path string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd})
+}
+
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
@@ -69,7 +97,7 @@ func sortStrings(s []string) {
 	}
 }
 
-func openDB(t *testing.T, path string, now *time.Time) *DB {
+func openDB(t testing.TB, path string, now *time.Time) *DB {
 	t.Helper()
 	db, err := Open(path, WithClock(func() time.Time { return *now }), WithLockTimeout(100*time.Millisecond))
 	if err != nil {
@@ -130,7 +158,11 @@ func TestRecordAndQuery(t *testing.T) {
 		if st, err := os.Stat(rec.SnapshotPath); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("copy of %s: %v %v", s.id, st, err)
 		}
-		if got, _ := snapshot.Digest(rec.SnapshotPath); got != digest {
+		// The copy is compressed and holds the very same document.
+		if !strings.HasSuffix(rec.SnapshotPath, ".json.zst") || !isZstd(t, rec.SnapshotPath) {
+			t.Errorf("copy of %s is not zstd-compressed: %s", s.id, rec.SnapshotPath)
+		}
+		if plain, _ := os.ReadFile(src); !bytes.Equal(document(t, rec.SnapshotPath), plain) {
 			t.Errorf("copy of %s differs", s.id)
 		}
 	}
@@ -278,6 +310,14 @@ func TestPrune(t *testing.T) {
 			paths["x1"] = rec.SnapshotPath
 			db.RecordFindings("o1", t0, []string{"old"})
 			db.RecordFindings("o4", t0.Add(3*day), []string{"new"})
+			// What a crash can leave: an unfinished copy, copies whose
+			// record was never committed; and a file history never writes.
+			strays := []string{".copy-123", "ghost.json.zst", "ghost.json"}
+			for _, f := range append(strays, "notes.txt") {
+				if err := os.WriteFile(filepath.Join(db.Dir(), f), []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			removed, err := db.Prune(tc.keepN, tc.maxAge)
 			if err != nil {
@@ -310,6 +350,15 @@ func TestPrune(t *testing.T) {
 				if kept[id] != (err == nil) {
 					t.Errorf("snapshot copy of %s: kept %v, stat %v", id, kept[id], err)
 				}
+			}
+			pruning := tc.keepN > 0 || tc.maxAge > 0
+			for _, f := range strays {
+				if _, err := os.Stat(filepath.Join(db.Dir(), f)); pruning != errors.Is(err, os.ErrNotExist) {
+					t.Errorf("stray %s: pruning %v, stat %v", f, pruning, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(db.Dir(), "notes.txt")); err != nil {
+				t.Errorf("Prune removed a file history does not write: %v", err)
 			}
 			fs, _ := db.FirstSeen([]string{"old", "new"})
 			if len(fs) != len(tc.wantFinds) {
