@@ -15,6 +15,7 @@ import (
 	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/policy"
 	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // Target is the endpoint a run judges. The zero Target is the embedded
@@ -82,6 +83,9 @@ type Options struct {
 	Versions bool
 	// Concurrency bounds the requests in flight (0: the scanner's default).
 	Concurrency int
+	// Shard scans one share of the buckets (see snapshot.ShardOf); the
+	// shards' snapshots are joined with snapshot.Merge.
+	Shard *snapshot.Shard
 	// FromSnapshot evaluates a stored snapshot instead of scanning.
 	FromSnapshot string
 	// Previous is the earlier snapshot to compare with for drift; ""
@@ -161,6 +165,14 @@ func (o *Options) validate() error {
 			if t.KMSAccessKeyID == "" || t.KMSAccessKeySecret == "" {
 				return inputErrorf("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			}
+		}
+	}
+	if sh := o.Shard; sh != nil {
+		if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+			return inputErrorf("--shard %d/%d: want i/n with 0 <= i < n, e.g. 0/4", sh.Index, sh.Count)
+		}
+		if o.FromSnapshot != "" {
+			return inputErrorf("--shard scans a share of the buckets: it cannot be used with --from-snapshot (merge the shards with 'sseaudit merge', then evaluate the result)")
 		}
 	}
 	if o.FromSnapshot != "" && o.Conformance != nil {

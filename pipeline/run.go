@@ -362,7 +362,7 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	t := opts.Target
 	cfg := scan.Config{
 		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, Versions: opts.Versions,
-		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress,
+		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress, Shard: opts.Shard,
 		// An allow-list may name keys by alias, which only KMS can resolve:
 		// the scan records what they point to for the rules to compare.
 		ExtraKeyRefs: engine.Profile().AllowedCMKIDs,

@@ -77,6 +77,10 @@ type Config struct {
 	ScanID string
 	// PolicyDigest is recorded in provenance when known at scan time.
 	PolicyDigest string
+	// Shard scans only the buckets whose name hashes to Shard.Index of
+	// Shard.Count (snapshot.ShardOf), recorded in provenance so that
+	// snapshot.Merge can join the shards; nil scans every bucket.
+	Shard *snapshot.Shard
 	// MaxCoverageErrors caps Coverage.Errors (default 10000); further
 	// errors are counted in Coverage.ErrorsOmitted and stay recorded in
 	// their object, bucket or key.
@@ -131,6 +135,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Concurrency < 0 {
 		return fmt.Errorf("scan: Config.Concurrency %d is negative", cfg.Concurrency)
+	}
+	if sh := cfg.Shard; sh != nil && (sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count) {
+		return fmt.Errorf("scan: Config.Shard %d/%d: want 0 <= index < count", sh.Index, sh.Count)
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
@@ -219,7 +226,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	}
 	prov := snapshot.Provenance{
 		ScanID: cfg.ScanID, StartedAt: started, ToolVersion: cfg.ToolVersion, Target: cfg.TargetInfo,
-		Regions: sortedKeys(regions), BucketFilter: cfg.BucketGlob, PolicyDigest: cfg.PolicyDigest,
+		Regions: sortedKeys(regions), BucketFilter: cfg.BucketGlob, PolicyDigest: cfg.PolicyDigest, Shard: cfg.Shard,
 	}
 	w, err := snapshot.NewWriter(out, prov, snapshot.WithClock(s.now))
 	if err != nil {
@@ -306,13 +313,16 @@ func (s *scanner) buckets(ctx context.Context) ([]bucketInfo, *snapshot.Error) {
 		listErr = toError(ctx, "scan", "ListBuckets", attempts, err)
 		s.recordError(*listErr)
 	}
+	mine := func(name string) bool {
+		return s.cfg.Shard == nil || snapshot.ShardOf(name, s.cfg.Shard.Count) == s.cfg.Shard.Index
+	}
 	for _, b := range listed {
-		if ok, _ := path.Match(s.cfg.BucketGlob, b.Name); s.cfg.BucketGlob == "" || ok {
+		if ok, _ := path.Match(s.cfg.BucketGlob, b.Name); (s.cfg.BucketGlob == "" || ok) && mine(b.Name) {
 			byName[b.Name] = &bucketInfo{Bucket: b}
 		}
 	}
 	for _, name := range s.cfg.Buckets {
-		if name != "" && byName[name] == nil {
+		if name != "" && byName[name] == nil && mine(name) {
 			byName[name] = &bucketInfo{Bucket: client.Bucket{Name: name}}
 		}
 	}

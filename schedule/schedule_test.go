@@ -268,3 +268,28 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRetentionPrunesHistoryToo: retention applies to the history database
+// as well as to the runs, always keeping one scan per target (the next
+// run's drift baseline).
+func TestRetentionPrunesHistoryToo(t *testing.T) {
+	h := newHarness(t, "jobs:\n- {name: j, output: o, schedule: '@every 1h'}\n", func(ctx context.Context, j *Job, r *Run) (Result, error) {
+		return Result{Complete: true}, nil
+	})
+	type call struct {
+		keep int
+		age  time.Duration
+	}
+	var calls []call
+	h.s.PruneHistory = func(keep int, age time.Duration) (int, error) {
+		calls = append(calls, call{keep, age})
+		return 0, nil
+	}
+	h.s.Retention = Retention{KeepRuns: 0, KeepDays: 3}
+	if _, err := h.s.RunNow(context.Background(), "j"); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || calls[0] != (call{1, 72 * time.Hour}) {
+		t.Errorf("history pruned with %+v, want once with keep 1, 72h", calls)
+	}
+}

@@ -36,6 +36,9 @@ type Scheduler struct {
 	Log       *slog.Logger
 	Runner    RunFunc
 	Retention Retention
+	// PruneHistory, when set, applies Retention to the history database
+	// too (its scans and their snapshot copies).
+	PruneHistory func(keepN int, maxAge time.Duration) (int, error)
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -233,6 +236,13 @@ func (s *Scheduler) execute(ctx context.Context, j *Job, at time.Time) *Run {
 	if s.Retention.KeepRuns > 0 || s.Retention.KeepDays > 0 {
 		if _, err := s.Store.Prune(s.Retention.KeepRuns, time.Duration(s.Retention.KeepDays)*24*time.Hour, s.Clock.Now()); err != nil {
 			log.Error("retention", "error", err)
+		}
+		if s.PruneHistory != nil {
+			// At least one scan per target stays: the next run's drift
+			// baseline.
+			if _, err := s.PruneHistory(max(s.Retention.KeepRuns, 1), time.Duration(s.Retention.KeepDays)*24*time.Hour); err != nil {
+				log.Error("history retention", "error", err)
+			}
 		}
 	}
 	return r

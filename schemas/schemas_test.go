@@ -98,6 +98,7 @@ var bindings = []binding{
 	{reflect.TypeFor[snapshot.Summary](), schemas.SnapshotFormat, "", nil},
 	{reflect.TypeFor[snapshot.Provenance](), schemas.SnapshotFormat, "/$defs/provenance", nil},
 	{reflect.TypeFor[snapshot.Target](), schemas.SnapshotFormat, "/$defs/target", nil},
+	{reflect.TypeFor[snapshot.Shard](), schemas.SnapshotFormat, "/$defs/provenance/properties/shard", nil},
 	{reflect.TypeFor[snapshot.Rule](), schemas.SnapshotFormat, "/$defs/rule", nil},
 	// The Writer always writes a bucket's "objects" (the readers require
 	// it); the Go field is omitempty for ReadSummary's buckets.

@@ -53,6 +53,19 @@ type Provenance struct {
 	Regions      []string  `json:"regions"`
 	BucketFilter string    `json:"bucket_filter,omitempty"`
 	PolicyDigest string    `json:"policy_digest,omitempty"` // sha256 of the policy bundle, when known at scan time
+	// Shard says which share of the buckets a sharded scan read (absent:
+	// all of them); Merge joins the n shards of a scan into one snapshot.
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the scan ids of the shards a merged snapshot was
+	// made of, in shard order (absent: not merged).
+	MergedFrom []string `json:"merged_from,omitempty"`
+}
+
+// Shard is one share of a sharded scan: buckets whose name hashes to
+// Index of Count (see ShardOf).
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // Target identifies the scanned endpoint (never its credentials).

@@ -18,6 +18,7 @@ import (
 	"github.com/sseaudit/sseaudit/policy"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/scan"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // runFlags are the flags of `scan` and `audit`: one set, so both commands
@@ -35,7 +36,7 @@ type runFlags struct {
 	out, failOn, historyPath               string
 	acceptGaps                             []string
 	fromSnapshot, previous                 string
-	format                                 string
+	format, shard                          string
 	quiet                                  bool
 	maxRows                                int
 
@@ -54,6 +55,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
 	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
 	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight")
+	fl.StringVar(&f.shard, "shard", "", "scan one share of the buckets, i/n (e.g. 0/4; buckets by a hash of their name); join the shards' snapshots with 'sseaudit merge'")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
 	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
@@ -192,12 +194,20 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 	if f.format != "table" && !slices.Contains(formatNames(), f.format) {
 		return pipeline.Options{}, fmt.Errorf("--format %q: use table or one of %s", f.format, strings.Join(formatNames(), ", "))
 	}
+	var shard *snapshot.Shard
+	if f.shard != "" {
+		var i, n int
+		if _, err := fmt.Sscanf(f.shard, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != f.shard {
+			return pipeline.Options{}, fmt.Errorf("--shard %q: use i/n, e.g. 0/4 (shards 0 to n-1)", f.shard)
+		}
+		shard = &snapshot.Shard{Index: i, Count: n}
+	}
 	if f.maxRows < 0 {
 		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
 	}
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
-		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency,
+		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, Shard: shard,
 		FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,

@@ -108,7 +108,7 @@ func runSchedule(ctx context.Context, e env, f scheduleFlags) error {
 	m := schedule.NewMetrics()
 	n := schedule.NewNotifier(st, m, log, cfg.Jobs)
 	s := &schedule.Scheduler{Jobs: cfg.Jobs, Store: st, Metrics: m, Notifier: n, Log: log,
-		Runner: scheduleRunner(e, hist, cfg.SigningKey), Retention: cfg.Retention}
+		Runner: scheduleRunner(e, hist, cfg.SigningKey), Retention: cfg.Retention, PruneHistory: hist.Prune}
 	if err := s.Recover(); err != nil {
 		return err
 	}
