@@ -23,6 +23,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd deploy && $(GO) vet ./...
 
 # staticcheck (its default checks) and deadcode, built from the pinned
 # tools module so their dependencies never touch sseaudit's own.
@@ -33,6 +34,7 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)
+	cd deploy && $(GO) test -count=1 ./...
 
 # Everything CI runs: format and vet, staticcheck and deadcode, unit tests
 # under the race detector, a short run of every fuzz target, and the binary
