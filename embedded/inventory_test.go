@@ -130,7 +130,7 @@ func TestRunInventoryOSS(t *testing.T) {
 	}
 	var m struct {
 		CreationTimestamp, DestinationBucket, FileFormat, FileSchema, SourceBucket, Version string
-		Files                                                                              []struct {
+		Files                                                                               []struct {
 			MD5  string `json:"MD5checksum"`
 			Key  string `json:"key"`
 			Size int64  `json:"size"`
@@ -225,7 +225,7 @@ func TestRunInventoryS3(t *testing.T) {
 	}
 	var m struct {
 		SourceBucket, DestinationBucket, Version, CreationTimestamp, FileFormat, FileSchema string
-		Files                                                                              []struct {
+		Files                                                                               []struct {
 			Key  string `json:"key"`
 			Size int64  `json:"size"`
 			MD5  string `json:"MD5checksum"`
