@@ -15,11 +15,14 @@ const (
 	GapKeys     = "keys"     // KMS keys in use whose state is unknown
 	GapVersions = "versions" // versioned buckets whose noncurrent versions were not inspected
 	GapDrift    = "drift"    // the previous snapshot could not be read, so existing objects were not compared
+	// GapInventory: buckets censused from an inventory report, whose
+	// objects written after the report's time were not checked.
+	GapInventory = "inventory"
 )
 
 // GapKinds are the kinds of gap a user may accept (GapScan never: a scan
 // that did not run to its end is an error, not a gap).
-var GapKinds = []string{GapBuckets, GapObjects, GapKeys, GapVersions, GapDrift}
+var GapKinds = []string{GapBuckets, GapObjects, GapKeys, GapVersions, GapDrift, GapInventory}
 
 // Outcome is a run's verdict, exactly as the CLI's exit code gives it, with
 // what led to it. Every report of the run carries the same Outcome.

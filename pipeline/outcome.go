@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/results"
@@ -99,6 +100,15 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 	}
 	if len(unversioned) > 0 {
 		add(findings.GapVersions, int64(len(unversioned)), fmt.Sprintf("%d buckets whose noncurrent versions were not inspected (versioned, scanned without --versions, or versioning unreadable): %s", len(unversioned), sample(unversioned)))
+	}
+	// An inventory census sees the bucket as its report did: objects
+	// written since are not in it (package scan does not list them).
+	if n := len(sum.Provenance.Inventories); n > 0 {
+		var which []string
+		for _, inv := range sum.Provenance.Inventories {
+			which = append(which, inv.Bucket+" (as of "+inv.AsOf.UTC().Format(time.RFC3339)+")")
+		}
+		add(findings.GapInventory, int64(n), fmt.Sprintf("%d buckets censused from inventory reports: objects written after each report were not checked: %s", n, sample(which)))
 	}
 	gaps = append(gaps, extra...)
 	for i := range gaps {

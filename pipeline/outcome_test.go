@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/results"
@@ -56,7 +57,8 @@ func TestDecide(t *testing.T) {
 
 func TestGaps(t *testing.T) {
 	sum := &snapshot.Summary{
-		Provenance: snapshot.Provenance{Target: snapshot.Target{Endpoint: "http://x"}},
+		Provenance: snapshot.Provenance{Target: snapshot.Target{Endpoint: "http://x"},
+			Inventories: []snapshot.Inventory{{Bucket: "a", AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}}},
 		// Coverage totals that claim everything was read: gaps come from
 		// the bucket records, never from these.
 		Coverage: snapshot.Coverage{Buckets: 5, BucketsRead: 5, ObjectsListed: 10, ObjectsInspected: 10},
@@ -78,7 +80,7 @@ func TestGaps(t *testing.T) {
 	for _, g := range gs {
 		got[g.Kind] = g
 	}
-	want := map[string]int64{findings.GapBuckets: 1, findings.GapObjects: 3, findings.GapKeys: 2, findings.GapVersions: 2}
+	want := map[string]int64{findings.GapBuckets: 1, findings.GapObjects: 3, findings.GapKeys: 2, findings.GapVersions: 2, findings.GapInventory: 1}
 	if len(got) != len(want) {
 		t.Fatalf("gaps %+v", gs)
 	}
@@ -90,7 +92,8 @@ func TestGaps(t *testing.T) {
 	if !got[findings.GapVersions].Accepted || got[findings.GapKeys].Accepted {
 		t.Errorf("accepted flags: %+v", gs)
 	}
-	if !strings.Contains(got[findings.GapKeys].Detail, "--kms-endpoint") || !strings.Contains(got[findings.GapBuckets].Detail, "b") {
+	if !strings.Contains(got[findings.GapKeys].Detail, "--kms-endpoint") || !strings.Contains(got[findings.GapBuckets].Detail, "b") ||
+		!strings.Contains(got[findings.GapInventory].Detail, "a (as of 2026-05-01T00:00:00Z)") {
 		t.Errorf("details: %+v", gs)
 	}
 	if gs := Gaps(&snapshot.Summary{Complete: true}, nil, nil); len(gs) != 0 {

@@ -81,6 +81,10 @@ type Config struct {
 	// Shard.Count (snapshot.ShardOf), recorded in provenance so that
 	// snapshot.Merge can join the shards; nil scans every bucket.
 	Shard *snapshot.Shard
+	// Inventory censuses the buckets it names from their newest bucket
+	// inventory report instead of one HEAD per object (see inventory.go;
+	// the CLI's --inventory SRC=DEST[/PREFIX][#ID], ParseInventoryFlag).
+	Inventory []InventorySource
 	// MaxCoverageErrors caps Coverage.Errors (default 10000); further
 	// errors are counted in Coverage.ErrorsOmitted and stay recorded in
 	// their object, bucket or key.
@@ -101,6 +105,8 @@ type scanner struct {
 	errMu       sync.Mutex
 	errs        []snapshot.Error
 	errsOmitted int64
+
+	inventories map[string]*invState // by source bucket
 }
 
 func (s *scanner) now() time.Time {
@@ -150,6 +156,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.ScanID == "" {
 		cfg.ScanID = newScanID()
+	}
+	if err := validateInventory(cfg.Inventory); err != nil {
+		return err
 	}
 	if cfg.TargetInfo.Dialect == "" {
 		cfg.TargetInfo.Dialect = string(cfg.Client.Dialect())
@@ -228,6 +237,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 		ScanID: cfg.ScanID, StartedAt: started, ToolVersion: cfg.ToolVersion, Target: cfg.TargetInfo,
 		Regions: sortedKeys(regions), BucketFilter: cfg.BucketGlob, PolicyDigest: cfg.PolicyDigest, Shard: cfg.Shard,
 	}
+	s.inventories = s.loadInventories(ctx)
+	for _, src := range cfg.Inventory {
+		if st := s.inventories[src.Bucket]; st.err == nil {
+			prov.Inventories = append(prov.Inventories, st.provenance())
+		}
+	}
 	w, err := snapshot.NewWriter(out, prov, snapshot.WithClock(s.now))
 	if err != nil {
 		return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
@@ -278,6 +293,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	}
 	if !complete {
 		return w.Summary(), ctx.Err()
+	}
+	if err := s.inventoryErrors(); err != nil {
+		return w.Summary(), err
 	}
 	return w.Summary(), nil
 }
@@ -421,6 +439,9 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 		}
 	}
 	s.versioning(ctx, &hb)
+	if st := s.inventories[b.Name]; st != nil {
+		return s.censusInventory(ctx, w, hb, region, st)
+	}
 	if err := w.BeginBucket(hb); err != nil {
 		return hb, err
 	}

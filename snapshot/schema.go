@@ -35,8 +35,9 @@
 //
 // Later additions to v1 are optional members, absent when they carry
 // nothing: a bucket's "versioning", "versioning_error" and
-// "versions_inspected", and an object's "noncurrent". A file without them
-// reads as before.
+// "versions_inspected", an object's "noncurrent", and the provenance's
+// "inventories" (the inventory reports a census read instead of HEADs). A
+// file without them reads as before.
 package snapshot
 
 import "time"
@@ -59,6 +60,9 @@ type Provenance struct {
 	// MergedFrom lists the scan ids of the shards a merged snapshot was
 	// made of, in shard order (absent: not merged).
 	MergedFrom []string `json:"merged_from,omitempty"`
+	// Inventories are the bucket inventory reports the census read
+	// instead of one HEAD per object, one per bucket so censused.
+	Inventories []Inventory `json:"inventories,omitempty"`
 }
 
 // Shard is one share of a sharded scan: buckets whose name hashes to
@@ -66,6 +70,30 @@ type Provenance struct {
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+}
+
+// Inventory is the inventory report a bucket's census read: objects
+// written after AsOf are not in it (a coverage gap of the census, see
+// package scan), and only the objects HEADed show their live state.
+type Inventory struct {
+	Bucket  string `json:"bucket"`
+	Dialect string `json:"dialect"` // "oss" or "s3": whose report layout
+	// DestBucket and ManifestKey locate manifest.json; ManifestSHA256 is
+	// its digest as read (its MD5 matched manifest.checksum).
+	DestBucket     string `json:"dest_bucket"`
+	ManifestKey    string `json:"manifest_key"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+	// AsOf is the report's creationTimestamp.
+	AsOf time.Time `json:"as_of"`
+	// KeyIDs says where the KMS key ids of objects come from, which the
+	// report does not name: "head-encrypted" (every object the report
+	// calls KMS-encrypted, on OSS every encrypted one, was HEADed) or
+	// "sample" (only the sampled objects; the others are recorded with
+	// method unknown and an error saying why).
+	KeyIDs string `json:"key_ids"`
+	// Sample is how many objects were to be HEADed to cross-check the
+	// report against the live objects (0 = none).
+	Sample int `json:"sample"`
 }
 
 // Target identifies the scanned endpoint (never its credentials).

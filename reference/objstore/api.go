@@ -382,6 +382,7 @@ const (
 	KindInvalidRequest
 	KindNoSuchVersion    // a version id that is not (or no longer) there
 	KindMethodNotAllowed // the addressed version is a delete marker
+	KindNoSuchInventory  // no bucket inventory configuration with that id
 )
 
 // Error is the store's error type.

@@ -28,6 +28,8 @@
 //	              type, sse, envelope record}
 //	    parts     one nested table per upload id: part number -> {data file,
 //	              last modified, declared checksum}
+//	    inventory one nested table per bucket: configuration id -> bucket
+//	              inventory configuration (inventory.go; made on first use)
 //	<Dir>/data/<32 hex>  one file per single-part object or per part: the
 //	              plaintext of an unencrypted object, or one stream of
 //	              package stream (header, 64 KiB authenticated chunks)

@@ -334,7 +334,7 @@ var unsupportedSubResources = toSet([]string{
 	"symlink", "x-oss-process", "x-oss-async-process", "img", "style", "styleName",
 	"replication", "replicationProgress", "replicationLocation", "cname", "comp", "qos",
 	"live", "status", "vod", "restore", "callback", "qosInfo", "policy", "policyStatus",
-	"stat", "requestPayment", "inventory", "inventoryId",
+	"stat", "requestPayment",
 	"asyncFetch", "worm", "wormId", "wormExtend", "transferAcceleration", "regionList",
 	"regions", "cloudboxes", "metaQuery", "resourceGroup", "rtc", "responseHeader", "seal",
 	"publicAccessBlock", "httpsConfig", "redundancyTransition", "accessPoint",
@@ -386,6 +386,9 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "versioning"):
 			req.op = "PutBucketVersioning"
 			return h.putBucketVersioning(req)
+		case has(q, "inventory"):
+			req.op = "PutBucketInventory"
+			return h.putBucketInventory(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}
@@ -414,6 +417,12 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "versions"):
 			req.op = "ListObjectVersions"
 			return h.listObjectVersions(req)
+		case has(q, "inventory") && has(q, "inventoryId"):
+			req.op = "GetBucketInventory"
+			return h.getBucketInventory(req)
+		case has(q, "inventory"):
+			req.op = "ListBucketInventory"
+			return h.listBucketInventory(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case q.Get("list-type") == "2":
@@ -429,6 +438,9 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "encryption"):
 			req.op = "DeleteBucketEncryption"
 			return h.deleteBucketEncryption(req)
+		case has(q, "inventory"):
+			req.op = "DeleteBucketInventory"
+			return h.deleteBucketInventory(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}

@@ -285,7 +285,7 @@ func (h *handler) hostBucket(r *http.Request) string {
 
 // Subresources this front end serves, and those it knows but does not.
 var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "cors", "intelligent-tiering", "inventory",
+	"accelerate", "acl", "analytics", "cors", "intelligent-tiering",
 	"legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock",
 	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
 	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "website",
@@ -363,6 +363,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.putBucketEncryption(rc)
 		case rc.has("versioning"):
 			h.putBucketVersioning(rc)
+		case rc.has("inventory"):
+			h.putBucketInventory(rc)
 		default:
 			h.createBucket(rc)
 		}
@@ -378,6 +380,10 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.getBucketVersioning(rc)
 		case rc.has("versions"):
 			h.listObjectVersions(rc)
+		case rc.has("inventory") && rc.has("id"):
+			h.getBucketInventory(rc)
+		case rc.has("inventory"):
+			h.listBucketInventory(rc)
 		case rc.query("list-type") == "2":
 			h.listObjectsV2(rc)
 		case rc.has("list-type"):
@@ -391,6 +397,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 		switch {
 		case rc.has("encryption"):
 			h.deleteBucketEncryption(rc)
+		case rc.has("inventory"):
+			h.deleteBucketInventory(rc)
 		default:
 			h.deleteBucket(rc)
 		}
