@@ -15,6 +15,7 @@ import (
 	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/policy"
 	"github.com/sseaudit/sseaudit/reports"
+	"github.com/sseaudit/sseaudit/scan"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
 
@@ -86,6 +87,9 @@ type Options struct {
 	// Shard scans one share of the buckets (see snapshot.ShardOf); the
 	// shards' snapshots are joined with snapshot.Merge.
 	Shard *snapshot.Shard
+	// Inventory censuses the buckets it names from their bucket inventory
+	// reports instead of one HEAD per object.
+	Inventory []scan.InventorySource
 	// FromSnapshot evaluates a stored snapshot instead of scanning.
 	FromSnapshot string
 	// Previous is the earlier snapshot to compare with for drift; ""

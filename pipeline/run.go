@@ -363,6 +363,7 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	cfg := scan.Config{
 		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, Versions: opts.Versions,
 		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress, Shard: opts.Shard,
+		Inventory: opts.Inventory,
 		// An allow-list may name keys by alias, which only KMS can resolve:
 		// the scan records what they point to for the rules to compare.
 		ExtraKeyRefs: engine.Profile().AllowedCMKIDs,
@@ -401,6 +402,11 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	if _, err := scan.RunToFile(ctx, cfg, path); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: the partial snapshot %s is marked incomplete", path)
+		}
+		var ie *scan.InventoryError
+		if errors.As(err, &ie) {
+			// A bad inventory report is bad input; its message names the fix.
+			return &InputError{Err: err}
 		}
 		return fmt.Errorf("scan: %w", err)
 	}

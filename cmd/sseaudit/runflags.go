@@ -37,6 +37,9 @@ type runFlags struct {
 	acceptGaps                             []string
 	fromSnapshot, previous                 string
 	format, shard                          string
+	inventory                              []string
+	inventoryKeyIDs                        string
+	inventorySample                        int
 	quiet                                  bool
 	maxRows                                int
 
@@ -55,6 +58,9 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
 	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
 	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight")
+	fl.StringArrayVar(&f.inventory, "inventory", nil, "census bucket SRC from its bucket inventory reports instead of one HEAD per object: SRC=DEST[/PREFIX][#CONFIG-ID] (repeatable)")
+	fl.StringVar(&f.inventoryKeyIDs, "inventory-key-ids", scan.InventoryKeysHead, "where KMS key ids of inventoried objects come from: head-encrypted (HEAD every KMS-encrypted object) or sample (only the sample; the others are a gap)")
+	fl.IntVar(&f.inventorySample, "inventory-sample", scan.DefaultInventorySample, "objects HEADed per inventoried bucket to cross-check the report (negative: none)")
 	fl.StringVar(&f.shard, "shard", "", "scan one share of the buckets, i/n (e.g. 0/4; buckets by a hash of their name); join the shards' snapshots with 'sseaudit merge'")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
@@ -202,12 +208,24 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		}
 		shard = &snapshot.Shard{Index: i, Count: n}
 	}
+	var inv []scan.InventorySource
+	for _, v := range f.inventory {
+		s, err := scan.ParseInventoryFlag(v)
+		if err != nil {
+			return pipeline.Options{}, err
+		}
+		s.KeyIDs, s.Sample = f.inventoryKeyIDs, f.inventorySample
+		if s.Sample == 0 {
+			s.Sample = -1 // --inventory-sample 0: none (Config's 0 means the default)
+		}
+		inv = append(inv, s)
+	}
 	if f.maxRows < 0 {
 		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
 	}
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
-		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, Shard: shard,
+		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, Shard: shard, Inventory: inv,
 		FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,
