@@ -40,7 +40,7 @@ func TestInventoryCensusThroughTheCLI(t *testing.T) {
 			IncludedObjectVersions: types.InventoryIncludedObjectVersionsCurrent,
 			Destination: &types.InventoryDestination{S3BucketDestination: &types.InventoryS3BucketDestination{
 				Bucket: aws.String("arn:aws:s3:::inv-reports"), Format: types.InventoryFormatCsv}},
-			Schedule: &types.InventorySchedule{Frequency: types.InventoryFrequencyDaily},
+			Schedule:       &types.InventorySchedule{Frequency: types.InventoryFrequencyDaily},
 			OptionalFields: []types.InventoryOptionalField{"Size", "LastModifiedDate", "ETag", "StorageClass", "EncryptionStatus"}}}); err != nil {
 		t.Fatal(err)
 	}
