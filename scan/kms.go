@@ -115,7 +115,7 @@ func (k *keys) noClientError(region, resource string) *snapshot.Error {
 // cancelled, so ctx is checked before each attempt.
 func (k *keys) describeKey(ctx context.Context, c *kmssdk.Client, id string) (*kmssdk.DescribeKeyResponseBodyKeyMetadata, int, error) {
 	var md *kmssdk.DescribeKeyResponseBodyKeyMetadata
-	attempts, err := k.s.do(ctx, func(context.Context) error {
+	attempts, err := k.s.doOn(ctx, k.s.budgets.forKMS(c), func(context.Context) error {
 		resp, err := c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(id)})
 		if err != nil {
 			return err
