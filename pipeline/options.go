@@ -82,6 +82,9 @@ type Options struct {
 	Versions bool
 	// Concurrency bounds the requests in flight (0: the scanner's default).
 	Concurrency int
+	// RequestRate bounds the scan's requests per second per endpoint (0:
+	// unlimited); see scan.Config.RequestRate.
+	RequestRate float64
 	// FromSnapshot evaluates a stored snapshot instead of scanning.
 	FromSnapshot string
 	// Previous is the earlier snapshot to compare with for drift; ""
