@@ -34,6 +34,15 @@ import (
 const (
 	spoolMemObjects  = 1000
 	lookaheadObjects = 20000
+	// Past its first listDirect entries, a bucket's listing may run
+	// listAhead entries (a listing page and more) ahead of the workers'
+	// queue, into a buffer a feeder empties into it, so that the next
+	// page's round trip and decoding overlap the HEADs of this one
+	// instead of leaving the workers idle at every page boundary. (A
+	// small bucket goes straight to the queue, listed as it is
+	// inspected.)
+	listDirect = 256
+	listAhead  = 1024
 )
 
 // job is one listed object to inspect.
@@ -247,6 +256,8 @@ func (cs *census) read(bs *bucketScan) {
 	close(bs.ready)
 
 	headed := false
+	queue := cs.jobs
+	var fed chan struct{}
 	bs.listErr = s.list(ctx, b.Name, bs.versions, func(o client.VersionSummary) error {
 		if !headed && bs.listed.Load() >= cs.lookahead {
 			// Ahead of its turn: wait for it rather than grow the spool.
@@ -257,10 +268,22 @@ func (cs *census) read(bs *bucketScan) {
 				return ctx.Err()
 			}
 		}
+		if fed == nil && bs.listed.Load() >= listDirect {
+			// A large bucket: list ahead from now on.
+			ahead := make(chan job, listAhead)
+			fed = make(chan struct{})
+			go func() {
+				defer close(fed)
+				for j := range ahead {
+					cs.jobs <- j // the workers run until every lister is done
+				}
+			}()
+			queue = ahead
+		}
 		bs.inflight.Add(1)
 		cs.pending.Add(1)
 		select {
-		case cs.jobs <- job{bs: bs, o: o}:
+		case queue <- job{bs: bs, o: o}:
 			bs.listed.Add(1)
 			return nil
 		case <-ctx.Done():
@@ -269,6 +292,10 @@ func (cs *census) read(bs *bucketScan) {
 			return ctx.Err()
 		}
 	})
+	if fed != nil {
+		close(queue)
+		<-fed
+	}
 	cs.mu.Lock()
 	bs.listing.Store(false)
 	cs.busy--

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -185,13 +186,13 @@ func TestLookaheadSpool(t *testing.T) {
 	// spool-b's HEADs that arrive before any of spool-a's is answered are
 	// the ones made ahead of its turn.
 	var aAnswered atomic.Bool
-	p.onRequest = func(method, path string) {
-		if method == "HEAD" && strings.HasPrefix(path, "/spool-b/") && !aAnswered.Load() {
+	p.onRequest = func(r *http.Request) {
+		if r.Method == "HEAD" && strings.HasPrefix(r.URL.Path, "/spool-b/") && !aAnswered.Load() {
 			bAhead.Add(1)
 		}
 	}
-	p.onAnswer = func(method, path string) {
-		if method == "HEAD" && strings.HasPrefix(path, "/spool-a/") {
+	p.onAnswer = func(r *http.Request) {
+		if r.Method == "HEAD" && strings.HasPrefix(r.URL.Path, "/spool-a/") {
 			aAnswered.Store(true)
 		}
 	}
@@ -322,5 +323,69 @@ func TestWriteFailureStops(t *testing.T) {
 	var out bytes.Buffer
 	if _, err := Run(context.Background(), Config{Client: rootClient(t, client.OSS), RequestRate: -1}, &out); err == nil || !strings.Contains(err.Error(), "RequestRate") {
 		t.Errorf("negative RequestRate: %v", err)
+	}
+}
+
+// TestLargeBucketListsAhead: a bucket of several listing pages is listed
+// ahead of its HEADs (the second page is asked for long before the first
+// page's objects are inspected: not after 1,000 - 2*Concurrency HEADs), every
+// object is written exactly once, and a cancellation in the middle still
+// writes everything listed.
+func TestLargeBucketListsAhead(t *testing.T) {
+	const n = 2300 // three pages of 1,000
+	root := rootClient(t, client.OSS)
+	mkBucket(t, root, "large-000", nil)
+	putMany(t, root, "large-000", "o-", n)
+
+	scanWith := func(ctx context.Context, cancelAt int64) (snapshot.Summary, string, int64, error) {
+		p := startProxy(t)
+		var heads, headsAtPage2 atomic.Int64
+		headsAtPage2.Store(-1)
+		var cancel func()
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		p.onRequest = func(r *http.Request) {
+			if r.Method == http.MethodHead {
+				if heads.Add(1) == cancelAt {
+					cancel()
+				}
+				return
+			}
+			if r.URL.Query().Has("continuation-token") {
+				headsAtPage2.CompareAndSwap(-1, heads.Load())
+			}
+		}
+		path := filepath.Join(t.TempDir(), "snapshot.json")
+		sum, err := RunToFile(ctx, Config{Client: clientFor(t, client.OSS, "", p.URL, rootAK, rootSK, 10*time.Second), KMS: rootKMS,
+			BucketGlob: "large-*"}, path)
+		return sum, path, headsAtPage2.Load(), err
+	}
+
+	sum, path, at, err := scanWith(context.Background(), -1)
+	if err != nil || !sum.Complete {
+		t.Fatal(err)
+	}
+	checkBuckets(t, path, "large", 1, n)
+	if at < 0 || at > 1000-2*DefaultConcurrency-DefaultConcurrency {
+		t.Errorf("the second listing page was asked for after %d HEADs: listing did not run ahead", at)
+	}
+
+	sum, path, _, err = scanWith(context.Background(), 1500)
+	if !errors.Is(err, context.Canceled) || sum.Complete {
+		t.Fatalf("err %v complete %v", err, sum.Complete)
+	}
+	bs := readBuckets(t, path)
+	b := bs[0]
+	keys := map[string]bool{}
+	var cancelled int64
+	for _, o := range b.Objects {
+		keys[o.Key] = true
+		if o.Error != nil {
+			cancelled++
+		}
+	}
+	if len(keys) != len(b.Objects) || int64(len(b.Objects)) != b.ObjectsListed || b.ObjectsInspected+cancelled != b.ObjectsListed ||
+		b.ObjectsInspected < 1400 || b.ObjectsInspected >= n {
+		t.Errorf("cancelled: %d objects (%d distinct), listed %d, inspected %d, cancelled %d", len(b.Objects), len(keys), b.ObjectsListed, b.ObjectsInspected, cancelled)
 	}
 }

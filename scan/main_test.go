@@ -167,7 +167,7 @@ type proxy struct {
 	onAny  func()
 	// onRequest runs when a request arrives, onAnswer when its answer's
 	// headers are about to go out (both set before the first request).
-	onRequest, onAnswer func(method, path string)
+	onRequest, onAnswer func(req *http.Request)
 
 	// Every request's arrival, and the most requests (and HEADs) in
 	// flight at once.
@@ -238,13 +238,13 @@ func startProxy(t testing.TB, rules ...*rule) *proxy {
 			raiseTo(&p.maxHeads, p.headInflight.Add(1))
 		}
 		if p.onRequest != nil {
-			p.onRequest(req.Method, req.URL.Path)
+			p.onRequest(req)
 		}
 		var once sync.Once
 		w = &answerWriter{ResponseWriter: w, first: func() {
 			once.Do(func() {
 				if p.onAnswer != nil {
-					p.onAnswer(req.Method, req.URL.Path)
+					p.onAnswer(req)
 				}
 				p.inflight.Add(-1)
 				if head {
