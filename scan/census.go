@@ -56,8 +56,6 @@ type bucketScan struct {
 	info   bucketInfo
 	region string
 
-	started bool // under census.mu
-
 	// hb is the bucket's header (rule, versioning), complete when ready
 	// is closed; versions is hb.VersionsInspected for the workers.
 	hb       snapshot.Bucket
@@ -97,10 +95,15 @@ func (c *Config) limits() (spoolMem, lookahead int64) {
 
 // census runs the buckets of one scan.
 type census struct {
-	s       *scanner
-	ctx     context.Context // ends on cancellation or a write error
-	buckets []*bucketScan
-	jobs    chan job
+	s     *scanner
+	ctx   context.Context // ends on cancellation or a write error
+	infos []bucketInfo
+	// scans holds the open buckets' state (under mu): a bucket's entry is
+	// made when it is opened and dropped once it is written, so memory
+	// grows with the open buckets, not with the number of buckets.
+	scans    []*bucketScan
+	spoolMem int64
+	jobs     chan job
 	// target is the work in sight (objects) under which more buckets
 	// are opened.
 	target           int64
@@ -127,16 +130,10 @@ type census struct {
 func newCensus(ctx context.Context, s *scanner, buckets []bucketInfo) *census {
 	c := &s.cfg
 	spoolMem, lookahead := c.limits()
-	cs := &census{lookahead: lookahead,
-		s: s, ctx: ctx, jobs: make(chan job, 2*c.Concurrency), target: 4 * int64(c.Concurrency),
+	cs := &census{
+		s: s, ctx: ctx, infos: buckets, scans: make([]*bucketScan, len(buckets)), spoolMem: spoolMem, lookahead: lookahead,
+		jobs: make(chan job, 2*c.Concurrency), target: 4 * int64(c.Concurrency),
 		maxOpen: max(2, 2*c.Concurrency), maxBusy: max(1, c.Concurrency/2), kick: make(chan struct{}, 1),
-	}
-	for _, b := range buckets {
-		cs.buckets = append(cs.buckets, &bucketScan{
-			info: b, region: s.regionOf(b), ready: make(chan struct{}), results: make(chan snapshot.Object, c.Concurrency),
-			head: make(chan struct{}), handover: make(chan struct{}), spooled: make(chan struct{}),
-			spool: spool{dir: c.SpoolDir, max: spoolMem},
-		})
 	}
 	for range c.Concurrency {
 		cs.workers.Add(1)
@@ -160,11 +157,11 @@ func (cs *census) start() {
 	defer cs.starter.Done()
 	for {
 		cs.mu.Lock()
-		for cs.next < len(cs.buckets) && cs.ctx.Err() == nil &&
+		for cs.next < len(cs.infos) && cs.ctx.Err() == nil &&
 			(cs.open == 0 || (cs.open < cs.maxOpen && cs.busy < cs.maxBusy && cs.inSightLocked() < cs.target)) {
 			cs.openLocked(cs.next)
 		}
-		done := cs.next >= len(cs.buckets)
+		done := cs.next >= len(cs.infos)
 		cs.mu.Unlock()
 		if done {
 			return
@@ -185,9 +182,9 @@ func (cs *census) inSightLocked() int64 {
 		est = min(max(cs.sizeSum/cs.sizeN, 1), cs.target)
 	}
 	n := cs.pending.Load()
-	for _, bs := range cs.buckets[cs.first:cs.next] {
+	for _, bs := range cs.scans[cs.first:cs.next] {
 		switch {
-		case !bs.started || !bs.listing.Load():
+		case bs == nil || !bs.listing.Load(): // skipped, or done listing
 		case bs.listed.Load() > 0:
 			n += cs.target
 		default:
@@ -198,8 +195,13 @@ func (cs *census) inSightLocked() int64 {
 }
 
 func (cs *census) openLocked(i int) {
-	bs := cs.buckets[i]
-	bs.started = true
+	c, b := &cs.s.cfg, cs.infos[i]
+	bs := &bucketScan{
+		info: b, region: cs.s.regionOf(b), ready: make(chan struct{}), results: make(chan snapshot.Object, c.Concurrency),
+		head: make(chan struct{}), handover: make(chan struct{}), spooled: make(chan struct{}),
+		spool: spool{dir: c.SpoolDir, max: cs.spoolMem},
+	}
+	cs.scans[i] = bs
 	cs.next = i + 1
 	cs.open++
 	cs.busy++
@@ -210,26 +212,28 @@ func (cs *census) openLocked(i int) {
 }
 
 // turn is called by the writer when bucket i is next. It opens the bucket
-// if the starter has not, unless the scan was cancelled, and reports
-// whether the bucket was opened (false: write it as not read).
-func (cs *census) turn(i int) bool {
+// if the starter has not, unless the scan was cancelled, and returns it
+// (nil: not opened, write it as not read).
+func (cs *census) turn(i int) *bucketScan {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	bs := cs.buckets[i]
-	if !bs.started && cs.next == i {
+	if cs.scans[i] == nil && cs.next == i {
 		if cs.ctx.Err() != nil {
 			cs.next = i + 1 // the starter must not open it any more
-			return false
+			return nil
 		}
 		cs.openLocked(i)
 	}
-	return bs.started
+	return cs.scans[i]
 }
 
-// written is called by the writer when a bucket is complete.
-func (cs *census) written() {
+// written is called by the writer when bucket i is complete.
+func (cs *census) written(i int) {
 	cs.mu.Lock()
-	cs.open--
+	if cs.scans[i] != nil {
+		cs.open--
+		cs.scans[i] = nil
+	}
 	cs.first++
 	cs.mu.Unlock()
 	cs.poke()
@@ -354,14 +358,16 @@ func (cs *census) wait() {
 	cs.workers.Wait()
 }
 
-// drain consumes what is left of the buckets after a write error, so that
-// every goroutine ends, and removes their spools.
+// drain consumes what is left of the buckets after a write error (ctx
+// has ended, so the starter opens no more), so that every goroutine ends,
+// and removes their spools.
 func (cs *census) drain(from int) {
-	for _, bs := range cs.buckets[from:] {
+	cs.starter.Wait()
+	for i := from; i < len(cs.scans); i++ {
 		cs.mu.Lock()
-		started := bs.started
+		bs := cs.scans[i]
 		cs.mu.Unlock()
-		if !started {
+		if bs == nil {
 			continue
 		}
 		select {
@@ -380,15 +386,14 @@ func (cs *census) drain(from int) {
 
 // writeBucket writes bucket i, its turn having come: its header, what its
 // spool kept, then its objects as they are inspected.
-func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, i int) (snapshot.Bucket, error) {
-	bs := cs.buckets[i]
+func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, bs *bucketScan, i int) (snapshot.Bucket, error) {
 	close(bs.head)
 	<-bs.ready
 	hb := bs.hb
 	if hb.EncryptionError != nil {
 		s.recordError(*hb.EncryptionError)
 	}
-	s.prog.bucket(i, len(cs.buckets), hb.Name)
+	s.prog.bucket(i, len(cs.infos), hb.Name)
 	defer s.prog.end()
 	if err := w.BeginBucket(hb); err != nil {
 		return hb, err

@@ -263,8 +263,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	for i, b := range buckets {
 		var hb snapshot.Bucket
 		var err error
-		if cs.turn(i) {
-			hb, err = s.writeBucket(cs, w, i)
+		if bs := cs.turn(i); bs != nil {
+			hb, err = s.writeBucket(cs, w, bs, i)
 		} else {
 			hb, err = s.writeCancelledBucket(w, b)
 		}
@@ -274,7 +274,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 			cs.wait()
 			return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
 		}
-		cs.written()
+		cs.written(i)
 		cov.Buckets++
 		if hb.EncryptionError == nil && hb.ListError == nil && hb.RegionError == nil {
 			cov.BucketsRead++

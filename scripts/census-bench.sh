@@ -8,16 +8,20 @@
 #    (many/single: 500 x 10 objects against 1 x 5,000) and
 #    BenchmarkRequestCosts (CPU per request kind, which bounds both).
 # 2. End to end (skip with CLI=0): `sseaudit serve` in its own process,
-#    OBJECTS objects seeded, then ROUNDS times, alternating which goes
-#    first, `sseaudit scan --endpoint` (the whole command, and the census
+#    one bucket of OBJECTS objects and MANY buckets of 10 seeded, then
+#    ROUNDS times, alternating which goes first, `sseaudit scan
+#    --endpoint` of the one bucket (the whole command, and the census
 #    inside it from the snapshot's started_at/finished_at) against the bare
-#    16-goroutine HEAD loop of scripts/censusbench; the server's CPU per
+#    16-goroutine HEAD loop of scripts/censusbench over it, and the census
+#    of MANY buckets of 10 against one bucket of as many objects; the
+#    server's CPU per
 #    HEAD is read from /proc during the loop. BIN=path scans and serves
 #    with another sseaudit binary (e.g. a build of an older commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
 OBJECTS=${OBJECTS:-20000}
+MANY=${MANY:-500}
 mkdir -p bench
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee bench/census-machine.txt
 
@@ -45,14 +49,16 @@ srv=$!
 for _ in $(seq 1 100); do grep -q 'oss/s3 endpoint' "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
 ep=http://127.0.0.1:$port
 bench/censusbench -endpoint "$ep" seed -bucket census-cli -objects "$OBJECTS"
+bench/censusbench -endpoint "$ep" seed -bucket census-many -buckets "$MANY" -objects 10
+bench/censusbench -endpoint "$ep" seed -bucket census-one -objects $((MANY * 10))
 
 tck=$(getconf CLK_TCK)
 srvcpu() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
 secs() { date -d "$1" +%s.%N; }
-runscan() { # round -> "wall census" seconds
+runscan() { # round glob -> "wall census" seconds
   local out=$tmp/out$1 t0 t1
   t0=$(date +%s.%N)
-  "$bin" scan --endpoint "$ep" --dialect oss --buckets census-cli --out "$out" --history "" -q >/dev/null 2>&1 || true
+  "$bin" scan --endpoint "$ep" --dialect oss --buckets "$2" --out "$out" --history "" -q >/dev/null 2>&1 || true
   t1=$(date +%s.%N)
   local s f
   s=$(grep -o '"started_at": *"[^"]*"' "$out/snapshot.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
@@ -69,12 +75,17 @@ runbare() { # -> "wall server-cpu-us-per-head"
 }
 : >bench/census-cli.txt
 for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) = 1 ]; then s=$(runscan "$r"); b=$(runbare); else b=$(runbare); s=$(runscan "$r"); fi
-  echo "$s $b" | tee -a bench/census-cli.txt
+  if [ $((r % 2)) = 1 ]; then
+    s=$(runscan "$r" census-cli); b=$(runbare); m=$(runscan "$r" 'census-many-*'); o=$(runscan "$r" census-one)
+  else
+    o=$(runscan "$r" census-one); m=$(runscan "$r" 'census-many-*'); b=$(runbare); s=$(runscan "$r" census-cli)
+  fi
+  echo "$s $b $m $o" | tee -a bench/census-cli.txt
 done
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v c="$1" '{print $c}' bench/census-cli.txt | median; }
-cmd=$(col 1) census=$(col 2) bare=$(col 3) cpu=$(col 4)
+cmd=$(col 1) census=$(col 2) bare=$(col 3) cpu=$(col 4) many=$(col 6) one=$(col 8)
+mobj=$((MANY * 10))
 {
   echo "end to end, $OBJECTS objects, median of $ROUNDS rounds (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
   printf '  sseaudit scan (whole command) %.2fs = %.0f obj/s\n' "$cmd" "$(echo "$OBJECTS / $cmd" | bc -l)"
@@ -82,4 +93,6 @@ cmd=$(col 1) census=$(col 2) bare=$(col 3) cpu=$(col 4)
   printf '  bare 16-goroutine HEAD loop   %.2fs = %.0f obj/s\n' "$bare" "$(echo "$OBJECTS / $bare" | bc -l)"
   printf '  ratio census/bare %.3f, whole command/bare %.3f; server CPU per HEAD %.1f us\n' \
     "$(echo "$bare / $census" | bc -l)" "$(echo "$bare / $cmd" | bc -l)" "$cpu"
+  printf '  census of %d buckets x 10 %.2fs = %.0f obj/s, of 1 x %d %.2fs = %.0f obj/s: ratio %.3f\n' "$MANY" "$many" \
+    "$(echo "$mobj / $many" | bc -l)" "$mobj" "$one" "$(echo "$mobj / $one" | bc -l)" "$(echo "$one / $many" | bc -l)"
 } | tee bench/census-cli-summary.txt

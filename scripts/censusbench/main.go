@@ -5,8 +5,11 @@
 // compared. Credentials come from OSS_ACCESS_KEY_ID and
 // OSS_ACCESS_KEY_SECRET.
 //
-//	censusbench -endpoint URL seed -bucket B -objects N
+//	censusbench -endpoint URL seed -bucket B -objects N [-buckets M]
 //	censusbench -endpoint URL heads -bucket B -objects N
+//
+// With -buckets M, seed creates M buckets B-000, B-001, ... of N objects
+// each instead of bucket B.
 //
 // heads prints the seconds the loop took. It writes nothing but the
 // objects seed creates, and only seed writes.
@@ -37,6 +40,7 @@ func main() {
 	sub := flag.NewFlagSet(flag.Arg(0), flag.ExitOnError)
 	bucket := sub.String("bucket", "", "bucket")
 	n := sub.Int("objects", 5000, "objects")
+	nb := sub.Int("buckets", 0, "seed this many buckets named BUCKET-000... instead of BUCKET")
 	_ = sub.Parse(flag.Args()[1:])
 	c, err := client.New(client.Config{Dialect: client.OSS, Endpoint: *endpoint, Region: *region,
 		AccessKeyID: os.Getenv("OSS_ACCESS_KEY_ID"), AccessKeySecret: os.Getenv("OSS_ACCESS_KEY_SECRET")})
@@ -46,7 +50,12 @@ func main() {
 	if err == nil {
 		switch flag.Arg(0) {
 		case "seed":
-			err = seed(c, *bucket, *n)
+			if *nb == 0 {
+				err = seed(c, *bucket, *n)
+			}
+			for i := 0; i < *nb && err == nil; i++ {
+				err = seed(c, fmt.Sprintf("%s-%03d", *bucket, i), *n)
+			}
 		case "heads":
 			var d time.Duration
 			if d, err = heads(c, *bucket, *n); err == nil {
