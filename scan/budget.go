@@ -17,9 +17,14 @@ import (
 type endpoint struct {
 	limiter *rate.Limiter // nil: unlimited
 	// slots bounds the target's requests in flight; nil for KMS, whose
-	// SDK does not carry a context (its calls are made from the HEAD
-	// workers, so Concurrency bounds them anyway).
+	// SDK does not carry a context.
 	slots chan struct{}
+	// serial is held around every call of a KMS client: the KMS SDK's
+	// client is not safe for concurrent use (each call rewrites its
+	// Headers field), and buckets scanned concurrently describe keys
+	// concurrently. A scan describes each key once, so this costs
+	// nothing.
+	serial sync.Mutex
 }
 
 // newLimiter returns nil for no limit. The burst is one request: in any
