@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
@@ -89,9 +92,27 @@ func (c *Client) HeadObjectVersion(ctx context.Context, bucket, key, versionID s
 	return r, nil
 }
 
+// bucketVersioning sends GetBucketVersioning through Conn.DoWithContext
+// (the request Client.GetBucketVersioning sends) because the SDK's
+// bucket-level calls drop the context: the scan's cancellation and its
+// request budget (WithRequestGate) travel in it.
 func (o *ossV1) bucketVersioning(ctx context.Context, bucket string) (string, error) {
-	r, err := o.c.GetBucketVersioning(bucket, oss1.WithContext(ctx))
-	return r.Status, err
+	if err := oss1.CheckBucketName(bucket); err != nil {
+		return "", err
+	}
+	resp, err := o.c.Conn.DoWithContext(ctx, http.MethodGet, bucket, "", map[string]interface{}{"versioning": nil}, nil, nil, 0, nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", oss1.CheckRespCode(resp.StatusCode, []int{http.StatusOK})
+	}
+	var r oss1.GetBucketVersioningResult
+	if err := xml.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return "", fmt.Errorf("decode VersioningConfiguration: %w", err)
+	}
+	return r.Status, nil
 }
 
 func (o *ossV1) putBucketVersioning(ctx context.Context, bucket, status string) error {

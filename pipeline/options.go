@@ -90,6 +90,9 @@ type Options struct {
 	// Inventory censuses the buckets it names from their bucket inventory
 	// reports instead of one HEAD per object.
 	Inventory []scan.InventorySource
+	// RequestRate bounds the scan's requests per second per endpoint (0:
+	// unlimited); see scan.Config.RequestRate.
+	RequestRate float64
 	// FromSnapshot evaluates a stored snapshot instead of scanning.
 	FromSnapshot string
 	// Previous is the earlier snapshot to compare with for drift; ""

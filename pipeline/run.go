@@ -361,7 +361,7 @@ func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
 func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path string) error {
 	t := opts.Target
 	cfg := scan.Config{
-		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, Versions: opts.Versions,
+		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, RequestRate: opts.RequestRate, Versions: opts.Versions,
 		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress, Shard: opts.Shard,
 		Inventory: opts.Inventory,
 		// An allow-list may name keys by alias, which only KMS can resolve:

@@ -7,10 +7,16 @@
 //
 //   - Run and RunToFile: list buckets (ListBuckets, plus names given
 //     explicitly, filtered by a glob), resolve each bucket's region, then
-//     one bucket at a time read the rule, list the objects and HEAD them
-//     with bounded concurrency (listing does not say how an object is
-//     encrypted), writing each object as its answer arrives. Memory is
-//     bounded by the concurrency, not by the number of objects.
+//     read each bucket's rule and versioning state, list its objects and
+//     HEAD them (listing does not say how an object is encrypted).
+//     Buckets are scanned concurrently by one pool of HEAD workers under
+//     one budget of requests in flight (Concurrency) and, optionally, of
+//     requests per second per endpoint (RequestRate), and written one at
+//     a time in name order: the bucket being written streams each object
+//     as its answer arrives, buckets scanned ahead of their turn keep
+//     theirs in a bounded spool (memory, then a temporary file; see
+//     census.go). Memory is bounded by constants, not by the number or
+//     size of buckets.
 //   - Retries with exponential backoff and full jitter on throttling, 429,
 //     5xx and timeouts (Retry); the attempts are recorded.
 //   - KMS keys: every referenced key is described once (DescribeKey) when
@@ -27,7 +33,7 @@
 // concerns and in Coverage.Errors; a bucket that could not be read is
 // recorded with its error, never left out. On cancellation no new request
 // is sent: objects already listed are written with a "Cancelled" error,
-// buckets not yet reached are written with "Cancelled" rule and list
+// buckets not yet opened are written with "Cancelled" rule and list
 // errors, and the document is closed with complete=false.
 //
 // # What it must not do

@@ -256,6 +256,21 @@ type invCensus struct {
 	example    string
 }
 
+// inventoryBucket reads bucket b's rule and versioning state and writes
+// it, censused from its inventory report.
+func (s *scanner) inventoryBucket(ctx context.Context, w *snapshot.Writer, b bucketInfo, st *invState, i, n int) (snapshot.Bucket, error) {
+	region := s.regionOf(b)
+	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
+	s.rule(ctx, region, &hb)
+	if hb.EncryptionError != nil {
+		s.recordError(*hb.EncryptionError)
+	}
+	s.versioning(ctx, &hb)
+	s.prog.bucket(i, n, b.Name)
+	defer s.prog.end()
+	return s.censusInventory(ctx, w, hb, region, st)
+}
+
 // censusInventory writes bucket hb from its inventory report.
 func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb snapshot.Bucket, region string, st *invState) (snapshot.Bucket, error) {
 	st.used = true

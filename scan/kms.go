@@ -115,8 +115,11 @@ func (k *keys) noClientError(region, resource string) *snapshot.Error {
 // cancelled, so ctx is checked before each attempt.
 func (k *keys) describeKey(ctx context.Context, c *kmssdk.Client, id string) (*kmssdk.DescribeKeyResponseBodyKeyMetadata, int, error) {
 	var md *kmssdk.DescribeKeyResponseBodyKeyMetadata
-	attempts, err := k.s.do(ctx, func(context.Context) error {
+	ep := k.s.budgets.forKMS(c)
+	attempts, err := k.s.doOn(ctx, ep, func(context.Context) error {
+		ep.serial.Lock()
 		resp, err := c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(id)})
+		ep.serial.Unlock()
 		if err != nil {
 			return err
 		}

@@ -165,6 +165,32 @@ type proxy struct {
 	// onAny before every request. Both are set before the first request.
 	onHead func(n int64)
 	onAny  func()
+	// onRequest runs when a request arrives, onAnswer when its answer's
+	// headers are about to go out (both set before the first request).
+	onRequest, onAnswer func(req *http.Request)
+
+	// Every request's arrival, and the most requests (and HEADs) in
+	// flight at once.
+	mu                     sync.Mutex
+	arrivals               []time.Time
+	inflight, headInflight atomic.Int64
+	maxInflight, maxHeads  atomic.Int64
+}
+
+func raiseTo(m *atomic.Int64, v int64) {
+	for {
+		cur := m.Load()
+		if v <= cur || m.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// times returns the arrival times of the requests so far.
+func (p *proxy) times() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.arrivals...)
 }
 
 type rule struct {
@@ -199,6 +225,34 @@ func startProxy(t testing.TB, rules ...*rule) *proxy {
 		pr.Out.Host = pr.In.Host
 	}, ErrorLog: log.New(io.Discard, "", 0)}
 	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p.mu.Lock()
+		p.arrivals = append(p.arrivals, time.Now())
+		p.mu.Unlock()
+		// A request is in flight from its arrival until its answer's
+		// headers are written, a span inside the client's own (from
+		// sending to reading them), so the counts never exceed the
+		// client's.
+		raiseTo(&p.maxInflight, p.inflight.Add(1))
+		head := req.Method == http.MethodHead
+		if head {
+			raiseTo(&p.maxHeads, p.headInflight.Add(1))
+		}
+		if p.onRequest != nil {
+			p.onRequest(req)
+		}
+		var once sync.Once
+		w = &answerWriter{ResponseWriter: w, first: func() {
+			once.Do(func() {
+				if p.onAnswer != nil {
+					p.onAnswer(req)
+				}
+				p.inflight.Add(-1)
+				if head {
+					p.headInflight.Add(-1)
+				}
+			})
+		}}
+		defer w.(*answerWriter).first()
 		if p.onAny != nil {
 			p.onAny()
 		}
@@ -245,6 +299,24 @@ func startProxy(t testing.TB, rules ...*rule) *proxy {
 	})
 	return p
 }
+
+// answerWriter calls first before the answer's headers go out.
+type answerWriter struct {
+	http.ResponseWriter
+	first func()
+}
+
+func (w *answerWriter) WriteHeader(code int) {
+	w.first()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *answerWriter) Write(b []byte) (int, error) {
+	w.first()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // discard is an io.Writer for scans whose output is only summarised.
 var discard io.Writer = io.Discard

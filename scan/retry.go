@@ -136,10 +136,15 @@ func (r Retry) backoff(n int, err error) time.Duration {
 	return d
 }
 
-// do runs op until it succeeds, fails for good, runs out of attempts or
-// ctx ends; it returns the number of attempts made. No attempt starts
-// after ctx ended.
+// do runs op against the target (see doOn).
 func (s *scanner) do(ctx context.Context, op func(context.Context) error) (int, error) {
+	return s.doOn(ctx, s.budgets.target, op)
+}
+
+// doOn runs op until it succeeds, fails for good, runs out of attempts or
+// ctx ends; it returns the number of attempts made. Every attempt waits
+// for ep's budget first. No attempt starts after ctx ended.
+func (s *scanner) doOn(ctx context.Context, ep *endpoint, op func(context.Context) error) (int, error) {
 	var err error
 	for n := 1; ; n++ {
 		if cerr := ctx.Err(); cerr != nil {
@@ -148,7 +153,14 @@ func (s *scanner) do(ctx context.Context, op func(context.Context) error) (int, 
 			}
 			return n - 1, err
 		}
-		err = op(ctx)
+		actx, aerr := ep.admit(ctx)
+		if aerr != nil { // ctx ended while waiting for the budget
+			if err == nil {
+				err = aerr
+			}
+			return n - 1, err
+		}
+		err = op(actx)
 		if err == nil || n >= s.retry.Attempts || !retryable(ctx, err) {
 			return n, err
 		}

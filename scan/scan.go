@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -42,8 +43,24 @@ type Config struct {
 	// glob matches (a principal may be able to list a bucket but not read
 	// it, or read it but not list it): explicit names are never dropped.
 	Buckets []string
-	// Concurrency bounds the HEAD requests in flight (default 16).
+	// Concurrency bounds the requests in flight to the target (default
+	// 16): HEADs, rule and versioning reads and listing pages of every
+	// bucket together. Buckets are scanned concurrently under this one
+	// budget (many small buckets go as fast as one large one) and written
+	// to the snapshot one at a time, in name order.
 	Concurrency int
+	// RequestRate bounds the requests per second the scan sends to the
+	// target endpoint, every bucket together, and separately to each KMS
+	// endpoint (a token bucket with a burst of one request: in any t
+	// seconds at most RequestRate*t+1 requests start); 0 is unlimited.
+	// It keeps a census within a production account's request quota.
+	// Retries count. (The v1 OSS SDK's ListBuckets and GetBucketLocation
+	// pages after the first bypass it: see client.WithRequestGate.)
+	RequestRate float64
+	// SpoolDir holds the temporary files (mode 0600, removed when the scan
+	// ends) in which buckets scanned ahead of their turn keep their
+	// objects beyond a small in-memory buffer (default os.TempDir()).
+	SpoolDir string
 	// Versions lists and inspects every version of buckets whose
 	// versioning is Enabled or Suspended, not only the current ones: an
 	// object re-encrypted by copying it onto itself leaves its unencrypted
@@ -92,13 +109,20 @@ type Config struct {
 
 	// forceProgress draws the bar on a non-terminal (tests).
 	forceProgress bool
+	// spoolMem and lookahead replace spoolMemObjects and
+	// lookaheadObjects when set (tests).
+	spoolMem, lookahead int
 }
 
 type scanner struct {
-	cfg   Config
-	retry Retry
-	keys  *keys
-	prog  *progress
+	cfg     Config
+	retry   Retry
+	keys    *keys
+	prog    *progress
+	budgets *budgets
+	// stop ends the scan's work context (set by Run): a write or spool
+	// failure stops every request.
+	stop context.CancelFunc
 
 	retries atomic.Int64
 
@@ -147,6 +171,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.RequestRate < 0 || math.IsNaN(cfg.RequestRate) {
+		return fmt.Errorf("scan: Config.RequestRate %v: use a positive number of requests per second, or 0 for no limit", cfg.RequestRate)
 	}
 	if cfg.Region == "" {
 		cfg.Region = cfg.Client.Region()
@@ -222,7 +249,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	if err := cfg.validate(); err != nil {
 		return snapshot.Summary{}, err
 	}
-	s := &scanner{cfg: cfg, retry: cfg.Retry.withDefaults(), prog: newProgress(cfg.Progress, cfg.forceProgress)}
+	s := &scanner{cfg: cfg, retry: cfg.Retry.withDefaults(), prog: newProgress(cfg.Progress, cfg.forceProgress), budgets: newBudgets(&cfg)}
 	s.keys = newKeys(s)
 	started := s.now()
 
@@ -249,19 +276,30 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	}
 
 	cov := snapshot.Coverage{ListBucketsError: listErr}
+	// wctx ends with ctx, or when writing fails (s.stop): nothing more is
+	// sent either way.
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	s.stop = stop
+	cs := newCensus(wctx, s, buckets)
 	for i, b := range buckets {
 		var hb snapshot.Bucket
 		var err error
-		if ctx.Err() != nil {
-			hb, err = s.writeCancelledBucket(w, b)
+		if st := s.inventories[b.Name]; st != nil && wctx.Err() == nil {
+			cs.skip(i)
+			hb, err = s.inventoryBucket(wctx, w, b, st, i, len(buckets))
+		} else if bs := cs.turn(i); bs != nil {
+			hb, err = s.writeBucket(cs, w, bs, i)
 		} else {
-			s.prog.bucket(i, len(buckets), b.Name)
-			hb, err = s.scanBucket(ctx, w, b)
-			s.prog.end()
+			hb, err = s.writeCancelledBucket(w, b)
 		}
 		if err != nil {
+			stop()
+			cs.drain(i)
+			cs.wait()
 			return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
 		}
+		cs.written(i)
 		cov.Buckets++
 		if hb.EncryptionError == nil && hb.ListError == nil && hb.RegionError == nil {
 			cov.BucketsRead++
@@ -269,6 +307,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 		cov.ObjectsListed += hb.ObjectsListed
 		cov.ObjectsInspected += hb.ObjectsInspected
 	}
+	cs.wait()
 	if ctx.Err() == nil {
 		s.keys.describeExtra(ctx, prov.Regions, cfg.ExtraKeyRefs)
 	}
@@ -417,11 +456,8 @@ func (s *scanner) method(ctx context.Context, region, algorithm, keyID string) s
 	return Method(algorithm, keyID, s.keys.isServiceKey(ctx, region, keyID))
 }
 
-// scanBucket reads one bucket's rule, lists and inspects its objects and
-// writes it. Only a write error is returned.
-func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketInfo) (snapshot.Bucket, error) {
-	region := s.regionOf(b)
-	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
+// rule reads the bucket's default encryption rule into b.
+func (s *scanner) rule(ctx context.Context, region string, b *snapshot.Bucket) {
 	var rule *client.Rule
 	attempts, err := s.do(ctx, func(ctx context.Context) error {
 		var err error
@@ -430,87 +466,13 @@ func (s *scanner) scanBucket(ctx context.Context, w *snapshot.Writer, b bucketIn
 	})
 	switch {
 	case err != nil:
-		hb.EncryptionError = toError(ctx, "rule", b.Name, attempts, err)
-		s.recordError(*hb.EncryptionError)
+		b.EncryptionError = toError(ctx, "rule", b.Name, attempts, err)
 	case rule != nil:
-		hb.Encryption = &snapshot.Rule{
+		b.Encryption = &snapshot.Rule{
 			Algorithm: rule.Algorithm, KMSMasterKeyID: rule.KMSMasterKeyID, KMSDataEncryption: rule.KMSDataEncryption,
 			Method: s.method(ctx, region, rule.Algorithm, rule.KMSMasterKeyID), Raw: rule.Raw,
 		}
 	}
-	s.versioning(ctx, &hb)
-	if st := s.inventories[b.Name]; st != nil {
-		return s.censusInventory(ctx, w, hb, region, st)
-	}
-	if err := w.BeginBucket(hb); err != nil {
-		return hb, err
-	}
-
-	// A write error stops the pipeline through wctx; ctx's end stops it
-	// too, but everything listed is still written.
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	jobs := make(chan client.VersionSummary, 2*s.cfg.Concurrency)
-	results := make(chan snapshot.Object, 2*s.cfg.Concurrency)
-	var listed atomic.Int64
-	listing := atomic.Bool{}
-	listing.Store(true)
-	var listErr *snapshot.Error
-	listDone := make(chan struct{})
-	go func() {
-		defer close(listDone)
-		defer close(jobs)
-		defer listing.Store(false)
-		listErr = s.list(wctx, b.Name, hb.VersionsInspected, func(o client.VersionSummary) error {
-			select {
-			case jobs <- o:
-				listed.Add(1)
-				return nil
-			case <-wctx.Done():
-				return wctx.Err()
-			}
-		})
-	}()
-	var wg sync.WaitGroup
-	for range s.cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range jobs {
-				results <- s.inspect(wctx, b.Name, region, o, hb.VersionsInspected)
-			}
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-	var inspected int64
-	var werr error
-	for o := range results {
-		if werr != nil {
-			continue // drain
-		}
-		if o.Error != nil {
-			s.recordError(*o.Error)
-		} else {
-			inspected++
-		}
-		if werr = w.Object(o); werr != nil {
-			stop()
-			continue
-		}
-		s.prog.update(listed.Load(), listing.Load())
-	}
-	<-listDone
-	if werr != nil {
-		return hb, werr
-	}
-	if listErr != nil {
-		s.recordError(*listErr)
-	}
-	hb.ObjectsListed, hb.ObjectsInspected, hb.ListError = listed.Load(), inspected, listErr
-	return hb, w.EndBucket(hb.ObjectsListed, inspected, listErr)
 }
 
 // list lists bucket, passing each object to send once. A retried listing
@@ -587,12 +549,15 @@ func (s *scanner) versioning(ctx context.Context, b *snapshot.Bucket) {
 func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.VersionSummary, versions bool) snapshot.Object {
 	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass,
 		VersionID: l.VersionID, Noncurrent: versions && !l.IsLatest}
-	res := bucket + "/" + l.Key
-	if versions && l.VersionID != "" {
-		res += "?versionId=" + l.VersionID
+	// The resource names an error only: not built for every object.
+	res := func() string {
+		if versions && l.VersionID != "" {
+			return bucket + "/" + l.Key + "?versionId=" + l.VersionID
+		}
+		return bucket + "/" + l.Key
 	}
 	if ctx.Err() != nil {
-		o.Method, o.Error = snapshot.MethodUnknown, cancelled("object", res, "not inspected")
+		o.Method, o.Error = snapshot.MethodUnknown, cancelled("object", res(), "not inspected")
 		return o
 	}
 	var r client.ObjectResult
@@ -606,7 +571,7 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.V
 		return err
 	})
 	if err != nil {
-		o.Method, o.Error = snapshot.MethodUnknown, toError(ctx, "object", res, attempts, err)
+		o.Method, o.Error = snapshot.MethodUnknown, toError(ctx, "object", res(), attempts, err)
 		return o
 	}
 	if attempts > 1 {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +29,7 @@ type runFlags struct {
 	buckets                                string
 	versions                               bool
 	concurrency                            int
+	requestRate                            float64
 	policyDirs                             []string
 	config, profile, waivers               string
 	allowBroadWaivers, allowPermWaivers    bool
@@ -57,7 +59,8 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL, to record the state of every key in use")
 	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
 	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
-	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight")
+	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight at once, over all buckets")
+	fl.Float64Var(&f.requestRate, "request-rate", 0, "at most this many requests per second to each endpoint (storage and KMS), e.g. to stay under a provider's QPS limit (0: no limit)")
 	fl.StringArrayVar(&f.inventory, "inventory", nil, "census bucket SRC from its bucket inventory reports instead of one HEAD per object: SRC=DEST[/PREFIX][#CONFIG-ID] (repeatable)")
 	fl.StringVar(&f.inventoryKeyIDs, "inventory-key-ids", scan.InventoryKeysHead, "where KMS key ids of inventoried objects come from: head-encrypted (HEAD every KMS-encrypted object) or sample (only the sample; the others are a gap)")
 	fl.IntVar(&f.inventorySample, "inventory-sample", scan.DefaultInventorySample, "objects HEADed per inventoried bucket to cross-check the report (negative: none)")
@@ -220,12 +223,18 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		}
 		inv = append(inv, s)
 	}
+	if f.concurrency < 1 {
+		return pipeline.Options{}, fmt.Errorf("--concurrency %d: use 1 or more requests in flight", f.concurrency)
+	}
+	if f.requestRate < 0 || math.IsNaN(f.requestRate) || math.IsInf(f.requestRate, 0) {
+		return pipeline.Options{}, fmt.Errorf("--request-rate %v: use a positive number of requests per second, or 0 for no limit", f.requestRate)
+	}
 	if f.maxRows < 0 {
 		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
 	}
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
-		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, Shard: shard, Inventory: inv,
+		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
 		FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,

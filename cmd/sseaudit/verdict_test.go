@@ -60,6 +60,8 @@ func TestBinaryExitCodesForBadInput(t *testing.T) {
 		{"mistyped command", []string{"scna"}, `unknown command "scna"`},
 		{"unknown flag", []string{"scan", "--bogus"}, "unknown flag: --bogus"},
 		{"bad flag value", []string{"scan", "--concurrency", "many"}, "--concurrency"},
+		{"no requests in flight", []string{"scan", "--concurrency", "0"}, "--concurrency 0"},
+		{"negative request rate", []string{"scan", "--request-rate", "-5"}, "--request-rate -5"},
 		{"unknown severity", []string{"scan", "--fail-on", "severe"}, `--fail-on "severe"`},
 		{"rego syntax error, even with --fail-on none", append([]string{"scan", "--policy", filepath.Join(dir, "badpolicy"), "--fail-on", "none", "--out", out}, hist...), "broken.rego:5"},
 		{"malformed waiver", append([]string{"scan", "--waivers", badWaivers, "--out", out}, hist...), "expires"},

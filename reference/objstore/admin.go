@@ -98,7 +98,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 				return nil
 			}
 			cur.Record, cur.KMSKeyID = raw, nr.KeyID
-			return objectsTx(tx, bucket).Put([]byte(key), encode(cur))
+			return putObjectRec(objectsTx(tx, bucket), []byte(key), cur)
 		})
 		if err != nil {
 			return asError(res, err)

@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -43,5 +44,50 @@ func BenchmarkPutGet64MiB(b *testing.B) {
 				o.Close()
 			}
 		})
+	}
+}
+
+// benchObjectsSeeded fills bucket "meta" with n small AES256 objects carrying
+// some descriptive metadata, as a census target does.
+func benchObjectsSeeded(b *testing.B, n int) *testEnv {
+	b.Helper()
+	e := newTestEnv(b)
+	mustBucket(b, e.s, "meta", &EncryptionRule{Algorithm: AlgorithmAES256})
+	for i := range n {
+		opts := PutOptions{ContentType: "application/octet-stream", UserMetadata: map[string]string{"owner": "team-a"}}
+		if _, err := e.s.PutObject(bg, root, "meta", fmt.Sprintf("obj-%06d", i), bytes.NewReader([]byte("x")), 1, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return e
+}
+
+// BenchmarkHeadObject is the store's part of a HEAD: the metadata read of
+// one object (bucket and object record), which a census does once per
+// object.
+func BenchmarkHeadObject(b *testing.B) {
+	const n = 100
+	e := benchObjectsSeeded(b, n)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := e.s.HeadObject(bg, root, "meta", fmt.Sprintf("obj-%06d", i%n)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkListObjects1000 lists one full page of 1,000 objects, the
+// store's part of a census listing.
+func BenchmarkListObjects1000(b *testing.B) {
+	const n = 1000
+	e := benchObjectsSeeded(b, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := e.s.ListObjects(bg, root, "meta", ListOptions{MaxKeys: n})
+		if err != nil || len(res.Objects) != n {
+			b.Fatal(len(res.Objects), err)
+		}
 	}
 }

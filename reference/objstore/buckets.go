@@ -109,7 +109,7 @@ func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, 
 		if _, err := tx.Bucket(tblUploads).CreateBucketIfNotExists([]byte(name)); err != nil {
 			return err
 		}
-		return tx.Bucket(tblBuckets).Put([]byte(name), encode(rec))
+		return putBucketRec(tx, rec)
 	})
 	if err != nil {
 		return BucketInfo{}, asError(res, err)
@@ -187,7 +187,7 @@ func (s *DiskStore) ListBuckets(ctx context.Context, p Principal) ([]BucketInfo,
 			if !s.canRead(p, string(k)) {
 				return nil
 			}
-			b, err := decode[bucketRecord](v, "bucket")
+			b, err := decodeBucket(v)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func (s *DiskStore) setRule(name string, rule *EncryptionRule) error {
 			return noSuchBucket(name)
 		}
 		b.Rule = ruleToRecord(rule)
-		return tx.Bucket(tblBuckets).Put([]byte(name), encode(b))
+		return putBucketRec(tx, b)
 	})
 	return asError(res, err)
 }
@@ -316,11 +316,11 @@ func (s *DiskStore) faultRestoreLastModified(bucket, key string, t time.Time) er
 		if v == nil {
 			return noSuchKey(bucket, key)
 		}
-		rec, err := decode[objectRecord](v, "object")
+		rec, err := decodeObject(v, "object")
 		if err != nil {
 			return err
 		}
 		rec.LastModified = t
-		return objs.Put([]byte(key), encode(rec))
+		return putObjectRec(objs, []byte(key), rec)
 	})
 }

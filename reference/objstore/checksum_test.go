@@ -395,14 +395,19 @@ func TestCopyObjectChecksum(t *testing.T) {
 	}
 }
 
-// updateRecord edits an object record's JSON in place, as an older build
-// or a disk fault would have left it.
+// updateRecord edits an object record's JSON and stores it as JSON, as an
+// older build (which wrote JSON records) or a disk fault would have left
+// it.
 func updateRecord(t testing.TB, s *DiskStore, bucket, key string, edit func(map[string]any)) {
 	t.Helper()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		objs := objectsTx(tx, bucket)
+		rec, err := decodeObject(objs.Get([]byte(key)), "object")
+		if err != nil {
+			return err
+		}
 		var m map[string]any
-		if err := json.Unmarshal(objs.Get([]byte(key)), &m); err != nil {
+		if err := json.Unmarshal(encode(rec), &m); err != nil {
 			return err
 		}
 		edit(m)

@@ -18,7 +18,7 @@
 //
 //	<Dir>/meta.db        bbolt database, mode 0600:
 //	    meta      "format" -> schema version
-//	    buckets   name -> {name, region, created, owner, rule}
+//	    buckets   name -> {name, region, created, owner, rule, versioning}
 //	    objects   one nested table per bucket: key -> {size, etag, times,
 //	              metadata, crc64, multipart, storage class, checksum, sse,
 //	              envelope record, data files [{name, part, size, stored
@@ -34,6 +34,15 @@
 //	              plaintext of an unencrypted object, or one stream of
 //	              package stream (header, 64 KiB authenticated chunks)
 //	<Dir>/tmp/w-*        files being written
+//
+// Bucket and object (and version) records are binary (record.go): a
+// format byte, then the fields in a fixed order, so that a HEAD or a
+// listing entry costs a few allocations instead of a JSON decoding.
+// Builds before it wrote JSON, which is still read (a JSON record starts
+// with '{'); records are rewritten in binary only when written, never on
+// a read. The first binary record marks the database v3
+// (sseaudit/objstore/v3), which older builds refuse to open; v1 and v2
+// databases open unchanged. Upload and part records stay JSON.
 //
 // Data file names are random (crypto/rand) and never derived from bucket
 // or object names. Each data file is referenced by at most one record. An
@@ -138,9 +147,10 @@
 // Every version keeps its own files and envelope record forever: a rule
 // change re-encrypts nothing, and reading an old version unseals its own
 // data key. Garbage collection counts the files of both tables as
-// referenced. The first use of versioning writes format v2, which builds
-// without the versions table refuse to open (their garbage collection
-// would delete noncurrent versions' files); v1 databases open unchanged.
+// referenced. The first use of versioning writes format v2 (or v3, which
+// implies it), which builds without the versions table refuse to open
+// (their garbage collection would delete noncurrent versions' files); v1
+// databases open unchanged.
 //
 // # Conditional writes
 //

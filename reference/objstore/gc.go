@@ -37,7 +37,7 @@ func (s *DiskStore) collectGarbage(ctx context.Context) error {
 		for _, tbl := range [][]byte{tblObjects, tblVersions} {
 			err := tx.Bucket(tbl).ForEachBucket(func(name []byte) error {
 				return tx.Bucket(tbl).Bucket(name).ForEach(func(k, v []byte) error {
-					rec, err := decode[objectRecord](v, "object")
+					rec, err := decodeObject(v, "object")
 					if err != nil {
 						return fmt.Errorf("%s %s/%q: %w", tbl, name, k, err)
 					}

@@ -14,8 +14,9 @@ import (
 )
 
 // metaFormat is the schema version stored under meta/format until a bucket
-// uses versioning (then metaFormatVersioned). Open refuses a database of
-// any other version rather than guessing.
+// uses versioning (then metaFormatVersioned) or a binary record is written
+// (then metaFormatBinary, which implies the other two). Open refuses a
+// database of any other version rather than guessing.
 const metaFormat = "sseaudit/objstore/v1"
 
 // Top-level bbolt buckets. Store buckets are called "buckets" everywhere
@@ -410,8 +411,8 @@ func ensureTables(tx *bolt.Tx) error {
 	switch v := meta.Get(keyFormat); {
 	case v == nil:
 		return meta.Put(keyFormat, []byte(metaFormat))
-	case string(v) != metaFormat && string(v) != metaFormatVersioned:
-		return fmt.Errorf("objstore: metadata format %q, this build reads %q and %q", v, metaFormat, metaFormatVersioned)
+	case string(v) != metaFormat && string(v) != metaFormatVersioned && string(v) != metaFormatBinary:
+		return fmt.Errorf("objstore: metadata format %q, this build reads %q, %q and %q", v, metaFormat, metaFormatVersioned, metaFormatBinary)
 	}
 	return nil
 }
@@ -422,7 +423,7 @@ func getBucketTx(tx *bolt.Tx, name string) (*bucketRecord, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return decode[bucketRecord](v, "bucket")
+	return decodeBucket(v)
 }
 
 func objectsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {

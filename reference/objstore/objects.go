@@ -56,7 +56,7 @@ func currentObjectTx(objs *bolt.Bucket, key string) (*objectRecord, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return decode[objectRecord](v, "object")
+	return decodeObject(v, "object")
 }
 
 // checkCondition evaluates a write condition against the object the write
@@ -225,7 +225,7 @@ func getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
 	if v == nil {
 		return nil, noSuchKey(bucket, key)
 	}
-	return decode[objectRecord](v, "object")
+	return decodeObject(v, "object")
 }
 
 // HeadObject returns the current version's metadata without calling KMS.
@@ -376,7 +376,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 				out.IsTruncated = true
 				break
 			}
-			rec, err := decode[objectRecord](v, "object")
+			rec, err := decodeObject(v, "object")
 			if err != nil {
 				return err
 			}

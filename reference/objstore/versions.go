@@ -70,7 +70,8 @@ func versionsTxCreate(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
 
 func markVersioned(tx *bolt.Tx) error {
 	meta := tx.Bucket(tblMeta)
-	if string(meta.Get(keyFormat)) == metaFormatVersioned {
+	// v3 (binary records) already implies what v2 says.
+	if v := string(meta.Get(keyFormat)); v == metaFormatVersioned || v == metaFormatBinary {
 		return nil
 	}
 	return meta.Put(keyFormat, []byte(metaFormatVersioned))
@@ -145,7 +146,7 @@ func noncurrentTx(vt *bolt.Bucket, key string, fn func(k []byte, rec *objectReco
 	p := versionPrefix(key)
 	c := vt.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		rec, err := decode[objectRecord](v, "version")
+		rec, err := decodeObject(v, "version")
 		if err != nil {
 			return err
 		}
@@ -202,7 +203,7 @@ func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vk
 	if v == nil {
 		return nil, nil, nil
 	}
-	r, err := decode[objectRecord](v, "version")
+	r, err := decodeObject(v, "version")
 	if err != nil || r.VersionID != id {
 		return nil, nil, err
 	}
@@ -241,7 +242,7 @@ func promoteTx(objs, vt *bolt.Bucket, key string) error {
 	if err := vt.Delete(k); err != nil {
 		return err
 	}
-	return objs.Put([]byte(key), encode(rec))
+	return putObjectRec(objs, []byte(key), rec)
 }
 
 // putVersionTx makes rec the current version of key, old being the
@@ -257,7 +258,7 @@ func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, r
 		if old != nil {
 			removed = old.fileNames()
 		}
-		return removed, objs.Put([]byte(key), encode(rec))
+		return removed, putObjectRec(objs, []byte(key), rec)
 	}
 	vt, err := versionsTxCreate(tx, b.Name)
 	if err != nil {
@@ -274,7 +275,7 @@ func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, r
 	if removed, err = retireCurrentTx(vt, key, old, rec.VersionID == ""); err != nil {
 		return nil, err
 	}
-	return removed, objs.Put([]byte(key), encode(rec))
+	return removed, putObjectRec(objs, []byte(key), rec)
 }
 
 // retireCurrentTx moves the current object old (if any) into the versions
@@ -284,7 +285,7 @@ func retireCurrentTx(vt *bolt.Bucket, key string, old *objectRecord, replaceNull
 	if old != nil {
 		if replaceNull && old.VersionID == "" {
 			removed = old.fileNames()
-		} else if err := vt.Put(versionKey(key, old.Seq), encode(old)); err != nil {
+		} else if err := putObjectRec(vt, versionKey(key, old.Seq), old); err != nil {
 			return nil, err
 		}
 	}
@@ -372,7 +373,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 			}
 		}
 		out = DeleteResult{VersionID: versionLabel(b.Versioning, marker), DeleteMarker: true}
-		return vt.Put(versionKey(key, seq), encode(marker))
+		return putObjectRec(vt, versionKey(key, seq), marker)
 	})
 	if err != nil {
 		return DeleteResult{}, asError(res, err)
@@ -411,7 +412,6 @@ func deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key, id st
 // one). A current delete marker is KindNoSuchKey, an addressed one
 // KindMethodNotAllowed, both carrying the marker's id.
 func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objectRecord, error) {
-	res := objectRes(bucket, key)
 	b, err := getBucketTx(tx, bucket)
 	if err != nil {
 		return nil, nil, err
@@ -420,12 +420,17 @@ func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objec
 	if b == nil || objs == nil {
 		return nil, nil, noSuchBucket(bucket)
 	}
-	vt := versionsTx(tx, bucket)
 	if versionID == "" {
+		// The current version is the common case (every HEAD of a
+		// census): it needs neither the versions table nor res.
 		cur, err := currentObjectTx(objs, key)
 		if err != nil || cur != nil {
 			return b, cur, err
 		}
+	}
+	res := objectRes(bucket, key)
+	vt := versionsTx(tx, bucket)
+	if versionID == "" {
 		_, latest, err := newestNoncurrentTx(vt, key)
 		if err != nil {
 			return nil, nil, err
@@ -486,7 +491,7 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 			return err
 		}
 		b.Versioning = status
-		return tx.Bucket(tblBuckets).Put([]byte(bucket), encode(b))
+		return putBucketRec(tx, b)
 	})
 	if err != nil {
 		return asError(res, err)

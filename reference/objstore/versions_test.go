@@ -365,9 +365,10 @@ func TestConcurrentVersionedPuts(t *testing.T) {
 }
 
 // TestOldFormatDataDir opens a data dir as the build before versioning
-// wrote it (format v1, no versions table, records without version
-// fields): it reads unchanged, its objects become null versions, and only
-// using versioning marks the database v2.
+// wrote it (format v1, no versions table, JSON records without version
+// fields): it reads unchanged, its objects become null versions, and
+// only using versioning marks the database (v3: binary records, which
+// implies v2's versions).
 func TestOldFormatDataDir(t *testing.T) {
 	e := newTestEnv(t)
 	mustBucket(t, e.s, "oldbkt", nil)
@@ -383,12 +384,10 @@ func TestOldFormatDataDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	toLegacyJSON(t, db, metaFormat)
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(tblVersions); err != nil {
 			return err
-		}
-		if v := string(tx.Bucket(tblMeta).Get(keyFormat)); v != metaFormat {
-			return fmt.Errorf("format %q", v)
 		}
 		for _, k := range []string{"enc", "plain"} {
 			v := objectsTx(tx, "oldbkt").Get([]byte(k))
@@ -434,7 +433,9 @@ func TestOldFormatDataDir(t *testing.T) {
 	}
 	formatIs(metaFormat)
 	enableVersioning(t, s, "oldbkt", VersioningEnabled)
-	formatIs(metaFormatVersioned)
+	// Enabling versioning writes the bucket record, in binary: v3, which
+	// implies what v2 says.
+	formatIs(metaFormatBinary)
 	v := put(t, s, "oldbkt", "plain", []byte("new"), PutOptions{})
 	if got := readVersion(t, s, "oldbkt", "plain", NullVersionID); string(got) != "open" {
 		t.Fatalf("old object as null version reads %q", got)

@@ -137,6 +137,11 @@ func (h *handler) reply(req *request, v any) *ossError {
 		h.log.Error("oss response encoding failed", "request_id", req.id, "op", req.op, "error", err.Error())
 		return errInternal()
 	}
+	return h.replyBody(req, body)
+}
+
+// replyBody sends a 200 XML document already encoded.
+func (h *handler) replyBody(req *request, body []byte) *ossError {
 	hdr := req.w.Header()
 	hdr.Set("Content-Type", "application/xml")
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))

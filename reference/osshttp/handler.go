@@ -216,6 +216,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rw.status >= 500 {
 			level = slog.LevelError
 		}
+		if !h.log.Enabled(r.Context(), level) {
+			return // spare building the line's attributes
+		}
 		h.log.Log(r.Context(), level, "oss request",
 			"request_id", req.id, "method", r.Method, "op", req.op, "bucket", req.res.bucket, "key", req.res.key,
 			"principal", req.principal.Name, "access_key_id", req.accessKey, "signature", req.scheme, "status", rw.status, "code", req.code,

@@ -184,5 +184,5 @@ func (h *handler) listObjectsV2(req *request) *ossError {
 	for _, p := range res.CommonPrefixes {
 		out.CommonPrefixes = append(out.CommonPrefixes, xmlCommonPrefix{Prefix: encodeName(p, urlEnc)})
 	}
-	return h.reply(req, out)
+	return h.replyBody(req, marshalListV2(&out))
 }

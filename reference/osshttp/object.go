@@ -226,10 +226,11 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 		hdr.Set("X-Oss-Object-Type", "Normal")
 	}
 	hdr.Set(hStorageClass, storageClassOf(info.StorageClass))
-	for k, v := range map[string]string{"Cache-Control": info.CacheControl, "Content-Disposition": info.ContentDisposition,
-		"Content-Encoding": info.ContentEncoding, "Content-Language": info.ContentLanguage, "Expires": info.Expires} {
-		if v != "" {
-			hdr.Set(k, v)
+	// An array, not a map literal: this runs on every HEAD and GET.
+	for _, kv := range [...][2]string{{"Cache-Control", info.CacheControl}, {"Content-Disposition", info.ContentDisposition},
+		{"Content-Encoding", info.ContentEncoding}, {"Content-Language", info.ContentLanguage}, {"Expires", info.Expires}} {
+		if kv[1] != "" {
+			hdr.Set(kv[0], kv[1])
 		}
 	}
 	for k, v := range info.UserMetadata {

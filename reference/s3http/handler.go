@@ -232,6 +232,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rc.fail(errInternal(fmt.Errorf("panic: %v", v)))
 			}
 		}
+		if !h.log.Enabled(r.Context(), slog.LevelInfo) {
+			return // spare building the line's attributes
+		}
 		principal := ""
 		if rc.auth != nil {
 			principal = rc.auth.cred.Principal

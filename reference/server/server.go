@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -128,7 +127,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		cfg.Getenv = os.Getenv
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		// DiscardHandler is disabled at every level, so the per-request
+		// access lines are not even formatted (a text handler writing to
+		// io.Discard cost about 4 us of every HEAD).
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

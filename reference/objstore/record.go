@@ -1,0 +1,366 @@
+package objstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Object and bucket records are stored in a compact binary form: a HEAD
+// reads one of each, and a listing one object record per entry, so their
+// decoding is the reference's metadata cost per request (JSON decoding
+// was most of a HEAD's CPU). Older builds wrote JSON, which always starts
+// with '{'; a binary record starts with its format byte instead, so both
+// are read and a JSON record is rewritten in binary the next time it is
+// written (migration is lazy: reads never write). The first binary record
+// marks the database metaFormatBinary, which older builds refuse to open.
+//
+// Format 1 (recBinary1) is the format byte followed by the fields in a
+// fixed order: integers as varints (zig-zag for signed ones) except CRCs
+// (8 bytes, little endian), strings and byte slices as a uvarint length
+// and the bytes, times as seconds and nanoseconds since the Unix epoch
+// (UTC), booleans packed in one flags byte. An empty byte slice reads
+// back as nil, as it does from JSON (omitempty). A field added to a
+// record needs a new format byte; TestRecordCodecCoversEveryField fails
+// until the codec writes it.
+const recBinary1 = 0x01
+
+// metaFormatBinary is written with the first binary record. It implies
+// nothing about versioning: a v3 database may or may not have versions.
+const metaFormatBinary = "sseaudit/objstore/v3"
+
+// markBinary records that tx writes binary records.
+func markBinary(tx *bolt.Tx) error {
+	meta := tx.Bucket(tblMeta)
+	if string(meta.Get(keyFormat)) == metaFormatBinary {
+		return nil
+	}
+	return meta.Put(keyFormat, []byte(metaFormatBinary))
+}
+
+// putObjectRec stores rec under k in tbl (an objects or versions table).
+func putObjectRec(tbl *bolt.Bucket, k []byte, rec *objectRecord) error {
+	if err := markBinary(tbl.Tx()); err != nil {
+		return err
+	}
+	return tbl.Put(k, encodeObject(rec))
+}
+
+// putBucketRec stores the bucket record b.
+func putBucketRec(tx *bolt.Tx, b *bucketRecord) error {
+	if err := markBinary(tx); err != nil {
+		return err
+	}
+	return tx.Bucket(tblBuckets).Put([]byte(b.Name), encodeBucket(b))
+}
+
+// decodeObject reads an object or version record in either format.
+func decodeObject(v []byte, what string) (*objectRecord, error) {
+	if len(v) > 0 && v[0] == recBinary1 {
+		r := &objectRecord{}
+		if err := r.unmarshal(v[1:]); err != nil {
+			return nil, fmt.Errorf("objstore: corrupt %s record: %w", what, err)
+		}
+		return r, nil
+	}
+	return decode[objectRecord](v, what)
+}
+
+// decodeBucket reads a bucket record in either format.
+func decodeBucket(v []byte) (*bucketRecord, error) {
+	if len(v) > 0 && v[0] == recBinary1 {
+		r := &bucketRecord{}
+		if err := r.unmarshal(v[1:]); err != nil {
+			return nil, fmt.Errorf("objstore: corrupt bucket record: %w", err)
+		}
+		return r, nil
+	}
+	return decode[bucketRecord](v, "bucket")
+}
+
+// ---- encoding ----
+
+type recWriter struct{ b []byte }
+
+func (w *recWriter) uint(v uint64)  { w.b = binary.AppendUvarint(w.b, v) }
+func (w *recWriter) int(v int64)    { w.b = binary.AppendVarint(w.b, v) }
+func (w *recWriter) u64(v uint64)   { w.b = binary.LittleEndian.AppendUint64(w.b, v) }
+func (w *recWriter) str(s string)   { w.uint(uint64(len(s))); w.b = append(w.b, s...) }
+func (w *recWriter) bytes(p []byte) { w.uint(uint64(len(p))); w.b = append(w.b, p...) }
+func (w *recWriter) time(t time.Time) {
+	w.int(t.Unix())
+	w.uint(uint64(t.Nanosecond()))
+}
+
+const (
+	flagMultipart = 1 << iota
+	flagFaultPlaintext
+	flagDeleteMarker
+	flagChecksum
+	flagRule
+)
+
+func encodeObject(r *objectRecord) []byte {
+	w := recWriter{b: make([]byte, 0, 160+len(r.Record)+64*len(r.Files))}
+	w.b = append(w.b, recBinary1)
+	var flags byte
+	if r.Multipart {
+		flags |= flagMultipart
+	}
+	if r.FaultPlaintext {
+		flags |= flagFaultPlaintext
+	}
+	if r.DeleteMarker {
+		flags |= flagDeleteMarker
+	}
+	if r.Checksum != nil {
+		flags |= flagChecksum
+	}
+	w.b = append(w.b, flags)
+	w.int(r.Size)
+	w.str(r.ETag)
+	w.time(r.LastModified)
+	m := &r.objMeta
+	for _, s := range [...]bstr{m.ContentType, m.CacheControl, m.ContentDisposition, m.ContentEncoding, m.ContentLanguage, m.Expires} {
+		w.str(string(s))
+	}
+	w.uint(uint64(len(m.UserMetadata)))
+	for _, p := range m.UserMetadata {
+		w.str(string(p.K))
+		w.str(string(p.V))
+	}
+	w.u64(r.CRC64)
+	w.int(int64(r.PartsCount))
+	w.str(r.StorageClass)
+	if c := r.Checksum; c != nil {
+		w.str(c.Algorithm)
+		w.str(c.Type)
+		w.bytes(c.Value)
+		w.int(int64(c.Parts))
+	}
+	w.str(r.Algorithm)
+	w.str(r.KMSKeyID)
+	w.bytes(r.Record)
+	w.uint(uint64(len(r.Files)))
+	for _, f := range r.Files {
+		w.str(f.Name)
+		w.int(int64(f.Part))
+		w.int(f.Size)
+		w.int(f.Stored)
+		w.str(f.ETag)
+		w.u64(f.CRC64)
+		w.bytes(f.Checksum)
+	}
+	w.str(r.VersionID)
+	w.uint(r.Seq)
+	return w.b
+}
+
+func encodeBucket(b *bucketRecord) []byte {
+	w := recWriter{b: make([]byte, 0, 64+len(b.Name))}
+	w.b = append(w.b, recBinary1)
+	var flags byte
+	if b.Rule != nil {
+		flags |= flagRule
+	}
+	w.b = append(w.b, flags)
+	w.str(b.Name)
+	w.str(b.Region)
+	w.time(b.Created)
+	w.str(b.Owner)
+	if b.Rule != nil {
+		w.str(string(b.Rule.Algorithm))
+		w.str(string(b.Rule.KMSMasterKeyID))
+		w.str(string(b.Rule.KMSDataEncryption))
+	}
+	w.str(b.Versioning)
+	return w.b
+}
+
+// ---- decoding ----
+
+var errShort = errors.New("truncated")
+
+// recReader reads what recWriter wrote; the first failure sticks, so a
+// decoder checks err once at the end. It never panics on any input.
+type recReader struct {
+	b   []byte
+	err error
+}
+
+func (r *recReader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.b = nil
+}
+
+func (r *recReader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail(errShort)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *recReader) uint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(errShort)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recReader) int() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(errShort)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// intN reads an int that must fit Go's int.
+func (r *recReader) intN() int {
+	v := r.int()
+	if v > math.MaxInt32 || v < math.MinInt32 {
+		r.fail(fmt.Errorf("integer %d out of range", v))
+		return 0
+	}
+	return int(v)
+}
+
+func (r *recReader) u64() uint64 {
+	if len(r.b) < 8 {
+		r.fail(errShort)
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
+}
+
+// raw returns the next length-prefixed bytes, aliasing the input.
+func (r *recReader) raw() []byte {
+	n := r.uint()
+	if n > uint64(len(r.b)) {
+		r.fail(errShort)
+		return nil
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *recReader) str() string { return string(r.raw()) }
+
+// bytes copies the next byte slice (bbolt's memory is valid only during
+// its transaction); empty is nil.
+func (r *recReader) bytes() []byte {
+	p := r.raw()
+	if len(p) == 0 {
+		return nil
+	}
+	return append([]byte(nil), p...)
+}
+
+func (r *recReader) time() time.Time {
+	sec := r.int()
+	nsec := r.uint()
+	if nsec >= 1e9 {
+		r.fail(fmt.Errorf("nanoseconds %d out of range", nsec))
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// count reads a slice length, bounded by the bytes left (each element
+// takes at least min bytes), so a corrupt length cannot allocate much.
+func (r *recReader) count(min int) int {
+	n := r.uint()
+	if n > uint64(len(r.b)/min) {
+		r.fail(fmt.Errorf("count %d exceeds the record", n))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *recReader) end() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	return r.err
+}
+
+func (o *objectRecord) unmarshal(b []byte) error {
+	r := recReader{b: b}
+	flags := r.byte()
+	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum) != 0 {
+		return fmt.Errorf("unknown flags %#x", flags)
+	}
+	o.Multipart, o.FaultPlaintext, o.DeleteMarker = flags&flagMultipart != 0, flags&flagFaultPlaintext != 0, flags&flagDeleteMarker != 0
+	o.Size = r.int()
+	o.ETag = r.str()
+	o.LastModified = r.time()
+	m := &o.objMeta
+	for _, s := range [...]*bstr{&m.ContentType, &m.CacheControl, &m.ContentDisposition, &m.ContentEncoding, &m.ContentLanguage, &m.Expires} {
+		*s = bstr(r.raw())
+	}
+	if n := r.count(2); n > 0 {
+		m.UserMetadata = make([]metaPair, n)
+		for i := range m.UserMetadata {
+			m.UserMetadata[i] = metaPair{K: bstr(r.raw()), V: bstr(r.raw())}
+		}
+	}
+	o.CRC64 = r.u64()
+	o.PartsCount = r.intN()
+	o.StorageClass = r.str()
+	if flags&flagChecksum != 0 {
+		o.Checksum = &checksumRecord{Algorithm: r.str(), Type: r.str(), Value: r.bytes(), Parts: r.intN()}
+	}
+	o.Algorithm = r.str()
+	o.KMSKeyID = r.str()
+	o.Record = r.bytes()
+	if n := r.count(14); n > 0 {
+		o.Files = make([]dataFile, n)
+		for i := range o.Files {
+			f := &o.Files[i]
+			f.Name = r.str()
+			f.Part = r.intN()
+			f.Size = r.int()
+			f.Stored = r.int()
+			f.ETag = r.str()
+			f.CRC64 = r.u64()
+			f.Checksum = r.bytes()
+		}
+	}
+	o.VersionID = r.str()
+	o.Seq = r.uint()
+	return r.end()
+}
+
+func (b *bucketRecord) unmarshal(p []byte) error {
+	r := recReader{b: p}
+	flags := r.byte()
+	if flags&^flagRule != 0 {
+		return fmt.Errorf("unknown flags %#x", flags)
+	}
+	b.Name = r.str()
+	b.Region = r.str()
+	b.Created = r.time()
+	b.Owner = r.str()
+	if flags&flagRule != 0 {
+		b.Rule = &ruleRecord{Algorithm: bstr(r.raw()), KMSMasterKeyID: bstr(r.raw()), KMSDataEncryption: bstr(r.raw())}
+	}
+	b.Versioning = r.str()
+	return r.end()
+}
