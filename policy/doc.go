@@ -22,11 +22,17 @@
 //	#   remediation: {text: ..., cli: ...}
 //	#   controls:                   # each {framework, version, id, title}
 //	#     - {framework: NIST SP 800-53, version: Rev. 5, id: SC-28, title: Protection of Information at Rest}
+//	#   aggregate_by: [kms_key_id]  # object rules only, optional (see below)
 //	deny contains finding if { ... }
 //
 // All four members of a control are required (strings; quote ids such as
 // "5.8"). A rule maps to the controls it tests; only a coverage rule maps
 // to none, and says so with "controls: []".
+//
+// Reports aggregate an object rule's findings: one per rule, bucket and the
+// values of the observed members custom.aggregate_by names (none: one per
+// bucket), with every object listed in a side file (findings.Aggregator).
+// The engine itself yields one finding per object.
 //
 // A rule yields objects {rule, resource, message, observed, expected,
 // evidence}: rule is its own custom.id (rego.metadata.rule().custom.id),

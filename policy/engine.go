@@ -432,7 +432,41 @@ func ruleMeta(a *ast.Annotations) (RuleMeta, error) {
 		errs = append(errs, err)
 	}
 	m.Controls = ctrls
+	if by, err := parseAggregateBy(cu["aggregate_by"], m.ResourceType); err != nil {
+		errs = append(errs, err)
+	} else {
+		m.AggregateBy = by
+	}
 	return m, errors.Join(errs...)
+}
+
+// parseAggregateBy reads custom.aggregate_by: the members of an object
+// finding's observed whose values split the rule's aggregated findings of
+// a bucket (findings.Aggregator). Absent: one aggregate per bucket.
+func parseAggregateBy(v any, resourceType string) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("custom.aggregate_by: want a list of observed member names, e.g. [kms_key_id], got %T", v)
+	}
+	if resourceType != findings.ResourceObject {
+		return nil, fmt.Errorf("custom.aggregate_by: only object rules are aggregated (this rule's resource_type is %s)", resourceType)
+	}
+	var out []string
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("custom.aggregate_by[%d]: want the name of a member of the finding's observed, got %v", i, x)
+		}
+		s = strings.TrimSpace(s)
+		if slices.Contains(out, s) {
+			return nil, fmt.Errorf("custom.aggregate_by: %q is listed twice", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // controlFields are the members every custom.controls entry must have.
@@ -533,6 +567,7 @@ func (e *Engine) Rules() []RuleMeta {
 	out := make([]RuleMeta, len(e.rules))
 	for i, r := range e.rules {
 		r.Controls = slices.Clone(r.Controls)
+		r.AggregateBy = slices.Clone(r.AggregateBy)
 		out[i] = r
 	}
 	return out

@@ -250,11 +250,12 @@ func bucketTerms(d *bucketData) (ast.Object, []*ast.Term, error) {
 	return obj, objs, nil
 }
 
-// bucketInput builds input for one bucket (see package doc).
-func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
+// bucketInput builds input for one bucket (see package doc), and returns
+// its object terms.
+func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, []*ast.Term, error) {
 	head, objs, err := bucketTerms(d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := d.head
 
@@ -267,7 +268,7 @@ func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
 	if prev != nil {
 		ph, pobjs, err := bucketTerms(prev)
 		if err != nil {
-			return nil, fmt.Errorf("previous snapshot: %w", err)
+			return nil, nil, fmt.Errorf("previous snapshot: %w", err)
 		}
 		byKey := make(map[string]ast.Object, len(pobjs))
 		keyOrder := make([]*ast.Term, 0, len(pobjs))
@@ -314,7 +315,7 @@ func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
 	if env.hist != nil && b.Encryption != nil {
 		t, rule, ok, err := env.hist.RuleFirstSeen(env.targetKey, b.Name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok && sameRule(rule, *b.Encryption) {
 			rfs = ast.StringTerm(t.UTC().Format(time.RFC3339Nano))
@@ -322,7 +323,7 @@ func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
 	}
 	keys, err := env.keysFor(b.Region)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	items := [][2]*ast.Term{
 		{tBucket, ast.NewTerm(head)},
@@ -336,7 +337,7 @@ func (env *scanEnv) bucketInput(d, prev *bucketData) (ast.Value, error) {
 	if !env.noIndex {
 		items = append(items, [2]*ast.Term{tIndex, objectIndex(objs, changed)})
 	}
-	return ast.NewObject(items...), nil
+	return ast.NewObject(items...), objs, nil
 }
 
 // stateFields are what sameState compares (the drift index).

@@ -63,7 +63,7 @@ func TestBucketInputMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := env.bucketInput(&bucketData{head: &m.Buckets[0]}, nil)
+	in, _, err := env.bucketInput(&bucketData{head: &m.Buckets[0]}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,9 +138,13 @@ func TestIndexMatchesPolicyFallback(t *testing.T) {
 			if m.Buckets[i].Name == "b1" {
 				pd = &bucketData{head: &prev.Buckets[0]}
 			}
-			fs, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd, &scanBudget{})
+			u, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd, &scanBudget{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			fs := u.other
+			for _, of := range u.objects {
+				fs = append(fs, of.Finding)
 			}
 			for _, f := range fs {
 				b, _ := json.Marshal(f)

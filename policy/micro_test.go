@@ -33,12 +33,12 @@ func BenchmarkBucket(b *testing.B) {
 		d := &bucketData{head: &sum.Buckets[3], raw: raws[3]}
 		b.Run(fmt.Sprintf("input-%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := env.bucketInput(d, nil); err != nil {
+				if _, _, err := env.bucketInput(d, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		in, err := env.bucketInput(d, nil)
+		in, _, err := env.bucketInput(d, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,6 +44,11 @@ type ModelInput struct {
 	Outcome *findings.Outcome
 	// Now is the clock for GeneratedAt; nil means time.Now.
 	Now func() time.Time
+	// Flagged counts the objects an open aggregated finding names that
+	// would otherwise be compliant (findings.Aggregator.Flagged). The
+	// compliance count needs it when the findings aggregate objects: an
+	// aggregate says how many objects, not which.
+	Flagged map[findings.FlaggedKey]findings.FlaggedCount
 }
 
 // BuildModel assembles the report model: provenance (snapshot digest
@@ -131,6 +136,7 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 
 	open := openByBucket(d.Findings)
 	j := newJudge(d.Findings, sum.Keys)
+	j.flagged(in.Flagged)
 	var c Compliance
 	err = snapshot.EachBucket(in.SnapshotPath, func(b snapshot.Bucket) error {
 		if err := ctx.Err(); err != nil {
@@ -203,7 +209,7 @@ func openByBucket(fs []findings.Finding) map[string]int {
 			continue
 		}
 		switch f.Resource.Type {
-		case findings.ResourceBucket, findings.ResourceObject:
+		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
 			open[f.Resource.Bucket]++
 		}
 	}

@@ -22,6 +22,25 @@ type judge struct {
 	// Worst open finding of any severity, for a bucket's colour.
 	bucketWorst map[string]findings.Severity // on a bucket or its objects
 	keyWorst    map[string]findings.Severity // on a key
+	// byBucket are the objects aggregated findings name that would
+	// otherwise count as compliant (see findings.FlaggedKey), by bucket.
+	byBucket map[string][]flaggedObjects
+}
+
+type flaggedObjects struct {
+	key   findings.FlaggedKey
+	count findings.FlaggedCount
+}
+
+// flagged takes in the aggregated findings' objects (see ModelInput).
+func (j *judge) flagged(m map[findings.FlaggedKey]findings.FlaggedCount) {
+	j.byBucket = map[string][]flaggedObjects{}
+	for k, c := range m {
+		if !k.Worst.AtLeast(ComplianceThreshold) {
+			continue
+		}
+		j.byBucket[k.Bucket] = append(j.byBucket[k.Bucket], flaggedObjects{k, c})
+	}
 }
 
 type objRef struct{ bucket, key, version string }
@@ -55,7 +74,7 @@ func newJudge(fs []findings.Finding, keys []snapshot.Key) *judge {
 		blocking := f.Severity.AtLeast(ComplianceThreshold)
 		r := &f.Resource
 		switch r.Type {
-		case findings.ResourceBucket, findings.ResourceObject:
+		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
 			if r.Bucket == "" {
 				continue
 			}
@@ -159,6 +178,15 @@ func (j *judge) bucket(b *snapshot.Bucket, st *BucketStat) {
 		if j.objectCompliant(b, o) {
 			st.ObjectsCompliant++
 			st.BytesCompliant += o.Size
+		}
+	}
+	// Objects an open aggregated finding names were counted above when
+	// they are otherwise compliant (encrypted, read, under a usable key):
+	// take them out again.
+	for _, fo := range j.byBucket[b.Name] {
+		if fo.key.KMSKeyID == "" || j.keyOK(region, fo.key.KMSKeyID) {
+			st.ObjectsCompliant -= fo.count.Objects
+			st.BytesCompliant -= fo.count.Bytes
 		}
 	}
 
