@@ -11,7 +11,8 @@ import (
 
 // FindingsJUnit writes the findings (and the conformance run, when m has
 // one) as JUnit XML that Jenkins and GitLab parse: a <testsuite> per rule
-// with a <testcase> per resource (classname = rule id, name = resource UID),
+// with a <testcase> per resource (classname = rule id, name = resource UID,
+// with the count of objects for an aggregated finding),
 // <failure> for an open finding, <error> for a finding whose status is
 // "error" (the state could not be read), <skipped> for a waived finding
 // (with the waiver's reason, owner and expiry) and for a not-applicable or
@@ -114,6 +115,9 @@ func outcomeSuite(m *Model) (junitSuite, bool) {
 
 func findingCase(f *findings.Finding, s *junitSuite) junitCase {
 	c := junitCase{Name: f.Resource.UID, Classname: f.Rule, Time: seconds(0), SystemOut: findingDetail(f)}
+	if a := f.Aggregate; a != nil {
+		c.Name += fmt.Sprintf(" (%s objects)", findings.Thousands(a.Objects))
+	}
 	switch st := State(f); st {
 	case StatusWaived:
 		c.Skipped = &junitMessage{Message: waiverText(f)}
@@ -147,6 +151,18 @@ func findingDetail(f *findings.Finding) string {
 		fmt.Fprintf(&b, "kms key:     %s\n", k)
 	}
 	fmt.Fprintf(&b, "message:     %s\n", f.Message)
+	if a := f.Aggregate; a != nil {
+		fmt.Fprintf(&b, "objects:     %s (%s open, %s waived), %s\n", findings.Thousands(a.Objects), findings.Thousands(a.Open), findings.Thousands(a.Suppressed), findings.HumanBytes(a.Bytes))
+		if !a.OldestLastModified.IsZero() {
+			fmt.Fprintf(&b, "modified:    %s to %s\n", rfc3339(a.OldestLastModified), rfc3339(a.NewestLastModified))
+		}
+		keys := make([]string, len(a.Sample))
+		for i, o := range a.Sample {
+			keys[i] = o.Key
+		}
+		fmt.Fprintf(&b, "sample:      %s\n", strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "all listed:  %s (lines with \"aggregate\": \"%s\")\n", a.File, f.ID)
+	}
 	if f.Remediation.Text != "" {
 		fmt.Fprintf(&b, "remediation: %s\n", f.Remediation.Text)
 	}

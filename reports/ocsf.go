@@ -223,6 +223,16 @@ func OCSFFindings(m *Model) []OCSFFinding {
 		if f.Waiver != nil {
 			un["waiver"] = f.Waiver
 		}
+		if a := f.Aggregate; a != nil {
+			// One event per rule and bucket: its objects are counted
+			// here and listed, every one, in the side file a.File.
+			un["aggregate"] = a
+			e.Resources[0].Data["objects"] = a.Objects
+			e.Resources[0].Data["bytes"] = a.Bytes
+			for k, v := range f.Resource.Facts {
+				e.Resources[0].Data[k] = v
+			}
+		}
 		if o := outcomeOf(m); o != nil {
 			// The run's verdict travels with each event: a SIEM sees
 			// events one by one, and this array has no run-level object.
@@ -267,6 +277,8 @@ func resourceName(f *findings.Finding) string {
 		return f.Resource.Bucket
 	case findings.ResourceObject:
 		return f.Resource.Key
+	case findings.ResourceObjects:
+		return f.Resource.Bucket + "/*"
 	case findings.ResourceKey:
 		return f.Resource.KMSKeyID
 	}

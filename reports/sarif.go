@@ -367,6 +367,8 @@ func sarifResultOf(f *findings.Finding, ruleIndex int) sarifResult {
 		name = f.Resource.Bucket
 	case findings.ResourceObject:
 		name = f.Resource.Key
+	case findings.ResourceObjects:
+		name = f.Resource.Bucket + "/*"
 	case findings.ResourceKey:
 		name = f.Resource.KMSKeyID
 	}
@@ -407,6 +409,27 @@ func sarifResultOf(f *findings.Finding, ruleIndex int) sarifResult {
 	}
 	if f.Waiver != nil {
 		props["waiver_state"] = f.Waiver.State
+	}
+	if a := f.Aggregate; a != nil {
+		// One result per rule and bucket: the objects are counted here
+		// and listed, every one, in the side file.
+		props["objects"] = a.Objects
+		props["objects_open"] = a.Open
+		props["objects_suppressed"] = a.Suppressed
+		props["bytes"] = a.Bytes
+		if !a.OldestLastModified.IsZero() {
+			props["oldest_last_modified"] = rfc3339(a.OldestLastModified)
+			props["newest_last_modified"] = rfc3339(a.NewestLastModified)
+		}
+		keys := make([]string, len(a.Sample))
+		for i, o := range a.Sample {
+			keys[i] = o.Key
+		}
+		props["sample_keys"] = keys
+		props["affected_objects_file"] = a.File
+		for k, v := range f.Resource.Facts {
+			props["fact_"+k] = v
+		}
 	}
 	if f.Suppressed {
 		s := sarifSuppression{Kind: "external", Status: "accepted"}
