@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -191,160 +190,12 @@ func firstSeen(env *scanEnv, n int, id func(int) string) (map[string]time.Time, 
 	return first, nil
 }
 
-// unitOut is what one evaluation unit (a bucket, or the scan rules) found:
+// unitOut is what one evaluation unit (a chunk of a bucket's objects, a
+// bucket, or the scan rules) found:
 // the per-object findings, in object order (see ObjectSink), and the rest.
 type unitOut struct {
 	objects []findings.ObjectFinding
 	other   []findings.Finding
-}
-
-// run evaluates the scan rules, then every bucket with the engine's
-// workers, and calls deliver with each unit's findings in the snapshot's
-// order (scan rules first), from one goroutine. At most a few units per
-// worker are held at a time, whatever their order of completion.
-func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, deliver func(*scanEnv, *unitOut) error) error {
-	sum, err := readSummary(cur)
-	if err != nil {
-		return fmt.Errorf("policy: snapshot: %w", err)
-	}
-	var prevSum *snapshot.Summary
-	if prev != nil {
-		ps, err := readSummary(prev)
-		if err != nil {
-			return fmt.Errorf("policy: previous snapshot: %w", err)
-		}
-		prevSum = &ps
-	}
-	env, err := e.newScanEnv(&sum, prevSum, hist)
-	if err != nil {
-		return err
-	}
-
-	budget := &scanBudget{}
-	scanFs, err := e.evalScan(ctx, env, budget)
-	if err != nil {
-		return err
-	}
-	if err := deliver(env, splitUnit(scanFs, nil)); err != nil {
-		return err
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var join *prevJoin
-	if prev != nil {
-		join = newPrevJoin(ctx, prev, prevSum, &sum)
-		defer join.close()
-	}
-
-	type job struct {
-		seq     int
-		b, prev *bucketData
-	}
-	type done struct {
-		seq int
-		out *unitOut
-		err error
-	}
-	// A unit holds a slot from before it is read until it is delivered:
-	// the window bounds the units in memory while one slow unit holds up
-	// the delivery of those after it.
-	window := 2*e.workers + 2
-	slots := make(chan struct{}, window)
-	jobs := make(chan job)
-	dones := make(chan done, window)
-	var (
-		errMu    sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		cancel()
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < e.workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() != nil {
-					dones <- done{seq: j.seq, err: ctx.Err()}
-					continue
-				}
-				out, err := e.evalBucket(ctx, env, j.b, j.prev, budget)
-				dones <- done{seq: j.seq, out: out, err: err}
-			}
-		}()
-	}
-	readErrc := make(chan error, 1)
-	go func() {
-		seq := 0
-		err := eachBucket(cur, &sum, func(d bucketData) error {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			var pd *bucketData
-			if join != nil {
-				var err error
-				if pd, err = join.get(d.head.Name); err != nil {
-					<-slots
-					return err
-				}
-			}
-			select {
-			case jobs <- job{seq, &d, pd}:
-				seq++
-				return nil
-			case <-ctx.Done():
-				<-slots
-				return ctx.Err()
-			}
-		})
-		close(jobs)
-		readErrc <- err
-	}()
-	go func() {
-		wg.Wait()
-		close(dones)
-	}()
-	pending := map[int]*unitOut{}
-	next := 0
-	for d := range dones {
-		if d.err != nil {
-			fail(d.err)
-		}
-		if ctx.Err() != nil {
-			continue // drain
-		}
-		pending[d.seq] = d.out
-		for {
-			u, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			<-slots
-			if err := deliver(env, u); err != nil {
-				fail(err)
-				break
-			}
-		}
-	}
-	readErr := <-readErrc
-	if firstErr != nil {
-		return firstErr
-	}
-	if readErr != nil {
-		return fmt.Errorf("policy: snapshot: %w", readErr)
-	}
-	return ctx.Err()
 }
 
 // splitUnit separates per-object findings (with the records of the
@@ -510,38 +361,6 @@ func (e *Engine) evalScan(ctx context.Context, env *scanEnv, budget *scanBudget)
 		out = append(out, fs...)
 	}
 	return out, nil
-}
-
-func (e *Engine) evalBucket(ctx context.Context, env *scanEnv, b, prev *bucketData, budget *scanBudget) (*unitOut, error) {
-	if e.bucketQ == nil && e.userBucketQ == nil {
-		return &unitOut{}, nil
-	}
-	in, objs, err := env.bucketInput(b, prev)
-	if err != nil {
-		return nil, fmt.Errorf("policy: bucket %q: %w", b.head.Name, err)
-	}
-	var out []findings.Finding
-	if e.bucketQ != nil {
-		rs, err := e.evalBuiltin(ctx, e.bucketQ, in)
-		if err != nil {
-			return nil, fmt.Errorf("policy: evaluate bucket %q: %w", b.head.Name, err)
-		}
-		if out, err = e.collect(rs, e.bucketPkgs, env, "bucket "+b.head.Name); err != nil {
-			return nil, err
-		}
-	}
-	if e.userBucketQ != nil {
-		rs, err := e.evalUser(ctx, e.userBucketQ, in, budget, fmt.Sprintf("bucket %q", b.head.Name))
-		if err != nil {
-			return nil, err
-		}
-		fs, err := e.collect(rs, e.userBucketPkgs, env, "bucket "+b.head.Name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fs...)
-	}
-	return splitUnit(out, objs), nil
 }
 
 // evalBuiltin evaluates a query of built-in policies. With user policies

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
 
@@ -226,4 +227,120 @@ func js(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestChunksChangeNothing: a bucket evaluated in chunks of any size gives
+// exactly the findings, the stream order and the waiver counts of one
+// evaluation of the whole bucket, from a file or from memory, with a
+// previous snapshot for drift.
+func TestChunksChangeNothing(t *testing.T) {
+	dir := t.TempDir()
+	cur := writeSynthetic(t, dir, "cur.json", synth.Options{Buckets: 5, Objects: 997, ScanID: "cur", ReencryptDefault: true})
+	prev := writeSynthetic(t, dir, "prev.json", synth.Options{Buckets: 5, Objects: 997, ScanID: "prev"})
+	m, ws := streamEstate(t)
+	mp := writeSnapshot(t, dir, "m.json", m)
+	profile := DefaultProfile()
+	profile.AllowedCMKIDs = []string{synth.CMKs[0], synth.CMKs[1]}
+	type run struct {
+		findings, stream string
+		waivers          []findings.WaiverSummary
+	}
+	eval := func(chunk int, src, prevSrc Source) run {
+		e := load(t, Options{Waivers: ws, ChunkSize: chunk, Profile: &profile})
+		all, err := e.Evaluate(context.Background(), src, prevSrc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sink collectSink
+		st, err := e.EvaluateStream(context.Background(), src, prevSrc, nil, &sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run{js(t, all), js(t, sink.all()), st.Waivers}
+	}
+	for name, c := range map[string]struct{ cur, prev Source }{
+		"synthetic file with previous": {FileSource(cur), FileSource(prev)},
+		"estate file":                  {FileSource(mp), nil},
+		"estate memory":                {m, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			whole := eval(1<<20, c.cur, c.prev)
+			rules := []string{"SSE-004", "SSE-005"}
+			if c.prev != nil {
+				// Drift, failed HEADs, keys outside the allowed list.
+				rules = append(rules, "SSE-007", "SSE-008", "SSE-006")
+			}
+			for _, r := range rules {
+				if !strings.Contains(whole.findings, `"rule":"`+r+`"`) {
+					t.Fatalf("no %s finding: the test checks too little", r)
+				}
+			}
+			for _, chunk := range []int{1, 3, 100} {
+				got := eval(chunk, c.cur, c.prev)
+				if got.findings != whole.findings {
+					t.Errorf("chunks of %d: findings differ from whole buckets", chunk)
+				}
+				if got.stream != whole.stream {
+					t.Errorf("chunks of %d: the stream differs from whole buckets", chunk)
+				}
+				if js(t, got.waivers) != js(t, whole.waivers) {
+					t.Errorf("chunks of %d: waiver counts %v, whole buckets %v", chunk, got.waivers, whole.waivers)
+				}
+			}
+		})
+	}
+}
+
+// TestUserRulesSeeChunks: a user rule sees a large bucket a chunk at a
+// time and a bucket without objects once; its finding about the bucket is
+// reported once.
+func TestUserRulesSeeChunks(t *testing.T) {
+	dir := t.TempDir()
+	src := `package user.chunks
+
+import data.sseaudit.lib
+
+# METADATA
+# title: Bucket holds objects
+# description: d
+# custom:
+#   id: USR-B
+#   severity: low
+#   resource_type: bucket
+#   remediation: {text: fix, cli: fix}
+#   controls: [{framework: F, version: "1", id: "1", title: T}]
+deny contains {"rule": "USR-B", "resource": lib.bucket_resource(input.bucket), "message": "has objects"} if {
+	count(input.bucket.objects) > 0
+}
+
+# METADATA
+# title: Bucket seen
+# description: d
+# custom:
+#   id: USR-E
+#   severity: low
+#   resource_type: bucket
+#   remediation: {text: fix, cli: fix}
+#   controls: [{framework: F, version: "1", id: "1", title: T}]
+deny contains {"rule": "USR-E", "resource": lib.bucket_resource(input.bucket), "message": "seen"} if {
+	count(input.bucket.objects) == 0
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "u.rego"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := mem("s", bucket("empty", ruleCMK), bucket("full", ruleCMK, goodObjects("full")...))
+	for _, chunk := range []int{1, 100} {
+		e := load(t, Options{ExtraDirs: []string{dir}, ChunkSize: chunk})
+		var got []string
+		for _, f := range eval(t, e, m, nil, nil) {
+			if strings.HasPrefix(f.Rule, "USR-") {
+				got = append(got, f.Rule+" "+f.Resource.UID)
+			}
+		}
+		slices.Sort(got)
+		if want := []string{"USR-B oss://full", "USR-E oss://empty"}; !slices.Equal(got, want) {
+			t.Errorf("chunks of %d: %v, want %v", chunk, got, want)
+		}
+	}
 }
