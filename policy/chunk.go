@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -581,6 +582,10 @@ func chunkStats(objs []*ast.Term, base int) *bucketStats {
 			}
 		}
 	}
+	// What stays of a chunk must not pin it (see detach).
+	for k, f := range s.sample {
+		s.sample[k] = failedObject{key: strings.Clone(f.key), pos: f.pos, err: detach(f.err)}
+	}
 	return s
 }
 
@@ -589,9 +594,32 @@ func (s *bucketStats) count(order *[]string, m *map[string]int64, k string, n in
 		*m = map[string]int64{}
 	}
 	if _, ok := (*m)[k]; !ok {
+		k = strings.Clone(k) // it outlives the chunk it came from
 		*order = append(*order, k)
 	}
 	(*m)[k] += n
+}
+
+// detach copies a term with copies of its strings: a term of a parsed
+// chunk shares memory with the whole chunk.
+func detach(t *ast.Term) *ast.Term {
+	switch v := t.Value.(type) {
+	case ast.String:
+		return ast.StringTerm(strings.Clone(string(v)))
+	case ast.Number:
+		return ast.NewTerm(ast.Number(strings.Clone(string(v))))
+	case ast.Object:
+		kv := make([][2]*ast.Term, 0, v.Len())
+		v.Foreach(func(k, x *ast.Term) { kv = append(kv, [2]*ast.Term{detach(k), detach(x)}) })
+		return ast.NewTerm(ast.NewObject(kv...))
+	case *ast.Array:
+		ts := make([]*ast.Term, v.Len())
+		for i := range ts {
+			ts[i] = detach(v.Elem(i))
+		}
+		return ast.ArrayTerm(ts...)
+	}
+	return ast.NewTerm(t.Value)
 }
 
 func (s *bucketStats) addFailed(f failedObject) {

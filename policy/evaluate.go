@@ -288,13 +288,14 @@ func termString(t *ast.Term) string {
 }
 
 // objectInfo is what a finding's side-file line and aggregate say of the
-// object record o.
+// object record o. Its strings are copies: a string of a parsed chunk
+// shares memory with the whole chunk, which must not outlive it.
 func objectInfo(o ast.Object) findings.ObjectInfo {
 	info := findings.ObjectInfo{
 		Found:    true,
-		ETag:     termString(o.Get(tETag)),
-		Method:   termString(o.Get(tMethod)),
-		KMSKeyID: termString(o.Get(tKMSKeyID)),
+		ETag:     strings.Clone(termString(o.Get(tETag))),
+		Method:   strings.Clone(termString(o.Get(tMethod))),
+		KMSKeyID: strings.Clone(termString(o.Get(tKMSKeyID))),
 	}
 	if n, ok := o.Get(tSize).Value.(ast.Number); ok {
 		if v, ok := n.Int64(); ok {
