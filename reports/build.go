@@ -389,10 +389,15 @@ func (m *Model) WriteJSON(w io.Writer) error {
 			c.Trend[i].BySeverity = map[string]int{}
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	// The findings are written one at a time (see writeSpliced).
+	fs := c.Findings.Findings
+	c.Findings.Findings = []findings.Finding{}
+	head, err := encodeIndented(&c, "")
+	if err != nil {
+		return fmt.Errorf("reports: encode report.json: %w", err)
+	}
+	head = append(head, '\n')
+	if err := writeSpliced(w, head, `"findings": `, len(fs), func(i int) (any, error) { return &fs[i], nil }); err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
 	return nil

@@ -227,7 +227,9 @@ type htmlFramework struct {
 type htmlControl struct {
 	ID, Title  string
 	Rules      []string
-	Findings   []*htmlFinding
+	Findings   []*htmlFinding // the first htmlControlLinks of them
+	NFindings  int
+	More       int // findings left out of the list
 	Open       int
 	Suppressed int
 }
@@ -235,8 +237,22 @@ type htmlControl struct {
 // htmlRuleRow is a rule mapped to no control.
 type htmlRuleRow struct {
 	ID, Title, Category string
-	Findings            []*htmlFinding
+	Findings            []*htmlFinding // the first htmlControlLinks of them
+	NFindings, More     int
 	Open, Suppressed    int
+}
+
+// htmlControlLinks caps the findings a control (or a rule without one)
+// links to: every one is in the findings list.
+const htmlControlLinks = 50
+
+// capLinks keeps the first htmlControlLinks of fs, and says how many
+// there were and how many are left out.
+func capLinks(fs []*htmlFinding) ([]*htmlFinding, int, int) {
+	if len(fs) <= htmlControlLinks {
+		return fs, len(fs), 0
+	}
+	return fs[:htmlControlLinks], len(fs), len(fs) - htmlControlLinks
 }
 
 type htmlConformance struct {
@@ -406,13 +422,14 @@ func newHTMLView(m *Model) *htmlView {
 	v.Findings = make([]htmlFinding, len(fs))
 	perRule := map[string]int{}
 	for i := range fs {
-		h := htmlFindingOf(&fs[i], rules[fs[i].Rule])
 		// A rule's first findings (worst first) carry their evidence; the
 		// rest a line each, so the page stays small for any estate.
-		perRule[h.Rule]++
-		h.Full = perRule[h.Rule] <= htmlFullPerRule
-		h.MiniFull = h.Full && len(fs) <= htmlMiniBodies
-		if !h.Full {
+		perRule[fs[i].Rule]++
+		full := perRule[fs[i].Rule] <= htmlFullPerRule
+		h := htmlFindingOf(&fs[i], rules[fs[i].Rule], full)
+		h.Full = full
+		h.MiniFull = full && len(fs) <= htmlMiniBodies
+		if !full {
 			v.Compact++
 		}
 		v.Findings[i] = h
@@ -535,10 +552,21 @@ func htmlBytes(n int64) string {
 	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "iB"
 }
 
-func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
+// htmlFindingOf is f as the page shows it; without full, only what its
+// summary line shows.
+func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta, full bool) htmlFinding {
 	h := htmlFinding{Finding: *f, Agg: htmlAggregateOf(f), Sev: f.Severity.String(), Anchor: "f-" + f.ID}
 	if h.Sev == "" {
 		h.Sev = "unknown"
+	}
+	if f.Waiver != nil {
+		h.WaiverSt = f.Waiver.State
+		if h.WaiverSt == "" {
+			h.WaiverSt = "active"
+		}
+	}
+	if !full {
+		return h
 	}
 	if len(f.Observed) > 0 {
 		h.Observed = htmlJSON(f.Observed)
@@ -555,12 +583,6 @@ func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
 	}
 	if meta != nil {
 		h.RuleDesc = meta.Description
-	}
-	if f.Waiver != nil {
-		h.WaiverSt = f.Waiver.State
-		if h.WaiverSt == "" {
-			h.WaiverSt = "active"
-		}
 	}
 	r := f.Resource
 	for _, kv := range []htmlKVS{
@@ -850,6 +872,7 @@ func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) ([]htmlFramew
 					row.Open++
 				}
 			}
+			row.Findings, row.NFindings, row.More = capLinks(row.Findings)
 			none = append(none, row)
 			continue
 		}
@@ -891,6 +914,7 @@ func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) ([]htmlFramew
 		}
 		for _, ck := range fwOrder[k] {
 			c := ctrls[ck]
+			c.Findings, c.NFindings, c.More = capLinks(c.Findings)
 			sort.Strings(c.Rules)
 			fw.Controls = append(fw.Controls, c)
 			fw.Open += c.Open

@@ -767,4 +767,8 @@ func TestHTMLScales(t *testing.T) {
 	if got := strings.Count(out, `<details class="finding compact`); got != 2000-2*htmlFullPerRule {
 		t.Errorf("%d findings shown by their message, want %d", got, 2000-2*htmlFullPerRule)
 	}
+	// A control links to its first findings, not to all of them.
+	if got := strings.Count(out, "and 950 more in the"); got != 2 {
+		t.Errorf("%d controls or rules say they left 950 findings out, want 2", got)
+	}
 }
