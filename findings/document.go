@@ -63,6 +63,9 @@ type Summary struct {
 	ByCategory           map[string]int       `json:"by_category"`
 	Resources            int                  `json:"resources"` // distinct resource UIDs with an open finding
 	ExpiredWaivers       int                  `json:"expired_waivers"`
+	// AffectedObjects counts the objects the aggregated findings sum up,
+	// open and waived (absent when there is none).
+	AffectedObjects RuleCount `json:"affected_objects,omitzero"`
 }
 
 // Summarize counts fs. Every severity appears in BySeverity (with 0).
@@ -94,6 +97,10 @@ func Summarize(fs []Finding) Summary {
 			resources[f.Resource.UID] = struct{}{}
 		}
 		s.ByRule[f.Rule] = rc
+		if a := f.Aggregate; a != nil {
+			s.AffectedObjects.Open += int(a.Open)
+			s.AffectedObjects.Suppressed += int(a.Suppressed)
+		}
 		if f.Rule == ExpiredWaiverRule {
 			s.ExpiredWaivers++
 		}

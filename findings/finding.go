@@ -7,12 +7,25 @@
 // the canonical resource only (see ID), never from the scan, time or message,
 // so "first seen" / "last seen" and deltas can be tracked. Waived findings are
 // kept and marked Suppressed, never deleted.
+//
+// # Aggregated object findings
+//
+// Rules judge objects one at a time, and a legacy bucket can hold millions
+// of them. A report lists one finding per rule, bucket and distinguishing
+// fact instead (see Aggregator): resource type "objects", with counts,
+// bytes, the oldest and newest object, a bounded sample of keys and the
+// name of a side file (AffectedFile) that lists every object, one JSON line
+// per per-object finding, each with its own stable id. Waivers still apply
+// per object; an aggregate is suppressed only when every object in it is.
 package findings
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -24,9 +37,12 @@ const SchemaVersion = "sseaudit.findings/v1"
 const (
 	ResourceBucket = "bucket"
 	ResourceObject = "object"
-	ResourceKey    = "key"
-	ResourceScan   = "scan"
-	ResourceWaiver = "waiver"
+	// ResourceObjects is the objects of one bucket that one rule failed
+	// for (with the same distinguishing facts): an aggregated finding.
+	ResourceObjects = "objects"
+	ResourceKey     = "key"
+	ResourceScan    = "scan"
+	ResourceWaiver  = "waiver"
 )
 
 // Categories of rules: what kind of failure a finding is.
@@ -50,6 +66,7 @@ const (
 //
 //	bucket  <provider>://<bucket>                      oss://logs
 //	object  <provider>://<bucket>/<key>[?versionId=V]  oss://logs/2024/a.gz
+//	objects <provider>://<bucket>/*[?fact=value&...]   oss://logs/*?kms_key_id=1234abcd-...
 //	key     kms://<region>/<key id>                    kms://cn-hangzhou/1234abcd-...
 //	scan    scan://<target kind>/<endpoint>            scan://reference/127.0.0.1:9000
 //	waiver  waiver://<rule>/<resource pattern>         waiver://SSE-004/oss://legacy/*
@@ -64,6 +81,10 @@ type Resource struct {
 	Key       string `json:"key,omitempty"`
 	VersionID string `json:"version_id,omitempty"`
 	KMSKeyID  string `json:"kms_key_id,omitempty"`
+	// Facts are what distinguishes one aggregate of a rule's objects in a
+	// bucket from another (the rule's METADATA custom.aggregate_by: for
+	// example the KMS key id); objects resources only.
+	Facts map[string]string `json:"facts,omitempty"`
 }
 
 // CanonicalUID builds UID from the other fields (see Resource). scan and
@@ -80,6 +101,16 @@ func (r Resource) CanonicalUID() string {
 		u := p + "://" + r.Bucket + "/" + r.Key
 		if r.VersionID != "" {
 			u += "?versionId=" + r.VersionID
+		}
+		return u
+	case ResourceObjects:
+		u := p + "://" + r.Bucket + "/*"
+		if len(r.Facts) > 0 {
+			v := url.Values{}
+			for k, x := range r.Facts {
+				v.Set(k, x)
+			}
+			u += "?" + v.Encode()
 		}
 		return u
 	case ResourceKey:
@@ -99,6 +130,11 @@ func (r Resource) canonical() string {
 		parts = []string{r.Type, r.Provider, r.Bucket}
 	case ResourceObject:
 		parts = []string{r.Type, r.Provider, r.Bucket, r.Key, r.VersionID}
+	case ResourceObjects:
+		parts = []string{r.Type, r.Provider, r.Bucket}
+		for _, k := range slices.Sorted(maps.Keys(r.Facts)) {
+			parts = append(parts, k, r.Facts[k])
+		}
 	case ResourceKey:
 		parts = []string{r.Type, r.Region, r.KMSKeyID}
 	default:
@@ -158,6 +194,10 @@ type RuleMeta struct {
 	Entrypoint   string      `json:"entrypoint,omitempty"` // deny (per bucket) or scan_deny (once per scan)
 	File         string      `json:"file,omitempty"`       // builtin/objects.rego or the user's path
 	Builtin      bool        `json:"builtin"`
+	// AggregateBy names the members of an object finding's "observed"
+	// whose values split the rule's aggregated findings of one bucket
+	// (custom.aggregate_by; none: one aggregate per bucket).
+	AggregateBy []string `json:"aggregate_by,omitempty"`
 }
 
 // Finding is one rule failing for one resource.
@@ -179,6 +219,10 @@ type Finding struct {
 	Waiver      *AppliedWaiver `json:"waiver,omitempty"`
 	FirstSeen   time.Time      `json:"first_seen"`
 	LastSeen    time.Time      `json:"last_seen"`
+	// Aggregate sums up the per-object findings of an objects resource
+	// (nil for any other finding). Suppressed is then true only when every
+	// object is waived; Waiver is that of the first of them.
+	Aggregate *Aggregate `json:"aggregate,omitempty"`
 }
 
 // NewFinding fills a finding's rule fields from meta and computes its id.

@@ -165,46 +165,81 @@ func newUses(ws []Waiver, now time.Time) []WaiverUse {
 // the added findings appended. Nothing is removed. The uses say, for each
 // waiver, what it matched and suppressed.
 func ApplyWaivers(fs []Finding, ws []Waiver, now time.Time) ([]Finding, []WaiverUse) {
-	uses := newUses(ws, now)
+	a := NewWaiverApplier(ws, now)
 	if len(ws) == 0 {
-		return fs, uses
+		return fs, a.uses
 	}
 	for i := range fs {
-		f := &fs[i]
-		active, expired := matchWaivers(f, ws, uses)
-		switch {
-		case active >= 0:
-			f.Suppressed = true
-			f.Waiver = ws[active].applied(WaiverActive)
-		case expired >= 0:
-			f.Suppressed = false
-			f.Waiver = ws[expired].applied(WaiverExpired)
-		}
+		a.Apply(&fs[i])
 	}
-	for j := range ws {
-		if !uses[j].Expired {
+	return append(fs, a.ExpiredFindings()...), a.uses
+}
+
+// WaiverApplier applies waivers one finding at a time, as ApplyWaivers
+// does to a slice, counting what each waiver matched: for findings that
+// stream past (one per object) and are never held together. It is for one
+// goroutine.
+type WaiverApplier struct {
+	ws   []Waiver
+	uses []WaiverUse
+	now  time.Time
+}
+
+// NewWaiverApplier applies ws at now.
+func NewWaiverApplier(ws []Waiver, now time.Time) *WaiverApplier {
+	return &WaiverApplier{ws: ws, uses: newUses(ws, now), now: now}
+}
+
+// Apply marks f as ApplyWaivers would and counts it in the uses.
+func (a *WaiverApplier) Apply(f *Finding) {
+	if len(a.ws) == 0 {
+		return
+	}
+	active, expired := matchWaivers(f, a.ws, a.uses)
+	switch {
+	case active >= 0:
+		f.Suppressed = true
+		f.Waiver = a.ws[active].applied(WaiverActive)
+	case expired >= 0:
+		f.Suppressed = false
+		f.Waiver = a.ws[expired].applied(WaiverExpired)
+	}
+}
+
+// ExpiredFindings returns one ExpiredWaiverRule finding per expired
+// waiver, counting what it matched among the findings applied so far.
+func (a *WaiverApplier) ExpiredFindings() []Finding {
+	var out []Finding
+	for j := range a.ws {
+		if !a.uses[j].Expired {
 			continue
 		}
-		w := &ws[j]
+		w := &a.ws[j]
+		u := a.uses[j]
 		r := Resource{Type: ResourceWaiver, UID: "waiver://" + w.Rule + "/" + w.Resource}
 		msg := fmt.Sprintf("waiver for rule %s on %q expired on %s; it no longer suppresses the %d finding(s) it matches",
-			w.Rule, w.Resource, w.ExpiresDate(), uses[j].Matched-uses[j].Coverage)
+			w.Rule, w.Resource, w.ExpiresDate(), u.Matched-u.Coverage)
 		if w.Owner != "" {
 			msg += " (owner " + w.Owner + ")"
 		}
 		f := NewFinding(&ExpiredWaiverMeta, r, msg)
 		f.Observed = map[string]any{
 			"rule": w.Rule, "resource": w.Resource, "reason": w.Reason, "owner": w.Owner,
-			"expires": w.ExpiresDate(), "matched_findings": uses[j].Matched - uses[j].Coverage,
+			"expires": w.ExpiresDate(), "matched_findings": u.Matched - u.Coverage,
 		}
-		f.Expected = map[string]any{"expires_after": now.UTC().Format(time.DateOnly)}
+		f.Expected = map[string]any{"expires_after": a.now.UTC().Format(time.DateOnly)}
 		f.Evidence = []Evidence{{Kind: "waiver", Source: w.Source, Data: map[string]any{"ticket": w.Ticket}}}
 		f.Waiver = w.applied(WaiverExpired)
-		f.FirstSeen, f.LastSeen = now, now
-		fs = append(fs, f)
+		f.FirstSeen, f.LastSeen = a.now, a.now
+		out = append(out, f)
 	}
-	return fs, uses
+	return out
 }
+
+// Summaries reports each waiver with what it matched and suppressed among
+// the findings applied so far (per object, for objects that were judged
+// one by one), as SummarizeWaivers does for a document's findings.
+func (a *WaiverApplier) Summaries() []WaiverSummary { return summaries(a.uses) }
 
 // WaiverSummary is one waiver as findings.json reports it: what it says,
 // whether it was in force, and what it matched in the document's findings.
@@ -232,7 +267,11 @@ func SummarizeWaivers(ws []Waiver, fs []Finding, now time.Time) []WaiverSummary 
 	for i := range fs {
 		matchWaivers(&fs[i], ws, uses)
 	}
-	out := make([]WaiverSummary, len(ws))
+	return summaries(uses)
+}
+
+func summaries(uses []WaiverUse) []WaiverSummary {
+	out := make([]WaiverSummary, len(uses))
 	for j, u := range uses {
 		w := u.Waiver
 		state := WaiverActive

@@ -11,6 +11,16 @@
 // the conformance suite), so the same estate gives the same findings, the
 // same exit code and the same report outcome whichever command looked.
 //
+// # Aggregated findings
+//
+// A run reports one finding per rule, bucket and distinguishing fact for
+// the object rules (findings.Aggregator), never one per object: the
+// policies still judge, and waivers still apply to, each object, whose
+// finding streams out of the evaluation into AffectedFile, one line each,
+// beside findings.json (and into the signed report set). Scan history
+// records every per-object id, so each line's first_seen survives
+// aggregation.
+//
 // # Honest outcomes
 //
 // Decide turns what a run saw into a findings.Outcome:

@@ -15,7 +15,7 @@ import (
 // reportSetFiles are the names a report directory holds: every rendered
 // format, the run's inputs and the signature.
 func reportSetFiles() map[string]bool {
-	m := map[string]bool{SnapshotFile: true, FindingsFile: true, CucumberFile: true,
+	m := map[string]bool{SnapshotFile: true, FindingsFile: true, CucumberFile: true, AffectedFile: true,
 		attest.ManifestFile: true, attest.SignatureFile: true}
 	for _, r := range reports.Formats {
 		m[r.File] = true

@@ -28,6 +28,10 @@ const (
 	SnapshotFile = "snapshot.json"
 	FindingsFile = "findings.json"
 	CucumberFile = "cucumber.json"
+	// AffectedFile lists every object of the aggregated findings, one
+	// gzip-compressed JSON line per per-object finding (findings.json's
+	// aggregates name it).
+	AffectedFile = findings.AffectedFile
 )
 
 // maxTrendPoints bounds the trend chart: a quarter of daily scans.
@@ -171,10 +175,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if ctx.Err() != nil {
 		evalCtx = context.WithoutCancel(ctx)
 	}
-	fs, err := engine.EvaluateSnapshot(evalCtx, snapPath, prevPath, lookup)
+	// Only a scan that read its target to the end is history: a failed
+	// or interrupted one must not become the next scan's drift baseline.
+	record := hist != nil && scanned && fatal == nil && sum.Complete
+	ev, err := evaluate(evalCtx, engine, snapPath, prevPath, lookup, stage, record)
 	if err != nil {
-		return st.fail(fmt.Errorf("evaluate the policies: %w", err))
+		return st.fail(err)
 	}
+	defer ev.cleanup()
 	st.gaps = Gaps(&sum, extraGaps, opts.AcceptGaps)
 	// Where findings.json says its snapshot is, once published.
 	snapRef := filepath.Join(opts.Out, SnapshotFile)
@@ -184,22 +192,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	case !scanned:
 		snapRef = opts.FromSnapshot
 	}
-	doc := engine.Document(policy.ScanInfo(&sum, snapRef, prevSum), fs)
+	doc := engine.Document(policy.ScanInfo(&sum, snapRef, prevSum), ev.findings)
+	doc.Waivers = ev.waivers
 	st.doc = doc
 	res.Outcome = Decide(&sum, doc, res.Conformance, st.gaps, opts.FailOn, opts.FailOnName, fatal)
 	doc.Outcome = &res.Outcome
 	res.Findings = doc
 
-	// Only a scan that read its target to the end is history: a failed
-	// or interrupted one must not become the next scan's drift baseline.
 	var trend []reports.TrendPoint
-	if hist != nil && scanned && fatal == nil && sum.Complete {
+	if record {
 		rec, err := hist.RecordScan(ctx, snapPath, engine.Digest())
 		if err != nil && !errors.Is(err, history.ErrExists) {
 			return st.fail(fmt.Errorf("history: %w", err))
 		}
 		res.HistorySnapshotPath = rec.SnapshotPath
-		if err := recordEvaluation(hist, &sum, fs); err != nil {
+		if err := recordEvaluation(hist, &sum, doc.Findings, ev.objectIDs); err != nil {
 			return st.fail(err)
 		}
 	}
@@ -215,6 +222,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Report || opts.NeedModel {
 		model, err := reports.BuildModel(ctx, reports.ModelInput{
 			SnapshotPath: snapPath, Findings: doc, Conformance: res.Conformance, Trend: trend, ToolVersion: opts.ToolVersion,
+			Flagged: ev.flagged,
 		})
 		if err != nil {
 			return st.fail(fmt.Errorf("build the report: %w", err))
@@ -296,7 +304,7 @@ func (st *stagedRun) publish() error {
 		st.res.Written = true
 		return nil
 	}
-	names := []string{FindingsFile}
+	names := []string{FindingsFile, AffectedFile}
 	if st.scanned {
 		names = append(names, SnapshotFile)
 	}
@@ -460,9 +468,10 @@ func previous(opts Options, hist *history.DB, sum *snapshot.Summary) (string, *s
 // maxPreviousTries bounds how far back previous looks for a complete scan.
 const maxPreviousTries = 20
 
-// recordEvaluation records in hist which findings the scan saw (for
-// first-seen times) and its outcome (for trends).
-func recordEvaluation(hist *history.DB, sum *snapshot.Summary, fs []findings.Finding) error {
+// recordEvaluation records in hist which findings the scan saw, the
+// document's and every per-object one (for first-seen times), and its
+// outcome (for trends).
+func recordEvaluation(hist *history.DB, sum *snapshot.Summary, fs []findings.Finding, objectIDs string) error {
 	ids := make([]string, 0, len(fs))
 	o := history.Outcome{BySeverity: map[string]int{}}
 	for _, x := range fs {
@@ -476,6 +485,11 @@ func recordEvaluation(hist *history.DB, sum *snapshot.Summary, fs []findings.Fin
 	}
 	if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
 		return fmt.Errorf("history: %w", err)
+	}
+	if objectIDs != "" {
+		if err := recordObjectIDs(hist, sum, objectIDs); err != nil {
+			return err
+		}
 	}
 	if err := hist.RecordOutcome(sum.Provenance.ScanID, o); err != nil {
 		return fmt.Errorf("history: %w", err)

@@ -45,7 +45,7 @@ deny contains finding if {
 			"gaps": sort(gaps),
 			"objects_listed": b.objects_listed,
 			"objects_inspected": b.objects_inspected,
-			"objects_failed": count(failed_objects),
+			"objects_failed": lib.bucket_failed_count,
 			"failed_objects_sample": failed_sample,
 			"undescribed_keys": sort(undescribed_keys),
 		},
@@ -59,13 +59,13 @@ deny contains finding if {
 			],
 			array.concat(
 				[e |
-					some obj in failed_sample_objects
+					some obj in lib.bucket_failed_sample
 					e := {"kind": "coverage_error", "source": "HeadObject", "data": obj.error}
 				],
 				[{"kind": "coverage", "source": "bucket counts", "captured_at": b.read_at, "data": {
 					"objects_listed": b.objects_listed,
 					"objects_inspected": b.objects_inspected,
-					"objects_recorded": count(b.objects),
+					"objects_recorded": lib.bucket_object_count,
 				}}],
 			),
 		),
@@ -88,27 +88,20 @@ bucket_gaps contains sprintf("the bucket's region could not be read (%s)", [lib.
 # missing from the snapshot were never inspected (HEAD failures are below).
 bucket_gaps contains sprintf("%d of %d listed objects were never inspected", [n - w, n]) if {
 	n := input.bucket.objects_listed
-	w := count(input.bucket.objects)
+	w := lib.bucket_object_count
 	n > w
 }
 
-bucket_gaps contains sprintf("HEAD failed on %d object(s), e.g. %s", [count(failed_objects), concat(", ", failed_sample)]) if {
-	count(failed_objects) > 0
+bucket_gaps contains sprintf("HEAD failed on %d object(s), e.g. %s", [lib.bucket_failed_count, concat(", ", failed_sample)]) if {
+	lib.bucket_failed_count > 0
 }
 
 bucket_gaps contains sprintf("KMS key %s is used but was not described", [id]) if {
 	some id in undescribed_keys
 }
 
-failed_objects := [input.bucket.objects[i].key | some i in lib.failed_objects]
-
-failed_sample := array.slice(sort(failed_objects), 0, 5)
-
-failed_sample_objects := [obj |
-	some i in lib.failed_objects
-	obj := input.bucket.objects[i]
-	obj.key in failed_sample
-]
+# failed_sample: the keys of up to five objects whose HEAD failed.
+failed_sample := [o.key | some o in lib.bucket_failed_sample]
 
 # undescribed_keys: KMS keys the bucket's default or objects use that the
 # scan has no record of (their state is unknown).
@@ -119,7 +112,7 @@ undescribed_keys contains id if {
 
 # The service key's aliases (alias/acs/oss) need no description.
 referenced_keys contains id if {
-	some id in lib.object_key_ids
+	some id in lib.bucket_key_ids
 	not lib.is_service_key_id(id)
 }
 

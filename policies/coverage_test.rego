@@ -66,6 +66,41 @@ test_sse008_violation_many_gaps_one_finding if {
 	count(f.observed.gaps) == 5
 }
 
+# The engine evaluates bucket rules after a bucket's last object, with no
+# objects and input.stats over all of them: the same findings.
+with_stats(inp, stats) := object.union(object.union(inp, {"bucket": object.union(inp.bucket, {"objects": []})}), {"stats": stats})
+
+test_sse008_compliant_stats_fully_read if {
+	stats := {"objects": 2, "bytes": 20, "by_method": {"kms-cmk": 2}, "no_method": 0, "by_kms_key": {fx.cmk: 2}, "failed": 0, "failed_sample": []}
+	count(found("SSE-008", with_stats(fx.bucket_input(fx.bucket(fx.rule_cmk, fx.good_objects)), stats))) == 0
+}
+
+test_sse008_violation_stats_head_failed if {
+	objs := array.concat(fx.good_objects, [failed_obj])
+	inp := fx.bucket_input(fx.bucket(fx.rule_cmk, objs))
+	stats := {
+		"objects": 3, "bytes": 30, "by_method": {"kms-cmk": 2, "none": 1}, "no_method": 0, "by_kms_key": {fx.cmk: 2},
+		"failed": 1, "failed_sample": [{"key": "failed.txt", "error": failed_obj.error}],
+	}
+	f := one(found("SSE-008", with_stats(inp, stats)))
+	f == one(found("SSE-008", inp)) # the same finding as from the objects
+	f.observed.objects_failed == 1
+	f.observed.failed_objects_sample == ["failed.txt"]
+}
+
+test_sse008_violation_stats_undescribed_key if {
+	stats := {"objects": 1, "bytes": 10, "by_method": {"kms-cmk": 1}, "no_method": 0, "by_kms_key": {"never-seen": 1}, "failed": 0, "failed_sample": []}
+	f := one(found("SSE-008", with_stats(fx.bucket_input(fx.bucket(fx.rule_cmk, [])), stats)))
+	f.observed.undescribed_keys == ["never-seen"]
+}
+
+test_sse008_violation_stats_not_inspected if {
+	b := object.union(fx.bucket(fx.rule_cmk, []), {"objects_listed": 10})
+	stats := {"objects": 4, "bytes": 40, "by_method": {"oss-managed": 4}, "no_method": 0, "by_kms_key": {}, "failed": 0, "failed_sample": []}
+	f := one(found("SSE-008", with_stats(fx.bucket_input(b), stats)))
+	"6 of 10 listed objects were never inspected" in f.observed.gaps
+}
+
 # SSE-009 ---------------------------------------------------------------
 
 test_sse009_compliant_complete_scan if {

@@ -194,7 +194,7 @@ unit := {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #     - {framework: "PCI DSS", version: "v4.0", id: "3.7.5", title: "Key management policies procedures are implemented to include the retirement, replacement, or destruction of keys used to protect stored account data"}
 #     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
 deny contains finding if {
-	some ref in lib.object_key_ids
+	some ref in lib.bucket_key_ids
 	k := lib.canonical_key(ref)
 	k.state in {"PendingDeletion", "PendingReplicaDeletion"}
 	not lib.is_service_key_ref(ref)

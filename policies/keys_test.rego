@@ -149,6 +149,15 @@ test_sse016_violation_pending_key_protects_objects if {
 	contains(f.message, "deletion date 2024-06-08T00:00:00Z")
 }
 
+test_sse016_violation_stats_pending_key_protects_objects if {
+	objs := [fx.obj("x", "kms-cmk", "pending-key")]
+	inp := fx.bucket_input(fx.bucket(fx.rule_cmk, objs))
+	stats := {"objects": 1, "bytes": 10, "by_method": {"kms-cmk": 1}, "no_method": 0, "by_kms_key": {"pending-key": 1}, "failed": 0, "failed_sample": []}
+	with_stats := object.union(object.union(inp, {"bucket": object.union(inp.bucket, {"objects": []})}), {"stats": stats})
+	f := one("SSE-016", with_stats)
+	f == one("SSE-016", inp)
+}
+
 test_sse016_violation_same_finding_from_every_bucket if {
 	a := fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("x", "kms-cmk", "pending-key")]))
 	b := fx.bucket_input(object.union(fx.bucket(fx.rule_aes, [fx.obj("y", "kms-cmk", "pending-key"), fx.obj("z", "kms-cmk", "pending-key")]), {"name": "b2"}))

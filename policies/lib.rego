@@ -290,6 +290,36 @@ object_key_ids := {id | some id, _ in input.index.by_kms_key} if {
 	is_object(input.index)
 } else := {id | some obj in input.bucket.objects; id := obj.kms_key_id}
 
+# Whole-bucket facts. The engine evaluates the object rules on a bucket's
+# objects a chunk at a time (input.bucket.objects holds at most a chunk),
+# and the rules about a bucket once, after its last object, with
+# input.stats: the same facts over every object, in bounded size. Rules
+# about a bucket read these helpers, which fall back to input.bucket.objects
+# when input.stats is absent (stock `opa eval` over a snapshot, unit tests).
+
+# bucket_object_count: how many object records the bucket has.
+bucket_object_count := input.stats.objects if {
+	is_object(input.stats)
+} else := count(input.bucket.objects)
+
+# bucket_key_ids: the distinct KMS key ids the bucket's objects use.
+bucket_key_ids := {id | some id, _ in input.stats.by_kms_key} if {
+	is_object(input.stats)
+} else := object_key_ids
+
+# bucket_failed_count: how many of the bucket's objects have a failed HEAD.
+bucket_failed_count := input.stats.failed if {
+	is_object(input.stats)
+} else := count(failed_objects)
+
+# bucket_failed_sample: up to five objects whose HEAD failed, first by key
+# (then by position): {key, error} each.
+bucket_failed_sample := input.stats.failed_sample if {
+	is_object(input.stats)
+} else := [{"key": p[0], "error": input.bucket.objects[p[1]].error} |
+	some p in array.slice(sort([[o.key, i] | some i in failed_objects; o := input.bucket.objects[i]]), 0, 5)
+]
+
 # Resources, as the engine expects them (it derives the canonical UID).
 bucket_resource(b) := {"type": "bucket", "bucket": b.name, "region": b.region}
 

@@ -194,6 +194,7 @@ default_changed_since_previous if {
 #     cli: |-
 #       aliyun kms CancelKeyDeletion --KeyId KEY_ID    # or: aliyun kms EnableKey --KeyId KEY_ID
 #       aws kms cancel-key-deletion --key-id KEY_ID && aws kms enable-key --key-id KEY_ID
+#   aggregate_by: [kms_key_id]
 #   controls:
 #     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
 #     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12(1)", title: "Cryptographic Key Establishment and Management | Availability"}
@@ -247,6 +248,7 @@ unusable_keys[id] := problem if {
 #     cli: |-
 #       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:ALLOWED_CMK_ID"
 #       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id ALLOWED_CMK_ID --metadata-directive COPY
+#   aggregate_by: [kms_key_id]
 #   controls:
 #     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.9", title: "Ensure server-side encryption is set to 'Encrypt with BYOK'"}
 #     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
@@ -307,6 +309,7 @@ disallowed_keys contains id if {
 #     cli: |-
 #       ossutil cp oss://BUCKET/KEY oss://BUCKET/KEY -f --meta "X-Oss-Server-Side-Encryption:KMS#X-Oss-Server-Side-Encryption-Key-Id:CMK_ID"
 #       aws s3 cp s3://BUCKET/KEY s3://BUCKET/KEY --sse aws:kms --sse-kms-key-id CMK_ID --metadata-directive COPY
+#   aggregate_by: [reasons]
 #   controls:
 #     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.8", title: "Ensure server-side encryption is set to 'Encrypt with Service Key'"}
 #     - {framework: "CIS Alibaba Cloud Foundations Benchmark", version: "v2.0.0", id: "5.9", title: "Ensure server-side encryption is set to 'Encrypt with BYOK'"}

@@ -22,11 +22,17 @@
 //	#   remediation: {text: ..., cli: ...}
 //	#   controls:                   # each {framework, version, id, title}
 //	#     - {framework: NIST SP 800-53, version: Rev. 5, id: SC-28, title: Protection of Information at Rest}
+//	#   aggregate_by: [kms_key_id]  # object rules only, optional (see below)
 //	deny contains finding if { ... }
 //
 // All four members of a control are required (strings; quote ids such as
 // "5.8"). A rule maps to the controls it tests; only a coverage rule maps
 // to none, and says so with "controls: []".
+//
+// Reports aggregate an object rule's findings: one per rule, bucket and the
+// values of the observed members custom.aggregate_by names (none: one per
+// bucket), with every object listed in a side file (findings.Aggregator).
+// The engine itself yields one finding per object.
 //
 // A rule yields objects {rule, resource, message, observed, expected,
 // evidence}: rule is its own custom.id (rego.metadata.rule().custom.id),
@@ -34,15 +40,31 @@
 // region, kms_key_id}; the engine adds the metadata, the canonical resource
 // UID and the stable id (findings.ID), first/last seen and waivers.
 //
-// # Input of a deny rule (one bucket)
+// # Input of a deny rule (one chunk of a bucket, or one bucket)
+//
+// A bucket's objects are evaluated in chunks of at most Options.ChunkSize
+// (DefaultChunkSize, 1,000) objects, so memory does not grow with a
+// bucket. The deny rules of a package whose deny rules are all about
+// objects (resource_type object), and every user package, see each chunk:
+// input.bucket.objects holds the chunk's objects (a bucket up to the chunk
+// size is one evaluation with all of them, as a bucket without objects
+// is). The built-in packages about buckets and keys are evaluated once per
+// bucket, after its last chunk, with no objects and input.stats, a bounded
+// summary of all of them; data.sseaudit.lib's bucket_* helpers read it, and
+// fall back to the objects without it (stock opa eval). A user rule about
+// a bucket as a whole sees a larger bucket a chunk at a time: it must not
+// count the bucket's objects; its finding is reported once.
 //
 //	bucket           the bucket exactly as in the snapshot file (package
-//	                 snapshot's JSON), with its "objects" array
+//	                 snapshot's JSON), with its "objects" array (the chunk)
 //	keys             {id: Key}: every KMS key of the snapshot by key id, ARN
 //	                 and resolved id, preferring the record of the bucket's
 //	                 region
 //	previous         null, or the same bucket in the previous snapshot with
-//	                 "objects" as {key: {version_id ("" if none): Object}}
+//	                 "objects" as {key: {version_id ("" if none): Object}}:
+//	                 the previous records of the chunk's objects (for the
+//	                 built-in object rules, only those whose state changed:
+//	                 all the drift rule reads)
 //	previous_scan    null, or {scan_id, started_at, finished_at, complete}
 //	rule_first_seen  null, or when scan history first saw the bucket's
 //	                 current default rule (HistoryLookup.RuleFirstSeen)
@@ -57,6 +79,10 @@
 //	                 kms_key_id or data_encryption differ. Rules use it (via
 //	                 data.sseaudit.lib) to look only at the objects that matter;
 //	                 lib computes the same lists when it is absent.
+//	stats            (the bucket evaluation only) {objects, bytes,
+//	                 by_method: {method: n}, no_method: n, by_kms_key:
+//	                 {key id: n}, failed: n, failed_sample: [{key, error}]
+//	                 (the first five failed objects by key)}
 //
 // # Key references (the snapshot/profile contract)
 //
@@ -92,12 +118,16 @@
 // # Evaluation
 //
 // EvaluateSnapshot reads the snapshot's summary first (the keys come last
-// in the file), then streams its buckets: a reader slices each bucket's raw
-// JSON, workers parse it straight into AST values (see snapfile.go and
-// jsonast.go) and evaluate the prepared query on it. A previous snapshot is
-// read in step (both list buckets in name order), one bucket at a time.
-// Memory is bounded by a few buckets plus the findings: about 130 MiB of
-// heap for 1,000 x 1,000 objects.
+// in the file), then streams its objects (snapshot.StreamObjects): a
+// reader gathers each chunk's raw JSON, workers parse it straight into AST
+// values (jsonast.go) and evaluate the object rules on it, and the units
+// are delivered in the snapshot's order (chunk.go); the bucket rules run
+// as each bucket's last chunk is delivered. A previous snapshot is read in
+// step (both list buckets in name order), a bucket ahead, into an index of
+// 24 bytes an object (prev.go): memory grows with the previous snapshot's
+// largest bucket at that rate, not with its objects. EvaluateStream hands
+// the per-object findings on chunk by chunk; EvaluateSnapshot keeps them
+// all.
 //
 // # Sandbox
 //

@@ -56,25 +56,38 @@ type Options struct {
 	// Sandbox bounds the user policies of ExtraDirs (zero fields: the
 	// defaults). Every policy is compiled without DeniedBuiltins.
 	Sandbox Sandbox
+	// ChunkSize is how many objects of a bucket one evaluation sees
+	// (default DefaultChunkSize): memory holds a few chunks, however large
+	// a bucket.
+	ChunkSize int
 }
 
 // Engine is a compiled policy bundle with its prepared queries. It is safe
 // for concurrent use.
 type Engine struct {
-	rules      []RuleMeta
-	byID       map[string]*RuleMeta
-	pkgRules   map[string]map[string]bool // package path -> rule ids it defines
-	digest     string
-	files      []string
-	profile    Profile
-	waivers    []findings.Waiver
-	now        func() time.Time
-	workers    int
-	compiler   *ast.Compiler
+	rules     []RuleMeta
+	byID      map[string]*RuleMeta
+	pkgRules  map[string]map[string]bool // package path -> rule ids it defines
+	digest    string
+	files     []string
+	profile   Profile
+	waivers   []findings.Waiver
+	now       func() time.Time
+	workers   int
+	compiler  *ast.Compiler
+	chunkSize int
+	// Built-in packages whose deny rules are all about objects are
+	// evaluated chunk by chunk (objectQ); the others once per bucket,
+	// after its objects, with input.stats (bucketQ).
+	objectQ    *rego.PreparedEvalQuery
+	objectPkgs []string
 	bucketQ    *rego.PreparedEvalQuery
 	bucketPkgs []string
 	scanQ      *rego.PreparedEvalQuery
 	scanPkgs   []string
+	// Tests: leave input.index out (the policies compute it), and give
+	// the bucket rules every object instead of input.stats.
+	testNoIndex, testWholeBuckets bool
 	// User packages (any package a user file adds an entry rule to) are
 	// evaluated in queries of their own, under the sandbox.
 	sandbox        *sandboxRT
@@ -130,6 +143,10 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if e.workers <= 0 {
 		e.workers = runtime.GOMAXPROCS(0)
+	}
+	e.chunkSize = opts.ChunkSize
+	if e.chunkSize <= 0 {
+		e.chunkSize = DefaultChunkSize
 	}
 	e.digest = digest(files)
 
@@ -200,6 +217,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		m.Severity = sev
 	}
 
+	if e.objectQ, err = prepare(ctx, c, e.objectPkgs, BucketEntrypoint); err != nil {
+		return nil, err
+	}
 	if e.bucketQ, err = prepare(ctx, c, e.bucketPkgs, BucketEntrypoint); err != nil {
 		return nil, err
 	}
@@ -272,6 +292,7 @@ func digest(files []policyFile) string {
 func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 	as := c.GetAnnotationSet()
 	bucketPkgs := map[string]bool{} // package -> a user file adds to it
+	objectOnly := map[string]bool{} // package -> its deny rules are all about objects
 	scanPkgs := map[string]bool{}
 	var errs []error
 	for _, file := range files {
@@ -335,6 +356,8 @@ func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 			e.pkgRules[pkg][meta.ID] = true
 			if entry == BucketEntrypoint {
 				bucketPkgs[pkg] = bucketPkgs[pkg] || !file.builtin
+				only, seen := objectOnly[pkg]
+				objectOnly[pkg] = (only || !seen) && meta.ResourceType == findings.ResourceObject
 			} else {
 				scanPkgs[pkg] = scanPkgs[pkg] || !file.builtin
 			}
@@ -350,7 +373,15 @@ func (e *Engine) extractMeta(c *ast.Compiler, files []policyFile) error {
 	for i := range e.rules {
 		e.byID[e.rules[i].ID] = &e.rules[i]
 	}
-	e.bucketPkgs, e.userBucketPkgs = splitPkgs(bucketPkgs)
+	var builtin []string
+	builtin, e.userBucketPkgs = splitPkgs(bucketPkgs)
+	for _, pkg := range builtin {
+		if objectOnly[pkg] {
+			e.objectPkgs = append(e.objectPkgs, pkg)
+		} else {
+			e.bucketPkgs = append(e.bucketPkgs, pkg)
+		}
+	}
 	e.scanPkgs, e.userScanPkgs = splitPkgs(scanPkgs)
 	return nil
 }
@@ -432,7 +463,41 @@ func ruleMeta(a *ast.Annotations) (RuleMeta, error) {
 		errs = append(errs, err)
 	}
 	m.Controls = ctrls
+	if by, err := parseAggregateBy(cu["aggregate_by"], m.ResourceType); err != nil {
+		errs = append(errs, err)
+	} else {
+		m.AggregateBy = by
+	}
 	return m, errors.Join(errs...)
+}
+
+// parseAggregateBy reads custom.aggregate_by: the members of an object
+// finding's observed whose values split the rule's aggregated findings of
+// a bucket (findings.Aggregator). Absent: one aggregate per bucket.
+func parseAggregateBy(v any, resourceType string) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("custom.aggregate_by: want a list of observed member names, e.g. [kms_key_id], got %T", v)
+	}
+	if resourceType != findings.ResourceObject {
+		return nil, fmt.Errorf("custom.aggregate_by: only object rules are aggregated (this rule's resource_type is %s)", resourceType)
+	}
+	var out []string
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("custom.aggregate_by[%d]: want the name of a member of the finding's observed, got %v", i, x)
+		}
+		s = strings.TrimSpace(s)
+		if slices.Contains(out, s) {
+			return nil, fmt.Errorf("custom.aggregate_by: %q is listed twice", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // controlFields are the members every custom.controls entry must have.
@@ -533,6 +598,7 @@ func (e *Engine) Rules() []RuleMeta {
 	out := make([]RuleMeta, len(e.rules))
 	for i, r := range e.rules {
 		r.Controls = slices.Clone(r.Controls)
+		r.AggregateBy = slices.Clone(r.AggregateBy)
 		out[i] = r
 	}
 	return out

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -21,8 +21,9 @@ import (
 // bucket, joined with the same bucket of previousPath when that is not ""
 // (for the drift rule), plus the scan-level rules once. hist may be nil.
 // Findings come back sorted (severity, rule, resource), waivers applied,
-// with first/last seen set. Memory is bounded by a few buckets' objects
-// (plus the findings).
+// with first/last seen set, one per object for the object rules: memory
+// grows with the findings. EvaluateStream is the same evaluation with the
+// per-object findings streamed out instead of held.
 func (e *Engine) EvaluateSnapshot(ctx context.Context, snapshotPath, previousPath string, hist HistoryLookup) ([]findings.Finding, error) {
 	var prev Source
 	if previousPath != "" {
@@ -33,100 +34,285 @@ func (e *Engine) EvaluateSnapshot(ctx context.Context, snapshotPath, previousPat
 
 // Evaluate is EvaluateSnapshot over any Source (prev may be nil).
 func (e *Engine) Evaluate(ctx context.Context, cur, prev Source, hist HistoryLookup) ([]findings.Finding, error) {
-	sum, err := readSummary(cur)
-	if err != nil {
-		return nil, fmt.Errorf("policy: snapshot: %w", err)
-	}
-	var prevSum *snapshot.Summary
-	if prev != nil {
-		ps, err := readSummary(prev)
-		if err != nil {
-			return nil, fmt.Errorf("policy: previous snapshot: %w", err)
+	var all []findings.Finding
+	var env *scanEnv
+	err := e.run(ctx, cur, prev, hist, func(en *scanEnv, u *unitOut) error {
+		env = en
+		for i := range u.objects {
+			all = append(all, u.objects[i].Finding)
 		}
-		prevSum = &ps
-	}
-	env, err := e.newScanEnv(&sum, prevSum, hist)
-	if err != nil {
-		return nil, err
-	}
-
-	budget := &scanBudget{}
-	all, err := e.evalScan(ctx, env, budget)
-	if err != nil {
-		return nil, err
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var join *prevJoin
-	if prev != nil {
-		join = newPrevJoin(ctx, prev, prevSum, &sum)
-		defer join.close()
-	}
-
-	type job struct{ b, prev *bucketData }
-	jobs := make(chan job, e.workers)
-	results := make([][]findings.Finding, e.workers)
-	var (
-		wg       sync.WaitGroup
-		errMu    sync.Mutex
-		firstErr error
-	)
-	fail := func(err error) {
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		cancel()
-	}
-	for w := 0; w < e.workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() != nil {
-					continue // drain
-				}
-				fs, err := e.evalBucket(ctx, env, j.b, j.prev, budget)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				results[w] = append(results[w], fs...)
-			}
-		}(w)
-	}
-	readErr := eachBucket(cur, &sum, func(d bucketData) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var pd *bucketData
-		if join != nil {
-			var err error
-			if pd, err = join.get(d.head.Name); err != nil {
-				return err
-			}
-		}
-		select {
-		case jobs <- job{&d, pd}:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		all = append(all, u.other...)
+		return nil
 	})
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if readErr != nil {
-		return nil, fmt.Errorf("policy: snapshot: %w", readErr)
-	}
-	for _, r := range results {
-		all = append(all, r...)
+	if err != nil {
+		return nil, err
 	}
 	return e.finish(all, env)
+}
+
+// ObjectSink receives the per-object findings of an evaluation as they
+// stream out (EvaluateStream): waivers applied, first and last seen set,
+// each with the object record it names. Batches come in the snapshot's
+// order (buckets as the file lists them, objects as the bucket records
+// them, then rule id), so a sink writing them out writes the same bytes for
+// the same snapshot and policies; the findings of one object are next to
+// each other in one batch. AddObjects is called from one goroutine; its
+// error stops the evaluation.
+type ObjectSink interface {
+	AddObjects(batch []findings.ObjectFinding) error
+}
+
+// Streamed is what EvaluateStream returns besides what it gave the sink.
+type Streamed struct {
+	// Findings are those about anything but an object (buckets, keys, the
+	// scan, expired waivers): deduplicated by id, waivers applied, first
+	// and last seen set, sorted as EvaluateSnapshot sorts.
+	Findings []findings.Finding
+	// Waivers are the waiver summaries, counting each per-object finding
+	// (and each other finding) a waiver matched.
+	Waivers []findings.WaiverSummary
+	// Seen is the last-seen time of the scan's findings.
+	Seen time.Time
+}
+
+// EvaluateStream evaluates as Evaluate does, but hands the per-object
+// findings to sink chunk by chunk instead of returning them, so memory does
+// not grow with them. Per-object findings are deduplicated within the
+// evaluation of one bucket (or chunk); first-seen times come from hist
+// (may be nil) one batch at a time.
+func (e *Engine) EvaluateStream(ctx context.Context, cur, prev Source, hist HistoryLookup, sink ObjectSink) (*Streamed, error) {
+	ap := findings.NewWaiverApplier(e.waivers, e.now())
+	others := map[string]findings.Finding{}
+	var env *scanEnv
+	err := e.run(ctx, cur, prev, hist, func(en *scanEnv, u *unitOut) error {
+		env = en
+		for _, f := range u.other {
+			// As finish keeps one of a duplicated id: the least message.
+			if o, ok := others[f.ID]; !ok || f.Message < o.Message {
+				others[f.ID] = f
+			}
+		}
+		if len(u.objects) == 0 {
+			return nil
+		}
+		batch := dedupeObjects(u.objects)
+		for i := range batch {
+			ap.Apply(&batch[i].Finding)
+		}
+		if err := setSeen(en, batch); err != nil {
+			return err
+		}
+		return sink.AddObjects(batch)
+	})
+	if err != nil {
+		return nil, err
+	}
+	fs := make([]findings.Finding, 0, len(others))
+	for _, f := range others {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b findings.Finding) int { return strings.Compare(a.ID, b.ID) })
+	for i := range fs {
+		ap.Apply(&fs[i])
+	}
+	fs = append(fs, ap.ExpiredFindings()...)
+	if err := setFirstSeen(env, fs); err != nil {
+		return nil, err
+	}
+	findings.Sort(fs)
+	return &Streamed{Findings: fs, Waivers: ap.Summaries(), Seen: env.seen}, nil
+}
+
+// dedupeObjects drops a per-object finding whose id came before in the
+// batch (the same object recorded twice).
+func dedupeObjects(in []findings.ObjectFinding) []findings.ObjectFinding {
+	if len(in) < 2 {
+		return in
+	}
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, of := range in {
+		if seen[of.Finding.ID] {
+			continue
+		}
+		seen[of.Finding.ID] = true
+		out = append(out, of)
+	}
+	return out
+}
+
+// setSeen sets first and last seen of a batch of per-object findings.
+func setSeen(env *scanEnv, batch []findings.ObjectFinding) error {
+	first, err := firstSeen(env, len(batch), func(i int) string { return batch[i].Finding.ID })
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		f := &batch[i].Finding
+		f.LastSeen, f.FirstSeen = env.seen, env.seen
+		if t, ok := first[f.ID]; ok && t.Before(env.seen) {
+			f.FirstSeen = t
+		}
+	}
+	return nil
+}
+
+// setFirstSeen sets first and last seen of fs as finish does.
+func setFirstSeen(env *scanEnv, fs []findings.Finding) error {
+	first, err := firstSeen(env, len(fs), func(i int) string { return fs[i].ID })
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.LastSeen, f.FirstSeen = env.seen, env.seen
+		if t, ok := first[f.ID]; ok && t.Before(env.seen) {
+			f.FirstSeen = t
+		}
+	}
+	return nil
+}
+
+// firstSeen asks history when each of n ids was first seen (nil without
+// history).
+func firstSeen(env *scanEnv, n int, id func(int) string) (map[string]time.Time, error) {
+	if env.hist == nil || n == 0 {
+		return nil, nil
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = id(i)
+	}
+	first, err := env.hist.FirstSeen(ids)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return first, nil
+}
+
+// unitOut is what one evaluation unit (a chunk of a bucket's objects, a
+// bucket, or the scan rules) found:
+// the per-object findings, in object order (see ObjectSink), and the rest.
+type unitOut struct {
+	objects []findings.ObjectFinding
+	other   []findings.Finding
+}
+
+// splitUnit separates per-object findings (with the records of the
+// objects they name, from objs when given) from the others, and orders the
+// per-object ones by the object's position in objs (objects not in it
+// last, by key), then rule and id.
+func splitUnit(fs []findings.Finding, objs []*ast.Term) *unitOut {
+	u := &unitOut{}
+	type posed struct {
+		pos int
+		of  findings.ObjectFinding
+	}
+	var ps []posed
+	var where map[objKey]int
+	for _, f := range fs {
+		if f.Resource.Type != findings.ResourceObject {
+			u.other = append(u.other, f)
+			continue
+		}
+		if where == nil && len(objs) > 0 {
+			where = objectPositions(objs)
+		}
+		p := posed{pos: math.MaxInt, of: findings.ObjectFinding{Finding: f}}
+		if i, ok := where[objKey{f.Resource.Key, f.Resource.VersionID}]; ok {
+			p.pos = i
+			p.of.Object = objectInfo(objs[i].Value.(ast.Object))
+		}
+		ps = append(ps, p)
+	}
+	slices.SortStableFunc(ps, func(a, b posed) int {
+		if a.pos != b.pos {
+			return cmpInt(a.pos, b.pos)
+		}
+		fa, fb := &a.of.Finding, &b.of.Finding
+		if a.pos == math.MaxInt {
+			if c := strings.Compare(fa.Resource.Key, fb.Resource.Key); c != 0 {
+				return c
+			}
+			if c := strings.Compare(fa.Resource.VersionID, fb.Resource.VersionID); c != 0 {
+				return c
+			}
+		}
+		if c := strings.Compare(fa.Rule, fb.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(fa.ID, fb.ID)
+	})
+	u.objects = make([]findings.ObjectFinding, len(ps))
+	for i := range ps {
+		u.objects[i] = ps[i].of
+	}
+	return u
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// objKey names an object of a bucket: key and version id ("" if none).
+type objKey struct{ key, version string }
+
+// objectPositions maps each object of objs to its position (the first,
+// for an object recorded twice).
+func objectPositions(objs []*ast.Term) map[objKey]int {
+	m := make(map[objKey]int, len(objs))
+	for i, o := range objs {
+		oo := o.Value.(ast.Object)
+		k := objKey{key: termString(oo.Get(tKey))}
+		k.version = termString(oo.Get(tVersionID))
+		if _, dup := m[k]; !dup {
+			m[k] = i
+		}
+	}
+	return m
+}
+
+// termString is a string term's value ("" for anything else or nil).
+func termString(t *ast.Term) string {
+	if t == nil {
+		return ""
+	}
+	s, _ := t.Value.(ast.String)
+	return string(s)
+}
+
+// objectInfo is what a finding's side-file line and aggregate say of the
+// object record o. Its strings are copies: a string of a parsed chunk
+// shares memory with the whole chunk, which must not outlive it.
+func objectInfo(o ast.Object) findings.ObjectInfo {
+	info := findings.ObjectInfo{
+		Found:    true,
+		ETag:     strings.Clone(termString(o.Get(tETag))),
+		Method:   strings.Clone(termString(o.Get(tMethod))),
+		KMSKeyID: strings.Clone(termString(o.Get(tKMSKeyID))),
+	}
+	if n, ok := o.Get(tSize).Value.(ast.Number); ok {
+		if v, ok := n.Int64(); ok {
+			info.Size = v
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, termString(o.Get(tLastModified))); err == nil {
+		info.LastModified = t
+	}
+	if b := o.Get(tNoncurrent); b != nil {
+		info.Noncurrent = b.Value.Compare(ast.Boolean(true)) == 0
+	}
+	if er := o.Get(tError); er != nil {
+		_, null := er.Value.(ast.Null)
+		info.Failed = !null
+	}
+	return info
 }
 
 // finish deduplicates by id, applies waivers, sets first/last seen and sorts.
@@ -139,24 +325,8 @@ func (e *Engine) finish(fs []findings.Finding, env *scanEnv) ([]findings.Finding
 	})
 	fs = slices.CompactFunc(fs, func(a, b findings.Finding) bool { return a.ID == b.ID })
 	fs, _ = findings.ApplyWaivers(fs, e.waivers, e.now())
-	var first map[string]time.Time
-	if env.hist != nil && len(fs) > 0 {
-		ids := make([]string, len(fs))
-		for i := range fs {
-			ids[i] = fs[i].ID
-		}
-		var err error
-		if first, err = env.hist.FirstSeen(ids); err != nil {
-			return nil, fmt.Errorf("policy: %w", err)
-		}
-	}
-	for i := range fs {
-		f := &fs[i]
-		f.LastSeen = env.seen
-		f.FirstSeen = env.seen
-		if t, ok := first[f.ID]; ok && t.Before(env.seen) {
-			f.FirstSeen = t
-		}
+	if err := setFirstSeen(env, fs); err != nil {
+		return nil, err
 	}
 	findings.Sort(fs)
 	return fs, nil
@@ -186,38 +356,6 @@ func (e *Engine) evalScan(ctx context.Context, env *scanEnv, budget *scanBudget)
 			return nil, err
 		}
 		fs, err := e.collect(rs, e.userScanPkgs, env, "scan")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fs...)
-	}
-	return out, nil
-}
-
-func (e *Engine) evalBucket(ctx context.Context, env *scanEnv, b, prev *bucketData, budget *scanBudget) ([]findings.Finding, error) {
-	if e.bucketQ == nil && e.userBucketQ == nil {
-		return nil, nil
-	}
-	in, err := env.bucketInput(b, prev)
-	if err != nil {
-		return nil, fmt.Errorf("policy: bucket %q: %w", b.head.Name, err)
-	}
-	var out []findings.Finding
-	if e.bucketQ != nil {
-		rs, err := e.evalBuiltin(ctx, e.bucketQ, in)
-		if err != nil {
-			return nil, fmt.Errorf("policy: evaluate bucket %q: %w", b.head.Name, err)
-		}
-		if out, err = e.collect(rs, e.bucketPkgs, env, "bucket "+b.head.Name); err != nil {
-			return nil, err
-		}
-	}
-	if e.userBucketQ != nil {
-		rs, err := e.evalUser(ctx, e.userBucketQ, in, budget, fmt.Sprintf("bucket %q", b.head.Name))
-		if err != nil {
-			return nil, err
-		}
-		fs, err := e.collect(rs, e.userBucketPkgs, env, "bucket "+b.head.Name)
 		if err != nil {
 			return nil, err
 		}

@@ -63,7 +63,16 @@ func TestBucketInputMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := env.bucketInput(&bucketData{head: &m.Buckets[0]}, nil)
+	r := chunkReader{e: e, env: env, sum: &sum}
+	b, err := r.bucket(&sum.Buckets[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := chunkObjects(&chunkJob{b: b, objs: m.Buckets[0].Objects})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := env.chunkInput(b, objs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,37 +133,30 @@ func TestIndexMatchesPolicyFallback(t *testing.T) {
 	touched := obj("b1", "c2", snapshot.MethodKMSCMK, cmk2)
 	touched.ETag = `"other"`
 	prev := mem("p", bucket("b1", nil, reenc, failed, touched))
-	prevSum, _ := prev.ReadSummary()
-	run := func(noIndex bool) []string {
-		sum, _ := m.ReadSummary()
-		env, err := e.newScanEnv(&sum, &prevSum, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.noIndex = noIndex
+	// The engine's input.index against the policies' own lookups, and the
+	// bucket rules' input.stats against every object.
+	run := func(noIndex, whole bool) []string {
+		e.testNoIndex, e.testWholeBuckets = noIndex, whole
+		defer func() { e.testNoIndex, e.testWholeBuckets = false, false }()
 		var out []string
-		for i := range m.Buckets {
-			var pd *bucketData
-			if m.Buckets[i].Name == "b1" {
-				pd = &bucketData{head: &prev.Buckets[0]}
+		for _, f := range eval(t, e, m, prev, nil) {
+			if r, _ := e.Rule(f.Rule); r.Entrypoint != BucketEntrypoint {
+				continue
 			}
-			fs, err := e.evalBucket(t.Context(), env, &bucketData{head: &m.Buckets[i]}, pd, &scanBudget{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range fs {
-				b, _ := json.Marshal(f)
-				out = append(out, string(b))
-			}
+			b, _ := json.Marshal(f)
+			out = append(out, string(b))
 		}
 		sort.Strings(out)
 		return out
 	}
-	with, without := run(false), run(true)
+	with, without, whole := run(false, false), run(true, false), run(false, true)
 	if len(with) != 10 {
 		t.Errorf("want 10 findings (SSE-001, 2x SSE-004, SSE-005, 3x SSE-006, 2x SSE-007, SSE-008), got %d:\n%s", len(with), strings.Join(with, "\n"))
 	}
 	if strings.Join(with, "\n") != strings.Join(without, "\n") {
 		t.Errorf("index changes findings:\nwith    %v\nwithout %v", with, without)
+	}
+	if strings.Join(with, "\n") != strings.Join(whole, "\n") {
+		t.Errorf("input.stats changes findings:\nwith    %v\nobjects %v", with, whole)
 	}
 }

@@ -66,18 +66,36 @@ func TestFastReaderMatchesSnapshotPackage(t *testing.T) {
 		if err := snapshot.EachBucket(p, func(b snapshot.Bucket) error { structs = append(structs, b); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		i := 0
-		err = eachBucket(FileSource(p), &got, func(d bucketData) error {
-			raw, robjs, err := bucketTerms(&d)
+		// Objects read raw, one at a time (the engine's path), parsed into
+		// terms, with the header of the fast summary.
+		rawObjs := make([][]*ast.Term, len(structs))
+		err = snapshot.StreamObjects(p, false, snapshot.ObjectVisitor{Object: func(i int, raw []byte, _ int64, _ *snapshot.Object) error {
+			o, err := parseObject(raw)
+			rawObjs[i] = append(rawObjs[i], ast.NewTerm(o))
+			return err
+		}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got.Buckets) != len(structs) {
+			t.Fatalf("%s: %d buckets in the fast summary, %d from EachBucket", name, len(got.Buckets), len(structs))
+		}
+		withObjects := func(h *snapshot.Bucket, objs []*ast.Term) ast.Object {
+			hdr, err := bucketHeader(h)
 			if err != nil {
-				return err
+				t.Fatal(err)
 			}
-			ref, sobjs, err := bucketTerms(&bucketData{head: &structs[i]})
-			if err != nil {
-				return err
+			hdr.Insert(tObjects, ast.ArrayTerm(objs...))
+			return hdr
+		}
+		for i := range structs {
+			sobjs := make([]*ast.Term, len(structs[i].Objects))
+			for k := range structs[i].Objects {
+				sobjs[k] = objectTerm(&structs[i].Objects[k])
 			}
-			if raw.Compare(ref) != 0 || len(robjs) != len(sobjs) {
-				t.Errorf("%s: bucket %s:\n raw %v\nstruct %v", name, d.head.Name, raw, ref)
+			raw, ref := withObjects(&got.Buckets[i], rawObjs[i]), withObjects(&structs[i], sobjs)
+			if raw.Compare(ref) != 0 {
+				t.Errorf("%s: bucket %s:\n raw %v\nstruct %v", name, structs[i].Name, raw, ref)
 			}
 			// And both equal the plain JSON of the bucket.
 			b, _ := json.Marshal(structs[i])
@@ -86,17 +104,10 @@ func TestFastReaderMatchesSnapshotPackage(t *testing.T) {
 				jv.(ast.Object).Insert(tObjects, ast.ArrayTerm())
 			}
 			if raw.Compare(jv) != 0 {
-				t.Errorf("%s: bucket %s differs from its JSON", name, d.head.Name)
+				t.Errorf("%s: bucket %s differs from its JSON", name, structs[i].Name)
 			}
-			i++
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
 		}
-		if i != len(structs) {
-			t.Errorf("%s: %d raw buckets, %d from EachBucket", name, i, len(structs))
-		}
+
 	}
 }
 

@@ -44,6 +44,11 @@ type ModelInput struct {
 	Outcome *findings.Outcome
 	// Now is the clock for GeneratedAt; nil means time.Now.
 	Now func() time.Time
+	// Flagged counts the objects an open aggregated finding names that
+	// would otherwise be compliant (findings.Aggregator.Flagged). The
+	// compliance count needs it when the findings aggregate objects: an
+	// aggregate says how many objects, not which.
+	Flagged map[findings.FlaggedKey]findings.FlaggedCount
 }
 
 // BuildModel assembles the report model: provenance (snapshot digest
@@ -131,17 +136,42 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 
 	open := openByBucket(d.Findings)
 	j := newJudge(d.Findings, sum.Keys)
+	j.flagged(in.Flagged)
 	var c Compliance
-	err = snapshot.EachBucket(in.SnapshotPath, func(b snapshot.Bucket) error {
-		if err := ctx.Err(); err != nil {
-			return err
+	// One object at a time: memory holds the buckets' statistics, not
+	// their objects.
+	var cur *bucketBuilder
+	at := -1
+	start := func(i int) error {
+		if i >= len(sum.Buckets) {
+			return fmt.Errorf("%w: more buckets than the summary read before (the file changed?)", snapshot.ErrFormat)
 		}
-		st := bucketStat(&b)
-		st.OpenFindings = open[b.Name]
-		j.bucket(&b, &st)
-		c.add(&st)
-		m.Buckets = append(m.Buckets, st)
-		return nil
+		at, cur = i, newBucketBuilder(&sum.Buckets[i], j)
+		return ctx.Err()
+	}
+	err = snapshot.StreamObjects(in.SnapshotPath, true, snapshot.ObjectVisitor{
+		Object: func(i int, _ []byte, _ int64, o *snapshot.Object) error {
+			if i != at {
+				if err := start(i); err != nil {
+					return err
+				}
+			}
+			cur.object(o)
+			return nil
+		},
+		EndBucket: func(i int, h *snapshot.Bucket) error {
+			if i != at {
+				if err := start(i); err != nil {
+					return err
+				}
+			}
+			st := cur.finish(h)
+			st.OpenFindings = open[h.Name]
+			c.add(&st)
+			m.Buckets = append(m.Buckets, st)
+			at = -1
+			return nil
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
@@ -203,15 +233,25 @@ func openByBucket(fs []findings.Finding) map[string]int {
 			continue
 		}
 		switch f.Resource.Type {
-		case findings.ResourceBucket, findings.ResourceObject:
+		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
 			open[f.Resource.Bucket]++
 		}
 	}
 	return open
 }
 
-func bucketStat(b *snapshot.Bucket) BucketStat {
-	st := BucketStat{Name: b.Name, Region: b.Region, ByMethod: map[string]int{}}
+// bucketBuilder computes a bucket's BucketStat one object at a time, with
+// its compliance counts when it has a judge.
+type bucketBuilder struct {
+	st      BucketStat
+	j       *judge
+	jb      *judgedBucket
+	objects int64 // records
+}
+
+func newBucketBuilder(b *snapshot.Bucket, j *judge) *bucketBuilder {
+	x := &bucketBuilder{st: BucketStat{Name: b.Name, Region: b.Region, ByMethod: map[string]int{}}, j: j}
+	st := &x.st
 	switch {
 	case b.EncryptionError != nil:
 		st.DefaultMethod = snapshot.MethodUnknown
@@ -227,41 +267,70 @@ func bucketStat(b *snapshot.Bucket) BucketStat {
 		st.DefaultDataEncryption = b.Encryption.KMSDataEncryption
 	}
 	st.Versioning = b.Versioning
-	for i := range b.Objects {
-		o := &b.Objects[i]
-		method := o.Method
-		if o.Error != nil || method == "" {
-			method = snapshot.MethodUnknown
-		}
-		if o.Noncurrent {
-			st.NoncurrentVersions++
-			if method == snapshot.MethodNone {
-				st.NoncurrentUnencrypted++
-			}
-			continue
-		}
-		st.ByMethod[method]++
-		if method != snapshot.MethodUnknown {
-			st.countEncryption(method, o.SSE, o.DataEncryption)
-		}
-		switch method {
-		case snapshot.MethodUnknown:
-			st.Unknown++
-		case snapshot.MethodNone:
-			st.Unencrypted++
-		default:
-			st.Encrypted++
-		}
+	if j != nil {
+		x.jb = j.startBucket(b)
 	}
-	st.Objects = int64(len(b.Objects)) - st.NoncurrentVersions
-	if missing := b.ObjectsListed - int64(len(b.Objects)); missing > 0 {
+	return x
+}
+
+// object counts one object of the bucket.
+func (x *bucketBuilder) object(o *snapshot.Object) {
+	st := &x.st
+	x.objects++
+	if x.j != nil {
+		x.j.object(x.jb, st, o)
+	}
+	method := o.Method
+	if o.Error != nil || method == "" {
+		method = snapshot.MethodUnknown
+	}
+	if o.Noncurrent {
+		st.NoncurrentVersions++
+		if method == snapshot.MethodNone {
+			st.NoncurrentUnencrypted++
+		}
+		return
+	}
+	st.ByMethod[method]++
+	if method != snapshot.MethodUnknown {
+		st.countEncryption(method, o.SSE, o.DataEncryption)
+	}
+	switch method {
+	case snapshot.MethodUnknown:
+		st.Unknown++
+	case snapshot.MethodNone:
+		st.Unencrypted++
+	default:
+		st.Encrypted++
+	}
+}
+
+// finish completes the statistics with the bucket's counts (b is its
+// header as read after its objects).
+func (x *bucketBuilder) finish(b *snapshot.Bucket) BucketStat {
+	st := &x.st
+	st.Objects = x.objects - st.NoncurrentVersions
+	if missing := b.ObjectsListed - x.objects; missing > 0 {
 		// Listed but never inspected: the state is unknown.
 		st.Objects += missing
 		st.Unknown += missing
 		st.ByMethod[snapshot.MethodUnknown] += int(missing)
 	}
 	sort.SliceStable(st.Encryption, func(i, j int) bool { return st.Encryption[i].Objects > st.Encryption[j].Objects })
-	return st
+	if x.j != nil {
+		x.j.finishBucket(x.jb, b, st)
+	}
+	return x.st
+}
+
+// bucketStat is the statistics of a bucket that carries its objects,
+// without the compliance counts.
+func bucketStat(b *snapshot.Bucket) BucketStat {
+	x := newBucketBuilder(b, nil)
+	for i := range b.Objects {
+		x.object(&b.Objects[i])
+	}
+	return x.finish(b)
 }
 
 // countEncryption counts one current object under its encryption.
@@ -320,10 +389,15 @@ func (m *Model) WriteJSON(w io.Writer) error {
 			c.Trend[i].BySeverity = map[string]int{}
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	// The findings are written one at a time (see writeSpliced).
+	fs := c.Findings.Findings
+	c.Findings.Findings = []findings.Finding{}
+	head, err := encodeIndented(&c, "")
+	if err != nil {
+		return fmt.Errorf("reports: encode report.json: %w", err)
+	}
+	head = append(head, '\n')
+	if err := writeSpliced(w, head, `"findings": `, len(fs), func(i int) (any, error) { return &fs[i], nil }); err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
 	return nil

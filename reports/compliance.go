@@ -22,6 +22,25 @@ type judge struct {
 	// Worst open finding of any severity, for a bucket's colour.
 	bucketWorst map[string]findings.Severity // on a bucket or its objects
 	keyWorst    map[string]findings.Severity // on a key
+	// byBucket are the objects aggregated findings name that would
+	// otherwise count as compliant (see findings.FlaggedKey), by bucket.
+	byBucket map[string][]flaggedObjects
+}
+
+type flaggedObjects struct {
+	key   findings.FlaggedKey
+	count findings.FlaggedCount
+}
+
+// flagged takes in the aggregated findings' objects (see ModelInput).
+func (j *judge) flagged(m map[findings.FlaggedKey]findings.FlaggedCount) {
+	j.byBucket = map[string][]flaggedObjects{}
+	for k, c := range m {
+		if !k.Worst.AtLeast(ComplianceThreshold) {
+			continue
+		}
+		j.byBucket[k.Bucket] = append(j.byBucket[k.Bucket], flaggedObjects{k, c})
+	}
 }
 
 type objRef struct{ bucket, key, version string }
@@ -55,7 +74,7 @@ func newJudge(fs []findings.Finding, keys []snapshot.Key) *judge {
 		blocking := f.Severity.AtLeast(ComplianceThreshold)
 		r := &f.Resource
 		switch r.Type {
-		case findings.ResourceBucket, findings.ResourceObject:
+		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
 			if r.Bucket == "" {
 				continue
 			}
@@ -124,50 +143,71 @@ func (j *judge) keyOK(region, id string) bool {
 	return keyState(k) == "Enabled" && j.keyFindings(j.keyOpen, id, k) == 0
 }
 
-// bucket fills st's compliance counts, keys and worst open severity from b
-// (with its objects).
-func (j *judge) bucket(b *snapshot.Bucket, st *BucketStat) {
-	region := b.Region
-	uses := map[string]*BucketKey{}
-	use := func(id string) *BucketKey {
-		if u := uses[id]; u != nil {
-			return u
-		}
-		k := j.key(region, id)
-		u := &BucketKey{KeyID: id, State: keyState(k)}
-		if k != nil {
-			u.Region, u.ServiceKey = k.Region, k.ServiceKey
-		}
-		uses[id] = u
+// judgedBucket is what the judge keeps of a bucket while its objects
+// stream past.
+type judgedBucket struct {
+	uses         map[string]*BucketKey
+	defaultKeyOK bool
+}
+
+// startBucket begins judging b (its header).
+func (j *judge) startBucket(b *snapshot.Bucket) *judgedBucket {
+	jb := &judgedBucket{uses: map[string]*BucketKey{}, defaultKeyOK: true}
+	if r := b.Encryption; r != nil && r.KMSMasterKeyID != "" {
+		j.use(jb, b.Region, r.KMSMasterKeyID).Default = true
+		jb.defaultKeyOK = j.keyOK(b.Region, r.KMSMasterKeyID)
+	}
+	return jb
+}
+
+// use is the bucket's record of the KMS key it names id.
+func (j *judge) use(jb *judgedBucket, region, id string) *BucketKey {
+	if u := jb.uses[id]; u != nil {
 		return u
 	}
-	defaultKeyOK := true
-	if r := b.Encryption; r != nil && r.KMSMasterKeyID != "" {
-		use(r.KMSMasterKeyID).Default = true
-		defaultKeyOK = j.keyOK(region, r.KMSMasterKeyID)
+	k := j.key(region, id)
+	u := &BucketKey{KeyID: id, State: keyState(k)}
+	if k != nil {
+		u.Region, u.ServiceKey = k.Region, k.ServiceKey
 	}
+	jb.uses[id] = u
+	return u
+}
 
-	for i := range b.Objects {
-		o := &b.Objects[i]
-		if o.Noncurrent {
-			continue
-		}
-		st.Bytes += o.Size
-		if o.KMSKeyID != "" {
-			use(o.KMSKeyID).Objects++
-		}
-		if j.objectCompliant(b, o) {
-			st.ObjectsCompliant++
-			st.BytesCompliant += o.Size
+// object counts one object of the bucket into st's compliance counts.
+func (j *judge) object(jb *judgedBucket, st *BucketStat, o *snapshot.Object) {
+	if o.Noncurrent {
+		return
+	}
+	st.Bytes += o.Size
+	if o.KMSKeyID != "" {
+		j.use(jb, st.Region, o.KMSKeyID).Objects++
+	}
+	if j.objectCompliant(st.Name, st.Region, o) {
+		st.ObjectsCompliant++
+		st.BytesCompliant += o.Size
+	}
+}
+
+// finishBucket fills st's keys and worst open severity and whether the
+// bucket (its header b) is compliant, once its objects are counted.
+func (j *judge) finishBucket(jb *judgedBucket, b *snapshot.Bucket, st *BucketStat) {
+	region := b.Region
+	// Objects an open aggregated finding names were counted above when
+	// they are otherwise compliant (encrypted, read, under a usable key):
+	// take them out again.
+	for _, fo := range j.byBucket[b.Name] {
+		if fo.key.KMSKeyID == "" || j.keyOK(region, fo.key.KMSKeyID) {
+			st.ObjectsCompliant -= fo.count.Objects
+			st.BytesCompliant -= fo.count.Bytes
 		}
 	}
-
 	worst := j.bucketWorst[b.Name]
-	for id := range uses {
+	for id := range jb.uses {
 		if s := j.keyFindings(j.keyWorst, id, j.key(region, id)); s > worst {
 			worst = s
 		}
-		st.Keys = append(st.Keys, *uses[id])
+		st.Keys = append(st.Keys, *jb.uses[id])
 	}
 	sort.Slice(st.Keys, func(a, c int) bool {
 		x, y := &st.Keys[a], &st.Keys[c]
@@ -184,11 +224,11 @@ func (j *judge) bucket(b *snapshot.Bucket, st *BucketStat) {
 	method := st.DefaultMethod
 	st.Compliant = b.EncryptionError == nil && b.ListError == nil && b.RegionError == nil &&
 		b.Encryption != nil && method != snapshot.MethodNone && method != snapshot.MethodUnknown &&
-		defaultKeyOK && j.bucketOpen[b.Name] == 0 && st.ObjectsCompliant == st.Objects
+		jb.defaultKeyOK && j.bucketOpen[b.Name] == 0 && st.ObjectsCompliant == st.Objects
 }
 
-// objectCompliant: see Compliance.
-func (j *judge) objectCompliant(b *snapshot.Bucket, o *snapshot.Object) bool {
+// objectCompliant: see Compliance (o is an object of bucket in region).
+func (j *judge) objectCompliant(bucket, region string, o *snapshot.Object) bool {
 	switch o.Method {
 	case "", snapshot.MethodUnknown, snapshot.MethodNone:
 		return false
@@ -196,10 +236,10 @@ func (j *judge) objectCompliant(b *snapshot.Bucket, o *snapshot.Object) bool {
 	if o.Error != nil {
 		return false
 	}
-	if j.objOpen[objRef{b.Name, o.Key, o.VersionID}] != 0 || j.objOpen[objRef{b.Name, o.Key, ""}] != 0 {
+	if j.objOpen[objRef{bucket, o.Key, o.VersionID}] != 0 || j.objOpen[objRef{bucket, o.Key, ""}] != 0 {
 		return false
 	}
-	return o.KMSKeyID == "" || j.keyOK(b.Region, o.KMSKeyID)
+	return o.KMSKeyID == "" || j.keyOK(region, o.KMSKeyID)
 }
 
 // add counts one bucket.

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -120,39 +121,88 @@ func TestComplianceDefinition(t *testing.T) {
 			objs: 1, bytes: 10, objects: 1},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			path := writeSnap(t, DialectOSS, []fixBucket{c.bucket}, c.keys, nil, true)
-			m := build(t, ModelInput{SnapshotPath: path, Findings: docOf(allTestRules, c.fs...), ToolVersion: "v1"})
-			b := m.Buckets[0]
-			bucketsOK := 0
-			if c.bucketOK {
-				bucketsOK = 1
+		for _, aggregated := range []bool{false, true} {
+			name := c.name
+			if aggregated {
+				name += " (aggregated)"
 			}
-			var bytes int64
-			for _, o := range c.bucket.Objects {
-				if !o.Noncurrent {
-					bytes += o.Size
+			t.Run(name, func(t *testing.T) {
+				path := writeSnap(t, DialectOSS, []fixBucket{c.bucket}, c.keys, nil, true)
+				in := ModelInput{SnapshotPath: path, Findings: docOf(allTestRules, c.fs...), ToolVersion: "v1"}
+				if aggregated {
+					// As a run reports them: one finding per rule and
+					// bucket, the objects counted for compliance aside.
+					fs, flagged := aggregateFindings(t, c.fs, c.bucket.Objects)
+					in.Findings, in.Flagged = docOf(allTestRules, fs...), flagged
 				}
-			}
-			want := Compliance{Threshold: "low", Buckets: 1, BucketsCompliant: bucketsOK, Objects: c.objects,
-				ObjectsCompliant: c.objs, Bytes: bytes, BytesCompliant: c.bytes}
-			if m.Compliance == nil || *m.Compliance != want {
-				t.Errorf("compliance = %+v, want %+v", m.Compliance, want)
-			}
-			if b.Compliant != c.bucketOK || b.ObjectsCompliant != c.objs || b.BytesCompliant != c.bytes {
-				t.Errorf("bucket %+v", b)
-			}
-			if c.wantKeyStates != nil {
-				got := map[string]string{}
-				for _, k := range b.Keys {
-					got[k.KeyID] = k.State
-				}
-				if !reflect.DeepEqual(got, c.wantKeyStates) {
-					t.Errorf("key states %v, want %v", got, c.wantKeyStates)
-				}
-			}
-		})
+				checkCompliance(t, c.bucket, build(t, in), c.objs, c.bytes, c.objects, c.bucketOK, c.wantKeyStates)
+			})
+		}
 	}
+}
+
+// checkCompliance checks a one-bucket model's compliance counts: objs and
+// cbytes compliant of objects, the bucket compliant or not, and its keys'
+// states when wantKeyStates is set.
+func checkCompliance(t *testing.T, bucket fixBucket, m *Model, objs, cbytes, objects int64, bucketOK bool, wantKeyStates map[string]string) {
+	t.Helper()
+	b := m.Buckets[0]
+	bucketsOK := 0
+	if bucketOK {
+		bucketsOK = 1
+	}
+	var bytes int64
+	for _, o := range bucket.Objects {
+		if !o.Noncurrent {
+			bytes += o.Size
+		}
+	}
+	want := Compliance{Threshold: "low", Buckets: 1, BucketsCompliant: bucketsOK, Objects: objects,
+		ObjectsCompliant: objs, Bytes: bytes, BytesCompliant: cbytes}
+	if m.Compliance == nil || *m.Compliance != want {
+		t.Errorf("compliance = %+v, want %+v", m.Compliance, want)
+	}
+	if b.Compliant != bucketOK || b.ObjectsCompliant != objs || b.BytesCompliant != cbytes {
+		t.Errorf("bucket %+v", b)
+	}
+	if wantKeyStates != nil {
+		got := map[string]string{}
+		for _, k := range b.Keys {
+			got[k.KeyID] = k.State
+		}
+		if !reflect.DeepEqual(got, wantKeyStates) {
+			t.Errorf("key states %v, want %v", got, wantKeyStates)
+		}
+	}
+}
+
+// aggregateFindings turns the per-object findings of fs into aggregated
+// ones as a run does (findings.Aggregator, with the records of objs), and
+// returns them with the rest and the aggregator's compliance counts.
+func aggregateFindings(t *testing.T, fs []findings.Finding, objs []snapshot.Object) ([]findings.Finding, map[findings.FlaggedKey]findings.FlaggedCount) {
+	t.Helper()
+	a := findings.NewAggregator(io.Discard, findings.AggregatorOptions{})
+	var out []findings.Finding
+	for _, f := range fs {
+		if f.Resource.Type != findings.ResourceObject {
+			out = append(out, f)
+			continue
+		}
+		of := findings.ObjectFinding{Finding: f}
+		for _, o := range objs {
+			if o.Key == f.Resource.Key && o.VersionID == f.Resource.VersionID {
+				of.Object = findings.ObjectInfo{Found: true, Size: o.Size, Method: o.Method, KMSKeyID: o.KMSKeyID, Noncurrent: o.Noncurrent, Failed: o.Error != nil}
+			}
+		}
+		if err := a.AddObjects([]findings.ObjectFinding{of}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aggs, err := a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, aggs...), a.Flagged()
 }
 
 // TestComplianceNeedsRules: with no rule evaluated nothing was judged, so

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,13 +17,18 @@ var CSVHeader = []string{
 	"message", "remediation", "remediation_cli", "controls",
 	"waiver_reason", "waiver_owner", "waiver_ticket", "waiver_expires", "waiver_state",
 	"first_seen", "last_seen",
+	"objects", "objects_open", "objects_suppressed", "bytes", "oldest_last_modified", "newest_last_modified",
+	"sample_keys", "affected_file",
 }
 
 // CSV writes one RFC 4180 row per finding (suppressed ones included, with
 // suppressed=true and the waiver), after CSVHeader. kms_key_id is the key
 // the finding is about or names (KeyID: for a bucket default's or an
 // object's key, the one the rule observed). Controls are joined as
-// "framework version:id;framework version:id"; times are RFC 3339 UTC.
+// "framework version:id;framework version:id"; times are RFC 3339 UTC. An
+// aggregated finding fills the last columns: its objects (open and
+// waived), their bytes and dates, its sample's keys as a JSON array and
+// the side file listing every object; they are empty for other findings.
 //
 // Spreadsheet formula injection: object keys and messages come from the
 // scanned estate. A cell beginning with = + - @ tab, CR or ' is written with
@@ -54,6 +60,18 @@ func csvRow(f *findings.Finding) []string {
 		f.Message, f.Remediation.Text, f.Remediation.CLI, strings.Join(controlStrings(f.Controls), ";"),
 		wr, wo, wt, we, ws,
 		rfc3339(f.FirstSeen), rfc3339(f.LastSeen),
+		"", "", "", "", "", "", "", "",
+	}
+	if a := f.Aggregate; a != nil {
+		keys := make([]string, len(a.Sample))
+		for i, o := range a.Sample {
+			keys[i] = o.Key
+		}
+		kj, _ := json.Marshal(keys)
+		copy(row[len(row)-8:], []string{
+			fmt.Sprint(a.Objects), fmt.Sprint(a.Open), fmt.Sprint(a.Suppressed), fmt.Sprint(a.Bytes),
+			rfc3339(a.OldestLastModified), rfc3339(a.NewestLastModified), string(kj), a.File,
+		})
 	}
 	for i := range row {
 		row[i] = EscapeCSVCell(row[i])

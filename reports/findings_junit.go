@@ -11,7 +11,8 @@ import (
 
 // FindingsJUnit writes the findings (and the conformance run, when m has
 // one) as JUnit XML that Jenkins and GitLab parse: a <testsuite> per rule
-// with a <testcase> per resource (classname = rule id, name = resource UID),
+// with a <testcase> per resource (classname = rule id, name = resource UID,
+// with the count of objects for an aggregated finding),
 // <failure> for an open finding, <error> for a finding whose status is
 // "error" (the state could not be read), <skipped> for a waived finding
 // (with the waiver's reason, owner and expiry) and for a not-applicable or
@@ -36,16 +37,31 @@ func FindingsJUnit(w io.Writer, m *Model) error {
 	for i := range fs {
 		byRule[fs[i].Rule] = append(byRule[fs[i].Rule], &fs[i])
 	}
+	// A rule's suite is counted here and its cases built only as it is
+	// written (writeJUnitLazy), one suite at a time: a report of 20,000
+	// findings is 60 MB of JUnit.
+	lazy := map[int]func() []junitCase{}
 	for _, r := range rulesOf(m.Findings) {
 		s := junitSuite{Name: r.ID + ": " + r.Title, Timestamp: stamp}
 		list := byRule[r.ID]
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Resource.UID < list[j].Resource.UID })
 		for _, f := range list {
-			s.Cases = append(s.Cases, findingCase(f, &s))
+			findingCase(f, &s)
 			s.Tests++
 		}
+		id := r.ID
+		lazy[len(out.Suites)] = func() []junitCase {
+			if len(list) == 0 {
+				return []junitCase{{Name: "no findings", Classname: id, Time: seconds(0)}}
+			}
+			cases := make([]junitCase, len(list))
+			var counts junitSuite
+			for i, f := range list {
+				cases[i] = findingCase(f, &counts)
+			}
+			return cases
+		}
 		if len(list) == 0 {
-			s.Cases = append(s.Cases, junitCase{Name: "no findings", Classname: r.ID, Time: seconds(0)})
 			s.Tests++
 		}
 		out.Suites = append(out.Suites, s)
@@ -60,7 +76,7 @@ func FindingsJUnit(w io.Writer, m *Model) error {
 		s.Timestamp = stamp
 		out.Suites = append(out.Suites, s)
 	}
-	return writeJUnit(w, &out)
+	return writeJUnitLazy(w, &out, lazy)
 }
 
 // OutcomeSuite is the name of the JUnit suite holding the run's outcome.
@@ -114,6 +130,9 @@ func outcomeSuite(m *Model) (junitSuite, bool) {
 
 func findingCase(f *findings.Finding, s *junitSuite) junitCase {
 	c := junitCase{Name: f.Resource.UID, Classname: f.Rule, Time: seconds(0), SystemOut: findingDetail(f)}
+	if a := f.Aggregate; a != nil {
+		c.Name += fmt.Sprintf(" (%s objects)", findings.Thousands(a.Objects))
+	}
 	switch st := State(f); st {
 	case StatusWaived:
 		c.Skipped = &junitMessage{Message: waiverText(f)}
@@ -147,6 +166,18 @@ func findingDetail(f *findings.Finding) string {
 		fmt.Fprintf(&b, "kms key:     %s\n", k)
 	}
 	fmt.Fprintf(&b, "message:     %s\n", f.Message)
+	if a := f.Aggregate; a != nil {
+		fmt.Fprintf(&b, "objects:     %s (%s open, %s waived), %s\n", findings.Thousands(a.Objects), findings.Thousands(a.Open), findings.Thousands(a.Suppressed), findings.HumanBytes(a.Bytes))
+		if !a.OldestLastModified.IsZero() {
+			fmt.Fprintf(&b, "modified:    %s to %s\n", rfc3339(a.OldestLastModified), rfc3339(a.NewestLastModified))
+		}
+		keys := make([]string, len(a.Sample))
+		for i, o := range a.Sample {
+			keys[i] = o.Key
+		}
+		fmt.Fprintf(&b, "sample:      %s\n", strings.Join(keys, ", "))
+		fmt.Fprintf(&b, "all listed:  %s (lines with \"aggregate\": \"%s\")\n", a.File, f.ID)
+	}
 	if f.Remediation.Text != "" {
 		fmt.Fprintf(&b, "remediation: %s\n", f.Remediation.Text)
 	}

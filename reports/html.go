@@ -125,7 +125,22 @@ type htmlView struct {
 	Conformance *htmlConformance
 	Findings    []htmlFinding
 	Unbucketed  int
+	// Compact counts the findings shown without their evidence (see
+	// htmlFullPerRule); BucketsCapped says some buckets have no
+	// drill-down (see htmlBucketBodies).
+	Compact       int64
+	BucketsCapped bool
 }
+
+// htmlFullPerRule is how many findings of each rule the findings list
+// shows whole, with observed, expected, evidence and remediation; the
+// others show their summary and message, linking to findings.json, where
+// every finding is whole. htmlMiniBodies is the number of findings up to
+// which the bucket drill-downs repeat them whole too.
+const (
+	htmlFullPerRule = 25
+	htmlMiniBodies  = 100
+)
 
 // htmlVerdict is the headline badge.
 type htmlVerdict struct {
@@ -182,7 +197,15 @@ type htmlBucket struct {
 	Status       htmlPill
 	Keys         []htmlKey
 	Meter        []htmlRect // shares of 100: encrypted (in the colour of the worst open finding), unencrypted, unknown
+	// Body: the bucket opens to its drill-down (see htmlBucketBodies).
+	Body bool
 }
+
+// htmlBucketBodies is how many buckets open to a drill-down when a report
+// has more: those with the worst open findings, and the first the bucket
+// chart shows. The others show their summary line only (every bucket's
+// numbers are in report.json).
+const htmlBucketBodies = 200
 
 type htmlKey struct {
 	BucketKey
@@ -204,7 +227,9 @@ type htmlFramework struct {
 type htmlControl struct {
 	ID, Title  string
 	Rules      []string
-	Findings   []*htmlFinding
+	Findings   []*htmlFinding // the first htmlControlLinks of them
+	NFindings  int
+	More       int // findings left out of the list
 	Open       int
 	Suppressed int
 }
@@ -212,8 +237,22 @@ type htmlControl struct {
 // htmlRuleRow is a rule mapped to no control.
 type htmlRuleRow struct {
 	ID, Title, Category string
-	Findings            []*htmlFinding
+	Findings            []*htmlFinding // the first htmlControlLinks of them
+	NFindings, More     int
 	Open, Suppressed    int
+}
+
+// htmlControlLinks caps the findings a control (or a rule without one)
+// links to: every one is in the findings list.
+const htmlControlLinks = 50
+
+// capLinks keeps the first htmlControlLinks of fs, and says how many
+// there were and how many are left out.
+func capLinks(fs []*htmlFinding) ([]*htmlFinding, int, int) {
+	if len(fs) <= htmlControlLinks {
+		return fs, len(fs), 0
+	}
+	return fs[:htmlControlLinks], len(fs), len(fs) - htmlControlLinks
 }
 
 type htmlConformance struct {
@@ -251,6 +290,9 @@ type htmlScenario struct {
 
 type htmlFinding struct {
 	findings.Finding
+	Agg       *htmlAggregate // an aggregated finding's objects (nil for any other)
+	Full      bool           // the findings list shows it whole
+	MiniFull  bool           // the bucket drill-down shows it whole
 	Sev       string
 	Anchor    string
 	Search    string
@@ -263,6 +305,33 @@ type htmlFinding struct {
 }
 
 type htmlKVS struct{ Key, Value string }
+
+// htmlAggregate is what the report shows of an aggregated finding's
+// objects: counts, bytes, dates, the sample and where every one is listed.
+type htmlAggregate struct {
+	*findings.Aggregate
+	Count, Open, Waived string // with thousands separators
+	Bytes               string
+	Oldest, Newest      string // dates, "" when none was recorded
+	More                int64  // objects beyond the sample
+	Select              string // a command that lists them from the side file
+}
+
+func htmlAggregateOf(f *findings.Finding) *htmlAggregate {
+	a := f.Aggregate
+	if a == nil {
+		return nil
+	}
+	h := &htmlAggregate{Aggregate: a, Count: findings.Thousands(a.Objects), Open: findings.Thousands(a.Open),
+		Waived: findings.Thousands(a.Suppressed), Bytes: findings.HumanBytes(a.Bytes),
+		More:   a.Objects - int64(len(a.Sample)),
+		Select: fmt.Sprintf(`zcat %s | jq -c 'select(.aggregate == "%s")'`, a.File, f.ID)}
+	if !a.OldestLastModified.IsZero() {
+		h.Oldest = a.OldestLastModified.UTC().Format(time.DateOnly)
+		h.Newest = a.NewestLastModified.UTC().Format(time.DateOnly)
+	}
+	return h
+}
 
 type htmlEvidence struct {
 	findings.Evidence
@@ -351,12 +420,24 @@ func newHTMLView(m *Model) *htmlView {
 	}
 
 	v.Findings = make([]htmlFinding, len(fs))
+	perRule := map[string]int{}
 	for i := range fs {
-		v.Findings[i] = htmlFindingOf(&fs[i], rules[fs[i].Rule])
+		// A rule's first findings (worst first) carry their evidence; the
+		// rest a line each, so the page stays small for any estate.
+		perRule[fs[i].Rule]++
+		full := perRule[fs[i].Rule] <= htmlFullPerRule
+		h := htmlFindingOf(&fs[i], rules[fs[i].Rule], full)
+		h.Full = full
+		h.MiniFull = full && len(fs) <= htmlMiniBodies
+		if !full {
+			v.Compact++
+		}
+		v.Findings[i] = h
 	}
 
 	v.Cov = htmlCoverageOf(m)
 	v.Buckets = htmlBucketsOf(m.Buckets, v.Findings, dialect, m.Compliance != nil)
+	v.BucketsCapped = len(v.Buckets) > htmlBucketBodies
 	for i := range v.Findings {
 		if v.Findings[i].Resource.Bucket == "" {
 			v.Unbucketed++
@@ -471,10 +552,21 @@ func htmlBytes(n int64) string {
 	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "iB"
 }
 
-func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
-	h := htmlFinding{Finding: *f, Sev: f.Severity.String(), Anchor: "f-" + f.ID}
+// htmlFindingOf is f as the page shows it; without full, only what its
+// summary line shows.
+func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta, full bool) htmlFinding {
+	h := htmlFinding{Finding: *f, Agg: htmlAggregateOf(f), Sev: f.Severity.String(), Anchor: "f-" + f.ID}
 	if h.Sev == "" {
 		h.Sev = "unknown"
+	}
+	if f.Waiver != nil {
+		h.WaiverSt = f.Waiver.State
+		if h.WaiverSt == "" {
+			h.WaiverSt = "active"
+		}
+	}
+	if !full {
+		return h
 	}
 	if len(f.Observed) > 0 {
 		h.Observed = htmlJSON(f.Observed)
@@ -491,12 +583,6 @@ func htmlFindingOf(f *findings.Finding, meta *findings.RuleMeta) htmlFinding {
 	}
 	if meta != nil {
 		h.RuleDesc = meta.Description
-	}
-	if f.Waiver != nil {
-		h.WaiverSt = f.Waiver.State
-		if h.WaiverSt == "" {
-			h.WaiverSt = "active"
-		}
 	}
 	r := f.Resource
 	for _, kv := range []htmlKVS{
@@ -630,7 +716,37 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding, dialect string, complia
 		}
 		out = append(out, b)
 	}
+	markBucketBodies(out)
 	return out
+}
+
+// markBucketBodies gives a drill-down to every bucket, or, when there are
+// more than htmlBucketBodies, to the worst of them (open findings by
+// severity, then how many) and to those the bucket chart draws.
+func markBucketBodies(bs []htmlBucket) {
+	if len(bs) <= htmlBucketBodies {
+		for i := range bs {
+			bs[i].Body = true
+		}
+		return
+	}
+	order := make([]int, len(bs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		a, b := &bs[order[x]], &bs[order[y]]
+		if ra, rb := htmlSevRank(a.Worst), htmlSevRank(b.Worst); ra != rb {
+			return ra > rb
+		}
+		return a.Open > b.Open
+	})
+	for _, i := range order[:htmlBucketBodies] {
+		bs[i].Body = true
+	}
+	for i := 0; i < len(bs) && i < htmlBucketChartMax; i++ {
+		bs[i].Body = true
+	}
 }
 
 // htmlEncClass is the colour of a bucket's encrypted objects: the worst
@@ -756,6 +872,7 @@ func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) ([]htmlFramew
 					row.Open++
 				}
 			}
+			row.Findings, row.NFindings, row.More = capLinks(row.Findings)
 			none = append(none, row)
 			continue
 		}
@@ -797,6 +914,7 @@ func htmlFrameworksOf(rules []findings.RuleMeta, fs []htmlFinding) ([]htmlFramew
 		}
 		for _, ck := range fwOrder[k] {
 			c := ctrls[ck]
+			c.Findings, c.NFindings, c.More = capLinks(c.Findings)
 			sort.Strings(c.Rules)
 			fw.Controls = append(fw.Controls, c)
 			fw.Open += c.Open
@@ -1138,11 +1256,13 @@ func htmlRuleChart(meta []findings.RuleMeta, fs []findings.Finding) htmlChart {
 // htmlBucketChart draws each bucket's objects as encrypted (in the colour
 // its drill-down meter uses: the worst open finding's, when there is one),
 // unencrypted and unknown.
+// htmlBucketChartMax is how many buckets the bucket chart draws.
+const htmlBucketChartMax = 60
+
 func htmlBucketChart(buckets []htmlBucket) htmlChart {
-	const maxBuckets = 60
 	rows := make([]htmlBarRow, 0, len(buckets))
 	for i, b := range buckets {
-		if i == maxBuckets {
+		if i == htmlBucketChartMax {
 			break
 		}
 		s := b.Stat
@@ -1163,8 +1283,8 @@ func htmlBucketChart(buckets []htmlBucket) htmlChart {
 	c := htmlBarChart("chart-buckets", "Objects per bucket", rows, 150, true)
 	c.Legend = []htmlLegend{{"enc", "encrypted, no open finding"}, {"unverified", "encrypted, not verified"},
 		{"sev-critical", "encrypted, in the colour of the bucket's worst open finding"}, {"unenc", "unencrypted"}, {"unknown", "unknown"}}
-	if len(buckets) > maxBuckets {
-		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", maxBuckets, len(buckets))
+	if len(buckets) > htmlBucketChartMax {
+		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", htmlBucketChartMax, len(buckets))
 	}
 	if len(rows) == 0 {
 		c.Empty = "No buckets."

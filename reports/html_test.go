@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -417,8 +418,13 @@ func TestHTMLBigBucket(t *testing.T) {
 	if got := strings.Count(out, `class="finding mini`); got != htmlBucketFindings {
 		t.Errorf("drill-down repeats %d findings, want %d", got, htmlBucketFindings)
 	}
-	if got := strings.Count(out, `<details class="finding sev-`); got != n {
-		t.Errorf("findings list has %d findings, want %d", got, n)
+	full, compact := strings.Count(out, `<details class="finding sev-`), strings.Count(out, `<details class="finding compact sev-`)
+	if full+compact != n {
+		t.Errorf("findings list has %d findings, want %d", full+compact, n)
+	}
+	// Only a rule's first findings carry their evidence in the page.
+	if full != htmlFullPerRule || !strings.Contains(out, fmt.Sprintf("%d more are shown by their message", n-htmlFullPerRule)) {
+		t.Errorf("%d findings shown whole, want %d, and a note on the others", full, htmlFullPerRule)
 	}
 	if !strings.Contains(out, "25 more findings of this bucket") {
 		t.Error("drill-down does not say how many findings it left out")
@@ -670,5 +676,99 @@ func TestHTMLBrowser(t *testing.T) {
 	}
 	if len(requests) == 0 {
 		t.Log("no network event for the document itself")
+	}
+}
+
+// aggregatedFinding is an aggregate of n objects of SSE-004 on bucket, as
+// a run reports it.
+func aggregatedFinding(t *testing.T, bucket string, n int) findings.Finding {
+	t.Helper()
+	meta := &findings.RuleMeta{ID: "SSE-004", Title: "Object not encrypted", Severity: findings.SeverityHigh,
+		Category: findings.CategoryEncryption, ResourceType: findings.ResourceObject,
+		Remediation: findings.Remediation{Text: "Rewrite it encrypted.", CLI: "ossutil cp"}, Controls: htmlControls[:1]}
+	a := findings.NewAggregator(io.Discard, findings.AggregatorOptions{SampleSize: 3})
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var batch []findings.ObjectFinding
+	for i := 0; i < n; i++ {
+		f := findings.NewFinding(meta, findings.Resource{Type: findings.ResourceObject, Provider: "oss", Bucket: bucket, Key: fmt.Sprintf("obj/%06d", i)}, "object is not encrypted")
+		f.FirstSeen, f.LastSeen = t0, t0
+		batch = append(batch, findings.ObjectFinding{Finding: f, Object: findings.ObjectInfo{Found: true, Size: 1 << 20, LastModified: t0.Add(-time.Duration(i) * 24 * time.Hour), Method: "none"}})
+	}
+	if err := a.AddObjects(batch); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := a.Close()
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("%v %v", fs, err)
+	}
+	return fs[0]
+}
+
+// TestHTMLAggregate: an aggregated finding shows how many objects, their
+// bytes and dates, its sample and the side file that lists every object.
+func TestHTMLAggregate(t *testing.T) {
+	f := aggregatedFinding(t, "legacy", 1234)
+	m := &Model{Findings: &findings.Document{Rules: []findings.RuleMeta{{ID: "SSE-004", Title: "Object not encrypted"}}, Findings: []findings.Finding{f}},
+		Buckets: []BucketStat{{Name: "legacy", Objects: 1234, Unencrypted: 1234}}}
+	var buf bytes.Buffer
+	if err := HTML(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		`<span class="pill objects">1,234 objects</span>`,
+		"1,234 (1,234 open, 0 waived) · 1.2 GiB · last modified 2021-10-15 to 2025-03-01",
+		"obj/000000", "obj/000002", "The first 3 by key; 1,231 more.",
+		findings.AffectedFile, html.EscapeString(`select(.aggregate == "` + f.ID + `")`),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "obj/000003") {
+		t.Error("the page lists objects beyond the sample")
+	}
+}
+
+// TestHTMLScales: a report of 1,000 buckets whose 1,000,000 objects are all
+// unencrypted (a no-default finding and an aggregate per bucket) stays
+// small: findings beyond each rule's first are one line, buckets beyond the
+// worst have no drill-down.
+func TestHTMLScales(t *testing.T) {
+	base := aggregatedFinding(t, "b", 1000)
+	noDefault := &findings.RuleMeta{ID: "SSE-001", Title: "Bucket has no default encryption", Severity: findings.SeverityHigh,
+		Category: findings.CategoryEncryption, ResourceType: findings.ResourceBucket, Remediation: findings.Remediation{Text: "Set one.", CLI: "ossutil"}}
+	m := &Model{Findings: &findings.Document{Rules: []findings.RuleMeta{*noDefault, {ID: "SSE-004", Title: base.Title}}}}
+	for i := 0; i < 1000; i++ {
+		name := fmt.Sprintf("bench-%05d", i)
+		f := base
+		f.Resource.Bucket = name
+		f.Resource.UID = f.Resource.CanonicalUID()
+		f.ID = findings.ID(f.Rule, f.Resource)
+		m.Findings.Findings = append(m.Findings.Findings, f,
+			findings.NewFinding(noDefault, findings.Resource{Type: findings.ResourceBucket, Provider: "oss", Bucket: name}, "bucket has no default server-side encryption rule"))
+		m.Buckets = append(m.Buckets, BucketStat{Name: name, Region: "cn-hangzhou", DefaultMethod: "none", Objects: 1000, Unencrypted: 1000, ByMethod: map[string]int{"none": 1000}})
+	}
+	var buf bytes.Buffer
+	if err := HTML(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	t.Logf("%d findings, %d buckets: %d bytes", len(m.Findings.Findings), len(m.Buckets), buf.Len())
+	if buf.Len() > 5<<20 {
+		t.Errorf("the page is %d bytes, want at most 5 MiB", buf.Len())
+	}
+	if got := strings.Count(out, `<details class="bucket"`); got != htmlBucketBodies {
+		t.Errorf("%d buckets open to a drill-down, want %d", got, htmlBucketBodies)
+	}
+	if got := strings.Count(out, `<div class="bucket compact"`); got != 1000-htmlBucketBodies {
+		t.Errorf("%d buckets shown by their summary, want %d", got, 1000-htmlBucketBodies)
+	}
+	if got := strings.Count(out, `<details class="finding compact`); got != 2000-2*htmlFullPerRule {
+		t.Errorf("%d findings shown by their message, want %d", got, 2000-2*htmlFullPerRule)
+	}
+	// A control links to its first findings, not to all of them.
+	if got := strings.Count(out, "and 950 more in the"); got != 2 {
+		t.Errorf("%d controls or rules say they left 950 findings out, want 2", got)
 	}
 }

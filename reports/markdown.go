@@ -14,7 +14,8 @@ import (
 const MarkdownTopRules = 10
 
 // Markdown writes a summary for a pull-request or merge-request comment:
-// open and waived findings by severity, the top rules, coverage, the
+// open and waived findings by severity, the objects the aggregated
+// findings sum up, the top rules (with their open objects), coverage, the
 // conformance result and links to the other report files (relative to the
 // report directory). Table cells escape '\' and '|' with a backslash and
 // fold line breaks into spaces; ParseMarkdownTable reads them back.
@@ -86,6 +87,18 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 	}
 	rows = append(rows, []string{"total", fmt.Sprint(sum.Open), fmt.Sprint(sum.Suppressed)})
 	mdTable(&b, []string{"Severity", "Open", "Waived"}, "-::", rows)
+	aggregated := sum.AffectedObjects.Open+sum.AffectedObjects.Suppressed > 0
+	if aggregated {
+		a := sum.AffectedObjects
+		fmt.Fprintf(&b, "The object findings sum up %s objects (%s of them waived), one finding per rule and bucket; every object is listed in [%s](%s%s).\n\n",
+			findings.Thousands(int64(a.Open+a.Suppressed)), findings.Thousands(int64(a.Suppressed)), findings.AffectedFile, base, findings.AffectedFile)
+	}
+	objects := map[string]int64{} // open objects of each rule's aggregates
+	for _, f := range docFindings(m) {
+		if f.Aggregate != nil {
+			objects[f.Rule] += f.Aggregate.Open
+		}
+	}
 
 	rules := rulesOf(m.Findings)
 	type ruleRow struct {
@@ -114,10 +127,14 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 			if i == MarkdownTopRules {
 				break
 			}
+			objs := "—"
+			if n, ok := objects[r.meta.ID]; ok {
+				objs = findings.Thousands(n)
+			}
 			rows = append(rows, []string{r.meta.ID, r.meta.Title, severityName(r.meta.Severity),
-				fmt.Sprint(r.rc.Open), fmt.Sprint(r.rc.Suppressed)})
+				fmt.Sprint(r.rc.Open), fmt.Sprint(r.rc.Suppressed), objs})
 		}
-		mdTable(&b, []string{"Rule", "Title", "Severity", "Open", "Waived"}, "---::", rows)
+		mdTable(&b, []string{"Rule", "Title", "Severity", "Open", "Waived", "Open objects"}, "---:::", rows)
 		if len(rr) > MarkdownTopRules {
 			fmt.Fprintf(&b, "%d more rule(s) with findings: see the full report.\n\n", len(rr)-MarkdownTopRules)
 		}
@@ -163,7 +180,11 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 	}
 
 	b.WriteString("### Files\n\n")
-	for _, f := range linkedFiles() {
+	files := linkedFiles()
+	if aggregated {
+		files = append(files, findings.AffectedFile)
+	}
+	for _, f := range files {
 		fmt.Fprintf(&b, "- [%s](%s%s)\n", f, base, f)
 	}
 	if p.SnapshotDigest != "" || p.PolicyDigest != "" {

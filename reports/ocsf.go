@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -118,20 +117,39 @@ var ocsfSeverities = map[findings.Severity]struct {
 func OCSFFindings(m *Model) []OCSFFinding {
 	fs := docFindings(m)
 	out := make([]OCSFFinding, 0, len(fs))
-	t := m.GeneratedAt
-	if t.IsZero() {
-		t = m.Provenance.FinishedAt
+	c := newOCSFContext(m)
+	for i := range fs {
+		out = append(out, c.event(&fs[i]))
 	}
-	rules := ruleIndex(m.Findings)
-	var cloud *OCSFCloud
+	return out
+}
+
+// ocsfContext is what every event of a model shares.
+type ocsfContext struct {
+	m     *Model
+	t     time.Time
+	rules map[string]*findings.RuleMeta
+	cloud *OCSFCloud
+}
+
+func newOCSFContext(m *Model) *ocsfContext {
+	c := &ocsfContext{m: m, t: m.GeneratedAt, rules: ruleIndex(m.Findings)}
+	if c.t.IsZero() {
+		c.t = m.Provenance.FinishedAt
+	}
 	switch m.Provenance.Target.Kind {
 	case "oss":
-		cloud = &OCSFCloud{Provider: "Alibaba Cloud"}
+		c.cloud = &OCSFCloud{Provider: "Alibaba Cloud"}
 	case "s3":
-		cloud = &OCSFCloud{Provider: "AWS"}
+		c.cloud = &OCSFCloud{Provider: "AWS"}
 	}
-	for i := range fs {
-		f := &fs[i]
+	return c
+}
+
+// event is f as an OCSF Compliance Finding.
+func (c *ocsfContext) event(f *findings.Finding) OCSFFinding {
+	m, t, rules, cloud := c.m, c.t, c.rules, c.cloud
+	{
 		e := OCSFFinding{
 			ActivityID: OCSFActivityCreate, ActivityName: "Create",
 			CategoryUID: OCSFCategoryUID, CategoryName: "Findings",
@@ -223,15 +241,24 @@ func OCSFFindings(m *Model) []OCSFFinding {
 		if f.Waiver != nil {
 			un["waiver"] = f.Waiver
 		}
+		if a := f.Aggregate; a != nil {
+			// One event per rule and bucket: its objects are counted
+			// here and listed, every one, in the side file a.File.
+			un["aggregate"] = a
+			e.Resources[0].Data["objects"] = a.Objects
+			e.Resources[0].Data["bytes"] = a.Bytes
+			for k, v := range f.Resource.Facts {
+				e.Resources[0].Data[k] = v
+			}
+		}
 		if o := outcomeOf(m); o != nil {
 			// The run's verdict travels with each event: a SIEM sees
 			// events one by one, and this array has no run-level object.
 			un["run_outcome"] = o
 		}
 		e.Unmapped = un
-		out = append(out, e)
+		return e
 	}
-	return out
 }
 
 // OCSF writes m's findings as a JSON array of OCSF 1.3.0 Compliance
@@ -245,10 +272,10 @@ func OCSFFindings(m *Model) []OCSFFinding {
 // no findings has no event, so the OCSF file cannot carry its verdict:
 // report.json, SARIF and JUnit do.
 func OCSF(w io.Writer, m *Model) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(OCSFFindings(m)); err != nil {
+	fs := docFindings(m)
+	c := newOCSFContext(m)
+	// One event at a time (see writeSpliced).
+	if err := writeSpliced(w, []byte("[]\n"), "", len(fs), func(i int) (any, error) { return c.event(&fs[i]), nil }); err != nil {
 		return fmt.Errorf("reports: encode ocsf: %w", err)
 	}
 	return nil
@@ -267,6 +294,8 @@ func resourceName(f *findings.Finding) string {
 		return f.Resource.Bucket
 	case findings.ResourceObject:
 		return f.Resource.Key
+	case findings.ResourceObjects:
+		return f.Resource.Bucket + "/*"
 	case findings.ResourceKey:
 		return f.Resource.KMSKeyID
 	}

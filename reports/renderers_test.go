@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -476,7 +477,7 @@ func TestMarkdownRoundTrip(t *testing.T) {
 	}
 	for _, r := range rows {
 		rc := sum.ByRule[r[0]]
-		if len(r) != 5 || r[3] != strconv.Itoa(rc.Open) || r[4] != strconv.Itoa(rc.Suppressed) {
+		if len(r) != 6 || r[3] != strconv.Itoa(rc.Open) || r[4] != strconv.Itoa(rc.Suppressed) || r[5] != "—" {
 			t.Errorf("rule row %v, want %+v", r, rc)
 		}
 		if r[0] == "SSE-001" && r[1] != `Object | not \ encrypted` {
@@ -571,6 +572,80 @@ func TestWriteAll(t *testing.T) {
 			if strings.HasPrefix(e.Name(), ".") || e.Name() == "boom.txt" {
 				t.Errorf("%s: left %s", c.name, e.Name())
 			}
+		}
+	}
+}
+
+// aggregateModel is a report of buckets aggregated SSE-004 findings of
+// objects objects each.
+func aggregateModel(buckets int, objects int64) *Model {
+	meta := findings.RuleMeta{ID: "SSE-004", Title: "Object not encrypted", Severity: findings.SeverityHigh,
+		Category: findings.CategoryEncryption, ResourceType: findings.ResourceObject,
+		Remediation: findings.Remediation{Text: "Rewrite it encrypted.", CLI: "ossutil cp"}, Controls: htmlControls[:2]}
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	m := &Model{GeneratedAt: t0, Findings: &findings.Document{Rules: []findings.RuleMeta{meta}}}
+	for i := 0; i < buckets; i++ {
+		r := findings.Resource{Type: findings.ResourceObjects, Provider: "oss", Region: "r1", Bucket: fmt.Sprintf("b%04d", i)}
+		f := findings.NewFinding(&meta, r, fmt.Sprintf("%s objects, e.g. obj/0: object is not encrypted", findings.Thousands(objects)))
+		f.FirstSeen, f.LastSeen = t0, t0
+		a := &findings.Aggregate{Objects: objects, Open: objects - 1, Suppressed: 1, Bytes: objects << 20,
+			OldestLastModified: t0.Add(-1000 * time.Hour), NewestLastModified: t0, File: findings.AffectedFile}
+		for k := 0; k < findings.DefaultSampleSize; k++ {
+			a.Sample = append(a.Sample, findings.AffectedSample{Key: fmt.Sprintf("obj/%d", k), Size: 1 << 20, LastModified: t0})
+		}
+		f.Aggregate = a
+		m.Findings.Findings = append(m.Findings.Findings, f)
+	}
+	return m
+}
+
+// TestRenderersAggregate: every format says how many objects an aggregated
+// finding sums up and where they are listed, and its size follows the
+// findings, not the objects.
+func TestRenderersAggregate(t *testing.T) {
+	render := func(m *Model) map[string]string {
+		out := map[string]string{}
+		for _, r := range Formats {
+			var b bytes.Buffer
+			if err := r.Render(&b, m); err != nil {
+				t.Fatalf("%s: %v", r.Name, err)
+			}
+			out[r.Name] = b.String()
+		}
+		return out
+	}
+	m := aggregateModel(1, 1234567)
+	id := m.Findings.Findings[0].ID
+	got := render(m)
+	for format, wants := range map[string][]string{
+		"sarif":    {`"objects": 1234567`, `"objects_suppressed": 1`, `"sample_keys": [`, `"affected_objects_file": "` + findings.AffectedFile},
+		"ocsf":     {`"objects": 1234567`, `"aggregate": {`, `"file": "` + findings.AffectedFile},
+		"junit":    {"oss://b0000/* (1,234,567 objects)", "objects:     1,234,567 (1,234,566 open, 1 waived)", findings.AffectedFile + ` (lines with &#34;aggregate&#34;: &#34;` + id},
+		"csv":      {`,1234567,1234566,1,`, `"[""obj/0"",""obj/1""`, findings.AffectedFile},
+		"markdown": {"1,234,567 objects (1 of them waived)", "| 1,234,566 |", "[" + findings.AffectedFile + "]"},
+		"html":     {"1,234,567 objects", findings.AffectedFile},
+		"findings": {`"aggregate": {`, `"objects": 1234567`},
+	} {
+		for _, w := range wants {
+			if !strings.Contains(got[format], w) {
+				t.Errorf("%s lacks %q", format, w)
+			}
+		}
+	}
+	// Sizes: 100 aggregates of ten objects each or of a million each write
+	// (nearly) the same bytes; 1,000 aggregates (at most) ten times those
+	// of 100.
+	small, big, many := render(aggregateModel(100, 10)), render(aggregateModel(100, 1_000_000)), render(aggregateModel(1000, 1_000_000))
+	for _, f := range []string{"sarif", "ocsf", "junit", "csv", "html", "json", "findings"} {
+		s, b, n := len(small[f]), len(big[f]), len(many[f])
+		t.Logf("%-8s 100 x 10 objects: %7d B; 100 x 1M: %7d B; 1,000 x 1M: %8d B", f, s, b, n)
+		if float64(b) > 1.1*float64(s) {
+			t.Errorf("%s: %d bytes for 100 aggregates of 1M objects, %d for 100 of 10: size grows with the objects", f, b, s)
+		}
+		// The HTML shows each rule's first findings whole and the rest by
+		// their message: it grows less than the findings.
+		if r := float64(n) / float64(b); r > 12 || (r < 8 && f != "html") {
+			t.Errorf("%s: 1,000 aggregates take %.1fx the bytes of 100, want about 10x", f, r)
 		}
 	}
 }

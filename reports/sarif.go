@@ -3,7 +3,6 @@ package reports
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -164,15 +163,14 @@ func SARIF(w io.Writer, m *Model) error {
 	if run.Tool.Driver.Rules == nil {
 		run.Tool.Driver.Rules = []sarifRule{}
 	}
+	// The findings' results are written one at a time (see writeSpliced),
+	// then the conformance run's.
 	fs := docFindings(m)
-	for i := range fs {
-		run.Results = append(run.Results, sarifResultOf(&fs[i], index[fs[i].Rule]))
-	}
+	var confResults []sarifResult
 	if m.Conformance != nil {
-		confResults := conformanceResults(m.Conformance, len(run.Tool.Driver.Rules))
+		confResults = conformanceResults(m.Conformance, len(run.Tool.Driver.Rules))
 		if len(confResults) > 0 || len(m.Conformance.Scenarios) > 0 {
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, conformanceRule())
-			run.Results = append(run.Results, confResults...)
 		}
 	}
 
@@ -235,10 +233,19 @@ func SARIF(w io.Writer, m *Model) error {
 		run.Properties["verdict"] = v
 	}
 	log := sarifLog{Schema: SARIFSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&log); err != nil {
+	head, err := encodeIndented(&log, "")
+	if err != nil {
+		return fmt.Errorf("reports: encode sarif: %w", err)
+	}
+	head = append(head, '\n')
+	err = writeSpliced(w, head, `"results": `, len(fs)+len(confResults), func(i int) (any, error) {
+		if i < len(fs) {
+			r := sarifResultOf(&fs[i], index[fs[i].Rule])
+			return &r, nil
+		}
+		return &confResults[i-len(fs)], nil
+	})
+	if err != nil {
 		return fmt.Errorf("reports: encode sarif: %w", err)
 	}
 	return nil
@@ -367,6 +374,8 @@ func sarifResultOf(f *findings.Finding, ruleIndex int) sarifResult {
 		name = f.Resource.Bucket
 	case findings.ResourceObject:
 		name = f.Resource.Key
+	case findings.ResourceObjects:
+		name = f.Resource.Bucket + "/*"
 	case findings.ResourceKey:
 		name = f.Resource.KMSKeyID
 	}
@@ -407,6 +416,27 @@ func sarifResultOf(f *findings.Finding, ruleIndex int) sarifResult {
 	}
 	if f.Waiver != nil {
 		props["waiver_state"] = f.Waiver.State
+	}
+	if a := f.Aggregate; a != nil {
+		// One result per rule and bucket: the objects are counted here
+		// and listed, every one, in the side file.
+		props["objects"] = a.Objects
+		props["objects_open"] = a.Open
+		props["objects_suppressed"] = a.Suppressed
+		props["bytes"] = a.Bytes
+		if !a.OldestLastModified.IsZero() {
+			props["oldest_last_modified"] = rfc3339(a.OldestLastModified)
+			props["newest_last_modified"] = rfc3339(a.NewestLastModified)
+		}
+		keys := make([]string, len(a.Sample))
+		for i, o := range a.Sample {
+			keys[i] = o.Key
+		}
+		props["sample_keys"] = keys
+		props["affected_objects_file"] = a.File
+		for k, v := range f.Resource.Facts {
+			props["fact_"+k] = v
+		}
 	}
 	if f.Suppressed {
 		s := sarifSuppression{Kind: "external", Status: "accepted"}

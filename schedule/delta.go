@@ -17,6 +17,9 @@ type FindingRef struct {
 	Resource  string    `json:"resource"`
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Objects counts the open objects of an aggregated finding (0 for
+	// any other).
+	Objects int64 `json:"objects,omitempty"`
 }
 
 // Refs keeps the open (not suppressed) findings of fs.
@@ -26,8 +29,12 @@ func Refs(fs []findings.Finding) []FindingRef {
 		if f.Suppressed {
 			continue
 		}
-		out = append(out, FindingRef{ID: f.ID, Rule: f.Rule, Severity: f.Severity.String(),
-			Resource: f.Resource.CanonicalUID(), FirstSeen: f.FirstSeen, LastSeen: f.LastSeen})
+		r := FindingRef{ID: f.ID, Rule: f.Rule, Severity: f.Severity.String(),
+			Resource: f.Resource.CanonicalUID(), FirstSeen: f.FirstSeen, LastSeen: f.LastSeen}
+		if f.Aggregate != nil {
+			r.Objects = f.Aggregate.Open
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -50,10 +57,13 @@ type ObjectChange struct {
 
 // Delta is what changed since the job's previous successful run.
 type Delta struct {
-	PreviousRun       string         `json:"previous_run,omitempty"`
-	New               []FindingRef   `json:"new,omitempty"`
-	Resolved          []FindingRef   `json:"resolved,omitempty"`
-	Unchanged         []FindingRef   `json:"unchanged,omitempty"`
+	PreviousRun string       `json:"previous_run,omitempty"`
+	New         []FindingRef `json:"new,omitempty"`
+	Resolved    []FindingRef `json:"resolved,omitempty"`
+	Unchanged   []FindingRef `json:"unchanged,omitempty"`
+	// Grown are the aggregated findings (also in Unchanged) with more open
+	// objects than in the previous run: objects newly affected.
+	Grown             []FindingRef   `json:"grown,omitempty"`
 	DefaultsChanged   []string       `json:"defaults_changed,omitempty"`
 	EncryptionChanged []ObjectChange `json:"encryption_changed,omitempty"`
 	// ConformanceFailures counts drifts.
@@ -62,7 +72,7 @@ type Delta struct {
 
 // Changed tells whether anything worth notifying changed.
 func (d *Delta) Changed() bool {
-	return d != nil && (len(d.New) > 0 || len(d.Resolved) > 0 || len(d.DefaultsChanged) > 0 || len(d.EncryptionChanged) > 0)
+	return d != nil && (len(d.New) > 0 || len(d.Resolved) > 0 || len(d.Grown) > 0 || len(d.DefaultsChanged) > 0 || len(d.EncryptionChanged) > 0)
 }
 
 // ComputeDelta compares cur with prev (nil: first run, every finding is
@@ -84,6 +94,9 @@ func ComputeDelta(ctx context.Context, prev *Run, cur []FindingRef, curSnapshot 
 				f.FirstSeen = p.FirstSeen
 			}
 			d.Unchanged = append(d.Unchanged, f)
+			if f.Objects > p.Objects {
+				d.Grown = append(d.Grown, f)
+			}
 		} else {
 			d.New = append(d.New, f)
 		}

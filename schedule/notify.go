@@ -22,6 +22,7 @@ type Payload struct {
 	Objects    int            `json:"objects"`
 	BySeverity map[string]int `json:"by_severity,omitempty"`
 	New        []FindingRef   `json:"new_findings,omitempty"`
+	Grown      []FindingRef   `json:"grown_findings,omitempty"`
 	Resolved   int            `json:"resolved"`
 	Unchanged  int            `json:"unchanged"`
 	Drifts     int            `json:"conformance_failures"`
@@ -38,7 +39,7 @@ func payloadOf(r *Run) Payload {
 	p := Payload{Job: r.Job, Run: r.ID, Outcome: r.Outcome, Error: r.Error, Scheduled: r.Scheduled, Finished: r.Finished,
 		ScanID: r.ScanID, Objects: r.Objects, BySeverity: r.BySeverity, ReportDir: r.ReportDir}
 	if d := r.Delta; d != nil {
-		p.New, p.Resolved, p.Unchanged = d.New, len(d.Resolved), len(d.Unchanged)
+		p.New, p.Grown, p.Resolved, p.Unchanged = d.New, d.Grown, len(d.Resolved), len(d.Unchanged)
 		p.Drifts, p.EncChanged = d.ConformanceFailures, len(d.EncryptionChanged)
 	}
 	return p

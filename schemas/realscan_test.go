@@ -3,6 +3,7 @@ package schemas_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,26 +68,39 @@ func TestRealScanFollowsSchemas(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc := engine.Document(policy.ScanInfo(&sum, snap, nil), fs)
-			m, err := reports.BuildModel(ctx, reports.ModelInput{SnapshotPath: snap, Findings: doc, ToolVersion: "v0.0.0-test",
-				Outcome: &findings.Outcome{Verdict: findings.VerdictFail, ExitCode: 1, FailOn: "high", Reasons: []string{"findings at or above high"}, Gaps: []findings.Gap{}}})
+			// As every run reports them: object findings aggregated.
+			agg := findings.NewAggregator(io.Discard, findings.AggregatorOptions{AggregateBy: findings.AggregateByOf(engine.Rules())})
+			st, err := engine.EvaluateStream(ctx, policy.FileSource(snap), nil, nil, agg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := filepath.Join(dir, "report")
-			if _, err := reports.WriteAll(out, m); err != nil {
-				t.Fatal(err)
+			aggs, err := agg.Close()
+			if err != nil || len(aggs) == 0 {
+				t.Fatalf("%d aggregates: %v", len(aggs), err)
 			}
-			for file, format := range map[string]string{
-				snap: schemas.SnapshotFormat, filepath.Join(out, reports.ModelFile): schemas.ReportFormat,
-				filepath.Join(out, reports.FindingsFile): schemas.FindingsFormat,
-			} {
+			files := map[string]string{snap: schemas.SnapshotFormat}
+			var m *reports.Model
+			for name, fs := range map[string][]findings.Finding{"report": fs, "aggregated": append(st.Findings, aggs...)} {
+				doc := engine.Document(policy.ScanInfo(&sum, snap, nil), fs)
+				m, err = reports.BuildModel(ctx, reports.ModelInput{SnapshotPath: snap, Findings: doc, ToolVersion: "v0.0.0-test", Flagged: agg.Flagged(),
+					Outcome: &findings.Outcome{Verdict: findings.VerdictFail, ExitCode: 1, FailOn: "high", Reasons: []string{"findings at or above high"}, Gaps: []findings.Gap{}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := filepath.Join(dir, name)
+				if _, err := reports.WriteAll(out, m); err != nil {
+					t.Fatal(err)
+				}
+				files[filepath.Join(out, reports.ModelFile)] = schemas.ReportFormat
+				files[filepath.Join(out, reports.FindingsFile)] = schemas.FindingsFormat
+			}
+			for file, format := range files {
 				b, err := os.ReadFile(file)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if err := schemas.Validate(format, bytes.NewReader(b)); err != nil {
-					t.Errorf("%s: %v", filepath.Base(file), err)
+					t.Errorf("%s: %v", file, err)
 				}
 			}
 			if len(m.Findings.Findings) == 0 || m.Compliance == nil || len(sum.Keys) == 0 {

@@ -94,6 +94,8 @@ var bindings = []binding{
 	{reflect.TypeFor[findings.AppliedWaiver](), schemas.FindingsFormat, "/$defs/waiver", nil},
 	{reflect.TypeFor[findings.WaiverSummary](), schemas.FindingsFormat, "/$defs/waiverSummary", nil},
 	{reflect.TypeFor[findings.Finding](), schemas.FindingsFormat, "/$defs/finding", nil},
+	{reflect.TypeFor[findings.Aggregate](), schemas.FindingsFormat, "/$defs/aggregate", nil},
+	{reflect.TypeFor[findings.AffectedSample](), schemas.FindingsFormat, "/$defs/aggregate/properties/sample/items", nil},
 
 	{reflect.TypeFor[snapshot.Summary](), schemas.SnapshotFormat, "", nil},
 	{reflect.TypeFor[snapshot.Provenance](), schemas.SnapshotFormat, "/$defs/provenance", nil},
@@ -375,6 +377,11 @@ func TestSchemasRejectBadDocuments(t *testing.T) {
 		{schemas.FindingsFormat, "/outcome/reasons", "set", "one reason", "reasons"},
 		{schemas.FindingsFormat, "/outcome/verdict", "delete", nil, "verdict"},
 		{schemas.FindingsFormat, "/findings/0/first_seen", "set", "2026-13-01", "first_seen"},
+		// An aggregated finding (objects) carries its aggregate; no other
+		// finding does.
+		{schemas.FindingsFormat, "/findings/0/resource/type", "set", "objects", "aggregate"},
+		{schemas.FindingsFormat, "/findings/0/aggregate", "set", map[string]any{"objects": 1, "open": 1, "suppressed": 0, "bytes": 1, "sample": []any{}, "file": "x"}, "aggregate"},
+		{schemas.ReportFormat, "/findings/findings/0/aggregate", "set", map[string]any{"objects": -1, "open": 1, "suppressed": 0, "bytes": 1, "sample": []any{}, "file": "x"}, "minimum"},
 		// A finding's status is fail or error; "waived" is how reports show
 		// a suppressed one, not a status.
 		{schemas.FindingsFormat, "/findings/0/status", "set", "waived", "status"},

@@ -74,3 +74,42 @@ func (z *zstdFile) Close() error {
 	z.d.Close()
 	return z.f.Close()
 }
+
+// Seekable returns a path to the document of the snapshot at path that
+// can be read at offsets (ReadObjectAt): path itself for a plain file; for
+// a zstd-compressed one, a decompressed copy in a temporary file (0600,
+// in dir, or the system's temporary directory when dir is ""), which
+// remove deletes. A compressed stream cannot be read at an offset without
+// decoding everything before it, so the copy is made once, as it is read.
+func Seekable(path, dir string) (plain string, remove func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("snapshot: open: %w", err)
+	}
+	var head [4]byte
+	n, _ := f.ReadAt(head[:], 0)
+	f.Close()
+	if n < len(head) || head != zstdMagic {
+		return path, func() {}, nil
+	}
+	r, err := Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(dir, "sseaudit-snapshot-*.json")
+	if err != nil {
+		return "", nil, fmt.Errorf("snapshot: decompress %s: %w", path, err)
+	}
+	remove = func() { os.Remove(tmp.Name()) }
+	if _, err = io.Copy(tmp, r); err == nil {
+		err = tmp.Close()
+	} else {
+		tmp.Close()
+	}
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("snapshot: decompress %s: %w", path, err)
+	}
+	return tmp.Name(), remove, nil
+}

@@ -65,7 +65,7 @@ func readSummary(path string, checkObjects bool) (Summary, error) {
 			}
 		}
 		return s.buckets(func(s *byteScanner, at int64) error {
-			b, err := s.bucket(at, checkObjects, false)
+			b, err := s.bucket(at, checkObjects, false, nil)
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func EachBucket(path string, fn func(b Bucket) error) error {
 	var order bucketOrder
 	return walk(path, &sum, func(s *byteScanner) error {
 		return s.buckets(func(s *byteScanner, at int64) error {
-			b, err := s.bucket(at, true, true)
+			b, err := s.bucket(at, true, true, nil)
 			if err != nil {
 				return err
 			}
@@ -130,6 +130,7 @@ func EachRawBucket(path string, fn func(raw []byte) error) error {
 	return walk(path, &sum, func(s *byteScanner) error {
 		size := 64 << 10
 		return s.buckets(func(s *byteScanner, _ int64) error {
+			s.maxKeep = 0 // a whole bucket, however large
 			raw, err := s.value(make([]byte, 0, size), true)
 			if err != nil {
 				return err
@@ -138,6 +139,66 @@ func EachRawBucket(path string, fn func(raw []byte) error) error {
 			return fn(raw)
 		})
 	})
+}
+
+// ObjectVisitor is what StreamObjects calls, in file order.
+type ObjectVisitor struct {
+	// Object is called with each object: the position of its bucket in the
+	// file (0 for the first), its raw JSON (valid during the call only),
+	// its offset in the file, and, when decoding, the object decoded and
+	// checked (nil otherwise).
+	Object func(bucket int, raw []byte, at int64, o *Object) error
+	// EndBucket, when set, is called after each bucket's last object (also
+	// for a bucket without objects) with its header and counts (Objects
+	// nil).
+	EndBucket func(bucket int, b *Bucket) error
+}
+
+// StreamObjects walks the buckets of path in file order one object at a
+// time: memory holds one object, however large its bucket. With decode,
+// objects are decoded and checked as ReadSummary checks them (and each
+// bucket's counts against its objects); without, they are only checked
+// to be JSON within the format's bounds, for a reader that parses them
+// itself after ReadHeaders (holding them to CheckObjectMembers). The rest
+// of the document is validated as by EachBucket. An error from v stops the
+// walk and is returned as is.
+func StreamObjects(path string, decode bool, v ObjectVisitor) error {
+	var sum Summary
+	var order bucketOrder
+	i := 0
+	return walk(path, &sum, func(s *byteScanner) error {
+		return s.buckets(func(s *byteScanner, at int64) error {
+			n := i
+			b, err := s.bucket(at, decode, false, func(raw []byte, at int64, o *Object) error {
+				return v.Object(n, raw, at, o)
+			})
+			if err != nil {
+				return err
+			}
+			if err := order.next(s, at, b.Name); err != nil {
+				return err
+			}
+			i++
+			if v.EndBucket != nil {
+				return v.EndBucket(n, b)
+			}
+			return nil
+		})
+	})
+}
+
+// ReadObjectAt reads the raw JSON of the object at offset at of path's
+// file f (an offset StreamObjects gave), at most MaxObjectBytes.
+func ReadObjectAt(f io.ReaderAt, path string, at int64) ([]byte, error) {
+	s := newByteScanner(io.NewSectionReader(f, at, MaxObjectBytes+1), path)
+	s.off = at
+	s.maxKeep = MaxObjectBytes
+	if c, err := s.peek(); err != nil {
+		return nil, err
+	} else if c != '{' {
+		return nil, s.fail("no object at offset %d (the file changed?)", at)
+	}
+	return s.value(nil, true)
 }
 
 // Digest is the lowercase hex SHA-256 of the file at path (for provenance
@@ -222,6 +283,7 @@ func walkFrom(in io.Reader, path string, sum *Summary, buckets func(s *byteScann
 			return s.fail("unknown member %q", k)
 		}
 		at := s.off + int64(s.pos)
+		s.maxKeep = MaxMemberBytes
 		if raw, err = s.value(raw[:0], true); err != nil {
 			return err
 		}
@@ -278,11 +340,13 @@ func (s *byteScanner) buckets(each func(s *byteScanner, at int64) error) error {
 }
 
 // bucket reads one bucket: the header is decoded strictly; its objects are
-// decoded and checked when check (and kept when keep), else skipped.
-func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
+// decoded and checked when check (and kept when keep), else skipped, and
+// passed to each when it is not nil (see objects).
+func (s *byteScanner) bucket(at int64, check, keep bool, each objectFunc) (*Bucket, error) {
 	if err := s.expect('{'); err != nil {
 		return nil, err
 	}
+	s.maxKeep = MaxObjectBytes
 	hdr := []byte{'{'}
 	var raw []byte
 	var objects []Object
@@ -306,7 +370,7 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 		}
 		seen[k] = true
 		if k == "objects" {
-			if objects, n, err = s.objects(name, check, keep); err != nil {
+			if objects, n, err = s.objects(name, check, keep, each); err != nil {
 				return nil, err
 			}
 			continue
@@ -359,20 +423,26 @@ func (s *byteScanner) bucket(at int64, check, keep bool) (*Bucket, error) {
 	return b, nil
 }
 
+// objectFunc receives one object as a stream reads it: its raw JSON (valid
+// during the call only), its offset, and the object decoded when the
+// stream decodes (nil otherwise).
+type objectFunc func(raw []byte, at int64, o *Object) error
+
 // objects reads a bucket's objects array (after its name: the Writer puts
-// the name first, so each object can be checked against it).
-func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, objectCounts, error) {
+// the name first, so each object can be checked against it), passing each
+// object to each when it is not nil.
+func (s *byteScanner) objects(bucket string, check, keep bool, each objectFunc) ([]Object, objectCounts, error) {
 	var n objectCounts
 	if c, err := s.peek(); err != nil {
 		return nil, n, err
 	} else if c != '[' {
 		return nil, n, s.fail("bucket %q: objects: want an array", bucket)
 	}
-	if !check {
+	if !check && each == nil {
 		_, err := s.value(nil, false)
 		return nil, n, err
 	}
-	if bucket == "" {
+	if check && bucket == "" {
 		return nil, n, s.fail("bucket objects come before the bucket's name")
 	}
 	s.pos++ // [
@@ -391,6 +461,12 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, object
 		if raw, err = s.value(raw[:0], true); err != nil {
 			return nil, n, err
 		}
+		if !check {
+			if err := each(raw, at, nil); err != nil {
+				return nil, n, err
+			}
+			continue
+		}
 		o := &scratch
 		if keep {
 			out = append(out, Object{})
@@ -407,6 +483,11 @@ func (s *byteScanner) objects(bucket string, check, keep bool) ([]Object, object
 		}
 		if o.KMSKeyID != "" && s.objectKey != nil {
 			s.objectKey(o.KMSKeyID)
+		}
+		if each != nil {
+			if err := each(raw, at, o); err != nil {
+				return nil, n, err
+			}
 		}
 	}
 	s.pos++ // ]

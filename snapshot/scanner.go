@@ -25,7 +25,29 @@ type byteScanner struct {
 	// objectKey, when set, hears every object's KMS key reference as the
 	// objects are checked (ReadSummary collects them).
 	objectKey func(id string)
+	// maxKeep bounds a value kept by value() (0: no bound; see Limits).
+	maxKeep int
 }
+
+// Bounds on what a snapshot may hold. The scanner never writes anything
+// near them; a file that exceeds one is damaged or hostile, and reading it
+// on would cost memory without bound (a single 100 MB string took 2 GB), so
+// it is refused with an error naming the offset.
+const (
+	// MaxStringBytes bounds any JSON string (an object key is at most 1
+	// KiB on OSS and S3; error messages are short).
+	MaxStringBytes = 1 << 20
+	// MaxNumberBytes bounds a number or literal.
+	MaxNumberBytes = 4 << 10
+	// MaxDepth bounds how deeply values nest (the format nests six deep).
+	MaxDepth = 32
+	// MaxObjectBytes bounds one object record, and each member of a bucket
+	// header.
+	MaxObjectBytes = 4 << 20
+	// MaxMemberBytes bounds each top-level member but the buckets
+	// (provenance, keys, coverage).
+	MaxMemberBytes = 256 << 20
+)
 
 func newByteScanner(r io.Reader, path string) *byteScanner {
 	return &byteScanner{r: r, buf: make([]byte, 0, 1<<20), path: path}
@@ -116,6 +138,7 @@ func (s *byteScanner) value(dst []byte, keep bool) ([]byte, error) {
 	}
 	depth := 0
 	inStr := false
+	var strAt int64 // file offset where the open string began
 	for {
 		start := s.pos
 		buf := s.buf
@@ -134,9 +157,17 @@ func (s *byteScanner) value(dst []byte, keep bool) ([]byte, error) {
 						j--
 					}
 					i = j
+					if s.off+int64(i)-strAt > MaxStringBytes {
+						s.pos = i
+						return dst, s.fail("a string of more than %d bytes (from offset %d): refused, a snapshot holds none; the file is damaged or was not written by sseaudit", MaxStringBytes, strAt)
+					}
 					break
 				}
 				i += q
+				if s.off+int64(i)-strAt > MaxStringBytes {
+					s.pos = i
+					return dst, s.fail("a string of more than %d bytes (from offset %d): refused, a snapshot holds none; the file is damaged or was not written by sseaudit", MaxStringBytes, strAt)
+				}
 				bs := 0
 				for j := i - 1; j >= start && buf[j] == '\\'; j-- {
 					bs++
@@ -159,8 +190,13 @@ func (s *byteScanner) value(dst []byte, keep bool) ([]byte, error) {
 			switch c {
 			case '"':
 				inStr = true
+				strAt = s.off + int64(i)
 			case '{', '[':
 				depth++
+				if depth > MaxDepth {
+					s.pos = i
+					return dst, s.fail("values nest more than %d deep: refused, a snapshot nests six deep; the file is damaged or was not written by sseaudit", MaxDepth)
+				}
 			case '}', ']':
 				depth--
 				if depth < 0 {
@@ -177,6 +213,9 @@ func (s *byteScanner) value(dst []byte, keep bool) ([]byte, error) {
 		s.pos = i
 		if keep {
 			dst = append(dst, buf[start:i]...)
+			if s.maxKeep > 0 && len(dst) > s.maxKeep {
+				return dst, s.fail("a value of more than %d bytes: refused, a snapshot holds none that large; the file is damaged or was not written by sseaudit", s.maxKeep)
+			}
 		}
 		if depth == 0 && !inStr {
 			return dst, nil
@@ -189,6 +228,7 @@ func (s *byteScanner) value(dst []byte, keep bool) ([]byte, error) {
 
 // scalar reads a number or literal up to the next delimiter.
 func (s *byteScanner) scalar(dst []byte, keep bool) ([]byte, error) {
+	at := s.off + int64(s.pos)
 	for {
 		start := s.pos
 		for s.pos < len(s.buf) {
@@ -200,6 +240,9 @@ func (s *byteScanner) scalar(dst []byte, keep bool) ([]byte, error) {
 				return dst, nil
 			}
 			s.pos++
+			if s.off+int64(s.pos)-at > MaxNumberBytes {
+				return dst, s.fail("a number or literal of more than %d bytes: refused; the file is damaged or was not written by sseaudit", MaxNumberBytes)
+			}
 		}
 		if keep {
 			dst = append(dst, s.buf[start:s.pos]...)

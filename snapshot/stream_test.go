@@ -217,10 +217,10 @@ func FuzzReadSummary(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var sum, sum2 Summary
 		err := walkFrom(bytes.NewReader(doc), "fuzz", &sum, func(s *byteScanner) error {
-			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, false); return err })
+			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, false, nil); return err })
 		})
 		err2 := walkFrom(bytes.NewReader(doc), "fuzz", &sum2, func(s *byteScanner) error {
-			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, true); return err })
+			return s.buckets(func(s *byteScanner, at int64) error { _, err := s.bucket(at, true, true, nil); return err })
 		})
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("summary: %v, buckets: %v", err, err2)

@@ -80,7 +80,7 @@ func TestAuditEndToEnd(t *testing.T) {
 	}
 	t.Logf("audit: exit %d: %v\n%s", r.code, r.err, r.stdout)
 
-	want := []string{"cucumber.json", "findings.csv", "findings.json", "index.html", "junit.xml", "manifest.json", "manifest.sig",
+	want := []string{"affected-objects.jsonl.gz", "cucumber.json", "findings.csv", "findings.json", "index.html", "junit.xml", "manifest.json", "manifest.sig",
 		"ocsf.json", "report.json", "results.sarif", "snapshot.json", "summary.md"}
 	ents, err := os.ReadDir(out)
 	if err != nil {

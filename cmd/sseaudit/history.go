@@ -148,13 +148,17 @@ func printRun(w io.Writer, r *schedule.Run) {
 	for _, x := range []struct {
 		name string
 		fs   []schedule.FindingRef
-	}{{"new", d.New}, {"resolved", d.Resolved}, {"unchanged", d.Unchanged}} {
+	}{{"new", d.New}, {"resolved", d.Resolved}, {"unchanged", d.Unchanged}, {"grown", d.Grown}} {
 		fmt.Fprintf(w, "  %s findings: %d\n", x.name, len(x.fs))
 		if x.name == "unchanged" {
 			continue
 		}
 		for _, f := range x.fs {
-			fmt.Fprintf(w, "    %-8s %s %s (first seen %s, last seen %s)\n", f.Severity, f.Rule, f.Resource, fmtTime(f.FirstSeen), fmtTime(f.LastSeen))
+			objects := ""
+			if f.Objects > 0 {
+				objects = fmt.Sprintf(" [%d objects]", f.Objects)
+			}
+			fmt.Fprintf(w, "    %-8s %s %s%s (first seen %s, last seen %s)\n", f.Severity, f.Rule, f.Resource, objects, fmtTime(f.FirstSeen), fmtTime(f.LastSeen))
 		}
 	}
 	if len(d.DefaultsChanged) > 0 {

@@ -124,7 +124,11 @@ func printSummary(w io.Writer, res *pipeline.Result) {
 		if len(parts) > 0 {
 			fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
 		}
-		fmt.Fprintf(w, ", %d suppressed by waivers\n", s.Suppressed)
+		fmt.Fprintf(w, ", %d suppressed by waivers", s.Suppressed)
+		if a := s.AffectedObjects; a.Open+a.Suppressed > 0 {
+			fmt.Fprintf(w, "; %s objects affected (%s waived), each listed in %s", findings.Thousands(int64(a.Open+a.Suppressed)), findings.Thousands(int64(a.Suppressed)), findings.AffectedFile)
+		}
+		fmt.Fprintln(w)
 	}
 	if r := res.Conformance; r != nil {
 		verdict := "PASS"

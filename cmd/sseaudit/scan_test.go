@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,12 +15,19 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/estate"
+	"github.com/sseaudit/sseaudit/findings"
 )
 
 type scanRun struct {
-	findings []string // "RULE resource-uid", sorted
-	exit     int
+	// findings are "RULE resource-uid", sorted, with " (N objects)" after
+	// an aggregated finding and KEY for a KMS key id in its uid.
+	findings []string
+	// objects are the side file's lines, "RULE bucket/key", sorted.
+	objects []string
+	exit    int
 }
+
+var kmsFact = regexp.MustCompile(`kms_key_id=[^&\s]+`)
 
 func runScanCLI(t *testing.T, getenv func(string) string, args ...string) scanRun {
 	t.Helper()
@@ -36,19 +46,51 @@ func runScanCLI(t *testing.T, getenv func(string) string, args ...string) scanRu
 	}
 	var doc struct {
 		Findings []struct {
+			ID       string `json:"id"`
 			Rule     string `json:"rule"`
 			Resource struct {
 				UID string `json:"uid"`
 			} `json:"resource"`
+			Aggregate *struct {
+				Objects int    `json:"objects"`
+				File    string `json:"file"`
+			} `json:"aggregate"`
 		} `json:"findings"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("findings.json: %v", err)
 	}
+	counts := map[string]int{} // aggregate id -> objects
 	for _, f := range doc.Findings {
-		run.findings = append(run.findings, f.Rule+" "+f.Resource.UID)
+		s := f.Rule + " " + kmsFact.ReplaceAllString(f.Resource.UID, "kms_key_id=KEY")
+		if a := f.Aggregate; a != nil {
+			s += fmt.Sprintf(" (%d objects)", a.Objects)
+			counts[f.ID] = a.Objects
+			if a.File != findings.AffectedFile {
+				t.Errorf("%s: aggregate lists its objects in %q, want %s", f.ID, a.File, findings.AffectedFile)
+			}
+		}
+		run.findings = append(run.findings, s)
 	}
 	slices.Sort(run.findings)
+	// Every object of every aggregate is a line of the side file.
+	side, err := os.Open(filepath.Join(out, findings.AffectedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer side.Close()
+	lines := map[string]int{}
+	if err := findings.ReadAffected(side, func(o *findings.AffectedObject) error {
+		run.objects = append(run.objects, o.Rule+" "+o.Bucket+"/"+o.Key)
+		lines[o.Aggregate]++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(lines, counts) {
+		t.Errorf("side file lines per aggregate %v, aggregates count %v", lines, counts)
+	}
+	slices.Sort(run.objects)
 	return run
 }
 
@@ -83,11 +125,16 @@ func TestScanFindsExactlyTheSeededProblems(t *testing.T) {
 	want := []string{
 		"SSE-001 oss://demo-unencrypted",
 		"SSE-003 oss://demo-disabled-cmk",
-		"SSE-004 oss://demo-default-later/legacy-1.csv",
-		"SSE-004 oss://demo-default-later/legacy-2.csv",
-		"SSE-004 oss://demo-unencrypted/invoices/march.pdf",
-		"SSE-004 oss://demo-unencrypted/report-2025.csv",
-		"SSE-005 oss://demo-disabled-cmk/archive-2019.zip",
+		"SSE-004 oss://demo-default-later/* (2 objects)",
+		"SSE-004 oss://demo-unencrypted/* (2 objects)",
+		"SSE-005 oss://demo-disabled-cmk/*?kms_key_id=KEY (1 objects)",
+	}
+	wantObjects := []string{
+		"SSE-004 demo-default-later/legacy-1.csv",
+		"SSE-004 demo-default-later/legacy-2.csv",
+		"SSE-004 demo-unencrypted/invoices/march.pdf",
+		"SSE-004 demo-unencrypted/report-2025.csv",
+		"SSE-005 demo-disabled-cmk/archive-2019.zip",
 	}
 	for _, d := range []string{"oss", "s3"} {
 		t.Run(d, func(t *testing.T) {
@@ -102,6 +149,9 @@ func TestScanFindsExactlyTheSeededProblems(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Fatalf("findings:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			if !slices.Equal(run.objects, wantObjects) {
+				t.Fatalf("objects in %s:\n  %s\nwant:\n  %s", findings.AffectedFile, strings.Join(run.objects, "\n  "), strings.Join(wantObjects, "\n  "))
 			}
 			if run.exit != exitGate {
 				t.Fatalf("exit %d, want %d (high and critical findings, --fail-on high)", run.exit, exitGate)
@@ -136,17 +186,28 @@ func TestDriftRuleFiresOnlyWhenTheStorageTouchesExistingObjects(t *testing.T) {
 				t.Fatal(err)
 			}
 			second := runScanCLI(t, getenv, args...)
-			var drift []string
+			var drift, objects []string
 			for _, f := range second.findings {
 				if strings.HasPrefix(f, "SSE-007 ") {
 					drift = append(drift, f)
 				}
 			}
-			if c.drift && len(drift) != 2 {
-				t.Fatalf("drift findings %v, want one per existing object of %s", drift, estate.Unencrypted)
+			for _, o := range second.objects {
+				if strings.HasPrefix(o, "SSE-007 ") {
+					objects = append(objects, o)
+				}
 			}
-			if !c.drift && len(drift) != 0 {
-				t.Fatalf("drift reported against correct storage: %v", drift)
+			if c.drift {
+				want := "SSE-007 oss://" + estate.Unencrypted + "/* (2 objects)"
+				if len(drift) != 1 || drift[0] != want {
+					t.Fatalf("drift findings %v, want %s", drift, want)
+				}
+				if len(objects) != 2 {
+					t.Fatalf("drift objects %v, want each existing object of %s", objects, estate.Unencrypted)
+				}
+			}
+			if !c.drift && (len(drift) != 0 || len(objects) != 0) {
+				t.Fatalf("drift reported against correct storage: %v %v", drift, objects)
 			}
 		})
 	}

@@ -74,9 +74,15 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	if rep, err := attest.Verify(context.Background(), r1.ReportDir, attest.VerifyOptions{}); err != nil || !rep.OK() {
 		t.Fatalf("run 1 report does not verify: %v", err)
 	}
-	// A new unencrypted object: a new finding, no drift.
-	if _, err := c.PutObject(ctx, estate.Unencrypted, "added-between-runs.txt", strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+	// A new unencrypted object where there were none (a new bucket): new
+	// findings; one more beside others: their finding grows. No drift.
+	if err := c.CreateBucket(ctx, "added-between-runs", nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, b := range []string{"added-between-runs", estate.Unencrypted} {
+		if _, err := c.PutObject(ctx, b, "added-between-runs.txt", strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(1100 * time.Millisecond) // distinct scan times
 	r2, err := s.RunNow(ctx, "ref")
@@ -85,6 +91,9 @@ func TestScheduleThreeRunsDrift(t *testing.T) {
 	}
 	if r2.Delta.ConformanceFailures != 0 || len(r2.Delta.New) == 0 {
 		t.Errorf("run 2 delta: %+v", r2.Delta)
+	}
+	if g := r2.Delta.Grown; len(g) != 1 || g[0].Rule != "SSE-004" || g[0].Resource != "oss://"+estate.Unencrypted+"/*" || g[0].Objects != 3 {
+		t.Errorf("run 2 grown findings %+v, want SSE-004 on the objects of %s, now 3", g, estate.Unencrypted)
 	}
 	// Setting a default re-encrypts existing objects in place (the fault).
 	if err := c.PutBucketEncryption(ctx, estate.Unencrypted, client.Rule{Algorithm: "AES256"}); err != nil {

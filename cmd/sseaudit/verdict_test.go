@@ -520,7 +520,7 @@ func TestScanStdoutFormats(t *testing.T) {
 		t.Errorf("--quiet: exit %d, stdout %q", r.code, r.stdout)
 	}
 	r = run("--max-rows", "2")
-	if !strings.Contains(r.stdout, "... and 5 more open findings") {
+	if !strings.Contains(r.stdout, "... and 3 more open findings") {
 		t.Errorf("--max-rows 2:\n%s", r.stdout)
 	}
 }

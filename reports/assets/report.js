@@ -79,7 +79,9 @@
       if (ok && waived && !waived.checked && d.getAttribute("data-waived") === "true") {
         ok = false;
       }
-      if (ok && q && (d.getAttribute("data-search") || "").indexOf(q) < 0) {
+      // A finding shown by its message only carries no data-search: its
+      // text is what it shows.
+      if (ok && q && (d.getAttribute("data-search") || d.textContent.toLowerCase()).indexOf(q) < 0) {
         ok = false;
       }
       d.classList.toggle("hidden", !ok);

@@ -2,6 +2,7 @@
 // synth) for policy benchmarks.
 //
 //	go run ./policies/bench/gensnap -buckets 1000 -objects 1000 -o /tmp/snap.json
+//	go run ./policies/bench/gensnap -buckets 1 -objects 1000000 -mix unencrypted -o /tmp/unenc.json
 package main
 
 import (
@@ -18,6 +19,7 @@ func main() {
 	objects := flag.Int("objects", 1000, "objects per bucket")
 	out := flag.String("o", "snapshot.json", "output file")
 	next := flag.Bool("next", false, "write the next scan: every default changed, bucket 0's objects re-encrypted in place")
+	mix := flag.String("mix", "", "encryption states: realistic (default), compliant or unencrypted")
 	flag.Parse()
 	f, err := os.Create(*out)
 	if err != nil {
@@ -29,7 +31,15 @@ func main() {
 	if *next {
 		id = "synthetic-next"
 	}
-	if _, err := synth.Write(w, synth.Options{Buckets: *buckets, Objects: *objects, ScanID: id, ReencryptDefault: *next}); err != nil {
+	m := *mix
+	if m == "realistic" {
+		m = synth.MixRealistic
+	}
+	if m != synth.MixRealistic && m != synth.MixCompliant && m != synth.MixUnencrypted {
+		fmt.Fprintf(os.Stderr, "-mix %q: use realistic, compliant or unencrypted\n", *mix)
+		os.Exit(2)
+	}
+	if _, err := synth.Write(w, synth.Options{Buckets: *buckets, Objects: *objects, ScanID: id, ReencryptDefault: *next, Mix: m}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

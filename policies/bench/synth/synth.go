@@ -2,7 +2,7 @@
 // benchmarks: N buckets of M objects each with a realistic mix of
 // encryption states and a few problems (about 1% of objects unencrypted,
 // 0.1% under a disabled key, 0.02% with a failed HEAD, 5% of buckets with
-// no default).
+// no default), or all compliant, or all unencrypted (Options.Mix).
 package synth
 
 import (
@@ -42,7 +42,23 @@ type Options struct {
 	// bucket's default becomes kms-cmk with CMKs[0], and the storage
 	// (wrongly) re-encrypted every object of bucket 0 without a rewrite.
 	ReencryptDefault bool
+	// Mix is the estate's state: MixRealistic (""), MixCompliant or
+	// MixUnencrypted.
+	Mix string
 }
+
+// Mixes of encryption states.
+const (
+	// MixRealistic: about 1% of objects unencrypted, 0.1% under a disabled
+	// key, 0.02% with a failed HEAD, 5% of buckets with no default.
+	MixRealistic = ""
+	// MixCompliant: every bucket has a CMK default and every object is
+	// encrypted under an enabled CMK: no bucket or object finding.
+	MixCompliant = "compliant"
+	// MixUnencrypted: no bucket has a default and no object is
+	// encrypted: one finding per object before aggregation.
+	MixUnencrypted = "unencrypted"
+)
 
 // Write writes a snapshot to w.
 func Write(w io.Writer, o Options) (snapshot.Summary, error) {
@@ -65,13 +81,13 @@ func Write(w io.Writer, o Options) (snapshot.Summary, error) {
 	errs := []snapshot.Error{}
 	for i := 0; i < o.Buckets; i++ {
 		name := fmt.Sprintf("bench-%05d", i)
-		b := snapshot.Bucket{Name: name, Region: Region, CreationDate: Base.Add(-time.Duration(i) * time.Hour), ReadAt: Base.Add(time.Duration(i) * time.Millisecond), Encryption: rule(i, o.ReencryptDefault)}
+		b := snapshot.Bucket{Name: name, Region: Region, CreationDate: Base.Add(-time.Duration(i) * time.Hour), ReadAt: Base.Add(time.Duration(i) * time.Millisecond), Encryption: rule(i, o.ReencryptDefault, o.Mix)}
 		if err := sw.BeginBucket(b); err != nil {
 			return snapshot.Summary{}, err
 		}
 		var ok int64
 		for j := 0; j < o.Objects; j++ {
-			obj := object(name, i, j, o.Objects)
+			obj := object(name, i, j, o.Objects, o.Mix)
 			if o.ReencryptDefault && i == 0 && obj.Method == snapshot.MethodNone {
 				obj.SSE, obj.KMSKeyID, obj.Method = "KMS", CMKs[0], snapshot.MethodKMSCMK
 			}
@@ -110,7 +126,13 @@ func Write(w io.Writer, o Options) (snapshot.Summary, error) {
 	return sw.Summary(), nil
 }
 
-func rule(i int, reencrypt bool) *snapshot.Rule {
+func rule(i int, reencrypt bool, mix string) *snapshot.Rule {
+	switch mix {
+	case MixCompliant:
+		return &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: CMKs[i%len(CMKs)], Method: snapshot.MethodKMSCMK}
+	case MixUnencrypted:
+		return nil
+	}
 	if reencrypt {
 		return &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: CMKs[0], Method: snapshot.MethodKMSCMK}
 	}
@@ -125,7 +147,7 @@ func rule(i int, reencrypt bool) *snapshot.Rule {
 	return &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: CMKs[i%len(CMKs)], Method: snapshot.MethodKMSCMK}
 }
 
-func object(bucket string, i, j, perBucket int) snapshot.Object {
+func object(bucket string, i, j, perBucket int, mix string) snapshot.Object {
 	n := i*perBucket + j
 	o := snapshot.Object{
 		Bucket:       bucket,
@@ -134,6 +156,14 @@ func object(bucket string, i, j, perBucket int) snapshot.Object {
 		ETag:         fmt.Sprintf("\"%016x%016x\"", uint64(n)*0x9e3779b97f4a7c15, uint64(n)),
 		LastModified: Base.Add(-time.Duration(n%1000000) * time.Second),
 		StorageClass: "Standard",
+	}
+	switch mix {
+	case MixCompliant:
+		o.SSE, o.KMSKeyID, o.Method = "KMS", CMKs[n%len(CMKs)], snapshot.MethodKMSCMK
+		return o
+	case MixUnencrypted:
+		o.Method = snapshot.MethodNone
+		return o
 	}
 	switch {
 	case n%5000 == 3:
