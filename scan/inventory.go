@@ -456,7 +456,7 @@ func (c *invCensus) readFile(ctx context.Context, f inventory.File, emit func(sn
 		if row.Bucket != c.st.src.Bucket {
 			return fmt.Errorf("%w: data file %s holds a row of bucket %q, not %q", inventory.ErrInvalid, f.Key, row.Bucket, c.st.src.Bucket)
 		}
-		if row.IsDeleteMarker || (!row.IsLatest && !c.versions) {
+		if row.IsDeleteMarker || (!row.IsLatest && !c.versions) || !s.cfg.Shard.OwnsObject(row.Bucket, row.Key) {
 			continue
 		}
 		o, job := c.row(&row)

@@ -21,6 +21,17 @@ func ShardOf(bucket string, count int) int {
 	return int(h.Sum32() % uint32(count))
 }
 
+// ShardOfKey is the shard an object of a split bucket belongs to: FNV-1a
+// of the bucket's name and the key, so every version of a key is in one
+// shard and a shard's objects keep the listing's order.
+func ShardOfKey(bucket, key string, count int) int {
+	h := fnv.New32a()
+	h.Write([]byte(bucket))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(count))
+}
+
 // ErrMerge is wrapped by every error for shards that cannot be merged.
 var ErrMerge = errors.New("snapshot: cannot merge")
 
@@ -30,8 +41,11 @@ var ErrMerge = errors.New("snapshot: cannot merge")
 // coverage added up, complete only if every shard is. It refuses, with an
 // error wrapping ErrMerge, shards of different targets, policy bundles,
 // bucket filters or tool versions, shards of another sharding, a shard
-// missing or given twice, and shards that share a bucket. Memory is
-// bounded by one bucket per shard.
+// missing or given twice, and shards that share a bucket that is not
+// split. A bucket split by key (Shard.Split) is in every shard: its
+// objects are merged in key order and its counts added up, and the
+// shards must agree on its default rule and versioning. Memory holds one
+// object per shard, however large the buckets.
 func Merge(ctx context.Context, paths []string, out io.Writer) (Summary, error) {
 	if len(paths) == 0 {
 		return Summary{}, fmt.Errorf("%w: no shard snapshots given", ErrMerge)
@@ -74,8 +88,6 @@ func Merge(ctx context.Context, paths []string, out io.Writer) (Summary, error) 
 		}
 		complete = complete && s.Complete
 		c := s.Coverage
-		cov.Buckets += c.Buckets
-		cov.BucketsRead += c.BucketsRead
 		cov.ObjectsListed += c.ObjectsListed
 		cov.ObjectsInspected += c.ObjectsInspected
 		cov.Retries += c.Retries
@@ -101,48 +113,50 @@ func Merge(ctx context.Context, paths []string, out io.Writer) (Summary, error) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	streams := make([]*bucketStream, len(order))
-	heads := make([]*Bucket, len(order))
+	streams := make([]*objectStream, len(order))
 	for j, i := range order {
-		streams[j] = streamBuckets(ctx, paths[i])
-		if heads[j], err = streams[j].next(); err != nil {
-			return Summary{}, fmt.Errorf("shard %s: %w", paths[i], err)
-		}
+		streams[j] = streamObjects(ctx, paths[i], sums[i].Buckets)
 	}
+	split := sums[order[0]].Provenance.Shard
 	for {
 		if err := ctx.Err(); err != nil {
 			return Summary{}, err
 		}
-		// The smallest bucket name among the shards' next buckets.
-		j := -1
-		for k, b := range heads {
-			if b != nil && (j < 0 || b.Name < heads[j].Name) {
-				j = k
+		// The smallest bucket name among the shards' next buckets, and
+		// every shard that holds it.
+		name, have := "", []int(nil)
+		for k, st := range streams {
+			b := st.bucket()
+			switch {
+			case b == nil:
+			case have == nil || b.Name < name:
+				name, have = b.Name, []int{k}
+			case b.Name == name:
+				have = append(have, k)
 			}
 		}
-		if j < 0 {
+		if have == nil {
 			break
 		}
-		b := heads[j]
-		for k, o := range heads {
-			if k != j && o != nil && o.Name == b.Name {
-				return Summary{}, fmt.Errorf("%w: bucket %q is in shards %s and %s (overlapping shards)", ErrMerge, b.Name, paths[order[j]], paths[order[k]])
-			}
+		if !split.Splits(name) && len(have) > 1 {
+			return Summary{}, fmt.Errorf("%w: bucket %q is in shards %s and %s (overlapping shards)", ErrMerge, name, paths[order[have[0]]], paths[order[have[1]]])
 		}
-		hdr := *b
-		hdr.Objects = nil
-		if err := w.BeginBucket(hdr); err != nil {
-			return Summary{}, fmt.Errorf("snapshot: merge: %w", err)
+		if split.Splits(name) && len(have) != len(streams) {
+			return Summary{}, fmt.Errorf("%w: bucket %q is split by key across the shards but only %d of %d shards read it (was it created during the scan?): scan every shard again", ErrMerge, name, len(have), len(streams))
 		}
-		for _, o := range b.Objects {
-			if err := w.Object(o); err != nil {
-				return Summary{}, fmt.Errorf("snapshot: merge: %w", err)
-			}
+		// Buckets are counted here, not added up: a split bucket is in
+		// every shard's count.
+		read, err := mergeBucket(w, streams, have, paths, order)
+		if err != nil {
+			return Summary{}, err
 		}
-		if err := w.EndBucket(b.ObjectsListed, b.ObjectsInspected, b.ListError); err != nil {
-			return Summary{}, fmt.Errorf("snapshot: merge: %w", err)
+		cov.Buckets++
+		if read {
+			cov.BucketsRead++
 		}
-		if heads[j], err = streams[j].next(); err != nil {
+	}
+	for j, st := range streams {
+		if err := st.close(); err != nil {
 			return Summary{}, fmt.Errorf("shard %s: %w", paths[order[j]], err)
 		}
 	}
@@ -209,8 +223,11 @@ func checkShards(paths []string, sums []Summary) ([]int, error) {
 			return nil, fmt.Errorf("%w: %s and %s are both shard %d/%d", ErrMerge, paths[j], paths[i], p.Shard.Index, count)
 		}
 		byIndex[p.Shard.Index] = i
+		if p.Shard.Split != first.Shard.Split {
+			return nil, fmt.Errorf("%w: %s split buckets %q by key, %s %q: scan every shard with the same --shard-split", ErrMerge, paths[i], p.Shard.Split, paths[0], first.Shard.Split)
+		}
 		for _, b := range s.Buckets {
-			if got := ShardOf(b.Name, count); got != p.Shard.Index {
+			if got := ShardOf(b.Name, count); got != p.Shard.Index && !p.Shard.Splits(b.Name) {
 				return nil, fmt.Errorf("%w: %s (shard %d/%d) holds bucket %q, which belongs to shard %d", ErrMerge, paths[i], p.Shard.Index, count, b.Name, got)
 			}
 		}
@@ -236,4 +253,163 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// mergeBucket writes the bucket the shards have (indexes into streams) at
+// their heads: its header, its objects in key order (a k-way merge of the
+// shards' shares when it is split), its counts added up. It reports
+// whether the bucket was read without error (as the scan counts
+// Coverage.BucketsRead).
+func mergeBucket(w *Writer, streams []*objectStream, have []int, paths []string, order []int) (bool, error) {
+	hdr := *streams[have[0]].bucket()
+	hdr.Objects = nil
+	for _, k := range have[1:] {
+		o := streams[k].bucket()
+		if !sameRule(hdr.Encryption, o.Encryption) || hdr.VersionsInspected != o.VersionsInspected {
+			return false, fmt.Errorf("%w: shards %s and %s read bucket %q's default rule or versioning differently (changed during the scan?): scan every shard again", ErrMerge, paths[order[have[0]]], paths[order[k]], hdr.Name)
+		}
+		if hdr.EncryptionError == nil {
+			hdr.EncryptionError = o.EncryptionError
+		}
+		if hdr.RegionError == nil {
+			hdr.RegionError = o.RegionError
+		}
+	}
+	if err := w.BeginBucket(hdr); err != nil {
+		return false, fmt.Errorf("snapshot: merge: %w", err)
+	}
+	var listed, inspected int64
+	var listErr *Error
+	for _, k := range have {
+		b := streams[k].bucket()
+		listed += b.ObjectsListed
+		inspected += b.ObjectsInspected
+		if listErr == nil {
+			listErr = b.ListError
+		}
+	}
+	for {
+		j := -1
+		for _, k := range have {
+			o, err := streams[k].object()
+			if err != nil {
+				return false, fmt.Errorf("shard %s: %w", paths[order[k]], err)
+			}
+			if o != nil && (j < 0 || o.Key < streams[j].peek.Key) {
+				j = k
+			}
+		}
+		if j < 0 {
+			break
+		}
+		if err := w.Object(*streams[j].peek); err != nil {
+			return false, fmt.Errorf("snapshot: merge: %w", err)
+		}
+		streams[j].peek = nil
+	}
+	for _, k := range have {
+		streams[k].nextBucket()
+	}
+	if err := w.EndBucket(listed, inspected, listErr); err != nil {
+		return false, fmt.Errorf("snapshot: merge: %w", err)
+	}
+	return hdr.EncryptionError == nil && listErr == nil && hdr.RegionError == nil, nil
+}
+
+func sameRule(a, b *Rule) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Algorithm == b.Algorithm && a.KMSMasterKeyID == b.KMSMasterKeyID && a.KMSDataEncryption == b.KMSDataEncryption && a.Method == b.Method
+}
+
+// objectStream reads one shard's snapshot an object at a time, in file
+// order, so a merge holds one object per shard however large a bucket.
+type objectStream struct {
+	hdrs   []Bucket // the shard's bucket headers (ReadHeaders)
+	cur    int      // the bucket at the head
+	ch     chan objectEvent
+	errc   chan error
+	peek   *Object // the head bucket's next object, read ahead
+	ended  bool    // the head bucket's objects are all read
+	closed bool
+}
+
+type objectEvent struct {
+	bucket int
+	obj    *Object // nil: the bucket ends
+}
+
+func streamObjects(ctx context.Context, path string, hdrs []Bucket) *objectStream {
+	st := &objectStream{hdrs: hdrs, ch: make(chan objectEvent, 256), errc: make(chan error, 1)}
+	send := func(e objectEvent) error {
+		select {
+		case st.ch <- e:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	go func() {
+		defer close(st.ch)
+		st.errc <- StreamObjects(path, true, ObjectVisitor{
+			Object: func(i int, _ []byte, _ int64, o *Object) error {
+				c := *o
+				return send(objectEvent{bucket: i, obj: &c})
+			},
+			EndBucket: func(i int, _ *Bucket) error { return send(objectEvent{bucket: i}) },
+		})
+	}()
+	return st
+}
+
+// bucket is the header of the bucket at the head (nil after the last).
+func (st *objectStream) bucket() *Bucket {
+	if st.cur >= len(st.hdrs) {
+		return nil
+	}
+	return &st.hdrs[st.cur]
+}
+
+// object returns the head bucket's next object without consuming it (the
+// caller clears peek once written), nil once the bucket's objects end.
+func (st *objectStream) object() (*Object, error) {
+	if st.peek != nil || st.ended {
+		return st.peek, nil
+	}
+	e, ok := <-st.ch
+	if !ok {
+		st.closed = true
+		if err := <-st.errc; err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: the document ended inside bucket %q (the file changed?)", ErrFormat, st.hdrs[st.cur].Name)
+	}
+	if e.bucket != st.cur {
+		return nil, fmt.Errorf("%w: objects of bucket %d read while expecting bucket %q (the file changed?)", ErrFormat, e.bucket, st.hdrs[st.cur].Name)
+	}
+	if e.obj == nil {
+		st.ended = true
+	}
+	st.peek = e.obj
+	return st.peek, nil
+}
+
+// nextBucket moves to the next bucket (the head bucket's objects read).
+func (st *objectStream) nextBucket() {
+	st.cur++
+	st.ended = false
+}
+
+// close waits for the end of the document and returns what reading it
+// found wrong.
+func (st *objectStream) close() error {
+	if st.closed {
+		return nil
+	}
+	for e := range st.ch {
+		return fmt.Errorf("%w: more in the document than its headers said (bucket %d; the file changed?)", ErrFormat, e.bucket)
+	}
+	st.closed = true
+	return <-st.errc
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,5 +88,112 @@ func TestMerge(t *testing.T) {
 				t.Errorf("got %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// splitShard writes shard index/count of a scan splitting "big" by key:
+// the shard's share of keys k000..k(n-1) (a rule per mutate), and the
+// whole-name buckets it owns of others.
+func splitShard(t *testing.T, index, count, n int, rule *Rule, others ...string) string {
+	t.Helper()
+	p := testProvenance()
+	p.ScanID = fmt.Sprintf("split-%d", index)
+	p.Shard = &Shard{Index: index, Count: count, Split: "big*"}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, p, WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := append([]string{"big"}, others...)
+	slices.Sort(names)
+	var cov Coverage
+	for _, b := range names {
+		hdr := Bucket{Name: b}
+		if b == "big" {
+			hdr.Encryption = rule
+		}
+		w.BeginBucket(hdr)
+		var mine int64
+		for k := range n {
+			key := fmt.Sprintf("k%03d", k)
+			if b != "big" || p.Shard.OwnsObject(b, key) {
+				w.Object(Object{Bucket: b, Key: key, Method: MethodNone, Size: int64(k)})
+				mine++
+			}
+		}
+		w.EndBucket(mine, mine, nil)
+		cov.Buckets++
+		cov.BucketsRead++
+		cov.ObjectsListed += mine
+		cov.ObjectsInspected += mine
+	}
+	if err := w.Close(cov, true); err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, t.TempDir(), p.ScanID+".json", buf.String())
+}
+
+// TestMergeSplitBucket: a bucket split by key across the shards comes out
+// of the merge whole, in key order, its counts added up; shards that read
+// it differently, or that did not all read it, are refused.
+func TestMergeSplitBucket(t *testing.T) {
+	const count, n = 3, 200
+	rule := &Rule{Algorithm: "AES256", Method: MethodOSSManaged}
+	var paths []string
+	for i := range count {
+		var others []string
+		for _, b := range []string{"a", "c", "zz"} {
+			if ShardOf(b, count) == i {
+				others = append(others, b)
+			}
+		}
+		paths = append(paths, splitShard(t, i, count, n, rule, others...))
+	}
+	var out bytes.Buffer
+	sum, err := Merge(context.Background(), paths, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := sum.Coverage; c.ObjectsListed != 4*n || c.ObjectsInspected != 4*n || c.Buckets != 4 || c.BucketsRead != 4 {
+		t.Errorf("coverage %+v: want 4 buckets read, %d objects", c, 4*n)
+	}
+	merged := writeFile(t, t.TempDir(), "merged.json", out.String())
+	var names []string
+	if err := EachBucket(merged, func(b Bucket) error {
+		names = append(names, b.Name)
+		if int64(len(b.Objects)) != n || b.ObjectsListed != n || b.ObjectsInspected != n {
+			t.Errorf("bucket %s: %d objects, listed %d inspected %d, want %d", b.Name, len(b.Objects), b.ObjectsListed, b.ObjectsInspected, n)
+		}
+		for k, o := range b.Objects {
+			if want := fmt.Sprintf("k%03d", k); o.Key != want {
+				t.Fatalf("bucket %s: object %d is %s, want %s (key order)", b.Name, k, o.Key, want)
+			}
+		}
+		if b.Name == "big" && (b.Encryption == nil || b.Encryption.Method != MethodOSSManaged) {
+			t.Errorf("big's rule: %+v", b.Encryption)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"a", "big", "c", "zz"}) {
+		t.Errorf("buckets %v", names)
+	}
+
+	other := &Rule{Algorithm: "KMS", Method: MethodKMSDefault}
+	bad := []struct {
+		name  string
+		paths []string
+		want  string
+	}{
+		{"rule read differently", []string{paths[0], splitShard(t, 1, count, n, other), paths[2]}, "read bucket \"big\"'s default rule"},
+		{"split bucket missing", []string{paths[0], paths[1], shardFile(t, 2, count, func(p *Provenance) { p.Shard.Split = "big*" })}, "only 2 of 3 shards read it"},
+		{"different split", []string{paths[0], paths[1], shardFile(t, 2, count, nil)}, "split buckets"},
+	}
+	for _, c := range bad {
+		_, err := Merge(context.Background(), c.paths, &bytes.Buffer{})
+		if !errors.Is(err, ErrMerge) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }

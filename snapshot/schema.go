@@ -40,7 +40,10 @@
 // file without them reads as before.
 package snapshot
 
-import "time"
+import (
+	"path"
+	"time"
+)
 
 // Schema is the format identifier of this version.
 const Schema = "sseaudit.snapshot/v1"
@@ -66,10 +69,36 @@ type Provenance struct {
 }
 
 // Shard is one share of a sharded scan: buckets whose name hashes to
-// Index of Count (see ShardOf).
+// Index of Count (see ShardOf), and, of the buckets matching Split, the
+// objects whose key hashes to Index (see ShardOfKey): one huge bucket is
+// then censused by every shard, each a share of its objects.
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+	// Split is a glob (path.Match syntax) of the buckets split by key
+	// across the shards ("" for none).
+	Split string `json:"split,omitempty"`
+}
+
+// Splits reports whether bucket is split by key across the shards.
+func (s *Shard) Splits(bucket string) bool {
+	if s == nil || s.Split == "" {
+		return false
+	}
+	ok, _ := path.Match(s.Split, bucket)
+	return ok
+}
+
+// OwnsBucket reports whether the shard reads bucket (its rule and, unless
+// the bucket is split, all its objects).
+func (s *Shard) OwnsBucket(bucket string) bool {
+	return s == nil || s.Splits(bucket) || ShardOf(bucket, s.Count) == s.Index
+}
+
+// OwnsObject reports whether the shard inspects the object key of bucket,
+// which it reads.
+func (s *Shard) OwnsObject(bucket, key string) bool {
+	return s == nil || !s.Splits(bucket) || ShardOfKey(bucket, key, s.Count) == s.Index
 }
 
 // Inventory is the inventory report a bucket's census read: objects

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ type runFlags struct {
 	out, failOn, historyPath               string
 	acceptGaps                             []string
 	fromSnapshot, previous                 string
-	format, shard                          string
+	format, shard, shardSplit              string
 	inventory                              []string
 	inventoryKeyIDs                        string
 	inventorySample                        int
@@ -65,6 +66,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.inventoryKeyIDs, "inventory-key-ids", scan.InventoryKeysHead, "where KMS key ids of inventoried objects come from: head-encrypted (HEAD every KMS-encrypted object) or sample (only the sample; the others are a gap)")
 	fl.IntVar(&f.inventorySample, "inventory-sample", scan.DefaultInventorySample, "objects HEADed per inventoried bucket to cross-check the report (negative: none)")
 	fl.StringVar(&f.shard, "shard", "", "scan one share of the buckets, i/n (e.g. 0/4; buckets by a hash of their name); join the shards' snapshots with 'sseaudit merge'")
+	fl.StringVar(&f.shardSplit, "shard-split", "", "with --shard: buckets matching this glob are read by every shard, each inspecting the objects whose key hashes to it (for buckets too large for one process); give every shard the same value")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
 	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
@@ -209,7 +211,12 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		if _, err := fmt.Sscanf(f.shard, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != f.shard {
 			return pipeline.Options{}, fmt.Errorf("--shard %q: use i/n, e.g. 0/4 (shards 0 to n-1)", f.shard)
 		}
-		shard = &snapshot.Shard{Index: i, Count: n}
+		shard = &snapshot.Shard{Index: i, Count: n, Split: f.shardSplit}
+		if _, err := path.Match(f.shardSplit, ""); err != nil {
+			return pipeline.Options{}, fmt.Errorf("--shard-split %q: not a glob (%v); use e.g. 'logs-*' or a bucket name", f.shardSplit, err)
+		}
+	} else if f.shardSplit != "" {
+		return pipeline.Options{}, fmt.Errorf("--shard-split %q needs --shard i/n", f.shardSplit)
 	}
 	var inv []scan.InventorySource
 	for _, v := range f.inventory {

@@ -26,21 +26,30 @@ func TestShardsMergeToTheUnshardedScan(t *testing.T) {
 	if r := scan(filepath.Join(work, "all")); r.code == exitFailed {
 		t.Fatal(r.err)
 	}
-	var shards []string
-	for i := range 4 {
-		out := filepath.Join(work, fmt.Sprintf("shard-%d", i))
-		if r := scan(out, "--shard", fmt.Sprintf("%d/4", i)); r.code == exitFailed {
-			t.Fatalf("shard %d: %v", i, r.err)
+	// shardAndMerge scans the estate in 4 shards (extra: more shard
+	// flags), merges them into merged and evaluates the result into eval.
+	shardAndMerge := func(name string, extra ...string) (shards []string, merged, eval string) {
+		for i := range 4 {
+			out := filepath.Join(work, fmt.Sprintf("%s-%d", name, i))
+			if r := scan(out, append([]string{"--shard", fmt.Sprintf("%d/4", i)}, extra...)...); r.code == exitFailed {
+				t.Fatalf("shard %d: %v", i, r.err)
+			}
+			shards = append(shards, out)
 		}
-		shards = append(shards, out)
+		merged = filepath.Join(work, name+"-merged.json")
+		if r := runCLIEnv(t, getenv, append([]string{"merge", "--out", merged}, shards...)...); r.code != 0 {
+			t.Fatalf("merge: exit %d %v", r.code, r.err)
+		}
+		eval = filepath.Join(work, name+"-eval")
+		if r := runCLIEnv(t, getenv, "scan", "--from-snapshot", merged, "--out", eval, "--history", "", "-q"); r.code == exitFailed {
+			t.Fatal(r.err)
+		}
+		return shards, merged, eval
 	}
-	merged := filepath.Join(work, "merged.json")
-	if r := runCLIEnv(t, getenv, append([]string{"merge", "--out", merged}, shards...)...); r.code != 0 {
-		t.Fatalf("merge: exit %d %v", r.code, r.err)
-	}
-	if r := runCLIEnv(t, getenv, "scan", "--from-snapshot", merged, "--out", filepath.Join(work, "eval"), "--history", "", "-q"); r.code == exitFailed {
-		t.Fatal(r.err)
-	}
+	shards, merged, eval := shardAndMerge("shard")
+	// Every bucket split by key: each shard reads every bucket's rule
+	// and inspects a quarter of its objects.
+	_, splitMerged, splitEval := shardAndMerge("split", "--shard-split", "*")
 	findingsOf := func(p string) []string {
 		var out []string
 		for _, f := range readFindingsDoc(t, p).Findings {
@@ -49,9 +58,11 @@ func TestShardsMergeToTheUnshardedScan(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	want, got := findingsOf(filepath.Join(work, "all", "findings.json")), findingsOf(filepath.Join(work, "eval", "findings.json"))
-	if len(want) == 0 || !slices.Equal(got, want) {
-		t.Errorf("merged findings differ from the unsharded scan's:\n got %q\nwant %q", got, want)
+	want := findingsOf(filepath.Join(work, "all", "findings.json"))
+	for _, eval := range []string{eval, splitEval} {
+		if got := findingsOf(filepath.Join(eval, "findings.json")); len(want) == 0 || !slices.Equal(got, want) {
+			t.Errorf("%s: merged findings differ from the unsharded scan's:\n got %q\nwant %q", eval, got, want)
+		}
 	}
 	bucketsOf := func(p string) string {
 		var bs []string
@@ -73,8 +84,10 @@ func TestShardsMergeToTheUnshardedScan(t *testing.T) {
 		}
 		return strings.Join(bs, "\n")
 	}
-	if a, b := bucketsOf(filepath.Join(work, "all", "snapshot.json")), bucketsOf(merged); a != b {
-		t.Errorf("merged buckets differ:\n%s\nvs\n%s", b, a)
+	for _, merged := range []string{merged, splitMerged} {
+		if a, b := bucketsOf(filepath.Join(work, "all", "snapshot.json")), bucketsOf(merged); a != b {
+			t.Errorf("%s: merged buckets differ:\n%s\nvs\n%s", merged, b, a)
+		}
 	}
 
 	bad := []struct {
