@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -159,7 +160,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := env{getenv: os.Getenv, lookupEnv: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
+	stopProfile := startCPUProfile(os.Getenv("SSEAUDIT_CPUPROFILE"))
 	err := newRootCommand(e).ExecuteContext(ctx)
+	stopProfile()
 	if err != nil {
 		printError(e, err)
 	}
@@ -196,4 +199,28 @@ func printError(e env, err error) {
 		}
 	}
 	fmt.Fprintln(e.stderr, strings.Join(lines, "\n  "))
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (the
+// variable SSEAUDIT_CPUPROFILE; unset: none), so that the command users
+// run is the one profiled (scripts/census-bench.sh uses it). It returns
+// the function that ends the profile.
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sseaudit: SSEAUDIT_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "sseaudit: SSEAUDIT_CPUPROFILE: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

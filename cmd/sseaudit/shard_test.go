@@ -58,6 +58,48 @@ func TestShardsMergeToTheUnshardedScan(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
+	// The findings, their summary and the verdict, byte for byte, but for
+	// when each thing was read and the snapshot's id, which say which
+	// run it was.
+	verdictOf := func(p string) string {
+		d := readFindingsDoc(t, p)
+		j, err := json.Marshal(struct {
+			Summary  any
+			Outcome  any
+			Findings any
+		}{d.Summary, d.Outcome, d.Findings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(j, &v); err != nil {
+			t.Fatal(err)
+		}
+		var strip func(any)
+		strip = func(v any) {
+			switch v := v.(type) {
+			case map[string]any:
+				for _, k := range []string{"snapshot", "captured_at", "read_at", "first_seen", "last_seen"} {
+					delete(v, k)
+				}
+				for _, e := range v {
+					strip(e)
+				}
+			case []any:
+				for _, e := range v {
+					strip(e)
+				}
+			}
+		}
+		strip(v)
+		j, _ = json.MarshalIndent(v, "", " ")
+		return string(j)
+	}
+	for _, eval := range []string{eval, splitEval} {
+		if a, b := verdictOf(filepath.Join(work, "all", "findings.json")), verdictOf(filepath.Join(eval, "findings.json")); a != b {
+			t.Errorf("%s: findings differ from the unsharded scan's:\n%s\nvs\n%s", eval, b, a)
+		}
+	}
 	want := findingsOf(filepath.Join(work, "all", "findings.json"))
 	for _, eval := range []string{eval, splitEval} {
 		if got := findingsOf(filepath.Join(eval, "findings.json")); len(want) == 0 || !slices.Equal(got, want) {
