@@ -42,7 +42,7 @@ type runFlags struct {
 	inventory                              []string
 	inventoryKeyIDs                        string
 	inventorySample                        int
-	quiet                                  bool
+	quiet, resume                          bool
 	maxRows                                int
 
 	// audit only
@@ -65,6 +65,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.inventoryKeyIDs, "inventory-key-ids", scan.InventoryKeysHead, "where KMS key ids of inventoried objects come from: head-encrypted (HEAD every KMS-encrypted object) or sample (only the sample; the others are a gap)")
 	fl.IntVar(&f.inventorySample, "inventory-sample", scan.DefaultInventorySample, "objects HEADed per inventoried bucket to cross-check the report (negative: none)")
 	fl.StringVar(&f.shard, "shard", "", "scan one share of the buckets, i/n (e.g. 0/4; buckets by a hash of their name); join the shards' snapshots with 'sseaudit merge'")
+	fl.BoolVar(&f.resume, "resume", false, "continue the interrupted scan whose checkpoint is beside --out (same target and flags): buckets it read whole are copied, the rest is scanned")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
 	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
@@ -235,7 +236,7 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
 		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
-		FromSnapshot: f.fromSnapshot, Previous: f.previous,
+		Checkpoint: true, Resume: f.resume, FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,
 			Sandbox: policy.Sandbox{BucketTimeout: f.policyTimeout, ScanTimeout: f.policyScanTimeout, MaxMemory: f.policyMaxMemory}},
