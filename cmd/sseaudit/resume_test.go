@@ -163,6 +163,18 @@ func TestKilledShardResumesToTheUnshardedFindings(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "snapshot.json")); err == nil {
 		t.Fatal("a killed scan published a snapshot")
 	}
+	// One request in flight: the log's objects are a prefix of each
+	// listing, all of them to be copied, none inspected again.
+	logged, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loggedObjects := int64(0)
+	for _, l := range strings.SplitAfter(string(logged), "\n") {
+		if strings.HasSuffix(l, "\n") && strings.Contains(l, `{"t":"o"`) {
+			loggedObjects++
+		}
+	}
 
 	// Resume it.
 	heads.Store(0)
@@ -174,11 +186,27 @@ func TestKilledShardResumesToTheUnshardedFindings(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitGate && code != 0 {
 		t.Fatalf("the resumed scan: exit %d (%v)\n%s", code, err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "resuming scan") {
-		t.Errorf("the resumed scan did not say it resumed:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), "resuming scan") || !strings.Contains(stderr.String(), `after key "obj-`) {
+		t.Errorf("the resumed scan did not say it resumed inside a bucket:\n%s", stderr.String())
 	}
-	if h := heads.Load(); h == 0 || h >= shardObjects {
-		t.Errorf("the resumed shard sent %d HEADs for its %d objects: the checkpoint's were inspected again", h, shardObjects)
+	if h := heads.Load(); h != shardObjects-loggedObjects {
+		t.Errorf("the resumed shard sent %d HEADs for its %d objects, %d of them in the checkpoint", h, shardObjects, loggedObjects)
+	}
+	seen := map[string]bool{}
+	if err := snapshot.EachBucket(filepath.Join(out, "snapshot.json"), func(b snapshot.Bucket) error {
+		for _, o := range b.Objects {
+			id := b.Name + "/" + o.Key + "?" + o.VersionID
+			if seen[id] {
+				t.Errorf("the resumed snapshot holds %s twice", id)
+			}
+			seen[id] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(seen)) != shardObjects {
+		t.Errorf("the resumed snapshot holds %d objects, the shard has %d", len(seen), shardObjects)
 	}
 	sum, err := snapshot.ReadSummary(filepath.Join(out, "snapshot.json"))
 	if err != nil {
