@@ -176,6 +176,17 @@ func TestKilledShardResumesToTheUnshardedFindings(t *testing.T) {
 		}
 	}
 
+	// A resumption with another shard's flags is refused, naming the
+	// mismatch and the fix, and leaves the checkpoint as it was.
+	r := runCLIEnv(t, getenv, scanArgs(out, "--shard", fmt.Sprintf("%d/4", killed+1), "--resume", "-q")...)
+	if r.code != exitFailed || !strings.Contains(r.err.Error(), fmt.Sprintf("shard %d/4, this scan's is %d/4", killed, killed+1)) ||
+		!strings.Contains(r.err.Error(), "run without --resume to start over") {
+		t.Errorf("resuming with another --shard: exit %d %v", r.code, r.err)
+	}
+	if after, err := os.ReadFile(logPath); err != nil || !bytes.Equal(after, logged) {
+		t.Errorf("a refused resumption changed the checkpoint (%v)", err)
+	}
+
 	// Resume it.
 	heads.Store(0)
 	cmd = exec.Command(bin, append(args[:len(args)-4], "--resume")...)
