@@ -185,8 +185,8 @@ type resumeProbe struct {
 	markers []string // "bucket start-after=K" / "bucket key-marker=K"
 }
 
-func startProbe(t *testing.T) *resumeProbe {
-	p := &resumeProbe{proxy: startProxy(t)}
+func startProbe(t *testing.T, rules ...*rule) *resumeProbe {
+	p := &resumeProbe{proxy: startProxy(t, rules...)}
 	p.onRequest = func(req *http.Request) {
 		q := req.URL.Query()
 		for _, m := range []string{"start-after", "key-marker"} {
@@ -226,14 +226,21 @@ func TestResumeFromCheckpoint(t *testing.T) {
 					TargetInfo: snapshot.Target{Kind: "reference", Dialect: string(v.dialect), Endpoint: "http://reference", Principal: rootAK},
 					Checkpoint: dir, Resume: resume, checkpointEvery: 7}
 			}
+			// Two objects whose HEAD is refused: errors in the buckets a
+			// resumption copies count in its coverage as they did.
+			denied := func() []*rule {
+				return []*rule{{method: http.MethodHead, path: "/" + prefix + "a/k0003", status: 403, times: -1},
+					{method: http.MethodHead, path: "/" + prefix + "big/k0040", status: 403, times: -1}}
+			}
 			full := filepath.Join(t.TempDir(), "full")
-			sum, refPath, err := scanFile(t, config(root, full, false))
+			refProxy := startProxy(t, denied()...)
+			sum, refPath, err := scanFile(t, config(clientFor(t, v.dialect, v.sdk, refProxy.URL, rootAK, rootSK, 30*time.Second), full, false))
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := snapshotView(t, refPath)
-			if sum.Coverage.ObjectsInspected != int64(total) {
-				t.Fatalf("the uninterrupted scan inspected %d objects, want %d", sum.Coverage.ObjectsInspected, total)
+			if sum.Coverage.ObjectsInspected != int64(total-2) || len(sum.Coverage.Errors) != 2 {
+				t.Fatalf("the uninterrupted scan inspected %d objects with errors %v, want %d and the two refused", sum.Coverage.ObjectsInspected, sum.Coverage.Errors, total-2)
 			}
 			lines, offs := logLines(t, full)
 			big := prefix + "big"
@@ -241,7 +248,7 @@ func TestResumeFromCheckpoint(t *testing.T) {
 
 			resume := func(t *testing.T, dir string) (snapshot.Summary, int64, []string) {
 				t.Helper()
-				p := startProbe(t)
+				p := startProbe(t, denied()...)
 				c := clientFor(t, v.dialect, v.sdk, p.URL, rootAK, rootSK, 30*time.Second)
 				var ri ResumeInfo
 				cfg := config(c, dir, true)

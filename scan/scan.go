@@ -332,6 +332,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 		if cfg.OnResume != nil {
 			cfg.OnResume(ri)
 		}
+	case cfg.Checkpoint != "" && listErr != nil:
+		// A scan that could not list the buckets is no census to resume:
+		// a resumption lists them again.
+		if err := RemoveCheckpoint(cfg.Checkpoint); err != nil {
+			return snapshot.Summary{}, err
+		}
 	case cfg.Checkpoint != "":
 		var err error
 		if log, err = createCheckpoint(&cfg, started, buckets, listErr); err != nil {
