@@ -210,14 +210,14 @@ type backend interface {
 	headObject(ctx context.Context, bucket, key string) (ObjectResult, error)
 	copyObject(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts PutOptions, replace bool) (ObjectResult, error)
 	deleteObject(ctx context.Context, bucket, key string) error
-	listObjects(ctx context.Context, bucket, prefix string, fn func(ObjectSummary) error) error
+	listObjects(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error
 	initiateMultipart(ctx context.Context, bucket, key string, opts PutOptions) (string, ObjectResult, error)
 	uploadPart(ctx context.Context, bucket, key, uploadID string, n int, data []byte, sse *SSE) (ObjectResult, error)
 	completeMultipart(ctx context.Context, bucket, key, uploadID string, parts []completedPart, sse *SSE) (ObjectResult, error)
 	abortMultipart(ctx context.Context, bucket, key, uploadID string) error
 	bucketVersioning(ctx context.Context, bucket string) (string, error)
 	putBucketVersioning(ctx context.Context, bucket, status string) error
-	listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error
+	listObjectVersions(ctx context.Context, bucket, prefix, afterKey string, fn func(VersionSummary) error) error
 	headObjectVersion(ctx context.Context, bucket, key, versionID string) (ObjectResult, error)
 	deleteObjectVersion(ctx context.Context, bucket, key, versionID string) error
 }
@@ -600,6 +600,13 @@ func (c *Client) DeleteObject(ctx context.Context, bucket, key string) error {
 // in the endpoint's order. An error from fn stops the listing and is
 // returned as is.
 func (c *Client) ListObjects(ctx context.Context, bucket, prefix string, fn func(ObjectSummary) error) error {
+	return c.ListObjectsAfter(ctx, bucket, prefix, "", fn)
+}
+
+// ListObjectsAfter is ListObjects starting after the key after (the
+// listing's start-after; "" from the beginning), so that a listing cut
+// short resumes where it stopped without listing again what it passed.
+func (c *Client) ListObjectsAfter(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error {
 	ctx, cancel, cp := c.call(ctx, false)
 	defer cancel()
 	wrapped := func(o ObjectSummary) error {
@@ -609,7 +616,7 @@ func (c *Client) ListObjects(ctx context.Context, bucket, prefix string, fn func
 		}
 		return nil
 	}
-	if err := c.b.listObjects(ctx, bucket, prefix, wrapped); err != nil {
+	if err := c.b.listObjects(ctx, bucket, prefix, after, wrapped); err != nil {
 		return c.fail("ListObjects", bucket, "", cp, err)
 	}
 	return nil

@@ -229,7 +229,7 @@ func (o *ossV1) deleteObject(ctx context.Context, bucket, key string) error {
 	return bk.DeleteObject(key, oss1.WithContext(ctx))
 }
 
-func (o *ossV1) listObjects(ctx context.Context, bucket, prefix string, fn func(ObjectSummary) error) error {
+func (o *ossV1) listObjects(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error {
 	bk, err := o.bucket(bucket)
 	if err != nil {
 		return err
@@ -239,6 +239,8 @@ func (o *ossV1) listObjects(ctx context.Context, bucket, prefix string, fn func(
 		opts := []oss1.Option{oss1.Prefix(prefix), oss1.MaxKeys(pageSize), oss1.WithContext(ctx)}
 		if token != "" {
 			opts = append(opts, oss1.ContinuationToken(token))
+		} else if after != "" {
+			opts = append(opts, oss1.StartAfter(after))
 		}
 		r, err := bk.ListObjectsV2(opts...)
 		if err != nil {

@@ -201,8 +201,8 @@ func (o *ossV2) deleteObject(ctx context.Context, bucket, key string) error {
 	return err
 }
 
-func (o *ossV2) listObjects(ctx context.Context, bucket, prefix string, fn func(ObjectSummary) error) error {
-	p := o.c.NewListObjectsV2Paginator(&oss2.ListObjectsV2Request{Bucket: oss2.Ptr(bucket), Prefix: nonEmpty(prefix), MaxKeys: int32(pageSize)})
+func (o *ossV2) listObjects(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error {
+	p := o.c.NewListObjectsV2Paginator(&oss2.ListObjectsV2Request{Bucket: oss2.Ptr(bucket), Prefix: nonEmpty(prefix), StartAfter: nonEmpty(after), MaxKeys: int32(pageSize)})
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

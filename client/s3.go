@@ -293,10 +293,10 @@ func (s *s3Backend) deleteObject(ctx context.Context, bucket, key string) error 
 	return s.c.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{})
 }
 
-func (s *s3Backend) listObjects(ctx context.Context, bucket, prefix string, fn func(ObjectSummary) error) error {
+func (s *s3Backend) listObjects(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error {
 	ctx, cancel := context.WithCancel(ctx) // stops minio-go's lister on an early return
 	defer cancel()
-	for ob := range s.c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: pageSize}) {
+	for ob := range s.c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, StartAfter: after, Recursive: true, MaxKeys: pageSize}) {
 		if ob.Err != nil {
 			return ob.Err
 		}

@@ -54,6 +54,13 @@ func (c *Client) PutBucketVersioning(ctx context.Context, bucket, status string)
 // prefix, in the endpoint's order (by key, newest version first). An error
 // from fn stops the listing and is returned as is.
 func (c *Client) ListObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error {
+	return c.ListObjectVersionsAfter(ctx, bucket, prefix, "", fn)
+}
+
+// ListObjectVersionsAfter is ListObjectVersions starting with the key
+// after afterKey (the listing's key-marker; "" from the beginning): every
+// version of the keys up to afterKey is passed over.
+func (c *Client) ListObjectVersionsAfter(ctx context.Context, bucket, prefix, afterKey string, fn func(VersionSummary) error) error {
 	ctx, cancel, cp := c.call(ctx, false)
 	defer cancel()
 	wrapped := func(v VersionSummary) error {
@@ -63,7 +70,7 @@ func (c *Client) ListObjectVersions(ctx context.Context, bucket, prefix string, 
 		}
 		return nil
 	}
-	if err := c.b.listObjectVersions(ctx, bucket, prefix, wrapped); err != nil {
+	if err := c.b.listObjectVersions(ctx, bucket, prefix, afterKey, wrapped); err != nil {
 		return c.fail("ListObjectVersions", bucket, "", cp, err)
 	}
 	return nil
@@ -119,12 +126,12 @@ func (o *ossV1) putBucketVersioning(ctx context.Context, bucket, status string) 
 	return o.c.SetBucketVersioning(bucket, oss1.VersioningConfig{Status: status}, oss1.WithContext(ctx))
 }
 
-func (o *ossV1) listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error {
+func (o *ossV1) listObjectVersions(ctx context.Context, bucket, prefix, afterKey string, fn func(VersionSummary) error) error {
 	bk, err := o.bucket(bucket)
 	if err != nil {
 		return err
 	}
-	keyMarker, idMarker := "", ""
+	keyMarker, idMarker := afterKey, ""
 	for {
 		opts := []oss1.Option{oss1.Prefix(prefix), oss1.MaxKeys(pageSize), oss1.WithContext(ctx)}
 		if keyMarker != "" || idMarker != "" {
@@ -188,8 +195,8 @@ func (o *ossV2) putBucketVersioning(ctx context.Context, bucket, status string) 
 	return err
 }
 
-func (o *ossV2) listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error {
-	p := o.c.NewListObjectVersionsPaginator(&oss2.ListObjectVersionsRequest{Bucket: oss2.Ptr(bucket), Prefix: nonEmpty(prefix), MaxKeys: int32(pageSize)})
+func (o *ossV2) listObjectVersions(ctx context.Context, bucket, prefix, afterKey string, fn func(VersionSummary) error) error {
+	p := o.c.NewListObjectVersionsPaginator(&oss2.ListObjectVersionsRequest{Bucket: oss2.Ptr(bucket), Prefix: nonEmpty(prefix), KeyMarker: nonEmpty(afterKey), MaxKeys: int32(pageSize)})
 	for p.HasNext() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -240,10 +247,11 @@ func (s *s3Backend) putBucketVersioning(ctx context.Context, bucket, status stri
 	return s.c.SetBucketVersioning(ctx, bucket, minio.BucketVersioningConfiguration{Status: status})
 }
 
-func (s *s3Backend) listObjectVersions(ctx context.Context, bucket, prefix string, fn func(VersionSummary) error) error {
+func (s *s3Backend) listObjectVersions(ctx context.Context, bucket, prefix, afterKey string, fn func(VersionSummary) error) error {
 	ctx, cancel := context.WithCancel(ctx) // stops minio-go's lister on an early return
 	defer cancel()
-	for ob := range s.c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true, MaxKeys: pageSize, WithVersions: true}) {
+	// minio-go sends StartAfter as the versions listing's key-marker.
+	for ob := range s.c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, StartAfter: afterKey, Recursive: true, MaxKeys: pageSize, WithVersions: true}) {
 		if ob.Err != nil {
 			return ob.Err
 		}

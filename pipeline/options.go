@@ -93,6 +93,15 @@ type Options struct {
 	// RequestRate bounds the scan's requests per second per endpoint (0:
 	// unlimited); see scan.Config.RequestRate.
 	RequestRate float64
+	// Checkpoint keeps a checkpoint beside Out (CheckpointDir) while a
+	// live target is scanned, removed once the result is published whole,
+	// so that an interrupted scan can be resumed (scan and audit keep one;
+	// the scheduler, whose every run has its own Out, does not).
+	Checkpoint bool
+	// Resume continues the interrupted scan whose checkpoint is beside
+	// Out (it implies Checkpoint). A checkpoint of another scan is
+	// refused; without one the scan starts afresh.
+	Resume bool
 	// FromSnapshot evaluates a stored snapshot instead of scanning.
 	FromSnapshot string
 	// Previous is the earlier snapshot to compare with for drift; ""
@@ -181,6 +190,12 @@ func (o *Options) validate() error {
 		if o.FromSnapshot != "" {
 			return inputErrorf("--shard scans a share of the buckets: it cannot be used with --from-snapshot (merge the shards with 'sseaudit merge', then evaluate the result)")
 		}
+	}
+	if o.Resume && o.FromSnapshot != "" {
+		return inputErrorf("--resume continues an interrupted scan: it cannot be used with --from-snapshot")
+	}
+	if o.Resume && o.Target.Embedded() {
+		return inputErrorf("--resume needs --endpoint: the embedded reference's demo estate is seeded afresh on every run, so there is nothing to resume")
 	}
 	if o.FromSnapshot != "" && o.Conformance != nil {
 		return inputErrorf("--conformance needs a live target, not --from-snapshot")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sseaudit/sseaudit/attest"
 	"github.com/sseaudit/sseaudit/client"
@@ -244,6 +245,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := st.publish(); err != nil {
 		return st.fail(err)
 	}
+	if scanned && sum.Complete && !opts.Target.Embedded() && (opts.Checkpoint || opts.Resume) {
+		// The scan is published whole: its checkpoint is of no more use.
+		if err := scan.RemoveCheckpoint(CheckpointDir(opts.Out)); err != nil {
+			note(opts.Notes, "scan: %v", err)
+		}
+	}
 
 	if fatal != nil {
 		return res, fatal
@@ -363,6 +370,14 @@ func LoadEngine(ctx context.Context, po PolicyOptions) (*policy.Engine, error) {
 	return engine, nil
 }
 
+// CheckpointDir is where a scan into out keeps its checkpoint: a hidden
+// directory beside out (inside it, an audit would refuse to replace out,
+// and replacing it would lose the checkpoint).
+func CheckpointDir(out string) string {
+	out = filepath.Clean(out)
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".checkpoint")
+}
+
 // scanTarget scans opts.Target into path for engine's policies. Its error is the scan's own
 // failure (interrupted, output failed); what the endpoint answered is data
 // in the snapshot.
@@ -378,6 +393,28 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	}
 	if opts.Buckets != "" && !strings.ContainsAny(opts.Buckets, `*?[\`) {
 		cfg.Buckets = []string{opts.Buckets}
+	}
+	if !t.Embedded() && (opts.Checkpoint || opts.Resume) {
+		// A live target's scan keeps a checkpoint (the demo estate is new
+		// on every run: nothing to resume).
+		cfg.Checkpoint, cfg.Resume = CheckpointDir(opts.Out), opts.Resume
+		switch {
+		case !opts.Resume && scan.HasCheckpoint(cfg.Checkpoint):
+			note(opts.Notes, "scan: the checkpoint of an interrupted scan in %s is replaced by this scan's (--resume continues it instead)", cfg.Checkpoint)
+		case opts.Resume && !scan.HasCheckpoint(cfg.Checkpoint):
+			note(opts.Notes, "scan: --resume: no checkpoint in %s, so the scan starts from the beginning", cfg.Checkpoint)
+		}
+		cfg.OnResume = func(ri scan.ResumeInfo) {
+			where := "between two buckets"
+			if ri.Bucket != "" {
+				where = fmt.Sprintf("in bucket %s after key %q", ri.Bucket, ri.After)
+				if ri.After == "" {
+					where = fmt.Sprintf("at the beginning of bucket %s", ri.Bucket)
+				}
+			}
+			note(opts.Notes, "scan: resuming scan %s (started %s) from %s: %d buckets copied, it stopped %s",
+				ri.ScanID, ri.StartedAt.Format(time.RFC3339), cfg.Checkpoint, ri.Buckets, where)
+		}
 	}
 	if t.Embedded() {
 		ref, stop, err := embedded.StartTemp(ctx, embedded.Config{})
@@ -410,6 +447,10 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	if _, err := scan.RunToFile(ctx, cfg, path); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: the partial snapshot %s is marked incomplete", path)
+		}
+		var ce *scan.CheckpointError
+		if errors.As(err, &ce) {
+			return &InputError{Err: err}
 		}
 		var ie *scan.InventoryError
 		if errors.As(err, &ie) {

@@ -45,16 +45,27 @@ const (
 	listAhead  = 1024
 )
 
-// job is one listed object to inspect.
+// job is one listed object to inspect, at position seq of its bucket's
+// listing (the checkpoint finds its resume point from them).
 type job struct {
-	bs *bucketScan
-	o  client.VersionSummary
+	bs  *bucketScan
+	o   client.VersionSummary
+	seq int64
+}
+
+// result is an inspected object and its position in the listing.
+type result struct {
+	O   snapshot.Object
+	Seq int64
 }
 
 // bucketScan is one bucket of the census.
 type bucketScan struct {
 	info   bucketInfo
 	region string
+	// resumed is the bucket's part in the checkpoint, when a resumed scan
+	// continues it (nil: scanned from its beginning).
+	resumed *loggedBucket
 
 	// hb is the bucket's header (rule, versioning), complete when ready
 	// is closed; versions is hb.VersionsInspected for the workers.
@@ -65,7 +76,7 @@ type bucketScan struct {
 	// results carries the inspected objects; it is closed once the
 	// listing ended and every listed object was inspected, and listErr
 	// is set before.
-	results  chan snapshot.Object
+	results  chan result
 	inflight sync.WaitGroup
 	listed   atomic.Int64
 	listing  atomic.Bool
@@ -127,11 +138,14 @@ type census struct {
 	starter sync.WaitGroup
 }
 
-func newCensus(ctx context.Context, s *scanner, buckets []bucketInfo) *census {
+// newCensus starts the census of buckets from index from (the buckets
+// before are copied from a checkpoint by the writer).
+func newCensus(ctx context.Context, s *scanner, buckets []bucketInfo, from int) *census {
 	c := &s.cfg
 	spoolMem, lookahead := c.limits()
 	cs := &census{
 		s: s, ctx: ctx, infos: buckets, scans: make([]*bucketScan, len(buckets)), spoolMem: spoolMem, lookahead: lookahead,
+		first: from, next: from,
 		jobs: make(chan job, 2*c.Concurrency), target: 4 * int64(c.Concurrency),
 		maxOpen: max(2, 2*c.Concurrency), maxBusy: max(1, c.Concurrency/2), kick: make(chan struct{}, 1),
 	}
@@ -201,9 +215,12 @@ func (cs *census) inSightLocked() int64 {
 func (cs *census) openLocked(i int) {
 	c, b := &cs.s.cfg, cs.infos[i]
 	bs := &bucketScan{
-		info: b, region: cs.s.regionOf(b), ready: make(chan struct{}), results: make(chan snapshot.Object, c.Concurrency),
+		info: b, region: cs.s.regionOf(b), ready: make(chan struct{}), results: make(chan result, c.Concurrency),
 		head: make(chan struct{}), handover: make(chan struct{}), spooled: make(chan struct{}),
 		spool: spool{dir: c.SpoolDir, max: cs.spoolMem},
+	}
+	if ck := cs.s.resume; ck != nil && ck.partial != nil && i == len(ck.done) {
+		bs.resumed = ck.partial
 	}
 	cs.scans[i] = bs
 	cs.next = i + 1
@@ -259,24 +276,34 @@ func (cs *census) read(bs *bucketScan) {
 	defer cs.listers.Done()
 	s, ctx := cs.s, cs.ctx
 	b := bs.info
-	bs.hb = snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
-	// The rule and the versioning state are independent requests: both
-	// in flight at once halve a small bucket's time to its listing.
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.versioning(ctx, &bs.hb)
-	}()
-	s.rule(ctx, bs.region, &bs.hb)
-	wg.Wait()
+	var after bound
+	if r := bs.resumed; r != nil {
+		// Its rule and versioning state as read before the interruption
+		// (writeBucket records their errors).
+		bs.hb = r.hb
+		after = r.resumeAfter()
+	} else {
+		bs.hb = snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
+		// The rule and the versioning state are independent requests:
+		// both in flight at once halve a small bucket's time to its
+		// listing.
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.versioning(ctx, &bs.hb)
+		}()
+		s.rule(ctx, bs.region, &bs.hb)
+		wg.Wait()
+	}
 	bs.versions = bs.hb.VersionsInspected
 	close(bs.ready)
 
 	headed := false
+	var seq int64
 	queue := cs.jobs
 	var fed chan struct{}
-	bs.listErr = s.list(ctx, b.Name, bs.versions, func(o client.VersionSummary) error {
+	bs.listErr = s.list(ctx, b.Name, bs.versions, after, func(o client.VersionSummary) error {
 		if !headed && bs.listed.Load() >= cs.lookahead {
 			// Ahead of its turn: wait for it rather than grow the spool.
 			select {
@@ -301,7 +328,8 @@ func (cs *census) read(bs *bucketScan) {
 		bs.inflight.Add(1)
 		cs.pending.Add(1)
 		select {
-		case queue <- job{bs: bs, o: o}:
+		case queue <- job{bs: bs, o: o, seq: seq}:
+			seq++
 			bs.listed.Add(1)
 			return nil
 		case <-ctx.Done():
@@ -334,7 +362,7 @@ func (cs *census) work() {
 		if cs.pending.Add(-1) < cs.target {
 			cs.poke()
 		}
-		j.bs.results <- o
+		j.bs.results <- result{o, j.seq}
 		j.bs.inflight.Done()
 	}
 }
@@ -400,17 +428,34 @@ func (cs *census) drain(from int) {
 
 // writeBucket writes bucket i, its turn having come: its header, what its
 // spool kept, then its objects as they are inspected.
-func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, bs *bucketScan, i int) (snapshot.Bucket, error) {
+//
+// A bucket a resumed scan continues starts with the objects the
+// checkpoint keeps of it (not logged again: they are in the log).
+func (s *scanner) writeBucket(cs *census, w *sink, bs *bucketScan, i int) (snapshot.Bucket, error) {
 	close(bs.head)
 	<-bs.ready
 	hb := bs.hb
-	if hb.EncryptionError != nil {
+	if bs.resumed != nil {
+		s.replayHeader(cs.ctx, bs.region, &hb)
+	} else if hb.EncryptionError != nil {
 		s.recordError(*hb.EncryptionError)
 	}
 	s.prog.bucket(i, len(cs.infos), hb.Name)
 	defer s.prog.end()
-	if err := w.BeginBucket(hb); err != nil {
+	if err := w.beginBucket(hb, bs.resumed == nil); err != nil {
 		return hb, err
+	}
+	var inspected, kept int64
+	if bs.resumed != nil {
+		if _, err := s.resume.eachObject(bs.resumed, false, func(o snapshot.Object) error {
+			kept++
+			if s.replayObject(cs.ctx, bs.region, &o) {
+				inspected++
+			}
+			return w.object(o, 0, false)
+		}); err != nil {
+			return hb, err
+		}
 	}
 	close(bs.handover)
 	<-bs.spooled
@@ -418,14 +463,13 @@ func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, bs *bucketScan, i 
 	if bs.spool.err != nil {
 		return hb, fmt.Errorf("spool of bucket %s: %w", hb.Name, bs.spool.err)
 	}
-	var inspected int64
-	write := func(o snapshot.Object) error {
-		if o.Error != nil {
-			s.recordError(*o.Error)
+	write := func(r result) error {
+		if r.O.Error != nil {
+			s.recordError(*r.O.Error)
 		} else {
 			inspected++
 		}
-		if err := w.Object(o); err != nil {
+		if err := w.object(r.O, r.Seq, true); err != nil {
 			return err
 		}
 		s.prog.update(bs.listed.Load(), bs.listing.Load())
@@ -435,8 +479,8 @@ func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, bs *bucketScan, i 
 		return hb, err
 	}
 	if !bs.drained {
-		for o := range bs.results {
-			if err := write(o); err != nil {
+		for r := range bs.results {
+			if err := write(r); err != nil {
 				return hb, err
 			}
 		}
@@ -445,6 +489,6 @@ func (s *scanner) writeBucket(cs *census, w *snapshot.Writer, bs *bucketScan, i 
 	if bs.listErr != nil {
 		s.recordError(*bs.listErr)
 	}
-	hb.ObjectsListed, hb.ObjectsInspected, hb.ListError = bs.listed.Load(), inspected, bs.listErr
-	return hb, w.EndBucket(hb.ObjectsListed, inspected, bs.listErr)
+	hb.ObjectsListed, hb.ObjectsInspected, hb.ListError = kept+bs.listed.Load(), inspected, bs.listErr
+	return hb, w.endBucket(hb.ObjectsListed, inspected, bs.listErr, true)
 }

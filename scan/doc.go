@@ -26,6 +26,11 @@
 //     Aliases in Config.ExtraKeyRefs (the profile's allow-list) are
 //     described too, so the snapshot records what they resolve to.
 //   - Normalisation of rules and objects into snapshot methods (Method).
+//   - Checkpoints (Config.Checkpoint, checkpoint.go): a checksummed,
+//     fsynced log of what the snapshot received, from which a scan killed
+//     in the middle resumes (Config.Resume): buckets read whole are
+//     copied, the bucket cut short continues after the last key it holds
+//     whole, the result is the uninterrupted scan's.
 //   - A progress bar with rate and ETA, on a terminal only.
 //
 // Failures are data: an error answered by the endpoint, a timeout, or a

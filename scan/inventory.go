@@ -258,7 +258,7 @@ type invCensus struct {
 
 // inventoryBucket reads bucket b's rule and versioning state and writes
 // it, censused from its inventory report.
-func (s *scanner) inventoryBucket(ctx context.Context, w *snapshot.Writer, b bucketInfo, st *invState, i, n int) (snapshot.Bucket, error) {
+func (s *scanner) inventoryBucket(ctx context.Context, w *sink, b bucketInfo, st *invState, i, n int) (snapshot.Bucket, error) {
 	region := s.regionOf(b)
 	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
 	s.rule(ctx, region, &hb)
@@ -272,21 +272,21 @@ func (s *scanner) inventoryBucket(ctx context.Context, w *snapshot.Writer, b buc
 }
 
 // censusInventory writes bucket hb from its inventory report.
-func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb snapshot.Bucket, region string, st *invState) (snapshot.Bucket, error) {
+func (s *scanner) censusInventory(ctx context.Context, w *sink, hb snapshot.Bucket, region string, st *invState) (snapshot.Bucket, error) {
 	st.used = true
 	c := &invCensus{s: s, st: st, hb: &hb, region: region, dialect: st.m.Dialect, seed: s.cfg.ScanID}
 	if st.err == nil && !inventory.Has(st.m.Schema, "IsLatest") {
 		hb.VersionsInspected = false // the report has current versions only
 	}
 	c.versions = hb.VersionsInspected
-	if err := w.BeginBucket(hb); err != nil {
+	if err := w.beginBucket(hb, true); err != nil {
 		return hb, err
 	}
 	if st.err != nil {
 		le := &snapshot.Error{Scope: "list", Resource: hb.Name, Code: "InvalidInventory", Message: st.err.Error()}
 		s.recordError(*le)
 		hb.ListError = le
-		return hb, w.EndBucket(0, 0, le)
+		return hb, w.endBucket(0, 0, le, true)
 	}
 	if st.src.Sample > 0 {
 		var total int64
@@ -345,7 +345,7 @@ func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb sn
 		wg.Wait()
 		close(results)
 	}()
-	var inspected int64
+	var inspected, written int64
 	var werr error
 	for o := range results {
 		if werr != nil {
@@ -356,9 +356,12 @@ func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb sn
 		} else {
 			inspected++
 		}
-		if werr = w.Object(o); werr != nil {
+		// Positions are of arrival: a resumed scan censuses an
+		// inventoried bucket cut short again from its report.
+		if werr = w.object(o, written, true); werr != nil {
 			stop()
 		}
+		written++
 		s.prog.update(listed.Load(), true)
 	}
 	if werr != nil {
@@ -383,7 +386,7 @@ func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb sn
 		s.recordError(*le)
 	}
 	hb.ObjectsListed, hb.ObjectsInspected, hb.ListError = listed.Load(), inspected, le
-	return hb, w.EndBucket(hb.ObjectsListed, inspected, le)
+	return hb, w.endBucket(hb.ObjectsListed, inspected, le, true)
 }
 
 // headJob is a row whose object is HEADed.

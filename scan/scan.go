@@ -107,11 +107,30 @@ type Config struct {
 	// their object, bucket or key.
 	MaxCoverageErrors int
 
+	// Checkpoint is a directory in which the scan keeps a checkpoint as
+	// it goes (see checkpoint.go), so that a scan killed in the middle
+	// can resume (Resume) where it stopped; "" keeps none. Without Resume
+	// an earlier checkpoint there is replaced.
+	Checkpoint string
+	// Resume continues the scan whose checkpoint is in Checkpoint:
+	// buckets it completed are copied from it, the bucket it was in
+	// continues after the last key it holds whole, the rest is scanned.
+	// A checkpoint of another scan (target, bucket filter, shard,
+	// versions, inventory sources or tool version) or a damaged one is
+	// refused with a *CheckpointError; without a checkpoint the scan
+	// starts from the beginning.
+	Resume bool
+	// OnResume, when set, is told what a resumed scan takes from its
+	// checkpoint, before it starts.
+	OnResume func(ResumeInfo)
+
 	// forceProgress draws the bar on a non-terminal (tests).
 	forceProgress bool
 	// spoolMem and lookahead replace spoolMemObjects and
 	// lookaheadObjects when set (tests).
 	spoolMem, lookahead int
+	// checkpointEvery replaces defaultCheckpointEvery when set (tests).
+	checkpointEvery int
 }
 
 type scanner struct {
@@ -131,6 +150,8 @@ type scanner struct {
 	errsOmitted int64
 
 	inventories map[string]*invState // by source bucket
+	// resume is the checkpoint a resumed scan continues (nil: none).
+	resume *checkpointState
 }
 
 func (s *scanner) now() time.Time {
@@ -171,6 +192,9 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Resume && cfg.Checkpoint == "" {
+		return errors.New("scan: Config.Resume needs Config.Checkpoint, the checkpoint's directory")
 	}
 	if cfg.RequestRate < 0 || math.IsNaN(cfg.RequestRate) {
 		return fmt.Errorf("scan: Config.RequestRate %v: use a positive number of requests per second, or 0 for no limit", cfg.RequestRate)
@@ -253,7 +277,30 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	s.keys = newKeys(s)
 	started := s.now()
 
-	buckets, listErr := s.buckets(ctx)
+	var ck *checkpointState
+	if cfg.Checkpoint != "" && cfg.Resume {
+		var err error
+		if ck, err = readCheckpoint(cfg.Checkpoint, identityOf(&cfg)); err != nil {
+			return snapshot.Summary{}, err
+		}
+	}
+	var buckets []bucketInfo
+	var listErr *snapshot.Error
+	if ck != nil {
+		// The buckets the interrupted scan listed, not a new listing: the
+		// resumed scan reads what it would have read.
+		buckets, listErr = ck.buckets(), ck.hdr.ListError
+		if listErr != nil {
+			s.recordError(*listErr)
+		}
+		for _, b := range buckets {
+			if b.regionErr != nil {
+				s.recordError(*b.regionErr)
+			}
+		}
+	} else {
+		buckets, listErr = s.buckets(ctx)
+	}
 	regions := map[string]bool{cfg.Region: true}
 	for _, b := range buckets {
 		if b.Region != "" {
@@ -270,6 +317,34 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 			prov.Inventories = append(prov.Inventories, st.provenance())
 		}
 	}
+	var log *checkpointLog
+	switch {
+	case ck != nil:
+		// An inventory census has no listing to resume: its bucket starts
+		// again.
+		drop := ck.partial != nil && s.inventories[ck.partial.hb.Name] != nil
+		var err error
+		if log, err = ck.reopen(&cfg, drop); err != nil {
+			return snapshot.Summary{}, err
+		}
+		ri := ck.info()
+		prov.ResumedFrom = &snapshot.Resumed{ScanID: ri.ScanID, StartedAt: ri.StartedAt, BucketsCopied: ri.Buckets}
+		if cfg.OnResume != nil {
+			cfg.OnResume(ri)
+		}
+	case cfg.Checkpoint != "" && listErr != nil:
+		// A scan that could not list the buckets is no census to resume:
+		// a resumption lists them again.
+		if err := RemoveCheckpoint(cfg.Checkpoint); err != nil {
+			return snapshot.Summary{}, err
+		}
+	case cfg.Checkpoint != "":
+		var err error
+		if log, err = createCheckpoint(&cfg, started, buckets, listErr); err != nil {
+			return snapshot.Summary{}, err
+		}
+	}
+	defer log.close()
 	w, err := snapshot.NewWriter(out, prov, snapshot.WithClock(s.now))
 	if err != nil {
 		return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
@@ -281,25 +356,35 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	s.stop = stop
-	cs := newCensus(wctx, s, buckets)
+	k := &sink{w: w, ck: log, ctx: wctx}
+	copied := 0
+	if ck != nil {
+		copied = len(ck.done)
+		s.resume = ck
+	}
+	cs := newCensus(wctx, s, buckets, copied)
 	for i, b := range buckets {
 		var hb snapshot.Bucket
 		var err error
-		if st := s.inventories[b.Name]; st != nil && wctx.Err() == nil {
+		if i < copied {
+			hb, err = s.copyBucket(wctx, k, ck, &ck.done[i], b)
+		} else if st := s.inventories[b.Name]; st != nil && wctx.Err() == nil {
 			cs.skip(i)
-			hb, err = s.inventoryBucket(wctx, w, b, st, i, len(buckets))
+			hb, err = s.inventoryBucket(wctx, k, b, st, i, len(buckets))
 		} else if bs := cs.turn(i); bs != nil {
-			hb, err = s.writeBucket(cs, w, bs, i)
+			hb, err = s.writeBucket(cs, k, bs, i)
 		} else {
-			hb, err = s.writeCancelledBucket(w, b)
+			hb, err = s.writeCancelledBucket(k, b)
 		}
 		if err != nil {
 			stop()
-			cs.drain(i)
+			cs.drain(max(i, copied))
 			cs.wait()
 			return snapshot.Summary{}, fmt.Errorf("scan: %w", err)
 		}
-		cs.written(i)
+		if i >= copied {
+			cs.written(i)
+		}
 		cov.Buckets++
 		if hb.EncryptionError == nil && hb.ListError == nil && hb.RegionError == nil {
 			cov.BucketsRead++
@@ -422,17 +507,18 @@ func (s *scanner) buckets(ctx context.Context) ([]bucketInfo, *snapshot.Error) {
 	return out, listErr
 }
 
-func (s *scanner) writeCancelledBucket(w *snapshot.Writer, b bucketInfo) (snapshot.Bucket, error) {
+func (s *scanner) writeCancelledBucket(w *sink, b bucketInfo) (snapshot.Bucket, error) {
 	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr,
 		EncryptionError: cancelled("rule", b.Name, "rule not read"), ReadAt: s.now()}
 	le := cancelled("list", b.Name, "objects not listed")
 	s.recordError(*hb.EncryptionError)
 	s.recordError(*le)
-	if err := w.BeginBucket(hb); err != nil {
+	// Never logged: a bucket not read is no result to resume from.
+	if err := w.beginBucket(hb, false); err != nil {
 		return hb, err
 	}
 	hb.ListError = le
-	return hb, w.EndBucket(0, 0, le)
+	return hb, w.endBucket(0, 0, le, false)
 }
 
 func (s *scanner) regionOf(b bucketInfo) string {
@@ -480,7 +566,11 @@ func (s *scanner) rule(ctx context.Context, region string, b *snapshot.Bucket) {
 // by key for a plain listing (listings are in key order), by position for
 // a listing of versions (a key has several entries). Delete markers are
 // not passed on: they hold no data.
-func (s *scanner) list(ctx context.Context, bucket string, versions bool, send func(client.VersionSummary) error) *snapshot.Error {
+//
+// after (when ok) resumes a listing cut short by an interruption: only
+// the keys after after.key are listed (start-after; for versions the
+// key-marker, which passes over every version of the keys up to it).
+func (s *scanner) list(ctx context.Context, bucket string, versions bool, after bound, send func(client.VersionSummary) error) *snapshot.Error {
 	if sh := s.cfg.Shard; sh.Splits(bucket) {
 		// Every shard lists a split bucket (a page costs what a thousand
 		// HEADs do) and inspects its share of the keys.
@@ -500,7 +590,7 @@ func (s *scanner) list(ctx context.Context, bucket string, versions bool, send f
 	if versions {
 		attempts, err = s.do(ctx, func(ctx context.Context) error {
 			seen = 0
-			return s.cfg.Client.ListObjectVersions(ctx, bucket, "", func(v client.VersionSummary) error {
+			return s.cfg.Client.ListObjectVersionsAfter(ctx, bucket, "", after.key, func(v client.VersionSummary) error {
 				seen++
 				if seen <= sent {
 					return nil
@@ -514,7 +604,7 @@ func (s *scanner) list(ctx context.Context, bucket string, versions bool, send f
 		})
 	} else {
 		attempts, err = s.do(ctx, func(ctx context.Context) error {
-			return s.cfg.Client.ListObjects(ctx, bucket, "", func(o client.ObjectSummary) error {
+			return s.cfg.Client.ListObjectsAfter(ctx, bucket, "", after.key, func(o client.ObjectSummary) error {
 				if passed && o.Key <= last {
 					return nil
 				}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // spool keeps the objects of a bucket scanned ahead of its turn, in
@@ -18,7 +16,7 @@ import (
 type spool struct {
 	dir string
 	max int64 // objects kept in memory
-	mem []snapshot.Object
+	mem []result
 	f   *os.File
 	bw  *bufio.Writer
 	enc *gob.Encoder
@@ -26,7 +24,7 @@ type spool struct {
 	err error
 }
 
-func (sp *spool) add(o snapshot.Object) error {
+func (sp *spool) add(o result) error {
 	sp.mem = append(sp.mem, o)
 	if int64(len(sp.mem)) >= sp.max {
 		sp.err = sp.spill()
@@ -57,7 +55,7 @@ func (sp *spool) spill() error {
 
 // replay passes every object kept to fn, in the order they came, and
 // empties the spool.
-func (sp *spool) replay(fn func(snapshot.Object) error) error {
+func (sp *spool) replay(fn func(result) error) error {
 	if sp.f != nil {
 		if err := sp.bw.Flush(); err != nil {
 			return fmt.Errorf("write spool file: %w", err)
@@ -67,7 +65,7 @@ func (sp *spool) replay(fn func(snapshot.Object) error) error {
 		}
 		dec := gob.NewDecoder(bufio.NewReaderSize(sp.f, 64<<10))
 		for range sp.n {
-			var o snapshot.Object
+			var o result
 			if err := dec.Decode(&o); err != nil {
 				return fmt.Errorf("read spool file: %w", err)
 			}

@@ -19,7 +19,8 @@ func writeFull(t *testing.T) []byte {
 	var buf bytes.Buffer
 	w, err := snapshot.NewWriter(&buf, snapshot.Provenance{ScanID: "scan-1", StartedAt: t0, ToolVersion: "v1.2.3",
 		Target:  snapshot.Target{Kind: "s3", Dialect: "s3", Endpoint: "https://s3.example", KMSEndpoint: "https://kms.example", Principal: "AKIA-TEST"},
-		Regions: []string{"r1", "r2"}, BucketFilter: "prod-*", PolicyDigest: "sha256:feed"},
+		Regions: []string{"r1", "r2"}, BucketFilter: "prod-*", PolicyDigest: "sha256:feed",
+		ResumedFrom: &snapshot.Resumed{ScanID: "scan-0", StartedAt: t0.Add(-time.Hour), BucketsCopied: 1}},
 		snapshot.WithClock(func() time.Time { return t0.Add(time.Minute) }))
 	if err != nil {
 		t.Fatal(err)

@@ -36,8 +36,9 @@
 // Later additions to v1 are optional members, absent when they carry
 // nothing: a bucket's "versioning", "versioning_error" and
 // "versions_inspected", an object's "noncurrent", and the provenance's
-// "inventories" (the inventory reports a census read instead of HEADs). A
-// file without them reads as before.
+// "inventories" (the inventory reports a census read instead of HEADs) and
+// "resumed_from" (the interrupted scan a resumed one continued). A file
+// without them reads as before.
 package snapshot
 
 import (
@@ -66,6 +67,20 @@ type Provenance struct {
 	// Inventories are the bucket inventory reports the census read
 	// instead of one HEAD per object, one per bucket so censused.
 	Inventories []Inventory `json:"inventories,omitempty"`
+	// ResumedFrom is set when the scan resumed an interrupted one from its
+	// checkpoint (scan --resume): the buckets that one had read whole are
+	// in this snapshot as it read them.
+	ResumedFrom *Resumed `json:"resumed_from,omitempty"`
+}
+
+// Resumed is the interrupted scan a resumed scan continued.
+type Resumed struct {
+	// ScanID and StartedAt are the interrupted scan's.
+	ScanID    string    `json:"scan_id"`
+	StartedAt time.Time `json:"started_at"`
+	// BucketsCopied is how many buckets were copied from its checkpoint
+	// (read whole before the interruption, not read again).
+	BucketsCopied int `json:"buckets_copied"`
 }
 
 // Shard is one share of a sharded scan: buckets whose name hashes to

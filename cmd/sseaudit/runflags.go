@@ -43,7 +43,7 @@ type runFlags struct {
 	inventory                              []string
 	inventoryKeyIDs                        string
 	inventorySample                        int
-	quiet                                  bool
+	quiet, resume                          bool
 	maxRows                                int
 
 	// audit only
@@ -67,6 +67,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.IntVar(&f.inventorySample, "inventory-sample", scan.DefaultInventorySample, "objects HEADed per inventoried bucket to cross-check the report (negative: none)")
 	fl.StringVar(&f.shard, "shard", "", "scan one share of the buckets, i/n (e.g. 0/4; buckets by a hash of their name); join the shards' snapshots with 'sseaudit merge'")
 	fl.StringVar(&f.shardSplit, "shard-split", "", "with --shard: buckets matching this glob are read by every shard, each inspecting the objects whose key hashes to it (for buckets too large for one process); give every shard the same value")
+	fl.BoolVar(&f.resume, "resume", false, "continue the interrupted scan whose checkpoint is beside --out (same target and flags): buckets it read whole are copied, the rest is scanned")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "extra policy directory, loaded beside the built-in policies (repeatable)")
 	fl.StringVar(&f.config, "config", "", "policy config file (organisation profiles and parameters)")
 	fl.StringVar(&f.profile, "profile", "", "organisation profile to apply: default, cis-service-key, byok, or one from --config")
@@ -242,7 +243,7 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
 		Buckets: f.buckets, Versions: f.versions, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
-		FromSnapshot: f.fromSnapshot, Previous: f.previous,
+		Checkpoint: true, Resume: f.resume, FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,
 			Sandbox: policy.Sandbox{BucketTimeout: f.policyTimeout, ScanTimeout: f.policyScanTimeout, MaxMemory: f.policyMaxMemory}},
