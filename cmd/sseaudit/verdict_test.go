@@ -585,6 +585,62 @@ func TestShippedCronJobIsValid(t *testing.T) {
 	}
 }
 
+// TestShippedShardJobsAreValid: every container of the sharded-scan
+// example runs a command of this CLI with flags it takes (a flag renamed
+// or removed would fail every pod of a real cluster).
+func TestShippedShardJobsAreValid(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/kubernetes/sharded-scan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type container struct {
+		Name string   `yaml:"name"`
+		Args []string `yaml:"args"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var seen []string
+	for {
+		var doc struct {
+			Kind string `yaml:"kind"`
+			Spec struct {
+				Template struct {
+					Spec struct {
+						InitContainers []container `yaml:"initContainers"`
+						Containers     []container `yaml:"containers"`
+					} `yaml:"spec"`
+				} `yaml:"template"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind != "Job" {
+			continue
+		}
+		for _, c := range append(doc.Spec.Template.Spec.InitContainers, doc.Spec.Template.Spec.Containers...) {
+			if len(c.Args) == 0 {
+				continue
+			}
+			root := newRootCommand(env{getenv: func(string) string { return "" }, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+			cmd, rest, err := root.Find(c.Args)
+			if err != nil || cmd == root {
+				t.Errorf("container %s: %v is no command (%v)", c.Name, c.Args, err)
+				continue
+			}
+			if err := cmd.ParseFlags(rest); err != nil {
+				t.Errorf("container %s: %v", c.Name, err)
+			}
+			seen = append(seen, cmd.Name()+" "+strings.Join(rest, " "))
+		}
+	}
+	joined := strings.Join(seen, "\n")
+	for _, want := range []string{"--shard=$(JOB_COMPLETION_INDEX)/4", "--resume", "merge ", "--from-snapshot="} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no container runs %q:\n%s", want, joined)
+		}
+	}
+}
+
 // TestAliasAllowListThroughTheCLI: a profile allows a CMK by alias; the
 // bucket and its objects use the key by id. The scan must resolve the
 // alias (it is handed the allow-list) so neither the default nor the
