@@ -1,16 +1,20 @@
 package inventory
 
 import (
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
 )
 
 // Parquet data files (S3 Inventory with Format Parquet). The columns are
@@ -22,9 +26,10 @@ import (
 //
 // Memory is bounded by a page, not by the file or a row group: the reader
 // decodes a batch of values per column at a time, one page per column
-// held. A page's declared size is checked against MaxParquetPage before
-// the library allocates it (every page header of a row group's columns is
-// read first), and the footer against MaxParquetFooter.
+// held. A page's declared size, and what its data decompresses to, are
+// checked against MaxParquetPage before the library allocates it (every
+// page header of a row group's columns is read first), and the footer
+// against MaxParquetFooter.
 
 // Limits on a Parquet data file; past them the file is refused with an
 // ErrInvalid error naming the limit. Pages S3 and common writers produce
@@ -342,10 +347,91 @@ func (r *ParquetReader) checkPages(g int, md format.ColumnMetaData) error {
 		if h.CompressedPageSize < 0 || h.UncompressedPageSize < 0 || h.CompressedPageSize > MaxParquetPage || h.UncompressedPageSize > MaxParquetPage {
 			return invalidf("data file %s: row group %d column %s has a page of %d bytes (%d uncompressed), over the %d-byte limit", r.name, g, strings.Join(md.PathInSchema, "."), h.CompressedPageSize, h.UncompressedPageSize, MaxParquetPage)
 		}
-		off += int64(br.BytesRead()) + int64(h.CompressedPageSize)
+		data := off + int64(br.BytesRead())
+		off = data + int64(h.CompressedPageSize)
 		if off > end {
 			return invalidf("data file %s: row group %d column %s: a page runs past the column chunk: the file is truncated or corrupt", r.name, g, strings.Join(md.PathInSchema, "."))
 		}
+		if err := r.checkDecoded(md.Codec, &h, data); err != nil {
+			return invalidf("data file %s: row group %d column %s: page at byte %d: %v", r.name, g, strings.Join(md.PathInSchema, "."), data, err)
+		}
+	}
+	return nil
+}
+
+// checkDecoded bounds what a page's data decompresses to: the library
+// grows its buffer past the header's uncompressed size, so a page that a
+// header calls small could still expand a thousandfold. Snappy says its
+// length up front; gzip, zstd and brotli are decoded once, into nothing,
+// to count; LZ4_RAW into a buffer of the declared size.
+func (r *ParquetReader) checkDecoded(codec format.CompressionCodec, h *format.PageHeader, data int64) error {
+	n := int64(h.CompressedPageSize)
+	if v2 := h.DataPageHeaderV2; v2.Valid {
+		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
+			return nil // levels and values stored as they are
+		}
+		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
+		if levels < 0 || levels > n {
+			return fmt.Errorf("its levels (%d bytes) exceed the page", levels)
+		}
+		data, n = data+levels, n-levels
+	}
+	if n == 0 {
+		return nil
+	}
+	src := io.NewSectionReader(r.ra, data, n)
+	var dec io.Reader
+	switch codec {
+	case format.Uncompressed:
+		return nil
+	case format.Snappy:
+		var head [binary.MaxVarintLen64]byte
+		k, _ := src.ReadAt(head[:min(int64(len(head)), n)], 0)
+		size, used := binary.Uvarint(head[:k])
+		if used <= 0 {
+			return fmt.Errorf("its snappy header is corrupt")
+		}
+		if size > MaxParquetPage {
+			return fmt.Errorf("it decompresses to %d bytes, over the %d-byte limit", size, MaxParquetPage)
+		}
+		return nil
+	case format.Gzip:
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return fmt.Errorf("its gzip data is corrupt: %v", err)
+		}
+		dec = zr
+	case format.Zstd:
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxParquetPage+1))
+		if err != nil {
+			return fmt.Errorf("its zstd data is corrupt: %v", err)
+		}
+		defer zr.Close()
+		dec = zr
+	case format.Brotli:
+		dec = brotli.NewReader(src)
+	case format.Lz4Raw:
+		// A block says nothing of its length: it is decoded into a buffer
+		// of the size the header declares (at most MaxParquetPage, as the
+		// library will allocate), which it must not overflow.
+		in := make([]byte, n)
+		if _, err := src.ReadAt(in, 0); err != nil {
+			return fmt.Errorf("read: %v", err)
+		}
+		out := make([]byte, h.UncompressedPageSize)
+		if _, err := lz4.UncompressBlock(in, out); err != nil {
+			return fmt.Errorf("its LZ4 data is corrupt or longer than the %d bytes its header declares: %v", h.UncompressedPageSize, err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("its compression %s is not read (S3 writes snappy; gzip, zstd, brotli and LZ4_RAW are read too)", codec)
+	}
+	got, err := io.Copy(io.Discard, io.LimitReader(dec, MaxParquetPage+1))
+	if err != nil {
+		return fmt.Errorf("its %s data is corrupt: %v", codec, err)
+	}
+	if got > MaxParquetPage {
+		return fmt.Errorf("it decompresses to more than the %d-byte limit", MaxParquetPage)
 	}
 	return nil
 }

@@ -11,7 +11,15 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/brotli"
+	"github.com/parquet-go/parquet-go/compress/gzip"
+	"github.com/parquet-go/parquet-go/compress/lz4"
 	"github.com/parquet-go/parquet-go/compress/snappy"
+	"github.com/parquet-go/parquet-go/compress/uncompressed"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // pqRow is an S3 Parquet inventory row as S3 documents its schema
@@ -38,9 +46,13 @@ func ptr[T any](v T) *T { return &v }
 const pqSchema = "message s3.inventory { required binary bucket (STRING); required binary key (STRING); optional binary version_id (STRING); optional boolean is_latest; optional boolean is_delete_marker; optional int64 size; optional int64 last_modified_date (TIMESTAMP(MILLIS,true)); optional binary e_tag (STRING); optional binary storage_class (STRING); optional boolean is_multipart_uploaded; optional binary encryption_status (STRING); optional binary bucket_key_status (STRING); optional binary object_owner (STRING);}"
 
 func writePQ[T any](t testing.TB, rows []T, rowsPerGroup int64) []byte {
+	return writePQWith(t, rows, rowsPerGroup, &snappy.Codec{})
+}
+
+func writePQWith[T any](t testing.TB, rows []T, rowsPerGroup int64, codec compress.Codec) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	w := parquet.NewGenericWriter[T](&b, parquet.Compression(&snappy.Codec{}), parquet.MaxRowsPerRowGroup(rowsPerGroup))
+	w := parquet.NewGenericWriter[T](&b, parquet.Compression(codec), parquet.MaxRowsPerRowGroup(rowsPerGroup))
 	for len(rows) > 0 {
 		n := min(len(rows), 4096)
 		if _, err := w.Write(rows[:n]); err != nil {
@@ -146,6 +158,13 @@ func TestParquetReader(t *testing.T) {
 	if got[0].Encryption(S3) != EncKMS || got[0].LastModified.Location() != time.UTC {
 		t.Fatalf("%+v", got[0])
 	}
+	// Every codec whose decompressed size is checked reads the same rows.
+	for name, codec := range map[string]compress.Codec{"gzip": &gzip.Codec{}, "zstd": &zstd.Codec{}, "brotli": &brotli.Codec{}, "lz4": &lz4.Codec{}, "none": &uncompressed.Codec{}} {
+		got, err := readPQ(t, writePQWith(t, rows, 2, codec), schemaOf(t, pqSchema))
+		if err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("%s: %+v %v", name, got, err)
+		}
+	}
 
 	// A current-versions report: no version columns, IsLatest implied.
 	type current struct {
@@ -219,6 +238,59 @@ func TestParquetBadInput(t *testing.T) {
 		size++
 		return append(append(append([]byte{}, b[:i]...), v[:n]...), b[i+int64(size):]...)
 	}
+	// The snappy data of the key column's first page made to say it
+	// decompresses to 4 GiB.
+	snappyBomb := func() []byte {
+		f, err := parquet.OpenFile(bytes.NewReader(good), int64(len(good)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := f.Metadata().RowGroups[0].Columns[1].MetaData
+		if md.DictionaryPageOffset > 0 {
+			t.Fatal("the key column has a dictionary")
+		}
+		var h format.PageHeader
+		var proto thrift.CompactProtocol
+		br := proto.NewReaderFromBytes(good[md.DataPageOffset:])
+		if err := thrift.NewDecoder(br).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		data := md.DataPageOffset + int64(br.BytesRead())
+		if h.DataPageHeaderV2.Valid {
+			data += int64(h.DataPageHeaderV2.V.RepetitionLevelsByteLength + h.DataPageHeaderV2.V.DefinitionLevelsByteLength)
+		}
+		b := bytes.Clone(good)
+		copy(b[data:], []byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+		return b
+	}
+	// An LZ4 page whose header declares 100 bytes fewer than its data
+	// holds.
+	lz4Bomb := func() []byte {
+		b := writePQWith(t, rows, 1000, &lz4.Codec{})
+		f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		off := f.Metadata().RowGroups[0].Columns[1].MetaData.DataPageOffset
+		var h format.PageHeader
+		var proto thrift.CompactProtocol
+		if err := thrift.NewDecoder(proto.NewReaderFromBytes(b[off:])).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		h.UncompressedPageSize -= 100
+		var hb bytes.Buffer
+		if err := thrift.NewEncoder(proto.NewWriter(&hb)).Encode(&h); err != nil {
+			t.Fatal(err)
+		}
+		// The same length, so no offset after it moves.
+		old := proto.NewReaderFromBytes(b[off:])
+		if err := thrift.NewDecoder(old).Decode(&format.PageHeader{}); err != nil || old.BytesRead() != hb.Len() {
+			t.Fatalf("header of %d bytes re-encoded in %d", old.BytesRead(), hb.Len())
+		}
+		out := bytes.Clone(b)
+		copy(out[off:], hb.Bytes())
+		return out
+	}
 	at := func(b []byte, i int, x byte) []byte { b = bytes.Clone(b); b[i] = x; return b }
 	for _, tc := range []struct {
 		name   string
@@ -237,6 +309,8 @@ func TestParquetBadInput(t *testing.T) {
 		{"empty key", writePQ(t, []noEnc{{"src", ""}}, 10), []string{"Bucket", "Key"}, "key is null or empty"},
 		{"null date", writePQ(t, []pqRow{{Bucket: "src", Key: "k", IsLatest: ptr(true), Size: ptr(int64(1))}}, 10), schema, "last_modified_date is null"},
 		{"page over the limit", bigPage(), schema, "over the"},
+		{"snappy data over the limit", snappyBomb(), schema, "decompresses to 4294967295 bytes, over the"},
+		{"lz4 over its declared size", lz4Bomb(), schema, "longer than the"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "-"), func(t *testing.T) {
 			got, err := readPQ(t, tc.data, tc.schema)
