@@ -77,6 +77,22 @@ func TestInventoryParquetCensus(t *testing.T) {
 		!strings.HasPrefix(m.FileSchema, "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); optional binary version_id (UTF8);") {
 		t.Fatalf("manifest %s %v", body, err)
 	}
+	// The data files are Parquet with S3's columns, in S3's order.
+	data, _, err := root.GetObject(context.Background(), e.dst, e.report.DataKeys[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, c := range pf.Root().Columns() {
+		cols = append(cols, c.Name()+" "+c.Type().String())
+	}
+	if got := strings.Join(cols, ", "); got != "bucket STRING, key STRING, version_id STRING, is_latest BOOLEAN, is_delete_marker BOOLEAN, size INT(64,true), last_modified_date TIMESTAMP(isAdjustedToUTC=true,unit=MILLIS), e_tag STRING, storage_class STRING, is_multipart_uploaded BOOLEAN, encryption_status STRING, bucket_key_status STRING, object_owner STRING" {
+		t.Errorf("columns %s", got)
+	}
 	p := startProxy(t)
 	c := clientFor(t, client.S3, "", p.URL, rootAK, rootSK, 0)
 	base := Config{Client: c, KMS: rootKMS, Buckets: []string{e.src}, BucketGlob: e.src}
