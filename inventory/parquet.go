@@ -198,7 +198,7 @@ func NewParquetReader(r io.ReaderAt, size int64, name string, schema []string) (
 		return nil, invalidf("data file %s has %d bytes: too short for Parquet (is it truncated?)", name, size)
 	}
 	var tail [8]byte
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+	if n, err := r.ReadAt(tail[:], size-8); n < len(tail) {
 		return nil, fmt.Errorf("inventory: read %s: %w", name, err)
 	}
 	if string(tail[4:]) != "PAR1" {
