@@ -189,8 +189,8 @@ type openFile struct {
 	pw   *io.PipeWriter
 	gz   *gzip.Writer
 	bw   *bufio.Writer
-	pq   *parquet.Writer // instead of gz and bw for Parquet
-	pqs  []parquet.Row   // rows not yet handed to pq
+	pq   *parquet.GenericWriter[any] // instead of gz and bw for Parquet
+	pqs  []parquet.Row               // rows not yet handed to pq
 	sum  hash.Hash
 	size *int64
 	rows int

@@ -129,10 +129,10 @@ func parquetSchema(columns []string) (*parquet.Schema, string) {
 	return parquet.NewSchema("s3.inventory", g), desc.String()
 }
 
-func newParquetWriter(out io.Writer, schema *parquet.Schema) *parquet.Writer {
+func newParquetWriter(out io.Writer, schema *parquet.Schema) *parquet.GenericWriter[any] {
 	// Row groups bounded so a million-row file is not held whole in
 	// memory before it is written.
-	return parquet.NewWriter(out, schema, parquet.Compression(&snappy.Codec{}), parquet.MaxRowsPerRowGroup(parquetRowsPerGroup),
+	return parquet.NewGenericWriter[any](out, schema, parquet.Compression(&snappy.Codec{}), parquet.MaxRowsPerRowGroup(parquetRowsPerGroup),
 		parquet.CreatedBy("sseaudit reference", "", ""))
 }
 
