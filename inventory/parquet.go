@@ -76,10 +76,10 @@ var parquetFields = [nFields]struct {
 	fBucketKey:    {"bucket_key_status", "BucketKeyStatus", parquet.ByteArray},
 }
 
-// ColumnName is the CSV-style name (fileSchema of a CSV report) of the
+// columnName is the CSV-style name (fileSchema of a CSV report) of the
 // S3 Parquet/ORC column c: e_tag is ETag, version_id VersionId, other
 // names in snake_case become CamelCase.
-func ColumnName(c string) string {
+func columnName(c string) string {
 	switch c {
 	case "e_tag":
 		return "ETag"
@@ -113,7 +113,7 @@ func parseParquetSchema(s string) ([]string, error) {
 			return nil, fmt.Errorf("%q is not a flat column declaration (required|optional TYPE NAME)", strings.TrimSpace(decl))
 		}
 		name, _, _ := strings.Cut(words[2], "(")
-		cols = append(cols, ColumnName(name))
+		cols = append(cols, columnName(name))
 	}
 	return cols, nil
 }
