@@ -296,7 +296,7 @@ func (s *scanner) censusInventory(ctx context.Context, w *snapshot.Writer, hb sn
 		// A gzipped CSV row takes 20 bytes or more, so the rows are at
 		// most total/20: the rate is if anything too low. A Parquet row
 		// can take less (17.5 bytes in InventoryScale's files): the
-		// sample is then somewhat larger than asked, never smaller.
+		// sample is then somewhat larger than asked.
 		rate := float64(st.src.Sample) / math.Max(1, float64(total)/20)
 		c.threshold = math.MaxUint64
 		if rate < 1 {
