@@ -25,10 +25,10 @@ import (
 // bucket's default rule and versioning are still read live.
 //
 //   - The manifest must match manifest.checksum, name the bucket as its
-//     source and the destination it was read from, be CSV and have an
-//     EncryptionStatus column; every data file must have the size and MD5
-//     the manifest gives (a file is staged in a temporary file and checked
-//     before any of its rows is used). Anything else is bad input: the
+//     source and the destination it was read from, be CSV (or Parquet, on
+//     S3) and have an EncryptionStatus column; every data file must have
+//     the size and MD5 the manifest gives (a file is staged in a temporary
+//     file and checked before any of its rows is used). Anything else is bad input: the
 //     bucket records a list_error with code InvalidInventory, no row of an
 //     unchecked file is used, and Run returns an *InventoryError once the
 //     snapshot is closed (exit 2 through the pipeline). A census is never
@@ -293,8 +293,10 @@ func (s *scanner) censusInventory(ctx context.Context, w *sink, hb snapshot.Buck
 		for _, f := range st.m.Files {
 			total += f.Size
 		}
-		// A gzipped row takes 20 bytes or more, so the rows are at most
-		// total/20: the rate is if anything too low, never too high.
+		// A gzipped CSV row takes 20 bytes or more, so the rows are at
+		// most total/20: the rate is if anything too low. A Parquet row
+		// can take less (17.5 bytes in InventoryScale's files): the
+		// sample is then somewhat larger than asked.
 		rate := float64(st.src.Sample) / math.Max(1, float64(total)/20)
 		c.threshold = math.MaxUint64
 		if rate < 1 {
@@ -414,7 +416,7 @@ func (c *invCensus) read(ctx context.Context, emit func(snapshot.Object, *headJo
 
 func (c *invCensus) readFile(ctx context.Context, f inventory.File, emit func(snapshot.Object, *headJob) error) error {
 	s, dest := c.s, c.st.src.DestBucket
-	tmp, err := os.CreateTemp("", "sseaudit-inventory-*.csv.gz")
+	tmp, err := os.CreateTemp("", "sseaudit-inventory-*")
 	if err != nil {
 		return fmt.Errorf("stage data file %s: %w", f.Key, err)
 	}
@@ -442,7 +444,7 @@ func (c *invCensus) readFile(ctx context.Context, f inventory.File, emit func(sn
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("stage data file %s: %w", f.Key, err)
 	}
-	r, err := inventory.NewReader(tmp, f.Key, c.st.m.Schema)
+	r, err := inventory.OpenData(tmp, f, c.st.m)
 	if err != nil {
 		return err
 	}

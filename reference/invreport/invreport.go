@@ -31,8 +31,13 @@
 // reference has no bucket keys) and empty otherwise. Fields the reference
 // does not model are written with their neutral value (ObjectAcl
 // "default", TaggingCount 0, ReplicationStatus and object lock fields
-// empty). Only the CSV format is written; an ORC or Parquet configuration
-// fails the run with an error saying so.
+// empty).
+//
+// An S3 configuration with Format Parquet gets Parquet data files
+// (UUID.parquet; see parquet.go for the columns) and the Parquet message
+// schema as fileSchema, as S3 writes them. ORC is not written (no
+// maintained pure-Go ORC library could be had): such a configuration,
+// like any format but CSV on OSS, fails the run with an error saying so.
 //
 // It reads and writes only through objstore's public API, as the bucket
 // owner (the principal a real service assumes a role of): it must not
@@ -55,6 +60,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/sseaudit/sseaudit/reference/objstore"
 )
@@ -121,8 +128,11 @@ func Run(ctx context.Context, st Store, admin objstore.Principal, bucket, id str
 	if !cfg.Enabled {
 		return Report{}, fmt.Errorf("invreport: inventory %s of %s is disabled (IsEnabled false): enable it to run it", id, bucket)
 	}
-	if cfg.Format != "CSV" {
-		return Report{}, fmt.Errorf("invreport: inventory %s of %s asks for %s: the reference writes CSV inventories only", id, bucket, cfg.Format)
+	switch {
+	case cfg.Format == "CSV":
+	case cfg.Format == "Parquet" && cfg.Dialect == objstore.InventoryDialectS3:
+	default:
+		return Report{}, fmt.Errorf("invreport: inventory %s of %s asks for %s: the reference writes CSV inventories, and Parquet in the S3 dialect (ORC is not written: no maintained pure-Go ORC library)", id, bucket, cfg.Format)
 	}
 	if _, err := st.GetBucket(ctx, owner, cfg.DestBucket); err != nil {
 		return Report{}, fmt.Errorf("invreport: destination bucket %s: %w", cfg.DestBucket, err)
@@ -131,6 +141,10 @@ func Run(ctx context.Context, st Store, admin objstore.Principal, bucket, id str
 	w.base = joinKey(cfg.DestPrefix, bucket, id)
 	w.columns = columns(cfg)
 	w.putOpts.ContentType = "application/x-gzip"
+	if cfg.Format == "Parquet" {
+		w.schema, w.fileSchema = parquetSchema(w.columns)
+		w.putOpts.ContentType = "application/octet-stream"
+	}
 	switch cfg.Encryption {
 	case "SSE-OSS", "SSE-S3":
 		w.putOpts.SSE = objstore.SSE{Algorithm: objstore.AlgorithmAES256}
@@ -158,8 +172,11 @@ type writer struct {
 	opts    Options
 	base    string
 	columns []string
-	putOpts objstore.PutOptions
-	uuid    string
+	// schema and fileSchema: a Parquet report's (nil for CSV).
+	schema     *parquet.Schema
+	fileSchema string
+	putOpts    objstore.PutOptions
+	uuid       string
 
 	files []dataFile
 	rowsN int64
@@ -172,6 +189,8 @@ type openFile struct {
 	pw   *io.PipeWriter
 	gz   *gzip.Writer
 	bw   *bufio.Writer
+	pq   *parquet.GenericWriter[any] // instead of gz and bw for Parquet
+	pqs  []parquet.Row               // rows not yet handed to pq
 	sum  hash.Hash
 	size *int64
 	rows int
@@ -189,7 +208,11 @@ func (w *writer) open(ctx context.Context) {
 	case n > 0:
 		name = w.uuid + "-" + strconv.Itoa(n)
 	}
-	f := &openFile{key: joinKey(w.base, "data", name+".csv.gz"), sum: md5.New(), size: new(int64), done: make(chan error, 1)}
+	ext := ".csv.gz"
+	if w.schema != nil {
+		ext = ".parquet"
+	}
+	f := &openFile{key: joinKey(w.base, "data", name+ext), sum: md5.New(), size: new(int64), done: make(chan error, 1)}
 	pr, pw := io.Pipe()
 	f.pw = pw
 	counted := io.TeeReader(pr, io.MultiWriter(f.sum, countWriter{f.size}))
@@ -198,16 +221,24 @@ func (w *writer) open(ctx context.Context) {
 		pr.CloseWithError(err) // unblocks the writer if the put failed early
 		f.done <- err
 	}()
-	f.gz = gzip.NewWriter(pw)
-	f.bw = bufio.NewWriterSize(f.gz, 64<<10)
+	if w.schema != nil {
+		f.pq = newParquetWriter(pw, w.schema)
+	} else {
+		f.gz = gzip.NewWriter(pw)
+		f.bw = bufio.NewWriterSize(f.gz, 64<<10)
+	}
 	w.cur = f
 }
 
 func (w *writer) closeFile() error {
 	f := w.cur
 	w.cur = nil
-	err := f.bw.Flush()
-	if err == nil {
+	var err error
+	if f.pq != nil {
+		if err = f.flushParquet(); err == nil {
+			err = f.pq.Close()
+		}
+	} else if err = f.bw.Flush(); err == nil {
 		err = f.gz.Close()
 	}
 	f.pw.CloseWithError(err)
@@ -225,6 +256,15 @@ func (w *writer) row(ctx context.Context, o objstore.ObjectInfo) error {
 	if w.cur == nil {
 		w.open(ctx)
 	}
+	if w.cur.pq != nil {
+		w.cur.pqs = append(w.cur.pqs, w.parquetRow(o))
+		if len(w.cur.pqs) >= parquetRowsPerBatch {
+			if err := w.cur.flushParquet(); err != nil {
+				return fmt.Errorf("invreport: write %s: %w", w.cur.key, err)
+			}
+		}
+		return w.counted()
+	}
 	bw := w.cur.bw
 	for i, c := range w.columns {
 		if i > 0 {
@@ -237,6 +277,11 @@ func (w *writer) row(ctx context.Context, o objstore.ObjectInfo) error {
 	if err := bw.WriteByte('\n'); err != nil {
 		return fmt.Errorf("invreport: write %s: %w", w.cur.key, err)
 	}
+	return w.counted()
+}
+
+// counted counts the row just written and ends the file when it is full.
+func (w *writer) counted() error {
 	w.rowsN++
 	w.cur.rows++
 	if w.cur.rows >= w.opts.RowsPerFile {
@@ -333,6 +378,9 @@ func (w *writer) finish(ctx context.Context) (Report, error) {
 	now := w.opts.Now
 	dir := joinKey(w.base, now.Format("2006-01-02T15-04Z"))
 	schema := strings.Join(w.columns, ", ")
+	if w.schema != nil {
+		schema = w.fileSchema
+	}
 	var doc any
 	hexOf := hex.EncodeToString
 	if w.isS3() {
@@ -499,3 +547,12 @@ func newUUID() string {
 type countWriter struct{ n *int64 }
 
 func (c countWriter) Write(p []byte) (int, error) { *c.n += int64(len(p)); return len(p), nil }
+
+func (f *openFile) flushParquet() error {
+	if len(f.pqs) == 0 {
+		return nil
+	}
+	_, err := f.pq.WriteRows(f.pqs)
+	f.pqs = f.pqs[:0]
+	return err
+}
