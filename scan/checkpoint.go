@@ -33,8 +33,10 @@ import (
 //     record, "CRC32C-HEX JSON", a bucket's header ("b"), its objects
 //     ("o", each with its position in the bucket's listing), its end
 //     ("e", with the counts), and "r" where a resumed scan took over a
-//     bucket. It is flushed and fsynced at every bucket's end, and within
-//     a bucket every checkpointEvery objects or checkpointInterval.
+//     bucket. A bucket's header and end are written through to the file
+//     at once (a killed process loses none of them); the file is fsynced
+//     (against a crash of the machine) every checkpointEvery objects or
+//     checkpointInterval, whichever comes first.
 //
 // Reading it, every line's checksum is verified and the log is cut at the
 // first line that does not verify (a tail torn by a kill or a crash): only
@@ -481,13 +483,33 @@ func (l *checkpointLog) append(r *record) error {
 		return l.err
 	}
 	if r.T != "o" {
-		return l.sync()
+		// A bucket's edges reach the file at once, so a killed process
+		// loses nothing written; the fsync, which guards against a
+		// crash of the machine, waits for the interval: one per bucket
+		// made a census of 500 small buckets run at 0.4 of one large
+		// bucket's rate.
+		if time.Since(l.lastSync) >= l.interval {
+			return l.sync()
+		}
+		return l.flush()
 	}
 	l.pending++
 	if l.pending >= l.every || time.Since(l.lastSync) >= l.interval {
 		return l.sync()
 	}
 	return nil
+}
+
+// flush hands what was appended to the operating system (it survives the
+// process, not the machine).
+func (l *checkpointLog) flush() error {
+	if l.err != nil {
+		return l.err
+	}
+	if err := l.bw.Flush(); err != nil {
+		l.err = fmt.Errorf("checkpoint %s: %w", l.dir, err)
+	}
+	return l.err
 }
 
 // sync makes what was appended durable.
