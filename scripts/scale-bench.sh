@@ -20,6 +20,10 @@
 # headless Chromium loads the index.html of BROWSER_SHAPE unencrypted and
 # of a tiny report, interleaved, BROWSER_ROUNDS times.
 #
+# KINDS (default "engine scan audit") runs only some of the three, e.g.
+# KINDS=audit for the peak RSS of the whole path on a 10M-object estate
+# (audit evaluates as scan does, then writes the report set).
+#
 # The machine is shared: CPU seconds and ratios measured in the same run
 # are what compare, not wall times. The default shapes take about an hour
 # of CPU; a quick look: SHAPES="1x100000 100x1000" ROUNDS=1.
@@ -28,6 +32,7 @@ cd "$(dirname "$0")/.."
 SHAPES=${SHAPES:-"1x100000 1x1000000 1x10000000 100x1000 1000x1000 10000x1000"}
 MIXES=${MIXES:-"compliant unencrypted"}
 ROUNDS=${ROUNDS:-1}
+KINDS=${KINDS:-"engine scan audit"}
 LIMIT_MIB=${LIMIT_MIB:-512}
 RATIO_MAX=${RATIO_MAX:-1.2}
 HTML_MAX=${HTML_MAX:-5000000}
@@ -72,7 +77,7 @@ timed() {
 }
 
 run_engine() {
-  SSEAUDIT_BENCH_SNAPSHOT=$snap timed engine "$1" "$2" "$work/policy.test" -test.run '^$' -test.bench '^BenchmarkEngineStream$' -test.benchtime 1x
+  SSEAUDIT_BENCH_SNAPSHOT=$snap SSEAUDIT_BENCH_OBJECTS=$2 timed engine "$1" "$2" "$work/policy.test" -test.run '^$' -test.bench '^BenchmarkEngineStream$' -test.benchtime 1x
   grep '^BenchmarkEngineStream' "$work/engine.out" | sed "s|^|  in process: |" || true
 }
 run_scan() {
@@ -101,13 +106,13 @@ for shape in $SHAPES; do
     echo "== $name: $objects objects, snapshot $(du -h "$snap" | cut -f1) (load $(cut -d' ' -f1 /proc/loadavg))"
     for _ in $(seq 1 "$ROUNDS"); do
       r=$((r + 1))
-      if [ $((r % 2)) = 1 ]; then
-        run_engine "$name" "$objects"; run_scan "$name" "$objects"; run_audit "$name" "$objects"
-      else
-        run_audit "$name" "$objects"; run_scan "$name" "$objects"; run_engine "$name" "$objects"
-      fi
+      order="engine scan audit"
+      [ $((r % 2)) = 1 ] || order="audit scan engine"
+      for k in $order; do
+        case " $KINDS " in *" $k "*) "run_$k" "$name" "$objects" ;; esac
+      done
     done
-    if [ "$mix" = unencrypted ]; then
+    if [ "$mix" = unencrypted ] && [ -f "$work/audit/findings.json" ]; then
       n=$(jq '.findings | length' "$work/audit/findings.json")
       line="$shape $objects $n"
       for f in index.html report.json results.sarif ocsf.json junit.xml findings.json affected-objects.jsonl.gz; do
@@ -123,10 +128,14 @@ for shape in $SHAPES; do
   done
 done
 rm -rf "$work/scan" "$work/audit"
+for f in engine scan audit; do
+  case " $KINDS " in *" $f "*) ;; *) rm -f "$OUT/scale-$f.txt" ;; esac
+done
 
 med() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # metric KIND NAME UNIT: the median of UNIT's value over the rounds.
 metric() {
+  [ -f "$OUT/scale-$1.txt" ] || { echo 0; return; }
   awk -v n="BenchmarkScale/$2" -v u="$4" '$1 == n { for (i = 3; i < NF; i++) if ($(i+1) == u) print $i }' "$OUT/scale-$1.txt" | med
 }
 {
@@ -142,8 +151,8 @@ metric() {
       awk -v n="$shape/$mix" -v ec="$ec" -v sc="$sc" -v ac="$ac" -v ew="$ew" -v sw="$sw" -v eo="$eo" -v so="$so" -v ao="$ao" \
         -v er="$er" -v sr="$sr" -v ar="$ar" -v lim="$LIMIT_MIB" -v rmax="$RATIO_MAX" 'BEGIN {
         ok = (er < lim && sr < lim && ar < lim) ? "ok" : "OVER " lim
-        rok = (sc / ec <= rmax) ? "ok" : "OVER " rmax
-        printf "%-38s %9.2f %9.2f %9.2f %7.3f %7.3f %9.0f %9.0f %9.0f %.0f/%.0f/%.0f %s, ratio %s\n", n, ec, sc, ac, sc / ec, sw / ew, eo, so, ao, er, sr, ar, ok, rok }'
+        rok = (ec == 0 || sc == 0) ? "not measured" : (sc / ec <= rmax) ? "ok" : "OVER " rmax
+        printf "%-38s %9.2f %9.2f %9.2f %7.3f %7.3f %9.0f %9.0f %9.0f %.0f/%.0f/%.0f %s, ratio %s\n", n, ec, sc, ac, (ec ? sc / ec : 0), (ew ? sw / ew : 0), eo, so, ao, er, sr, ar, ok, rok }'
     done
   done
   if [ -s "$OUT/scale-reports.txt" ]; then
@@ -155,7 +164,9 @@ metric() {
       printf " | %.1f %s\n", $10 / $2, ($4 <= hmax) ? "" : "index.html OVER " hmax }' "$OUT/scale-reports.txt"
   fi
 } | tee "$OUT/scale-summary.txt"
-go tool benchstat -filter '.unit:(cpu-s/op OR peak-RSS-MiB)' engine="$OUT/scale-engine.txt" scan="$OUT/scale-scan.txt" audit="$OUT/scale-audit.txt" >"$OUT/scale-benchstat.txt" 2>&1 || true
+files=()
+for f in engine scan audit; do [ -f "$OUT/scale-$f.txt" ] && files+=("$f=$OUT/scale-$f.txt"); done
+go tool benchstat -filter '.unit:(cpu-s/op OR peak-RSS-MiB)' "${files[@]}" >"$OUT/scale-benchstat.txt" 2>&1 || true
 
 if [ -n "$browser_html" ] && [ "$BROWSER_ROUNDS" -gt 0 ] && [ -x "$BROWSER" ]; then
   # load FILE: seconds for headless Chromium to load it and dump the DOM
