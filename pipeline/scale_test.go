@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
@@ -136,4 +138,90 @@ func TestFromSnapshotObjectKeyGap(t *testing.T) {
 		}
 	}
 	t.Errorf("no keys gap naming the key only an object names: %+v", res.Outcome.Gaps)
+}
+
+// TestAuditFlatInObjects is the CI-sized check of the scale benchmarks
+// (scripts/scale-bench.sh runs them at 100k to 10M objects): audit
+// --from-snapshot of 4 buckets of unencrypted objects, 2,000 and then
+// 6,000 each. Three times the objects must give the same aggregated
+// findings, a report set of the same size (index.html, report.json, SARIF,
+// OCSF, JUnit, findings.json: only numbers differ) and about the same peak
+// live heap.
+func TestAuditFlatInObjects(t *testing.T) {
+	files := []string{"index.html", "report.json", "results.sarif", "ocsf.json", "junit.xml", FindingsFile}
+	type run struct {
+		findings int
+		size     map[string]int64
+		peak     uint64
+	}
+	do := func(objects int) run {
+		dir := t.TempDir()
+		snap := writeSynth(t, dir, synth.Options{Buckets: 4, Objects: objects, Mix: synth.MixUnencrypted})
+		runtime.GC()
+		h := startLivePeak()
+		res := runFromSnapshot(t, snap, filepath.Join(dir, "out"), true)
+		r := run{findings: len(res.Findings.Findings), size: map[string]int64{}, peak: h.Stop()}
+		for _, f := range files {
+			st, err := os.Stat(filepath.Join(res.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.size[f] = st.Size()
+		}
+		t.Logf("%d objects: %d findings, peak live heap %.1f MiB, sizes %v", 4*objects, r.findings, float64(r.peak)/(1<<20), r.size)
+		return r
+	}
+	// Enough objects that the evaluation's window of chunks is full in
+	// both (memory grows until it is, then stays); under the race
+	// detector, fewer, and only the sizes are compared.
+	n := 2000
+	if raceEnabled {
+		n = 500
+	}
+	small, large := do(n), do(3*n)
+	if small.findings != large.findings || small.findings < 8 {
+		t.Errorf("%d findings for %d objects, %d for %d: want the same aggregates", small.findings, 4*n, large.findings, 12*n)
+	}
+	for _, f := range files {
+		if a, b := small.size[f], large.size[f]; b > a+a/50 {
+			t.Errorf("%s grew from %d bytes (%d objects) to %d (%d): want the same size", f, a, 4*n, b, 12*n)
+		}
+	}
+	// The heap holds a few chunks, not a bucket: three times the objects
+	// may not cost more than a little more live heap.
+	if !raceEnabled && large.peak > small.peak+small.peak/4+(4<<20) {
+		t.Errorf("peak live heap %.1f MiB for %d objects against %.1f MiB for %d: want about the same",
+			float64(large.peak)/(1<<20), 12*n, float64(small.peak)/(1<<20), 4*n)
+	}
+}
+
+// startLivePeak samples the live heap as of the last garbage collection
+// (runtime/metrics /gc/heap/live:bytes, which unlike the heap in use does
+// not depend on when the collector runs) every 5 ms until stopped.
+func startLivePeak() *heapPeak {
+	h := &heapPeak{stop: make(chan struct{})}
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > h.peak.Load() {
+				h.peak.Store(v)
+			}
+			select {
+			case <-h.stop:
+				runtime.GC()
+				metrics.Read(s)
+				if v := s[0].Value.Uint64(); v > h.peak.Load() {
+					h.peak.Store(v)
+				}
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
 }
