@@ -142,13 +142,8 @@ func TestAggregator(t *testing.T) {
 	}
 
 	// The same input gives the same bytes.
-	var c1, c2 []ObjectFinding
-	for _, of := range b1 {
-		c1 = append(c1, of)
-	}
-	for _, of := range b2 {
-		c2 = append(c2, of)
-	}
+	c1 := append([]ObjectFinding(nil), b1...)
+	c2 := append([]ObjectFinding(nil), b2...)
 	_, _, again, _ := aggregate(t, opts, c1, c2)
 	if !bytes.Equal(side, again) {
 		t.Error("the side file differs between two runs over the same findings")
