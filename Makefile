@@ -55,7 +55,8 @@ bench:
 # Evaluation and reports at scale (issue 11): scan and audit
 # --from-snapshot of synthetic estates up to 10M objects against the
 # engine's own benchmark on the same file, peak RSS, report sizes per
-# finding and a headless Chromium load (about an hour of CPU; SHAPES,
+# finding and a headless Chromium load (about 2.5 hours of CPU on 2 cores,
+# most of it the three 10M-object unencrypted runs per layout; SHAPES,
 # MIXES and ROUNDS narrow it, see the script). Results in bench/scale-*.
 scale-bench:
 	./scripts/scale-bench.sh
