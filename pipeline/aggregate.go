@@ -24,6 +24,10 @@ type evalResult struct {
 	// flagged feeds the report's compliance count (see
 	// findings.FlaggedKey).
 	flagged map[findings.FlaggedKey]findings.FlaggedCount
+	// objectKeyIDs are the objects' distinct KMS key references
+	// (snapshot.Summary.ObjectKeyIDs, which Run's summary lacks: it is
+	// read without decoding the objects, which the engine does once).
+	objectKeyIDs []string
 	// objectIDs is a file of the per-object finding ids, one a line, when
 	// they are to be recorded in history ("" otherwise).
 	objectIDs string
@@ -106,6 +110,7 @@ func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath str
 	res.findings = append(st.Findings, aggs...)
 	findings.Sort(res.findings)
 	res.waivers = st.Waivers
+	res.objectKeyIDs = st.ObjectKeyIDs
 	res.flagged = agg.Flagged()
 	return res, nil
 }

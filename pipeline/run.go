@@ -140,7 +140,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// it has is written (scan mode), and its verdict is error unless the
 	// run gets to the end.
 	st := &stagedRun{opts: opts, res: res, stage: stage, scanned: scanned}
-	sum, err := snapshot.ReadSummary(snapPath)
+	// The objects are not decoded here: the engine parses and checks every
+	// one as it evaluates them (a second decoding of each cost as much as
+	// the evaluation of a compliant estate), so a malformed object is an
+	// evaluation error below, reported as this one would be.
+	sum, err := snapshot.ReadHeaders(snapPath)
 	if err != nil {
 		if !scanned {
 			return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)
@@ -181,9 +185,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	record := hist != nil && scanned && fatal == nil && sum.Complete
 	ev, err := evaluate(evalCtx, engine, snapPath, prevPath, lookup, stage, record)
 	if err != nil {
+		if errors.Is(err, snapshot.ErrFormat) {
+			if !scanned {
+				return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)
+			}
+			return st.fail(fmt.Errorf("read the snapshot: %w", err))
+		}
 		return st.fail(err)
 	}
 	defer ev.cleanup()
+	sum.ObjectKeyIDs = ev.objectKeyIDs
+	res.Summary.ObjectKeyIDs = ev.objectKeyIDs
 	st.gaps = Gaps(&sum, extraGaps, opts.AcceptGaps)
 	// Where findings.json says its snapshot is, once published.
 	snapRef := filepath.Join(opts.Out, SnapshotFile)

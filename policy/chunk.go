@@ -81,6 +81,8 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 		return err
 	}
 	env.noIndex = e.testNoIndex
+	_, env.checkCounts = cur.(fastSource)
+	env.path = sourceName(cur)
 
 	budget := &scanBudget{}
 	scanFs, err := e.evalScan(ctx, env, budget)
@@ -208,6 +210,10 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 				}
 			}
 			if u.end != nil {
+				if err := env.endBucket(u.end); err != nil {
+					fail(err)
+					break
+				}
 				var err error
 				if out, err = e.evalBucketEnd(ctx, env, u.end); err != nil {
 					fail(err)
@@ -407,6 +413,33 @@ func (e *Engine) evalChunk(ctx context.Context, env *scanEnv, c *chunkJob, budge
 	}
 	res.out = splitUnit(out, objs)
 	return res
+}
+
+// endBucket holds the bucket b, whose objects have all been delivered, to
+// its counts (when the summary did not) and gathers its objects' key
+// references.
+func (env *scanEnv) endBucket(b *bucketState) error {
+	s, h := &b.stats, b.head
+	if env.checkCounts {
+		// What snapshot.ReadSummary checks (the Writer's EndBucket
+		// guarantees it): inspected counts the objects recorded without an
+		// error, and no more are recorded than were listed. Coverage gaps
+		// are counted from these numbers.
+		if inspected := s.objects - s.failed; s.objects > h.ObjectsListed || inspected != h.ObjectsInspected {
+			return fmt.Errorf("policy: snapshot: %w: %s: bucket %q: counts disagree with its objects: %d listed, %d inspected, but %d recorded of which %d without an error",
+				snapshot.ErrFormat, env.path, h.Name, h.ObjectsListed, h.ObjectsInspected, s.objects, inspected)
+		}
+	}
+	for _, k := range s.keys {
+		if !env.objectKeys[k] {
+			if env.objectKeys == nil {
+				env.objectKeys = map[string]bool{}
+			}
+			env.objectKeys[k] = true
+			env.objectKeyIDs = append(env.objectKeyIDs, k)
+		}
+	}
+	return nil
 }
 
 // evalBucketEnd evaluates the built-in rules about a bucket and its keys,

@@ -73,6 +73,11 @@ type Streamed struct {
 	Waivers []findings.WaiverSummary
 	// Seen is the last-seen time of the scan's findings.
 	Seen time.Time
+	// ObjectKeyIDs are the distinct KMS key references of the objects in
+	// file order, as snapshot.Summary.ObjectKeyIDs from ReadSummary: with
+	// them a caller can read the summary with snapshot.ReadHeaders (no
+	// second decoding of every object) and still count the keys in use.
+	ObjectKeyIDs []string
 }
 
 // EvaluateStream evaluates as Evaluate does, but hands the per-object
@@ -120,7 +125,7 @@ func (e *Engine) EvaluateStream(ctx context.Context, cur, prev Source, hist Hist
 		return nil, err
 	}
 	findings.Sort(fs)
-	return &Streamed{Findings: fs, Waivers: ap.Summaries(), Seen: env.seen}, nil
+	return &Streamed{Findings: fs, Waivers: ap.Summaries(), Seen: env.seen, ObjectKeyIDs: env.objectKeyIDs}, nil
 }
 
 // dedupeObjects drops a per-object finding whose id came before in the

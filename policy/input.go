@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -50,6 +51,17 @@ type scanEnv struct {
 	prevScanTerm *ast.Term
 
 	noIndex bool // tests: leave input.index out (the policies compute it)
+
+	// checkCounts: the summary was read without decoding the objects
+	// (snapshot.ReadHeaders), so each bucket's counts are held to its
+	// objects as they are delivered (endBucket), as snapshot.ReadSummary
+	// holds them. objectKeyIDs are the objects' distinct KMS key
+	// references in file order (what ReadSummary's ObjectKeyIDs holds),
+	// gathered by the deliverer.
+	checkCounts  bool
+	path         string // the snapshot, for errors
+	objectKeys   map[string]bool
+	objectKeyIDs []string
 
 	mu           sync.Mutex
 	keysAll      *ast.Term
@@ -480,9 +492,16 @@ func checkObjectTerm(o ast.Object) error {
 	if err := snapshot.CheckObjectMembers(func(m string) bool { return o.Get(objectMemberTerms[m]) != nil }); err != nil {
 		return err
 	}
-	if o.Len() == objectRequiredCount {
-		return nil
+	if o.Len() != objectRequiredCount {
+		if err := checkObjectMembersKnown(o); err != nil {
+			return err
+		}
 	}
+	return checkObjectValues(o)
+}
+
+// checkObjectMembersKnown: every member of o is one of the format's.
+func checkObjectMembersKnown(o ast.Object) error {
 	var unknown error
 	o.Until(func(k, _ *ast.Term) bool {
 		s, ok := k.Value.(ast.String)
@@ -493,4 +512,77 @@ func checkObjectTerm(o ast.Object) error {
 		return false
 	})
 	return unknown
+}
+
+// objectMemberKinds are the kinds of the objects' members (see
+// checkObjectValues); never changed.
+var objectMemberKinds = snapshot.ObjectMemberKinds()
+
+// checkObjectValues holds a parsed object's member values to the format as
+// snapshot.ReadSummary's decoding does, so that a snapshot read with
+// snapshot.ReadHeaders (the engine's fast path, and the pipeline's) is held
+// to the same format without a second decoding of every object. The rare
+// object with an error member or a null is checked by snapshot.CheckObject
+// itself.
+func checkObjectValues(o ast.Object) error {
+	var err error
+	slow := false
+	o.Until(func(k, v *ast.Term) bool {
+		name := string(k.Value.(ast.String)) // checkObjectTerm: strings only
+		kind := objectMemberKinds[name]
+		if _, null := v.Value.(ast.Null); null || kind == snapshot.KindError {
+			slow = true
+			return true
+		}
+		want := ""
+		switch kind {
+		case snapshot.KindString:
+			if _, ok := v.Value.(ast.String); !ok {
+				want = "a string"
+			}
+		case snapshot.KindBool:
+			if _, ok := v.Value.(ast.Boolean); !ok {
+				want = "true or false"
+			}
+		case snapshot.KindInt:
+			n, ok := v.Value.(ast.Number)
+			if !ok {
+				want = "an integer"
+				break
+			}
+			i, perr := strconv.ParseInt(string(n), 10, 64)
+			if perr != nil {
+				want = "an integer"
+			} else if i < 0 && name == "size" {
+				err = fmt.Errorf("negative size %d", i)
+				return true
+			}
+		case snapshot.KindTime:
+			s, ok := v.Value.(ast.String)
+			if !ok {
+				want = "an RFC 3339 time"
+			} else if terr := snapshot.CheckTime(string(s)); terr != nil {
+				err = fmt.Errorf("member %q: %v", name, terr)
+				return true
+			}
+		}
+		if want != "" {
+			err = fmt.Errorf("member %q is %v, want %s", name, v, want)
+			return true
+		}
+		return false
+	})
+	if err != nil || !slow {
+		return err
+	}
+	v, err := ast.JSON(o)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, _ := o.Get(tBucket).Value.(ast.String)
+	return snapshot.CheckObject(raw, string(b))
 }

@@ -39,6 +39,14 @@ type fastSource interface {
 
 func (s FileSource) fastSummary() (snapshot.Summary, error) { return snapshot.ReadHeaders(string(s)) }
 
+// sourceName names src in errors: its path, for a file.
+func sourceName(src Source) string {
+	if f, ok := src.(FileSource); ok {
+		return string(f)
+	}
+	return "snapshot"
+}
+
 // readSummary reads a source's summary, by the fast path when it has one.
 func readSummary(src Source) (snapshot.Summary, error) {
 	if f, ok := src.(fastSource); ok {

@@ -107,7 +107,9 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		return m, ctx.Err()
 	}
 
-	sum, err := snapshot.ReadSummary(in.SnapshotPath)
+	// The headers only: the objects are decoded (and checked as
+	// ReadSummary checks them) once, by the StreamObjects below.
+	sum, err := snapshot.ReadHeaders(in.SnapshotPath)
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}

@@ -40,26 +40,28 @@ func FindingsJUnit(w io.Writer, m *Model) error {
 	// A rule's suite is counted here and its cases built only as it is
 	// written (writeJUnitLazy), one suite at a time: a report of 20,000
 	// findings is 60 MB of JUnit.
-	lazy := map[int]func() []junitCase{}
+	lazy := map[int]junitCases{}
 	for _, r := range rulesOf(m.Findings) {
 		s := junitSuite{Name: r.ID + ": " + r.Title, Timestamp: stamp}
 		list := byRule[r.ID]
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Resource.UID < list[j].Resource.UID })
 		for _, f := range list {
-			findingCase(f, &s)
+			countCase(f, &s)
 			s.Tests++
 		}
 		id := r.ID
-		lazy[len(out.Suites)] = func() []junitCase {
+		lazy[len(out.Suites)] = func(yield func(*junitCase) error) error {
 			if len(list) == 0 {
-				return []junitCase{{Name: "no findings", Classname: id, Time: seconds(0)}}
+				return yield(&junitCase{Name: "no findings", Classname: id, Time: seconds(0)})
 			}
-			cases := make([]junitCase, len(list))
 			var counts junitSuite
-			for i, f := range list {
-				cases[i] = findingCase(f, &counts)
+			for _, f := range list {
+				c := findingCase(f, &counts)
+				if err := yield(&c); err != nil {
+					return err
+				}
 			}
-			return cases
+			return nil
 		}
 		if len(list) == 0 {
 			s.Tests++
@@ -128,26 +130,39 @@ func outcomeSuite(m *Model) (junitSuite, bool) {
 	return s, true
 }
 
+// countCase counts f in s as findingCase does, without building its case.
+func countCase(f *findings.Finding, s *junitSuite) {
+	switch st := State(f); st {
+	case StatusWaived:
+		s.Skipped++
+	case StatusNotApplicable, StatusSkipped, "pass", "passed":
+		if st != "pass" && st != "passed" {
+			s.Skipped++
+		}
+	case findings.StatusError:
+		s.Errors++
+	default:
+		s.Failures++
+	}
+}
+
 func findingCase(f *findings.Finding, s *junitSuite) junitCase {
 	c := junitCase{Name: f.Resource.UID, Classname: f.Rule, Time: seconds(0), SystemOut: findingDetail(f)}
 	if a := f.Aggregate; a != nil {
 		c.Name += fmt.Sprintf(" (%s objects)", findings.Thousands(a.Objects))
 	}
+	countCase(f, s)
 	switch st := State(f); st {
 	case StatusWaived:
 		c.Skipped = &junitMessage{Message: waiverText(f)}
-		s.Skipped++
 	case StatusNotApplicable, StatusSkipped, "pass", "passed":
 		if st != "pass" && st != "passed" {
 			c.Skipped = &junitMessage{Message: st + ": " + firstLine(f.Message)}
-			s.Skipped++
 		}
 	case findings.StatusError:
-		c.Error = &junitMessage{Message: firstLine(f.Message), Type: f.Category, Text: findingDetail(f)}
-		s.Errors++
+		c.Error = &junitMessage{Message: firstLine(f.Message), Type: f.Category, Text: c.SystemOut}
 	default:
-		c.Failure = &junitMessage{Message: firstLine(f.Message), Type: severityName(f.Severity), Text: findingDetail(f)}
-		s.Failures++
+		c.Failure = &junitMessage{Message: firstLine(f.Message), Type: severityName(f.Severity), Text: c.SystemOut}
 	}
 	return c
 }

@@ -580,6 +580,63 @@ func objectMembers() (req, opt []string) {
 	return req, opt
 }
 
+// MemberKind is the JSON value an object member must hold, as ReadSummary's
+// decoding holds it (for readers that parse objects themselves).
+type MemberKind uint8
+
+// Kinds of object members.
+const (
+	KindString MemberKind = iota + 1
+	// KindInt is a JSON integer within int64 (and for size, not negative).
+	KindInt
+	KindBool
+	// KindTime is an RFC 3339 string (CheckTime).
+	KindTime
+	// KindError is an Error object: readers hold an object with one to
+	// CheckObject, as they do one with a null member.
+	KindError
+)
+
+// ObjectMemberKinds maps every member of an object to its kind.
+func ObjectMemberKinds() map[string]MemberKind {
+	m := map[string]MemberKind{}
+	t := reflect.TypeFor[Object]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Type == reflect.TypeFor[time.Time]():
+			m[name] = KindTime
+		case f.Type == reflect.TypeFor[*Error]():
+			m[name] = KindError
+		case f.Type.Kind() == reflect.String:
+			m[name] = KindString
+		case f.Type.Kind() == reflect.Bool:
+			m[name] = KindBool
+		case f.Type.Kind() == reflect.Int || f.Type.Kind() == reflect.Int64:
+			m[name] = KindInt
+		default:
+			panic(fmt.Sprintf("snapshot: object member %s of type %s has no kind", name, f.Type))
+		}
+	}
+	return m
+}
+
+// CheckTime reports whether s is a time as ReadSummary reads one (RFC
+// 3339, strictly).
+func CheckTime(s string) error {
+	var t time.Time
+	return t.UnmarshalText([]byte(s))
+}
+
+// CheckObject holds the raw JSON of an object of bucket to the format
+// exactly as ReadSummary does (members, their values, the bucket it
+// names), for readers that parse objects themselves and meet one they do
+// not check member by member (an error member, a null).
+func CheckObject(raw []byte, bucket string) error {
+	return decodeObject(raw, bucket, &Object{})
+}
+
 // ObjectMembers lists the members an object of the format has: those it
 // must have and those it may have. Readers that parse objects themselves
 // check them with CheckObjectMembers.

@@ -1,0 +1,179 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/synth"
+)
+
+// heapPeak samples the heap in use (objects plus fragmentation) every
+// 10 ms until stopped; runtime/metrics does not stop the world.
+type heapPeak struct {
+	peak atomic.Uint64
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+func startHeapPeak() *heapPeak {
+	h := &heapPeak{stop: make(chan struct{})}
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64() + s[1].Value.Uint64(); v > h.peak.Load() {
+				h.peak.Store(v)
+			}
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) Stop() uint64 {
+	close(h.stop)
+	h.done.Wait()
+	return h.peak.Load()
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// vmHWM is the process's peak resident set (Linux) in bytes, or 0.
+func vmHWM() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.ParseUint(f[1], 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}
+
+// writeSynth writes a synthetic snapshot into dir.
+func writeSynth(tb testing.TB, dir string, o synth.Options) string {
+	tb.Helper()
+	p := filepath.Join(dir, "snapshot-in.json")
+	f, err := os.Create(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := synth.Write(f, o); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// runFromSnapshot runs what `sseaudit scan --from-snapshot` (report false)
+// or `sseaudit audit --from-snapshot` (report true, signed) runs, with no
+// history, and returns the result.
+func runFromSnapshot(tb testing.TB, snap, out string, report bool) *Result {
+	tb.Helper()
+	o := Options{FromSnapshot: snap, Out: out, Report: report, FailOn: findings.SeverityHigh, FailOnName: "high"}
+	if report {
+		o.Sign = &Signing{KeyPath: filepath.Join(filepath.Dir(out), "signing.key")}
+	}
+	res, err := Run(context.Background(), o)
+	if err != nil && !IsGate(err) {
+		tb.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+// BenchmarkFromSnapshot runs the pipeline the CLI runs over a snapshot
+// file: scan (findings.json and the side file) and audit (the whole signed
+// report set). SSEAUDIT_BENCH_SNAPSHOT names the file; without it, a
+// synthetic 100 x 1,000 objects all unencrypted. scripts/scale-bench.sh
+// compares the scan path with policy's BenchmarkEngineStream on the same
+// file. Besides time it reports CPU, peak heap and RSS, findings, and for
+// audit the size of every report per finding.
+func BenchmarkFromSnapshot(b *testing.B) {
+	snap := os.Getenv("SSEAUDIT_BENCH_SNAPSHOT")
+	if snap == "" {
+		snap = writeSynth(b, b.TempDir(), synth.Options{Buckets: 100, Objects: 1000, Mix: synth.MixUnencrypted})
+	}
+	for _, mode := range []string{"scan", "audit"} {
+		b.Run(mode, func(b *testing.B) {
+			report := mode == "audit"
+			dir := b.TempDir()
+			// The policies' load is outside the timer: the engine
+			// benchmark does not count it either.
+			if _, err := LoadEngine(context.Background(), PolicyOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			start := time.Now()
+			var peak uint64
+			var res *Result
+			for i := 0; i < b.N; i++ {
+				out := filepath.Join(dir, "out"+strconv.Itoa(i))
+				h := startHeapPeak()
+				res = runFromSnapshot(b, snap, out, report)
+				if p := h.Stop(); p > peak {
+					peak = p
+				}
+				if i < b.N-1 {
+					os.RemoveAll(out)
+				}
+			}
+			elapsed := time.Since(start) / time.Duration(b.N)
+			cpu := (cpuTime() - cpu0) / time.Duration(b.N)
+			b.StopTimer()
+			objects := float64(res.Summary.Coverage.ObjectsListed)
+			nf := float64(len(res.Findings.Findings))
+			b.ReportMetric(cpu.Seconds(), "cpu-s/op")
+			b.ReportMetric(float64(cpu.Nanoseconds())/objects, "cpu-ns/object")
+			b.ReportMetric(objects/elapsed.Seconds(), "objects/s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(nf, "findings")
+			if !report {
+				return
+			}
+			for _, f := range []struct{ file, unit string }{
+				{"index.html", "html-B/finding"}, {"report.json", "json-B/finding"}, {"results.sarif", "sarif-B/finding"},
+				{"ocsf.json", "ocsf-B/finding"}, {"junit.xml", "junit-B/finding"},
+			} {
+				st, err := os.Stat(filepath.Join(res.Dir, f.file))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(st.Size())/nf, f.unit)
+			}
+		})
+	}
+}
