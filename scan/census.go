@@ -283,18 +283,7 @@ func (cs *census) read(bs *bucketScan) {
 		bs.hb = r.hb
 		after = r.resumeAfter()
 	} else {
-		bs.hb = snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
-		// The rule and the versioning state are independent requests:
-		// both in flight at once halve a small bucket's time to its
-		// listing.
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.versioning(ctx, &bs.hb)
-		}()
-		s.rule(ctx, bs.region, &bs.hb)
-		wg.Wait()
+		bs.hb = s.header(ctx, b, bs.region)
 	}
 	bs.versions = bs.hb.VersionsInspected
 	close(bs.ready)
@@ -351,6 +340,22 @@ func (cs *census) read(bs *bucketScan) {
 	cs.poke()
 	bs.inflight.Wait()
 	close(bs.results)
+}
+
+// header reads bucket b's rule and versioning state into its header.
+// They are independent requests: both in flight at once halve a small
+// bucket's time to its listing.
+func (s *scanner) header(ctx context.Context, b bucketInfo, region string) snapshot.Bucket {
+	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.versioning(ctx, &hb)
+	}()
+	s.rule(ctx, region, &hb)
+	wg.Wait()
+	return hb
 }
 
 // work inspects queued objects (after a cancellation without a request:

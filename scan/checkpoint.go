@@ -514,12 +514,8 @@ func (l *checkpointLog) flush() error {
 
 // sync makes what was appended durable.
 func (l *checkpointLog) sync() error {
-	if l.err != nil {
-		return l.err
-	}
-	if err := l.bw.Flush(); err != nil {
-		l.err = fmt.Errorf("checkpoint %s: %w", l.dir, err)
-		return l.err
+	if err := l.flush(); err != nil {
+		return err
 	}
 	if err := l.f.Sync(); err != nil {
 		l.err = fmt.Errorf("checkpoint %s: %w", l.dir, err)

@@ -260,12 +260,10 @@ type invCensus struct {
 // it, censused from its inventory report.
 func (s *scanner) inventoryBucket(ctx context.Context, w *sink, b bucketInfo, st *invState, i, n int) (snapshot.Bucket, error) {
 	region := s.regionOf(b)
-	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
-	s.rule(ctx, region, &hb)
+	hb := s.header(ctx, b, region)
 	if hb.EncryptionError != nil {
 		s.recordError(*hb.EncryptionError)
 	}
-	s.versioning(ctx, &hb)
 	s.prog.bucket(i, n, b.Name)
 	defer s.prog.end()
 	return s.censusInventory(ctx, w, hb, region, st)

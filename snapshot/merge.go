@@ -265,7 +265,7 @@ func mergeBucket(w *Writer, streams []*objectStream, have []int, paths []string,
 	hdr.Objects = nil
 	for _, k := range have[1:] {
 		o := streams[k].bucket()
-		if !sameRule(hdr.Encryption, o.Encryption) || hdr.VersionsInspected != o.VersionsInspected {
+		if !ruleEqual(hdr.Encryption, o.Encryption) || hdr.VersionsInspected != o.VersionsInspected {
 			return false, fmt.Errorf("%w: shards %s and %s read bucket %q's default rule or versioning differently (changed during the scan?): scan every shard again", ErrMerge, paths[order[have[0]]], paths[order[k]], hdr.Name)
 		}
 		if hdr.EncryptionError == nil {
@@ -314,13 +314,6 @@ func mergeBucket(w *Writer, streams []*objectStream, have []int, paths []string,
 		return false, fmt.Errorf("snapshot: merge: %w", err)
 	}
 	return hdr.EncryptionError == nil && listErr == nil && hdr.RegionError == nil, nil
-}
-
-func sameRule(a, b *Rule) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Algorithm == b.Algorithm && a.KMSMasterKeyID == b.KMSMasterKeyID && a.KMSDataEncryption == b.KMSDataEncryption && a.Method == b.Method
 }
 
 // objectStream reads one shard's snapshot an object at a time, in file
