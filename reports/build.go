@@ -373,15 +373,10 @@ func (m *Model) WriteJSON(w io.Writer) error {
 	if c.Tool.Version == "" {
 		c.Tool.Version = UnknownVersion
 	}
-	c.Buckets = slices.Clone(c.Buckets)
-	if c.Buckets == nil {
-		c.Buckets = []BucketStat{}
-	}
-	for i := range c.Buckets {
-		if c.Buckets[i].ByMethod == nil {
-			c.Buckets[i].ByMethod = map[string]int{}
-		}
-	}
+	// The buckets and the findings are written one at a time (see
+	// writeSplices): an estate of 100,000 buckets must not be one buffer.
+	buckets := c.Buckets
+	c.Buckets = []BucketStat{}
 	if c.Coverage.Errors == nil {
 		c.Coverage.Errors = []snapshot.Error{}
 	}
@@ -391,7 +386,6 @@ func (m *Model) WriteJSON(w io.Writer) error {
 			c.Trend[i].BySeverity = map[string]int{}
 		}
 	}
-	// The findings are written one at a time (see writeSpliced).
 	fs := c.Findings.Findings
 	c.Findings.Findings = []findings.Finding{}
 	head, err := encodeIndented(&c, "")
@@ -399,7 +393,16 @@ func (m *Model) WriteJSON(w io.Writer) error {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
 	head = append(head, '\n')
-	if err := writeSpliced(w, head, `"findings": `, len(fs), func(i int) (any, error) { return &fs[i], nil }); err != nil {
+	bucket := func(i int) (any, error) {
+		b := buckets[i]
+		if b.ByMethod == nil {
+			b.ByMethod = map[string]int{}
+		}
+		return &b, nil
+	}
+	if err := writeSplices(w, head,
+		splice{`"buckets": `, len(buckets), bucket},
+		splice{`"findings": `, len(fs), func(i int) (any, error) { return &fs[i], nil }}); err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Formats whose size follows the findings (report.json, SARIF, OCSF) are
@@ -25,52 +26,92 @@ func encodeIndented(v any, prefix string) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// A splice is one array written element by element into a document head:
+// the empty array that follows marker (a member name such as
+// `"results": `, or "" for a document that is the array) is replaced by
+// the n elements elem yields.
+type splice struct {
+	marker string
+	n      int
+	elem   func(i int) (any, error)
+}
+
 // writeSpliced writes the indented JSON document head with the elements
-// elem yields (n of them) in place of the empty array that follows marker
-// (a member name such as `"results": `, or "" for a document that is the
-// array). The bytes are those json.Encoder with SetIndent("", "  ") writes
-// for the whole document.
+// elem yields (n of them) in place of the empty array that follows marker.
+// The bytes are those json.Encoder with SetIndent("", "  ") writes for the
+// whole document.
 func writeSpliced(w io.Writer, head []byte, marker string, n int, elem func(i int) (any, error)) error {
-	at := 0
-	if marker != "" {
-		at = bytes.Index(head, []byte(marker+"[]"))
-		if at < 0 || bytes.Contains(head[at+1:], []byte(marker+"[]")) {
-			return fmt.Errorf("reports: %s[] is not in the document once", marker)
-		}
-		at += len(marker)
-	} else if !bytes.HasPrefix(head, []byte("[]")) {
-		return fmt.Errorf("reports: the document is not an empty array")
+	return writeSplices(w, head, splice{marker, n, elem})
+}
+
+// writeSplices is writeSpliced for several arrays of one document (each
+// marker must occur once, followed by an empty array).
+func writeSplices(w io.Writer, head []byte, sp ...splice) error {
+	type cut struct {
+		at int
+		s  splice
 	}
+	cuts := make([]cut, 0, len(sp))
+	for _, s := range sp {
+		at := 0
+		if s.marker != "" {
+			at = bytes.Index(head, []byte(s.marker+"[]"))
+			if at < 0 || bytes.Contains(head[at+1:], []byte(s.marker+"[]")) {
+				return fmt.Errorf("reports: %s[] is not in the document once", s.marker)
+			}
+			at += len(s.marker)
+		} else if !bytes.HasPrefix(head, []byte("[]")) {
+			return fmt.Errorf("reports: the document is not an empty array")
+		}
+		cuts = append(cuts, cut{at, s})
+	}
+	slices.SortFunc(cuts, func(a, b cut) int { return a.at - b.at })
+	bw := bufio.NewWriterSize(w, 1<<16)
+	from := 0
+	for _, c := range cuts {
+		if c.at < from {
+			return fmt.Errorf("reports: spliced arrays overlap")
+		}
+		bw.Write(head[from:c.at])
+		if err := writeArray(bw, head, c.at, c.s); err != nil {
+			return err
+		}
+		from = c.at + 2
+	}
+	bw.Write(head[from:])
+	return bw.Flush()
+}
+
+// writeArray writes s's elements as an array indented like the line of
+// head that holds offset at.
+func writeArray(bw *bufio.Writer, head []byte, at int, s splice) error {
 	line := bytes.LastIndexByte(head[:at], '\n') + 1
 	indent := head[line:at]
 	indent = indent[:len(indent)-len(bytes.TrimLeft(indent, " "))]
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.Write(head[:at])
-	if n == 0 {
+	if s.n == 0 {
 		bw.WriteString("[]")
-	} else {
-		bw.WriteString("[")
-		inner := string(indent) + "  "
-		for i := 0; i < n; i++ {
-			v, err := elem(i)
-			if err != nil {
-				return err
-			}
-			b, err := encodeIndented(v, inner)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n")
-			bw.WriteString(inner)
-			bw.Write(b)
+		return nil
+	}
+	bw.WriteString("[")
+	inner := string(indent) + "  "
+	for i := 0; i < s.n; i++ {
+		v, err := s.elem(i)
+		if err != nil {
+			return err
+		}
+		b, err := encodeIndented(v, inner)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",")
 		}
 		bw.WriteString("\n")
-		bw.Write(indent)
-		bw.WriteString("]")
+		bw.WriteString(inner)
+		bw.Write(b)
 	}
-	bw.Write(head[at+2:])
-	return bw.Flush()
+	bw.WriteString("\n")
+	bw.Write(indent)
+	bw.WriteString("]")
+	return nil
 }

@@ -56,6 +56,22 @@ func TestWriteSpliced(t *testing.T) {
 			t.Errorf("%d items as the document:\n got %s\nwant %s", n, got.String(), arr)
 		}
 	}
+	// Two arrays of one document, given in either order.
+	type two struct {
+		First  []item `json:"first"`
+		Mid    string `json:"mid"`
+		Second []item `json:"second"`
+	}
+	want, _ := encodeIndented(&two{First: items[:2], Mid: "m", Second: items}, "")
+	h, _ := encodeIndented(&two{First: []item{}, Mid: "m", Second: []item{}}, "")
+	var got bytes.Buffer
+	elem := func(i int) (any, error) { return &items[i], nil }
+	if err := writeSplices(&got, append(h, '\n'), splice{`"second": `, 3, elem}, splice{`"first": `, 2, elem}); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want)+"\n" {
+		t.Errorf("two arrays:\n got %s\nwant %s", got.String(), want)
+	}
 	// The marker must be there once.
 	if err := writeSpliced(&bytes.Buffer{}, []byte(`{"a": [], "b": []}`), `"c": `, 0, nil); err == nil {
 		t.Error("missing marker accepted")

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,8 +19,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -161,7 +164,9 @@ func main() {
 	defer stop()
 	e := env{getenv: os.Getenv, lookupEnv: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
 	stopProfile := startCPUProfile(os.Getenv("SSEAUDIT_CPUPROFILE"))
+	stopHeap := startPeakHeapProfile(os.Getenv("SSEAUDIT_MEMPROFILE"))
 	err := newRootCommand(e).ExecuteContext(ctx)
+	stopHeap()
 	stopProfile()
 	if err != nil {
 		printError(e, err)
@@ -199,6 +204,57 @@ func printError(e env, err error) {
 		}
 	}
 	fmt.Fprintln(e.stderr, strings.Join(lines, "\n  "))
+}
+
+// startPeakHeapProfile writes a heap profile taken at the command's peak
+// of live heap (the variable SSEAUDIT_MEMPROFILE; unset: none): a profile
+// at exit shows nothing live, and the peak is what a memory bound is about.
+// The live heap is sampled every 100 ms after a GC's mark, so the peak it
+// finds is the largest seen at a sample, close to but not exactly the
+// true one. It returns the function that writes the profile.
+func startPeakHeapProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	var (
+		mu   sync.Mutex
+		peak uint64
+		prof bytes.Buffer
+	)
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak {
+				mu.Lock()
+				peak = live
+				prof.Reset()
+				_ = pprof.Lookup("heap").WriteTo(&prof, 0)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		mu.Lock()
+		defer mu.Unlock()
+		if err := os.WriteFile(path, prof.Bytes(), 0o600); err != nil {
+			fmt.Fprintf(os.Stderr, "sseaudit: SSEAUDIT_MEMPROFILE: %v\n", err)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "sseaudit: SSEAUDIT_MEMPROFILE: peak live heap %d MiB\n", peak>>20)
+	}
 }
 
 // startCPUProfile writes a CPU profile of the whole command to path (the
