@@ -30,13 +30,16 @@ import (
 	"github.com/sseaudit/sseaudit/reference/faults"
 	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/kmshttp"
+	"github.com/sseaudit/sseaudit/reference/rootkey"
 	"github.com/sseaudit/sseaudit/reference/server"
 )
 
-// Environment variables the reference reads for its root credentials.
+// Environment variables the reference reads for its root credentials and
+// its root key.
 const (
 	EnvRootAccessKeyID     = auth.EnvRootAccessKeyID
 	EnvRootAccessKeySecret = auth.EnvRootAccessKeySecret
+	EnvRootKey             = rootkey.EnvVar
 )
 
 // DefaultRegion is the region the reference serves unless told otherwise.
@@ -81,6 +84,10 @@ type Config struct {
 	// UsersFile is a YAML file of extra principals and grants ("" keeps
 	// the saved ones).
 	UsersFile string
+	// RootKeyFile is the root key's file ("" = root.key in DataDir; a
+	// file outside DataDir is recommended, and one inside draws a
+	// warning).
+	RootKeyFile string
 	// DefaultSSE gives AWS's behaviour since 2023 (new buckets AES256).
 	DefaultSSE bool
 	// MasterKeyRotateEvery is the OSS-managed master key's rotation age.
@@ -121,7 +128,7 @@ func Start(ctx context.Context, cfg Config) (*Reference, error) {
 	}
 	sc := server.Config{
 		DataDir: cfg.DataDir, Addr: cfg.Addr, KMSAddr: cfg.KMSAddr, Region: cfg.Region,
-		UsersFile: cfg.UsersFile, DefaultSSE: cfg.DefaultSSE, MasterKeyRotateEvery: cfg.MasterKeyRotateEvery,
+		UsersFile: cfg.UsersFile, RootKeyFile: cfg.RootKeyFile, DefaultSSE: cfg.DefaultSSE, MasterKeyRotateEvery: cfg.MasterKeyRotateEvery,
 		Getenv: cfg.Getenv, Logger: cfg.Logger, Faults: cfg.Faults,
 	}
 	switch sc.Addr {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sseaudit/sseaudit/embedded"
 	"github.com/sseaudit/sseaudit/pipeline"
 )
 
@@ -162,7 +163,7 @@ func toolVersion() string {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := env{getenv: os.Getenv, lookupEnv: os.LookupEnv, stdout: os.Stdout, stderr: os.Stderr, jsonErrors: new(bool)}
+	e := processEnv()
 	stopProfile := startCPUProfile(os.Getenv("SSEAUDIT_CPUPROFILE"))
 	stopHeap := startPeakHeapProfile(os.Getenv("SSEAUDIT_MEMPROFILE"))
 	err := newRootCommand(e).ExecuteContext(ctx)
@@ -172,6 +173,29 @@ func main() {
 		printError(e, err)
 	}
 	os.Exit(exitCode(err))
+}
+
+// processEnv is the process's environment as commands read it. The root
+// key variable is taken out of the process environment first, so that no
+// child process (a browser, an editor, a shell a test starts) inherits the
+// key that opens the reference's data directory; only the reference,
+// through getenv, still reads it.
+func processEnv() env {
+	rootKey, hasRootKey := os.LookupEnv(embedded.EnvRootKey)
+	if hasRootKey {
+		_ = os.Unsetenv(embedded.EnvRootKey)
+	}
+	lookup := func(k string) (string, bool) {
+		if k == embedded.EnvRootKey {
+			return rootKey, hasRootKey
+		}
+		return os.LookupEnv(k)
+	}
+	return env{
+		getenv:    func(k string) string { v, _ := lookup(k); return v },
+		lookupEnv: lookup,
+		stdout:    os.Stdout, stderr: os.Stderr, jsonErrors: new(bool),
+	}
 }
 
 // lookup reads an environment variable, telling set-but-empty from unset

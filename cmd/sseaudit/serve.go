@@ -13,9 +13,9 @@ import (
 
 func newServeCommand(e env) *cobra.Command {
 	var (
-		addr, kmsAddr, dataDir, region, logFormat, usersFile, faultList string
-		defaultSSE                                                      bool
-		masterRotate                                                    time.Duration
+		addr, kmsAddr, dataDir, region, logFormat, usersFile, faultList, rootKeyFile string
+		defaultSSE                                                                   bool
+		masterRotate                                                                 time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -26,8 +26,10 @@ AES-256 envelope encryption, and a KMS endpoint speaking the Alibaba Cloud KMS
 API (2016-01-20) (--kms-addr). Everything is kept in --data, sealed under a
 root key.
 
-The root key comes from SSEAUDIT_ROOT_KEY (base64 of 32 bytes) or
-DATA/root.key (created 0600 on first start). Root credentials come from
+The root key comes from SSEAUDIT_ROOT_KEY (base64 of 32 bytes) or the
+--root-key-file (default DATA/root.key, created 0600 on first start; keep it
+outside DATA so that a copy of DATA alone opens nothing). The variable is
+removed from the environment at start, so no child process inherits it. Root credentials come from
 SSEAUDIT_ROOT_ACCESS_KEY_ID and SSEAUDIT_ROOT_ACCESS_KEY_SECRET; when unset
 they are generated on first start, stored sealed in DATA and printed once.
 --users FILE adds principals with their own keys and grants (see README).`,
@@ -49,7 +51,7 @@ they are generated on first start, stored sealed in DATA and printed once.
 				addr = "-" // KMS only
 			}
 			srv, err := embedded.Start(ctx, embedded.Config{
-				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile,
+				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile, RootKeyFile: rootKeyFile,
 				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
 				Faults: fs,
 			})
@@ -89,6 +91,7 @@ they are generated on first start, stored sealed in DATA and printed once.
 	f.StringVar(&addr, "addr", "127.0.0.1:9000", "OSS/S3 listen address (port 0 picks a free port; empty serves KMS only)")
 	f.StringVar(&kmsAddr, "kms-addr", "127.0.0.1:9001", "KMS listen address (port 0 picks a free port)")
 	f.StringVar(&dataDir, "data", "sseaudit-data", "data directory (keys, keystore, audit log)")
+	f.StringVar(&rootKeyFile, "root-key-file", "", "root key file when SSEAUDIT_ROOT_KEY is unset (default DATA/root.key; recommended outside --data)")
 	f.StringVar(&region, "region", "cn-hangzhou", "region the endpoint serves")
 	f.StringVar(&usersFile, "users", "", "YAML file of extra principals and their grants (kept sealed in --data)")
 	f.BoolVar(&defaultSSE, "default-sse", false, "AWS behaviour since 2023: new buckets default to AES256 and deleting the rule resets it")

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,11 @@ type Config struct {
 	Addr    string
 	KMSAddr string // host:port; port 0 picks a free port
 	Region  string // default cn-hangzhou
+	// RootKeyFile is the root key's file when the environment does not
+	// carry it ("" = RootKeyFile in DataDir). Outside the data directory
+	// is recommended: a copy of the data directory alone then holds no key
+	// that opens it. One inside draws a warning.
+	RootKeyFile string
 	// UsersFile is a --users YAML file; its users replace the saved ones.
 	// "" keeps the users saved by an earlier start.
 	UsersFile string
@@ -141,6 +147,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if err := privateDir(cfg.DataDir, cfg.Logger); err != nil {
+		return nil, err
+	}
+	keyFile := cfg.RootKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, RootKeyFile)
+	}
 	s := &Server{cfg: cfg, Region: cfg.Region, served: make(chan error, 2)}
 	defer func() {
 		if err != nil {
@@ -150,11 +163,14 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.acquireLock(); err != nil {
 		return nil, err
 	}
-	key, src, err := rootkey.Load(cfg.Getenv, filepath.Join(cfg.DataDir, RootKeyFile), nil)
+	key, src, err := rootkey.Load(cfg.Getenv, keyFile, nil)
 	if err != nil {
 		return nil, fmt.Errorf("load root key: %w", err)
 	}
 	s.RootKeySource = src
+	if src != rootkey.FromEnv && inside(cfg.DataDir, keyFile) {
+		cfg.Logger.Warn("the root key file is inside the data directory it protects: anyone who copies the directory can open everything in it; keep it elsewhere with --root-key-file (or pass the key in "+rootkey.EnvVar+")", "root_key_file", keyFile)
+	}
 	s.Root, s.RootGenerated, err = auth.LoadRoot(cfg.Getenv, cfg.DataDir, key, nil)
 	if err != nil {
 		return nil, fmt.Errorf("load root credentials: %w", err)
@@ -331,4 +347,45 @@ func (s *Server) Close(ctx context.Context) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// privateDir makes the data directory 0700: it holds sealed keys, users
+// and object data, and an existing one (made by hand, or by an older
+// build) may have kept a wider mode. Changing it is logged, so the
+// operator learns the directory was open.
+func privateDir(dir string, log *slog.Logger) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	if mode := st.Mode().Perm(); mode != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory %s has mode %#o and could not be made 0700: %w", dir, mode, err)
+		}
+		log.Warn("data directory mode was too open; set to 0700", "dir", dir, "was", fmt.Sprintf("%#o", mode))
+	}
+	return nil
+}
+
+// inside reports whether file lies in dir (after resolving symbolic links
+// of what exists), so that a key file reached through another path to the
+// data directory still draws the warning.
+func inside(dir, file string) bool {
+	resolve := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			p = a
+		}
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			return filepath.Join(r, filepath.Base(p))
+		}
+		return p
+	}
+	rel, err := filepath.Rel(resolve(dir), resolve(file))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
