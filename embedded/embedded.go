@@ -88,6 +88,9 @@ type Config struct {
 	// file outside DataDir is recommended, and one inside draws a
 	// warning).
 	RootKeyFile string
+	// AdoptState authenticates state files found without a state manifest
+	// (a data directory of an older build) instead of refusing them.
+	AdoptState bool
 	// DefaultSSE gives AWS's behaviour since 2023 (new buckets AES256).
 	DefaultSSE bool
 	// MasterKeyRotateEvery is the OSS-managed master key's rotation age.
@@ -128,7 +131,7 @@ func Start(ctx context.Context, cfg Config) (*Reference, error) {
 	}
 	sc := server.Config{
 		DataDir: cfg.DataDir, Addr: cfg.Addr, KMSAddr: cfg.KMSAddr, Region: cfg.Region,
-		UsersFile: cfg.UsersFile, RootKeyFile: cfg.RootKeyFile, DefaultSSE: cfg.DefaultSSE, MasterKeyRotateEvery: cfg.MasterKeyRotateEvery,
+		UsersFile: cfg.UsersFile, RootKeyFile: cfg.RootKeyFile, AdoptState: cfg.AdoptState, DefaultSSE: cfg.DefaultSSE, MasterKeyRotateEvery: cfg.MasterKeyRotateEvery,
 		Getenv: cfg.Getenv, Logger: cfg.Logger, Faults: cfg.Faults,
 	}
 	switch sc.Addr {

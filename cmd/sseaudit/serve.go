@@ -14,7 +14,7 @@ import (
 func newServeCommand(e env) *cobra.Command {
 	var (
 		addr, kmsAddr, dataDir, region, logFormat, usersFile, faultList, rootKeyFile string
-		defaultSSE                                                                   bool
+		defaultSSE, adoptState                                                       bool
 		masterRotate                                                                 time.Duration
 	)
 	cmd := &cobra.Command{
@@ -51,7 +51,7 @@ they are generated on first start, stored sealed in DATA and printed once.
 				addr = "-" // KMS only
 			}
 			srv, err := embedded.Start(ctx, embedded.Config{
-				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile, RootKeyFile: rootKeyFile,
+				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile, RootKeyFile: rootKeyFile, AdoptState: adoptState,
 				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
 				Faults: fs,
 			})
@@ -92,6 +92,7 @@ they are generated on first start, stored sealed in DATA and printed once.
 	f.StringVar(&kmsAddr, "kms-addr", "127.0.0.1:9001", "KMS listen address (port 0 picks a free port)")
 	f.StringVar(&dataDir, "data", "sseaudit-data", "data directory (keys, keystore, audit log)")
 	f.StringVar(&rootKeyFile, "root-key-file", "", "root key file when SSEAUDIT_ROOT_KEY is unset (default DATA/root.key; recommended outside --data)")
+	f.BoolVar(&adoptState, "adopt-state", false, "authenticate the keystore, keyring and users of a data directory written by an older build as they are (check them first)")
 	f.StringVar(&region, "region", "cn-hangzhou", "region the endpoint serves")
 	f.StringVar(&usersFile, "users", "", "YAML file of extra principals and their grants (kept sealed in --data)")
 	f.BoolVar(&defaultSSE, "default-sse", false, "AWS behaviour since 2023: new buckets default to AES256 and deleting the rule resets it")

@@ -2,8 +2,9 @@ package kms
 
 import (
 	"context"
-	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
+
+	"github.com/sseaudit/sseaudit/reference/faults"
 )
 
 // dataKeySize applies Alibaba's precedence: NumberOfBytes (1..1024) wins

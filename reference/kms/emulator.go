@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sseaudit/sseaudit/reference/faults"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +13,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sseaudit/sseaudit/reference/faults"
+	"github.com/sseaudit/sseaudit/reference/statefile"
 
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
@@ -37,6 +39,10 @@ type Config struct {
 	// Faults are deliberate defects for proving the conformance suite can
 	// fail; only faults.UseDisabledKey applies here. Never set in production.
 	Faults faults.Set
+	// State reads and writes keystore.json (default statefile.Plain); the
+	// server passes its *statefile.Guard, so that an edited, rolled-back
+	// or deleted keystore is refused.
+	State statefile.Files
 }
 
 // Emulator is an Alibaba Cloud KMS emulator holding keys for any number of
@@ -51,6 +57,7 @@ type Emulator struct {
 	rand    io.Reader
 
 	faults faults.Set
+	state  statefile.Files
 
 	auditMu sync.Mutex
 	audit   io.Writer
@@ -77,7 +84,11 @@ func New(cfg Config) (*Emulator, error) {
 		rand:    cfg.Rand,
 		audit:   cfg.AuditLog,
 		faults:  cfg.Faults,
+		state:   cfg.State,
 		st:      newStore(),
+	}
+	if e.state == nil {
+		e.state = statefile.Plain{}
 	}
 	if e.account == "" {
 		e.account = DefaultAccount
@@ -101,7 +112,7 @@ func New(cfg Config) (*Emulator, error) {
 		return nil, fmt.Errorf("kms: create keystore directory: %w", err)
 	}
 	e.path = filepath.Join(e.dir, KeystoreFile)
-	data, err := os.ReadFile(e.path)
+	data, err := e.state.Read(StateName, e.path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return e, nil

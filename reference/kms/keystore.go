@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sseaudit/sseaudit/reference/atomicfile"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
 )
+
+// StateName names keystore.json to the state guard (package statefile).
+const StateName = "kms/keystore"
 
 // KeystoreFormat is the format tag of keystore.json.
 const KeystoreFormat = "sseaudit/kms-keystore/v1"
@@ -92,7 +94,7 @@ func (e *Emulator) persistLocked() error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(e.path, append(data, '\n'), 0o600)
+	return e.state.Write(StateName, e.path, append(data, '\n'))
 }
 
 // decodeKeystore parses and fully validates a keystore, opening every

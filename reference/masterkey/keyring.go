@@ -20,13 +20,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sseaudit/sseaudit/reference/atomicfile"
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
+	"github.com/sseaudit/sseaudit/reference/statefile"
 )
 
 const (
-	fileName     = "keyring.json"
+	// FileName is the keyring file in Config.Dir.
+	FileName     = "keyring.json"
 	fileFormat   = "sseaudit-masterkeys/v1"
 	sealPurpose  = "sse-oss-master"
 	wrapInfo     = "sseaudit/sse-oss/v1/wrap"
@@ -74,7 +75,15 @@ type Config struct {
 	RotateEvery time.Duration
 	// MaxWraps is the number of data keys one version may seal (0 = default).
 	MaxWraps uint64
+	// State reads and writes keyring.json (default statefile.Plain); the
+	// server passes its *statefile.Guard, so that an edited (active
+	// version, dates, use counters), rolled-back or deleted keyring is
+	// refused.
+	State statefile.Files
 }
+
+// StateName names keyring.json to the state guard (package statefile).
+const StateName = "masterkeys/keyring"
 
 // Version describes one master key version (never its material).
 type Version struct {
@@ -133,9 +142,12 @@ func Open(ctx context.Context, cfg Config) (*Keyring, error) {
 	if cfg.MaxWraps == 0 {
 		cfg.MaxWraps = DefaultMaxWraps
 	}
+	if cfg.State == nil {
+		cfg.State = statefile.Plain{}
+	}
 	k := &Keyring{cfg: cfg, versions: map[uint32]*version{}}
 	if cfg.Dir != "" {
-		data, err := os.ReadFile(filepath.Join(cfg.Dir, fileName))
+		data, err := cfg.State.Read(StateName, filepath.Join(cfg.Dir, FileName))
 		switch {
 		case err == nil:
 			if err := k.load(data); err != nil {
@@ -242,7 +254,7 @@ func (k *Keyring) persistLocked() error {
 	if err := os.MkdirAll(k.cfg.Dir, 0o700); err != nil {
 		return fmt.Errorf("create keyring dir: %w", err)
 	}
-	return atomicfile.WriteFile(filepath.Join(k.cfg.Dir, fileName), data, 0o600)
+	return k.cfg.State.Write(StateName, filepath.Join(k.cfg.Dir, FileName), data)
 }
 
 func (k *Keyring) addVersionLocked() error {

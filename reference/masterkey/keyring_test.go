@@ -170,11 +170,11 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if _, err := k.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, fileName))
+	st, err := os.Stat(filepath.Join(dir, FileName))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("keyring file mode = %v (err %v), want 0600", st.Mode().Perm(), err)
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, fileName))
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
 	if bytes.Contains(raw, dk) {
 		t.Fatal("keyring file holds a data key")
 	}
@@ -212,7 +212,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 		"no versions": []byte(`{"format":"sseaudit-masterkeys/v1","root_key_id":"` + root.ID() + `","active":1,"versions":[]}`),
 	} {
 		bad := t.TempDir()
-		os.WriteFile(filepath.Join(bad, fileName), corrupt, 0o600)
+		os.WriteFile(filepath.Join(bad, FileName), corrupt, 0o600)
 		if _, err := Open(ctx, Config{Dir: bad, RootKey: root}); !errors.Is(err, ErrCorruptKeyring) {
 			t.Errorf("%s keyring: %v, want ErrCorruptKeyring", name, err)
 		}

@@ -39,7 +39,7 @@ func TestLoadRefusesActiveBelowNewestVersion(t *testing.T) {
 	if err != nil || v != 3 {
 		t.Fatalf("seal: v=%d err=%v", v, err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, fileName))
+	raw, err := os.ReadFile(filepath.Join(dir, FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestLoadRefusesActiveBelowNewestVersion(t *testing.T) {
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {
 			bad := t.TempDir()
-			if err := os.WriteFile(filepath.Join(bad, fileName), data, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(bad, FileName), data, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			k2, err := Open(ctx, Config{Dir: bad, RootKey: root, Clock: clk, Rand: newDetRand(4)})

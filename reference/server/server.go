@@ -32,6 +32,7 @@ import (
 	"github.com/sseaudit/sseaudit/reference/osshttp"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
 	"github.com/sseaudit/sseaudit/reference/s3http"
+	"github.com/sseaudit/sseaudit/reference/statefile"
 	"github.com/sseaudit/sseaudit/reference/users"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// is recommended: a copy of the data directory alone then holds no key
 	// that opens it. One inside draws a warning.
 	RootKeyFile string
+	// AdoptState accepts state files found without the state manifest
+	// (a data directory of an older build) and authenticates them as they
+	// are; without it such a directory is refused (see package statefile).
+	AdoptState bool
 	// UsersFile is a --users YAML file; its users replace the saved ones.
 	// "" keeps the users saved by an earlier start.
 	UsersFile string
@@ -106,6 +111,7 @@ type Server struct {
 // Layout of the data directory.
 const (
 	RootKeyFile   = "root.key"
+	StateManifest = "state-manifest.json"
 	KMSDir        = "kms"
 	KMSAuditFile  = "kms-audit.log"
 	MasterKeyDir  = "masterkeys"
@@ -171,6 +177,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if src != rootkey.FromEnv && inside(cfg.DataDir, keyFile) {
 		cfg.Logger.Warn("the root key file is inside the data directory it protects: anyone who copies the directory can open everything in it; keep it elsewhere with --root-key-file (or pass the key in "+rootkey.EnvVar+")", "root_key_file", keyFile)
 	}
+	state, err := statefile.Open(filepath.Join(cfg.DataDir, StateManifest), key, statefile.Options{
+		Guarded: map[string]string{
+			kms.StateName:       filepath.Join(cfg.DataDir, KMSDir, kms.KeystoreFile),
+			masterkey.StateName: filepath.Join(cfg.DataDir, MasterKeyDir, masterkey.FileName),
+			users.StateName:     users.SavedPath(cfg.DataDir),
+		},
+		Witnesses: []string{filepath.Join(cfg.DataDir, ObjectsDir, objstore.MetaFile)},
+		Adopt:     cfg.AdoptState,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open state manifest: %w", err)
+	}
 	s.Root, s.RootGenerated, err = auth.LoadRoot(cfg.Getenv, cfg.DataDir, key, nil)
 	if err != nil {
 		return nil, fmt.Errorf("load root credentials: %w", err)
@@ -179,10 +197,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		if s.Users, err = users.LoadFile(cfg.UsersFile, cfg.Getenv); err != nil {
 			return nil, err
 		}
-		if err := s.Users.Save(cfg.DataDir, key); err != nil {
+		if err := s.Users.Save(cfg.DataDir, key, state); err != nil {
 			return nil, fmt.Errorf("save users: %w", err)
 		}
-	} else if s.Users, err = users.LoadSaved(cfg.DataDir, key); err != nil {
+	} else if s.Users, err = users.LoadSaved(cfg.DataDir, key, state); err != nil {
 		return nil, err
 	}
 	creds, err := auth.NewStore(append([]auth.Credential{s.Root}, s.Users.Credentials()...)...)
@@ -202,7 +220,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if len(cfg.Faults) > 0 {
 		cfg.Logger.Warn("deliberate faults are enabled; this server breaks SSE rules on purpose", "faults", cfg.Faults.String())
 	}
-	s.KMS, err = kms.New(kms.Config{Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog, Faults: cfg.Faults})
+	s.KMS, err = kms.New(kms.Config{Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog, Faults: cfg.Faults, State: state})
 	if err != nil {
 		return nil, fmt.Errorf("open KMS keystore: %w", err)
 	}
@@ -222,6 +240,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	s.Master, err = masterkey.Open(ctx, masterkey.Config{
 		Dir: filepath.Join(cfg.DataDir, MasterKeyDir), RootKey: key, Clock: cfg.Clock, RotateEvery: cfg.MasterKeyRotateEvery,
+		State: state,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open OSS-managed master keyring: %w", err)

@@ -32,10 +32,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sseaudit/sseaudit/reference/atomicfile"
 	"github.com/sseaudit/sseaudit/reference/auth"
 	"github.com/sseaudit/sseaudit/reference/objstore"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
+	"github.com/sseaudit/sseaudit/reference/statefile"
 )
 
 // User is one principal with its grants.
@@ -155,7 +155,7 @@ const sealPurpose = "users"
 
 // Save seals the set into dataDir (mode 0600) so a restart without --users
 // keeps it.
-func (s *Set) Save(dataDir string, key *rootkey.Key) error {
+func (s *Set) Save(dataDir string, key *rootkey.Key, state statefile.Files) error {
 	pt, err := json.Marshal(s.list)
 	if err != nil {
 		return fmt.Errorf("encode users: %w", err)
@@ -165,12 +165,20 @@ func (s *Set) Save(dataDir string, key *rootkey.Key) error {
 	if err != nil {
 		return fmt.Errorf("seal users: %w", err)
 	}
-	return atomicfile.WriteFile(filepath.Join(dataDir, sealedFile), sealed, 0o600)
+	return state.Write(StateName, filepath.Join(dataDir, sealedFile), sealed)
 }
 
+// StateName names the saved users file to the state guard (package
+// statefile): sealing keeps it secret and unforgeable, the guard keeps an
+// older copy (with a removed user in it) from being put back.
+const StateName = "users"
+
+// SavedPath is the saved users file in dataDir.
+func SavedPath(dataDir string) string { return filepath.Join(dataDir, sealedFile) }
+
 // LoadSaved returns the set saved in dataDir, or an empty set when none was.
-func LoadSaved(dataDir string, key *rootkey.Key) (*Set, error) {
-	blob, err := os.ReadFile(filepath.Join(dataDir, sealedFile))
+func LoadSaved(dataDir string, key *rootkey.Key, state statefile.Files) (*Set, error) {
+	blob, err := state.Read(StateName, filepath.Join(dataDir, sealedFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return newSet(nil)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/reference/objstore"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
+	"github.com/sseaudit/sseaudit/reference/statefile"
 )
 
 const sample = `
@@ -123,21 +124,21 @@ func TestSaveAndLoadSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(dir, key); err != nil {
+	if err := s.Save(dir, key, statefile.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, sealedFile))
 	if bytes.Contains(raw, []byte("app-secret")) {
 		t.Fatal("saved users hold a secret in the clear")
 	}
-	got, err := LoadSaved(dir, key)
+	got, err := LoadSaved(dir, key, statefile.Plain{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !got.CanDecrypt(objstore.Principal{Name: "app"}, "key-a") || len(got.Credentials()) != 3 {
 		t.Fatal("saved users lost their grants")
 	}
-	empty, err := LoadSaved(t.TempDir(), key)
+	empty, err := LoadSaved(t.TempDir(), key, statefile.Plain{})
 	if err != nil || len(empty.Credentials()) != 0 {
 		t.Fatalf("no saved file: %v", err)
 	}
