@@ -37,6 +37,10 @@ type Config struct {
 	// Faults are deliberate defects for proving the conformance suite can
 	// fail; only faults.UseDisabledKey applies here. Never set in production.
 	Faults faults.Set
+	// Authorizer, when set, decides every operation for the principal
+	// named by WithPrincipal (see Authorizer); a refusal is 403
+	// Forbidden.NoPermission. nil authorizes everything (in-memory tests).
+	Authorizer Authorizer
 }
 
 // Emulator is an Alibaba Cloud KMS emulator holding keys for any number of
@@ -51,6 +55,7 @@ type Emulator struct {
 	rand    io.Reader
 
 	faults faults.Set
+	authz  Authorizer
 
 	auditMu sync.Mutex
 	audit   io.Writer
@@ -77,6 +82,7 @@ func New(cfg Config) (*Emulator, error) {
 		rand:    cfg.Rand,
 		audit:   cfg.AuditLog,
 		faults:  cfg.Faults,
+		authz:   cfg.Authorizer,
 		st:      newStore(),
 	}
 	if e.account == "" {
@@ -320,7 +326,10 @@ type txn struct {
 	now      time.Time
 	readOnly bool
 	dirty    bool
-	events   []auditRecord // lazy mutations, logged after the call
+	// principal and op are the caller (WithPrincipal) and the Alibaba
+	// action name, for authorization.
+	principal, op string
+	events        []auditRecord // lazy mutations, logged after the call
 	// audit fields of the call itself
 	keyID, versionID       string
 	srcKeyID, srcVersionID string
@@ -345,7 +354,7 @@ func (r *Regional) do(ctx context.Context, op string, write bool, fn func(t *txn
 			rs = emptyRegion
 		}
 		if !rs.due(now) {
-			t := &txn{e: e, region: r.region, rs: rs, now: now, readOnly: true}
+			t := &txn{e: e, region: r.region, rs: rs, now: now, readOnly: true, principal: PrincipalFrom(ctx), op: op}
 			err := fn(t)
 			e.mu.RUnlock()
 			if err != error(errUpgrade) {
@@ -367,7 +376,7 @@ func (r *Regional) do(ctx context.Context, op string, write bool, fn func(t *txn
 		rs = newRegionState()
 		e.st.regions[r.region] = rs
 	}
-	t := &txn{e: e, region: r.region, rs: rs, now: now}
+	t := &txn{e: e, region: r.region, rs: rs, now: now, principal: PrincipalFrom(ctx), op: op}
 	t.maintain()
 	err := fn(t)
 	if err == error(errUpgrade) { // cannot happen with readOnly false; never leak it
