@@ -74,7 +74,7 @@ func (r *Regional) UpdateAlias(ctx context.Context, aliasName, keyID string) err
 		// Repointing takes the alias (and grants made through it) away
 		// from the current key, so that key must be managed too.
 		if ck := t.rs.keys[cur]; ck != nil {
-			if err := t.allow(t.keyResource(ck)); err != nil {
+			if err := t.allowAs(t.keyResource(ck), "the key "+aliasName+" points at"); err != nil {
 				return err
 			}
 		}
@@ -109,7 +109,7 @@ func (r *Regional) DeleteAlias(ctx context.Context, aliasName string) error {
 			return errAliasNotFound()
 		}
 		if k := t.rs.keys[id]; k != nil {
-			if err := t.allow(t.keyResource(k)); err != nil {
+			if err := t.allowAs(t.keyResource(k), "the key "+aliasName+" points at"); err != nil {
 				return err
 			}
 		}

@@ -78,27 +78,30 @@ type Authorizer interface {
 	AuthorizeKMS(principal, action string, r Resource) bool
 }
 
-// errNoPermission is the refusal of an authorization decision, as Alibaba
-// KMS answers a RAM denial: 403 Forbidden.NoPermission. The message names
-// the principal, the action and the resource as the request named it, never
-// a key the caller could not otherwise see.
-func errNoPermission(principal, action string, r Resource) error {
-	who := principal
-	if who == "" {
-		who = "a caller that names no principal"
-	}
-	var what string
+// describe names r for a refusal message.
+func describe(r Resource) string {
 	switch {
 	case r.Container == ContainerKeys:
-		what = `the key container (a "*" grant is needed)`
+		return `the key container (a "*" grant is needed)`
 	case r.Container == ContainerAliases:
-		what = `the alias container (a "*" grant is needed)`
+		return `the alias container (a "*" grant is needed)`
 	case r.Alias != "":
-		what = "alias " + r.Alias
+		return "alias " + r.Alias
 	case r.KeyID == "" && len(r.Aliases) == 1:
-		what = r.Aliases[0]
-	default:
-		what = "key " + r.KeyID
+		return r.Aliases[0]
+	}
+	return "key " + r.KeyID
+}
+
+// errNoPermission is the refusal of an authorization decision, as Alibaba
+// KMS answers a RAM denial: 403 Forbidden.NoPermission. The message names
+// the principal, the action and what (the resource as the request named
+// it), never a key id the caller did not give, so a refusal does not tell
+// which key an alias points at.
+func errNoPermission(principal, action, what string) error {
+	who := principal
+	if who == "" {
+		who = "a caller that names no principal (in-process callers use kms.WithPrincipal)"
 	}
 	group := ActionGroup(action)
 	if group == "" {
@@ -110,12 +113,15 @@ func errNoPermission(principal, action string, r Resource) error {
 
 // allow asks the configured Authorizer about r for the call's principal and
 // operation; nil when there is no Authorizer.
-func (t *txn) allow(r Resource) error {
+func (t *txn) allow(r Resource) error { return t.allowAs(r, describe(r)) }
+
+// allowAs is allow with what the refusal says it was about.
+func (t *txn) allowAs(r Resource, what string) error {
 	a := t.e.authz
 	if a == nil || a.AuthorizeKMS(t.principal, t.op, r) {
 		return nil
 	}
-	return errNoPermission(t.principal, t.op, r)
+	return errNoPermission(t.principal, t.op, what)
 }
 
 // aliasesOf lists the aliases pointing at key id, sorted.
@@ -169,7 +175,7 @@ func (t *txn) resolveFor(ref, param string) (*keyRecord, error) {
 	}
 	k, err := t.lookup(ref, param)
 	if err == nil {
-		if err := t.allow(t.keyResource(k)); err != nil {
+		if err := t.allowAs(t.keyResource(k), describe(nameResource(ref))); err != nil {
 			t.keyID = k.id // the audit log names the refused key
 			return nil, err
 		}
