@@ -32,8 +32,8 @@
 //	UpdateAlias                      the alias, the key it points at, the new key
 //	DeleteAlias                      the alias, the key it points at
 //
-// A refusal is 403 Forbidden.NoPermission (doc 69008; the RAM denial of
-// every Alibaba RPC API), audited like any result. ListKeys and ListAliases
+// A refusal is 403 Forbidden.NoPermission (doc 69008, KMS's code for a
+// call its permission system refuses), audited like any result. ListKeys and ListAliases
 // are refused, not filtered, for a principal without a container grant: RAM
 // authorizes them on the container (doc 28953, "ListKeys kms:ListKeys Key
 // container"), so Alibaba answers a RAM user without it with the error, not

@@ -52,10 +52,11 @@
 //
 // The decrypt field predates the groups and gated only SSE-KMS reads (the
 // KMS endpoint then allowed every authenticated caller everything, and
-// SSE-KMS writes were not checked). It is read as use: a users file that
-// let a principal read SSE-KMS objects keeps doing so, and the principal
-// may now also write them; over the KMS endpoint it gets no more than use.
-// Old files and sealed saves load unchanged.
+// SSE-KMS writes were not checked for any key). It is read as use, not as
+// Decrypt alone: a principal that could read and write SSE-KMS objects
+// with a key keeps both, a principal without it loses the writes it was
+// never meant to have, and over the KMS endpoint nobody gets more than
+// before. Old files and sealed saves load unchanged.
 package users
 
 import (
