@@ -243,8 +243,10 @@ func (r *Reference) AdvanceClock(d time.Duration) error {
 }
 
 // CreateKeyInRegion creates a KMS customer master key in region, which
-// need not be the region the endpoint serves.
+// need not be the region the endpoint serves. It acts as root (the
+// emulator authorizes every call by its principal).
 func (r *Reference) CreateKeyInRegion(ctx context.Context, region, description string) (string, error) {
+	ctx = kms.WithPrincipal(ctx, auth.RootPrincipal)
 	md, err := r.srv.KMS.Region(region).CreateKey(ctx, kms.CreateKeyInput{Description: description})
 	if err != nil {
 		return "", err

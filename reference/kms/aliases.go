@@ -34,7 +34,10 @@ func (r *Regional) CreateAlias(ctx context.Context, aliasName, keyID string) err
 		if err := validateUserAlias(aliasName); err != nil {
 			return err
 		}
-		k, err := t.resolve(keyID, "KeyId")
+		if err := t.allow(Resource{Alias: aliasName}); err != nil {
+			return err
+		}
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -61,10 +64,21 @@ func (r *Regional) UpdateAlias(ctx context.Context, aliasName, keyID string) err
 		if err := validateUserAlias(aliasName); err != nil {
 			return err
 		}
-		if _, ok := t.rs.aliases[aliasName]; !ok {
+		if err := t.allow(Resource{Alias: aliasName}); err != nil {
+			return err
+		}
+		cur, ok := t.rs.aliases[aliasName]
+		if !ok {
 			return errAliasNotFound()
 		}
-		k, err := t.resolve(keyID, "KeyId")
+		// Repointing takes the alias (and grants made through it) away
+		// from the current key, so that key must be managed too.
+		if ck := t.rs.keys[cur]; ck != nil {
+			if err := t.allowAs(t.keyResource(ck), "the key "+aliasName+" points at"); err != nil {
+				return err
+			}
+		}
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -87,9 +101,17 @@ func (r *Regional) DeleteAlias(ctx context.Context, aliasName string) error {
 		if err := validateUserAlias(aliasName); err != nil {
 			return err
 		}
+		if err := t.allow(Resource{Alias: aliasName}); err != nil {
+			return err
+		}
 		id, ok := t.rs.aliases[aliasName]
 		if !ok {
 			return errAliasNotFound()
+		}
+		if k := t.rs.keys[id]; k != nil {
+			if err := t.allowAs(t.keyResource(k), "the key "+aliasName+" points at"); err != nil {
+				return err
+			}
 		}
 		t.keyID = id
 		delete(t.rs.aliases, aliasName)
@@ -121,6 +143,9 @@ func (t *txn) aliasList(filter string, p Page) (ListAliasesOutput, error) {
 func (r *Regional) ListAliases(ctx context.Context, p Page) (ListAliasesOutput, error) {
 	var out ListAliasesOutput
 	err := r.do(ctx, "ListAliases", false, func(t *txn) error {
+		if err := t.allow(Resource{Container: ContainerAliases}); err != nil {
+			return err
+		}
 		var err error
 		out, err = t.aliasList("", p)
 		return err
@@ -132,7 +157,7 @@ func (r *Regional) ListAliases(ctx context.Context, p Page) (ListAliasesOutput, 
 func (r *Regional) ListAliasesByKeyID(ctx context.Context, keyID string, p Page) (ListAliasesOutput, error) {
 	var out ListAliasesOutput
 	err := r.do(ctx, "ListAliasesByKeyId", false, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}

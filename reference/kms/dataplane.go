@@ -43,7 +43,7 @@ func (r *Regional) generateDataKey(ctx context.Context, op string, in GenerateDa
 		if err != nil {
 			return err
 		}
-		k, err := t.resolve(in.KeyId, "KeyId")
+		k, err := t.resolveFor(in.KeyId, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (r *Regional) Encrypt(ctx context.Context, in EncryptInput) (EncryptOutput,
 		if len(in.Plaintext) > MaxEncryptPlaintext {
 			return errInvalidParam("Plaintext", "Encrypt accepts at most 6 KiB; use envelope encryption (GenerateDataKey) for more.")
 		}
-		k, err := t.resolve(in.KeyId, "KeyId")
+		k, err := t.resolveFor(in.KeyId, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,13 @@ func (t *txn) openInRegion(blob []byte, ectx map[string]string) (*keyRecord, *ke
 	}
 	k := t.rs.keys[h.keyID]
 	if k == nil {
+		if err := t.allow(Resource{KeyID: h.keyID}); err != nil {
+			return nil, nil, nil, err
+		}
 		return nil, nil, nil, errKeyNotFound()
+	}
+	if err := t.allow(t.keyResource(k)); err != nil {
+		return k, nil, nil, err // k names the refused key in the audit log
 	}
 	if err := t.requireUsable(k); err != nil {
 		return k, nil, nil, err
@@ -172,7 +178,7 @@ func (r *Regional) ReEncrypt(ctx context.Context, in ReEncryptInput) (EncryptOut
 			return err
 		}
 		defer clear(pt)
-		dk, err := t.resolve(in.DestinationKeyId, "DestinationKeyId")
+		dk, err := t.resolveFor(in.DestinationKeyId, "DestinationKeyId")
 		if err != nil {
 			return err
 		}

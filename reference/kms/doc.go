@@ -11,8 +11,43 @@
 // blobs or encryption contexts anywhere except (material only, sealed under
 // the root key) the keystore file; never put them in errors or the audit
 // log; never panic on client input or on a damaged keystore; never return
-// plaintext for a blob or context other than the one sealed. It is not a
-// security boundary (no request signing, RAM policies or grants).
+// plaintext for a blob or context other than the one sealed. It does not
+// authenticate (kmshttp does); it authorizes only through Config.Authorizer.
+//
+// # Authorization
+//
+// With Config.Authorizer set (the reference server sets the users file,
+// users.Set), every operation asks it whether the principal named by
+// WithPrincipal may call the operation on the resource Alibaba RAM
+// authorizes it on, inside the operation under the keystore lock, after the
+// key is resolved and before any state change or cryptographic work (so an
+// alias repointed concurrently cannot split the decision from the effect):
+//
+//	CreateKey, ListKeys              the key container (Resource.Container "key")
+//	ListAliases                      the alias container ("alias")
+//	other key operations             the resolved key: id and current aliases
+//	Decrypt                          the key named in the blob
+//	ReEncrypt                        the blob's key, then DestinationKeyId's
+//	CreateAlias                      the alias, then the key
+//	UpdateAlias                      the alias, the key it points at, the new key
+//	DeleteAlias                      the alias, the key it points at
+//
+// A refusal is 403 Forbidden.NoPermission (doc 69008, KMS's code for a
+// call its permission system refuses), audited like any result. ListKeys and ListAliases
+// are refused, not filtered, for a principal without a container grant: RAM
+// authorizes them on the container (doc 28953, "ListKeys kms:ListKeys Key
+// container"), so Alibaba answers a RAM user without it with the error, not
+// a shorter list. A KeyId that does not resolve is decided on the name the
+// request gave, and only a principal granted that name gets the real 404,
+// so others cannot probe which keys and aliases exist; the OSS service key
+// is created on first use only for a caller granted alias/acs/oss.
+// Refusal messages name the resource as the request named it, never the key
+// an alias points at. A caller that names no principal is refused: in-process
+// callers (the object store, admin hooks) name one. Emulator.Authorized
+// answers the same question without an operation, for the object store's
+// check before it asks for a data key. Parameter errors that need no key
+// (a bad PendingWindowInDays, a malformed alias name) come before the
+// decision, a choice: they reveal nothing about keys.
 //
 // # Ciphertext blob, format 1
 //
@@ -151,7 +186,8 @@
 //     is Disabled; DeletionProtection is always Disabled; MaterialExpireTime
 //     is empty.
 //
-// Not emulated: RAM policies and grants, DryRun, tags, asymmetric keys,
+// Not emulated: RAM policy documents (Deny statements, conditions), KMS
+// grants (CreateGrant), DryRun, tags, asymmetric keys,
 // HSM/KMS instances, BYOK (EXTERNAL origin, PendingImport), deletion
 // protection, secrets, quotas and throttling.
 package kms

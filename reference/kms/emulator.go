@@ -43,6 +43,10 @@ type Config struct {
 	// server passes its *statefile.Guard, so that an edited, rolled-back
 	// or deleted keystore is refused.
 	State statefile.Files
+	// Authorizer, when set, decides every operation for the principal
+	// named by WithPrincipal (see Authorizer); a refusal is 403
+	// Forbidden.NoPermission. nil authorizes everything (in-memory tests).
+	Authorizer Authorizer
 }
 
 // Emulator is an Alibaba Cloud KMS emulator holding keys for any number of
@@ -58,6 +62,7 @@ type Emulator struct {
 
 	faults faults.Set
 	state  statefile.Files
+	authz  Authorizer
 
 	auditMu sync.Mutex
 	audit   io.Writer
@@ -85,6 +90,7 @@ func New(cfg Config) (*Emulator, error) {
 		audit:   cfg.AuditLog,
 		faults:  cfg.Faults,
 		state:   cfg.State,
+		authz:   cfg.Authorizer,
 		st:      newStore(),
 	}
 	if e.state == nil {
@@ -331,7 +337,10 @@ type txn struct {
 	now      time.Time
 	readOnly bool
 	dirty    bool
-	events   []auditRecord // lazy mutations, logged after the call
+	// principal and op are the caller (WithPrincipal) and the Alibaba
+	// action name, for authorization.
+	principal, op string
+	events        []auditRecord // lazy mutations, logged after the call
 	// audit fields of the call itself
 	keyID, versionID       string
 	srcKeyID, srcVersionID string
@@ -356,7 +365,7 @@ func (r *Regional) do(ctx context.Context, op string, write bool, fn func(t *txn
 			rs = emptyRegion
 		}
 		if !rs.due(now) {
-			t := &txn{e: e, region: r.region, rs: rs, now: now, readOnly: true}
+			t := &txn{e: e, region: r.region, rs: rs, now: now, readOnly: true, principal: PrincipalFrom(ctx), op: op}
 			err := fn(t)
 			e.mu.RUnlock()
 			if err != error(errUpgrade) {
@@ -378,7 +387,7 @@ func (r *Regional) do(ctx context.Context, op string, write bool, fn func(t *txn
 		rs = newRegionState()
 		e.st.regions[r.region] = rs
 	}
-	t := &txn{e: e, region: r.region, rs: rs, now: now}
+	t := &txn{e: e, region: r.region, rs: rs, now: now, principal: PrincipalFrom(ctx), op: op}
 	t.maintain()
 	err := fn(t)
 	if err == error(errUpgrade) { // cannot happen with readOnly false; never leak it

@@ -100,44 +100,49 @@ func keyVersionOut(k *keyRecord, v *keyVersion) KeyVersion {
 	return KeyVersion{KeyId: k.id, KeyVersionId: v.id, CreationDate: fmtTime(v.created)}
 }
 
-// resolve finds the key named by ref (key id, alias, or key/alias ARN) in
-// the transaction's region. Resolving alias/acs/oss creates the OSS service
-// key on first use.
-func (t *txn) resolve(ref, param string) (*keyRecord, error) {
+// refName reduces ref (key id, alias, or key/alias ARN) to the key id or
+// alias it names in the transaction's region.
+func (t *txn) refName(ref, param string) (string, error) {
 	if ref == "" {
-		return nil, errMissingParam(param)
+		return "", errMissingParam(param)
 	}
-	if strings.HasPrefix(ref, "acs:") {
-		parts := strings.SplitN(ref, ":", 5)
-		if len(parts) != 5 || parts[1] != "kms" || parts[2] == "" || parts[3] == "" {
-			return nil, errInvalidParam(param, "A KMS ARN has the form acs:kms:<region>:<account>:key/<key-id>.")
-		}
-		rest := parts[4]
-		isAlias := strings.HasPrefix(rest, AliasPrefix)
-		if !isAlias && !strings.HasPrefix(rest, "key/") {
-			return nil, errInvalidParam(param, "A KMS ARN has the form acs:kms:<region>:<account>:key/<key-id>.")
-		}
-		if parts[2] != t.region || parts[3] != t.e.account {
-			if isAlias {
-				return nil, errAliasNotFound()
-			}
-			return nil, errKeyNotFound()
-		}
+	if !strings.HasPrefix(ref, "acs:") {
+		return ref, nil
+	}
+	parts := strings.SplitN(ref, ":", 5)
+	if len(parts) != 5 || parts[1] != "kms" || parts[2] == "" || parts[3] == "" {
+		return "", errInvalidParam(param, "A KMS ARN has the form acs:kms:<region>:<account>:key/<key-id>.")
+	}
+	rest := parts[4]
+	isAlias := strings.HasPrefix(rest, AliasPrefix)
+	if !isAlias && !strings.HasPrefix(rest, "key/") {
+		return "", errInvalidParam(param, "A KMS ARN has the form acs:kms:<region>:<account>:key/<key-id>.")
+	}
+	if parts[2] != t.region || parts[3] != t.e.account {
 		if isAlias {
-			ref = rest
-		} else {
-			ref = strings.TrimPrefix(rest, "key/")
-			if ref == "" {
-				return nil, errKeyNotFound()
-			}
+			return "", errAliasNotFound()
 		}
+		return "", errKeyNotFound()
 	}
-	if strings.HasPrefix(ref, AliasPrefix) {
-		id, ok := t.rs.aliases[ref]
+	if isAlias {
+		return rest, nil
+	}
+	if id := strings.TrimPrefix(rest, "key/"); id != "" {
+		return id, nil
+	}
+	return "", errKeyNotFound()
+}
+
+// lookup finds the key named by ref (key id, alias, or key/alias ARN) in
+// the transaction's region, creating nothing.
+func (t *txn) lookup(ref, param string) (*keyRecord, error) {
+	name, err := t.refName(ref, param)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(name, AliasPrefix) {
+		id, ok := t.rs.aliases[name]
 		if !ok {
-			if ref == ServiceKeyAliasOSS {
-				return t.ensureServiceKey()
-			}
 			return nil, errAliasNotFound()
 		}
 		k := t.rs.keys[id]
@@ -146,11 +151,33 @@ func (t *txn) resolve(ref, param string) (*keyRecord, error) {
 		}
 		return k, nil
 	}
-	k := t.rs.keys[ref]
+	k := t.rs.keys[name]
 	if k == nil {
 		return nil, errKeyNotFound()
 	}
 	return k, nil
+}
+
+// isUnboundServiceAlias reports whether ref names alias/acs/oss while the
+// region has no service key yet.
+func (t *txn) isUnboundServiceAlias(ref string) bool {
+	name, err := t.refName(ref, "KeyId")
+	if err != nil || name != ServiceKeyAliasOSS {
+		return false
+	}
+	_, ok := t.rs.aliases[name]
+	return !ok
+}
+
+// resolve finds the key named by ref (key id, alias, or key/alias ARN) in
+// the transaction's region. Resolving alias/acs/oss creates the OSS service
+// key on first use. It does not authorize; operations use resolveFor.
+func (t *txn) resolve(ref, param string) (*keyRecord, error) {
+	k, err := t.lookup(ref, param)
+	if err != nil && t.isUnboundServiceAlias(ref) {
+		return t.ensureServiceKey()
+	}
+	return k, err
 }
 
 // ensureServiceKey creates the region's OSS service key and its alias.
@@ -238,6 +265,9 @@ func validateDescription(d string) error {
 func (r *Regional) CreateKey(ctx context.Context, in CreateKeyInput) (KeyMetadata, error) {
 	var md KeyMetadata
 	err := r.do(ctx, "CreateKey", true, func(t *txn) error {
+		if err := t.allow(Resource{Container: ContainerKeys}); err != nil {
+			return err
+		}
 		if in.KeySpec != "" && in.KeySpec != KeySpecAES256 {
 			return errInvalidParam("KeySpec", "The emulator supports only Aliyun_AES_256.")
 		}
@@ -281,7 +311,7 @@ func (r *Regional) CreateKey(ctx context.Context, in CreateKeyInput) (KeyMetadat
 func (r *Regional) DescribeKey(ctx context.Context, keyID string) (KeyMetadata, error) {
 	var md KeyMetadata
 	err := r.do(ctx, "DescribeKey", false, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -296,6 +326,11 @@ func (r *Regional) DescribeKey(ctx context.Context, keyID string) (KeyMetadata, 
 func (r *Regional) ListKeys(ctx context.Context, p Page) (ListKeysOutput, error) {
 	var out ListKeysOutput
 	err := r.do(ctx, "ListKeys", false, func(t *txn) error {
+		// Alibaba RAM authorizes ListKeys on the key container, so a
+		// principal without it is refused rather than shown a filtered list.
+		if err := t.allow(Resource{Container: ContainerKeys}); err != nil {
+			return err
+		}
 		ks := t.rs.sortedKeys()
 		num, size, lo, hi, err := page(p, len(ks))
 		if err != nil {
@@ -316,7 +351,7 @@ func (r *Regional) UpdateKeyDescription(ctx context.Context, keyID, description 
 		if err := validateDescription(description); err != nil {
 			return err
 		}
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -336,7 +371,7 @@ func (r *Regional) UpdateKeyDescription(ctx context.Context, keyID, description 
 // setState implements EnableKey and DisableKey.
 func (r *Regional) setState(ctx context.Context, op, keyID, state string) error {
 	return r.do(ctx, op, true, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -373,7 +408,7 @@ func (r *Regional) ScheduleKeyDeletion(ctx context.Context, keyID string, days i
 		if days < MinPendingWindowDays || days > MaxPendingWindowDays {
 			return errInvalidParam("PendingWindowInDays", "The value must be between 7 and 366.")
 		}
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -396,7 +431,7 @@ func (r *Regional) ScheduleKeyDeletion(ctx context.Context, keyID string, days i
 // state").
 func (r *Regional) CancelKeyDeletion(ctx context.Context, keyID string) error {
 	return r.do(ctx, "CancelKeyDeletion", true, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -419,7 +454,7 @@ func (r *Regional) CancelKeyDeletion(ctx context.Context, keyID string) error {
 func (r *Regional) CreateKeyVersion(ctx context.Context, keyID string) (KeyVersion, error) {
 	var out KeyVersion
 	err := r.do(ctx, "CreateKeyVersion", true, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -446,7 +481,7 @@ func (r *Regional) CreateKeyVersion(ctx context.Context, keyID string) (KeyVersi
 func (r *Regional) ListKeyVersions(ctx context.Context, keyID string, p Page) (ListKeyVersionsOutput, error) {
 	var out ListKeyVersionsOutput
 	err := r.do(ctx, "ListKeyVersions", false, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -468,7 +503,7 @@ func (r *Regional) ListKeyVersions(ctx context.Context, keyID string, p Page) (L
 func (r *Regional) DescribeKeyVersion(ctx context.Context, keyID, keyVersionID string) (KeyVersion, error) {
 	var out KeyVersion
 	err := r.do(ctx, "DescribeKeyVersion", false, func(t *txn) error {
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}
@@ -501,7 +536,7 @@ func (r *Regional) UpdateRotationPolicy(ctx context.Context, keyID string, enabl
 				return err
 			}
 		}
-		k, err := t.resolve(keyID, "KeyId")
+		k, err := t.resolveFor(keyID, "KeyId")
 		if err != nil {
 			return err
 		}

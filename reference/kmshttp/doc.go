@@ -61,6 +61,15 @@
 // Authentication comes before Action and Version are looked at, so an
 // unauthenticated caller learns nothing about the operations served.
 //
+// # Authorization
+//
+// The handler names the authenticated principal to the emulator
+// (kms.WithPrincipal); the emulator's Config.Authorizer decides every
+// call (see package kms; the reference server's is the users file, root
+// allowed everything, everyone else only what its use/read/manage grants
+// cover). A refusal is 403 Forbidden.NoPermission in the error shape below,
+// which the SDK reports as a *tea.SDKError with StatusCode 403.
+//
 // # Responses
 //
 // JSON (Content-Type application/json;charset=utf-8) shaped as the SDK
@@ -112,6 +121,7 @@
 //	method other than GET/POST          400    UnsupportedHTTPMethod        code confirmed; sources disagree on 400 vs 403
 //	query or body over MaxBodyBytes     413    RequestEntityTooLarge        unconfirmed (chosen)
 //	nonce cache full                    400    Throttling                   code confirmed; use is a choice
+//	principal not granted the action    403    Forbidden.NoPermission       confirmed (doc 69008; RAM denial), from package kms
 //	panic or non-*kms.Error failure     500    InternalFailure              kms.CodeInternal
 //
 // # Other choices (unconfirmed)

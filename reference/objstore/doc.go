@@ -85,7 +85,12 @@
 // data encryption and unknown algorithms are refused. The resolved CMK id
 // from the envelope record, never an alias, is what ObjectInfo.SSE
 // reports. Reads of KMS objects check Authorizer.CanDecrypt before KMS is
-// called; KMS key states map to their Kinds; any authentication failure of
+// called; every KMS call names the requesting principal
+// (kms.WithPrincipal; Rewrap, an operator action, names root), so a KMS
+// Authorizer decides writes (GenerateDataKey) and reads (Decrypt) as it
+// decides the KMS endpoint's calls, and its 403 Forbidden.NoPermission is
+// KindKMSAccessDenied like CanDecrypt's refusal; KMS key states map to
+// their Kinds; any authentication failure of
 // a record, sealed key or chunk is KindDecryptFailed. Range reads decrypt
 // only the chunks they need.
 //

@@ -108,6 +108,10 @@ func keyError(resource string, err error) error {
 			if strings.Contains(ke.Message, "KeyId") {
 				return newErr(KindKMSInvalidKeyID, resource, msgKMSInvalidKeyID, err)
 			}
+		case kms.CodeAccessDenied:
+			// KMS refused the caller (kms.Authorizer): the same decision
+			// the KMS endpoint makes, answered in the object dialect.
+			return newErr(KindKMSAccessDenied, resource, msgKMSAccessDenied, err)
 		case kms.CodeInvalidCiphertext:
 			// The sealed key or its encryption context (bucket, object,
 			// upload id) does not authenticate: the record was altered or

@@ -220,7 +220,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if len(cfg.Faults) > 0 {
 		cfg.Logger.Warn("deliberate faults are enabled; this server breaks SSE rules on purpose", "faults", cfg.Faults.String())
 	}
-	s.KMS, err = kms.New(kms.Config{Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog, Faults: cfg.Faults, State: state})
+	// Every KMS call, from the KMS endpoint or from the object store, is
+	// decided by the users file (root may do everything, others only what
+	// they are granted).
+	s.KMS, err = kms.New(kms.Config{
+		Dir: filepath.Join(cfg.DataDir, KMSDir), RootKey: key, Clock: cfg.Clock, AuditLog: s.auditLog, Faults: cfg.Faults,
+		Authorizer: s.Users, State: state,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open KMS keystore: %w", err)
 	}
@@ -247,8 +253,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	env := envelope.New(envelope.Config{
 		Master: s.Master,
-		// The storage service calls KMS as itself; who may decrypt is the
-		// object store's Authorizer's question, asked before this call.
+		// The object store calls KMS in the name of the requesting
+		// principal (kms.WithPrincipal), so the emulator's Authorizer
+		// decides these calls as it decides the KMS endpoint's.
 		KMS: func(region string) envelope.KMS {
 			return s.KMS.Region(region)
 		},
@@ -259,7 +266,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
-		Authorizer: s.Users, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
+		Authorizer: storeAuthorizer{Set: s.Users, kms: s.KMS}, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)

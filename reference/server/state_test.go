@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseaudit/sseaudit/reference/auth"
 	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/masterkey"
 	"github.com/sseaudit/sseaudit/reference/statefile"
@@ -24,7 +25,7 @@ import (
 // silently replaced by fresh keys) stops the next start with an error
 // naming the file. The untouched directory still starts.
 func TestStateEditsRollbacksAndDeletionsRefused(t *testing.T) {
-	ctx := context.Background()
+	ctx := kms.WithPrincipal(context.Background(), auth.RootPrincipal)
 	rootKey := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	env := map[string]string{
 		"SSEAUDIT_ROOT_KEY":               rootKey,

@@ -1,8 +1,11 @@
 // Package users holds the reference server's principals other than root:
 // their access keys and grants (which buckets they may read and write, which
-// KMS keys they may decrypt with), loaded from the --users YAML file and kept
-// sealed under the root key in the data directory so a restart keeps them.
-// It answers authorization questions for the object store; it must not
+// KMS actions they may call on which keys), loaded from the --users YAML
+// file and kept sealed under the root key in the data directory so a
+// restart keeps them. It answers authorization questions for the object
+// store (objstore.Authorizer) and for the KMS emulator (kms.Authorizer,
+// AuthorizeKMS), which asks it for every KMS call, whether it came over
+// the KMS endpoint or from the object store in-process. It must not
 // authenticate requests (the protocol front ends do) and must never log a
 // secret.
 //
@@ -15,8 +18,45 @@
 //	    buckets:
 //	      read: ["*"]                 # path.Match patterns over bucket names
 //	      write: ["scratch-*"]
-//	    kms:
-//	      decrypt: ["<key-id>", "*"]  # CMK ids, or "*" for every key
+//	    kms:                          # each a list of key patterns (below)
+//	      use: ["alias/app-*"]        # Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, ReEncrypt
+//	      read: ["*"]                 # DescribeKey, ListKeys, ListKeyVersions, DescribeKeyVersion, ListAliases, ListAliasesByKeyId
+//	      manage: ["<key-id>"]        # CreateKey, UpdateKeyDescription, Enable/DisableKey, Schedule/CancelKeyDeletion,
+//	                                  # CreateKeyVersion, UpdateRotationPolicy, Create/Update/DeleteAlias
+//	      decrypt: ["<key-id>"]       # older spelling of use: the same grant
+//
+// # KMS grants
+//
+// Root may do everything. Every other principal may do nothing in KMS
+// except what a group grants it (default deny); the groups are independent
+// (manage does not imply read or use). A key pattern is "*" (every key and
+// alias, and the key and alias containers), or a path.Match pattern over
+// key ids (compared case-insensitively, ids being lower-case GUIDs) and
+// over alias names ("alias/app-*"; '*' does not cross '/', so "alias/*"
+// does not cover alias/acs/oss or alias/a/b). An alias pattern covers the
+// keys the alias points at when the call is made, whichever name the call
+// uses for the key; Alibaba RAM decides on the key alone, but allowing
+// grants by alias (as AWS KMS's kms:ResourceAliases condition does) lets a
+// users file name the OSS service key, alias/acs/oss, whose id is only
+// known after its first use. Repointing an alias moves such grants, which
+// is why alias operations need manage on the alias and on every key they
+// take it from or give it to.
+//
+// CreateKey, ListKeys and ListAliases name no key: Alibaba RAM authorizes
+// them on the key or alias container, so they need the group's "*" grant;
+// ListKeys is refused, not filtered, for anyone else. A refusal is 403
+// Forbidden.NoPermission on the KMS endpoint and 403 AccessDenied ("This
+// request is forbidden by kms.") in the OSS and S3 dialects. The object
+// store needs use on a key to write an SSE-KMS object with it
+// (GenerateDataKey) and to read one or upload a part (Decrypt).
+//
+// The decrypt field predates the groups and gated only SSE-KMS reads (the
+// KMS endpoint then allowed every authenticated caller everything, and
+// SSE-KMS writes were not checked for any key). It is read as use, not as
+// Decrypt alone: a principal that could read and write SSE-KMS objects
+// with a key keeps both, a principal without it loses the writes it was
+// never meant to have, and over the KMS endpoint nobody gets more than
+// before. Old files and sealed saves load unchanged.
 package users
 
 import (
@@ -33,6 +73,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/objstore"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
 	"github.com/sseaudit/sseaudit/reference/statefile"
@@ -49,6 +90,10 @@ type User struct {
 		Write []string `yaml:"write" json:"write"`
 	} `yaml:"buckets" json:"buckets"`
 	KMS struct {
+		Use    []string `yaml:"use,omitempty" json:"use,omitempty"`
+		Read   []string `yaml:"read,omitempty" json:"read,omitempty"`
+		Manage []string `yaml:"manage,omitempty" json:"manage,omitempty"`
+		// Decrypt is the older spelling of Use (see the package doc).
 		Decrypt []string `yaml:"decrypt" json:"decrypt"`
 	} `yaml:"kms" json:"kms"`
 }
@@ -64,7 +109,10 @@ type Set struct {
 	list   []User
 }
 
-var _ objstore.Authorizer = (*Set)(nil)
+var (
+	_ objstore.Authorizer = (*Set)(nil)
+	_ kms.Authorizer      = (*Set)(nil)
+)
 
 // ErrInvalid reports a users file that cannot be used; the message names
 // the user and the field.
@@ -108,6 +156,16 @@ func Parse(data []byte, getenv func(string) string, inlineSecretsAllowed bool) (
 			for _, p := range pats {
 				if _, err := path.Match(p, ""); err != nil {
 					return nil, fmt.Errorf("%w: %s: bad bucket pattern %q: %v", ErrInvalid, where, p, err)
+				}
+			}
+		}
+		for _, g := range []struct {
+			field string
+			pats  []string
+		}{{"use", u.KMS.Use}, {"read", u.KMS.Read}, {"manage", u.KMS.Manage}, {"decrypt", u.KMS.Decrypt}} {
+			for _, p := range g.pats {
+				if err := checkKeyPattern(p); err != nil {
+					return nil, fmt.Errorf("%w: %s: kms.%s: %v", ErrInvalid, where, g.field, err)
 				}
 			}
 		}
@@ -241,19 +299,84 @@ func (s *Set) CanWriteBucket(p objstore.Principal, bucket string) bool {
 	return ok && matchAny(u.Buckets.Write, bucket)
 }
 
-// CanDecrypt implements objstore.Authorizer.
-func (s *Set) CanDecrypt(p objstore.Principal, keyID string) bool {
-	if p.Name == auth.RootPrincipal {
+// checkKeyPattern explains why p cannot be a KMS key pattern.
+func checkKeyPattern(p string) error {
+	switch {
+	case p == "":
+		return errors.New(`an empty key pattern; use a key id, an alias such as "alias/app", a glob, or "*"`)
+	case strings.HasPrefix(p, "acs:"):
+		return fmt.Errorf("key pattern %q is an ARN; give the key id or alias it ends with", p)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return fmt.Errorf("bad key pattern %q: %v", p, err)
+	}
+	return nil
+}
+
+// AuthorizeKMS implements kms.Authorizer: root may do everything; anyone
+// else (including an unknown or empty principal) only what a grant of the
+// action's group covers (see the package doc). It is the one KMS decision
+// of the reference: the emulator asks it for every call, from the KMS
+// endpoint and from the object store alike.
+func (s *Set) AuthorizeKMS(principal, action string, r kms.Resource) bool {
+	if principal == auth.RootPrincipal {
 		return true
 	}
-	u, ok := s.byName[p.Name]
+	u, ok := s.byName[principal]
 	if !ok {
 		return false
 	}
-	for _, k := range u.KMS.Decrypt {
-		if k == "*" || strings.EqualFold(k, keyID) {
+	var grants [][]string
+	switch kms.ActionGroup(action) {
+	case kms.GroupUse:
+		grants = [][]string{u.KMS.Use, u.KMS.Decrypt}
+	case kms.GroupRead:
+		grants = [][]string{u.KMS.Read}
+	case kms.GroupManage:
+		grants = [][]string{u.KMS.Manage}
+	default:
+		return false
+	}
+	for _, pats := range grants {
+		for _, p := range pats {
+			if covers(p, r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// covers reports whether key pattern p covers r.
+func covers(p string, r kms.Resource) bool {
+	switch {
+	case p == "*":
+		return true
+	case r.Container != "":
+		return false
+	case r.Alias != "":
+		return match(p, r.Alias)
+	}
+	if r.KeyID != "" && match(strings.ToLower(p), strings.ToLower(r.KeyID)) {
+		return true
+	}
+	for _, a := range r.Aliases {
+		if match(p, a) {
 			return true
 		}
 	}
 	return false
+}
+
+func match(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
+// CanDecrypt implements objstore.Authorizer by AuthorizeKMS for Decrypt on
+// the key id alone: grants made through an alias are not seen, because the
+// set does not know the aliases. The server therefore answers the object
+// store with kms.Emulator.Authorized, which adds them.
+func (s *Set) CanDecrypt(p objstore.Principal, keyID string) bool {
+	return s.AuthorizeKMS(p.Name, "Decrypt", kms.Resource{KeyID: keyID})
 }

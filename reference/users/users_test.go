@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/objstore"
 	"github.com/sseaudit/sseaudit/reference/rootkey"
 	"github.com/sseaudit/sseaudit/reference/statefile"
@@ -141,5 +142,152 @@ func TestSaveAndLoadSealed(t *testing.T) {
 	empty, err := LoadSaved(t.TempDir(), key, statefile.Plain{})
 	if err != nil || len(empty.Credentials()) != 0 {
 		t.Fatalf("no saved file: %v", err)
+	}
+}
+
+const kmsSample = `
+users:
+  - name: legacy
+    access_key_id: L1
+    access_key_secret: s
+    kms:
+      decrypt: ["KEY-A"]
+  - name: app
+    access_key_id: A1
+    access_key_secret: s
+    kms:
+      use: ["alias/app-*", "key-b"]
+  - name: ops
+    access_key_id: O1
+    access_key_secret: s
+    kms:
+      read: ["*"]
+      manage: ["alias/team/*"]
+  - name: none
+    access_key_id: N1
+    access_key_secret: s
+    buckets: {read: ["*"]}
+`
+
+// TestAuthorizeKMS is the KMS decision: default deny but root, groups
+// independent, key patterns over ids (any case) and current aliases, "*"
+// the only grant on the containers, and decrypt read as use.
+func TestAuthorizeKMS(t *testing.T) {
+	s, err := Parse([]byte(kmsSample), getenv, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(id string, aliases ...string) kms.Resource { return kms.Resource{KeyID: id, Aliases: aliases} }
+	keys := kms.Resource{Container: kms.ContainerKeys}
+	aliases := kms.Resource{Container: kms.ContainerAliases}
+	cases := []struct {
+		who, action string
+		r           kms.Resource
+		want        bool
+	}{
+		{"root", "DisableKey", key("any"), true},
+		{"root", "CreateKey", keys, true},
+		{"", "Decrypt", key("key-a"), false},
+		{"stranger", "Decrypt", key("key-a"), false},
+		{"none", "Decrypt", key("key-a"), false},
+		{"none", "ListKeys", keys, false},
+		{"none", "DescribeKey", key("key-a"), false},
+
+		// decrypt is the use group, ids compared in any case.
+		{"legacy", "Decrypt", key("key-a"), true},
+		{"legacy", "GenerateDataKey", key("key-a"), true},
+		{"legacy", "Encrypt", key("key-a"), true},
+		{"legacy", "ReEncrypt", key("key-a"), true},
+		{"legacy", "GenerateDataKeyWithoutPlaintext", key("key-a"), true},
+		{"legacy", "Decrypt", key("key-b"), false},
+		{"legacy", "DescribeKey", key("key-a"), false},
+		{"legacy", "DisableKey", key("key-a"), false},
+
+		// use by alias glob and by id; not read or manage.
+		{"app", "GenerateDataKey", key("k1", "alias/app-main"), true},
+		{"app", "GenerateDataKey", key("k1", "alias/other", "alias/app-x"), true},
+		{"app", "GenerateDataKey", key("k1", "alias/other"), false},
+		{"app", "GenerateDataKey", key("k1", "alias/app/nested"), false}, // '*' does not cross '/'
+		{"app", "Decrypt", key("key-b"), true},
+		{"app", "DescribeKey", key("key-b"), false},
+		{"app", "EnableKey", key("k1", "alias/app-main"), false},
+		{"app", "ListKeys", keys, false},
+
+		// read "*" covers keys and containers; manage by alias.
+		{"ops", "DescribeKey", key("anything"), true},
+		{"ops", "ListKeys", keys, true},
+		{"ops", "ListAliases", aliases, true},
+		{"ops", "Decrypt", key("anything"), false},
+		{"ops", "DisableKey", key("k2", "alias/team/db"), true},
+		{"ops", "DisableKey", key("k3", "alias/prod"), false},
+		{"ops", "CreateKey", keys, false}, // needs manage "*"
+		{"ops", "CreateAlias", kms.Resource{Alias: "alias/team/new"}, true},
+		{"ops", "CreateAlias", kms.Resource{Alias: "alias/prod-2"}, false},
+		{"ops", "NoSuchAction", key("k2", "alias/team/db"), false},
+	}
+	for _, c := range cases {
+		if got := s.AuthorizeKMS(c.who, c.action, c.r); got != c.want {
+			t.Errorf("%q %s %+v = %v, want %v", c.who, c.action, c.r, got, c.want)
+		}
+	}
+	// The object store's id-only question is the same decision.
+	if !s.CanDecrypt(objstore.Principal{Name: "app"}, "KEY-B") || s.CanDecrypt(objstore.Principal{Name: "ops"}, "key-b") {
+		t.Fatal("CanDecrypt disagrees with AuthorizeKMS")
+	}
+}
+
+func TestKMSPatternErrorsNameTheField(t *testing.T) {
+	head := "users:\n  - name: a\n    access_key_id: x\n    access_key_secret: y\n    kms:\n"
+	cases := map[string]struct{ yaml, want string }{
+		"bad glob":      {head + "      use: [\"[\"]\n", "kms.use: bad key pattern"},
+		"empty":         {head + "      read: [\"\"]\n", "kms.read: an empty key pattern"},
+		"arn":           {head + "      manage: [\"acs:kms:cn-hangzhou:1:key/k\"]\n", "kms.manage: key pattern \"acs:kms:cn-hangzhou:1:key/k\" is an ARN"},
+		"legacy glob":   {head + "      decrypt: [\"[\"]\n", "kms.decrypt: bad key pattern"},
+		"unknown group": {head + "      admin: [\"*\"]\n", "admin"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(c.yaml), getenv, true)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want ErrInvalid mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestSavedKMSGrants: the groups survive the sealed save, and a save from
+// before the groups (decrypt only) still loads and grants use.
+func TestSavedKMSGrants(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := rootkey.New(bytes.Repeat([]byte{2}, 32), nil)
+	s, err := Parse([]byte(kmsSample), getenv, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(dir, key, statefile.Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadSaved(dir, key, statefile.Plain{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.AuthorizeKMS("ops", "DisableKey", kms.Resource{KeyID: "k", Aliases: []string{"alias/team/x"}}) ||
+		!got.AuthorizeKMS("app", "Encrypt", kms.Resource{KeyID: "key-b"}) || !got.AuthorizeKMS("legacy", "Decrypt", kms.Resource{KeyID: "key-a"}) {
+		t.Fatal("saved users lost KMS grants")
+	}
+	old := `[{"name":"old","access_key_id":"O","access_key_secret":"s","buckets":{"read":null,"write":null},"kms":{"decrypt":["k-1"]}}]`
+	sealed, err := key.Seal(sealPurpose, []byte(old), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sealedFile), sealed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err = LoadSaved(dir, key, statefile.Plain{})
+	if err != nil {
+		t.Fatalf("a save from before the KMS groups: %v", err)
+	}
+	if !got.AuthorizeKMS("old", "GenerateDataKey", kms.Resource{KeyID: "k-1"}) || got.AuthorizeKMS("old", "DescribeKey", kms.Resource{KeyID: "k-1"}) {
+		t.Fatal("an old save's decrypt grant is not read as use")
 	}
 }
