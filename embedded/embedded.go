@@ -290,3 +290,17 @@ func StartKMS(accessKeyID, accessKeySecret string) (*KMSServer, error) {
 
 // Close stops the KMS server.
 func (k *KMSServer) Close() { k.srv.Close() }
+
+// Problem is one thing Check found wrong in a data directory.
+type Problem = server.Problem
+
+// Check verifies a stopped reference's data directory (cfg.DataDir, with
+// cfg.RootKeyFile and the root key variable through cfg.Getenv) without
+// serving or writing it: see server.Check.
+func Check(ctx context.Context, cfg Config) ([]Problem, error) {
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return server.Check(ctx, server.Config{DataDir: cfg.DataDir, RootKeyFile: cfg.RootKeyFile, Getenv: getenv})
+}

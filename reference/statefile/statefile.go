@@ -107,10 +107,11 @@ type manifest struct {
 // Guard authenticates the state files of one data directory. It is safe
 // for concurrent use.
 type Guard struct {
-	mu   sync.Mutex
-	path string
-	root *rootkey.Key
-	m    manifest
+	mu       sync.Mutex
+	path     string
+	root     *rootkey.Key
+	m        manifest
+	readOnly bool
 }
 
 // Options configures Open.
@@ -125,12 +126,19 @@ type Options struct {
 	// Adopt accepts unauthenticated state files found without a manifest
 	// (an upgrade from an older build) and authenticates them as they are.
 	Adopt bool
+	// ReadOnly never writes: the manifest is not created or updated (a
+	// pending write found complete is accepted but not committed) and
+	// Write fails. For checking a data directory.
+	ReadOnly bool
 }
+
+// ErrReadOnly is returned by Write on a read-only guard.
+var ErrReadOnly = errors.New("statefile: the guard is read-only")
 
 // Open loads the manifest at path, or starts an empty one when it does
 // not exist and none of opts.Guarded exists either.
 func Open(path string, root *rootkey.Key, opts Options) (*Guard, error) {
-	g := &Guard{path: path, root: root, m: manifest{Format: Format, RootKeyID: root.ID(), Files: map[string]*entry{}}}
+	g := &Guard{path: path, root: root, m: manifest{Format: Format, RootKeyID: root.ID(), Files: map[string]*entry{}}, readOnly: opts.ReadOnly}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -250,6 +258,9 @@ func (g *Guard) checkLocked(name, path string, e *entry, data []byte) error {
 func (g *Guard) Write(name, path string, data []byte) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.readOnly {
+		return fmt.Errorf("%w: not writing %s", ErrReadOnly, path)
+	}
 	e := g.m.Files[name]
 	if e == nil {
 		if _, err := os.Stat(path); err == nil {
@@ -320,6 +331,9 @@ func (g *Guard) manifestTag(m *manifest) (string, error) {
 }
 
 func (g *Guard) save() error {
+	if g.readOnly {
+		return nil
+	}
 	tag, err := g.manifestTag(&g.m)
 	if err != nil {
 		return err
