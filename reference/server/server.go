@@ -59,6 +59,9 @@ type Config struct {
 	Clock clock.Clock
 	// ShutdownTimeout bounds how long in-flight requests may run after Close.
 	ShutdownTimeout time.Duration
+	// Limits bound connections, request progress and concurrent uploads
+	// (zero fields take the defaults; see Limits).
+	Limits Limits
 	// Faults are deliberate defects, each breaking one SSE rule, used only
 	// to prove the conformance suite fails when a rule is broken.
 	Faults faults.Set
@@ -138,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -225,6 +229,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
 		Authorizer: s.Users, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
+		MaxUploadsPerPrincipal: cfg.Limits.MaxUploadsPerPrincipal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)
@@ -269,9 +274,10 @@ func (s *Server) listen(ctx context.Context, addr string, h http.Handler) (strin
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	srv := newHTTPServer(h, s.cfg.Limits)
 	s.servers = append(s.servers, srv)
-	go func() { s.served <- srv.Serve(ln) }()
+	lln := limitListener(ln, s.cfg.Limits)
+	go func() { s.served <- srv.Serve(lln) }()
 	return "http://" + ln.Addr().String(), nil
 }
 
