@@ -333,3 +333,48 @@ func TestUploadCapPerPrincipal(t *testing.T) {
 		t.Fatalf("after the held uploads ended: %v", err)
 	}
 }
+
+// TestUnreadResponseIsCut: a client that asks for a large object and stops
+// reading holds the server's goroutine, buffers and data file only until
+// the write stall timeout; its download then ends short. Before, the
+// server waited for as long as the client kept the connection.
+func TestUnreadResponseIsCut(t *testing.T) {
+	s, _ := startLimited(t, Limits{WriteStallTimeout: 300 * time.Millisecond})
+	root := ossBucket(t, s, rootAK, rootSK, "bounds")
+	const size = 32 << 20 // more than loopback's socket buffers hold
+	if err := root.PutObject("large", &pacedReader{chunk: 1 << 20, total: size}); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := root.SignURL("large", oss.HTTPGet, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.TrimPrefix(signed, s.Endpoint)
+	c, err := net.Dial("tcp", strings.TrimPrefix(s.Endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET "+u+" HTTP/1.1\r\nHost: "+strings.TrimPrefix(s.Endpoint, "http://")+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // not reading: the server's writes block
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %d", resp.StatusCode)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("after %d bytes the connection is still open and silent", n)
+	}
+	if n >= size {
+		t.Fatalf("the whole %d bytes were delivered to a client that stopped reading for 1.5s", n)
+	}
+	t.Logf("the download was cut after %d of %d bytes (%v)", n, size, err)
+}
