@@ -34,8 +34,10 @@ type Limits struct {
 	// bytes per second, after a first BodyStallTimeout of grace (default
 	// 1024). It cuts a client trickling a byte now and then.
 	BodyMinRate int64
-	// WriteStallTimeout is the longest a response write may block on a
-	// client that does not read (default 30s).
+	// WriteStallTimeout is the longest one write to the connection may
+	// block on a client that does not read (default 30s). Responses are
+	// written in pieces of tens of KiB, so a slow download that keeps
+	// reading is not cut.
 	WriteStallTimeout time.Duration
 	// MaxConns caps the open connections of each endpoint (default 1024);
 	// further clients wait in the listen backlog until one closes.
@@ -56,6 +58,9 @@ const (
 	DefaultMaxConns               = 1024
 	DefaultMaxUploadsPerPrincipal = 64
 )
+
+// DefaultLimits returns the limits a zero Limits stands for.
+func DefaultLimits() Limits { return Limits{}.withDefaults() }
 
 // withDefaults fills zero fields with the defaults and turns negative
 // ones into 0 (off).
