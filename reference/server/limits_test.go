@@ -214,10 +214,33 @@ func TestStalledUploadIsCut(t *testing.T) {
 				_, err = bucket.UploadPart(imur, r, 5<<30, 1)
 				return err
 			}},
+		// Through a presigned URL and net/http: the OSS SDK's progress
+		// tracker races with its own body writer when the server answers
+		// before the body is sent, which this case provokes.
 		{"PutObject trickles", func(chan struct{}) io.Reader {
 			return &pacedReader{chunk: 16, total: 1 << 20, every: 20 * time.Millisecond}
 		},
-			func(r io.Reader) error { return bucket.PutObject("trickle", r, oss.ContentLength(1<<20)) }},
+			func(r io.Reader) error {
+				u, err := bucket.SignURL("trickle", oss.HTTPPut, 60)
+				if err != nil {
+					return err
+				}
+				req, err := http.NewRequest(http.MethodPut, u, r)
+				if err != nil {
+					return err
+				}
+				req.ContentLength = 1 << 20
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return err
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("<Code>RequestTimeout</Code>")) {
+					return fmt.Errorf("answered %d %s, want 400 RequestTimeout", resp.StatusCode, body)
+				}
+				return errors.New("cut as expected")
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
