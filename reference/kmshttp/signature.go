@@ -323,7 +323,7 @@ func (h *handler) checkFreshness(s signedRequest) *kms.Error {
 		// full (see nonceCache). Alibaba KMS answers a caller over its
 		// request quota with 429 Rejected.Throttling.
 		return newErr(http.StatusTooManyRequests, CodeRejectedThrottling,
-			"QPS Limit Exceeded: this access key has %d requests signed within the last %s; retry later.",
+			"QPS Limit Exceeded: this access key's last %d requests are all still inside their %s replay window; retry later.",
 			h.cfg.MaxNoncesPerKey, h.cfg.MaxSkew)
 	}
 	return nil
