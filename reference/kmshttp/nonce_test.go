@@ -121,6 +121,13 @@ func TestNonceFloodLocksOutOnlyTheFlooder(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&body)
 		return resp.StatusCode, body.Code
 	}
+	// Timestamps outside the 15-minute window are refused before their
+	// nonce is looked at, so they take none of the quota.
+	for i := range quota + 5 {
+		if status, code := send(now.Add(16 * time.Minute)); status != http.StatusBadRequest || code != CodeTimestampExpired {
+			t.Fatalf("request %d signed 16 minutes ahead: %d %s, want 400 %s", i, status, code, CodeTimestampExpired)
+		}
+	}
 	ahead := now.Add(14 * time.Minute)
 	for i := range quota {
 		// Whatever KMS authorization answers (ListKeys may be refused to
