@@ -157,8 +157,27 @@ func (c *progressConn) Write(p []byte) (int, error) {
 func bodyProgress(h http.Handler, stall time.Duration, minRate int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w),
+			// A shallow copy, not r itself: after the handler, net/http
+			// looks at its own request's body to decide whether an unread
+			// remainder is too big to drain (then it closes the
+			// connection). Replacing r.Body would hide that and make it
+			// drain a refused upload from a client that may never send.
+			r2 := new(http.Request)
+			*r2 = *r
+			pb := &progressBody{ReadCloser: r.Body, rc: http.NewResponseController(w),
 				stall: stall, minRate: minRate, start: time.Now()}
+			r2.Body = pb
+			h.ServeHTTP(w, r2)
+			if !pb.done {
+				// The handler left part of the body unread (it refused the
+				// request early). net/http drains a chunked remainder, up
+				// to 256 KiB, before it writes the answer, with no deadline
+				// of its own: bound it like any other body read, so a
+				// stalled client gets its answer and loses the connection
+				// instead of holding it forever.
+				_ = pb.rc.SetReadDeadline(time.Now().Add(pb.stallOrGrace()))
+			}
+			return
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -174,6 +193,15 @@ type progressBody struct {
 	done    bool  // EOF or error seen: the deadline is no longer ours
 }
 
+// stallOrGrace is the stall timeout, or when that is off the default one:
+// the grace of the minimum rate and the bound on draining an unread rest.
+func (b *progressBody) stallOrGrace() time.Duration {
+	if b.stall > 0 {
+		return b.stall
+	}
+	return DefaultBodyStallTimeout
+}
+
 func (b *progressBody) Read(p []byte) (int, error) {
 	if b.done {
 		return b.ReadCloser.Read(p)
@@ -184,12 +212,8 @@ func (b *progressBody) Read(p []byte) (int, error) {
 		deadline = now.Add(b.stall)
 	}
 	if b.minRate > 0 {
-		grace := b.stall
-		if grace <= 0 {
-			grace = DefaultBodyStallTimeout
-		}
 		// The body may take grace plus n/minRate seconds in all.
-		byRate := b.start.Add(grace + time.Duration(float64(b.n)/float64(b.minRate)*float64(time.Second)))
+		byRate := b.start.Add(b.stallOrGrace() + time.Duration(float64(b.n)/float64(b.minRate)*float64(time.Second)))
 		if !byRate.After(now) {
 			b.done = true
 			_ = b.rc.SetReadDeadline(now) // fail the connection's pending reads too

@@ -401,3 +401,56 @@ func TestUnreadResponseIsCut(t *testing.T) {
 	}
 	t.Logf("the download was cut after %d of %d bytes (%v)", n, size, err)
 }
+
+// TestThreeHundredStalledUploads is the case: one principal opens
+// 300 authenticated 5 GiB uploads and sends nothing. Before, all 300 held
+// a connection, a temp file and its descriptor for as long as the client
+// liked. Now at most the principal's cap of them reach the store (the rest
+// are refused 503 at once), and those are cut at the stall timeout with
+// their files removed.
+func TestThreeHundredStalledUploads(t *testing.T) {
+	const n, capUploads = 300, 64
+	s, tmp := startLimited(t, Limits{BodyStallTimeout: 500 * time.Millisecond, MaxUploadsPerPrincipal: capUploads})
+	bucket := ossBucket(t, s, malloryAK, mallorySK, "bounds")
+	stop := make(chan struct{})
+	defer close(stop)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			// No bytes at all: the OSS SDK's progress tracker is then
+			// never written, so an early answer does not race it.
+			errs <- bucket.PutObject(fmt.Sprint("stalled-", i), &stallReader{stop: stop}, oss.ContentLength(5<<30))
+		}()
+	}
+	peak := 0
+	codes := map[string]int{}
+	deadline := time.After(10 * time.Second)
+	for got := 0; got < n; {
+		select {
+		case err := <-errs:
+			got++
+			status, code, _ := ossCode(err)
+			codes[fmt.Sprint(status, " ", code)]++
+		case <-time.After(10 * time.Millisecond):
+			if f, _ := tempFiles(t, tmp); f > peak {
+				peak = f
+			}
+		case <-deadline:
+			t.Fatalf("after 10s only %d of %d stalled uploads have ended (%v)", got, n, codes)
+		}
+	}
+	t.Logf("answers: %v; at most %d temp files at once", codes, peak)
+	if peak > capUploads {
+		t.Fatalf("%d uploads of one principal reached the store at once, cap %d", peak, capUploads)
+	}
+	if codes["503 ServiceUnavailable"] == 0 {
+		t.Fatalf("no upload over the cap was refused: %v", codes)
+	}
+	if codes["200 "] > 0 {
+		t.Fatalf("stalled uploads succeeded: %v", codes)
+	}
+	var files, fds int
+	if !waitFor(2*time.Second, func() bool { files, fds = tempFiles(t, tmp); return files == 0 && fds == 0 }) {
+		t.Fatalf("after the cuts: %d temp files, %d descriptors on them", files, fds)
+	}
+}
