@@ -105,7 +105,18 @@ type Config struct {
 	MovableClock bool
 	// Faults are deliberate defects (nil for a correct server).
 	Faults Faults
+	// Limits bound connections, request progress and concurrent uploads
+	// (zero fields take the defaults, negative ones switch a bound off).
+	Limits Limits
 }
+
+// Limits bound what one connection, request or principal may hold: header,
+// idle, body-progress and write-stall timeouts, a connection cap per
+// endpoint and a cap on each principal's concurrent uploads.
+type Limits = server.Limits
+
+// DefaultLimits returns the limits a zero Limits stands for.
+func DefaultLimits() Limits { return server.DefaultLimits() }
 
 // Reference is a running reference implementation.
 type Reference struct {
@@ -132,7 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Reference, error) {
 	sc := server.Config{
 		DataDir: cfg.DataDir, Addr: cfg.Addr, KMSAddr: cfg.KMSAddr, Region: cfg.Region,
 		UsersFile: cfg.UsersFile, RootKeyFile: cfg.RootKeyFile, AdoptState: cfg.AdoptState, DefaultSSE: cfg.DefaultSSE, MasterKeyRotateEvery: cfg.MasterKeyRotateEvery,
-		Getenv: cfg.Getenv, Logger: cfg.Logger, Faults: cfg.Faults,
+		Getenv: cfg.Getenv, Logger: cfg.Logger, Faults: cfg.Faults, Limits: cfg.Limits,
 	}
 	switch sc.Addr {
 	case "":

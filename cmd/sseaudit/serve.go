@@ -16,6 +16,8 @@ func newServeCommand(e env) *cobra.Command {
 		addr, kmsAddr, dataDir, region, logFormat, usersFile, faultList, rootKeyFile string
 		defaultSSE, adoptState                                                       bool
 		masterRotate                                                                 time.Duration
+		limits                                                                       embedded.Limits
+		minRate                                                                      int64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,10 +52,14 @@ they are generated on first start, stored sealed in DATA and printed once.
 			if addr == "" {
 				addr = "-" // KMS only
 			}
+			lim, err := serveLimits(limits, minRate)
+			if err != nil {
+				return err
+			}
 			srv, err := embedded.Start(ctx, embedded.Config{
 				DataDir: dataDir, Addr: addr, KMSAddr: kmsAddr, Region: region, UsersFile: usersFile, RootKeyFile: rootKeyFile, AdoptState: adoptState,
 				DefaultSSE: defaultSSE, MasterKeyRotateEvery: masterRotate, Getenv: e.getenv, Logger: logger,
-				Faults: fs,
+				Faults: fs, Limits: lim,
 			})
 			if err != nil {
 				return err
@@ -101,7 +107,57 @@ they are generated on first start, stored sealed in DATA and printed once.
 	f.StringVar(&faultList, "fault", "", "comma-separated deliberate faults (testing the conformance suite only)")
 	_ = f.MarkHidden("fault")
 	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	def := embedded.DefaultLimits()
+	f.DurationVar(&limits.ReadHeaderTimeout, "read-header-timeout", def.ReadHeaderTimeout, "longest a client may take to send a request's headers (0 = no limit)")
+	f.DurationVar(&limits.IdleTimeout, "idle-timeout", def.IdleTimeout, "longest a keep-alive connection may wait for its next request (0 = no limit)")
+	f.DurationVar(&limits.BodyStallTimeout, "body-stall-timeout", def.BodyStallTimeout, "longest wait for the next bytes of a request body; a stalled upload is cut and its temp file removed (0 = no limit)")
+	f.Int64Var(&minRate, "body-min-rate", def.BodyMinRate, "slowest average a request body may arrive at, in bytes per second, after one --body-stall-timeout of grace (0 = no limit)")
+	f.DurationVar(&limits.WriteStallTimeout, "write-stall-timeout", def.WriteStallTimeout, "longest a response write may block on a client that does not read (0 = no limit)")
+	f.IntVar(&limits.MaxConns, "max-conns", def.MaxConns, "open connections per endpoint; more wait in the listen backlog (0 = no limit)")
+	f.IntVar(&limits.MaxUploadsPerPrincipal, "max-uploads-per-principal", def.MaxUploadsPerPrincipal, "concurrent uploads (PutObject, UploadPart, copies) of one principal; more get 503 (0 = no limit)")
 	return cmd
+}
+
+// serveLimits turns the limit flags into embedded.Limits: on the command
+// line 0 means no limit, in Limits a negative value does (0 takes the
+// default there).
+func serveLimits(l embedded.Limits, minRate int64) (embedded.Limits, error) {
+	durs := []struct {
+		name string
+		d    *time.Duration
+	}{
+		{"--read-header-timeout", &l.ReadHeaderTimeout}, {"--idle-timeout", &l.IdleTimeout},
+		{"--body-stall-timeout", &l.BodyStallTimeout}, {"--write-stall-timeout", &l.WriteStallTimeout},
+	}
+	for _, f := range durs {
+		switch {
+		case *f.d < 0:
+			return l, fmt.Errorf("%s %s: use a positive duration, or 0 for no limit", f.name, *f.d)
+		case *f.d == 0:
+			*f.d = -1
+		}
+	}
+	nums := []struct {
+		name string
+		n    *int
+	}{{"--max-conns", &l.MaxConns}, {"--max-uploads-per-principal", &l.MaxUploadsPerPrincipal}}
+	for _, f := range nums {
+		switch {
+		case *f.n < 0:
+			return l, fmt.Errorf("%s %d: use a positive number, or 0 for no limit", f.name, *f.n)
+		case *f.n == 0:
+			*f.n = -1
+		}
+	}
+	switch {
+	case minRate < 0:
+		return l, fmt.Errorf("--body-min-rate %d: use a positive number of bytes per second, or 0 for no limit", minRate)
+	case minRate == 0:
+		l.BodyMinRate = -1
+	default:
+		l.BodyMinRate = minRate
+	}
+	return l, nil
 }
 
 func newLogger(e env, format string) (*slog.Logger, error) {

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sseaudit/sseaudit/embedded"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes.
@@ -90,5 +93,50 @@ func TestServeRejectsBadLogFormat(t *testing.T) {
 	err := root.Execute()
 	if err == nil || !strings.Contains(err.Error(), "--log-format") {
 		t.Fatalf("err = %v, want a message naming --log-format", err)
+	}
+}
+
+// TestServeLimitFlags: the limit flags default to the reference's limits,
+// 0 switches a bound off, and a negative value is refused naming the flag.
+func TestServeLimitFlags(t *testing.T) {
+	def := embedded.DefaultLimits()
+	off := embedded.Limits{ReadHeaderTimeout: -1, IdleTimeout: -1, BodyStallTimeout: -1, BodyMinRate: -1,
+		WriteStallTimeout: -1, MaxConns: -1, MaxUploadsPerPrincipal: -1}
+	cases := []struct {
+		name    string
+		in      embedded.Limits
+		minRate int64
+		want    embedded.Limits
+		wantErr string
+	}{
+		{"defaults", def, def.BodyMinRate, def, ""},
+		{"zero is off", embedded.Limits{}, 0, off, ""},
+		{"negative duration", embedded.Limits{IdleTimeout: -time.Second}, 0, embedded.Limits{}, "--idle-timeout"},
+		{"negative count", embedded.Limits{MaxUploadsPerPrincipal: -3}, 0, embedded.Limits{}, "--max-uploads-per-principal"},
+		{"negative rate", embedded.Limits{}, -5, embedded.Limits{}, "--body-min-rate"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := serveLimits(tc.in, tc.minRate)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	// The flags' defaults are the reference's.
+	cmd := newServeCommand(env{getenv: func(string) string { return "" }})
+	for name, want := range map[string]string{
+		"idle-timeout": def.IdleTimeout.String(), "body-stall-timeout": def.BodyStallTimeout.String(),
+		"max-uploads-per-principal": fmt.Sprint(def.MaxUploadsPerPrincipal),
+	} {
+		if got := cmd.Flags().Lookup(name).DefValue; got != want {
+			t.Errorf("--%s defaults to %s, want %s", name, got, want)
+		}
 	}
 }

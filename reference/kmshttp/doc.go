@@ -52,11 +52,16 @@
 //
 // Timestamp / x-acs-date is UTC ISO 8601 ending in "Z" (the SDK writes
 // 2006-01-02T15:04:05Z; fractional seconds are accepted) and must be within
-// Config.MaxSkew (15 minutes) of Config.Clock. Each accepted nonce is
-// remembered per access key until its request's timestamp leaves the
-// window; at most Config.MaxNonces are held, beyond which requests are
-// refused (Throttling) instead of forgetting nonces early. The nonce is
-// recorded only after the signature and the timestamp check out. STS
+// Config.MaxSkew (15 minutes, as Alibaba Cloud allows) of Config.Clock; a
+// timestamp outside the window is refused before its nonce is looked at.
+// Each accepted nonce is remembered per access key until its request's
+// timestamp leaves the window (a request signed 14 minutes ahead holds its
+// nonce for 29 minutes). Each access key has its own quota of
+// Config.MaxNoncesPerKey live nonces; a key over its quota is refused (429
+// Rejected.Throttling) instead of forgetting nonces early, and no other key
+// is affected, so one principal cannot lock others out. The nonce is
+// recorded only after the signature and the timestamp check out, so memory
+// is bounded by the quota times the credentials the server knows. STS
 // tokens and bearer tokens are refused (UnsupportedParameter).
 // Authentication comes before Action and Version are looked at, so an
 // unauthenticated caller learns nothing about the operations served.
@@ -120,7 +125,7 @@
 //	  DKMSInstanceId/Policy/Tags, Filters, ReEncrypt Source* (asymmetric)
 //	method other than GET/POST          400    UnsupportedHTTPMethod        code confirmed; sources disagree on 400 vs 403
 //	query or body over MaxBodyBytes     413    RequestEntityTooLarge        unconfirmed (chosen)
-//	nonce cache full                    400    Throttling                   code confirmed; use is a choice
+//	access key's nonce quota full       429    Rejected.Throttling          confirmed (KMS limits page: 429, "QPS Limit Exceeded"); use is a choice
 //	principal not granted the action    403    Forbidden.NoPermission       confirmed (doc 69008; RAM denial), from package kms
 //	panic or non-*kms.Error failure     500    InternalFailure              kms.CodeInternal
 //

@@ -26,7 +26,7 @@ const (
 	CodeUnsupportedParameter   = "UnsupportedParameter"
 	CodeUnsupportedHTTPMethod  = "UnsupportedHTTPMethod"
 	CodeRequestTooLarge        = "RequestEntityTooLarge"
-	CodeThrottling             = "Throttling"
+	CodeRejectedThrottling     = "Rejected.Throttling"
 	CodeInternalFailure        = kms.CodeInternal // "InternalFailure"
 )
 
@@ -76,6 +76,8 @@ func recommend(code string) string {
 		return "The request time must be within the server's allowed clock skew; check the client clock."
 	case CodeNonceUsed:
 		return "Every request needs a fresh SignatureNonce; do not replay signed requests."
+	case CodeRejectedThrottling:
+		return "Back off and retry: this access key's signed requests of the last minutes fill its quota."
 	}
 	return ""
 }

@@ -22,7 +22,10 @@ const (
 	DefaultRegion       = "cn-hangzhou"
 	DefaultMaxSkew      = 15 * time.Minute
 	DefaultMaxBodyBytes = 1 << 20
-	DefaultMaxNonces    = 1 << 17
+	// DefaultMaxNoncesPerKey: 65,536 live nonces per access key, about
+	// 70 requests a second sustained over the 15-minute window, about 7 MB
+	// at most per credential.
+	DefaultMaxNoncesPerKey = 1 << 16
 )
 
 // Config configures NewHandler.
@@ -45,9 +48,11 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds the query string and the body, each (default 1 MiB).
 	MaxBodyBytes int64
-	// MaxNonces bounds the remembered nonces (default 131072); when that
-	// many are live, requests are refused with Throttling.
-	MaxNonces int
+	// MaxNoncesPerKey bounds the remembered nonces of each access key
+	// (default DefaultMaxNoncesPerKey); when that many of one key's are
+	// live, that key's requests are refused with 429 Rejected.Throttling
+	// until they expire. Other keys are not affected.
+	MaxNoncesPerKey int
 }
 
 type handler struct {
@@ -83,8 +88,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if cfg.MaxNonces <= 0 {
-		cfg.MaxNonces = DefaultMaxNonces
+	if cfg.MaxNoncesPerKey <= 0 {
+		cfg.MaxNoncesPerKey = DefaultMaxNoncesPerKey
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -94,7 +99,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if api == nil {
 		return nil, fmt.Errorf("kmshttp: the emulator has no region %q", cfg.Region)
 	}
-	return &handler{cfg: cfg, api: api, nonces: newNonceCache(cfg.MaxNonces), log: log}, nil
+	return &handler{cfg: cfg, api: api, nonces: newNonceCache(cfg.MaxNoncesPerKey), log: log}, nil
 }
 
 // requestLog collects what the per-request log line reports. It never holds

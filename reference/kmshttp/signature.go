@@ -319,8 +319,12 @@ func (h *handler) checkFreshness(s signedRequest) *kms.Error {
 	case nonceReplayed:
 		return newErr(http.StatusBadRequest, CodeNonceUsed, "Specified signature nonce was used already.")
 	case nonceFull:
-		return newErr(http.StatusBadRequest, CodeThrottling,
-			"Request was denied due to request throttling: too many recent requests to remember their nonces.")
+		// Only this access key is refused: its quota of live nonces is
+		// full (see nonceCache). Alibaba KMS answers a caller over its
+		// request quota with 429 Rejected.Throttling.
+		return newErr(http.StatusTooManyRequests, CodeRejectedThrottling,
+			"QPS Limit Exceeded: this access key's last %d requests are all still inside their %s replay window; retry later.",
+			h.cfg.MaxNoncesPerKey, h.cfg.MaxSkew)
 	}
 	return nil
 }

@@ -383,6 +383,13 @@ const (
 	KindNoSuchVersion    // a version id that is not (or no longer) there
 	KindMethodNotAllowed // the addressed version is a delete marker
 	KindNoSuchInventory  // no bucket inventory configuration with that id
+	// KindSlowDown: the principal already holds Config.MaxUploadsPerPrincipal
+	// uploads; it may retry when one ends.
+	KindSlowDown
+	// KindRequestTimeout: the request body stopped arriving (or arrived
+	// slower than the server's minimum rate) and the read timed out; the
+	// partial upload was discarded.
+	KindRequestTimeout
 )
 
 // Error is the store's error type.

@@ -71,6 +71,13 @@
 //     nothing visible can be deleted because visibility is exactly
 //     "referenced by a committed record".
 //
+// A write that fails before its commit (a body that ends early, a read
+// deadline the server set firing on a stalled client: KindRequestTimeout)
+// closes and removes its temp file at once, not at the next Open. While it
+// streams, a write holds one of its principal's Config.MaxUploadsPerPrincipal
+// upload slots; with none free it is refused with KindSlowDown before a
+// temp file is created.
+//
 // Bucket and rule operations are single bbolt transactions. No bbolt
 // transaction is held while data is streamed. Readers hold their data
 // files open, and removal of replaced files is ordered after any reader

@@ -46,6 +46,8 @@ const (
 	msgKMSUnavailable             = "The request to KMS failed. Please try again."
 	msgDecryptFailed              = "The object's stored data or encryption metadata failed authentication and cannot be decrypted."
 	msgInternal                   = "We encountered an internal error. Please try again."
+	msgSlowDown                   = "Please reduce your request rate: too many uploads of this principal are in progress."
+	msgRequestTimeout             = "Your socket connection to the server was not read from or written to within the timeout period."
 )
 
 func newErr(kind Kind, resource, msg string, cause error) *Error {

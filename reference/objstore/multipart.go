@@ -170,7 +170,12 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	if declared != "" && declared != alg {
 		algs = append(algs, declared)
 	}
+	release, err := s.uploads.acquire(p, res)
+	if err != nil {
+		return Part{}, Upload{}, err
+	}
 	wr, err := s.writeData(ctx, res, body, size, opts.ContentMD5, dk, partNumber, algs...)
+	release()
 	if err != nil {
 		return Part{}, Upload{}, err
 	}

@@ -142,7 +142,12 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	if plaintextFault {
 		dk, recBytes = nil, nil
 	}
+	release, err := s.uploads.acquire(p, res)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	wr, err := s.writeData(ctx, res, ow.body, ow.size, ow.contentMD5, dk, 0, ow.checksumAlg)
+	release()
 	if err != nil {
 		return ObjectInfo{}, err
 	}

@@ -83,6 +83,10 @@ type Config struct {
 	// Faults are deliberate defects for proving the conformance suite can
 	// fail (see package faults). Never set outside such tests.
 	Faults faults.Set
+	// MaxUploadsPerPrincipal caps the writes one principal may have
+	// streaming into temp files at once (0 = no cap); more are refused
+	// with KindSlowDown.
+	MaxUploadsPerPrincipal int
 }
 
 // DiskStore is the reference Store: bbolt metadata plus one data file per
@@ -96,6 +100,7 @@ type DiskStore struct {
 	defaultSSE           *EncryptionRule
 	log                  *slog.Logger
 	faults               faults.Set
+	uploads              *uploadSlots
 
 	db      *bolt.DB
 	dataFD  *os.File // data/, held open for fsync after every rename
@@ -131,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	s := &DiskStore{
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
-		faults: cfg.Faults,
+		faults: cfg.Faults, uploads: newUploadSlots(cfg.MaxUploadsPerPrincipal),
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE

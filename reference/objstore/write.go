@@ -150,6 +150,10 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 			return written{}, err // e.g. a copy source that failed to decrypt
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return written{}, newErr(KindIncompleteBody, resource, msgIncompleteBody, err)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The server's read deadline fired: the client stalled. The
+			// deferred cleanup removes the temp file now, not at restart.
+			return written{}, newErr(KindRequestTimeout, resource, msgRequestTimeout, err)
 		}
 		return written{}, internal(resource, fmt.Errorf("writing data: %w", err))
 	}

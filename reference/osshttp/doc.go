@@ -213,6 +213,10 @@
 //	                         naming no key 404 AliasNotFound (C code, no EC)
 //	KMSInvalidKeyID          400 InvalidParameter "The specified parameter KMS keyId is not valid." (C)
 //	KMSUnavailable           503 ServiceUnavailable (c)
+//	SlowDown                 503 ServiceUnavailable (c: OSS documents 503 for
+//	                         throttled requests; the code is chosen), when the
+//	                         principal has the server's cap of uploads running
+//	RequestTimeout           400 RequestTimeout (C code), a body that stalled
 //	DecryptFailed, Internal  500 InternalError (c; never plaintext)
 //
 // Front-end errors: MalformedXML 400 for unparseable, wrongly rooted,

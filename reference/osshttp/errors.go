@@ -48,6 +48,7 @@ const (
 	CodeNotImplemented                 = "NotImplemented"
 	CodePreconditionFailed             = "PreconditionFailed"
 	CodeRequestTimeTooSkewed           = "RequestTimeTooSkewed"
+	CodeRequestTimeout                 = "RequestTimeout"
 	CodeServiceUnavailable             = "ServiceUnavailable"
 	CodeSignatureDoesNotMatch          = "SignatureDoesNotMatch"
 )
@@ -224,6 +225,8 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindInvalidRequest:             {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
 	objstore.KindNoSuchVersion:              {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
 	objstore.KindMethodNotAllowed:           {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
+	objstore.KindSlowDown:                   {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
+	objstore.KindRequestTimeout:             {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name

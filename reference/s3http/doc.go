@@ -173,5 +173,8 @@
 //     a GET aborts the connection so a truncated body is never mistaken for
 //     a complete one.
 //
-// objstore error kinds map to S3 codes in errorFromStore (errors.go).
+// objstore error kinds map to S3 codes in errorFromStore (errors.go); a
+// principal over the server's cap of concurrent uploads gets 503 SlowDown
+// and a body that stalls past the server's read deadline 400
+// RequestTimeout, as AWS answers both.
 package s3http

@@ -168,6 +168,11 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusBadRequest, "KMS.NotFoundException", "The KMS key does not exist")
 	case objstore.KindKMSInvalidKeyID:
 		return mk(http.StatusBadRequest, "KMS.NotFoundException", "Invalid KMS key id")
+	case objstore.KindSlowDown:
+		return mk(http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
+	case objstore.KindRequestTimeout:
+		return mk(http.StatusBadRequest, "RequestTimeout",
+			"Your socket connection to the server was not read from or written to within the timeout period.")
 	case objstore.KindKMSUnavailable:
 		return mk(http.StatusServiceUnavailable, "ServiceUnavailable", "KMS is unavailable; please try again")
 	case objstore.KindPreconditionFailed:

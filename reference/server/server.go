@@ -2,7 +2,9 @@
 // address: the object storage endpoint that speaks both the Alibaba Cloud
 // OSS and the S3 dialect on one port (chosen per request from its
 // signature), and the KMS endpoint that speaks the Alibaba Cloud KMS API. It
-// owns the data directory layout, the root key, credentials and users, and
+// owns the data directory layout, the root key, credentials and users,
+// the HTTP servers' fair bounds (Limits: header, idle, body-progress and
+// write-stall timeouts, connection caps, per-principal upload caps) and
 // graceful shutdown. It must not implement protocol details (osshttp,
 // s3http and kmshttp do) or storage (objstore does), and must never log a
 // secret.
@@ -70,6 +72,9 @@ type Config struct {
 	Clock clock.Clock
 	// ShutdownTimeout bounds how long in-flight requests may run after Close.
 	ShutdownTimeout time.Duration
+	// Limits bound connections, request progress and concurrent uploads
+	// (zero fields take the defaults; see Limits).
+	Limits Limits
 	// Faults are deliberate defects, each breaking one SSE rule, used only
 	// to prove the conformance suite fails when a rule is broken.
 	Faults faults.Set
@@ -150,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -267,6 +273,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
 		Authorizer: storeAuthorizer{Set: s.Users, kms: s.KMS}, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
+		MaxUploadsPerPrincipal: cfg.Limits.MaxUploadsPerPrincipal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)
@@ -311,9 +318,10 @@ func (s *Server) listen(ctx context.Context, addr string, h http.Handler) (strin
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	srv := newHTTPServer(h, s.cfg.Limits)
 	s.servers = append(s.servers, srv)
-	go func() { s.served <- srv.Serve(ln) }()
+	lln := limitListener(ln, s.cfg.Limits)
+	go func() { s.served <- srv.Serve(lln) }()
 	return "http://" + ln.Addr().String(), nil
 }
 
