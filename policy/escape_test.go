@@ -331,7 +331,11 @@ func TestLoadReadsOnlyRegularPolicyFiles(t *testing.T) {
 			if strings.Contains(err.Error(), "secret-first-line") {
 				t.Errorf("error echoes the refused file's text: %v", err)
 			}
-			if heap > 100<<20 {
+			// Compiling the embedded bundle alone peaks near 100 MiB under
+			// -race; a refused file read anyway (a /dev/zero link, a 4 MiB
+			// file copied whole per read) would pass 256 MiB within the
+			// 10 s allowed.
+			if heap > 256<<20 {
 				t.Errorf("peak heap %.0f MiB", mib(heap))
 			}
 		})
