@@ -383,6 +383,12 @@ const (
 	KindNoSuchVersion    // a version id that is not (or no longer) there
 	KindMethodNotAllowed // the addressed version is a delete marker
 	KindNoSuchInventory  // no bucket inventory configuration with that id
+	// KindIntegrity: stored metadata or data failed the store's own
+	// integrity checks (record authentication, data file name, size or
+	// plaintext CRC-64); the *Error wraps an *IntegrityError. Front ends
+	// answer it as an internal error, never with the object's bytes or
+	// headers.
+	KindIntegrity
 )
 
 // Error is the store's error type.

@@ -250,7 +250,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
@@ -339,7 +339,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
 		}
-		replaced, err := putVersionTx(tx, b, objs, key, obj, old)
+		replaced, err := s.putVersionTx(tx, b, objs, key, obj, old)
 		if err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
@@ -38,7 +38,7 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 		if err := checkCondition(res, cond, old); err != nil {
 			return err
 		}
-		if replaced, err = putVersionTx(tx, b, objs, key, rec, old); err != nil {
+		if replaced, err = s.putVersionTx(tx, b, objs, key, rec, old); err != nil {
 			return err
 		}
 		versionID = versionLabel(b.Versioning, rec)
@@ -51,12 +51,8 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 }
 
 // currentObjectTx returns the record of key, nil when there is none.
-func currentObjectTx(objs *bolt.Bucket, key string) (*objectRecord, error) {
-	v := objs.Get([]byte(key))
-	if v == nil {
-		return nil, nil
-	}
-	return decodeObject(v, "object")
+func currentObjectTx(objs *objTable, key string) (*objectRecord, error) {
+	return objs.getRec([]byte(key))
 }
 
 // checkCondition evaluates a write condition against the object the write
@@ -96,7 +92,7 @@ func (s *DiskStore) precheckCondition(bucket, key string, cond WriteCondition) e
 	}
 	res := objectRes(bucket, key)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
 		}
@@ -216,16 +212,16 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 }
 
 // getObject loads an object record; it reports NoSuchBucket or NoSuchKey.
-func getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
-	objs := objectsTx(tx, bucket)
+func (s *DiskStore) getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
+	objs := s.objectsTx(tx, bucket)
 	if objs == nil {
 		return nil, noSuchBucket(bucket)
 	}
-	v := objs.Get([]byte(key))
-	if v == nil {
+	rec, err := objs.getRec([]byte(key))
+	if err == nil && rec == nil {
 		return nil, noSuchKey(bucket, key)
 	}
-	return decodeObject(v, "object")
+	return rec, err
 }
 
 // HeadObject returns the current version's metadata without calling KMS.
@@ -332,7 +328,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 	}
 	var out ListResult
 	err := s.db.View(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
 		}
@@ -376,7 +372,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 				out.IsTruncated = true
 				break
 			}
-			rec, err := decodeObject(v, "object")
+			rec, err := objs.decode(k, v)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/envelope"
+	"github.com/sseaudit/sseaudit/reference/rootkey"
 )
 
 // Layout of Config.Dir.
@@ -83,6 +84,16 @@ type Config struct {
 	// Faults are deliberate defects for proving the conformance suite can
 	// fail (see package faults). Never set outside such tests.
 	Faults faults.Set
+	// RootKey authenticates the object and version records (integrity.go:
+	// an HMAC key derived from it); required.
+	RootKey *rootkey.Key
+	// AdoptUnauthenticated lets Open authenticate, as found, the records
+	// of a database written before record authentication (formats v1 to
+	// v3); without it Open refuses such a database with
+	// ErrUnauthenticatedDatabase. Set it once, for the first start after
+	// an upgrade: edits made to the database before then are not
+	// detectable.
+	AdoptUnauthenticated bool
 }
 
 // DiskStore is the reference Store: bbolt metadata plus one data file per
@@ -96,6 +107,7 @@ type DiskStore struct {
 	defaultSSE           *EncryptionRule
 	log                  *slog.Logger
 	faults               faults.Set
+	mac                  *recordMAC
 
 	db      *bolt.DB
 	dataFD  *os.File // data/, held open for fsync after every rename
@@ -125,13 +137,20 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if cfg.Envelope == nil {
 		return nil, errors.New("objstore: Config.Envelope is required")
 	}
+	if cfg.RootKey == nil {
+		return nil, errors.New("objstore: Config.RootKey is required (it authenticates the metadata records)")
+	}
+	mac, err := newRecordMAC(cfg.RootKey)
+	if err != nil {
+		return nil, fmt.Errorf("objstore: %w", err)
+	}
 	if err := validateRule("", cfg.DefaultSSE, nil); err != nil {
 		return nil, fmt.Errorf("objstore: Config.DefaultSSE: %w", err)
 	}
 	s := &DiskStore{
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
-		faults: cfg.Faults,
+		faults: cfg.Faults, mac: mac,
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE
@@ -151,21 +170,11 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if err := syncDir(s.dir); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(s.dir, MetaFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("objstore: open metadata: %w", err)
-	}
-	s.db = db
-	if err := db.Update(ensureTables); err != nil {
-		db.Close()
-		return nil, err
-	}
 	if s.dataFD, err = os.Open(s.dataDir); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
-	if err := s.collectGarbage(ctx); err != nil {
-		s.Close()
+	if err := s.openMeta(ctx, cfg.AdoptUnauthenticated); err != nil {
+		s.dataFD.Close()
 		return nil, err
 	}
 	return s, nil

@@ -47,36 +47,6 @@ func versionKey(key string, seq uint64) []byte {
 // key's).
 func versionPrefix(key string) []byte { return uploadKey(key, "") }
 
-func versionsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
-	t := tx.Bucket(tblVersions)
-	if t == nil {
-		return nil
-	}
-	return t.Bucket([]byte(bucket))
-}
-
-// versionsTxCreate returns the bucket's versions table, creating it (and
-// marking the database as using versions) when needed.
-func versionsTxCreate(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
-	if err := markVersioned(tx); err != nil {
-		return nil, err
-	}
-	top, err := tx.CreateBucketIfNotExists(tblVersions)
-	if err != nil {
-		return nil, err
-	}
-	return top.CreateBucketIfNotExists([]byte(bucket))
-}
-
-func markVersioned(tx *bolt.Tx) error {
-	meta := tx.Bucket(tblMeta)
-	// v3 (binary records) already implies what v2 says.
-	if v := string(meta.Get(keyFormat)); v == metaFormatVersioned || v == metaFormatBinary {
-		return nil
-	}
-	return meta.Put(keyFormat, []byte(metaFormatVersioned))
-}
-
 // newVersionID is the id of the version created as sequence seq: the
 // sequence (which orders versions and locates a noncurrent one without a
 // scan) and 64 random bits, so ids of a recreated bucket never repeat.
@@ -139,14 +109,14 @@ func (r *objectRecord) versionInfo(b *bucketRecord, key string) ObjectInfo {
 
 // noncurrentTx lists the entries of key in the versions table, newest
 // first, with their table keys.
-func noncurrentTx(vt *bolt.Bucket, key string, fn func(k []byte, rec *objectRecord) (stop bool, err error)) error {
+func noncurrentTx(vt *objTable, key string, fn func(k []byte, rec *objectRecord) (stop bool, err error)) error {
 	if vt == nil {
 		return nil
 	}
 	p := versionPrefix(key)
 	c := vt.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		rec, err := decodeObject(v, "version")
+		rec, err := vt.decode(k, v)
 		if err != nil {
 			return err
 		}
@@ -159,7 +129,7 @@ func noncurrentTx(vt *bolt.Bucket, key string, fn func(k []byte, rec *objectReco
 }
 
 // newestNoncurrentTx is the newest entry of key in the versions table.
-func newestNoncurrentTx(vt *bolt.Bucket, key string) (k []byte, rec *objectRecord, err error) {
+func newestNoncurrentTx(vt *objTable, key string) (k []byte, rec *objectRecord, err error) {
 	err = noncurrentTx(vt, key, func(kk []byte, r *objectRecord) (bool, error) {
 		k, rec = kk, r
 		return true, nil
@@ -169,7 +139,7 @@ func newestNoncurrentTx(vt *bolt.Bucket, key string) (k []byte, rec *objectRecor
 
 // findVersionTx locates version id ("null" or one of newVersionID) of
 // key: the current object (vkey nil) or an entry of the versions table.
-func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vkey []byte, err error) {
+func findVersionTx(objs, vt *objTable, key, id string) (rec *objectRecord, vkey []byte, err error) {
 	want := id
 	if id == NullVersionID {
 		want = ""
@@ -203,7 +173,7 @@ func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vk
 	if v == nil {
 		return nil, nil, nil
 	}
-	r, err := decodeObject(v, "version")
+	r, err := vt.decode(k, v)
 	if err != nil || r.VersionID != id {
 		return nil, nil, err
 	}
@@ -212,7 +182,7 @@ func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vk
 
 // removeNullNoncurrentTx deletes key's null version from the versions
 // table and returns its data files.
-func removeNullNoncurrentTx(vt *bolt.Bucket, key string) ([]string, error) {
+func removeNullNoncurrentTx(vt *objTable, key string) ([]string, error) {
 	var files []string
 	var del []byte
 	err := noncurrentTx(vt, key, func(k []byte, r *objectRecord) (bool, error) {
@@ -231,7 +201,7 @@ func removeNullNoncurrentTx(vt *bolt.Bucket, key string) ([]string, error) {
 // promoteTx restores the invariant after a version was removed: when key
 // has no current object and its newest remaining version holds data, that
 // version becomes the current object again.
-func promoteTx(objs, vt *bolt.Bucket, key string) error {
+func promoteTx(objs, vt *objTable, key string) error {
 	if vt == nil || objs.Get([]byte(key)) != nil {
 		return nil
 	}
@@ -242,7 +212,7 @@ func promoteTx(objs, vt *bolt.Bucket, key string) error {
 	if err := vt.Delete(k); err != nil {
 		return err
 	}
-	return putObjectRec(objs, []byte(key), rec)
+	return objs.putRec([]byte(key), rec)
 }
 
 // putVersionTx makes rec the current version of key, old being the
@@ -253,14 +223,14 @@ func promoteTx(objs, vt *bolt.Bucket, key string) error {
 // gets a new version id. Suspended: rec is the null version and replaces
 // the previous null version wherever it is; a non-null old version
 // becomes noncurrent.
-func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, rec, old *objectRecord) (removed []string, err error) {
+func (s *DiskStore) putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key string, rec, old *objectRecord) (removed []string, err error) {
 	if b.Versioning == "" {
 		if old != nil {
 			removed = old.fileNames()
 		}
-		return removed, putObjectRec(objs, []byte(key), rec)
+		return removed, objs.putRec([]byte(key), rec)
 	}
-	vt, err := versionsTxCreate(tx, b.Name)
+	vt, err := s.versionsTxCreate(tx, b.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -275,17 +245,17 @@ func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, r
 	if removed, err = retireCurrentTx(vt, key, old, rec.VersionID == ""); err != nil {
 		return nil, err
 	}
-	return removed, putObjectRec(objs, []byte(key), rec)
+	return removed, objs.putRec([]byte(key), rec)
 }
 
 // retireCurrentTx moves the current object old (if any) into the versions
 // table; with replaceNull a null version is removed instead, wherever it
 // is, and its files returned.
-func retireCurrentTx(vt *bolt.Bucket, key string, old *objectRecord, replaceNull bool) (removed []string, err error) {
+func retireCurrentTx(vt *objTable, key string, old *objectRecord, replaceNull bool) (removed []string, err error) {
 	if old != nil {
 		if replaceNull && old.VersionID == "" {
 			removed = old.fileNames()
-		} else if err := putObjectRec(vt, versionKey(key, old.Seq), old); err != nil {
+		} else if err := vt.putRec(versionKey(key, old.Seq), old); err != nil {
 			return nil, err
 		}
 	}
@@ -334,12 +304,12 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if b == nil || objs == nil {
 			return noSuchBucket(bucket)
 		}
 		if versionID != "" {
-			return deleteVersionTx(tx, b, objs, key, versionID, &files, &out)
+			return s.deleteVersionTx(tx, b, objs, key, versionID, &files, &out)
 		}
 		old, err := currentObjectTx(objs, key)
 		if err != nil {
@@ -352,7 +322,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 			files = old.fileNames()
 			return objs.Delete([]byte(key))
 		}
-		vt, err := versionsTxCreate(tx, bucket)
+		vt, err := s.versionsTxCreate(tx, bucket)
 		if err != nil {
 			return err
 		}
@@ -373,7 +343,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 			}
 		}
 		out = DeleteResult{VersionID: versionLabel(b.Versioning, marker), DeleteMarker: true}
-		return putObjectRec(vt, versionKey(key, seq), marker)
+		return vt.putRec(versionKey(key, seq), marker)
 	})
 	if err != nil {
 		return DeleteResult{}, asError(res, err)
@@ -382,8 +352,8 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 	return out, nil
 }
 
-func deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key, id string, files *[]string, out *DeleteResult) error {
-	vt := versionsTx(tx, b.Name)
+func (s *DiskStore) deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key, id string, files *[]string, out *DeleteResult) error {
+	vt := s.versionsTx(tx, b.Name)
 	rec, vkey, err := findVersionTx(objs, vt, key, id)
 	if err != nil {
 		return err
@@ -411,12 +381,12 @@ func deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key, id st
 // lookupTx finds the version a read addresses (versionID "" = the current
 // one). A current delete marker is KindNoSuchKey, an addressed one
 // KindMethodNotAllowed, both carrying the marker's id.
-func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objectRecord, error) {
+func (s *DiskStore) lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objectRecord, error) {
 	b, err := getBucketTx(tx, bucket)
 	if err != nil {
 		return nil, nil, err
 	}
-	objs := objectsTx(tx, bucket)
+	objs := s.objectsTx(tx, bucket)
 	if b == nil || objs == nil {
 		return nil, nil, noSuchBucket(bucket)
 	}
@@ -429,7 +399,7 @@ func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objec
 		}
 	}
 	res := objectRes(bucket, key)
-	vt := versionsTx(tx, bucket)
+	vt := s.versionsTx(tx, bucket)
 	if versionID == "" {
 		_, latest, err := newestNoncurrentTx(vt, key)
 		if err != nil {
@@ -487,9 +457,6 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 		if b == nil {
 			return noSuchBucket(bucket)
 		}
-		if err := markVersioned(tx); err != nil {
-			return err
-		}
 		b.Versioning = status
 		return putBucketRec(tx, b)
 	})
@@ -513,7 +480,7 @@ func (s *DiskStore) HeadObjectVersion(ctx context.Context, p Principal, bucket, 
 	}
 	var info ObjectInfo
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b, rec, err := lookupTx(tx, bucket, key, versionID)
+		b, rec, err := s.lookupTx(tx, bucket, key, versionID)
 		if err != nil {
 			return err
 		}
@@ -589,11 +556,11 @@ func (s *DiskStore) ListObjectVersions(ctx context.Context, p Principal, bucket 
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if b == nil || objs == nil {
 			return noSuchBucket(bucket)
 		}
-		vt := versionsTx(tx, bucket)
+		vt := s.versionsTx(tx, bucket)
 		if opts.KeyMarker != "" && opts.VersionIDMarker != "" {
 			skipKey, skipAll = opts.KeyMarker, true
 			if seq, ok := parseVersionID(opts.VersionIDMarker); ok {
@@ -694,7 +661,7 @@ func (s *DiskStore) ListObjectVersions(ctx context.Context, p Principal, bucket 
 
 // nextKeyTx is the smallest object key >= from that has a current object
 // or an entry in the versions table.
-func nextKeyTx(objs, vt *bolt.Bucket, from string) (string, bool) {
+func nextKeyTx(objs, vt *objTable, from string) (string, bool) {
 	var best string
 	found := false
 	if k, _ := objs.Cursor().Seek([]byte(from)); k != nil {
@@ -716,7 +683,7 @@ func (s *DiskStore) AtRestVersion(ctx context.Context, bucket, key, versionID st
 	var rec *objectRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		_, rec, err = lookupTx(tx, bucket, key, versionID)
+		_, rec, err = s.lookupTx(tx, bucket, key, versionID)
 		return err
 	})
 	if err != nil {

@@ -225,6 +225,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
 		Authorizer: s.Users, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
+		RootKey: key,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)
