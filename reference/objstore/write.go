@@ -192,7 +192,7 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	w := written{
 		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64(),
 			CRC32C: 1<<32 | uint64(c32.Sum32())},
-		md5:  sum,
+		md5: sum,
 	}
 	for _, h := range sums {
 		w.sums = append(w.sums, h.Sum(nil))
