@@ -20,7 +20,7 @@ func noSuchKey(bucket, key string) error {
 // commitObject makes rec the visible object bucket/key in one transaction,
 // when cond holds for the object it replaces, and returns the data files
 // of that object, which the caller removes after the commit.
-func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition) (replaced []string, versionID string, err error) {
+func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition, plan versionPlan) (replaced []string, versionID string, err error) {
 	res := objectRes(bucket, key)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
@@ -38,7 +38,7 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 		if err := checkCondition(res, cond, old); err != nil {
 			return err
 		}
-		if replaced, err = s.putVersionTx(tx, b, objs, key, rec, old); err != nil {
+		if replaced, err = s.putVersionTx(tx, b, objs, key, rec, old, plan); err != nil {
 			return err
 		}
 		versionID = versionLabel(b.Versioning, rec)
@@ -127,7 +127,16 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	if err := s.precheckCondition(b.Name, key, ow.cond); err != nil {
 		return ObjectInfo{}, err
 	}
-	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, ow.sse, envelope.Identity{Bucket: b.Name, Object: key})
+	// In an Enabled bucket the version id is reserved first, so that the
+	// data key's identity binds it (envelope.Identity.VersionID).
+	var plan versionPlan
+	if b.Versioning == VersioningEnabled && ow.sse.algorithm != "" {
+		var err error
+		if plan, err = s.reserveVersion(b.Name); err != nil {
+			return ObjectInfo{}, asError(res, err)
+		}
+	}
+	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, ow.sse, envelope.Identity{Bucket: b.Name, Object: key, VersionID: plan.id})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -151,9 +160,9 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 		StorageClass: ow.storageClass,
 		Checksum:     &checksumRecord{Algorithm: ow.checksumAlg, Type: ChecksumFullObject, Value: wr.sums[0]},
 		Algorithm:    rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
-		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64}},
+		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64, CRC32C: wr.file.CRC32C}},
 	}
-	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond)
+	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond, plan)
 	if err != nil {
 		s.removeFiles([]string{wr.file.Name})
 		return ObjectInfo{}, err

@@ -83,7 +83,7 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 	}
 	switch {
 	case rec.Record != nil:
-		dk, err := s.openDataKey(ctx, p, res, region, rec.Record, rec.Algorithm, rec.KMSKeyID, bucket, key)
+		dk, err := s.openDataKey(ctx, p, res, region, rec.Record, rec.Algorithm, rec.KMSKeyID, bucket, key, rec.VersionID)
 		if err != nil {
 			o.closeFiles()
 			return nil, err

@@ -120,6 +120,11 @@ type DiskStore struct {
 	// files are open, removal takes it exclusively. So a reader never finds
 	// the file of the object it looked up already gone.
 	rmMu sync.RWMutex
+
+	// seqMu guards reserved: per bucket, the highest version sequence
+	// handed out (reserveVersion, nextSeqTx).
+	seqMu    sync.Mutex
+	reserved map[string]uint64
 }
 
 var _ Store = (*DiskStore)(nil)
@@ -150,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	s := &DiskStore{
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
-		faults: cfg.Faults, mac: mac,
+		faults: cfg.Faults, mac: mac, reserved: map[string]uint64{},
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE

@@ -215,6 +215,57 @@ func promoteTx(objs, vt *objTable, key string) error {
 	return objs.putRec([]byte(key), rec)
 }
 
+// versionPlan is a version id reserved before a write's data was
+// encrypted, so that the data key's identity includes it (reserveVersion);
+// the zero plan means the id is assigned at the commit, as for multipart
+// uploads, whose data key is created at initiation and binds the upload
+// id instead.
+type versionPlan struct {
+	seq uint64
+	id  string
+}
+
+// reserveVersion reserves the sequence and id of a version a write to an
+// Enabled bucket will commit. Reservations live in memory: the sequence
+// is only persisted by the commit that uses it (and a reservation lost to
+// a crash or failed write leaves a harmless gap), and every sequence the
+// store hands out, reserved or allocated in a commit, comes from
+// s.reserved, so none is handed out twice.
+func (s *DiskStore) reserveVersion(bucket string) (versionPlan, error) {
+	var cur uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if vt := s.versionsTx(tx, bucket); vt != nil {
+			cur = vt.Sequence()
+		}
+		return nil
+	}); err != nil {
+		return versionPlan{}, err
+	}
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	n := max(cur, s.reserved[bucket]) + 1
+	s.reserved[bucket] = n
+	return versionPlan{seq: n, id: newVersionID(n)}, nil
+}
+
+// nextSeqTx allocates a sequence in a commit (delete markers, Suspended
+// and multipart writes): past both the table's and every reservation.
+func (s *DiskStore) nextSeqTx(vt *objTable) (uint64, error) {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	n := max(vt.Sequence(), s.reserved[vt.bucket]) + 1
+	s.reserved[vt.bucket] = n
+	return n, vt.SetSequence(n)
+}
+
+// useSeqTx persists a reserved sequence in its commit.
+func (s *DiskStore) useSeqTx(vt *objTable, seq uint64) error {
+	if vt.Sequence() >= seq {
+		return nil
+	}
+	return vt.SetSequence(seq)
+}
+
 // putVersionTx makes rec the current version of key, old being the
 // current object (nil when there is none), under the bucket's versioning
 // state, and returns the data files no record references any more.
@@ -223,7 +274,13 @@ func promoteTx(objs, vt *objTable, key string) error {
 // gets a new version id. Suspended: rec is the null version and replaces
 // the previous null version wherever it is; a non-null old version
 // becomes noncurrent.
-func (s *DiskStore) putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key string, rec, old *objectRecord) (removed []string, err error) {
+//
+// A write with a reserved version (plan) commits with that id even if
+// the bucket was suspended meanwhile (its data key is bound to it: the
+// write is ordered as of its start). Versions are ordered by sequence,
+// so when a concurrent write with a later sequence committed first, rec
+// is stored as the noncurrent version it is and the current one stays.
+func (s *DiskStore) putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key string, rec, old *objectRecord, plan versionPlan) (removed []string, err error) {
 	if b.Versioning == "" {
 		if old != nil {
 			removed = old.fileNames()
@@ -234,7 +291,29 @@ func (s *DiskStore) putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, k
 	if err != nil {
 		return nil, err
 	}
-	seq, err := vt.NextSequence()
+	if plan.id != "" {
+		if err := s.useSeqTx(vt, plan.seq); err != nil {
+			return nil, err
+		}
+		rec.Seq, rec.VersionID = plan.seq, plan.id
+		newest := uint64(0)
+		if old != nil {
+			newest = old.Seq
+		}
+		if _, latest, err := newestNoncurrentTx(vt, key); err != nil {
+			return nil, err
+		} else if latest != nil {
+			newest = max(newest, latest.Seq)
+		}
+		if newest > plan.seq {
+			return nil, vt.putRec(versionKey(key, plan.seq), rec)
+		}
+		if removed, err = retireCurrentTx(vt, key, old, false); err != nil {
+			return nil, err
+		}
+		return removed, objs.putRec([]byte(key), rec)
+	}
+	seq, err := s.nextSeqTx(vt)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +405,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 		if err != nil {
 			return err
 		}
-		seq, err := vt.NextSequence()
+		seq, err := s.nextSeqTx(vt)
 		if err != nil {
 			return err
 		}
