@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -405,6 +406,10 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
+// ErrUnknownFormat reports a metadata database of a format this build does
+// not read (a newer build's, or a corrupt format marker).
+var ErrUnknownFormat = errors.New("objstore: unknown metadata format")
+
 // ensureTables creates the top-level tables and checks the schema version.
 // A new database is authenticated from the start; v1 to v3 databases are
 // left to adoptLegacy.
@@ -421,7 +426,7 @@ func ensureTables(tx *bolt.Tx) error {
 	case metaFormat, metaFormatVersioned, metaFormatBinary, metaFormatAuthenticated:
 		return nil
 	default:
-		return fmt.Errorf("objstore: metadata format %q, this build reads %q, %q, %q and %q", v,
+		return fmt.Errorf("%w: %q, this build reads %q, %q, %q and %q", ErrUnknownFormat, v,
 			metaFormat, metaFormatVersioned, metaFormatBinary, metaFormatAuthenticated)
 	}
 }
