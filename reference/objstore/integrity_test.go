@@ -466,3 +466,60 @@ func TestCorruptMetaDB(t *testing.T) {
 	}
 	t.Logf("%d corruptions refused at Open, %d opened (%d reads failed with a typed error)", refused, opened, failedReads)
 }
+
+// TestCheck: a clean store has no problems; an edited record, a missing
+// and a truncated data file and a flipped plain bit are each reported
+// once, naming the object and what failed.
+func TestCheck(t *testing.T) {
+	e := newTestEnv(t)
+	mustBucket(t, e.s, "chk", nil)
+	enableVersioning(t, e.s, "chk", VersioningEnabled)
+	for _, k := range []string{"edited", "missing", "short", "flipped", "fine"} {
+		put(t, e.s, "chk", k, pattern(5000, 1), PutOptions{SSE: SSE{Algorithm: AlgorithmAES256}})
+		put(t, e.s, "chk", k, pattern(7000, 2), PutOptions{})
+	}
+	up, err := e.s.CreateMultipartUpload(bg, root, "chk", "mp", PutOptions{SSE: SSE{Algorithm: AlgorithmKMS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploadParts(t, e.s, "chk", "mp", up.UploadID, [][]byte{pattern(100, 3)})
+	if ps, err := e.s.Check(bg, CheckOptions{PlainData: true}); err != nil || len(ps) != 0 {
+		t.Fatalf("clean store: %v, %v", ps, err)
+	}
+	tamper(t, e.s, tblObjects, "chk", []byte("edited"), false, func(r *objectRecord) { r.Algorithm = AlgorithmAES256 })
+	file := func(k string) string {
+		rest, err := e.s.AtRest(bg, "chk", k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rest.DataFiles[0]
+	}
+	if err := os.Remove(file("missing")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(file("short"), 10); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(file("flipped"))
+	b[7] ^= 4
+	if err := os.WriteFile(file("flipped"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := e.s.Check(bg, CheckOptions{PlainData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Key+": "+p.Check)
+	}
+	slices.Sort(got)
+	want := []string{"edited: record authentication", "flipped: plaintext CRC-32C", "missing: data file missing", "short: data file size"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems %q, want %q", got, want)
+	}
+	// Without PlainData the flip (data, not metadata) is not read.
+	if ps, _ := e.s.Check(bg, CheckOptions{}); len(ps) != 3 {
+		t.Fatalf("metadata-only check: %v", ps)
+	}
+}
