@@ -61,10 +61,17 @@ const (
 // and a record of another format in it is an integrity error.
 const metaFormatAuthenticated = "sseaudit/objstore/v4"
 
-// recordMAC computes record tags. Keyed HMAC states are pooled: a Reset
-// HMAC restores its keyed state without rehashing the key, which keeps
-// the tag's cost on a HEAD to a few SHA-256 blocks.
+// recordMAC computes record tags. Keyed HMAC states are pooled with a
+// scratch buffer: a Reset HMAC restores its keyed state without rehashing
+// the key, and the header and sum need no allocation, which keeps the
+// tag's cost on a HEAD to a few SHA-256 blocks.
 type recordMAC struct{ pool sync.Pool }
+
+type macState struct {
+	h   hash.Hash
+	buf []byte
+	sum [macSize]byte
+}
 
 func newRecordMAC(root *rootkey.Key) (*recordMAC, error) {
 	key, err := root.DeriveKey(RecordMACPurpose)
@@ -72,34 +79,43 @@ func newRecordMAC(root *rootkey.Key) (*recordMAC, error) {
 		return nil, err
 	}
 	m := &recordMAC{}
-	m.pool.New = func() any { return hmac.New(sha256.New, key) }
+	m.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key), buf: make([]byte, 0, 256)} }
 	return m, nil
+}
+
+// compute sets st.sum to the tag of body stored at (bucket, table, tk).
+func (st *macState) compute(bucket string, table byte, tk, body []byte) {
+	st.h.Reset()
+	b := append(st.buf[:0], recordMACLabel...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(bucket)))
+	b = append(b, bucket...)
+	b = append(b, table)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(tk)))
+	b = append(b, tk...)
+	st.h.Write(b)
+	st.h.Write(body)
+	st.h.Sum(st.sum[:0])
+	if cap(b) <= 4096 { // keep the scratch buffer unless a huge key grew it
+		st.buf = b
+	}
 }
 
 // tag appends the tag of body stored at (bucket, table, tk) to dst.
 func (m *recordMAC) tag(dst []byte, bucket string, table byte, tk, body []byte) []byte {
-	h := m.pool.Get().(hash.Hash)
-	h.Reset()
-	var buf [256]byte
-	hdr := append(buf[:0], recordMACLabel...)
-	hdr = binary.BigEndian.AppendUint32(hdr, uint32(len(bucket)))
-	if len(hdr)+len(bucket)+5+len(tk) <= len(buf) {
-		hdr = append(hdr, bucket...)
-		hdr = append(hdr, table)
-		hdr = binary.BigEndian.AppendUint32(hdr, uint32(len(tk)))
-		hdr = append(hdr, tk...)
-		h.Write(hdr)
-	} else {
-		h.Write(hdr)
-		h.Write([]byte(bucket))
-		h.Write([]byte{table})
-		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(tk))))
-		h.Write(tk)
-	}
-	h.Write(body)
-	dst = h.Sum(dst)
-	m.pool.Put(h)
+	st := m.pool.Get().(*macState)
+	st.compute(bucket, table, tk, body)
+	dst = append(dst, st.sum[:]...)
+	m.pool.Put(st)
 	return dst
+}
+
+// verify reports whether tag is the tag of body stored at (bucket, table, tk).
+func (m *recordMAC) verify(tag []byte, bucket string, table byte, tk, body []byte) bool {
+	st := m.pool.Get().(*macState)
+	st.compute(bucket, table, tk, body)
+	ok := hmac.Equal(st.sum[:], tag)
+	m.pool.Put(st)
+	return ok
 }
 
 // seal encodes rec as a format 2 record stored at (bucket, table, tk).
@@ -126,8 +142,7 @@ func (m *recordMAC) open(bucket string, table byte, tk, v []byte) (*objectRecord
 	case len(v) < 1+macSize:
 		return fail("record format", "record shorter than its tag")
 	}
-	var sum [macSize]byte
-	if !hmac.Equal(m.tag(sum[:0], bucket, table, tk, v[1+macSize:]), v[1:1+macSize]) {
+	if !m.verify(v[1:1+macSize], bucket, table, tk, v[1+macSize:]) {
 		return fail("record authentication", "record tag does not match its content and position")
 	}
 	r := &objectRecord{}
