@@ -307,11 +307,12 @@ type Problem = server.Problem
 
 // Check verifies a stopped reference's data directory (cfg.DataDir, with
 // cfg.RootKeyFile and the root key variable through cfg.Getenv) without
-// serving or writing it: see server.Check.
-func Check(ctx context.Context, cfg Config) ([]Problem, error) {
+// serving or writing it: see server.Check. plainData also reads every
+// unencrypted data file to verify its checksum.
+func Check(ctx context.Context, cfg Config, plainData bool) ([]Problem, error) {
 	getenv := cfg.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	return server.Check(ctx, server.Config{DataDir: cfg.DataDir, RootKeyFile: cfg.RootKeyFile, Getenv: getenv})
+	return server.Check(ctx, server.Config{DataDir: cfg.DataDir, RootKeyFile: cfg.RootKeyFile, Getenv: getenv, CheckPlainData: plainData})
 }

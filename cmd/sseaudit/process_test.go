@@ -244,7 +244,7 @@ func TestCrashDuringConcurrentUploads(t *testing.T) {
 		stop()
 		wg.Wait()
 		// The stopped directory holds no integrity problem.
-		if out, err := exec.Command(buildBinary(t), "fsck", "--data", data).CombinedOutput(); err != nil {
+		if out, err := exec.Command(buildBinary(t), "fsck", "--data", data, "--plain-data").CombinedOutput(); err != nil {
 			t.Fatalf("round %d: fsck after SIGKILL: %v\n%s", round, err, out)
 		}
 		p = startServe(t, data)

@@ -108,3 +108,42 @@ func TestSSEKMSRoundTripAndKeyRules(t *testing.T) {
 		t.Fatalf("record naming another CMK: %v, want ErrCommitment", err)
 	}
 }
+
+// TestVersionIDIsBound: a record's version id is part of the data key's
+// identity (seal AAD or KMS encryption context, commitment, stream
+// identity): the same record relabelled with another version id, or with
+// none, never opens, for SSE-OSS and SSE-KMS alike.
+func TestVersionIDIsBound(t *testing.T) {
+	kmsEnv, _ := newKMSEnvelope(t)
+	ossEnv, _ := newOSSEnvelope(t)
+	for _, c := range []struct {
+		name string
+		e    *Envelope
+		spec Spec
+	}{
+		{"AES256", ossEnv, Spec{Algorithm: AlgorithmAES256}},
+		{"KMS", kmsEnv, Spec{Algorithm: AlgorithmKMS, Region: "cn-hangzhou"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := Identity{Bucket: "b", Object: "o", VersionID: "00000000000000070123456789abcdef"}
+			raw, ct := put(t, c.e, c.spec, id, []byte("version seven"))
+			if got, err := get(c.e, "cn-hangzhou", "b", "o", raw, ct); err != nil || string(got) != "version seven" {
+				t.Fatalf("round trip: %q, %v", got, err)
+			}
+			for _, other := range []string{"", "00000000000000080123456789abcdef"} {
+				rec, err := ParseRecord(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.VersionID = other
+				relabelled, err := rec.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := get(c.e, "cn-hangzhou", "b", "o", relabelled, ct); err == nil {
+					t.Fatalf("record relabelled as version %q opened: %q", other, got)
+				}
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ func (s *DiskStore) AtRest(ctx context.Context, bucket, key string) (AtRestInfo,
 	var rec *objectRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		rec, err = getObjectTx(tx, bucket, key)
+		rec, err = s.getObjectTx(tx, bucket, key)
 		return err
 	})
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 				return noSuchBucket(bucket)
 			}
 			region = b.Region
-			rec, err = getObjectTx(tx, bucket, key)
+			rec, err = s.getObjectTx(tx, bucket, key)
 			return err
 		})
 		if err != nil {
@@ -92,7 +92,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 		}
 		changed := false
 		err = s.db.Update(func(tx *bolt.Tx) error {
-			cur, err := getObjectTx(tx, bucket, key)
+			cur, err := s.getObjectTx(tx, bucket, key)
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 				return nil
 			}
 			cur.Record, cur.KMSKeyID = raw, nr.KeyID
-			return putObjectRec(objectsTx(tx, bucket), []byte(key), cur)
+			return s.objectsTx(tx, bucket).putRec([]byte(key), cur)
 		})
 		if err != nil {
 			return asError(res, err)

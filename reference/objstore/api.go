@@ -390,6 +390,12 @@ const (
 	// slower than the server's minimum rate) and the read timed out; the
 	// partial upload was discarded.
 	KindRequestTimeout
+	// KindIntegrity: stored metadata or data failed the store's own
+	// integrity checks (record authentication, data file name, size or
+	// plaintext CRC-64); the *Error wraps an *IntegrityError. Front ends
+	// answer it as an internal error, never with the object's bytes or
+	// headers.
+	KindIntegrity
 )
 
 // Error is the store's error type.

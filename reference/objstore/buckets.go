@@ -142,7 +142,8 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 		if b == nil {
 			return noSuchBucket(name)
 		}
-		for _, t := range []*bolt.Bucket{objectsTx(tx, name), uploadsTx(tx, name), versionsTx(tx, name)} {
+		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
+			t := tx.Bucket(tbl).Bucket([]byte(name))
 			if t == nil {
 				continue
 			}
@@ -308,19 +309,18 @@ func (s *DiskStore) DeleteBucketEncryption(ctx context.Context, p Principal, buc
 
 func (s *DiskStore) faultRestoreLastModified(bucket, key string, t time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
 		}
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return noSuchKey(bucket, key)
-		}
-		rec, err := decodeObject(v, "object")
+		rec, err := objs.getRec([]byte(key))
 		if err != nil {
 			return err
 		}
+		if rec == nil {
+			return noSuchKey(bucket, key)
+		}
 		rec.LastModified = t
-		return putObjectRec(objs, []byte(key), rec)
+		return objs.putRec([]byte(key), rec)
 	})
 }

@@ -395,19 +395,22 @@ func TestCopyObjectChecksum(t *testing.T) {
 	}
 }
 
-// updateRecord edits an object record's JSON and stores it as JSON, as an
-// older build (which wrote JSON records) or a disk fault would have left
-// it.
+// updateRecord edits an object record's JSON form and stores the result
+// authenticated (as the store would have written it): what an older build
+// (which wrote JSON records) left and the adoption authenticated, or a bug.
+// It tests the checks behind record authentication.
 func updateRecord(t testing.TB, s *DiskStore, bucket, key string, edit func(map[string]any)) {
 	t.Helper()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		rec, err := decodeObject(objs.Get([]byte(key)), "object")
 		if err != nil {
 			return err
 		}
 		var m map[string]any
-		if err := json.Unmarshal(encode(rec), &m); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(encode(rec)))
+		dec.UseNumber() // CRCs do not fit a float64
+		if err := dec.Decode(&m); err != nil {
 			return err
 		}
 		edit(m)
@@ -415,7 +418,11 @@ func updateRecord(t testing.TB, s *DiskStore, bucket, key string, edit func(map[
 		if err != nil {
 			return err
 		}
-		return objs.Put([]byte(key), b)
+		edited, err := decodeObject(b, "object")
+		if err != nil {
+			return err
+		}
+		return objs.putRec([]byte(key), edited)
 	})
 	if err != nil {
 		t.Fatal(err)

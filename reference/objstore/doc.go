@@ -38,19 +38,62 @@
 // Bucket and object (and version) records are binary (record.go): a
 // format byte, then the fields in a fixed order, so that a HEAD or a
 // listing entry costs a few allocations instead of a JSON decoding.
-// Builds before it wrote JSON, which is still read (a JSON record starts
-// with '{'); records are rewritten in binary only when written, never on
-// a read. The first binary record marks the database v3
-// (sseaudit/objstore/v3), which older builds refuse to open; v1 and v2
-// databases open unchanged. Upload and part records stay JSON.
+// Object and version records are format 2, authenticated (integrity.go
+// and "Integrity" below); the database is v4 (sseaudit/objstore/v4),
+// which older builds refuse to open. Bucket records are format 1 (builds
+// before binary records wrote JSON, still read). Upload and part records
+// stay JSON.
 //
-// Data file names are random (crypto/rand) and never derived from bucket
-// or object names. Each data file is referenced by at most one record. An
+// Data file names are random (crypto/rand), never derived from bucket or
+// object names, and checked on every read. Each data file is referenced by at most one record. An
 // encrypted single-part object is stream part 0 of its data key; a
 // multipart upload has one data key (created at initiation, its identity
 // including the upload id) and every part is its own stream numbered by
 // its part number; completing the upload moves the part files, unchanged,
 // into the object record, which keeps the upload's envelope record.
+//
+// # Integrity
+//
+// Every object and version record carries an HMAC-SHA256 tag under a key
+// derived from the root key (rootkey.DeriveKey(RecordMACPurpose)) over
+// its bucket, table (current or versions), table key and every field:
+// size, ETag, checksums, algorithm ("" = none), KMS key id, the envelope
+// record (key or master version, sealed key, commitment, upload and
+// version id), the part list (number, plaintext and stored size, ETag,
+// CRC-64, CRC-32C and checksum of each data file) and the version fields.
+// Every read of a record verifies it: HEAD, GET, copy, both listings, the
+// admin views, overwrites and deletes that retire or promote a version,
+// and garbage collection, which removes no file while any record fails.
+// A failure is an *IntegrityError (bucket, key, version, what failed; no
+// secrets) inside an *Error of KindIntegrity, which the front ends answer
+// as a 500 InternalError without the object's headers or bytes and log
+// as an integrity failure. Data file names must be the 32 lowercase hex
+// characters the store writes; any other is an integrity error, never a
+// path (and never removed). The version id of a single-part write to an
+// Enabled bucket is reserved before its data key is made and bound into
+// it (package envelope), so one version's data never reads as another's.
+//
+// Unencrypted data is checked too: a read of a whole data file verifies
+// its CRC-32C (CRC-64 for files written before format 2) as it streams
+// and withholds the file's last bytes until it matched, so a flipped bit
+// aborts the response (a body shorter than Content-Length) instead of a
+// complete 200. Ranges inside a file are not checked, and a CRC detects
+// corruption, not a deliberate substitution: encrypted objects are
+// authenticated chunk by chunk by the stream format, plain ones are not.
+//
+// What is not detected: a record, or the whole database, rolled back to
+// an older authentic copy, and a deleted record (both need state outside
+// the data directory); bucket, upload and part records are not
+// authenticated (a completed upload's files are name-checked and, when
+// encrypted, bound to their part numbers).
+//
+// A database written before record authentication (v1 to v3) is refused
+// with ErrUnauthenticatedDatabase unless Config.AdoptUnauthenticated is
+// set; then Open authenticates its records as found, logs how many, and
+// marks it v4 (an interrupted adoption resumes). An attacker who strips
+// tags to have edits adopted therefore needs the operator to opt in. A
+// meta.db that bbolt refuses, that fails bbolt's page check at Open, or
+// whose reading panics there is a *CorruptDatabaseError, never a panic.
 //
 // # Crash safety
 //
@@ -148,8 +191,10 @@
 //	          as objects, plus version id, seq and delete marker flag
 //
 // seq is the bucket's bbolt sequence at the commit that created the
-// version, so the table holds each key's versions newest first; version
-// ids are hex(seq) and 64 random bits, "null" (stored as "") for the
+// version (or reserved before an encrypted single-part write, whose data
+// key binds the version id; a reserved write that commits after a later
+// one is stored noncurrent), so the table holds each key's versions
+// newest first; version ids are hex(seq) and 64 random bits, "null" (stored as "") for the
 // version written while the bucket was unversioned or suspended. A write
 // (Put, Copy, Complete) in an Enabled bucket moves the current version
 // into the versions table and commits the new one in the same
@@ -159,10 +204,9 @@
 // Every version keeps its own files and envelope record forever: a rule
 // change re-encrypts nothing, and reading an old version unseals its own
 // data key. Garbage collection counts the files of both tables as
-// referenced. The first use of versioning writes format v2 (or v3, which
-// implies it), which builds without the versions table refuse to open
-// (their garbage collection would delete noncurrent versions' files); v1
-// databases open unchanged.
+// referenced. Builds without the versions table refuse v4 databases
+// (as they refused v2 and v3 ones: their garbage collection would delete
+// noncurrent versions' files).
 //
 // # Conditional writes
 //

@@ -34,10 +34,17 @@ func (s *DiskStore) collectGarbage(ctx context.Context) error {
 	refs := map[string]bool{}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		// Noncurrent versions reference data files as current objects do.
+		// Only authenticated records count: a record edited (or corrupted)
+		// to name another file must not make the file it named look
+		// unreferenced, so any failure leaves data/ alone.
 		for _, tbl := range [][]byte{tblObjects, tblVersions} {
+			tag := byte(tagObjects)
+			if string(tbl) == string(tblVersions) {
+				tag = tagVersions
+			}
 			err := tx.Bucket(tbl).ForEachBucket(func(name []byte) error {
 				return tx.Bucket(tbl).Bucket(name).ForEach(func(k, v []byte) error {
-					rec, err := decodeObject(v, "object")
+					rec, err := s.mac.open(string(name), tag, k, v)
 					if err != nil {
 						return fmt.Errorf("%s %s/%q: %w", tbl, name, k, err)
 					}
@@ -63,7 +70,7 @@ func (s *DiskStore) collectGarbage(ctx context.Context) error {
 		})
 	})
 	if err != nil {
-		s.log.Error("metadata has unreadable records; skipping data file garbage collection", "err", err)
+		s.log.Error("metadata has unreadable or unauthenticated records; skipping data file garbage collection", "err", err)
 		return nil
 	}
 	files, err := os.ReadDir(s.dataDir)

@@ -122,7 +122,7 @@ func newTestEnv(t testing.TB, opts ...envOption) *testEnv {
 	}
 	env := envelope.New(envelope.Config{Master: ring, KMS: func(region string) envelope.KMS { return em.Region(region) }})
 	e := &testEnv{dir: t.TempDir(), clk: clk, kms: em, hz: em.Region(testRegion), audit: audit, ring: ring, env: env, authz: newAuthz()}
-	e.cfg = Config{Dir: e.dir, Region: testRegion, Envelope: env, Authorizer: e.authz, Clock: clk}
+	e.cfg = Config{Dir: e.dir, Region: testRegion, Envelope: env, Authorizer: e.authz, Clock: clk, RootKey: rk}
 	for _, o := range opts {
 		o(&e.cfg)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -189,6 +190,11 @@ type dataFile struct {
 	Stored int64  `json:"stored"` // bytes on disk (ciphertext size when encrypted)
 	ETag   string `json:"etag,omitempty"`
 	CRC64  uint64 `json:"crc64"`
+	// CRC32C is 1<<32 plus the CRC-32C (Castagnoli) of the plaintext, so
+	// that 0 means "not recorded" (files written before format 2 records;
+	// their plaintext is checked against CRC64 instead). Reads of a whole
+	// unencrypted file verify it: reader.go.
+	CRC32C uint64 `json:"crc32c,omitempty"`
 	// Checksum is a part's raw checksum in its object's (or upload's)
 	// checksum algorithm; absent for single-part objects, whose object
 	// checksum covers the one file, and in records written before
@@ -400,7 +406,13 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
+// ErrUnknownFormat reports a metadata database of a format this build does
+// not read (a newer build's, or a corrupt format marker).
+var ErrUnknownFormat = errors.New("objstore: unknown metadata format")
+
 // ensureTables creates the top-level tables and checks the schema version.
+// A new database is authenticated from the start; v1 to v3 databases are
+// left to adoptLegacy.
 func ensureTables(tx *bolt.Tx) error {
 	for _, name := range [][]byte{tblMeta, tblBuckets, tblObjects, tblUploads, tblParts, tblVersions} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -408,13 +420,15 @@ func ensureTables(tx *bolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(tblMeta)
-	switch v := meta.Get(keyFormat); {
-	case v == nil:
-		return meta.Put(keyFormat, []byte(metaFormat))
-	case string(v) != metaFormat && string(v) != metaFormatVersioned && string(v) != metaFormatBinary:
-		return fmt.Errorf("objstore: metadata format %q, this build reads %q, %q and %q", v, metaFormat, metaFormatVersioned, metaFormatBinary)
+	switch v := string(meta.Get(keyFormat)); v {
+	case "":
+		return meta.Put(keyFormat, []byte(metaFormatAuthenticated))
+	case metaFormat, metaFormatVersioned, metaFormatBinary, metaFormatAuthenticated:
+		return nil
+	default:
+		return fmt.Errorf("%w: %q, this build reads %q, %q, %q and %q", ErrUnknownFormat, v,
+			metaFormat, metaFormatVersioned, metaFormatBinary, metaFormatAuthenticated)
 	}
-	return nil
 }
 
 // getBucketTx loads a bucket record.
@@ -424,10 +438,6 @@ func getBucketTx(tx *bolt.Tx, name string) (*bucketRecord, error) {
 		return nil, nil
 	}
 	return decodeBucket(v)
-}
-
-func objectsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
-	return tx.Bucket(tblObjects).Bucket([]byte(bucket))
 }
 
 func uploadsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {

@@ -151,7 +151,7 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	var dk *envelope.DataKey
 	switch {
 	case u.Record != nil:
-		if dk, err = s.openDataKey(ctx, p, res, region, u.Record, u.Algorithm, u.KMSKeyID, bucket, key); err != nil {
+		if dk, err = s.openDataKey(ctx, p, res, region, u.Record, u.Algorithm, u.KMSKeyID, bucket, key, ""); err != nil {
 			return Part{}, Upload{}, err
 		}
 		defer dk.Destroy()
@@ -255,7 +255,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
@@ -344,7 +344,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
 		}
-		replaced, err := putVersionTx(tx, b, objs, key, obj, old)
+		replaced, err := s.putVersionTx(tx, b, objs, key, obj, old, versionPlan{})
 		if err != nil {
 			return err
 		}

@@ -20,14 +20,14 @@ func noSuchKey(bucket, key string) error {
 // commitObject makes rec the visible object bucket/key in one transaction,
 // when cond holds for the object it replaces, and returns the data files
 // of that object, which the caller removes after the commit.
-func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition) (replaced []string, versionID string, err error) {
+func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition, plan versionPlan) (replaced []string, versionID string, err error) {
 	res := objectRes(bucket, key)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil || b == nil {
 			return noSuchBucket(bucket)
 		}
@@ -38,7 +38,7 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 		if err := checkCondition(res, cond, old); err != nil {
 			return err
 		}
-		if replaced, err = putVersionTx(tx, b, objs, key, rec, old); err != nil {
+		if replaced, err = s.putVersionTx(tx, b, objs, key, rec, old, plan); err != nil {
 			return err
 		}
 		versionID = versionLabel(b.Versioning, rec)
@@ -51,12 +51,8 @@ func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond Wri
 }
 
 // currentObjectTx returns the record of key, nil when there is none.
-func currentObjectTx(objs *bolt.Bucket, key string) (*objectRecord, error) {
-	v := objs.Get([]byte(key))
-	if v == nil {
-		return nil, nil
-	}
-	return decodeObject(v, "object")
+func currentObjectTx(objs *objTable, key string) (*objectRecord, error) {
+	return objs.getRec([]byte(key))
 }
 
 // checkCondition evaluates a write condition against the object the write
@@ -96,7 +92,7 @@ func (s *DiskStore) precheckCondition(bucket, key string, cond WriteCondition) e
 	}
 	res := objectRes(bucket, key)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
 		}
@@ -131,7 +127,16 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	if err := s.precheckCondition(b.Name, key, ow.cond); err != nil {
 		return ObjectInfo{}, err
 	}
-	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, ow.sse, envelope.Identity{Bucket: b.Name, Object: key})
+	// In an Enabled bucket the version id is reserved first, so that the
+	// data key's identity binds it (envelope.Identity.VersionID).
+	var plan versionPlan
+	if b.Versioning == VersioningEnabled && ow.sse.algorithm != "" {
+		var err error
+		if plan, err = s.reserveVersion(b.Name); err != nil {
+			return ObjectInfo{}, asError(res, err)
+		}
+	}
+	dk, rec, recBytes, err := s.newDataKey(ctx, p, res, b.Region, ow.sse, envelope.Identity{Bucket: b.Name, Object: key, VersionID: plan.id})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -160,9 +165,9 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 		StorageClass: ow.storageClass,
 		Checksum:     &checksumRecord{Algorithm: ow.checksumAlg, Type: ChecksumFullObject, Value: wr.sums[0]},
 		Algorithm:    rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
-		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64}},
+		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64, CRC32C: wr.file.CRC32C}},
 	}
-	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond)
+	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond, plan)
 	if err != nil {
 		s.removeFiles([]string{wr.file.Name})
 		return ObjectInfo{}, err
@@ -221,16 +226,16 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 }
 
 // getObject loads an object record; it reports NoSuchBucket or NoSuchKey.
-func getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
-	objs := objectsTx(tx, bucket)
+func (s *DiskStore) getObjectTx(tx *bolt.Tx, bucket, key string) (*objectRecord, error) {
+	objs := s.objectsTx(tx, bucket)
 	if objs == nil {
 		return nil, noSuchBucket(bucket)
 	}
-	v := objs.Get([]byte(key))
-	if v == nil {
+	rec, err := objs.getRec([]byte(key))
+	if err == nil && rec == nil {
 		return nil, noSuchKey(bucket, key)
 	}
-	return decodeObject(v, "object")
+	return rec, err
 }
 
 // HeadObject returns the current version's metadata without calling KMS.
@@ -337,7 +342,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 	}
 	var out ListResult
 	err := s.db.View(func(tx *bolt.Tx) error {
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
 		}
@@ -381,7 +386,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 				out.IsTruncated = true
 				break
 			}
-			rec, err := decodeObject(v, "object")
+			rec, err := objs.decode(k, v)
 			if err != nil {
 				return err
 			}

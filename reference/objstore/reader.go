@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sseaudit/sseaudit/reference/faults"
+	"hash/crc32"
+	"hash/crc64"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/sseaudit/sseaudit/reference/faults"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -43,7 +47,7 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 		s.rmMu.RLock()
 		defer s.rmMu.RUnlock()
 		err := s.db.View(func(tx *bolt.Tx) error {
-			b, r, err := lookupTx(tx, bucket, key, versionID)
+			b, r, err := s.lookupTx(tx, bucket, key, versionID)
 			if err != nil {
 				return err
 			}
@@ -54,7 +58,13 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 			return asError(res, err)
 		}
 		for _, f := range rec.Files {
+			if !validDataName(f.Name) { // objectRecord.validate checked it; never open a path
+				return integrityErr(o.integrity(info, "data file name", fmt.Sprintf("%q", f.Name)))
+			}
 			fd, err := os.Open(filepath.Join(s.dataDir, f.Name))
+			if errors.Is(err, fs.ErrNotExist) {
+				return integrityErr(o.integrity(info, "data file missing", f.Name))
+			}
 			if err != nil {
 				return internal(res, fmt.Errorf("data file of %s: %w", res, err))
 			}
@@ -73,7 +83,7 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 	}
 	switch {
 	case rec.Record != nil:
-		dk, err := s.openDataKey(ctx, p, res, region, rec.Record, rec.Algorithm, rec.KMSKeyID, bucket, key)
+		dk, err := s.openDataKey(ctx, p, res, region, rec.Record, rec.Algorithm, rec.KMSKeyID, bucket, key, rec.VersionID)
 		if err != nil {
 			o.closeFiles()
 			return nil, err
@@ -100,17 +110,22 @@ func (o *diskObject) checkSizes(rec *objectRecord) error {
 			return internal(o.res, err)
 		}
 		if st.Size() != f.Stored || (rec.Record == nil && f.Stored != f.Size) {
-			err := fmt.Errorf("data file %s holds %d bytes, metadata says %d", f.Name, st.Size(), f.Stored)
+			detail := fmt.Sprintf("data file %s holds %d bytes, metadata says %d", f.Name, st.Size(), f.Stored)
 			if rec.Record != nil {
-				return newErr(KindDecryptFailed, o.res, msgDecryptFailed, err)
+				return newErr(KindDecryptFailed, o.res, msgDecryptFailed, errors.New(detail))
 			}
-			return internal(o.res, err)
+			return integrityErr(o.integrity(o.info, "data file size", detail))
 		}
 	}
 	if total != rec.Size {
-		return internal(o.res, fmt.Errorf("parts hold %d bytes, object size is %d", total, rec.Size))
+		return integrityErr(o.integrity(o.info, "record content", fmt.Sprintf("parts hold %d bytes, object size is %d", total, rec.Size)))
 	}
 	return nil
+}
+
+// integrity describes a failure of the object described by info.
+func (o *diskObject) integrity(info ObjectInfo, check, detail string) *IntegrityError {
+	return &IntegrityError{Bucket: info.Bucket, Key: info.Key, VersionID: info.VersionID, Check: check, Detail: detail}
 }
 
 func (o *diskObject) closeFiles() {
@@ -189,6 +204,11 @@ func (r *rangeReader) open() error {
 	r.left = sg.len
 	if r.o.dk == nil {
 		r.cur = io.NewSectionReader(fd, sg.off, sg.len)
+		if sg.off == 0 && sg.len == f.Size {
+			r.cur = newPlainVerifier(r.cur, f, func(check, detail string) error {
+				return integrityErr(r.o.integrity(r.o.info, check, detail))
+			})
+		}
 		return nil
 	}
 	rd, err := r.o.dk.DecryptRange(fd, f.Stored, f.Part, sg.off, sg.len)
@@ -287,4 +307,78 @@ func (r *rangeReader) Close() error {
 		r.err = errors.New("objstore: read after Close")
 	}
 	return nil
+}
+
+// plainVerifier streams a whole unencrypted data file and checks the
+// plaintext checksum of its record (CRC-32C, or CRC-64 for files written
+// before format 2) before it returns the file's last bytes: the read that
+// would reach the end holds its bytes back until the checksum matched,
+// and on a mismatch returns none of them, only an *IntegrityError. A GET
+// that meets it has sent its status and headers, so the front end aborts
+// the response: the client sees a body shorter than its Content-Length
+// (a connection reset), never a complete 200 of altered bytes. The check
+// detects corruption (every single-bit and burst error), not a deliberate
+// substitution that keeps the CRC: plain objects are not authenticated
+// against someone who can write the data directory.
+type plainVerifier struct {
+	r      io.Reader
+	left   int64
+	c32    uint32
+	c64    uint64
+	want   uint64
+	use32  bool
+	fail   func(check, detail string) error
+	failed error
+}
+
+func newPlainVerifier(r io.Reader, f dataFile, fail func(check, detail string) error) *plainVerifier {
+	v := &plainVerifier{r: r, left: f.Size, fail: fail, use32: f.CRC32C != 0}
+	if v.use32 {
+		v.want = f.CRC32C &^ (1 << 32)
+	} else {
+		v.want = f.CRC64
+	}
+	return v
+}
+
+func (v *plainVerifier) update(p []byte) {
+	if v.use32 {
+		v.c32 = crc32.Update(v.c32, castagnoli, p)
+	} else {
+		v.c64 = crc64.Update(v.c64, crcTable, p)
+	}
+}
+
+func (v *plainVerifier) Read(p []byte) (int, error) {
+	if v.failed != nil {
+		return 0, v.failed
+	}
+	if v.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) < v.left {
+		n, err := v.r.Read(p)
+		v.update(p[:n])
+		v.left -= int64(n)
+		return n, err
+	}
+	p = p[:v.left]
+	n, err := io.ReadFull(v.r, p)
+	v.update(p[:n])
+	v.left -= int64(n)
+	if err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF // the caller reports the short file
+		}
+		return n, err
+	}
+	got, check := uint64(v.c32), "plaintext CRC-32C"
+	if !v.use32 {
+		got, check = v.c64, "plaintext CRC-64"
+	}
+	if got != v.want {
+		v.failed = v.fail(check, fmt.Sprintf("data file content has checksum %#x, record says %#x", got, v.want))
+		return 0, v.failed
+	}
+	return n, nil
 }

@@ -29,40 +29,32 @@ import (
 // until the codec writes it.
 const recBinary1 = 0x01
 
-// metaFormatBinary is written with the first binary record. It implies
-// nothing about versioning: a v3 database may or may not have versions.
+// metaFormatBinary was written with the first binary record by the
+// builds before record authentication (metaFormatAuthenticated, which
+// every database is once open).
 const metaFormatBinary = "sseaudit/objstore/v3"
-
-// markBinary records that tx writes binary records.
-func markBinary(tx *bolt.Tx) error {
-	meta := tx.Bucket(tblMeta)
-	if string(meta.Get(keyFormat)) == metaFormatBinary {
-		return nil
-	}
-	return meta.Put(keyFormat, []byte(metaFormatBinary))
-}
-
-// putObjectRec stores rec under k in tbl (an objects or versions table).
-func putObjectRec(tbl *bolt.Bucket, k []byte, rec *objectRecord) error {
-	if err := markBinary(tbl.Tx()); err != nil {
-		return err
-	}
-	return tbl.Put(k, encodeObject(rec))
-}
 
 // putBucketRec stores the bucket record b.
 func putBucketRec(tx *bolt.Tx, b *bucketRecord) error {
-	if err := markBinary(tx); err != nil {
-		return err
-	}
 	return tx.Bucket(tblBuckets).Put([]byte(b.Name), encodeBucket(b))
 }
 
-// decodeObject reads an object or version record in either format.
+// decodeObject reads an object or version record of any format WITHOUT
+// verifying it: for adopting legacy records, for garbage collection
+// (which only needs the file names, and keeps files of records that fail
+// authentication) and for Check. Reads go through objTable, which
+// verifies.
 func decodeObject(v []byte, what string) (*objectRecord, error) {
-	if len(v) > 0 && v[0] == recBinary1 {
+	if len(v) > 0 && (v[0] == recBinary1 || v[0] == recBinary2) {
+		body := v[1:]
+		if v[0] == recBinary2 {
+			if len(body) < macSize {
+				return nil, fmt.Errorf("objstore: corrupt %s record: shorter than its tag", what)
+			}
+			body = body[macSize:]
+		}
 		r := &objectRecord{}
-		if err := r.unmarshal(v[1:]); err != nil {
+		if err := r.unmarshal(body, v[0]); err != nil {
 			return nil, fmt.Errorf("objstore: corrupt %s record: %w", what, err)
 		}
 		return r, nil
@@ -104,9 +96,11 @@ const (
 	flagRule
 )
 
-func encodeObject(r *objectRecord) []byte {
-	w := recWriter{b: make([]byte, 0, 160+len(r.Record)+64*len(r.Files))}
-	w.b = append(w.b, recBinary1)
+// appendObjectBody appends the body (every field, after the format byte)
+// of r in format (recBinary1 or recBinary2) to b. Format 2 is format 1
+// followed by every data file's CRC32C (uvarint), which format 1 lacks.
+func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
+	w := recWriter{b: b}
 	var flags byte
 	if r.Multipart {
 		flags |= flagMultipart
@@ -157,6 +151,11 @@ func encodeObject(r *objectRecord) []byte {
 	}
 	w.str(r.VersionID)
 	w.uint(r.Seq)
+	if format == recBinary2 {
+		for _, f := range r.Files {
+			w.uint(f.CRC32C)
+		}
+	}
 	return w.b
 }
 
@@ -301,7 +300,7 @@ func (r *recReader) end() error {
 	return r.err
 }
 
-func (o *objectRecord) unmarshal(b []byte) error {
+func (o *objectRecord) unmarshal(b []byte, format byte) error {
 	r := recReader{b: b}
 	flags := r.byte()
 	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum) != 0 {
@@ -345,6 +344,11 @@ func (o *objectRecord) unmarshal(b []byte) error {
 	}
 	o.VersionID = r.str()
 	o.Seq = r.uint()
+	if format == recBinary2 {
+		for i := range o.Files {
+			o.Files[i].CRC32C = r.uint()
+		}
+	}
 	return r.end()
 }
 

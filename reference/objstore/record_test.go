@@ -2,12 +2,14 @@ package objstore
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/sseaudit/sseaudit/reference/rootkey"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -65,12 +67,22 @@ func TestRecordCodecCoversEveryField(t *testing.T) {
 	n := 0
 	var o objectRecord
 	fillEvery(t, reflect.ValueOf(&o).Elem(), &n, false)
-	got, err := decodeObject(encodeObject(&o), "object")
+	// Format 2 (what the store writes) holds every field.
+	got, err := decodeObject(testMAC(t).seal("b", tagObjects, []byte("k"), &o), "object")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(*got, o) {
 		t.Errorf("object record round trip:\n got %+v\nwant %+v", *got, o)
+	}
+	// Format 1 (legacy) holds every field but the CRC-32Cs.
+	o1 := o
+	o1.Files = slices.Clone(o.Files)
+	for i := range o1.Files {
+		o1.Files[i].CRC32C = 0
+	}
+	if got, err := decodeObject(encodeObject(&o), "object"); err != nil || !reflect.DeepEqual(*got, o1) {
+		t.Errorf("format 1 round trip:\n got %+v\nwant %+v (%v)", got, o1, err)
 	}
 	var b bucketRecord
 	fillEvery(t, reflect.ValueOf(&b).Elem(), &n, false)
@@ -226,9 +238,10 @@ func toLegacyJSON(t *testing.T, db *bolt.DB, format string) {
 }
 
 // TestLegacyJSONRecords: a data dir whose records are JSON (every build
-// before binary records) reads exactly as it did, reads never rewrite it,
-// a write rewrites only what it writes, in binary, and marks the database
-// v3; a database of an unknown format is refused.
+// before binary records) is refused with ErrUnauthenticatedDatabase and
+// left unchanged unless adoption is allowed; adopted, every object and
+// version record is authenticated (format 2), the database is v4, and it
+// reads exactly as it did; a database of an unknown format is refused.
 func TestLegacyJSONRecords(t *testing.T) {
 	e := newTestEnv(t)
 	cmk := e.createKey(t)
@@ -271,7 +284,7 @@ func TestLegacyJSONRecords(t *testing.T) {
 			format = string(tx.Bucket(tblMeta).Get(keyFormat))
 			recs["bucket"] = bytes.Clone(tx.Bucket(tblBuckets).Get([]byte("legacy")))
 			for _, k := range []string{"a", "b"} {
-				recs[k] = bytes.Clone(objectsTx(tx, "legacy").Get([]byte(k)))
+				recs[k] = bytes.Clone(tx.Bucket(tblObjects).Bucket([]byte("legacy")).Get([]byte(k)))
 			}
 			return nil
 		})
@@ -285,15 +298,12 @@ func TestLegacyJSONRecords(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(bg, e.cfg)
-	if err != nil {
-		t.Fatal(err)
+	if s, err := Open(bg, e.cfg); !errors.Is(err, ErrUnauthenticatedDatabase) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("legacy database without adoption: %v, want ErrUnauthenticatedDatabase", err)
 	}
-	e.s = s
-	if after := snapshot(); after != before {
-		t.Errorf("JSON records read differently:\n got %s\nwant %s", after, before)
-	}
-	s.Close()
 	db, err = bolt.Open(e.cfg.Dir+"/"+MetaFile, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -301,19 +311,21 @@ func TestLegacyJSONRecords(t *testing.T) {
 	format, recs := raw(db)
 	db.Close()
 	if format != metaFormatVersioned || !reflect.DeepEqual(recs, legacy) {
-		t.Fatalf("reads changed the database: format %q", format)
+		t.Fatalf("a refused open changed the database: format %q", format)
 	}
 
-	// A write migrates what it writes, and only that.
-	if e.s, err = Open(bg, e.cfg); err != nil {
+	e.cfg.AdoptUnauthenticated = true
+	s, err := Open(bg, e.cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	put(t, e.s, "legacy", "b", []byte("new b"), PutOptions{})
-	if got := get(t, e.s, "legacy", "a"); string(got) != "second a" {
-		t.Fatalf("a reads %q", got)
+	e.s = s
+	if after := snapshot(); after != before {
+		t.Errorf("adopted JSON records read differently:\n got %s\nwant %s", after, before)
 	}
-	// The old b, moved to the versions table by the write, was rewritten
-	// (binary) and still reads its own bytes under its own key.
+	put(t, e.s, "legacy", "b", []byte("new b"), PutOptions{})
+	// The old b, moved to the versions table by the write, still reads its
+	// own bytes under its own key.
 	if got := readVersion(t, e.s, "legacy", "b", oldB.VersionID); string(got) != "only b" {
 		t.Fatalf("old b reads %q", got)
 	}
@@ -323,8 +335,8 @@ func TestLegacyJSONRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	format, recs = raw(db)
-	if format != metaFormatBinary || recs["b"][0] != recBinary1 || !bytes.Equal(recs["a"], legacy["a"]) || !bytes.Equal(recs["bucket"], legacy["bucket"]) {
-		t.Errorf("after one write: format %q, b %q..., a unchanged %v", format, recs["b"][:1], bytes.Equal(recs["a"], legacy["a"]))
+	if format != metaFormatAuthenticated || recs["a"][0] != recBinary2 || recs["b"][0] != recBinary2 || !bytes.Equal(recs["bucket"], legacy["bucket"]) {
+		t.Errorf("after adoption: format %q, a %q..., b %q..., bucket unchanged %v", format, recs["a"][:1], recs["b"][:1], bytes.Equal(recs["bucket"], legacy["bucket"]))
 	}
 	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(tblMeta).Put(keyFormat, []byte("sseaudit/objstore/v99")) }); err != nil {
 		t.Fatal(err)
@@ -334,4 +346,24 @@ func TestLegacyJSONRecords(t *testing.T) {
 		s.Close()
 		t.Fatal("a database of an unknown format opened")
 	}
+}
+
+// testMAC is a record MAC under the test root key.
+func testMAC(t testing.TB) *recordMAC {
+	t.Helper()
+	rk, err := rootkey.New(bytes.Repeat([]byte{7}, rootkey.Size), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newRecordMAC(rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// encodeObject is the format 1 (unauthenticated) encoding, which only
+// tests write now (legacy databases); the store writes recordMAC.seal.
+func encodeObject(r *objectRecord) []byte {
+	return appendObjectBody([]byte{recBinary1}, r, recBinary1)
 }

@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"fmt"
 	"github.com/sseaudit/sseaudit/reference/faults"
 
 	"github.com/sseaudit/sseaudit/reference/envelope"
@@ -114,13 +115,25 @@ func (s *DiskStore) newDataKey(ctx context.Context, p Principal, resource, regio
 // principal's decrypt grant on the record's CMK is checked before KMS is
 // called. algorithm and keyID are the values stored next to the record;
 // a mismatch means the metadata was altered and is never served.
-func (s *DiskStore) openDataKey(ctx context.Context, p Principal, resource, region string, raw []byte, algorithm, keyID, bucket, key string) (*envelope.DataKey, error) {
+//
+// versionID is the version the object record names: an envelope record
+// that binds a version id (every single-part write to an Enabled bucket
+// since version ids were bound) must bind that one, so the data, sealed
+// key and envelope record of one version never read as another's.
+// Records that bind none (unversioned and null versions, multipart
+// uploads, which bind their upload id, and records from before) are
+// bound to their version by the record MAC alone.
+func (s *DiskStore) openDataKey(ctx context.Context, p Principal, resource, region string, raw []byte, algorithm, keyID, bucket, key, versionID string) (*envelope.DataKey, error) {
 	rec, err := envelope.ParseRecord(raw)
 	if err != nil {
 		return nil, keyError(resource, err)
 	}
 	if rec.Algorithm != algorithm || rec.KeyID != keyID {
 		return nil, newErr(KindDecryptFailed, resource, msgDecryptFailed, envelope.ErrMalformedRecord)
+	}
+	if rec.VersionID != "" && rec.VersionID != versionID {
+		return nil, newErr(KindDecryptFailed, resource, msgDecryptFailed,
+			fmt.Errorf("%w: the data key is bound to version %s, the record names version %q", envelope.ErrCommitment, rec.VersionID, versionID))
 	}
 	if rec.Algorithm == envelope.AlgorithmKMS && !s.canDecrypt(p, rec.KeyID) {
 		return nil, newErr(KindKMSAccessDenied, resource, msgKMSAccessDenied, nil)

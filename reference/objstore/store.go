@@ -15,6 +15,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/envelope"
+	"github.com/sseaudit/sseaudit/reference/rootkey"
 )
 
 // Layout of Config.Dir.
@@ -87,6 +88,20 @@ type Config struct {
 	// streaming into temp files at once (0 = no cap); more are refused
 	// with KindSlowDown.
 	MaxUploadsPerPrincipal int
+	// RootKey authenticates the object and version records (integrity.go:
+	// an HMAC key derived from it); required.
+	RootKey *rootkey.Key
+	// AdoptUnauthenticated lets Open authenticate, as found, the records
+	// of a database written before record authentication (formats v1 to
+	// v3); without it Open refuses such a database with
+	// ErrUnauthenticatedDatabase. Set it once, for the first start after
+	// an upgrade: edits made to the database before then are not
+	// detectable.
+	AdoptUnauthenticated bool
+	// ReadOnly opens the store for Check only: the database is opened
+	// read-only (shared with no writer), nothing is created, migrated or
+	// collected, and only reads may be called. For sseaudit fsck.
+	ReadOnly bool
 }
 
 // DiskStore is the reference Store: bbolt metadata plus one data file per
@@ -101,6 +116,7 @@ type DiskStore struct {
 	log                  *slog.Logger
 	faults               faults.Set
 	uploads              *uploadSlots
+	mac                  *recordMAC
 
 	db      *bolt.DB
 	dataFD  *os.File // data/, held open for fsync after every rename
@@ -113,6 +129,11 @@ type DiskStore struct {
 	// files are open, removal takes it exclusively. So a reader never finds
 	// the file of the object it looked up already gone.
 	rmMu sync.RWMutex
+
+	// seqMu guards reserved: per bucket, the highest version sequence
+	// handed out (reserveVersion, nextSeqTx).
+	seqMu    sync.Mutex
+	reserved map[string]uint64
 }
 
 var _ Store = (*DiskStore)(nil)
@@ -130,13 +151,20 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if cfg.Envelope == nil {
 		return nil, errors.New("objstore: Config.Envelope is required")
 	}
+	if cfg.RootKey == nil {
+		return nil, errors.New("objstore: Config.RootKey is required (it authenticates the metadata records)")
+	}
+	mac, err := newRecordMAC(cfg.RootKey)
+	if err != nil {
+		return nil, fmt.Errorf("objstore: %w", err)
+	}
 	if err := validateRule("", cfg.DefaultSSE, nil); err != nil {
 		return nil, fmt.Errorf("objstore: Config.DefaultSSE: %w", err)
 	}
 	s := &DiskStore{
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
-		faults: cfg.Faults, uploads: newUploadSlots(cfg.MaxUploadsPerPrincipal),
+		faults: cfg.Faults, uploads: newUploadSlots(cfg.MaxUploadsPerPrincipal), mac: mac, reserved: map[string]uint64{},
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE
@@ -148,6 +176,12 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ReadOnly {
+		if err := s.openMetaReadOnly(); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	for _, d := range []string{s.dir, s.dataDir, s.tmpDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("objstore: %w", err)
@@ -156,21 +190,11 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if err := syncDir(s.dir); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(s.dir, MetaFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("objstore: open metadata: %w", err)
-	}
-	s.db = db
-	if err := db.Update(ensureTables); err != nil {
-		db.Close()
-		return nil, err
-	}
 	if s.dataFD, err = os.Open(s.dataDir); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
-	if err := s.collectGarbage(ctx); err != nil {
-		s.Close()
+	if err := s.openMeta(ctx, cfg.AdoptUnauthenticated); err != nil {
+		s.dataFD.Close()
 		return nil, err
 	}
 	return s, nil

@@ -47,36 +47,6 @@ func versionKey(key string, seq uint64) []byte {
 // key's).
 func versionPrefix(key string) []byte { return uploadKey(key, "") }
 
-func versionsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
-	t := tx.Bucket(tblVersions)
-	if t == nil {
-		return nil
-	}
-	return t.Bucket([]byte(bucket))
-}
-
-// versionsTxCreate returns the bucket's versions table, creating it (and
-// marking the database as using versions) when needed.
-func versionsTxCreate(tx *bolt.Tx, bucket string) (*bolt.Bucket, error) {
-	if err := markVersioned(tx); err != nil {
-		return nil, err
-	}
-	top, err := tx.CreateBucketIfNotExists(tblVersions)
-	if err != nil {
-		return nil, err
-	}
-	return top.CreateBucketIfNotExists([]byte(bucket))
-}
-
-func markVersioned(tx *bolt.Tx) error {
-	meta := tx.Bucket(tblMeta)
-	// v3 (binary records) already implies what v2 says.
-	if v := string(meta.Get(keyFormat)); v == metaFormatVersioned || v == metaFormatBinary {
-		return nil
-	}
-	return meta.Put(keyFormat, []byte(metaFormatVersioned))
-}
-
 // newVersionID is the id of the version created as sequence seq: the
 // sequence (which orders versions and locates a noncurrent one without a
 // scan) and 64 random bits, so ids of a recreated bucket never repeat.
@@ -139,14 +109,14 @@ func (r *objectRecord) versionInfo(b *bucketRecord, key string) ObjectInfo {
 
 // noncurrentTx lists the entries of key in the versions table, newest
 // first, with their table keys.
-func noncurrentTx(vt *bolt.Bucket, key string, fn func(k []byte, rec *objectRecord) (stop bool, err error)) error {
+func noncurrentTx(vt *objTable, key string, fn func(k []byte, rec *objectRecord) (stop bool, err error)) error {
 	if vt == nil {
 		return nil
 	}
 	p := versionPrefix(key)
 	c := vt.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		rec, err := decodeObject(v, "version")
+		rec, err := vt.decode(k, v)
 		if err != nil {
 			return err
 		}
@@ -159,7 +129,7 @@ func noncurrentTx(vt *bolt.Bucket, key string, fn func(k []byte, rec *objectReco
 }
 
 // newestNoncurrentTx is the newest entry of key in the versions table.
-func newestNoncurrentTx(vt *bolt.Bucket, key string) (k []byte, rec *objectRecord, err error) {
+func newestNoncurrentTx(vt *objTable, key string) (k []byte, rec *objectRecord, err error) {
 	err = noncurrentTx(vt, key, func(kk []byte, r *objectRecord) (bool, error) {
 		k, rec = kk, r
 		return true, nil
@@ -169,7 +139,7 @@ func newestNoncurrentTx(vt *bolt.Bucket, key string) (k []byte, rec *objectRecor
 
 // findVersionTx locates version id ("null" or one of newVersionID) of
 // key: the current object (vkey nil) or an entry of the versions table.
-func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vkey []byte, err error) {
+func findVersionTx(objs, vt *objTable, key, id string) (rec *objectRecord, vkey []byte, err error) {
 	want := id
 	if id == NullVersionID {
 		want = ""
@@ -203,7 +173,7 @@ func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vk
 	if v == nil {
 		return nil, nil, nil
 	}
-	r, err := decodeObject(v, "version")
+	r, err := vt.decode(k, v)
 	if err != nil || r.VersionID != id {
 		return nil, nil, err
 	}
@@ -212,7 +182,7 @@ func findVersionTx(objs, vt *bolt.Bucket, key, id string) (rec *objectRecord, vk
 
 // removeNullNoncurrentTx deletes key's null version from the versions
 // table and returns its data files.
-func removeNullNoncurrentTx(vt *bolt.Bucket, key string) ([]string, error) {
+func removeNullNoncurrentTx(vt *objTable, key string) ([]string, error) {
 	var files []string
 	var del []byte
 	err := noncurrentTx(vt, key, func(k []byte, r *objectRecord) (bool, error) {
@@ -231,7 +201,7 @@ func removeNullNoncurrentTx(vt *bolt.Bucket, key string) ([]string, error) {
 // promoteTx restores the invariant after a version was removed: when key
 // has no current object and its newest remaining version holds data, that
 // version becomes the current object again.
-func promoteTx(objs, vt *bolt.Bucket, key string) error {
+func promoteTx(objs, vt *objTable, key string) error {
 	if vt == nil || objs.Get([]byte(key)) != nil {
 		return nil
 	}
@@ -242,7 +212,58 @@ func promoteTx(objs, vt *bolt.Bucket, key string) error {
 	if err := vt.Delete(k); err != nil {
 		return err
 	}
-	return putObjectRec(objs, []byte(key), rec)
+	return objs.putRec([]byte(key), rec)
+}
+
+// versionPlan is a version id reserved before a write's data was
+// encrypted, so that the data key's identity includes it (reserveVersion);
+// the zero plan means the id is assigned at the commit, as for multipart
+// uploads, whose data key is created at initiation and binds the upload
+// id instead.
+type versionPlan struct {
+	seq uint64
+	id  string
+}
+
+// reserveVersion reserves the sequence and id of a version a write to an
+// Enabled bucket will commit. Reservations live in memory: the sequence
+// is only persisted by the commit that uses it (and a reservation lost to
+// a crash or failed write leaves a harmless gap), and every sequence the
+// store hands out, reserved or allocated in a commit, comes from
+// s.reserved, so none is handed out twice.
+func (s *DiskStore) reserveVersion(bucket string) (versionPlan, error) {
+	var cur uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if vt := s.versionsTx(tx, bucket); vt != nil {
+			cur = vt.Sequence()
+		}
+		return nil
+	}); err != nil {
+		return versionPlan{}, err
+	}
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	n := max(cur, s.reserved[bucket]) + 1
+	s.reserved[bucket] = n
+	return versionPlan{seq: n, id: newVersionID(n)}, nil
+}
+
+// nextSeqTx allocates a sequence in a commit (delete markers, Suspended
+// and multipart writes): past both the table's and every reservation.
+func (s *DiskStore) nextSeqTx(vt *objTable) (uint64, error) {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	n := max(vt.Sequence(), s.reserved[vt.bucket]) + 1
+	s.reserved[vt.bucket] = n
+	return n, vt.SetSequence(n)
+}
+
+// useSeqTx persists a reserved sequence in its commit.
+func (s *DiskStore) useSeqTx(vt *objTable, seq uint64) error {
+	if vt.Sequence() >= seq {
+		return nil
+	}
+	return vt.SetSequence(seq)
 }
 
 // putVersionTx makes rec the current version of key, old being the
@@ -253,18 +274,46 @@ func promoteTx(objs, vt *bolt.Bucket, key string) error {
 // gets a new version id. Suspended: rec is the null version and replaces
 // the previous null version wherever it is; a non-null old version
 // becomes noncurrent.
-func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, rec, old *objectRecord) (removed []string, err error) {
+//
+// A write with a reserved version (plan) commits with that id even if
+// the bucket was suspended meanwhile (its data key is bound to it: the
+// write is ordered as of its start). Versions are ordered by sequence,
+// so when a concurrent write with a later sequence committed first, rec
+// is stored as the noncurrent version it is and the current one stays.
+func (s *DiskStore) putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key string, rec, old *objectRecord, plan versionPlan) (removed []string, err error) {
 	if b.Versioning == "" {
 		if old != nil {
 			removed = old.fileNames()
 		}
-		return removed, putObjectRec(objs, []byte(key), rec)
+		return removed, objs.putRec([]byte(key), rec)
 	}
-	vt, err := versionsTxCreate(tx, b.Name)
+	vt, err := s.versionsTxCreate(tx, b.Name)
 	if err != nil {
 		return nil, err
 	}
-	seq, err := vt.NextSequence()
+	if plan.id != "" {
+		if err := s.useSeqTx(vt, plan.seq); err != nil {
+			return nil, err
+		}
+		rec.Seq, rec.VersionID = plan.seq, plan.id
+		newest := uint64(0)
+		if old != nil {
+			newest = old.Seq
+		}
+		if _, latest, err := newestNoncurrentTx(vt, key); err != nil {
+			return nil, err
+		} else if latest != nil {
+			newest = max(newest, latest.Seq)
+		}
+		if newest > plan.seq {
+			return nil, vt.putRec(versionKey(key, plan.seq), rec)
+		}
+		if removed, err = retireCurrentTx(vt, key, old, false); err != nil {
+			return nil, err
+		}
+		return removed, objs.putRec([]byte(key), rec)
+	}
+	seq, err := s.nextSeqTx(vt)
 	if err != nil {
 		return nil, err
 	}
@@ -275,17 +324,17 @@ func putVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key string, r
 	if removed, err = retireCurrentTx(vt, key, old, rec.VersionID == ""); err != nil {
 		return nil, err
 	}
-	return removed, putObjectRec(objs, []byte(key), rec)
+	return removed, objs.putRec([]byte(key), rec)
 }
 
 // retireCurrentTx moves the current object old (if any) into the versions
 // table; with replaceNull a null version is removed instead, wherever it
 // is, and its files returned.
-func retireCurrentTx(vt *bolt.Bucket, key string, old *objectRecord, replaceNull bool) (removed []string, err error) {
+func retireCurrentTx(vt *objTable, key string, old *objectRecord, replaceNull bool) (removed []string, err error) {
 	if old != nil {
 		if replaceNull && old.VersionID == "" {
 			removed = old.fileNames()
-		} else if err := putObjectRec(vt, versionKey(key, old.Seq), old); err != nil {
+		} else if err := vt.putRec(versionKey(key, old.Seq), old); err != nil {
 			return nil, err
 		}
 	}
@@ -334,12 +383,12 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if b == nil || objs == nil {
 			return noSuchBucket(bucket)
 		}
 		if versionID != "" {
-			return deleteVersionTx(tx, b, objs, key, versionID, &files, &out)
+			return s.deleteVersionTx(tx, b, objs, key, versionID, &files, &out)
 		}
 		old, err := currentObjectTx(objs, key)
 		if err != nil {
@@ -352,11 +401,11 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 			files = old.fileNames()
 			return objs.Delete([]byte(key))
 		}
-		vt, err := versionsTxCreate(tx, bucket)
+		vt, err := s.versionsTxCreate(tx, bucket)
 		if err != nil {
 			return err
 		}
-		seq, err := vt.NextSequence()
+		seq, err := s.nextSeqTx(vt)
 		if err != nil {
 			return err
 		}
@@ -373,7 +422,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 			}
 		}
 		out = DeleteResult{VersionID: versionLabel(b.Versioning, marker), DeleteMarker: true}
-		return putObjectRec(vt, versionKey(key, seq), marker)
+		return vt.putRec(versionKey(key, seq), marker)
 	})
 	if err != nil {
 		return DeleteResult{}, asError(res, err)
@@ -382,8 +431,8 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 	return out, nil
 }
 
-func deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key, id string, files *[]string, out *DeleteResult) error {
-	vt := versionsTx(tx, b.Name)
+func (s *DiskStore) deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *objTable, key, id string, files *[]string, out *DeleteResult) error {
+	vt := s.versionsTx(tx, b.Name)
 	rec, vkey, err := findVersionTx(objs, vt, key, id)
 	if err != nil {
 		return err
@@ -411,12 +460,12 @@ func deleteVersionTx(tx *bolt.Tx, b *bucketRecord, objs *bolt.Bucket, key, id st
 // lookupTx finds the version a read addresses (versionID "" = the current
 // one). A current delete marker is KindNoSuchKey, an addressed one
 // KindMethodNotAllowed, both carrying the marker's id.
-func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objectRecord, error) {
+func (s *DiskStore) lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objectRecord, error) {
 	b, err := getBucketTx(tx, bucket)
 	if err != nil {
 		return nil, nil, err
 	}
-	objs := objectsTx(tx, bucket)
+	objs := s.objectsTx(tx, bucket)
 	if b == nil || objs == nil {
 		return nil, nil, noSuchBucket(bucket)
 	}
@@ -429,7 +478,7 @@ func lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucketRecord, *objec
 		}
 	}
 	res := objectRes(bucket, key)
-	vt := versionsTx(tx, bucket)
+	vt := s.versionsTx(tx, bucket)
 	if versionID == "" {
 		_, latest, err := newestNoncurrentTx(vt, key)
 		if err != nil {
@@ -487,9 +536,6 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 		if b == nil {
 			return noSuchBucket(bucket)
 		}
-		if err := markVersioned(tx); err != nil {
-			return err
-		}
 		b.Versioning = status
 		return putBucketRec(tx, b)
 	})
@@ -513,7 +559,7 @@ func (s *DiskStore) HeadObjectVersion(ctx context.Context, p Principal, bucket, 
 	}
 	var info ObjectInfo
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b, rec, err := lookupTx(tx, bucket, key, versionID)
+		b, rec, err := s.lookupTx(tx, bucket, key, versionID)
 		if err != nil {
 			return err
 		}
@@ -589,11 +635,11 @@ func (s *DiskStore) ListObjectVersions(ctx context.Context, p Principal, bucket 
 		if err != nil {
 			return err
 		}
-		objs := objectsTx(tx, bucket)
+		objs := s.objectsTx(tx, bucket)
 		if b == nil || objs == nil {
 			return noSuchBucket(bucket)
 		}
-		vt := versionsTx(tx, bucket)
+		vt := s.versionsTx(tx, bucket)
 		if opts.KeyMarker != "" && opts.VersionIDMarker != "" {
 			skipKey, skipAll = opts.KeyMarker, true
 			if seq, ok := parseVersionID(opts.VersionIDMarker); ok {
@@ -694,7 +740,7 @@ func (s *DiskStore) ListObjectVersions(ctx context.Context, p Principal, bucket 
 
 // nextKeyTx is the smallest object key >= from that has a current object
 // or an entry in the versions table.
-func nextKeyTx(objs, vt *bolt.Bucket, from string) (string, bool) {
+func nextKeyTx(objs, vt *objTable, from string) (string, bool) {
 	var best string
 	found := false
 	if k, _ := objs.Cursor().Seek([]byte(from)); k != nil {
@@ -716,7 +762,7 @@ func (s *DiskStore) AtRestVersion(ctx context.Context, bucket, key, versionID st
 	var rec *objectRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		_, rec, err = lookupTx(tx, bucket, key, versionID)
+		_, rec, err = s.lookupTx(tx, bucket, key, versionID)
 		return err
 	})
 	if err != nil {

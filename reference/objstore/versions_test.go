@@ -366,9 +366,9 @@ func TestConcurrentVersionedPuts(t *testing.T) {
 
 // TestOldFormatDataDir opens a data dir as the build before versioning
 // wrote it (format v1, no versions table, JSON records without version
-// fields): it reads unchanged, its objects become null versions, and
-// only using versioning marks the database (v3: binary records, which
-// implies v2's versions).
+// fields): adopted, it reads unchanged, its objects become null
+// versions, and the database is v4 (authenticated records, which implies
+// v2's versions and v3's binary records).
 func TestOldFormatDataDir(t *testing.T) {
 	e := newTestEnv(t)
 	mustBucket(t, e.s, "oldbkt", nil)
@@ -390,7 +390,7 @@ func TestOldFormatDataDir(t *testing.T) {
 			return err
 		}
 		for _, k := range []string{"enc", "plain"} {
-			v := objectsTx(tx, "oldbkt").Get([]byte(k))
+			v := tx.Bucket(tblObjects).Bucket([]byte("oldbkt")).Get([]byte(k))
 			for _, field := range []string{`"version_id"`, `"seq"`, `"delete_marker"`} {
 				if bytes.Contains(v, []byte(field)) {
 					return fmt.Errorf("unversioned record has %s: %s", field, v)
@@ -403,6 +403,7 @@ func TestOldFormatDataDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.cfg.AdoptUnauthenticated = true
 	s, err := Open(bg, e.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -431,11 +432,11 @@ func TestOldFormatDataDir(t *testing.T) {
 			return nil
 		})
 	}
-	formatIs(metaFormat)
+	// Adoption authenticated the records: v4, which implies v2's versions
+	// and v3's binary records.
+	formatIs(metaFormatAuthenticated)
 	enableVersioning(t, s, "oldbkt", VersioningEnabled)
-	// Enabling versioning writes the bucket record, in binary: v3, which
-	// implies what v2 says.
-	formatIs(metaFormatBinary)
+	formatIs(metaFormatAuthenticated)
 	v := put(t, s, "oldbkt", "plain", []byte("new"), PutOptions{})
 	if got := readVersion(t, s, "oldbkt", "plain", NullVersionID); string(got) != "open" {
 		t.Fatalf("old object as null version reads %q", got)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"hash/crc64"
 	"io"
 	"os"
@@ -19,7 +20,10 @@ import (
 	"github.com/sseaudit/sseaudit/reference/stream"
 )
 
-var crcTable = crc64.MakeTable(crc64.ECMA)
+var (
+	crcTable   = crc64.MakeTable(crc64.ECMA)
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+)
 
 // copyBufSize is the size of the buffer a write streams through: four
 // stream chunks, so whole chunks are sealed straight from it.
@@ -129,7 +133,8 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	}
 	h := md5.New()
 	crc := crc64.New(crcTable)
-	sinks := []io.Writer{h, crc}
+	c32 := crc32.New(castagnoli)
+	sinks := []io.Writer{h, crc, c32}
 	sums := make([]hash.Hash, len(algs))
 	for i, a := range algs {
 		if sums[i] = NewChecksumHash(a); sums[i] == nil {
@@ -189,8 +194,9 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 		return written{}, internal(resource, fmt.Errorf("fsync data dir: %w", err))
 	}
 	w := written{
-		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64()},
-		md5:  sum,
+		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64(),
+			CRC32C: 1<<32 | uint64(c32.Sum32())},
+		md5: sum,
 	}
 	for _, h := range sums {
 		w.sums = append(w.sums, h.Sum(nil))
@@ -208,6 +214,12 @@ func (s *DiskStore) removeFiles(names []string) {
 	s.rmMu.Lock()
 	defer s.rmMu.Unlock()
 	for _, n := range names {
+		if !validDataName(n) {
+			// Only a record that failed authentication could name one;
+			// never remove a path outside data/.
+			s.log.Error("integrity: refusing to remove a data file name this store never writes", "file", n)
+			continue
+		}
 		if err := os.Remove(filepath.Join(s.dataDir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("removing unreferenced data file failed; the next Open collects it", "file", n, "err", err)
 		}

@@ -98,6 +98,9 @@ type ossError struct {
 	Extra [][2]string
 	// Header holds extra response headers (e.g. Allow).
 	Header map[string]string
+	// integrity is the store's *objstore.IntegrityError behind a
+	// KindIntegrity answer, for the log only; never sent.
+	integrity error
 }
 
 func (e *ossError) Error() string {
@@ -220,13 +223,17 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindKMSInvalidKeyID:            {http.StatusBadRequest, CodeInvalidParameter, "The specified parameter KMS keyId is not valid.", "", false},
 	objstore.KindKMSUnavailable:             {http.StatusServiceUnavailable, CodeServiceUnavailable, "The KMS service is unavailable. Please try again later.", "", false},
 	objstore.KindDecryptFailed:              {http.StatusInternalServerError, CodeInternalError, "We encountered an internal error. Please try again.", "", false},
-	objstore.KindEntityTooLarge:             {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
-	objstore.KindPreconditionFailed:         {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
-	objstore.KindInvalidRequest:             {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
-	objstore.KindNoSuchVersion:              {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
-	objstore.KindMethodNotAllowed:           {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
-	objstore.KindSlowDown:                   {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
-	objstore.KindRequestTimeout:             {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
+	// Stored metadata or data failed the store's integrity checks: the
+	// server's fault, answered as any internal error (no object headers,
+	// no bytes) and logged as an integrity failure (integrityCause).
+	objstore.KindIntegrity:          {http.StatusInternalServerError, CodeInternalError, "We encountered an internal error. Please try again.", "", false},
+	objstore.KindEntityTooLarge:     {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
+	objstore.KindPreconditionFailed: {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
+	objstore.KindInvalidRequest:     {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
+	objstore.KindNoSuchVersion:      {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
+	objstore.KindMethodNotAllowed:   {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
+	objstore.KindSlowDown:           {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
+	objstore.KindRequestTimeout:     {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name
@@ -244,6 +251,9 @@ func fromStore(err error, bucket, key string) *ossError {
 		}
 	}
 	e := newErr(info.status, info.code, msg).withEC(info.ec)
+	if kind == objstore.KindIntegrity {
+		e.integrity = err
+	}
 	if se, ok := errorsAsStore(err); ok && kind == objstore.KindKMSKeyNotFound && strings.Contains(se.Message, "Alias") {
 		// The store keeps KMS's distinction: an alias that names no key.
 		e = newErr(http.StatusNotFound, CodeAliasNotFound, "The specified Alias is not found.")

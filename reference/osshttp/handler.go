@@ -228,6 +228,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rw.status != 0 {
 			// The answer was under way (a GET body failing half-way):
 			// nothing can be added; the short body tells the client.
+			if e.integrity != nil {
+				h.log.Error("oss integrity check failed; response aborted", "request_id", req.id, "op", req.op, "error", e.integrity.Error())
+				return
+			}
 			h.log.Warn("oss response aborted", "request_id", req.id, "op", req.op, "error", e.Error())
 			return
 		}
@@ -239,7 +243,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and the document base64-encoded in x-oss-err), x-oss-ec when known.
 func (h *handler) writeError(req *request, e *ossError) {
 	req.code = e.Code
-	if e.Status >= 500 {
+	switch {
+	case e.integrity != nil:
+		h.log.Error("oss integrity check failed", "request_id", req.id, "op", req.op, "error", e.integrity.Error())
+	case e.Status >= 500:
 		h.log.Error("oss request failed", "request_id", req.id, "op", req.op, "code", e.Code, "message", e.Message)
 	}
 	body := e.xmlBody(req.id, req.r.Host)

@@ -111,7 +111,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	env := envelope.New(envelope.Config{Master: ring, KMS: func(region string) envelope.KMS { return em.Region(region) }})
-	st, err := objstore.Open(bg, objstore.Config{Dir: t.TempDir(), Region: testRegion, Envelope: env, Authorizer: testAuthz{}})
+	st, err := objstore.Open(bg, objstore.Config{Dir: t.TempDir(), Region: testRegion, Envelope: env, Authorizer: testAuthz{}, RootKey: rk})
 	if err != nil {
 		t.Fatal(err)
 	}

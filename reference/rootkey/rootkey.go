@@ -13,6 +13,14 @@
 //	header  = 0x01 || salt || nonce
 //	blob    = header || AES-256-GCM-Seal(subkey, nonce, plaintext, aad=header || aad)
 //
+// Derived keys (DeriveKey, format version 1), for uses that need a
+// stable key rather than a sealed blob (the object store's record MACs):
+//
+//	key = HKDF-SHA256(ikm=root, salt=none, info="sseaudit/rootkey/derive/v1/" || purpose, 32 bytes)
+//
+// The info prefix differs from every seal's, so a derived key is never a
+// seal subkey, and distinct purposes give independent keys.
+//
 // A fresh subkey per seal means the GCM limit of 2^32 random nonces per key
 // can never be reached by the root key itself. The purpose string keeps a
 // blob sealed for one use (say, a KMS key version) from being accepted as
@@ -158,6 +166,20 @@ func (k *Key) ID() string {
 	m := hmac.New(sha256.New, k.k[:])
 	m.Write([]byte("sseaudit/rootkey/v1/id"))
 	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// DeriveKey returns a 32-byte key for purpose, derived from the root key
+// with HKDF-SHA256 (see the package comment). The same root key and
+// purpose always give the same key. The caller must not log it.
+func (k *Key) DeriveKey(purpose string) ([]byte, error) {
+	if purpose == "" {
+		return nil, errors.New("rootkey: DeriveKey needs a purpose")
+	}
+	sub, err := hkdf.Key(sha256.New, k.k[:], nil, "sseaudit/rootkey/derive/v1/"+purpose, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive key for %s: %w", purpose, err)
+	}
+	return sub, nil
 }
 
 func (k *Key) aead(salt []byte, purpose string) (cipher.AEAD, error) {

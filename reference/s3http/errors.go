@@ -179,6 +179,12 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
 	case objstore.KindInvalidRequest:
 		return mk(http.StatusBadRequest, "InvalidRequest", "Invalid request")
+	case objstore.KindIntegrity:
+		// Stored metadata or data failed the store's integrity checks:
+		// answered as any internal error, logged as an integrity failure
+		// (reqCtx.fail).
+		return &apiError{Status: http.StatusInternalServerError, Code: "InternalError",
+			Message: "We encountered an internal error. Please try again.", cause: err}
 	case objstore.KindDecryptFailed:
 		// Stored data failed authentication: a server-side integrity
 		// failure, never the client's fault. No plaintext was sent.

@@ -249,7 +249,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail writes an error response and records its code for the log.
 func (rc *reqCtx) fail(e *apiError) {
 	rc.errCode = e.Code
-	if e.Status >= 500 {
+	if objstore.IsIntegrity(e.cause) {
+		rc.h.log.Error("s3: integrity check failed", "request_id", rc.reqID, "code", e.Code, "err", e.cause)
+	} else if e.Status >= 500 {
 		rc.h.log.Error("s3: internal error", "request_id", rc.reqID, "code", e.Code, "err", e.cause)
 	} else if e.cause != nil {
 		rc.h.log.Debug("s3: request failed", "request_id", rc.reqID, "code", e.Code, "err", e.cause)

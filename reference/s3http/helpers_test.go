@@ -127,7 +127,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	}
 	env := envelope.New(envelope.Config{Master: ring, KMS: func(region string) envelope.KMS { return em.Region(region) }})
 	az := &testAuthz{noDecrypt: map[string]bool{}}
-	st, err := objstore.Open(bg, objstore.Config{Dir: t.TempDir(), Region: testRegion, Envelope: env, Authorizer: az, DefaultSSE: sc.defaultSSE})
+	st, err := objstore.Open(bg, objstore.Config{Dir: t.TempDir(), Region: testRegion, Envelope: env, Authorizer: az, DefaultSSE: sc.defaultSSE, RootKey: rk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -364,7 +364,11 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 	if err != nil || n != length {
 		// The status line is out: cut the connection so the client sees a
 		// truncated body, never a short object that looks complete.
-		h.log.Error("s3: object body failed mid-stream", "request_id", rc.reqID, "bucket", rc.bucket,
+		msg := "s3: object body failed mid-stream"
+		if objstore.IsIntegrity(err) {
+			msg = "s3: integrity check failed mid-stream; response aborted"
+		}
+		h.log.Error(msg, "request_id", rc.reqID, "bucket", rc.bucket,
 			"key", rc.key, "sent", n, "want", length, "err", err)
 		panic(http.ErrAbortHandler)
 	}

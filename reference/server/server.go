@@ -45,6 +45,9 @@ type Config struct {
 	// (a data directory of an older build) and authenticates them as they
 	// are; without it such a directory is refused (see package statefile).
 	AdoptState bool
+	// CheckPlainData makes Check read every unencrypted data file and
+	// verify its plaintext checksum (Check only).
+	CheckPlainData bool
 	// UsersFile is a --users YAML file; its users replace the saved ones.
 	// "" keeps the users saved by an earlier start.
 	UsersFile string
@@ -263,7 +266,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.Store, err = objstore.Open(ctx, objstore.Config{
 		Dir: filepath.Join(cfg.DataDir, ObjectsDir), Region: cfg.Region, Envelope: env,
 		Authorizer: storeAuthorizer{Set: s.Users, kms: s.KMS}, Clock: cfg.Clock, DefaultSSE: defaultRule, Logger: cfg.Logger, Faults: cfg.Faults,
-		MaxUploadsPerPrincipal: cfg.Limits.MaxUploadsPerPrincipal,
+		MaxUploadsPerPrincipal: cfg.Limits.MaxUploadsPerPrincipal, RootKey: key, AdoptUnauthenticated: cfg.AdoptState,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open object store: %w", err)
