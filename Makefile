@@ -7,7 +7,7 @@ FUZZTIME_SHORT ?= 5s
 FUZZTIME       ?= 2m
 BENCHCOUNT     ?= 6
 
-.PHONY: all build test vet lint unit fuzz fuzz-short bench scale-bench demo clean
+.PHONY: bench-commits all build test vet lint unit fuzz fuzz-short bench scale-bench demo clean
 
 all: build
 
@@ -51,6 +51,11 @@ fuzz:
 # run (see scripts/bench.sh); results land in bench/.
 bench:
 	BENCHCOUNT=$(BENCHCOUNT) ./scripts/bench.sh
+
+# One package's benchmarks at two commits, interleaved in one run
+# (BASE=commit, default HEAD~1; PKG, BENCH, ROUNDS: see the script).
+bench-commits:
+	./scripts/bench-commits.sh $(or $(BASE),HEAD~1)
 
 # Evaluation and reports at scale (issue 11): scan and audit
 # --from-snapshot of synthetic estates up to 10M objects against the

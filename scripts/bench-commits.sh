@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Compare one package's benchmarks between two commits in the same run:
+# both test binaries are built once, then run ROUNDS times alternating
+# which goes first, so drift on a shared machine hits both alike;
+# benchstat compares them. Results in bench/commits-*.
+#
+#   scripts/bench-commits.sh BASE [HEAD]
+#   PKG=./reference/server BENCH='^Benchmark(Head16Clients|PutGet64MiB)$' \
+#     ROUNDS=8 BENCHTIME=2s BENCHCPU=2 scripts/bench-commits.sh HEAD~1
+#
+# BASE and HEAD are any commit names (HEAD defaults to the working tree).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${1:?usage: $0 BASE [HEAD]}
+head=${2:-}
+PKG=${PKG:-./reference/server}
+BENCH=${BENCH:-'^Benchmark(Head16Clients|PutGet64MiB)$'}
+ROUNDS=${ROUNDS:-8}
+BENCHTIME=${BENCHTIME:-2s}
+BENCHCPU=${BENCHCPU:-2}
+mkdir -p bench
+out=bench/commits
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out-machine.txt"
+tmp=$(mktemp -d)
+trap 'git worktree remove --force "$tmp/base" >/dev/null 2>&1 || true; git worktree remove --force "$tmp/head" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+build() { # commit dir binary
+  if [ -z "$1" ]; then
+    go test -c -o "$3" "$PKG"
+  else
+    git worktree add -q --detach "$2" "$1"
+    (cd "$2" && go test -c -o "$3" "$PKG")
+  fi
+}
+build "$base" "$tmp/base" "$PWD/$out-base.test"
+build "$head" "$tmp/head" "$PWD/$out-head.test"
+: >"$out-base.txt"
+: >"$out-head.txt"
+runone() { "$PWD/$out-$1.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" -test.cpu "$BENCHCPU" -test.count 1 | tee -a "$out-$1.txt" | grep -E '^Benchmark' | sed "s/^/$1 /" || true; }
+for i in $(seq 1 "$ROUNDS"); do
+  if [ $((i % 2)) = 1 ]; then runone base; runone head; else runone head; runone base; fi
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out-machine.txt"
+go tool benchstat "$out-base.txt" "$out-head.txt" | tee "$out-benchstat.txt"
