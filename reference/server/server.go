@@ -1,13 +1,14 @@
 // Package server starts the reference implementation on loopback or any
 // address: the object storage endpoint that speaks both the Alibaba Cloud
 // OSS and the S3 dialect on one port (chosen per request from its
-// signature), and the KMS endpoint that speaks the Alibaba Cloud KMS API. It
-// owns the data directory layout, the root key, credentials and users,
+// signature), and the KMS endpoint that speaks both the Alibaba Cloud KMS
+// API and the AWS KMS API on one port (chosen per request, KMSProtocols).
+// It owns the data directory layout, the root key, credentials and users,
 // the HTTP servers' fair bounds (Limits: header, idle, body-progress and
 // write-stall timeouts, connection caps, per-principal upload caps) and
 // graceful shutdown. It must not implement protocol details (osshttp,
-// s3http and kmshttp do) or storage (objstore does), and must never log a
-// secret.
+// s3http, kmshttp and awskmshttp do) or storage (objstore does), and must
+// never log a secret.
 package server
 
 import (
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/awskmshttp"
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/envelope"
 	"github.com/sseaudit/sseaudit/reference/faults"
@@ -242,7 +244,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("KMS endpoint: %w", err)
 	}
-	if s.KMSEndpoint, err = s.listen(ctx, cfg.KMSAddr, kmsHandler); err != nil {
+	awsKMSHandler, err := awskmshttp.NewHandler(awskmshttp.Config{
+		Emulator: s.KMS, Region: cfg.Region, Credentials: creds, Clock: clock.System{}, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("AWS KMS endpoint: %w", err)
+	}
+	if s.KMSEndpoint, err = s.listen(ctx, cfg.KMSAddr, KMSProtocols(kmsHandler, awsKMSHandler)); err != nil {
 		return nil, fmt.Errorf("listen for KMS on %s: %w", cfg.KMSAddr, err)
 	}
 	cfg.Logger.Info("kms endpoint listening", "endpoint", s.KMSEndpoint, "region", cfg.Region, "data", cfg.DataDir)
@@ -299,6 +307,19 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	cfg.Logger.Info("oss/s3 endpoint listening", "endpoint", s.Endpoint, "region", cfg.Region)
 	return s, nil
+}
+
+// KMSProtocols serves AWS KMS requests (X-Amz-Target or a SigV4
+// Authorization header) with aws and everything else, the Alibaba KMS RPC
+// protocol and unsigned requests, with alibaba: one port, one emulator.
+func KMSProtocols(alibaba, aws http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awskmshttp.IsAWSRequest(r) {
+			aws.ServeHTTP(w, r)
+			return
+		}
+		alibaba.ServeHTTP(w, r)
+	})
 }
 
 // Dialects serves S3 requests (SigV4 header or presigned query) with s3 and
