@@ -3,7 +3,11 @@
 // official SDK (github.com/alibabacloud-go/kms-20160120/v3 on
 // darabonba-openapi/v2 v2.0.9) works against it unmodified. Tests drive
 // every operation through that SDK over loopback HTTP in both signature
-// modes.
+// modes. The reference server's KMS port also answers the AWS KMS protocol
+// from the same emulator (package awskmshttp); it sends a request there
+// when it carries X-Amz-Target or a SigV4 Authorization header, and
+// everything else here, so Alibaba clients and unsigned requests see this
+// package's answers unchanged.
 //
 // # Requests
 //

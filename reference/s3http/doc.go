@@ -93,6 +93,12 @@
 //     resolved bare key id the store reports (never an alias), not an ARN:
 //     the reference speaks Alibaba KMS, whose ARNs (acs:kms:...) no S3 client
 //     expects, and s3-tests compare the id verbatim.
+//   - The request's key (header or KMSMasterKeyID) may be a key id, an alias,
+//     or an AWS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>,
+//     as awskmshttp, the KMS port's AWS protocol, names keys); an AWS ARN is
+//     rewritten to the emulator's acs: ARN with the same fields, so another
+//     region or account is 400 KMS.NotFoundException. GetBucketEncryption
+//     returns a rule's ARN in the AWS form it was written in.
 //   - x-amz-server-side-encryption-context is refused (400 InvalidArgument):
 //     the store binds the KMS encryption context to bucket and object itself,
 //     and silently dropping the caller's context would misstate what was

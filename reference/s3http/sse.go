@@ -60,8 +60,9 @@ func singleHeader(h http.Header, name string) (v string, present, ok bool) {
 //
 //   - x-amz-server-side-encryption: AES256 (SSE-S3) or aws:kms (SSE-KMS);
 //     aws:kms:dsse and anything else is 400 InvalidArgument;
-//   - x-amz-server-side-encryption-aws-kms-key-id: the CMK (id, alias or
-//     ARN), only with aws:kms; absent = the default key;
+//   - x-amz-server-side-encryption-aws-kms-key-id: the CMK (id, alias, or
+//     key or alias ARN in AWS or acs: form; see fromAWSKeyARN), only with
+//     aws:kms; absent = the default key;
 //   - x-amz-server-side-encryption-context: refused (400 InvalidArgument):
 //     the reference binds the KMS encryption context to the bucket and
 //     object itself and would otherwise silently drop the caller's;
@@ -100,7 +101,7 @@ func parseSSERequest(h http.Header) (objstore.SSE, *apiError) {
 			}
 			return objstore.SSE{}, errInvalidArgument("x-amz-server-side-encryption-context is not supported: this server binds the KMS encryption context to the bucket and object name itself")
 		}
-		return objstore.SSE{Algorithm: objstore.AlgorithmKMS, KMSKeyID: keyID}, nil
+		return objstore.SSE{Algorithm: objstore.AlgorithmKMS, KMSKeyID: fromAWSKeyARN(keyID)}, nil
 	default:
 		return objstore.SSE{}, errUnsupportedSSE()
 	}

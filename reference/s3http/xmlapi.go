@@ -126,7 +126,7 @@ func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
 	alg := strings.TrimSpace(*r.Apply.SSEAlgorithm)
 	var keyID string
 	if r.Apply.KMSMasterKeyID != nil {
-		keyID = strings.TrimSpace(*r.Apply.KMSMasterKeyID)
+		keyID = fromAWSKeyARN(strings.TrimSpace(*r.Apply.KMSMasterKeyID))
 	}
 	switch alg {
 	case sseAES256:
@@ -163,7 +163,7 @@ func encryptionConfigOut(rule objstore.EncryptionRule) sseConfigOut {
 	out.Rule.Blocked.EncryptionType = []string{"SSE-C"}
 	switch rule.Algorithm {
 	case objstore.AlgorithmKMS:
-		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseKMS, KMSMasterKeyID: rule.KMSMasterKeyID}
+		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseKMS, KMSMasterKeyID: toAWSKeyARN(rule.KMSMasterKeyID)}
 	default:
 		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseAES256}
 	}

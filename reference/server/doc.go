@@ -1,13 +1,14 @@
 // Package server starts the reference implementation on loopback or any
 // address: the object storage endpoint that speaks both the Alibaba Cloud
 // OSS and the S3 dialect on one port (chosen per request from its
-// signature), and the KMS endpoint that speaks the Alibaba Cloud KMS API. It
-// owns the data directory layout, the root key, credentials and users,
+// signature), and the KMS endpoint that speaks both the Alibaba Cloud KMS
+// API and the AWS KMS API on one port (chosen per request, KMSProtocols).
+// It owns the data directory layout, the root key, credentials and users,
 // the HTTP servers' fair bounds (Limits: header, idle, body-progress and
 // write-stall timeouts, connection caps, per-principal upload caps) and
 // graceful shutdown. It must not implement protocol details (osshttp,
-// s3http and kmshttp do) or storage (objstore does), and must never log a
-// secret.
+// s3http, kmshttp and awskmshttp do) or storage (objstore does), and must
+// never log a secret.
 //
 // # Threat model
 //

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/reference/auth"
+	"github.com/sseaudit/sseaudit/reference/awskmshttp"
 	"github.com/sseaudit/sseaudit/reference/clock"
 	"github.com/sseaudit/sseaudit/reference/envelope"
 	"github.com/sseaudit/sseaudit/reference/faults"
@@ -235,7 +236,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("KMS endpoint: %w", err)
 	}
-	if s.KMSEndpoint, err = s.listen(ctx, cfg.KMSAddr, kmsHandler); err != nil {
+	awsKMSHandler, err := awskmshttp.NewHandler(awskmshttp.Config{
+		Emulator: s.KMS, Region: cfg.Region, Credentials: creds, Clock: clock.System{}, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("AWS KMS endpoint: %w", err)
+	}
+	if s.KMSEndpoint, err = s.listen(ctx, cfg.KMSAddr, KMSProtocols(kmsHandler, awsKMSHandler)); err != nil {
 		return nil, fmt.Errorf("listen for KMS on %s: %w", cfg.KMSAddr, err)
 	}
 	cfg.Logger.Info("kms endpoint listening", "endpoint", s.KMSEndpoint, "region", cfg.Region, "data", cfg.DataDir)
@@ -292,6 +299,19 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	cfg.Logger.Info("oss/s3 endpoint listening", "endpoint", s.Endpoint, "region", cfg.Region)
 	return s, nil
+}
+
+// KMSProtocols serves AWS KMS requests (X-Amz-Target or a SigV4
+// Authorization header) with aws and everything else, the Alibaba KMS RPC
+// protocol and unsigned requests, with alibaba: one port, one emulator.
+func KMSProtocols(alibaba, aws http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if awskmshttp.IsAWSRequest(r) {
+			aws.ServeHTTP(w, r)
+			return
+		}
+		alibaba.ServeHTTP(w, r)
+	})
 }
 
 // Dialects serves S3 requests (SigV4 header or presigned query) with s3 and
