@@ -17,13 +17,13 @@
 // and logged distinctly, never served as if nothing happened.
 //
 // A network client without credentials can reach the OSS/S3 and KMS
-// endpoints. Every request is signature-checked (OSS V1/V4, S3
-// SigV2/SigV4 and signed POST policies, Alibaba KMS RPC) and an anonymous
-// one is AccessDenied; replayed
-// KMS requests are refused by per-access-key nonce quotas that one caller
-// cannot exhaust for another; slow or idle connections are closed by read,
-// idle and stall deadlines and a connection cap. It learns nothing about
-// which objects or keys exist beyond what anonymous access allows.
+// endpoints. Every request is signature-checked (OSS V1/V4, S3 SigV2/SigV4
+// and signed POST policies, Alibaba KMS RPC, AWS KMS SigV4) and an
+// anonymous one is AccessDenied; replayed Alibaba KMS requests are refused
+// by per-access-key nonce quotas that one caller cannot exhaust for
+// another (SigV4 bounds replay by its clock skew); slow or idle
+// connections are closed by read, idle and stall deadlines and a
+// connection cap. It learns nothing about which objects or keys exist.
 //
 // A principal with grants (the users file) can do exactly what its bucket
 // grants (read, write) and KMS grants (use, read, manage, by key id, alias
