@@ -10,7 +10,7 @@
 // guarded file by name, a generation counter and
 //
 //	tag = HMAC-SHA256(K, "sseaudit/state/v1" || len(name) || name || BE64(generation) || content)
-//	K   = rootkey MAC subkey for purpose "statefile"
+//	K   = rootkey.DeriveKey("statefile/v1") (HKDF-SHA256 of the root key)
 //
 // and the manifest carries its own tag over its canonical encoding, so
 // neither a file nor the manifest can be edited without the root key. A
@@ -36,6 +36,7 @@ package statefile
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -53,7 +54,7 @@ import (
 // Format is the manifest's format tag.
 const Format = "sseaudit/state-manifest/v1"
 
-const macPurpose = "statefile"
+const macPurpose = "statefile/v1"
 
 // TamperError reports a guarded file, or the manifest, whose content does
 // not authenticate: edited, truncated, or an older copy put back.
@@ -109,7 +110,8 @@ type manifest struct {
 type Guard struct {
 	mu       sync.Mutex
 	path     string
-	root     *rootkey.Key
+	macKey   []byte
+	rootID   string
 	m        manifest
 	readOnly bool
 }
@@ -138,7 +140,11 @@ var ErrReadOnly = errors.New("statefile: the guard is read-only")
 // Open loads the manifest at path, or starts an empty one when it does
 // not exist and none of opts.Guarded exists either.
 func Open(path string, root *rootkey.Key, opts Options) (*Guard, error) {
-	g := &Guard{path: path, root: root, m: manifest{Format: Format, RootKeyID: root.ID(), Files: map[string]*entry{}}, readOnly: opts.ReadOnly}
+	macKey, err := root.DeriveKey(macPurpose)
+	if err != nil {
+		return nil, fmt.Errorf("statefile: %w", err)
+	}
+	g := &Guard{path: path, macKey: macKey, rootID: root.ID(), m: manifest{Format: Format, RootKeyID: root.ID(), Files: map[string]*entry{}}, readOnly: opts.ReadOnly}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -175,8 +181,8 @@ func Open(path string, root *rootkey.Key, opts Options) (*Guard, error) {
 	if err := dec.Decode(&m); err != nil || m.Format != Format || m.Files == nil {
 		return nil, &TamperError{Path: path, Detail: "not a state manifest"}
 	}
-	if m.RootKeyID != root.ID() {
-		return nil, fmt.Errorf("statefile: %s was written under root key %s, not the configured %s: start with the root key this data directory was created with", path, m.RootKeyID, root.ID())
+	if m.RootKeyID != g.rootID {
+		return nil, fmt.Errorf("statefile: %s was written under root key %s, not the configured %s: start with the root key this data directory was created with", path, m.RootKeyID, g.rootID)
 	}
 	want, err := g.manifestTag(&m)
 	if err != nil {
@@ -306,10 +312,7 @@ func (g *Guard) Generation(name string) uint64 {
 }
 
 func (g *Guard) tag(name string, gen uint64, data []byte) (string, error) {
-	h, err := g.root.MAC(macPurpose)
-	if err != nil {
-		return "", err
-	}
+	h := hmac.New(sha256.New, g.macKey)
 	h.Write([]byte("sseaudit/state/v1"))
 	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(name))))
 	h.Write([]byte(name))
