@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,6 +81,14 @@ func TestStateEditsRollbacksAndDeletionsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A rotation of the key (version 2 becomes primary), then disabled.
+	if _, err := s.KMS.Region("cn-hangzhou").CreateKeyVersion(ctx, km.KeyId); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := s.KMS.Region("cn-hangzhou").DescribeKey(ctx, km.KeyId)
+	if err != nil || rotated.PrimaryKeyVersion == km.PrimaryKeyVersion {
+		t.Fatalf("rotation did not change the primary version: %v", err)
+	}
 	if err := s.KMS.Region("cn-hangzhou").DisableKey(ctx, km.KeyId); err != nil {
 		t.Fatal(err)
 	}
@@ -130,9 +139,29 @@ func TestStateEditsRollbacksAndDeletionsRefused(t *testing.T) {
 		{"untouched", func(*testing.T, string) {}, false, "", nil},
 		{"key edited from Disabled to Enabled", edit(keystore, `"key_state": "Disabled"`, `"key_state": "Enabled"`), false, keystore, new(*statefile.TamperError)},
 		{"older keystore restored", restore(keystore), false, keystore, new(*statefile.TamperError)},
+		{"key rotation rolled back (primary version edited)", func(t *testing.T, dir string) {
+			edit(keystore, `"primary_key_version": "`+rotated.PrimaryKeyVersion+`"`, `"primary_key_version": "`+km.PrimaryKeyVersion+`"`)(t, dir)
+		}, false, keystore, new(*statefile.TamperError)},
 		{"keystore deleted", remove(keystore), false, keystore, new(*statefile.MissingError)},
 		{"keyring active version edited", edit(keyring, `"active": 2`, `"active": 1`), false, keyring, new(*statefile.TamperError)},
 		{"keyring rotation period edited", edit(keyring, `"rotate_every": "2160h0m0s"`, `"rotate_every": "87600h0m0s"`), false, keyring, new(*statefile.TamperError)},
+		// The counter of the active version is 0 right after a rotation; any
+		// other value is an edit (lowering it is the attack, but the tag
+		// does not care which way).
+		{"keyring use counter edited", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, keyring)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			re := regexp.MustCompile(`"wraps_reserved": [0-9]+`)
+			if !re.Match(b) {
+				t.Fatal("keyring has no wraps_reserved (test is broken)")
+			}
+			if err := os.WriteFile(p, re.ReplaceAll(b, []byte(`"wraps_reserved": 7777777`)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, false, keyring, new(*statefile.TamperError)},
 		{"older keyring restored", restore(keyring), false, keyring, new(*statefile.TamperError)},
 		{"keyring deleted", remove(keyring), false, keyring, new(*statefile.MissingError)},
 		{"older users restored", restore(usersRel), false, usersRel, new(*statefile.TamperError)},
