@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -159,26 +158,4 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
-}
-
-// rawRequest sends a hand-built request to the fixture.
-func (f *fixture) rawRequest(target string, header http.Header, body string) *http.Response {
-	f.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/", strings.NewReader(body))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	if target != "" {
-		req.Header.Set("X-Amz-Target", target)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	resp, err := f.srv.Client().Do(req)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { resp.Body.Close() })
-	return resp
 }
