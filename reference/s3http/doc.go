@@ -106,9 +106,10 @@
 //     BlockedEncryptionTypes SSE-C, and a rule trying to unblock it (NONE)
 //     is 400 InvalidArgument.
 //   - GET and HEAD with x-amz-server-side-encryption (or the key id or
-//     context) are 400 InvalidArgument, as on AWS. UploadPart and
-//     CompleteMultipartUpload ignore SSE headers (minio-go sends them on
-//     Complete to non-AWS endpoints); encryption is fixed at
+//     context) are 400 InvalidArgument, as on AWS, and so is UploadPart
+//     with any of them (AWS takes only SSE-C headers there).
+//     CompleteMultipartUpload ignores SSE headers (minio-go sends them on
+//     Complete to non-AWS endpoints). Encryption is fixed at
 //     CreateMultipartUpload.
 //   - PutBucketEncryption needs Content-MD5 or an x-amz-checksum-* header
 //     (400 InvalidRequest otherwise). Exactly one Rule; an SSEAlgorithm
