@@ -245,6 +245,22 @@ func TestSignatureV2AsBotocoreSigns(t *testing.T) {
 	if r := mk("/v2boto-other", "/v2boto-other/", bobSK); r.status != 403 || r.code != "SignatureDoesNotMatch" {
 		t.Errorf("wrong secret: %d %s", r.status, r.code)
 	}
+	// A DELETE must sign its sub-resource: botocore's V2
+	// DeleteBucketEncryption signs as DeleteBucket does, and a replayed
+	// DeleteBucket signature must not remove a bucket's default rule.
+	if _, err := ts.awsClient(t, rootAK, rootSK).CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("v2boto-rule")}); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("DELETE", ts.URL+"/v2boto-rule?encryption", nil)
+	signV2Botocore(req, rootAK, rootSK, "/v2boto-rule/")
+	if r := ts.do(t, req); r.status != 403 || r.code != "SignatureDoesNotMatch" {
+		t.Errorf("DELETE ?encryption signed without it: %d %s, want 403 SignatureDoesNotMatch", r.status, r.code)
+	}
+	req, _ = http.NewRequest("DELETE", ts.URL+"/v2boto-rule?encryption", nil)
+	signV2Botocore(req, rootAK, rootSK, "/v2boto-rule/?encryption")
+	if r := ts.do(t, req); r.status != 204 {
+		t.Errorf("DELETE ?encryption signed with it: %d %s, want 204", r.status, r.code)
+	}
 }
 
 // countDataFiles is the number of object and part files in the store.

@@ -37,8 +37,8 @@ var v2SubResources = stringSet(
 // botocoreSubResources are the ones botocore's HmacV1Auth signs
 // (QSAOfInterest): it leaves out encryption, legal-hold and retention,
 // which minio-go signs, and adds defaultObjectAcl and storageClass. A
-// request is accepted when it matches either client's list, so boto3's
-// GetBucketEncryption verifies as well as minio-go's.
+// request other than a DELETE is accepted when it matches either client's
+// list, so boto3's GetBucketEncryption verifies as well as minio-go's.
 var botocoreSubResources = stringSet(
 	"accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
 	"lifecycle", "location", "logging", "metrics", "notification", "object-lock",
@@ -123,7 +123,16 @@ func (h *handler) v2Resources(r *http.Request, q []queryPair) []string {
 	if alt, ok := bucketSlashVariant(raw); ok {
 		paths = append(paths, alt)
 	}
-	subs := []string{v2SubResourceString(q, v2SubResources), v2SubResourceString(q, botocoreSubResources)}
+	subs := []string{v2SubResourceString(q, v2SubResources)}
+	// botocore leaves ?encryption out of what it signs, so its
+	// DeleteBucketEncryption signs exactly as DeleteBucket: accepting that
+	// would let a captured DeleteBucket signature remove a bucket's default
+	// encryption. A DELETE must therefore sign every sub-resource it names.
+	// (PutBucketEncryption is safe: its signed Content-MD5 or checksum
+	// binds the body.)
+	if r.Method != http.MethodDelete {
+		subs = append(subs, v2SubResourceString(q, botocoreSubResources))
+	}
 	var out []string
 	for _, p := range paths {
 		for _, sub := range subs {
