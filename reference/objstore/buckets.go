@@ -127,6 +127,13 @@ func ruleAlgorithm(r *ruleRecord) string {
 
 // DeleteBucket deletes an empty bucket (no objects, no uploads in progress).
 func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) error {
+	return s.deleteBucket(p, name, false)
+}
+
+// deleteBucket deletes a bucket without objects or versions; its uploads
+// in progress make it KindBucketNotEmpty unless abortUploads, which aborts
+// them and removes their part files (UploadsStore).
+func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) error {
 	res := bucketRes(name)
 	if !s.canWrite(p, name) {
 		return denied(res)
@@ -134,6 +141,7 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 	if err := checkBucketName(name); err != nil {
 		return err
 	}
+	var remove []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, name)
 		if err != nil {
@@ -143,6 +151,9 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 			return noSuchBucket(name)
 		}
 		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
+			if abortUploads && string(tbl) == string(tblUploads) {
+				continue
+			}
 			t := tx.Bucket(tbl).Bucket([]byte(name))
 			if t == nil {
 				continue
@@ -151,17 +162,27 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 				return newErr(KindBucketNotEmpty, res, msgBucketNotEmpty, nil)
 			}
 		}
+		remove = nil
+		if abortUploads {
+			if remove, err = abortBucketUploadsTx(tx, name); err != nil {
+				return err
+			}
+		}
 		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
 			if err := tx.Bucket(tbl).DeleteBucket([]byte(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
+		}
+		if err := dropCompletedTx(tx, name); err != nil {
+			return err
 		}
 		return tx.Bucket(tblBuckets).Delete([]byte(name))
 	})
 	if err != nil {
 		return asError(res, err)
 	}
-	s.log.Info("bucket deleted", "bucket", name, "principal", p.Name)
+	s.removeFiles(remove)
+	s.log.Info("bucket deleted", "bucket", name, "principal", p.Name, "uploads_aborted_files", len(remove))
 	return nil
 }
 

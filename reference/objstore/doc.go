@@ -30,6 +30,10 @@
 //	              last modified, declared checksum}
 //	    inventory one nested table per bucket: configuration id -> bucket
 //	              inventory configuration (inventory.go; made on first use)
+//	    completed one nested table per bucket: upload id -> the result of
+//	              a completed upload, kept CompletedUploadRetention so that
+//	              a retried S3 completion answers it again (completed.go;
+//	              made on first use)
 //	<Dir>/data/<32 hex>  one file per single-part object or per part: the
 //	              plaintext of an unencrypted object, or one stream of
 //	              package stream (header, 64 KiB authenticated chunks)

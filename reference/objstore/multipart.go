@@ -350,6 +350,9 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		}
 		remove = append(remove, replaced...)
 		versionID = versionLabel(b.Versioning, obj)
+		if err := s.recordCompletedTx(tx, bucket, key, uploadID, parts, obj, versionID); err != nil {
+			return err
+		}
 		if err := uploadsTx(tx, bucket).Delete(uploadKey(key, uploadID)); err != nil {
 			return err
 		}

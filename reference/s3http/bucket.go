@@ -136,8 +136,15 @@ func (h *handler) putBucketVersioning(rc *reqCtx) {
 	rc.w.WriteHeader(http.StatusOK)
 }
 
+// deleteBucket deletes a bucket without objects or versions. Uploads in
+// progress do not keep it (S3 refuses only for directory buckets): they
+// are aborted with it when the store offers that (objstore.UploadsStore).
 func (h *handler) deleteBucket(rc *reqCtx) {
-	if err := h.cfg.Store.DeleteBucket(rc.ctx, rc.p, rc.bucket); err != nil {
+	del := h.cfg.Store.DeleteBucket
+	if us, ok := h.cfg.Store.(objstore.UploadsStore); ok {
+		del = us.DeleteBucketAbortingUploads
+	}
+	if err := del(rc.ctx, rc.p, rc.bucket); err != nil {
 		rc.fail(errorFromStore(err, ""))
 		return
 	}

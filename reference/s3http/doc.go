@@ -11,8 +11,17 @@
 // Every request must be signed with SigV4, in the Authorization header or a
 // presigned query (X-Amz-Expires at most 604800 seconds), or with the
 // deprecated Signature Version 2 ("AWS AKID:sig" or AWSAccessKeyId/Expires/
-// Signature), which older tools, minio-go's V2 mode and s3-tests still use;
-// anonymous requests are AccessDenied. Browser form uploads (POST Object
+// Signature), which older tools, minio-go's V2 mode, boto3 and the AWS CLI
+// with signature_version "s3", and s3-tests still use; anonymous requests
+// are AccessDenied. A V2 canonical resource is accepted as minio-go or
+// botocore builds it: a bucket-level path with or without its trailing
+// slash (botocore signs "/bucket/" while sending "/bucket"), and either
+// client's list of signed sub-resources (botocore signs no ?encryption,
+// ?legal-hold or ?retention), except that a DELETE must sign every
+// sub-resource it names: botocore's DeleteBucketEncryption signs exactly
+// as DeleteBucket, and accepting it would let a captured DeleteBucket
+// signature remove a bucket's default encryption, so it is refused
+// (SignatureDoesNotMatch; use SigV4). Browser form uploads (POST Object
 // with a SigV4 or V2 signed policy, postpolicy.go) carry their signature
 // in the form: the policy must be unexpired and its conditions must hold
 // for, and mention, every form field (S3's rule), encryption fields
@@ -35,7 +44,8 @@
 // XXHASH128), as a header or a
 // declared trailer, and Content-MD5 are verified too. All checks complete
 // before the last body byte reaches the store, so a body that fails one is
-// never committed. aws-chunked is stripped from the stored Content-Encoding.
+// never committed. aws-chunked is stripped from the stored Content-Encoding;
+// the rest is stored and returned exactly as sent ("deflate, gzip").
 //
 // # Checksums
 //
@@ -112,9 +122,10 @@
 //     BlockedEncryptionTypes SSE-C, and a rule trying to unblock it (NONE)
 //     is 400 InvalidArgument.
 //   - GET and HEAD with x-amz-server-side-encryption (or the key id or
-//     context) are 400 InvalidArgument, as on AWS. UploadPart and
-//     CompleteMultipartUpload ignore SSE headers (minio-go sends them on
-//     Complete to non-AWS endpoints); encryption is fixed at
+//     context) are 400 InvalidArgument, as on AWS, and so is UploadPart
+//     with any of them (AWS takes only SSE-C headers there).
+//     CompleteMultipartUpload ignores SSE headers (minio-go sends them on
+//     Complete to non-AWS endpoints). Encryption is fixed at
 //     CreateMultipartUpload.
 //   - PutBucketEncryption needs Content-MD5 or an x-amz-checksum-* header
 //     (400 InvalidRequest otherwise). Exactly one Rule; an SSEAlgorithm
@@ -140,6 +151,20 @@
 //     nearest S3 class. CopyObject without the header writes STANDARD, as
 //     S3 does. No class needs RestoreObject before GET here.
 //   - Content-Language is kept and returned like the other content headers.
+//   - User metadata names are kept in lower case and sent so
+//     (x-amz-meta-foo, written into the header map directly, past
+//     net/http's canonicalisation): boto3 and the AWS CLI return the names
+//     as they come on the wire.
+//   - DeleteBucket deletes a bucket without objects, versions or delete
+//     markers even while multipart uploads are in progress (S3 refuses
+//     only for directory buckets): they are aborted with it and their part
+//     files removed. A CompleteMultipartUpload repeated after it succeeded
+//     (same key, same parts) answers 200 with the first result (ETag,
+//     checksum, SSE, version id) for objstore.CompletedUploadRetention (24
+//     hours), then 404 NoSuchUpload; both come from objstore.UploadsStore.
+//   - POST policy documents: the element names "expiration" and
+//     "conditions" are case-sensitive (400 otherwise), condition operators
+//     and field names are not (s3-tests pins both).
 //   - PutObject and CompleteMultipartUpload honour If-Match (the key must
 //     exist, else 404 NoSuchKey, with a listed ETag, else 412
 //     PreconditionFailed) and If-None-Match ("*" or a listed ETag of an
@@ -168,7 +193,8 @@
 //     DeleteMarkerVersionId. Copying a given version onto its own key is
 //     allowed without other changes (it restores that version).
 //   - Unsupported subresources (acl, tagging, lifecycle, ...) are 501
-//     NotImplemented.
+//     NotImplemented, logged at INFO as "s3: not implemented" (a designed
+//     refusal, not an internal error); 503 SlowDown is logged at WARN.
 //   - Range: one "bytes=" range; a syntactically invalid or multi-range
 //     header is ignored (200, as S3), an unsatisfiable one is 416
 //     InvalidRange with Content-Range "bytes */size".

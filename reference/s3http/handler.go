@@ -249,11 +249,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail writes an error response and records its code for the log.
 func (rc *reqCtx) fail(e *apiError) {
 	rc.errCode = e.Code
-	if objstore.IsIntegrity(e.cause) {
+	switch {
+	case objstore.IsIntegrity(e.cause):
 		rc.h.log.Error("s3: integrity check failed", "request_id", rc.reqID, "code", e.Code, "err", e.cause)
-	} else if e.Status >= 500 {
+	case e.Status == http.StatusNotImplemented:
+		// A designed refusal (a feature the reference does not offer), not
+		// a fault of the server: the operator may want to know a client
+		// asked for it, but nothing is broken.
+		rc.h.log.Info("s3: not implemented", "request_id", rc.reqID, "method", rc.r.Method,
+			"bucket", rc.bucket, "key", rc.key, "message", e.Message)
+	case e.Code == "SlowDown":
+		// The per-principal upload cap doing its job.
+		rc.h.log.Warn("s3: slow down", "request_id", rc.reqID, "principal", rc.p.Name, "err", e.cause)
+	case e.Status >= 500:
 		rc.h.log.Error("s3: internal error", "request_id", rc.reqID, "code", e.Code, "err", e.cause)
-	} else if e.cause != nil {
+	case e.cause != nil:
 		rc.h.log.Debug("s3: request failed", "request_id", rc.reqID, "code", e.Code, "err", e.cause)
 	}
 	rc.writeError(e)

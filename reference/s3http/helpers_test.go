@@ -72,6 +72,7 @@ type testServer struct {
 	URL   string // http://127.0.0.1:PORT
 	Port  string
 	store *objstore.DiskStore
+	dir   string // the store's data directory
 	kms   *kms.Emulator
 	hz    kms.API
 	clk   *clock.Offset // the handler's clock (wall time, can be moved)
@@ -103,9 +104,14 @@ type serverOption func(*serverConfig)
 type serverConfig struct {
 	tls        bool
 	defaultSSE *objstore.EncryptionRule
+	storeClock clock.Clock
 }
 
 func withTLS() serverOption { return func(c *serverConfig) { c.tls = true } }
+
+// withStoreClock gives the store (not the handler, whose clock checks
+// request signatures) its own clock.
+func withStoreClock(c clock.Clock) serverOption { return func(sc *serverConfig) { sc.storeClock = c } }
 
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
@@ -127,7 +133,8 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	}
 	env := envelope.New(envelope.Config{Master: ring, KMS: func(region string) envelope.KMS { return em.Region(region) }})
 	az := &testAuthz{noDecrypt: map[string]bool{}}
-	st, err := objstore.Open(bg, objstore.Config{Dir: t.TempDir(), Region: testRegion, Envelope: env, Authorizer: az, DefaultSSE: sc.defaultSSE, RootKey: rk})
+	dir := t.TempDir()
+	st, err := objstore.Open(bg, objstore.Config{Dir: dir, Region: testRegion, Envelope: env, Authorizer: az, DefaultSSE: sc.defaultSSE, RootKey: rk, Clock: sc.storeClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +153,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{store: st, kms: em, hz: em.Region(testRegion), clk: clk, authz: az, h: h, logs: logs}
+	ts := &testServer{store: st, dir: dir, kms: em, hz: em.Region(testRegion), clk: clk, authz: az, h: h, logs: logs}
 	if sc.tls {
 		ts.srv = httptest.NewTLSServer(h)
 	} else {
@@ -227,6 +234,12 @@ func (ts *testServer) rootMinio(t testing.TB) *minio.Client {
 // checksum behaviour, path-style, against the test server.
 func (ts *testServer) awsClient(t testing.TB, ak, sk string) *s3.Client {
 	t.Helper()
+	return ts.awsClientOver(t, ak, sk, ts.loopbackTransport())
+}
+
+// awsClientOver is awsClient with its own transport.
+func (ts *testServer) awsClientOver(t testing.TB, ak, sk string, tr http.RoundTripper) *s3.Client {
+	t.Helper()
 	// LoadDefaultConfig, as applications do, so the SDK's defaults apply
 	// (request checksums "when_supported"); shared files are not read.
 	cfg, err := config.LoadDefaultConfig(bg,
@@ -241,7 +254,7 @@ func (ts *testServer) awsClient(t testing.TB, ak, sk string) *s3.Client {
 	}
 	// Set after loading: an AWS_CA_BUNDLE in the environment would make
 	// LoadDefaultConfig try to modify the client's transport.
-	cfg.HTTPClient = &http.Client{Transport: ts.loopbackTransport()}
+	cfg.HTTPClient = &http.Client{Transport: tr}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(ts.URL)
 		o.UsePathStyle = true

@@ -58,8 +58,8 @@ func partParams(rc *reqCtx) (int, string, *apiError) {
 }
 
 // uploadPart stores one part. Encryption was fixed at
-// CreateMultipartUpload; SSE headers here are ignored (minio-go sends
-// none, and only SSE-C would be legal on S3).
+// CreateMultipartUpload; an SSE header here is 400 InvalidArgument, as on
+// AWS (only SSE-C headers are legal there, and SSE-C is refused).
 func (h *handler) uploadPart(rc *reqCtx) {
 	n, uploadID, aerr := partParams(rc)
 	if aerr != nil {
@@ -212,6 +212,13 @@ func (h *handler) completeMultipartUpload(rc *reqCtx) {
 		return
 	}
 	info, err := h.cfg.Store.CompleteMultipartUpload(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, parts, opts)
+	if us, ok := h.cfg.Store.(objstore.UploadsStore); ok && objstore.KindOf(err) == objstore.KindNoSuchUpload {
+		// A retry of a completion that succeeded (its response lost) is
+		// answered as the first was, as S3 does for a while.
+		if prev, perr := us.CompletedMultipartUpload(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, parts); perr == nil {
+			info, err = prev, nil
+		}
+	}
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return

@@ -29,16 +29,7 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 		ContentLanguage:    h.Get("Content-Language"),
 		Expires:            h.Get("Expires"),
 	}
-	// aws-chunked is a transfer detail, never stored.
-	var enc []string
-	for _, v := range h.Values("Content-Encoding") {
-		for _, e := range strings.Split(v, ",") {
-			if e = strings.TrimSpace(e); e != "" && !strings.EqualFold(e, "aws-chunked") {
-				enc = append(enc, e)
-			}
-		}
-	}
-	opts.ContentEncoding = strings.Join(enc, ",")
+	opts.ContentEncoding = storedContentEncoding(h.Values("Content-Encoding"))
 	total := 0
 	for k, vals := range h {
 		lk := strings.ToLower(k)
@@ -73,6 +64,24 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 		opts.StorageClass = vs[0]
 	}
 	return opts, nil
+}
+
+// storedContentEncoding is the Content-Encoding S3 keeps: the header as
+// sent (several header lines joined by ", "), less the aws-chunked token,
+// which is a transfer detail. Everything else, spacing included, is kept
+// byte for byte, as S3 returns it ("deflate, gzip" stays "deflate, gzip").
+func storedContentEncoding(vals []string) string {
+	v := strings.Join(vals, ", ")
+	if !strings.Contains(strings.ToLower(v), "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, e := range strings.Split(v, ",") {
+		if t := strings.TrimSpace(e); t != "" && !strings.EqualFold(t, "aws-chunked") {
+			keep = append(keep, e)
+		}
+	}
+	return strings.TrimSpace(strings.Join(keep, ","))
 }
 
 // s3StorageClasses are the x-amz-storage-class values S3 accepts on
@@ -113,8 +122,12 @@ func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// S3 sends user metadata names in lower case (as stored), and boto3
+	// and the AWS CLI return them as they came on the wire: a canonical
+	// X-Amz-Meta-Foo would read as {'Foo': ...}. Setting the map entry
+	// directly keeps net/http from canonicalising the name.
 	for _, k := range keys {
-		h.Set(userMetaPrefix+k, info.UserMetadata[k])
+		h[userMetaPrefix+k] = []string{info.UserMetadata[k]}
 	}
 	if sc := storageClassS3(info.StorageClass); sc != "STANDARD" {
 		h.Set("X-Amz-Storage-Class", sc)

@@ -173,8 +173,43 @@ func (h *handler) verifyPostSignature(f *postForm) (*authResult, *apiError) {
 
 // postPolicy is the decoded policy document.
 type postPolicy struct {
-	Expiration string            `json:"expiration"`
-	Conditions []json.RawMessage `json:"conditions"`
+	Expiration string
+	Conditions []json.RawMessage
+}
+
+// decodePostPolicy reads the policy document. Its element names are
+// case-sensitive, as on S3 ("EXPIRATION" or "CONDITIONS" is no policy
+// element, so a document spelling them so lacks one: 400), unlike the
+// condition operators and form field names inside, which S3 matches
+// case-insensitively. encoding/json would match struct fields ignoring
+// case, so the document is read as a map.
+func decodePostPolicy(doc []byte) (postPolicy, *apiError) {
+	var m map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		msg := "not an object"
+		if err != nil {
+			msg = err.Error()
+		}
+		return postPolicy{}, errInvalidArgument("The policy is not a valid JSON document: %s", truncate(msg, 128))
+	}
+	var p postPolicy
+	exp, ok := m["expiration"]
+	if !ok {
+		return p, errInvalidArgument("Invalid Policy: Policy missing expiration (the element name is \"expiration\", in lower case).")
+	}
+	if json.Unmarshal(exp, &p.Expiration) != nil {
+		return p, errInvalidArgument("Invalid Policy: the expiration is not a string.")
+	}
+	conds, ok := m["conditions"]
+	if !ok {
+		return p, errInvalidArgument("Invalid Policy: Policy missing conditions (the element name is \"conditions\", in lower case).")
+	}
+	if json.Unmarshal(conds, &p.Conditions) != nil {
+		return p, errInvalidArgument("Invalid Policy: conditions must be a list.")
+	}
+	return p, nil
 }
 
 // postExempt are the fields a policy need not mention.
@@ -197,11 +232,9 @@ func checkPolicy(raw string, vals map[string]string, now time.Time) (minLen, max
 	if err != nil {
 		return 0, 0, errInvalidArgument("The policy is not valid base64.")
 	}
-	var p postPolicy
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	if err := dec.Decode(&p); err != nil {
-		return 0, 0, errInvalidArgument("The policy is not a valid JSON document: %s", truncate(err.Error(), 128))
+	p, aerr := decodePostPolicy(doc)
+	if aerr != nil {
+		return 0, 0, aerr
 	}
 	exp, err := time.Parse(time.RFC3339Nano, p.Expiration)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,35 +24,45 @@ const signV2Prefix = "AWS "
 // v2SubResources are the query parameters that are part of the canonical
 // resource, in the byte order the string to sign lists them. It is the
 // union of AWS's list and the ones minio-go adds (encryption, tagging, ...).
-var v2SubResources = func() map[string]bool {
-	m := map[string]bool{}
-	for _, s := range []string{
-		"accelerate", "acl", "analytics", "cors", "delete", "encryption", "inventory",
-		"legal-hold", "lifecycle", "location", "logging", "metrics", "notification",
-		"object-lock", "partNumber", "policy", "publicAccessBlock", "replication",
-		"requestPayment", "response-cache-control", "response-content-disposition",
-		"response-content-encoding", "response-content-language", "response-content-type",
-		"response-expires", "restore", "retention", "select", "select-type", "tagging",
-		"torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
-	} {
-		m[s] = true
+var v2SubResources = stringSet(
+	"accelerate", "acl", "analytics", "cors", "delete", "encryption", "inventory",
+	"legal-hold", "lifecycle", "location", "logging", "metrics", "notification",
+	"object-lock", "partNumber", "policy", "publicAccessBlock", "replication",
+	"requestPayment", "response-cache-control", "response-content-disposition",
+	"response-content-encoding", "response-content-language", "response-content-type",
+	"response-expires", "restore", "retention", "select", "select-type", "tagging",
+	"torrent", "uploadId", "uploads", "versionId", "versioning", "versions", "website",
+)
+
+// botocoreSubResources are the ones botocore's HmacV1Auth signs
+// (QSAOfInterest): it leaves out encryption, legal-hold and retention,
+// which minio-go signs, and adds defaultObjectAcl and storageClass. A
+// request other than a DELETE is accepted when it matches either client's
+// list, so boto3's GetBucketEncryption verifies as well as minio-go's.
+var botocoreSubResources = stringSet(
+	"accelerate", "acl", "analytics", "cors", "defaultObjectAcl", "delete", "inventory",
+	"lifecycle", "location", "logging", "metrics", "notification", "object-lock",
+	"partNumber", "policy", "replication", "requestPayment", "response-cache-control",
+	"response-content-disposition", "response-content-encoding", "response-content-language",
+	"response-content-type", "response-expires", "restore", "select", "select-type",
+	"storageClass", "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning",
+	"versions", "website",
+)
+
+func stringSet(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
 	}
 	return m
-}()
+}
 
-// v2Resource is the CanonicalizedResource: the bucket-qualified path and
-// the sub-resources, sorted. Clients differ in whether they send the path
-// as they escaped it or re-escape it, so both spellings are returned.
-func (h *handler) v2Resources(r *http.Request, q []queryPair) []string {
-	raw := r.URL.EscapedPath()
-	dec := r.URL.Path
-	if bucket := h.hostBucket(r); bucket != "" {
-		raw = "/" + bucket + raw
-		dec = "/" + bucket + dec
-	}
+// v2SubResourceString is the "?a&b=v" suffix of the canonical resource:
+// the query parameters in set, sorted by name (stably, as the clients do).
+func v2SubResourceString(q []queryPair, set map[string]bool) string {
 	var subs []queryPair
 	for _, p := range q {
-		if v2SubResources[p.Key] {
+		if set[p.Key] {
 			subs = append(subs, p)
 		}
 	}
@@ -69,9 +80,66 @@ func (h *handler) v2Resources(r *http.Request, q []queryPair) []string {
 			sb.WriteString(p.Value)
 		}
 	}
-	out := []string{raw + sb.String()}
-	if alt := uriEncode(dec, false) + sb.String(); alt != out[0] {
-		out = append(out, alt)
+	return sb.String()
+}
+
+// bucketSlashVariant returns the other spelling of a bucket-level path:
+// "/bucket/" for "/bucket" and the reverse. AWS's canonical resource of a
+// request on the bucket itself is "/bucket/" for a virtual-hosted request
+// (path "/") and "/bucket" for a path-style one; botocore signs "/bucket/"
+// in both styles while sending "/bucket" path-style, so both spellings
+// name the same resource. ok is false for the service root and for keys.
+func bucketSlashVariant(path string) (string, bool) {
+	rest, _ := strings.CutPrefix(path, "/")
+	if rest == "" {
+		return "", false
+	}
+	if b, found := strings.CutSuffix(rest, "/"); found {
+		if b == "" || strings.Contains(b, "/") {
+			return "", false
+		}
+		return "/" + b, true
+	}
+	if strings.Contains(rest, "/") {
+		return "", false
+	}
+	return "/" + rest + "/", true
+}
+
+// v2Resources are the candidate CanonicalizedResources: the bucket-qualified
+// path and the sub-resources, sorted. Clients differ in whether they send
+// the path as they escaped it or re-escape it, in the spelling of a
+// bucket-level path (with or without the trailing slash) and in their
+// list of sub-resources, so every combination is returned, without
+// repeats, the most common (the path as sent, the full list) first.
+func (h *handler) v2Resources(r *http.Request, q []queryPair) []string {
+	raw := r.URL.EscapedPath()
+	dec := r.URL.Path
+	if bucket := h.hostBucket(r); bucket != "" {
+		raw = "/" + bucket + raw
+		dec = "/" + bucket + dec
+	}
+	paths := []string{raw, uriEncode(dec, false)}
+	if alt, ok := bucketSlashVariant(raw); ok {
+		paths = append(paths, alt)
+	}
+	subs := []string{v2SubResourceString(q, v2SubResources)}
+	// botocore leaves ?encryption out of what it signs, so its
+	// DeleteBucketEncryption signs exactly as DeleteBucket: accepting that
+	// would let a captured DeleteBucket signature remove a bucket's default
+	// encryption. A DELETE must therefore sign every sub-resource it names.
+	// (PutBucketEncryption is safe: its signed Content-MD5 or checksum
+	// binds the body.)
+	if r.Method != http.MethodDelete {
+		subs = append(subs, v2SubResourceString(q, botocoreSubResources))
+	}
+	var out []string
+	for _, p := range paths {
+		for _, sub := range subs {
+			if c := p + sub; !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
 	}
 	return out
 }
