@@ -34,7 +34,14 @@ type xmlBucket struct {
 	Name             string `xml:"Name"`
 	Region           string `xml:"Region"`
 	StorageClass     string `xml:"StorageClass"`
+	ResourceGroupID  string `xml:"ResourceGroupId"`
 }
+
+// defaultResourceGroupID is the resource group every bucket is in: OSS
+// puts a bucket created without one in the account's default group, and
+// clients expect the element (the v2 SDK's tests dereference it). There
+// are no resource groups here; the id is a fixed, recognisably local one.
+const defaultResourceGroupID = "rg-default"
 
 type xmlListAllMyBucketsResult struct {
 	XMLName     xml.Name    `xml:"ListAllMyBucketsResult"`
@@ -87,6 +94,7 @@ func (h *handler) listBuckets(req *request) *ossError {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	out := xmlListAllMyBucketsResult{Prefix: prefix, Marker: marker, MaxKeys: maxKeys, Owner: ownerOf(req.principal.Name)}
+	endpoint := endpointOf(req)
 	for _, b := range all {
 		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
 			continue
@@ -102,12 +110,13 @@ func (h *handler) listBuckets(req *request) *ossError {
 		}
 		out.Buckets = append(out.Buckets, xmlBucket{
 			CreationDate:     ossTime(b.CreationDate),
-			ExtranetEndpoint: extranetEndpoint(region),
-			IntranetEndpoint: intranetEndpoint(region),
+			ExtranetEndpoint: endpoint,
+			IntranetEndpoint: endpoint,
 			Location:         locationOf(region),
 			Name:             b.Name,
 			Region:           region,
 			StorageClass:     storageClassOf(b.StorageClass),
+			ResourceGroupID:  defaultResourceGroupID,
 		})
 	}
 	return h.reply(req, out)
@@ -253,20 +262,24 @@ type xmlBucketPolicy struct {
 }
 
 type xmlBucketInfoBody struct {
-	AccessMonitor          string          `xml:"AccessMonitor"`
-	CreationDate           string          `xml:"CreationDate"`
-	ExtranetEndpoint       string          `xml:"ExtranetEndpoint"`
-	IntranetEndpoint       string          `xml:"IntranetEndpoint"`
-	Location               string          `xml:"Location"`
-	StorageClass           string          `xml:"StorageClass"`
-	TransferAcceleration   string          `xml:"TransferAcceleration"`
-	CrossRegionReplication string          `xml:"CrossRegionReplication"`
-	Name                   string          `xml:"Name"`
-	Owner                  xmlOwner        `xml:"Owner"`
-	ACL                    string          `xml:"AccessControlList>Grant"`
-	DataRedundancyType     string          `xml:"DataRedundancyType"`
-	SSE                    xmlSSERuleFlat  `xml:"ServerSideEncryptionRule"`
-	BucketPolicy           xmlBucketPolicy `xml:"BucketPolicy"`
+	AccessMonitor          string         `xml:"AccessMonitor"`
+	CreationDate           string         `xml:"CreationDate"`
+	ExtranetEndpoint       string         `xml:"ExtranetEndpoint"`
+	IntranetEndpoint       string         `xml:"IntranetEndpoint"`
+	Location               string         `xml:"Location"`
+	StorageClass           string         `xml:"StorageClass"`
+	TransferAcceleration   string         `xml:"TransferAcceleration"`
+	CrossRegionReplication string         `xml:"CrossRegionReplication"`
+	Name                   string         `xml:"Name"`
+	ResourceGroupID        string         `xml:"ResourceGroupId"`
+	Owner                  xmlOwner       `xml:"Owner"`
+	ACL                    string         `xml:"AccessControlList>Grant"`
+	DataRedundancyType     string         `xml:"DataRedundancyType"`
+	SSE                    xmlSSERuleFlat `xml:"ServerSideEncryptionRule"`
+	// Versioning is Enabled or Suspended, absent for a bucket that never
+	// had versioning (as GetBucketVersioning has no Status then).
+	Versioning   string          `xml:"Versioning,omitempty"`
+	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
 }
 
 type xmlBucketInfo struct {
@@ -283,20 +296,23 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 	if region == "" {
 		region = h.cfg.Region
 	}
+	endpoint := endpointOf(req)
 	info := xmlBucketInfoBody{
 		AccessMonitor:          "Disabled",
 		CreationDate:           ossTime(b.CreationDate),
-		ExtranetEndpoint:       extranetEndpoint(region),
-		IntranetEndpoint:       intranetEndpoint(region),
+		ExtranetEndpoint:       endpoint,
+		IntranetEndpoint:       endpoint,
 		Location:               locationOf(region),
 		StorageClass:           storageClassOf(b.StorageClass),
 		TransferAcceleration:   "Disabled",
 		CrossRegionReplication: "Disabled",
 		Name:                   b.Name,
+		ResourceGroupID:        defaultResourceGroupID,
 		Owner:                  ownerOf(b.Owner),
 		ACL:                    "private",
 		DataRedundancyType:     "LRS",
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
+		Versioning:             b.Versioning,
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}

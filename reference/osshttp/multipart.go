@@ -218,7 +218,7 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	setSSEResponseHeaders(hdr, info.SSE)
 	setVersionHeader(hdr, info.VersionID)
 	out := xmlCompleteResult{
-		Location: "http://" + req.res.bucket + "." + extranetEndpoint(h.cfg.Region) + "/" + escapeV4Path(req.res.key),
+		Location: locationURL(req),
 		Bucket:   req.res.bucket,
 		Key:      encodeName(req.res.key, urlEnc),
 		ETag:     quotedETag(info.ETag),
@@ -398,4 +398,18 @@ func (h *handler) listMultipartUploads(req *request) *ossError {
 		out.CommonPrefixes = append(out.CommonPrefixes, xmlCommonPrefix{Prefix: encodeName(p, urlEnc)})
 	}
 	return h.reply(req, out)
+}
+
+// locationURL is CompleteMultipartUpload's Location: the object's URL on
+// the endpoint the request came to (endpointOf), in the request's
+// addressing style.
+func locationURL(req *request) string {
+	scheme := "http://"
+	if req.r.TLS != nil {
+		scheme = "https://"
+	}
+	if req.res.vhost {
+		return scheme + req.res.bucket + "." + endpointOf(req) + "/" + escapeV4Path(req.res.key)
+	}
+	return scheme + endpointOf(req) + "/" + req.res.bucket + "/" + escapeV4Path(req.res.key)
 }

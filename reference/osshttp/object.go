@@ -533,7 +533,7 @@ type deleteTarget struct{ key, versionID string }
 // false (default false).
 func parseDeleteRequest(body []byte) (keys []deleteTarget, quiet bool, e *ossError) {
 	var in xmlDeleteIn
-	if err := decodeXMLStrict(body, &in); err != nil {
+	if err := decodeXMLStrict(markIllegalRefs(body), &in); err != nil {
 		return nil, false, errMalformedXML()
 	}
 	if in.Quiet != nil {
@@ -552,8 +552,14 @@ func parseDeleteRequest(body []byte) (keys []deleteTarget, quiet bool, e *ossErr
 		if o.Key == nil {
 			return nil, false, errMalformedXML().withEC(ecDeleteObjectWithoutKey)
 		}
-		t := deleteTarget{key: *o.Key}
+		key, err := unmarkRefs(*o.Key)
+		if err != nil {
+			return nil, false, errMalformedXML()
+		}
+		t := deleteTarget{key: key}
 		if o.VersionID != nil {
+			// A version id is hex or "null": any marked character makes
+			// it one the store never made.
 			t.versionID = strings.TrimSpace(*o.VersionID)
 		}
 		if t.versionID != "" && !objstore.ValidVersionID(t.versionID) {
