@@ -2,7 +2,13 @@ package osshttp
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,5 +130,107 @@ func TestCompleteLocationNamesServer(t *testing.T) {
 	}
 }
 
-var _ = bytes.Equal
-var _ = oss1.Version
+// ossMultipartETag is OSS's multipart ETag, computed independently of the
+// store: MD5 over the parts' MD5s as upper-case hex, then "-N".
+func ossMultipartETag(data []byte, partSize int) string {
+	var cat strings.Builder
+	n := 0
+	for off := 0; off < len(data); off += partSize {
+		s := md5.Sum(data[off:min(off+partSize, len(data))])
+		cat.WriteString(strings.ToUpper(hex.EncodeToString(s[:])))
+		n++
+	}
+	s := md5.Sum([]byte(cat.String()))
+	return `"` + strings.ToUpper(hex.EncodeToString(s[:])) + "-" + strconv.Itoa(n) + `"`
+}
+
+// v1SampleImage is the picture the v1 SDK's own tests upload, read from
+// the module cache when it is there.
+func v1SampleImage(t *testing.T) []byte {
+	dirs := []string{os.Getenv("GOMODCACHE")}
+	if gp := os.Getenv("GOPATH"); gp != "" {
+		dirs = append(dirs, filepath.Join(gp, "pkg", "mod"))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "pkg", "mod"))
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, "github.com/aliyun/aliyun-oss-go-sdk@v3.0.2+incompatible/sample/BingWallpaper-2015-11-07.jpg"))
+		if err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// TestMultipartETagOSSRule: an OSS multipart ETag follows OSS's rule, the
+// one the v1 SDK's TestDownloadRoutineWithRecovery pins for its sample
+// image in 100 KiB parts, through both SDKs' upload helpers.
+func TestMultipartETagOSSRule(t *testing.T) {
+	e := newTestEnv(t)
+	c1 := newV1(e, "http://"+e.addr, rootAK, rootSK)
+	must(t, c1.c.CreateBucket("etag"))
+	b1 := c1.bucket("etag")
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"payload", payload(5*100*1024+123, 9), ossMultipartETag(payload(5*100*1024+123, 9), 100*1024)},
+	}
+	if img := v1SampleImage(t); img != nil {
+		cases = append(cases, struct {
+			name string
+			data []byte
+			want string
+		}{"v1 sample image", img, `"2351E662233817A7AE974D8C5B0876DD-5"`})
+	} else {
+		t.Log("the v1 SDK's sample image is not in the module cache; its pinned ETag is not checked")
+	}
+	for _, tc := range cases {
+		file := filepath.Join(dir, "f")
+		must(t, writeFile(file, tc.data))
+		must(t, b1.UploadFile("v1-"+tc.name, file, 100*1024, oss1.Routines(3)))
+		h, err := b1.GetObjectDetailedMeta("v1-" + tc.name)
+		must(t, err)
+		if got := h.Get("Etag"); got != tc.want {
+			t.Errorf("v1 %s: ETag %s, want %s", tc.name, got, tc.want)
+		}
+		c2 := newV2(e, e.srv.URL, rootAK, rootSK, nil)
+		u := c2.c.NewUploader(func(o *oss2.UploaderOptions) { o.PartSize = 100 * 1024 })
+		r, err := u.UploadFrom(bg, &oss2.PutObjectRequest{Bucket: oss2.Ptr("etag"), Key: oss2.Ptr("v2-" + tc.name)}, bytes.NewReader(tc.data))
+		must(t, err)
+		if got := oss2.ToString(r.ETag); got != tc.want {
+			t.Errorf("v2 %s: ETag %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCompleteWithNoParts: completing an upload with no parts makes an
+// empty object, as OSS does; the v2 SDK's uploader relies on it for an
+// empty stream of unknown length (its TestUploaderUploadFromTeeReader).
+// The object keeps the upload's encryption.
+func TestCompleteWithNoParts(t *testing.T) {
+	e := newTestEnv(t)
+	c := newV2(e, e.srv.URL, rootAK, rootSK, nil)
+	var err error
+	must(t, c.CreateBucket("empty", sseHdr("KMS", "")))
+	u := c.c.NewUploader(func(o *oss2.UploaderOptions) { o.PartSize = 100 * 1024 })
+	r, err := u.UploadFrom(bg, &oss2.PutObjectRequest{Bucket: oss2.Ptr("empty"), Key: oss2.Ptr("k")},
+		io.TeeReader(strings.NewReader(""), io.Discard))
+	must(t, err)
+	if r.UploadId == nil || oss2.ToString(r.HashCRC64) != "0" {
+		t.Fatalf("upload result: id %v, crc %q", r.UploadId, oss2.ToString(r.HashCRC64))
+	}
+	data, h, err := c.GetObject("empty", "k", nil)
+	must(t, err)
+	if len(data) != 0 || h.Get("Content-Length") != "0" || h.Get("X-Oss-Object-Type") != "Multipart" ||
+		h.Get("Etag") != `"D41D8CD98F00B204E9800998ECF8427E-0"` {
+		t.Fatalf("empty object: %d bytes, headers %v", len(data), h)
+	}
+	wantSSE(t, "GET", h, "KMS", e.serviceKeyID())
+}

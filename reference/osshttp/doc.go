@@ -123,7 +123,9 @@
 // body as well it is 400 InvalidArgument "Should not speficy both complete
 // all header and http body.", EC 0042-00000216, OSS's wording),
 // AbortMultipartUpload, ListParts. Object answers carry ETag (upper-case hex
-// in quotes; MD5 for single-part objects, store's "md5-N" for multipart),
+// in quotes; MD5 for single-part objects; for multipart objects OSS's rule,
+// MD5 over the part MD5s as upper-case hex, then "-N", as the v1 SDK's
+// tests pin it),
 // x-oss-hash-crc64ecma (decimal CRC-64/ECMA of the plaintext) on Put,
 // UploadPart, Complete, Copy, whole-object Get, Head and GetObjectMeta,
 // Content-MD5 for single-part objects, Content-Length, Last-Modified,
@@ -254,7 +256,15 @@
 //     body naming 1000 keys of the maximum length exceeds 1 MiB.
 //   - DeleteMultipleObjects stops at the first failing key (OSS reports no
 //     per-key errors); keys before it are deleted.
-//   - The multipart ETag is the store's hex "md5-of-md5s-N", upper-cased.
+//   - The multipart ETag is computed once, by the dialect that completes
+//     the upload (objstore.CompleteOptions.ETagRule): an object completed
+//     through S3 keeps S3's ETag when read through OSS, and the other way
+//     round.
+//   - CompleteMultipartUpload with an empty part list completes an empty
+//     object (OSS does; the v2 SDK's uploader sends it for an empty
+//     stream of unknown length) with ETag "D41D8CD98F00B204E9800998ECF8427E-0"
+//     (c: the rule over no parts); x-oss-complete-all: yes with no parts
+//     uploaded stays 400 MalformedXML (c).
 //   - x-oss-hash-crc64ecma is omitted on 206 answers (the SDKs check it only
 //     for whole-object downloads).
 //   - SSE headers on GET, HEAD and DELETE are ignored.
