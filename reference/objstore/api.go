@@ -63,13 +63,24 @@ type BucketInfo struct {
 	Name         string
 	Region       string
 	CreationDate time.Time
-	StorageClass string // StorageClassStandard
+	StorageClass string // CreateBucketOptions.StorageClass, StorageClassStandard by default
 	Owner        string // principal that created it
 	// Encryption is the default rule; nil when none is set.
 	Encryption *EncryptionRule
 	// Versioning is VersioningEnabled, VersioningSuspended, or "" when
 	// versioning was never enabled.
 	Versioning string
+}
+
+// CreateBucketOptions are the settings of a new bucket.
+type CreateBucketOptions struct {
+	// Rule is the default encryption (nil = Config.DefaultSSE).
+	Rule *EncryptionRule
+	// StorageClass is one of StorageClasses ("" = StorageClassStandard).
+	// Objects written to the bucket without a class get it (OSS's
+	// behaviour; S3 buckets have no class, so always Standard). Like an
+	// object's class it is metadata only.
+	StorageClass string
 }
 
 // ObjectInfo describes a stored object (or, in listings, a listed one).
@@ -322,6 +333,9 @@ type Store interface {
 	Region() string
 
 	CreateBucket(ctx context.Context, p Principal, name string, rule *EncryptionRule) (BucketInfo, error)
+	// CreateBucketWithOptions is CreateBucket with the settings of
+	// CreateBucketOptions.
+	CreateBucketWithOptions(ctx context.Context, p Principal, name string, opts CreateBucketOptions) (BucketInfo, error)
 	DeleteBucket(ctx context.Context, p Principal, name string) error
 	GetBucket(ctx context.Context, p Principal, name string) (BucketInfo, error)
 	// ListBuckets lists the buckets p may read, in name order.

@@ -69,6 +69,9 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	if err != nil {
 		return Upload{}, err
 	}
+	if opts.StorageClass == "" && b.StorageClass != "" {
+		class = b.StorageClass // the bucket's class is the default
+	}
 	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {
 		return Upload{}, err

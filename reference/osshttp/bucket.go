@@ -170,34 +170,33 @@ type xmlCreateBucketConfiguration struct {
 }
 
 // parseCreateBucketConfiguration validates PutBucket's body (empty is
-// fine). Only the Standard storage class exists here; LRS and ZRS are
-// accepted and both reported as LRS.
-func parseCreateBucketConfiguration(body []byte) *ossError {
+// fine) and returns its storage class ("" = Standard): one of the classes
+// OSS accepts on buckets, kept and given to objects written without one
+// (metadata only, see the package comment). LRS and ZRS are accepted and
+// both reported as LRS.
+func parseCreateBucketConfiguration(body []byte) (string, *ossError) {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
+		return "", nil
 	}
 	var c xmlCreateBucketConfiguration
 	if err := decodeXMLStrict(body, &c); err != nil {
-		return errMalformedXML()
+		return "", errMalformedXML()
 	}
-	switch strings.TrimSpace(c.StorageClass) {
-	case "", "Standard":
-	case "IA", "Archive", "ColdArchive", "DeepColdArchive":
-		return errInvalidArgument("Only the Standard storage class is supported by this endpoint.")
-	default:
-		return errInvalidArgument("The storage class you specified is not valid.")
+	class := strings.TrimSpace(c.StorageClass)
+	if class != "" && !ossStorageClasses[class] {
+		return "", errInvalidArgument("The storage class you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.DataRedundancyType) {
 	case "", "LRS", "ZRS":
 	default:
-		return errInvalidArgument("The data redundancy type you specified is not valid.")
+		return "", errInvalidArgument("The data redundancy type you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.ObjectHashFunction) {
 	case "", "SHA-1", "SHA-256":
 	default:
-		return errInvalidArgument("The object hash function you specified is not valid.")
+		return "", errInvalidArgument("The object hash function you specified is not valid.")
 	}
-	return nil
+	return class, nil
 }
 
 // checkACLHeader accepts the private ACL (the only one served here) and
@@ -232,10 +231,12 @@ func (h *handler) putBucket(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if e := parseCreateBucketConfiguration(body); e != nil {
+	class, e := parseCreateBucketConfiguration(body)
+	if e != nil {
 		return e
 	}
-	if _, err := h.cfg.Store.CreateBucket(req.ctx(), req.principal, req.res.bucket, ruleFromSSE(sse.SSE)); err != nil {
+	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class}
+	if _, err := h.cfg.Store.CreateBucketWithOptions(req.ctx(), req.principal, req.res.bucket, opts); err != nil {
 		return fromStore(err, req.res.bucket, "")
 	}
 	writeEmpty(req.w, http.StatusOK)

@@ -234,3 +234,70 @@ func TestCompleteWithNoParts(t *testing.T) {
 	}
 	wantSSE(t, "GET", h, "KMS", e.serviceKeyID())
 }
+
+// TestBucketStorageClasses: buckets of every class OSS accepts are created
+// and report their class (the v1 suite's set-up creates an Archive bucket;
+// its TestCreateBucketWithStorageClass and TestRestoreObject), objects
+// written to one without a class get it, an archived object reads without
+// a restore, and RestoreObject is accepted for archive classes.
+func TestBucketStorageClasses(t *testing.T) {
+	e := newTestEnv(t)
+	c1 := newV1(e, "http://"+e.addr, rootAK, rootSK)
+	c2 := newV2(e, e.srv.URL, rootAK, rootSK, nil)
+	for _, class := range []string{"Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"} {
+		for _, sdk := range []string{"v1", "v2"} {
+			b := strings.ToLower(sdk + "-" + class)
+			if sdk == "v1" {
+				must(t, c1.c.CreateBucket(b, oss1.StorageClass(oss1.StorageClassType(class))))
+				info, err := c1.c.GetBucketInfo(b)
+				must(t, err)
+				if info.BucketInfo.StorageClass != class {
+					t.Fatalf("v1 GetBucketInfo of a %s bucket: %q", class, info.BucketInfo.StorageClass)
+				}
+			} else {
+				_, err := c2.c.PutBucket(bg, &oss2.PutBucketRequest{Bucket: oss2.Ptr(b),
+					CreateBucketConfiguration: &oss2.CreateBucketConfiguration{StorageClass: oss2.StorageClassType(class)}})
+				must(t, err)
+				info, err := c2.c.GetBucketInfo(bg, &oss2.GetBucketInfoRequest{Bucket: oss2.Ptr(b)})
+				must(t, err)
+				if got := oss2.ToString(info.BucketInfo.StorageClass); got != class {
+					t.Fatalf("v2 GetBucketInfo of a %s bucket: %q", class, got)
+				}
+			}
+			lb, err := c1.c.ListBuckets(oss1.Prefix(b))
+			must(t, err)
+			if len(lb.Buckets) != 1 || lb.Buckets[0].StorageClass != class {
+				t.Fatalf("ListBuckets of a %s bucket: %+v", class, lb.Buckets)
+			}
+			bk := c1.bucket(b)
+			must(t, bk.PutObject("o", strings.NewReader("data")))
+			lor, err := bk.ListObjects()
+			must(t, err)
+			if len(lor.Objects) != 1 || lor.Objects[0].StorageClass != class || lor.Objects[0].Type != "Normal" {
+				t.Fatalf("object in a %s bucket listed as %+v", class, lor.Objects)
+			}
+			meta, err := bk.GetObjectDetailedMeta("o")
+			must(t, err)
+			if meta.Get("X-Oss-Storage-Class") != class || meta.Get("X-Oss-Restore") != "" {
+				t.Fatalf("HEAD of an object in a %s bucket: %v", class, meta)
+			}
+			got, _, err := c1.GetObject(b, "o", nil)
+			must(t, err)
+			if string(got) != "data" {
+				t.Fatalf("GET in a %s bucket: %q", class, got)
+			}
+			err = bk.RestoreObject("o")
+			if archiveClasses[class] {
+				must(t, err)
+				_, err = c2.c.RestoreObject(bg, &oss2.RestoreObjectRequest{Bucket: oss2.Ptr(b), Key: oss2.Ptr("o"),
+					RestoreRequest: &oss2.RestoreRequest{Days: 2, Tier: oss2.Ptr("Bulk")}})
+				must(t, err)
+			} else {
+				wantErr(t, err, 400, CodeOperationNotSupported)
+			}
+			wantErr(t, bk.RestoreObject("notexistobject"), 404, CodeNoSuchKey)
+		}
+	}
+	err := c1.c.CreateBucket("bad-class", oss1.StorageClass("Cold"))
+	wantErr(t, err, 400, CodeInvalidArgument)
+}

@@ -46,6 +46,7 @@ const (
 	CodeNoSuchUpload                   = "NoSuchUpload"
 	CodeNoSuchVersion                  = "NoSuchVersion"
 	CodeNotImplemented                 = "NotImplemented"
+	CodeOperationNotSupported          = "OperationNotSupported"
 	CodePreconditionFailed             = "PreconditionFailed"
 	CodeRequestTimeTooSkewed           = "RequestTimeTooSkewed"
 	CodeRequestTimeout                 = "RequestTimeout"

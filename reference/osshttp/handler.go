@@ -567,6 +567,9 @@ func (h *handler) serveObject(req *request) *ossError {
 		case has(q, "uploadId"):
 			req.op = "CompleteMultipartUpload"
 			return h.completeMultipartUpload(req)
+		case has(q, "restore") && !hasUnsupported(q, "restore"):
+			req.op = "RestoreObject"
+			return h.restoreObject(req)
 		case hasUnsupported(q):
 			return errNotImplemented() // e.g. AppendObject
 		}

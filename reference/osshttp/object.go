@@ -1,6 +1,7 @@
 package osshttp
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -726,4 +727,56 @@ func (h *handler) copyObject(req *request) *ossError {
 		hdr.Set("X-Oss-Copy-Source-Version-Id", srcVersion)
 	}
 	return h.reply(req, xmlCopyObjectResult{ETag: quotedETag(info.ETag), LastModified: ossTime(info.LastModified)})
+}
+
+// archiveClasses are the classes whose objects OSS serves only once
+// restored (S3's archive classes as the OSS front end reports them).
+var archiveClasses = map[string]bool{"Archive": true, "ColdArchive": true, "DeepColdArchive": true}
+
+// xmlRestoreRequest is RestoreObject's optional body.
+type xmlRestoreRequest struct {
+	XMLName xml.Name `xml:"RestoreRequest"`
+	Days    *string  `xml:"Days"`
+	Tier    *string  `xml:"JobParameters>Tier"`
+}
+
+// restoreObject answers RestoreObject: 202 Accepted for an object of an
+// archive class, 400 OperationNotSupported for any other (c: OSS's code
+// for a class that needs no restore). Objects of every class are readable
+// here without a restore (see the package comment), so a restore changes
+// nothing and no x-oss-restore header is ever sent: RestoreObject exists
+// so that clients that restore before reading work unchanged.
+func (h *handler) restoreObject(req *request) *ossError {
+	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
+	if e != nil {
+		return e
+	}
+	if len(bytes.TrimSpace(body)) != 0 {
+		var in xmlRestoreRequest
+		if err := decodeXMLStrict(body, &in); err != nil {
+			return errMalformedXML()
+		}
+		if in.Days != nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(*in.Days)); err != nil || n < 0 || n > 365 {
+				return errInvalidArgument("The Days element must be an integer between 1 and 365.")
+			}
+		}
+		if in.Tier != nil {
+			switch strings.TrimSpace(*in.Tier) {
+			case "Expedited", "Standard", "Bulk":
+			default:
+				return errInvalidArgument("The Tier element must be Expedited, Standard or Bulk.")
+			}
+		}
+	}
+	info, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
+	if err != nil {
+		return fromStore(err, req.res.bucket, req.res.key)
+	}
+	if !archiveClasses[storageClassOf(info.StorageClass)] {
+		return newErr(http.StatusBadRequest, CodeOperationNotSupported, "The operation is not supported for this resource.")
+	}
+	setVersionHeader(req.w.Header(), info.VersionID)
+	writeEmpty(req.w, http.StatusAccepted)
+	return nil
 }

@@ -200,7 +200,7 @@ func TestSignedRawRequests(t *testing.T) {
 		{name: "empty body", method: "PUT", path: "/raw/", query: "encryption", status: 400, code: CodeMalformedXML},
 		{name: "bad MD5", method: "PUT", path: "/raw/", query: "encryption", body: encBody, hdr: map[string]string{"Content-MD5": md5b64([]byte("x"))}, status: 400, code: CodeInvalidDigest},
 		{name: "good MD5", method: "PUT", path: "/raw/", query: "encryption", body: encBody, hdr: map[string]string{"Content-MD5": md5b64(encBody)}, status: 200},
-		{name: "bucket config bad storage class", method: "PUT", path: "/raw2/", body: []byte("<CreateBucketConfiguration><StorageClass>IA</StorageClass></CreateBucketConfiguration>"), status: 400, code: CodeInvalidArgument},
+		{name: "bucket config bad storage class", method: "PUT", path: "/raw2/", body: []byte("<CreateBucketConfiguration><StorageClass>GLACIER</StorageClass></CreateBucketConfiguration>"), status: 400, code: CodeInvalidArgument},
 		{name: "bucket config malformed", method: "PUT", path: "/raw2/", body: []byte("<CreateBucketConfiguration>"), status: 400, code: CodeMalformedXML},
 		{name: "public bucket", method: "PUT", path: "/raw2/", hdr: map[string]string{"x-oss-acl": "public-read"}, status: 400, code: CodeInvalidArgument},
 		{name: "delete without MD5", method: "POST", path: "/raw/", query: "delete", body: []byte("<Delete><Object><Key>a</Key></Object></Delete>"), status: 400, code: CodeMissingArgument},
