@@ -301,3 +301,47 @@ func TestBucketStorageClasses(t *testing.T) {
 	err := c1.c.CreateBucket("bad-class", oss1.StorageClass("Cold"))
 	wantErr(t, err, 400, CodeInvalidArgument)
 }
+
+// TestCopyObjectVersionHeaders: a copy in a versioned bucket answers the
+// new object's x-oss-version-id and the source's
+// x-oss-copy-source-version-id, also when the source was not addressed by
+// version (the current one is copied), as OSS does.
+func TestCopyObjectVersionHeaders(t *testing.T) {
+	forEachFlavor(t, func(t *testing.T, e *testEnv, c sdkClient) {
+		const b = "copy-versions"
+		must(t, c.CreateBucket(b, nil))
+		_, err := c.PutObject(b, "before", []byte("unversioned"), nil)
+		must(t, err)
+		must(t, versionsOf(c).PutVersioning(b, "Enabled"))
+		ph, err := c.PutObject(b, "src", []byte("v1"), nil)
+		must(t, err)
+		srcVersion := ph.Get("X-Oss-Version-Id")
+		if srcVersion == "" {
+			t.Fatal("PutObject in a versioned bucket: no x-oss-version-id")
+		}
+		for _, tc := range []struct{ src, wantSrc string }{
+			{"src", srcVersion},
+			{"before", "null"}, // written before versioning: the null version
+		} {
+			_, _, h, err := c.CopyObject(b, tc.src, "dst", nil)
+			must(t, err)
+			if got := h.Get("X-Oss-Copy-Source-Version-Id"); got != tc.wantSrc {
+				t.Errorf("copy of %s: x-oss-copy-source-version-id %q, want %q", tc.src, got, tc.wantSrc)
+			}
+			dst, err := c.HeadObject(b, "dst")
+			must(t, err)
+			if v := h.Get("X-Oss-Version-Id"); v == "" || v == tc.wantSrc || v != dst.Get("X-Oss-Version-Id") {
+				t.Errorf("copy of %s: x-oss-version-id %q, the copy's is %q", tc.src, v, dst.Get("X-Oss-Version-Id"))
+			}
+		}
+		// Unversioned buckets answer neither header.
+		must(t, c.CreateBucket("copy-plain", nil))
+		_, err = c.PutObject("copy-plain", "src", []byte("x"), nil)
+		must(t, err)
+		_, _, h, err := c.CopyObject("copy-plain", "src", "dst", nil)
+		must(t, err)
+		if h.Get("X-Oss-Copy-Source-Version-Id") != "" || h.Get("X-Oss-Version-Id") != "" {
+			t.Errorf("unversioned copy: version headers %v", h)
+		}
+	})
+}

@@ -109,8 +109,9 @@
 // in listing order, key-marker/version-id-marker paging, max-keys 1..1000
 // default 100, encoding-type=url). Writes answer x-oss-version-id in
 // buckets that have or had versioning; versionId addresses a version on
-// GET, HEAD, GetObjectMeta, DELETE and in x-oss-copy-source (answered with
-// x-oss-copy-source-version-id); DeleteObject answers x-oss-delete-marker
+// GET, HEAD, GetObjectMeta, DELETE and in x-oss-copy-source; CopyObject
+// answers x-oss-copy-source-version-id (the version copied: the current
+// one unless addressed) whenever the source bucket has or had versioning; DeleteObject answers x-oss-delete-marker
 // and the marker's x-oss-version-id; DeleteMultipleObjects takes VersionId
 // and reports DeleteMarker and DeleteMarkerVersionId. A read meeting a
 // current delete marker is 404 NoSuchKey with x-oss-delete-marker: true

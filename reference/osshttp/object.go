@@ -692,18 +692,25 @@ func (h *handler) copyObject(req *request) *ossError {
 			conds = true
 		}
 	}
-	if conds {
+	if conds || srcVersion == "" {
 		src, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, srcBucket, srcKey, srcVersion)
 		if err != nil {
 			return fromStore(err, srcBucket, srcKey)
 		}
-		notModified, e := preconditions(r.Header, copyConditions, src)
-		if e != nil {
-			return e
+		if conds {
+			notModified, e := preconditions(r.Header, copyConditions, src)
+			if e != nil {
+				return e
+			}
+			if notModified {
+				return newErr(http.StatusNotModified, "NotModified", "The source object was not modified.")
+			}
 		}
-		if notModified {
-			return newErr(http.StatusNotModified, "NotModified", "The source object was not modified.")
-		}
+		// OSS names the copied version in x-oss-copy-source-version-id
+		// when the source bucket has (or had) versioning, addressed or
+		// not: the copy is pinned to the version seen here, so the header
+		// names exactly what was copied ("" in a bucket never versioned).
+		srcVersion = src.VersionID
 	}
 	forbid, e := forbidOverwrite(r.Header)
 	if e != nil {
