@@ -404,3 +404,27 @@ func (h *handler) deleteBucketEncryption(req *request) *ossError {
 	writeEmpty(req.w, http.StatusNoContent)
 	return nil
 }
+
+type xmlListLiveChannelResult struct {
+	XMLName     xml.Name `xml:"ListLiveChannelResult"`
+	Prefix      string   `xml:"Prefix"`
+	Marker      string   `xml:"Marker"`
+	MaxKeys     int      `xml:"MaxKeys"`
+	IsTruncated bool     `xml:"IsTruncated"`
+	NextMarker  string   `xml:"NextMarker"`
+}
+
+// listLiveChannels answers ListLiveChannel (GET ?live) with no channels:
+// live channels (RTMP ingest) cannot be created here, so every bucket has
+// none. Cleanup code lists them before deleting a bucket (the v1 SDK
+// suite's ForceDeleteBucket does), which must not fail.
+func (h *handler) listLiveChannels(req *request) *ossError {
+	maxKeys, e := parseMaxKeys(req.q, "max-keys", 100)
+	if e != nil {
+		return e
+	}
+	if _, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, req.res.bucket); err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	return h.reply(req, xmlListLiveChannelResult{Prefix: req.q.Get("prefix"), Marker: req.q.Get("marker"), MaxKeys: maxKeys})
+}

@@ -345,3 +345,21 @@ func TestCopyObjectVersionHeaders(t *testing.T) {
 		}
 	})
 }
+
+// TestListLiveChannelEmpty: ListLiveChannel answers no channels (none can
+// exist here), so the v1 suite's ForceDeleteBucket, which lists them
+// before deleting a bucket, works; creating one stays 501.
+func TestListLiveChannelEmpty(t *testing.T) {
+	e := newTestEnv(t)
+	c1 := newV1(e, "http://"+e.addr, rootAK, rootSK)
+	must(t, c1.c.CreateBucket("live"))
+	r, err := c1.bucket("live").ListLiveChannel(oss1.Marker(""))
+	must(t, err)
+	if len(r.LiveChannel) != 0 || r.IsTruncated || r.MaxKeys != 100 {
+		t.Fatalf("ListLiveChannel %+v", r)
+	}
+	_, err = c1.bucket("nosuch").ListLiveChannel()
+	wantErr(t, err, 404, CodeNoSuchBucket)
+	_, err = c1.bucket("live").CreateLiveChannel("ch", oss1.LiveChannelConfiguration{Target: oss1.LiveChannelTarget{Type: "HLS"}})
+	wantErr(t, err, 501, CodeNotImplemented)
+}

@@ -270,6 +270,9 @@
 //     way) and decodes them; encoding/xml alone refuses them. Deleted keys
 //     are answered URL-encoded when encoding-type=url is asked (both SDKs
 //     ask); otherwise such characters come back as U+FFFD (c).
+//   - ListLiveChannel (GET ?live) lists no channels: none can be created
+//     (PutLiveChannel and the rest of live channels are 501), and cleanup
+//     code lists them before deleting a bucket.
 //   - A designed 501 NotImplemented is logged at INFO as "oss request not
 //     implemented" with the query parameter names, not as a server error.
 //   - CopyObject onto itself follows x-oss-metadata-directive like any copy

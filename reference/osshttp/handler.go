@@ -470,6 +470,9 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "inventory"):
 			req.op = "ListBucketInventory"
 			return h.listBucketInventory(req)
+		case has(q, "live") && !hasUnsupported(q, "live"):
+			req.op = "ListLiveChannel"
+			return h.listLiveChannels(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case q.Get("list-type") == "2":
