@@ -281,6 +281,11 @@ type xmlBucketInfoBody struct {
 	// had versioning (as GetBucketVersioning has no Status then).
 	Versioning   string          `xml:"Versioning,omitempty"`
 	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
+	// BlockPublicAccess is true: nothing here can be made public (public
+	// ACLs are refused), as on OSS buckets created since Block Public
+	// Access became the default. It must follow any public ACL or policy
+	// support added later.
+	BlockPublicAccess bool `xml:"BlockPublicAccess"`
 }
 
 type xmlBucketInfo struct {
@@ -314,6 +319,7 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		DataRedundancyType:     "LRS",
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
+		BlockPublicAccess:      true,
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}

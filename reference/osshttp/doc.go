@@ -93,7 +93,8 @@
 // x-oss-server-side-encryption* headers set the default rule), DeleteBucket
 // (204; 409 BucketNotEmpty), GetBucketInfo (ServerSideEncryptionRule flat,
 // SSEAlgorithm "None" when unset; Versioning Enabled or Suspended, absent
-// when never set; StorageClass; ResourceGroupId), GetBucketLocation, GetBucketAcl (always
+// when never set; StorageClass; ResourceGroupId; BlockPublicAccess true,
+// as nothing can be made public here), GetBucketLocation, GetBucketAcl (always
 // private; needed by the v2 SDK's IsBucketExist), PutBucketEncryption (200),
 // GetBucketEncryption (200, 404 NoSuchServerSideEncryptionRule EC
 // 0005-00000004), DeleteBucketEncryption (204, also when no rule is set),

@@ -22,6 +22,7 @@ type bucketInfo struct {
 	name, location, extranet, intranet, sseAlg, kmsKey string
 	versioning, storageClass                           string
 	resourceGroup                                      string // v2 only: the v1 struct has no such field
+	blockPublic                                        *bool  // v2 only
 	created                                            time.Time
 }
 
@@ -449,7 +450,8 @@ func (c *v2Client) GetBucketInfo(b string) (bucketInfo, error) {
 	i := r.BucketInfo
 	out := bucketInfo{name: oss2.ToString(i.Name), location: oss2.ToString(i.Location), extranet: oss2.ToString(i.ExtranetEndpoint),
 		intranet: oss2.ToString(i.IntranetEndpoint), sseAlg: oss2.ToString(i.SseRule.SSEAlgorithm), kmsKey: oss2.ToString(i.SseRule.KMSMasterKeyID),
-		versioning: oss2.ToString(i.Versioning), storageClass: oss2.ToString(i.StorageClass), resourceGroup: oss2.ToString(i.ResourceGroupId)}
+		versioning: oss2.ToString(i.Versioning), storageClass: oss2.ToString(i.StorageClass), resourceGroup: oss2.ToString(i.ResourceGroupId),
+		blockPublic: i.BlockPublicAccess}
 	if i.CreationDate != nil {
 		out.created = *i.CreationDate
 	}
