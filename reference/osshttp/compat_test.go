@@ -217,7 +217,6 @@ func TestMultipartETagOSSRule(t *testing.T) {
 func TestCompleteWithNoParts(t *testing.T) {
 	e := newTestEnv(t)
 	c := newV2(e, e.srv.URL, rootAK, rootSK, nil)
-	var err error
 	must(t, c.CreateBucket("empty", sseHdr("KMS", "")))
 	u := c.c.NewUploader(func(o *oss2.UploaderOptions) { o.PartSize = 100 * 1024 })
 	r, err := u.UploadFrom(bg, &oss2.PutObjectRequest{Bucket: oss2.Ptr("empty"), Key: oss2.Ptr("k")},
