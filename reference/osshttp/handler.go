@@ -271,7 +271,7 @@ func (h *handler) writeError(req *request, e *ossError) {
 		h.log.Error("oss integrity check failed", "request_id", req.id, "op", req.op, "error", e.integrity.Error())
 	case e.Status == http.StatusNotImplemented:
 		h.log.Info("oss request not implemented", "request_id", req.id, "method", req.r.Method,
-			"bucket", req.res.bucket, "subresources", queryKeys(req.q))
+			"bucket", req.res.bucket, "subresources", queryKeys(req.q), "header", e.unsupported)
 	case e.Status >= 500:
 		h.log.Error("oss request failed", "request_id", req.id, "op", req.op, "code", e.Code, "message", e.Message)
 	}
@@ -520,7 +520,7 @@ func (h *handler) serveObject(req *request) *ossError {
 		switch {
 		case has(q, "uploadId") || has(q, "partNumber"):
 			if req.r.Header.Get("X-Oss-Copy-Source") != "" {
-				return errNotImplemented() // UploadPartCopy
+				return errNotImplementedHeader(hCopySource) // UploadPartCopy
 			}
 			req.op = "UploadPart"
 			return h.uploadPart(req)

@@ -90,7 +90,7 @@ func checkUnsupportedObjectHeaders(h http.Header) *ossError {
 	}
 	for _, k := range []string{"X-Oss-Tagging", "X-Oss-Callback", "X-Oss-Callback-Var"} {
 		if _, ok := h[k]; ok {
-			return errNotImplemented()
+			return errNotImplementedHeader(k)
 		}
 	}
 	return nil
