@@ -63,7 +63,7 @@ type BucketInfo struct {
 	Name         string
 	Region       string
 	CreationDate time.Time
-	StorageClass string // StorageClassStandard
+	StorageClass string // CreateBucketOptions.StorageClass, StorageClassStandard by default
 	Owner        string // principal that created it
 	// Encryption is the default rule; nil when none is set.
 	Encryption *EncryptionRule
@@ -72,14 +72,27 @@ type BucketInfo struct {
 	Versioning string
 }
 
+// CreateBucketOptions are the settings of a new bucket.
+type CreateBucketOptions struct {
+	// Rule is the default encryption (nil = Config.DefaultSSE).
+	Rule *EncryptionRule
+	// StorageClass is one of StorageClasses ("" = StorageClassStandard).
+	// Objects written to the bucket without a class get it (OSS's
+	// behaviour; S3 buckets have no class, so always Standard). Like an
+	// object's class it is metadata only.
+	StorageClass string
+}
+
 // ObjectInfo describes a stored object (or, in listings, a listed one).
 type ObjectInfo struct {
 	Bucket string
 	Key    string
 	Size   int64
 	// ETag is lowercase hex MD5 of the content for single-part objects, and
-	// hex MD5 of the concatenated binary part MD5s plus "-N" for multipart
-	// objects. No quotes; front ends quote it and OSS upper-cases it.
+	// for multipart objects the completing dialect's rule
+	// (CompleteOptions.ETagRule: S3's MD5 of the binary part MD5s, or
+	// OSS's of their upper-case hex) plus "-N", kept as computed. No
+	// quotes; front ends quote it and OSS upper-cases it.
 	ETag               string
 	LastModified       time.Time
 	ContentType        string
@@ -255,7 +268,30 @@ type CompleteOptions struct {
 	// ChecksumType, when set, must be the upload's (KindInvalidRequest).
 	ChecksumType string
 	Condition    WriteCondition
+	// ETagRule is how the object's ETag is made from the part MD5s: the
+	// dialect completing the upload chooses (see MultipartETagRule).
+	ETagRule MultipartETagRule
+	// AllowNoParts lets an empty part list complete the upload into an
+	// empty object, as OSS does (the v2 OSS SDK's uploader completes an
+	// empty stream of unknown length that way); without it an empty list
+	// is KindInvalidArgument, as S3 refuses one.
+	AllowNoParts bool
 }
+
+// MultipartETagRule says how a multipart object's ETag is computed; the
+// ETag is computed once, at completion, and kept.
+type MultipartETagRule int
+
+const (
+	// MultipartETagS3 is hex(MD5(the binary part MD5s concatenated)) "-N",
+	// S3's rule (and the zero value).
+	MultipartETagS3 MultipartETagRule = iota
+	// MultipartETagOSS is hex(MD5(the part MD5s as upper-case hex,
+	// concatenated)) "-N", OSS's rule (pinned by the v1 OSS SDK's own
+	// tests: 2351E662233817A7AE974D8C5B0876DD-5 for its sample image in
+	// 100 KiB parts).
+	MultipartETagOSS
+)
 
 // ListUploadsOptions select a page of ListMultipartUploads.
 type ListUploadsOptions struct {
@@ -297,6 +333,9 @@ type Store interface {
 	Region() string
 
 	CreateBucket(ctx context.Context, p Principal, name string, rule *EncryptionRule) (BucketInfo, error)
+	// CreateBucketWithOptions is CreateBucket with the settings of
+	// CreateBucketOptions.
+	CreateBucketWithOptions(ctx context.Context, p Principal, name string, opts CreateBucketOptions) (BucketInfo, error)
 	DeleteBucket(ctx context.Context, p Principal, name string) error
 	GetBucket(ctx context.Context, p Principal, name string) (BucketInfo, error)
 	// ListBuckets lists the buckets p may read, in name order.

@@ -78,6 +78,13 @@ func (s *DiskStore) bucket(name string) (*bucketRecord, error) {
 // CreateBucket creates a bucket owned by p in the store's region with rule
 // as its default encryption (Config.DefaultSSE when rule is nil).
 func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, rule *EncryptionRule) (BucketInfo, error) {
+	return s.CreateBucketWithOptions(ctx, p, name, CreateBucketOptions{Rule: rule})
+}
+
+// CreateBucketWithOptions creates a bucket owned by p in the store's
+// region with opts' default encryption and storage class.
+func (s *DiskStore) CreateBucketWithOptions(ctx context.Context, p Principal, name string, opts CreateBucketOptions) (BucketInfo, error) {
+	rule := opts.Rule
 	res := bucketRes(name)
 	if !s.canWrite(p, name) {
 		return BucketInfo{}, denied(res)
@@ -88,10 +95,17 @@ func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, 
 	if err := validateRule(res, rule, s.faults); err != nil {
 		return BucketInfo{}, err
 	}
+	class, ok := normalizeStorageClass(opts.StorageClass)
+	if !ok {
+		return BucketInfo{}, newErr(KindInvalidArgument, res, msgInvalidStorageClass, nil)
+	}
+	if class == StorageClassStandard {
+		class = ""
+	}
 	if rule == nil {
 		rule = s.defaultSSE
 	}
-	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule)}
+	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule), StorageClass: class}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		old, err := getBucketTx(tx, name)
 		if err != nil {

@@ -176,11 +176,16 @@
 //
 // Objects and uploads keep the storage class they were written with,
 // OSS's or S3's name (StorageClasses); old records without one are
-// Standard. The class is metadata only: every class is stored on the same
-// disk and read the same way. In particular GET of an archive class
-// (Archive, ColdArchive, DeepColdArchive, GLACIER, DEEP_ARCHIVE) does not
-// require RestoreObject here, a deliberate simplification of the
-// reference, which serves encryption audits, not storage tiers.
+// Standard. A bucket has a class too (CreateBucketOptions, OSS's
+// PutBucket; Standard unless given), which objects written to it without
+// one get; its record carries the class only when it is not Standard, so
+// Standard buckets' records stay as older builds wrote them. The class is
+// metadata only: every class is stored on the same disk and read the same
+// way. In particular GET of an archive class (Archive, ColdArchive,
+// DeepColdArchive, GLACIER, DEEP_ARCHIVE) does not require RestoreObject
+// here, a deliberate simplification of the reference, which serves
+// encryption audits, not storage tiers (the OSS front end accepts
+// RestoreObject and changes nothing).
 //
 // # Versioning
 //

@@ -62,11 +62,14 @@ type bucketRecord struct {
 	// Versioning is "" (never enabled), VersioningEnabled or
 	// VersioningSuspended; absent in records from before versioning.
 	Versioning string `json:"versioning,omitempty"`
+	// StorageClass is the bucket's class, "" for Standard (and in records
+	// from before buckets had one).
+	StorageClass string `json:"storage_class,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{
-		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: StorageClassStandard,
+		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: storedClass(b.StorageClass),
 		Owner: b.Owner, Encryption: b.Rule.rule(), Versioning: b.Versioning,
 	}
 }

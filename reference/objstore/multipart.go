@@ -69,6 +69,9 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	if err != nil {
 		return Upload{}, err
 	}
+	if opts.StorageClass == "" && b.StorageClass != "" {
+		class = b.StorageClass // the bucket's class is the default
+	}
 	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {
 		return Upload{}, err
@@ -224,10 +227,11 @@ func normalizeETag(e string) string {
 // the last at least opts.MinPartSize) into the object and discards
 // unlisted parts, when opts.Condition holds. The parts' files become the
 // object's files unchanged; the object keeps the upload's encryption
-// record. Its ETag is the MD5 of the binary part MD5s plus "-N", its CRC64
+// record. Its ETag follows opts.ETagRule (partsETag), its CRC64
 // the combination of the part CRCs, its checksum the upload's: COMPOSITE
 // (the checksum of the raw part checksums, N parts) or FULL_OBJECT (the
-// part CRCs combined).
+// part CRCs combined). With no parts (opts.AllowNoParts) the object is
+// empty: no data files, the empty content's checksum, ETag "<md5>-0".
 func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bucket, key, uploadID string, parts []CompletePart, opts CompleteOptions) (ObjectInfo, error) {
 	res := objectRes(bucket, key)
 	if !s.canWrite(p, bucket) {
@@ -236,7 +240,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 	if err := checkObjectName(bucket, key); err != nil {
 		return ObjectInfo{}, err
 	}
-	if len(parts) == 0 {
+	if len(parts) == 0 && !opts.AllowNoParts {
 		return ObjectInfo{}, newErr(KindInvalidArgument, res, "You must specify at least one part.", nil)
 	}
 	if len(parts) > MaxPartNumber {
@@ -337,9 +341,8 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 		if err != nil {
 			return err
 		}
-		etag := md5.Sum(sums)
 		obj = &objectRecord{
-			Size: size, ETag: hex.EncodeToString(etag[:]) + "-" + strconv.Itoa(len(parts)), LastModified: s.now(),
+			Size: size, ETag: partsETag(opts.ETagRule, sums), LastModified: s.now(),
 			objMeta: u.objMeta, CRC64: crc, Multipart: true, PartsCount: len(parts),
 			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
@@ -393,6 +396,11 @@ func checkListedChecksums(res string, cp CompletePart, pr *partRecord, alg strin
 func objectChecksum(res, alg, typ string, partSums [][]byte, sizes []int64) (*checksumRecord, error) {
 	if alg == "" {
 		return nil, nil
+	}
+	if len(partSums) == 0 {
+		// An upload completed with no parts (CompleteOptions.AllowNoParts)
+		// is an empty object: its checksum is the empty content's, whole.
+		return &checksumRecord{Algorithm: alg, Type: ChecksumFullObject, Value: NewChecksumHash(alg).Sum(nil)}, nil
 	}
 	var v []byte
 	var ok bool
@@ -612,4 +620,22 @@ func (s *DiskStore) ListMultipartUploads(ctx context.Context, p Principal, bucke
 		out.NextKeyMarker, out.NextUploadIDMarker = "", ""
 	}
 	return out, nil
+}
+
+// partsETag is the ETag of a multipart object whose parts have the
+// binary MD5s sums (16 bytes each, in order), lower-case hex as every
+// ETag is stored.
+func partsETag(rule MultipartETagRule, sums []byte) string {
+	n := len(sums) / md5.Size
+	var sum [md5.Size]byte
+	if rule == MultipartETagOSS {
+		h := md5.New()
+		for i := 0; i < n; i++ {
+			h.Write([]byte(strings.ToUpper(hex.EncodeToString(sums[i*md5.Size : (i+1)*md5.Size]))))
+		}
+		h.Sum(sum[:0])
+	} else {
+		sum = md5.Sum(sums)
+	}
+	return hex.EncodeToString(sum[:]) + "-" + strconv.Itoa(n)
 }

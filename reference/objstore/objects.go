@@ -217,6 +217,9 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if opts.StorageClass == "" && b.StorageClass != "" {
+		class = b.StorageClass // the bucket's class is the default
+	}
 	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {
 		return ObjectInfo{}, err

@@ -94,6 +94,7 @@ const (
 	flagDeleteMarker
 	flagChecksum
 	flagRule
+	flagBucketClass // a bucket record with a storage class other than Standard
 )
 
 // appendObjectBody appends the body (every field, after the format byte)
@@ -166,6 +167,13 @@ func encodeBucket(b *bucketRecord) []byte {
 	if b.Rule != nil {
 		flags |= flagRule
 	}
+	// Only a class other than Standard sets the flag, so that records of
+	// Standard buckets stay readable by builds from before bucket classes
+	// (which refuse unknown flags rather than drop the class).
+	hasClass := b.StorageClass != "" && b.StorageClass != StorageClassStandard
+	if hasClass {
+		flags |= flagBucketClass
+	}
 	w.b = append(w.b, flags)
 	w.str(b.Name)
 	w.str(b.Region)
@@ -177,6 +185,9 @@ func encodeBucket(b *bucketRecord) []byte {
 		w.str(string(b.Rule.KMSDataEncryption))
 	}
 	w.str(b.Versioning)
+	if hasClass {
+		w.str(b.StorageClass)
+	}
 	return w.b
 }
 
@@ -355,7 +366,7 @@ func (o *objectRecord) unmarshal(b []byte, format byte) error {
 func (b *bucketRecord) unmarshal(p []byte) error {
 	r := recReader{b: p}
 	flags := r.byte()
-	if flags&^flagRule != 0 {
+	if flags&^(flagRule|flagBucketClass) != 0 {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	b.Name = r.str()
@@ -366,5 +377,8 @@ func (b *bucketRecord) unmarshal(p []byte) error {
 		b.Rule = &ruleRecord{Algorithm: bstr(r.raw()), KMSMasterKeyID: bstr(r.raw()), KMSDataEncryption: bstr(r.raw())}
 	}
 	b.Versioning = r.str()
+	if flags&flagBucketClass != 0 {
+		b.StorageClass = r.str()
+	}
 	return r.end()
 }

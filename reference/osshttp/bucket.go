@@ -34,7 +34,14 @@ type xmlBucket struct {
 	Name             string `xml:"Name"`
 	Region           string `xml:"Region"`
 	StorageClass     string `xml:"StorageClass"`
+	ResourceGroupID  string `xml:"ResourceGroupId"`
 }
+
+// defaultResourceGroupID is the resource group every bucket is in: OSS
+// puts a bucket created without one in the account's default group, and
+// clients expect the element (the v2 SDK's tests dereference it). There
+// are no resource groups here; the id is a fixed, recognisably local one.
+const defaultResourceGroupID = "rg-default"
 
 type xmlListAllMyBucketsResult struct {
 	XMLName     xml.Name    `xml:"ListAllMyBucketsResult"`
@@ -87,6 +94,7 @@ func (h *handler) listBuckets(req *request) *ossError {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	out := xmlListAllMyBucketsResult{Prefix: prefix, Marker: marker, MaxKeys: maxKeys, Owner: ownerOf(req.principal.Name)}
+	endpoint := endpointOf(req)
 	for _, b := range all {
 		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
 			continue
@@ -102,12 +110,13 @@ func (h *handler) listBuckets(req *request) *ossError {
 		}
 		out.Buckets = append(out.Buckets, xmlBucket{
 			CreationDate:     ossTime(b.CreationDate),
-			ExtranetEndpoint: extranetEndpoint(region),
-			IntranetEndpoint: intranetEndpoint(region),
+			ExtranetEndpoint: endpoint,
+			IntranetEndpoint: endpoint,
 			Location:         locationOf(region),
 			Name:             b.Name,
 			Region:           region,
 			StorageClass:     storageClassOf(b.StorageClass),
+			ResourceGroupID:  defaultResourceGroupID,
 		})
 	}
 	return h.reply(req, out)
@@ -161,34 +170,33 @@ type xmlCreateBucketConfiguration struct {
 }
 
 // parseCreateBucketConfiguration validates PutBucket's body (empty is
-// fine). Only the Standard storage class exists here; LRS and ZRS are
-// accepted and both reported as LRS.
-func parseCreateBucketConfiguration(body []byte) *ossError {
+// fine) and returns its storage class ("" = Standard): one of the classes
+// OSS accepts on buckets, kept and given to objects written without one
+// (metadata only, see the package comment). LRS and ZRS are accepted and
+// both reported as LRS.
+func parseCreateBucketConfiguration(body []byte) (string, *ossError) {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil
+		return "", nil
 	}
 	var c xmlCreateBucketConfiguration
 	if err := decodeXMLStrict(body, &c); err != nil {
-		return errMalformedXML()
+		return "", errMalformedXML()
 	}
-	switch strings.TrimSpace(c.StorageClass) {
-	case "", "Standard":
-	case "IA", "Archive", "ColdArchive", "DeepColdArchive":
-		return errInvalidArgument("Only the Standard storage class is supported by this endpoint.")
-	default:
-		return errInvalidArgument("The storage class you specified is not valid.")
+	class := strings.TrimSpace(c.StorageClass)
+	if class != "" && !ossStorageClasses[class] {
+		return "", errInvalidArgument("The storage class you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.DataRedundancyType) {
 	case "", "LRS", "ZRS":
 	default:
-		return errInvalidArgument("The data redundancy type you specified is not valid.")
+		return "", errInvalidArgument("The data redundancy type you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.ObjectHashFunction) {
 	case "", "SHA-1", "SHA-256":
 	default:
-		return errInvalidArgument("The object hash function you specified is not valid.")
+		return "", errInvalidArgument("The object hash function you specified is not valid.")
 	}
-	return nil
+	return class, nil
 }
 
 // checkACLHeader accepts the private ACL (the only one served here) and
@@ -223,10 +231,12 @@ func (h *handler) putBucket(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if e := parseCreateBucketConfiguration(body); e != nil {
+	class, e := parseCreateBucketConfiguration(body)
+	if e != nil {
 		return e
 	}
-	if _, err := h.cfg.Store.CreateBucket(req.ctx(), req.principal, req.res.bucket, ruleFromSSE(sse.SSE)); err != nil {
+	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class}
+	if _, err := h.cfg.Store.CreateBucketWithOptions(req.ctx(), req.principal, req.res.bucket, opts); err != nil {
 		return fromStore(err, req.res.bucket, "")
 	}
 	writeEmpty(req.w, http.StatusOK)
@@ -253,20 +263,29 @@ type xmlBucketPolicy struct {
 }
 
 type xmlBucketInfoBody struct {
-	AccessMonitor          string          `xml:"AccessMonitor"`
-	CreationDate           string          `xml:"CreationDate"`
-	ExtranetEndpoint       string          `xml:"ExtranetEndpoint"`
-	IntranetEndpoint       string          `xml:"IntranetEndpoint"`
-	Location               string          `xml:"Location"`
-	StorageClass           string          `xml:"StorageClass"`
-	TransferAcceleration   string          `xml:"TransferAcceleration"`
-	CrossRegionReplication string          `xml:"CrossRegionReplication"`
-	Name                   string          `xml:"Name"`
-	Owner                  xmlOwner        `xml:"Owner"`
-	ACL                    string          `xml:"AccessControlList>Grant"`
-	DataRedundancyType     string          `xml:"DataRedundancyType"`
-	SSE                    xmlSSERuleFlat  `xml:"ServerSideEncryptionRule"`
-	BucketPolicy           xmlBucketPolicy `xml:"BucketPolicy"`
+	AccessMonitor          string         `xml:"AccessMonitor"`
+	CreationDate           string         `xml:"CreationDate"`
+	ExtranetEndpoint       string         `xml:"ExtranetEndpoint"`
+	IntranetEndpoint       string         `xml:"IntranetEndpoint"`
+	Location               string         `xml:"Location"`
+	StorageClass           string         `xml:"StorageClass"`
+	TransferAcceleration   string         `xml:"TransferAcceleration"`
+	CrossRegionReplication string         `xml:"CrossRegionReplication"`
+	Name                   string         `xml:"Name"`
+	ResourceGroupID        string         `xml:"ResourceGroupId"`
+	Owner                  xmlOwner       `xml:"Owner"`
+	ACL                    string         `xml:"AccessControlList>Grant"`
+	DataRedundancyType     string         `xml:"DataRedundancyType"`
+	SSE                    xmlSSERuleFlat `xml:"ServerSideEncryptionRule"`
+	// Versioning is Enabled or Suspended, absent for a bucket that never
+	// had versioning (as GetBucketVersioning has no Status then).
+	Versioning   string          `xml:"Versioning,omitempty"`
+	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
+	// BlockPublicAccess is true: nothing here can be made public (public
+	// ACLs are refused), as on OSS buckets created since Block Public
+	// Access became the default. It must follow any public ACL or policy
+	// support added later.
+	BlockPublicAccess bool `xml:"BlockPublicAccess"`
 }
 
 type xmlBucketInfo struct {
@@ -283,20 +302,24 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 	if region == "" {
 		region = h.cfg.Region
 	}
+	endpoint := endpointOf(req)
 	info := xmlBucketInfoBody{
 		AccessMonitor:          "Disabled",
 		CreationDate:           ossTime(b.CreationDate),
-		ExtranetEndpoint:       extranetEndpoint(region),
-		IntranetEndpoint:       intranetEndpoint(region),
+		ExtranetEndpoint:       endpoint,
+		IntranetEndpoint:       endpoint,
 		Location:               locationOf(region),
 		StorageClass:           storageClassOf(b.StorageClass),
 		TransferAcceleration:   "Disabled",
 		CrossRegionReplication: "Disabled",
 		Name:                   b.Name,
+		ResourceGroupID:        defaultResourceGroupID,
 		Owner:                  ownerOf(b.Owner),
 		ACL:                    "private",
 		DataRedundancyType:     "LRS",
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
+		Versioning:             b.Versioning,
+		BlockPublicAccess:      true,
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}
@@ -386,4 +409,28 @@ func (h *handler) deleteBucketEncryption(req *request) *ossError {
 	}
 	writeEmpty(req.w, http.StatusNoContent)
 	return nil
+}
+
+type xmlListLiveChannelResult struct {
+	XMLName     xml.Name `xml:"ListLiveChannelResult"`
+	Prefix      string   `xml:"Prefix"`
+	Marker      string   `xml:"Marker"`
+	MaxKeys     int      `xml:"MaxKeys"`
+	IsTruncated bool     `xml:"IsTruncated"`
+	NextMarker  string   `xml:"NextMarker"`
+}
+
+// listLiveChannels answers ListLiveChannel (GET ?live) with no channels:
+// live channels (RTMP ingest) cannot be created here, so every bucket has
+// none. Cleanup code lists them before deleting a bucket (the v1 SDK
+// suite's ForceDeleteBucket does), which must not fail.
+func (h *handler) listLiveChannels(req *request) *ossError {
+	maxKeys, e := parseMaxKeys(req.q, "max-keys", 100)
+	if e != nil {
+		return e
+	}
+	if _, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, req.res.bucket); err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	return h.reply(req, xmlListLiveChannelResult{Prefix: req.q.Get("prefix"), Marker: req.q.Get("marker"), MaxKeys: maxKeys})
 }

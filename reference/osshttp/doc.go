@@ -86,12 +86,15 @@
 //
 // Service: ListBuckets (GET /; prefix, marker, max-keys 1..1000 default
 // 100) with Name, CreationDate, Location oss-<region>, Region,
-// ExtranetEndpoint, IntranetEndpoint, StorageClass.
+// ExtranetEndpoint, IntranetEndpoint (the endpoint the request came to),
+// StorageClass, ResourceGroupId.
 //
 // Buckets: PutBucket (optional CreateBucketConfiguration body; the three
 // x-oss-server-side-encryption* headers set the default rule), DeleteBucket
 // (204; 409 BucketNotEmpty), GetBucketInfo (ServerSideEncryptionRule flat,
-// SSEAlgorithm "None" when unset), GetBucketLocation, GetBucketAcl (always
+// SSEAlgorithm "None" when unset; Versioning Enabled or Suspended, absent
+// when never set; StorageClass; ResourceGroupId; BlockPublicAccess true,
+// as nothing can be made public here), GetBucketLocation, GetBucketAcl (always
 // private; needed by the v2 SDK's IsBucketExist), PutBucketEncryption (200),
 // GetBucketEncryption (200, 404 NoSuchServerSideEncryptionRule EC
 // 0005-00000004), DeleteBucketEncryption (204, also when no rule is set),
@@ -107,8 +110,9 @@
 // in listing order, key-marker/version-id-marker paging, max-keys 1..1000
 // default 100, encoding-type=url). Writes answer x-oss-version-id in
 // buckets that have or had versioning; versionId addresses a version on
-// GET, HEAD, GetObjectMeta, DELETE and in x-oss-copy-source (answered with
-// x-oss-copy-source-version-id); DeleteObject answers x-oss-delete-marker
+// GET, HEAD, GetObjectMeta, DELETE and in x-oss-copy-source; CopyObject
+// answers x-oss-copy-source-version-id (the version copied: the current
+// one unless addressed) whenever the source bucket has or had versioning; DeleteObject answers x-oss-delete-marker
 // and the marker's x-oss-version-id; DeleteMultipleObjects takes VersionId
 // and reports DeleteMarker and DeleteMarkerVersionId. A read meeting a
 // current delete marker is 404 NoSuchKey with x-oss-delete-marker: true
@@ -122,8 +126,10 @@
 // UploadPart, CompleteMultipartUpload (also x-oss-complete-all: yes; with a
 // body as well it is 400 InvalidArgument "Should not speficy both complete
 // all header and http body.", EC 0042-00000216, OSS's wording),
-// AbortMultipartUpload, ListParts. Object answers carry ETag (upper-case hex
-// in quotes; MD5 for single-part objects, store's "md5-N" for multipart),
+// AbortMultipartUpload, ListParts, RestoreObject (see below). Object answers carry ETag (upper-case hex
+// in quotes; MD5 for single-part objects; for multipart objects OSS's rule,
+// MD5 over the part MD5s as upper-case hex, then "-N", as the v1 SDK's
+// tests pin it),
 // x-oss-hash-crc64ecma (decimal CRC-64/ECMA of the plaintext) on Put,
 // UploadPart, Complete, Copy, whole-object Get, Head and GetObjectMeta,
 // Content-MD5 for single-part objects, Content-Length, Last-Modified,
@@ -222,9 +228,9 @@
 // Front-end errors: MalformedXML 400 for unparseable, wrongly rooted,
 // trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
-// NotImplemented 501 for OSS features not served here (c): ACLs other than
-// private, tagging, callbacks, append, symlinks, image processing, PostObject,
-// UploadPartCopy and the other bucket sub-resources; NoSuchVersion 404 for
+// NotImplemented 501 for OSS features not served here (c; logged at INFO):
+// ACLs other than private, tagging, callbacks, append, symlinks, image
+// processing, PostObject, UploadPartCopy and the other bucket sub-resources; NoSuchVersion 404 for
 // a versionId that names no version, any id of another form than the
 // store's included (c); FileAlreadyExists
 // 409 for x-oss-forbid-overwrite: true (C code; on PutObject, CopyObject and
@@ -241,9 +247,35 @@
 //     nearest OSS class); any other value is 400 InvalidArgument. The class
 //     changes nothing else: Archive objects are readable without
 //     RestoreObject (see objstore). CopyObject without the header keeps the
-//     source's class. Buckets are Standard only: another bucket class and
-//     public ACLs (bucket and object) are 400 InvalidArgument.
-//     DataRedundancyType LRS and ZRS are accepted and reported as LRS.
+//     source's class. PutBucket takes the same five classes in
+//     CreateBucketConfiguration (any other is 400 InvalidArgument); the
+//     bucket keeps it, reports it in GetBucketInfo and ListBuckets, and
+//     objects written to it without a class get it, as on OSS. Public ACLs
+//     (bucket and object) are 400 InvalidArgument. DataRedundancyType LRS
+//     and ZRS are accepted and reported as LRS.
+//   - RestoreObject (POST ?restore, optional RestoreRequest body with Days
+//     0..365 and JobParameters/Tier) answers 202 for an object of an
+//     archive class and 400 OperationNotSupported (c) for any other. As
+//     nothing here needs a restore, it changes nothing: x-oss-restore is
+//     never sent, and a second restore is 202 again where OSS answers 409
+//     RestoreAlreadyInProgress or 200.
+//   - ListBuckets and GetBucketInfo name the endpoint the request came to
+//     (Host, port kept, bucket of a virtual-hosted request removed) as both
+//     ExtranetEndpoint and IntranetEndpoint, and CompleteMultipartUpload's
+//     Location is built on it: clients follow those names (the v2 SDK's
+//     test harness connects to ExtranetEndpoint), so a real Alibaba Cloud
+//     host there would send them out of the machine. Every bucket is in
+//     resource group "rg-default" (c).
+//   - DeleteMultipleObjects accepts character references to characters XML
+//     1.0 forbids (&#x0C;: both SDKs write control characters in keys that
+//     way) and decodes them; encoding/xml alone refuses them. Deleted keys
+//     are answered URL-encoded when encoding-type=url is asked (both SDKs
+//     ask); otherwise such characters come back as U+FFFD (c).
+//   - ListLiveChannel (GET ?live) lists no channels: none can be created
+//     (PutLiveChannel and the rest of live channels are 501), and cleanup
+//     code lists them before deleting a bucket.
+//   - A designed 501 NotImplemented is logged at INFO as "oss request not
+//     implemented" with the query parameter names, not as a server error.
 //   - CopyObject onto itself follows x-oss-metadata-directive like any copy
 //     (COPY keeps the source's metadata, REPLACE takes the request's), as
 //     the current OSS "modify object metadata" guide describes; the 2021
@@ -254,7 +286,15 @@
 //     body naming 1000 keys of the maximum length exceeds 1 MiB.
 //   - DeleteMultipleObjects stops at the first failing key (OSS reports no
 //     per-key errors); keys before it are deleted.
-//   - The multipart ETag is the store's hex "md5-of-md5s-N", upper-cased.
+//   - The multipart ETag is computed once, by the dialect that completes
+//     the upload (objstore.CompleteOptions.ETagRule): an object completed
+//     through S3 keeps S3's ETag when read through OSS, and the other way
+//     round.
+//   - CompleteMultipartUpload with an empty part list completes an empty
+//     object (OSS does; the v2 SDK's uploader sends it for an empty
+//     stream of unknown length) with ETag "D41D8CD98F00B204E9800998ECF8427E-0"
+//     (c: the rule over no parts); x-oss-complete-all: yes with no parts
+//     uploaded stays 400 MalformedXML (c).
 //   - x-oss-hash-crc64ecma is omitted on 206 answers (the SDKs check it only
 //     for whole-object downloads).
 //   - SSE headers on GET, HEAD and DELETE are ignored.

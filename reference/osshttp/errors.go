@@ -46,6 +46,7 @@ const (
 	CodeNoSuchUpload                   = "NoSuchUpload"
 	CodeNoSuchVersion                  = "NoSuchVersion"
 	CodeNotImplemented                 = "NotImplemented"
+	CodeOperationNotSupported          = "OperationNotSupported"
 	CodePreconditionFailed             = "PreconditionFailed"
 	CodeRequestTimeTooSkewed           = "RequestTimeTooSkewed"
 	CodeRequestTimeout                 = "RequestTimeout"
@@ -101,6 +102,9 @@ type ossError struct {
 	// integrity is the store's *objstore.IntegrityError behind a
 	// KindIntegrity answer, for the log only; never sent.
 	integrity error
+	// unsupported names what a 501 refused when the query does not (a
+	// header), for the log only.
+	unsupported string
 }
 
 func (e *ossError) Error() string {
@@ -161,6 +165,14 @@ func errInvalidEncryptionAlgorithm() *ossError {
 
 func errNotImplemented() *ossError {
 	return newErr(http.StatusNotImplemented, CodeNotImplemented, msgNotImplemented)
+}
+
+// errNotImplementedHeader is the 501 for a request header naming a
+// feature not served here.
+func errNotImplementedHeader(name string) *ossError {
+	e := errNotImplemented()
+	e.unsupported = strings.ToLower(name)
+	return e
 }
 
 func errMethodNotAllowed(allow string) *ossError {

@@ -83,9 +83,9 @@ func TestNewHandlerConfig(t *testing.T) {
 		t.Fatalf("defaults %+v %q", hh.cfg, hh.suffixes)
 	}
 	for host, want := range map[string]resource{
-		"bkt.oss-cn-hangzhou.aliyuncs.com":          {bucket: "bkt", key: "a/b"},
-		"bkt.oss-cn-hangzhou-internal.aliyuncs.com": {bucket: "bkt", key: "a/b"},
-		"BKT.LOCALHOST:8080":                        {bucket: "bkt", key: "a/b"},
+		"bkt.oss-cn-hangzhou.aliyuncs.com":          {bucket: "bkt", key: "a/b", vhost: true},
+		"bkt.oss-cn-hangzhou-internal.aliyuncs.com": {bucket: "bkt", key: "a/b", vhost: true},
+		"BKT.LOCALHOST:8080":                        {bucket: "bkt", key: "a/b", vhost: true},
 		"oss-cn-hangzhou.aliyuncs.com":              {bucket: "a", key: "b"},
 		"127.0.0.1:9000":                            {bucket: "a", key: "b"},
 		"[::1]:9000":                                {bucket: "a", key: "b"},

@@ -134,14 +134,16 @@ type xmlCompleteIn struct {
 	} `xml:"Part"`
 }
 
-// parseCompleteRequest parses a CompleteMultipartUpload body: 1 to 10000
-// parts, each with a PartNumber (1..10000) and an ETag.
+// parseCompleteRequest parses a CompleteMultipartUpload body: up to 10000
+// parts, each with a PartNumber (1..10000) and an ETag. No parts at all
+// completes an empty object, as OSS does: the v2 SDK's uploader sends
+// that for an empty stream of unknown length.
 func parseCompleteRequest(body []byte) ([]objstore.CompletePart, *ossError) {
 	var in xmlCompleteIn
 	if err := decodeXMLStrict(body, &in); err != nil {
 		return nil, errMalformedXML()
 	}
-	if len(in.Parts) == 0 || len(in.Parts) > MaxPartNumber {
+	if len(in.Parts) > MaxPartNumber {
 		return nil, errMalformedXML()
 	}
 	parts := make([]objstore.CompletePart, 0, len(in.Parts))
@@ -208,7 +210,8 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 		return e
 	}
 	info, err := h.cfg.Store.CompleteMultipartUpload(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, parts,
-		objstore.CompleteOptions{MinPartSize: MinPartSize, Condition: noOverwrite(forbid)})
+		objstore.CompleteOptions{MinPartSize: MinPartSize, Condition: noOverwrite(forbid),
+			ETagRule: objstore.MultipartETagOSS, AllowNoParts: len(parts) == 0})
 	if err != nil {
 		return fromWrite(err, req.res.bucket, req.res.key)
 	}
@@ -218,7 +221,7 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	setSSEResponseHeaders(hdr, info.SSE)
 	setVersionHeader(hdr, info.VersionID)
 	out := xmlCompleteResult{
-		Location: "http://" + req.res.bucket + "." + extranetEndpoint(h.cfg.Region) + "/" + escapeV4Path(req.res.key),
+		Location: locationURL(req),
 		Bucket:   req.res.bucket,
 		Key:      encodeName(req.res.key, urlEnc),
 		ETag:     quotedETag(info.ETag),
@@ -398,4 +401,18 @@ func (h *handler) listMultipartUploads(req *request) *ossError {
 		out.CommonPrefixes = append(out.CommonPrefixes, xmlCommonPrefix{Prefix: encodeName(p, urlEnc)})
 	}
 	return h.reply(req, out)
+}
+
+// locationURL is CompleteMultipartUpload's Location: the object's URL on
+// the endpoint the request came to (endpointOf), in the request's
+// addressing style.
+func locationURL(req *request) string {
+	scheme := "http://"
+	if req.r.TLS != nil {
+		scheme = "https://"
+	}
+	if req.res.vhost {
+		return scheme + req.res.bucket + "." + endpointOf(req) + "/" + escapeV4Path(req.res.key)
+	}
+	return scheme + endpointOf(req) + "/" + req.res.bucket + "/" + escapeV4Path(req.res.key)
 }

@@ -1,6 +1,7 @@
 package osshttp
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -89,7 +90,7 @@ func checkUnsupportedObjectHeaders(h http.Header) *ossError {
 	}
 	for _, k := range []string{"X-Oss-Tagging", "X-Oss-Callback", "X-Oss-Callback-Var"} {
 		if _, ok := h[k]; ok {
-			return errNotImplemented()
+			return errNotImplementedHeader(k)
 		}
 	}
 	return nil
@@ -533,7 +534,7 @@ type deleteTarget struct{ key, versionID string }
 // false (default false).
 func parseDeleteRequest(body []byte) (keys []deleteTarget, quiet bool, e *ossError) {
 	var in xmlDeleteIn
-	if err := decodeXMLStrict(body, &in); err != nil {
+	if err := decodeXMLStrict(markIllegalRefs(body), &in); err != nil {
 		return nil, false, errMalformedXML()
 	}
 	if in.Quiet != nil {
@@ -552,8 +553,14 @@ func parseDeleteRequest(body []byte) (keys []deleteTarget, quiet bool, e *ossErr
 		if o.Key == nil {
 			return nil, false, errMalformedXML().withEC(ecDeleteObjectWithoutKey)
 		}
-		t := deleteTarget{key: *o.Key}
+		key, err := unmarkRefs(*o.Key)
+		if err != nil {
+			return nil, false, errMalformedXML()
+		}
+		t := deleteTarget{key: key}
 		if o.VersionID != nil {
+			// A version id is hex or "null": any marked character makes
+			// it one the store never made.
 			t.versionID = strings.TrimSpace(*o.VersionID)
 		}
 		if t.versionID != "" && !objstore.ValidVersionID(t.versionID) {
@@ -685,18 +692,25 @@ func (h *handler) copyObject(req *request) *ossError {
 			conds = true
 		}
 	}
-	if conds {
+	if conds || srcVersion == "" {
 		src, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, srcBucket, srcKey, srcVersion)
 		if err != nil {
 			return fromStore(err, srcBucket, srcKey)
 		}
-		notModified, e := preconditions(r.Header, copyConditions, src)
-		if e != nil {
-			return e
+		if conds {
+			notModified, e := preconditions(r.Header, copyConditions, src)
+			if e != nil {
+				return e
+			}
+			if notModified {
+				return newErr(http.StatusNotModified, "NotModified", "The source object was not modified.")
+			}
 		}
-		if notModified {
-			return newErr(http.StatusNotModified, "NotModified", "The source object was not modified.")
-		}
+		// OSS names the copied version in x-oss-copy-source-version-id
+		// when the source bucket has (or had) versioning, addressed or
+		// not: the copy is pinned to the version seen here, so the header
+		// names exactly what was copied ("" in a bucket never versioned).
+		srcVersion = src.VersionID
 	}
 	forbid, e := forbidOverwrite(r.Header)
 	if e != nil {
@@ -720,4 +734,56 @@ func (h *handler) copyObject(req *request) *ossError {
 		hdr.Set("X-Oss-Copy-Source-Version-Id", srcVersion)
 	}
 	return h.reply(req, xmlCopyObjectResult{ETag: quotedETag(info.ETag), LastModified: ossTime(info.LastModified)})
+}
+
+// archiveClasses are the classes whose objects OSS serves only once
+// restored (S3's archive classes as the OSS front end reports them).
+var archiveClasses = map[string]bool{"Archive": true, "ColdArchive": true, "DeepColdArchive": true}
+
+// xmlRestoreRequest is RestoreObject's optional body.
+type xmlRestoreRequest struct {
+	XMLName xml.Name `xml:"RestoreRequest"`
+	Days    *string  `xml:"Days"`
+	Tier    *string  `xml:"JobParameters>Tier"`
+}
+
+// restoreObject answers RestoreObject: 202 Accepted for an object of an
+// archive class, 400 OperationNotSupported for any other (c: OSS's code
+// for a class that needs no restore). Objects of every class are readable
+// here without a restore (see the package comment), so a restore changes
+// nothing and no x-oss-restore header is ever sent: RestoreObject exists
+// so that clients that restore before reading work unchanged.
+func (h *handler) restoreObject(req *request) *ossError {
+	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
+	if e != nil {
+		return e
+	}
+	if len(bytes.TrimSpace(body)) != 0 {
+		var in xmlRestoreRequest
+		if err := decodeXMLStrict(body, &in); err != nil {
+			return errMalformedXML()
+		}
+		if in.Days != nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(*in.Days)); err != nil || n < 0 || n > 365 {
+				return errInvalidArgument("The Days element must be an integer between 1 and 365.")
+			}
+		}
+		if in.Tier != nil {
+			switch strings.TrimSpace(*in.Tier) {
+			case "Expedited", "Standard", "Bulk":
+			default:
+				return errInvalidArgument("The Tier element must be Expedited, Standard or Bulk.")
+			}
+		}
+	}
+	info, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
+	if err != nil {
+		return fromStore(err, req.res.bucket, req.res.key)
+	}
+	if !archiveClasses[storageClassOf(info.StorageClass)] {
+		return newErr(http.StatusBadRequest, CodeOperationNotSupported, "The operation is not supported for this resource.")
+	}
+	setVersionHeader(req.w.Header(), info.VersionID)
+	writeEmpty(req.w, http.StatusAccepted)
+	return nil
 }

@@ -20,6 +20,9 @@ type encRule struct{ alg, keyID, dataEnc string }
 
 type bucketInfo struct {
 	name, location, extranet, intranet, sseAlg, kmsKey string
+	versioning, storageClass                           string
+	resourceGroup                                      string // v2 only: the v1 struct has no such field
+	blockPublic                                        *bool  // v2 only
 	created                                            time.Time
 }
 
@@ -189,7 +192,8 @@ func (c *v1Client) GetBucketInfo(b string) (bucketInfo, error) {
 	r, err := c.c.GetBucketInfo(b)
 	i := r.BucketInfo
 	return bucketInfo{name: i.Name, location: i.Location, extranet: i.ExtranetEndpoint, intranet: i.IntranetEndpoint,
-		sseAlg: i.SseRule.SSEAlgorithm, kmsKey: i.SseRule.KMSMasterKeyID, created: i.CreationDate}, err
+		sseAlg: i.SseRule.SSEAlgorithm, kmsKey: i.SseRule.KMSMasterKeyID, created: i.CreationDate,
+		versioning: i.Versioning, storageClass: i.StorageClass}, err
 }
 
 func (c *v1Client) GetBucketLocation(b string) (string, error) { return c.c.GetBucketLocation(b) }
@@ -445,7 +449,9 @@ func (c *v2Client) GetBucketInfo(b string) (bucketInfo, error) {
 	}
 	i := r.BucketInfo
 	out := bucketInfo{name: oss2.ToString(i.Name), location: oss2.ToString(i.Location), extranet: oss2.ToString(i.ExtranetEndpoint),
-		intranet: oss2.ToString(i.IntranetEndpoint), sseAlg: oss2.ToString(i.SseRule.SSEAlgorithm), kmsKey: oss2.ToString(i.SseRule.KMSMasterKeyID)}
+		intranet: oss2.ToString(i.IntranetEndpoint), sseAlg: oss2.ToString(i.SseRule.SSEAlgorithm), kmsKey: oss2.ToString(i.SseRule.KMSMasterKeyID),
+		versioning: oss2.ToString(i.Versioning), storageClass: oss2.ToString(i.StorageClass), resourceGroup: oss2.ToString(i.ResourceGroupId),
+		blockPublic: i.BlockPublicAccess}
 	if i.CreationDate != nil {
 		out.created = *i.CreationDate
 	}

@@ -116,6 +116,7 @@ func signedV1SDK(k string) bool { return v1OnlySet[k] }
 type resource struct {
 	bucket string // "" for service operations
 	key    string // "" for bucket operations
+	vhost  bool   // addressed as <bucket>.<suffix>
 }
 
 // canonicalResourceV1 is "/", "/bucket/" or "/bucket/key" (decoded) plus

@@ -7,11 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var errTrailingXML = errors.New("osshttp: content after the XML document element")
@@ -135,4 +138,145 @@ func writeEmpty(w http.ResponseWriter, status int) {
 		w.Header().Set("Content-Length", "0")
 	}
 	w.WriteHeader(status)
+}
+
+// refMark stands, in a request body prepared by markIllegalRefs, for a
+// character that XML 1.0 cannot carry. It is a Unicode noncharacter, so
+// encoding/xml accepts it; its own occurrences are marked too, which
+// makes the mapping reversible whatever the keys hold.
+const refMark = '\uFDD0'
+
+// xmlCharAllowed reports whether XML 1.0 allows the character (the Char
+// production, which encoding/xml enforces for references as well).
+func xmlCharAllowed(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) ||
+		(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// markIllegalRefs prepares a body for encoding/xml, which refuses a
+// character reference to a character XML 1.0 forbids. Both OSS SDKs
+// write control characters in keys that way (&#x0C;, &#x1F;: the v1
+// SDK's EscapeXml, the v2 SDK's escapeXml), and OSS accepts them, so the
+// keys of objects such clients wrote can be deleted in a batch. Every such
+// reference (outside comments, CDATA sections and processing
+// instructions), every reference to refMark and every literal refMark
+// becomes refMark followed by the code point as four upper-case hex
+// digits; unmarkRefs restores the text after decoding. Everything else is
+// copied unchanged, so a malformed body still fails to decode.
+func markIllegalRefs(body []byte) []byte {
+	const markLen = 3 // UTF-8 length of refMark
+	var out []byte
+	last := 0
+	emit := func(from, to int, r rune) {
+		if out == nil {
+			out = make([]byte, 0, len(body)+64)
+		}
+		out = append(out, body[last:from]...)
+		out = utf8.AppendRune(out, refMark)
+		out = append(out, fmt.Sprintf("%04X", r)...)
+		last = to
+	}
+	for i := 0; i < len(body); {
+		switch {
+		case bytes.HasPrefix(body[i:], []byte("<!--")):
+			i = skipPast(body, i, "-->")
+		case bytes.HasPrefix(body[i:], []byte("<![CDATA[")):
+			// A literal refMark inside is marked like any other.
+			end := skipPast(body, i, "]]>")
+			for j := i; j < end; {
+				if r, n := utf8.DecodeRune(body[j:]); r == refMark {
+					emit(j, j+n, r)
+					j += n
+				} else {
+					j += max(n, 1)
+				}
+			}
+			i = end
+		case bytes.HasPrefix(body[i:], []byte("<?")):
+			i = skipPast(body, i, "?>")
+		case body[i] == '&' && i+2 < len(body) && body[i+1] == '#':
+			end := bytes.IndexByte(body[i:], ';')
+			if end < 0 {
+				return markedOrBody(out, body, last)
+			}
+			r, ok := parseCharRef(body[i+2 : i+end])
+			if !ok {
+				i += 2 // not a reference: encoding/xml will say so
+				continue
+			}
+			if r == refMark || (!xmlCharAllowed(r) && r <= 0xFFFF) {
+				emit(i, i+end+1, r)
+			}
+			i += end + 1
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			if r == refMark && n == markLen {
+				emit(i, i+n, r)
+			}
+			i += max(n, 1)
+		}
+	}
+	return markedOrBody(out, body, last)
+}
+
+func markedOrBody(out, body []byte, last int) []byte {
+	if out == nil {
+		return body
+	}
+	return append(out, body[last:]...)
+}
+
+// skipPast returns the index just after the first end at or after i (or
+// len(body)).
+func skipPast(body []byte, i int, end string) int {
+	if j := bytes.Index(body[i:], []byte(end)); j >= 0 {
+		return i + j + len(end)
+	}
+	return len(body)
+}
+
+// parseCharRef reads the inside of "&#...;": "x" and hex digits, or
+// decimal digits.
+func parseCharRef(s []byte) (rune, bool) {
+	base := 10
+	if len(s) > 0 && s[0] == 'x' {
+		base, s = 16, s[1:]
+	}
+	if len(s) == 0 || len(s) > 8 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(s), base, 32)
+	if err != nil {
+		return 0, false
+	}
+	return rune(n), true
+}
+
+var errMarkedChar = errors.New("osshttp: a character reference names a surrogate or no character")
+
+// unmarkRefs reverses markIllegalRefs on decoded text. A reference to a
+// surrogate (no character at all) is an error: it cannot be part of a key.
+func unmarkRefs(s string) (string, error) {
+	if !strings.ContainsRune(s, refMark) {
+		return s, nil
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexRune(s, refMark)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		b.WriteString(s[:i])
+		s = s[i+utf8.RuneLen(refMark):]
+		if len(s) < 4 {
+			return "", errMarkedChar
+		}
+		n, err := strconv.ParseUint(s[:4], 16, 32)
+		if err != nil || (n >= 0xD800 && n <= 0xDFFF) {
+			return "", errMarkedChar
+		}
+		b.WriteRune(rune(n))
+		s = s[4:]
+	}
 }
