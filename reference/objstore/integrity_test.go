@@ -384,6 +384,13 @@ func copyTree(t testing.TB, src, dst string) {
 // error; when it opens, every object reads back exactly or fails with an
 // *Error, never with other bytes and never with a panic.
 func TestCorruptMetaDB(t *testing.T) {
+	if raceEnabled {
+		// bbolt reads pages with unsafe.Slice; on a corrupted page the
+		// race detector's checkptr aborts the whole process with a fatal
+		// error that no recover can catch. make test runs this test
+		// again without -race (Makefile, unit).
+		t.Skip("checkptr (on under -race) aborts the process on bbolt's reads of corrupted pages; run without -race")
+	}
 	e := newTestEnv(t)
 	mustBucket(t, e.s, "cbkt", nil)
 	enableVersioning(t, e.s, "cbkt", VersioningEnabled)
