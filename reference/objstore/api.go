@@ -70,6 +70,8 @@ type BucketInfo struct {
 	// Versioning is VersioningEnabled, VersioningSuspended, or "" when
 	// versioning was never enabled.
 	Versioning string
+	// ACL is the bucket's canned ACL (ACLPrivate unless one was set).
+	ACL string
 }
 
 // CreateBucketOptions are the settings of a new bucket.
@@ -81,6 +83,9 @@ type CreateBucketOptions struct {
 	// behaviour; S3 buckets have no class, so always Standard). Like an
 	// object's class it is metadata only.
 	StorageClass string
+	// ACL is the bucket's canned ACL ("" = ACLPrivate); the front end
+	// checks it is one of its dialect's.
+	ACL string
 }
 
 // ObjectInfo describes a stored object (or, in listings, a listed one).
@@ -123,6 +128,12 @@ type ObjectInfo struct {
 	// IsLatest and DeleteMarker are set by ListObjectVersions only.
 	IsLatest     bool
 	DeleteMarker bool
+	// ACL is the object's canned ACL as set, ACLDefault ("") when none
+	// was: OSS reports that as "default" (the bucket's ACL applies), S3
+	// as private.
+	ACL string
+	// Tags are the object's tags in the order they were set (nil: none).
+	Tags []Tag
 }
 
 // ObjectPart is one part of a multipart object.
@@ -175,6 +186,12 @@ type PutOptions struct {
 	ChecksumType string
 	// Condition applies to PutObject and CopyObject (the destination).
 	Condition WriteCondition
+	// ACL is the new object's canned ACL ("" = ACLDefault). A copy never
+	// takes its source's ACL (neither OSS nor S3 copies it): it gets this.
+	ACL string
+	// Tags are the new object's tags (CheckTags; nil = none). A copy
+	// takes them only with CopyOptions.ReplaceTags.
+	Tags []Tag
 }
 
 // CopyOptions are CopyObject's settings.
@@ -190,6 +207,10 @@ type CopyOptions struct {
 	Put             PutOptions
 	// SourceVersionID selects a version of the source ("" = current).
 	SourceVersionID string
+	// ReplaceTags is x-oss-tagging-directive/x-amz-tagging-directive
+	// REPLACE: the destination gets Put.Tags; otherwise (COPY, the
+	// default of both services) the source's tags.
+	ReplaceTags bool
 }
 
 // ListOptions select a page of a bucket listing, in key order.
@@ -380,6 +401,17 @@ type Store interface {
 	// version for good.
 	DeleteObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (DeleteResult, error)
 	ListObjectVersions(ctx context.Context, p Principal, bucket string, opts ListVersionsOptions) (ListVersionsResult, error)
+
+	// PutBucketACL sets the bucket's canned ACL ("" = ACLPrivate; the
+	// front end checks it is one of its dialect's). GetBucket reports it.
+	PutBucketACL(ctx context.Context, p Principal, bucket, acl string) error
+	// PutObjectACL sets a version's canned ACL (versionID "" = the current
+	// one; "" = ACLDefault) and PutObjectTagging replaces its tags (nil
+	// removes them); neither changes its data, ETag or LastModified, as on
+	// both services. HeadObjectVersion reports both. They return the
+	// version's info after the change.
+	PutObjectACL(ctx context.Context, p Principal, bucket, key, versionID, acl string) (ObjectInfo, error)
+	PutObjectTagging(ctx context.Context, p Principal, bucket, key, versionID string, tags []Tag) (ObjectInfo, error)
 }
 
 // Kind classifies an *Error; front ends map each kind to their dialect's
@@ -435,6 +467,9 @@ const (
 	// answer it as an internal error, never with the object's bytes or
 	// headers.
 	KindIntegrity
+	// KindInvalidTag: a tag set breaks CheckTags (count, length,
+	// duplicate or invalid key).
+	KindInvalidTag
 )
 
 // Error is the store's error type.

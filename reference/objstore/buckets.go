@@ -105,7 +105,8 @@ func (s *DiskStore) CreateBucketWithOptions(ctx context.Context, p Principal, na
 	if rule == nil {
 		rule = s.defaultSSE
 	}
-	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule), StorageClass: class}
+	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule), StorageClass: class,
+		ACL: storedBucketACL(opts.ACL)}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		old, err := getBucketTx(tx, name)
 		if err != nil {

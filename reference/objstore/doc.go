@@ -18,11 +18,12 @@
 //
 //	<Dir>/meta.db        bbolt database, mode 0600:
 //	    meta      "format" -> schema version
-//	    buckets   name -> {name, region, created, owner, rule, versioning}
+//	    buckets   name -> {name, region, created, owner, rule, versioning,
+//	              storage class, canned ACL}
 //	    objects   one nested table per bucket: key -> {size, etag, times,
 //	              metadata, crc64, multipart, storage class, checksum, sse,
 //	              envelope record, data files [{name, part, size, stored
-//	              size, etag, crc64, part checksum}]}
+//	              size, etag, crc64, part checksum}], canned ACL, tags}
 //	    uploads   one nested table per bucket: (key, upload id) -> {initiated,
 //	              initiator, metadata, storage class, checksum algorithm and
 //	              type, sse, envelope record}
@@ -64,7 +65,10 @@
 // size, ETag, checksums, algorithm ("" = none), KMS key id, the envelope
 // record (key or master version, sealed key, commitment, upload and
 // version id), the part list (number, plaintext and stored size, ETag,
-// CRC-64, CRC-32C and checksum of each data file) and the version fields.
+// CRC-64, CRC-32C and checksum of each data file), the version fields,
+// the object's canned ACL and its tags (so an edited ACL or tag fails as
+// an edited size does; PutObjectACL and PutObjectTagging re-authenticate
+// the record they change, in place).
 // Every read of a record verifies it: HEAD, GET, copy, both listings, the
 // admin views, overwrites and deletes that retire or promote a version,
 // and garbage collection, which removes no file while any record fails.
@@ -216,6 +220,17 @@
 // referenced. Builds without the versions table refuse v4 databases
 // (as they refused v2 and v3 ones: their garbage collection would delete
 // noncurrent versions' files).
+//
+// # ACLs and tags
+//
+// Buckets and objects keep a canned ACL by name (acl.go); objects keep up
+// to MaxTags tags (CheckTags). Both are set by the write that creates an
+// object (PutOptions; CreateMultipartUpload keeps them for the completed
+// object) and changed in place by PutObjectACL and PutObjectTagging. A
+// copy takes the request's ACL, never its source's (both services), and
+// its source's tags unless CopyOptions.ReplaceTags. ACLs are stored and
+// reported, not enforced: every request is still authorized by the
+// Authorizer alone, and nothing is served anonymously.
 //
 // # Conditional writes
 //

@@ -65,12 +65,15 @@ type bucketRecord struct {
 	// StorageClass is the bucket's class, "" for Standard (and in records
 	// from before buckets had one).
 	StorageClass string `json:"storage_class,omitempty"`
+	// ACL is the bucket's canned ACL, "" for private (and in records from
+	// before ACLs were kept).
+	ACL string `json:"acl,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{
 		Name: b.Name, Region: b.Region, CreationDate: b.Created, StorageClass: storedClass(b.StorageClass),
-		Owner: b.Owner, Encryption: b.Rule.rule(), Versioning: b.Versioning,
+		Owner: b.Owner, Encryption: b.Rule.rule(), Versioning: b.Versioning, ACL: bucketACL(b.ACL),
 	}
 }
 
@@ -240,6 +243,17 @@ type objectRecord struct {
 	// DeleteMarker records are kept in the versions table only; they have
 	// no data, size or encryption.
 	DeleteMarker bool `json:"delete_marker,omitempty"`
+	// ACL is the object's canned ACL, "" for ACLDefault (and in records
+	// from before ACLs were kept).
+	ACL string `json:"acl,omitempty"`
+	// Tags are the object's tags in the order they were set; nil for none.
+	Tags []tagRecord `json:"tags,omitempty"`
+}
+
+// tagRecord is the stored form of a Tag.
+type tagRecord struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
 }
 
 func (r *objectRecord) info(bucket, key string) ObjectInfo {
@@ -247,6 +261,7 @@ func (r *objectRecord) info(bucket, key string) ObjectInfo {
 		Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag, LastModified: r.LastModified,
 		CRC64: r.CRC64, StorageClass: storedClass(r.StorageClass), Multipart: r.Multipart, PartsCount: r.PartsCount,
 		Checksum: r.Checksum.checksum(), SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
+		ACL: r.ACL, Tags: tagsOf(r.Tags),
 	}
 	if r.Multipart {
 		i.Parts = make([]ObjectPart, len(r.Files))
@@ -295,6 +310,9 @@ type uploadRecord struct {
 	Algorithm         string `json:"algorithm,omitempty"`
 	KMSKeyID          string `json:"kms_key_id,omitempty"`
 	Record            []byte `json:"record,omitempty"`
+	// ACL and Tags are what the completed object gets (PutOptions).
+	ACL  string      `json:"acl,omitempty"`
+	Tags []tagRecord `json:"tags,omitempty"`
 }
 
 func (u *uploadRecord) upload(bucket string) Upload {

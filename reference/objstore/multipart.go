@@ -56,6 +56,9 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 	if err != nil {
 		return Upload{}, err
 	}
+	if err := checkTagsAt(res, opts.Tags); err != nil {
+		return Upload{}, err
+	}
 	typ := opts.ChecksumType
 	switch {
 	case alg == "" && typ != "":
@@ -88,6 +91,7 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 		Key: key, UploadID: id, Initiated: s.now(), Initiator: p.Name, objMeta: metaFromPut(opts),
 		StorageClass: class, ChecksumAlgorithm: alg, ChecksumType: typ, DefaultChecksum: alg == "",
 		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes,
+		ACL: opts.ACL, Tags: tagRecords(opts.Tags),
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		ups := uploadsTx(tx, bucket)
@@ -346,6 +350,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 			objMeta: u.objMeta, CRC64: crc, Multipart: true, PartsCount: len(parts),
 			StorageClass: u.StorageClass, Checksum: cks,
 			Algorithm: u.Algorithm, KMSKeyID: u.KMSKeyID, Record: u.Record, Files: files,
+			ACL: u.ACL, Tags: u.Tags,
 		}
 		replaced, err := s.putVersionTx(tx, b, objs, key, obj, old, versionPlan{})
 		if err != nil {

@@ -118,6 +118,8 @@ type objectWrite struct {
 	// copy keeping its source's checksum); nil = none to check.
 	carried []byte
 	cond    WriteCondition
+	acl     string
+	tags    []tagRecord
 }
 
 // storeObject writes a new single-part object to bucket b, commits it and
@@ -166,6 +168,7 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 		Checksum:     &checksumRecord{Algorithm: ow.checksumAlg, Type: ChecksumFullObject, Value: wr.sums[0]},
 		Algorithm:    rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes, FaultPlaintext: plaintextFault,
 		Files: []dataFile{{Name: wr.file.Name, Size: wr.file.Size, Stored: wr.file.Stored, CRC64: wr.file.CRC64, CRC32C: wr.file.CRC32C}},
+		ACL:   ow.acl, Tags: ow.tags,
 	}
 	replaced, versionID, err := s.commitObject(b.Name, key, obj, ow.cond, plan)
 	if err != nil {
@@ -213,6 +216,9 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if err := checkTagsAt(res, opts.Tags); err != nil {
+		return ObjectInfo{}, err
+	}
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -225,7 +231,8 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 		return ObjectInfo{}, err
 	}
 	return s.storeObject(ctx, p, b, key, objectWrite{body: body, size: size, contentMD5: opts.ContentMD5, sse: w,
-		meta: metaFromPut(opts), storageClass: class, checksumAlg: alg, cond: opts.Condition})
+		meta: metaFromPut(opts), storageClass: class, checksumAlg: alg, cond: opts.Condition,
+		acl: opts.ACL, tags: tagRecords(opts.Tags)})
 }
 
 // getObject loads an object record; it reports NoSuchBucket or NoSuchKey.
@@ -290,6 +297,9 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if err != nil {
 		return ObjectInfo{}, err
 	}
+	if err := checkTagsAt(dstRes, opts.Put.Tags); err != nil {
+		return ObjectInfo{}, err
+	}
 	dst, err := s.bucket(dstBucket)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -310,6 +320,11 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if opts.Put.StorageClass == "" {
 		class = src.info.StorageClass
 	}
+	// Tags follow the tagging directive; the ACL is never the source's.
+	tags := src.info.Tags
+	if opts.ReplaceTags {
+		tags = opts.Put.Tags
+	}
 	var carried []byte
 	if alg == "" {
 		switch sc := src.info.Checksum; {
@@ -327,7 +342,8 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	}
 	defer r.Close()
 	return s.storeObject(ctx, p, dst, dstKey, objectWrite{body: r, size: src.info.Size, sse: w, meta: meta,
-		storageClass: class, checksumAlg: alg, carried: carried, cond: opts.Put.Condition})
+		storageClass: class, checksumAlg: alg, carried: carried, cond: opts.Put.Condition,
+		acl: opts.Put.ACL, tags: tagRecords(tags)})
 }
 
 // ListObjects lists a page of bucket in key order.

@@ -95,6 +95,12 @@ const (
 	flagChecksum
 	flagRule
 	flagBucketClass // a bucket record with a storage class other than Standard
+	// flagACL and flagTags mark records that carry an ACL other than the
+	// default or tags (after every other field). Records without them are
+	// exactly what builds before ACLs and tags wrote; those builds refuse
+	// a record with the flags (unknown flags) rather than drop the fields.
+	flagACL
+	flagTags
 )
 
 // appendObjectBody appends the body (every field, after the format byte)
@@ -114,6 +120,12 @@ func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
 	}
 	if r.Checksum != nil {
 		flags |= flagChecksum
+	}
+	if r.ACL != "" {
+		flags |= flagACL
+	}
+	if len(r.Tags) > 0 {
+		flags |= flagTags
 	}
 	w.b = append(w.b, flags)
 	w.int(r.Size)
@@ -157,6 +169,16 @@ func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
 			w.uint(f.CRC32C)
 		}
 	}
+	if r.ACL != "" {
+		w.str(r.ACL)
+	}
+	if len(r.Tags) > 0 {
+		w.uint(uint64(len(r.Tags)))
+		for _, t := range r.Tags {
+			w.str(t.Key)
+			w.str(t.Value)
+		}
+	}
 	return w.b
 }
 
@@ -174,6 +196,10 @@ func encodeBucket(b *bucketRecord) []byte {
 	if hasClass {
 		flags |= flagBucketClass
 	}
+	hasACL := b.ACL != "" && b.ACL != ACLPrivate
+	if hasACL {
+		flags |= flagACL
+	}
 	w.b = append(w.b, flags)
 	w.str(b.Name)
 	w.str(b.Region)
@@ -187,6 +213,9 @@ func encodeBucket(b *bucketRecord) []byte {
 	w.str(b.Versioning)
 	if hasClass {
 		w.str(b.StorageClass)
+	}
+	if hasACL {
+		w.str(b.ACL)
 	}
 	return w.b
 }
@@ -314,7 +343,7 @@ func (r *recReader) end() error {
 func (o *objectRecord) unmarshal(b []byte, format byte) error {
 	r := recReader{b: b}
 	flags := r.byte()
-	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum) != 0 {
+	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum|flagACL|flagTags) != 0 {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	o.Multipart, o.FaultPlaintext, o.DeleteMarker = flags&flagMultipart != 0, flags&flagFaultPlaintext != 0, flags&flagDeleteMarker != 0
@@ -360,13 +389,26 @@ func (o *objectRecord) unmarshal(b []byte, format byte) error {
 			o.Files[i].CRC32C = r.uint()
 		}
 	}
+	if flags&flagACL != 0 {
+		o.ACL = r.str()
+	}
+	if flags&flagTags != 0 {
+		if n := r.count(2); n > 0 {
+			o.Tags = make([]tagRecord, n)
+			for i := range o.Tags {
+				o.Tags[i] = tagRecord{Key: r.str(), Value: r.str()}
+			}
+		} else {
+			r.fail(errors.New("tags flag without tags"))
+		}
+	}
 	return r.end()
 }
 
 func (b *bucketRecord) unmarshal(p []byte) error {
 	r := recReader{b: p}
 	flags := r.byte()
-	if flags&^(flagRule|flagBucketClass) != 0 {
+	if flags&^(flagRule|flagBucketClass|flagACL) != 0 {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	b.Name = r.str()
@@ -379,6 +421,9 @@ func (b *bucketRecord) unmarshal(p []byte) error {
 	b.Versioning = r.str()
 	if flags&flagBucketClass != 0 {
 		b.StorageClass = r.str()
+	}
+	if flags&flagACL != 0 {
+		b.ACL = r.str()
 	}
 	return r.end()
 }
