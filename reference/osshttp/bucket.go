@@ -199,32 +199,13 @@ func parseCreateBucketConfiguration(body []byte) (string, *ossError) {
 	return class, nil
 }
 
-// checkACLHeader accepts the private ACL (the only one served here) and
-// "default" for objects.
-func checkACLHeader(h http.Header, name string, allowDefault bool) *ossError {
-	vs := h.Values(name)
-	if len(vs) == 0 {
-		return nil
-	}
-	v := strings.TrimSpace(vs[0])
-	switch {
-	case len(vs) > 1:
-		return errInvalidArgument("The " + strings.ToLower(name) + " header is specified more than once.")
-	case v == "private" || (allowDefault && v == "default"):
-		return nil
-	case v == "public-read" || v == "public-read-write" || v == "default":
-		return errInvalidArgument("Only the private ACL is supported by this endpoint.")
-	default:
-		return errInvalidArgument("The ACL you specified is not valid.")
-	}
-}
-
 func (h *handler) putBucket(req *request) *ossError {
 	sse, e := parseSSEHeaders(req.r.Header)
 	if e != nil {
 		return e
 	}
-	if e := checkACLHeader(req.r.Header, "X-Oss-Acl", false); e != nil {
+	acl, _, e := aclHeader(req.r.Header, hBucketACL, false)
+	if e != nil {
 		return e
 	}
 	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
@@ -235,7 +216,7 @@ func (h *handler) putBucket(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class}
+	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class, ACL: acl}
 	if _, err := h.cfg.Store.CreateBucketWithOptions(req.ctx(), req.principal, req.res.bucket, opts); err != nil {
 		return fromStore(err, req.res.bucket, "")
 	}
@@ -281,10 +262,9 @@ type xmlBucketInfoBody struct {
 	// had versioning (as GetBucketVersioning has no Status then).
 	Versioning   string          `xml:"Versioning,omitempty"`
 	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
-	// BlockPublicAccess is true: nothing here can be made public (public
-	// ACLs are refused), as on OSS buckets created since Block Public
-	// Access became the default. It must follow any public ACL or policy
-	// support added later.
+	// BlockPublicAccess is false: Block Public Access cannot be turned on
+	// here, and public ACLs are accepted and kept (the bucket's ACL above,
+	// objects' with GetObjectAcl), so nothing blocks them.
 	BlockPublicAccess bool `xml:"BlockPublicAccess"`
 }
 
@@ -315,11 +295,11 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		Name:                   b.Name,
 		ResourceGroupID:        defaultResourceGroupID,
 		Owner:                  ownerOf(b.Owner),
-		ACL:                    "private",
+		ACL:                    b.ACL,
 		DataRedundancyType:     "LRS",
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
-		BlockPublicAccess:      true,
+		BlockPublicAccess:      false,
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}
@@ -359,7 +339,7 @@ func (h *handler) getBucketACL(req *request) *ossError {
 	if err != nil {
 		return fromStore(err, req.res.bucket, "")
 	}
-	return h.reply(req, xmlAccessControlPolicy{Owner: ownerOf(b.Owner), Grant: "private"})
+	return h.reply(req, xmlAccessControlPolicy{Owner: ownerOf(b.Owner), Grant: b.ACL})
 }
 
 func (h *handler) putBucketEncryption(req *request) *ossError {

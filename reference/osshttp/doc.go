@@ -93,9 +93,11 @@
 // x-oss-server-side-encryption* headers set the default rule), DeleteBucket
 // (204; 409 BucketNotEmpty), GetBucketInfo (ServerSideEncryptionRule flat,
 // SSEAlgorithm "None" when unset; Versioning Enabled or Suspended, absent
-// when never set; StorageClass; ResourceGroupId; BlockPublicAccess true,
-// as nothing can be made public here), GetBucketLocation, GetBucketAcl (always
-// private; needed by the v2 SDK's IsBucketExist), PutBucketEncryption (200),
+// when never set; StorageClass; ResourceGroupId; AccessControlList/Grant
+// the bucket's ACL; BlockPublicAccess false, as it cannot be turned on
+// here and public ACLs are kept), GetBucketLocation, GetBucketAcl and
+// PutBucketAcl (x-oss-acl private, public-read or public-read-write, also
+// on PutBucket; another value 400 InvalidArgument), PutBucketEncryption (200),
 // GetBucketEncryption (200, 404 NoSuchServerSideEncryptionRule EC
 // 0005-00000004), DeleteBucketEncryption (204, also when no rule is set),
 // ListObjects, ListObjectsV2 (list-type=2; KeyCount, fetch-owner,
@@ -126,7 +128,32 @@
 // UploadPart, CompleteMultipartUpload (also x-oss-complete-all: yes; with a
 // body as well it is 400 InvalidArgument "Should not speficy both complete
 // all header and http body.", EC 0042-00000216, OSS's wording),
-// AbortMultipartUpload, ListParts, RestoreObject (see below). Object answers carry ETag (upper-case hex
+// AbortMultipartUpload, ListParts, RestoreObject (see below),
+// UploadPartCopy (x-oss-copy-source, x-oss-copy-source-range, whose
+// invalid or out-of-range value copies the whole source as OSS documents,
+// and the conditional copy headers; the part is encrypted with its
+// upload's data key, i.e. the encryption InitiateMultipartUpload's request
+// or the bucket default fixed, never the source's; CopyPartResult).
+//
+// ACLs and tags: x-oss-object-acl (private, public-read,
+// public-read-write, default; another value 400 InvalidArgument) on
+// PutObject, CopyObject and InitiateMultipartUpload, GetObjectACL and
+// PutObjectACL (?acl, versionId), "default" for an object without one; a
+// copy gets the request's ACL or default, never its source's. x-oss-acl
+// on an object write is ignored, as on OSS (it is the bucket header; the
+// v1 SDK's ACL option sends it). x-oss-tagging (URL-encoded k=v&k2=v2; a
+// malformed header 400 InvalidArgument EC 0010-00000219) on the same
+// writes, Put/Get/DeleteObjectTagging (?tagging, versionId), and
+// x-oss-tagging-count on GET and HEAD; CopyObject's
+// x-oss-tagging-directive Copy (default: the source's tags) or Replace
+// (x-oss-tagging's, or none). Tags follow OSS's rules: at most 10, unique
+// keys, key up to 128 and value up to 256 characters, letters, digits,
+// space and + - = . _ : / only; a breach is 400 InvalidTag with EC
+// 0010-00000209 (key too long), 0010-00000214 (value too long) or
+// 0010-00000217 (the rest). Neither changes Last-Modified. ACLs are kept
+// and reported, never enforced: requests are authorized by the --users
+// grants only, and anonymous requests are refused as before. Object
+// answers carry ETag (upper-case hex
 // in quotes; MD5 for single-part objects; for multipart objects OSS's rule,
 // MD5 over the part MD5s as upper-case hex, then "-N", as the v1 SDK's
 // tests pin it),
@@ -229,8 +256,8 @@
 // trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
 // NotImplemented 501 for OSS features not served here (c; logged at INFO):
-// ACLs other than private, tagging, callbacks, append, symlinks, image
-// processing, PostObject, UploadPartCopy and the other bucket sub-resources; NoSuchVersion 404 for
+// callbacks, append, symlinks, image processing, PostObject, bucket
+// tagging and the other bucket sub-resources; NoSuchVersion 404 for
 // a versionId that names no version, any id of another form than the
 // store's included (c); FileAlreadyExists
 // 409 for x-oss-forbid-overwrite: true (C code; on PutObject, CopyObject and
@@ -250,8 +277,7 @@
 //     source's class. PutBucket takes the same five classes in
 //     CreateBucketConfiguration (any other is 400 InvalidArgument); the
 //     bucket keeps it, reports it in GetBucketInfo and ListBuckets, and
-//     objects written to it without a class get it, as on OSS. Public ACLs
-//     (bucket and object) are 400 InvalidArgument. DataRedundancyType LRS
+//     objects written to it without a class get it, as on OSS. DataRedundancyType LRS
 //     and ZRS are accepted and reported as LRS.
 //   - RestoreObject (POST ?restore, optional RestoreRequest body with Days
 //     0..365 and JobParameters/Tier) answers 202 for an object of an

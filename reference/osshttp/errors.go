@@ -245,6 +245,7 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindNoSuchVersion:      {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
 	objstore.KindMethodNotAllowed:   {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
 	objstore.KindSlowDown:           {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
+	objstore.KindInvalidTag:         {http.StatusBadRequest, CodeInvalidTag, "The tag is not valid.", ecInvalidTag, true},
 	objstore.KindRequestTimeout:     {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
 }
 

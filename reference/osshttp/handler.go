@@ -436,7 +436,10 @@ func (h *handler) serveBucket(req *request) *ossError {
 		case has(q, "inventory"):
 			req.op = "PutBucketInventory"
 			return h.putBucketInventory(req)
-		case has(q, "acl") || hasUnsupported(q):
+		case has(q, "acl"):
+			req.op = "PutBucketAcl"
+			return h.putBucketACL(req)
+		case hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "PutBucket"
@@ -519,12 +522,18 @@ func (h *handler) serveObject(req *request) *ossError {
 	case http.MethodPut:
 		switch {
 		case has(q, "uploadId") || has(q, "partNumber"):
-			if req.r.Header.Get("X-Oss-Copy-Source") != "" {
-				return errNotImplementedHeader(hCopySource) // UploadPartCopy
-			}
 			req.op = "UploadPart"
+			if _, ok := req.r.Header[hCopySource]; ok {
+				req.op = "UploadPartCopy"
+			}
 			return h.uploadPart(req)
-		case has(q, "acl") || hasUnsupported(q):
+		case has(q, "acl"):
+			req.op = "PutObjectACL"
+			return h.putObjectACL(req)
+		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
+			req.op = "PutObjectTagging"
+			return h.putObjectTagging(req)
+		case hasUnsupported(q):
 			return errNotImplemented()
 		case req.r.Header.Get("X-Oss-Copy-Source") != "":
 			req.op = "CopyObject"
@@ -537,7 +546,13 @@ func (h *handler) serveObject(req *request) *ossError {
 		case has(q, "uploadId"):
 			req.op = "ListParts"
 			return h.listParts(req)
-		case has(q, "acl") || hasUnsupported(q):
+		case has(q, "acl"):
+			req.op = "GetObjectACL"
+			return h.getObjectACL(req)
+		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
+			req.op = "GetObjectTagging"
+			return h.getObjectTagging(req)
+		case hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "GetObject"
@@ -557,6 +572,9 @@ func (h *handler) serveObject(req *request) *ossError {
 		case has(q, "uploadId"):
 			req.op = "AbortMultipartUpload"
 			return h.abortMultipartUpload(req)
+		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
+			req.op = "DeleteObjectTagging"
+			return h.deleteObjectTagging(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}

@@ -94,6 +94,9 @@ func (h *handler) uploadPart(req *request) *ossError {
 		return errInvalidArgument("Part number must be an integer between 1 and 10000, inclusive.").
 			with("ArgumentName", "partNumber").with("ArgumentValue", strings.Join(pn, ","))
 	}
+	if _, ok := r.Header[hCopySource]; ok {
+		return h.uploadPartCopy(req, n, uploadID)
+	}
 	md5sum, e := parseContentMD5(r.Header)
 	if e != nil {
 		return e

@@ -26,8 +26,8 @@ const (
 
 // putOptions reads the object attributes of PutObject, CopyObject (with
 // REPLACE) and InitiateMultipartUpload: standard headers, x-oss-meta-*,
-// Content-MD5, x-oss-storage-class, and the headers refused here
-// (non-private object ACL, tagging, callbacks).
+// Content-MD5, x-oss-storage-class, x-oss-object-acl, x-oss-tagging, and
+// the headers refused here (callbacks).
 func putOptions(r *http.Request, sse objstore.SSE) (objstore.PutOptions, *ossError) {
 	h := r.Header
 	opts := objstore.PutOptions{
@@ -70,6 +70,15 @@ func putOptions(r *http.Request, sse objstore.SSE) (objstore.PutOptions, *ossErr
 		return opts, e
 	}
 	opts.StorageClass = strings.TrimSpace(h.Get(hStorageClass))
+	// x-oss-object-acl is the object's ACL; x-oss-acl (the bucket header,
+	// which the v1 SDK's ACL option sends) is not an object write's
+	// header and is ignored, as OSS ignores it.
+	if opts.ACL, _, e = aclHeader(h, hObjectACL, true); e != nil {
+		return opts, e
+	}
+	if opts.Tags, _, e = taggingHeader(h); e != nil {
+		return opts, e
+	}
 	return opts, nil
 }
 
@@ -85,10 +94,7 @@ func checkUnsupportedObjectHeaders(h http.Header) *ossError {
 		return errInvalidArgument("The storage class you specified is not valid.").
 			with("ArgumentName", "x-oss-storage-class").with("ArgumentValue", strings.Join(vs, ","))
 	}
-	if e := checkACLHeader(h, "X-Oss-Object-Acl", true); e != nil {
-		return e
-	}
-	for _, k := range []string{"X-Oss-Tagging", "X-Oss-Callback", "X-Oss-Callback-Var"} {
+	for _, k := range []string{"X-Oss-Callback", "X-Oss-Callback-Var"} {
 		if _, ok := h[k]; ok {
 			return errNotImplementedHeader(k)
 		}
@@ -239,6 +245,7 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 	}
 	setSSEResponseHeaders(hdr, info.SSE)
 	setVersionHeader(hdr, info.VersionID)
+	setTaggingCount(hdr, info)
 }
 
 // responseOverrides are GetObject's response-* parameters.
@@ -678,13 +685,23 @@ func (h *handler) copyObject(req *request) *ossError {
 		return e
 	}
 	opts.ContentMD5 = nil
-	var replace bool
+	var replace, replaceTags bool
 	switch d := strings.TrimSpace(r.Header.Get("X-Oss-Metadata-Directive")); d {
 	case "", "COPY":
 	case "REPLACE":
 		replace = true
 	default:
 		return errInvalidArgument("The x-oss-metadata-directive header must be COPY or REPLACE.")
+	}
+	// The tags are the source's unless REPLACE (then x-oss-tagging's, or
+	// none); the ACL is the request's x-oss-object-acl or default, never
+	// the source's.
+	switch d := strings.ToUpper(strings.TrimSpace(r.Header.Get(hTaggingDirective))); d {
+	case "", "COPY":
+	case "REPLACE":
+		replaceTags = true
+	default:
+		return errInvalidArgument("The x-oss-tagging-directive header must be Copy or Replace.")
 	}
 	var conds bool
 	for _, n := range copyConditions {
@@ -718,7 +735,7 @@ func (h *handler) copyObject(req *request) *ossError {
 	}
 	opts.Condition = noOverwrite(forbid)
 	info, err := h.cfg.Store.CopyObject(req.ctx(), req.principal, srcBucket, srcKey, req.res.bucket, req.res.key,
-		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion})
+		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion, ReplaceTags: replaceTags})
 	if err != nil {
 		b, k := req.res.bucket, req.res.key
 		if kind := objstore.KindOf(err); kind == objstore.KindNoSuchKey || kind == objstore.KindNoSuchVersion {

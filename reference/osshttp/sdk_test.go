@@ -71,7 +71,7 @@ func TestBucketOperations(t *testing.T) {
 		}
 		if info.name != b || info.location != "oss-cn-hangzhou" || info.extranet != endpoint ||
 			info.intranet != endpoint || info.sseAlg != "" || info.kmsKey != "" || info.versioning != "" ||
-			info.storageClass != "Standard" || (c.Name() == "v2" && (info.resourceGroup == "" || info.blockPublic == nil || !*info.blockPublic)) ||
+			info.storageClass != "Standard" || (c.Name() == "v2" && (info.resourceGroup == "" || info.blockPublic == nil || *info.blockPublic)) ||
 			time.Since(info.created) > time.Hour {
 			t.Fatalf("bucket info %+v", info)
 		}
