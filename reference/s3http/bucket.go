@@ -32,6 +32,11 @@ func (h *handler) createBucket(rc *reqCtx) {
 		rc.fail(errNotImplemented("Object Lock (x-amz-bucket-object-lock-enabled)"))
 		return
 	}
+	acl, _, aerr := cannedACLHeader(rc.r.Header, bucketCannedACLs)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	data, aerr := rc.readXMLBody(false, true)
 	if aerr != nil {
 		rc.fail(aerr)
@@ -52,7 +57,7 @@ func (h *handler) createBucket(rc *reqCtx) {
 			}
 		}
 	}
-	if _, err := h.cfg.Store.CreateBucket(rc.ctx, rc.p, rc.bucket, nil); err != nil {
+	if _, err := h.cfg.Store.CreateBucketWithOptions(rc.ctx, rc.p, rc.bucket, objstore.CreateBucketOptions{ACL: acl}); err != nil {
 		rc.fail(errorFromStore(err, ""))
 		return
 	}

@@ -192,7 +192,30 @@
 //     DeleteObjects takes VersionId and reports DeleteMarker and
 //     DeleteMarkerVersionId. Copying a given version onto its own key is
 //     allowed without other changes (it restores that version).
-//   - Unsupported subresources (acl, tagging, lifecycle, ...) are 501
+//   - Canned ACLs: x-amz-acl on CreateBucket (private, public-read,
+//     public-read-write, authenticated-read, log-delivery-write) and on
+//     PutObject, CopyObject, CreateMultipartUpload and form uploads (the
+//     object set: private, public-read, public-read-write,
+//     authenticated-read, aws-exec-read, bucket-owner-read,
+//     bucket-owner-full-control; another value 400 InvalidArgument) is
+//     kept and reported: Get/PutBucketAcl and Get/PutObjectAcl (?acl,
+//     versionId) with the grants S3 makes of it; PutBucketAcl/
+//     PutObjectAcl take the header or an AccessControlPolicy body listing
+//     exactly a canned ACL's grants. Explicit grants (x-amz-grant-*, or
+//     any other grant list) are 501: only canned ACLs are kept. An object
+//     without one, and every copy without x-amz-acl, is private (S3 never
+//     copies an ACL). ACLs are reported, never enforced: requests are
+//     authorized by the --users grants, and anonymous ones are refused as
+//     before; Object Ownership is as for ACL-enabled buckets.
+//   - Object tagging: x-amz-tagging on PutObject and CreateMultipartUpload
+//     (and on CopyObject with x-amz-tagging-directive REPLACE; COPY, the
+//     default, keeps the source's tags), Put/Get/DeleteObjectTagging
+//     (?tagging, versionId), x-amz-tagging-count on GET and HEAD. At most
+//     10 tags, unique keys of up to 128 and values of up to 256
+//     characters, letters, digits, spaces and + - = . _ : / @, no "aws:"
+//     prefix: 400 InvalidTag otherwise; a malformed x-amz-tagging is 400
+//     InvalidArgument. Bucket tagging is 501.
+//   - Unsupported subresources (lifecycle, policy, cors, ...) are 501
 //     NotImplemented, logged at INFO as "s3: not implemented" (a designed
 //     refusal, not an internal error); 503 SlowDown is logged at WARN.
 //   - Range: one "bytes=" range; a syntactically invalid or multi-range

@@ -153,6 +153,8 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The requested range is not satisfiable")
 	case objstore.KindInvalidArgument:
 		return mk(http.StatusBadRequest, "InvalidArgument", "Invalid argument")
+	case objstore.KindInvalidTag:
+		return mk(http.StatusBadRequest, "InvalidTag", "The tag provided was not a valid tag.")
 	case objstore.KindNoSuchEncryptionRule:
 		return mk(http.StatusNotFound, "ServerSideEncryptionConfigurationNotFoundError",
 			"The server side encryption configuration was not found")

@@ -300,10 +300,10 @@ func (h *handler) hostBucket(r *http.Request) string {
 
 // Subresources this front end serves, and those it knows but does not.
 var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "cors", "intelligent-tiering",
+	"accelerate", "analytics", "cors", "intelligent-tiering",
 	"legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock",
 	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
-	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "website",
+	"requestPayment", "restore", "retention", "select", "session", "torrent", "website",
 }
 
 func (h *handler) serve(rc *reqCtx) {
@@ -347,6 +347,16 @@ func (h *handler) serve(rc *reqCtx) {
 			return
 		}
 	}
+	// ACLs (buckets, objects) and tags (objects only) are served for the
+	// methods S3 has; bucket tagging is not.
+	if rc.has("tagging") && (rc.key == "" || r.Method == http.MethodPost || r.Method == http.MethodHead) {
+		rc.fail(errNotImplemented("?tagging other than object tagging"))
+		return
+	}
+	if rc.has("acl") && r.Method != http.MethodGet && r.Method != http.MethodPut {
+		rc.fail(errNotImplemented("?acl other than Get/Put*Acl"))
+		return
+	}
 	if rc.has("attributes") && (r.Method != http.MethodGet || rc.key == "") {
 		rc.fail(errNotImplemented("?attributes other than GetObjectAttributes"))
 		return
@@ -380,6 +390,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.putBucketVersioning(rc)
 		case rc.has("inventory"):
 			h.putBucketInventory(rc)
+		case rc.has("acl"):
+			h.putBucketACL(rc)
 		default:
 			h.createBucket(rc)
 		}
@@ -389,6 +401,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.getBucketEncryption(rc)
 		case rc.has("location"):
 			h.getBucketLocation(rc)
+		case rc.has("acl"):
+			h.getBucketACL(rc)
 		case rc.has("uploads"):
 			h.listMultipartUploads(rc)
 		case rc.has("versioning"):
@@ -436,6 +450,10 @@ func (h *handler) serveObject(rc *reqCtx) {
 		switch {
 		case rc.has("encryption"):
 			rc.fail(errNotImplemented("UpdateObjectEncryption (?encryption on an object)"))
+		case rc.has("acl"):
+			h.putObjectACL(rc)
+		case rc.has("tagging"):
+			h.putObjectTagging(rc)
 		case rc.has("partNumber") || rc.has("uploadId"):
 			if rc.r.Header.Get("X-Amz-Copy-Source") != "" {
 				h.uploadPartCopy(rc)
@@ -455,6 +473,10 @@ func (h *handler) serveObject(rc *reqCtx) {
 			h.getObjectAttributes(rc)
 		case rc.has("encryption"):
 			rc.fail(errNotImplemented("?encryption on an object"))
+		case rc.has("acl"):
+			h.getObjectACL(rc)
+		case rc.has("tagging"):
+			h.getObjectTagging(rc)
 		default:
 			h.getObject(rc, false)
 		}
@@ -464,6 +486,8 @@ func (h *handler) serveObject(rc *reqCtx) {
 		switch {
 		case rc.has("uploadId"):
 			h.abortMultipartUpload(rc)
+		case rc.has("tagging"):
+			h.deleteObjectTagging(rc)
 		default:
 			h.deleteObject(rc)
 		}

@@ -63,6 +63,15 @@ func putOptions(r *http.Request) (objstore.PutOptions, *apiError) {
 		}
 		opts.StorageClass = vs[0]
 	}
+	// The canned ACL takes effect (kept, reported by GetObjectAcl); an
+	// explicit grant is refused. No header is private.
+	var aerr *apiError
+	if opts.ACL, _, aerr = cannedACLHeader(h, objectCannedACLs); aerr != nil {
+		return opts, aerr
+	}
+	if opts.Tags, aerr = taggingHeader(h); aerr != nil {
+		return opts, aerr
+	}
 	return opts, nil
 }
 
@@ -134,6 +143,9 @@ func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
 	}
 	setSSEHeaders(h, info.SSE)
 	setVersionHeader(h, info.VersionID)
+	if n := len(info.Tags); n > 0 {
+		h.Set(hTaggingCount, strconv.Itoa(n))
+	}
 }
 
 // setVersionHeader sends x-amz-version-id in buckets that have (or had)
@@ -566,6 +578,13 @@ func (h *handler) copyObject(rc *reqCtx) {
 		rc.fail(errInvalidArgument("Unknown metadata directive."))
 		return
 	}
+	// Tags are the source's unless REPLACE; the ACL is never copied (S3:
+	// the copy is private unless x-amz-acl says otherwise).
+	replaceTags, aerr := taggingDirective(r.Header)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	sse, aerr := parseSSERequest(r.Header)
 	if aerr != nil {
 		rc.fail(aerr)
@@ -600,7 +619,7 @@ func (h *handler) copyObject(rc *reqCtx) {
 		return
 	}
 	info, err := h.cfg.Store.CopyObject(rc.ctx, rc.p, srcBucket, srcKey, rc.bucket, rc.key,
-		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion})
+		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion, ReplaceTags: replaceTags})
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return

@@ -386,6 +386,8 @@ func (h *handler) postObject(rc *reqCtx) {
 			k == "content-type", k == "cache-control", k == "content-disposition", k == "content-encoding",
 			k == "content-language", k == "expires":
 			hdr.Set(k, v)
+		case k == "acl":
+			hdr.Set(hACL, v) // the form's canned ACL, as x-amz-acl on PUT
 		}
 	}
 	if hasSSEC(hdr) {

@@ -240,7 +240,10 @@ func TestRawRequests(t *testing.T) {
 		{name: "bucket of another principal", req: rawReq{method: "PUT", path: "/raw", ak: bobAK, sk: bobSK}, status: 409, code: "BucketAlreadyExists"},
 		{name: "bucket already mine", req: rawReq{method: "PUT", path: "/raw"}, status: 409, code: "BucketAlreadyOwnedByYou"},
 		{name: "invalid bucket name", req: rawReq{method: "PUT", path: "/Bad_Name"}, status: 400, code: "InvalidBucketName"},
-		{name: "acl not implemented", req: rawReq{method: "GET", path: "/raw/obj?acl"}, status: 501, code: "NotImplemented"},
+		{name: "bucket tagging not implemented", req: rawReq{method: "GET", path: "/raw?tagging"}, status: 501, code: "NotImplemented"},
+		{name: "grant header refused", req: rawReq{method: "PUT", path: "/raw/g", headers: map[string]string{"x-amz-grant-read": "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""}}, status: 501, code: "NotImplemented"},
+		{name: "bad canned acl", req: rawReq{method: "PUT", path: "/raw/g", headers: map[string]string{"x-amz-acl": "default"}}, status: 400, code: "InvalidArgument"},
+		{name: "bad tagging header", req: rawReq{method: "PUT", path: "/raw/g", headers: map[string]string{"x-amz-tagging": "a=1&a=2"}}, status: 400, code: "InvalidArgument"},
 		// Version ids are opaque: one of another form names no version.
 		{name: "version id", req: rawReq{method: "GET", path: "/raw/obj?versionId=abc"}, status: 404, code: "NoSuchVersion"},
 		{name: "version id twice", req: rawReq{method: "GET", path: "/raw/obj?versionId=null&versionId=null"}, status: 400, code: "InvalidArgument"},
