@@ -261,6 +261,11 @@ func parseStatement(d PolicyDialect, res string, raw json.RawMessage) (policySta
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return st, malformed(res, "a statement must be a JSON object")
 	}
+	for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+		if _, ok := fields[k]; ok {
+			return st, malformed(res, "%s is not supported by the reference server", k)
+		}
+	}
 	for _, req := range []string{"Effect", "Action", "Resource", "Principal"} {
 		if _, ok := fields[req]; !ok {
 			return st, malformed(res, "Missing required field %s", req)
@@ -313,8 +318,6 @@ func parseStatement(d PolicyDialect, res string, raw json.RawMessage) (policySta
 				return st, err
 			}
 			st.conds = conds
-		case "NotAction", "NotResource", "NotPrincipal":
-			return st, malformed(res, "%s is not supported by the reference server", k)
 		default:
 			return st, malformed(res, "Unknown field %s", k)
 		}
