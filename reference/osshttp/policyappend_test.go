@@ -256,3 +256,45 @@ func TestOSSBucketPolicy(t *testing.T) {
 	}
 	must(t, root.DeleteBucketPolicy(b)) // none left: still 204
 }
+
+// TestOSSVersioningAppendObject is the v1 SDK's own
+// TestVersioningAppendObject: in an Enabled bucket appends keep one
+// version id, a delete marker hides the object, a new append at 0
+// creates a new appendable version, and removing the marker leaves that
+// one current.
+func TestOSSVersioningAppendObject(t *testing.T) {
+	e := newTestEnv(t)
+	c := newV1(e, e.srv.URL, rootAK, rootSK).c
+	const b = "versioned-appends"
+	must(t, c.CreateBucket(b))
+	must(t, c.SetBucketVersioning(b, oss1.VersioningConfig{Status: string(oss1.VersionEnabled)}))
+	bk, err := c.Bucket(b)
+	must(t, err)
+	var hdr http.Header
+	next, err := bk.AppendObject("k", strings.NewReader("123"), 0, oss1.GetResponseHeader(&hdr))
+	must(t, err)
+	first := oss1.GetVersionId(hdr)
+	next, err = bk.AppendObject("k", strings.NewReader("456"), next, oss1.GetResponseHeader(&hdr))
+	must(t, err)
+	if v := oss1.GetVersionId(hdr); v == oss1.NullVersion || v == "" || v != first {
+		t.Fatalf("appends changed the version id: %q then %q", first, v)
+	}
+	must(t, bk.DeleteObject("k", oss1.GetResponseHeader(&hdr)))
+	marker := oss1.GetVersionId(hdr)
+	if _, err := bk.GetObject("k"); err == nil {
+		t.Fatal("GET after the delete marker succeeded")
+	}
+	body, err := bk.GetObject("k", oss1.VersionId(first))
+	must(t, err)
+	if got := string(readAll(t, body)); got != "123456" {
+		t.Fatalf("old appendable version: %q", got)
+	}
+	next, err = bk.AppendObject("k", strings.NewReader("789"), 0)
+	must(t, err)
+	must(t, bk.DeleteObject("k", oss1.VersionId(marker)))
+	next, err = bk.AppendObject("k", strings.NewReader("789"), next)
+	must(t, err)
+	if next != 6 {
+		t.Fatalf("next position %d, want 6", next)
+	}
+}
