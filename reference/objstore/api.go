@@ -134,6 +134,9 @@ type ObjectInfo struct {
 	ACL string
 	// Tags are the object's tags in the order they were set (nil: none).
 	Tags []Tag
+	// Appendable marks an object AppendObject wrote (OSS's object type
+	// Appendable); its next append position is Size.
+	Appendable bool
 }
 
 // ObjectPart is one part of a multipart object.
@@ -412,6 +415,22 @@ type Store interface {
 	// version's info after the change.
 	PutObjectACL(ctx context.Context, p Principal, bucket, key, versionID, acl string) (ObjectInfo, error)
 	PutObjectTagging(ctx context.Context, p Principal, bucket, key, versionID string, tags []Tag) (ObjectInfo, error)
+
+	// PutBucketPolicy stores a policy ParseBucketPolicy made; it takes
+	// effect for the next request. GetBucketPolicy returns it (the
+	// document as sent) or KindNoSuchBucketPolicy; DeleteBucketPolicy
+	// removes it (none is not an error).
+	PutBucketPolicy(ctx context.Context, p Principal, bucket string, pol *BucketPolicy) error
+	GetBucketPolicy(ctx context.Context, p Principal, bucket string) (*BucketPolicy, error)
+	DeleteBucketPolicy(ctx context.Context, p Principal, bucket string) error
+	// PolicyDenies reports whether the bucket's policy denies a request;
+	// front ends ask before every operation on a bucket. Memory only.
+	PolicyDenies(req PolicyRequest) bool
+
+	// AppendObject appends body (size bytes, -1 = until EOF) to the
+	// appendable object bucket/key at position, creating it at position
+	// 0 (append.go).
+	AppendObject(ctx context.Context, p Principal, bucket, key string, position int64, body io.Reader, size int64, opts PutOptions) (ObjectInfo, error)
 }
 
 // Kind classifies an *Error; front ends map each kind to their dialect's
@@ -470,6 +489,17 @@ const (
 	// KindInvalidTag: a tag set breaks CheckTags (count, length,
 	// duplicate or invalid key).
 	KindInvalidTag
+	// KindNoSuchBucketPolicy: the bucket has no policy.
+	KindNoSuchBucketPolicy
+	// KindMalformedPolicy: a policy document is not valid, or uses what
+	// the reference does not enforce (policy.go); the message names it.
+	KindMalformedPolicy
+	// KindPositionNotEqualToLength: an append's position is not the
+	// object's length; Error.NextPosition carries the length.
+	KindPositionNotEqualToLength
+	// KindObjectNotAppendable: an append to an object that is not
+	// appendable (written by another operation, or at its append limit).
+	KindObjectNotAppendable
 )
 
 // Error is the store's error type.
@@ -484,6 +514,9 @@ type Error struct {
 	DeleteMarker bool
 	VersionID    string
 	LastModified time.Time
+	// NextPosition is the object's length on KindPositionNotEqualToLength
+	// (OSS's x-oss-next-append-position).
+	NextPosition int64
 }
 
 func (e *Error) Error() string {

@@ -191,11 +191,17 @@ func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) er
 		if err := dropCompletedTx(tx, name); err != nil {
 			return err
 		}
+		if err := deletePolicyTx(tx, name); err != nil {
+			return err
+		}
 		return tx.Bucket(tblBuckets).Delete([]byte(name))
 	})
 	if err != nil {
 		return asError(res, err)
 	}
+	s.policyMu.Lock()
+	delete(s.policies, name) // the bucket's policy went with it, as on both services
+	s.policyMu.Unlock()
 	s.removeFiles(remove)
 	s.log.Info("bucket deleted", "bucket", name, "principal", p.Name, "uploads_aborted_files", len(remove))
 	return nil

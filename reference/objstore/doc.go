@@ -232,6 +232,16 @@
 // reported, not enforced: every request is still authorized by the
 // Authorizer alone, and nothing is served anonymously.
 //
+// # Bucket policies and appendable objects
+//
+// A bucket policy (policy.go: the subset of OSS's and S3's policy
+// language SSE guardrails use, and how it is evaluated) is stored in its
+// own table, authenticated with the record MAC unlike bucket records, and
+// cached in memory for PolicyDenies, which the front ends ask before
+// every operation. Appendable objects (append.go) are one data file per
+// append, each its own stream part under the object's one data key, as
+// multipart parts are; the first append fixes the encryption.
+//
 // # Conditional writes
 //
 // PutObject, CopyObject and CompleteMultipartUpload take a WriteCondition

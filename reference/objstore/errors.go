@@ -47,6 +47,7 @@ const (
 	msgDecryptFailed              = "The object's stored data or encryption metadata failed authentication and cannot be decrypted."
 	msgInternal                   = "We encountered an internal error. Please try again."
 	msgSlowDown                   = "Please reduce your request rate: too many uploads of this principal are in progress."
+	msgNoSuchBucketPolicy         = "The bucket policy does not exist"
 	msgRequestTimeout             = "Your socket connection to the server was not read from or written to within the timeout period."
 )
 

@@ -248,6 +248,9 @@ type objectRecord struct {
 	ACL string `json:"acl,omitempty"`
 	// Tags are the object's tags in the order they were set; nil for none.
 	Tags []tagRecord `json:"tags,omitempty"`
+	// Appendable marks an object AppendObject wrote: every append is one
+	// data file, numbered from 1 (append.go).
+	Appendable bool `json:"appendable,omitempty"`
 }
 
 // tagRecord is the stored form of a Tag.
@@ -261,7 +264,7 @@ func (r *objectRecord) info(bucket, key string) ObjectInfo {
 		Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag, LastModified: r.LastModified,
 		CRC64: r.CRC64, StorageClass: storedClass(r.StorageClass), Multipart: r.Multipart, PartsCount: r.PartsCount,
 		Checksum: r.Checksum.checksum(), SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
-		ACL: r.ACL, Tags: tagsOf(r.Tags),
+		ACL: r.ACL, Tags: tagsOf(r.Tags), Appendable: r.Appendable,
 	}
 	if r.Multipart {
 		i.Parts = make([]ObjectPart, len(r.Files))

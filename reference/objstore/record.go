@@ -103,6 +103,13 @@ const (
 	flagTags
 )
 
+// flagAppendable marks an appendable object (AppendObject). Object
+// records never use bucket records' flagRule bit, so it shares it: the
+// object flags byte is otherwise full. Builds before appendable objects
+// refuse such a record (unknown flag) rather than serve it as a normal
+// object.
+const flagAppendable = flagRule
+
 // appendObjectBody appends the body (every field, after the format byte)
 // of r in format (recBinary1 or recBinary2) to b. Format 2 is format 1
 // followed by every data file's CRC32C (uvarint), which format 1 lacks.
@@ -126,6 +133,9 @@ func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
 	}
 	if len(r.Tags) > 0 {
 		flags |= flagTags
+	}
+	if r.Appendable {
+		flags |= flagAppendable
 	}
 	w.b = append(w.b, flags)
 	w.int(r.Size)
@@ -343,10 +353,11 @@ func (r *recReader) end() error {
 func (o *objectRecord) unmarshal(b []byte, format byte) error {
 	r := recReader{b: b}
 	flags := r.byte()
-	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum|flagACL|flagTags) != 0 {
+	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum|flagACL|flagTags|flagAppendable) != 0 {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	o.Multipart, o.FaultPlaintext, o.DeleteMarker = flags&flagMultipart != 0, flags&flagFaultPlaintext != 0, flags&flagDeleteMarker != 0
+	o.Appendable = flags&flagAppendable != 0
 	o.Size = r.int()
 	o.ETag = r.str()
 	o.LastModified = r.time()

@@ -142,7 +142,7 @@ func TestCorruptBinaryRecords(t *testing.T) {
 		t.Error("trailing byte accepted")
 	}
 	bad := slices.Clone(enc)
-	bad[1] |= flagRule // a bucket record's flag, unknown in an object record
+	bad[1] |= flagBucketClass // a bucket record's flag, unknown in an object record
 	if _, err := decodeObject(bad, "object"); err == nil {
 		t.Error("unknown flag accepted")
 	}

@@ -134,6 +134,12 @@ type DiskStore struct {
 	// handed out (reserveVersion, nextSeqTx).
 	seqMu    sync.Mutex
 	reserved map[string]uint64
+
+	// policies caches every bucket policy (policystore.go), guarded by
+	// policyMu; policyWMu orders the writers of policies.
+	policyMu  sync.RWMutex
+	policyWMu sync.Mutex
+	policies  map[string]*policyEntry
 }
 
 var _ Store = (*DiskStore)(nil)
@@ -165,6 +171,7 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 		dir: cfg.Dir, dataDir: filepath.Join(cfg.Dir, DataDir), tmpDir: filepath.Join(cfg.Dir, TmpDir),
 		region: cfg.Region, env: cfg.Envelope, authz: cfg.Authorizer, clock: cfg.Clock, log: cfg.Logger,
 		faults: cfg.Faults, uploads: newUploadSlots(cfg.MaxUploadsPerPrincipal), mac: mac, reserved: map[string]uint64{},
+		policies: map[string]*policyEntry{},
 	}
 	if cfg.DefaultSSE != nil {
 		r := *cfg.DefaultSSE
@@ -178,6 +185,10 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	}
 	if cfg.ReadOnly {
 		if err := s.openMetaReadOnly(); err != nil {
+			return nil, err
+		}
+		if err := s.loadPolicies(); err != nil {
+			s.db.Close()
 			return nil, err
 		}
 		return s, nil
@@ -194,6 +205,11 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
 	if err := s.openMeta(ctx, cfg.AdoptUnauthenticated); err != nil {
+		s.dataFD.Close()
+		return nil, err
+	}
+	if err := s.loadPolicies(); err != nil {
+		s.db.Close()
 		s.dataFD.Close()
 		return nil, err
 	}

@@ -256,7 +256,7 @@
 // trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
 // NotImplemented 501 for OSS features not served here (c; logged at INFO):
-// callbacks, append, symlinks, image processing, PostObject, bucket
+// callbacks, symlinks, image processing, PostObject, bucket
 // tagging and the other bucket sub-resources; NoSuchVersion 404 for
 // a versionId that names no version, any id of another form than the
 // store's included (c); FileAlreadyExists
@@ -264,6 +264,24 @@
 // CompleteMultipartUpload the store checks it atomically with the commit,
 // InitiateMultipartUpload checks it when called); PreconditionFailed 412
 // (C). A panic is logged and answered 500 InternalError.
+//
+// # Bucket policies and AppendObject
+//
+// PutBucketPolicy/GetBucketPolicy/DeleteBucketPolicy (?policy) keep OSS's
+// policy JSON (Version "1") verbatim; objstore's policy.go says which
+// subset is enforced. Every bucket operation asks the store whether the
+// bucket's policy denies it, once the operation is known and before it
+// acts (403 AccessDenied). A policy outside the subset is 400
+// InvalidPolicyDocument naming what is unsupported (the code is the
+// reference's: OSS's own is not documented where we looked);
+// GetBucketPolicy without one is 404 NoSuchBucketPolicy.
+// AppendObject (POST ?append&position=N) answers x-oss-next-append-position
+// and x-oss-hash-crc64ecma (the whole object's); HEAD, GET and listings
+// report the object type Appendable (HEAD and GET with the next position).
+// A wrong position is 409 PositionNotEqualToLength with
+// x-oss-next-append-position, an object another operation wrote 409
+// ObjectNotAppendable; an append naming another encryption than the
+// first, or any KMS key id, is 400 InvalidArgument (objstore/append.go).
 //
 // # Choices where OSS is unconfirmed or cannot be matched
 //

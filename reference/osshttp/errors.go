@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sseaudit/sseaudit/reference/objstore"
@@ -238,15 +239,19 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	// Stored metadata or data failed the store's integrity checks: the
 	// server's fault, answered as any internal error (no object headers,
 	// no bytes) and logged as an integrity failure (integrityCause).
-	objstore.KindIntegrity:          {http.StatusInternalServerError, CodeInternalError, "We encountered an internal error. Please try again.", "", false},
-	objstore.KindEntityTooLarge:     {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
-	objstore.KindPreconditionFailed: {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
-	objstore.KindInvalidRequest:     {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
-	objstore.KindNoSuchVersion:      {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
-	objstore.KindMethodNotAllowed:   {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
-	objstore.KindSlowDown:           {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
-	objstore.KindInvalidTag:         {http.StatusBadRequest, CodeInvalidTag, "The tag is not valid.", ecInvalidTag, true},
-	objstore.KindRequestTimeout:     {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
+	objstore.KindIntegrity:                {http.StatusInternalServerError, CodeInternalError, "We encountered an internal error. Please try again.", "", false},
+	objstore.KindEntityTooLarge:           {http.StatusBadRequest, CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size.", "", false},
+	objstore.KindPreconditionFailed:       {http.StatusPreconditionFailed, CodePreconditionFailed, "At least one of the pre-conditions you specified did not hold.", "", false},
+	objstore.KindInvalidRequest:           {http.StatusBadRequest, CodeInvalidArgument, "Invalid Argument.", "", true},
+	objstore.KindNoSuchVersion:            {http.StatusNotFound, CodeNoSuchVersion, "The specified version does not exist.", "", false},
+	objstore.KindMethodNotAllowed:         {http.StatusMethodNotAllowed, CodeMethodNotAllowed, msgMethodNotAllowed, ecDeleteMarkerOperation, false},
+	objstore.KindSlowDown:                 {http.StatusServiceUnavailable, CodeServiceUnavailable, "Please reduce your request rate: too many uploads of this principal are in progress.", "", false},
+	objstore.KindInvalidTag:               {http.StatusBadRequest, CodeInvalidTag, "The tag is not valid.", ecInvalidTag, true},
+	objstore.KindNoSuchBucketPolicy:       {http.StatusNotFound, CodeNoSuchBucketPolicy, "The bucket policy does not exist.", "", false},
+	objstore.KindMalformedPolicy:          {http.StatusBadRequest, CodeInvalidPolicyDocument, "The policy document is not valid.", "", true},
+	objstore.KindPositionNotEqualToLength: {http.StatusConflict, CodePositionNotEqualToLength, "Position is not equal to file length", "", false},
+	objstore.KindObjectNotAppendable:      {http.StatusConflict, CodeObjectNotAppendable, "The object is not appendable", "", false},
+	objstore.KindRequestTimeout:           {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name
@@ -273,7 +278,8 @@ func fromStore(err error, bucket, key string) *ossError {
 	}
 	switch kind {
 	case objstore.KindNoSuchBucket, objstore.KindBucketNotEmpty, objstore.KindBucketAlreadyExists,
-		objstore.KindBucketAlreadyOwnedByYou, objstore.KindInvalidBucketName, objstore.KindNoSuchEncryptionRule:
+		objstore.KindBucketAlreadyOwnedByYou, objstore.KindInvalidBucketName, objstore.KindNoSuchEncryptionRule,
+		objstore.KindNoSuchBucketPolicy:
 		if bucket != "" {
 			e.with("BucketName", bucket)
 		}
@@ -281,6 +287,10 @@ func fromStore(err error, bucket, key string) *ossError {
 		if key != "" {
 			e.with("Key", key)
 		}
+	}
+	if se, ok := errorsAsStore(err); ok && kind == objstore.KindPositionNotEqualToLength {
+		// OSS tells the client where the next append must start.
+		e.Header = map[string]string{hNextAppendPosition: strconv.FormatInt(se.NextPosition, 10)}
 	}
 	if se, ok := errorsAsStore(err); ok && se.DeleteMarker {
 		// As OSS answers a read that meets a delete marker.

@@ -429,80 +429,161 @@ func (h *handler) serveBucket(req *request) *ossError {
 		switch {
 		case has(q, "encryption"):
 			req.op = "PutBucketEncryption"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putBucketEncryption(req)
 		case has(q, "versioning"):
 			req.op = "PutBucketVersioning"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putBucketVersioning(req)
 		case has(q, "inventory"):
 			req.op = "PutBucketInventory"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putBucketInventory(req)
+		case has(q, "policy") && !hasUnsupported(q, "policy"):
+			req.op = "PutBucketPolicy"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.putBucketPolicy(req)
 		case has(q, "acl"):
 			req.op = "PutBucketAcl"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putBucketACL(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "PutBucket"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.putBucket(req)
 	case http.MethodGet:
 		switch {
 		case has(q, "encryption"):
 			req.op = "GetBucketEncryption"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketEncryption(req)
 		case has(q, "bucketInfo"):
 			req.op = "GetBucketInfo"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketInfo(req)
 		case has(q, "location"):
 			req.op = "GetBucketLocation"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketLocation(req)
+		case has(q, "policy") && !hasUnsupported(q, "policy"):
+			req.op = "GetBucketPolicy"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.getBucketPolicy(req)
 		case has(q, "acl"):
 			req.op = "GetBucketAcl"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketACL(req)
 		case has(q, "uploads"):
 			req.op = "ListMultipartUploads"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listMultipartUploads(req)
 		case has(q, "versioning"):
 			req.op = "GetBucketVersioning"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketVersioning(req)
 		case has(q, "versions"):
 			req.op = "ListObjectVersions"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listObjectVersions(req)
 		case has(q, "inventory") && has(q, "inventoryId"):
 			req.op = "GetBucketInventory"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getBucketInventory(req)
 		case has(q, "inventory"):
 			req.op = "ListBucketInventory"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listBucketInventory(req)
 		case has(q, "live") && !hasUnsupported(q, "live"):
 			req.op = "ListLiveChannel"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listLiveChannels(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case q.Get("list-type") == "2":
 			req.op = "ListObjectsV2"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listObjectsV2(req)
 		case has(q, "list-type"):
 			return errInvalidArgument("The list-type parameter must be 2.")
 		}
 		req.op = "ListObjects"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.listObjects(req)
 	case http.MethodDelete:
 		switch {
 		case has(q, "encryption"):
 			req.op = "DeleteBucketEncryption"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.deleteBucketEncryption(req)
+		case has(q, "policy") && !hasUnsupported(q, "policy"):
+			req.op = "DeleteBucketPolicy"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.deleteBucketPolicy(req)
 		case has(q, "inventory"):
 			req.op = "DeleteBucketInventory"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.deleteBucketInventory(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "DeleteBucket"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.deleteBucket(req)
 	case http.MethodPost:
 		switch {
 		case has(q, "delete"):
 			req.op = "DeleteMultipleObjects"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.deleteMultipleObjects(req)
 		case hasUnsupported(q) || strings.HasPrefix(req.r.Header.Get("Content-Type"), "multipart/form-data"):
 			return errNotImplemented() // e.g. PostObject form uploads
@@ -526,73 +607,130 @@ func (h *handler) serveObject(req *request) *ossError {
 			if _, ok := req.r.Header[hCopySource]; ok {
 				req.op = "UploadPartCopy"
 			}
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.uploadPart(req)
 		case has(q, "acl"):
 			req.op = "PutObjectACL"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putObjectACL(req)
 		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
 			req.op = "PutObjectTagging"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.putObjectTagging(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case req.r.Header.Get("X-Oss-Copy-Source") != "":
 			req.op = "CopyObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.copyObject(req)
 		}
 		req.op = "PutObject"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.putObject(req)
 	case http.MethodGet:
 		switch {
 		case has(q, "uploadId"):
 			req.op = "ListParts"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.listParts(req)
 		case has(q, "acl"):
 			req.op = "GetObjectACL"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getObjectACL(req)
 		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
 			req.op = "GetObjectTagging"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getObjectTagging(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "GetObject"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.getObject(req)
 	case http.MethodHead:
 		if has(q, "objectMeta") {
 			req.op = "GetObjectMeta"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.getObjectMeta(req)
 		}
 		if has(q, "acl") || hasUnsupported(q) {
 			return errNotImplemented()
 		}
 		req.op = "HeadObject"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.headObject(req)
 	case http.MethodDelete:
 		switch {
 		case has(q, "uploadId"):
 			req.op = "AbortMultipartUpload"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.abortMultipartUpload(req)
 		case has(q, "tagging") && !hasUnsupported(q, "tagging"):
 			req.op = "DeleteObjectTagging"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.deleteObjectTagging(req)
 		case has(q, "acl") || hasUnsupported(q):
 			return errNotImplemented()
 		}
 		req.op = "DeleteObject"
+		if e := h.policyCheck(req); e != nil {
+			return e
+		}
 		return h.deleteObject(req)
 	case http.MethodPost:
 		switch {
 		case has(q, "uploads"):
 			req.op = "InitiateMultipartUpload"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.initiateMultipartUpload(req)
 		case has(q, "uploadId"):
 			req.op = "CompleteMultipartUpload"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.completeMultipartUpload(req)
+		case has(q, "append") && !hasUnsupported(q, "append", "position"):
+			req.op = "AppendObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.appendObject(req)
 		case has(q, "restore") && !hasUnsupported(q, "restore"):
 			req.op = "RestoreObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
 			return h.restoreObject(req)
 		case hasUnsupported(q):
-			return errNotImplemented() // e.g. AppendObject
+			return errNotImplemented()
 		}
 		return errMethodNotAllowed("GET, HEAD, PUT, DELETE")
 	default:

@@ -49,10 +49,7 @@ type xmlListBucketResultV2 struct {
 }
 
 func contentsOf(o objstore.ObjectInfo, urlEnc bool, owner *xmlOwner) xmlContents {
-	t := "Normal"
-	if o.Multipart {
-		t = "Multipart"
-	}
+	t := objectType(o)
 	return xmlContents{
 		Key: encodeName(o.Key, urlEnc), LastModified: ossTime(o.LastModified), ETag: quotedETag(o.ETag),
 		Type: t, Size: o.Size, StorageClass: storageClassOf(o.StorageClass), Owner: owner,
@@ -185,4 +182,15 @@ func (h *handler) listObjectsV2(req *request) *ossError {
 		out.CommonPrefixes = append(out.CommonPrefixes, xmlCommonPrefix{Prefix: encodeName(p, urlEnc)})
 	}
 	return h.replyBody(req, marshalListV2(&out))
+}
+
+// objectType is OSS's Type (x-oss-object-type) of an object.
+func objectType(o objstore.ObjectInfo) string {
+	switch {
+	case o.Multipart:
+		return "Multipart"
+	case o.Appendable:
+		return "Appendable"
+	}
+	return "Normal"
 }

@@ -154,7 +154,7 @@ func fromWrite(err error, bucket, key string) *ossError {
 // md5OfETag returns the Content-MD5 of a single-part object (its ETag is
 // the hex MD5), or "".
 func md5OfETag(info objstore.ObjectInfo) string {
-	if info.Multipart {
+	if info.Multipart || info.Appendable {
 		return ""
 	}
 	sum, err := hex.DecodeString(info.ETag)
@@ -227,9 +227,13 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 	hdr.Set("ETag", quotedETag(info.ETag))
 	hdr.Set("Last-Modified", httpTime(info.LastModified))
 	hdr.Set("Accept-Ranges", "bytes")
-	if info.Multipart {
+	switch {
+	case info.Multipart:
 		hdr.Set("X-Oss-Object-Type", "Multipart")
-	} else {
+	case info.Appendable:
+		hdr.Set("X-Oss-Object-Type", "Appendable")
+		hdr.Set(hNextAppendPosition, strconv.FormatInt(info.Size, 10))
+	default:
 		hdr.Set("X-Oss-Object-Type", "Normal")
 	}
 	hdr.Set(hStorageClass, storageClassOf(info.StorageClass))

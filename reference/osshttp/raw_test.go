@@ -211,7 +211,7 @@ func TestSignedRawRequests(t *testing.T) {
 		{name: "unsupported object sub-resource", method: "GET", path: "/raw/obj", query: "symlink", status: 501, code: CodeNotImplemented},
 		{name: "bucket tagging", method: "GET", path: "/raw/", query: "tagging", status: 501, code: CodeNotImplemented},
 		{name: "image processing", method: "GET", path: "/raw/obj", query: "x-oss-process=image/resize,w_10", status: 501, code: CodeNotImplemented},
-		{name: "append", method: "POST", path: "/raw/obj2", query: "append&position=0", status: 501, code: CodeNotImplemented},
+		{name: "seal", method: "POST", path: "/raw/obj2", query: "seal", status: 501, code: CodeNotImplemented},
 		{name: "method", method: "PATCH", path: "/raw/obj", status: 405, code: CodeMethodNotAllowed},
 		{name: "service method", method: "DELETE", path: "/", status: 405, code: CodeMethodNotAllowed},
 		{name: "max-keys", method: "GET", path: "/raw/", query: "max-keys=1001", status: 400, code: CodeInvalidArgument},

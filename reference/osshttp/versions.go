@@ -132,10 +132,7 @@ func (h *handler) listObjectVersions(req *request) *ossError {
 		} else {
 			size := v.Size
 			x.XMLName.Local, x.ETag, x.Size, x.StorageClass = "Version", quotedETag(v.ETag), &size, storageClassOf(v.StorageClass)
-			x.Type = "Normal"
-			if v.Multipart {
-				x.Type = "Multipart"
-			}
+			x.Type = objectType(v)
 		}
 		out.Entries = append(out.Entries, x)
 	}

@@ -215,7 +215,14 @@
 //     characters, letters, digits, spaces and + - = . _ : / @, no "aws:"
 //     prefix: 400 InvalidTag otherwise; a malformed x-amz-tagging is 400
 //     InvalidArgument. Bucket tagging is 501.
-//   - Unsupported subresources (lifecycle, policy, cors, ...) are 501
+//   - Bucket policies: Put/Get/DeleteBucketPolicy (?policy) with AWS's
+//     policy JSON, returned byte for byte; 404 NoSuchBucketPolicy when
+//     none; 400 MalformedPolicy for bad JSON and for anything outside the
+//     enforced subset (objstore's policy.go), naming it. Before every
+//     operation on a bucket, form uploads included, the bucket's policy
+//     is asked (s3Op names the operation) and a Deny that matches is 403
+//     AccessDenied before anything is read or written.
+//   - Unsupported subresources (lifecycle, cors, ...) are 501
 //     NotImplemented, logged at INFO as "s3: not implemented" (a designed
 //     refusal, not an internal error); 503 SlowDown is logged at WARN.
 //   - Range: one "bytes=" range; a syntactically invalid or multi-range

@@ -181,6 +181,10 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
 	case objstore.KindInvalidRequest:
 		return mk(http.StatusBadRequest, "InvalidRequest", "Invalid request")
+	case objstore.KindNoSuchBucketPolicy:
+		return mk(http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist")
+	case objstore.KindMalformedPolicy:
+		return mk(http.StatusBadRequest, "MalformedPolicy", "Policies must be valid JSON")
 	case objstore.KindIntegrity:
 		// Stored metadata or data failed the store's integrity checks:
 		// answered as any internal error, logged as an integrity failure

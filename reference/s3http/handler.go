@@ -302,7 +302,7 @@ func (h *handler) hostBucket(r *http.Request) string {
 var unsupportedSubresources = []string{
 	"accelerate", "analytics", "cors", "intelligent-tiering",
 	"legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "notification", "object-lock",
-	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"ownershipControls", "policyStatus", "publicAccessBlock", "renameObject", "replication",
 	"requestPayment", "restore", "retention", "select", "session", "torrent", "website",
 }
 
@@ -361,6 +361,16 @@ func (h *handler) serve(rc *reqCtx) {
 		rc.fail(errNotImplemented("?attributes other than GetObjectAttributes"))
 		return
 	}
+	if rc.has("policy") && (rc.key != "" || r.Method == http.MethodPost || r.Method == http.MethodHead) {
+		rc.fail(errNotImplemented("?policy other than Get/Put/DeleteBucketPolicy"))
+		return
+	}
+	// The bucket's policy decides before the operation does anything.
+	if aerr := h.policyCheck(rc, s3Op(rc), r.Header.Get("X-Amz-Server-Side-Encryption"),
+		r.Header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	switch {
 	case rc.bucket == "":
 		h.serveService(rc)
@@ -392,6 +402,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.putBucketInventory(rc)
 		case rc.has("acl"):
 			h.putBucketACL(rc)
+		case rc.has("policy"):
+			h.putBucketPolicy(rc)
 		default:
 			h.createBucket(rc)
 		}
@@ -399,6 +411,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 		switch {
 		case rc.has("encryption"):
 			h.getBucketEncryption(rc)
+		case rc.has("policy"):
+			h.getBucketPolicy(rc)
 		case rc.has("location"):
 			h.getBucketLocation(rc)
 		case rc.has("acl"):
@@ -428,6 +442,8 @@ func (h *handler) serveBucket(rc *reqCtx) {
 			h.deleteBucketEncryption(rc)
 		case rc.has("inventory"):
 			h.deleteBucketInventory(rc)
+		case rc.has("policy"):
+			h.deleteBucketPolicy(rc)
 		default:
 			h.deleteBucket(rc)
 		}

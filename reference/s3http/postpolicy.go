@@ -402,6 +402,14 @@ func (h *handler) postObject(rc *reqCtx) {
 	}
 	r2 := rc.r.Clone(rc.ctx)
 	r2.Header, r2.ContentLength = hdr, -1
+	// The bucket policy sees the form's encryption fields as a PUT's
+	// headers: a guardrail cannot be bypassed by posting a form.
+	rc.key = key
+	if aerr := h.policyCheck(rc, "PostObject", hdr.Get("X-Amz-Server-Side-Encryption"),
+		hdr.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id")); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	rr := &rangeReader{r: f.file, min: minLen, max: maxLen}
 	r2.Body = io.NopCloser(rr)
 	rc.r, rc.key = r2, key
