@@ -223,7 +223,10 @@ func (st statement) facts(bucket string) (stmtFacts, string) {
 	everyone := st.everyone()
 	objects := st.coversObjects(bucket)
 	if effect == "allow" {
-		if everyone && objects && st.actionCovers("getobject") && len(st.Condition) == 0 {
+		if everyone && objects && st.actionCovers("getobject") {
+			if len(st.Condition) > 0 {
+				return f, "allows anyone to read objects under a condition (a network, a VPC, TLS...): not counted as public"
+			}
 			f.publicRead = true
 		}
 		return f, ""

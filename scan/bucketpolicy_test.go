@@ -29,7 +29,7 @@ func TestPolicyFacts(t *testing.T) {
 		{file: "aws-require-kms-key.json", denies: true, sse: "KMS", keys: []string{kmsARN}, tls: true},
 		{file: "aws-any-sse.json", denies: true},
 		{file: "aws-contradictory.json", denies: true, notes: 1},
-		{file: "aws-narrowed.json", notes: 5},
+		{file: "aws-narrowed.json", notes: 6},
 		{file: "aws-public-read.json", public: true},
 		{file: "oss-require-kms.json", denies: true, sse: "KMS", tls: true},
 		{file: "oss-require-key.json", denies: true, sse: "KMS", keys: []string{"cmk-2"}},
