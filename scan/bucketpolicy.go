@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -39,7 +40,11 @@ func PolicyFacts(bucket, doc string) snapshot.Policy {
 	sum := sha256.Sum256([]byte(doc))
 	p := snapshot.Policy{Status: snapshot.PolicySet, Raw: doc, RawSHA256: hex.EncodeToString(sum[:])}
 	if len(p.Raw) > snapshot.MaxPolicyRaw {
-		p.Raw, p.RawTruncated = p.Raw[:snapshot.MaxPolicyRaw], true
+		n := snapshot.MaxPolicyRaw
+		for n > 0 && !utf8.RuneStart(p.Raw[n]) {
+			n-- // never split a character
+		}
+		p.Raw, p.RawTruncated = p.Raw[:n], true
 	}
 	var d policyDoc
 	dec := json.NewDecoder(bytes.NewReader([]byte(doc)))

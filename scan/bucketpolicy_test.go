@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -84,6 +85,14 @@ func TestPolicyRawBounded(t *testing.T) {
 	p := PolicyFacts("bkt", doc)
 	if len(p.Raw) != snapshot.MaxPolicyRaw || !p.RawTruncated || p.ParseError != "" {
 		t.Errorf("raw %d bytes, truncated %v, parse error %q", len(p.Raw), p.RawTruncated, p.ParseError)
+	}
+}
+
+func TestPolicyRawCutsWholeCharacters(t *testing.T) {
+	doc := `{"Statement":[],"Pad":"x` + strings.Repeat("é", snapshot.MaxPolicyRaw) + `"}`
+	p := PolicyFacts("bkt", doc)
+	if !utf8.ValidString(p.Raw) || len(p.Raw) > snapshot.MaxPolicyRaw || len(p.Raw) < snapshot.MaxPolicyRaw-1 || !p.RawTruncated {
+		t.Errorf("raw %d bytes, valid UTF-8 %v", len(p.Raw), utf8.ValidString(p.Raw))
 	}
 }
 
