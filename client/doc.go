@@ -72,6 +72,14 @@
 //   - Listing: every page is fetched (OSS ListObjectsV2 and ListBuckets with
 //     markers, the v2 SDK's paginators, minio-go's ListObjects V2).
 //     ObjectSummary.ETag is unquoted as ObjectResult.ETag is.
+//   - Access settings (access.go): BucketACL reads the canned ACL (OSS
+//     answers the canned value; on S3 the grants, which CannedFromGrants
+//     names, are kept too) with the raw document; minio-go has no bucket ACL
+//     call, so S3's GetBucketAcl and PutBucketAcl are signed by minio-go's
+//     signer and sent by this package. BucketPolicy returns the policy
+//     document as is; 404 NoSuchBucketPolicy is "none" (minio-go's own
+//     reading of it too), and any other answer, 501 NotImplemented from an
+//     endpoint without policies included, is an error, never "none".
 //   - Left as the SDKs and endpoints give them: ETag case (OSS upper-case
 //     hex, S3 lower-case), the Content-Type an SDK picks when PutOptions has
 //     none (the OSS SDKs guess from the key's extension, minio-go sends

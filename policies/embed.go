@@ -18,7 +18,7 @@ import "embed"
 // FS holds the built-in policies (no tests). Every non-test .rego file of
 // this directory must be listed here; a test checks it.
 //
-//go:embed lib.rego bucket_default.rego objects.rego keys.rego drift.rego coverage.rego
+//go:embed lib.rego bucket_default.rego objects.rego keys.rego drift.rego coverage.rego access.rego public_objects.rego
 var FS embed.FS
 
 // TestFS holds the built-in policies' unit tests, for running them from a

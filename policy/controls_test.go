@@ -31,6 +31,7 @@ var controlCatalogue = map[[3]string]string{
 	{"CIS Alibaba Cloud Foundations Benchmark", "v2.0.0", "5.9"}:         "Ensure server-side encryption is set to 'Encrypt with BYOK'",
 	{"CIS Amazon Web Services Foundations Benchmark", "v1.5.0", "2.1.1"}: "Ensure all S3 buckets employ encryption-at-rest",
 	{"CIS Amazon Web Services Foundations Benchmark", "v1.5.0", "3.8"}:   "Ensure rotation for customer created symmetric CMKs is enabled",
+	{"NIST SP 800-53", "Rev. 5", "AC-3"}:                                 "Access Enforcement",
 	{"NIST SP 800-53", "Rev. 5", "SC-12"}:                                "Cryptographic Key Establishment and Management",
 	{"NIST SP 800-53", "Rev. 5", "SC-12(1)"}:                             "Cryptographic Key Establishment and Management | Availability",
 	{"NIST SP 800-53", "Rev. 5", "SC-13"}:                                "Cryptographic Protection",
@@ -42,6 +43,7 @@ var controlCatalogue = map[[3]string]string{
 	{"PCI DSS", "v4.0", "3.7.5"}:                                         "Key management policies procedures are implemented to include the retirement, replacement, or destruction of keys used to protect stored account data",
 	{"PCI DSS", "v4.0", "3.7.7"}:                                         "Key management policies and procedures are implemented to include the prevention of unauthorized substitution of cryptographic keys",
 	{"ISO/IEC 27001", "2022", "A.5.22"}:                                  "Monitoring, review and change management of supplier services",
+	{"ISO/IEC 27001", "2022", "A.8.3"}:                                   "Information access restriction",
 	{"ISO/IEC 27001", "2022", "A.8.24"}:                                  "Use of cryptography",
 }
 

@@ -342,16 +342,21 @@ func (cs *census) read(bs *bucketScan) {
 	close(bs.results)
 }
 
-// header reads bucket b's rule and versioning state into its header.
+// header reads bucket b's rule, versioning state and access settings
+// into its header.
 // They are independent requests: both in flight at once halve a small
 // bucket's time to its listing.
 func (s *scanner) header(ctx context.Context, b bucketInfo, region string) snapshot.Bucket {
 	hb := snapshot.Bucket{Name: b.Name, Region: b.Region, CreationDate: b.CreationDate, RegionError: b.regionErr, ReadAt: s.now()}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.versioning(ctx, &hb)
+	}()
+	go func() {
+		defer wg.Done()
+		s.access(ctx, &hb) // ACL and policy (access.go)
 	}()
 	s.rule(ctx, region, &hb)
 	wg.Wait()

@@ -761,6 +761,7 @@ func (s *scanner) replayHeader(ctx context.Context, region string, hb *snapshot.
 	if hb.VersioningError != nil && s.cfg.Versions {
 		s.recordError(*hb.VersioningError)
 	}
+	s.replayAccess(hb)
 	if r := hb.Encryption; r != nil && r.KMSMasterKeyID != "" {
 		s.method(ctx, region, r.Algorithm, r.KMSMasterKeyID)
 	}

@@ -17,6 +17,12 @@
 //     theirs in a bounded spool (memory, then a temporary file; see
 //     census.go). Memory is bounded by constants, not by the number or
 //     size of buckets.
+//   - Each bucket's access settings (access.go): its ACL and policy, read
+//     with its rule, normalised (who the ACL lets in) and, for the policy,
+//     the encryption guardrail facts derived from its JSON
+//     (bucketpolicy.go, PolicyFacts). An endpoint that does not implement
+//     bucket policies is recorded as status "unknown", never "none".
+//     Object ACLs are not read (one more request per object).
 //   - Retries with exponential backoff and full jitter on throttling, 429,
 //     5xx and timeouts (Retry); the attempts are recorded.
 //   - KMS keys: every referenced key is described once (DescribeKey) when

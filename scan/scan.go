@@ -66,7 +66,10 @@ type Config struct {
 	// object re-encrypted by copying it onto itself leaves its unencrypted
 	// bytes behind as a noncurrent version. It costs one HEAD per version.
 	Versions bool
-	Retry    Retry
+	// SkipAccess leaves out each bucket's ACL and policy (two requests per
+	// bucket; see access.go). Object ACLs are never read.
+	SkipAccess bool
+	Retry      Retry
 	// Progress receives a progress bar with rate and ETA when it is a
 	// terminal; otherwise (and when nil) nothing is drawn.
 	Progress io.Writer

@@ -129,6 +129,14 @@ func normalise(t *testing.T, b snapshot.Bucket, since time.Time) snapshot.Bucket
 		r.Raw = ""
 		b.Encryption = &r
 	}
+	// Access settings (access_test.go checks them): every estate bucket
+	// is private, and its policy is read (none, or unknown on an endpoint
+	// without policies).
+	if b.ACL == nil || b.ACL.Canned != "private" || b.ACL.PublicRead || b.ACL.Raw == "" || b.Policy == nil ||
+		(b.Policy.Status != snapshot.PolicyNone && b.Policy.Status != snapshot.PolicyUnknown) {
+		t.Errorf("%s: acl %+v, policy %+v", b.Name, b.ACL, b.Policy)
+	}
+	b.ACL, b.Policy = nil, nil
 	b.ReadAt, b.CreationDate = time.Time{}, time.Time{}
 	objs := append([]snapshot.Object{}, b.Objects...)
 	for i := range objs {
@@ -390,7 +398,9 @@ func TestErrorsAsData(t *testing.T) {
 			for _, e := range c.Errors {
 				scopes[e.Scope+" "+e.Resource]++
 			}
-			want := map[string]int{"bucket secret-vault": 1, "rule err-rule": 1, "rule secret-vault": 1, "list secret-vault": 1, "object err-ok/broken": 1, "object err-ok/slow": 1}
+			check("secret-vault (ACL not readable)", b.ACL == nil && denied(b.ACLError) && b.ACLError.Scope == "acl", b)
+			want := map[string]int{"bucket secret-vault": 1, "rule err-rule": 1, "rule secret-vault": 1, "list secret-vault": 1, "object err-ok/broken": 1, "object err-ok/slow": 1,
+				"acl secret-vault": 1}
 			if mustJSON(scopes) != mustJSON(want) {
 				t.Errorf("coverage errors: got %v, want %v", scopes, want)
 			}

@@ -36,14 +36,20 @@ func writeFull(t *testing.T) []byte {
 	}
 	must(w.BeginBucket(snapshot.Bucket{Name: "a", Region: "r1", CreationDate: t0, ReadAt: t0,
 		Encryption: &snapshot.Rule{Algorithm: "KMS", KMSMasterKeyID: "k1", KMSDataEncryption: "SM4", Method: snapshot.MethodKMSCMK, Raw: "<x/>"},
-		Versioning: "Enabled", VersionsInspected: true}))
+		Versioning: "Enabled", VersionsInspected: true,
+		ACL: &snapshot.ACL{Canned: "public-read", PublicRead: true, Raw: "<AccessControlPolicy/>",
+			Grants: []snapshot.Grant{{Type: "Group", ID: "http://acs.amazonaws.com/groups/global/AllUsers", Permission: "READ"}}},
+		Policy: &snapshot.Policy{Status: snapshot.PolicySet, Raw: `{"Statement":[]}`, RawTruncated: true,
+			RawSHA256: "0000000000000000000000000000000000000000000000000000000000000000", ParseError: "p",
+			DeniesUnencryptedPut: true, RequiredSSE: "KMS", RequiredKMSKeyIDs: []string{"k1"}, DeniesInsecureTransport: true,
+			AllowsPublicRead: true, Notes: []string{"n"}}}))
 	must(w.Object(snapshot.Object{Key: "o", Size: 10, ETag: `"e"`, LastModified: t0, VersionID: "2", StorageClass: "STANDARD",
 		SSE: "KMS", KMSKeyID: "k1", Method: snapshot.MethodKMSCMK, DataEncryption: "SM4", Attempts: 2}))
 	must(w.Object(snapshot.Object{Key: "o", Size: 9, LastModified: t0, VersionID: "1", Noncurrent: true, Method: snapshot.MethodNone}))
 	must(w.Object(snapshot.Object{Key: "p", Method: snapshot.MethodUnknown, Error: e("object", "a/p")}))
 	must(w.EndBucket(4, 2, e("list", "a")))
 	must(w.BeginBucket(snapshot.Bucket{Name: "b", ReadAt: t0, EncryptionError: e("rule", "b"), RegionError: e("bucket", "b"),
-		VersioningError: e("versioning", "b")}))
+		VersioningError: e("versioning", "b"), ACLError: e("acl", "b"), PolicyError: e("policy", "b")}))
 	must(w.EndBucket(0, 0, nil))
 	must(w.Key(snapshot.Key{KeyID: "k1", Region: "r1", Arn: "arn:aws:kms:r1:1:key/k1", State: "Enabled", Creator: "me", Origin: "Aliyun_KMS",
 		AutomaticRotation: "Enabled", RotationInterval: "31536000s", LastRotationDate: "2026-01-01T00:00:00Z", NextRotationDate: "2027-01-01T00:00:00Z",
@@ -131,6 +137,13 @@ func TestSchemaRefusesWhatTheReaderRefuses(t *testing.T) {
 		{path: "/buckets/0/region", del: true, reader: true},
 		{path: "/buckets/0/encryption", del: true, reader: true},
 		{path: "/provenance/scan_id", del: true, reader: true},
+		{path: "/buckets/0/acl/bogus", v: 1, reader: true},
+		{path: "/buckets/0/acl/public_read", del: true, reader: true},
+		{path: "/buckets/0/acl/grants/0/bogus", v: 1, reader: true},
+		{path: "/buckets/0/policy/bogus", v: 1, reader: true},
+		{path: "/buckets/0/policy/denies_unencrypted_put", del: true, reader: true},
+		{path: "/buckets/0/policy/status", v: "maybe"},
+		{path: "/buckets/0/policy/required_kms_key_ids", v: "k1", reader: true},
 	}
 	for _, c := range cases {
 		op := "set"

@@ -37,8 +37,10 @@
 // nothing: a bucket's "versioning", "versioning_error" and
 // "versions_inspected", an object's "noncurrent", and the provenance's
 // "inventories" (the inventory reports a census read instead of HEADs) and
-// "resumed_from" (the interrupted scan a resumed one continued). A file
-// without them reads as before.
+// "resumed_from" (the interrupted scan a resumed one continued), and a
+// bucket's "acl", "acl_error", "policy" and "policy_error" (its access
+// settings; absent: not read, as by an older scanner, which is not "none").
+// A file without them reads as before.
 package snapshot
 
 import (
@@ -193,9 +195,97 @@ type Bucket struct {
 	// the current ones (scan --versions on a versioned bucket); objects
 	// then include noncurrent versions.
 	VersionsInspected bool `json:"versions_inspected,omitempty"`
+	// ACL is the bucket's access control list as read (nil: not read; then
+	// ACLError says why, or the snapshot predates ACLs).
+	ACL      *ACL   `json:"acl,omitempty"`
+	ACLError *Error `json:"acl_error,omitempty"`
+	// Policy is the bucket's policy as read (nil: not read; then
+	// PolicyError says why, or the snapshot predates policies). Its Status
+	// tells "no policy" from "the endpoint does not say".
+	Policy      *Policy `json:"policy,omitempty"`
+	PolicyError *Error  `json:"policy_error,omitempty"`
 	// Objects are filled by EachBucket only (ReadSummary leaves them nil);
 	// in the file they are the "objects" array of the bucket.
 	Objects []Object `json:"objects,omitempty"`
+}
+
+// ACL is a bucket's access control list, normalised across dialects.
+type ACL struct {
+	// Canned is the canned ACL: private, public-read, public-read-write,
+	// and on S3 authenticated-read or log-delivery-write; "" when S3's
+	// grants match no canned ACL (Grants lists them).
+	Canned string `json:"canned"`
+	// PublicRead: the ACL lets anyone read. On OSS (public-read,
+	// public-read-write) anyone may read the bucket's objects whose own
+	// ACL is "default"; on S3 (a READ or FULL_CONTROL grant to AllUsers, or
+	// to AuthenticatedUsers, which is any AWS account) anyone may list the
+	// bucket, and reads of an object follow the object's own ACL. Block
+	// Public Access settings, which override ACLs, are not read.
+	PublicRead bool `json:"public_read"`
+	// PublicWrite: the ACL lets anyone write (OSS public-read-write; S3 a
+	// WRITE or FULL_CONTROL grant to AllUsers or AuthenticatedUsers).
+	PublicWrite bool `json:"public_write"`
+	// Grants are S3's grants besides the owner's own FULL_CONTROL.
+	Grants []Grant `json:"grants,omitempty"`
+	// Raw is the GetBucketAcl response body, as evidence.
+	Raw string `json:"raw,omitempty"`
+}
+
+// Grant is one S3 ACL grant.
+type Grant struct {
+	// Type is the grantee's type (CanonicalUser, Group,
+	// AmazonCustomerByEmail); ID its id, group URI or e-mail.
+	Type       string `json:"type"`
+	ID         string `json:"id"`
+	Permission string `json:"permission"`
+}
+
+// Policy statuses.
+const (
+	PolicyNone    = "none"    // the endpoint says no policy is set
+	PolicySet     = "set"     // a policy is set: Raw and the facts below
+	PolicyUnknown = "unknown" // the endpoint does not implement bucket policies (Note says so): not "none"
+)
+
+// MaxPolicyRaw bounds Policy.Raw; the facts are derived from the whole
+// document, whose digest RawSHA256 records.
+const MaxPolicyRaw = 20 << 10
+
+// Policy is a bucket's policy with the facts about encryption guardrails
+// derived from it (by package scan). A fact is true only when a statement
+// says so for every principal and every object of the bucket; statements
+// that narrow it (by principal, prefix or another condition) are listed in
+// Notes instead.
+type Policy struct {
+	Status string `json:"status"` // Policy* constant
+	// Note says why Status is unknown.
+	Note string `json:"note,omitempty"`
+	// Raw is the policy document as returned (at most MaxPolicyRaw bytes;
+	// RawTruncated when it was longer), RawSHA256 the digest of the whole.
+	Raw          string `json:"raw,omitempty"`
+	RawTruncated bool   `json:"raw_truncated,omitempty"`
+	RawSHA256    string `json:"raw_sha256,omitempty"`
+	// ParseError is set when the document could not be read as a policy;
+	// the facts are then all false and unknown.
+	ParseError string `json:"parse_error,omitempty"`
+	// DeniesUnencryptedPut: a PutObject without the SSE header is denied.
+	DeniesUnencryptedPut bool `json:"denies_unencrypted_put"`
+	// RequiredSSE is the one SSE algorithm a PutObject must name, in this
+	// package's vocabulary: "AES256", "KMS", another value as the policy
+	// says, or "" when the policy requires none in particular.
+	RequiredSSE string `json:"required_sse,omitempty"`
+	// RequiredKMSKeyIDs are the KMS key ids a PutObject must name (one of),
+	// as the policy spells them; empty when the policy names none.
+	RequiredKMSKeyIDs []string `json:"required_kms_key_ids,omitempty"`
+	// DeniesInsecureTransport: every request without TLS is denied
+	// (aws:SecureTransport / acs:SecureTransport false).
+	DeniesInsecureTransport bool `json:"denies_insecure_transport"`
+	// AllowsPublicRead: a statement allows anyone to read objects without
+	// any condition.
+	AllowsPublicRead bool `json:"allows_public_read"`
+	// Notes are statements that bear on the facts but were not counted,
+	// and why (e.g. a deny limited to a prefix).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Object is one object's metadata and encryption state (from HEAD).

@@ -41,12 +41,19 @@ func testFixture() fixture {
 		buckets: []Bucket{
 			{Name: "b-aes", Region: "cn-hangzhou", CreationDate: t0.Add(-48 * time.Hour), ReadAt: t0,
 				Encryption: &Rule{Algorithm: "AES256", Method: MethodOSSManaged, Raw: "<ServerSideEncryptionRule/>"},
+				ACL:        &ACL{Canned: "public-read", PublicRead: true, Raw: "<AccessControlPolicy/>"},
+				Policy: &Policy{Status: PolicySet, Raw: `{"Version":"1"}`, RawSHA256: "ab", DeniesUnencryptedPut: true, RequiredSSE: "KMS",
+					RequiredKMSKeyIDs: []string{"k1"}, Notes: []string{"statement 2: limited to prefix logs/"}},
 				Objects: []Object{
 					{Bucket: "b-aes", Key: "a/1", Size: 3, ETag: "E1", LastModified: t0.Add(-time.Hour), SSE: "AES256", Method: MethodOSSManaged, StorageClass: "Standard"},
 					{Bucket: "b-aes", Key: "a/<&>", Size: 0, ETag: "E2", LastModified: t0.Add(-time.Hour), Method: MethodNone, VersionID: "v1"},
 				}},
-			{Name: "b-denied", Region: "cn-hangzhou", EncryptionError: denied, ListError: listErr, ReadAt: t0, Objects: []Object{}},
+			{Name: "b-denied", Region: "cn-hangzhou", EncryptionError: denied, ListError: listErr, ReadAt: t0, Objects: []Object{},
+				ACLError:    &Error{Scope: "acl", Resource: "b-denied", StatusCode: 403, Code: "AccessDenied", Message: "denied"},
+				PolicyError: &Error{Scope: "policy", Resource: "b-denied", StatusCode: 403, Code: "AccessDenied", Message: "denied"}},
 			{Name: "b-kms", Region: "cn-hangzhou", ReadAt: t0,
+				ACL:        &ACL{Canned: "", Grants: []Grant{{Type: "CanonicalUser", ID: "u", Permission: "READ"}}},
+				Policy:     &Policy{Status: PolicyUnknown, Note: "501 NotImplemented"},
 				Encryption: &Rule{Algorithm: "KMS", KMSMasterKeyID: "k1", Method: MethodKMSCMK},
 				Objects: []Object{
 					{Bucket: "b-kms", Key: "x", Size: 10, ETag: "E3", LastModified: t0, SSE: "KMS", KMSKeyID: "k1", Method: MethodKMSCMK, Attempts: 3},

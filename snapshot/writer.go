@@ -163,6 +163,10 @@ type bucketHead struct {
 	Versioning      string    `json:"versioning,omitempty"`
 	VersioningError *Error    `json:"versioning_error,omitempty"`
 	VersionsInsp    bool      `json:"versions_inspected,omitempty"`
+	ACL             *ACL      `json:"acl,omitempty"`
+	ACLError        *Error    `json:"acl_error,omitempty"`
+	Policy          *Policy   `json:"policy,omitempty"`
+	PolicyError     *Error    `json:"policy_error,omitempty"`
 	ReadAt          time.Time `json:"read_at"`
 }
 
@@ -193,7 +197,8 @@ func (w *Writer) BeginBucket(b Bucket) error {
 	w.cur = b
 	w.written, w.noError = 0, 0
 	w.sep()
-	head := w.encode(bucketHead{b.Name, b.Region, b.CreationDate, b.Encryption, b.EncryptionError, b.RegionError, b.Versioning, b.VersioningError, b.VersionsInspected, b.ReadAt})
+	head := w.encode(bucketHead{b.Name, b.Region, b.CreationDate, b.Encryption, b.EncryptionError, b.RegionError, b.Versioning, b.VersioningError, b.VersionsInspected,
+		b.ACL, b.ACLError, b.Policy, b.PolicyError, b.ReadAt})
 	if w.err != nil {
 		return w.err
 	}
