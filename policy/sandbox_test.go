@@ -138,7 +138,7 @@ func TestSandboxStopsHostilePolicies(t *testing.T) {
 		{name: "big_range", bound: "value size", line: "numbers.range(1, 1e10)", detail: "numbers.range: would build 10000000000 numbers", within: 2 * time.Second},
 		{name: "doubling", bound: "value size", line: "s18 := hex.encode(s17)", detail: "hex.encode: built a value of more than 16 MiB", within: 5 * time.Second},
 		{name: "separator", bound: "value size", line: "s := concat(sep", detail: "concat: would build a string of", within: 5 * time.Second},
-		{name: "grow", bound: "memory", line: "xs := [[i, j]", detail: "grew the heap by more than 256 MiB", within: 10 * time.Second},
+		{name: "grow", bound: "memory", line: "xs := [[i, j]", detail: "grew the heap by more than 256 MiB", within: 20 * time.Second},
 		{name: "spin", box: Sandbox{BucketTimeout: time.Second}, bound: "time", detail: "(sandbox bound: 1s per evaluation)", within: 4 * time.Second},
 		{name: "spin", box: Sandbox{BucketTimeout: time.Minute, ScanTimeout: 1500 * time.Millisecond}, bound: "scan time", detail: "more than 1.5s in total over the scan", within: 5 * time.Second},
 	}

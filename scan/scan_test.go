@@ -399,8 +399,9 @@ func TestErrorsAsData(t *testing.T) {
 				scopes[e.Scope+" "+e.Resource]++
 			}
 			check("secret-vault (ACL not readable)", b.ACL == nil && denied(b.ACLError) && b.ACLError.Scope == "acl", b)
+			check("secret-vault (policy not readable)", b.PolicyError != nil && b.PolicyError.Scope == "policy", b)
 			want := map[string]int{"bucket secret-vault": 1, "rule err-rule": 1, "rule secret-vault": 1, "list secret-vault": 1, "object err-ok/broken": 1, "object err-ok/slow": 1,
-				"acl secret-vault": 1}
+				"acl secret-vault": 1, "policy secret-vault": 1}
 			if mustJSON(scopes) != mustJSON(want) {
 				t.Errorf("coverage errors: got %v, want %v", scopes, want)
 			}
