@@ -82,6 +82,9 @@ type Options struct {
 	Buckets string
 	// Versions inspects every version of versioned buckets.
 	Versions bool
+	// NoAccess leaves out each bucket's ACL and policy (two requests per
+	// bucket); the access rules then have nothing to judge.
+	NoAccess bool
 	// Concurrency bounds the requests in flight (0: the scanner's default).
 	Concurrency int
 	// Shard scans one share of the buckets (see snapshot.ShardOf); the

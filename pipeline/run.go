@@ -398,7 +398,7 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	cfg := scan.Config{
 		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, RequestRate: opts.RequestRate, Versions: opts.Versions,
 		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress, Shard: opts.Shard,
-		Inventory: opts.Inventory,
+		Inventory: opts.Inventory, SkipAccess: opts.NoAccess,
 		// An allow-list may name keys by alias, which only KMS can resolve:
 		// the scan records what they point to for the rules to compare.
 		ExtraKeyRefs: engine.Profile().AllowedCMKIDs,
