@@ -62,3 +62,30 @@ func TestScanFindsPublicBucketWithUnencryptedObjects(t *testing.T) {
 		t.Errorf("access findings %v, want %v", got, want)
 	}
 }
+
+// TestScanNoAccess: --no-access reads no ACL or policy, so the public
+// bucket's access findings are not raised and the snapshot records none.
+func TestScanNoAccess(t *testing.T) {
+	ctx := context.Background()
+	srv, getenv, c, _ := startEmpty(t)
+	if err := c.CreateBucket(ctx, "pub-open", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, "pub-open", "a", strings.NewReader("x"), 1, client.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutBucketACL(ctx, "pub-open", client.ACLPublicRead); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "scan")
+	r := runCLIEnv(t, getenv, "scan", "--endpoint", srv.Endpoint, "--dialect", "oss", "--region", srv.Region, "--kms-endpoint", srv.KMSEndpoint,
+		"--history", "", "--out", out, "--no-access")
+	if r.code != exitGate {
+		t.Fatalf("exit %d, want %d: %v\n%s", r.code, exitGate, r.err, r.stdout)
+	}
+	for _, f := range readFindingsDoc(t, filepath.Join(out, "findings.json")).Findings {
+		if f.Rule == "SSE-017" || f.Rule == "SSE-018" {
+			t.Errorf("--no-access still judged access: %s on %s", f.Rule, f.Resource.Bucket)
+		}
+	}
+}
