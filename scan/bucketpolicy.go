@@ -132,13 +132,13 @@ func (d policyDoc) statements() ([]statement, error) {
 	if raw[0] == '{' {
 		var st statement
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return nil, fmt.Errorf("Statement: %v", err)
+			return nil, fmt.Errorf("the Statement member: %v", err)
 		}
 		return []statement{st}, nil
 	}
 	var sts []statement
 	if err := json.Unmarshal(raw, &sts); err != nil {
-		return nil, fmt.Errorf("Statement: %v", err)
+		return nil, fmt.Errorf("the Statement member: %v", err)
 	}
 	return sts, nil
 }

@@ -96,6 +96,11 @@ func TestOSSAppendObject(t *testing.T) {
 				_, err = bk.AppendObject(key, strings.NewReader("!"), pos, oss1.ServerSideEncryption(tc.alg))
 				must(t, err)
 				want = append(want, '!')
+				body, err := bk.GetObject(key)
+				must(t, err)
+				if got := readAll(t, body); !bytes.Equal(got, want) {
+					t.Fatalf("GET after a same-algorithm append returned %d bytes, want %d", len(got), len(want))
+				}
 			}
 			// At rest: one file per append, ciphertext when encrypted.
 			ar, err := e.store.AtRest(bg, b, key)
@@ -274,7 +279,7 @@ func TestOSSVersioningAppendObject(t *testing.T) {
 	next, err := bk.AppendObject("k", strings.NewReader("123"), 0, oss1.GetResponseHeader(&hdr))
 	must(t, err)
 	first := oss1.GetVersionId(hdr)
-	next, err = bk.AppendObject("k", strings.NewReader("456"), next, oss1.GetResponseHeader(&hdr))
+	_, err = bk.AppendObject("k", strings.NewReader("456"), next, oss1.GetResponseHeader(&hdr))
 	must(t, err)
 	if v := oss1.GetVersionId(hdr); v == oss1.NullVersion || v == "" || v != first {
 		t.Fatalf("appends changed the version id: %q then %q", first, v)

@@ -138,11 +138,11 @@ func TestS3BucketPolicyGuardrails(t *testing.T) {
 	// Multipart: the initiation carries the header and is checked; parts
 	// and completion (whose encryption the initiation fixed) are not
 	// denied for lacking it.
-	up, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp")})
+	_, err = c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp")})
 	if code, _ := awsErr(err); code != "AccessDenied" {
 		t.Errorf("CreateMultipartUpload without SSE: %q, want AccessDenied", code)
 	}
-	up, err = c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp"),
+	up, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp"),
 		ServerSideEncryption: types.ServerSideEncryptionAwsKms})
 	if err != nil {
 		t.Fatal(err)
