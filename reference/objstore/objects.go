@@ -388,7 +388,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 				out.IsTruncated = true
 				break
 			}
-			rec, err := decodeObject(v, "object")
+			rec, err := decodeListed(v)
 			if err != nil {
 				return err
 			}

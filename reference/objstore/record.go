@@ -60,9 +60,20 @@ func putBucketRec(tx *bolt.Tx, b *bucketRecord) error {
 
 // decodeObject reads an object or version record in either format.
 func decodeObject(v []byte, what string) (*objectRecord, error) {
+	return decodeObjectAs(v, what, false)
+}
+
+// decodeListed reads an object record for a listing entry (objectRecord.info):
+// the envelope record and a single-part object's data files are checked
+// but not copied, which a census listing every object does not need.
+func decodeListed(v []byte) (*objectRecord, error) {
+	return decodeObjectAs(v, "object", true)
+}
+
+func decodeObjectAs(v []byte, what string, listed bool) (*objectRecord, error) {
 	if len(v) > 0 && v[0] == recBinary1 {
 		r := &objectRecord{}
-		if err := r.unmarshal(v[1:]); err != nil {
+		if err := r.unmarshalAs(v[1:], listed); err != nil {
 			return nil, fmt.Errorf("objstore: corrupt %s record: %w", what, err)
 		}
 		return r, nil
@@ -301,7 +312,11 @@ func (r *recReader) end() error {
 	return r.err
 }
 
-func (o *objectRecord) unmarshal(b []byte) error {
+func (o *objectRecord) unmarshal(b []byte) error { return o.unmarshalAs(b, false) }
+
+// unmarshalAs is unmarshal; listed leaves Record, and the Files of a
+// single-part object, empty (read and checked all the same).
+func (o *objectRecord) unmarshalAs(b []byte, listed bool) error {
 	r := recReader{b: b}
 	flags := r.byte()
 	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum) != 0 {
@@ -329,8 +344,22 @@ func (o *objectRecord) unmarshal(b []byte) error {
 	}
 	o.Algorithm = r.str()
 	o.KMSKeyID = r.str()
-	o.Record = r.bytes()
-	if n := r.count(14); n > 0 {
+	if listed {
+		r.raw()
+	} else {
+		o.Record = r.bytes()
+	}
+	if n := r.count(14); n > 0 && listed && !o.Multipart {
+		for range n {
+			r.raw()
+			r.intN()
+			r.int()
+			r.int()
+			r.raw()
+			r.u64()
+			r.raw()
+		}
+	} else if n > 0 {
 		o.Files = make([]dataFile, n)
 		for i := range o.Files {
 			f := &o.Files[i]

@@ -335,3 +335,36 @@ func TestLegacyJSONRecords(t *testing.T) {
 		t.Fatal("a database of an unknown format opened")
 	}
 }
+
+// TestDecodeListedMatchesInfo: a listing entry decoded without the
+// envelope record and a single-part object's files gives the same
+// ObjectInfo as the whole record, for single-part and multipart objects,
+// and refuses every truncation as decodeObject does.
+func TestDecodeListedMatchesInfo(t *testing.T) {
+	for _, multipart := range []bool{false, true} {
+		n := 0
+		var o objectRecord
+		fillEvery(t, reflect.ValueOf(&o).Elem(), &n, false)
+		o.Multipart = multipart
+		enc := encodeObject(&o)
+		whole, err := decodeObject(enc, "object")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := decodeListed(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := listed.info("b", "k"), whole.info("b", "k"); !reflect.DeepEqual(got, want) {
+			t.Errorf("multipart %v: listed info\n %+v\nwant\n %+v", multipart, got, want)
+		}
+		if listed.Record != nil || (!multipart && listed.Files != nil) {
+			t.Errorf("multipart %v: listing copied the record (%d bytes) or files (%d)", multipart, len(listed.Record), len(listed.Files))
+		}
+		for i := 1; i < len(enc); i++ {
+			if _, err := decodeListed(enc[:i]); err == nil {
+				t.Fatalf("multipart %v: record truncated to %d of %d bytes decoded", multipart, i, len(enc))
+			}
+		}
+	}
+}
