@@ -133,7 +133,7 @@ func TestAppendRecordAllocations(t *testing.T) {
 	o := snapshot.Object{Bucket: "b", Key: "obj-000001", Size: 1, ETag: "5B3C", LastModified: time.Now().UTC(), StorageClass: "Standard", SSE: "AES256", Method: snapshot.MethodNone}
 	r := record{T: "o", S: 7, O: &o}
 	line := make([]byte, 0, 512)
-	if n := testing.AllocsPerRun(100, func() {
+	if n := testing.AllocsPerRun(1000, func() {
 		var err error
 		if line, err = appendRecord(line[:0], &r); err != nil {
 			t.Fatal(err)
