@@ -229,12 +229,18 @@ func (o *ossV1) deleteObject(ctx context.Context, bucket, key string) error {
 	return bk.DeleteObject(key, oss1.WithContext(ctx))
 }
 
+// listObjects sends what Bucket.ListObjectsV2 sends (the same options,
+// through the SDK's signed Conn.DoWithContext) and decodes the pages with
+// decodeListV2, which gives what the SDK's decoding gives at a fraction
+// of its CPU (see listv2.go). A page's buffer, entries and scanner are
+// reused by the next page.
 func (o *ossV1) listObjects(ctx context.Context, bucket, prefix, after string, fn func(ObjectSummary) error) error {
-	bk, err := o.bucket(bucket)
-	if err != nil {
+	if err := oss1.CheckBucketName(bucket); err != nil {
 		return err
 	}
 	token := ""
+	var buf bytes.Buffer
+	var page listV2Page
 	for {
 		opts := []oss1.Option{oss1.Prefix(prefix), oss1.MaxKeys(pageSize), oss1.WithContext(ctx)}
 		if token != "" {
@@ -242,19 +248,33 @@ func (o *ossV1) listObjects(ctx context.Context, bucket, prefix, after string, f
 		} else if after != "" {
 			opts = append(opts, oss1.StartAfter(after))
 		}
-		r, err := bk.ListObjectsV2(opts...)
+		opts = append(opts, oss1.EncodingType("url"), oss1.ListType(2))
+		params, err := oss1.GetRawParams(opts)
 		if err != nil {
 			return err
 		}
-		for _, ob := range r.Objects {
-			if err := fn(ObjectSummary{Key: ob.Key, Size: ob.Size, ETag: ob.ETag, LastModified: ob.LastModified, StorageClass: ob.StorageClass}); err != nil {
+		resp, err := o.c.Conn.DoWithContext(ctx, http.MethodGet, bucket, "", params, map[string]string{}, nil, 0, nil)
+		if err != nil {
+			return err
+		}
+		buf.Reset()
+		_, err = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if err := decodeListV2(buf.Bytes(), &page); err != nil {
+			return err
+		}
+		for _, ob := range page.objects {
+			if err := fn(ob); err != nil {
 				return err
 			}
 		}
-		if !r.IsTruncated || r.NextContinuationToken == "" || r.NextContinuationToken == token {
+		if !page.truncated || page.next == "" || page.next == token {
 			return nil
 		}
-		token = r.NextContinuationToken
+		token = page.next
 	}
 }
 

@@ -191,18 +191,6 @@ type record struct {
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// encodeRecord is r's line: "CRC32C-HEX JSON\n".
-func encodeRecord(r *record) ([]byte, error) {
-	js, err := json.Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	line := make([]byte, 0, len(js)+10)
-	line = fmt.Appendf(line, "%08x ", crc32.Checksum(js, crcTable))
-	line = append(line, js...)
-	return append(line, '\n'), nil
-}
-
 // decodeRecord verifies and parses one line (with its newline).
 func decodeRecord(line []byte) (record, bool) {
 	var r record
@@ -468,14 +456,16 @@ type checkpointLog struct {
 	pending  int
 	lastSync time.Time
 	err      error
+	line     []byte // reused by every append
 }
 
 func (l *checkpointLog) append(r *record) error {
 	if l.err != nil {
 		return l.err
 	}
-	line, err := encodeRecord(r)
+	line, err := appendRecord(l.line[:0], r)
 	if err == nil {
+		l.line = line
 		_, err = l.bw.Write(line)
 	}
 	if err != nil {

@@ -16,7 +16,9 @@
 //     as its answer arrives, buckets scanned ahead of their turn keep
 //     theirs in a bounded spool (memory, then a temporary file; see
 //     census.go). Memory is bounded by constants, not by the number or
-//     size of buckets.
+//     size of buckets. While a scan runs the garbage collector's target
+//     is raised (Config.GCPercent, default 400; gc.go says what it saves
+//     and costs) and restored after.
 //   - Each bucket's access settings (access.go): its ACL and policy, read
 //     with its rule, normalised (who the ACL lets in) and, for the policy,
 //     the encryption guardrail facts derived from its JSON

@@ -126,6 +126,12 @@ type Config struct {
 	// OnResume, when set, is told what a resumed scan takes from its
 	// checkpoint, before it starts.
 	OnResume func(ResumeInfo)
+	// GCPercent is the garbage collector's target percentage (GOGC)
+	// while the scan runs, restored when it ends: 0 is
+	// DefaultCensusGCPercent, negative leaves the process's setting
+	// alone. It only ever raises the setting (see gc.go for what it
+	// saves and costs).
+	GCPercent int
 
 	// forceProgress draws the bar on a non-terminal (tests).
 	forceProgress bool
@@ -276,6 +282,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	if err := cfg.validate(); err != nil {
 		return snapshot.Summary{}, err
 	}
+	gcPercent := cfg.GCPercent
+	if gcPercent == 0 {
+		gcPercent = DefaultCensusGCPercent
+	}
+	defer raiseGC(gcPercent)()
 	s := &scanner{cfg: cfg, retry: cfg.Retry.withDefaults(), prog: newProgress(cfg.Progress, cfg.forceProgress), budgets: newBudgets(&cfg)}
 	s.keys = newKeys(s)
 	started := s.now()

@@ -17,6 +17,14 @@
 #    server's CPU per
 #    HEAD is read from /proc during the loop. BIN=path scans and serves
 #    with another sseaudit binary (e.g. a build of an older commit).
+#
+# BASE=REV (a git revision) measures that revision too, in the same run:
+# its sseaudit and scan test binary are built from `git archive REV`; in
+# process, every round runs both test binaries (alternating which goes
+# first) and benchstat sets base against new; end to end, the base serves
+# and scans its own seeded server (a second port), its rounds interleaved
+# with the new one's, and both summaries are printed. Load average is
+# recorded before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
@@ -25,40 +33,83 @@ MANY=${MANY:-500}
 mkdir -p bench
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee bench/census-machine.txt
 
+tmp=$(mktemp -d)
+srvs=()
+cleanup() {
+  for p in "${srvs[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+base_test= base_bin=
+if [ -n "${BASE:-}" ]; then
+  rev=$(git rev-parse --short "$BASE")
+  mkdir -p "$tmp/base-src"
+  git archive "$rev" | tar -x -C "$tmp/base-src"
+  (cd "$tmp/base-src" && go test -c -o "$OLDPWD/bench/census-base.test" ./scan && go build -o "$OLDPWD/bench/sseaudit-base" ./cmd/sseaudit)
+  base_test=bench/census-base.test base_bin=bench/sseaudit-base
+  echo "base: $rev ($(git log -1 --format=%s "$rev" | cut -c1-72))" | tee -a bench/census-machine.txt
+fi
+
 if [ "${INPROCESS:-1}" != 0 ]; then
   go test -c -o bench/census.test ./scan
-  bench/census.test -test.run '^$' -test.bench '^Benchmark(CensusVsBareHEAD|CensusManySmallBuckets|RequestCosts)$' \
-    -test.benchtime "${BENCHTIME:-4x}" -test.count "$ROUNDS" -test.cpu 2 | tee bench/census.txt | grep -E '^Benchmark' || true
-  go tool benchstat bench/census.txt | tee bench/census-benchstat.txt
+  benchre='^Benchmark(CensusVsBareHEAD|CensusManySmallBuckets|RequestCosts)$'
+  run() { # test-binary output
+    (cd scan && "../$1" -test.run '^$' -test.bench "$benchre" -test.benchtime "${BENCHTIME:-4x}" -test.count 1 -test.cpu 2) >"$tmp/cur.txt"
+    if [ -s "$2" ]; then grep '^Benchmark' "$tmp/cur.txt" >>"$2"; else cp "$tmp/cur.txt" "$2"; fi
+    grep -E '^Benchmark' "$tmp/cur.txt" || true
+  }
+  : >bench/census.txt
+  : >bench/census-base.txt
+  for r in $(seq 1 "$ROUNDS"); do
+    if [ -z "$base_test" ]; then
+      run bench/census.test bench/census.txt
+    elif [ $((r % 2)) = 1 ]; then
+      run "$base_test" bench/census-base.txt; run bench/census.test bench/census.txt
+    else
+      run bench/census.test bench/census.txt; run "$base_test" bench/census-base.txt
+    fi
+  done
+  if [ -n "$base_test" ]; then
+    go tool benchstat base=bench/census-base.txt new=bench/census.txt | tee bench/census-benchstat.txt
+  else
+    go tool benchstat bench/census.txt | tee bench/census-benchstat.txt
+  fi
+  echo "in process: load after $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a bench/census-machine.txt
 fi
 [ "${CLI:-1}" = 0 ] && exit 0
 
 bin=${BIN:-bench/sseaudit}
 [ -n "${BIN:-}" ] || go build -o bench/sseaudit ./cmd/sseaudit
 go build -o bench/censusbench ./scripts/censusbench
-tmp=$(mktemp -d)
-srv=
-cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 # Throwaway credentials of a throwaway server.
 export SSEAUDIT_ROOT_ACCESS_KEY_ID=CENSUSBENCH SSEAUDIT_ROOT_ACCESS_KEY_SECRET=census-bench-only
 export OSS_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET
 port=${PORT:-19700}
-"$bin" serve --addr "127.0.0.1:$port" --kms-addr "127.0.0.1:$((port + 1))" --data "$tmp/data" >"$tmp/serve.out" 2>/dev/null &
-srv=$!
-for _ in $(seq 1 100); do grep -q 'oss/s3 endpoint' "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-ep=http://127.0.0.1:$port
-bench/censusbench -endpoint "$ep" seed -bucket census-cli -objects "$OBJECTS"
-bench/censusbench -endpoint "$ep" seed -bucket census-many -buckets "$MANY" -objects 10
-bench/censusbench -endpoint "$ep" seed -bucket census-one -objects $((MANY * 10))
+
+# serve NAME BIN PORT: start and seed a server; sets srv_NAME and ep_NAME.
+serve() {
+  "$2" serve --addr "127.0.0.1:$3" --kms-addr "127.0.0.1:$(($3 + 1))" --data "$tmp/data-$1" >"$tmp/serve-$1.out" 2>/dev/null &
+  local pid=$!
+  srvs+=("$pid")
+  for _ in $(seq 1 100); do grep -q 'oss/s3 endpoint' "$tmp/serve-$1.out" 2>/dev/null && break; sleep 0.1; done
+  local ep=http://127.0.0.1:$3
+  bench/censusbench -endpoint "$ep" seed -bucket census-cli -objects "$OBJECTS"
+  bench/censusbench -endpoint "$ep" seed -bucket census-many -buckets "$MANY" -objects 10
+  bench/censusbench -endpoint "$ep" seed -bucket census-one -objects $((MANY * 10))
+  printf -v "srv_$1" %s "$pid"
+  printf -v "ep_$1" %s "$ep"
+}
+serve new "$bin" "$port"
+[ -n "$base_bin" ] && serve base "$base_bin" $((port + 2))
 
 tck=$(getconf CLK_TCK)
-srvcpu() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+srvcpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 secs() { date -d "$1" +%s.%N; }
-runscan() { # round glob -> "wall census" seconds
-  local out=$tmp/out$1 t0 t1
+runscan() { # bin endpoint glob -> "wall census" seconds
+  local out=$tmp/out t0 t1
   t0=$(date +%s.%N)
-  "$bin" scan --endpoint "$ep" --dialect oss --buckets "$2" --out "$out" --history "" -q >/dev/null 2>&1 || true
+  "$1" scan --endpoint "$2" --dialect oss --buckets "$3" --out "$out" --history "" -q >/dev/null 2>&1 || true
   t1=$(date +%s.%N)
   local s f
   s=$(grep -o '"started_at": *"[^"]*"' "$out/snapshot.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
@@ -66,28 +117,41 @@ runscan() { # round glob -> "wall census" seconds
   echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(secs "$f") - $(secs "$s")" | bc -l)"
   rm -rf "$out"
 }
-runbare() { # -> "wall server-cpu-us-per-head"
+runbare() { # server-pid endpoint -> "wall server-cpu-us-per-head"
   local c0 c1 w
-  c0=$(srvcpu)
-  w=$(bench/censusbench -endpoint "$ep" heads -bucket census-cli -objects "$OBJECTS")
-  c1=$(srvcpu)
+  c0=$(srvcpu "$1")
+  w=$(bench/censusbench -endpoint "$2" heads -bucket census-cli -objects "$OBJECTS")
+  c1=$(srvcpu "$1")
   echo "$w $(echo "($c1 - $c0) / $tck * 1000000 / $OBJECTS" | bc -l)"
 }
-: >bench/census-cli.txt
-for r in $(seq 1 "$ROUNDS"); do
-  if [ $((r % 2)) = 1 ]; then
-    s=$(runscan "$r" census-cli); b=$(runbare); m=$(runscan "$r" 'census-many-*'); o=$(runscan "$r" census-one)
+round() { # name bin round
+  local pid=srv_$1 ep=ep_$1 s b m o
+  pid=${!pid} ep=${!ep}
+  if [ $(($3 % 2)) = 1 ]; then
+    s=$(runscan "$2" "$ep" census-cli); b=$(runbare "$pid" "$ep"); m=$(runscan "$2" "$ep" 'census-many-*'); o=$(runscan "$2" "$ep" census-one)
   else
-    o=$(runscan "$r" census-one); m=$(runscan "$r" 'census-many-*'); b=$(runbare); s=$(runscan "$r" census-cli)
+    o=$(runscan "$2" "$ep" census-one); m=$(runscan "$2" "$ep" 'census-many-*'); b=$(runbare "$pid" "$ep"); s=$(runscan "$2" "$ep" census-cli)
   fi
-  echo "$s $b $m $o" | tee -a bench/census-cli.txt
+  echo "$s $b $m $o $(cut -d' ' -f1 /proc/loadavg)" | tee -a "bench/census-cli$4.txt"
+}
+: >bench/census-cli.txt
+: >bench/census-cli-base.txt
+for r in $(seq 1 "$ROUNDS"); do
+  if [ -z "$base_bin" ]; then
+    round new "$bin" "$r" ""
+  elif [ $((r % 2)) = 1 ]; then
+    round base "$base_bin" "$r" -base; round new "$bin" "$r" ""
+  else
+    round new "$bin" "$r" ""; round base "$base_bin" "$r" -base
+  fi
 done
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-col() { awk -v c="$1" '{print $c}' bench/census-cli.txt | median; }
-cmd=$(col 1) census=$(col 2) bare=$(col 3) cpu=$(col 4) many=$(col 6) one=$(col 8)
-mobj=$((MANY * 10))
-{
-  echo "end to end, $OBJECTS objects, median of $ROUNDS rounds (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
+summary() { # file title
+  local f=$1
+  col() { awk -v c="$1" '{print $c}' "$f" | median; }
+  local cmd census bare cpu many one mobj=$((MANY * 10))
+  cmd=$(col 1) census=$(col 2) bare=$(col 3) cpu=$(col 4) many=$(col 6) one=$(col 8)
+  echo "$2, end to end, $OBJECTS objects, median of $ROUNDS rounds (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
   printf '  sseaudit scan (whole command) %.2fs = %.0f obj/s\n' "$cmd" "$(echo "$OBJECTS / $cmd" | bc -l)"
   printf '  census inside it              %.2fs = %.0f obj/s\n' "$census" "$(echo "$OBJECTS / $census" | bc -l)"
   printf '  bare 16-goroutine HEAD loop   %.2fs = %.0f obj/s\n' "$bare" "$(echo "$OBJECTS / $bare" | bc -l)"
@@ -95,4 +159,12 @@ mobj=$((MANY * 10))
     "$(echo "$bare / $census" | bc -l)" "$(echo "$bare / $cmd" | bc -l)" "$cpu"
   printf '  census of %d buckets x 10 %.2fs = %.0f obj/s, of 1 x %d %.2fs = %.0f obj/s: ratio %.3f\n' "$MANY" "$many" \
     "$(echo "$mobj / $many" | bc -l)" "$mobj" "$one" "$(echo "$mobj / $one" | bc -l)" "$(echo "$one / $many" | bc -l)"
+  # Medians of the per-round ratios too: on a loaded machine they vary
+  # less than the ratio of the medians.
+  printf '  per-round ratios, median: census/bare %.3f, many/single %.3f\n' \
+    "$(awk '{print $3 / $2}' "$f" | median)" "$(awk '{print $8 / $6}' "$f" | median)"
+}
+{
+  [ -n "$base_bin" ] && summary bench/census-cli-base.txt "base $rev"
+  summary bench/census-cli.txt "new"
 } | tee bench/census-cli-summary.txt

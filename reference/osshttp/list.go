@@ -175,6 +175,7 @@ func (h *handler) listObjectsV2(req *request) *ossError {
 	if fetchOwner {
 		ownerp = &owner
 	}
+	out.Contents = make([]xmlContents, 0, len(res.Objects))
 	for _, o := range res.Objects {
 		out.Contents = append(out.Contents, contentsOf(o, urlEnc, ownerp))
 	}

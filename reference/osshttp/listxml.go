@@ -18,15 +18,43 @@ func xmlText(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '<' || c == '>' || c == '&' || c == '\'' || c == '"' {
 			plain = false
-			break
+			if c > 0x7e || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+				// Multi-byte characters (or invalid UTF-8) and other
+				// control bytes: encoding/xml's rules.
+				w := appendWriter{b}
+				_ = xml.EscapeText(&w, []byte(s))
+				return w.b
+			}
 		}
 	}
 	if plain { // printable ASCII that needs no escape: most keys
 		return append(b, s...)
 	}
-	w := appendWriter{b}
-	_ = xml.EscapeText(&w, []byte(s))
-	return w.b
+	// Printable ASCII, tab and line ends, with the escapes
+	// xml.EscapeText writes (an ETag's quotes, in every listing entry).
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"':
+			b = append(b, "&#34;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '\t':
+			b = append(b, "&#x9;"...)
+		case '\n':
+			b = append(b, "&#xA;"...)
+		case '\r':
+			b = append(b, "&#xD;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 type appendWriter struct{ b []byte }

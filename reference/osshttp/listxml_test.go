@@ -2,6 +2,7 @@ package osshttp
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -62,4 +63,17 @@ func FuzzListV2XML(f *testing.F) {
 			t.Fatalf("differs:\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// TestQuotedETag: the ETag upper-cased in quotes, as strings.ToUpper
+// does it, in one allocation for ASCII.
+func TestQuotedETag(t *testing.T) {
+	for _, e := range []string{"", "5b3c0a1f", "d41d8cd98f00b204e9800998ecf8427e-3", "MiXeD", "ß\u00e9x", "\xff"} {
+		if got, want := quotedETag(e), `"`+strings.ToUpper(e)+`"`; got != want {
+			t.Errorf("quotedETag(%q) = %q, want %q", e, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = quotedETag("d41d8cd98f00b204e9800998ecf8427e") }); n != 1 {
+		t.Errorf("%v allocations, want 1", n)
+	}
 }

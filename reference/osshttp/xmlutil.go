@@ -108,7 +108,25 @@ func httpTime(t time.Time) string {
 
 // quotedETag is the ETag as OSS sends it: upper-case, in double quotes.
 func quotedETag(etag string) string {
-	return `"` + strings.ToUpper(etag) + `"`
+	for i := 0; i < len(etag); i++ {
+		if etag[i] >= 0x80 {
+			return `"` + strings.ToUpper(etag) + `"` // Unicode case rules
+		}
+	}
+	// ASCII (every ETag the store makes): one allocation, not two (HEAD
+	// and every listing entry send one).
+	var b strings.Builder
+	b.Grow(len(etag) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(etag); i++ {
+		c := etag[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // encodeName URL-encodes a key or prefix for encoding-type=url answers.

@@ -8,6 +8,8 @@
 //	censusbench -endpoint URL seed -bucket B -objects N [-buckets M]
 //	censusbench -endpoint URL heads -bucket B -objects N
 //
+// -cpuprofile FILE (before the command) writes a CPU profile of it.
+//
 // With -buckets M, seed creates M buckets B-000, B-001, ... of N objects
 // each instead of bucket B.
 //
@@ -21,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +35,22 @@ import (
 func main() {
 	endpoint := flag.String("endpoint", "", "endpoint URL")
 	region := flag.String("region", "cn-hangzhou", "region")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the command to this file (to set against the census's, SSEAUDIT_CPUPROFILE)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "censusbench: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	if *endpoint == "" || flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: censusbench -endpoint URL seed|heads -bucket B -objects N")
 		os.Exit(2)
