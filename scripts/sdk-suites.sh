@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Runs the clients' own test suites, unmodified, against `sseaudit serve`:
+#   v1     github.com/aliyun/aliyun-oss-go-sdk, package oss (gocheck suites)
+#   v2     github.com/aliyun/alibabacloud-oss-go-sdk-v2, package oss, the
+#          `integration`-tagged tests (client_integration*_test.go)
+#   minio  github.com/minio/minio-go/v7 functional_tests.go (mint), full mode
+# each at the version in go.mod, from the module cache, with its own
+# harness and its own environment variables. Results: bench/sdk-suites-*.txt
+# (counts and the failures by category) and bench/sdk-suites-*.log.
+#
+#   scripts/sdk-suites.sh                 # everything (about 5 minutes on 2 cores)
+#   SUITES=v1,minio scripts/sdk-suites.sh # some suites
+#   SHORT=1 scripts/sdk-suites.sh         # the fast, deterministic share (make sdk-suites-short)
+#
+# The module cache is read-only and the SDK tests are internal to their
+# package (package oss), so each SDK's tree is copied as it is to a temp
+# directory and built there (v1 has no go.mod of its own: one is written
+# with the gocheck and x/time it imports); minio's functional_tests.go is
+# built in a temp module that requires the same minio-go. Nothing in a test
+# file is changed. Tests the script does not run are listed below
+# (EXCLUSIONS), each with one of the four reasons the project allows; any
+# other failure counts as one.
+#
+# Only loopback traffic: the servers and the suites run in a network
+# namespace of their own (unshare -rn) that has nothing but lo, so a test
+# that tries to reach the internet fails at once; without unshare, every
+# proxy variable points at a closed loopback port instead (Go never
+# proxies loopback), which catches the clients that honour them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SUITES=${SUITES:-v1,v2,minio}
+SHORT=${SHORT:-0}
+OUT=${OUT:-$ROOT/bench}
+GO=${GO:-go}
+
+# Tests not run. suite<TAB>test<TAB>reason<TAB>why; reason is internet (it
+# needs a host on the internet), sts (STS/RAM credentials), region (a second
+# region or endpoint), or refused (a feature the README lists as refused by
+# design). A test that fails because the reference lacks something or gets
+# it wrong is NOT listed: it counts as a failure.
+EXCLUSIONS=$(cat <<'EOF'
+# --- aliyun-oss-go-sdk (v1) ---
+v1	OssClientSuite.TestBucketEncryptionWithSm4	refused	SM4 is refused with 400 InvalidEncryptionAlgorithmError (README: only AES-256)
+v1	OssClientSuite.TestBucketEncryptionWithKmsSm4	refused	SM4 is refused (README: only AES-256)
+v1	OssBucketSuite.TestPutObjectWithKmsSm4	refused	SM4 is refused (README: only AES-256)
+# --- alibabacloud-oss-go-sdk-v2 (v2) ---
+# --- minio-go functional (minio): no filter exists, so these run and are counted as excluded ---
+EOF
+)
+
+# Failure categories: regex over "name\noutput"<TAB>category; first match wins.
+CATEGORIES=$(cat <<'EOF'
+EOF
+)
+
+log() { printf 'sdk-suites: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- stage 2
+# Inside the network namespace: start one server per share of a suite, run
+# the shares in parallel (they are bound by the suites' own sleeps, not CPU).
+if [[ ${SDKSUITES_STAGE:-} == run ]]; then
+	W=$SDKSUITES_WORK
+	if command -v ip >/dev/null && [[ ${SDKSUITES_NETNS:-0} == 1 ]]; then ip link set lo up; fi
+	export SSEAUDIT_ROOT_ACCESS_KEY_ID=LTAI5tSdkSuitesRoot SSEAUDIT_ROOT_ACCESS_KEY_SECRET=sdk-suites-throwaway-$RANDOM$RANDOM$RANDOM
+	# A client that honours the proxy variables and aims off the machine
+	# meets a closed loopback port (port 9, discard, is not served here).
+	export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+	pids=()
+	start_server() { # name -> sets EP (host:port)
+		local d=$W/srv-$1
+		mkdir -p "$d"
+		"$W/bin/sseaudit" serve --addr 127.0.0.1:0 --kms-addr 127.0.0.1:0 --data "$d/data" --root-key-file "$d/root.key" --region cn-hangzhou >"$d/serve.out" 2>"$d/serve.err" &
+		pids+=($!)
+		SERVER_PID=$!
+		for _ in $(seq 100); do
+			grep -q '^oss/s3 endpoint: ' "$d/serve.out" 2>/dev/null && break
+			sleep 0.1
+		done
+		EP=$(sed -n 's|^oss/s3 endpoint: http://||p' "$d/serve.out")
+		[[ -n $EP ]] || { log "server $1 did not start: $(cat "$d/serve.err")"; exit 2; }
+	}
+	share() { # suite share kind bin dir only [env...]
+		local suite=$1 share=$2 kind=$3 bin=$4 dir=$5 only=$6
+		shift 6
+		start_server "$suite-$share"
+		local pid=$SERVER_PID
+		env "$@" "${EPVARS[@]/@EP@/$EP}" "$W/bin/sdksuites" run -suite "$suite" -kind "$kind" -bin "$bin" -dir "$dir" \
+			-only "$only" -exclude "$W/exclusions.tsv" -results "$W/res-$suite-$share.json" \
+			-log "$W/log-$suite-$share.txt" -timeout 12m || log "$suite/$share: the runner failed"
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	}
+	jobs_run=()
+	if [[ ,$SUITES, == *,v1,* ]]; then
+		EPVARS=(OSS_TEST_ENDPOINT=http://@EP@)
+		v1env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou)
+		# Suites that share a server would delete each other's buckets
+		# (each SetUpSuite removes every go-sdk-test-bucket-*), so each
+		# share gets its own.
+		while read -r sh re; do
+			share v1 "$sh" gocheck "$W/v1/oss/v1.test" "$W/v1/oss" "$re" "${v1env[@]}" &
+			jobs_run+=($!)
+		done <"$W/v1-shares"
+	fi
+	if [[ ,$SUITES, == *,v2,* ]]; then
+		EPVARS=(OSS_TEST_ENDPOINT=http://@EP@)
+		v2env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou)
+		while read -r sh re; do
+			share v2 "$sh" gotest "$W/v2/oss/v2.test" "$W/v2/oss" "$re" "${v2env[@]}" &
+			jobs_run+=($!)
+		done <"$W/v2-shares"
+	fi
+	if [[ ,$SUITES, == *,minio,* ]]; then
+		EPVARS=(SERVER_ENDPOINT=@EP@)
+		mode=full
+		[[ $SHORT == 1 ]] && mode=core
+		share minio all mint "$W/minio/functional.test" "$W/minio" . ACCESS_KEY=$SSEAUDIT_ROOT_ACCESS_KEY_ID SECRET_KEY=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET ENABLE_HTTPS=0 MINT_MODE=$mode MINT_DATA_DIR= &
+		jobs_run+=($!)
+	fi
+	for j in "${jobs_run[@]}"; do wait "$j" || true; done
+	exit 0
+fi
+
+# ---------------------------------------------------------------- stage 1
+# Outside the namespace (the build may fetch modules): build sseaudit, the
+# runner, and the three suites.
+W=$(mktemp -d "${TMPDIR:-/tmp}/sdk-suites.XXXXXX")
+[[ ${KEEP:-0} == 1 ]] || trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/bin" "$OUT"
+printf '%s\n' "$EXCLUSIONS" >"$W/exclusions.tsv"
+printf '%s\n' "$CATEGORIES" >"$W/categories.tsv"
+MODCACHE=$($GO env GOMODCACHE)
+modver() { (cd "$ROOT" && $GO list -m -f '{{.Version}}' "$1"); }
+start=$(date +%s)
+
+log "building sseaudit and the runner"
+(cd "$ROOT" && $GO build -o "$W/bin/sseaudit" ./cmd/sseaudit && $GO build -o "$W/bin/sdksuites" ./scripts/sdksuites)
+
+if [[ ,$SUITES, == *,v1,* ]]; then
+	V1=$(modver github.com/aliyun/aliyun-oss-go-sdk)
+	log "aliyun-oss-go-sdk $V1"
+	mkdir -p "$W/v1"
+	# The tests read ../sample/* and write into ./, as under `go test`
+	# in the package directory.
+	cp -r "$MODCACHE/github.com/aliyun/aliyun-oss-go-sdk@$V1/oss" "$MODCACHE/github.com/aliyun/aliyun-oss-go-sdk@$V1/sample" "$W/v1/"
+	chmod -R u+w "$W/v1"
+	rm -rf "$W/v1/oss/crypto" # its own package, not the one under test
+	cat >"$W/v1/go.mod" <<-EOF
+		module github.com/aliyun/aliyun-oss-go-sdk
+
+		go 1.26
+
+		require (
+			golang.org/x/time $(modver golang.org/x/time)
+			gopkg.in/check.v1 v1.0.0-20201130134442-10cb98267c6c
+		)
+	EOF
+	(cd "$W/v1" && GOFLAGS=-mod=mod $GO mod tidy >/dev/null 2>&1 && $GO test -vet=off -c -o oss/v1.test ./oss)
+	# Shares: the two big suites alone, the rest together.
+	if [[ $SHORT == 1 ]]; then
+		printf '%s\n' 'short ^(OssBucketMultipartSuite|OssCrcSuite|OssDownloadSuite|OssUploadSuite|OssCopySuite|OssProgressSuite|OssTypeSuite|OssUtilsSuite|OssOptionSuite|OssErrorSuite|OssMimeSuite|OssConnSuite)\.' >"$W/v1-shares"
+	else
+		printf '%s\n' 'client ^OssClientSuite\.' 'bucket ^OssBucketSuite\.' \
+			'rest ^(OssBucketLiveChannelSuite|OssBucketMultipartSuite|OssConnSuite|OssCopySuite|OssCrcSuite|OssCredentialBucketSuite|OssDownloadSuite|OssErrorSuite|OssMimeSuite|OssOptionSuite|OssProgressSuite|OssSelectCsvSuite|OssSelectJsonSuite|OssTypeSuite|OssUploadSuite|OssUtilsSuite)\.' >"$W/v1-shares"
+	fi
+	(cd "$W/v1/oss" && ./v1.test -check.list | grep -v '^PASS$' | grep -E "$(cut -d' ' -f2 "$W/v1-shares" | paste -sd'|')" >"$W/listed-v1" || true)
+fi
+
+if [[ ,$SUITES, == *,v2,* ]]; then
+	V2=$(modver github.com/aliyun/alibabacloud-oss-go-sdk-v2)
+	log "alibabacloud-oss-go-sdk-v2 $V2"
+	cp -r "$MODCACHE/github.com/aliyun/alibabacloud-oss-go-sdk-v2@$V2" "$W/v2"
+	chmod -R u+w "$W/v2"
+	(cd "$W/v2" && GOFLAGS=-mod=mod $GO test -tags integration -vet=off -c -o oss/v2.test ./oss)
+	# The integration tests are the Test functions of client_integration*_test.go.
+	grep -ho '^func Test[A-Za-z0-9_]*(t \*testing.T)' "$W"/v2/oss/client_integration*_test.go | sed 's/^func \(Test[A-Za-z0-9_]*\).*/\1/' | sort -u >"$W/listed-v2"
+	names=$(paste -sd'|' "$W/listed-v2")
+	if [[ $SHORT == 1 ]]; then
+		printf 'short ^(%s)$\n' "$(grep -E 'Object|Multipart|Presign|Encryption|Versioning' "$W/listed-v2" | paste -sd'|')" >"$W/v2-shares"
+	else
+		printf 'all ^(%s)$\n' "$names" >"$W/v2-shares"
+	fi
+fi
+
+if [[ ,$SUITES, == *,minio,* ]]; then
+	VM=$(modver github.com/minio/minio-go/v7)
+	log "minio-go $VM functional_tests.go"
+	mkdir -p "$W/minio"
+	cp "$MODCACHE/github.com/minio/minio-go/v7@$VM/functional_tests.go" "$W/minio/"
+	chmod u+w "$W/minio/functional_tests.go"
+	cat >"$W/minio/go.mod" <<-EOF
+		module sdksuites/minio
+
+		go 1.26
+
+		require github.com/minio/minio-go/v7 $VM
+	EOF
+	# Same dependency versions as sseaudit's own build where they overlap.
+	# The file is built by name, as minio-go's own Makefile builds it (its
+	# mint build tag only keeps it out of the library; `go mod tidy` sets
+	# every tag, so it would see two packages in minio-go's directory).
+	cp "$ROOT/go.sum" "$W/minio/go.sum"
+	(cd "$W/minio" && GOFLAGS=-mod=mod $GO build -o functional.test functional_tests.go)
+	echo "" >"$W/listed-minio"
+fi
+log "built in $(($(date +%s) - start)) s"
+
+export SDKSUITES_STAGE=run SDKSUITES_WORK=$W SUITES SHORT
+if [[ ${SDKSUITES_NO_NETNS:-0} != 1 ]] && unshare -rn true 2>/dev/null; then
+	SDKSUITES_NETNS=1 unshare -rn "$0"
+else
+	log "unshare -rn is not available: running on the host network (proxies point at a closed port)"
+	SDKSUITES_NETNS=0 "$0"
+fi
+
+log "suites done in $(($(date +%s) - start)) s"
+tag=""
+[[ $SHORT == 1 ]] && tag=-short
+for s in v1 v2 minio; do
+	[[ ,$SUITES, == *,$s,* ]] || continue
+	case $s in
+	v1) title="aliyun-oss-go-sdk $V1, package oss (gocheck), against sseaudit serve" ;;
+	v2) title="alibabacloud-oss-go-sdk-v2 $V2, package oss, -tags integration, against sseaudit serve" ;;
+	minio) title="minio-go $VM functional_tests.go (mint), MINT_MODE=$([[ $SHORT == 1 ]] && echo core || echo full), against sseaudit serve" ;;
+	esac
+	cat "$W"/log-$s-*.txt >"$OUT/sdk-suites-$s$tag.log" 2>/dev/null || true
+	"$W/bin/sdksuites" report -suite "$s" -title "$title" -exclude "$W/exclusions.tsv" -categories "$W/categories.tsv" \
+		-listed "$W/listed-$s" -out "$OUT/sdk-suites-$s$tag.txt" "$W"/res-$s-*.json
+done
+log "reports in $OUT/sdk-suites-*$tag.txt"
