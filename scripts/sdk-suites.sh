@@ -41,16 +41,119 @@ GO=${GO:-go}
 # it wrong is NOT listed: it counts as a failure.
 EXCLUSIONS=$(cat <<'EOF'
 # --- aliyun-oss-go-sdk (v1) ---
-v1	OssClientSuite.TestBucketEncryptionWithSm4	refused	SM4 is refused with 400 InvalidEncryptionAlgorithmError (README: only AES-256)
-v1	OssClientSuite.TestBucketEncryptionWithKmsSm4	refused	SM4 is refused (README: only AES-256)
-v1	OssBucketSuite.TestPutObjectWithKmsSm4	refused	SM4 is refused (README: only AES-256)
+v1	OssBucketSuite.TestAsyncProcessObject	internet	downloads a video from oss-console-img-demo-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com (and is video processing)
+v1	OssClientSuite.TestBucketAsyncTask	internet	an async fetch task: OSS fetches a URL on the internet into the bucket
+v1	OssClientSuite.TestProxy	internet	needs an HTTP proxy server (OSS_TEST_PROXY_HOST/USER/PASSWORD)
+v1	OssClientSuite.TestHttpsEndpointProxy	internet	needs an HTTP proxy server (OSS_TEST_PROXY_HOST)
+v1	OssBucketSuite.TestSignURLWithEscapedKeyAndPorxy	internet	needs an HTTP proxy server (OSS_TEST_PROXY_HOST)
+v1	OssClientSuite.TestClientSetLocalIpSuccess	internet	dials 8.8.8.8 to find the machine's outbound address
+v1	OssClientSuite.TestClientSetLocalIpError	internet	binds the client to 127.0.0.1 and expects the endpoint to be unreachable from there: true only of an endpoint off the machine
+v1	OssBucketSuite.TestSTSToken	sts	AssumeRole at sts.aliyuncs.com (OSS_TEST_STS_ID/KEY/ARN)
+v1	OssBucketSuite.TestSignURLWithSignV4WithToken	sts	AssumeRole at sts.aliyuncs.com
+v1	OssCredentialBucketSuite.TestAppendObject	sts	a second RAM user (OSS_CREDENTIAL_KEY_ID/SECRET/UID); the suite skips itself without one
+v1	OssCredentialBucketSuite.TestCopyObject	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestCopyObjectToOrFrom	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestOwnerPaymentNoRequester	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestOwnerPaymentWithRequester	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestPutObjectFromFile	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestReqerPaymentNoRequester	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssCredentialBucketSuite.TestReqerPaymentWithRequester	sts	a second RAM user (OSS_CREDENTIAL_*)
+v1	OssClientSuite.TestBucketReplicationPutAndGet	region	cross-region replication to a bucket in another region
+v1	OssClientSuite.TestBucketReplicationDeleteSuccess	region	cross-region replication
+v1	OssClientSuite.TestBucketReplicationDeleteWithEmptyRuleID	region	cross-region replication
+v1	OssClientSuite.TestBucketReplicationGetLocation	region	lists the regions a bucket can replicate to
+v1	OssClientSuite.TestBucketReplicationGetProgressWithRuleID	region	cross-region replication
+v1	OssClientSuite.TestBucketReplicationGetProgressWithEmptyRuleID	region	cross-region replication
+v1	OssClientSuite.TestBucketResponseHeader	region	creates a bucket at oss-ap-southeast-2.aliyuncs.com
+v1	OssClientSuite.TestCloudBoxCreateAndDeleteBucketV1	region	an OSS on CloudBox endpoint (OSS_TEST_CLOUDBOX_*)
+v1	OssClientSuite.TestCloudBoxCreateAndDeleteBucketV4	region	an OSS on CloudBox endpoint
+v1	OssClientSuite.TestCloudBoxListCloudBoxV1	region	an OSS on CloudBox endpoint
+v1	OssClientSuite.TestCloudBoxListCloudBoxV4	region	an OSS on CloudBox endpoint
+v1	OssBucketSuite.TestCloudBoxObject	region	an OSS on CloudBox endpoint
+v1	OssClientSuite.TestBucketEncryptionWithSm4	refused	SM4 (README: only AES-256; SM4 is 400 InvalidEncryptionAlgorithmError)
+v1	OssClientSuite.TestBucketEncryptionWithKmsSm4	refused	SM4 (README: only AES-256)
+v1	OssBucketSuite.TestPutObjectWithKmsSm4	refused	SM4 (README: only AES-256)
+v1	OssClientSuite.TestCreateBucketWithServerEncryption	refused	creates a KMS bucket with SM4 data encryption (README: only AES-256)
+v1	OssClientSuite.TestInitiateBucketWormSuccess	refused	WORM retention, OSS's Object Lock (README: Object Lock refused)
+v1	OssClientSuite.TestAbortBucketWorm	refused	WORM retention (Object Lock)
+v1	OssClientSuite.TestCompleteBucketWorm	refused	WORM retention (Object Lock)
+v1	OssClientSuite.TestExtendBucketWorm	refused	WORM retention (Object Lock)
+v1	OssBucketSuite.TestProcessObject	refused	image processing (x-oss-process)
+v1	OssClientSuite.TestBucketStyle	refused	image-processing styles
+v1	OssClientSuite.TestBucketCName	refused	CNAME (custom domains)
+v1	OssBucketSuite.TestUseCname	refused	CNAME addressing (the endpoint as a bucket's custom domain)
+v1	OssBucketSuite.TestPutObjectWithCallbackResult	refused	upload callbacks to a public URL
+v1	OssBucketMultipartSuite.TestMultipartUploadWithCallbackResult	refused	upload callbacks to a public URL
+v1	OssUploadSuite.TestUploadFileWithCallbackResult	refused	upload callbacks to a public URL
+v1	OssBucketLiveChannelSuite.TestCreateLiveChannel	refused	live channels (RTMP)
+v1	OssBucketLiveChannelSuite.TestDeleteLiveChannel	refused	live channels
+v1	OssBucketLiveChannelSuite.TestGetLiveChannelHistory	refused	live channels
+v1	OssBucketLiveChannelSuite.TestGetLiveChannelInfo	refused	live channels
+v1	OssBucketLiveChannelSuite.TestGetLiveChannelStat	refused	live channels
+v1	OssBucketLiveChannelSuite.TestGetVodPlaylist	refused	live channels
+v1	OssBucketLiveChannelSuite.TestListLiveChannel	refused	live channels
+v1	OssBucketLiveChannelSuite.TestPostVodPlaylist	refused	live channels
+v1	OssBucketLiveChannelSuite.TestPutLiveChannelStatus	refused	live channels
+v1	OssBucketLiveChannelSuite.TestSignRtmpURL	refused	live channels
+v1	OssConnSuite.TestSignRtmpURL	refused	live channels (signs the RTMP URL of a channel it creates)
 # --- alibabacloud-oss-go-sdk-v2 (v2) ---
-# --- minio-go functional (minio): no filter exists, so these run and are counted as excluded ---
+v2	TestAsyncProcessObject	internet	downloads a video from oss-console-img-demo-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com
+v2	TestDoDataPipeLineAction	internet	calls https://oss-REGION.aliyuncs.com directly
+v2	TestPresignWithStsToken	sts	AssumeRole at sts.aliyuncs.com (OSS_TEST_RAM_ROLE_ARN)
+v2	TestGetBucketRequestPayment	sts	a second, paying account (OSS_TEST_PAYER_ACCESS_KEY_ID/SECRET/UID)
+v2	TestAddressingModePathStyle	region	a bucket on another endpoint that allows path style (OSS_TEST_PATHSTYLE_BUCKET/REGION), reached through STS
+v2	TestBucketReplication	region	cross-region replication to https://oss-cn-beijing.aliyuncs.com
+v2	TestBucketWorm	refused	WORM retention, OSS's Object Lock (README: Object Lock refused)
+v2	TestBucketObjectWormConfiguration	refused	object-level WORM (Object Lock)
+v2	TestObjectWorm	refused	object-level WORM (Object Lock)
+v2	TestProcessObject	refused	image processing (and ../sample/example.jpg, which the module does not ship)
+v2	TestGetObjectWithProcess	refused	image processing (and ../sample/example.jpg, which the module does not ship)
+v2	TestBucketStyle	refused	image-processing styles
+v2	TestCname	refused	CNAME (custom domains)
+v2	TestPutObject	refused	its last step is an upload callback to a public URL (expects 203 CallbackFailed); the steps before it pass
+# --- minio-go functional (minio): it has no filter, so these run and are counted as excluded ---
+minio	testMakeBucketError	region	makes a bucket in eu-central-1 on a cn-hangzhou endpoint (README: another region)
+minio	testMakeBucketErrorV2	region	makes a bucket in eu-west-1 (README: another region)
+minio	testMakeBucketRegions	region	makes buckets in eu-central-1 (README: another region)
+minio	testMakeBucketRegionsV2	region	makes buckets in eu-west-1 (README: another region)
+minio	testListUnsorted	refused	MinIO's unsorted-listing extension (README: not served)
 EOF
 )
 
-# Failure categories: regex over "name\noutput"<TAB>category; first match wins.
+# Failure categories: regex over "name\noutput"<TAB>category; the first
+# match wins. "pending:" is being implemented (issue 13, item 2); "gap:"
+# is an OSS API the reference does not serve and the README does not
+# refuse; "reference:" a behaviour to fix; "by design:" a choice the
+# README makes that the suite pins the other way.
 CATEGORIES=$(cat <<'EOF'
+(?i)ObjectAcl|BucketAcl|Only the private ACL	pending: ACLs (object and bucket, canned values)
+(?i)tagging|BucketTags	pending: object and bucket tagging
+UploadPartCopy|CopyFile|Copier|CopyRoutine	pending: UploadPartCopy (and the copy helpers built on it)
+AppendObject|AppendFile|\.Append	pending: AppendObject
+BucketPolicy|PublicAccessBlock	pending: bucket policies (and public access block)
+OSS2\) is not supported|AuthV2	gap: OSS signature V2 (header and presigned)
+(?i)Select(Csv|Json|Object)	gap: SelectObject (SQL over CSV/JSON)
+(?i)LimitSpeed|TrafficLimit	gap: x-oss-traffic-limit (per-request bandwidth limit)
+(?i)Lifecycle	gap: bucket lifecycle
+(?i)CORS|OptionsMethod	gap: bucket CORS and OPTIONS preflight
+(?i)Website	gap: static website hosting
+(?i)Logging	gap: bucket access logging
+(?i)Referer	gap: hotlink protection (Referer)
+(?i)RequestPayment	gap: requester pays
+(?i)TransferAcc	gap: transfer acceleration
+(?i)ResourceGroup	gap: resource groups
+(?i)MetaQuery|MetadataTable|DataPipeLine	gap: data indexing (MetaQuery, metadata tables)
+(?i)AccessMonitor	gap: access monitor
+(?i)Qos	gap: QoS
+(?i)Symlink	gap: symlinks
+(?i)BucketStat	gap: GetBucketStat
+(?i)DescribeRegions|TestRegions	gap: DescribeRegions
+(?i)HttpsConfig|OverwriteConfig|RedundancyTransition|StorageQuota|ArchiveDirectRead	gap: other bucket settings (HTTPS, overwrite, redundancy transition, quota, archive direct read)
+(?i)Restore	gap: archive restore state (x-oss-restore, ArchiveRestoreNotFinished)
+(?i)Inventory	reference: inventory validation
+ExtranetEndpoint|aliyuncs\.com	by design: the reference names its own endpoint, never an aliyuncs.com host
+SecondLevelDomainForbidden|TestForcePathStyle	by design: the reference serves path-style requests (OSS: SecondLevelDomainForbidden)
+RedundancyType	reference: redundancy type not kept (ZRS reads back LRS)
 EOF
 )
 
@@ -67,10 +170,16 @@ if [[ ${SDKSUITES_STAGE:-} == run ]]; then
 	# meets a closed loopback port (port 9, discard, is not served here).
 	export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 	pids=()
+	# In the namespace each server gets a loopback address of its own on
+	# port 80, as a cloud endpoint has (v1's TestEndpointFormat appends
+	# ":80" to the endpoint); outside it, any free port.
+	# (SRV is set in the parent before each share forks.)
+	SRV=1
 	start_server() { # name -> sets EP (host:port)
-		local d=$W/srv-$1
+		local d=$W/srv-$1 addr=127.0.0.1:0
+		[[ ${SDKSUITES_NETNS:-0} == 1 ]] && addr=127.0.0.$SRV:80
 		mkdir -p "$d"
-		"$W/bin/sseaudit" serve --addr 127.0.0.1:0 --kms-addr 127.0.0.1:0 --data "$d/data" --root-key-file "$d/root.key" --region cn-hangzhou >"$d/serve.out" 2>"$d/serve.err" &
+		"$W/bin/sseaudit" serve --addr "$addr" --kms-addr 127.0.0.1:0 --data "$d/data" --root-key-file "$d/root.key" --region cn-hangzhou >"$d/serve.out" 2>"$d/serve.err" &
 		pids+=($!)
 		SERVER_PID=$!
 		for _ in $(seq 100); do
@@ -78,6 +187,7 @@ if [[ ${SDKSUITES_STAGE:-} == run ]]; then
 			sleep 0.1
 		done
 		EP=$(sed -n 's|^oss/s3 endpoint: http://||p' "$d/serve.out")
+		EP=${EP%:80}
 		[[ -n $EP ]] || { log "server $1 did not start: $(cat "$d/serve.err")"; exit 2; }
 	}
 	share() { # suite share kind bin dir only [env...]
@@ -94,19 +204,23 @@ if [[ ${SDKSUITES_STAGE:-} == run ]]; then
 	jobs_run=()
 	if [[ ,$SUITES, == *,v1,* ]]; then
 		EPVARS=(OSS_TEST_ENDPOINT=http://@EP@)
-		v1env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou)
+		# OSS_ACCESS_KEY_*: the suite's environment-credentials tests read them.
+		v1env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou OSS_TEST_ACCOUNT_ID=1234567890123456
+			OSS_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET)
 		# Suites that share a server would delete each other's buckets
 		# (each SetUpSuite removes every go-sdk-test-bucket-*), so each
 		# share gets its own.
 		while read -r sh re; do
+			SRV=$((SRV + 1))
 			share v1 "$sh" gocheck "$W/v1/oss/v1.test" "$W/v1/oss" "$re" "${v1env[@]}" &
 			jobs_run+=($!)
 		done <"$W/v1-shares"
 	fi
 	if [[ ,$SUITES, == *,v2,* ]]; then
 		EPVARS=(OSS_TEST_ENDPOINT=http://@EP@)
-		v2env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou)
+		v2env=(OSS_TEST_ACCESS_KEY_ID=$SSEAUDIT_ROOT_ACCESS_KEY_ID OSS_TEST_ACCESS_KEY_SECRET=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET OSS_TEST_REGION=cn-hangzhou OSS_TEST_RAM_UID=1234567890123456)
 		while read -r sh re; do
+			SRV=$((SRV + 1))
 			share v2 "$sh" gotest "$W/v2/oss/v2.test" "$W/v2/oss" "$re" "${v2env[@]}" &
 			jobs_run+=($!)
 		done <"$W/v2-shares"
@@ -115,6 +229,7 @@ if [[ ${SDKSUITES_STAGE:-} == run ]]; then
 		EPVARS=(SERVER_ENDPOINT=@EP@)
 		mode=full
 		[[ $SHORT == 1 ]] && mode=core
+		SRV=$((SRV + 1))
 		share minio all mint "$W/minio/functional.test" "$W/minio" . ACCESS_KEY=$SSEAUDIT_ROOT_ACCESS_KEY_ID SECRET_KEY=$SSEAUDIT_ROOT_ACCESS_KEY_SECRET ENABLE_HTTPS=0 MINT_MODE=$mode MINT_DATA_DIR= &
 		jobs_run+=($!)
 	fi

@@ -200,7 +200,8 @@ func runSelectable(ctx context.Context, kind, bin, dir string, only *regexp.Rege
 		}
 	}
 	got := map[string]Result{}
-	for round := 0; len(todo) > 0 && round < 50; round++ {
+	// Every round gives at least one verdict, so this ends.
+	for round := 0; len(todo) > 0; round++ {
 		filter := "^(" + strings.Join(quoteAll(todo), "|") + ")$"
 		var args []string
 		if kind == "gocheck" {
@@ -270,10 +271,46 @@ func runSelectable(ctx context.Context, kind, bin, dir string, only *regexp.Rege
 	}
 	var res []Result
 	for _, r := range got {
+		if r.Status == "fail" {
+			if call := failedCall(dir, r.Detail); call != "" {
+				r.Detail = "after: " + call + "\n" + r.Detail
+			}
+		}
 		res = append(res, r)
 	}
 	sort.Slice(res, func(i, j int) bool { return res[i].Name < res[j].Name })
 	return res, nil
+}
+
+var (
+	failLocRe = regexp.MustCompile(`(?m)^\s*(\w+_test\.go):(\d+):`)
+	callRe    = regexp.MustCompile(`\b\w+\.[A-Z]\w*\(`)
+)
+
+// failedCall finds the SDK call a failed assertion checks: the last line
+// with a method call in the few source lines before the assertion the
+// suite names ("bucket_test.go:182:"). A 501 names no operation, so this
+// is what says which API was missing.
+func failedCall(dir, detail string) string {
+	ms := failLocRe.FindAllStringSubmatch(detail, -1)
+	if len(ms) == 0 {
+		return ""
+	}
+	m := ms[len(ms)-1] // the innermost location
+	b, err := os.ReadFile(dir + "/" + m[1])
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	var n int
+	fmt.Sscan(m[2], &n)
+	for i := min(n-2, len(lines)-1); i >= 0 && i >= n-8; i-- {
+		l := strings.TrimSpace(lines[i])
+		if callRe.MatchString(l) && !strings.HasPrefix(l, "c.Assert") && !strings.HasPrefix(l, "assert.") && !strings.HasPrefix(l, "//") {
+			return l
+		}
+	}
+	return ""
 }
 
 func quoteAll(ss []string) []string {
