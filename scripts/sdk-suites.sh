@@ -79,6 +79,7 @@ v1	OssClientSuite.TestAbortBucketWorm	refused	WORM retention (Object Lock)
 v1	OssClientSuite.TestCompleteBucketWorm	refused	WORM retention (Object Lock)
 v1	OssClientSuite.TestExtendBucketWorm	refused	WORM retention (Object Lock)
 v1	OssBucketSuite.TestProcessObject	refused	image processing (x-oss-process)
+v1	OssBucketSuite.TestGetObjectNormal	refused	one of its steps is a GET with image processing (x-oss-process=image/format,png)
 v1	OssClientSuite.TestBucketStyle	refused	image-processing styles
 v1	OssClientSuite.TestBucketCName	refused	CNAME (custom domains)
 v1	OssBucketSuite.TestUseCname	refused	CNAME addressing (the endpoint as a bucket's custom domain)
@@ -103,6 +104,7 @@ v2	TestPresignWithStsToken	sts	AssumeRole at sts.aliyuncs.com (OSS_TEST_RAM_ROLE
 v2	TestGetBucketRequestPayment	sts	a second, paying account (OSS_TEST_PAYER_ACCESS_KEY_ID/SECRET/UID)
 v2	TestAddressingModePathStyle	region	a bucket on another endpoint that allows path style (OSS_TEST_PATHSTYLE_BUCKET/REGION), reached through STS
 v2	TestBucketReplication	region	cross-region replication to https://oss-cn-beijing.aliyuncs.com
+v2	TestBucketEncryption	refused	sets a KMS default with SM4 data encryption (README: only AES-256)
 v2	TestBucketWorm	refused	WORM retention, OSS's Object Lock (README: Object Lock refused)
 v2	TestBucketObjectWormConfiguration	refused	object-level WORM (Object Lock)
 v2	TestObjectWorm	refused	object-level WORM (Object Lock)
@@ -126,6 +128,8 @@ EOF
 # refuse; "reference:" a behaviour to fix; "by design:" a choice the
 # README makes that the suite pins the other way.
 CATEGORIES=$(cat <<'EOF'
+^TestListBuckets\n	pending: object and bucket tagging (ListBuckets filtered by bucket tag)
+len\(lmpu\.Uploads\)	cascade: uploads left open in the suite's bucket by the UploadPartCopy failures before it
 (?i)ObjectAcl|BucketAcl|Only the private ACL	pending: ACLs (object and bucket, canned values)
 (?i)tagging|BucketTags	pending: object and bucket tagging
 UploadPartCopy|CopyFile|Copier|CopyRoutine	pending: UploadPartCopy (and the copy helpers built on it)
@@ -154,6 +158,11 @@ OSS2\) is not supported|AuthV2	gap: OSS signature V2 (header and presigned)
 ExtranetEndpoint|aliyuncs\.com	by design: the reference names its own endpoint, never an aliyuncs.com host
 SecondLevelDomainForbidden|TestForcePathStyle	by design: the reference serves path-style requests (OSS: SecondLevelDomainForbidden)
 RedundancyType	reference: redundancy type not kept (ZRS reads back LRS)
+(?i)Sequential	gap: sequential multipart upload (x-oss-sequential: whole-object Content-MD5)
+TestContextTimeoutBigFile	environment: the GET ends on loopback before the test's deadline
+IfModifiedSince\(pastDate\)	reference: PutObject accepts If-Modified-Since (OSS refuses it)
+BucketNameInvalid	reference: ListBuckets accepts a prefix that is no valid bucket name (OSS refuses it)
+^TestPresignExtra\n	reference: a presigned V4 URL used without its signed headers is 400 (OSS: 403)
 EOF
 )
 
@@ -212,7 +221,11 @@ if [[ ${SDKSUITES_STAGE:-} == run ]]; then
 		# share gets its own.
 		while read -r sh re; do
 			SRV=$((SRV + 1))
-			share v1 "$sh" gocheck "$W/v1/oss/v1.test" "$W/v1/oss" "$re" "${v1env[@]}" &
+			# Its own working directory too: the tests write files with
+			# fixed names into ./ and remove them.
+			d=$W/v1/share-$sh
+			mkdir -p "$d" && cp -r "$W/v1/oss" "$d/" && ln -s "$W/v1/sample" "$d/sample"
+			share v1 "$sh" gocheck "$d/oss/v1.test" "$d/oss" "$re" "${v1env[@]}" &
 			jobs_run+=($!)
 		done <"$W/v1-shares"
 	fi

@@ -30,6 +30,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -273,7 +274,7 @@ func runSelectable(ctx context.Context, kind, bin, dir string, only *regexp.Rege
 	for _, r := range got {
 		if r.Status == "fail" {
 			if call := failedCall(dir, r.Detail); call != "" {
-				r.Detail = "after: " + call + "\n" + r.Detail
+				r.Detail = call + "\n" + r.Detail
 			}
 		}
 		res = append(res, r)
@@ -283,14 +284,15 @@ func runSelectable(ctx context.Context, kind, bin, dir string, only *regexp.Rege
 }
 
 var (
-	failLocRe = regexp.MustCompile(`(?m)^\s*(\w+_test\.go):(\d+):`)
+	failLocRe = regexp.MustCompile(`(?m)^\s*(?:\S*/)?(\w+_test\.go):(\d+):`)
 	callRe    = regexp.MustCompile(`\b\w+\.[A-Z]\w*\(`)
 )
 
-// failedCall finds the SDK call a failed assertion checks: the last line
-// with a method call in the few source lines before the assertion the
-// suite names ("bucket_test.go:182:"). A 501 names no operation, so this
-// is what says which API was missing.
+// failedCall names what a failed assertion checked: the assertion's own
+// source line, and the last line with a method call in the few lines
+// before it (the SDK call), from the location the suite reports
+// ("bucket_test.go:182:"). A 501 names no operation, so this is what says
+// which API was missing.
 func failedCall(dir, detail string) string {
 	ms := failLocRe.FindAllStringSubmatch(detail, -1)
 	if len(ms) == 0 {
@@ -302,15 +304,18 @@ func failedCall(dir, detail string) string {
 		return ""
 	}
 	lines := strings.Split(string(b), "\n")
-	var n int
-	fmt.Sscan(m[2], &n)
-	for i := min(n-2, len(lines)-1); i >= 0 && i >= n-8; i-- {
+	n, err := strconv.Atoi(m[2])
+	if err != nil || n < 1 || n > len(lines) {
+		return ""
+	}
+	out := "at: " + strings.TrimSpace(lines[n-1])
+	for i := n - 2; i >= 0 && i >= n-8; i-- {
 		l := strings.TrimSpace(lines[i])
 		if callRe.MatchString(l) && !strings.HasPrefix(l, "c.Assert") && !strings.HasPrefix(l, "assert.") && !strings.HasPrefix(l, "//") {
-			return l
+			return out + "\nafter: " + l
 		}
 	}
-	return ""
+	return out
 }
 
 func quoteAll(ss []string) []string {
@@ -728,7 +733,7 @@ func reportCmd(args []string) error {
 	for _, k := range catOrder {
 		fmt.Fprintf(&b, "### %s (%d)\n", k, len(byCat[k]))
 		for _, r := range byCat[k] {
-			fmt.Fprintf(&b, "- %s [%s]: %s\n", r.Name, r.Status, firstLines(r.Detail, 3))
+			fmt.Fprintf(&b, "- %s [%s]: %s\n", r.Name, r.Status, firstLines(r.Detail, 4))
 		}
 		b.WriteString("\n")
 	}
@@ -755,7 +760,7 @@ func firstLines(s string, n int) string {
 	var keep []string
 	for _, l := range strings.Split(s, "\n") {
 		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "Error Trace:") || strings.HasPrefix(l, "/") || strings.HasSuffix(l, ".go:") {
+		if l == "" || strings.HasPrefix(l, "Error Trace:") || strings.HasPrefix(l, "/") || failLocRe.MatchString(l) {
 			continue
 		}
 		if len(l) > 300 {
