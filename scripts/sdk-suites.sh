@@ -303,11 +303,12 @@ if [[ ,$SUITES, == *,v2,* ]]; then
 	(cd "$W/v2" && GOFLAGS=-mod=mod $GO test -tags integration -vet=off -c -o oss/v2.test ./oss)
 	# The integration tests are the Test functions of client_integration*_test.go.
 	grep -ho '^func Test[A-Za-z0-9_]*(t \*testing.T)' "$W"/v2/oss/client_integration*_test.go | sed 's/^func \(Test[A-Za-z0-9_]*\).*/\1/' | sort -u >"$W/listed-v2"
-	names=$(paste -sd'|' "$W/listed-v2")
 	if [[ $SHORT == 1 ]]; then
-		printf 'short ^(%s)$\n' "$(grep -E 'Object|Multipart|Presign|Encryption|Versioning' "$W/listed-v2" | paste -sd'|')" >"$W/v2-shares"
+		grep -E 'Object|Multipart|Presign|Encryption|Versioning' "$W/listed-v2" >"$W/listed-v2.short"
+		mv "$W/listed-v2.short" "$W/listed-v2"
+		printf 'short ^(%s)$\n' "$(paste -sd'|' "$W/listed-v2")" >"$W/v2-shares"
 	else
-		printf 'all ^(%s)$\n' "$names" >"$W/v2-shares"
+		printf 'all ^(%s)$\n' "$(paste -sd'|' "$W/listed-v2")" >"$W/v2-shares"
 	fi
 fi
 
@@ -353,7 +354,13 @@ for s in v1 v2 minio; do
 	minio) title="minio-go $VM functional_tests.go (mint), MINT_MODE=$([[ $SHORT == 1 ]] && echo core || echo full), against sseaudit serve" ;;
 	esac
 	cat "$W"/log-$s-*.txt >"$OUT/sdk-suites-$s$tag.log" 2>/dev/null || true
+	# Gates: minio's suite passes but for the README's cases (it has no
+	# failure left); the OSS suites must reach MIN_RATE (default none,
+	# while issue 13's APIs are being built; the goal is 0.9).
+	gate=(-min-rate "${MIN_RATE:-0}")
+	[[ $s == minio ]] && gate=(-max-failed 0)
 	"$W/bin/sdksuites" report -suite "$s" -title "$title" -exclude "$W/exclusions.tsv" -categories "$W/categories.tsv" \
-		-listed "$W/listed-$s" -out "$OUT/sdk-suites-$s$tag.txt" "$W"/res-$s-*.json
+		-listed "$W/listed-$s" -out "$OUT/sdk-suites-$s$tag.txt" "${gate[@]}" "$W"/res-$s-*.json || rc=$?
 done
 log "reports in $OUT/sdk-suites-*$tag.txt"
+exit "${rc:-0}"

@@ -51,6 +51,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sdksuites:", err)
+		if errors.Is(err, errGate) {
+			os.Exit(1)
+		}
 		os.Exit(2)
 	}
 }
@@ -659,6 +662,8 @@ func reportCmd(args []string) error {
 	catsPath := fs.String("categories", "", "categories file")
 	listedPath := fs.String("listed", "", "file of every test name in scope, one a line (excluded ones count even if not run)")
 	outPath := fs.String("out", "", "report file")
+	maxFailed := fs.Int("max-failed", -1, "exit 1 when more tests than this failed (-1: no limit)")
+	minRate := fs.Float64("min-rate", 0, "exit 1 when the pass rate of the tests not excluded is below this (0 to 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -751,8 +756,18 @@ func reportCmd(args []string) error {
 	}
 	fmt.Printf("%-6s total %4d  excluded %3d  run %4d  passed %4d  failed %4d  skipped %3d  NA %3d  pass rate %5.1f%%\n",
 		*suite, c.Total, c.Excluded, c.Run, c.Passed, c.Failed, c.Skipped, c.NA, 100*c.Rate())
+	if *maxFailed >= 0 && c.Failed > *maxFailed {
+		return fmt.Errorf("%w: %s: %d tests failed, at most %d allowed (see %s)", errGate, *suite, c.Failed, *maxFailed, *outPath)
+	}
+	if c.Rate() < *minRate {
+		return fmt.Errorf("%w: %s: pass rate %.1f%%, at least %.1f%% asked (see %s)", errGate, *suite, 100*c.Rate(), 100**minRate, *outPath)
+	}
 	return nil
 }
+
+// errGate marks a suite below its gate (exit 1), as against a runner
+// that could not run (exit 2).
+var errGate = errors.New("gate failed")
 
 // firstLines gives the lines of a failure that say the most: assertion
 // and error lines first, at most n, joined on one line.
