@@ -160,7 +160,7 @@ SecondLevelDomainForbidden|TestForcePathStyle	by design: the reference serves pa
 RedundancyType	reference: redundancy type not kept (ZRS reads back LRS)
 (?i)Sequential	gap: sequential multipart upload (x-oss-sequential: whole-object Content-MD5)
 TestContextTimeoutBigFile	environment: the GET ends on loopback before the test's deadline
-IfModifiedSince\(pastDate\)	reference: PutObject accepts If-Modified-Since (OSS refuses it)
+TestPutObjectNegative	reference: PutObject accepts If-Modified-Since (OSS refuses it)
 BucketNameInvalid	reference: ListBuckets accepts a prefix that is no valid bucket name (OSS refuses it)
 ^TestPresignExtra\n	reference: a presigned V4 URL used without its signed headers is 400 (OSS: 403)
 EOF
@@ -361,6 +361,22 @@ for s in v1 v2 minio; do
 	[[ $s == minio ]] && gate=(-max-failed 0)
 	"$W/bin/sdksuites" report -suite "$s" -title "$title" -exclude "$W/exclusions.tsv" -categories "$W/categories.tsv" \
 		-listed "$W/listed-$s" -out "$OUT/sdk-suites-$s$tag.txt" "${gate[@]}" "$W"/res-$s-*.json || rc=$?
+	# What the server refused, by operation: a 501 names no operation to
+	# the client, the server's request log does.
+	{
+		printf '\n## responses other than 2xx/3xx, from the server log (count, operation, status, code)\n\n'
+		# (the S3 log line has no operation: its method stands in)
+		cat "$W"/srv-$s-*/serve.err 2>/dev/null | awk '/msg="(oss|s3) request"/ {
+			op = ""; m = ""; st = ""; code = ""
+			for (i = 1; i <= NF; i++) {
+				k = $i; sub(/=.*/, "", k); v = $i; sub(/^[^=]*=/, "", v)
+				if (k == "op") op = v; else if (k == "method") m = v; else if (k == "status") st = v; else if (k == "code") code = v
+			}
+			if (op == "") op = m " (s3)"
+			if (st !~ /^[23]/) print op, st, code
+		}' | sort | uniq -c | sort -k3,3 -k1,1nr
+	} >>"$OUT/sdk-suites-$s$tag.txt"
+	cat "$W"/srv-$s-*/serve.err >"$OUT/sdk-suites-$s$tag-server.log" 2>/dev/null || true
 done
 log "reports in $OUT/sdk-suites-*$tag.txt"
 exit "${rc:-0}"
