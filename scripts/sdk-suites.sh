@@ -339,7 +339,7 @@ export SDKSUITES_STAGE=run SDKSUITES_WORK=$W SUITES SHORT
 if [[ ${SDKSUITES_NO_NETNS:-0} != 1 ]] && unshare -rn true 2>/dev/null; then
 	SDKSUITES_NETNS=1 unshare -rn "$0"
 else
-	log "unshare -rn is not available: running on the host network (proxies point at a closed port)"
+	log "no network namespace (unshare -rn unavailable, or SDKSUITES_NO_NETNS=1): running on the host network, proxies pointing at a closed port"
 	SDKSUITES_NETNS=0 "$0"
 fi
 

@@ -413,7 +413,6 @@ func (g *gocheckParser) running() (string, string) { return g.cur, g.tail.String
 // "--- PASS/FAIL/SKIP: Name (1.00s)"); subtests and their lines belong to
 // their top-level test.
 type gotestParser struct {
-	res    []Result
 	out    map[string]*strings.Builder
 	cur    string
 	last   string // the last test with a verdict
