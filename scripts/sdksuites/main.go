@@ -301,7 +301,13 @@ func failedCall(dir, detail string) string {
 	if len(ms) == 0 {
 		return ""
 	}
-	m := ms[len(ms)-1] // the innermost location
+	// gocheck stops a test at its first failure and names the outermost
+	// call first, so its last location is the assertion; testify goes on
+	// after a failure, so its first one is the cause.
+	m := ms[len(ms)-1]
+	if strings.Contains(detail, "Error Trace:") {
+		m = ms[0]
+	}
 	b, err := os.ReadFile(dir + "/" + m[1])
 	if err != nil {
 		return ""

@@ -189,6 +189,11 @@ func TestFailedCall(t *testing.T) {
 	if got != want {
 		t.Errorf("failedCall = %q, want %q", got, want)
 	}
+	// testify: the first failure is the cause.
+	got = failedCall(dir, "multipart_test.go:5: \n\tError Trace:\tx\nmultipart_test.go:3: \n\tError Trace:\ty\n")
+	if !strings.HasPrefix(got, "at: c.Assert(err, IsNil)") {
+		t.Errorf("testify detail gave %q, want the first failure's line", got)
+	}
 	if got := failedCall(dir, "multipart_test.go:99:\n"); got != "" {
 		t.Errorf("a line past the end gave %q", got)
 	}
