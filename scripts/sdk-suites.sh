@@ -8,7 +8,7 @@
 # harness and its own environment variables. Results: bench/sdk-suites-*.txt
 # (counts and the failures by category) and bench/sdk-suites-*.log.
 #
-#   scripts/sdk-suites.sh                 # everything (about 5 minutes on 2 cores)
+#   scripts/sdk-suites.sh                 # everything (3 to 5 minutes on 2 cores)
 #   SUITES=v1,minio scripts/sdk-suites.sh # some suites
 #   SHORT=1 scripts/sdk-suites.sh         # the fast, deterministic share (make sdk-suites-short)
 #
