@@ -7,7 +7,7 @@ FUZZTIME_SHORT ?= 5s
 FUZZTIME       ?= 2m
 BENCHCOUNT     ?= 6
 
-.PHONY: bench-commits all build test vet lint unit fuzz fuzz-short bench scale-bench demo clean
+.PHONY: sdk-suites sdk-suites-short bench-commits all build test vet lint unit fuzz fuzz-short bench scale-bench demo clean
 
 all: build
 
@@ -67,6 +67,17 @@ bench-commits:
 # MIXES and ROUNDS narrow it, see the script). Results in bench/scale-*.
 scale-bench:
 	./scripts/scale-bench.sh
+
+# The clients' own suites, unmodified, against `sseaudit serve` (issue 13):
+# aliyun-oss-go-sdk, alibabacloud-oss-go-sdk-v2 (integration) and minio-go's
+# functional tests, from the module cache at go.mod's versions, in a
+# loopback-only network namespace. SUITES=v1,v2,minio narrows it; MIN_RATE
+# gates the OSS suites. Results in bench/sdk-suites-*.
+sdk-suites:
+	./scripts/sdk-suites.sh
+
+sdk-suites-short:
+	SHORT=1 ./scripts/sdk-suites.sh
 
 demo: build
 	./scripts/demo.sh
