@@ -491,9 +491,14 @@ const (
 	KindInvalidTag
 	// KindNoSuchBucketPolicy: the bucket has no policy.
 	KindNoSuchBucketPolicy
-	// KindMalformedPolicy: a policy document is not valid, or uses what
-	// the reference does not enforce (policy.go); the message names it.
+	// KindMalformedPolicy: a policy document is not valid (policy.go);
+	// the message names what is wrong.
 	KindMalformedPolicy
+	// KindPolicyUnsupported: a valid policy document uses what the
+	// reference does not enforce (Allow grants, other operators or keys);
+	// it is not stored, and the message names the part. Front ends answer
+	// 501 NotImplemented: the document is not wrong, the server lacks it.
+	KindPolicyUnsupported
 	// KindPositionNotEqualToLength: an append's position is not the
 	// object's length; Error.NextPosition carries the length.
 	KindPositionNotEqualToLength

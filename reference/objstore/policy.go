@@ -173,6 +173,10 @@ func malformed(res, format string, args ...any) *Error {
 	return newErr(KindMalformedPolicy, res, fmt.Sprintf(format, args...), nil)
 }
 
+func unsupported(res, format string, args ...any) *Error {
+	return newErr(KindPolicyUnsupported, res, fmt.Sprintf(format, args...), nil)
+}
+
 // ParseBucketPolicy parses a policy document of dialect d for bucket. A
 // document outside the supported subset is KindMalformedPolicy with a
 // message naming what is wrong or unsupported.
@@ -263,7 +267,7 @@ func parseStatement(d PolicyDialect, res string, raw json.RawMessage) (policySta
 	}
 	for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
 		if _, ok := fields[k]; ok {
-			return st, malformed(res, "%s is not supported by the reference server", k)
+			return st, unsupported(res, "%s is not supported by the reference server", k)
 		}
 	}
 	for _, req := range []string{"Effect", "Action", "Resource", "Principal"} {
@@ -280,7 +284,7 @@ func parseStatement(d PolicyDialect, res string, raw json.RawMessage) (policySta
 				return st, malformed(res, "Invalid effect: %s", v)
 			}
 			if e == "Allow" {
-				return st, malformed(res, "Allow statements are not supported by the reference server, which enforces Deny statements only (its grants come from the --users file)")
+				return st, unsupported(res, "Allow statements are not supported by the reference server, which enforces Deny statements only (its grants come from the --users file)")
 			}
 		case "Action":
 			l, ok := stringOrList(v)
@@ -364,7 +368,7 @@ func parsePrincipal(d PolicyDialect, res string, v json.RawMessage) ([]string, *
 	var out []string
 	for k, pv := range m {
 		if k != "AWS" {
-			return nil, malformed(res, "Invalid principal in policy: principal type %s is not supported by the reference server", k)
+			return nil, unsupported(res, "Invalid principal in policy: principal type %s is not supported by the reference server", k)
 		}
 		l, ok := stringOrList(pv)
 		if !ok || len(l) == 0 {
@@ -396,12 +400,12 @@ func parseConditions(d PolicyDialect, res string, v json.RawMessage) ([]policyCo
 	for _, opName := range names {
 		op, ifExists := strings.CutSuffix(opName, "IfExists")
 		if !policyOperators[op] || (ifExists && (op == "Null")) {
-			return nil, malformed(res, "Condition operator %s is not supported by the reference server (supported: StringEquals, StringNotEquals, StringLike, StringNotLike, their IfExists forms, Null and Bool)", opName)
+			return nil, unsupported(res, "Condition operator %s is not supported by the reference server (supported: StringEquals, StringNotEquals, StringLike, StringNotLike, their IfExists forms, Null and Bool)", opName)
 		}
 		for key, raw := range ops[opName] {
 			kind, ok := policyCondKeys[d][strings.ToLower(key)]
 			if !ok {
-				return nil, malformed(res, "Policy has an invalid condition key: %s is not supported by the reference server", key)
+				return nil, unsupported(res, "Condition key %s is not supported by the reference server", key)
 			}
 			vals, ok := stringOrList(raw)
 			if !ok {

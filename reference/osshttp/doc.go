@@ -271,9 +271,10 @@
 // policy JSON (Version "1") verbatim; objstore's policy.go says which
 // subset is enforced. Every bucket operation asks the store whether the
 // bucket's policy denies it, once the operation is known and before it
-// acts (403 AccessDenied). A policy outside the subset is 400
-// InvalidPolicyDocument naming what is unsupported (the code is the
-// reference's: OSS's own is not documented where we looked);
+// acts (403 AccessDenied). An invalid policy is 400
+// InvalidPolicyDocument (the code is the reference's: OSS's own is not
+// documented where we looked); a valid one outside the subset (Allow
+// grants, other operators and keys) is 501 NotImplemented naming the part;
 // GetBucketPolicy without one is 404 NoSuchBucketPolicy.
 // AppendObject (POST ?append&position=N) answers x-oss-next-append-position
 // and x-oss-hash-crc64ecma (the whole object's); HEAD, GET and listings

@@ -249,6 +249,7 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindInvalidTag:               {http.StatusBadRequest, CodeInvalidTag, "The tag is not valid.", ecInvalidTag, true},
 	objstore.KindNoSuchBucketPolicy:       {http.StatusNotFound, CodeNoSuchBucketPolicy, "The bucket policy does not exist.", "", false},
 	objstore.KindMalformedPolicy:          {http.StatusBadRequest, CodeInvalidPolicyDocument, "The policy document is not valid.", "", true},
+	objstore.KindPolicyUnsupported:        {http.StatusNotImplemented, CodeNotImplemented, "A part of this policy is not implemented.", "", true},
 	objstore.KindPositionNotEqualToLength: {http.StatusConflict, CodePositionNotEqualToLength, "Position is not equal to file length", "", false},
 	objstore.KindObjectNotAppendable:      {http.StatusConflict, CodeObjectNotAppendable, "The object is not appendable", "", false},
 	objstore.KindRequestTimeout:           {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},

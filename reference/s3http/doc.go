@@ -217,8 +217,9 @@
 //     InvalidArgument. Bucket tagging is 501.
 //   - Bucket policies: Put/Get/DeleteBucketPolicy (?policy) with AWS's
 //     policy JSON, returned byte for byte; 404 NoSuchBucketPolicy when
-//     none; 400 MalformedPolicy for bad JSON and for anything outside the
-//     enforced subset (objstore's policy.go), naming it. Before every
+//     none; 400 MalformedPolicy for bad JSON, 501 NotImplemented for a
+//     valid document outside the enforced subset (objstore's policy.go:
+//     Allow grants, other operators and keys), naming the part. Before every
 //     operation on a bucket, form uploads included, the bucket's policy
 //     is asked (s3Op names the operation) and a Deny that matches is 403
 //     AccessDenied before anything is read or written.

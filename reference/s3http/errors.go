@@ -185,6 +185,8 @@ func errorFromStore(err error, key string) *apiError {
 		return mk(http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist")
 	case objstore.KindMalformedPolicy:
 		return mk(http.StatusBadRequest, "MalformedPolicy", "Policies must be valid JSON")
+	case objstore.KindPolicyUnsupported:
+		return mk(http.StatusNotImplemented, "NotImplemented", "A part of this policy is not implemented")
 	case objstore.KindIntegrity:
 		// Stored metadata or data failed the store's integrity checks:
 		// answered as any internal error, logged as an integrity failure
