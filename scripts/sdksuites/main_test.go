@@ -124,6 +124,8 @@ func TestParseExclusions(t *testing.T) {
 		{"# comment\nv1\tS.TestA\tinternet\tdials 8.8.8.8\n\nv2\tTestB\trefused\tSM4\n", 2, ""},
 		{"v1\tS.TestA\tslow\tit is slow\n", 0, `reason "slow"`},
 		{"v1\tS.TestA\tsts\n", 0, "want suite<TAB>test<TAB>reason<TAB>why"},
+		{"minio\ttestX\tminio-not-s3\tpins MinIO's behaviour\n", 1, ""},
+		{"v1\tS.TestA\tminio-not-s3\tnot minio\n", 0, "excludes only minio-go's tests"},
 	}
 	for _, c := range cases {
 		ex, err := parseExclusions(c.in)
