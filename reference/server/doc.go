@@ -45,8 +45,12 @@
 // older or deleted copy of any of them stops start-up naming the file
 // (sseaudit fsck lists them without starting). Not detected: rolling back
 // the whole data directory, manifest and database included, to an earlier
-// consistent copy (it is all authentic), and deleting objects together
-// with their records. Keeping the root key file outside the data directory
+// consistent copy (it is all authentic), deleting objects together
+// with their records, and editing bucket records (the default encryption
+// rule, versioning, the bucket ACL) or upload records, which are not
+// authenticated: such an edit changes what later writes get, never an
+// existing object, and a scan reports the bucket as it then is. Bucket
+// policies are authenticated. Keeping the root key file outside the data directory
 // (--root-key-file) means a copy of the directory alone opens nothing.
 //
 // Someone holding the root key can do everything: it opens every sealed
