@@ -5,79 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 )
-
-// heapPeak samples the heap in use (objects plus fragmentation) every
-// 10 ms until stopped; runtime/metrics does not stop the world.
-type heapPeak struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done sync.WaitGroup
-}
-
-func startHeapPeak() *heapPeak {
-	h := &heapPeak{stop: make(chan struct{})}
-	h.done.Add(1)
-	go func() {
-		defer h.done.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64() + s[1].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
-			}
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapPeak) Stop() uint64 {
-	close(h.stop)
-	h.done.Wait()
-	return h.peak.Load()
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// vmHWM is the process's peak resident set (Linux) in bytes, or 0.
-func vmHWM() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			n, _ := strconv.ParseUint(f[1], 10, 64)
-			return n << 10
-		}
-	}
-	return 0
-}
 
 // writeSynth writes a synthetic snapshot into dir.
 func writeSynth(tb testing.TB, dir string, o synth.Options) string {
@@ -135,13 +70,13 @@ func BenchmarkFromSnapshot(b *testing.B) {
 			}
 			runtime.GC()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := meter.CPUTime()
 			start := time.Now()
 			var peak uint64
 			var res *Result
 			for i := 0; i < b.N; i++ {
 				out := filepath.Join(dir, "out"+strconv.Itoa(i))
-				h := startHeapPeak()
+				h := meter.StartHeapPeak()
 				res = runFromSnapshot(b, snap, out, report)
 				if p := h.Stop(); p > peak {
 					peak = p
@@ -151,7 +86,7 @@ func BenchmarkFromSnapshot(b *testing.B) {
 				}
 			}
 			elapsed := time.Since(start) / time.Duration(b.N)
-			cpu := (cpuTime() - cpu0) / time.Duration(b.N)
+			cpu := (meter.CPUTime() - cpu0) / time.Duration(b.N)
 			b.StopTimer()
 			objects := float64(res.Summary.Coverage.ObjectsListed)
 			nf := float64(len(res.Findings.Findings))
@@ -159,7 +94,7 @@ func BenchmarkFromSnapshot(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/objects, "cpu-ns/object")
 			b.ReportMetric(objects/elapsed.Seconds(), "objects/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-			b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(meter.VMHWM())/(1<<20), "peak-RSS-MiB")
 			b.ReportMetric(nf, "findings")
 			if !report {
 				return

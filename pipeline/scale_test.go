@@ -7,12 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/policy"
 )
@@ -158,7 +157,7 @@ func TestAuditFlatInObjects(t *testing.T) {
 		dir := t.TempDir()
 		snap := writeSynth(t, dir, synth.Options{Buckets: 4, Objects: objects, Mix: synth.MixUnencrypted})
 		runtime.GC()
-		h := startLivePeak()
+		h := meter.StartLivePeak()
 		res := runFromSnapshot(t, snap, filepath.Join(dir, "out"), true)
 		r := run{findings: len(res.Findings.Findings), size: map[string]int64{}, peak: h.Stop()}
 		for _, f := range files {
@@ -193,35 +192,4 @@ func TestAuditFlatInObjects(t *testing.T) {
 		t.Errorf("peak live heap %.1f MiB for %d objects against %.1f MiB for %d: want about the same",
 			float64(large.peak)/(1<<20), 12*n, float64(small.peak)/(1<<20), 4*n)
 	}
-}
-
-// startLivePeak samples the live heap as of the last garbage collection
-// (runtime/metrics /gc/heap/live:bytes, which unlike the heap in use does
-// not depend on when the collector runs) every 5 ms until stopped.
-func startLivePeak() *heapPeak {
-	h := &heapPeak{stop: make(chan struct{})}
-	h.done.Add(1)
-	go func() {
-		defer h.done.Done()
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
-			}
-			select {
-			case <-h.stop:
-				runtime.GC()
-				metrics.Read(s)
-				if v := s[0].Value.Uint64(); v > h.peak.Load() {
-					h.peak.Store(v)
-				}
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
 }

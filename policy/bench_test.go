@@ -5,15 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -35,71 +30,6 @@ func writeSynthetic(b testing.TB, dir, name string, o synth.Options) string {
 	return p
 }
 
-// heapPeak samples the heap in use (objects plus fragmentation, like
-// MemStats.HeapInuse) every 10 ms until stopped.
-type heapPeak struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done sync.WaitGroup
-}
-
-func startHeapPeak() *heapPeak {
-	h := &heapPeak{stop: make(chan struct{})}
-	h.done.Add(1)
-	go func() {
-		defer h.done.Done()
-		// runtime/metrics, not ReadMemStats: it does not stop the world.
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64() + sample[1].Value.Uint64(); v > h.peak.Load() {
-				h.peak.Store(v)
-			}
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapPeak) Stop() uint64 {
-	close(h.stop)
-	h.done.Wait()
-	return h.peak.Load()
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// vmHWM is the process's peak resident set (Linux), in bytes, or 0.
-func vmHWM() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			f := strings.Fields(l)
-			if len(f) >= 2 {
-				n, _ := strconv.ParseUint(f[1], 10, 64)
-				return n << 10
-			}
-		}
-	}
-	return 0
-}
-
 func benchEvaluate(b *testing.B, buckets, objects int, withPrevious bool) {
 	dir := b.TempDir()
 	cur := writeSynthetic(b, dir, "cur.json", synth.Options{Buckets: buckets, Objects: objects, ScanID: "cur", ReencryptDefault: withPrevious})
@@ -113,10 +43,10 @@ func benchEvaluate(b *testing.B, buckets, objects int, withPrevious bool) {
 	b.ResetTimer()
 	var n int
 	var peak uint64
-	cpu0 := cpuTime()
+	cpu0 := meter.CPUTime()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		h := startHeapPeak()
+		h := meter.StartHeapPeak()
 		fs, err := e.EvaluateSnapshot(context.Background(), cur, prev, nil)
 		p := h.Stop()
 		if err != nil {
@@ -128,12 +58,12 @@ func benchEvaluate(b *testing.B, buckets, objects int, withPrevious bool) {
 		}
 	}
 	elapsed := time.Since(start) / time.Duration(b.N)
-	cpu := (cpuTime() - cpu0) / time.Duration(b.N)
+	cpu := (meter.CPUTime() - cpu0) / time.Duration(b.N)
 	b.StopTimer()
 	total := float64(buckets * objects)
 	b.ReportMetric(cpu.Seconds(), "cpu-s/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(float64(meter.VMHWM())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(total/elapsed.Seconds(), "objects/s")
 	b.ReportMetric(float64(n), "findings")
 	b.ReportMetric(float64(st.Size())/(1<<20), "snapshot-MiB")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -49,12 +50,12 @@ func BenchmarkEngineStream(b *testing.B) {
 	e := load(b, Options{})
 	runtime.GC()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := meter.CPUTime()
 	start := time.Now()
 	var peak uint64
 	var n int64
 	for i := 0; i < b.N; i++ {
-		h := startHeapPeak()
+		h := meter.StartHeapPeak()
 		sink := &countSink{}
 		st, err := e.EvaluateStream(context.Background(), FileSource(path), nil, nil, sink)
 		if p := h.Stop(); p > peak {
@@ -66,12 +67,12 @@ func BenchmarkEngineStream(b *testing.B) {
 		n = sink.n + int64(len(st.Findings))
 	}
 	elapsed := time.Since(start) / time.Duration(b.N)
-	cpu := (cpuTime() - cpu0) / time.Duration(b.N)
+	cpu := (meter.CPUTime() - cpu0) / time.Duration(b.N)
 	b.StopTimer()
 	b.ReportMetric(cpu.Seconds(), "cpu-s/op")
 	b.ReportMetric(float64(cpu.Nanoseconds())/objects, "cpu-ns/object")
 	b.ReportMetric(objects/elapsed.Seconds(), "objects/s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(float64(meter.VMHWM())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(n), "findings")
 }
