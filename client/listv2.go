@@ -208,8 +208,10 @@ func (s *listScanner) contents(o *ObjectSummary) bool {
 			o.StorageClass = storageClass(v)
 		case "Size":
 			o.Size = 0
-			if t := bytes.TrimSpace(v); len(t) > 0 {
-				n, err := strconv.ParseInt(string(t), 10, 64)
+			if len(v) > 0 {
+				// encoding/xml reads an empty element as 0 but trims a
+				// non-empty one and parses it, so blanks are an error.
+				n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 				if err != nil {
 					return false
 				}
@@ -446,11 +448,10 @@ func parseBool(v []byte) (bool, bool) {
 
 // validInt says whether encoding/xml would read v into an int.
 func validInt(v []byte) bool {
-	t := bytes.TrimSpace(v)
-	if len(t) == 0 {
+	if len(v) == 0 {
 		return true
 	}
-	_, err := strconv.ParseInt(string(t), 10, 64)
+	_, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 	return err == nil
 }
 
