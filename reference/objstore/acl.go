@@ -119,7 +119,7 @@ func (s *DiskStore) PutBucketACL(ctx context.Context, p Principal, bucket, acl s
 	if err := checkBucketName(bucket); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -170,7 +170,7 @@ func (s *DiskStore) updateObject(p Principal, bucket, key, versionID string, cha
 		return ObjectInfo{}, err
 	}
 	var info ObjectInfo
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, rec, err := s.lookupTx(tx, bucket, key, versionID)
 		if err != nil {
 			return err

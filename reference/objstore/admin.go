@@ -29,7 +29,7 @@ type AtRestInfo struct {
 func (s *DiskStore) AtRest(ctx context.Context, bucket, key string) (AtRestInfo, error) {
 	res := objectRes(bucket, key)
 	var rec *objectRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		rec, err = s.getObjectTx(tx, bucket, key)
 		return err
@@ -60,7 +60,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 	for range 5 {
 		var rec *objectRecord
 		var region string
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			b, err := getBucketTx(tx, bucket)
 			if err != nil {
 				return err
@@ -91,7 +91,7 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 			return internal(res, err)
 		}
 		changed := false
-		err = s.db.Update(func(tx *bolt.Tx) error {
+		err = s.update(func(tx *bolt.Tx) error {
 			cur, err := s.getObjectTx(tx, bucket, key)
 			if err != nil {
 				return err

@@ -118,7 +118,7 @@ func (s *DiskStore) AppendObject(ctx context.Context, p Principal, bucket, key s
 		return ObjectInfo{}, err
 	}
 	var cur *objectRecord
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.view(func(tx *bolt.Tx) error {
 		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
@@ -199,7 +199,7 @@ func (s *DiskStore) AppendObject(ctx context.Context, p Principal, bucket, key s
 
 	var info ObjectInfo
 	var replaced []string // a null version a first append in a Suspended bucket replaced
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		bt, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err

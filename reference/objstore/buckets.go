@@ -61,7 +61,7 @@ func noSuchBucket(bucket string) error {
 // bucket loads a bucket record in its own read transaction.
 func (s *DiskStore) bucket(name string) (*bucketRecord, error) {
 	var b *bucketRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		b, err = getBucketTx(tx, name)
 		return err
@@ -107,7 +107,7 @@ func (s *DiskStore) CreateBucketWithOptions(ctx context.Context, p Principal, na
 	}
 	rec := &bucketRecord{Name: name, Region: s.region, Created: s.now(), Owner: p.Name, Rule: ruleToRecord(rule), StorageClass: class,
 		ACL: storedBucketACL(opts.ACL)}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		old, err := getBucketTx(tx, name)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) er
 		return err
 	}
 	var remove []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, name)
 		if err != nil {
 			return err
@@ -225,7 +225,7 @@ func (s *DiskStore) GetBucket(ctx context.Context, p Principal, name string) (Bu
 // ListBuckets lists the buckets p may read, in name order.
 func (s *DiskStore) ListBuckets(ctx context.Context, p Principal) ([]BucketInfo, error) {
 	var out []BucketInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(tblBuckets).ForEach(func(k, v []byte) error {
 			if !s.canRead(p, string(k)) {
 				return nil
@@ -247,7 +247,7 @@ func (s *DiskStore) ListBuckets(ctx context.Context, p Principal) ([]BucketInfo,
 // setRule replaces a bucket's rule; it never touches objects.
 func (s *DiskStore) setRule(name string, rule *EncryptionRule) error {
 	res := bucketRes(name)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, name)
 		if err != nil {
 			return err
@@ -350,7 +350,7 @@ func (s *DiskStore) DeleteBucketEncryption(ctx context.Context, p Principal, buc
 }
 
 func (s *DiskStore) faultRestoreLastModified(bucket, key string, t time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)

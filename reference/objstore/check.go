@@ -62,7 +62,7 @@ type checkedFile struct {
 func (s *DiskStore) Check(ctx context.Context, opts CheckOptions) ([]Problem, error) {
 	var problems []Problem
 	var files []checkedFile
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, tbl := range []struct {
 			name []byte
 			tag  byte

@@ -158,7 +158,7 @@ func (s *DiskStore) CompletedMultipartUpload(ctx context.Context, p Principal, b
 		return ObjectInfo{}, err
 	}
 	var rec *completedRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err

@@ -102,6 +102,10 @@
 // tags to have edits adopted therefore needs the operator to opt in. A
 // meta.db that bbolt refuses, that fails bbolt's page check at Open, or
 // whose reading panics there is a *CorruptDatabaseError, never a panic.
+// The page check cannot see every corruption (a flipped length inside a
+// leaf is met only when that record is read), so every transaction runs
+// the same guard: a panic or memory fault while reading becomes an
+// internal *Error wrapping a *CorruptDatabaseError, answered 500.
 //
 // # Crash safety
 //

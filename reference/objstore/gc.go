@@ -32,7 +32,7 @@ func (s *DiskStore) collectGarbage(ctx context.Context) error {
 	}
 
 	refs := map[string]bool{}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		// Noncurrent versions reference data files as current objects do.
 		// Only authenticated records count: a record edited (or corrupted)
 		// to name another file must not make the file it named look

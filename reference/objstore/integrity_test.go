@@ -379,7 +379,7 @@ func copyTree(t testing.TB, src, dst string) {
 	}
 }
 
-// TestCorruptMetaDB flips one random byte of a populated meta.db, 48
+// TestCorruptMetaDB flips one random byte of a populated meta.db, 96
 // times (fixed seeds): Open never panics and fails only with a typed
 // error; when it opens, every object reads back exactly or fails with an
 // *Error, never with other bytes and never with a panic.
@@ -419,7 +419,7 @@ func TestCorruptMetaDB(t *testing.T) {
 		}
 	}
 	opened, refused, failedReads := 0, 0, 0
-	for seed := range 48 {
+	for seed := range 96 {
 		x := uint64(seed)*0x9E3779B97F4A7C15 + 1
 		next := func() uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
 		pos := int(next() % uint64(len(orig)))
@@ -467,8 +467,13 @@ func TestCorruptMetaDB(t *testing.T) {
 					t.Fatalf("seed %d (byte %d ^ %#x): %s read other bytes", seed, pos, flip, k)
 				}
 			}
-			s.ListObjects(bg, root, "cbkt", ListOptions{})
-			s.ListObjectVersions(bg, root, "cbkt", ListVersionsOptions{})
+			var se *Error
+			if _, err := s.ListObjects(bg, root, "cbkt", ListOptions{}); err != nil && !errors.As(err, &se) {
+				t.Fatalf("seed %d: list: untyped error %v", seed, err)
+			}
+			if _, err := s.ListObjectVersions(bg, root, "cbkt", ListVersionsOptions{}); err != nil && !errors.As(err, &se) {
+				t.Fatalf("seed %d: list versions: untyped error %v", seed, err)
+			}
 		}()
 	}
 	t.Logf("%d corruptions refused at Open, %d opened (%d reads failed with a typed error)", refused, opened, failedReads)

@@ -100,7 +100,7 @@ func (s *DiskStore) PutBucketInventory(ctx context.Context, p Principal, bucket 
 		return newErr(KindInvalidArgument, res, "The inventory configuration needs an id and a destination bucket.", nil)
 	}
 	cfg.OptionalFields = slices.Clone(cfg.OptionalFields)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -154,7 +154,7 @@ func (s *DiskStore) PutBucketInventory(ctx context.Context, p Principal, bucket 
 // earlier bucket of the same name are skipped).
 func (s *DiskStore) inventoryConfigs(bucket string) ([]InventoryConfig, error) {
 	var out []InventoryConfig
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -230,7 +230,7 @@ func (s *DiskStore) DeleteBucketInventory(ctx context.Context, p Principal, buck
 	if _, err := s.GetBucketInventory(ctx, p, bucket, id); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(tblInventory)
 		if root == nil {
 			return nil

@@ -93,7 +93,7 @@ func (s *DiskStore) CreateMultipartUpload(ctx context.Context, p Principal, buck
 		Algorithm: rec.Algorithm, KMSKeyID: rec.KeyID, Record: recBytes,
 		ACL: opts.ACL, Tags: tagRecords(opts.Tags),
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		ups := uploadsTx(tx, bucket)
 		if ups == nil || tx.Bucket(tblBuckets).Get([]byte(bucket)) == nil {
 			return noSuchBucket(bucket)
@@ -140,7 +140,7 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	}
 	var u *uploadRecord
 	var region string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 		}
 	}
 	var replaced []string
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
 			return err // completed or aborted meanwhile
 		}
@@ -258,7 +258,7 @@ func (s *DiskStore) CompleteMultipartUpload(ctx context.Context, p Principal, bu
 	var obj *objectRecord
 	var remove []string
 	var versionID string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -458,7 +458,7 @@ func (s *DiskStore) AbortMultipartUpload(ctx context.Context, p Principal, bucke
 		return err
 	}
 	var remove []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
 			return err
 		}
@@ -502,7 +502,7 @@ func (s *DiskStore) ListParts(ctx context.Context, p Principal, bucket, key, upl
 	partNumberMarker = min(max(partNumberMarker, 0), MaxPartNumber)
 	var out ListPartsResult
 	var up Upload
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		u, err := getUploadTx(tx, bucket, key, uploadID)
 		if err != nil {
 			return err
@@ -555,7 +555,7 @@ func (s *DiskStore) ListMultipartUploads(ctx context.Context, p Principal, bucke
 		return opts.UploadIDMarker != "" && id > opts.UploadIDMarker
 	}
 	var out ListUploadsResult
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		ups := uploadsTx(tx, bucket)
 		if ups == nil {
 			return noSuchBucket(bucket)

@@ -23,7 +23,7 @@ func noSuchKey(bucket, key string) error {
 // of that object, which the caller removes after the commit.
 func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition, plan versionPlan) (replaced []string, versionID string, err error) {
 	res := objectRes(bucket, key)
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -92,7 +92,7 @@ func (s *DiskStore) precheckCondition(bucket, key string, cond WriteCondition) e
 		return nil
 	}
 	res := objectRes(bucket, key)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)
@@ -361,7 +361,7 @@ func (s *DiskStore) ListObjects(ctx context.Context, p Principal, bucket string,
 		limit = MaxListKeys
 	}
 	var out ListResult
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		objs := s.objectsTx(tx, bucket)
 		if objs == nil {
 			return noSuchBucket(bucket)

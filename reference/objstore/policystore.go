@@ -61,7 +61,7 @@ func (s *DiskStore) decodePolicy(bucket string, v []byte) (*BucketPolicy, error)
 // loadPolicies fills the in-memory policy cache at Open.
 func (s *DiskStore) loadPolicies() error {
 	pols := map[string]*policyEntry{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		t := tx.Bucket(tblPolicies)
 		if t == nil {
 			return nil
@@ -124,7 +124,7 @@ func (s *DiskStore) PutBucketPolicy(ctx context.Context, p Principal, bucket str
 	s.policyWMu.Lock()
 	defer s.policyWMu.Unlock()
 	var owner string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -164,7 +164,7 @@ func (s *DiskStore) GetBucketPolicy(ctx context.Context, p Principal, bucket str
 	}
 	var doc []byte
 	var dialect PolicyDialect
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		t := tx.Bucket(tblPolicies)
 		if t == nil {
 			return nil
@@ -201,7 +201,7 @@ func (s *DiskStore) DeleteBucketPolicy(ctx context.Context, p Principal, bucket 
 	}
 	s.policyWMu.Lock()
 	defer s.policyWMu.Unlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err

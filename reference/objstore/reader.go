@@ -46,7 +46,7 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 	err := func() error {
 		s.rmMu.RLock()
 		defer s.rmMu.RUnlock()
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			b, r, err := s.lookupTx(tx, bucket, key, versionID)
 			if err != nil {
 				return err

@@ -150,7 +150,7 @@ func checkPages(db *bolt.DB) error {
 // resumes on the next start.
 func (s *DiskStore) adoptLegacy(adopt bool) error {
 	var format string
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.view(func(tx *bolt.Tx) error {
 		format = string(tx.Bucket(tblMeta).Get(keyFormat))
 		return nil
 	}); err != nil {
@@ -163,7 +163,7 @@ func (s *DiskStore) adoptLegacy(adopt bool) error {
 	adopted, skipped := 0, 0
 	for _, tbl := range [][]byte{tblObjects, tblVersions} {
 		var names [][]byte
-		if err := s.db.View(func(tx *bolt.Tx) error {
+		if err := s.view(func(tx *bolt.Tx) error {
 			return tx.Bucket(tbl).ForEachBucket(func(name []byte) error {
 				names = append(names, bytes.Clone(name))
 				return nil
@@ -176,7 +176,7 @@ func (s *DiskStore) adoptLegacy(adopt bool) error {
 			tag = tagVersions
 		}
 		for _, name := range names {
-			err := s.db.Update(func(tx *bolt.Tx) error {
+			err := s.update(func(tx *bolt.Tx) error {
 				t := tx.Bucket(tbl).Bucket(name)
 				var todo []rewrite
 				err := t.ForEach(func(k, v []byte) error {
@@ -218,7 +218,7 @@ func (s *DiskStore) adoptLegacy(adopt bool) error {
 			}
 		}
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
+	if err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(tblMeta).Put(keyFormat, []byte(metaFormatAuthenticated))
 	}); err != nil {
 		return err
@@ -228,4 +228,28 @@ func (s *DiskStore) adoptLegacy(adopt bool) error {
 			"from_format", format, "adopted", adopted, "not_adopted", skipped)
 	}
 	return nil
+}
+
+// view and update run a bbolt transaction the way openMeta opens the
+// database: memory faults become panics for this goroutine, and a panic
+// (bbolt reading a page that a corrupted byte sent out of bounds) becomes
+// an internal *Error wrapping a *CorruptDatabaseError instead of taking
+// the server down. bbolt rolls the transaction back on the way out, so
+// the writer lock is released. The page check at Open cannot catch every
+// corruption: a flipped length inside a leaf is only met when read.
+func (s *DiskStore) view(fn func(*bolt.Tx) error) error { return s.runTx(false, fn) }
+
+func (s *DiskStore) update(fn func(*bolt.Tx) error) error { return s.runTx(true, fn) }
+
+func (s *DiskStore) runTx(write bool, fn func(*bolt.Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = internal("", &CorruptDatabaseError{Path: filepath.Join(s.dir, MetaFile), Err: fmt.Errorf("reading it panicked: %v", p)})
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if write {
+		return s.db.Update(fn)
+	}
+	return s.db.View(fn)
 }

@@ -233,7 +233,7 @@ type versionPlan struct {
 // s.reserved, so none is handed out twice.
 func (s *DiskStore) reserveVersion(bucket string) (versionPlan, error) {
 	var cur uint64
-	if err := s.db.View(func(tx *bolt.Tx) error {
+	if err := s.view(func(tx *bolt.Tx) error {
 		if vt := s.versionsTx(tx, bucket); vt != nil {
 			cur = vt.Sequence()
 		}
@@ -377,7 +377,7 @@ func (s *DiskStore) DeleteObjectVersion(ctx context.Context, p Principal, bucket
 	}
 	var files []string
 	var out DeleteResult
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		files, out = nil, DeleteResult{}
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
@@ -528,7 +528,7 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 	if status != VersioningEnabled && status != VersioningSuspended {
 		return newErr(KindInvalidArgument, res, "The versioning status must be Enabled or Suspended.", nil)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -558,7 +558,7 @@ func (s *DiskStore) HeadObjectVersion(ctx context.Context, p Principal, bucket, 
 		return ObjectInfo{}, err
 	}
 	var info ObjectInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, rec, err := s.lookupTx(tx, bucket, key, versionID)
 		if err != nil {
 			return err
@@ -630,7 +630,7 @@ func (s *DiskStore) ListObjectVersions(ctx context.Context, p Principal, bucket 
 		from = max(opts.KeyMarker+"\x00", opts.Prefix)
 	}
 	var out ListVersionsResult
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -760,7 +760,7 @@ func nextKeyTx(objs, vt *objTable, from string) (string, bool) {
 func (s *DiskStore) AtRestVersion(ctx context.Context, bucket, key, versionID string) (AtRestInfo, error) {
 	res := objectRes(bucket, key)
 	var rec *objectRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		_, rec, err = s.lookupTx(tx, bucket, key, versionID)
 		return err
