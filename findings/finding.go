@@ -173,7 +173,7 @@ type Remediation struct {
 
 // Evidence is one fact a finding rests on, as captured by the scan.
 type Evidence struct {
-	Kind       string         `json:"kind"`                  // api_response, head_object, kms_key, snapshot_diff, coverage_error, waiver
+	Kind       string         `json:"kind"`                  // api_response, head_object, read_probe, kms_key, snapshot_diff, coverage_error, waiver
 	Source     string         `json:"source,omitempty"`      // the API or file it came from
 	Snapshot   string         `json:"snapshot,omitempty"`    // scan id of the snapshot holding it
 	CapturedAt string         `json:"captured_at,omitempty"` // RFC 3339, when the scan read it

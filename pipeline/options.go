@@ -85,6 +85,9 @@ type Options struct {
 	// NoAccess leaves out each bucket's ACL and policy (two requests per
 	// bucket); the access rules then have nothing to judge.
 	NoAccess bool
+	// ReadProbe reads one byte of (a sample of) the encrypted objects
+	// after their HEAD, to find data that cannot be decrypted.
+	ReadProbe scan.ReadProbe
 	// Concurrency bounds the requests in flight (0: the scanner's default).
 	Concurrency int
 	// Shard scans one share of the buckets (see snapshot.ShardOf); the

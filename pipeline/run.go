@@ -398,13 +398,16 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	cfg := scan.Config{
 		BucketGlob: opts.Buckets, Concurrency: opts.Concurrency, RequestRate: opts.RequestRate, Versions: opts.Versions,
 		ToolVersion: opts.ToolVersion, PolicyDigest: engine.Digest(), Progress: opts.Progress, Shard: opts.Shard,
-		Inventory: opts.Inventory, SkipAccess: opts.NoAccess,
+		Inventory: opts.Inventory, SkipAccess: opts.NoAccess, ReadProbe: opts.ReadProbe,
 		// An allow-list may name keys by alias, which only KMS can resolve:
 		// the scan records what they point to for the rules to compare.
 		ExtraKeyRefs: engine.Profile().AllowedCMKIDs,
 	}
 	if opts.Buckets != "" && !strings.ContainsAny(opts.Buckets, `*?[\`) {
 		cfg.Buckets = []string{opts.Buckets}
+	}
+	if mode := opts.ReadProbe.String(); mode != "" {
+		note(opts.Notes, "scan: read probe on (%s of the encrypted objects): one more GET of one byte per probed object, under the same --concurrency and --request-rate as the HEADs", mode)
 	}
 	if !t.Embedded() && (opts.Checkpoint || opts.Resume) {
 		// A live target's scan keeps a checkpoint (the demo estate is new

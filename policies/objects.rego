@@ -516,3 +516,68 @@ unrecognised_text(m) := sprintf("method %q is not one of %s", [m, concat(", ", s
 	is_string(m)
 	not m in {"unknown", ""}
 }
+
+# METADATA
+# title: Encrypted object cannot be read back
+# description: >-
+#   The scan's read probe (scan --read-probe: a one-byte ranged GET) was
+#   refused for an object whose HEAD says it is encrypted. HEAD is answered
+#   from metadata; only a read makes the store decrypt, so this is where a
+#   disabled, pending-deletion or deleted KMS key, a key the store can no
+#   longer reach, or stored data that no longer authenticates shows, on any
+#   store and without access to its KMS. The finding carries the store's
+#   answer (status and code). A probe that got no answer (network error,
+#   cancelled) is not reported here: the object is then only not probed.
+# custom:
+#   id: SSE-022
+#   severity: critical
+#   category: key
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Read the code: a key that is disabled or pending deletion can be
+#       re-enabled or its deletion cancelled, after which the object reads
+#       again; rewrite it under a key that will stay enabled. A key that is
+#       gone, or data that fails authentication, cannot be repaired in
+#       place: restore the object from a copy.
+#     cli: |-
+#       ossutil cat oss://BUCKET/KEY --range 0-0   # reproduce the refusal
+#       aws s3api get-object --bucket BUCKET --key KEY --range bytes=0-0 /dev/null
+#   aggregate_by: [code]
+#   controls:
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12(1)", title: "Cryptographic Key Establishment and Management | Availability"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
+deny contains finding if {
+	# No probe ran: no object carries a probe result, none is looked at.
+	input.provenance.read_probe
+	b := input.bucket
+	some obj in b.objects
+	e := obj.read_error
+	status := object.get(e, "status_code", 0)
+	status >= 400
+	code := object.get(e, "code", "")
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("%sobject is encrypted (%s) but reading it back was refused: %v %s: %s", [noncurrent_prefix(obj), object_text(obj), status, code, object.get(e, "message", "")]),
+		"observed": {
+			"method": obj.method,
+			"sse": object.get(obj, "sse", ""),
+			"kms_key_id": object.get(obj, "kms_key_id", ""),
+			"status_code": status,
+			"code": code,
+		},
+		"expected": {"read_back": true},
+		"evidence": [lib.object_evidence(obj), probe_evidence(e)],
+	}
+}
+
+probe_evidence(e) := {
+	"kind": "read_probe",
+	"source": "GetObject (Range: bytes=0-0)",
+	"data": {
+		"status_code": object.get(e, "status_code", 0),
+		"code": object.get(e, "code", ""),
+		"message": object.get(e, "message", ""),
+	},
+}

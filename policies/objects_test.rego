@@ -354,3 +354,45 @@ test_sse005_violation_dsse_object_disabled_key if {
 	f := one("SSE-005", fx.bucket_input(fx.bucket(fx.rule_cmk, [dsse("d", "disabled-key")])))
 	f.resource.key == "d"
 }
+
+# SSE-022 ---------------------------------------------------------------
+
+probed(inp) := object.union(inp, {"provenance": object.union(fx.provenance, {"read_probe": "all"})})
+
+refused(o, status, code) := object.union(o, {"read_error": {"scope": "object", "resource": concat("", ["b1/", o.key]), "status_code": status, "code": code, "message": "refused"}})
+
+test_sse022_compliant_probed_and_read if {
+	objs := [object.union(o, {"read_probed": true}) | some o in fx.good_objects]
+	count(found("SSE-022", probed(fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))) == 0
+}
+
+test_sse022_compliant_probe_without_answer_is_not_unreadable if {
+	o := object.union(fx.obj("net", "kms-cmk", fx.cmk), {"read_error": {"scope": "object", "resource": "b1/net", "code": "NetworkError", "message": "connection reset"}})
+	count(found("SSE-022", probed(fx.bucket_input(fx.bucket(fx.rule_cmk, [o]))))) == 0
+}
+
+test_sse022_compliant_no_probe_ran if {
+	# A read error in a snapshot whose provenance names no probe is not
+	# judged (the guard that keeps unprobed scans from iterating objects).
+	o := refused(fx.obj("k", "kms-cmk", fx.cmk), 409, "KeyDisabled")
+	count(found("SSE-022", fx.bucket_input(fx.bucket(fx.rule_cmk, [o])))) == 0
+}
+
+test_sse022_violation_key_disabled if {
+	objs := [fx.obj("ok", "kms-cmk", fx.cmk), refused(fx.obj("locked", "kms-cmk", fx.cmk), 409, "KeyDisabled")]
+	f := one("SSE-022", probed(fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))
+	f.resource.key == "locked"
+	f.observed.code == "KeyDisabled"
+	f.observed.status_code == 409
+	contains(f.message, "reading it back was refused: 409 KeyDisabled")
+	f.evidence[1].kind == "read_probe"
+}
+
+test_sse022_violation_each_refused_object if {
+	objs := [
+		refused(fx.obj("gone", "kms-cmk", fx.cmk), 400, "KMS.NotFoundException"),
+		refused(fx.obj("bad", "oss-managed", ""), 500, "InternalError"),
+	]
+	got := {f.resource.key: f.observed.code | some f in found("SSE-022", probed(fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))}
+	got == {"gone": "KMS.NotFoundException", "bad": "InternalError"}
+}

@@ -381,6 +381,8 @@ var (
 	tError          = ast.StringTerm("error")
 	tDataEncryption = ast.StringTerm("data_encryption")
 	tAttempts       = ast.StringTerm("attempts")
+	tReadProbed     = ast.StringTerm("read_probed")
+	tReadError      = ast.StringTerm("read_error")
 
 	tScope      = ast.StringTerm("scope")
 	tResource   = ast.StringTerm("resource")
@@ -395,7 +397,7 @@ var sharedKeys = map[string]*ast.Term{
 	"last_modified": tLastModified, "version_id": tVersionID, "storage_class": tStorageClass, "sse": tSSE,
 	"kms_key_id": tKMSKeyID, "method": tMethod, "error": tError, "data_encryption": tDataEncryption,
 	"attempts": tAttempts, "noncurrent": tNoncurrent, "scope": tScope, "resource": tResource, "status_code": tStatusCode, "code": tCode,
-	"message": tMessage, "name": tName,
+	"message": tMessage, "name": tName, "read_probed": tReadProbed, "read_error": tReadError,
 }
 
 // common holds terms for frequent values (methods, SSE headers, storage
@@ -422,7 +424,7 @@ func str(s string) *ast.Term {
 // objectTerm converts an Object exactly as encoding/json marshals it
 // (omitempty fields left out), without reflection.
 func objectTerm(o *snapshot.Object) *ast.Term {
-	var kv [14][2]*ast.Term
+	var kv [16][2]*ast.Term
 	n := 0
 	add := func(k, v *ast.Term) { kv[n] = [2]*ast.Term{k, v}; n++ }
 	add(tBucket, str(o.Bucket))
@@ -452,6 +454,12 @@ func objectTerm(o *snapshot.Object) *ast.Term {
 	}
 	if o.Attempts != 0 {
 		add(tAttempts, ast.IntNumberTerm(o.Attempts))
+	}
+	if o.ReadProbed {
+		add(tReadProbed, ast.BooleanTerm(true))
+	}
+	if o.ReadError != nil {
+		add(tReadError, errorTerm(o.ReadError))
 	}
 	return ast.NewTerm(ast.NewObject(kv[:n]...))
 }

@@ -36,6 +36,7 @@ func TestObjectTermMatchesJSON(t *testing.T) {
 			Bucket: "b", Key: "a/b c?d#e", Size: 1 << 40, ETag: `"x-3"`, LastModified: time.Date(2024, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 8*3600)),
 			VersionID: "v1", Noncurrent: true, StorageClass: "IA", SSE: "KMS", KMSKeyID: cmk, Method: snapshot.MethodKMSCMK,
 			Error: &snapshot.Error{Scope: "object", Resource: "b/k", StatusCode: 503, Code: "SlowDown", Message: "m", Attempts: 3}, DataEncryption: "SM4", Attempts: 3,
+			ReadProbed: true, ReadError: &snapshot.Error{Scope: "object", Resource: "b/k", StatusCode: 409, Code: "KeyDisabled", Message: "m"},
 		},
 		{Error: &snapshot.Error{Scope: "object", Message: "m"}},
 	}
@@ -50,8 +51,8 @@ func TestObjectTermMatchesJSON(t *testing.T) {
 	b, _ := json.Marshal(objs[2])
 	var m map[string]any
 	json.Unmarshal(b, &m)
-	if n := len(m); n != 14 {
-		t.Errorf("snapshot.Object has %d JSON fields, objectTerm knows 14: update it", n)
+	if n := len(m); n != 16 {
+		t.Errorf("snapshot.Object has %d JSON fields, objectTerm knows 16: update it", n)
 	}
 }
 

@@ -101,11 +101,13 @@ type checkpointIdentity struct {
 	Versions    bool              `json:"versions"`
 	Inventory   []InventorySource `json:"inventory"`
 	ToolVersion string            `json:"tool_version"`
+	ReadProbe   string            `json:"read_probe,omitempty"`
 }
 
 func identityOf(cfg *Config) checkpointIdentity {
 	id := checkpointIdentity{Target: cfg.TargetInfo, BucketGlob: cfg.BucketGlob, Buckets: slices.Clone(cfg.Buckets),
-		Shard: cfg.Shard, Versions: cfg.Versions, Inventory: slices.Clone(cfg.Inventory), ToolVersion: cfg.ToolVersion}
+		Shard: cfg.Shard, Versions: cfg.Versions, Inventory: slices.Clone(cfg.Inventory), ToolVersion: cfg.ToolVersion,
+		ReadProbe: cfg.ReadProbe.String()}
 	if id.Buckets == nil {
 		id.Buckets = []string{}
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // The checkpoint logs every object the snapshot receives, and
@@ -100,34 +102,10 @@ func appendObjectRecord(b []byte, r *record) (_ []byte, ok bool) {
 		return b, false
 	}
 	if o.Error != nil {
-		e := o.Error
-		b = append(b, `,"error":{"scope":`...)
-		if b, ok = appendJSONString(b, e.Scope); !ok {
+		b = append(b, `,"error":`...)
+		if b, ok = appendError(b, o.Error); !ok {
 			return b, false
 		}
-		b = append(b, `,"resource":`...)
-		if b, ok = appendJSONString(b, e.Resource); !ok {
-			return b, false
-		}
-		if e.StatusCode != 0 {
-			b = append(b, `,"status_code":`...)
-			b = strconv.AppendInt(b, int64(e.StatusCode), 10)
-		}
-		if e.Code != "" {
-			b = append(b, `,"code":`...)
-			if b, ok = appendJSONString(b, e.Code); !ok {
-				return b, false
-			}
-		}
-		b = append(b, `,"message":`...)
-		if b, ok = appendJSONString(b, e.Message); !ok {
-			return b, false
-		}
-		if e.Attempts != 0 {
-			b = append(b, `,"attempts":`...)
-			b = strconv.AppendInt(b, int64(e.Attempts), 10)
-		}
-		b = append(b, '}')
 	}
 	if o.DataEncryption != "" {
 		b = append(b, `,"data_encryption":`...)
@@ -139,7 +117,48 @@ func appendObjectRecord(b []byte, r *record) (_ []byte, ok bool) {
 		b = append(b, `,"attempts":`...)
 		b = strconv.AppendInt(b, int64(o.Attempts), 10)
 	}
+	if o.ReadProbed {
+		b = append(b, `,"read_probed":true`...)
+	}
+	if o.ReadError != nil {
+		b = append(b, `,"read_error":`...)
+		if b, ok = appendError(b, o.ReadError); !ok {
+			return b, false
+		}
+	}
 	return append(b, "}}"...), true
+}
+
+// appendError appends e as encoding/json marshals a snapshot.Error.
+func appendError(b []byte, e *snapshot.Error) ([]byte, bool) {
+	var ok bool
+	b = append(b, `{"scope":`...)
+	if b, ok = appendJSONString(b, e.Scope); !ok {
+		return b, false
+	}
+	b = append(b, `,"resource":`...)
+	if b, ok = appendJSONString(b, e.Resource); !ok {
+		return b, false
+	}
+	if e.StatusCode != 0 {
+		b = append(b, `,"status_code":`...)
+		b = strconv.AppendInt(b, int64(e.StatusCode), 10)
+	}
+	if e.Code != "" {
+		b = append(b, `,"code":`...)
+		if b, ok = appendJSONString(b, e.Code); !ok {
+			return b, false
+		}
+	}
+	b = append(b, `,"message":`...)
+	if b, ok = appendJSONString(b, e.Message); !ok {
+		return b, false
+	}
+	if e.Attempts != 0 {
+		b = append(b, `,"attempts":`...)
+		b = strconv.AppendInt(b, int64(e.Attempts), 10)
+	}
+	return append(b, '}'), true
 }
 
 // appendJSONString appends s quoted when encoding/json writes it

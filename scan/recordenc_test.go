@@ -21,7 +21,8 @@ func TestAppendRecordMatchesJSON(t *testing.T) {
 	after := "k"
 	plain := snapshot.Object{Bucket: "b", Key: "obj-000001", Size: 1, ETag: "5B3C", LastModified: lm, StorageClass: "Standard", SSE: "AES256", Method: snapshot.MethodNone}
 	full := snapshot.Object{Bucket: "b", Key: "k", Size: 1 << 40, ETag: "e", LastModified: lm, VersionID: "v1", Noncurrent: true, StorageClass: "IA",
-		SSE: "KMS", KMSKeyID: "key-1", Method: "kms-cmk", DataEncryption: "SM4", Attempts: 3}
+		SSE: "KMS", KMSKeyID: "key-1", Method: "kms-cmk", DataEncryption: "SM4", Attempts: 3,
+		ReadProbed: true, ReadError: &snapshot.Error{Scope: "object", Resource: "b/k", StatusCode: 409, Code: "KeyDisabled", Message: "disabled", Attempts: 1}}
 	failed := snapshot.Object{Bucket: "b", Key: "k", LastModified: lm, Method: snapshot.MethodUnknown,
 		Error: &snapshot.Error{Scope: "object", Resource: "b/k", StatusCode: 503, Code: "SlowDown", Message: "Please reduce your request rate.", Attempts: 4}}
 	with := func(f func(o *snapshot.Object)) *snapshot.Object {
@@ -39,6 +40,7 @@ func TestAppendRecordMatchesJSON(t *testing.T) {
 		{"every field", record{T: "o", S: 1, O: &full}, true},
 		{"failed", record{T: "o", S: 2, O: &failed}, true},
 		{"error without code", record{T: "o", O: with(func(o *snapshot.Object) { o.Error = &snapshot.Error{Scope: "object", Message: "m"} })}, true},
+		{"probed", record{T: "o", O: with(func(o *snapshot.Object) { o.ReadProbed = true })}, true},
 		{"zero time", record{T: "o", O: with(func(o *snapshot.Object) { o.LastModified = time.Time{} })}, true},
 		{"html in key", record{T: "o", O: with(func(o *snapshot.Object) { o.Key = "a<b>&c" })}, false},
 		{"quote in etag", record{T: "o", O: with(func(o *snapshot.Object) { o.ETag = `"x"` })}, false},
@@ -111,6 +113,12 @@ func TestAppendRecordRandom(t *testing.T) {
 			StorageClass: str(), SSE: str(), KMSKeyID: str(), Method: str(), DataEncryption: str(), Attempts: rng.IntN(3)}
 		if rng.IntN(3) == 0 {
 			o.Error = &snapshot.Error{Scope: str(), Resource: str(), StatusCode: rng.IntN(600), Code: str(), Message: str(), Attempts: rng.IntN(3)}
+		}
+		if rng.IntN(3) == 0 {
+			o.ReadProbed = true
+			if rng.IntN(2) == 0 {
+				o.ReadError = &snapshot.Error{Scope: str(), Resource: str(), StatusCode: rng.IntN(600), Code: str(), Message: str(), Attempts: rng.IntN(3)}
+			}
 		}
 		r := record{T: "o", S: rng.Int64N(3), O: &o}
 		_, ok := appendObjectRecord(nil, &r)

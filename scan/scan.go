@@ -126,6 +126,10 @@ type Config struct {
 	// OnResume, when set, is told what a resumed scan takes from its
 	// checkpoint, before it starts.
 	OnResume func(ResumeInfo)
+	// ReadProbe reads one byte of (a sample of) the encrypted objects
+	// after their HEAD, to find data that cannot be decrypted; off by
+	// default (it costs one GET per probed object).
+	ReadProbe ReadProbe
 	// GCPercent is the garbage collector's target percentage (GOGC)
 	// while the scan runs, restored when it ends: 0 is
 	// DefaultCensusGCPercent, negative leaves the process's setting
@@ -324,6 +328,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (snapshot.Summary, erro
 	prov := snapshot.Provenance{
 		ScanID: cfg.ScanID, StartedAt: started, ToolVersion: cfg.ToolVersion, Target: cfg.TargetInfo,
 		Regions: sortedKeys(regions), BucketFilter: cfg.BucketGlob, PolicyDigest: cfg.PolicyDigest, Shard: cfg.Shard,
+		ReadProbe: cfg.ReadProbe.String(),
 	}
 	s.inventories = s.loadInventories(ctx)
 	for _, src := range cfg.Inventory {
@@ -707,5 +712,6 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.V
 	}
 	o.SSE, o.KMSKeyID, o.DataEncryption = r.SSE.Algorithm, r.SSE.KeyID, r.SSE.DataEncryption
 	o.Method = s.method(ctx, region, r.SSE.Algorithm, r.SSE.KeyID)
+	s.probe(ctx, &o, res)
 	return o
 }

@@ -73,6 +73,10 @@ type Provenance struct {
 	// checkpoint (scan --resume): the buckets that one had read whole are
 	// in this snapshot as it read them.
 	ResumedFrom *Resumed `json:"resumed_from,omitempty"`
+	// ReadProbe is the read probe the census ran (scan --read-probe):
+	// "all" encrypted objects, or a deterministic sample such as "10%";
+	// absent when none ran.
+	ReadProbe string `json:"read_probe,omitempty"`
 }
 
 // Resumed is the interrupted scan a resumed scan continued.
@@ -309,6 +313,13 @@ type Object struct {
 	// Attempts is the number of HEAD requests sent, when more than one
 	// (retries after throttling or 5xx); with Error it is Error.Attempts.
 	Attempts int `json:"attempts,omitempty"`
+	// ReadProbed says the scan's read probe (scan --read-probe) read one
+	// byte of the object back. ReadError is set when that read failed
+	// after its retries although HEAD answered: HEAD is served from
+	// metadata, so a disabled or deleted key, or stored data that no
+	// longer authenticates, shows only when the store must decrypt.
+	ReadProbed bool   `json:"read_probed,omitempty"`
+	ReadError  *Error `json:"read_error,omitempty"`
 }
 
 // Key is a KMS key referenced by a rule or an object.

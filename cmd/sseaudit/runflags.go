@@ -29,6 +29,7 @@ type runFlags struct {
 	endpoint, dialect, region, kmsEndpoint string
 	buckets                                string
 	versions, noAccess                     bool
+	readProbe                              string
 	concurrency                            int
 	requestRate                            float64
 	policyDirs                             []string
@@ -60,6 +61,7 @@ func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL, to record the state of every key in use")
 	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
 	fl.BoolVar(&f.noAccess, "no-access", false, "do not read bucket ACLs and policies (two requests per bucket); the public-access and policy rules then judge nothing")
+	fl.StringVar(&f.readProbe, "read-probe", "off", "read one byte of each encrypted object after its HEAD, to find data that cannot be decrypted (a disabled or deleted key) on any store: off, all, or a sample such as 10% (one GET per probed object)")
 	fl.BoolVar(&f.versions, "versions", false, "in versioned buckets, inspect every version, not only the current ones (one HEAD per version)")
 	fl.IntVar(&f.concurrency, "concurrency", scan.DefaultConcurrency, "requests in flight at once, over all buckets")
 	fl.Float64Var(&f.requestRate, "request-rate", 0, "at most this many requests per second to each endpoint (storage and KMS), e.g. to stay under a provider's QPS limit (0: no limit)")
@@ -238,12 +240,16 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 	if f.requestRate < 0 || math.IsNaN(f.requestRate) || math.IsInf(f.requestRate, 0) {
 		return pipeline.Options{}, fmt.Errorf("--request-rate %v: use a positive number of requests per second, or 0 for no limit", f.requestRate)
 	}
+	probe, err := scan.ParseReadProbe(f.readProbe)
+	if err != nil {
+		return pipeline.Options{}, fmt.Errorf("--read-probe: %w", err)
+	}
 	if f.maxRows < 0 {
 		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
 	}
 	o := pipeline.Options{
 		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
-		Buckets: f.buckets, Versions: f.versions, NoAccess: f.noAccess, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
+		Buckets: f.buckets, Versions: f.versions, NoAccess: f.noAccess, ReadProbe: probe, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
 		Checkpoint: true, Resume: f.resume, FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
 			Waivers: f.waivers, AllowBroadWaivers: f.allowBroadWaivers, AllowPermanentWaivers: f.allowPermWaivers,
