@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,12 @@ func remObjects(d client.Dialect) []objectBefore {
 // startRemEstate seeds, scans (audit --endpoint, signed) and returns.
 func startRemEstate(t *testing.T, d client.Dialect) *remEstate {
 	t.Helper()
+	return startRemEstateN(t, d, 0)
+}
+
+// startRemEstateN adds n small objects many/NNN to the versioned bucket.
+func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
+	t.Helper()
 	isolateConfig(t)
 	work := t.TempDir()
 	users := filepath.Join(work, "users.yaml")
@@ -121,6 +128,11 @@ func startRemEstate(t *testing.T, d client.Dialect) *remEstate {
 	}
 	if _, err := c.PutObject(ctx, remVersioned, "v.txt", strings.NewReader("versioned original"), -1, client.PutOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := c.PutObject(ctx, remVersioned, fmt.Sprintf("many/%03d", i), strings.NewReader(fmt.Sprint("object ", i)), -1, client.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	report := filepath.Join(work, "report")
 	r := runCLIEnv(t, getenv, "audit", "--endpoint", srv.Endpoint, "--dialect", string(d), "--region", srv.Region,
