@@ -97,7 +97,7 @@ func newRootCommand(e env) *cobra.Command {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.AddCommand(newVersionCommand(e), newServeCommand(e), newKMSCommand(), newConformanceCommand(e), newScanCommand(e),
-		newDiffCommand(e), newAuditCommand(e), newReportCommand(e), newScheduleCommand(e), newHistoryCommand(e), newRulesCommand(e), newSchemaCommand(e), newMergeCommand(e), newFsckCommand(e))
+		newDiffCommand(e), newAuditCommand(e), newReportCommand(e), newScheduleCommand(e), newHistoryCommand(e), newRulesCommand(e), newSchemaCommand(e), newMergeCommand(e), newFsckCommand(e), newRemediateCommand(e))
 	// Cobra's own errors (unknown flag, bad flag value, missing argument)
 	// are bad input: say how to get help.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

@@ -1,0 +1,39 @@
+// Package remediate plans and applies the re-encryption of what a scan
+// found unencrypted (or encrypted more weakly than asked), losing nothing.
+//
+// # What it holds
+//
+//   - Plan (plan.go): built from a signed report directory only after the
+//     directory verifies (package attest): per bucket the default
+//     encryption to set where it is missing or weaker, the objects to
+//     rewrite with the ETag, size, version id and LastModified the scan
+//     saw, and the noncurrent unencrypted versions, listed apart and never
+//     deleted. It is a versioned JSON document (PlanSchema) a reviewer
+//     can read and diff.
+//   - Apply (apply.go): a dry run unless told otherwise; each object is
+//     copied onto itself with the planned encryption (one CopyObject below
+//     the size threshold, UploadPartCopy parts above), keeping user
+//     metadata, content type and the other content headers, tags, ACL and
+//     storage class, conditional on the ETag the scan saw, so an object
+//     changed since is skipped and reported, never overwritten. Requests
+//     are rate-limited and bounded in number in flight; an interrupt ends
+//     after the copies in flight.
+//   - The journal (journal.go): an append-only, fsynced record of every
+//     step, with the state read before each copy, from which an
+//     interrupted apply resumes without redoing or missing an object, and
+//     from which the result file is written.
+//   - Verification (verify.go): after each copy, HEAD shows the planned
+//     encryption and key, the content checksum is unchanged (CRC-64 where
+//     the dialect gives one, else the ETag's MD5 or a read back), and
+//     metadata, tags and ACL equal what was recorded before the copy.
+//
+// # What it must not do
+//
+// It never deletes an object or a version, never writes an object whose
+// ETag differs from the one planned, and never starts changing anything
+// when the plan is for another target, its scan is older than allowed, or
+// the principal or a bucket policy refuses the writes (a probe that
+// changes nothing asks first). It talks to storage only through package
+// client and never imports the reference. It never logs or writes a
+// secret.
+package remediate
