@@ -135,7 +135,6 @@ type applier struct {
 	states map[[2]string]*objectState
 
 	mu      sync.Mutex
-	refused error // a refusal that stops the run
 }
 
 func (a *applier) logf(format string, args ...any) {
