@@ -22,7 +22,7 @@
 //     step, with the state read before each copy, from which an
 //     interrupted apply resumes without redoing or missing an object, and
 //     from which the result file is written.
-//   - Verification (verify.go): after each copy, HEAD shows the planned
+//   - Verification (object.go): after each copy, HEAD shows the planned
 //     encryption and key, the content checksum is unchanged (CRC-64 where
 //     the dialect gives one, else the ETag's MD5 or a read back), and
 //     metadata, tags and ACL equal what was recorded before the copy.
