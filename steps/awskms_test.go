@@ -63,3 +63,20 @@ func TestS3KeysThroughAWSKMS(t *testing.T) {
 		t.Errorf("no rotation scenario selected: %s", out.String())
 	}
 }
+
+// TestOSSKeysNeedAlibabaKMS: with only an AWS KMS endpoint, the OSS key
+// scenarios are skipped for lack of a KMS (they cannot use AWS KMS), not
+// run and failed.
+func TestOSSKeysNeedAlibabaKMS(t *testing.T) {
+	opts := startReference(t, nil)
+	opts.KMS = nil
+	delete(opts.Targets, client.S3)
+	opts.Output, opts.Format, opts.Tags = &bytes.Buffer{}, "progress", "@kms-cmk && @kms && ~@emulator"
+	res, err := Run(context.Background(), opts)
+	if err == nil {
+		t.Fatalf("every scenario skipped, yet no error: %+v", res)
+	}
+	if res.Skipped == 0 || res.Skipped != len(res.Scenarios) || res.Failed != 0 {
+		t.Errorf("%d scenarios: %d skipped, %d failed; want all skipped", len(res.Scenarios), res.Skipped, res.Failed)
+	}
+}

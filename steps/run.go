@@ -107,8 +107,9 @@ var knownFormats = []string{"pretty", "progress", "junit", "cucumber", "events"}
 type runner struct {
 	opts    Options
 	clients map[client.Dialect]*client.Client
-	// hasKMS says Options.KMS is set (and a client could be built from
-	// it). Each scenario builds its own KMS SDK client: the SDK's client is
+	// hasKMS says Options.KMS or Options.AWSKMS is set (and a client
+	// could be built from it; AWSKMS serves S3 scenarios only). Each
+	// scenario builds its own KMS SDK client: the Alibaba SDK's client is
 	// not safe for concurrent use (it keeps per-call headers in the client).
 	hasKMS bool
 	runID  string
@@ -470,6 +471,11 @@ func (r *runner) missing(tags []string) ([]string, error) {
 			continue
 		}
 		has, known := r.offers(t.Name)
+		if t.Name == features.TagKMS && has && r.opts.KMS == nil && !hasTag(tags, features.TagS3) {
+			// Only S3 scenarios manage keys through AWS KMS: one of
+			// OSS (or of no dialect) needs the Alibaba API.
+			has = false
+		}
 		if !known {
 			return nil, fmt.Errorf("internal: the capability tag %s has no check in package steps", t.Name)
 		}
