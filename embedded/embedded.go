@@ -121,8 +121,15 @@ func DefaultLimits() Limits { return server.DefaultLimits() }
 // Reference is a running reference implementation.
 type Reference struct {
 	// Endpoint is the OSS/S3 base URL (http://127.0.0.1:PORT), "" when
-	// serving KMS only; KMSEndpoint the KMS base URL.
+	// serving KMS only; KMSEndpoint the KMS base URL (Alibaba Cloud KMS
+	// API).
 	Endpoint, KMSEndpoint string
+	// AWSKMSEndpoint is the base URL of the AWS KMS API (JSON 1.1, SigV4
+	// with the credential scope Region/kms), the one S3-dialect runs read
+	// key states through. The reference serves it on the KMS port, so it
+	// equals KMSEndpoint today; callers use this field so that they keep
+	// working if it ever gets a port of its own.
+	AWSKMSEndpoint string
 	// Region is the region served.
 	Region string
 	// AccessKeyID and AccessKeySecret are the root principal's credential.
@@ -168,6 +175,7 @@ func Start(ctx context.Context, cfg Config) (*Reference, error) {
 	}
 	r.srv = srv
 	r.Endpoint, r.KMSEndpoint, r.Region = srv.Endpoint, srv.KMSEndpoint, srv.Region
+	r.AWSKMSEndpoint = srv.KMSEndpoint // one port, both protocols (server.Server dispatches per request)
 	r.AccessKeyID, r.AccessKeySecret, r.RootGenerated = srv.Root.AccessKeyID, srv.Root.AccessKeySecret, srv.RootGenerated
 	return r, nil
 }

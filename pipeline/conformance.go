@@ -29,12 +29,27 @@ func runConformance(ctx context.Context, opts Options, cucumberPath string) (res
 			return results.Run{}, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		defer stop(context.WithoutCancel(ctx))
-		note(opts.Notes, "conformance: running the suite against the embedded reference (both dialects)")
+		if d := client.Dialect(t.Dialect); d != "" {
+			// --dialect with the embedded reference: that dialect's
+			// scenarios only, keys through the KMS API that goes with it.
+			so.Targets = map[client.Dialect]client.Config{d: so.Targets[d]}
+			if t.KMSDialectOf() == KMSAlibaba {
+				so.AWSKMS = nil
+			}
+			note(opts.Notes, "conformance: running the suite against the embedded reference (%s, keys through %s KMS)", d, kmsName(t.KMSDialectOf()))
+		} else {
+			note(opts.Notes, "conformance: running the suite against the embedded reference (both dialects)")
+		}
 	} else {
 		d := client.Dialect(t.Dialect)
 		so.Targets = map[client.Dialect]client.Config{d: {Dialect: d, Endpoint: t.Endpoint, Region: t.Region, AccessKeyID: t.AccessKeyID, AccessKeySecret: t.AccessKeySecret}}
 		if t.KMSEndpoint != "" {
-			so.KMS = &client.KMSConfig{Endpoint: t.KMSEndpoint, Region: t.Region, AccessKeyID: t.KMSAccessKeyID, AccessKeySecret: t.KMSAccessKeySecret}
+			kc := &client.KMSConfig{Endpoint: t.KMSEndpoint, Region: t.Region, AccessKeyID: t.KMSAccessKeyID, AccessKeySecret: t.KMSAccessKeySecret}
+			if t.KMSDialectOf() == KMSAWS {
+				so.AWSKMS = kc
+			} else {
+				so.KMS = kc
+			}
 		}
 		so.BucketPrefix = opts.Conformance.BucketPrefix
 		note(opts.Notes, "conformance: running the suite against %s (%s); @emulator scenarios are skipped: they need the reference's admin hooks", t.Endpoint, d)

@@ -30,11 +30,57 @@ type Target struct {
 	Region string
 	// AccessKeyID and AccessKeySecret authenticate to the endpoint.
 	AccessKeyID, AccessKeySecret string
-	// KMSEndpoint is an Alibaba Cloud KMS endpoint used to record the state
-	// of every key in use; "" leaves key states unknown (a coverage gap).
+	// KMSEndpoint is the KMS endpoint used to record the state of every
+	// key in use; "" leaves key states unknown (a coverage gap).
 	KMSEndpoint string
+	// KMSDialect is the API KMSEndpoint speaks: KMSAlibaba (Alibaba Cloud
+	// KMS) or KMSAWS (AWS KMS); "" takes DefaultKMSDialect(Dialect).
+	KMSDialect string
 	// KMSAccessKeyID and KMSAccessKeySecret authenticate to KMSEndpoint.
-	KMSAccessKeyID, KMSAccessKeySecret string
+	// For AWS KMS, KMSSessionToken goes with them (temporary credentials),
+	// and without an id the AWS SDK's default chain is used (AWS_PROFILE,
+	// the shared config and credentials files, SSO, instance roles).
+	KMSAccessKeyID, KMSAccessKeySecret, KMSSessionToken string
+}
+
+// KMS dialects: the API a KMS endpoint speaks.
+const (
+	KMSAlibaba = "alibaba"
+	KMSAWS     = "aws"
+)
+
+// DefaultKMSDialect is the KMS API that goes with a storage dialect: AWS
+// KMS for S3, Alibaba Cloud KMS for OSS.
+func DefaultKMSDialect(d client.Dialect) string {
+	if d == client.S3 {
+		return KMSAWS
+	}
+	return KMSAlibaba
+}
+
+// KMSDialectOf is the KMS API t's keys are read through.
+func (t Target) KMSDialectOf() string {
+	if t.KMSDialect != "" {
+		return t.KMSDialect
+	}
+	return DefaultKMSDialect(client.Dialect(t.Dialect))
+}
+
+// CheckKMSDialect refuses a KMS dialect that is not one, or that cannot go
+// with the storage dialect d ("" for the embedded reference's default,
+// OSS): OSS encrypts only with Alibaba Cloud KMS keys. S3 with Alibaba
+// Cloud KMS is OSS's S3-compatible API.
+func CheckKMSDialect(kmsDialect string, d client.Dialect) error {
+	switch kmsDialect {
+	case "", KMSAlibaba:
+		return nil
+	case KMSAWS:
+		if d != client.S3 {
+			return inputErrorf("--kms-dialect aws goes with --dialect s3: OSS encrypts with Alibaba Cloud KMS keys; use --kms-dialect alibaba (the default for oss) or --dialect s3")
+		}
+		return nil
+	}
+	return inputErrorf("--kms-dialect %q: use aws (AWS KMS, the default for --dialect s3) or alibaba (Alibaba Cloud KMS, the default for --dialect oss)", kmsDialect)
 }
 
 // Embedded reports whether t is the embedded reference.
@@ -164,8 +210,14 @@ func inputErrorf(format string, args ...any) error {
 func (o *Options) validate() error {
 	t := &o.Target
 	if t.Embedded() {
-		if t.Dialect != "" || t.KMSEndpoint != "" {
-			return inputErrorf("--dialect and --kms-endpoint need --endpoint; without it the embedded reference is used")
+		if t.KMSEndpoint != "" {
+			return inputErrorf("--kms-endpoint needs --endpoint; without it the embedded reference is used, with its own KMS")
+		}
+		if d := client.Dialect(t.Dialect); d != "" && d != client.OSS && d != client.S3 {
+			return inputErrorf("--dialect %q: use oss or s3 (the dialect the embedded reference is scanned in)", t.Dialect)
+		}
+		if err := CheckKMSDialect(t.KMSDialect, client.Dialect(t.Dialect)); err != nil {
+			return err
 		}
 	} else if o.FromSnapshot == "" {
 		if err := checkEndpoint("--endpoint", t.Endpoint); err != nil {
@@ -180,11 +232,15 @@ func (o *Options) validate() error {
 		if t.AccessKeyID == "" || t.AccessKeySecret == "" {
 			return inputErrorf("no credentials for the %s endpoint: set %s", t.Dialect, strings.Join(CredentialVars(client.Dialect(t.Dialect)), " and "))
 		}
+		if err := CheckKMSDialect(t.KMSDialect, client.Dialect(t.Dialect)); err != nil {
+			return err
+		}
 		if t.KMSEndpoint != "" {
 			if err := checkEndpoint("--kms-endpoint", t.KMSEndpoint); err != nil {
 				return err
 			}
-			if t.KMSAccessKeyID == "" || t.KMSAccessKeySecret == "" {
+			// AWS KMS without a credential uses the AWS SDK's default chain.
+			if t.KMSDialectOf() == KMSAlibaba && (t.KMSAccessKeyID == "" || t.KMSAccessKeySecret == "") {
 				return inputErrorf("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			}
 		}
@@ -290,7 +346,19 @@ func Credentials(getenv func(string) string, d client.Dialect) (id, secret strin
 	return "", ""
 }
 
-// KMSCredentials reads the KMS credentials with getenv.
+// KMSCredentials reads the Alibaba Cloud KMS credentials with getenv.
 func KMSCredentials(getenv func(string) string) (id, secret string) {
 	return getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+}
+
+// AWSKMSCredentials reads the AWS KMS credentials with getenv: the S3
+// target's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with
+// AWS_SESSION_TOKEN. Without them ("" id) the AWS SDK's default chain is
+// used.
+func AWSKMSCredentials(getenv func(string) string) (id, secret, token string) {
+	id, secret = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return "", "", ""
+	}
+	return id, secret, getenv("AWS_SESSION_TOKEN")
 }

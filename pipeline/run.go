@@ -17,6 +17,7 @@ import (
 	"github.com/sseaudit/sseaudit/estate"
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 	"github.com/sseaudit/sseaudit/policy"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/results"
@@ -440,10 +441,24 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 		if _, err := estate.Seed(ctx, ref); err != nil {
 			return fmt.Errorf("seed the demo estate: %w", err)
 		}
-		note(opts.Notes, "scan: no --endpoint: scanning a demo estate on the embedded reference at %s", ref.Endpoint)
-		t = Target{Endpoint: ref.Endpoint, Dialect: string(client.OSS), Region: ref.Region,
+		d := client.Dialect(t.Dialect)
+		if d == "" {
+			d = client.OSS
+		}
+		// The reference serves both KMS APIs: the one that goes with the
+		// dialect (or --kms-dialect) reads the keys.
+		kmsDialect := t.KMSDialect
+		if kmsDialect == "" {
+			kmsDialect = DefaultKMSDialect(d)
+		}
+		kmsEndpoint := ref.KMSEndpoint
+		if kmsDialect == KMSAWS {
+			kmsEndpoint = ref.AWSKMSEndpoint
+		}
+		note(opts.Notes, "scan: no --endpoint: scanning a demo estate on the embedded reference at %s (%s, keys through %s KMS)", ref.Endpoint, d, kmsName(kmsDialect))
+		t = Target{Endpoint: ref.Endpoint, Dialect: string(d), Region: ref.Region,
 			AccessKeyID: ref.AccessKeyID, AccessKeySecret: ref.AccessKeySecret,
-			KMSEndpoint: ref.KMSEndpoint, KMSAccessKeyID: ref.AccessKeyID, KMSAccessKeySecret: ref.AccessKeySecret}
+			KMSEndpoint: kmsEndpoint, KMSDialect: kmsDialect, KMSAccessKeyID: ref.AccessKeyID, KMSAccessKeySecret: ref.AccessKeySecret}
 		cfg.TargetInfo = snapshot.Target{Kind: "reference", Dialect: t.Dialect, Endpoint: t.Endpoint, KMSEndpoint: t.KMSEndpoint}
 	} else {
 		cfg.TargetInfo = snapshot.Target{Kind: t.Dialect, Dialect: t.Dialect, Endpoint: t.Endpoint, KMSEndpoint: t.KMSEndpoint, Principal: t.AccessKeyID}
@@ -454,7 +469,14 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 		return &InputError{Err: fmt.Errorf("--endpoint: %w", err)}
 	}
 	cfg.Region = t.Region
-	if t.KMSEndpoint != "" {
+	switch {
+	case t.KMSEndpoint == "":
+	case t.KMSDialectOf() == KMSAWS:
+		if cfg.AWSKMS, err = awskms.New(ctx, awskms.Config{Endpoint: t.KMSEndpoint, Region: t.Region,
+			AccessKeyID: t.KMSAccessKeyID, SecretAccessKey: t.KMSAccessKeySecret, SessionToken: t.KMSSessionToken}); err != nil {
+			return &InputError{Err: fmt.Errorf("--kms-endpoint (AWS KMS): %w", err)}
+		}
+	default:
 		if cfg.KMS, err = client.KMS(client.KMSConfig{Endpoint: t.KMSEndpoint, Region: t.Region, AccessKeyID: t.KMSAccessKeyID, AccessKeySecret: t.KMSAccessKeySecret}); err != nil {
 			return &InputError{Err: fmt.Errorf("--kms-endpoint: %w", err)}
 		}
@@ -475,6 +497,14 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 		return fmt.Errorf("scan: %w", err)
 	}
 	return nil
+}
+
+// kmsName names a KMS dialect for people.
+func kmsName(kmsDialect string) string {
+	if kmsDialect == KMSAWS {
+		return "AWS"
+	}
+	return "Alibaba Cloud"
 }
 
 // previous finds the snapshot to compare with: opts.Previous (bad input if

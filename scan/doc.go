@@ -30,7 +30,12 @@
 //   - KMS keys: every referenced key is described once (DescribeKey) when
 //     first seen; Forbidden.KeyNotFound marks it Missing. The region's OSS
 //     service key (alias/acs/oss) is resolved lazily, only when a KMS key
-//     id has to be classified, unless Config.ServiceKeyIDs gives it.
+//     id has to be classified, unless Config.ServiceKeyIDs gives it. With
+//     Config.AWSKMS (an S3 target) keys are read through AWS KMS instead
+//     (kms.go): DescribeKey, then GetKeyRotationStatus for customer keys;
+//     NotFoundException marks a key Missing, KeyManager AWS (or the alias
+//     alias/aws/s3) a service key, and the record is the same as an
+//     Alibaba key's, under the id, alias or ARN the storage named.
 //     Aliases in Config.ExtraKeyRefs (the profile's allow-list) are
 //     described too, so the snapshot records what they resolve to.
 //   - Normalisation of rules and objects into snapshot methods (Method).

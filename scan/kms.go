@@ -2,14 +2,17 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/sseaudit/sseaudit/kmsclient"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
 
@@ -17,8 +20,18 @@ import (
 // SSE-KMS without a named key.
 const ServiceKeyAlias = "alias/acs/oss"
 
+// AWSServiceKeyAlias is the alias of the AWS managed key S3 uses for
+// SSE-KMS without a named key.
+const AWSServiceKeyAlias = "alias/aws/s3"
+
 // CreatorOSS is the KMS Creator of OSS service keys.
 const CreatorOSS = "Oss"
+
+// CreatorAWS is the Creator recorded for AWS managed keys (KeyManager
+// AWS): AWS KMS has no Creator, and its KeyManager says the same thing
+// (the service made the key, not the account). Customer keys record their
+// account id, as Alibaba's Creator does.
+const CreatorAWS = "AWS"
 
 // Method normalises an encryption state: algorithm as target normalises
 // it ("" none, "AES256", "KMS", anything else), the KMS key id (or ""),
@@ -30,7 +43,7 @@ func Method(algorithm, keyID string, serviceKey bool) string {
 	case "AES256":
 		return snapshot.MethodOSSManaged
 	case "KMS", "AWS:KMS":
-		if keyID == "" || serviceKey || keyID == ServiceKeyAlias {
+		if keyID == "" || serviceKey || keyID == ServiceKeyAlias || keyID == AWSServiceKeyAlias {
 			return snapshot.MethodKMSDefault
 		}
 		return snapshot.MethodKMSCMK
@@ -79,6 +92,120 @@ type serviceEntry struct {
 	id   string
 }
 
+// kmsAPI is one region's KMS as the scan reads keys through it: the
+// Alibaba Cloud KMS SDK (OSS targets) or AWS KMS through aws-sdk-go-v2
+// (S3 targets). Both fill the same snapshot.Key, so the policies judge an
+// AWS key exactly as an Alibaba one.
+type kmsAPI interface {
+	// budget identifies the endpoint for its request budget.
+	budget() any
+	// serial says calls must not overlap (the Alibaba SDK's client is not
+	// safe for concurrent use).
+	serial() bool
+	// serviceAlias is the alias of the storage service's own key there.
+	serviceAlias() string
+	// describe reads ref's metadata into key (one request); resolved is
+	// the key id KMS answered with.
+	describe(ctx context.Context, ref string, key *snapshot.Key) (resolved string, err error)
+	// rotation reads the rotation status of the described key into key
+	// when describe could not (false: nothing to read).
+	rotation(ctx context.Context, key *snapshot.Key) (bool, error)
+}
+
+// alibabaKMS reads keys through the Alibaba Cloud KMS SDK.
+type alibabaKMS struct{ c *kmssdk.Client }
+
+func (a alibabaKMS) budget() any          { return a.c }
+func (a alibabaKMS) serial() bool         { return true }
+func (a alibabaKMS) serviceAlias() string { return ServiceKeyAlias }
+
+// describe calls DescribeKey. The SDK call cannot be cancelled: the
+// caller checks ctx before each attempt.
+func (a alibabaKMS) describe(_ context.Context, ref string, key *snapshot.Key) (string, error) {
+	resp, err := a.c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(ref)})
+	if err != nil {
+		return "", err
+	}
+	if resp == nil || resp.Body == nil || resp.Body.KeyMetadata == nil {
+		return "", nil
+	}
+	md := resp.Body.KeyMetadata
+	key.Arn = tea.StringValue(md.Arn)
+	key.State = tea.StringValue(md.KeyState)
+	key.Creator = tea.StringValue(md.Creator)
+	key.Origin = tea.StringValue(md.Origin)
+	key.AutomaticRotation = tea.StringValue(md.AutomaticRotation)
+	key.RotationInterval = tea.StringValue(md.RotationInterval)
+	key.LastRotationDate = tea.StringValue(md.LastRotationDate)
+	key.NextRotationDate = tea.StringValue(md.NextRotationDate)
+	key.DeleteDate = tea.StringValue(md.DeleteDate)
+	key.CreationDate = tea.StringValue(md.CreationDate)
+	key.ServiceKey = key.Creator == CreatorOSS
+	return tea.StringValue(md.KeyId), nil
+}
+
+func (alibabaKMS) rotation(context.Context, *snapshot.Key) (bool, error) { return false, nil }
+
+// awsKMS reads keys through AWS KMS (DescribeKey, GetKeyRotationStatus).
+type awsKMS struct{ c *awskms.Client }
+
+func (a awsKMS) budget() any          { return a.c }
+func (a awsKMS) serial() bool         { return false }
+func (a awsKMS) serviceAlias() string { return AWSServiceKeyAlias }
+
+// describe maps AWS's KeyMetadata onto the key record: KeyState as is
+// (Enabled, Disabled, PendingDeletion, PendingImport, Unavailable...),
+// KeyManager AWS as a service key, dates as RFC 3339 UTC.
+func (a awsKMS) describe(ctx context.Context, ref string, key *snapshot.Key) (string, error) {
+	k, err := a.c.DescribeKey(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	key.Arn, key.State, key.Origin = k.Arn, k.State, k.Origin
+	key.ServiceKey = k.Manager == awskms.ManagerAWS
+	key.Creator = k.Account
+	if key.ServiceKey {
+		key.Creator = CreatorAWS
+	}
+	key.CreationDate = awsDate(k.Created)
+	key.DeleteDate = awsDate(k.DeletionDate)
+	return k.KeyID, nil
+}
+
+// rotation asks GetKeyRotationStatus for a customer key (AWS rotates its
+// own keys yearly and does not let anyone change that). The interval is
+// recorded in seconds, as Alibaba's DescribeKey gives it.
+func (a awsKMS) rotation(ctx context.Context, key *snapshot.Key) (bool, error) {
+	if key.ServiceKey || key.Arn == "" {
+		return false, nil
+	}
+	r, err := a.c.RotationStatus(ctx, key.Arn)
+	if err != nil {
+		// Imported key material cannot rotate: AWS refuses to say more.
+		if se, ok := awskms.AsServiceError(err); ok && se.Code == "UnsupportedOperationException" && key.Origin != "AWS_KMS" {
+			key.AutomaticRotation = "Disabled"
+			return true, nil
+		}
+		return true, err
+	}
+	key.AutomaticRotation = "Disabled"
+	if r.Enabled {
+		key.AutomaticRotation = "Enabled"
+		if r.PeriodDays > 0 {
+			key.RotationInterval = fmt.Sprintf("%ds", r.PeriodDays*86400)
+		}
+		key.NextRotationDate = awsDate(r.Next)
+	}
+	return true, nil
+}
+
+func awsDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // keys describes every referenced key once and resolves service keys.
 type keys struct {
 	s *scanner
@@ -92,54 +219,75 @@ func newKeys(s *scanner) *keys {
 	return &keys{s: s, byID: map[string]*keyEntry{}, service: map[string]*serviceEntry{}}
 }
 
-func (k *keys) client(region string) *kmssdk.Client {
+// client is region's KMS, nil when the scan has none there. An AWS KMS
+// client (Config.AWSKMS) serves Config.Region in place of the Alibaba one.
+func (k *keys) client(region string) kmsAPI {
 	cfg := k.s.cfg
 	if c := cfg.KMSRegions[region]; c != nil {
-		return c
+		return alibabaKMS{c}
 	}
 	if region == "" || region == cfg.Region {
-		return cfg.KMS
+		switch {
+		case cfg.AWSKMS != nil:
+			return awsKMS{cfg.AWSKMS}
+		case cfg.KMS != nil:
+			return alibabaKMS{cfg.KMS}
+		}
 	}
 	return nil
 }
 
 func (k *keys) noClientError(region, resource string) *snapshot.Error {
 	msg := "no KMS endpoint given"
-	if k.s.cfg.KMS != nil || len(k.s.cfg.KMSRegions) > 0 {
+	if k.s.cfg.KMS != nil || k.s.cfg.AWSKMS != nil || len(k.s.cfg.KMSRegions) > 0 {
 		msg = "no KMS endpoint given for region " + region
 	}
 	return &snapshot.Error{Scope: "key", Resource: resource, Code: "NoKMSEndpoint", Message: msg}
 }
 
-// describeKey calls DescribeKey with retries; the SDK call cannot be
-// cancelled, so ctx is checked before each attempt.
-func (k *keys) describeKey(ctx context.Context, c *kmssdk.Client, id string) (*kmssdk.DescribeKeyResponseBodyKeyMetadata, int, error) {
-	var md *kmssdk.DescribeKeyResponseBodyKeyMetadata
-	ep := k.s.budgets.forKMS(c)
-	attempts, err := k.s.doOn(ctx, ep, func(context.Context) error {
-		ep.serial.Lock()
-		resp, err := c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(id)})
-		ep.serial.Unlock()
-		if err != nil {
-			return err
+// describeKey describes ref into key with retries. It returns the key id
+// KMS answered with.
+func (k *keys) describeKey(ctx context.Context, c kmsAPI, ref string, key *snapshot.Key) (string, int, error) {
+	var resolved string
+	ep := k.s.budgets.forKMS(c.budget())
+	attempts, err := k.s.doOn(ctx, ep, func(actx context.Context) error {
+		if c.serial() {
+			ep.serial.Lock()
+			defer ep.serial.Unlock()
 		}
-		if resp == nil || resp.Body == nil || resp.Body.KeyMetadata == nil {
-			md = &kmssdk.DescribeKeyResponseBodyKeyMetadata{}
-			return nil
-		}
-		md = resp.Body.KeyMetadata
-		return nil
+		var err error
+		resolved, err = c.describe(actx, ref, key)
+		return err
 	})
-	return md, attempts, err
+	return resolved, attempts, err
+}
+
+// readRotation reads what describe could not say about rotation, with
+// retries. A failure is recorded as the key's error: the state is known,
+// but whether it rotates is not, which must not read as "it does not".
+func (k *keys) readRotation(ctx context.Context, c kmsAPI, key *snapshot.Key) {
+	ep := k.s.budgets.forKMS(c.budget())
+	attempts, err := k.s.doOn(ctx, ep, func(actx context.Context) error {
+		_, err := c.rotation(actx, key)
+		return err
+	})
+	if err != nil {
+		key.Error = toError(ctx, "key", key.KeyID, attempts, err)
+		k.s.recordError(*key.Error)
+	}
 }
 
 func notFound(err error) bool {
+	if awskms.IsNotFound(err) {
+		return true
+	}
 	e, ok := kmsclient.AsServiceError(err)
 	return ok && (e.Code == "Forbidden.KeyNotFound" || e.Code == "Forbidden.AliasNotFound")
 }
 
-// serviceKeyID is the id of region's alias/acs/oss key ("" when there is
-// none or it cannot be known), from Config.ServiceKeyIDs or resolved once.
+// serviceKeyID is the id of region's service key (alias/acs/oss, or
+// alias/aws/s3 through AWS KMS; "" when there is none or it cannot be
+// known), from Config.ServiceKeyIDs or resolved once.
 func (k *keys) serviceKeyID(ctx context.Context, region string) string {
 	if id, ok := k.s.cfg.ServiceKeyIDs[region]; ok {
 		return id
@@ -159,21 +307,23 @@ func (k *keys) serviceKeyID(ctx context.Context, region string) string {
 	if c == nil {
 		return ""
 	}
-	md, attempts, err := k.describeKey(ctx, c, ServiceKeyAlias)
+	alias := c.serviceAlias()
+	id, attempts, err := k.describeKey(ctx, c, alias, &snapshot.Key{})
 	switch {
 	case err == nil:
-		e.id = tea.StringValue(md.KeyId)
+		e.id = id
 	case notFound(err):
 	default:
-		k.s.recordError(*toError(ctx, "key", ServiceKeyAlias+"@"+region, attempts, err))
+		k.s.recordError(*toError(ctx, "key", alias+"@"+region, attempts, err))
 	}
 	return e.id
 }
 
 // isServiceKey classifies a referenced key id of region: the resolved
-// alias/acs/oss id, or a key whose Creator is Oss.
+// service key alias, or a key KMS says the service created (Creator Oss,
+// KeyManager AWS).
 func (k *keys) isServiceKey(ctx context.Context, region, id string) bool {
-	if id == "" || id == ServiceKeyAlias {
+	if id == "" || id == ServiceKeyAlias || id == AWSServiceKeyAlias {
 		return true
 	}
 	if sk := k.serviceKeyID(ctx, region); sk != "" && (id == sk || bareKeyID(id) == sk) {
@@ -214,7 +364,9 @@ func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
 		k.s.recordError(*key.Error)
 		return key
 	}
-	md, attempts, err := k.describeKey(ctx, c, id)
+	// Each attempt fills a fresh record: a failed one leaves nothing behind.
+	var md snapshot.Key
+	rid, attempts, err := k.describeKey(ctx, c, id, &md)
 	switch {
 	case err == nil:
 	case notFound(err):
@@ -225,21 +377,13 @@ func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
 		k.s.recordError(*key.Error)
 		return key
 	}
-	key.Arn = tea.StringValue(md.Arn)
-	key.State = tea.StringValue(md.KeyState)
-	key.Creator = tea.StringValue(md.Creator)
-	key.Origin = tea.StringValue(md.Origin)
-	key.AutomaticRotation = tea.StringValue(md.AutomaticRotation)
-	key.RotationInterval = tea.StringValue(md.RotationInterval)
-	key.LastRotationDate = tea.StringValue(md.LastRotationDate)
-	key.NextRotationDate = tea.StringValue(md.NextRotationDate)
-	key.DeleteDate = tea.StringValue(md.DeleteDate)
-	key.CreationDate = tea.StringValue(md.CreationDate)
-	if rid := tea.StringValue(md.KeyId); rid != "" && rid != id {
+	md.KeyID, md.Region, md.ReadAt = key.KeyID, key.Region, key.ReadAt
+	key = md
+	if rid != "" && rid != id {
 		key.ResolvedKeyID = rid
 	}
-	key.ServiceKey = key.Creator == CreatorOSS
-	if !key.ServiceKey && id != ServiceKeyAlias {
+	k.readRotation(ctx, c, &key)
+	if !key.ServiceKey && id != ServiceKeyAlias && id != AWSServiceKeyAlias {
 		if sk, ok := k.s.cfg.ServiceKeyIDs[region]; ok && sk != "" && (bareKeyID(id) == sk || key.ResolvedKeyID == sk) {
 			key.ServiceKey = true
 		}

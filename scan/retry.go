@@ -15,6 +15,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
 
@@ -83,6 +84,9 @@ func retryable(ctx context.Context, err error) bool {
 		return retryableStatus(e.StatusCode, e.Code)
 	}
 	if e, ok := kmsclient.AsServiceError(err); ok {
+		return retryableStatus(e.StatusCode, e.Code)
+	}
+	if e, ok := awskms.AsServiceError(err); ok {
 		return retryableStatus(e.StatusCode, e.Code)
 	}
 	return transient(err)
@@ -198,6 +202,13 @@ func toError(ctx context.Context, scope, resource string, attempts int, err erro
 		e.StatusCode, e.Code, e.Message = ke.StatusCode, ke.Code, ke.Message
 		if e.Message == "" {
 			e.Message = ke.Error()
+		}
+		return e
+	}
+	if ae, ok := awskms.AsServiceError(err); ok {
+		e.StatusCode, e.Code, e.Message = ae.StatusCode, ae.Code, ae.Message
+		if e.Message == "" {
+			e.Message = ae.Error()
 		}
 		return e
 	}

@@ -20,6 +20,7 @@ import (
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	// KMSRegions are KMS clients for other regions (buckets of a real OSS
 	// account may be in several).
 	KMSRegions map[string]*kmssdk.Client
+	// AWSKMS is an AWS KMS client for Region (an S3 target's keys); when
+	// set it is used instead of KMS there. Keys are read with DescribeKey
+	// and, for customer keys, GetKeyRotationStatus, into the same records.
+	AWSKMS *awskms.Client
 	// Region is the region of KMS and of buckets whose region is unknown
 	// (default Client.Region()).
 	Region string

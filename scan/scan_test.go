@@ -549,6 +549,7 @@ func TestMethod(t *testing.T) {
 		{"KMS", "", false, snapshot.MethodKMSDefault},
 		{"aws:kms", "", false, snapshot.MethodKMSDefault},
 		{"KMS", "alias/acs/oss", false, snapshot.MethodKMSDefault},
+		{"aws:kms", "alias/aws/s3", false, snapshot.MethodKMSDefault},
 		{"KMS", "k1", true, snapshot.MethodKMSDefault},
 		{"KMS", "k1", false, snapshot.MethodKMSCMK},
 		{"SM4", "", false, snapshot.MethodOther},

@@ -175,7 +175,7 @@ func TestSkipsAndGuards(t *testing.T) {
 	limited := func() Options {
 		o := full
 		o.Targets = map[client.Dialect]client.Config{client.OSS: full.Targets[client.OSS]}
-		o.KMS, o.Emulator = nil, nil
+		o.KMS, o.AWSKMS, o.Emulator = nil, nil, nil
 		o.Format = "pretty"
 		return o
 	}
@@ -218,7 +218,7 @@ func TestSkipsAndGuards(t *testing.T) {
 		// @emulator must still pass: none may need what its tags do not
 		// say.
 		o := full
-		o.KMS, o.Emulator, o.Output, o.Format, o.Concurrency = nil, nil, io.Discard, "progress", 2
+		o.KMS, o.AWSKMS, o.Emulator, o.Output, o.Format, o.Concurrency = nil, nil, nil, io.Discard, "progress", 2
 		res, err := Run(ctx, o)
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,9 @@
 // Package steps runs the conformance suite: the Gherkin features of package
 // features, executed with godog against any endpoint package client can talk
 // to (the embedded reference, a real Alibaba Cloud OSS or S3 account), with
-// the KMS endpoint of package kmsclient and, for the reference, its admin
-// hooks.
+// the KMS endpoint of package kmsclient (Alibaba Cloud KMS) or of package
+// kmsclient/awskms (AWS KMS, which S3 scenarios use when Options.AWSKMS is
+// set) and, for the reference, its admin hooks.
 //
 // # Running
 //
@@ -25,7 +26,7 @@
 // the expression matched in another dialect is not applicable: counted in
 // Result.NotApplicable with the reason, not selected, never skipped. A
 // selected scenario tagged with a capability the run lacks (@kms without
-// Options.KMS, @emulator without Options.Emulator) is skipped with the
+// Options.KMS or Options.AWSKMS, @emulator without Options.Emulator) is skipped with the
 // registry's reason; @versioning scenarios are skipped when the endpoint
 // answers 501 to PutBucketVersioning. A dry run selects and gives reasons
 // exactly as a real run does.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 )
 
 // Before any scenario runs, each endpoint is asked one harmless question.
@@ -28,6 +29,9 @@ var credentialCodes = []string{
 	"InvalidAccessKeyId", "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive",
 	"SignatureDoesNotMatch", "IncompleteSignature", "AuthorizationHeaderMalformed",
 	"InvalidSecurityToken", "InvalidToken",
+	// AWS KMS
+	"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+	"MissingAuthenticationTokenException", "ExpiredTokenException",
 }
 
 // probe checks that every target and the KMS endpoint answer and accept
@@ -54,7 +58,12 @@ func (r *runner) probe(ctx context.Context) error {
 			return fmt.Errorf("steps: the %s endpoint %s refused the credentials: %d %s: %s; check the access key id, its secret and the region (%s)", d, c.Endpoint(), e.StatusCode, e.Code, e.Message, c.Region())
 		}
 	}
-	if r.hasKMS {
+	if r.hasKMS && r.opts.AWSKMS != nil {
+		if err := r.probeAWSKMS(ctx); err != nil {
+			return err
+		}
+	}
+	if r.hasKMS && r.opts.KMS != nil {
 		k, err := client.KMS(*r.opts.KMS)
 		if err != nil {
 			return fmt.Errorf("steps: KMS: %w", err)
@@ -72,6 +81,27 @@ func (r *runner) probe(ctx context.Context) error {
 		case slices.Contains(credentialCodes, se.Code):
 			return fmt.Errorf("steps: the KMS endpoint %s refused the credentials: %d %s: %s; check the access key id, its secret and the region (%s)", r.opts.KMS.Endpoint, se.StatusCode, se.Code, se.Message, r.opts.KMS.Region)
 		}
+	}
+	return nil
+}
+
+// probeAWSKMS asks the AWS KMS endpoint to describe an alias nobody has:
+// the answer is NotFoundException, and nothing changes.
+func (r *runner) probeAWSKMS(ctx context.Context) error {
+	k, err := newAWSKMS(ctx, *r.opts.AWSKMS)
+	if err != nil {
+		return fmt.Errorf("steps: AWS KMS: %w", err)
+	}
+	_, err = k.DescribeKey(ctx, "alias/sseaudit-probe-"+r.runID)
+	if err == nil {
+		return nil
+	}
+	se, answered := awskms.AsServiceError(err)
+	switch {
+	case !answered:
+		return fmt.Errorf("steps: the AWS KMS endpoint %s cannot be reached: %w; check the KMS endpoint URL (scheme, host and port) and that it is serving", r.opts.AWSKMS.Endpoint, err)
+	case slices.Contains(credentialCodes, se.Code):
+		return fmt.Errorf("steps: the AWS KMS endpoint %s refused the credentials: %d %s: %s; check the access key id, its secret and the region (%s)", r.opts.AWSKMS.Endpoint, se.StatusCode, se.Code, se.Message, r.opts.AWSKMS.Region)
 	}
 	return nil
 }

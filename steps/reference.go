@@ -46,8 +46,9 @@ const ReferenceRegion = "cn-hangzhou"
 // Reference starts the embedded reference implementation in dir (its data
 // directory and users file go there), with the "no-kms-decrypt" principal,
 // a movable clock and the faults fs (nil for a correct server). It returns
-// Options filled for both dialects, KMS and the Emulator, and a function
-// that stops the server.
+// Options filled for both dialects, KMS (Alibaba, for OSS scenarios),
+// AWSKMS (for S3 scenarios) and the Emulator, and a function that stops
+// the server.
 func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, func(context.Context) error, error) {
 	rootAK, rootSK, err := newCredential("SSEAUDITROOT")
 	if err != nil {
@@ -92,6 +93,8 @@ func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, fu
 	opts := Options{
 		Targets: map[client.Dialect]client.Config{client.OSS: cfg(client.OSS), client.S3: cfg(client.S3)},
 		KMS:     &client.KMSConfig{Endpoint: srv.KMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK},
+		// S3 scenarios manage their keys through AWS KMS, as S3 users do.
+		AWSKMS: &client.KMSConfig{Endpoint: srv.AWSKMSEndpoint, Region: srv.Region, AccessKeyID: rootAK, AccessKeySecret: rootSK},
 		Emulator: &referenceEmulator{srv: srv,
 			principals: map[string][2]string{NoKMSDecryptPrincipal: {userAK, userSK}}},
 		BucketPrefix: DefaultBucketPrefix,

@@ -10,8 +10,11 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskmssdk "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 )
 
 // ---- KMS keys ----
@@ -24,7 +27,7 @@ func (w *world) newRotatingKey(ctx context.Context, days int) error {
 	if w.named != nil {
 		return errors.New("the scenario already has its named key")
 	}
-	k, err := w.createKey(days)
+	k, err := w.createKey(ctx, days)
 	if err != nil {
 		return err
 	}
@@ -32,8 +35,119 @@ func (w *world) newRotatingKey(ctx context.Context, days int) error {
 	return nil
 }
 
-// namedKeyOp runs a KMS operation on the scenario's named key.
-func (w *world) namedKeyOp(op string, fn func(k *kmssdk.Client, id *string) error) error {
+// namedKeyOp runs a KMS operation on the scenario's named key, through
+// the Alibaba SDK (ali) or, in an S3 scenario with AWS KMS, the AWS SDK
+// (aws).
+func (w *world) namedKeyOp(ctx context.Context, op string, ali func(k *kmssdk.Client, id *string) error, awsOp func(k *awskmssdk.Client, id *string) error) error {
+	if w.named == nil {
+		return errors.New("the scenario has no named key yet")
+	}
+	if w.useAWS() {
+		k, err := w.requireAWSKMS(ctx)
+		if err != nil {
+			return err
+		}
+		if err := awsOp(k.SDK(), aws.String(w.named.id)); err != nil {
+			return kmsErr(op+" "+w.named.id, err)
+		}
+		return nil
+	}
+	k, err := w.requireKMS()
+	if err != nil {
+		return err
+	}
+	if err := ali(k, tea.String(w.named.id)); err != nil {
+		return kmsErr(op+" "+w.named.id, err)
+	}
+	return nil
+}
+
+func (w *world) disableKey(ctx context.Context) error {
+	return w.namedKeyOp(ctx, "DisableKey", func(k *kmssdk.Client, id *string) error {
+		_, err := k.DisableKey(&kmssdk.DisableKeyRequest{KeyId: id})
+		return err
+	}, func(k *awskmssdk.Client, id *string) error {
+		_, err := k.DisableKey(ctx, &awskmssdk.DisableKeyInput{KeyId: id})
+		return err
+	})
+}
+
+func (w *world) enableKey(ctx context.Context) error {
+	return w.namedKeyOp(ctx, "EnableKey", func(k *kmssdk.Client, id *string) error {
+		_, err := k.EnableKey(&kmssdk.EnableKeyRequest{KeyId: id})
+		return err
+	}, func(k *awskmssdk.Client, id *string) error {
+		_, err := k.EnableKey(ctx, &awskmssdk.EnableKeyInput{KeyId: id})
+		return err
+	})
+}
+
+func (w *world) scheduleDeletion(ctx context.Context, days int) error {
+	return w.namedKeyOp(ctx, "ScheduleKeyDeletion", func(k *kmssdk.Client, id *string) error {
+		_, err := k.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: id, PendingWindowInDays: tea.Int32(int32(days))})
+		return err
+	}, func(k *awskmssdk.Client, id *string) error {
+		_, err := k.ScheduleKeyDeletion(ctx, &awskmssdk.ScheduleKeyDeletionInput{KeyId: id, PendingWindowInDays: aws.Int32(int32(days))})
+		return err
+	})
+}
+
+// cancelDeletion cancels the named key's deletion. AWS leaves a key whose
+// deletion was cancelled Disabled (Alibaba: Enabled), so through AWS the
+// step also enables it, as AWS documents (cancel-key-deletion, then
+// enable-key): either way the key is usable again, which is what the
+// scenarios then check.
+func (w *world) cancelDeletion(ctx context.Context) error {
+	return w.namedKeyOp(ctx, "CancelKeyDeletion", func(k *kmssdk.Client, id *string) error {
+		_, err := k.CancelKeyDeletion(&kmssdk.CancelKeyDeletionRequest{KeyId: id})
+		return err
+	}, func(k *awskmssdk.Client, id *string) error {
+		if _, err := k.CancelKeyDeletion(ctx, &awskmssdk.CancelKeyDeletionInput{KeyId: id}); err != nil {
+			return err
+		}
+		_, err := k.EnableKey(ctx, &awskmssdk.EnableKeyInput{KeyId: id})
+		return err
+	})
+}
+
+// createAWSKey creates a CMK through AWS KMS. Its key version (an Alibaba
+// notion the @emulator rotation scenarios compare) is read through the
+// Alibaba API when the run has it too (the reference).
+func (w *world) createAWSKey(ctx context.Context) (*namedKey, error) {
+	k, err := w.requireAWSKMS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := k.SDK().CreateKey(ctx, &awskmssdk.CreateKeyInput{Description: aws.String("sseaudit conformance: " + w.rec.res.Name)})
+	if err != nil {
+		return nil, kmsErr("CreateKey", err)
+	}
+	if out.KeyMetadata == nil || aws.ToString(out.KeyMetadata.KeyId) == "" {
+		return nil, errors.New("AWS KMS CreateKey returned no key id")
+	}
+	nk := &namedKey{id: aws.ToString(out.KeyMetadata.KeyId)}
+	w.createdKeys = append(w.createdKeys, nk.id)
+	if w.r.opts.KMS != nil {
+		md, err := w.describeKey(nk.id)
+		if err != nil {
+			return nil, err
+		}
+		nk.versionBefore = tea.StringValue(md.PrimaryKeyVersion)
+	}
+	return nk, nil
+}
+
+// newAWSKMS builds an AWS KMS client for cfg (its own retries off: a
+// conformance step reports what the endpoint answered).
+func newAWSKMS(ctx context.Context, cfg client.KMSConfig) (*awskms.Client, error) {
+	return awskms.New(ctx, awskms.Config{Endpoint: cfg.Endpoint, Region: cfg.Region, AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.AccessKeySecret})
+}
+
+// rotateKey makes a new primary version of the named key. Only the
+// Alibaba API has key versions (AWS's RotateKeyOnDemand shows none), so
+// an S3 scenario also rotates through it (an @emulator scenario: the
+// reference serves both APIs on one keystore).
+func (w *world) rotateKey(ctx context.Context) error {
 	if w.named == nil {
 		return errors.New("the scenario has no named key yet")
 	}
@@ -41,42 +155,7 @@ func (w *world) namedKeyOp(op string, fn func(k *kmssdk.Client, id *string) erro
 	if err != nil {
 		return err
 	}
-	if err := fn(k, tea.String(w.named.id)); err != nil {
-		return kmsErr(op+" "+w.named.id, err)
-	}
-	return nil
-}
-
-func (w *world) disableKey(ctx context.Context) error {
-	return w.namedKeyOp("DisableKey", func(k *kmssdk.Client, id *string) error {
-		_, err := k.DisableKey(&kmssdk.DisableKeyRequest{KeyId: id})
-		return err
-	})
-}
-
-func (w *world) enableKey(ctx context.Context) error {
-	return w.namedKeyOp("EnableKey", func(k *kmssdk.Client, id *string) error {
-		_, err := k.EnableKey(&kmssdk.EnableKeyRequest{KeyId: id})
-		return err
-	})
-}
-
-func (w *world) scheduleDeletion(ctx context.Context, days int) error {
-	return w.namedKeyOp("ScheduleKeyDeletion", func(k *kmssdk.Client, id *string) error {
-		_, err := k.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: id, PendingWindowInDays: tea.Int32(int32(days))})
-		return err
-	})
-}
-
-func (w *world) cancelDeletion(ctx context.Context) error {
-	return w.namedKeyOp("CancelKeyDeletion", func(k *kmssdk.Client, id *string) error {
-		_, err := k.CancelKeyDeletion(&kmssdk.CancelKeyDeletionRequest{KeyId: id})
-		return err
-	})
-}
-
-func (w *world) rotateKey(ctx context.Context) error {
-	return w.namedKeyOp("CreateKeyVersion", func(k *kmssdk.Client, id *string) error {
+	return w.aliKeyOp(k, "CreateKeyVersion", func(k *kmssdk.Client, id *string) error {
 		resp, err := k.CreateKeyVersion(&kmssdk.CreateKeyVersionRequest{KeyId: id})
 		if err != nil {
 			return err
@@ -87,6 +166,13 @@ func (w *world) rotateKey(ctx context.Context) error {
 		w.named.versionAfter = tea.StringValue(resp.Body.KeyVersion.KeyVersionId)
 		return nil
 	})
+}
+
+func (w *world) aliKeyOp(k *kmssdk.Client, op string, fn func(k *kmssdk.Client, id *string) error) error {
+	if err := fn(k, tea.String(w.named.id)); err != nil {
+		return kmsErr(op+" "+w.named.id, err)
+	}
+	return nil
 }
 
 func (w *world) advanceClock(ctx context.Context, days int) error {

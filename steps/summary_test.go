@@ -62,7 +62,7 @@ func TestSummaryAgreesWithGodog(t *testing.T) {
 		passed, failed, skipped, notApplicable, exit int
 	}{
 		// @rule-no-touch: 16 scenarios per dialect; 9 of them need KMS.
-		{name: "s3 only without KMS", opts: func() Options { o := only(clean, client.S3); o.KMS = nil; return o }(),
+		{name: "s3 only without KMS", opts: func() Options { o := only(clean, client.S3); o.KMS, o.AWSKMS = nil, nil; return o }(),
 			format: "pretty", tags: "@rule-no-touch", passed: 7, skipped: 9, notApplicable: 16},
 		{name: "concurrent", opts: clean, format: "progress", tags: "@rule-no-touch", concurrency: 2, passed: 32},
 		{name: "every scenario skipped", opts: func() Options { o := clean; o.Emulator = nil; return o }(),

@@ -12,9 +12,12 @@ import (
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awskmssdk "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
+	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 )
 
 // world is one scenario's state. It lives in the scenario's
@@ -45,7 +48,8 @@ type world struct {
 	otherRegionKey string
 
 	principals map[string]*client.Client
-	kms        *kmssdk.Client // this scenario's own KMS SDK client
+	kms        *kmssdk.Client // this scenario's own Alibaba KMS SDK client
+	awsKMS     *awskms.Client // its AWS KMS client (S3 scenarios, Options.AWSKMS)
 }
 
 // object is an object the scenario stored.
@@ -107,10 +111,14 @@ func (w *world) newName() string {
 	return fmt.Sprintf("%s%s-%04d", w.r.opts.BucketPrefix, w.r.runID, w.r.seq.Add(1))
 }
 
-// requireKMS fails a step that needs the KMS endpoint.
+// requireKMS returns the scenario's Alibaba KMS client, or fails a step
+// that needs it.
 func (w *world) requireKMS() (*kmssdk.Client, error) {
 	if !w.r.hasKMS {
 		return nil, errors.New("this step needs the KMS endpoint: the scenario must be tagged @kms")
+	}
+	if w.r.opts.KMS == nil {
+		return nil, errors.New("this step needs the Alibaba Cloud KMS API (key versions, or rotation more often than AWS allows), and the run has only an AWS KMS endpoint")
 	}
 	if w.kms == nil {
 		k, err := client.KMS(*w.r.opts.KMS)
@@ -120,6 +128,27 @@ func (w *world) requireKMS() (*kmssdk.Client, error) {
 		w.kms = k
 	}
 	return w.kms, nil
+}
+
+// useAWS says the scenario manages keys through AWS KMS: an S3 scenario
+// when the run has an AWS KMS endpoint (Options.AWSKMS).
+func (w *world) useAWS() bool {
+	return w.dialect == client.S3 && w.r.opts.AWSKMS != nil
+}
+
+// requireAWSKMS returns the scenario's AWS KMS client.
+func (w *world) requireAWSKMS(ctx context.Context) (*awskms.Client, error) {
+	if !w.r.hasKMS || w.r.opts.AWSKMS == nil {
+		return nil, errors.New("this step needs the AWS KMS endpoint: the scenario must be tagged @kms")
+	}
+	if w.awsKMS == nil {
+		k, err := newAWSKMS(ctx, *w.r.opts.AWSKMS)
+		if err != nil {
+			return nil, err
+		}
+		w.awsKMS = k
+	}
+	return w.awsKMS, nil
 }
 
 func (w *world) requireEmulator() (Emulator, error) {
@@ -134,12 +163,21 @@ func kmsErr(op string, err error) error {
 	if se, ok := kmsclient.AsServiceError(err); ok {
 		return fmt.Errorf("KMS %s: %d %s: %s", op, se.StatusCode, se.Code, se.Message)
 	}
+	if se, ok := awskms.AsServiceError(err); ok {
+		return fmt.Errorf("AWS KMS %s: %d %s: %s", op, se.StatusCode, se.Code, se.Message)
+	}
 	return fmt.Errorf("KMS %s: %w", op, err)
 }
 
 // createKey creates a CMK through the KMS SDK and remembers it for
-// clean-up.
-func (w *world) createKey(rotateDays int) (*namedKey, error) {
+// clean-up. An S3 scenario creates it through AWS KMS, except one asking
+// for automatic rotation every rotateDays: AWS rotates at most every 90
+// days and shows no key versions, so that key is made through the Alibaba
+// API (the reference serves both on one keystore).
+func (w *world) createKey(ctx context.Context, rotateDays int) (*namedKey, error) {
+	if w.useAWS() && rotateDays == 0 {
+		return w.createAWSKey(ctx)
+	}
 	k, err := w.requireKMS()
 	if err != nil {
 		return nil, err
@@ -165,7 +203,7 @@ func (w *world) createKey(rotateDays int) (*namedKey, error) {
 // namedKeyID returns the scenario's named key, creating it on first use.
 func (w *world) namedKeyID() (string, error) {
 	if w.named == nil {
-		k, err := w.createKey(0)
+		k, err := w.createKey(context.Background(), 0)
 		if err != nil {
 			return "", err
 		}
@@ -174,7 +212,7 @@ func (w *world) namedKeyID() (string, error) {
 	return w.named.id, nil
 }
 
-// describeKey returns the metadata of a key (id, alias or ARN).
+// describeKey returns the Alibaba metadata of a key (id, alias or ARN).
 func (w *world) describeKey(ref string) (*kmssdk.DescribeKeyResponseBodyKeyMetadata, error) {
 	k, err := w.requireKMS()
 	if err != nil {
@@ -190,14 +228,35 @@ func (w *world) describeKey(ref string) (*kmssdk.DescribeKeyResponseBodyKeyMetad
 	return resp.Body.KeyMetadata, nil
 }
 
-// defaultKey resolves alias/acs/oss to its real key id through KMS.
-func (w *world) defaultKey() (string, error) {
-	if w.defaultKeyID == "" {
-		md, err := w.describeKey(defaultKeyAlias)
+// keyID resolves a key reference (id, alias or ARN) to the key's id,
+// through AWS KMS in an S3 scenario that has it.
+func (w *world) keyID(ref string) (string, error) {
+	if w.useAWS() {
+		k, err := w.requireAWSKMS(context.Background())
 		if err != nil {
 			return "", err
 		}
-		w.defaultKeyID = tea.StringValue(md.KeyId)
+		md, err := k.DescribeKey(context.Background(), ref)
+		if err != nil {
+			return "", kmsErr("DescribeKey "+ref, err)
+		}
+		return md.KeyID, nil
+	}
+	md, err := w.describeKey(ref)
+	if err != nil {
+		return "", err
+	}
+	return tea.StringValue(md.KeyId), nil
+}
+
+// defaultKey resolves alias/acs/oss to its real key id through KMS.
+func (w *world) defaultKey() (string, error) {
+	if w.defaultKeyID == "" {
+		id, err := w.keyID(defaultKeyAlias)
+		if err != nil {
+			return "", err
+		}
+		w.defaultKeyID = id
 	}
 	return w.defaultKeyID, nil
 }
@@ -407,16 +466,37 @@ func (w *world) cleanup(ctx context.Context) error {
 		}
 	}
 	for _, id := range w.createdKeys {
-		_, err := w.kms.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: tea.String(id), PendingWindowInDays: tea.Int32(7)})
-		if err == nil {
-			continue
+		if err := w.deleteKey(ctx, id); err != nil {
+			errs = append(errs, err)
 		}
-		if se, ok := kmsclient.AsServiceError(err); ok && se.StatusCode < 500 {
-			continue // e.g. already pending deletion
-		}
-		errs = append(errs, kmsErr("ScheduleKeyDeletion "+id, err))
 	}
 	return errors.Join(errs...)
+}
+
+// deleteKey schedules a key the scenario created for deletion, through
+// the API the scenario manages keys with. A refusal other than a server
+// failure (e.g. already pending deletion) is not an error.
+func (w *world) deleteKey(ctx context.Context, id string) error {
+	if w.useAWS() {
+		k, err := w.requireAWSKMS(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = k.SDK().ScheduleKeyDeletion(ctx, &awskmssdk.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(7)})
+		if se, ok := awskms.AsServiceError(err); err == nil || ok && se.StatusCode < 500 {
+			return nil
+		}
+		return kmsErr("ScheduleKeyDeletion "+id, err)
+	}
+	k, err := w.requireKMS()
+	if err != nil {
+		return err
+	}
+	_, err = k.ScheduleKeyDeletion(&kmssdk.ScheduleKeyDeletionRequest{KeyId: tea.String(id), PendingWindowInDays: tea.Int32(7)})
+	if se, ok := kmsclient.AsServiceError(err); err == nil || ok && se.StatusCode < 500 {
+		return nil
+	}
+	return kmsErr("ScheduleKeyDeletion "+id, err)
 }
 
 func (w *world) removeBucket(ctx context.Context, name string) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/reports"
 	"github.com/sseaudit/sseaudit/results"
 	"github.com/sseaudit/sseaudit/steps"
@@ -19,6 +20,7 @@ import (
 
 type conformanceFlags struct {
 	endpoint, dialect, region, kmsEndpoint string
+	kmsDialect                             string
 	tags, format, out, prefix              string
 	dryRun                                 bool
 	concurrency                            int
@@ -35,13 +37,17 @@ key recorded, and that changing a bucket default never touches existing
 objects.
 
 With no --endpoint, the embedded reference starts on loopback in a temporary
-directory and every scenario runs in both dialects (OSS and S3).
+directory and every scenario runs in both dialects (OSS and S3), or in
+--dialect only. OSS scenarios manage their keys through the reference's
+Alibaba Cloud KMS API, S3 scenarios through its AWS KMS API (aws-sdk-go-v2).
 
 With --endpoint, the scenarios run against that endpoint in one dialect; the
 other dialect's scenarios are not applicable and not selected (the summary
 counts them apart). Credentials come from OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET
 (oss) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (s3); key scenarios need
---kms-endpoint and ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET.
+--kms-endpoint, whose API is --kms-dialect: aws (default for s3; the same AWS
+credentials, else the AWS SDK's default chain) or alibaba (default for oss;
+ALIBABA_CLOUD_ACCESS_KEY_ID/ALIBABA_CLOUD_ACCESS_KEY_SECRET).
 Scenarios tagged @emulator need the reference's admin hooks and are skipped,
 with the reason in the output. Only buckets the run creates, named with
 --bucket-prefix, are touched; --dry-run lists the selection, with the reason
@@ -58,9 +64,10 @@ every scenario skipped).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (default: the embedded reference)")
-	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint)")
+	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint; without it, only that dialect's scenarios run on the embedded reference)")
 	fl.StringVar(&f.region, "region", "cn-hangzhou", "region of the endpoint")
-	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL for key scenarios")
+	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "KMS endpoint URL for key scenarios (its API: --kms-dialect)")
+	fl.StringVar(&f.kmsDialect, "kms-dialect", "", "API of the KMS endpoint: aws (AWS KMS; default for --dialect s3) or alibaba (Alibaba Cloud KMS; default for oss)")
 	fl.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. '@kms && ~@s3'")
 	fl.StringVar(&f.format, "format", "", "output formats, comma-separated: pretty, progress, junit, cucumber (default progress on a terminal, else pretty)")
 	fl.StringVar(&f.out, "out", "", "directory for junit.xml and cucumber.json")
@@ -141,14 +148,28 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 		return err
 	}
 	var opts steps.Options
+	d := client.Dialect(strings.ToLower(strings.TrimSpace(f.dialect)))
+	kmsDialect := strings.ToLower(strings.TrimSpace(f.kmsDialect))
+	if d != "" && d != client.OSS && d != client.S3 {
+		return fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
+	}
+	if err := pipeline.CheckKMSDialect(kmsDialect, d); err != nil {
+		return err
+	}
+	if kmsDialect == "" {
+		kmsDialect = pipeline.DefaultKMSDialect(d)
+	}
 	if f.endpoint == "" {
-		if f.dialect != "" || f.kmsEndpoint != "" {
-			return errors.New("--dialect and --kms-endpoint need --endpoint; without it the embedded reference is used")
+		if f.kmsEndpoint != "" {
+			return errors.New("--kms-endpoint needs --endpoint; without it the embedded reference is used, with its own KMS")
 		}
 		if f.dryRun {
 			// A dry run of the embedded reference has every capability; it
 			// sends nothing, so the emulator's hooks are never called.
 			opts = steps.Options{Targets: map[client.Dialect]client.Config{client.OSS: {}, client.S3: {}}, KMS: &client.KMSConfig{}, Emulator: dryRunEmulator{}}
+			if d != "" {
+				opts.Targets = map[client.Dialect]client.Config{d: {}}
+			}
 		} else {
 			dir, err := os.MkdirTemp("", "sseaudit-conformance-")
 			if err != nil {
@@ -161,10 +182,19 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 				return fmt.Errorf("start the embedded reference: %w", err)
 			}
 			defer stop(context.WithoutCancel(ctx))
-			fmt.Fprintln(e.stderr, "conformance: running against the embedded reference (both dialects)")
+			if d == "" {
+				fmt.Fprintln(e.stderr, "conformance: running against the embedded reference (both dialects; S3 keys through its AWS KMS API, OSS keys through its Alibaba Cloud KMS API)")
+			} else {
+				// That dialect's scenarios only, keys through the KMS API
+				// that goes with it (--kms-dialect).
+				opts.Targets = map[client.Dialect]client.Config{d: opts.Targets[d]}
+				if kmsDialect == pipeline.KMSAlibaba {
+					opts.AWSKMS = nil
+				}
+				fmt.Fprintf(e.stderr, "conformance: running against the embedded reference (%s only, keys through its %s KMS API)\n", d, kmsLabel(kmsDialect))
+			}
 		}
 	} else {
-		d := client.Dialect(f.dialect)
 		if d != client.OSS && d != client.S3 {
 			return fmt.Errorf("--dialect %q: use oss or s3", f.dialect)
 		}
@@ -173,7 +203,13 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 			return err
 		}
 		opts.Targets = map[client.Dialect]client.Config{d: {Dialect: d, Endpoint: f.endpoint, Region: f.region, AccessKeyID: ak, AccessKeySecret: sk}}
-		if f.kmsEndpoint != "" {
+		switch {
+		case f.kmsEndpoint == "":
+		case kmsDialect == pipeline.KMSAWS:
+			// The S3 target's AWS credentials, else the AWS SDK's default chain.
+			kak, ksk, _ := pipeline.AWSKMSCredentials(e.getenv)
+			opts.AWSKMS = &client.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
+		default:
 			kak, ksk := e.getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), e.getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
 			if (kak == "" || ksk == "") && !f.dryRun {
 				return errors.New("--kms-endpoint needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET")
@@ -211,6 +247,14 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 		return &exitError{code: 1, err: fmt.Errorf("conformance failed: %d of %d scenarios failed", res.Failed, len(res.Scenarios))}
 	}
 	return nil
+}
+
+// kmsLabel names a KMS dialect for people.
+func kmsLabel(kmsDialect string) string {
+	if kmsDialect == pipeline.KMSAWS {
+		return "AWS"
+	}
+	return "Alibaba Cloud"
 }
 
 // dryRunEmulator stands in for the reference's admin hooks in a dry run,

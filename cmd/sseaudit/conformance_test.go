@@ -125,7 +125,8 @@ func TestConformanceRefusesBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		"dialect without endpoint": {[]string{"--dialect", "oss"}, "need --endpoint"},
+		"kms without endpoint":     {[]string{"--kms-endpoint", "http://127.0.0.1:1"}, "needs --endpoint"},
+		"unknown embedded dialect": {[]string{"--dialect", "gcs"}, "use oss or s3"},
 		"unknown dialect":          {[]string{"--endpoint", "http://127.0.0.1:1", "--dialect", "gcs"}, "use oss or s3"},
 		"no credentials":           {[]string{"--endpoint", "http://127.0.0.1:1", "--dialect", "s3"}, "AWS_ACCESS_KEY_ID"},
 		"junit without out":        {[]string{"--format", "junit"}, "--out"},

@@ -27,6 +27,7 @@ import (
 // take the same inputs and judge them the same way.
 type runFlags struct {
 	endpoint, dialect, region, kmsEndpoint string
+	kmsDialect                             string
 	buckets                                string
 	versions, noAccess                     bool
 	readProbe                              string
@@ -56,9 +57,10 @@ type runFlags struct {
 // addRunFlags registers the shared flags; defaultOut differs per command.
 func addRunFlags(fl *pflag.FlagSet, f *runFlags, defaultOut string) {
 	fl.StringVar(&f.endpoint, "endpoint", "", "endpoint URL with its scheme, e.g. https://oss-cn-hangzhou.aliyuncs.com (default: the embedded reference with a demo estate)")
-	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint)")
+	fl.StringVar(&f.dialect, "dialect", "", "oss or s3 (required with --endpoint; without it, the dialect the embedded reference is scanned in, default oss)")
 	fl.StringVar(&f.region, "region", "cn-hangzhou", "region of the endpoint")
-	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "Alibaba Cloud KMS endpoint URL, to record the state of every key in use")
+	fl.StringVar(&f.kmsEndpoint, "kms-endpoint", "", "KMS endpoint URL, to record the state of every key in use (its API: --kms-dialect)")
+	fl.StringVar(&f.kmsDialect, "kms-dialect", "", "API of the KMS endpoint: aws (AWS KMS; default for --dialect s3) or alibaba (Alibaba Cloud KMS; default for oss)")
 	fl.StringVar(&f.buckets, "buckets", "", "only buckets whose names match this glob (a plain name is scanned even if the principal cannot list buckets)")
 	fl.BoolVar(&f.noAccess, "no-access", false, "do not read bucket ACLs and policies (two requests per bucket); the public-access and policy rules then judge nothing")
 	fl.StringVar(&f.readProbe, "read-probe", "off", "read one byte of each encrypted object after its HEAD, to find data that cannot be decrypted (a disabled or deleted key) on any store: off, all, or a sample such as 10% (one GET per probed object)")
@@ -248,7 +250,7 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		return pipeline.Options{}, fmt.Errorf("--max-rows %d: use 0 (all) or more", f.maxRows)
 	}
 	o := pipeline.Options{
-		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint},
+		Target:  pipeline.Target{Endpoint: f.endpoint, Dialect: f.dialect, KMSEndpoint: f.kmsEndpoint, KMSDialect: strings.ToLower(strings.TrimSpace(f.kmsDialect))},
 		Buckets: f.buckets, Versions: f.versions, NoAccess: f.noAccess, ReadProbe: probe, Concurrency: f.concurrency, RequestRate: f.requestRate, Shard: shard, Inventory: inv,
 		Checkpoint: true, Resume: f.resume, FromSnapshot: f.fromSnapshot, Previous: f.previous,
 		Policy: pipeline.PolicyOptions{Dirs: f.policyDirs, Config: f.config, Profile: f.profile,
@@ -269,7 +271,11 @@ func (f *runFlags) options(e env) (pipeline.Options, error) {
 		o.Target.Region = f.region
 		o.Target.AccessKeyID, o.Target.AccessKeySecret = pipeline.Credentials(e.getenv, client.Dialect(f.dialect))
 		if f.kmsEndpoint != "" {
-			o.Target.KMSAccessKeyID, o.Target.KMSAccessKeySecret = pipeline.KMSCredentials(e.getenv)
+			if o.Target.KMSDialectOf() == pipeline.KMSAWS {
+				o.Target.KMSAccessKeyID, o.Target.KMSAccessKeySecret, o.Target.KMSSessionToken = pipeline.AWSKMSCredentials(e.getenv)
+			} else {
+				o.Target.KMSAccessKeyID, o.Target.KMSAccessKeySecret = pipeline.KMSCredentials(e.getenv)
+			}
 		}
 	}
 	return o, nil

@@ -15,9 +15,14 @@ evaluate the Rego policies over it, write findings.json and print the open
 findings as a table (or --format).
 
 With no --endpoint, a demo estate is seeded into the embedded reference and
-scanned. With --endpoint, credentials come from OSS_ACCESS_KEY_ID and
+scanned (in --dialect, default oss, with key states from the reference's
+KMS). With --endpoint, credentials come from OSS_ACCESS_KEY_ID and
 OSS_ACCESS_KEY_SECRET (oss) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
-(s3); --kms-endpoint adds KMS key states (ALIBABA_CLOUD_ACCESS_KEY_ID and
+(s3); --kms-endpoint adds KMS key states, read through the API of
+--kms-dialect: AWS KMS for s3 (the same AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the AWS SDK's default
+chain: AWS_PROFILE, shared config and credentials files, SSO, instance
+roles), Alibaba Cloud KMS for oss (ALIBABA_CLOUD_ACCESS_KEY_ID and
 ALIBABA_CLOUD_ACCESS_KEY_SECRET).
 
 What the scan could not see is a coverage gap, never a pass: objects not
