@@ -104,13 +104,19 @@ unexplained_change(prev, obj) := "encryption state changed while ETag and LastMo
 # other change of the object, in the same bucket or of the same key, is
 # not one.
 intended_rewrite(prev, obj) if {
-	some r in object.get(object.get(input, "rewrites", {}), obj.key, [])
+	some r in rewrites_of(obj.key)
 	object.get(r.before, "version_id", "") == lib.version(prev)
 	same_etag(r.before.etag, prev.etag)
 	object.get(r.after, "version_id", "") == lib.version(obj)
 	same_etag(r.after.etag, obj.etag)
 	object.get(r.after, "sse", "") == object.get(obj, "sse", "")
 }
+
+# rewrites_of(key): input.rewrites[key], [] when input.rewrites is absent
+# or null.
+default rewrites_of(_) := []
+
+rewrites_of(key) := object.get(input.rewrites, key, []) if is_object(input.rewrites)
 
 same_etag(a, b) if lower(trim(a, "\"")) == lower(trim(b, "\""))
 
