@@ -74,8 +74,14 @@ func startRemEstate(t *testing.T, d client.Dialect) *remEstate {
 // startRemEstateN adds n small objects many/NNN to the versioned bucket.
 func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
 	t.Helper()
+	return startRemEstateIn(t, d, n, t.TempDir(), "")
+}
+
+// startRemEstateIn seeds in work and audits with the history database
+// hist ("" for none).
+func startRemEstateIn(t *testing.T, d client.Dialect, n int, work, hist string) *remEstate {
+	t.Helper()
 	isolateConfig(t)
-	work := t.TempDir()
 	users := filepath.Join(work, "users.yaml")
 	if err := os.WriteFile(users, []byte("users:\n  - name: reader\n    access_key_id: READER1\n    access_key_secret_env: READER_SECRET\n    buckets:\n      read: [\"*\"]\n      write: []\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -136,7 +142,7 @@ func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
 	}
 	report := filepath.Join(work, "report")
 	r := runCLIEnv(t, getenv, "audit", "--endpoint", srv.Endpoint, "--dialect", string(d), "--region", srv.Region,
-		"--out", report, "--signing-key", filepath.Join(work, "keys", "signing.key"), "--history", "", "--versions", "--quiet")
+		"--out", report, "--signing-key", filepath.Join(work, "keys", "signing.key"), "--history", hist, "--versions", "--quiet")
 	if r.code == exitFailed {
 		t.Fatalf("audit: %v\n%s", r.err, r.stderr)
 	}
