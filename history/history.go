@@ -12,7 +12,10 @@
 //     (RecordFindings, FirstSeen), so reports can age findings;
 //   - bucket rule history: per target and bucket, the current default rule
 //     and when it was first observed (RuleFirstSeen), updated by
-//     RecordScan from every bucket whose rule was read.
+//     RecordScan from every bucket whose rule was read;
+//   - remediation rewrites (RecordRewrites, Rewrites): objects that
+//     'sseaudit remediate apply' copied onto themselves on purpose, before
+//     and after, so the drift rule can tell them from storage drift.
 //
 // Snapshot copies are <scan id>.json.zst: the snapshot compressed with
 // zstd as it streams through (about a tenth of its size; memory bounded by
@@ -37,6 +40,7 @@
 //	scans_by_tgt  target key 0x00 BE64(started_at unix ns) 0x00 scan id -> ""
 //	findings      finding id -> sighting
 //	rules         target key 0x00 bucket -> rule state
+//	rewrites      target key 0x00 bucket 0x00 key 0x00 BE64(at) 0x00 version before -> Rewrite
 //
 // # What it must not do
 //

@@ -126,6 +126,10 @@ type Options struct {
 	// glob characters is also scanned when the bucket listing does not
 	// show it (a principal may read a bucket it cannot list).
 	Buckets string
+	// BucketNames scans exactly these buckets (and no others), listed or
+	// not; it cannot be used with Buckets. A remediation's re-scan of the
+	// buckets it touched uses it.
+	BucketNames []string
 	// Versions inspects every version of versioned buckets.
 	Versions bool
 	// NoAccess leaves out each bucket's ACL and policy (two requests per
@@ -176,6 +180,11 @@ type Options struct {
 	// NeedModel builds the report model (Result.Model) without writing the
 	// report set, for a format printed on stdout.
 	NeedModel bool
+	// Attach, when set with Report, is called with the stage directory
+	// once the report set is written and before it is signed, to add
+	// files of the caller's (RemediationFile): the run's snapshot and
+	// findings are in the directory then.
+	Attach func(dir string) error
 	// Sign signs the report set (requires Report); nil leaves it unsigned.
 	Sign *Signing
 	// Conformance runs the conformance suite; nil does not.
@@ -261,6 +270,9 @@ func (o *Options) validate() error {
 	}
 	if o.FromSnapshot != "" && o.Conformance != nil {
 		return inputErrorf("--conformance needs a live target, not --from-snapshot")
+	}
+	if len(o.BucketNames) > 0 && o.Buckets != "" {
+		return inputErrorf("pipeline: BucketNames and Buckets (--buckets) cannot be used together")
 	}
 	if _, err := path.Match(o.Buckets, ""); err != nil {
 		return inputErrorf("--buckets %q is not a valid glob (%v): use * and ? as in prod-*", o.Buckets, err)

@@ -16,7 +16,7 @@ import (
 // format, the run's inputs and the signature.
 func reportSetFiles() map[string]bool {
 	m := map[string]bool{SnapshotFile: true, FindingsFile: true, CucumberFile: true, AffectedFile: true,
-		attest.ManifestFile: true, attest.SignatureFile: true}
+		attest.ManifestFile: true, attest.SignatureFile: true, RemediationFile: true, RemediationMarkdownFile: true}
 	for _, r := range reports.Formats {
 		m[r.File] = true
 	}

@@ -247,6 +247,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if _, err := reports.WriteAll(stage, res.Model); err != nil {
 			return st.fail(fmt.Errorf("write the report: %w", err))
 		}
+		if opts.Attach != nil {
+			if err := opts.Attach(stage); err != nil {
+				return st.fail(err)
+			}
+		}
 		if opts.Sign != nil {
 			link, err := sign(stage, res.Model, key, opts.Sign, opts.ToolVersion)
 			if err != nil {
@@ -406,6 +411,10 @@ func scanTarget(ctx context.Context, opts Options, engine *policy.Engine, path s
 	}
 	if opts.Buckets != "" && !strings.ContainsAny(opts.Buckets, `*?[\`) {
 		cfg.Buckets = []string{opts.Buckets}
+	}
+	if len(opts.BucketNames) > 0 {
+		// Only named: the glob is one of the names (see scan.Config).
+		cfg.Buckets, cfg.BucketGlob = opts.BucketNames, opts.BucketNames[0]
 	}
 	if mode := opts.ReadProbe.String(); mode != "" {
 		note(opts.Notes, "scan: read probe on (%s of the encrypted objects): one more GET of one byte per probed object, under the same --concurrency and --request-rate as the HEADs", mode)

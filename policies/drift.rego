@@ -18,8 +18,11 @@ import data.sseaudit.lib
 #   LastModified are unchanged but its encryption state (method, SSE header,
 #   KMS key) changed, or its ETag changed while LastModified did not, or its
 #   LastModified moved backwards. A rewrite moves LastModified forward; that
-#   is not reported. This is a conformance failure of the storage service,
-#   not a misconfiguration of the bucket.
+#   is not reported, and neither is a rewrite journalled by 'sseaudit
+#   remediate apply' (input.rewrites: the object went from exactly the
+#   journalled before state to exactly the journalled after state), which
+#   may land within the same second. This is a conformance failure of the
+#   storage service, not a misconfiguration of the bucket.
 # custom:
 #   id: SSE-007
 #   severity: high
@@ -45,6 +48,7 @@ deny contains finding if {
 	prev := input.previous.objects[obj.key][lib.version(obj)]
 	not lib.failed(obj)
 	not lib.failed(prev)
+	not intended_rewrite(prev, obj)
 	change := unexplained_change(prev, obj)
 	finding := {
 		"rule": rego.metadata.rule().custom.id,
@@ -94,6 +98,27 @@ unexplained_change(prev, obj) := "encryption state changed while ETag and LastMo
 } else := "LastModified moved backwards" if {
 	lib.ns(obj.last_modified) < lib.ns(prev.last_modified)
 }
+
+# intended_rewrite(prev, obj): a remediation journalled taking the object
+# from prev (its version and ETag) to obj (its version, ETag and SSE). Any
+# other change of the object, in the same bucket or of the same key, is
+# not one.
+intended_rewrite(prev, obj) if {
+	some r in rewrites_of(obj.key)
+	object.get(r.before, "version_id", "") == lib.version(prev)
+	same_etag(r.before.etag, prev.etag)
+	object.get(r.after, "version_id", "") == lib.version(obj)
+	same_etag(r.after.etag, obj.etag)
+	object.get(r.after, "sse", "") == object.get(obj, "sse", "")
+}
+
+# rewrites_of(key): input.rewrites[key], [] when input.rewrites is absent
+# or null.
+default rewrites_of(_) := []
+
+rewrites_of(key) := object.get(input.rewrites, key, []) if is_object(input.rewrites)
+
+same_etag(a, b) if lower(trim(a, "\"")) == lower(trim(b, "\""))
 
 state(o) := {
 	"etag": o.etag,

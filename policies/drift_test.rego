@@ -75,3 +75,39 @@ test_sse007_same_instant_in_other_notation_is_unchanged if {
 	same := object.union(before, {"last_modified": "2024-02-01T18:00:00+08:00"})
 	count(found("SSE-007", inp(null, fx.rule_aes, [before], [same]))) == 0
 }
+
+# A remediation rewrite ('sseaudit remediate apply') within the same
+# second: encryption and ETag change while LastModified stays the same.
+remediated := object.union(before, {"sse": "AES256", "method": "oss-managed", "etag": "\"etag-remediated\""})
+
+journalled := fx.rewrite(before, remediated)
+
+test_sse007_compliant_journalled_remediation if {
+	count(found("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before], [remediated]), [journalled]))) == 0
+}
+
+test_sse007_compliant_journalled_remediation_same_etag if {
+	same := object.union(before, {"sse": "AES256", "method": "oss-managed"})
+	count(found("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before], [same]), [fx.rewrite(before, same)]))) == 0
+}
+
+test_sse007_violation_unjournalled_change_beside_a_remediation if {
+	other := fx.obj("y.bin", "none", "")
+	other_after := object.union(other, {"sse": "KMS", "kms_key_id": fx.cmk, "method": "kms-cmk"})
+	f := one("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before, other], [remediated, other_after]), [journalled]))
+	f.resource.key == "y.bin"
+}
+
+test_sse007_violation_object_not_in_the_journalled_after_state if {
+	# Journalled to AES256, found under KMS: not the rewrite's result.
+	drifted := object.union(remediated, {"sse": "KMS", "kms_key_id": fx.cmk, "method": "kms-cmk"})
+	f := one("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before], [drifted]), [journalled]))
+	f.resource.key == "x.bin"
+}
+
+test_sse007_violation_rewrite_journalled_from_another_state if {
+	# The journal's before is not the previous snapshot's object.
+	other_before := object.union(before, {"etag": "\"etag-else\""})
+	f := one("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before], [remediated]), [fx.rewrite(other_before, remediated)]))
+	f.resource.key == "x.bin"
+}

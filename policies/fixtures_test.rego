@@ -189,3 +189,16 @@ index(objects) := {
 	"failed": [i | some i, o in objects; o.error != null],
 	"changed": null,
 }
+
+# rewrite(before, after): a journalled remediation rewrite of one object,
+# as input.rewrites lists it (history.Rewrite).
+rewrite(b, a) := {
+	"key": b.key,
+	"before": {"version_id": object.get(b, "version_id", ""), "etag": b.etag, "sse": object.get(b, "sse", "")},
+	"after": {"version_id": object.get(a, "version_id", ""), "etag": a.etag, "sse": object.get(a, "sse", "")},
+	"at": t_mid,
+}
+
+# with_rewrites(inp, rewrites): inp with input.rewrites, the rewrites by
+# object key, as the engine gives them.
+with_rewrites(inp, rws) := object.union(inp, {"rewrites": {k: [r | some r in rws; r.key == k] | some r0 in rws; k := r0.key}})

@@ -32,6 +32,9 @@ type bucketState struct {
 	keys *ast.Term
 	rfs  *ast.Term
 	prev *prevBucket // the same bucket in the previous snapshot, or nil
+	// rewrites are the bucket's journalled remediation rewrites by key
+	// (rewrites.go), nil without a previous snapshot.
+	rewrites map[string][]*ast.Term
 	// stats is merged by the deliverer, chunk by chunk in order, so it is
 	// complete when the bucket's own unit is delivered.
 	stats bucketStats
@@ -367,6 +370,11 @@ func (r *chunkReader) bucket(h *snapshot.Bucket) (*bucketState, error) {
 		if b.prev, err = r.join.get(h.Name); err != nil {
 			return nil, err
 		}
+		if b.prev != nil {
+			if b.rewrites, err = env.bucketRewrites(h.Name); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return b, nil
 }
@@ -543,6 +551,7 @@ func (env *scanEnv) chunkInput(b *bucketState, objs []*ast.Term, allPrev bool) (
 		{tRuleFirstSeen, b.rfs},
 		{tProfile, env.profileTerm},
 		{tProvenance, env.provTerm},
+		{tRewrites, rewritesTerm(b.rewrites, objs)},
 	}
 	if !env.noIndex {
 		items = append(items, [2]*ast.Term{tIndex, objectIndex(objs, changed)})

@@ -66,6 +66,15 @@
 //	                 built-in object rules, only those whose state changed:
 //	                 all the drift rule reads)
 //	previous_scan    null, or {scan_id, started_at, finished_at, complete}
+//	rewrites         (chunk evaluations only) null, or {key: [{key, before,
+//	                 after, at}]}: the objects of the chunk that
+//	                 'sseaudit remediate apply' rewrote on purpose since the
+//	                 previous scan started, as its journal recorded them
+//	                 (history.Rewrite; before and after are {version_id,
+//	                 etag, sse, kms_key_id}). Given only with a previous
+//	                 snapshot and a HistoryLookup that is a RewriteLookup
+//	                 (*history.DB); the drift rule does not report a change
+//	                 from exactly before to exactly after
 //	rule_first_seen  null, or when scan history first saw the bucket's
 //	                 current default rule (HistoryLookup.RuleFirstSeen)
 //	profile          {name, allowed_methods, require_customer_cmk,

@@ -134,7 +134,7 @@ type applier struct {
 	j      *journal
 	states map[[2]string]*objectState
 
-	mu      sync.Mutex
+	mu sync.Mutex
 }
 
 func (a *applier) logf(format string, args ...any) {

@@ -22,6 +22,13 @@
 //     step, with the state read before each copy, from which an
 //     interrupted apply resumes without redoing or missing an object, and
 //     from which the result file is written.
+//   - The report (report.go): after an apply, the rewrites for history
+//     (Rewrites: before and after of each copied object, which the drift
+//     rule SSE-007 then knows for intended), the buckets to re-scan, and
+//     Resolve, which judges every planned object against the re-scan's
+//     snapshot and object findings (resolved, or open with the reason);
+//     WriteReport writes remediation.json (ReportSchema) and
+//     remediation.md into the re-scan's report set before it is signed.
 //   - Verification (object.go): after each copy, HEAD shows the planned
 //     encryption and key, the content checksum is unchanged (CRC-64 where
 //     the dialect gives one, else the ETag's MD5 or a read back), and

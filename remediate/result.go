@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 )
 
 // ResultSchema is the version of the result document.
@@ -58,6 +59,8 @@ type ObjectResult struct {
 	After     *After   `json:"after,omitempty"`
 	Recovered bool     `json:"recovered,omitempty"`
 	Problems  []string `json:"problems,omitempty"`
+	// DoneAt is when the copy was journalled as done.
+	DoneAt time.Time `json:"done_at,omitzero"`
 	// Copies counts the copies journalled as done: 1 for a rewritten
 	// object, however often the run was interrupted.
 	Copies int `json:"copies"`
@@ -121,7 +124,7 @@ func BuildResult(p *Plan, journalPath string, dryRun bool) (*Result, error) {
 				}
 				switch l.op {
 				case OpDone:
-					or.After, or.Recovered, or.Problems = l.done.After, l.done.Recovered, l.done.Problems
+					or.After, or.Recovered, or.Problems, or.DoneAt = l.done.After, l.done.Recovered, l.done.Problems, l.done.Time
 					or.Outcome = OutcomeRewritten
 					if len(or.Problems) > 0 {
 						or.Outcome = OutcomeUnverified

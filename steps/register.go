@@ -136,4 +136,7 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^no data file of `+q+` contains the plaintext$`, s1((*world).noPlaintextAtRest))
 	sc.Step(`^the stored encryption record of `+q+` names `+q+`$`, s2((*world).recordNames))
 	sc.Step(`^`+q+` is stored exactly as uploaded, without an encryption record$`, s1((*world).storedAsIs))
+
+	// Remediation (steps_remediate.go).
+	registerRemediationSteps(sc)
 }

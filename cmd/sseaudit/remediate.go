@@ -1,15 +1,21 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/history"
 	"github.com/sseaudit/sseaudit/pipeline"
 	"github.com/sseaudit/sseaudit/remediate"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 func newRemediateCommand(e env) *cobra.Command {
@@ -88,7 +94,8 @@ verify, an incomplete scan, a scan older than --max-age, a bad --method).`,
 func newRemediateApplyCommand(e env) *cobra.Command {
 	var (
 		planPath, endpoint, dialect, region, journal, result string
-		yes                                                  bool
+		reportOut, signingKey, historyPath                   string
+		yes, rescan                                          bool
 		rate                                                 float64
 		concurrency                                          int
 		maxAge                                               time.Duration
@@ -111,9 +118,25 @@ the scan saw (a changed object is skipped and reported), and is verified
 or missing an object. Ctrl-C finishes the copies in flight and stops.
 Without --yes nothing is changed. Credentials as for 'sseaudit scan'.
 
-Exit codes: 0 done (skipped objects are listed in --result); 2 bad input
-or a run that failed, stopped, or found a copy that does not verify.`,
+With --yes, the objects rewritten are recorded in --history (so the drift
+rule SSE-007 knows them for intended rewrites, not storage drift), and
+then (--rescan, on by default) the touched buckets are scanned again by the
+audit pipeline and the remediation run's own report set is written to
+--report-out and signed with --signing-key into the same chain as audits:
+every report format of the re-scan, plus remediation.json and
+remediation.md (what changed, before and after, with version ids; what
+was skipped and why; the defaults set; the unencrypted versions kept; and
+whether each planned object is resolved). Check it with 'sseaudit report
+verify DIR'.
+
+Exit codes: 0 done, and the re-scan shows every planned object resolved
+(skipped objects are listed in --result); 1 the re-scan still finds a
+planned object unencrypted (or a planned finding open); 2 bad input or a
+run that failed, stopped, or found a copy that does not verify.`,
 		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return bindEnv(cmd, e, "signing-key", "history")
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if planPath == "" {
 				return fmt.Errorf("remediate apply: --plan is required")
@@ -159,13 +182,38 @@ or a run that failed, stopped, or found a copy that does not verify.`,
 			}
 			fmt.Fprintf(e.stdout, "remediation: %d rewritten, %d skipped, %d failed, %d unverified, %d pending of %d; %d default(s) set; %d unencrypted noncurrent version(s) kept; result %s, journal %s\n",
 				n.Rewritten, n.Skipped, n.Failed, n.Unverified, n.Pending, n.Planned, len(res.DefaultsSet), len(res.NoncurrentKept), result, journal)
+			var hist *history.DB
+			if historyPath != "" {
+				// Even after an interruption: what was rewritten is an
+				// intended rewrite, whichever scan sees it next.
+				if hist, err = history.Open(historyPath); err != nil {
+					return errors.Join(runErr, fmt.Errorf("remediate: history: %w (the rewrites are in the journal %s; choose another --history, or --history '' for none)", err, journal))
+				}
+				defer hist.Close()
+				tk := history.TargetKey(snapshot.Target{Dialect: p.Target.Dialect, Endpoint: p.Target.Endpoint})
+				if err := hist.RecordRewrites(tk, remediate.Rewrites(res, sha)); err != nil {
+					return errors.Join(runErr, err)
+				}
+			}
 			if runErr != nil {
+				if errors.Is(runErr, context.Canceled) {
+					fmt.Fprintf(e.stderr, "remediate: interrupted: the copies in flight were finished, verified and journalled (%s); run the same command again to resume\n", journal)
+				}
 				return runErr
 			}
-			if n.Unverified > 0 || n.Failed > 0 {
-				return fmt.Errorf("remediate: %d object(s) failed and %d did not verify after the copy: see %s", n.Failed, n.Unverified, result)
+			var rescanErr error
+			if rescan {
+				if reportOut == "" {
+					reportOut = planPath + ".report"
+				}
+				rescanErr = rescanAndReport(cmd.Context(), e, p, sha, res, rescanTarget{
+					t:   pipeline.Target{Endpoint: endpoint, Dialect: dialect, Region: region, AccessKeyID: id, AccessKeySecret: secret},
+					out: reportOut, signingKey: signingKey, hist: hist})
 			}
-			return nil
+			if n.Unverified > 0 || n.Failed > 0 {
+				return errors.Join(fmt.Errorf("remediate: %d object(s) failed and %d did not verify after the copy: see %s", n.Failed, n.Unverified, result), rescanErr)
+			}
+			return rescanErr
 		},
 	}
 	fl := cmd.Flags()
@@ -181,5 +229,73 @@ or a run that failed, stopped, or found a copy that does not verify.`,
 	fl.DurationVar(&maxAge, "max-age", remediate.DefaultMaxAge, "refuse a plan whose scan is older than this (negative: no limit)")
 	fl.Int64Var(&threshold, "multipart-threshold", 0, "copy objects of this size or more in parts (default: 5 GiB on S3, 1 GiB on OSS)")
 	fl.Int64Var(&partSize, "part-size", remediate.DefaultPartSize, "UploadPartCopy part size in bytes")
+	fl.BoolVar(&rescan, "rescan", true, "with --yes: re-scan the touched buckets and write the signed remediation report set")
+	fl.StringVar(&reportOut, "report-out", "", "the remediation's signed report directory (default: PLAN.report; replaced if it holds an earlier report)")
+	fl.StringVar(&signingKey, "signing-key", defaultSigningKeyPath(), "Ed25519 signing key, as for 'sseaudit audit' (created 0600 if missing)")
+	fl.StringVar(&historyPath, "history", defaultHistoryPath(), "history database: records the rewrites (for the drift rule) and the re-scan (empty: none)")
 	return cmd
+}
+
+// rescanTarget is where and how the re-scan runs.
+type rescanTarget struct {
+	t          pipeline.Target
+	out        string
+	signingKey string
+	hist       *history.DB
+}
+
+// rescanAndReport re-scans the buckets p touched through the audit
+// pipeline and writes the remediation's signed report set: the re-scan's
+// report formats plus remediation.json and remediation.md. A planned
+// object the re-scan does not show resolved is a gate failure (exit 1).
+func rescanAndReport(ctx context.Context, e env, p *remediate.Plan, sha string, res *remediate.Result, rt rescanTarget) error {
+	buckets := remediate.TouchedBuckets(p)
+	if len(buckets) == 0 {
+		fmt.Fprintf(e.stdout, "re-scan: the plan touched no bucket; no report written\n")
+		return nil
+	}
+	var rs *remediate.Rescan
+	opts := pipeline.Options{
+		Target: rt.t, BucketNames: buckets, Versions: remediate.Versioned(p),
+		History: rt.hist, Out: rt.out, Report: true, Sign: &pipeline.Signing{KeyPath: rt.signingKey},
+		// The re-scan's verdict is about the planned objects (below), not
+		// a severity gate over whatever else the buckets hold.
+		FailOnName: "none", ToolVersion: toolVersion(), Notes: e.stderr,
+		Attach: func(dir string) error {
+			var err error
+			if rs, err = remediate.Resolve(p, res, dir); err != nil {
+				return err
+			}
+			rep := &remediate.Report{Schema: remediate.ReportSchema, PlanSHA256: sha, Plan: p.Source, Target: p.Target,
+				Encryption: p.Encryption, Result: res, Rescan: *rs}
+			return remediate.WriteReport(filepath.Join(dir, pipeline.RemediationFile), filepath.Join(dir, pipeline.RemediationMarkdownFile), rep)
+		},
+	}
+	out, err := pipeline.Run(ctx, opts)
+	if err != nil && !pipeline.IsGate(err) {
+		return fmt.Errorf("remediate: the re-scan of %s: %w", strings.Join(buckets, ", "), err)
+	}
+	if rs == nil || out == nil || !out.Written {
+		return fmt.Errorf("remediate: the re-scan of %s wrote no report", strings.Join(buckets, ", "))
+	}
+	signed := ""
+	if out.Link != nil {
+		signed = fmt.Sprintf(", signed by key %s", out.KeyID)
+	}
+	fmt.Fprintf(e.stdout, "re-scan %s of %s: %d of %d planned object(s) resolved, %d open; report %s%s\n",
+		rs.ScanID, strings.Join(buckets, ", "), rs.Resolved, rs.Targeted, rs.Open, rt.out, signed)
+	if rs.Open > 0 {
+		var open []string
+		for _, o := range rs.Objects {
+			if o.Status == remediate.StatusOpen {
+				open = append(open, fmt.Sprintf("%s/%s (%s)", o.Bucket, o.Key, o.Reason))
+				if len(open) == 5 {
+					break
+				}
+			}
+		}
+		return &exitError{code: exitGate, err: fmt.Errorf("remediate: the re-scan still finds %d planned object(s) open, e.g. %s: see %s",
+			rs.Open, strings.Join(open, "; "), filepath.Join(rt.out, pipeline.RemediationFile))}
+	}
+	return nil
 }

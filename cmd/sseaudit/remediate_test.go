@@ -74,8 +74,14 @@ func startRemEstate(t *testing.T, d client.Dialect) *remEstate {
 // startRemEstateN adds n small objects many/NNN to the versioned bucket.
 func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
 	t.Helper()
+	return startRemEstateIn(t, d, n, t.TempDir(), "")
+}
+
+// startRemEstateIn seeds in work and audits with the history database
+// hist ("" for none).
+func startRemEstateIn(t *testing.T, d client.Dialect, n int, work, hist string) *remEstate {
+	t.Helper()
 	isolateConfig(t)
-	work := t.TempDir()
 	users := filepath.Join(work, "users.yaml")
 	if err := os.WriteFile(users, []byte("users:\n  - name: reader\n    access_key_id: READER1\n    access_key_secret_env: READER_SECRET\n    buckets:\n      read: [\"*\"]\n      write: []\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -136,7 +142,7 @@ func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
 	}
 	report := filepath.Join(work, "report")
 	r := runCLIEnv(t, getenv, "audit", "--endpoint", srv.Endpoint, "--dialect", string(d), "--region", srv.Region,
-		"--out", report, "--signing-key", filepath.Join(work, "keys", "signing.key"), "--history", "", "--versions", "--quiet")
+		"--out", report, "--signing-key", filepath.Join(work, "keys", "signing.key"), "--history", hist, "--versions", "--quiet")
 	if r.code == exitFailed {
 		t.Fatalf("audit: %v\n%s", r.err, r.stderr)
 	}
@@ -221,8 +227,10 @@ func TestRemediatePlanAndApply(t *testing.T) {
 			resultPath := filepath.Join(e.work, "result.json")
 			r = runCLIEnv(t, e.getenv, "remediate", "apply", "--plan", planPath, "--yes", "--result", resultPath,
 				"--multipart-threshold", "1048576", "--part-size", "5242880")
-			if r.code != 0 {
-				t.Fatalf("apply: exit %d: %v\n%s\n%s", r.code, r.err, r.stdout, r.stderr)
+			// The skipped object is still unencrypted: the re-scan finds
+			// it open, which is a gate failure naming it.
+			if r.code != exitGate || !strings.Contains(r.err.Error(), "changed.txt") {
+				t.Fatalf("apply: exit %d (want %d, changed.txt open after the re-scan): %v\n%s\n%s", r.code, exitGate, r.err, r.stdout, r.stderr)
 			}
 			res := readResult(t, resultPath)
 			if res.Counts.Rewritten != 4 || res.Counts.Skipped != 1 || res.Counts.Failed+res.Counts.Unverified+res.Counts.Pending != 0 {
