@@ -44,7 +44,7 @@ func TestVersioningScenariosSkipWithoutVersioning(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "skipped") {
 		t.Fatalf("Run = %v, want the all-skipped error", err)
 	}
-	if res.Failed != 0 || res.Skipped != 4 || len(res.Scenarios) != 4 {
+	if res.Failed != 0 || res.Skipped != 6 || len(res.Scenarios) != 6 {
 		t.Fatalf("%d scenarios: %d failed, %d skipped", len(res.Scenarios), res.Failed, res.Skipped)
 	}
 	for _, s := range res.Scenarios {
