@@ -69,6 +69,9 @@ type Tag struct {
 	// proof in package steps checks that the suite fails against it, and
 	// only in scenarios with this tag.
 	Fault string
+	// AlsoFaults are further faults that break the same rule in a
+	// narrower place (the fault proof treats each like Fault).
+	AlsoFaults []string
 }
 
 // registry is every tag, in the order the README lists them. It is never
@@ -96,7 +99,8 @@ var registry = []Tag{
 	{Name: TagClock, Kind: KindScheduling, Meaning: "moves the endpoint's clock, so it runs alone when scenarios run concurrently"},
 
 	{Name: TagRuleNoTouch, Kind: KindRule, Meaning: "a bucket default never changes existing objects", Fault: "apply-default-to-existing"},
-	{Name: TagRuleSSEHeader, Kind: KindRule, Meaning: "responses say the object is encrypted, and with what", Fault: "omit-sse-header"},
+	{Name: TagRuleSSEHeader, Kind: KindRule, Meaning: "responses say the object is encrypted, and with what", Fault: "omit-sse-header",
+		AlsoFaults: []string{"omit-sse-header-copy-multipart"}},
 	{Name: TagRuleNamedCMK, Kind: KindRule, Meaning: "the CMK asked for is the one used and recorded", Fault: "ignore-named-cmk"},
 	{Name: TagRuleAtRest, Kind: KindRule, Meaning: "an encrypted object is stored encrypted", Fault: "plaintext-at-rest"},
 	{Name: TagRuleKeyIDAES256, Kind: KindRule, Meaning: "a KMS key id is refused with AES256", Fault: "accept-key-id-with-aes256"},
@@ -118,7 +122,9 @@ func LookupTag(name string) (Tag, bool) {
 // RuleTagOfFault returns the rule tag of the scenarios whose checks cover
 // the rule fault breaks.
 func RuleTagOfFault(fault string) (Tag, bool) {
-	i := slices.IndexFunc(registry, func(t Tag) bool { return t.Kind == KindRule && t.Fault == fault })
+	i := slices.IndexFunc(registry, func(t Tag) bool {
+		return t.Kind == KindRule && (t.Fault == fault || slices.Contains(t.AlsoFaults, fault))
+	})
 	if i < 0 {
 		return Tag{}, false
 	}

@@ -135,6 +135,13 @@ type record struct {
 	dry   bool
 	note  string
 	start time.Time
+	// curSev and curErr are the worst severity and the text of the
+	// expectations the current outcome step failed (settle), which its
+	// step record takes.
+	curSev, curErr string
+	// hardErr is the first step godog failed (a set-up or action step, or
+	// an undefined one): it stopped the scenario.
+	hardErr string
 }
 
 // Run runs the suite as opts select, reports every selected scenario and
@@ -374,6 +381,13 @@ func from(ctx context.Context) *world {
 // initScenario wires hooks and steps for one scenario.
 func (r *runner) initScenario(sc *godog.ScenarioContext) {
 	sc.Before(r.before)
+	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
+		if w := from(ctx); w != nil {
+			// godog's Outcome type: a Then step, or an And/But after one.
+			w.stepText, w.outcome = st.Text, string(st.Type) == "Outcome"
+		}
+		return ctx, nil
+	})
 	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
 		if w := from(ctx); w != nil {
 			w.rec.step(st.Text, status.String(), err)
@@ -526,11 +540,15 @@ func (r *runner) after(ctx context.Context, p *godog.Scenario, scErr error) (con
 	w.rec.mu.Lock()
 	w.rec.res.Duration = time.Since(w.rec.start)
 	w.rec.mu.Unlock()
+	var errs []error
+	if msg := w.rec.expectationFailure(); msg != "" {
+		errs = append(errs, errors.New(msg))
+	}
 	if cerr != nil {
 		w.rec.fail("clean-up failed: " + cerr.Error())
-		return ctx, fmt.Errorf("clean-up failed: %w", cerr)
+		errs = append(errs, fmt.Errorf("clean-up failed: %w", cerr))
 	}
-	return ctx, nil
+	return ctx, errors.Join(errs...)
 }
 
 func (rec *record) step(text, status string, err error) {
@@ -540,6 +558,21 @@ func (rec *record) step(text, status string, err error) {
 	if err != nil && status != "skipped" && status != "passed" {
 		s.Error = err.Error()
 	}
+	if status != "passed" && status != "skipped" && rec.hardErr == "" {
+		rec.hardErr = status + " step: " + text
+		if s.Error != "" {
+			rec.hardErr = s.Error
+		}
+	}
+	if rec.curErr != "" && status == "passed" {
+		// An outcome step whose expectations failed: failed for a low or
+		// high one, passed with the note for info ones.
+		s.Error = rec.curErr
+		if results.SeverityRank(rec.curSev) >= results.SeverityRank(results.SeverityLow) {
+			s.Status = "failed"
+		}
+	}
+	rec.curSev, rec.curErr = "", ""
 	rec.res.Steps = append(rec.res.Steps, s)
 }
 
@@ -563,6 +596,7 @@ func (rec *record) final() ScenarioResult {
 	defer rec.mu.Unlock()
 	res := rec.res
 	res.Steps = append([]StepResult(nil), rec.res.Steps...)
+	res.Expectations = append([]results.Expectation(nil), rec.res.Expectations...)
 	res.Tags = append([]string(nil), rec.res.Tags...)
 	if res.Status == results.StatusFailed { // clean-up failure
 		return res
@@ -574,29 +608,38 @@ func (rec *record) final() ScenarioResult {
 		}
 		return res
 	}
-	bad, skipped := len(res.Steps) == 0 && rec.skip == "", false
-	var firstErr string
+	// A scenario fails for a failed set-up or action step (godog stopped
+	// it there) or for a failed expectation of severity low or higher; a
+	// failed info expectation is a compatibility note.
+	bad, skipped := (len(res.Steps) == 0 && rec.skip == "") || rec.hardErr != "", false
 	for _, s := range res.Steps {
-		switch s.Status {
-		case "passed":
-		case "skipped":
+		if s.Status == "skipped" {
 			skipped = true
-		default:
-			bad = true
-			if firstErr == "" {
-				firstErr = s.Status + " step: " + s.Text
-				if s.Error != "" {
-					firstErr = s.Error
-				}
-			}
 		}
 	}
-	switch {
-	case bad:
-		res.Status, res.Error = results.StatusFailed, firstErr
-		if firstErr == "" {
-			res.Error = "the scenario has no steps"
+	res.Severity = ""
+	for _, x := range res.Expectations {
+		if !x.Passed && results.SeverityRank(x.Severity) > results.SeverityRank(res.Severity) {
+			res.Severity = x.Severity
 		}
+	}
+	if rec.hardErr != "" {
+		res.Severity = results.SeverityHigh
+	}
+	failedExp := expectationSummary(res.Expectations)
+	switch {
+	case bad || failedExp != "":
+		var why []string
+		if rec.hardErr != "" {
+			why = append(why, rec.hardErr)
+		}
+		if failedExp != "" {
+			why = append(why, failedExp)
+		}
+		if len(why) == 0 {
+			why = append(why, "the scenario has no steps")
+		}
+		res.Status, res.Error = results.StatusFailed, strings.Join(why, "; ")
 	case skipped:
 		res.Status, res.Error = results.StatusSkipped, rec.skip
 		if rec.skip == "" {
@@ -618,6 +661,9 @@ func (r *runner) result() Result {
 		switch s.Status {
 		case results.StatusPassed:
 			res.Passed++
+			if s.Severity == results.SeverityInfo {
+				res.Notes++
+			}
 		case results.StatusSkipped:
 			res.Skipped++
 		case results.StatusNotRun:

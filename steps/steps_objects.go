@@ -10,6 +10,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/results"
 )
 
 // ---- buckets and rules ----
@@ -123,9 +124,11 @@ func (w *world) hasNoRule(ctx context.Context) error {
 	if err == nil {
 		rule, rerr := w.client.BucketEncryption(ctx, w.bucket)
 		if rerr == nil && rule != nil {
-			return fmt.Errorf("the bucket has a default encryption rule: SSEAlgorithm %q KMSMasterKeyID %q", rule.Algorithm, rule.KMSMasterKeyID)
+			return expect(results.CheckRule, results.SeverityHigh, fmt.Errorf("the bucket has a default encryption rule: SSEAlgorithm %q KMSMasterKeyID %q", rule.Algorithm, rule.KMSMasterKeyID))
 		}
-		return errors.New("reading the bucket's encryption rule succeeded, but no rule should be set")
+		// No rule, answered as an empty success rather than the
+		// dialect's 404: the state is right, the answer differs.
+		return expect(results.CheckRefusal, results.SeverityInfo, errors.New("reading the bucket's encryption rule succeeded without a rule, where the dialect documents 404 "+w.noRuleCode()))
 	}
 	return checkRefusal("reading the encryption rule of a bucket without one", err, 404, w.noRuleCode())
 }
@@ -340,7 +343,7 @@ func (w *world) responseSays(ctx context.Context, name string) error {
 	if w.lastErr != nil {
 		return fmt.Errorf("%s was refused: %s", w.lastOp, describeErr(w.lastErr))
 	}
-	return w.checkSSE("the "+w.lastOp+" response", w.last.SSE, m)
+	return w.writeSSE(ctx, w.lastKey, m, w.checkSSE("the "+w.lastOp+" response", w.last.SSE, m))
 }
 
 func (w *world) multipartSays(ctx context.Context, name string) error {
@@ -360,7 +363,7 @@ func (w *world) multipartSays(ctx context.Context, name string) error {
 		errs = append(errs, w.checkSSE(fmt.Sprintf("the UploadPart response of part %d", i+1), p.SSE, m))
 	}
 	errs = append(errs, w.checkSSE("the CompleteMultipartUpload response", w.multipart.Complete.SSE, m))
-	return errors.Join(errs...)
+	return w.writeSSE(ctx, w.lastKey, m, errors.Join(errs...))
 }
 
 // readingReports checks HEAD and GET of key against m.
@@ -380,7 +383,7 @@ func (w *world) readingReports(ctx context.Context, key, name string) error {
 	if err != nil {
 		return fmt.Errorf("GET %s: %s", key, describeErr(err))
 	}
-	return errors.Join(w.checkSSE("the HEAD response of "+key, h.SSE, m), w.checkSSE("the GET response of "+key, g.SSE, m))
+	return readSSE(errors.Join(w.checkSSE("the HEAD response of "+key, h.SSE, m), w.checkSSE("the GET response of "+key, g.SSE, m)))
 }
 
 func (w *world) downloadReturnsBytes(ctx context.Context, key string) error {
@@ -429,15 +432,15 @@ func (w *world) keeps(ctx context.Context, key, name string) error {
 		return fmt.Errorf("HEAD %s: %s", key, describeErr(err))
 	}
 	var errs []error
-	errs = append(errs, w.checkSSE("the HEAD response of "+key, h.SSE, m))
+	errs = append(errs, readSSE(w.checkSSE("the HEAD response of "+key, h.SSE, m)))
 	if h.ETag != o.head.ETag {
-		errs = append(errs, fmt.Errorf("the ETag of %s changed from %q to %q", key, o.head.ETag, h.ETag))
+		errs = append(errs, expect(results.CheckStoredState, results.SeverityHigh, fmt.Errorf("the ETag of %s changed from %q to %q", key, o.head.ETag, h.ETag)))
 	}
 	if !h.LastModified.Equal(o.head.LastModified) {
-		errs = append(errs, fmt.Errorf("the last-modified time of %s changed from %s to %s", key,
-			o.head.LastModified.Format("2006-01-02T15:04:05Z07:00"), h.LastModified.Format("2006-01-02T15:04:05Z07:00")))
+		errs = append(errs, expect(results.CheckStoredState, results.SeverityHigh, fmt.Errorf("the last-modified time of %s changed from %s to %s", key,
+			o.head.LastModified.Format("2006-01-02T15:04:05Z07:00"), h.LastModified.Format("2006-01-02T15:04:05Z07:00"))))
 	}
-	errs = append(errs, w.downloadReturnsBytes(ctx, key))
+	errs = append(errs, expect(results.CheckReadBack, results.SeverityHigh, w.downloadReturnsBytes(ctx, key)))
 	return errors.Join(errs...)
 }
 
@@ -509,17 +512,17 @@ func (w *world) checkRanges(ctx context.Context, key string, o *object, m method
 		what := fmt.Sprintf("bytes %d-%d of %s", first, last, key)
 		data, res, err := w.client.GetObject(ctx, w.bucket, key, rng)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("GET %s: %s", what, describeErr(err)))
+			errs = append(errs, expect(results.CheckReadBack, results.SeverityHigh, fmt.Errorf("GET %s: %s", what, describeErr(err))))
 			continue
 		}
 		if cr, want := res.Headers.Get("Content-Range"), fmt.Sprintf("bytes %d-%d/%d", first, last, size); cr != want {
-			errs = append(errs, fmt.Errorf("GET %s: Content-Range %q, want %q", what, cr, want))
+			errs = append(errs, expect(results.CheckReadBack, results.SeverityLow, fmt.Errorf("GET %s: Content-Range %q, want %q", what, cr, want)))
 		}
 		if err := sameBytes("GET "+what, data, o.data[first:last+1]); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, expect(results.CheckReadBack, results.SeverityHigh, err))
 		}
 		if err := w.checkSSE("the GET response for "+what, res.SSE, m); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, readSSE(err))
 		}
 	}
 	return errors.Join(errs...)
@@ -535,7 +538,7 @@ func (w *world) refused(ctx context.Context, status int, code string) error {
 func (w *world) holdsNoObject(ctx context.Context, key string) error {
 	h, err := w.client.HeadObject(ctx, w.bucket, key)
 	if err == nil {
-		return fmt.Errorf("%s exists (encryption %q, key %q), but the request storing it was to be refused", key, h.SSE.Algorithm, h.SSE.KeyID)
+		return expect(results.CheckRefusal, results.SeverityHigh, fmt.Errorf("%s exists (encryption %q, key %q), but the request storing it was to be refused", key, h.SSE.Algorithm, h.SSE.KeyID))
 	}
 	if e, ok := client.AsError(err); ok && e.StatusCode == 404 {
 		return nil

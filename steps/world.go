@@ -30,6 +30,11 @@ type world struct {
 	client  *client.Client
 	unlock  func()
 
+	// stepText is the running step's text; outcome says it is a Then
+	// step (or an And/But after one), whose errors are expectations.
+	stepText string
+	outcome  bool
+
 	bucket  string   // the bucket the scenario works in
 	buckets []string // every bucket it tried to create, for clean-up
 
@@ -38,6 +43,7 @@ type world struct {
 
 	// The last request a When step sent and what came back.
 	lastOp    string
+	lastKey   string // the object the last write stored
 	last      client.ObjectResult
 	lastErr   error
 	multipart *client.MultipartResult
@@ -312,12 +318,12 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 	}[w.dialect]
 	if got.Algorithm != m.algorithm {
 		if m.algorithm == "" {
-			return fmt.Errorf("%s says %s: %q, but the object should not be encrypted", what, names[0], got.Algorithm)
+			return &sseErr{sseWrong, fmt.Sprintf("%s says %s: %q, but the object should not be encrypted", what, names[0], got.Algorithm)}
 		}
 		if got.Algorithm == "" {
-			return fmt.Errorf("%s has no %s header, but the object should be encrypted with %s (%s)", what, names[0], m.name, m.algorithm)
+			return &sseErr{sseMissing, fmt.Sprintf("%s has no %s header, but the object should be encrypted with %s (%s)", what, names[0], m.name, m.algorithm)}
 		}
-		return fmt.Errorf("%s says %s: %q, want %s (%s)", what, names[0], got.Algorithm, m.name, m.algorithm)
+		return &sseErr{sseWrong, fmt.Sprintf("%s says %s: %q, want %s (%s)", what, names[0], got.Algorithm, m.name, m.algorithm)}
 	}
 	want, err := w.expectedKeyID(m)
 	if err != nil {
@@ -325,15 +331,15 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 	}
 	switch {
 	case want == "" && got.KeyID != "":
-		return fmt.Errorf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)
+		return &sseErr{sseExtraKey, fmt.Sprintf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)}
 	case want != "" && got.KeyID == "":
-		return fmt.Errorf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)
+		return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
 	case want != "" && !keyMatches(got.KeyID, want):
 		desc := "the scenario's named key"
 		if !m.named {
 			desc = "the real id of the default key " + defaultKeyAlias
 		}
-		return fmt.Errorf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)
+		return &sseErr{sseWrong, fmt.Sprintf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)}
 	}
 	return nil
 }
@@ -393,7 +399,7 @@ func (w *world) obj(key string) (*object, error) {
 
 // recordWrite remembers the outcome of a write of key.
 func (w *world) recordWrite(op, key string, data []byte, res client.ObjectResult, err error) *object {
-	w.lastOp, w.last, w.lastErr, w.multipart = op, res, err, nil
+	w.lastOp, w.lastKey, w.last, w.lastErr, w.multipart = op, key, res, err, nil
 	if w.writeErrs == nil {
 		w.writeErrs = map[string]error{}
 	}
@@ -417,6 +423,11 @@ func describeErr(err error) string {
 
 // checkRefusal compares err with the expected status and code.
 func checkRefusal(what string, err error, status int, code string) error {
+	return refusalErr(checkRefusalText(what, err, status, code), err)
+}
+
+// checkRefusalText is checkRefusal's difference, unclassified.
+func checkRefusalText(what string, err error, status int, code string) error {
 	if err == nil {
 		return fmt.Errorf("%s was accepted, but it must be refused with %d %s", what, status, code)
 	}
