@@ -98,6 +98,9 @@ func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, fu
 		Emulator: &referenceEmulator{srv: srv,
 			principals: map[string][2]string{NoKMSDecryptPrincipal: {userAK, userSK}}},
 		BucketPrefix: DefaultBucketPrefix,
+		// The reference's S3 dialect uses its own managed key, the
+		// service key alias/acs/oss, where AWS uses alias/aws/s3.
+		S3DefaultKeyAlias: defaultKeyAlias,
 	}
 	return opts, srv.Close, nil
 }

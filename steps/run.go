@@ -33,6 +33,9 @@ import (
 // Options.BucketPrefix is empty.
 const DefaultBucketPrefix = "sseaudit-conf-"
 
+// DefaultS3KeyAlias is the alias of AWS S3's managed KMS key.
+const DefaultS3KeyAlias = "alias/aws/s3"
+
 // Options configure Run.
 type Options struct {
 	// Targets per dialect (at least one). The scenarios of a dialect absent
@@ -49,6 +52,10 @@ type Options struct {
 	// often than AWS's 90 days) still need KMS, which the reference
 	// offers on the same keystore.
 	AWSKMS *client.KMSConfig
+	// S3DefaultKeyAlias is the alias of the S3 store's own managed KMS key,
+	// the key it uses for KMS without a key id (default
+	// DefaultS3KeyAlias, AWS's).
+	S3DefaultKeyAlias string
 	// Emulator is the reference's admin hooks; nil makes @emulator
 	// scenarios skip.
 	Emulator Emulator
@@ -122,6 +129,29 @@ type runner struct {
 
 	mu      sync.Mutex
 	records []*record
+	// defaultKeys is, per dialect, the default KMS key the store answered
+	// with (S3: learned from the first answer; see world.defaultKey).
+	defaultKeys map[client.Dialect]string
+}
+
+func (r *runner) defaultKeyOf(d client.Dialect) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.defaultKeys[d]
+}
+
+// learnDefaultKey records id as d's default key unless one is known, and
+// returns the known one.
+func (r *runner) learnDefaultKey(d client.Dialect, id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.defaultKeys == nil {
+		r.defaultKeys = map[client.Dialect]string{}
+	}
+	if r.defaultKeys[d] == "" {
+		r.defaultKeys[d] = id
+	}
+	return r.defaultKeys[d]
 }
 
 // record collects one scenario's result as its hooks report it.
@@ -250,6 +280,9 @@ func newRunner(opts Options) (*runner, error) {
 	}
 	if opts.BucketPrefix == "" {
 		opts.BucketPrefix = DefaultBucketPrefix
+	}
+	if opts.S3DefaultKeyAlias == "" {
+		opts.S3DefaultKeyAlias = DefaultS3KeyAlias
 	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
@@ -655,6 +688,12 @@ func (r *runner) result() Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res Result
+	for d, id := range r.defaultKeys {
+		if res.DefaultKeys == nil {
+			res.DefaultKeys = map[string]string{}
+		}
+		res.DefaultKeys[string(d)] = id
+	}
 	for _, rec := range r.records {
 		s := rec.final()
 		res.Scenarios = append(res.Scenarios, s)

@@ -162,6 +162,11 @@ func WriteSummary(w io.Writer, res Result) error {
 	for _, e := range res.NotApplicableBy {
 		fmt.Fprintf(&b, "  not applicable: %d scenarios tagged %s: %s\n", e.Count, e.Tag, e.Reason)
 	}
+	for _, d := range []string{"oss", "s3"} {
+		if id := res.DefaultKeys[d]; id != "" {
+			fmt.Fprintf(&b, "  default KMS key (%s): %s, as the store answered\n", d, id)
+		}
+	}
 	for _, s := range res.Scenarios {
 		name := fmt.Sprintf("%s / %s [%s]", s.Feature, s.Name, s.Dialect)
 		switch {

@@ -255,8 +255,15 @@ func (w *world) keyID(ref string) (string, error) {
 	return tea.StringValue(md.KeyId), nil
 }
 
-// defaultKey resolves alias/acs/oss to its real key id through KMS.
+// defaultKey is the real id of the dialect's default KMS key: for OSS,
+// alias/acs/oss resolved through KMS; for S3, the store's own managed key
+// as the store first answered with it in this run ("" until then: S3
+// stores each have their own, e.g. AWS's alias/aws/s3 key, so the suite
+// learns it rather than assuming one).
 func (w *world) defaultKey() (string, error) {
+	if w.dialect == client.S3 {
+		return w.r.defaultKeyOf(w.dialect), nil
+	}
 	if w.defaultKeyID == "" {
 		id, err := w.keyID(defaultKeyAlias)
 		if err != nil {
@@ -265,6 +272,35 @@ func (w *world) defaultKey() (string, error) {
 		w.defaultKeyID = id
 	}
 	return w.defaultKeyID, nil
+}
+
+// learnDefaultKey takes got, the key a store named for an object asked
+// for KMS without a key id, as the S3 store's default key when none is
+// known yet. It must not be the scenario's named key and, when the run has
+// AWS KMS, must be a key the service manages (KeyManager AWS), not a
+// customer key. It returns the default key of the run (the first one
+// learned).
+func (w *world) learnDefaultKey(got string) (string, error) {
+	if known := w.r.defaultKeyOf(w.dialect); known != "" || got == "" {
+		return known, nil
+	}
+	if w.named != nil && keyMatches(got, w.named.id) {
+		return "", &sseErr{sseWrong, fmt.Sprintf("the store named the scenario's named key %s for an object asked for KMS without a key id; its own managed key is due", got)}
+	}
+	if w.r.opts.AWSKMS != nil && w.r.hasKMS {
+		k, err := w.requireAWSKMS(context.Background())
+		if err != nil {
+			return "", err
+		}
+		md, err := k.DescribeKey(context.Background(), got)
+		if err != nil {
+			return "", kmsErr("DescribeKey "+got, err)
+		}
+		if md.Manager != awskms.ManagerAWS {
+			return "", &sseErr{sseWrong, fmt.Sprintf("the store named the key %s (KeyManager %s) for an object asked for KMS without a key id; the store's own managed key (KeyManager AWS, e.g. alias/aws/s3) is due", got, md.Manager)}
+		}
+	}
+	return w.r.learnDefaultKey(w.dialect, got), nil
 }
 
 // sseFor is what an upload asking for m sends (nil for none).
@@ -329,6 +365,14 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 	if err != nil {
 		return err
 	}
+	if want == "" && m.algorithm == client.AlgorithmKMS && !m.named {
+		if want, err = w.learnDefaultKey(got.KeyID); err != nil {
+			return err
+		}
+		if want == "" { // not learned, and this answer names none
+			return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
+		}
+	}
 	switch {
 	case want == "" && got.KeyID != "":
 		return &sseErr{sseExtraKey, fmt.Sprintf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)}
@@ -336,7 +380,10 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 		return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
 	case want != "" && !keyMatches(got.KeyID, want):
 		desc := "the scenario's named key"
-		if !m.named {
+		switch {
+		case !m.named && w.dialect == client.S3:
+			desc = "the store's default key as it answered earlier in this run"
+		case !m.named:
 			desc = "the real id of the default key " + defaultKeyAlias
 		}
 		return &sseErr{sseWrong, fmt.Sprintf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)}
