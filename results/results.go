@@ -39,6 +39,10 @@ type Scenario struct {
 	// ("" when none failed). A failed step outside the checks (a set-up
 	// step) is high.
 	Severity string `json:",omitempty"`
+	// Observed are the answers the scenario's requests got, in order
+	// (status, error code, SSE headers), so runs against several stores
+	// can be compared request by request.
+	Observed []Observation `json:",omitempty"`
 	// Dialect is "oss" or "s3" (from the scenario's tag).
 	Dialect string
 	// Duration is the scenario's run time, clean-up included.
@@ -97,6 +101,48 @@ type Expectation struct {
 	Passed   bool
 	Severity string `json:",omitempty"`
 	Detail   string `json:",omitempty"`
+}
+
+// Observation is one answer a store gave in a scenario.
+type Observation struct {
+	// Request names it, e.g. "PutObject doc.txt" or "HEAD doc.txt".
+	Request string
+	// Status is the HTTP status (0 when no answer came).
+	Status int
+	// Code is the error code of a refusal.
+	Code string `json:",omitempty"`
+	// SSE is the encryption the answer's headers named: "none",
+	// "AES256", "KMS" or "KMS+key" (a key id named; the id itself
+	// differs from store to store and is left out).
+	SSE string `json:",omitempty"`
+}
+
+// String is the observation as one comparable line.
+func (o Observation) String() string {
+	s := o.Request + ": "
+	if o.Status == 0 {
+		return s + "no answer"
+	}
+	s += itoa(o.Status)
+	if o.Code != "" {
+		s += " " + o.Code
+	}
+	if o.SSE != "" {
+		s += ", SSE " + o.SSE
+	}
+	return s
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
 }
 
 // Step is what one step did.

@@ -275,3 +275,40 @@ func expectationSummary(xs []results.Expectation) string {
 	}
 	return fmt.Sprintf("%d expectations failed: %s", len(b), strings.Join(b, "; "))
 }
+
+// observe records the answer to a request of the scenario (res is used
+// when err is nil).
+func (w *world) observe(req string, res client.ObjectResult, err error) {
+	o := results.Observation{Request: req, Status: 200}
+	if err != nil {
+		o.Status = 0
+		if e, ok := client.AsError(err); ok {
+			o.Status, o.Code = e.StatusCode, e.Code
+		}
+	} else {
+		o.SSE = sseLabel(res.SSE)
+	}
+	w.rec.mu.Lock()
+	w.rec.res.Observed = append(w.rec.res.Observed, o)
+	w.rec.mu.Unlock()
+}
+
+// observeBucket records the answer to a bucket request (no SSE headers
+// to compare).
+func (w *world) observeBucket(req string, err error) {
+	w.observe(req, client.ObjectResult{}, err)
+	w.rec.mu.Lock()
+	w.rec.res.Observed[len(w.rec.res.Observed)-1].SSE = ""
+	w.rec.mu.Unlock()
+}
+
+// sseLabel names what SSE headers said, without the key id itself.
+func sseLabel(s client.SSE) string {
+	switch {
+	case s.Algorithm == "":
+		return "none"
+	case s.KeyID != "":
+		return s.Algorithm + "+key"
+	}
+	return s.Algorithm
+}

@@ -121,6 +121,7 @@ func (w *world) noRuleCode() string {
 
 func (w *world) hasNoRule(ctx context.Context) error {
 	err := w.rawEncryption(ctx, "GET", nil)
+	w.observeBucket("GetBucketEncryption", err)
 	if err == nil {
 		rule, rerr := w.client.BucketEncryption(ctx, w.bucket)
 		if rerr == nil && rule != nil {
@@ -136,12 +137,14 @@ func (w *world) hasNoRule(ctx context.Context) error {
 func (w *world) readRule(ctx context.Context) error {
 	w.lastOp = "GetBucketEncryption"
 	w.lastErr = w.rawEncryption(ctx, "GET", nil)
+	w.observeBucket(w.lastOp, w.lastErr)
 	return nil
 }
 
 func (w *world) sendRuleDocument(ctx context.Context, doc *godog.DocString) error {
 	w.lastOp = "PutBucketEncryption"
 	w.lastErr = w.rawEncryption(ctx, "PUT", []byte(doc.Content))
+	w.observeBucket(w.lastOp, w.lastErr)
 	return nil
 }
 
@@ -160,6 +163,7 @@ func (w *world) trySetKMSDataEncryption(ctx context.Context, dataEnc string) err
 func (w *world) trySetRule(ctx context.Context, r client.Rule) error {
 	w.lastOp = "PutBucketEncryption"
 	w.lastErr = w.client.PutBucketEncryption(ctx, w.bucket, r)
+	w.observeBucket("PutBucketEncryption", w.lastErr)
 	return nil
 }
 
@@ -376,10 +380,12 @@ func (w *world) readingReports(ctx context.Context, key, name string) error {
 		return err
 	}
 	h, err := w.client.HeadObject(ctx, w.bucket, key)
+	w.observe("HEAD "+key, h, err)
 	if err != nil {
 		return fmt.Errorf("HEAD %s: %s", key, describeErr(err))
 	}
 	_, g, err := w.client.GetObject(ctx, w.bucket, key, nil)
+	w.observe("GET "+key, g, err)
 	if err != nil {
 		return fmt.Errorf("GET %s: %s", key, describeErr(err))
 	}
@@ -537,6 +543,7 @@ func (w *world) refused(ctx context.Context, status int, code string) error {
 
 func (w *world) holdsNoObject(ctx context.Context, key string) error {
 	h, err := w.client.HeadObject(ctx, w.bucket, key)
+	w.observe("HEAD "+key, h, err)
 	if err == nil {
 		return expect(results.CheckRefusal, results.SeverityHigh, fmt.Errorf("%s exists (encryption %q, key %q), but the request storing it was to be refused", key, h.SSE.Algorithm, h.SSE.KeyID))
 	}
@@ -550,7 +557,8 @@ func (w *world) downloadRefused(ctx context.Context, key string, status int, cod
 	if _, err := w.obj(key); err != nil {
 		return err
 	}
-	_, _, err := w.client.GetObject(ctx, w.bucket, key, nil)
+	_, g, err := w.client.GetObject(ctx, w.bucket, key, nil)
+	w.observe("GET "+key, g, err)
 	return checkRefusal("GET "+key, err, status, code)
 }
 

@@ -447,6 +447,7 @@ func (w *world) obj(key string) (*object, error) {
 // recordWrite remembers the outcome of a write of key.
 func (w *world) recordWrite(op, key string, data []byte, res client.ObjectResult, err error) *object {
 	w.lastOp, w.lastKey, w.last, w.lastErr, w.multipart = op, key, res, err, nil
+	w.observe(op+" "+key, res, err)
 	if w.writeErrs == nil {
 		w.writeErrs = map[string]error{}
 	}
