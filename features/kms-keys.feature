@@ -95,6 +95,24 @@ Feature: Objects encrypted with KMS keys
       | status | code                  |
       | 400    | KMS.DisabledException |
 
+  @kms-cmk @kms @rule-disabled-key @rule-named-cmk
+  Scenario Outline: A disabled key cannot encrypt
+    Given a bucket without default encryption
+    And a customer master key that is disabled
+    When I upload "doc.txt" asking for KMS with the disabled key
+    Then the request is refused with status <status> and code "<code>"
+    And the bucket holds no object "doc.txt"
+
+    @oss
+    Examples: OSS
+      | status | code        |
+      | 409    | KeyDisabled |
+
+    @s3
+    Examples: S3
+      | status | code                  |
+      | 400    | KMS.DisabledException |
+
   @kms-cmk @kms @rule-named-cmk
   Scenario Outline: A key pending deletion cannot encrypt until its deletion is cancelled
     Given a new customer master key in KMS

@@ -94,6 +94,8 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^I upload `+q+` asking for KMS with the key `+q+`$`, s2((*world).uploadKMSKey))
 	sc.Step(`^I upload `+q+` asking for KMS with a key id that does not exist$`, s1((*world).uploadUnknownKey))
 	sc.Step(`^I upload `+q+` asking for KMS with the default key's alias$`, s1((*world).uploadDefaultAlias))
+	sc.Step(`^a customer master key that is disabled$`, s0((*world).aDisabledKey))
+	sc.Step(`^I upload `+q+` asking for KMS with the disabled key$`, s1((*world).uploadDisabledKey))
 	sc.Step(`^I upload `+q+` asking for KMS with the key from the other region$`, s1((*world).uploadOtherRegionKey))
 	sc.Step(`^I copy `+q+` onto itself without encryption settings$`, s1((*world).copyOntoItself))
 	sc.Step(`^the bucket keeps object versions$`, s0((*world).enableVersioning))

@@ -56,6 +56,15 @@ type Options struct {
 	// the key it uses for KMS without a key id (default
 	// DefaultS3KeyAlias, AWS's).
 	S3DefaultKeyAlias string
+	// Keys are existing KMS keys (ids or ARNs, at most MaxKeys) that the
+	// scenarios use as their named key instead of creating one: with them
+	// the @kms scenarios that need no key administration run on any store,
+	// with or without a KMS endpoint. They are never disabled, deleted or
+	// rotated.
+	Keys []string
+	// DisabledKey is an existing disabled key, for the scenario that
+	// checks a disabled key cannot encrypt without disabling one itself.
+	DisabledKey string
 	// Emulator is the reference's admin hooks; nil makes @emulator
 	// scenarios skip.
 	Emulator Emulator
@@ -291,6 +300,9 @@ func newRunner(opts Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeys(opts); err != nil {
+		return nil, err
+	}
 	if len(opts.Targets) == 0 {
 		return nil, errors.New("steps: no target is configured: Options.Targets needs an OSS or S3 endpoint")
 	}
@@ -335,6 +347,9 @@ func newRunner(opts Options) (*runner, error) {
 				return nil, fmt.Errorf("steps: AWS KMS: %w", err)
 			}
 		}
+		r.hasKMS = true
+	}
+	if len(opts.Keys) > 0 || opts.DisabledKey != "" {
 		r.hasKMS = true
 	}
 	names, err := featureNames(features.FS)
@@ -479,6 +494,14 @@ func (r *runner) before(ctx context.Context, p *godog.Scenario) (context.Context
 	if err != nil {
 		return ctx, err
 	}
+	var texts []string
+	for _, st := range p.Steps {
+		texts = append(texts, st.Text)
+		w.administers = w.administers || adminSteps.MatchString(st.Text) || (st.Text == disabledKeyStep && r.opts.DisabledKey == "")
+	}
+	if k := r.kmsSkip(w.dialect, tags, texts); k != "" && !slices.ContainsFunc(why, func(s string) bool { return strings.HasPrefix(s, features.TagKMS+":") }) {
+		why = append(why, k)
+	}
 	if r.opts.DryRun {
 		rec.mu.Lock()
 		rec.dry, rec.skip, rec.note = true, strings.Join(why, "; "), runTimeSkips(tags)
@@ -518,10 +541,10 @@ func (r *runner) missing(tags []string) ([]string, error) {
 			continue
 		}
 		has, known := r.offers(t.Name)
-		if t.Name == features.TagKMS && has && r.opts.KMS == nil && !hasTag(tags, features.TagS3) {
-			// Only S3 scenarios manage keys through AWS KMS: one of
-			// OSS (or of no dialect) needs the Alibaba API.
-			has = false
+		if t.Name == features.TagKMS {
+			// Which keys and KMS endpoints a @kms scenario needs depends
+			// on its dialect and steps: kmsSkip decides.
+			continue
 		}
 		if !known {
 			return nil, fmt.Errorf("internal: the capability tag %s has no check in package steps", t.Name)
