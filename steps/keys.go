@@ -68,17 +68,17 @@ func (r *runner) kmsSkip(d client.Dialect, tags, stepTexts []string) string {
 	admin, given := r.canAdmin(d), len(r.opts.Keys) > 0
 	var needsAdmin, needsNamed, needsDisabled bool
 	for _, s := range stepTexts {
-		needsAdmin = needsAdmin || adminSteps.MatchString(s) || (s == disabledKeyStep && r.opts.DisabledKey == "")
+		needsAdmin = needsAdmin || adminSteps.MatchString(s)
 		needsNamed = needsNamed || namedKeySteps.MatchString(s)
 		needsDisabled = needsDisabled || strings.Contains(s, disabledKeyStep)
 	}
 	switch {
 	case !admin && !given && r.opts.DisabledKey == "":
 		return features.TagKMS + ": " + t.Skip
+	case needsDisabled && !admin && r.opts.DisabledKey == "":
+		return features.TagKMS + ": needs a disabled key: give one (--kms-disabled-key) or a KMS endpoint that can disable one"
 	case needsAdmin && !admin:
 		return features.TagKMS + ": administers its key (disable, enable, schedule deletion, rotate), which needs a KMS endpoint of the target's ecosystem; the keys given (--kms-key) are never administered"
-	case needsDisabled && !admin && r.opts.DisabledKey == "":
-		return features.TagKMS + ": needs a disabled key: give one (--kms-disabled-key) or a KMS endpoint"
 	case needsNamed && !admin && !given:
 		return features.TagKMS + ": needs an existing key (--kms-key) or a KMS endpoint"
 	case d == client.OSS && hasTag(tags, features.TagKMSDefault) && r.opts.KMS == nil:
