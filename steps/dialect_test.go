@@ -66,3 +66,37 @@ func TestS3DefaultKeyIsTheStoresOwn(t *testing.T) {
 		t.Errorf("the learned default key: %v", err)
 	}
 }
+
+// TestPreconditionsOnAStoreThatEncryptsEveryBucket runs the scenarios that
+// need a bucket without a default rule against a store that gives every
+// bucket SSE-S3 and keeps it when it is deleted (AWS S3 since 2023): none
+// may fail for that; they are skipped saying why, and the others pass.
+func TestPreconditionsOnAStoreThatEncryptsEveryBucket(t *testing.T) {
+	ctx := context.Background()
+	opts, stop, err := reference(ctx, t.TempDir(), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(ctx)
+	delete(opts.Targets, client.OSS)
+	var out bytes.Buffer
+	opts.Output, opts.Format, opts.Tags, opts.Concurrency = &out, "progress", "~@emulator", 2
+	res, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skippedForRule int
+	for _, s := range res.Scenarios {
+		switch {
+		case s.Status == results.StatusFailed:
+			t.Errorf("failed: %s [%s]: %s", s.Name, s.Dialect, s.Error)
+		case s.Status == results.StatusSkipped && strings.Contains(s.Error, "keeps a default encryption rule"):
+			skippedForRule++
+		case s.Status == results.StatusSkipped:
+			t.Errorf("skipped for another reason: %s: %s", s.Name, s.Error)
+		}
+	}
+	if skippedForRule == 0 || res.Passed == 0 {
+		t.Errorf("%s; want some skipped for the rule the store keeps, some passed", SummaryLine(res))
+	}
+}

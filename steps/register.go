@@ -69,7 +69,7 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the bucket's default encryption reads back as `+q+`$`, s1((*world).ruleReadsBackAs))
 	sc.Step(`^I (?:set|change) the bucket's default encryption to `+q+`$`, s1((*world).setDefault))
 	sc.Step(`^the bucket's default encryption is set to `+q+`$`, s1((*world).setDefault))
-	sc.Step(`^I delete the bucket's default encryption$`, s0((*world).deleteDefault))
+	sc.Step(`^I delete the bucket's default encryption$`, s0((*world).deleteDefaultStep))
 	sc.Step(`^the bucket has no default encryption rule$`, s0((*world).hasNoRule))
 	sc.Step(`^I read the bucket's default encryption rule$`, s0((*world).readRule))
 	sc.Step(`^I send this bucket encryption document:$`, s1((*world).sendRuleDocument))
