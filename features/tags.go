@@ -84,11 +84,11 @@ var registry = []Tag{
 
 	{Name: TagNone, Kind: KindMethod, Meaning: "uses no server-side encryption"},
 	{Name: TagOSSManaged, Kind: KindMethod, Meaning: "uses OSS-managed keys (AES256; SSE-S3 in the S3 dialect)"},
-	{Name: TagKMSDefault, Kind: KindMethod, Meaning: "uses KMS with the default key alias/acs/oss"},
+	{Name: TagKMSDefault, Kind: KindMethod, Meaning: "uses KMS with the default key (alias/acs/oss on OSS, the store's own managed key on S3)"},
 	{Name: TagKMSCMK, Kind: KindMethod, Meaning: "uses KMS with a named customer master key"},
 
-	{Name: TagKMS, Kind: KindCapability, Meaning: "talks to the KMS endpoint (key administration, resolving alias/acs/oss)",
-		Skip: "no KMS endpoint is configured (sseaudit conformance --kms-endpoint)"},
+	{Name: TagKMS, Kind: KindCapability, Meaning: "talks to the KMS endpoint (key administration, resolving alias/acs/oss) or uses the keys the run was given",
+		Skip: "no KMS endpoint is configured and no key is given (sseaudit conformance --kms-endpoint, or --kms-key)"},
 	{Name: TagVersioning, Kind: KindCapability, Meaning: "turns on bucket versioning",
 		Skip:    "the endpoint does not implement bucket versioning (PutBucketVersioning answered 501 NotImplemented)",
 		RunTime: true},
