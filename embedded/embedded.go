@@ -60,6 +60,9 @@ const (
 	PlaintextAtRest        = faults.PlaintextAtRest
 	AcceptKeyIDWithAES256  = faults.AcceptKeyIDWithAES256
 	UseDisabledKey         = faults.UseDisabledKey
+	// OmitSSEHeaderCopyMultipart drops the SSE headers of copy and
+	// multipart responses only (the object is still encrypted).
+	OmitSSEHeaderCopyMultipart = faults.OmitSSEHeaderCopyMultipart
 )
 
 // AllFaults lists every fault in a stable order.

@@ -1,6 +1,7 @@
 Feature: Objects encrypted with KMS keys
   With KMS the data keys of objects come from a customer master key (CMK):
-  the default key alias/acs/oss or a key named by its id. The CMK is recorded
+  the default key (alias/acs/oss on OSS; on S3 the store's own managed key,
+  alias/aws/s3 on AWS) or a key named by its id. The CMK is recorded
   in the metadata of the encrypted object and returned with it; objects are
   decrypted only for users granted decryption with that key; only a key that
   is enabled, in the bucket's region and not pending deletion can be used;
@@ -29,7 +30,7 @@ Feature: Objects encrypted with KMS keys
   @rule-sse-header @kms-default @kms
   Scenario Outline: Naming the default key by its alias records the key's real id
     Given a bucket without default encryption
-    When I upload "doc.txt" asking for KMS with the key "alias/acs/oss"
+    When I upload "doc.txt" asking for KMS with the default key's alias
     Then the upload response says the object is encrypted with "KMS default key"
     And reading "doc.txt" reports it encrypted with "KMS default key"
     And downloading "doc.txt" returns exactly the uploaded bytes
@@ -83,6 +84,24 @@ Feature: Objects encrypted with KMS keys
     When the named key is enabled again in KMS
     Then downloading "doc.txt" returns exactly the uploaded bytes
     And uploading "new.txt" without encryption settings succeeds
+
+    @oss
+    Examples: OSS
+      | status | code        |
+      | 409    | KeyDisabled |
+
+    @s3
+    Examples: S3
+      | status | code                  |
+      | 400    | KMS.DisabledException |
+
+  @kms-cmk @kms @rule-disabled-key @rule-named-cmk
+  Scenario Outline: A disabled key cannot encrypt
+    Given a bucket without default encryption
+    And a customer master key that is disabled
+    When I upload "doc.txt" asking for KMS with the disabled key
+    Then the request is refused with status <status> and code "<code>"
+    And the bucket holds no object "doc.txt"
 
     @oss
     Examples: OSS

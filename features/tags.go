@@ -69,6 +69,9 @@ type Tag struct {
 	// proof in package steps checks that the suite fails against it, and
 	// only in scenarios with this tag.
 	Fault string
+	// AlsoFaults are further faults that break the same rule in a
+	// narrower place (the fault proof treats each like Fault).
+	AlsoFaults []string
 }
 
 // registry is every tag, in the order the README lists them. It is never
@@ -81,11 +84,11 @@ var registry = []Tag{
 
 	{Name: TagNone, Kind: KindMethod, Meaning: "uses no server-side encryption"},
 	{Name: TagOSSManaged, Kind: KindMethod, Meaning: "uses OSS-managed keys (AES256; SSE-S3 in the S3 dialect)"},
-	{Name: TagKMSDefault, Kind: KindMethod, Meaning: "uses KMS with the default key alias/acs/oss"},
+	{Name: TagKMSDefault, Kind: KindMethod, Meaning: "uses KMS with the default key (alias/acs/oss on OSS, the store's own managed key on S3)"},
 	{Name: TagKMSCMK, Kind: KindMethod, Meaning: "uses KMS with a named customer master key"},
 
-	{Name: TagKMS, Kind: KindCapability, Meaning: "talks to the KMS endpoint (key administration, resolving alias/acs/oss)",
-		Skip: "no KMS endpoint is configured (sseaudit conformance --kms-endpoint)"},
+	{Name: TagKMS, Kind: KindCapability, Meaning: "talks to the KMS endpoint (key administration, resolving alias/acs/oss) or uses the keys the run was given",
+		Skip: "no KMS endpoint is configured and no key is given (sseaudit conformance --kms-endpoint, or --kms-key)"},
 	{Name: TagVersioning, Kind: KindCapability, Meaning: "turns on bucket versioning",
 		Skip:    "the endpoint does not implement bucket versioning (PutBucketVersioning answered 501 NotImplemented)",
 		RunTime: true},
@@ -96,7 +99,8 @@ var registry = []Tag{
 	{Name: TagClock, Kind: KindScheduling, Meaning: "moves the endpoint's clock, so it runs alone when scenarios run concurrently"},
 
 	{Name: TagRuleNoTouch, Kind: KindRule, Meaning: "a bucket default never changes existing objects", Fault: "apply-default-to-existing"},
-	{Name: TagRuleSSEHeader, Kind: KindRule, Meaning: "responses say the object is encrypted, and with what", Fault: "omit-sse-header"},
+	{Name: TagRuleSSEHeader, Kind: KindRule, Meaning: "responses say the object is encrypted, and with what", Fault: "omit-sse-header",
+		AlsoFaults: []string{"omit-sse-header-copy-multipart"}},
 	{Name: TagRuleNamedCMK, Kind: KindRule, Meaning: "the CMK asked for is the one used and recorded", Fault: "ignore-named-cmk"},
 	{Name: TagRuleAtRest, Kind: KindRule, Meaning: "an encrypted object is stored encrypted", Fault: "plaintext-at-rest"},
 	{Name: TagRuleKeyIDAES256, Kind: KindRule, Meaning: "a KMS key id is refused with AES256", Fault: "accept-key-id-with-aes256"},
@@ -118,7 +122,9 @@ func LookupTag(name string) (Tag, bool) {
 // RuleTagOfFault returns the rule tag of the scenarios whose checks cover
 // the rule fault breaks.
 func RuleTagOfFault(fault string) (Tag, bool) {
-	i := slices.IndexFunc(registry, func(t Tag) bool { return t.Kind == KindRule && t.Fault == fault })
+	i := slices.IndexFunc(registry, func(t Tag) bool {
+		return t.Kind == KindRule && (t.Fault == fault || slices.Contains(t.AlsoFaults, fault))
+	})
 	if i < 0 {
 		return Tag{}, false
 	}

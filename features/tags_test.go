@@ -3,6 +3,7 @@ package features
 import (
 	"bufio"
 	"io/fs"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,7 +116,12 @@ func TestRegistryIsWellFormed(t *testing.T) {
 				t.Errorf("RuleTagOfFault(%s) = %v, %v; want %s", tag.Fault, got.Name, ok, tag.Name)
 			}
 		}
-		if got, ok := LookupTag(tag.Name); !ok || got != tag {
+		for _, f := range tag.AlsoFaults {
+			if got, ok := RuleTagOfFault(f); !ok || got.Name != tag.Name {
+				t.Errorf("RuleTagOfFault(%s) = %v, %v; want %s", f, got.Name, ok, tag.Name)
+			}
+		}
+		if got, ok := LookupTag(tag.Name); !ok || !reflect.DeepEqual(got, tag) {
 			t.Errorf("LookupTag(%s) = %+v, %v", tag.Name, got, ok)
 		}
 	}

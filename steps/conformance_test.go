@@ -96,6 +96,17 @@ var unobservableFaults = map[embedded.Fault]string{
 		"answer 400 InvalidArgument whatever the fault set says",
 }
 
+// faultSeverity is what the failed expectations of a fault weigh: some is
+// a severity at least one of them has, only (when set) the one all have.
+var faultSeverity = map[embedded.Fault]struct{ some, only string }{
+	embedded.OmitSSEHeaderCopyMultipart: {some: results.SeverityLow, only: results.SeverityLow},
+	embedded.OmitSSEHeader:              {some: results.SeverityHigh},
+	embedded.PlaintextAtRest:            {some: results.SeverityHigh},
+	embedded.IgnoreNamedCMK:             {some: results.SeverityHigh},
+	embedded.UseDisabledKey:             {some: results.SeverityHigh},
+	embedded.ApplyDefaultToExisting:     {some: results.SeverityHigh},
+}
+
 // TestFaultsAreCaught starts the reference with each deliberate fault and
 // runs the whole suite (two scenarios at a time): it must fail, in at least
 // one scenario, and only in scenarios tagged with the fault's rule tag. With
@@ -135,14 +146,36 @@ func TestFaultsAreCaught(t *testing.T) {
 					t.Fatalf("the suite passed against a reference with fault %s (%d scenarios)", f, len(res.Scenarios))
 				}
 				var failed []string
+				sevs := map[string]int{}
 				for _, s := range res.Scenarios {
 					if s.Status == "passed" {
 						continue
 					}
-					name := fmt.Sprintf("%s / %s [%s]", s.Feature, s.Name, s.Dialect)
+					name := fmt.Sprintf("%s / %s [%s] severity %s", s.Feature, s.Name, s.Dialect, s.Severity)
+					for _, x := range s.Expectations {
+						if !x.Passed {
+							name += fmt.Sprintf("\n        [%s, %s] %s", x.Severity, x.Check, oneLine(x.Detail))
+							sevs[x.Severity]++
+						}
+					}
 					failed = append(failed, name)
 					if s.Status != "failed" || !hasTag(s.Tags, tag) {
 						t.Errorf("%s: %s without the tag %s: %s", s.Status, name, tag, s.Error)
+					}
+					if s.Severity == "" {
+						t.Errorf("%s failed without a severity", name)
+					}
+				}
+				if want, ok := faultSeverity[f]; ok {
+					// Each fault's failures weigh what the rule it breaks
+					// weighs: a fault that only drops headers is low.
+					for sev, n := range sevs {
+						if sev != want.only && want.only != "" {
+							t.Errorf("fault %s: %d failed expectations of severity %s, want only %s", f, n, sev, want.only)
+						}
+					}
+					if sevs[want.some] == 0 {
+						t.Errorf("fault %s: no failed expectation of severity %s (%v)", f, want.some, sevs)
 					}
 				}
 				noBucketsLeft(t, opts)
@@ -188,15 +221,15 @@ func TestSkipsAndGuards(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "no scenario ran") || res.ExitCode != 2 {
 			t.Fatalf("Run = %+v, %v; want a no-scenario-ran error", res, err)
 		}
-		// The S3 scenario can never apply (no S3 target): it is not
-		// selected; the OSS one is skipped for what the run lacks.
-		if res.Skipped != 1 || len(res.Scenarios) != 1 || res.NotApplicable != 1 {
-			t.Fatalf("skipped %d of %d, %d not applicable; want 1 of 1, 1", res.Skipped, len(res.Scenarios), res.NotApplicable)
+		// The S3 scenarios can never apply (no S3 target): they are not
+		// selected; the OSS ones are skipped for what the run lacks.
+		if res.Skipped != 2 || len(res.Scenarios) != 2 || res.NotApplicable != 2 {
+			t.Fatalf("skipped %d of %d, %d not applicable; want 2 of 2, 2", res.Skipped, len(res.Scenarios), res.NotApplicable)
 		}
-		if want := []results.Exclusion{{Tag: "@s3", Reason: "the run has no S3 target", Count: 1}}; !slices.Equal(res.NotApplicableBy, want) {
+		if want := []results.Exclusion{{Tag: "@s3", Reason: "the run has no S3 target", Count: 2}}; !slices.Equal(res.NotApplicableBy, want) {
 			t.Errorf("NotApplicableBy = %+v, want %+v", res.NotApplicableBy, want)
 		}
-		if !strings.Contains(out.String(), "not applicable: 1 scenarios tagged @s3: the run has no S3 target") {
+		if !strings.Contains(out.String(), "not applicable: 2 scenarios tagged @s3: the run has no S3 target") {
 			t.Errorf("the output does not say what was not applicable:\n%s", out.String())
 		}
 		for _, s := range res.Scenarios {

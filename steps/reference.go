@@ -50,6 +50,13 @@ const ReferenceRegion = "cn-hangzhou"
 // AWSKMS (for S3 scenarios) and the Emulator, and a function that stops
 // the server.
 func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, func(context.Context) error, error) {
+	return reference(ctx, dir, fs, false)
+}
+
+// reference is Reference; defaultSSE starts the reference the way AWS S3
+// behaves since 2023 (every bucket has a default rule, AES256 when none is
+// set).
+func reference(ctx context.Context, dir string, fs embedded.Faults, defaultSSE bool) (Options, func(context.Context) error, error) {
 	rootAK, rootSK, err := newCredential("SSEAUDITROOT")
 	if err != nil {
 		return Options{}, nil, err
@@ -82,7 +89,7 @@ func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, fu
 	}
 	srv, err := embedded.Start(ctx, embedded.Config{
 		DataDir: filepath.Join(dir, "data"), Region: ReferenceRegion, UsersFile: usersFile,
-		Getenv: func(k string) string { return env[k] }, MovableClock: true, Faults: fs,
+		Getenv: func(k string) string { return env[k] }, MovableClock: true, Faults: fs, DefaultSSE: defaultSSE,
 	})
 	if err != nil {
 		return Options{}, nil, fmt.Errorf("steps: start the reference: %w", err)
@@ -98,6 +105,9 @@ func Reference(ctx context.Context, dir string, fs embedded.Faults) (Options, fu
 		Emulator: &referenceEmulator{srv: srv,
 			principals: map[string][2]string{NoKMSDecryptPrincipal: {userAK, userSK}}},
 		BucketPrefix: DefaultBucketPrefix,
+		// The reference's S3 dialect uses its own managed key, the
+		// service key alias/acs/oss, where AWS uses alias/aws/s3.
+		S3DefaultKeyAlias: defaultKeyAlias,
 	}
 	return opts, srv.Close, nil
 }

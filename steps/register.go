@@ -8,14 +8,15 @@ import (
 )
 
 // The adapters turn a *world method into a godog step: the world comes
-// from the step's context.
+// from the step's context, and the error of an outcome (Then) step
+// becomes the scenario's expectations (settle).
 
 var errNoWorld = errors.New("internal: the scenario has no state (its Before hook did not run)")
 
 func s0(f func(*world, context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		if w := from(ctx); w != nil {
-			return f(w, ctx)
+			return settle(w, f(w, ctx))
 		}
 		return errNoWorld
 	}
@@ -24,7 +25,7 @@ func s0(f func(*world, context.Context) error) func(context.Context) error {
 func s1[A any](f func(*world, context.Context, A) error) func(context.Context, A) error {
 	return func(ctx context.Context, a A) error {
 		if w := from(ctx); w != nil {
-			return f(w, ctx, a)
+			return settle(w, f(w, ctx, a))
 		}
 		return errNoWorld
 	}
@@ -33,7 +34,7 @@ func s1[A any](f func(*world, context.Context, A) error) func(context.Context, A
 func s2[A, B any](f func(*world, context.Context, A, B) error) func(context.Context, A, B) error {
 	return func(ctx context.Context, a A, b B) error {
 		if w := from(ctx); w != nil {
-			return f(w, ctx, a, b)
+			return settle(w, f(w, ctx, a, b))
 		}
 		return errNoWorld
 	}
@@ -42,7 +43,7 @@ func s2[A, B any](f func(*world, context.Context, A, B) error) func(context.Cont
 func s3[A, B, C any](f func(*world, context.Context, A, B, C) error) func(context.Context, A, B, C) error {
 	return func(ctx context.Context, a A, b B, c C) error {
 		if w := from(ctx); w != nil {
-			return f(w, ctx, a, b, c)
+			return settle(w, f(w, ctx, a, b, c))
 		}
 		return errNoWorld
 	}
@@ -51,7 +52,7 @@ func s3[A, B, C any](f func(*world, context.Context, A, B, C) error) func(contex
 func s4[A, B, C, D any](f func(*world, context.Context, A, B, C, D) error) func(context.Context, A, B, C, D) error {
 	return func(ctx context.Context, a A, b B, c C, d D) error {
 		if w := from(ctx); w != nil {
-			return f(w, ctx, a, b, c, d)
+			return settle(w, f(w, ctx, a, b, c, d))
 		}
 		return errNoWorld
 	}
@@ -68,7 +69,7 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the bucket's default encryption reads back as `+q+`$`, s1((*world).ruleReadsBackAs))
 	sc.Step(`^I (?:set|change) the bucket's default encryption to `+q+`$`, s1((*world).setDefault))
 	sc.Step(`^the bucket's default encryption is set to `+q+`$`, s1((*world).setDefault))
-	sc.Step(`^I delete the bucket's default encryption$`, s0((*world).deleteDefault))
+	sc.Step(`^I delete the bucket's default encryption$`, s0((*world).deleteDefaultStep))
 	sc.Step(`^the bucket has no default encryption rule$`, s0((*world).hasNoRule))
 	sc.Step(`^I read the bucket's default encryption rule$`, s0((*world).readRule))
 	sc.Step(`^I send this bucket encryption document:$`, s1((*world).sendRuleDocument))
@@ -92,6 +93,9 @@ func registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^I upload `+q+` asking for KMS with the data encryption `+q+`$`, s2((*world).uploadKMSDataEncryption))
 	sc.Step(`^I upload `+q+` asking for KMS with the key `+q+`$`, s2((*world).uploadKMSKey))
 	sc.Step(`^I upload `+q+` asking for KMS with a key id that does not exist$`, s1((*world).uploadUnknownKey))
+	sc.Step(`^I upload `+q+` asking for KMS with the default key's alias$`, s1((*world).uploadDefaultAlias))
+	sc.Step(`^a customer master key that is disabled$`, s0((*world).aDisabledKey))
+	sc.Step(`^I upload `+q+` asking for KMS with the disabled key$`, s1((*world).uploadDisabledKey))
 	sc.Step(`^I upload `+q+` asking for KMS with the key from the other region$`, s1((*world).uploadOtherRegionKey))
 	sc.Step(`^I copy `+q+` onto itself without encryption settings$`, s1((*world).copyOntoItself))
 	sc.Step(`^the bucket keeps object versions$`, s0((*world).enableVersioning))

@@ -33,6 +33,9 @@ import (
 // Options.BucketPrefix is empty.
 const DefaultBucketPrefix = "sseaudit-conf-"
 
+// DefaultS3KeyAlias is the alias of AWS S3's managed KMS key.
+const DefaultS3KeyAlias = "alias/aws/s3"
+
 // Options configure Run.
 type Options struct {
 	// Targets per dialect (at least one). The scenarios of a dialect absent
@@ -49,6 +52,19 @@ type Options struct {
 	// often than AWS's 90 days) still need KMS, which the reference
 	// offers on the same keystore.
 	AWSKMS *client.KMSConfig
+	// S3DefaultKeyAlias is the alias of the S3 store's own managed KMS key,
+	// the key it uses for KMS without a key id (default
+	// DefaultS3KeyAlias, AWS's).
+	S3DefaultKeyAlias string
+	// Keys are existing KMS keys (ids or ARNs, at most MaxKeys) that the
+	// scenarios use as their named key instead of creating one: with them
+	// the @kms scenarios that need no key administration run on any store,
+	// with or without a KMS endpoint. They are never disabled, deleted or
+	// rotated.
+	Keys []string
+	// DisabledKey is an existing disabled key, for the scenario that
+	// checks a disabled key cannot encrypt without disabling one itself.
+	DisabledKey string
 	// Emulator is the reference's admin hooks; nil makes @emulator
 	// scenarios skip.
 	Emulator Emulator
@@ -122,6 +138,29 @@ type runner struct {
 
 	mu      sync.Mutex
 	records []*record
+	// defaultKeys is, per dialect, the default KMS key the store answered
+	// with (S3: learned from the first answer; see world.defaultKey).
+	defaultKeys map[client.Dialect]string
+}
+
+func (r *runner) defaultKeyOf(d client.Dialect) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.defaultKeys[d]
+}
+
+// learnDefaultKey records id as d's default key unless one is known, and
+// returns the known one.
+func (r *runner) learnDefaultKey(d client.Dialect, id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.defaultKeys == nil {
+		r.defaultKeys = map[client.Dialect]string{}
+	}
+	if r.defaultKeys[d] == "" {
+		r.defaultKeys[d] = id
+	}
+	return r.defaultKeys[d]
 }
 
 // record collects one scenario's result as its hooks report it.
@@ -135,6 +174,13 @@ type record struct {
 	dry   bool
 	note  string
 	start time.Time
+	// curSev and curErr are the worst severity and the text of the
+	// expectations the current outcome step failed (settle), which its
+	// step record takes.
+	curSev, curErr string
+	// hardErr is the first step godog failed (a set-up or action step, or
+	// an undefined one): it stopped the scenario.
+	hardErr string
 }
 
 // Run runs the suite as opts select, reports every selected scenario and
@@ -244,11 +290,17 @@ func newRunner(opts Options) (*runner, error) {
 	if opts.BucketPrefix == "" {
 		opts.BucketPrefix = DefaultBucketPrefix
 	}
+	if opts.S3DefaultKeyAlias == "" {
+		opts.S3DefaultKeyAlias = DefaultS3KeyAlias
+	}
 	if opts.Concurrency < 1 {
 		opts.Concurrency = 1
 	}
 	tags, err := parseTags(opts.Tags)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys(opts); err != nil {
 		return nil, err
 	}
 	if len(opts.Targets) == 0 {
@@ -295,6 +347,9 @@ func newRunner(opts Options) (*runner, error) {
 				return nil, fmt.Errorf("steps: AWS KMS: %w", err)
 			}
 		}
+		r.hasKMS = true
+	}
+	if len(opts.Keys) > 0 || opts.DisabledKey != "" {
 		r.hasKMS = true
 	}
 	names, err := featureNames(features.FS)
@@ -374,6 +429,13 @@ func from(ctx context.Context) *world {
 // initScenario wires hooks and steps for one scenario.
 func (r *runner) initScenario(sc *godog.ScenarioContext) {
 	sc.Before(r.before)
+	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
+		if w := from(ctx); w != nil {
+			// godog's Outcome type: a Then step, or an And/But after one.
+			w.stepText, w.outcome = st.Text, string(st.Type) == "Outcome"
+		}
+		return ctx, nil
+	})
 	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
 		if w := from(ctx); w != nil {
 			w.rec.step(st.Text, status.String(), err)
@@ -432,6 +494,14 @@ func (r *runner) before(ctx context.Context, p *godog.Scenario) (context.Context
 	if err != nil {
 		return ctx, err
 	}
+	var texts []string
+	for _, st := range p.Steps {
+		texts = append(texts, st.Text)
+		w.administers = w.administers || adminSteps.MatchString(st.Text) || (st.Text == disabledKeyStep && r.opts.DisabledKey == "")
+	}
+	if k := r.kmsSkip(w.dialect, tags, texts); k != "" && !slices.ContainsFunc(why, func(s string) bool { return strings.HasPrefix(s, features.TagKMS+":") }) {
+		why = append(why, k)
+	}
 	if r.opts.DryRun {
 		rec.mu.Lock()
 		rec.dry, rec.skip, rec.note = true, strings.Join(why, "; "), runTimeSkips(tags)
@@ -471,10 +541,10 @@ func (r *runner) missing(tags []string) ([]string, error) {
 			continue
 		}
 		has, known := r.offers(t.Name)
-		if t.Name == features.TagKMS && has && r.opts.KMS == nil && !hasTag(tags, features.TagS3) {
-			// Only S3 scenarios manage keys through AWS KMS: one of
-			// OSS (or of no dialect) needs the Alibaba API.
-			has = false
+		if t.Name == features.TagKMS {
+			// Which keys and KMS endpoints a @kms scenario needs depends
+			// on its dialect and steps: kmsSkip decides.
+			continue
 		}
 		if !known {
 			return nil, fmt.Errorf("internal: the capability tag %s has no check in package steps", t.Name)
@@ -526,11 +596,15 @@ func (r *runner) after(ctx context.Context, p *godog.Scenario, scErr error) (con
 	w.rec.mu.Lock()
 	w.rec.res.Duration = time.Since(w.rec.start)
 	w.rec.mu.Unlock()
+	var errs []error
+	if msg := w.rec.expectationFailure(); msg != "" {
+		errs = append(errs, errors.New(msg))
+	}
 	if cerr != nil {
 		w.rec.fail("clean-up failed: " + cerr.Error())
-		return ctx, fmt.Errorf("clean-up failed: %w", cerr)
+		errs = append(errs, fmt.Errorf("clean-up failed: %w", cerr))
 	}
-	return ctx, nil
+	return ctx, errors.Join(errs...)
 }
 
 func (rec *record) step(text, status string, err error) {
@@ -540,6 +614,21 @@ func (rec *record) step(text, status string, err error) {
 	if err != nil && status != "skipped" && status != "passed" {
 		s.Error = err.Error()
 	}
+	if status != "passed" && status != "skipped" && rec.hardErr == "" {
+		rec.hardErr = status + " step: " + text
+		if s.Error != "" {
+			rec.hardErr = s.Error
+		}
+	}
+	if rec.curErr != "" && status == "passed" {
+		// An outcome step whose expectations failed: failed for a low or
+		// high one, passed with the note for info ones.
+		s.Error = rec.curErr
+		if results.SeverityRank(rec.curSev) >= results.SeverityRank(results.SeverityLow) {
+			s.Status = "failed"
+		}
+	}
+	rec.curSev, rec.curErr = "", ""
 	rec.res.Steps = append(rec.res.Steps, s)
 }
 
@@ -563,6 +652,7 @@ func (rec *record) final() ScenarioResult {
 	defer rec.mu.Unlock()
 	res := rec.res
 	res.Steps = append([]StepResult(nil), rec.res.Steps...)
+	res.Expectations = append([]results.Expectation(nil), rec.res.Expectations...)
 	res.Tags = append([]string(nil), rec.res.Tags...)
 	if res.Status == results.StatusFailed { // clean-up failure
 		return res
@@ -574,29 +664,38 @@ func (rec *record) final() ScenarioResult {
 		}
 		return res
 	}
-	bad, skipped := len(res.Steps) == 0 && rec.skip == "", false
-	var firstErr string
+	// A scenario fails for a failed set-up or action step (godog stopped
+	// it there) or for a failed expectation of severity low or higher; a
+	// failed info expectation is a compatibility note.
+	bad, skipped := (len(res.Steps) == 0 && rec.skip == "") || rec.hardErr != "", false
 	for _, s := range res.Steps {
-		switch s.Status {
-		case "passed":
-		case "skipped":
+		if s.Status == "skipped" {
 			skipped = true
-		default:
-			bad = true
-			if firstErr == "" {
-				firstErr = s.Status + " step: " + s.Text
-				if s.Error != "" {
-					firstErr = s.Error
-				}
-			}
 		}
 	}
-	switch {
-	case bad:
-		res.Status, res.Error = results.StatusFailed, firstErr
-		if firstErr == "" {
-			res.Error = "the scenario has no steps"
+	res.Severity = ""
+	for _, x := range res.Expectations {
+		if !x.Passed && results.SeverityRank(x.Severity) > results.SeverityRank(res.Severity) {
+			res.Severity = x.Severity
 		}
+	}
+	if rec.hardErr != "" {
+		res.Severity = results.SeverityHigh
+	}
+	failedExp := expectationSummary(res.Expectations)
+	switch {
+	case bad || failedExp != "":
+		var why []string
+		if rec.hardErr != "" {
+			why = append(why, rec.hardErr)
+		}
+		if failedExp != "" {
+			why = append(why, failedExp)
+		}
+		if len(why) == 0 {
+			why = append(why, "the scenario has no steps")
+		}
+		res.Status, res.Error = results.StatusFailed, strings.Join(why, "; ")
 	case skipped:
 		res.Status, res.Error = results.StatusSkipped, rec.skip
 		if rec.skip == "" {
@@ -612,12 +711,21 @@ func (r *runner) result() Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res Result
+	for d, id := range r.defaultKeys {
+		if res.DefaultKeys == nil {
+			res.DefaultKeys = map[string]string{}
+		}
+		res.DefaultKeys[string(d)] = id
+	}
 	for _, rec := range r.records {
 		s := rec.final()
 		res.Scenarios = append(res.Scenarios, s)
 		switch s.Status {
 		case results.StatusPassed:
 			res.Passed++
+			if s.Severity == results.SeverityInfo {
+				res.Notes++
+			}
 		case results.StatusSkipped:
 			res.Skipped++
 		case results.StatusNotRun:

@@ -207,6 +207,27 @@ func (w *world) uploadOtherRegionKey(ctx context.Context, key string) error {
 	return w.uploadKMSKey(ctx, key, w.otherRegionKey)
 }
 
+// uploadDefaultAlias uploads key asking for KMS with the dialect's alias
+// of the default key: alias/acs/oss on OSS, Options.S3DefaultKeyAlias on
+// S3. On S3 with AWS KMS the alias is resolved first, so the response must
+// name the key the alias names.
+func (w *world) uploadDefaultAlias(ctx context.Context, key string) error {
+	alias := defaultKeyAlias
+	if w.dialect == client.S3 {
+		alias = w.r.opts.S3DefaultKeyAlias
+		if w.useAWS() {
+			id, err := w.keyID(alias)
+			if err != nil {
+				return err
+			}
+			if got := w.r.learnDefaultKey(w.dialect, id); !keyMatches(got, id) && !keyMatches(id, got) {
+				return fmt.Errorf("%s is the key %s, but the store answered earlier in this run with %s as its default key", alias, id, got)
+			}
+		}
+	}
+	return w.uploadKMSKey(ctx, key, alias)
+}
+
 func (w *world) uploadUnknownKey(ctx context.Context, key string) error {
 	b := randomBytes(16)
 	b[6] = b[6]&0x0f | 0x40
@@ -370,6 +391,11 @@ func (w *world) recordNames(ctx context.Context, key, name string) error {
 	wantKey, err := w.expectedKeyID(m)
 	if err != nil {
 		return err
+	}
+	if wantKey == "" && m.algorithm == client.AlgorithmKMS && !m.named {
+		if wantKey, err = w.learnDefaultKey(at.KeyID); err != nil {
+			return err
+		}
 	}
 	if at.Algorithm != m.algorithm || at.KeyID != wantKey {
 		return fmt.Errorf("the stored encryption record of %s names algorithm %q and key %q, want %q and %q (%s)", key, at.Algorithm, at.KeyID, m.algorithm, wantKey, m.name)

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cucumber/godog"
 
+	"github.com/sseaudit/sseaudit/features"
 	"github.com/sseaudit/sseaudit/results"
 )
 
@@ -162,6 +164,14 @@ func WriteSummary(w io.Writer, res Result) error {
 	for _, e := range res.NotApplicableBy {
 		fmt.Fprintf(&b, "  not applicable: %d scenarios tagged %s: %s\n", e.Count, e.Tag, e.Reason)
 	}
+	for _, u := range UntestedKMS(res) {
+		fmt.Fprintf(&b, "  SSE-KMS untested: %s\n", u)
+	}
+	for _, d := range []string{"oss", "s3"} {
+		if id := res.DefaultKeys[d]; id != "" {
+			fmt.Fprintf(&b, "  default KMS key (%s): %s, as the store answered\n", d, id)
+		}
+	}
 	for _, s := range res.Scenarios {
 		name := fmt.Sprintf("%s / %s [%s]", s.Feature, s.Name, s.Dialect)
 		switch {
@@ -184,4 +194,40 @@ func oneLine(s string) string {
 		s = s[:400] + "..."
 	}
 	return s
+}
+
+// UntestedKMS lists the SSE-KMS behaviours a run (or dry run) left
+// untested: each @kms scenario that was (or would be) skipped, once per
+// name with its dialects and the reason, e.g. "A disabled key stops reads
+// and writes until it is enabled again [oss, s3]: @kms: administers its
+// key ...".
+func UntestedKMS(res Result) []string {
+	type entry struct {
+		dialects []string
+		why      string
+	}
+	var order []string
+	by := map[string]*entry{}
+	for _, s := range res.Scenarios {
+		if s.Status != results.StatusSkipped || !slices.Contains(s.Tags, features.TagKMS) {
+			continue
+		}
+		k := s.Name + "\x00" + s.Error
+		e, ok := by[k]
+		if !ok {
+			e = &entry{why: s.Error}
+			by[k] = e
+			order = append(order, k)
+		}
+		if !slices.Contains(e.dialects, s.Dialect) {
+			e.dialects = append(e.dialects, s.Dialect)
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, k := range order {
+		name, _, _ := strings.Cut(k, "\x00")
+		e := by[k]
+		out = append(out, fmt.Sprintf("%s [%s]: %s", name, strings.Join(e.dialects, ", "), oneLine(e.why)))
+	}
+	return out
 }

@@ -67,7 +67,7 @@ func TestSummaryAgreesWithGodog(t *testing.T) {
 		{name: "concurrent", opts: clean, format: "progress", tags: "@rule-no-touch", concurrency: 2, passed: 32},
 		{name: "every scenario skipped", opts: func() Options { o := clean; o.Emulator = nil; return o }(),
 			format: "progress", tags: "@emulator && @oss-managed", skipped: 10, exit: 2},
-		{name: "failures", opts: faulty, format: "progress", tags: "@rule-disabled-key", failed: 2, exit: 1},
+		{name: "failures", opts: faulty, format: "progress", tags: "@rule-disabled-key", failed: 4, exit: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,10 +128,10 @@ func TestSelection(t *testing.T) {
 		// every OR branch.
 		{name: "or of ands", tags: "@none && @kms-cmk,@clock", dialects: []client.Dialect{client.S3}, selected: 1,
 			excluded: []results.Exclusion{{Tag: "@oss", Reason: "the run has no OSS target", Count: 1}}},
-		{name: "both dialects asked", tags: "@rule-disabled-key", dialects: []client.Dialect{client.OSS, client.S3}, selected: 2},
+		{name: "both dialects asked", tags: "@rule-disabled-key", dialects: []client.Dialect{client.OSS, client.S3}, selected: 4},
 		{name: "the user's tags name the other dialect", tags: "@oss && @rule-disabled-key", dialects: []client.Dialect{client.S3},
-			excluded: []results.Exclusion{{Tag: "@oss", Reason: "the run has no OSS target", Count: 1}},
-			err:      `no scenario of the tag expression "@oss && @rule-disabled-key" applies to this run: 1 scenarios tagged @oss: the run has no OSS target`},
+			excluded: []results.Exclusion{{Tag: "@oss", Reason: "the run has no OSS target", Count: 2}},
+			err:      `no scenario of the tag expression "@oss && @rule-disabled-key" applies to this run: 2 scenarios tagged @oss: the run has no OSS target`},
 		{name: "nothing matches", tags: "@none && @kms-cmk", dialects: []client.Dialect{client.S3}, err: "no scenario matched"},
 		{name: "unknown tag", tags: "@kms && ~@no-such-tag", dialects: []client.Dialect{client.S3}, err: "no scenario has the tag @no-such-tag"},
 	}

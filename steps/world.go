@@ -30,6 +30,15 @@ type world struct {
 	client  *client.Client
 	unlock  func()
 
+	// stepText is the running step's text; outcome says it is a Then
+	// step (or an And/But after one), whose errors are expectations.
+	stepText string
+	outcome  bool
+	// administers says a step of the scenario administers its named key,
+	// so it never uses a key the run was given.
+	administers bool
+	disabled    string // the disabled key of the scenario
+
 	bucket  string   // the bucket the scenario works in
 	buckets []string // every bucket it tried to create, for clean-up
 
@@ -38,6 +47,7 @@ type world struct {
 
 	// The last request a When step sent and what came back.
 	lastOp    string
+	lastKey   string // the object the last write stored
 	last      client.ObjectResult
 	lastErr   error
 	multipart *client.MultipartResult
@@ -175,6 +185,9 @@ func kmsErr(op string, err error) error {
 // days and shows no key versions, so that key is made through the Alibaba
 // API (the reference serves both on one keystore).
 func (w *world) createKey(ctx context.Context, rotateDays int) (*namedKey, error) {
+	if id, ok := w.givenKey(); ok && rotateDays == 0 {
+		return &namedKey{id: id}, nil // the user's key: never scheduled for deletion
+	}
 	if w.useAWS() && rotateDays == 0 {
 		return w.createAWSKey(ctx)
 	}
@@ -249,8 +262,15 @@ func (w *world) keyID(ref string) (string, error) {
 	return tea.StringValue(md.KeyId), nil
 }
 
-// defaultKey resolves alias/acs/oss to its real key id through KMS.
+// defaultKey is the real id of the dialect's default KMS key: for OSS,
+// alias/acs/oss resolved through KMS; for S3, the store's own managed key
+// as the store first answered with it in this run ("" until then: S3
+// stores each have their own, e.g. AWS's alias/aws/s3 key, so the suite
+// learns it rather than assuming one).
 func (w *world) defaultKey() (string, error) {
+	if w.dialect == client.S3 {
+		return w.r.defaultKeyOf(w.dialect), nil
+	}
 	if w.defaultKeyID == "" {
 		id, err := w.keyID(defaultKeyAlias)
 		if err != nil {
@@ -259,6 +279,35 @@ func (w *world) defaultKey() (string, error) {
 		w.defaultKeyID = id
 	}
 	return w.defaultKeyID, nil
+}
+
+// learnDefaultKey takes got, the key a store named for an object asked
+// for KMS without a key id, as the S3 store's default key when none is
+// known yet. It must not be the scenario's named key and, when the run has
+// AWS KMS, must be a key the service manages (KeyManager AWS), not a
+// customer key. It returns the default key of the run (the first one
+// learned).
+func (w *world) learnDefaultKey(got string) (string, error) {
+	if known := w.r.defaultKeyOf(w.dialect); known != "" || got == "" {
+		return known, nil
+	}
+	if w.named != nil && keyMatches(got, w.named.id) {
+		return "", &sseErr{sseWrong, fmt.Sprintf("the store named the scenario's named key %s for an object asked for KMS without a key id; its own managed key is due", got)}
+	}
+	if w.r.opts.AWSKMS != nil && w.r.hasKMS {
+		k, err := w.requireAWSKMS(context.Background())
+		if err != nil {
+			return "", err
+		}
+		md, err := k.DescribeKey(context.Background(), got)
+		if err != nil {
+			return "", kmsErr("DescribeKey "+got, err)
+		}
+		if md.Manager != awskms.ManagerAWS {
+			return "", &sseErr{sseWrong, fmt.Sprintf("the store named the key %s (KeyManager %s) for an object asked for KMS without a key id; the store's own managed key (KeyManager AWS, e.g. alias/aws/s3) is due", got, md.Manager)}
+		}
+	}
+	return w.r.learnDefaultKey(w.dialect, got), nil
 }
 
 // sseFor is what an upload asking for m sends (nil for none).
@@ -301,7 +350,7 @@ func (w *world) expectedKeyID(m method) (string, error) {
 // keyMatches accepts the bare key id or an ARN ending in key/<id> (AWS
 // returns ARNs).
 func keyMatches(got, want string) bool {
-	return got == want || (want != "" && strings.HasSuffix(got, ":key/"+want))
+	return got == want || (want != "" && strings.HasSuffix(got, ":key/"+want)) || (got != "" && strings.HasSuffix(want, ":key/"+got))
 }
 
 // checkSSE compares what a response said with method m.
@@ -312,28 +361,39 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 	}[w.dialect]
 	if got.Algorithm != m.algorithm {
 		if m.algorithm == "" {
-			return fmt.Errorf("%s says %s: %q, but the object should not be encrypted", what, names[0], got.Algorithm)
+			return &sseErr{sseWrong, fmt.Sprintf("%s says %s: %q, but the object should not be encrypted", what, names[0], got.Algorithm)}
 		}
 		if got.Algorithm == "" {
-			return fmt.Errorf("%s has no %s header, but the object should be encrypted with %s (%s)", what, names[0], m.name, m.algorithm)
+			return &sseErr{sseMissing, fmt.Sprintf("%s has no %s header, but the object should be encrypted with %s (%s)", what, names[0], m.name, m.algorithm)}
 		}
-		return fmt.Errorf("%s says %s: %q, want %s (%s)", what, names[0], got.Algorithm, m.name, m.algorithm)
+		return &sseErr{sseWrong, fmt.Sprintf("%s says %s: %q, want %s (%s)", what, names[0], got.Algorithm, m.name, m.algorithm)}
 	}
 	want, err := w.expectedKeyID(m)
 	if err != nil {
 		return err
 	}
+	if want == "" && m.algorithm == client.AlgorithmKMS && !m.named {
+		if want, err = w.learnDefaultKey(got.KeyID); err != nil {
+			return err
+		}
+		if want == "" { // not learned, and this answer names none
+			return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
+		}
+	}
 	switch {
 	case want == "" && got.KeyID != "":
-		return fmt.Errorf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)
+		return &sseErr{sseExtraKey, fmt.Sprintf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)}
 	case want != "" && got.KeyID == "":
-		return fmt.Errorf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)
+		return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
 	case want != "" && !keyMatches(got.KeyID, want):
 		desc := "the scenario's named key"
-		if !m.named {
+		switch {
+		case !m.named && w.dialect == client.S3:
+			desc = "the store's default key as it answered earlier in this run"
+		case !m.named:
 			desc = "the real id of the default key " + defaultKeyAlias
 		}
-		return fmt.Errorf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)
+		return &sseErr{sseWrong, fmt.Sprintf("%s names the KMS key %q (%s), want %q, %s", what, got.KeyID, names[1], want, desc)}
 	}
 	return nil
 }
@@ -393,7 +453,8 @@ func (w *world) obj(key string) (*object, error) {
 
 // recordWrite remembers the outcome of a write of key.
 func (w *world) recordWrite(op, key string, data []byte, res client.ObjectResult, err error) *object {
-	w.lastOp, w.last, w.lastErr, w.multipart = op, res, err, nil
+	w.lastOp, w.lastKey, w.last, w.lastErr, w.multipart = op, key, res, err, nil
+	w.observe(op+" "+key, res, err)
 	if w.writeErrs == nil {
 		w.writeErrs = map[string]error{}
 	}
@@ -417,6 +478,11 @@ func describeErr(err error) string {
 
 // checkRefusal compares err with the expected status and code.
 func checkRefusal(what string, err error, status int, code string) error {
+	return refusalErr(checkRefusalText(what, err, status, code), err)
+}
+
+// checkRefusalText is checkRefusal's difference, unclassified.
+func checkRefusalText(what string, err error, status int, code string) error {
 	if err == nil {
 		return fmt.Errorf("%s was accepted, but it must be refused with %d %s", what, status, code)
 	}

@@ -24,6 +24,8 @@ type conformanceFlags struct {
 	tags, format, out, prefix              string
 	dryRun                                 bool
 	concurrency                            int
+	kmsKeys                                []string
+	kmsDisabledKey, s3DefaultKeyAlias      string
 }
 
 func newConformanceCommand(e env) *cobra.Command {
@@ -74,6 +76,9 @@ every scenario skipped).`,
 	fl.StringVar(&f.prefix, "bucket-prefix", "sseaudit-conf-", "prefix of every bucket the run creates")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the scenarios and the buckets they would create, then exit")
 	fl.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
+	fl.StringArrayVar(&f.kmsKeys, "kms-key", nil, "an existing KMS key id or ARN the key scenarios use instead of creating keys (repeat for a second; never disabled, deleted or rotated; needs --endpoint)")
+	fl.StringVar(&f.kmsDisabledKey, "kms-disabled-key", "", "an existing disabled KMS key id or ARN, for the scenario that checks a disabled key cannot encrypt (needs --endpoint)")
+	fl.StringVar(&f.s3DefaultKeyAlias, "s3-default-key-alias", "", "alias of the S3 store's own managed KMS key (default alias/aws/s3)")
 	return cmd
 }
 
@@ -163,6 +168,9 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 		if f.kmsEndpoint != "" {
 			return errors.New("--kms-endpoint needs --endpoint; without it the embedded reference is used, with its own KMS")
 		}
+		if len(f.kmsKeys) > 0 || f.kmsDisabledKey != "" {
+			return errors.New("--kms-key and --kms-disabled-key need --endpoint: they name keys that exist in that store's KMS")
+		}
 		if f.dryRun {
 			// A dry run of the embedded reference has every capability; it
 			// sends nothing, so the emulator's hooks are never called.
@@ -216,7 +224,22 @@ func runConformance(ctx context.Context, e env, f conformanceFlags) error {
 			}
 			opts.KMS = &client.KMSConfig{Endpoint: f.kmsEndpoint, Region: f.region, AccessKeyID: kak, AccessKeySecret: ksk}
 		}
+		opts.Keys, opts.DisabledKey = f.kmsKeys, f.kmsDisabledKey
 		fmt.Fprintf(e.stderr, "conformance: running against %s (%s); @emulator scenarios are skipped: they need the reference's admin hooks\n", f.endpoint, d)
+	}
+	if f.s3DefaultKeyAlias != "" {
+		opts.S3DefaultKeyAlias = f.s3DefaultKeyAlias
+	}
+	if !f.dryRun {
+		// The banner says exactly which SSE-KMS behaviours this run leaves
+		// untested: a dry run of the same selection sends nothing.
+		dry := opts
+		dry.DryRun, dry.Output, dry.Tags = true, io.Discard, f.tags
+		if res, derr := steps.Run(ctx, dry); derr == nil {
+			for _, u := range steps.UntestedKMS(res) {
+				fmt.Fprintf(e.stderr, "conformance: SSE-KMS untested: %s\n", u)
+			}
+		}
 	}
 	opts.Tags, opts.Format, opts.Output = f.tags, format, e.stdout
 	opts.BucketPrefix, opts.Concurrency = f.prefix, f.concurrency

@@ -1,6 +1,7 @@
 // Package faults names the deliberate defects the reference server can be
 // started with, so that the conformance suite can be shown to fail when a
-// rule of the seed document is broken. Each fault breaks exactly one rule.
+// rule of the seed document is broken. Each fault breaks exactly one rule
+// (two may break the same one in different places).
 // Faults exist only for that proof: nothing enables them by default, the
 // serve flag that sets them is hidden, and the server logs a warning when
 // any is on. This package holds names and parsing only; the packages that
@@ -25,6 +26,11 @@ const (
 	// OmitSSEHeader leaves the SSE response headers out ("a header is added
 	// in the response to indicate that the object is encrypted").
 	OmitSSEHeader Fault = "omit-sse-header"
+	// OmitSSEHeaderCopyMultipart leaves the SSE response headers out of
+	// CopyObject and multipart upload responses only, while still
+	// encrypting, as some third-party S3 servers do (the same rule as
+	// OmitSSEHeader, broken where only the response header is wrong).
+	OmitSSEHeaderCopyMultipart Fault = "omit-sse-header-copy-multipart"
 	// IgnoreNamedCMK encrypts with the default key alias/acs/oss when a
 	// named CMK was asked for ("the specified CMK ID is recorded").
 	IgnoreNamedCMK Fault = "ignore-named-cmk"
@@ -41,7 +47,7 @@ const (
 
 // All lists every fault in a stable order.
 func All() []Fault {
-	return []Fault{ApplyDefaultToExisting, OmitSSEHeader, IgnoreNamedCMK, PlaintextAtRest, AcceptKeyIDWithAES256, UseDisabledKey}
+	return []Fault{ApplyDefaultToExisting, OmitSSEHeader, IgnoreNamedCMK, PlaintextAtRest, AcceptKeyIDWithAES256, UseDisabledKey, OmitSSEHeaderCopyMultipart}
 }
 
 // Set is a set of enabled faults. The nil Set has none. It is not modified

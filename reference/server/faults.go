@@ -15,6 +15,20 @@ func omitSSEHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// omitSSEHeadersCopyMultipart is the OmitSSEHeaderCopyMultipart fault: the
+// SSE response headers of CopyObject (and UploadPartCopy) and of every
+// multipart upload request are dropped; the object is still encrypted and
+// HEAD and GET still say so.
+func omitSSEHeadersCopyMultipart(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.Header.Get("x-amz-copy-source") != "" || r.Header.Get("x-oss-copy-source") != "" || q.Has("uploads") || q.Has("uploadId") {
+			w = &sseStripper{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type sseStripper struct {
 	http.ResponseWriter
 	wrote bool

@@ -294,6 +294,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Faults.Has(faults.OmitSSEHeader) {
 		storage = omitSSEHeaders(storage)
 	}
+	if cfg.Faults.Has(faults.OmitSSEHeaderCopyMultipart) {
+		storage = omitSSEHeadersCopyMultipart(storage)
+	}
 	if s.Endpoint, err = s.listen(ctx, cfg.Addr, storage); err != nil {
 		return nil, fmt.Errorf("listen for OSS/S3 on %s: %w", cfg.Addr, err)
 	}
