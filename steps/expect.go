@@ -67,30 +67,6 @@ type sseErr struct {
 
 func (e *sseErr) Error() string { return e.msg }
 
-// sseKindOf returns the kinds of the SSE differences in err (joined).
-func sseKinds(err error) []sseKind {
-	var out []sseKind
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		if s, ok := e.(*sseErr); ok {
-			out = append(out, s.kind)
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		walk(errors.Unwrap(e))
-	}
-	walk(err)
-	return out
-}
-
 // readSSE classifies a difference seen in a HEAD or GET response, where
 // the store says how the object is stored: a missing algorithm or a wrong
 // one is high (nothing says the object is encrypted as asked), a missing

@@ -65,7 +65,9 @@ func TestMatrixAcrossReferences(t *testing.T) {
 	}
 	var copyOrMultipart int
 	for _, r := range m.Rows {
-		cm := strings.Contains(r.Name, "opy") || strings.Contains(r.Name, "ultipart")
+		// Remediation scenarios copy through package remediate, which
+		// verifies by HEAD rather than reading the copy's answer.
+		cm := (strings.Contains(r.Name, "opy") || strings.Contains(r.Name, "ultipart")) && !strings.Contains(r.Name, "emediat")
 		if cm {
 			copyOrMultipart++
 		}
