@@ -88,6 +88,10 @@ func (h *handler) listBuckets(req *request) *ossError {
 	if e != nil {
 		return e
 	}
+	filter, e := bucketTagFilter(q)
+	if e != nil {
+		return e
+	}
 	all, err := h.cfg.Store.ListBuckets(req.ctx(), req.principal)
 	if err != nil {
 		return fromStore(err, "", "")
@@ -98,6 +102,15 @@ func (h *handler) listBuckets(req *request) *ossError {
 	for _, b := range all {
 		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
 			continue
+		}
+		if filter != nil {
+			tags, e := h.bucketTags(req, b.Name)
+			if e != nil {
+				return e
+			}
+			if !filter(tags) {
+				continue
+			}
 		}
 		if len(out.Buckets) == maxKeys {
 			out.IsTruncated = true
@@ -262,9 +275,8 @@ type xmlBucketInfoBody struct {
 	// had versioning (as GetBucketVersioning has no Status then).
 	Versioning   string          `xml:"Versioning,omitempty"`
 	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
-	// BlockPublicAccess is false: Block Public Access cannot be turned on
-	// here, and public ACLs are accepted and kept (the bucket's ACL above,
-	// objects' with GetObjectAcl), so nothing blocks them.
+	// BlockPublicAccess is the bucket's or the account's public access
+	// block (bucketconfig.go).
 	BlockPublicAccess bool `xml:"BlockPublicAccess"`
 }
 
@@ -299,7 +311,21 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		DataRedundancyType:     "LRS",
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
-		BlockPublicAccess:      false,
+	}
+	blocked, e := h.publicAccessBlocked(req, b.Name)
+	if e != nil {
+		return e
+	}
+	info.BlockPublicAccess = blocked
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"transferacceleration", &info.TransferAcceleration}, {"accessmonitor", &info.AccessMonitor}} {
+		if on, e := h.configOn(req, b.Name, f.name); e != nil {
+			return e
+		} else if on {
+			*f.dst = "Enabled"
+		}
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}

@@ -346,6 +346,11 @@ func (h *handler) serve(req *request) *ossError {
 		return errInvalidArgument("The query string is malformed.")
 	}
 	req.q = q
+	if r.Method == http.MethodOptions && res.bucket != "" {
+		// The browser's CORS preflight carries no credentials (OSS answers
+		// it from the bucket's CORS rules alone).
+		return h.preflight(req)
+	}
 	out, e := h.authenticate(r, q, res)
 	if e != nil {
 		return e
@@ -412,10 +417,16 @@ func queryKeys(q url.Values) string {
 }
 
 func (h *handler) serveService(req *request) *ossError {
+	if has(req.q, "publicAccessBlock") {
+		return h.serveAccountPublicAccessBlock(req)
+	}
+	if req.r.Method == http.MethodGet && has(req.q, "regions") {
+		return h.describeRegions(req)
+	}
 	if req.r.Method != http.MethodGet {
 		return errMethodNotAllowed("GET")
 	}
-	if hasUnsupported(req.q) {
+	if hasUnsupported(req.q, "tagging") {
 		return errNotImplemented()
 	}
 	req.op = "ListBuckets"
@@ -424,6 +435,17 @@ func (h *handler) serveService(req *request) *ossError {
 
 func (h *handler) serveBucket(req *request) *ossError {
 	q := req.q
+	switch {
+	case has(q, "resourceGroup"):
+		return h.serveResourceGroup(req)
+	case has(q, "policyStatus") && req.r.Method == http.MethodGet:
+		return h.getBucketPolicyStatus(req)
+	case has(q, "stat") && req.r.Method == http.MethodGet:
+		return h.getBucketStat(req)
+	}
+	if k := configKindOf(q); k != nil {
+		return h.serveConfig(req, k)
+	}
 	switch req.r.Method {
 	case http.MethodPut:
 		switch {
