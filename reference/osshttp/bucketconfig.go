@@ -232,7 +232,7 @@ func parseCORS(_ *request, body []byte) ([]byte, *ossError) {
 		}
 		for _, m := range r.AllowedMethods {
 			if !corsMethods[m] {
-				return nil, errInvalidArgument("Unsupported CORS method: " + m + " (GET, PUT, DELETE, POST or HEAD).").
+				return nil, errInvalidArgument("Unsupported CORS method: "+m+" (GET, PUT, DELETE, POST or HEAD).").
 					with("ArgumentName", "AllowedMethod").with("ArgumentValue", m)
 			}
 		}
@@ -456,7 +456,7 @@ func parseLifecycle(_ *request, body []byte) ([]byte, *ossError) {
 		}
 		for _, n := range r.NoncurrentVersionTransitions {
 			if !lifecycleClasses[n.StorageClass] {
-				return nil, errInvalidArgument("Invalid storage class " + strconv.Quote(n.StorageClass) + " for a transition.").with("ArgumentName", "StorageClass")
+				return nil, errInvalidArgument("Invalid storage class "+strconv.Quote(n.StorageClass)+" for a transition.").with("ArgumentName", "StorageClass")
 			}
 		}
 		tags := make([]objstore.Tag, 0, len(r.Tags))
@@ -506,7 +506,7 @@ func checkLifecycleWhen(d *xmlLifecycleDays, expiration, transition bool) *ossEr
 		return errMalformedXML()
 	}
 	if transition && !lifecycleClasses[d.StorageClass] {
-		return errInvalidArgument("Invalid storage class " + strconv.Quote(d.StorageClass) + " for a transition.").with("ArgumentName", "StorageClass")
+		return errInvalidArgument("Invalid storage class "+strconv.Quote(d.StorageClass)+" for a transition.").with("ArgumentName", "StorageClass")
 	}
 	return nil
 }
@@ -526,7 +526,7 @@ type xmlWebsiteConfiguration struct {
 	} `xml:"ErrorDocument"`
 	RoutingRules *struct {
 		Rules []struct {
-			RuleNumber *int     `xml:"RuleNumber"`
+			RuleNumber *int      `xml:"RuleNumber"`
 			Condition  *struct{} `xml:"Condition"`
 			Redirect   *struct {
 				RedirectType string `xml:"RedirectType"`
@@ -578,7 +578,7 @@ func parseWebsite(_ *request, body []byte) ([]byte, *ossError) {
 			}
 			seen[*r.RuleNumber] = true
 			if r.Redirect.RedirectType != "" && !websiteRedirects[r.Redirect.RedirectType] {
-				return nil, errInvalidArgument("Unknown RedirectType " + strconv.Quote(r.Redirect.RedirectType) + ".").with("ArgumentName", "RedirectType")
+				return nil, errInvalidArgument("Unknown RedirectType "+strconv.Quote(r.Redirect.RedirectType)+".").with("ArgumentName", "RedirectType")
 			}
 		}
 	}
@@ -816,7 +816,7 @@ func parseHTTPSConfig(_ *request, body []byte) ([]byte, *ossError) {
 	}
 	for _, v := range c.TLS.TLSVersions {
 		if !tlsVersions[v] {
-			return nil, errInvalidArgument("Unknown TLS version " + strconv.Quote(v) + " (TLSv1.0 to TLSv1.3).").with("ArgumentName", "TLSVersion").with("ArgumentValue", v)
+			return nil, errInvalidArgument("Unknown TLS version "+strconv.Quote(v)+" (TLSv1.0 to TLSv1.3).").with("ArgumentName", "TLSVersion").with("ArgumentValue", v)
 		}
 	}
 	return body, nil
