@@ -305,7 +305,7 @@ func (h *handler) uploadPartCopy(req *request, n int, uploadID string) *ossError
 	if err != nil {
 		e := fromStore(err, req.res.bucket, req.res.key)
 		if e.Code == CodeNoSuchUpload {
-			e.withEC(ecNoSuchUploadPart)
+			e.withEC(ecNoSuchUploadPartCopy)
 		}
 		return e
 	}

@@ -621,6 +621,16 @@ func (h *handler) serveObject(req *request) *ossError {
 	if e := checkVersionID(q); e != nil {
 		return e
 	}
+	if e := applyTrafficLimit(req); e != nil {
+		return e
+	}
+	if m := req.r.Method; m == http.MethodPut || m == http.MethodPost {
+		// Any write naming a public object ACL meets the public access
+		// block (PutObject, CopyObject, Initiate, Append, Complete, PutObjectAcl).
+		if e := h.refusePublic(req, strings.TrimSpace(req.r.Header.Get(hObjectACL))); e != nil {
+			return e
+		}
+	}
 	switch req.r.Method {
 	case http.MethodPut:
 		switch {
@@ -656,6 +666,9 @@ func (h *handler) serveObject(req *request) *ossError {
 		}
 		req.op = "PutObject"
 		if e := h.policyCheck(req); e != nil {
+			return e
+		}
+		if e := refuseWriteConditions(req.r.Header); e != nil {
 			return e
 		}
 		return h.putObject(req)
@@ -745,6 +758,12 @@ func (h *handler) serveObject(req *request) *ossError {
 				return e
 			}
 			return h.appendObject(req)
+		case has(q, "seal") && !hasUnsupported(q, "seal", "position"):
+			req.op = "SealAppendObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.sealAppendObject(req)
 		case has(q, "restore") && !hasUnsupported(q, "restore"):
 			req.op = "RestoreObject"
 			if e := h.policyCheck(req); e != nil {

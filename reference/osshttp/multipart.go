@@ -212,11 +212,28 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	if e != nil {
 		return e
 	}
+	// x-oss-object-acl on Complete sets the new object's ACL (the v2
+	// SDK's uploaders send their Acl there: Initiate has none). It is
+	// checked before and applied right after the commit.
+	acl, setACL, e := aclHeader(r.Header, hObjectACL, true)
+	if e != nil {
+		return e
+	}
+	if setACL {
+		if e := h.refusePublic(req, acl); e != nil {
+			return e
+		}
+	}
 	info, err := h.cfg.Store.CompleteMultipartUpload(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, parts,
 		objstore.CompleteOptions{MinPartSize: MinPartSize, Condition: noOverwrite(forbid),
 			ETagRule: objstore.MultipartETagOSS, AllowNoParts: len(parts) == 0})
 	if err != nil {
 		return fromWrite(err, req.res.bucket, req.res.key)
+	}
+	if setACL {
+		if _, err := h.cfg.Store.PutObjectACL(req.ctx(), req.principal, req.res.bucket, req.res.key, info.VersionID, acl); err != nil {
+			return fromStore(err, req.res.bucket, req.res.key)
+		}
 	}
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
