@@ -438,6 +438,9 @@ type Store interface {
 	// ReadBucketConfig reads a configuration without a principal: only
 	// for the anonymous CORS preflight.
 	ReadBucketConfig(ctx context.Context, bucket, name string) ([]byte, error)
+	// BucketExists reports whether a bucket exists, without a principal
+	// (OSS answers NoSuchBucket before it checks credentials).
+	BucketExists(ctx context.Context, bucket string) (bool, error)
 	PutAccountConfig(ctx context.Context, p Principal, name string, doc []byte) error
 	GetAccountConfig(ctx context.Context, p Principal, name string) ([]byte, error)
 	DeleteAccountConfig(ctx context.Context, p Principal, name string) error

@@ -273,3 +273,23 @@ func (s *DiskStore) ReadBucketConfig(ctx context.Context, bucket, name string) (
 	}
 	return doc, nil
 }
+
+// BucketExists reports whether bucket exists, without a principal: OSS
+// answers NoSuchBucket to a request for a bucket that does not exist
+// before it looks at the credentials (a bucket name is public, in DNS),
+// and front ends that follow it ask here when authentication failed.
+func (s *DiskStore) BucketExists(ctx context.Context, bucket string) (bool, error) {
+	if checkBucketName(bucket) != nil {
+		return false, nil
+	}
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b, err := getBucketTx(tx, bucket)
+		ok = b != nil
+		return err
+	})
+	if err != nil {
+		return false, asError(bucketRes(bucket), err)
+	}
+	return ok, nil
+}

@@ -185,31 +185,32 @@ type xmlCreateBucketConfiguration struct {
 // parseCreateBucketConfiguration validates PutBucket's body (empty is
 // fine) and returns its storage class ("" = Standard): one of the classes
 // OSS accepts on buckets, kept and given to objects written without one
-// (metadata only, see the package comment). LRS and ZRS are accepted and
-// both reported as LRS.
-func parseCreateBucketConfiguration(body []byte) (string, *ossError) {
+// (metadata only, see the package comment), and its data redundancy type
+// ("" = LRS): LRS or ZRS, kept and reported (redundancy.go).
+func parseCreateBucketConfiguration(body []byte) (string, string, *ossError) {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	var c xmlCreateBucketConfiguration
 	if err := decodeXMLStrict(body, &c); err != nil {
-		return "", errMalformedXML()
+		return "", "", errMalformedXML()
 	}
 	class := strings.TrimSpace(c.StorageClass)
 	if class != "" && !ossStorageClasses[class] {
-		return "", errInvalidArgument("The storage class you specified is not valid.")
+		return "", "", errInvalidArgument("The storage class you specified is not valid.")
 	}
-	switch strings.TrimSpace(c.DataRedundancyType) {
-	case "", "LRS", "ZRS":
+	redundancy := strings.TrimSpace(c.DataRedundancyType)
+	switch redundancy {
+	case "", redundancyLRS, redundancyZRS:
 	default:
-		return "", errInvalidArgument("The data redundancy type you specified is not valid.")
+		return "", "", errInvalidArgument("The data redundancy type you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.ObjectHashFunction) {
 	case "", "SHA-1", "SHA-256":
 	default:
-		return "", errInvalidArgument("The object hash function you specified is not valid.")
+		return "", "", errInvalidArgument("The object hash function you specified is not valid.")
 	}
-	return class, nil
+	return class, redundancy, nil
 }
 
 func (h *handler) putBucket(req *request) *ossError {
@@ -225,13 +226,21 @@ func (h *handler) putBucket(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	class, e := parseCreateBucketConfiguration(body)
+	class, redundancy, e := parseCreateBucketConfiguration(body)
 	if e != nil {
 		return e
 	}
 	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class, ACL: acl}
 	if _, err := h.cfg.Store.CreateBucketWithOptions(req.ctx(), req.principal, req.res.bucket, opts); err != nil {
 		return fromStore(err, req.res.bucket, "")
+	}
+	if redundancy == redundancyZRS {
+		if e := h.setRedundancy(req, redundancy); e != nil {
+			// The bucket is new and empty: undo it rather than leave it
+			// with a redundancy type other than the one asked for.
+			_ = h.cfg.Store.DeleteBucket(req.ctx(), req.principal, req.res.bucket)
+			return e
+		}
 	}
 	writeEmpty(req.w, http.StatusOK)
 	return nil
@@ -308,10 +317,15 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		ResourceGroupID:        defaultResourceGroupID,
 		Owner:                  ownerOf(b.Owner),
 		ACL:                    b.ACL,
-		DataRedundancyType:     "LRS",
+		DataRedundancyType:     redundancyLRS,
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
 	}
+	redundancy, e := h.redundancy(req, b.Name)
+	if e != nil {
+		return e
+	}
+	info.DataRedundancyType = redundancy
 	blocked, e := h.publicAccessBlocked(req, b.Name)
 	if e != nil {
 		return e

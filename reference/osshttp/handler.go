@@ -353,6 +353,14 @@ func (h *handler) serve(req *request) *ossError {
 	}
 	out, e := h.authenticate(r, q, res)
 	if e != nil {
+		// OSS answers NoSuchBucket for a bucket that does not exist
+		// whatever the credentials (bucket names are public, in DNS);
+		// the v2 SDK's IsBucketExist relies on it.
+		if e.Status == http.StatusForbidden && res.bucket != "" {
+			if ok, err := h.cfg.Store.BucketExists(r.Context(), res.bucket); err == nil && !ok {
+				return fromStore(&objstore.Error{Kind: objstore.KindNoSuchBucket}, res.bucket, "")
+			}
+		}
 		return e
 	}
 	req.principal = objstore.Principal{Name: out.cred.Principal}
@@ -423,6 +431,9 @@ func (h *handler) serveService(req *request) *ossError {
 	if req.r.Method == http.MethodGet && has(req.q, "regions") {
 		return h.describeRegions(req)
 	}
+	if req.r.Method == http.MethodGet && has(req.q, "redundancyTransition") {
+		return h.listUserRedundancyTransitions(req)
+	}
 	if req.r.Method != http.MethodGet {
 		return errMethodNotAllowed("GET")
 	}
@@ -438,6 +449,8 @@ func (h *handler) serveBucket(req *request) *ossError {
 	switch {
 	case has(q, "resourceGroup"):
 		return h.serveResourceGroup(req)
+	case has(q, "redundancyTransition"):
+		return h.serveRedundancyTransition(req)
 	case has(q, "policyStatus") && req.r.Method == http.MethodGet:
 		return h.getBucketPolicyStatus(req)
 	case has(q, "stat") && req.r.Method == http.MethodGet:

@@ -792,7 +792,7 @@ func checkAdditionalPresent(r *http.Request, additional []string) *ossError {
 			continue
 		}
 		if _, ok := r.Header[http.CanonicalHeaderKey(name)]; !ok {
-			return errInvalidArgument("The presigned URL signs the header " + strconv.Quote(name) + ", which the request does not carry.").
+			return errInvalidArgument("The presigned URL signs the header "+strconv.Quote(name)+", which the request does not carry.").
 				with("ArgumentName", "x-oss-additional-headers")
 		}
 	}
