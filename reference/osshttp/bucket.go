@@ -88,6 +88,10 @@ func (h *handler) listBuckets(req *request) *ossError {
 	if e != nil {
 		return e
 	}
+	if !validBucketPrefix(prefix) {
+		return errInvalidArgument("The prefix is not the start of a valid bucket name (lower-case letters, digits and hyphens, at most 63).").
+			with("ArgumentName", "prefix").with("ArgumentValue", prefix)
+	}
 	filter, e := bucketTagFilter(q)
 	if e != nil {
 		return e
@@ -453,4 +457,19 @@ func (h *handler) listLiveChannels(req *request) *ossError {
 		return fromStore(err, req.res.bucket, "")
 	}
 	return h.reply(req, xmlListLiveChannelResult{Prefix: req.q.Get("prefix"), Marker: req.q.Get("marker"), MaxKeys: maxKeys})
+}
+
+// validBucketPrefix reports whether p can begin a bucket name: OSS
+// refuses a ListBuckets prefix that no bucket name can start with (the v1
+// SDK's IsBucketExist relies on it to reject an invalid name).
+func validBucketPrefix(p string) bool {
+	if len(p) > 63 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
