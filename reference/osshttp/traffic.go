@@ -101,12 +101,14 @@ func (pw *pacedWriter) Write(b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
 		c := min(len(b), pw.p.chunk())
+		// Wait first: a piece leaves no earlier than the pace allows
+		// everything up to its end, so the client sees the limit.
+		if err := pw.p.account(c); err != nil {
+			return written, err
+		}
 		n, err := pw.ResponseWriter.Write(b[:c])
 		written += n
 		if err != nil {
-			return written, err
-		}
-		if err := pw.p.account(n); err != nil {
 			return written, err
 		}
 		b = b[c:]
