@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
 
 // TestBucketConfigsV2: every configuration sub-resource through the v2
@@ -252,7 +252,7 @@ func TestBucketConfigsV2(t *testing.T) {
 			},
 		},
 		{
-			name: "quota",
+			name:  "quota",
 			unset: func(t *testing.T, err error, _ func() (any, error)) { must(t, err) },
 			bad: func(bk string) error {
 				_, err := c.PutBucketStorageQuota(bg, &oss2.PutBucketStorageQuotaRequest{Bucket: oss2.Ptr(bk), QuotaConfiguration: &oss2.QuotaConfiguration{
@@ -580,4 +580,3 @@ func TestOSSWriteQuirksV1(t *testing.T) {
 		t.Fatalf("an unlimited download took %v", d)
 	}
 }
-
