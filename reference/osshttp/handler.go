@@ -356,7 +356,8 @@ func (h *handler) serve(req *request) *ossError {
 		// OSS answers NoSuchBucket for a bucket that does not exist
 		// whatever the credentials (bucket names are public, in DNS);
 		// the v2 SDK's IsBucketExist relies on it.
-		if e.Status == http.StatusForbidden && res.bucket != "" {
+		isPutBucket := r.Method == http.MethodPut && res.key == "" && len(q) == 0
+		if e.Status == http.StatusForbidden && res.bucket != "" && !isPutBucket {
 			if ok, err := h.cfg.Store.BucketExists(r.Context(), res.bucket); err == nil && !ok {
 				return fromStore(&objstore.Error{Kind: objstore.KindNoSuchBucket}, res.bucket, "")
 			}

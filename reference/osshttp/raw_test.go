@@ -144,7 +144,8 @@ func TestCommonHeadersAndErrorDocument(t *testing.T) {
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/20260101/cn-hangzhou/oss/aliyun_v4_request,Signature=zz", 400, CodeInvalidArgument},
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/2026/cn-hangzhou/oss/aliyun_v4_request,Signature=" + strings.Repeat("a", 64), 400, CodeInvalidArgument},
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/20260101/cn-hangzhou/s3/aliyun_v4_request,Signature=" + strings.Repeat("a", 64), 400, CodeInvalidArgument},
-		{"OSS2 AccessKeyId:" + rootAK + ",Signature:abc", 400, CodeInvalidArgument},
+		{"OSS2 AccessKeyId:" + rootAK + ",Signature:abc", 403, CodeAccessDenied}, // V2, no Date
+		{"OSS2 AccessKeyId:" + rootAK + ",Nonsense:x,Signature:abc", 400, CodeInvalidArgument},
 		{"AWS4-HMAC-SHA256 Credential=x", 400, CodeInvalidArgument},
 		{"OSS " + rootAK + ":c2lnbmF0dXJl", 403, CodeAccessDenied},     // no Date
 		{"OSS LTAI5tNobody:c2lnbmF0dXJl", 403, CodeInvalidAccessKeyID}, // EC 0002-00000902

@@ -525,10 +525,12 @@ func (h *handler) authenticate(r *http.Request, q url.Values, res resource) (aut
 		case strings.HasPrefix(v, "OSS "):
 			return h.verifyV1Header(r, q, res, v)
 		case strings.HasPrefix(v, "OSS2 "):
-			return authOutcome{}, errInvalidArgument("Signature version 2 (OSS2) is not supported; use OSS or OSS4-HMAC-SHA256.")
+			return h.verifyV2Header(r, q, res, v)
 		default:
 			return authOutcome{}, errAuthHeaderInvalid()
 		}
+	case v4q && q.Get("x-oss-signature-version") == "OSS2":
+		return h.verifyV2Query(r, q, res)
 	case v4q || v4cred:
 		return h.verifyV4Query(r, q, res)
 	case v1q || sigq:
