@@ -172,7 +172,7 @@ CATEGORIES=$(cat <<'EOF'
 NA: .*: (Make|MakeBucket) is NotImplemented	refused by design: Object Lock (the test makes its bucket with ObjectLocking, so none of it runs)
 NA: .*(s3zip|ObjectAnnotation)	MinIO extension (s3zip, object annotations)
 NA: .*Skipped is NotImplemented	the suite skips it (no NOTIFY_* target configured)
-(?i)(Put|Single|Many|Multipart|FromFile)[A-Za-z]*LimitSpeed	environment: the SDK's own client-side limiter (LimitUploadSpeed) timed over loopback, where 1 MiB moves in a few milliseconds
+(?i)(Put|Single|Many|Multipart|FromFile|Upload)[A-Za-z]*LimitSpeed	environment: the SDK's own client-side limiter (LimitUploadSpeed) timed over loopback, where 1 MiB moves in a few milliseconds
 len\(lmpu\.Uploads\)	cascade: uploads left open in the suite's bucket by an earlier failure
 OSS2\) is not supported|AuthV2	gap: OSS signature V2 (header and presigned)
 (?i)Symlink	gap: symlinks

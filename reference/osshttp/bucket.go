@@ -325,6 +325,14 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
 	}
+	if doc, err := h.cfg.Store.GetBucketConfig(req.ctx(), req.principal, b.Name, "logging"); err != nil {
+		return fromStore(err, b.Name, "")
+	} else if doc != nil {
+		var l xmlBucketLoggingStatus
+		if xml.Unmarshal(doc, &l) == nil && l.LoggingEnabled != nil {
+			info.BucketPolicy = xmlBucketPolicy{LogBucket: l.LoggingEnabled.TargetBucket, LogPrefix: l.LoggingEnabled.TargetPrefix}
+		}
+	}
 	redundancy, e := h.redundancy(req, b.Name)
 	if e != nil {
 		return e

@@ -3,9 +3,11 @@ package osshttp
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -44,16 +46,19 @@ type configKind struct {
 	parse func(req *request, body []byte) ([]byte, *ossError)
 	// absent answers a Get when none is kept: a document or an error.
 	absent func(req *request) ([]byte, *ossError)
+	// check, when set, validates a parsed document against the bucket's
+	// other settings.
+	check func(h *handler, req *request, doc []byte) *ossError
 }
 
 var configKinds = []*configKind{
 	{sub: "cors", op: "BucketCors", name: "cors", del: true, parse: parseCORS,
 		absent: notFound(CodeNoSuchCORSConfiguration, "The CORS Configuration does not exist.", "0034-00000001")},
-	{sub: "lifecycle", op: "BucketLifecycle", name: "lifecycle", del: true, parse: parseLifecycle,
+	{sub: "lifecycle", op: "BucketLifecycle", name: "lifecycle", del: true, parse: parseLifecycle, check: (*handler).checkLifecycleAccessTime,
 		absent: notFound(CodeNoSuchLifecycle, "No Row found in Lifecycle Table.", "")},
 	{sub: "website", op: "BucketWebsite", name: "website", del: true, parse: parseWebsite,
 		absent: notFound(CodeNoSuchWebsiteConfiguration, "The specified bucket does not have a website configuration.", "")},
-	{sub: "logging", op: "BucketLogging", name: "logging", del: true, parse: parseLogging,
+	{sub: "logging", op: "BucketLogging", name: "logging", del: true, parse: parseLogging, check: (*handler).checkLoggingTarget,
 		absent: fixed(`<BucketLoggingStatus></BucketLoggingStatus>`)},
 	{sub: "userDefinedLogFieldsConfig", op: "UserDefinedLogFieldsConfig", name: "logfields", del: true, parse: parseLogFields,
 		absent: notFound(CodeNoSuchUserDefinedLogFieldsConfig, "The bucket has no user-defined log fields configuration.", "")},
@@ -61,9 +66,9 @@ var configKinds = []*configKind{
 		absent: fixed(`<RefererConfiguration><AllowEmptyReferer>true</AllowEmptyReferer><AllowTruncateQueryString>true</AllowTruncateQueryString><TruncatePath>false</TruncatePath><RefererList></RefererList></RefererConfiguration>`)},
 	{sub: "tagging", op: "BucketTags", name: "tagging", del: true, parse: parseBucketTags,
 		absent: fixed(`<Tagging><TagSet></TagSet></Tagging>`)},
-	{sub: "transferAcceleration", op: "BucketTransferAcceleration", name: "transferacceleration", parse: parseEnabledDoc("TransferAccelerationConfiguration"),
+	{sub: "transferAcceleration", op: "BucketTransferAcceleration", name: "transferacceleration", del: true, parse: parseEnabledDoc("TransferAccelerationConfiguration"),
 		absent: notFound(CodeNoSuchTransferAcceleration, "The bucket you specified does not have transfer acceleration configuration.", "")},
-	{sub: "accessmonitor", op: "BucketAccessMonitor", name: "accessmonitor", parse: parseAccessMonitor,
+	{sub: "accessmonitor", op: "BucketAccessMonitor", name: "accessmonitor", parse: parseAccessMonitor, check: (*handler).checkAccessMonitorOff,
 		absent: fixed(`<AccessMonitorConfiguration><Status>Disabled</Status></AccessMonitorConfiguration>`)},
 	{sub: "httpsConfig", op: "BucketHttpsConfig", name: "httpsconfig", parse: parseHTTPSConfig,
 		absent: fixed(`<HttpsConfiguration><TLS><Enable>false</Enable></TLS></HttpsConfiguration>`)},
@@ -134,6 +139,11 @@ func (h *handler) serveConfig(req *request, k *configKind) *ossError {
 		doc, e := k.parse(req, body)
 		if e != nil {
 			return e
+		}
+		if k.check != nil {
+			if e := k.check(h, req, doc); e != nil {
+				return e
+			}
 		}
 		if err := st.PutBucketConfig(req.ctx(), req.principal, b, k.name, doc); err != nil {
 			return fromStore(err, b, "")
@@ -377,6 +387,7 @@ type xmlLifecycleDays struct {
 	ExpiredDelMarker  string `xml:"ExpiredObjectDeleteMarker"`
 	StorageClass      string `xml:"StorageClass"`
 	NoncurrentDays    *int   `xml:"NoncurrentDays"`
+	IsAccessTime      string `xml:"IsAccessTime"`
 }
 
 type xmlLifecycleRule struct {
@@ -408,7 +419,7 @@ var lifecycleClasses = toSet([]string{"IA", "Archive", "ColdArchive", "DeepColdA
 // midnights; a transition names Days or CreatedBeforeDate and a class
 // IA, Archive, ColdArchive or DeepColdArchive. The document is kept as
 // sent.
-func parseLifecycle(_ *request, body []byte) ([]byte, *ossError) {
+func parseLifecycle(req *request, body []byte) ([]byte, *ossError) {
 	var c xmlLifecycleConfiguration
 	if e := decodeConfig(body, &c); e != nil {
 		return nil, e
@@ -466,8 +477,169 @@ func parseLifecycle(_ *request, body []byte) ([]byte, *ossError) {
 		if e := checkTags(tags); e != nil {
 			return nil, e
 		}
+		if e := checkLifecycleOrder(r.Transitions, r.Expiration); e != nil {
+			return nil, e
+		}
+	}
+	if e := checkLifecycleOverlap(c.Rules, strings.EqualFold(req.r.Header.Get("X-Oss-Allow-Same-Action-Overlap"), "true")); e != nil {
+		return nil, e
 	}
 	return body, nil
+}
+
+// lifecycleColdness orders the classes a transition may go to.
+var lifecycleColdness = map[string]int{"IA": 1, "Archive": 2, "ColdArchive": 3, "DeepColdArchive": 4}
+
+// checkLifecycleOrder: the day-based transitions an object meets go to
+// ever colder classes, and its day-based expiration comes after them, as
+// OSS requires (an object cannot move back to a warmer class).
+func checkLifecycleOrder(transitions []xmlLifecycleDays, exp *xmlLifecycleDays) *ossError {
+	var ts []xmlLifecycleDays
+	for _, t := range transitions {
+		if t.Days != nil {
+			ts = append(ts, t)
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool { return *ts[i].Days < *ts[j].Days })
+	for i := 1; i < len(ts); i++ {
+		if lifecycleColdness[ts[i].StorageClass] <= lifecycleColdness[ts[i-1].StorageClass] {
+			return errInvalidArgument(fmt.Sprintf("A transition to %s after %d days follows one to %s after %d days: objects only move to colder classes.",
+				ts[i].StorageClass, *ts[i].Days, ts[i-1].StorageClass, *ts[i-1].Days))
+		}
+	}
+	if exp != nil && exp.Days != nil && len(ts) > 0 && *exp.Days <= *ts[len(ts)-1].Days {
+		return errInvalidArgument("The expiration days must be larger than the transition days.")
+	}
+	return nil
+}
+
+// lifecycleActions names the action types a rule has.
+func lifecycleActions(r xmlLifecycleRule) []string {
+	var a []string
+	if r.Expiration != nil {
+		a = append(a, "Expiration")
+	}
+	if len(r.Transitions) > 0 {
+		a = append(a, "Transition")
+	}
+	if r.AbortMultipartUpload != nil {
+		a = append(a, "AbortMultipartUpload")
+	}
+	if r.NoncurrentVersionExpiration != nil {
+		a = append(a, "NoncurrentVersionExpiration")
+	}
+	if len(r.NoncurrentVersionTransitions) > 0 {
+		a = append(a, "NoncurrentVersionTransition")
+	}
+	return a
+}
+
+// checkLifecycleOverlap: two enabled rules whose prefixes overlap (one
+// starts the other) and that select by prefix alone may not both have an
+// action of one type, unless x-oss-allow-same-action-overlap: true; with
+// it, the transitions and expirations an object under both meets must
+// still be in order.
+func checkLifecycleOverlap(rules []xmlLifecycleRule, allow bool) *ossError {
+	prefix := func(r xmlLifecycleRule) string {
+		if r.Prefix == nil {
+			return ""
+		}
+		return *r.Prefix
+	}
+	for i := range rules {
+		for j := i + 1; j < len(rules); j++ {
+			a, b := rules[i], rules[j]
+			if a.Status != "Enabled" || b.Status != "Enabled" || len(a.Tags) > 0 || len(b.Tags) > 0 {
+				continue
+			}
+			pa, pb := prefix(a), prefix(b)
+			if !strings.HasPrefix(pa, pb) && !strings.HasPrefix(pb, pa) {
+				continue
+			}
+			if allow {
+				exp := a.Expiration
+				if exp == nil || (b.Expiration != nil && b.Expiration.Days != nil && (exp.Days == nil || *b.Expiration.Days < *exp.Days)) {
+					exp = b.Expiration
+				}
+				if e := checkLifecycleOrder(append(append([]xmlLifecycleDays{}, a.Transitions...), b.Transitions...), exp); e != nil {
+					return e
+				}
+				continue
+			}
+			for _, x := range lifecycleActions(a) {
+				for _, y := range lifecycleActions(b) {
+					if x == y {
+						return errInvalidArgument("Overlap for same action type "+x+".").
+							with("ArgumentName", "Prefix").with("ArgumentValue", pa+", "+pb)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// lifecycleUsesAccessTime reports whether a kept lifecycle document has
+// a transition on last access time.
+func lifecycleUsesAccessTime(doc []byte) bool {
+	var c xmlLifecycleConfiguration
+	if doc == nil || xml.Unmarshal(doc, &c) != nil {
+		return false
+	}
+	for _, r := range c.Rules {
+		for _, t := range append(append([]xmlLifecycleDays{}, r.Transitions...), r.NoncurrentVersionTransitions...) {
+			if t.IsAccessTime == "true" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkLifecycleAccessTime: rules on last access time need the access
+// monitor on, as OSS requires.
+func (h *handler) checkLifecycleAccessTime(req *request, doc []byte) *ossError {
+	if !lifecycleUsesAccessTime(doc) {
+		return nil
+	}
+	on, e := h.configOn(req, req.res.bucket, "accessmonitor")
+	if e != nil {
+		return e
+	}
+	if !on {
+		return errInvalidArgument("Lifecycle rules on last access time need the bucket's access monitor enabled.")
+	}
+	return nil
+}
+
+// checkAccessMonitorOff: the access monitor cannot be disabled while a
+// lifecycle rule uses last access time.
+func (h *handler) checkAccessMonitorOff(req *request, doc []byte) *ossError {
+	if !strings.Contains(string(doc), "<Status>Disabled</Status>") {
+		return nil
+	}
+	lc, err := h.cfg.Store.GetBucketConfig(req.ctx(), req.principal, req.res.bucket, "lifecycle")
+	if err != nil {
+		return fromStore(err, req.res.bucket, "")
+	}
+	if lifecycleUsesAccessTime(lc) {
+		return errInvalidArgument("The access monitor cannot be disabled while lifecycle rules use last access time.")
+	}
+	return nil
+}
+
+// checkLoggingTarget: logs go to a bucket that exists and the principal
+// may write (400 InvalidTargetBucketForLogging, OSS's code).
+func (h *handler) checkLoggingTarget(req *request, doc []byte) *ossError {
+	var c xmlBucketLoggingStatus
+	if xml.Unmarshal(doc, &c) != nil || c.LoggingEnabled == nil || c.LoggingEnabled.TargetBucket == req.res.bucket {
+		return nil
+	}
+	if _, err := h.cfg.Store.GetBucket(req.ctx(), req.principal, c.LoggingEnabled.TargetBucket); err != nil {
+		return newErr(http.StatusBadRequest, "InvalidTargetBucketForLogging", "The target bucket for logging does not exist or is not yours.").
+			with("TargetBucket", c.LoggingEnabled.TargetBucket)
+	}
+	return nil
 }
 
 func derefDays(d *xmlLifecycleDays) []xmlLifecycleDays {
@@ -552,17 +724,16 @@ func parseWebsite(_ *request, body []byte) ([]byte, *ossError) {
 		return nil, errMalformedXML()
 	}
 	if d := c.IndexDocument; d != nil {
-		if d.Suffix == "" || strings.Contains(d.Suffix, "/") {
-			return nil, errInvalidArgument("The index document suffix must not be empty or hold a slash.").with("ArgumentName", "Suffix").with("ArgumentValue", d.Suffix)
+		// An empty Suffix is no index document (the v1 SDK sends one
+		// with routing rules only).
+		if strings.Contains(d.Suffix, "/") {
+			return nil, errInvalidArgument("The index document suffix must not hold a slash.").with("ArgumentName", "Suffix").with("ArgumentValue", d.Suffix)
 		}
 		if d.Type != "" && d.Type != "0" && d.Type != "1" && d.Type != "2" {
 			return nil, errInvalidArgument("The index document Type must be 0, 1 or 2.").with("ArgumentName", "Type")
 		}
 	}
 	if d := c.ErrorDocument; d != nil {
-		if d.Key == "" {
-			return nil, errMalformedXML()
-		}
 		if d.HTTPStatus != "" && d.HTTPStatus != "200" && d.HTTPStatus != "404" {
 			return nil, errInvalidArgument("The error document HttpStatus must be 200 or 404.").with("ArgumentName", "HttpStatus")
 		}

@@ -580,3 +580,69 @@ func TestOSSWriteQuirksV1(t *testing.T) {
 		t.Fatalf("an unlimited download took %v", d)
 	}
 }
+
+// TestBucketConfigRulesV1: the rules across configurations, through the
+// v1 SDK: lifecycle prefixes that overlap with the same action are
+// refused unless allowed, and even then transitions must go colder;
+// rules on access time need the access monitor, which cannot be turned
+// off under them; logs go to a bucket that exists; a website with
+// routing rules only (an empty index suffix) is accepted; transfer
+// acceleration can be deleted; a limited upload reports its delay.
+func TestBucketConfigRulesV1(t *testing.T) {
+	e := newTestEnv(t)
+	c := newV1(e, e.srv.URL, rootAK, rootSK).c
+	const b = "rules"
+	must(t, c.CreateBucket(b))
+
+	r1 := oss1.BuildLifecycleRuleByDays("r1", "logs", true, 30)
+	r2 := oss1.BuildLifecycleRuleByDays("r2", "logs/old", true, 10)
+	wantErr(t, c.SetBucketLifecycle(b, []oss1.LifecycleRule{r1, r2}), 400, CodeInvalidArgument)
+	must(t, c.SetBucketLifecycle(b, []oss1.LifecycleRule{r1, r2}, oss1.AllowSameActionOverLap(true)))
+	warmer := `<LifecycleConfiguration>
+<Rule><ID>a</ID><Prefix>p</Prefix><Status>Enabled</Status><Transition><Days>45</Days><StorageClass>IA</StorageClass></Transition></Rule>
+<Rule><ID>b</ID><Prefix>p/q</Prefix><Status>Enabled</Status><Transition><Days>40</Days><StorageClass>Archive</StorageClass></Transition></Rule>
+</LifecycleConfiguration>`
+	wantErr(t, c.SetBucketLifecycleXml(b, warmer, oss1.AllowSameActionOverLap(true)), 400, CodeInvalidArgument)
+
+	yes := true
+	access := oss1.LifecycleRule{ID: "atime", Prefix: "hot", Status: "Enabled",
+		Transitions: []oss1.LifecycleTransition{{Days: 30, StorageClass: oss1.StorageIA, IsAccessTime: &yes}}}
+	wantErr(t, c.SetBucketLifecycle(b, []oss1.LifecycleRule{access}), 400, CodeInvalidArgument)
+	must(t, c.PutBucketAccessMonitor(b, oss1.PutBucketAccessMonitor{Status: "Enabled"}))
+	must(t, c.SetBucketLifecycle(b, []oss1.LifecycleRule{access}))
+	info, err := c.GetBucketInfo(b)
+	must(t, err)
+	if info.BucketInfo.AccessMonitor != "Enabled" {
+		t.Fatalf("GetBucketInfo AccessMonitor %q", info.BucketInfo.AccessMonitor)
+	}
+	wantErr(t, c.PutBucketAccessMonitor(b, oss1.PutBucketAccessMonitor{Status: "Disabled"}), 400, CodeInvalidArgument)
+	must(t, c.DeleteBucketLifecycle(b))
+	must(t, c.PutBucketAccessMonitor(b, oss1.PutBucketAccessMonitor{Status: "Disabled"}))
+
+	wantErr(t, c.SetBucketLogging(b, "no-such-target", "prefix", true), 400, "InvalidTargetBucketForLogging")
+	must(t, c.CreateBucket("rules-logs"))
+	must(t, c.SetBucketLogging(b, "rules-logs", "prefix", true))
+	bi, err := newV2(e, e.srv.URL, rootAK, rootSK, nil).c.GetBucketInfo(bg, &oss2.GetBucketInfoRequest{Bucket: oss2.Ptr(b)})
+	must(t, err)
+	if p := bi.BucketInfo.BucketPolicy; *p.LogBucket != "rules-logs" || *p.LogPrefix != "prefix" {
+		t.Fatalf("GetBucketInfo logging %+v", p)
+	}
+
+	must(t, c.SetBucketWebsiteDetail(b, oss1.WebsiteXML{RoutingRules: []oss1.RoutingRule{{RuleNumber: 1,
+		Condition: oss1.Condition{HTTPErrorCodeReturnedEquals: 404},
+		Redirect:  oss1.Redirect{RedirectType: "External", HostName: "example.com"}}}}))
+
+	must(t, c.SetBucketTransferAcc(b, oss1.TransferAccConfiguration{Enabled: true}))
+	must(t, c.DeleteBucketTransferAcc(b))
+	if _, err := c.GetBucketTransferAcc(b); err == nil {
+		t.Fatal("transfer acceleration still set after its Delete")
+	}
+
+	bk, err := c.Bucket(b)
+	must(t, err)
+	var hdr http.Header
+	must(t, bk.PutObject("slow", strings.NewReader(string(payload(20<<10, 1))), oss1.TrafficLimitHeader(minTrafficLimit), oss1.GetResponseHeader(&hdr)))
+	if hdr.Get("X-Oss-Qos-Delay-Time") == "" {
+		t.Fatalf("a limited upload reports no delay: %v", hdr)
+	}
+}

@@ -46,6 +46,9 @@ type pacer struct {
 	rate  int64
 	start time.Time
 	done  int64
+	// waited is the time spent holding the transfer back, reported to
+	// the client as x-oss-qos-delay-time (milliseconds) on uploads.
+	waited time.Duration
 }
 
 // chunk is the most bytes one step moves: a tenth of a second's worth.
@@ -62,6 +65,7 @@ func (p *pacer) account(n int) error {
 	if wait <= 0 {
 		return nil
 	}
+	p.waited += wait
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -94,10 +98,30 @@ func (pr *pacedReader) Close() error { return pr.r.Close() }
 
 type pacedWriter struct {
 	http.ResponseWriter
-	p *pacer
+	p       *pacer
+	in      *pacer // the request body's, nil without one
+	hdrDone bool
+}
+
+// reportDelay adds x-oss-qos-delay-time, how long the upload was held
+// back, before the answer's headers go out.
+func (pw *pacedWriter) reportDelay() {
+	if pw.hdrDone {
+		return
+	}
+	pw.hdrDone = true
+	if pw.in != nil && pw.in.waited > 0 {
+		pw.Header().Set("X-Oss-Qos-Delay-Time", strconv.FormatInt(max(pw.in.waited.Milliseconds(), 1), 10))
+	}
+}
+
+func (pw *pacedWriter) WriteHeader(code int) {
+	pw.reportDelay()
+	pw.ResponseWriter.WriteHeader(code)
 }
 
 func (pw *pacedWriter) Write(b []byte) (int, error) {
+	pw.reportDelay()
 	written := 0
 	for len(b) > 0 {
 		c := min(len(b), pw.p.chunk())
@@ -126,10 +150,12 @@ func applyTrafficLimit(req *request) *ossError {
 		return e
 	}
 	ctx := req.r.Context()
+	pw := &pacedWriter{ResponseWriter: req.w.ResponseWriter, p: &pacer{ctx: ctx, rate: rate}}
 	if req.r.Body != nil && req.r.Body != http.NoBody {
-		req.r.Body = &pacedReader{r: req.r.Body, p: &pacer{ctx: ctx, rate: rate}}
+		pw.in = &pacer{ctx: ctx, rate: rate}
+		req.r.Body = &pacedReader{r: req.r.Body, p: pw.in}
 	}
-	req.w.ResponseWriter = &pacedWriter{ResponseWriter: req.w.ResponseWriter, p: &pacer{ctx: ctx, rate: rate}}
+	req.w.ResponseWriter = pw
 	return nil
 }
 
