@@ -1211,16 +1211,19 @@ type xmlRegionInfoList struct {
 }
 
 // describeRegions is GET /?regions[=oss-<region>]: this server serves one
-// region, at the endpoint the request came to (as ListBuckets names it).
-// Another region is 404 NoSuchRegion.
+// region, described as OSS describes it (its public, internal and
+// acceleration endpoint names). Unlike a bucket's ExtranetEndpoint, which
+// clients follow to reach the bucket and which therefore names this
+// server, these name the region, as Location does. Another region is 404
+// NoSuchRegion.
 func (h *handler) describeRegions(req *request) *ossError {
 	req.op = "DescribeRegions"
 	loc := locationOf(h.cfg.Region)
 	if want := req.q.Get("regions"); want != "" && want != loc {
 		return newErr(http.StatusNotFound, "NoSuchRegion", "The specified region does not exist: "+path.Base(want)+".")
 	}
-	ep := endpointOf(req)
-	return h.reply(req, xmlRegionInfoList{Regions: []xmlRegionInfo{{Region: loc, InternetEndpoint: ep, InternalEndpoint: ep, AccelerateEndpoint: ep}}})
+	return h.reply(req, xmlRegionInfoList{Regions: []xmlRegionInfo{{Region: loc, InternetEndpoint: extranetEndpoint(h.cfg.Region),
+		InternalEndpoint: intranetEndpoint(h.cfg.Region), AccelerateEndpoint: "oss-accelerate.aliyuncs.com"}}})
 }
 
 // refusePublic answers 403 AccessDenied to a public canned ACL while a

@@ -421,7 +421,7 @@ func TestBucketServiceOpsV2(t *testing.T) {
 	reg, err := c.DescribeRegions(bg, &oss2.DescribeRegionsRequest{})
 	must(t, err)
 	if len(reg.RegionInfoList.RegionInfos) != 1 || *reg.RegionInfoList.RegionInfos[0].Region != "oss-"+testRegion ||
-		*reg.RegionInfoList.RegionInfos[0].InternetEndpoint != e.addr {
+		*reg.RegionInfoList.RegionInfos[0].InternetEndpoint != "oss-"+testRegion+".aliyuncs.com" {
 		t.Fatalf("regions %+v", reg.RegionInfoList.RegionInfos)
 	}
 	_, err = c.DescribeRegions(bg, &oss2.DescribeRegionsRequest{Regions: oss2.Ptr("oss-eu-central-1")})
