@@ -646,3 +646,74 @@ func TestBucketConfigRulesV1(t *testing.T) {
 		t.Fatalf("a limited upload reports no delay: %v", hdr)
 	}
 }
+
+// TestRestoreState: RestoreObject's state through both SDKs: HEAD says
+// ongoing, a second restore is 409 RestoreAlreadyInProgress and
+// CleanRestoredObject 409 ArchiveRestoreNotFinished until the restore's
+// time has passed; then HEAD gives the expiry, a restore is 200 and the
+// clean succeeds; a new write of the key starts unrestored.
+func TestRestoreState(t *testing.T) {
+	e := newTestEnv(t)
+	c2 := newV2(e, e.srv.URL, rootAK, rootSK, nil).c
+	c1 := newV1(e, e.srv.URL, rootAK, rootSK).c
+	must(t, c1.CreateBucket("arch"))
+	bk, err := c1.Bucket("arch")
+	must(t, err)
+	must(t, bk.PutObject("o", strings.NewReader("cold"), oss1.ObjectStorageClass(oss1.StorageArchive)))
+	meta, err := bk.GetObjectDetailedMeta("o")
+	must(t, err)
+	if meta.Get("X-Oss-Restore") != "" {
+		t.Fatal("x-oss-restore before any restore")
+	}
+	restore := func() (int, error) {
+		r, err := c2.RestoreObject(bg, &oss2.RestoreObjectRequest{Bucket: oss2.Ptr("arch"), Key: oss2.Ptr("o")})
+		if err != nil {
+			return 0, err
+		}
+		return r.StatusCode, nil
+	}
+	clean := func() error {
+		_, err := c2.CleanRestoredObject(bg, &oss2.CleanRestoredObjectRequest{Bucket: oss2.Ptr("arch"), Key: oss2.Ptr("o")})
+		return err
+	}
+	st, err := restore()
+	must(t, err)
+	if st != 202 {
+		t.Fatalf("first restore %d", st)
+	}
+	meta, err = bk.GetObjectDetailedMeta("o")
+	must(t, err)
+	if meta.Get("X-Oss-Restore") != `ongoing-request="true"` {
+		t.Fatalf("x-oss-restore %q", meta.Get("X-Oss-Restore"))
+	}
+	_, err = restore()
+	wantErr(t, err, 409, "RestoreAlreadyInProgress")
+	wantErr(t, clean(), 409, "ArchiveRestoreNotFinished")
+
+	e.clk.Advance(2 * time.Minute) // Archive restores take a minute
+	meta, err = bk.GetObjectDetailedMeta("o")
+	must(t, err)
+	if !strings.HasPrefix(meta.Get("X-Oss-Restore"), `ongoing-request="false", expiry-date=`) {
+		t.Fatalf("x-oss-restore %q", meta.Get("X-Oss-Restore"))
+	}
+	st, err = restore()
+	must(t, err)
+	if st != 200 {
+		t.Fatalf("restore of a restored object %d", st)
+	}
+	must(t, clean())
+	meta, err = bk.GetObjectDetailedMeta("o")
+	must(t, err)
+	if meta.Get("X-Oss-Restore") != "" {
+		t.Fatal("x-oss-restore after the clean")
+	}
+	_, err = restore()
+	must(t, err)
+	must(t, bk.PutObject("o", strings.NewReader("rewritten"), oss1.ObjectStorageClass(oss1.StorageArchive)))
+	meta, err = bk.GetObjectDetailedMeta("o")
+	must(t, err)
+	if meta.Get("X-Oss-Restore") != "" {
+		t.Fatal("a new write inherited the old restore")
+	}
+	e.clk.Advance(-2 * time.Minute)
+}

@@ -328,10 +328,12 @@
 //     finish at once (redundancy.go).
 //   - RestoreObject (POST ?restore, optional RestoreRequest body with Days
 //     0..365 and JobParameters/Tier) answers 202 for an object of an
-//     archive class and 400 OperationNotSupported (c) for any other. As
-//     nothing here needs a restore, it changes nothing: x-oss-restore is
-//     never sent, and a second restore is 202 again where OSS answers 409
-//     RestoreAlreadyInProgress or 200.
+//     archive class and 400 OperationNotSupported (c) for any other. The
+//     restore's state is kept (restore.go): in progress for OSS's
+//     documented minimum time, then restored for Days; HEAD reports it
+//     in x-oss-restore, a second restore in progress is 409
+//     RestoreAlreadyInProgress, CleanRestoredObject ends a finished one.
+//     Reads never wait for it.
 //   - ListBuckets and GetBucketInfo name the endpoint the request came to
 //     (Host, port kept, bucket of a virtual-hosted request removed) as both
 //     ExtranetEndpoint and IntranetEndpoint, and CompleteMultipartUpload's

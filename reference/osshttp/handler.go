@@ -778,6 +778,12 @@ func (h *handler) serveObject(req *request) *ossError {
 				return e
 			}
 			return h.sealAppendObject(req)
+		case has(q, "cleanRestoredObject") && !hasUnsupported(q, "cleanRestoredObject"):
+			req.op = "CleanRestoredObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.cleanRestoredObject(req)
 		case has(q, "restore") && !hasUnsupported(q, "restore"):
 			req.op = "RestoreObject"
 			if e := h.policyCheck(req); e != nil {
