@@ -294,9 +294,10 @@ func TestBucketStorageClasses(t *testing.T) {
 			err = bk.RestoreObject("o")
 			if archiveClasses[class] {
 				must(t, err)
+				// A second restore while the first is in progress.
 				_, err = c2.c.RestoreObject(bg, &oss2.RestoreObjectRequest{Bucket: oss2.Ptr(b), Key: oss2.Ptr("o"),
 					RestoreRequest: &oss2.RestoreRequest{Days: 2, Tier: oss2.Ptr("Bulk")}})
-				must(t, err)
+				wantErr(t, err, 409, "RestoreAlreadyInProgress")
 			} else {
 				wantErr(t, err, 400, CodeOperationNotSupported)
 			}
