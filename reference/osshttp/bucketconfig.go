@@ -752,8 +752,70 @@ func parseWebsite(_ *request, body []byte) ([]byte, *ossError) {
 				return nil, errInvalidArgument("Unknown RedirectType "+strconv.Quote(r.Redirect.RedirectType)+".").with("ArgumentName", "RedirectType")
 			}
 		}
+		return withRedirectDefaults(body)
 	}
 	return body, nil
+}
+
+// xnode is a generic XML element, for documents kept as sent but
+// completed with defaults.
+type xnode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Text    string     `xml:",chardata"`
+	Nodes   []xnode    `xml:",any"`
+}
+
+func (n *xnode) child(name string) *xnode {
+	for i := range n.Nodes {
+		if n.Nodes[i].XMLName.Local == name {
+			return &n.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// redirectDefaults are the values OSS reports for a routing rule's
+// Redirect elements that were not sent.
+var redirectDefaults = []struct{ name, value string }{
+	{"PassQueryString", "false"},
+	{"MirrorPassQueryString", "false"},
+	{"MirrorFollowRedirect", "true"},
+	{"MirrorCheckMd5", "false"},
+}
+
+// withRedirectDefaults completes each routing rule's Redirect with the
+// defaults OSS answers (and MirrorHeaders/PassAll false), as
+// GetBucketWebsite reports them.
+func withRedirectDefaults(body []byte) ([]byte, *ossError) {
+	var root xnode
+	if err := xml.Unmarshal(body, &root); err != nil {
+		return nil, errMalformedXML()
+	}
+	rr := root.child("RoutingRules")
+	if rr == nil {
+		return body, nil
+	}
+	for i := range rr.Nodes {
+		red := rr.Nodes[i].child("Redirect")
+		if red == nil {
+			continue
+		}
+		for _, d := range redirectDefaults {
+			if red.child(d.name) == nil {
+				red.Nodes = append(red.Nodes, xnode{XMLName: xml.Name{Local: d.name}, Text: d.value})
+			}
+		}
+		mh := red.child("MirrorHeaders")
+		if mh == nil {
+			red.Nodes = append(red.Nodes, xnode{XMLName: xml.Name{Local: "MirrorHeaders"}})
+			mh = &red.Nodes[len(red.Nodes)-1]
+		}
+		if mh.child("PassAll") == nil {
+			mh.Nodes = append(mh.Nodes, xnode{XMLName: xml.Name{Local: "PassAll"}, Text: "false"})
+		}
+	}
+	return keep(root)
 }
 
 // ------------------------------------------------------------- logging

@@ -631,6 +631,14 @@ func TestBucketConfigRulesV1(t *testing.T) {
 	must(t, c.SetBucketWebsiteDetail(b, oss1.WebsiteXML{RoutingRules: []oss1.RoutingRule{{RuleNumber: 1,
 		Condition: oss1.Condition{HTTPErrorCodeReturnedEquals: 404},
 		Redirect:  oss1.Redirect{RedirectType: "External", HostName: "example.com"}}}}))
+	// GetBucketWebsite completes a Redirect with OSS's defaults.
+	ws, err := c.GetBucketWebsite(b)
+	must(t, err)
+	red := ws.RoutingRules[0].Redirect
+	if red.HostName != "example.com" || red.PassQueryString == nil || *red.PassQueryString || red.MirrorFollowRedirect == nil ||
+		!*red.MirrorFollowRedirect || red.MirrorHeaders.PassAll == nil || *red.MirrorHeaders.PassAll {
+		t.Fatalf("website redirect read back %+v", red)
+	}
 
 	must(t, c.SetBucketTransferAcc(b, oss1.TransferAccConfiguration{Enabled: true}))
 	must(t, c.DeleteBucketTransferAcc(b))
