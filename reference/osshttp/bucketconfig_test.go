@@ -1,6 +1,8 @@
 package osshttp
 
 import (
+	"crypto/md5"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -724,4 +726,34 @@ func TestRestoreState(t *testing.T) {
 		t.Fatal("a new write inherited the old restore")
 	}
 	e.clk.Advance(-2 * time.Minute)
+}
+
+// TestSequentialUpload: an upload the v1 SDK makes with Sequential()
+// gets the whole object's MD5 as Content-MD5 on HEAD; one without it
+// gets none, as any multipart object.
+func TestSequentialUpload(t *testing.T) {
+	e := newTestEnv(t)
+	c := newV1(e, e.srv.URL, rootAK, rootSK).c
+	must(t, c.CreateBucket("seq"))
+	bk, err := c.Bucket("seq")
+	must(t, err)
+	data := payload(300<<10, 5)
+	path := t.TempDir() + "/f"
+	must(t, writeFile(path, data))
+	sum := md5.Sum(data)
+	for _, tc := range []struct {
+		key  string
+		opts []oss1.Option
+		want string
+	}{
+		{"sequential", []oss1.Option{oss1.Sequential()}, base64.StdEncoding.EncodeToString(sum[:])},
+		{"parallel", nil, ""},
+	} {
+		must(t, bk.UploadFile(tc.key, path, 100<<10, tc.opts...))
+		meta, err := bk.GetObjectDetailedMeta(tc.key)
+		must(t, err)
+		if meta.Get("Content-MD5") != tc.want || meta.Get("X-Oss-Object-Type") != "Multipart" {
+			t.Fatalf("%s: Content-MD5 %q (want %q), type %s", tc.key, meta.Get("Content-MD5"), tc.want, meta.Get("X-Oss-Object-Type"))
+		}
+	}
 }

@@ -309,7 +309,9 @@
 // If-Modified-Since, If-Unmodified-Since, If-Match or If-None-Match is 400
 // NotImplemented (EC 0017-00000245) as on OSS; SealAppendObject is 400
 // OperationNotSupported (EC 0016-00000513), OSS's answer where sealing is
-// not offered. CompleteMultipartUpload applies x-oss-object-acl.
+// not offered. CompleteMultipartUpload applies x-oss-object-acl; an upload
+// initiated with ?sequential gets its whole-object MD5 as Content-MD5 on
+// HEAD (sequential.go).
 //
 // # Choices where OSS is unconfirmed or cannot be matched
 //

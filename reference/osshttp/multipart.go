@@ -47,6 +47,11 @@ func (h *handler) initiateMultipartUpload(req *request) *ossError {
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
+	if has(req.q, "sequential") {
+		if e := h.markSequential(req, up.UploadID); e != nil {
+			return e
+		}
+	}
 	setSSEResponseHeaders(req.w.Header(), up.SSE)
 	out := xmlInitiateResult{Bucket: req.res.bucket, Key: encodeName(req.res.key, urlEnc), UploadID: up.UploadID}
 	if urlEnc {
@@ -234,6 +239,9 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 		if _, err := h.cfg.Store.PutObjectACL(req.ctx(), req.principal, req.res.bucket, req.res.key, info.VersionID, acl); err != nil {
 			return fromStore(err, req.res.bucket, req.res.key)
 		}
+	}
+	if _, e := h.finishSequential(req, uploadID, info); e != nil {
+		return e
 	}
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))

@@ -490,6 +490,8 @@ func (h *handler) headObject(req *request) *ossError {
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
 	if m := md5OfETag(info); m != "" {
 		hdr.Set("Content-MD5", m)
+	} else if m := h.keptContentMD5(req, info); m != "" {
+		hdr.Set("Content-MD5", m)
 	}
 	if e := h.setRestoreHeader(req, info); e != nil {
 		return e
