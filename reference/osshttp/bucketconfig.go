@@ -701,7 +701,9 @@ type xmlWebsiteConfiguration struct {
 			RuleNumber *int      `xml:"RuleNumber"`
 			Condition  *struct{} `xml:"Condition"`
 			Redirect   *struct {
-				RedirectType string `xml:"RedirectType"`
+				RedirectType    string `xml:"RedirectType"`
+				MirrorURL       string `xml:"MirrorURL"`
+				MirrorDstRegion string `xml:"MirrorDstRegion"`
 			} `xml:"Redirect"`
 		} `xml:"RoutingRule"`
 	} `xml:"RoutingRules"`
@@ -710,11 +712,11 @@ type xmlWebsiteConfiguration struct {
 var websiteRedirects = toSet([]string{"Mirror", "External", "AliCDN", "Internal"})
 
 // parseWebsite applies OSS's static-website rules: an IndexDocument,
-// ErrorDocument or RoutingRules; an index suffix that is not empty and
-// holds no "/"; an error document key; HttpStatus 200 or 404; each
-// routing rule with a positive, unique RuleNumber, a Condition and a
-// Redirect of type Mirror, External, AliCDN or Internal (at most 20
-// rules). The document is kept as sent.
+// ErrorDocument or RoutingRules; an index suffix without "/" (an empty
+// one is none); HttpStatus 200 or 404; each routing rule with a positive,
+// unique RuleNumber and a Redirect of type Mirror (with an origin),
+// External, AliCDN or Internal (at most 20 rules). The document is kept
+// as sent, routing rules completed with OSS's defaults.
 func parseWebsite(_ *request, body []byte) ([]byte, *ossError) {
 	var c xmlWebsiteConfiguration
 	if e := decodeConfig(body, &c); e != nil {
@@ -750,6 +752,11 @@ func parseWebsite(_ *request, body []byte) ([]byte, *ossError) {
 			seen[*r.RuleNumber] = true
 			if r.Redirect.RedirectType != "" && !websiteRedirects[r.Redirect.RedirectType] {
 				return nil, errInvalidArgument("Unknown RedirectType "+strconv.Quote(r.Redirect.RedirectType)+".").with("ArgumentName", "RedirectType")
+			}
+			// A mirror needs an origin: a MirrorURL, or a bucket of another
+			// region (MirrorDstRegion).
+			if r.Redirect.RedirectType == "Mirror" && r.Redirect.MirrorURL == "" && r.Redirect.MirrorDstRegion == "" {
+				return nil, errInvalidArgument("A Mirror redirect needs a MirrorURL (or MirrorDstRegion).").with("ArgumentName", "MirrorURL")
 			}
 		}
 		return withRedirectDefaults(body)

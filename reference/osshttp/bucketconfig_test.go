@@ -633,6 +633,8 @@ func TestBucketConfigRulesV1(t *testing.T) {
 	must(t, c.SetBucketWebsiteDetail(b, oss1.WebsiteXML{RoutingRules: []oss1.RoutingRule{{RuleNumber: 1,
 		Condition: oss1.Condition{HTTPErrorCodeReturnedEquals: 404},
 		Redirect:  oss1.Redirect{RedirectType: "External", HostName: "example.com"}}}}))
+	wantErr(t, c.SetBucketWebsiteDetail(b, oss1.WebsiteXML{RoutingRules: []oss1.RoutingRule{{RuleNumber: 1,
+		Redirect: oss1.Redirect{RedirectType: "Mirror"}}}}), 400, CodeInvalidArgument) // a mirror without an origin
 	// GetBucketWebsite completes a Redirect with OSS's defaults.
 	ws, err := c.GetBucketWebsite(b)
 	must(t, err)
