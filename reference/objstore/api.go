@@ -427,6 +427,24 @@ type Store interface {
 	// front ends ask before every operation on a bucket. Memory only.
 	PolicyDenies(req PolicyRequest) bool
 
+	// PutBucketConfig stores a bucket configuration document (CORS,
+	// lifecycle, website, ...) the front end validated, under a name the
+	// front end chose; GetBucketConfig returns it, nil when none is set;
+	// DeleteBucketConfig removes it (none is not an error). The Account
+	// forms keep a principal's account-level documents (bucketconfig.go).
+	PutBucketConfig(ctx context.Context, p Principal, bucket, name string, doc []byte) error
+	GetBucketConfig(ctx context.Context, p Principal, bucket, name string) ([]byte, error)
+	DeleteBucketConfig(ctx context.Context, p Principal, bucket, name string) error
+	// ReadBucketConfig reads a configuration without a principal: only
+	// for the anonymous CORS preflight.
+	ReadBucketConfig(ctx context.Context, bucket, name string) ([]byte, error)
+	// BucketExists reports whether a bucket exists, without a principal
+	// (OSS answers NoSuchBucket before it checks credentials).
+	BucketExists(ctx context.Context, bucket string) (bool, error)
+	PutAccountConfig(ctx context.Context, p Principal, name string, doc []byte) error
+	GetAccountConfig(ctx context.Context, p Principal, name string) ([]byte, error)
+	DeleteAccountConfig(ctx context.Context, p Principal, name string) error
+
 	// AppendObject appends body (size bytes, -1 = until EOF) to the
 	// appendable object bucket/key at position, creating it at position
 	// 0 (append.go).

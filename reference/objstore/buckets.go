@@ -194,6 +194,9 @@ func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) er
 		if err := deletePolicyTx(tx, name); err != nil {
 			return err
 		}
+		if err := deleteBucketConfigsTx(tx, name); err != nil {
+			return err
+		}
 		return tx.Bucket(tblBuckets).Delete([]byte(name))
 	})
 	if err != nil {

@@ -144,6 +144,9 @@ func (h *handler) putBucketACL(req *request) *ossError {
 	if !ok {
 		return errInvalidArgument("PutBucketAcl needs the x-oss-acl header.")
 	}
+	if e := h.refusePublic(req, acl); e != nil {
+		return e
+	}
 	if err := h.cfg.Store.PutBucketACL(req.ctx(), req.principal, req.res.bucket, acl); err != nil {
 		return fromStore(err, req.res.bucket, "")
 	}
@@ -171,6 +174,9 @@ func (h *handler) putObjectACL(req *request) *ossError {
 	}
 	if !ok {
 		return errInvalidArgument("PutObjectACL needs the x-oss-object-acl header.")
+	}
+	if e := h.refusePublic(req, acl); e != nil {
+		return e
 	}
 	info, err := h.cfg.Store.PutObjectACL(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"), acl)
 	if err != nil {
@@ -299,7 +305,7 @@ func (h *handler) uploadPartCopy(req *request, n int, uploadID string) *ossError
 	if err != nil {
 		e := fromStore(err, req.res.bucket, req.res.key)
 		if e.Code == CodeNoSuchUpload {
-			e.withEC(ecNoSuchUploadPart)
+			e.withEC(ecNoSuchUploadPartCopy)
 		}
 		return e
 	}

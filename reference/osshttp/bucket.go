@@ -88,6 +88,14 @@ func (h *handler) listBuckets(req *request) *ossError {
 	if e != nil {
 		return e
 	}
+	if !validBucketPrefix(prefix) {
+		return errInvalidArgument("The prefix is not the start of a valid bucket name (lower-case letters, digits and hyphens, at most 63).").
+			with("ArgumentName", "prefix").with("ArgumentValue", prefix)
+	}
+	filter, e := bucketTagFilter(q)
+	if e != nil {
+		return e
+	}
 	all, err := h.cfg.Store.ListBuckets(req.ctx(), req.principal)
 	if err != nil {
 		return fromStore(err, "", "")
@@ -98,6 +106,15 @@ func (h *handler) listBuckets(req *request) *ossError {
 	for _, b := range all {
 		if !strings.HasPrefix(b.Name, prefix) || b.Name <= marker {
 			continue
+		}
+		if filter != nil {
+			tags, e := h.bucketTags(req, b.Name)
+			if e != nil {
+				return e
+			}
+			if !filter(tags) {
+				continue
+			}
 		}
 		if len(out.Buckets) == maxKeys {
 			out.IsTruncated = true
@@ -172,31 +189,32 @@ type xmlCreateBucketConfiguration struct {
 // parseCreateBucketConfiguration validates PutBucket's body (empty is
 // fine) and returns its storage class ("" = Standard): one of the classes
 // OSS accepts on buckets, kept and given to objects written without one
-// (metadata only, see the package comment). LRS and ZRS are accepted and
-// both reported as LRS.
-func parseCreateBucketConfiguration(body []byte) (string, *ossError) {
+// (metadata only, see the package comment), and its data redundancy type
+// ("" = LRS): LRS or ZRS, kept and reported (redundancy.go).
+func parseCreateBucketConfiguration(body []byte) (string, string, *ossError) {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	var c xmlCreateBucketConfiguration
 	if err := decodeXMLStrict(body, &c); err != nil {
-		return "", errMalformedXML()
+		return "", "", errMalformedXML()
 	}
 	class := strings.TrimSpace(c.StorageClass)
 	if class != "" && !ossStorageClasses[class] {
-		return "", errInvalidArgument("The storage class you specified is not valid.")
+		return "", "", errInvalidArgument("The storage class you specified is not valid.")
 	}
-	switch strings.TrimSpace(c.DataRedundancyType) {
-	case "", "LRS", "ZRS":
+	redundancy := strings.TrimSpace(c.DataRedundancyType)
+	switch redundancy {
+	case "", redundancyLRS, redundancyZRS:
 	default:
-		return "", errInvalidArgument("The data redundancy type you specified is not valid.")
+		return "", "", errInvalidArgument("The data redundancy type you specified is not valid.")
 	}
 	switch strings.TrimSpace(c.ObjectHashFunction) {
 	case "", "SHA-1", "SHA-256":
 	default:
-		return "", errInvalidArgument("The object hash function you specified is not valid.")
+		return "", "", errInvalidArgument("The object hash function you specified is not valid.")
 	}
-	return class, nil
+	return class, redundancy, nil
 }
 
 func (h *handler) putBucket(req *request) *ossError {
@@ -212,13 +230,21 @@ func (h *handler) putBucket(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	class, e := parseCreateBucketConfiguration(body)
+	class, redundancy, e := parseCreateBucketConfiguration(body)
 	if e != nil {
 		return e
 	}
 	opts := objstore.CreateBucketOptions{Rule: ruleFromSSE(sse.SSE), StorageClass: class, ACL: acl}
 	if _, err := h.cfg.Store.CreateBucketWithOptions(req.ctx(), req.principal, req.res.bucket, opts); err != nil {
 		return fromStore(err, req.res.bucket, "")
+	}
+	if redundancy == redundancyZRS {
+		if e := h.setRedundancy(req, redundancy); e != nil {
+			// The bucket is new and empty: undo it rather than leave it
+			// with a redundancy type other than the one asked for.
+			_ = h.cfg.Store.DeleteBucket(req.ctx(), req.principal, req.res.bucket)
+			return e
+		}
 	}
 	writeEmpty(req.w, http.StatusOK)
 	return nil
@@ -262,9 +288,8 @@ type xmlBucketInfoBody struct {
 	// had versioning (as GetBucketVersioning has no Status then).
 	Versioning   string          `xml:"Versioning,omitempty"`
 	BucketPolicy xmlBucketPolicy `xml:"BucketPolicy"`
-	// BlockPublicAccess is false: Block Public Access cannot be turned on
-	// here, and public ACLs are accepted and kept (the bucket's ACL above,
-	// objects' with GetObjectAcl), so nothing blocks them.
+	// BlockPublicAccess is the bucket's or the account's public access
+	// block (bucketconfig.go).
 	BlockPublicAccess bool `xml:"BlockPublicAccess"`
 }
 
@@ -296,10 +321,37 @@ func (h *handler) getBucketInfo(req *request) *ossError {
 		ResourceGroupID:        defaultResourceGroupID,
 		Owner:                  ownerOf(b.Owner),
 		ACL:                    b.ACL,
-		DataRedundancyType:     "LRS",
+		DataRedundancyType:     redundancyLRS,
 		SSE:                    xmlSSERuleFlat{SSEAlgorithm: "None"},
 		Versioning:             b.Versioning,
-		BlockPublicAccess:      false,
+	}
+	if doc, err := h.cfg.Store.GetBucketConfig(req.ctx(), req.principal, b.Name, "logging"); err != nil {
+		return fromStore(err, b.Name, "")
+	} else if doc != nil {
+		var l xmlBucketLoggingStatus
+		if xml.Unmarshal(doc, &l) == nil && l.LoggingEnabled != nil {
+			info.BucketPolicy = xmlBucketPolicy{LogBucket: l.LoggingEnabled.TargetBucket, LogPrefix: l.LoggingEnabled.TargetPrefix}
+		}
+	}
+	redundancy, e := h.redundancy(req, b.Name)
+	if e != nil {
+		return e
+	}
+	info.DataRedundancyType = redundancy
+	blocked, e := h.publicAccessBlocked(req, b.Name)
+	if e != nil {
+		return e
+	}
+	info.BlockPublicAccess = blocked
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"transferacceleration", &info.TransferAcceleration}, {"accessmonitor", &info.AccessMonitor}} {
+		if on, e := h.configOn(req, b.Name, f.name); e != nil {
+			return e
+		} else if on {
+			*f.dst = "Enabled"
+		}
 	}
 	if r := b.Encryption; r != nil && r.Algorithm != "" {
 		info.SSE = xmlSSERuleFlat{SSEAlgorithm: r.Algorithm}
@@ -413,4 +465,19 @@ func (h *handler) listLiveChannels(req *request) *ossError {
 		return fromStore(err, req.res.bucket, "")
 	}
 	return h.reply(req, xmlListLiveChannelResult{Prefix: req.q.Get("prefix"), Marker: req.q.Get("marker"), MaxKeys: maxKeys})
+}
+
+// validBucketPrefix reports whether p can begin a bucket name: OSS
+// refuses a ListBuckets prefix that no bucket name can start with (the v1
+// SDK's IsBucketExist relies on it to reject an invalid name).
+func validBucketPrefix(p string) bool {
+	if len(p) > 63 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -88,13 +88,13 @@ func TestNotImplementedLoggedAsInfo(t *testing.T) {
 	c := newV2(e, e.srv.URL, rootAK, rootSK, nil)
 	_, err := c.c.PutBucket(bg, &oss2.PutBucketRequest{Bucket: oss2.Ptr("nimpl")})
 	must(t, err)
-	_, err = c.c.GetBucketCors(bg, &oss2.GetBucketCorsRequest{Bucket: oss2.Ptr("nimpl")})
+	_, err = c.c.GetBucketWorm(bg, &oss2.GetBucketWormRequest{Bucket: oss2.Ptr("nimpl")})
 	wantErr(t, err, 501, CodeNotImplemented)
 	logs := e.logs.String()
 	if strings.Contains(logs, "level=ERROR") {
 		t.Fatalf("a 501 was logged at ERROR:\n%s", logs)
 	}
-	if !strings.Contains(logs, `level=INFO msg="oss request not implemented"`) || !strings.Contains(logs, "subresources=cors") {
+	if !strings.Contains(logs, `level=INFO msg="oss request not implemented"`) || !strings.Contains(logs, "subresources=worm") {
 		t.Fatalf("no INFO line naming the sub-resource:\n%s", logs)
 	}
 	// A header asking for a feature not served here is named too.
@@ -294,9 +294,10 @@ func TestBucketStorageClasses(t *testing.T) {
 			err = bk.RestoreObject("o")
 			if archiveClasses[class] {
 				must(t, err)
+				// A second restore while the first is in progress.
 				_, err = c2.c.RestoreObject(bg, &oss2.RestoreObjectRequest{Bucket: oss2.Ptr(b), Key: oss2.Ptr("o"),
 					RestoreRequest: &oss2.RestoreRequest{Days: 2, Tier: oss2.Ptr("Bulk")}})
-				must(t, err)
+				wantErr(t, err, 409, "RestoreAlreadyInProgress")
 			} else {
 				wantErr(t, err, 400, CodeOperationNotSupported)
 			}

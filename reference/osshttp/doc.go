@@ -75,12 +75,21 @@
 // 0002-00000902); a bad
 // signature 403 SignatureDoesNotMatch (EC 0002-00000040, with StringToSign,
 // StringToSignBytes or CanonicalRequest, SignatureProvided and
-// OSSAccessKeyId, as OSS does); a malformed Authorization or OSS2 (V2)
-// signatures 400 InvalidArgument; no signature at all 403 AccessDenied; a
+// OSSAccessKeyId, as OSS does); a malformed Authorization 400
+// InvalidArgument; no signature at all 403 AccessDenied; a
 // missing or unparseable Date 403 AccessDenied "OSS authentication requires
 // a valid Date."; a security token (x-oss-security-token, security-token)
 // 403 InvalidAccessKeyId, as OSS answers a token it cannot match (there is
 // no STS here). IsOSSRequest tells OSS-signed requests from S3 ones.
+// When authentication fails for a request naming a bucket that does not
+// exist, the answer is 404 NoSuchBucket instead (PutBucket excepted), as
+// OSS answers before it looks at credentials; the v2 SDK's IsBucketExist
+// relies on it, and bucket names are public (DNS) anyway.
+//
+// Signature V2 ("OSS2", the v1 SDK's AuthV2) is verified too, header and
+// presigned URL (signaturev2.go): HMAC-SHA256 over the V1 layout plus
+// the additional headers, with a resource that query-escapes the path and
+// signs every query parameter.
 //
 // # Operations
 //
@@ -256,8 +265,9 @@
 // trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
 // NotImplemented 501 for OSS features not served here (c; logged at INFO):
-// callbacks, symlinks, image processing, PostObject, bucket
-// tagging and the other bucket sub-resources; NoSuchVersion 404 for
+// callbacks, symlinks, image processing, PostObject, SelectObject, data
+// indexing (MetaQuery), WORM, replication, CNAME, live channels and the
+// other sub-resources not named here; NoSuchVersion 404 for
 // a versionId that names no version, any id of another form than the
 // store's included (c); FileAlreadyExists
 // 409 for x-oss-forbid-overwrite: true (C code; on PutObject, CopyObject and
@@ -284,6 +294,25 @@
 // ObjectNotAppendable; an append naming another encryption than the
 // first, or any KMS key id, is 400 InvalidArgument (objstore/append.go).
 //
+// # Bucket configurations and service operations
+//
+// bucketconfig.go: CORS (with the anonymous OPTIONS preflight), lifecycle,
+// website, logging and its user-defined log fields, Referer, bucket tags
+// (and ListBuckets' tag-key/tag-value/tagging filter), transfer
+// acceleration, access monitor, HTTPS config, overwrite config, archive
+// direct read, storage quota, requester pays and the public access block
+// (bucket and account level; it refuses public ACLs) are validated, kept
+// and reported; DescribeRegions, GetBucketStat (counted when asked),
+// GetBucketPolicyStatus (IsPublic false: policies here only deny) and
+// Get/PutBucketResourceGroup (rg-default only). traffic.go:
+// x-oss-traffic-limit paces uploads and downloads; PutObject with
+// If-Modified-Since, If-Unmodified-Since, If-Match or If-None-Match is 400
+// NotImplemented (EC 0017-00000245) as on OSS; SealAppendObject is 400
+// OperationNotSupported (EC 0016-00000513), OSS's answer where sealing is
+// not offered. CompleteMultipartUpload applies x-oss-object-acl; an upload
+// initiated with ?sequential gets its whole-object MD5 as Content-MD5 on
+// HEAD (sequential.go).
+//
 // # Choices where OSS is unconfirmed or cannot be matched
 //
 //   - x-oss-storage-class Standard, IA, Archive, ColdArchive and
@@ -297,13 +326,16 @@
 //     CreateBucketConfiguration (any other is 400 InvalidArgument); the
 //     bucket keeps it, reports it in GetBucketInfo and ListBuckets, and
 //     objects written to it without a class get it, as on OSS. DataRedundancyType LRS
-//     and ZRS are accepted and reported as LRS.
+//     and ZRS are accepted, kept and reported; redundancy transitions
+//     finish at once (redundancy.go).
 //   - RestoreObject (POST ?restore, optional RestoreRequest body with Days
 //     0..365 and JobParameters/Tier) answers 202 for an object of an
-//     archive class and 400 OperationNotSupported (c) for any other. As
-//     nothing here needs a restore, it changes nothing: x-oss-restore is
-//     never sent, and a second restore is 202 again where OSS answers 409
-//     RestoreAlreadyInProgress or 200.
+//     archive class and 400 OperationNotSupported (c) for any other. The
+//     restore's state is kept (restore.go): in progress for OSS's
+//     documented minimum time, then restored for Days; HEAD reports it
+//     in x-oss-restore, a second restore in progress is 409
+//     RestoreAlreadyInProgress, CleanRestoredObject ends a finished one.
+//     Reads never wait for it.
 //   - ListBuckets and GetBucketInfo name the endpoint the request came to
 //     (Host, port kept, bucket of a virtual-hosted request removed) as both
 //     ExtranetEndpoint and IntranetEndpoint, and CompleteMultipartUpload's

@@ -63,6 +63,7 @@ const (
 	ecInvalidAccessKeyID        = "0002-00000902"
 	ecNoSuchUpload              = "0042-00000002" // AbortMultipartUpload, ListParts
 	ecNoSuchUploadPart          = "0042-00000104" // UploadPart
+	ecNoSuchUploadPartCopy      = "0042-00000311" // UploadPartCopy (the v2 SDK's tests pin it)
 	ecCompleteAllWithBody       = "0042-00000216"
 	ecBucketAlreadyExists       = "0015-00000104" // from the v2 SDK's recorded responses
 	ecBucketNotEmpty            = "0015-00000301" // from the v2 SDK's recorded responses

@@ -60,7 +60,7 @@ func FuzzXMLBodies(f *testing.F) {
 		} else if e.Status >= 500 {
 			t.Fatal(e)
 		}
-		if _, e := parseCreateBucketConfiguration(body); e != nil && e.Status >= 500 {
+		if _, _, e := parseCreateBucketConfiguration(body); e != nil && e.Status >= 500 {
 			t.Fatal(e)
 		}
 	})

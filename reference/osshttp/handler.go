@@ -346,8 +346,22 @@ func (h *handler) serve(req *request) *ossError {
 		return errInvalidArgument("The query string is malformed.")
 	}
 	req.q = q
+	if r.Method == http.MethodOptions && res.bucket != "" {
+		// The browser's CORS preflight carries no credentials (OSS answers
+		// it from the bucket's CORS rules alone).
+		return h.preflight(req)
+	}
 	out, e := h.authenticate(r, q, res)
 	if e != nil {
+		// OSS answers NoSuchBucket for a bucket that does not exist
+		// whatever the credentials (bucket names are public, in DNS);
+		// the v2 SDK's IsBucketExist relies on it.
+		isPutBucket := r.Method == http.MethodPut && res.key == "" && len(q) == 0
+		if e.Status == http.StatusForbidden && res.bucket != "" && !isPutBucket {
+			if ok, err := h.cfg.Store.BucketExists(r.Context(), res.bucket); err == nil && !ok {
+				return fromStore(&objstore.Error{Kind: objstore.KindNoSuchBucket}, res.bucket, "")
+			}
+		}
 		return e
 	}
 	req.principal = objstore.Principal{Name: out.cred.Principal}
@@ -412,10 +426,19 @@ func queryKeys(q url.Values) string {
 }
 
 func (h *handler) serveService(req *request) *ossError {
+	if has(req.q, "publicAccessBlock") {
+		return h.serveAccountPublicAccessBlock(req)
+	}
+	if req.r.Method == http.MethodGet && has(req.q, "regions") {
+		return h.describeRegions(req)
+	}
+	if req.r.Method == http.MethodGet && has(req.q, "redundancyTransition") {
+		return h.listUserRedundancyTransitions(req)
+	}
 	if req.r.Method != http.MethodGet {
 		return errMethodNotAllowed("GET")
 	}
-	if hasUnsupported(req.q) {
+	if hasUnsupported(req.q, "tagging") {
 		return errNotImplemented()
 	}
 	req.op = "ListBuckets"
@@ -424,6 +447,19 @@ func (h *handler) serveService(req *request) *ossError {
 
 func (h *handler) serveBucket(req *request) *ossError {
 	q := req.q
+	switch {
+	case has(q, "resourceGroup"):
+		return h.serveResourceGroup(req)
+	case has(q, "redundancyTransition"):
+		return h.serveRedundancyTransition(req)
+	case has(q, "policyStatus") && req.r.Method == http.MethodGet:
+		return h.getBucketPolicyStatus(req)
+	case has(q, "stat") && req.r.Method == http.MethodGet:
+		return h.getBucketStat(req)
+	}
+	if k := configKindOf(q); k != nil {
+		return h.serveConfig(req, k)
+	}
 	switch req.r.Method {
 	case http.MethodPut:
 		switch {
@@ -599,6 +635,16 @@ func (h *handler) serveObject(req *request) *ossError {
 	if e := checkVersionID(q); e != nil {
 		return e
 	}
+	if e := applyTrafficLimit(req); e != nil {
+		return e
+	}
+	if m := req.r.Method; m == http.MethodPut || m == http.MethodPost {
+		// Any write naming a public object ACL meets the public access
+		// block (PutObject, CopyObject, Initiate, Append, Complete, PutObjectAcl).
+		if e := h.refusePublic(req, strings.TrimSpace(req.r.Header.Get(hObjectACL))); e != nil {
+			return e
+		}
+	}
 	switch req.r.Method {
 	case http.MethodPut:
 		switch {
@@ -634,6 +680,9 @@ func (h *handler) serveObject(req *request) *ossError {
 		}
 		req.op = "PutObject"
 		if e := h.policyCheck(req); e != nil {
+			return e
+		}
+		if e := refuseWriteConditions(req.r.Header); e != nil {
 			return e
 		}
 		return h.putObject(req)
@@ -723,6 +772,18 @@ func (h *handler) serveObject(req *request) *ossError {
 				return e
 			}
 			return h.appendObject(req)
+		case has(q, "seal") && !hasUnsupported(q, "seal", "position"):
+			req.op = "SealAppendObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.sealAppendObject(req)
+		case has(q, "cleanRestoredObject") && !hasUnsupported(q, "cleanRestoredObject"):
+			req.op = "CleanRestoredObject"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.cleanRestoredObject(req)
 		case has(q, "restore") && !hasUnsupported(q, "restore"):
 			req.op = "RestoreObject"
 			if e := h.policyCheck(req); e != nil {

@@ -47,6 +47,11 @@ func (h *handler) initiateMultipartUpload(req *request) *ossError {
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
+	if has(req.q, "sequential") {
+		if e := h.markSequential(req, up.UploadID); e != nil {
+			return e
+		}
+	}
 	setSSEResponseHeaders(req.w.Header(), up.SSE)
 	out := xmlInitiateResult{Bucket: req.res.bucket, Key: encodeName(req.res.key, urlEnc), UploadID: up.UploadID}
 	if urlEnc {
@@ -212,11 +217,31 @@ func (h *handler) completeMultipartUpload(req *request) *ossError {
 	if e != nil {
 		return e
 	}
+	// x-oss-object-acl on Complete sets the new object's ACL (the v2
+	// SDK's uploaders send their Acl there: Initiate has none). It is
+	// checked before and applied right after the commit.
+	acl, setACL, e := aclHeader(r.Header, hObjectACL, true)
+	if e != nil {
+		return e
+	}
+	if setACL {
+		if e := h.refusePublic(req, acl); e != nil {
+			return e
+		}
+	}
 	info, err := h.cfg.Store.CompleteMultipartUpload(req.ctx(), req.principal, req.res.bucket, req.res.key, uploadID, parts,
 		objstore.CompleteOptions{MinPartSize: MinPartSize, Condition: noOverwrite(forbid),
 			ETagRule: objstore.MultipartETagOSS, AllowNoParts: len(parts) == 0})
 	if err != nil {
 		return fromWrite(err, req.res.bucket, req.res.key)
+	}
+	if setACL {
+		if _, err := h.cfg.Store.PutObjectACL(req.ctx(), req.principal, req.res.bucket, req.res.key, info.VersionID, acl); err != nil {
+			return fromStore(err, req.res.bucket, req.res.key)
+		}
+	}
+	if _, e := h.finishSequential(req, uploadID, info); e != nil {
+		return e
 	}
 	hdr := req.w.Header()
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))

@@ -490,6 +490,11 @@ func (h *handler) headObject(req *request) *ossError {
 	hdr.Set(hCRC64, strconv.FormatUint(info.CRC64, 10))
 	if m := md5OfETag(info); m != "" {
 		hdr.Set("Content-MD5", m)
+	} else if m := h.keptContentMD5(req, info); m != "" {
+		hdr.Set("Content-MD5", m)
+	}
+	if e := h.setRestoreHeader(req, info); e != nil {
+		return e
 	}
 	hdr.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	req.w.WriteHeader(http.StatusOK)
@@ -769,28 +774,30 @@ type xmlRestoreRequest struct {
 }
 
 // restoreObject answers RestoreObject: 202 Accepted for an object of an
-// archive class, 400 OperationNotSupported for any other (c: OSS's code
-// for a class that needs no restore). Objects of every class are readable
-// here without a restore (see the package comment), so a restore changes
-// nothing and no x-oss-restore header is ever sent: RestoreObject exists
-// so that clients that restore before reading work unchanged.
+// archive class (restore.go keeps its state), 400 OperationNotSupported
+// for any other (c: OSS's code for a class that needs no restore).
+// Objects of every class are readable here without a restore (see the
+// package comment).
 func (h *handler) restoreObject(req *request) *ossError {
 	body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
 	if e != nil {
 		return e
 	}
+	days, tier := 1, "Standard"
 	if len(bytes.TrimSpace(body)) != 0 {
 		var in xmlRestoreRequest
 		if err := decodeXMLStrict(body, &in); err != nil {
 			return errMalformedXML()
 		}
 		if in.Days != nil {
-			if n, err := strconv.Atoi(strings.TrimSpace(*in.Days)); err != nil || n < 0 || n > 365 {
+			n, err := strconv.Atoi(strings.TrimSpace(*in.Days))
+			if err != nil || n < 0 || n > 365 {
 				return errInvalidArgument("The Days element must be an integer between 1 and 365.")
 			}
+			days = n
 		}
 		if in.Tier != nil {
-			switch strings.TrimSpace(*in.Tier) {
+			switch tier = strings.TrimSpace(*in.Tier); tier {
 			case "Expedited", "Standard", "Bulk":
 			default:
 				return errInvalidArgument("The Tier element must be Expedited, Standard or Bulk.")
@@ -804,7 +811,11 @@ func (h *handler) restoreObject(req *request) *ossError {
 	if !archiveClasses[storageClassOf(info.StorageClass)] {
 		return newErr(http.StatusBadRequest, CodeOperationNotSupported, "The operation is not supported for this resource.")
 	}
+	status, e := h.startRestore(req, info, days, tier)
+	if e != nil {
+		return e
+	}
 	setVersionHeader(req.w.Header(), info.VersionID)
-	writeEmpty(req.w, http.StatusAccepted)
+	writeEmpty(req.w, status)
 	return nil
 }

@@ -120,8 +120,17 @@ func TestCommonHeadersAndErrorDocument(t *testing.T) {
 	if doc.HostID != e.addr {
 		t.Fatalf("HostId %q", doc.HostID)
 	}
+	// OSS answers NoSuchBucket before it looks at credentials; a bucket
+	// that exists still needs them.
+	resp = e.rawRequest(http.MethodHead, "/bkt/obj", nil, nil)
+	wantRawError(t, resp, 404, CodeNoSuchBucket)
+	if r := e.signedV1(http.MethodPut, "/bkt/", "", nil, nil); r.StatusCode != 200 {
+		t.Fatalf("PutBucket: %d", r.StatusCode)
+	}
 	resp = e.rawRequest(http.MethodHead, "/bkt/obj", nil, nil)
 	wantRawError(t, resp, 403, CodeAccessDenied)
+	resp = e.rawRequest(http.MethodGet, "/bkt/", map[string]string{"Authorization": "OSS LTAI5tNobody:c2lnbmF0dXJl", "Date": httpTime(time.Now())}, nil)
+	wantRawError(t, resp, 403, CodeInvalidAccessKeyID)
 
 	for _, tc := range []struct {
 		authz  string
@@ -135,7 +144,8 @@ func TestCommonHeadersAndErrorDocument(t *testing.T) {
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/20260101/cn-hangzhou/oss/aliyun_v4_request,Signature=zz", 400, CodeInvalidArgument},
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/2026/cn-hangzhou/oss/aliyun_v4_request,Signature=" + strings.Repeat("a", 64), 400, CodeInvalidArgument},
 		{"OSS4-HMAC-SHA256 Credential=" + rootAK + "/20260101/cn-hangzhou/s3/aliyun_v4_request,Signature=" + strings.Repeat("a", 64), 400, CodeInvalidArgument},
-		{"OSS2 AccessKeyId:" + rootAK + ",Signature:abc", 400, CodeInvalidArgument},
+		{"OSS2 AccessKeyId:" + rootAK + ",Signature:abc", 403, CodeAccessDenied}, // V2, no Date
+		{"OSS2 AccessKeyId:" + rootAK + ",Nonsense:x,Signature:abc", 400, CodeInvalidArgument},
 		{"AWS4-HMAC-SHA256 Credential=x", 400, CodeInvalidArgument},
 		{"OSS " + rootAK + ":c2lnbmF0dXJl", 403, CodeAccessDenied},     // no Date
 		{"OSS LTAI5tNobody:c2lnbmF0dXJl", 403, CodeInvalidAccessKeyID}, // EC 0002-00000902
@@ -207,11 +217,18 @@ func TestSignedRawRequests(t *testing.T) {
 		{name: "delete without MD5", method: "POST", path: "/raw/", query: "delete", body: []byte("<Delete><Object><Key>a</Key></Object></Delete>"), status: 400, code: CodeMissingArgument},
 		{name: "delete without key", method: "POST", path: "/raw/", query: "delete", body: []byte("<Delete><Object></Object></Delete>"),
 			hdr: map[string]string{"Content-MD5": md5b64([]byte("<Delete><Object></Object></Delete>"))}, status: 400, code: CodeMalformedXML},
-		{name: "unsupported bucket sub-resource", method: "GET", path: "/raw/", query: "cors", status: 501, code: CodeNotImplemented},
+		{name: "unsupported bucket sub-resource", method: "GET", path: "/raw/", query: "worm", status: 501, code: CodeNotImplemented},
+		{name: "no CORS rules", method: "GET", path: "/raw/", query: "cors", status: 404, code: CodeNoSuchCORSConfiguration},
 		{name: "unsupported object sub-resource", method: "GET", path: "/raw/obj", query: "symlink", status: 501, code: CodeNotImplemented},
-		{name: "bucket tagging", method: "GET", path: "/raw/", query: "tagging", status: 501, code: CodeNotImplemented},
+		{name: "bucket tagging", method: "GET", path: "/raw/", query: "tagging", status: 200,
+			checkResponse: func(t *testing.T, resp *http.Response, body []byte) {
+				if !bytes.Contains(body, []byte("<Tagging><TagSet></TagSet></Tagging>")) {
+					t.Fatalf("tagging %s", body)
+				}
+			}},
 		{name: "image processing", method: "GET", path: "/raw/obj", query: "x-oss-process=image/resize,w_10", status: 501, code: CodeNotImplemented},
-		{name: "seal", method: "POST", path: "/raw/obj2", query: "seal", status: 501, code: CodeNotImplemented},
+		{name: "seal missing object", method: "POST", path: "/raw/obj2", query: "seal&position=0", status: 404, code: CodeNoSuchKey},
+		{name: "seal", method: "POST", path: "/raw/obj", query: "seal&position=0", status: 400, code: CodeOperationNotSupported},
 		{name: "method", method: "PATCH", path: "/raw/obj", status: 405, code: CodeMethodNotAllowed},
 		{name: "service method", method: "DELETE", path: "/", status: 405, code: CodeMethodNotAllowed},
 		{name: "max-keys", method: "GET", path: "/raw/", query: "max-keys=1001", status: 400, code: CodeInvalidArgument},
