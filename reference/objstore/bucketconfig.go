@@ -74,7 +74,7 @@ func (s *DiskStore) PutBucketConfig(ctx context.Context, p Principal, bucket, na
 	if err := checkConfigName(name, doc); err != nil {
 		return internal(res, err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -114,7 +114,7 @@ func (s *DiskStore) GetBucketConfig(ctx context.Context, p Principal, bucket, na
 		return nil, err
 	}
 	var doc []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -161,7 +161,7 @@ func (s *DiskStore) DeleteBucketConfig(ctx context.Context, p Principal, bucket,
 	if err := checkBucketName(bucket); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func (s *DiskStore) PutAccountConfig(ctx context.Context, p Principal, name stri
 	if err := checkConfigName(name, doc); err != nil {
 		return internal("/", err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return s.putConfigTx(tx, accountKey(p), name, doc) })
+	err := s.update(func(tx *bolt.Tx) error { return s.putConfigTx(tx, accountKey(p), name, doc) })
 	if err != nil {
 		return asError("/", err)
 	}
@@ -225,7 +225,7 @@ func (s *DiskStore) PutAccountConfig(ctx context.Context, p Principal, name stri
 // name, nil when none is set.
 func (s *DiskStore) GetAccountConfig(ctx context.Context, p Principal, name string) ([]byte, error) {
 	var doc []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		doc, err = s.getConfigTx(tx, accountKey(p), name)
 		return err
@@ -239,7 +239,7 @@ func (s *DiskStore) GetAccountConfig(ctx context.Context, p Principal, name stri
 // DeleteAccountConfig removes the principal's account-level
 // configuration name; none is not an error.
 func (s *DiskStore) DeleteAccountConfig(ctx context.Context, p Principal, name string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error { return deleteConfigTx(tx, accountKey(p), name) })
+	err := s.update(func(tx *bolt.Tx) error { return deleteConfigTx(tx, accountKey(p), name) })
 	if err != nil {
 		return asError("/", err)
 	}
@@ -257,7 +257,7 @@ func (s *DiskStore) ReadBucketConfig(ctx context.Context, bucket, name string) (
 		return nil, err
 	}
 	var doc []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *DiskStore) BucketExists(ctx context.Context, bucket string) (bool, erro
 		return false, nil
 	}
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		ok = b != nil
 		return err
