@@ -374,3 +374,60 @@ func Collect(d *Document) ([]Finding, error) {
 	})
 	return slices.Clip(out), err
 }
+
+// EachRange calls fn with the findings at positions lo (inclusive) to hi
+// (exclusive) in order. The findings before lo are skipped without being
+// decoded.
+func (s *Spill) EachRange(lo, hi int, fn func(*Finding) error) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("findings: spill: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	for i := 0; i < hi; i++ {
+		if i < lo {
+			// Skipped: read to the line's end without keeping it.
+			_, err := br.ReadSlice('\n')
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("findings: spill: %w", err)
+			}
+			continue
+		}
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF && len(line) == 0 {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("findings: spill: %w", err)
+		}
+		var x Finding
+		if err := decodeLine(bytes.TrimSuffix(line, []byte("\n")), &x); err != nil {
+			return err
+		}
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachRange is Each for the findings at positions lo to hi (exclusive).
+func (d *Document) EachRange(lo, hi int, fn func(*Finding) error) error {
+	if d.Spill != nil {
+		return d.Spill.EachRange(lo, hi, fn)
+	}
+	hi = min(hi, len(d.Findings))
+	for i := max(lo, 0); i < hi; i++ {
+		if err := fn(&d.Findings[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -70,7 +70,10 @@ func HTML(w io.Writer, m *Model) error {
 	if m == nil {
 		return fmt.Errorf("reports: nil model")
 	}
-	v := newHTMLView(m)
+	v, err := newHTMLView(m)
+	if err != nil {
+		return fmt.Errorf("reports: html: %w", err)
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	if err := htmlTmpl.Execute(bw, v); err != nil {
 		return fmt.Errorf("reports: html: %w", err)
@@ -366,12 +369,17 @@ var htmlSevOrder = []string{"critical", "high", "medium", "low", "info"}
 // first; any other framework follows alphabetically.
 var htmlFrameworkOrder = []string{"CIS Alibaba", "CIS Amazon", "CIS AWS", "NIST", "PCI", "ISO"}
 
-func newHTMLView(m *Model) *htmlView {
+func newHTMLView(m *Model) (*htmlView, error) {
 	doc := m.Findings
 	if doc == nil {
 		doc = &findings.Document{}
 	}
-	fs := append([]findings.Finding(nil), doc.Findings...)
+	// TODO(issue 11): a spilled document is read back whole here; the page
+	// shows a bounded part of it, which is all the view needs to hold.
+	fs, err := findings.Collect(doc)
+	if err != nil {
+		return nil, err
+	}
 	findings.Sort(fs)
 	sum := findings.Summarize(fs)
 
@@ -489,7 +497,11 @@ func newHTMLView(m *Model) *htmlView {
 			v.Unbucketed++
 		}
 	}
-	v.Frameworks, v.NoControl = htmlFrameworksOf(rulesOf(doc), v.Findings)
+	ruleList, err := rulesOf(doc)
+	if err != nil {
+		return nil, err
+	}
+	v.Frameworks, v.NoControl = htmlFrameworksOf(ruleList, v.Findings)
 	if m.Conformance != nil {
 		v.Conformance = htmlConformanceOf(m.Conformance)
 	}
@@ -501,7 +513,7 @@ func newHTMLView(m *Model) *htmlView {
 		c := htmlTrendChart(m.Trend)
 		v.Trend = &c
 	}
-	return v
+	return v, nil
 }
 
 // htmlVerdictOf is the headline badge: green only for a clean run (see
