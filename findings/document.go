@@ -74,6 +74,21 @@ func (d *Document) Each(fn func(*Finding) error) error {
 	return nil
 }
 
+// Failing counts the open findings at or above min (as Failing does).
+func (d *Document) Failing(min Severity) int {
+	if d.Spill == nil {
+		return Failing(d.Findings, min)
+	}
+	s := d.Spill.Summary()
+	n := 0
+	for _, sev := range Severities {
+		if sev.AtLeast(min) {
+			n += s.BySeverity[sev.String()]
+		}
+	}
+	return n
+}
+
 // Summarized counts the findings as Summarize does, without reading
 // spilled ones back (their summary is kept).
 func (d *Document) Summarized() Summary {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 )
 
@@ -167,15 +168,51 @@ func (w *SpillWriter) Close() ([]Finding, *Spill, error) {
 		w.runs = next
 	}
 	// One run left: count it (a pass that only reads).
-	c := newSummarizer()
-	sp := &Spill{path: w.runs[0], n: w.n}
-	if err := sp.Each(func(f *Finding) error { c.add(f); return nil }); err != nil {
+	sp, err := openSpill(w.runs[0], w.n)
+	if err != nil {
 		w.removeRuns()
 		return nil, nil, err
 	}
-	sp.sum = c.summary()
 	w.runs = nil
+	c := newSummarizer()
+	if err := sp.Each(func(f *Finding) error { c.add(f); return nil }); err != nil {
+		sp.Remove()
+		return nil, nil, err
+	}
+	sp.sum = c.summary()
 	return nil, sp, nil
+}
+
+// openSpill opens the sorted run at path as a Spill. Where the system
+// allows it the file is unlinked at once (its descriptor keeps it): it
+// then needs no removal, even when the process dies. Elsewhere Remove, or
+// the garbage collector once the Spill is unreachable, removes it.
+func openSpill(path string, n int) (*Spill, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("findings: spill: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("findings: spill: %w", err)
+	}
+	sp := &Spill{f: f, size: st.Size(), n: n, path: path}
+	if os.Remove(path) == nil {
+		sp.path = ""
+	}
+	sp.cleanup = runtime.AddCleanup(sp, func(h spillHandle) {
+		h.f.Close()
+		if h.path != "" {
+			os.Remove(h.path)
+		}
+	}, spillHandle{f, sp.path})
+	return sp, nil
+}
+
+type spillHandle struct {
+	f    *os.File
+	path string
 }
 
 func (w *SpillWriter) removeRuns() {
@@ -250,7 +287,7 @@ func (w *SpillWriter) merge(runs []string) (string, error) {
 
 // runReader reads one run, a finding at a time.
 type runReader struct {
-	f    *os.File
+	f    io.Closer
 	br   *bufio.Reader
 	ord  int // the run's place: earlier runs win ties (stability)
 	line []byte
@@ -308,11 +345,24 @@ func (h *runHeap) Pop() any {
 	return x
 }
 
-// Spill is a sorted file of findings written by a SpillWriter.
+// Spill is a sorted file of findings written by a SpillWriter. Its
+// methods may be called from several goroutines (each reads the file
+// through its own section).
 type Spill struct {
-	path string
-	n    int
-	sum  Summary
+	f       *os.File
+	size    int64
+	path    string // "" once unlinked
+	n       int
+	sum     Summary
+	cleanup runtime.Cleanup
+}
+
+// reader reads the spill from its beginning.
+func (s *Spill) reader() (*bufio.Reader, error) {
+	if s.f == nil {
+		return nil, errors.New("findings: spill: read after Remove")
+	}
+	return bufio.NewReaderSize(io.NewSectionReader(s.f, 0, s.size), 1<<16), nil
 }
 
 // Len is the number of findings.
@@ -332,11 +382,11 @@ func (s *Spill) Summary() Summary {
 // Each calls fn with every finding in order, each decoded anew (fn may
 // keep it), stopping at fn's first error.
 func (s *Spill) Each(fn func(*Finding) error) error {
-	r, err := openRun(s.path, 0)
+	br, err := s.reader()
 	if err != nil {
 		return err
 	}
-	defer r.f.Close()
+	r := &runReader{br: br}
 	for {
 		ok, err := r.next()
 		if err != nil {
@@ -352,14 +402,21 @@ func (s *Spill) Each(fn func(*Finding) error) error {
 	}
 }
 
-// Remove deletes the spill's file.
+// Remove closes and deletes the spill's file now (without it, the file
+// goes when the Spill is garbage collected or the process ends). The
+// spill cannot be read after.
 func (s *Spill) Remove() error {
-	if s == nil || s.path == "" {
+	if s == nil || s.f == nil {
 		return nil
 	}
-	err := os.Remove(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		err = nil
+	s.cleanup.Stop()
+	err := s.f.Close()
+	s.f = nil
+	if s.path != "" {
+		if rerr := os.Remove(s.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+			err = rerr
+		}
+		s.path = ""
 	}
 	return err
 }
@@ -379,12 +436,10 @@ func Collect(d *Document) ([]Finding, error) {
 // (exclusive) in order. The findings before lo are skipped without being
 // decoded.
 func (s *Spill) EachRange(lo, hi int, fn func(*Finding) error) error {
-	f, err := os.Open(s.path)
+	br, err := s.reader()
 	if err != nil {
-		return fmt.Errorf("findings: spill: %w", err)
+		return err
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
 	for i := 0; i < hi; i++ {
 		if i < lo {
 			// Skipped: read to the line's end without keeping it.

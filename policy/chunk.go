@@ -219,6 +219,7 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 					fail(err)
 					break
 				}
+				out.ended = u.end.head.Name
 			}
 			if err := deliver(env, out); err != nil {
 				fail(err)
