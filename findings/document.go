@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -87,6 +88,23 @@ func (d *Document) Failing(min Severity) int {
 		}
 	}
 	return n
+}
+
+// RuleFirsts returns each rule's first finding, rules in the order their
+// first findings come (a spilled document keeps them: no reading back).
+func (d *Document) RuleFirsts() ([]Finding, error) {
+	if d.Spill != nil {
+		return slices.Clone(d.Spill.firsts), nil
+	}
+	var out []Finding
+	seen := map[string]bool{}
+	for i := range d.Findings {
+		if f := &d.Findings[i]; !seen[f.Rule] {
+			seen[f.Rule] = true
+			out = append(out, *f)
+		}
+	}
+	return out, nil
 }
 
 // Summarized counts the findings as Summarize does, without reading

@@ -175,7 +175,16 @@ func (w *SpillWriter) Close() ([]Finding, *Spill, error) {
 	}
 	w.runs = nil
 	c := newSummarizer()
-	if err := sp.Each(func(f *Finding) error { c.add(f); return nil }); err != nil {
+	seen := map[string]bool{}
+	err = sp.Each(func(f *Finding) error {
+		c.add(f)
+		if !seen[f.Rule] {
+			seen[f.Rule] = true
+			sp.firsts = append(sp.firsts, *f)
+		}
+		return nil
+	})
+	if err != nil {
 		sp.Remove()
 		return nil, nil, err
 	}
@@ -354,6 +363,7 @@ type Spill struct {
 	path    string // "" once unlinked
 	n       int
 	sum     Summary
+	firsts  []Finding // each rule's first finding, in order
 	cleanup runtime.Cleanup
 }
 
@@ -386,16 +396,16 @@ func (s *Spill) Each(fn func(*Finding) error) error {
 	if err != nil {
 		return err
 	}
-	r := &runReader{br: br}
+	// One decoder for the whole file (the lines are JSON values).
+	dec := json.NewDecoder(br)
+	dec.UseNumber()
 	for {
-		ok, err := r.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
+		var f Finding
+		if err := dec.Decode(&f); err == io.EOF {
 			return nil
+		} else if err != nil {
+			return fmt.Errorf("findings: spill: read back: %w", err)
 		}
-		f := r.cur
 		if err := fn(&f); err != nil {
 			return err
 		}

@@ -136,11 +136,14 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		m.Coverage.Errors = []snapshot.Error{}
 	}
 
-	open, err := openByBucket(d)
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
-	}
-	j, err := newJudgeOf(d, sum.Keys)
+	// One pass over the findings (a spilled document is read back).
+	open := map[string]int{}
+	j, _ := newJudgeOf(&findings.Document{}, sum.Keys)
+	err = d.Each(func(f *findings.Finding) error {
+		countOpen(open, f)
+		j.addFinding(f)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
@@ -239,20 +242,15 @@ func copyDocument(d *findings.Document) *findings.Document {
 	return &c
 }
 
-// openByBucket counts the open (not suppressed) findings per bucket name.
-func openByBucket(d *findings.Document) (map[string]int, error) {
-	open := map[string]int{}
-	err := d.Each(func(f *findings.Finding) error {
-		if f.Suppressed || f.Resource.Bucket == "" {
-			return nil
-		}
-		switch f.Resource.Type {
-		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
-			open[f.Resource.Bucket]++
-		}
-		return nil
-	})
-	return open, err
+// countOpen counts f in open when it is an open finding about a bucket.
+func countOpen(open map[string]int, f *findings.Finding) {
+	if f.Suppressed || f.Resource.Bucket == "" {
+		return
+	}
+	switch f.Resource.Type {
+	case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
+		open[f.Resource.Bucket]++
+	}
 }
 
 // bucketBuilder computes a bucket's BucketStat one object at a time, with

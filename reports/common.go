@@ -137,22 +137,26 @@ func rulesOf(d *findings.Document) ([]findings.RuleMeta, error) {
 	for _, r := range out {
 		seen[r.ID] = true
 	}
-	err := d.Each(func(f *findings.Finding) error {
+	firsts, err := d.RuleFirsts()
+	if err != nil {
+		return nil, err
+	}
+	for i := range firsts {
+		f := &firsts[i]
 		if seen[f.Rule] {
-			return nil
+			continue
 		}
 		seen[f.Rule] = true
 		if f.Rule == findings.ExpiredWaiverRule {
 			out = append(out, findings.ExpiredWaiverMeta)
-			return nil
+			continue
 		}
 		out = append(out, findings.RuleMeta{
 			ID: f.Rule, Title: f.Title, Severity: f.Severity, Category: f.Category,
 			ResourceType: f.Resource.Type, Remediation: f.Remediation, Controls: f.Controls,
 		})
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // modelDoc is m's findings document (an empty one when it has none).
