@@ -235,8 +235,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
-	if err := writeFindings(filepath.Join(stage, FindingsFile), doc); err != nil {
-		return st.fail(err)
+	if !opts.Report {
+		// (A report set writes findings.json with the other formats.)
+		if err := writeFindings(filepath.Join(stage, FindingsFile), doc); err != nil {
+			return st.fail(err)
+		}
 	}
 	if opts.Report || opts.NeedModel {
 		model, err := reports.BuildModel(ctx, reports.ModelInput{
