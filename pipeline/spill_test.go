@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/sseaudit/sseaudit/findings"
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/reports"
 )
@@ -118,5 +120,38 @@ func TestSpilledRunIdentical(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("%s: the spilled run wrote %d bytes, its model with the findings in memory renders %d, not the same", r.File, len(got), want.Len())
 		}
+	}
+}
+
+// TestScanFlatInFindings: what a scan holds does not grow by a whole
+// finding for each aggregated finding: four times the buckets of
+// unencrypted objects (two findings each) add little more live heap than
+// their bucket records take. Held in memory, each finding took 4-6 KB.
+func TestScanFlatInFindings(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("measures the heap: not under the race detector or -short")
+	}
+	peak := func(buckets, runSize int) (uint64, int) {
+		dir := t.TempDir()
+		snap := writeSynth(t, dir, synth.Options{Buckets: buckets, Objects: 1, Mix: synth.MixUnencrypted})
+		runtime.GC()
+		h := meter.StartLivePeak()
+		res, err := Run(context.Background(), Options{FromSnapshot: snap, Out: filepath.Join(dir, "out"), FailOn: findings.SeverityHigh, FailOnName: "high", SpillRunSize: runSize})
+		p := h.Stop()
+		if err != nil && !IsGate(err) {
+			t.Fatal(err)
+		}
+		return p, res.Findings.Len()
+	}
+	const runSize = 256
+	p1, n1 := peak(1000, runSize)
+	p2, n2 := peak(4000, runSize)
+	per := (float64(p2) - float64(p1)) / float64(n2-n1)
+	t.Logf("peak live heap %.1f MiB for %d findings, %.1f MiB for %d: %.0f B per added finding", float64(p1)/(1<<20), n1, float64(p2)/(1<<20), n2, per)
+	if n2 < 8000 {
+		t.Fatalf("%d findings for 4,000 buckets of unencrypted objects, want two a bucket", n2)
+	}
+	if per > 2000 {
+		t.Errorf("each added finding costs %.0f bytes of live heap, want under 2,000 (the findings are spilled)", per)
 	}
 }
