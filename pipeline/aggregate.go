@@ -52,7 +52,7 @@ func (r *evalResult) cleanup() {
 // aggregates and findings are handed to a findings.SpillWriter as soon as
 // the bucket is evaluated (findings.Aggregator.Flush, policy.OtherSink),
 // which spills them to sorted temporary files past runSize findings.
-func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath string, hist policy.HistoryLookup, stage string, record bool, runSize int) (*evalResult, error) {
+func evaluate(ctx context.Context, engine *policy.Engine, snapPath string, sum *snapshot.Summary, prevPath string, hist policy.HistoryLookup, stage string, record bool, runSize int) (*evalResult, error) {
 	res := &evalResult{}
 	side, err := os.Create(filepath.Join(stage, AffectedFile))
 	if err != nil {
@@ -83,7 +83,8 @@ func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath str
 	if prevPath != "" {
 		prev = policy.FileSource(prevPath)
 	}
-	st, err := engine.EvaluateStream(ctx, policy.FileSource(snapPath), prev, hist, sink)
+	// The engine shares the run's summary (the bucket records, read once).
+	st, err := engine.EvaluateStream(ctx, policy.HeadedFileSource(snapPath, sum), prev, hist, sink)
 	if err != nil {
 		return fail(fmt.Errorf("evaluate the policies: %w", err))
 	}

@@ -183,7 +183,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Only a scan that read its target to the end is history: a failed
 	// or interrupted one must not become the next scan's drift baseline.
 	record := hist != nil && scanned && fatal == nil && sum.Complete
-	ev, err := evaluate(evalCtx, engine, snapPath, prevPath, lookup, stage, record, opts.SpillRunSize)
+	ev, err := evaluate(evalCtx, engine, snapPath, &sum, prevPath, lookup, stage, record, opts.SpillRunSize)
 	if err != nil {
 		if errors.Is(err, snapshot.ErrFormat) {
 			if !scanned {

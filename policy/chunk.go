@@ -249,7 +249,7 @@ type chunkReader struct {
 
 func (r *chunkReader) read(ctx context.Context, src Source) error {
 	size := r.e.chunkSize
-	if f, ok := src.(FileSource); ok {
+	if f, ok := asFile(src); ok {
 		var b *bucketState
 		cur := -1
 		var buf []byte
