@@ -153,6 +153,7 @@ type Aggregator struct {
 	gz      *gzip.Writer
 	bw      *bufio.Writer
 	groups  map[string]*aggGroup
+	flushed map[string]struct{} // group keys Flush returned
 	flagged map[FlaggedKey]FlaggedCount
 	waivers map[AppliedWaiver][]byte
 	line    []byte
@@ -196,7 +197,7 @@ func NewAggregator(w io.Writer, opts AggregatorOptions) *Aggregator {
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	return &Aggregator{
 		opts: opts, gz: gz, bw: bufio.NewWriterSize(gz, 256<<10),
-		groups: map[string]*aggGroup{}, flagged: map[FlaggedKey]FlaggedCount{},
+		groups: map[string]*aggGroup{}, flushed: map[string]struct{}{}, flagged: map[FlaggedKey]FlaggedCount{},
 		waivers: map[AppliedWaiver][]byte{},
 	}
 }
@@ -269,6 +270,9 @@ func (a *Aggregator) add(of *ObjectFinding) error {
 	gk := groupKey(f.Rule, f.Resource.Bucket, facts)
 	g := a.groups[gk]
 	if g == nil {
+		if _, done := a.flushed[gk]; done {
+			return fmt.Errorf("findings: aggregate: rule %s names object %q of bucket %s after that bucket's aggregates were complete (a rule may name only objects of the bucket it is evaluating)", f.Rule, f.Resource.Key, f.Resource.Bucket)
+		}
 		res := Resource{Type: ResourceObjects, Provider: f.Resource.Provider, Region: f.Resource.Region, Bucket: f.Resource.Bucket, Facts: facts}
 		if id, ok := facts["kms_key_id"]; ok {
 			res.KMSKeyID = id
@@ -524,6 +528,28 @@ func (a *Aggregator) Close() ([]Finding, error) {
 	out := make([]Finding, 0, len(a.groups))
 	for _, g := range a.groups {
 		out = append(out, g.finding(a.opts))
+	}
+	slices.SortFunc(out, func(x, y Finding) int { return strings.Compare(x.ID, y.ID) })
+	return out, nil
+}
+
+// Flush returns, sorted by id, the aggregates of every bucket but keep
+// (the bucket being evaluated), as Close would return them, and forgets
+// them: an evaluation hands over the objects of one bucket after another,
+// so memory holds the aggregates of one bucket, not of the estate. An
+// object of a flushed aggregate given after is an error.
+func (a *Aggregator) Flush(keep string) ([]Finding, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	var out []Finding
+	for k, g := range a.groups {
+		if g.res.Bucket == keep {
+			continue
+		}
+		out = append(out, g.finding(a.opts))
+		delete(a.groups, k)
+		a.flushed[k] = struct{}{}
 	}
 	slices.SortFunc(out, func(x, y Finding) int { return strings.Compare(x.ID, y.ID) })
 	return out, nil

@@ -221,3 +221,57 @@ func jsonEncoder(w *bytes.Buffer) *json.Encoder {
 	e.SetEscapeHTML(false)
 	return e
 }
+
+// TestAggregatorFlush: the aggregates Flush hands over bucket by bucket
+// are those Close gives at once, and an object of a bucket already
+// flushed is an error naming the rule and the object.
+func TestAggregatorFlush(t *testing.T) {
+	batches := [][]ObjectFinding{
+		{perObject(&aggUnenc, "a", "k1", 10, 1, nil), perObject(&aggKey, "a", "k2", 20, 2, map[string]any{"kms_key_id": "key-1"})},
+		{perObject(&aggUnenc, "a", "k3", 30, 3, nil)},
+		{perObject(&aggUnenc, "b", "k1", 40, 4, nil), perObject(&aggKey, "b", "k9", 50, 5, map[string]any{"kms_key_id": "key-2"})},
+		{perObject(&aggUnenc, "c", "k1", 60, 6, nil)},
+	}
+	whole, _, wantSide, _ := aggregate(t, AggregatorOptions{AggregateBy: AggregateByOf([]RuleMeta{aggKey})}, batches...)
+
+	var side bytes.Buffer
+	a := NewAggregator(&side, AggregatorOptions{AggregateBy: AggregateByOf([]RuleMeta{aggKey})})
+	var got []Finding
+	for _, b := range batches {
+		if err := a.AddObjects(b); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := a.Flush(b[len(b)-1].Finding.Resource.Bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fs...)
+	}
+	rest, err := a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, rest...)
+	Sort(got)
+	Sort(whole)
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(whole)
+	if len(whole) != 5 || !bytes.Equal(gb, wb) {
+		t.Errorf("flushed bucket by bucket:\n%s\nat once:\n%s", gb, wb)
+	}
+	if !bytes.Equal(side.Bytes(), wantSide) {
+		t.Error("the side file differs when the aggregates are flushed")
+	}
+
+	a = NewAggregator(&bytes.Buffer{}, AggregatorOptions{})
+	if err := a.AddObjects(batches[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Flush("b"); err != nil {
+		t.Fatal(err)
+	}
+	err = a.AddObjects([]ObjectFinding{perObject(&aggUnenc, "a", "late", 1, 1, nil)})
+	if err == nil || !strings.Contains(err.Error(), `"late"`) || !strings.Contains(err.Error(), "SSE-004") {
+		t.Errorf("an object of a flushed aggregate: %v", err)
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // ScanInfo is the provenance of the evaluated snapshot(s), copied into the
@@ -43,6 +46,74 @@ type Document struct {
 	// matched and suppressed among Findings (see SummarizeWaivers).
 	Waivers  []WaiverSummary `json:"waivers"`
 	Findings []Finding       `json:"findings"`
+	// Spill holds the findings instead of Findings when there were too
+	// many to keep in memory (see SpillWriter): read them with Each, count
+	// them with Len. Copies of the document share it.
+	Spill *Spill `json:"-"`
+}
+
+// Len is the number of findings, in memory or spilled.
+func (d *Document) Len() int {
+	if d.Spill != nil {
+		return d.Spill.Len()
+	}
+	return len(d.Findings)
+}
+
+// Each calls fn with every finding in order (Findings, or the spilled ones
+// read back one at a time), stopping at fn's first error. fn may keep a
+// spilled finding; an in-memory one points into Findings.
+func (d *Document) Each(fn func(*Finding) error) error {
+	if d.Spill != nil {
+		return d.Spill.Each(fn)
+	}
+	for i := range d.Findings {
+		if err := fn(&d.Findings[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Failing counts the open findings at or above min (as Failing does).
+func (d *Document) Failing(min Severity) int {
+	if d.Spill == nil {
+		return Failing(d.Findings, min)
+	}
+	s := d.Spill.Summary()
+	n := 0
+	for _, sev := range Severities {
+		if sev.AtLeast(min) {
+			n += s.BySeverity[sev.String()]
+		}
+	}
+	return n
+}
+
+// RuleFirsts returns each rule's first finding, rules in the order their
+// first findings come (a spilled document keeps them: no reading back).
+func (d *Document) RuleFirsts() ([]Finding, error) {
+	if d.Spill != nil {
+		return slices.Clone(d.Spill.firsts), nil
+	}
+	var out []Finding
+	seen := map[string]bool{}
+	for i := range d.Findings {
+		if f := &d.Findings[i]; !seen[f.Rule] {
+			seen[f.Rule] = true
+			out = append(out, *f)
+		}
+	}
+	return out, nil
+}
+
+// Summarized counts the findings as Summarize does, without reading
+// spilled ones back (their summary is kept).
+func (d *Document) Summarized() Summary {
+	if d.Spill != nil {
+		return d.Spill.Summary()
+	}
+	return Summarize(d.Findings)
 }
 
 // RuleCount counts one rule's findings.
@@ -70,6 +141,23 @@ type Summary struct {
 
 // Summarize counts fs. Every severity appears in BySeverity (with 0).
 func Summarize(fs []Finding) Summary {
+	c := newSummarizer()
+	for i := range fs {
+		c.add(&fs[i])
+	}
+	return c.summary()
+}
+
+// summarizer counts findings one at a time. Distinct resources are
+// counted by a 64-bit hash of their UID, so its memory is 8 bytes and a
+// map entry per resource, not the UIDs themselves (a collision, at odds of
+// about n²/2⁶⁵, would count two resources as one).
+type summarizer struct {
+	s         Summary
+	resources map[uint64]struct{}
+}
+
+func newSummarizer() *summarizer {
 	s := Summary{
 		BySeverity:           map[string]int{},
 		SuppressedBySeverity: map[string]int{},
@@ -80,33 +168,37 @@ func Summarize(fs []Finding) Summary {
 		s.BySeverity[sev.String()] = 0
 		s.SuppressedBySeverity[sev.String()] = 0
 	}
-	resources := map[string]struct{}{}
-	for i := range fs {
-		f := &fs[i]
-		s.Total++
-		rc := s.ByRule[f.Rule]
-		if f.Suppressed {
-			s.Suppressed++
-			s.SuppressedBySeverity[f.Severity.String()]++
-			rc.Suppressed++
-		} else {
-			s.Open++
-			s.BySeverity[f.Severity.String()]++
-			s.ByCategory[f.Category]++
-			rc.Open++
-			resources[f.Resource.UID] = struct{}{}
-		}
-		s.ByRule[f.Rule] = rc
-		if a := f.Aggregate; a != nil {
-			s.AffectedObjects.Open += int(a.Open)
-			s.AffectedObjects.Suppressed += int(a.Suppressed)
-		}
-		if f.Rule == ExpiredWaiverRule {
-			s.ExpiredWaivers++
-		}
+	return &summarizer{s: s, resources: map[uint64]struct{}{}}
+}
+
+func (c *summarizer) add(f *Finding) {
+	s := &c.s
+	s.Total++
+	rc := s.ByRule[f.Rule]
+	if f.Suppressed {
+		s.Suppressed++
+		s.SuppressedBySeverity[f.Severity.String()]++
+		rc.Suppressed++
+	} else {
+		s.Open++
+		s.BySeverity[f.Severity.String()]++
+		s.ByCategory[f.Category]++
+		rc.Open++
+		c.resources[xxhash.Sum64String(f.Resource.UID)] = struct{}{}
 	}
-	s.Resources = len(resources)
-	return s
+	s.ByRule[f.Rule] = rc
+	if a := f.Aggregate; a != nil {
+		s.AffectedObjects.Open += int(a.Open)
+		s.AffectedObjects.Suppressed += int(a.Suppressed)
+	}
+	if f.Rule == ExpiredWaiverRule {
+		s.ExpiredWaivers++
+	}
+}
+
+func (c *summarizer) summary() Summary {
+	c.s.Resources = len(c.resources)
+	return c.s
 }
 
 // Encode writes d as indented JSON, one finding at a time so a large
@@ -116,8 +208,9 @@ func Encode(w io.Writer, d *Document) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	head := *d
 	head.Schema = SchemaVersion
-	head.Summary = Summarize(d.Findings)
+	head.Summary = d.Summarized()
 	head.Findings = nil
+	head.Spill = nil
 	if head.Rules == nil {
 		head.Rules = []RuleMeta{}
 	}
@@ -135,18 +228,24 @@ func Encode(w io.Writer, d *Document) error {
 	}
 	bw.Write(hb[:len(hb)-len(tail)])
 	bw.WriteString("\"findings\": [")
-	for i := range d.Findings {
+	i := 0
+	err = d.Each(func(f *Finding) error {
 		if i > 0 {
 			bw.WriteString(",")
 		}
+		i++
 		bw.WriteString("\n    ")
-		fb, err := json.MarshalIndent(&d.Findings[i], "    ", "  ")
+		fb, err := json.MarshalIndent(f, "    ", "  ")
 		if err != nil {
-			return fmt.Errorf("finding %s: %w", d.Findings[i].ID, err)
+			return fmt.Errorf("finding %s: %w", f.ID, err)
 		}
-		bw.Write(fb)
+		_, err = bw.Write(fb)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	if len(d.Findings) > 0 {
+	if i > 0 {
 		bw.WriteString("\n  ")
 	}
 	bw.WriteString("]\n}\n")

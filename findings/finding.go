@@ -17,6 +17,13 @@
 // name of a side file (AffectedFile) that lists every object, one JSON line
 // per per-object finding, each with its own stable id. Waivers still apply
 // per object; an aggregate is suppressed only when every object in it is.
+//
+// # Many findings
+//
+// An estate of many buckets still gives many aggregated findings. A
+// SpillWriter keeps them sorted on disk past a bounded number; a Document
+// then holds them in Spill instead of Findings, and readers go through
+// Document.Each (or Len, Summarized, Failing), which read either.
 package findings
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
 	"github.com/sseaudit/sseaudit/history"
@@ -17,8 +18,10 @@ import (
 // findings aggregated per rule, bucket and distinguishing facts, every
 // object listed in the side file.
 type evalResult struct {
-	// findings are the aggregates plus every other finding, sorted.
+	// findings are the aggregates plus every other finding, sorted, when
+	// they fit in memory (one spill run); spill holds them otherwise.
 	findings []findings.Finding
+	spill    *findings.Spill
 	// waivers count what each waiver matched, object by object.
 	waivers []findings.WaiverSummary
 	// flagged feeds the report's compliance count (see
@@ -44,7 +47,12 @@ func (r *evalResult) cleanup() {
 // into stage. With record, the per-object finding ids are spooled to a
 // temporary file (outside stage, which becomes the report set) for
 // history, which records them once the scan itself is recorded.
-func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath string, hist policy.HistoryLookup, stage string, record bool) (*evalResult, error) {
+//
+// Memory is flat in the number of buckets and findings: each bucket's
+// aggregates and findings are handed to a findings.SpillWriter as soon as
+// the bucket is evaluated (findings.Aggregator.Flush, policy.OtherSink),
+// which spills them to sorted temporary files past runSize findings.
+func evaluate(ctx context.Context, engine *policy.Engine, snapPath string, sum *snapshot.Summary, prevPath string, hist policy.HistoryLookup, stage string, record bool, runSize int) (*evalResult, error) {
 	res := &evalResult{}
 	side, err := os.Create(filepath.Join(stage, AffectedFile))
 	if err != nil {
@@ -52,11 +60,20 @@ func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath str
 	}
 	defer side.Close()
 	agg := findings.NewAggregator(side, findings.AggregatorOptions{AggregateBy: findings.AggregateByOf(engine.Rules())})
-	sink := &objectSink{agg: agg}
+	// The spill's runs go to the system's temporary directory, not stage:
+	// stage becomes the report set.
+	sink := &objectSink{agg: agg, out: findings.NewSpillWriter("", runSize), hist: hist}
+	fail := func(err error) (*evalResult, error) {
+		res.cleanup()
+		if _, sp, cerr := sink.out.Close(); cerr == nil {
+			sp.Remove()
+		}
+		return nil, err
+	}
 	if record {
 		f, err := os.CreateTemp("", "sseaudit-object-ids-*")
 		if err != nil {
-			return nil, fmt.Errorf("history: %w", err)
+			return fail(fmt.Errorf("history: %w", err))
 		}
 		defer f.Close()
 		res.objectIDs = f.Name()
@@ -66,49 +83,35 @@ func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath str
 	if prevPath != "" {
 		prev = policy.FileSource(prevPath)
 	}
-	st, err := engine.EvaluateStream(ctx, policy.FileSource(snapPath), prev, hist, sink)
+	// The engine shares the run's summary (the bucket records, read once).
+	st, err := engine.EvaluateStream(ctx, policy.HeadedFileSource(snapPath, sum), prev, hist, sink)
 	if err != nil {
-		res.cleanup()
-		return nil, fmt.Errorf("evaluate the policies: %w", err)
+		return fail(fmt.Errorf("evaluate the policies: %w", err))
 	}
 	aggs, err := agg.Close()
 	if err != nil {
-		res.cleanup()
-		return nil, fmt.Errorf("evaluate the policies: %w", err)
+		return fail(fmt.Errorf("evaluate the policies: %w", err))
+	}
+	sink.seen = st.Seen
+	if err := sink.addAggregates(aggs); err != nil {
+		return fail(err)
+	}
+	if err := sink.out.Add(st.Findings...); err != nil {
+		return fail(err)
 	}
 	if sink.ids != nil {
 		if err := sink.ids.Flush(); err != nil {
-			res.cleanup()
-			return nil, fmt.Errorf("history: %w", err)
+			return fail(fmt.Errorf("history: %w", err))
 		}
 	}
 	if err := side.Close(); err != nil {
+		return fail(fmt.Errorf("write %s: %w", AffectedFile, err))
+	}
+	res.findings, res.spill, err = sink.out.Close()
+	if err != nil {
 		res.cleanup()
-		return nil, fmt.Errorf("write %s: %w", AffectedFile, err)
+		return nil, err
 	}
-	// An aggregate was first seen when the first of its objects was, or
-	// when history first recorded its own id, whichever is earlier.
-	for i := range aggs {
-		aggs[i].LastSeen = st.Seen
-	}
-	if hist != nil && len(aggs) > 0 {
-		ids := make([]string, len(aggs))
-		for i := range aggs {
-			ids[i] = aggs[i].ID
-		}
-		first, err := hist.FirstSeen(ids)
-		if err != nil {
-			res.cleanup()
-			return nil, fmt.Errorf("history: %w", err)
-		}
-		for i := range aggs {
-			if t, ok := first[aggs[i].ID]; ok && t.Before(aggs[i].FirstSeen) {
-				aggs[i].FirstSeen = t
-			}
-		}
-	}
-	res.findings = append(st.Findings, aggs...)
-	findings.Sort(res.findings)
 	res.waivers = st.Waivers
 	res.objectKeyIDs = st.ObjectKeyIDs
 	res.flagged = agg.Flagged()
@@ -116,15 +119,35 @@ func evaluate(ctx context.Context, engine *policy.Engine, snapPath, prevPath str
 }
 
 // objectSink hands the per-object findings to the aggregator and, when
-// they are to be recorded, spools their ids.
+// they are to be recorded, spools their ids; each bucket's aggregates, once
+// complete, and its other findings go to out.
 type objectSink struct {
-	agg *findings.Aggregator
-	ids *bufio.Writer
+	agg  *findings.Aggregator
+	ids  *bufio.Writer
+	out  *findings.SpillWriter
+	hist policy.HistoryLookup
+	cur  string    // the bucket of the last object
+	seen time.Time // the findings' last seen (the scan's)
 }
 
 func (s *objectSink) AddObjects(batch []findings.ObjectFinding) error {
 	if err := s.agg.AddObjects(batch); err != nil {
 		return err
+	}
+	if len(batch) > 0 {
+		last := &batch[len(batch)-1].Finding
+		s.seen = last.LastSeen
+		if last.Resource.Bucket != s.cur {
+			// The objects of the buckets before are complete.
+			s.cur = last.Resource.Bucket
+			done, err := s.agg.Flush(s.cur)
+			if err != nil {
+				return err
+			}
+			if err := s.addAggregates(done); err != nil {
+				return err
+			}
+		}
 	}
 	if s.ids == nil {
 		return nil
@@ -136,6 +159,40 @@ func (s *objectSink) AddObjects(batch []findings.ObjectFinding) error {
 		}
 	}
 	return nil
+}
+
+// AddOthers takes a bucket's findings as soon as it is evaluated
+// (policy.OtherSink).
+func (s *objectSink) AddOthers(fs []findings.Finding) error {
+	return s.out.Add(fs...)
+}
+
+// addAggregates sets the aggregates' last seen (the scan's) and first seen
+// (when the first of its objects was, or when history first recorded its
+// own id, whichever is earlier) and hands them to out.
+func (s *objectSink) addAggregates(aggs []findings.Finding) error {
+	if len(aggs) == 0 {
+		return nil
+	}
+	for i := range aggs {
+		aggs[i].LastSeen = s.seen
+	}
+	if s.hist != nil {
+		ids := make([]string, len(aggs))
+		for i := range aggs {
+			ids[i] = aggs[i].ID
+		}
+		first, err := s.hist.FirstSeen(ids)
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		for i := range aggs {
+			if t, ok := first[aggs[i].ID]; ok && t.Before(aggs[i].FirstSeen) {
+				aggs[i].FirstSeen = t
+			}
+		}
+	}
+	return s.out.Add(aggs...)
 }
 
 // objectIDBatch is how many per-object finding ids one history transaction

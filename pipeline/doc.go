@@ -21,6 +21,19 @@
 // records every per-object id, so each line's first_seen survives
 // aggregation.
 //
+// # Memory
+//
+// A run's memory does not grow with its findings: each bucket's aggregates
+// (findings.Aggregator.Flush) and other findings (policy.OtherSink) leave
+// the evaluation as soon as the bucket is evaluated, into a
+// findings.SpillWriter that holds at most Options.SpillRunSize of them
+// and spills the rest, sorted, to temporary files. The findings document
+// then reads them back one at a time (findings.Document.Each), and every
+// report format renders them from there byte for byte as from memory.
+// What still grows with the estate is per bucket: the snapshot's bucket
+// records (the run's summary, the engine's and input.scan), the report
+// model's bucket statistics and the HTML page's bucket list.
+//
 // # Honest outcomes
 //
 // Decide turns what a run saw into a findings.Outcome:

@@ -190,6 +190,11 @@ type Options struct {
 	// Conformance runs the conformance suite; nil does not.
 	Conformance *Conformance
 
+	// SpillRunSize is how many findings the run holds in memory before it
+	// spills them, sorted, to temporary files (0: findings.DefaultRunSize;
+	// tests set it small to run the spilled path on a small estate).
+	SpillRunSize int
+
 	// FailOn is the severity gate: findings at or above it fail the run.
 	FailOn findings.Severity
 	// FailOnName is FailOn as the user wrote it ("none" for no gate).

@@ -151,7 +151,7 @@ func Decide(sum *snapshot.Summary, doc *findings.Document, conf *results.Run, ga
 		return o
 	}
 	if doc != nil {
-		if n := findings.Failing(doc.Findings, failOn); n > 0 {
+		if n := doc.Failing(failOn); n > 0 {
 			o.Reasons = append(o.Reasons, fmt.Sprintf("%d findings at or above %s", n, o.FailOn))
 		}
 	}

@@ -184,7 +184,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// Only a scan that read its target to the end is history: a failed
 	// or interrupted one must not become the next scan's drift baseline.
 	record := hist != nil && scanned && fatal == nil && sum.Complete
-	ev, err := evaluate(evalCtx, engine, snapPath, prevPath, lookup, stage, record)
+	ev, err := evaluate(evalCtx, engine, snapPath, &sum, prevPath, lookup, stage, record, opts.SpillRunSize)
 	if err != nil {
 		if errors.Is(err, snapshot.ErrFormat) {
 			if !scanned {
@@ -207,6 +207,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		snapRef = opts.FromSnapshot
 	}
 	doc := engine.Document(policy.ScanInfo(&sum, snapRef, prevSum), ev.findings)
+	if ev.spill != nil {
+		// Too many to hold: the document reads them back from the spill
+		// (which goes with the last reference to it).
+		doc.Findings, doc.Spill = nil, ev.spill
+		doc.Summary = doc.Summarized()
+	}
 	doc.Waivers = ev.waivers
 	st.doc = doc
 	res.Outcome = Decide(&sum, doc, res.Conformance, st.gaps, opts.FailOn, opts.FailOnName, fatal)
@@ -220,7 +226,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return st.fail(fmt.Errorf("history: %w", err))
 		}
 		res.HistorySnapshotPath = rec.SnapshotPath
-		if err := recordEvaluation(hist, &sum, doc.Findings, ev.objectIDs); err != nil {
+		if err := recordEvaluation(hist, &sum, doc, ev.objectIDs); err != nil {
 			return st.fail(err)
 		}
 	}
@@ -230,8 +236,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
-	if err := writeFindings(filepath.Join(stage, FindingsFile), doc); err != nil {
-		return st.fail(err)
+	if !opts.Report {
+		// (A report set writes findings.json with the other formats.)
+		if err := writeFindings(filepath.Join(stage, FindingsFile), doc); err != nil {
+			return st.fail(err)
+		}
 	}
 	if opts.Report || opts.NeedModel {
 		model, err := reports.BuildModel(ctx, reports.ModelInput{
@@ -566,17 +575,28 @@ const maxPreviousTries = 20
 // recordEvaluation records in hist which findings the scan saw, the
 // document's and every per-object one (for first-seen times), and its
 // outcome (for trends).
-func recordEvaluation(hist *history.DB, sum *snapshot.Summary, fs []findings.Finding, objectIDs string) error {
-	ids := make([]string, 0, len(fs))
+func recordEvaluation(hist *history.DB, sum *snapshot.Summary, doc *findings.Document, objectIDs string) error {
+	ids := make([]string, 0, min(doc.Len(), objectIDBatch))
 	o := history.Outcome{BySeverity: map[string]int{}}
-	for _, x := range fs {
+	// In transactions of objectIDBatch ids, as the per-object ones.
+	err := doc.Each(func(x *findings.Finding) error {
 		ids = append(ids, x.ID)
 		if x.Suppressed {
 			o.Suppressed++
-			continue
+		} else {
+			o.Open++
+			o.BySeverity[x.Severity.String()]++
 		}
-		o.Open++
-		o.BySeverity[x.Severity.String()]++
+		if len(ids) == objectIDBatch {
+			if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+			ids = ids[:0]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := hist.RecordFindings(sum.Provenance.ScanID, sum.FinishedAt, ids); err != nil {
 		return fmt.Errorf("history: %w", err)

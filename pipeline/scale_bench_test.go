@@ -89,7 +89,7 @@ func BenchmarkFromSnapshot(b *testing.B) {
 			cpu := (meter.CPUTime() - cpu0) / time.Duration(b.N)
 			b.StopTimer()
 			objects := float64(res.Summary.Coverage.ObjectsListed)
-			nf := float64(len(res.Findings.Findings))
+			nf := float64(res.Findings.Len())
 			b.ReportMetric(cpu.Seconds(), "cpu-s/op")
 			b.ReportMetric(float64(cpu.Nanoseconds())/objects, "cpu-ns/object")
 			b.ReportMetric(objects/elapsed.Seconds(), "objects/s")
@@ -110,5 +110,63 @@ func BenchmarkFromSnapshot(b *testing.B) {
 				b.ReportMetric(float64(st.Size())/nf, f.unit)
 			}
 		})
+	}
+}
+
+// BenchmarkFindingsMemory measures what a run holds per aggregated
+// finding: an estate of SSEAUDIT_BENCH_BUCKETS buckets (default 10,000) of
+// two unencrypted objects each (two findings a bucket: the bucket's
+// default and its objects' aggregate), evaluated as `scan --from-snapshot`
+// and `audit --from-snapshot` run it, with the findings spilled to disk
+// (the default) and, to compare, held in memory (a run size larger than
+// the estate). It reports the peak live heap (policies/bench/meter) and
+// that peak per finding; scripts/scale-bench.sh measures the whole
+// process's peak RSS on the shapes of issue 11.
+func BenchmarkFindingsMemory(b *testing.B) {
+	buckets := 10000
+	if s := os.Getenv("SSEAUDIT_BENCH_BUCKETS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("SSEAUDIT_BENCH_BUCKETS=%q: want a positive number", s)
+		}
+		buckets = n
+	}
+	snap := writeSynth(b, b.TempDir(), synth.Options{Buckets: buckets, Objects: 2, Mix: synth.MixUnencrypted})
+	for _, mode := range []string{"scan", "audit"} {
+		for _, held := range []struct {
+			name    string
+			runSize int
+		}{{"spilled", 0}, {"memory", 1 << 30}} {
+			b.Run(mode+"/"+held.name, func(b *testing.B) {
+				dir := b.TempDir()
+				if _, err := LoadEngine(context.Background(), PolicyOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				var peak uint64
+				var nf int
+				for i := 0; i < b.N; i++ {
+					out := filepath.Join(dir, "out"+strconv.Itoa(i))
+					o := Options{FromSnapshot: snap, Out: out, Report: mode == "audit", FailOn: findings.SeverityHigh, FailOnName: "high", SpillRunSize: held.runSize}
+					if o.Report {
+						o.Sign = &Signing{KeyPath: filepath.Join(dir, "signing.key")}
+					}
+					runtime.GC()
+					h := meter.StartLivePeak()
+					res, err := Run(context.Background(), o)
+					p := h.Stop()
+					if err != nil && !IsGate(err) {
+						b.Fatalf("run: %v", err)
+					}
+					if p > peak {
+						peak = p
+					}
+					nf = res.Findings.Len()
+					os.RemoveAll(out)
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-live-MiB")
+				b.ReportMetric(float64(peak)/float64(nf), "peak-live-B/finding")
+				b.ReportMetric(float64(nf), "findings")
+			})
+		}
 	}
 }

@@ -159,7 +159,7 @@ func TestAuditFlatInObjects(t *testing.T) {
 		runtime.GC()
 		h := meter.StartLivePeak()
 		res := runFromSnapshot(t, snap, filepath.Join(dir, "out"), true)
-		r := run{findings: len(res.Findings.Findings), size: map[string]int64{}, peak: h.Stop()}
+		r := run{findings: res.Findings.Len(), size: map[string]int64{}, peak: h.Stop()}
 		for _, f := range files {
 			st, err := os.Stat(filepath.Join(res.Dir, f))
 			if err != nil {

@@ -222,6 +222,7 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 					fail(err)
 					break
 				}
+				out.ended = u.end.head.Name
 			}
 			if err := deliver(env, out); err != nil {
 				fail(err)
@@ -251,7 +252,7 @@ type chunkReader struct {
 
 func (r *chunkReader) read(ctx context.Context, src Source) error {
 	size := r.e.chunkSize
-	if f, ok := src.(FileSource); ok {
+	if f, ok := asFile(src); ok {
 		var b *bucketState
 		cur := -1
 		var buf []byte

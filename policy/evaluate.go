@@ -62,11 +62,24 @@ type ObjectSink interface {
 	AddObjects(batch []findings.ObjectFinding) error
 }
 
+// OtherSink is an ObjectSink that also takes the findings about a bucket
+// (and its objects, when a rule names one as a bucket-level finding does)
+// as soon as the bucket is evaluated, waivers applied and first seen set,
+// so that an estate of many buckets is not held in memory until the end.
+// They are deduplicated by id within the bucket; a finding of a bucket
+// already handed over that a later bucket's rules name again is dropped.
+// AddOthers is called from the goroutine that calls AddObjects.
+type OtherSink interface {
+	ObjectSink
+	AddOthers(fs []findings.Finding) error
+}
+
 // Streamed is what EvaluateStream returns besides what it gave the sink.
 type Streamed struct {
 	// Findings are those about anything but an object (buckets, keys, the
 	// scan, expired waivers): deduplicated by id, waivers applied, first
-	// and last seen set, sorted as EvaluateSnapshot sorts.
+	// and last seen set, sorted as EvaluateSnapshot sorts. With an
+	// OtherSink, those it was given are not here.
 	Findings []findings.Finding
 	// Waivers are the waiver summaries, counting each per-object finding
 	// (and each other finding) a waiver matched.
@@ -88,13 +101,23 @@ type Streamed struct {
 func (e *Engine) EvaluateStream(ctx context.Context, cur, prev Source, hist HistoryLookup, sink ObjectSink) (*Streamed, error) {
 	ap := findings.NewWaiverApplier(e.waivers, e.now())
 	others := map[string]findings.Finding{}
+	osink, _ := sink.(OtherSink)
+	handed := map[string]struct{}{} // ids given to osink
 	var env *scanEnv
 	err := e.run(ctx, cur, prev, hist, func(en *scanEnv, u *unitOut) error {
 		env = en
 		for _, f := range u.other {
+			if _, gone := handed[f.ID]; gone {
+				continue
+			}
 			// As finish keeps one of a duplicated id: the least message.
 			if o, ok := others[f.ID]; !ok || f.Message < o.Message {
 				others[f.ID] = f
+			}
+		}
+		if osink != nil && u.ended != "" {
+			if err := handOver(en, ap, others, handed, u.ended, osink); err != nil {
+				return err
 			}
 		}
 		if len(u.objects) == 0 {
@@ -126,6 +149,34 @@ func (e *Engine) EvaluateStream(ctx context.Context, cur, prev Source, hist Hist
 	}
 	findings.Sort(fs)
 	return &Streamed{Findings: fs, Waivers: ap.Summaries(), Seen: env.seen, ObjectKeyIDs: env.objectKeyIDs}, nil
+}
+
+// handOver gives sink the findings in others about bucket (its own and
+// its objects'), as the end of EvaluateStream treats them: sorted by id,
+// waivers applied, first seen set.
+func handOver(env *scanEnv, ap *findings.WaiverApplier, others map[string]findings.Finding, handed map[string]struct{}, bucket string, sink OtherSink) error {
+	var fs []findings.Finding
+	for id, f := range others {
+		switch f.Resource.Type {
+		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
+			if f.Resource.Bucket == bucket {
+				fs = append(fs, f)
+				delete(others, id)
+				handed[id] = struct{}{}
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	slices.SortFunc(fs, func(a, b findings.Finding) int { return strings.Compare(a.ID, b.ID) })
+	for i := range fs {
+		ap.Apply(&fs[i])
+	}
+	if err := setFirstSeen(env, fs); err != nil {
+		return err
+	}
+	return sink.AddOthers(fs)
 }
 
 // dedupeObjects drops a per-object finding whose id came before in the
@@ -201,6 +252,9 @@ func firstSeen(env *scanEnv, n int, id func(int) string) (map[string]time.Time, 
 type unitOut struct {
 	objects []findings.ObjectFinding
 	other   []findings.Finding
+	// ended names the bucket whose own unit this is: every unit of it
+	// has been delivered.
+	ended string
 }
 
 // splitUnit separates per-object findings (with the records of the

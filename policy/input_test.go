@@ -161,3 +161,37 @@ func TestIndexMatchesPolicyFallback(t *testing.T) {
 		t.Errorf("input.stats changes findings:\nwith    %v\nobjects %v", with, whole)
 	}
 }
+
+// TestScanInputMatchesJSON: input.scan, whose buckets are converted one at
+// a time, is the whole document's JSON (buckets without their objects).
+func TestScanInputMatchesJSON(t *testing.T) {
+	e := load(t, Options{})
+	m := mem("s", bucket("b1", ruleCMK, goodObjects("b1")...), bucket("b2", nil), bucket("b3", ruleCMK))
+	sum, _ := m.ReadSummary()
+	env, err := e.newScanEnv(&sum, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := env.scanInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := in.(ast.Object).Get(ast.StringTerm("scan")).Value
+	d := scanDoc{Schema: sum.Schema, Provenance: sum.Provenance, Coverage: sum.Coverage, FinishedAt: sum.FinishedAt, Complete: sum.Complete, Keys: sum.Keys}
+	for _, b := range sum.Buckets {
+		b.Objects = nil
+		d.Buckets = append(d.Buckets, b)
+	}
+	if d.Keys == nil {
+		d.Keys = []snapshot.Key{}
+	}
+	if d.Coverage.Errors == nil {
+		d.Coverage.Errors = []snapshot.Error{}
+	}
+	if want := fromJSON(t, d); got.Compare(want) != 0 {
+		t.Errorf("input.scan:\n got %v\nwant %v", got, want)
+	}
+	if n := got.(ast.Object).Get(ast.StringTerm("buckets")).Value.(*ast.Array).Len(); n != 3 {
+		t.Errorf("%d buckets in input.scan, want 3", n)
+	}
+}

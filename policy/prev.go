@@ -194,7 +194,7 @@ func newPrevJoin(ctx context.Context, src Source, prev, cur *snapshot.Summary) *
 // each indexes the previous snapshot's buckets in file order, calling fn
 // with each (and its name) until fn returns errStop.
 func (j *prevJoin) each(fn func(name string, p *prevBucket) error) error {
-	f, ok := j.src.(FileSource)
+	f, ok := asFile(j.src)
 	if !ok {
 		i := 0
 		return j.src.EachBucket(func(b snapshot.Bucket) error {

@@ -136,8 +136,17 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		m.Coverage.Errors = []snapshot.Error{}
 	}
 
-	open := openByBucket(d.Findings)
-	j := newJudge(d.Findings, sum.Keys)
+	// One pass over the findings (a spilled document is read back).
+	open := map[string]int{}
+	j, _ := newJudgeOf(&findings.Document{}, sum.Keys)
+	err = d.Each(func(f *findings.Finding) error {
+		countOpen(open, f)
+		j.addFinding(f)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
 	j.flagged(in.Flagged)
 	var c Compliance
 	// One object at a time: memory holds the buckets' statistics, not
@@ -214,32 +223,34 @@ func copyDocument(d *findings.Document) *findings.Document {
 		c = *d
 	}
 	c.Schema = findings.SchemaVersion
+	if c.Rules == nil {
+		c.Rules = []findings.RuleMeta{}
+	}
+	if c.Spill != nil {
+		// Spilled findings are sorted as they were written (the spill
+		// sorts): the copy shares them.
+		c.Findings = nil
+		c.Summary = c.Summarized()
+		return &c
+	}
 	c.Findings = slices.Clone(c.Findings)
 	if c.Findings == nil {
 		c.Findings = []findings.Finding{}
-	}
-	if c.Rules == nil {
-		c.Rules = []findings.RuleMeta{}
 	}
 	findings.Sort(c.Findings)
 	c.Summary = findings.Summarize(c.Findings)
 	return &c
 }
 
-// openByBucket counts the open (not suppressed) findings per bucket name.
-func openByBucket(fs []findings.Finding) map[string]int {
-	open := map[string]int{}
-	for i := range fs {
-		f := &fs[i]
-		if f.Suppressed || f.Resource.Bucket == "" {
-			continue
-		}
-		switch f.Resource.Type {
-		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
-			open[f.Resource.Bucket]++
-		}
+// countOpen counts f in open when it is an open finding about a bucket.
+func countOpen(open map[string]int, f *findings.Finding) {
+	if f.Suppressed || f.Resource.Bucket == "" {
+		return
 	}
-	return open
+	switch f.Resource.Type {
+	case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
+		open[f.Resource.Bucket]++
+	}
 }
 
 // bucketBuilder computes a bucket's BucketStat one object at a time, with
@@ -386,8 +397,12 @@ func (m *Model) WriteJSON(w io.Writer) error {
 			c.Trend[i].BySeverity = map[string]int{}
 		}
 	}
-	fs := c.Findings.Findings
+	fs := eachOf(c.Findings)
+	nf := fs.d.Len()
+	elem, stop := pulled(nf, fs.each)
+	defer stop()
 	c.Findings.Findings = []findings.Finding{}
+	c.Findings.Spill = nil
 	head, err := encodeIndented(&c, "")
 	if err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
@@ -402,7 +417,7 @@ func (m *Model) WriteJSON(w io.Writer) error {
 	}
 	if err := writeSplices(w, head,
 		splice{`"buckets": `, len(buckets), bucket},
-		splice{`"findings": `, len(fs), func(i int) (any, error) { return &fs[i], nil }}); err != nil {
+		splice{`"findings": `, nf, elem}); err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
 	return nil

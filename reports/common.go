@@ -128,17 +128,21 @@ func ruleIndex(d *findings.Document) map[string]*findings.RuleMeta {
 // rulesOf lists the rules of d in document order, followed by any rule a
 // finding names that the document does not describe (with metadata taken
 // from its first finding).
-func rulesOf(d *findings.Document) []findings.RuleMeta {
+func rulesOf(d *findings.Document) ([]findings.RuleMeta, error) {
 	if d == nil {
-		return nil
+		return nil, nil
 	}
 	out := append([]findings.RuleMeta(nil), d.Rules...)
 	seen := map[string]bool{}
 	for _, r := range out {
 		seen[r.ID] = true
 	}
-	for i := range d.Findings {
-		f := &d.Findings[i]
+	firsts, err := d.RuleFirsts()
+	if err != nil {
+		return nil, err
+	}
+	for i := range firsts {
+		f := &firsts[i]
 		if seen[f.Rule] {
 			continue
 		}
@@ -152,14 +156,31 @@ func rulesOf(d *findings.Document) []findings.RuleMeta {
 			ResourceType: f.Resource.Type, Remediation: f.Remediation, Controls: f.Controls,
 		})
 	}
-	return out
+	return out, nil
 }
 
-func docFindings(m *Model) []findings.Finding {
+// modelDoc is m's findings document (an empty one when it has none).
+func modelDoc(m *Model) *findings.Document {
 	if m == nil || m.Findings == nil {
-		return nil
+		return &findings.Document{}
 	}
-	return m.Findings.Findings
+	return m.Findings
+}
+
+// findingSeq is a document's findings as writeSplices' sequence.
+type findingSeq struct{ d *findings.Document }
+
+// eachOf captures d (a copy: the caller may then empty d's findings).
+func eachOf(d *findings.Document) findingSeq {
+	if d == nil {
+		return findingSeq{&findings.Document{}}
+	}
+	c := *d
+	return findingSeq{&c}
+}
+
+func (s findingSeq) each(yield func(any) error) error {
+	return s.d.Each(func(f *findings.Finding) error { return yield(f) })
 }
 
 func rfc3339(t time.Time) string {

@@ -46,6 +46,13 @@ func (j *judge) flagged(m map[findings.FlaggedKey]findings.FlaggedCount) {
 type objRef struct{ bucket, key, version string }
 
 func newJudge(fs []findings.Finding, keys []snapshot.Key) *judge {
+	j, _ := newJudgeOf(&findings.Document{Findings: fs}, keys)
+	return j
+}
+
+// newJudgeOf is newJudge over a document's findings, in memory or spilled
+// (its error is one reading them back).
+func newJudgeOf(d *findings.Document, keys []snapshot.Key) (*judge, error) {
 	j := &judge{
 		keys: map[[2]string]*snapshot.Key{}, byName: map[string]*snapshot.Key{},
 		objOpen: map[objRef]findings.Severity{}, bucketOpen: map[string]findings.Severity{},
@@ -61,45 +68,49 @@ func newJudge(fs []findings.Finding, keys []snapshot.Key) *judge {
 			}
 		}
 	}
+	err := d.Each(func(f *findings.Finding) error {
+		j.addFinding(f)
+		return nil
+	})
+	return j, err
+}
+
+func (j *judge) addFinding(f *findings.Finding) {
 	raise := func(m map[string]findings.Severity, k string, s findings.Severity) {
 		if s > m[k] {
 			m[k] = s
 		}
 	}
-	for i := range fs {
-		f := &fs[i]
-		if f.Suppressed || !f.Severity.Valid() {
-			continue
+	if f.Suppressed || !f.Severity.Valid() {
+		return
+	}
+	blocking := f.Severity.AtLeast(ComplianceThreshold)
+	r := &f.Resource
+	switch r.Type {
+	case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
+		if r.Bucket == "" {
+			return
 		}
-		blocking := f.Severity.AtLeast(ComplianceThreshold)
-		r := &f.Resource
-		switch r.Type {
-		case findings.ResourceBucket, findings.ResourceObject, findings.ResourceObjects:
-			if r.Bucket == "" {
-				continue
+		raise(j.bucketWorst, r.Bucket, f.Severity)
+		if !blocking {
+			return
+		}
+		raise(j.bucketOpen, r.Bucket, f.Severity)
+		if r.Type == findings.ResourceObject {
+			ref := objRef{r.Bucket, r.Key, r.VersionID}
+			if f.Severity > j.objOpen[ref] {
+				j.objOpen[ref] = f.Severity
 			}
-			raise(j.bucketWorst, r.Bucket, f.Severity)
-			if !blocking {
-				continue
-			}
-			raise(j.bucketOpen, r.Bucket, f.Severity)
-			if r.Type == findings.ResourceObject {
-				ref := objRef{r.Bucket, r.Key, r.VersionID}
-				if f.Severity > j.objOpen[ref] {
-					j.objOpen[ref] = f.Severity
-				}
-			}
-		case findings.ResourceKey:
-			if r.KMSKeyID == "" {
-				continue
-			}
-			raise(j.keyWorst, r.KMSKeyID, f.Severity)
-			if blocking {
-				raise(j.keyOpen, r.KMSKeyID, f.Severity)
-			}
+		}
+	case findings.ResourceKey:
+		if r.KMSKeyID == "" {
+			return
+		}
+		raise(j.keyWorst, r.KMSKeyID, f.Severity)
+		if blocking {
+			raise(j.keyOpen, r.KMSKeyID, f.Severity)
 		}
 	}
-	return j
 }
 
 // key finds the snapshot's record of the key a bucket in region names id.

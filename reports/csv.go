@@ -38,11 +38,14 @@ func CSV(w io.Writer, m *Model) error {
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
-	fs := docFindings(m)
-	for i := range fs {
-		if err := cw.Write(csvRow(&fs[i])); err != nil {
+	err := modelDoc(m).Each(func(f *findings.Finding) error {
+		if err := cw.Write(csvRow(f)); err != nil {
 			return fmt.Errorf("reports: csv: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -32,38 +32,66 @@ func FindingsJUnit(w io.Writer, m *Model) error {
 	if !m.GeneratedAt.IsZero() {
 		stamp = m.GeneratedAt.UTC().Format("2006-01-02T15:04:05")
 	}
-	byRule := map[string][]*findings.Finding{}
-	fs := docFindings(m)
-	for i := range fs {
-		byRule[fs[i].Rule] = append(byRule[fs[i].Rule], &fs[i])
+	d := modelDoc(m)
+	rules, err := rulesOf(m.Findings)
+	if err != nil {
+		return fmt.Errorf("reports: junit: %w", err)
 	}
 	// A rule's suite is counted here and its cases built only as it is
 	// written (writeJUnitLazy), one suite at a time: a report of 20,000
 	// findings is 60 MB of JUnit.
 	lazy := map[int]junitCases{}
-	for _, r := range rulesOf(m.Findings) {
-		s := junitSuite{Name: r.ID + ": " + r.Title, Timestamp: stamp}
-		list := byRule[r.ID]
-		sort.SliceStable(list, func(i, j int) bool { return list[i].Resource.UID < list[j].Resource.UID })
-		for _, f := range list {
-			countCase(f, &s)
-			s.Tests++
+	var list func(rule string) findingList
+	counts := map[string]*junitSuite{}
+	if d.Spill == nil {
+		byRule := map[string][]*findings.Finding{}
+		for i := range d.Findings {
+			f := &d.Findings[i]
+			byRule[f.Rule] = append(byRule[f.Rule], f)
 		}
+		for r, l := range byRule {
+			sort.SliceStable(l, func(i, j int) bool { return l[i].Resource.UID < l[j].Resource.UID })
+			var s junitSuite
+			for _, f := range l {
+				countCase(f, &s)
+				s.Tests++
+			}
+			counts[r] = &s
+		}
+		list = func(rule string) findingList {
+			l := byRule[rule]
+			return func(yield func(f *findings.Finding) error) error {
+				for _, f := range l {
+					if err := yield(f); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
+	} else if list, err = spilledRuleLists(d, counts); err != nil {
+		return fmt.Errorf("reports: junit: %w", err)
+	}
+	for _, r := range rules {
+		s := junitSuite{Name: r.ID + ": " + r.Title, Timestamp: stamp}
+		n := 0
+		if c := counts[r.ID]; c != nil {
+			s.Tests, s.Failures, s.Errors, s.Skipped = c.Tests, c.Failures, c.Errors, c.Skipped
+			n = c.Tests
+		}
+		each := list(r.ID)
 		id := r.ID
 		lazy[len(out.Suites)] = func(yield func(*junitCase) error) error {
-			if len(list) == 0 {
+			if n == 0 {
 				return yield(&junitCase{Name: "no findings", Classname: id, Time: seconds(0)})
 			}
 			var counts junitSuite
-			for _, f := range list {
+			return each(func(f *findings.Finding) error {
 				c := findingCase(f, &counts)
-				if err := yield(&c); err != nil {
-					return err
-				}
-			}
-			return nil
+				return yield(&c)
+			})
 		}
-		if len(list) == 0 {
+		if n == 0 {
 			s.Tests++
 		}
 		out.Suites = append(out.Suites, s)
@@ -206,4 +234,80 @@ func findingDetail(f *findings.Finding) string {
 		fmt.Fprintf(&b, "waiver:      %s [%s]\n", strings.TrimPrefix(waiverText(f), "waived: "), f.Waiver.State)
 	}
 	return b.String()
+}
+
+// findingList yields findings in order.
+type findingList func(yield func(*findings.Finding) error) error
+
+// spilledRuleLists counts each rule's findings of a spilled document into
+// counts and returns each rule's findings sorted by resource, as the
+// in-memory path sorts them, without holding them: the document is sorted
+// by severity, rule and resource, so when each rule's findings are one run
+// of positions in resource order (one severity per rule, as built-in and
+// user rules have), a rule's list is that range read back. Otherwise (a
+// rule of several severities) its findings are held in memory.
+func spilledRuleLists(d *findings.Document, counts map[string]*junitSuite) (func(string) findingList, error) {
+	type span struct {
+		first, last int
+		uid         string
+		sorted      bool
+	}
+	spans := map[string]*span{}
+	i := 0
+	err := d.Each(func(f *findings.Finding) error {
+		sp := spans[f.Rule]
+		if sp == nil {
+			sp = &span{first: i, sorted: true}
+			spans[f.Rule] = sp
+			counts[f.Rule] = &junitSuite{}
+		} else if f.Resource.UID < sp.uid {
+			sp.sorted = false
+		}
+		sp.last, sp.uid = i, f.Resource.UID
+		c := counts[f.Rule]
+		countCase(f, c)
+		c.Tests++
+		i++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	held := map[string][]*findings.Finding{}
+	for r, sp := range spans {
+		if !sp.sorted || sp.last-sp.first+1 != counts[r].Tests {
+			held[r] = nil
+		}
+	}
+	if len(held) > 0 {
+		err := d.Each(func(f *findings.Finding) error {
+			if l, ok := held[f.Rule]; ok {
+				held[f.Rule] = append(l, f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range held {
+			sort.SliceStable(l, func(i, j int) bool { return l[i].Resource.UID < l[j].Resource.UID })
+		}
+	}
+	return func(rule string) findingList {
+		return func(yield func(*findings.Finding) error) error {
+			if l, ok := held[rule]; ok {
+				for _, f := range l {
+					if err := yield(f); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			sp := spans[rule]
+			if sp == nil {
+				return nil
+			}
+			return d.EachRange(sp.first, sp.last+1, yield)
+		}
+	}, nil
 }

@@ -70,7 +70,10 @@ func HTML(w io.Writer, m *Model) error {
 	if m == nil {
 		return fmt.Errorf("reports: nil model")
 	}
-	v := newHTMLView(m)
+	v, err := newHTMLView(m)
+	if err != nil {
+		return fmt.Errorf("reports: html: %w", err)
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	if err := htmlTmpl.Execute(bw, v); err != nil {
 		return fmt.Errorf("reports: html: %w", err)
@@ -338,6 +341,22 @@ type htmlAggregate struct {
 	Select              string // a command that lists them from the side file
 }
 
+// slim drops what only a finding shown whole uses (its observed and
+// expected values, evidence, remediation, controls, waiver and sample), so
+// that the view of an estate's many compact findings holds a line of each.
+func (h *htmlFinding) slim() {
+	f := &h.Finding
+	f.Observed, f.Expected, f.Evidence = nil, nil, nil
+	f.Remediation, f.Controls, f.Waiver = findings.Remediation{}, nil, nil
+	f.Resource.Facts = nil
+	if h.Agg != nil && h.Agg.Aggregate != nil {
+		a := *h.Agg.Aggregate
+		a.Sample = nil
+		h.Agg.Aggregate = &a
+		f.Aggregate = &a
+	}
+}
+
 func htmlAggregateOf(f *findings.Finding) *htmlAggregate {
 	a := f.Aggregate
 	if a == nil {
@@ -366,14 +385,22 @@ var htmlSevOrder = []string{"critical", "high", "medium", "low", "info"}
 // first; any other framework follows alphabetically.
 var htmlFrameworkOrder = []string{"CIS Alibaba", "CIS Amazon", "CIS AWS", "NIST", "PCI", "ISO"}
 
-func newHTMLView(m *Model) *htmlView {
+func newHTMLView(m *Model) (*htmlView, error) {
 	doc := m.Findings
 	if doc == nil {
 		doc = &findings.Document{}
 	}
-	fs := append([]findings.Finding(nil), doc.Findings...)
-	findings.Sort(fs)
-	sum := findings.Summarize(fs)
+	// An in-memory document is sorted here (a model may be built by hand);
+	// a spilled one is sorted, and read once, a finding at a time.
+	var fs []findings.Finding
+	var sum findings.Summary
+	if doc.Spill == nil {
+		fs = append([]findings.Finding(nil), doc.Findings...)
+		findings.Sort(fs)
+		sum = findings.Summarize(fs)
+	} else {
+		sum = doc.Summarized()
+	}
 
 	v := &htmlView{
 		CSP:       htmlCSPTag,
@@ -440,20 +467,30 @@ func newHTMLView(m *Model) *htmlView {
 		rules[doc.Rules[i].ID] = &doc.Rules[i]
 	}
 
-	v.Findings = make([]htmlFinding, len(fs))
+	n := doc.Len()
+	v.Findings = make([]htmlFinding, 0, n)
 	perRule := map[string]int{}
-	for i := range fs {
+	add := func(f *findings.Finding) error {
 		// A rule's first findings (worst first) carry their evidence; the
 		// rest a line each, so the page stays small for any estate.
-		perRule[fs[i].Rule]++
-		full := perRule[fs[i].Rule] <= htmlFullPerRule
-		h := htmlFindingOf(&fs[i], rules[fs[i].Rule], full)
+		perRule[f.Rule]++
+		full := perRule[f.Rule] <= htmlFullPerRule
+		h := htmlFindingOf(f, rules[f.Rule], full)
 		h.Full = full
-		h.MiniFull = full && len(fs) <= htmlMiniBodies
+		h.MiniFull = full && n <= htmlMiniBodies
 		if !full {
 			v.Compact++
+			h.slim()
 		}
-		v.Findings[i] = h
+		v.Findings = append(v.Findings, h)
+		return nil
+	}
+	if fs != nil {
+		for i := range fs {
+			add(&fs[i])
+		}
+	} else if err := doc.Each(add); err != nil {
+		return nil, err
 	}
 	// The list keeps every finding shown whole, then the others worst
 	// first (fs is sorted) while there is room.
@@ -489,19 +526,23 @@ func newHTMLView(m *Model) *htmlView {
 			v.Unbucketed++
 		}
 	}
-	v.Frameworks, v.NoControl = htmlFrameworksOf(rulesOf(doc), v.Findings)
+	ruleList, err := rulesOf(doc)
+	if err != nil {
+		return nil, err
+	}
+	v.Frameworks, v.NoControl = htmlFrameworksOf(ruleList, v.Findings)
 	if m.Conformance != nil {
 		v.Conformance = htmlConformanceOf(m.Conformance)
 	}
 
 	v.SevChart = htmlSeverityChart(v.Severities)
-	v.RuleChart = htmlRuleChart(doc.Rules, fs)
+	v.RuleChart = htmlRuleChartOf(doc.Rules, v.Findings)
 	v.TrendN = len(m.Trend)
 	if len(m.Trend) >= 2 {
 		c := htmlTrendChart(m.Trend)
 		v.Trend = &c
 	}
-	return v
+	return v, nil
 }
 
 // htmlVerdictOf is the headline badge: green only for a clean run (see
@@ -1256,7 +1297,7 @@ func htmlSeverityChart(sev []htmlSevCount) htmlChart {
 	return c
 }
 
-func htmlRuleChart(meta []findings.RuleMeta, fs []findings.Finding) htmlChart {
+func htmlRuleChartOf(meta []findings.RuleMeta, fs []htmlFinding) htmlChart {
 	type rc struct {
 		id, title, sev  string
 		sevN            findings.Severity
@@ -1265,7 +1306,7 @@ func htmlRuleChart(meta []findings.RuleMeta, fs []findings.Finding) htmlChart {
 	idx := map[string]*rc{}
 	var order []*rc
 	for i := range fs {
-		f := &fs[i]
+		f := &fs[i].Finding
 		r, ok := idx[f.Rule]
 		if !ok {
 			r = &rc{id: f.Rule, title: f.Title, sev: f.Severity.String(), sevN: f.Severity}

@@ -27,7 +27,7 @@ func Markdown(w io.Writer, m *Model) error {
 // the CI job's artifacts, ending in '/').
 func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 	var b strings.Builder
-	sum := findings.Summarize(docFindings(m))
+	sum := modelDoc(m).Summarized()
 	st := stateOf(m)
 	fmt.Fprintf(&b, "## sseaudit: %s\n\n", mdVerdict(st, sum.Open))
 	p := m.Provenance
@@ -94,13 +94,20 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 			findings.Thousands(int64(a.Open+a.Suppressed)), findings.Thousands(int64(a.Suppressed)), findings.AffectedFile, base, findings.AffectedFile)
 	}
 	objects := map[string]int64{} // open objects of each rule's aggregates
-	for _, f := range docFindings(m) {
+	err := modelDoc(m).Each(func(f *findings.Finding) error {
 		if f.Aggregate != nil {
 			objects[f.Rule] += f.Aggregate.Open
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
-	rules := rulesOf(m.Findings)
+	rules, err := rulesOf(m.Findings)
+	if err != nil {
+		return err
+	}
 	type ruleRow struct {
 		meta findings.RuleMeta
 		rc   findings.RuleCount
@@ -195,7 +202,7 @@ func MarkdownWithBase(w io.Writer, m *Model, base string) error {
 		fmt.Fprintf(&b, "; snapshot taken by %s `%s`", ToolName, mdCode(p.ScanToolVersion))
 	}
 	b.WriteString(".\n")
-	_, err := io.WriteString(w, b.String())
+	_, err = io.WriteString(w, b.String())
 	return err
 }
 

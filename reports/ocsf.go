@@ -115,12 +115,15 @@ var ocsfSeverities = map[findings.Severity]struct {
 // OCSFFindings converts m's findings (suppressed ones included, with
 // status Suppressed) into OCSF Compliance Findings.
 func OCSFFindings(m *Model) []OCSFFinding {
-	fs := docFindings(m)
-	out := make([]OCSFFinding, 0, len(fs))
+	d := modelDoc(m)
+	out := make([]OCSFFinding, 0, d.Len())
 	c := newOCSFContext(m)
-	for i := range fs {
-		out = append(out, c.event(&fs[i]))
-	}
+	// A spilled document that cannot be read back gives what was read;
+	// OCSF (the writer) reports the error.
+	_ = d.Each(func(f *findings.Finding) error {
+		out = append(out, c.event(f))
+		return nil
+	})
 	return out
 }
 
@@ -272,10 +275,15 @@ func (c *ocsfContext) event(f *findings.Finding) OCSFFinding {
 // no findings has no event, so the OCSF file cannot carry its verdict:
 // report.json, SARIF and JUnit do.
 func OCSF(w io.Writer, m *Model) error {
-	fs := docFindings(m)
+	fs := eachOf(modelDoc(m))
 	c := newOCSFContext(m)
 	// One event at a time (see writeSpliced).
-	if err := writeSpliced(w, []byte("[]\n"), "", len(fs), func(i int) (any, error) { return c.event(&fs[i]), nil }); err != nil {
+	each := func(yield func(any) error) error {
+		return fs.d.Each(func(f *findings.Finding) error { return yield(c.event(f)) })
+	}
+	elem, stop := pulled(fs.d.Len(), each)
+	defer stop()
+	if err := writeSpliced(w, []byte("[]\n"), "", fs.d.Len(), elem); err != nil {
 		return fmt.Errorf("reports: encode ocsf: %w", err)
 	}
 	return nil

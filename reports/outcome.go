@@ -158,7 +158,7 @@ func stateOf(m *Model) runState {
 	if verdict == findings.VerdictError && hasScan(m) {
 		s.Unread = true
 	}
-	sum := findings.Summarize(docFindings(m))
+	sum := modelDoc(m).Summarized()
 	s.SevereOpen = sum.BySeverity[findings.SeverityHigh.String()] + sum.BySeverity[findings.SeverityCritical.String()]
 	s.Clean = len(s.Gaps) == 0 && !s.Unread && s.SevereOpen == 0 &&
 		(verdict == findings.VerdictPass || verdict == "" && sum.Open == 0)

@@ -154,7 +154,10 @@ func SARIF(w io.Writer, m *Model) error {
 		}},
 		Results: []sarifResult{},
 	}
-	rules := rulesOf(m.Findings)
+	rules, err := rulesOf(m.Findings)
+	if err != nil {
+		return fmt.Errorf("reports: sarif: %w", err)
+	}
 	index := map[string]int{}
 	for _, r := range rules {
 		index[r.ID] = len(run.Tool.Driver.Rules)
@@ -165,7 +168,7 @@ func SARIF(w io.Writer, m *Model) error {
 	}
 	// The findings' results are written one at a time (see writeSpliced),
 	// then the conformance run's.
-	fs := docFindings(m)
+	fs := modelDoc(m)
 	var confResults []sarifResult
 	if m.Conformance != nil {
 		confResults = conformanceResults(m.Conformance, len(run.Tool.Driver.Rules))
@@ -238,13 +241,25 @@ func SARIF(w io.Writer, m *Model) error {
 		return fmt.Errorf("reports: encode sarif: %w", err)
 	}
 	head = append(head, '\n')
-	err = writeSpliced(w, head, `"results": `, len(fs)+len(confResults), func(i int) (any, error) {
-		if i < len(fs) {
-			r := sarifResultOf(&fs[i], index[fs[i].Rule])
-			return &r, nil
+	each := func(yield func(any) error) error {
+		err := fs.Each(func(f *findings.Finding) error {
+			r := sarifResultOf(f, index[f.Rule])
+			return yield(&r)
+		})
+		if err != nil {
+			return err
 		}
-		return &confResults[i-len(fs)], nil
-	})
+		for i := range confResults {
+			if err := yield(&confResults[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	n := fs.Len() + len(confResults)
+	elem, stop := pulled(n, each)
+	defer stop()
+	err = writeSpliced(w, head, `"results": `, n, elem)
 	if err != nil {
 		return fmt.Errorf("reports: encode sarif: %w", err)
 	}

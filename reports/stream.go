@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 )
 
@@ -114,4 +116,33 @@ func writeArray(bw *bufio.Writer, head []byte, at int, s splice) error {
 	bw.Write(indent)
 	bw.WriteString("]")
 	return nil
+}
+
+// errStopPull ends a pulled sequence early.
+var errStopPull = errors.New("reports: stop")
+
+// pulled adapts a sequence of n elements to writeSpliced's elem, which is
+// called with 0, 1, 2... in order, so a document whose findings are read
+// back from disk one at a time streams as an indexed slice does. stop must
+// be called once the array is written.
+func pulled(n int, each func(yield func(any) error) error) (elem func(int) (any, error), stop func()) {
+	seq := func(yield func(any, error) bool) {
+		err := each(func(v any) error {
+			if !yield(v, nil) {
+				return errStopPull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopPull) {
+			yield(nil, err)
+		}
+	}
+	next, stop := iter.Pull2(seq)
+	return func(i int) (any, error) {
+		v, err, ok := next()
+		if !ok {
+			return nil, fmt.Errorf("reports: %d elements, not the %d counted", i, n)
+		}
+		return v, err
+	}, stop
 }

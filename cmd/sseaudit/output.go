@@ -35,7 +35,9 @@ func printResult(e env, f *runFlags, res *pipeline.Result) error {
 			}
 		}
 	} else if res.Findings != nil {
-		printTable(e.stdout, res.Findings.Findings, f.maxRows, colour(e))
+		if err := printTable(e.stdout, res.Findings, f.maxRows, colour(e)); err != nil {
+			return err
+		}
 	}
 	printSummary(summaryTo, res)
 	return nil
@@ -56,36 +58,43 @@ var severityColour = map[string]string{
 
 // printTable prints the open findings, worst first, one line each (as
 // Trivy and Prowler do); suppressed findings are only counted.
-func printTable(w io.Writer, fs []findings.Finding, maxRows int, colours bool) {
-	var open []findings.Finding
-	for _, x := range fs {
-		if !x.Suppressed {
-			open = append(open, x)
-		}
-	}
-	if len(open) == 0 {
-		fmt.Fprintln(w, "no open findings")
-		return
-	}
-	findings.Sort(open)
-	shown := open
-	if maxRows > 0 && len(shown) > maxRows {
-		shown = shown[:maxRows]
-	}
+// The document is read once, in its order: a run's document is sorted
+// (findings.Sort), in memory or spilled.
+func printTable(w io.Writer, doc *findings.Document, maxRows int, colours bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tSEVERITY\tRESOURCE\tSUMMARY")
-	for _, x := range shown {
+	open, shown := 0, 0
+	err := doc.Each(func(x *findings.Finding) error {
+		if x.Suppressed {
+			return nil
+		}
+		open++
+		if maxRows > 0 && shown == maxRows {
+			return nil
+		}
+		if shown == 0 {
+			fmt.Fprintln(tw, "RULE\tSEVERITY\tRESOURCE\tSUMMARY")
+		}
+		shown++
 		sev := x.Severity.String()
 		if colours {
 			// Pad before colouring so tabwriter counts visible width.
 			sev = severityColour[sev] + fmt.Sprintf("%-8s", sev) + "\x1b[0m"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Rule, sev, clip(x.Resource.UID, 70), clip(x.Message, 110))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("print the findings: %w", err)
+	}
+	if open == 0 {
+		fmt.Fprintln(w, "no open findings")
+		return nil
 	}
 	tw.Flush()
-	if len(shown) < len(open) {
-		fmt.Fprintf(w, "... and %d more open findings (--max-rows 0 shows all; every finding is in findings.json)\n", len(open)-len(shown))
+	if shown < open {
+		fmt.Fprintf(w, "... and %d more open findings (--max-rows 0 shows all; every finding is in findings.json)\n", open-shown)
 	}
+	return nil
 }
 
 // clip collapses s to one line of at most n runes, with control

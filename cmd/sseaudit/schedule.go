@@ -244,7 +244,14 @@ func scheduleRunner(e env, hist *history.DB, signingKeyPath string) schedule.Run
 		res.ScanID, res.Complete, res.Objects = out.Summary.Provenance.ScanID, out.Summary.Complete, int(out.Summary.Coverage.ObjectsInspected)
 		res.SnapshotPath = firstNonEmpty(out.HistorySnapshotPath, out.SnapshotPath)
 		if out.Findings != nil {
-			res.Findings = schedule.Refs(out.Findings.Findings)
+			// One at a time: a spilled document is read back from disk.
+			res.Findings = []schedule.FindingRef{}
+			if rerr := out.Findings.Each(func(f *findings.Finding) error {
+				res.Findings = append(res.Findings, schedule.Refs([]findings.Finding{*f})...)
+				return nil
+			}); rerr != nil && err == nil {
+				err = fmt.Errorf("read the findings: %w", rerr)
+			}
 			o := out.Outcome
 			res.Outcome = &o
 		}
