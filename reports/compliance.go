@@ -45,13 +45,8 @@ func (j *judge) flagged(m map[findings.FlaggedKey]findings.FlaggedCount) {
 
 type objRef struct{ bucket, key, version string }
 
-func newJudge(fs []findings.Finding, keys []snapshot.Key) *judge {
-	j, _ := newJudgeOf(&findings.Document{Findings: fs}, keys)
-	return j
-}
-
-// newJudgeOf is newJudge over a document's findings, in memory or spilled
-// (its error is one reading them back).
+// newJudgeOf builds the judge over a document's findings, in memory or
+// spilled (its error is one reading them back).
 func newJudgeOf(d *findings.Document, keys []snapshot.Key) (*judge, error) {
 	j := &judge{
 		keys: map[[2]string]*snapshot.Key{}, byName: map[string]*snapshot.Key{},
