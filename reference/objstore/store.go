@@ -118,10 +118,14 @@ type DiskStore struct {
 	uploads              *uploadSlots
 	mac                  *recordMAC
 
-	db      *bolt.DB
-	dataFD  *os.File // data/, held open for fsync after every rename
-	closeMu sync.Mutex
-	closed  bool
+	db     *bolt.DB
+	dataFD *os.File // data/, held open for fsync after every rename
+	// dataSync coalesces concurrent writers' fsyncs of data/, commits
+	// groups their object and part commits (groupcommit.go).
+	dataSync *dirSyncer
+	commits  *committer
+	closeMu  sync.Mutex
+	closed   bool
 
 	// rmMu orders the removal of replaced data files after the metadata
 	// commit against readers opening data files named by a snapshot they
@@ -204,10 +208,12 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if s.dataFD, err = os.Open(s.dataDir); err != nil {
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
+	s.dataSync = newDirSyncer(s.dataFD)
 	if err := s.openMeta(ctx, cfg.AdoptUnauthenticated); err != nil {
 		s.dataFD.Close()
 		return nil, err
 	}
+	s.commits = &committer{db: s.db}
 	if err := s.loadPolicies(); err != nil {
 		s.db.Close()
 		s.dataFD.Close()

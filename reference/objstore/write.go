@@ -179,18 +179,26 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 			return written{}, internal(resource, err)
 		}
 	}
+	// Rename first, then fsync the file and data/: the file is referenced
+	// by no record until the caller commits, so a crash before the fsyncs
+	// completed leaves an unreferenced file that Open collects, never a
+	// visible one. The order lets a journaling file system commit the new
+	// data, inode and directory entry together: on ext4 the file's fsync
+	// commits the rename too, and the directory's (still needed where that
+	// is not so) then has nothing left to write.
+	name := randomName(16)
+	final := filepath.Join(s.dataDir, name)
+	if err = os.Rename(tmpName, final); err != nil {
+		return written{}, internal(resource, err)
+	}
+	tmpName = final // the deferred cleanup removes it now
 	if err = tmp.Sync(); err != nil {
 		return written{}, internal(resource, err)
 	}
 	if err = tmp.Close(); err != nil {
 		return written{}, internal(resource, err)
 	}
-	name := randomName(16)
-	if err = os.Rename(tmpName, filepath.Join(s.dataDir, name)); err != nil {
-		return written{}, internal(resource, err)
-	}
-	if err = s.dataFD.Sync(); err != nil {
-		os.Remove(filepath.Join(s.dataDir, name))
+	if err = s.dataSync.sync(); err != nil {
 		return written{}, internal(resource, fmt.Errorf("fsync data dir: %w", err))
 	}
 	w := written{
