@@ -134,7 +134,7 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	h := md5.New()
 	crc := crc64.New(crcTable)
 	c32 := crc32.New(castagnoli)
-	sinks := []io.Writer{h, crc, c32}
+	sinks := []io.Writer{crc, c32}
 	sums := make([]hash.Hash, len(algs))
 	for i, a := range algs {
 		if sums[i] = NewChecksumHash(a); sums[i] == nil {
@@ -146,9 +146,7 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	if size < 0 {
 		limit = MaxPutSize + 1
 	}
-	bp := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(append(sinks, dst)...), io.LimitReader(ctxReader{ctx, body}, limit), *bp)
-	copyBufs.Put(bp)
+	n, err := copyHashed(io.MultiWriter(append(sinks, dst)...), h, io.LimitReader(ctxReader{ctx, body}, limit))
 	if err != nil {
 		switch {
 		case errors.As(err, new(*Error)):
