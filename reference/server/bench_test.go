@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/sseaudit/sseaudit/policies/bench/meter"
 )
 
 // benchServer starts one in-process server for a benchmark; every
@@ -69,6 +71,14 @@ func BenchmarkPutGet64MiB(b *testing.B) {
 				opts = append(opts, oss.ServerSideEncryption(mode.algo))
 			}
 			b.SetBytes(2 * size) // PUT and GET
+			// cpu-MB/s: bytes per CPU second of the whole process (server
+			// and client), steadier than MB/s on a shared machine.
+			cpu0 := meter.CPUTime()
+			defer func() {
+				if d := meter.CPUTime() - cpu0; d > 0 {
+					b.ReportMetric(2*size*float64(b.N)/d.Seconds()/1e6, "cpu-MB/s")
+				}
+			}()
 			for b.Loop() {
 				if err := bk.PutObject("obj", &patternReader{left: size}, append(opts, oss.ContentLength(size))...); err != nil {
 					b.Fatal(err)
