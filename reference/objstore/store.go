@@ -130,8 +130,9 @@ type DiskStore struct {
 	// rmMu orders the removal of replaced data files after the metadata
 	// commit against readers opening data files named by a snapshot they
 	// read: OpenObject holds it shared from its metadata read until its
-	// files are open, removal takes it exclusively. So a reader never finds
-	// the file of the object it looked up already gone.
+	// files are open, removal takes it exclusively once (a barrier, then
+	// unlinks outside it). So a reader never finds the file of the object
+	// it looked up already gone.
 	rmMu sync.RWMutex
 
 	// seqMu guards reserved: per bucket, the highest version sequence
