@@ -95,8 +95,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // writeData streams body (size bytes, or until EOF when size < 0) into a
 // temp file, encrypting it as stream part when dk is set and hashing the
 // plaintext on the way (MD5, CRC-64/ECMA and the checksum algorithms
-// algs), checks the length and contentMD5, fsyncs it and
-// renames it into data/ (fsyncing the directory). The file is durable but
+// algs), checks the length and contentMD5, renames it into data/ and
+// fsyncs it and the directory (groupcommit.go). The file is durable but
 // referenced by no record yet: the caller commits the metadata and must
 // call s.removeFiles on the name if that fails. On error nothing is left
 // behind.
