@@ -93,7 +93,12 @@ func (d *dirSyncer) sync() error {
 // own after the rest committed, and that run's error is the caller's, so
 // an error never depends on writes that did not commit.
 type committer struct {
-	db *bolt.DB
+	// runTx runs a write transaction (DiskStore.update: memory faults
+	// reading a corrupt page become a typed error, not a crash; the
+	// leader runs every update of its batch on its own goroutine).
+	runTx func(func(*bolt.Tx) error) error
+	// panicked is the error of one update that panicked (nil: a generic one).
+	panicked func(any) error
 
 	mu      sync.Mutex
 	queue   []*commitCall
@@ -152,9 +157,9 @@ func (g *committer) run(batch []*commitCall) {
 		return
 	}
 	failed := -1
-	err := g.db.Update(func(tx *bolt.Tx) error {
+	err := g.runTx(func(tx *bolt.Tx) error {
 		for i, c := range batch {
-			if err := safeCall(c.fn, tx); err != nil {
+			if err := g.safeCall(c.fn, tx); err != nil {
 				failed = i
 				return err
 			}
@@ -171,16 +176,20 @@ func (g *committer) run(batch []*commitCall) {
 	rest := make([]*commitCall, 0, len(batch)-1)
 	rest = append(append(rest, batch[:failed]...), batch[failed+1:]...)
 	g.run(rest)
-	solo.done <- commitResult{err: g.db.Update(func(tx *bolt.Tx) error { return safeCall(solo.fn, tx) })}
+	solo.done <- commitResult{err: g.runTx(func(tx *bolt.Tx) error { return g.safeCall(solo.fn, tx) })}
 }
 
-// safeCall runs fn, turning a panic into an error so that one bad
-// function cannot take the other callers of its transaction down with it
-// (they would wait for a result forever).
-func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+// safeCall runs fn, turning a panic (bbolt meeting a corrupt page) into
+// fn's error, so that one bad update cannot fail or stall the others of
+// its transaction; rerun alone, it fails the same way.
+func (g *committer) safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("objstore: panic in a metadata update: %v", p)
+			if g.panicked != nil {
+				err = g.panicked(p)
+			} else {
+				err = fmt.Errorf("objstore: panic in a metadata update: %v", p)
+			}
 		}
 	}()
 	return fn(tx)

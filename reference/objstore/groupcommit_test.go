@@ -51,7 +51,8 @@ func waitQueued(t *testing.T, g *committer, n int) {
 // the others, and a panicking one becomes an error.
 func TestCommitterSharesTransactions(t *testing.T) {
 	db := openTestBolt(t)
-	g := &committer{db: db}
+	errPanicked := errors.New("update panicked")
+	g := &committer{runTx: db.Update, panicked: func(p any) error { return fmt.Errorf("%w: %v", errPanicked, p) }}
 	release := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -106,8 +107,8 @@ func TestCommitterSharesTransactions(t *testing.T) {
 				t.Errorf("update 3: %v, want boom", err)
 			}
 		case 5:
-			if err == nil {
-				t.Errorf("update 5 panicked, got no error")
+			if !errors.Is(err, errPanicked) {
+				t.Errorf("update 5 panicked: %v, want the panicked error", err)
 			}
 		default:
 			if err != nil {
@@ -140,7 +141,7 @@ func TestCommitterSharesTransactions(t *testing.T) {
 // order, each seeing the writes before it, as separate transactions would.
 func TestCommitterSeesEarlierWrites(t *testing.T) {
 	db := openTestBolt(t)
-	g := &committer{db: db}
+	g := &committer{runTx: db.Update}
 	var wg sync.WaitGroup
 	var total atomic.Int64
 	for range 64 {

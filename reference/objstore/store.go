@@ -214,7 +214,7 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 		s.dataFD.Close()
 		return nil, err
 	}
-	s.commits = &committer{db: s.db}
+	s.commits = &committer{runTx: s.update, panicked: s.txPanicked}
 	if err := s.loadPolicies(); err != nil {
 		s.db.Close()
 		s.dataFD.Close()
