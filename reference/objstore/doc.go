@@ -110,11 +110,22 @@
 // # Crash safety
 //
 // A write streams the body through MD5 and CRC-64 (of the plaintext) and,
-// when encrypted, envelope.DataKey.Encrypt into a temp file; checks length
-// and Content-MD5; fsyncs the file; renames it into data/; fsyncs data/;
+// when encrypted, envelope.DataKey.Encrypt into a temp file (MD5 on a
+// goroutine of its own beside the rest, hashpipe.go); checks length
+// and Content-MD5; renames it into data/; fsyncs the file, then data/;
 // and only then commits the bbolt transaction that references it, which
 // is the single point at which the object (or part) becomes visible.
-// Afterwards it deletes the files of whatever the commit replaced. So:
+// Afterwards it deletes the files of whatever the commit replaced.
+// (Renaming before the fsyncs is safe because the name is referenced by
+// no record until the commit; it lets ext4 commit the data, inode and
+// entry in one journal transaction.) Concurrent writers share the syncs
+// (groupcommit.go): a writer's fsync of data/ is one that started after
+// its rename, possibly run by another writer for several, and object and
+// part commits queued while a commit runs are committed together in the
+// next bbolt transaction, in arrival order, each seeing the writes before
+// it. Every write still returns only after the sync and the commit that
+// cover it returned, so an acknowledged write is as durable as before;
+// only the number of syncs per write falls as concurrency rises. So:
 //
 //   - a crash before the commit leaves the old metadata, which references
 //     only old, complete files; the new file is in tmp/ or unreferenced in

@@ -474,6 +474,15 @@ func TestCorruptMetaDB(t *testing.T) {
 			if _, err := s.ListObjectVersions(bg, root, "cbkt", ListVersionsOptions{}); err != nil && !errors.As(err, &se) {
 				t.Fatalf("seed %d: list versions: untyped error %v", seed, err)
 			}
+			// Writes go through the group commit, which runs them on its
+			// leader's goroutine: a corrupt page met there is a typed
+			// error too, never a crash.
+			for _, k := range []string{"a0", "b1", "new"} {
+				data := pattern(900, byte(seed))
+				if _, err := s.PutObject(bg, root, "cbkt", k, bytes.NewReader(data), int64(len(data)), PutOptions{}); err != nil && !errors.As(err, &se) {
+					t.Fatalf("seed %d: put %s: untyped error %v", seed, k, err)
+				}
+			}
 		}()
 	}
 	t.Logf("%d corruptions refused at Open, %d opened (%d reads failed with a typed error)", refused, opened, failedReads)

@@ -195,7 +195,7 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 		}
 	}
 	var replaced []string
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.commits.update(func(tx *bolt.Tx) error { // may run more than once
 		if _, err := getUploadTx(tx, bucket, key, uploadID); err != nil {
 			return err // completed or aborted meanwhile
 		}

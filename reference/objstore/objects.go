@@ -23,7 +23,9 @@ func noSuchKey(bucket, key string) error {
 // of that object, which the caller removes after the commit.
 func (s *DiskStore) commitObject(bucket, key string, rec *objectRecord, cond WriteCondition, plan versionPlan) (replaced []string, versionID string, err error) {
 	res := objectRes(bucket, key)
-	err = s.update(func(tx *bolt.Tx) error {
+	// Group commit: fn may run more than once (committer), and sets its
+	// results afresh each time.
+	err = s.commits.update(func(tx *bolt.Tx) error {
 		b, err := getBucketTx(tx, bucket)
 		if err != nil {
 			return err

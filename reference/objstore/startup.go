@@ -244,7 +244,7 @@ func (s *DiskStore) update(fn func(*bolt.Tx) error) error { return s.runTx(true,
 func (s *DiskStore) runTx(write bool, fn func(*bolt.Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = internal("", &CorruptDatabaseError{Path: filepath.Join(s.dir, MetaFile), Err: fmt.Errorf("reading it panicked: %v", p)})
+			err = s.txPanicked(p)
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -252,4 +252,10 @@ func (s *DiskStore) runTx(write bool, fn func(*bolt.Tx) error) (err error) {
 		return s.db.Update(fn)
 	}
 	return s.db.View(fn)
+}
+
+// txPanicked is the error of a transaction that panicked (runTx; the
+// group commit's per-update recovery).
+func (s *DiskStore) txPanicked(p any) error {
+	return internal("", &CorruptDatabaseError{Path: filepath.Join(s.dir, MetaFile), Err: fmt.Errorf("reading it panicked: %v", p)})
 }

@@ -118,16 +118,21 @@ type DiskStore struct {
 	uploads              *uploadSlots
 	mac                  *recordMAC
 
-	db      *bolt.DB
-	dataFD  *os.File // data/, held open for fsync after every rename
-	closeMu sync.Mutex
-	closed  bool
+	db     *bolt.DB
+	dataFD *os.File // data/, held open for fsync after every rename
+	// dataSync coalesces concurrent writers' fsyncs of data/, commits
+	// groups their object and part commits (groupcommit.go).
+	dataSync *dirSyncer
+	commits  *committer
+	closeMu  sync.Mutex
+	closed   bool
 
 	// rmMu orders the removal of replaced data files after the metadata
 	// commit against readers opening data files named by a snapshot they
 	// read: OpenObject holds it shared from its metadata read until its
-	// files are open, removal takes it exclusively. So a reader never finds
-	// the file of the object it looked up already gone.
+	// files are open, removal takes it exclusively once (a barrier, then
+	// unlinks outside it). So a reader never finds the file of the object
+	// it looked up already gone.
 	rmMu sync.RWMutex
 
 	// seqMu guards reserved: per bucket, the highest version sequence
@@ -204,10 +209,12 @@ func Open(ctx context.Context, cfg Config) (*DiskStore, error) {
 	if s.dataFD, err = os.Open(s.dataDir); err != nil {
 		return nil, fmt.Errorf("objstore: %w", err)
 	}
+	s.dataSync = newDirSyncer(s.dataFD)
 	if err := s.openMeta(ctx, cfg.AdoptUnauthenticated); err != nil {
 		s.dataFD.Close()
 		return nil, err
 	}
+	s.commits = &committer{runTx: s.update, panicked: s.txPanicked}
 	if err := s.loadPolicies(); err != nil {
 		s.db.Close()
 		s.dataFD.Close()
