@@ -223,8 +223,8 @@ func (s *DiskStore) removeFiles(names []string) {
 	// reader looking up after the commit sees the new record. Unlinking
 	// under the lock would serialize concurrent writers' removals behind
 	// one another (ext4 unlinks take a journal handle each) for nothing.
-	//lint:ignore SA2001 the empty critical section is the barrier
 	s.rmMu.Lock()
+	//lint:ignore SA2001 the empty critical section is the barrier
 	s.rmMu.Unlock()
 	for _, n := range names {
 		if !validDataName(n) {
