@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 )
 
@@ -119,7 +119,7 @@ func BenchmarkFromSnapshot(b *testing.B) {
 // default and its objects' aggregate), evaluated as `scan --from-snapshot`
 // and `audit --from-snapshot` run it, with the findings spilled to disk
 // (the default) and, to compare, held in memory (a run size larger than
-// the estate). It reports the peak live heap (policies/bench/meter) and
+// the estate). It reports the peak live heap (internal/meter) and
 // that peak per finding; scripts/scale-bench.sh measures the whole
 // process's peak RSS on the shapes of issue 11.
 func BenchmarkFindingsMemory(b *testing.B) {

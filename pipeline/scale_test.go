@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/sseaudit/sseaudit/findings"
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/policy"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/snapshot"
 )

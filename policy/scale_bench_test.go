@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sseaudit/sseaudit/findings"
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 	"github.com/sseaudit/sseaudit/policies/bench/synth"
 	"github.com/sseaudit/sseaudit/snapshot"
 )

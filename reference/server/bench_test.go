@@ -12,7 +12,7 @@ import (
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 )
 
 // benchServer starts one in-process server for a benchmark; every

@@ -7,7 +7,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/sseaudit/sseaudit/policies/bench/meter"
+	"github.com/sseaudit/sseaudit/internal/meter"
 )
 
 // cpuThroughput reports cpu-MB/s: the bytes processed over the process CPU
