@@ -23,8 +23,8 @@ type Column struct {
 	// with it.
 	Error string
 	// Unreachable says the run never started: Run is then the selection
-	// a dry run made for the target, and each of its scenarios is shown
-	// as StatusUnreachable, so the rows the target owed stay visible.
+	// a dry run made for the target, and each of its scenarios is shown as
+	// StatusUnreachable, so the rows the target owed stay visible.
 	Unreachable bool
 }
 
