@@ -391,7 +391,12 @@ func runConformanceTargets(ctx context.Context, e env, f conformanceFlags) error
 		opts.DryRun, opts.Tags, opts.Output, opts.BucketPrefix = true, f.tags, &listing, f.prefix
 		res, err := steps.Run(ctx, opts)
 		if err != nil {
-			return targetsError(f.targets, t.line, t.Name, "%v; change --tags, or remove the target from the file", err)
+			hint := ""
+			if strings.Contains(err.Error(), "no scenario") || strings.Contains(err.Error(), "tag") {
+				// The selection left the target nothing, or --tags is bad.
+				hint = "; change --tags, or remove the target from the file"
+			}
+			return targetsError(f.targets, t.line, t.Name, "%v%s", err, hint)
 		}
 		selections[i] = res
 		if f.dryRun {

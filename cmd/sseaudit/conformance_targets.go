@@ -219,6 +219,9 @@ func (t *confTarget) validate() error {
 	if !targetNameRE.MatchString(t.Name) {
 		return errors.New("the name is not usable as a directory: use 1 to 63 letters, digits, '.', '_' and '-', starting with a letter or digit")
 	}
+	if n := strings.ToLower(t.Name); n == "matrix.html" || n == "matrix.md" {
+		return errors.New("the name is the matrix's own file in --out: choose another name")
+	}
 	kd := strings.ToLower(strings.TrimSpace(t.KMSDialect))
 	if t.isEmbedded() {
 		t.dialect = client.Dialect(strings.ToLower(strings.TrimSpace(t.Embedded)))

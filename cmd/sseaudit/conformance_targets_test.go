@@ -253,6 +253,8 @@ func TestConformanceTargetsBadInput(t *testing.T) {
 		{"endpoint with a path", "  - name: b\n    endpoint: http://127.0.0.1:1/bucket\n    dialect: oss\n    region: r\n", nil, []string{"target \"b\": endpoint:", "without user, path or query"}},
 		{"no name", "  - embedded: oss\n", nil, []string{"target \"#1\": no name: add name:"}},
 		{"name not a directory", "  - name: ../up\n    embedded: oss\n", nil, []string{"target \"../up\": the name is not usable as a directory"}},
+		{"name of the matrix file", "  - name: Matrix.md\n    embedded: oss\n", nil, []string{"target \"Matrix.md\": the name is the matrix's own file"}},
+		{"bad kms key", "  - name: b\n    endpoint: http://127.0.0.1:1\n    dialect: s3\n    region: r\n    kms_keys: [\"a b\"]\n", nil, []string{"target \"b\": steps: KMS key 1 \"a b\": give a key id or ARN without spaces"}},
 		{"field twice", "  - name: b\n    embedded: oss\n    embedded: s3\n", nil, []string{":4: target \"b\": field embedded is given twice (also on line 3)"}},
 		{"a secret in the file", "  - name: b\n    endpoint: http://127.0.0.1:1\n    dialect: s3\n    region: r\n    access_key_secret: TOPSECRETVALUE\n", nil,
 			[]string{"target \"b\": field access_key_secret would put a credential in the file", "write access_key_secret_env: VARIABLE"}},
