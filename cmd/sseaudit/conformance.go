@@ -102,7 +102,7 @@ failed a scenario, 2 when a target could not be reached or ran nothing
 	fl.StringVar(&f.kmsDialect, "kms-dialect", "", "API of the KMS endpoint: aws (AWS KMS; default for --dialect s3) or alibaba (Alibaba Cloud KMS; default for oss)")
 	fl.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. '@kms && ~@s3'")
 	fl.StringVar(&f.format, "format", "", "output formats, comma-separated: pretty, progress, junit, cucumber (default progress on a terminal, else pretty)")
-	fl.StringVar(&f.out, "out", "", "directory for junit.xml and cucumber.json")
+	fl.StringVar(&f.out, "out", "", "directory for junit.xml and cucumber.json (with --targets: one sub-directory per target, and matrix.html and matrix.md)")
 	fl.StringVar(&f.prefix, "bucket-prefix", "sseaudit-conf-", "prefix of every bucket the run creates")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "list the scenarios and the buckets they would create, then exit")
 	fl.IntVar(&f.concurrency, "concurrency", 1, "scenarios run at once")
