@@ -17,11 +17,26 @@ type Column struct {
 	// Name is what the matrix calls the target, e.g. "reference (S3)".
 	Name string
 	Run  results.Run
+	// Error says why the target's run failed as a whole (it could not be
+	// reached, refused the credentials, or ran no scenario); "" when it
+	// ran. A target is never dropped from the matrix: its error is shown
+	// with it.
+	Error string
+	// Unreachable says the run never started: Run is then the selection
+	// a dry run made for the target, and each of its scenarios is shown as
+	// StatusUnreachable, so the rows the target owed stay visible.
+	Unreachable bool
 }
 
-// StatusNotApplicable is the cell of a scenario the target's run did not
-// select (another dialect, or left out by the tags): not skipped, not run.
-const StatusNotApplicable = "not applicable"
+const (
+	// StatusNotApplicable is the cell of a scenario the target's run did
+	// not select (another dialect, or left out by the tags): not skipped,
+	// not run.
+	StatusNotApplicable = "not applicable"
+	// StatusUnreachable is the cell of a scenario a target would have run
+	// had it been reached (Column.Unreachable).
+	StatusUnreachable = "unreachable"
+)
 
 // Cell is one scenario on one target.
 type Cell struct {
@@ -63,6 +78,34 @@ type Matrix struct {
 	Rows    []Row
 	// Differing counts the rows that differ.
 	Differing int
+	// Errors are the columns' errors (Column.Error), in the order of
+	// Columns ("" for a target that ran).
+	Errors []string
+}
+
+// Totals counts one column's cells by status.
+type Totals struct {
+	Passed, Failed, Skipped, NotApplicable, Unreachable int
+}
+
+// Totals counts the cells of column c by status.
+func (m Matrix) Totals(c int) Totals {
+	var t Totals
+	for _, r := range m.Rows {
+		switch r.Cells[c].Status {
+		case results.StatusPassed:
+			t.Passed++
+		case results.StatusFailed:
+			t.Failed++
+		case results.StatusSkipped:
+			t.Skipped++
+		case StatusNotApplicable:
+			t.NotApplicable++
+		case StatusUnreachable:
+			t.Unreachable++
+		}
+	}
+	return t
 }
 
 // Build lines up the runs of cols. A scenario is identified by feature,
@@ -78,6 +121,7 @@ func Build(cols []Column) Matrix {
 	index := map[key]int{}
 	for c, col := range cols {
 		m.Columns = append(m.Columns, col.Name)
+		m.Errors = append(m.Errors, col.Error)
 		seen := map[[2]string]int{}
 		for _, s := range col.Run.Scenarios {
 			fn := [2]string{s.Feature, s.Name}
@@ -93,7 +137,11 @@ func Build(cols []Column) Matrix {
 				}
 				m.Rows = append(m.Rows, r)
 			}
-			m.Rows[i].Cells[c] = Cell{Status: s.Status, Dialect: s.Dialect, Severity: s.Severity, Error: s.Error, Observed: s.Observed}
+			cell := Cell{Status: s.Status, Dialect: s.Dialect, Severity: s.Severity, Error: s.Error, Observed: s.Observed}
+			if col.Unreachable {
+				cell = Cell{Status: StatusUnreachable, Dialect: s.Dialect, Error: col.Error}
+			}
+			m.Rows[i].Cells[c] = cell
 		}
 	}
 	for i := range m.Rows {
@@ -101,7 +149,9 @@ func Build(cols []Column) Matrix {
 		r.Differences = differences(r.Cells)
 		statuses := map[string]bool{}
 		for _, c := range r.Cells {
-			if c.Status != StatusNotApplicable {
+			// Nothing is known of an unreachable target's answers, so its
+			// cells make no row differ (its error fails the run instead).
+			if c.Status != StatusNotApplicable && c.Status != StatusUnreachable {
 				statuses[c.Status+"/"+c.Severity] = true
 			}
 		}
@@ -111,6 +161,11 @@ func Build(cols []Column) Matrix {
 		}
 	}
 	return m
+}
+
+// answered says a cell holds answers to compare: its scenario ran.
+func answered(c Cell) bool {
+	return c.Status != StatusNotApplicable && c.Status != results.StatusSkipped && c.Status != StatusUnreachable
 }
 
 // differences compares the answers of the cells request by request (the
@@ -128,7 +183,7 @@ func differences(cells []Cell) []Difference {
 	obs := map[req][]*results.Observation{}
 	ran := 0
 	for c, cell := range cells {
-		if cell.Status == StatusNotApplicable || cell.Status == results.StatusSkipped {
+		if !answered(cell) {
 			continue
 		}
 		ran++
@@ -153,7 +208,7 @@ func differences(cells []Cell) []Difference {
 		a := answers[k]
 		neutral, codes := map[string]bool{}, map[string]map[string]bool{}
 		for c, cell := range cells {
-			if cell.Status == StatusNotApplicable || cell.Status == results.StatusSkipped {
+			if !answered(cell) {
 				continue
 			}
 			o := obs[k][c]

@@ -78,3 +78,57 @@ func TestRenderEscapes(t *testing.T) {
 		t.Errorf("Markdown not escaped:\n%s", md.String())
 	}
 }
+
+// TestUnreachableColumn: a target that could not be reached keeps its
+// column, its cells say unreachable where it owed a scenario, its error
+// is rendered, and it makes no row differ (nothing is known of it).
+func TestUnreachableColumn(t *testing.T) {
+	put := results.Observation{Request: "PutObject a", Status: 200, SSE: "AES256"}
+	ran := results.Run{Scenarios: []results.Scenario{
+		{Feature: "F", Name: "S", Dialect: "s3", Status: "passed", Observed: []results.Observation{put}},
+		{Feature: "F", Name: "T", Dialect: "oss", Status: "failed", Severity: "low"},
+	}}
+	// The dry run's selection of the unreachable target: only S applies.
+	owed := results.Run{Scenarios: []results.Scenario{{Feature: "F", Name: "S", Dialect: "s3", Status: results.StatusNotRun},
+		{Feature: "F", Name: "U", Dialect: "s3", Status: results.StatusSkipped, Error: "@kms: no KMS endpoint"}}}
+	const why = "the s3 endpoint http://127.0.0.1:1 cannot be reached"
+	m := Build([]Column{{Name: "store", Run: ran}, {Name: "gone", Run: owed, Error: why, Unreachable: true}})
+	if len(m.Rows) != 3 {
+		t.Fatalf("%d rows", len(m.Rows))
+	}
+	if c := m.Rows[2].Cells[1]; c.Status != StatusUnreachable {
+		t.Errorf("a scenario the unreachable target would have skipped: %q", c.Status)
+	}
+	if c := m.Rows[0].Cells[1]; c.Status != StatusUnreachable || c.Error != why {
+		t.Errorf("the owed scenario on the unreachable target: %+v", c)
+	}
+	if c := m.Rows[1].Cells[1]; c.Status != StatusNotApplicable {
+		t.Errorf("a scenario the target did not owe: %q", c.Status)
+	}
+	if m.Differing != 0 || len(m.Rows[0].Differences) != 0 {
+		t.Errorf("an unreachable cell made rows differ: %d, %v", m.Differing, m.Rows[0].Differences)
+	}
+	want := []Totals{{Passed: 1, Failed: 1, NotApplicable: 1}, {NotApplicable: 1, Unreachable: 2}}
+	for i, w := range want {
+		if got := m.Totals(i); got != w {
+			t.Errorf("totals of %s: %+v, want %+v", m.Columns[i], got, w)
+		}
+	}
+	var md, html bytes.Buffer
+	if err := WriteMarkdown(&md, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"| gone | 0 | 0 | 0 | 1 | 2 |", "**gone did not run cleanly:** " + why, "| F / S | passed | unreachable |"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("the Markdown lacks %q:\n%s", s, md.String())
+		}
+	}
+	for _, s := range []string{`class="cell st-unreachable"`, `<p class="target-error"><strong>gone did not run cleanly:</strong> ` + why} {
+		if !strings.Contains(html.String(), s) {
+			t.Errorf("the HTML lacks %q:\n%s", s, html.String())
+		}
+	}
+}

@@ -23,7 +23,17 @@ func cellText(c Cell) string {
 func WriteMarkdown(w io.Writer, m Matrix) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Conformance matrix\n\n%d scenarios, %d targets, %d rows differ.\n\n", len(m.Rows), len(m.Columns), m.Differing)
-	b.WriteString("| # | scenario |")
+	b.WriteString("| target | passed | failed | skipped | not applicable | unreachable |\n|---|---|---|---|---|---|\n")
+	for i, c := range m.Columns {
+		t := m.Totals(i)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", mdEscape(c), t.Passed, t.Failed, t.Skipped, t.NotApplicable, t.Unreachable)
+	}
+	for i, e := range m.Errors {
+		if e != "" {
+			fmt.Fprintf(&b, "\n**%s did not run cleanly:** %s\n", mdEscape(m.Columns[i]), mdEscape(e))
+		}
+	}
+	b.WriteString("\n| # | scenario |")
 	for _, c := range m.Columns {
 		b.WriteString(" " + mdEscape(c) + " |")
 	}
@@ -90,8 +100,9 @@ var page = template.Must(template.New("matrix").Funcs(template.FuncMap{
 	"cls": func(c Cell) string {
 		return "st-" + strings.ReplaceAll(c.Status, " ", "-")
 	},
-	"inc":  func(i int) int { return i + 1 },
-	"span": func(m Matrix) int { return len(m.Columns) + 1 },
+	"inc":    func(i int) int { return i + 1 },
+	"totals": func(m Matrix, i int) Totals { return m.Totals(i) },
+	"span":   func(m Matrix) int { return len(m.Columns) + 1 },
 	"dash": func(s string) string {
 		if s == "" {
 			return "-"
@@ -111,11 +122,23 @@ td.st-passed{background:#e3f4e6}
 td.st-failed{background:#fbe2e2}
 td.st-skipped{background:#fdf3d8}
 td.st-not-applicable{background:#f2f2f2;color:#666}
+td.st-unreachable{background:#e6e0f0}
+p.target-error{color:#8a1c1c}
 tr.differs>td.scn{border-left:4px solid #c0392b}
 table.diff{margin:.25rem 0 .25rem 1rem}
 </style></head><body>
 <h1>Conformance matrix</h1>
 <p id="summary">{{len .Rows}} scenarios, {{len .Columns}} targets, <span id="differing">{{.Differing}}</span> rows differ.</p>
+<table id="totals">
+<thead><tr><th>target</th><th>passed</th><th>failed</th><th>skipped</th><th>not applicable</th><th>unreachable</th></tr></thead>
+<tbody>
+{{- range $i, $c := .Columns}}{{with totals $ $i}}
+<tr><td>{{$c}}</td><td>{{.Passed}}</td><td>{{.Failed}}</td><td>{{.Skipped}}</td><td>{{.NotApplicable}}</td><td>{{.Unreachable}}</td></tr>
+{{- end}}{{end}}
+</tbody></table>
+{{- range $i, $e := .Errors}}{{if $e}}
+<p class="target-error"><strong>{{index $.Columns $i}} did not run cleanly:</strong> {{$e}}</p>
+{{- end}}{{end}}
 <table id="matrix">
 <thead><tr><th>scenario</th>{{range .Columns}}<th class="target">{{.}}</th>{{end}}</tr></thead>
 <tbody>
