@@ -47,6 +47,13 @@ func (r *runner) probe(ctx context.Context) error {
 		// A bucket of the run's own prefix that does not exist: the
 		// answer is 404 NoSuchBucket, and nothing is created.
 		_, err := c.BucketEncryption(ctx, fmt.Sprintf("%s%s-probe", r.opts.BucketPrefix, r.runID))
+		if e, ok := client.AsError(err); ok && e.Code == "NoSuchBucket" {
+			// OSS answers NoSuchBucket before it checks the signature, so
+			// that answer says nothing of the credentials: ask a request
+			// every store authenticates (a principal denied it, 403
+			// AccessDenied, still passes).
+			_, err = c.ListBuckets(ctx)
+		}
 		if err == nil {
 			continue
 		}
