@@ -77,7 +77,6 @@ func errInternal(cause error) *apiError {
 	return e
 }
 
-
 // errorFromStore maps an objstore error to the S3 error a client sees.
 // key is the object key of the request ("" for bucket requests).
 func errorFromStore(err error, key string) *apiError {

@@ -448,4 +448,3 @@ func TestMinioKMSKeyStates(t *testing.T) {
 		t.Fatalf("GetObject with a key pending deletion: %v", err)
 	}
 }
-
