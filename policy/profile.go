@@ -140,7 +140,9 @@ func (p *Profile) Validate() error {
 }
 
 var (
-	validMethods    = []string{snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodOther}
+	// MethodSSEC is valid for objects only (no bucket rule is SSE-C): a
+	// profile listing it allows SSE-C objects (SSE-023).
+	validMethods    = []string{snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodSSEC, snapshot.MethodOther}
 	validAlgorithms = []string{"AES256", "SM4"}
 )
 
