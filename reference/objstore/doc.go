@@ -182,7 +182,8 @@
 // CreateMultipartUpload, a copy's destination); HEAD, GET, a copy's
 // source and UploadPart take it from their context (WithCustomerKey).
 // HEAD unseals and discards the data key to check the key, without any
-// KMS call. A customer key sent for an object that is not SSE-C is
+// KMS call, except a HEAD for an object's ACL or tags (MetadataOnly),
+// which S3 serves without the key. A customer key sent for an object that is not SSE-C is
 // KindInvalidRequest. A bucket's rule blocks SSE-C writes unless it says
 // otherwise (EncryptionRule.AllowSSEC, S3's BlockedEncryptionTypes NONE;
 // a bucket without a rule blocks them too): a blocked write is

@@ -31,6 +31,18 @@ func WithCustomerKey(ctx context.Context, key []byte) context.Context {
 	return context.WithValue(ctx, customerKeyCtx{}, key)
 }
 
+// metadataOnlyCtx marks a HEAD that reads only what S3 serves without the
+// customer key (an object's ACL or tags).
+type metadataOnlyCtx struct{}
+
+// MetadataOnly returns ctx for a HeadObject(Version) that reads only an
+// object's ACL or tags: S3 serves those of an SSE-C object without its
+// key, so HEAD's customer key check is skipped (nothing it returns is
+// the object's data or checksums as a client would send them back).
+func MetadataOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, metadataOnlyCtx{}, true)
+}
+
 func customerKeyFrom(ctx context.Context) []byte {
 	k, _ := ctx.Value(customerKeyCtx{}).([]byte)
 	return k
@@ -219,6 +231,9 @@ func (s *DiskStore) openCustomerDataKey(resource string, rec envelope.Record, ck
 func (s *DiskStore) checkCustomerKey(ctx context.Context, resource string, rec *objectRecord, bucket, key string) error {
 	ck := customerKeyFrom(ctx)
 	if rec.Algorithm != AlgorithmSSEC && ck == nil {
+		return nil
+	}
+	if only, _ := ctx.Value(metadataOnlyCtx{}).(bool); only && ck == nil {
 		return nil
 	}
 	if rec.Algorithm != AlgorithmSSEC {

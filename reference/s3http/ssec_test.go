@@ -120,6 +120,23 @@ func TestMinioSSEC(t *testing.T) {
 		st.Metadata.Get("X-Amz-Server-Side-Encryption") != "" || st.Size != int64(len(data)) {
 		t.Fatalf("HEAD headers: %v", st.Metadata)
 	}
+	// Its ACL and tags need no key (as on S3); its attributes do.
+	// (Raw requests: minio-go's GetObjectACL also HEADs the object.)
+	for _, q := range []string{"acl", "tagging"} {
+		if res := ts.raw(t, rawReq{method: "GET", path: "/open/o?" + q}); res.status != http.StatusOK {
+			t.Fatalf("GET ?%s of an SSE-C object without its key: %d %s", q, res.status, res.body)
+		}
+	}
+	if res := ts.raw(t, rawReq{method: "GET", path: "/open/o?attributes", headers: map[string]string{"X-Amz-Object-Attributes": "ObjectSize"}}); res.status != http.StatusBadRequest {
+		t.Fatalf("GetObjectAttributes without the key: %d %s", res.status, res.body)
+	}
+	attrHeaders := map[string]string{"X-Amz-Object-Attributes": "ObjectSize",
+		"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256",
+		"X-Amz-Server-Side-Encryption-Customer-Key":       base64.StdEncoding.EncodeToString(keyBytes),
+		"X-Amz-Server-Side-Encryption-Customer-Key-Md5":   wantMD5}
+	if res := ts.raw(t, rawReq{method: "GET", path: "/open/o?attributes", headers: attrHeaders}); res.status != http.StatusOK {
+		t.Fatalf("GetObjectAttributes with the key: %d %s", res.status, res.body)
+	}
 	// GET.
 	read := func(bucket, key string, opts minio.GetObjectOptions) ([]byte, error) {
 		obj, err := c.GetObject(bg, bucket, key, opts)
