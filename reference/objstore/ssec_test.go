@@ -174,3 +174,40 @@ func readRangeCtx(ctx context.Context, s *DiskStore, bucket, key string, off, le
 	defer r.Close()
 	return io.ReadAll(r)
 }
+
+// TestSSECRecordAuthenticated: an SSE-C object's record is authenticated
+// like any other: relabelled as unencrypted, or with its sealed key
+// swapped for another SSE-C object's, it fails the record MAC before any
+// key is tried, with or without the customer key.
+func TestSSECRecordAuthenticated(t *testing.T) {
+	e := newTestEnv(t)
+	key := [32]byte(bytes.Repeat([]byte{0x91}, 32))
+	mustBucket(t, e.s, "bkt", &EncryptionRule{Algorithm: AlgorithmAES256, AllowSSEC: true})
+	put(t, e.s, "bkt", "a", []byte("aaaa"), PutOptions{SSE: SSE{Algorithm: AlgorithmSSEC, CustomerKey: &key}})
+	put(t, e.s, "bkt", "other", []byte("bbbb"), PutOptions{SSE: SSE{Algorithm: AlgorithmSSEC, CustomerKey: &key}})
+	other := rawGet(t, e.s, tblObjects, "bkt", []byte("other"))
+	otherRec, err := decodeObject(other, "object")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*objectRecord)
+	}{
+		{"algorithm dropped", func(r *objectRecord) { r.Algorithm, r.Record = "", nil }},
+		{"algorithm relabelled", func(r *objectRecord) { r.Algorithm = AlgorithmAES256 }},
+		{"sealed key swapped", func(r *objectRecord) { r.Record = otherRec.Record }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := rawGet(t, e.s, tblObjects, "bkt", []byte("a"))
+			t.Cleanup(func() { rawPut(t, e.s, tblObjects, "bkt", []byte("a"), orig) })
+			tamper(t, e.s, tblObjects, "bkt", []byte("a"), false, tc.edit)
+			for _, ctx := range []context.Context{bg, WithCustomerKey(bg, key[:])} {
+				_, err := e.s.HeadObject(ctx, root, "bkt", "a")
+				wantIntegrity(t, err, "bkt", "a", "")
+				_, err = e.s.OpenObject(ctx, root, "bkt", "a")
+				wantIntegrity(t, err, "bkt", "a", "")
+			}
+		})
+	}
+}

@@ -126,7 +126,8 @@
 //     object without the key are 400 (GET: InvalidRequest "The object was
 //     stored using a form of Server Side Encryption..."), with another
 //     key 403 AccessDenied; responses echo the customer algorithm and key
-//     MD5. UploadPart of an SSE-C upload needs the upload's key. A missing
+//     MD5. GetObjectAttributes needs the key too; GetObjectAcl and
+//     GetObjectTagging do not (as on S3). UploadPart of an SSE-C upload needs the upload's key. A missing
 //     or malformed header of the trio, a key MD5 that does not match, or
 //     SSE-C with x-amz-server-side-encryption is 400 InvalidArgument; an
 //     algorithm other than AES256 is 400 InvalidEncryptionAlgorithmError.
