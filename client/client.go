@@ -3,11 +3,13 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +129,49 @@ type Rule struct {
 	// Raw is the XML document the endpoint returned (BucketEncryption
 	// only), recorded at the HTTP layer as audit evidence.
 	Raw string
+	// BlockedEncryptionTypes is S3's list of encryption types the bucket
+	// refuses on writes ("SSE-C", or "NONE" for none blocked), read from
+	// Raw by BucketEncryption; nil when the document has no such element
+	// (every OSS answer, and S3 stores that predate it).
+	BlockedEncryptionTypes []string
+}
+
+// SSECBlocked reports whether the rule blocks SSE-C writes, and whether
+// the endpoint said so at all.
+func (r Rule) SSECBlocked() (blocked, known bool) {
+	if r.BlockedEncryptionTypes == nil {
+		return false, false
+	}
+	return slices.Contains(r.BlockedEncryptionTypes, "SSE-C"), true
+}
+
+// blockedEncryptionTypes reads BlockedEncryptionTypes from an S3
+// GetBucketEncryption document (minio-go's configuration type has no such
+// element); nil when absent or unparsable.
+func blockedEncryptionTypes(raw string) []string {
+	var doc struct {
+		Rules []struct {
+			Blocked *struct {
+				Types []string `xml:"EncryptionType"`
+			} `xml:"BlockedEncryptionTypes"`
+		} `xml:"Rule"`
+	}
+	if xml.Unmarshal([]byte(raw), &doc) != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range doc.Rules {
+		if r.Blocked == nil {
+			continue
+		}
+		if out == nil {
+			out = []string{}
+		}
+		for _, t := range r.Blocked.Types {
+			out = append(out, strings.TrimSpace(t))
+		}
+	}
+	return out
 }
 
 // PutOptions apply to PutObject, CopyObject and multipart initiation.
@@ -456,6 +501,9 @@ func (c *Client) BucketEncryption(ctx context.Context, name string) (*Rule, erro
 	}
 	if cp.Status() == http.StatusOK {
 		r.Raw = string(cp.Body())
+		if c.cfg.Dialect == S3 {
+			r.BlockedEncryptionTypes = blockedEncryptionTypes(r.Raw)
+		}
 	}
 	return &r, nil
 }

@@ -198,3 +198,41 @@ default_key_problem(k, region) := p if {
 	region != ""
 	k.region != region
 }
+
+# METADATA
+# title: Bucket accepts writes encrypted with customer-provided keys (SSE-C)
+# description: >-
+#   The bucket's encryption configuration unblocks SSE-C
+#   (BlockedEncryptionTypes NONE), so any writer may store objects only
+#   its own key can decrypt, outside KMS management and audit (see
+#   SSE-023). AWS blocks SSE-C for new general purpose buckets since April
+#   2026. Judged only where the store reports the setting (S3); a profile
+#   that lists "sse-c" in allowed_methods accepts it.
+# custom:
+#   id: SSE-024
+#   severity: low
+#   category: encryption
+#   resource_type: bucket
+#   remediation:
+#     text: >-
+#       Block SSE-C on the bucket: put its encryption configuration again
+#       with BlockedEncryptionTypes SSE-C. Existing SSE-C objects stay
+#       readable with their keys; rewrite them under SSE-KMS (SSE-023).
+#     cli: |-
+#       aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"CMK_ID"},"BlockedEncryptionTypes":{"EncryptionType":["SSE-C"]}}]}'
+#   controls:
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
+deny contains finding if {
+	b := input.bucket
+	object.get(b, "ssec_blocked", null) == false
+	not "sse-c" in lib.profile.allowed_methods
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.bucket_resource(b),
+		"message": sprintf("bucket accepts SSE-C writes (BlockedEncryptionTypes NONE), which profile %q does not allow: writers can store objects only their own keys decrypt", [lib.profile.name]),
+		"observed": {"ssec_blocked": false},
+		"expected": {"ssec_blocked": true},
+		"evidence": [lib.rule_evidence(b)],
+	}
+}

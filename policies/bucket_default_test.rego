@@ -5,6 +5,12 @@ import data.sseaudit.fixtures as fx
 
 found(id, inp) := {f | fs := bucket_default.deny with input as inp; some f in fs; f.rule == id}
 
+one(id, inp) := f if {
+	fs := found(id, inp)
+	count(fs) == 1
+	some f in fs
+}
+
 byok := fx.profile({"name": "byok", "allowed_methods": ["kms-cmk"], "require_customer_cmk": true, "allowed_algorithms": ["AES256"]})
 
 # SSE-001 ---------------------------------------------------------------
@@ -198,4 +204,24 @@ test_sse002_violation_dsse_default_outside_list if {
 
 test_sse003_violation_dsse_default_disabled_key if {
 	count(found("SSE-003", fx.bucket_input(fx.bucket(rule_dsse("disabled-key"), [])))) == 1
+}
+
+# SSE-024 ---------------------------------------------------------------
+
+test_sse024_compliant_blocked_or_unknown if {
+	count(found("SSE-024", fx.bucket_input(object.union(fx.bucket(fx.rule_aes, []), {"ssec_blocked": true})))) == 0
+	count(found("SSE-024", fx.bucket_input(fx.bucket(fx.rule_aes, [])))) == 0
+}
+
+test_sse024_compliant_profile_allows_ssec if {
+	p := fx.profile({"allowed_methods": ["oss-managed", "kms-default", "kms-cmk", "sse-c", "other"]})
+	inp := fx.with_profile(fx.bucket_input(object.union(fx.bucket(fx.rule_aes, []), {"ssec_blocked": false})), p)
+	count(found("SSE-024", inp)) == 0
+}
+
+test_sse024_violation_allowed if {
+	f := one("SSE-024", fx.bucket_input(object.union(fx.bucket(fx.rule_aes, []), {"ssec_blocked": false})))
+	f.resource.type == "bucket"
+	f.observed.ssec_blocked == false
+	contains(f.message, "BlockedEncryptionTypes NONE")
 }

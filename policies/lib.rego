@@ -30,9 +30,12 @@ service_key_aliases := {"alias/acs/oss", "alias/aws/s3"}
 # Object methods (package snapshot's Method* values). "unknown" is written
 # only with an error saying why the state could not be read; any other
 # value, or none, is a record no rule can judge (SSE-014).
-known_methods := {"none", "oss-managed", "kms-default", "kms-cmk", "other"}
+known_methods := {"none", "oss-managed", "kms-default", "kms-cmk", "sse-c", "other"}
 
-# The methods that mean "encrypted".
+# The methods that mean "encrypted" by a key the store holds. SSE-C
+# ("sse-c": the writer's own key, sent with every request) is encrypted
+# too, but judged by its own rule (SSE-023), not by SSE-013's method and
+# cipher checks.
 encrypted_methods := {"oss-managed", "kms-default", "kms-cmk", "other"}
 
 # present(o, f): field f of object o is set and not null.

@@ -439,7 +439,7 @@ noncurrent_prefix(obj) := sprintf("noncurrent version %s: ", [lib.version(obj)])
 # title: Object encryption state not recognised
 # description: >-
 #   The object's record has no encryption method, or one no rule knows (not
-#   none, oss-managed, kms-default, kms-cmk or other), or "unknown" without
+#   none, oss-managed, kms-default, kms-cmk, sse-c or other), or "unknown" without
 #   the error that would say why the state could not be read. Nothing can
 #   tell whether such an object is encrypted, so it is reported, never
 #   passed. Objects whose HEAD failed (an error recorded) are coverage gaps
@@ -515,6 +515,60 @@ unrecognised_text(m) := "the method is empty" if {
 unrecognised_text(m) := sprintf("method %q is not one of %s", [m, concat(", ", sort(lib.known_methods))]) if {
 	is_string(m)
 	not m in {"unknown", ""}
+}
+
+# METADATA
+# title: Object encrypted with a customer-provided key (SSE-C)
+# description: >-
+#   The object is encrypted with a key its writer sends with every request
+#   (S3 SSE-C): HEAD without that key answered 400, and a one-byte read
+#   confirmed why. The data is encrypted, but the store cannot decrypt it
+#   without the customer's key, so no service or role can read it unless
+#   the key is handed round with the data; the key lives outside any KMS,
+#   so its use, rotation and deletion appear in no KMS audit trail and no
+#   scan can see its state (a lost key is lost data); and AWS blocks SSE-C
+#   for new general purpose buckets since April 2026. Whether SSE-C is
+#   acceptable is the organisation profile's choice: listing "sse-c" in
+#   allowed_methods accepts it. Not reported as unencrypted (SSE-004) nor
+#   as unrecognised (SSE-014).
+# custom:
+#   id: SSE-023
+#   severity: medium
+#   category: key
+#   resource_type: object
+#   remediation:
+#     text: >-
+#       Rewrite the object with SSE-KMS under a customer managed key (copy
+#       it with its SSE-C key as the copy source's key and the KMS headers
+#       for the destination), make the writers use SSE-KMS, and block SSE-C
+#       on the bucket (BlockedEncryptionTypes SSE-C). If SSE-C is a
+#       deliberate design, record it in the profile (allowed_methods: sse-c)
+#       and keep the customer keys under documented key management.
+#     cli: |-
+#       aws s3api copy-object --bucket BUCKET --key KEY --copy-source BUCKET/KEY --copy-source-sse-customer-algorithm AES256 --copy-source-sse-customer-key fileb://KEYFILE --server-side-encryption aws:kms --ssekms-key-id CMK_ID
+#       aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"CMK_ID"},"BlockedEncryptionTypes":{"EncryptionType":["SSE-C"]}}]}'
+#   controls:
+#     - {framework: "NIST SP 800-53", version: "Rev. 5", id: "SC-12", title: "Cryptographic Key Establishment and Management"}
+#     - {framework: "ISO/IEC 27001", version: "2022", id: "A.8.24", title: "Use of cryptography"}
+deny contains finding if {
+	not "sse-c" in lib.profile.allowed_methods
+	b := input.bucket
+	some i in lib.objects_with_method("sse-c")
+	obj := b.objects[i]
+	not lib.failed(obj)
+	finding := {
+		"rule": rego.metadata.rule().custom.id,
+		"resource": lib.object_resource(b, obj),
+		"message": sprintf("%sobject is encrypted with a customer-provided key (SSE-C), which profile %q does not allow: the store cannot decrypt it without the writer's key, which no KMS manages or audits", [noncurrent_prefix(obj), lib.profile.name]),
+		"observed": {
+			"method": obj.method,
+			"sse": object.get(obj, "sse", ""),
+			"noncurrent": object.get(obj, "noncurrent", false),
+			"bucket_ssec_blocked": object.get(b, "ssec_blocked", null),
+		},
+		"expected": {"method_in": lib.profile.allowed_methods},
+		"evidence": [lib.object_evidence(obj)],
+	}
 }
 
 # METADATA

@@ -396,3 +396,39 @@ test_sse022_violation_each_refused_object if {
 	got := {f.resource.key: f.observed.code | some f in found("SSE-022", probed(fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))}
 	got == {"gone": "KMS.NotFoundException", "bad": "InternalError"}
 }
+
+# SSE-023 ---------------------------------------------------------------
+
+ssec_obj(k) := object.union(fx.obj(k, "sse-c", ""), {"sse": "SSE-C"})
+
+test_sse023_compliant_profile_allows_ssec if {
+	p := fx.profile({"allowed_methods": ["oss-managed", "kms-default", "kms-cmk", "sse-c", "other"]})
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, [ssec_obj("c.bin")])), p)
+	count(found("SSE-023", inp)) == 0
+}
+
+test_sse023_compliant_no_ssec_objects if {
+	count(found("SSE-023", fx.bucket_input(fx.bucket(fx.rule_cmk, fx.good_objects)))) == 0
+}
+
+test_sse023_violation_default_profile if {
+	inp := fx.bucket_input(fx.bucket(fx.rule_cmk, array.concat(fx.good_objects, [ssec_obj("c.bin")])))
+	f := one("SSE-023", inp)
+	f.resource.key == "c.bin"
+	f.observed.method == "sse-c"
+	f.observed.sse == "SSE-C"
+	contains(f.message, "customer-provided key (SSE-C)")
+
+	# SSE-C is neither unencrypted, nor unrecognised, nor weak
+	count(found("SSE-004", inp)) == 0
+	count(found("SSE-014", inp)) == 0
+	count(found("SSE-013", inp)) == 0
+}
+
+test_sse023_violation_with_index_and_byok if {
+	objs := [ssec_obj("c1"), ssec_obj("c2"), fx.obj("k", "kms-cmk", fx.cmk)]
+	inp := fx.with_profile(fx.bucket_input(fx.bucket(fx.rule_cmk, objs)), byok)
+	with_index := object.union(inp, {"index": fx.index(objs)})
+	{f.resource.key | some f in found("SSE-023", with_index)} == {"c1", "c2"}
+	count(found("SSE-013", with_index)) == 0
+}

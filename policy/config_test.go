@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,22 @@ func TestExampleFiles(t *testing.T) {
 	}
 	if _, err := Load(t.Context(), Options{Profile: &p, Waivers: ws}); err != nil {
 		t.Errorf("the example waivers do not load with the rules: %v", err)
+	}
+}
+
+// TestProfileAllowsSSEC: "sse-c" is a method a profile may allow (the
+// built-in profiles do not).
+func TestProfileAllowsSSEC(t *testing.T) {
+	cfg, err := ParseConfig([]byte("profiles:\n  ssec:\n    allowed_methods: [kms-cmk, sse-c]\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Profiles["ssec"].AllowedMethods; !slices.Equal(got, []string{"kms-cmk", "sse-c"}) {
+		t.Fatalf("allowed_methods %v", got)
+	}
+	for name, p := range cfg.Profiles {
+		if name != "ssec" && slices.Contains(p.AllowedMethods, "sse-c") {
+			t.Errorf("built-in profile %s allows sse-c", name)
+		}
 	}
 }

@@ -53,6 +53,7 @@ var sharedControls = map[string]string{
 	"SSE-001 SSE-004 SSE-011": "data at rest not encrypted: the bucket default, a current object, an older version",
 	"SSE-002 SSE-013":         "encryption weaker than the profile: the bucket default, an object",
 	"SSE-003 SSE-005":         "a KMS key that cannot be used: named by the bucket default, protecting an object",
+	"SSE-023 SSE-024":         "keys outside the store's key management (SSE-C): an object written so, the bucket accepting such writes",
 }
 
 // TestControls: every rule's controls are complete, in the catalogue with

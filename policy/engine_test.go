@@ -35,7 +35,7 @@ func TestLoadBuiltinRules(t *testing.T) {
 			t.Errorf("%s: file %q package %q", r.ID, r.File, r.Package)
 		}
 	}
-	want := "SSE-001 SSE-002 SSE-003 SSE-004 SSE-005 SSE-006 SSE-007 SSE-008 SSE-009 SSE-010 SSE-011 SSE-012 SSE-013 SSE-014 SSE-015 SSE-016 SSE-017 SSE-018 SSE-019 SSE-020 SSE-021 SSE-022 SSE-900"
+	want := "SSE-001 SSE-002 SSE-003 SSE-004 SSE-005 SSE-006 SSE-007 SSE-008 SSE-009 SSE-010 SSE-011 SSE-012 SSE-013 SSE-014 SSE-015 SSE-016 SSE-017 SSE-018 SSE-019 SSE-020 SSE-021 SSE-022 SSE-023 SSE-024 SSE-900"
 	if got := strings.Join(ids, " "); got != want {
 		t.Errorf("rules %s, want %s", got, want)
 	}
@@ -542,7 +542,7 @@ func TestDocumentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.PolicyDigest != e.Digest() || len(back.Findings) != 2 || len(back.Rules) != 23 || back.Summary.Open != 2 || back.Scan.ScanID != "s2" {
+	if back.PolicyDigest != e.Digest() || len(back.Findings) != 2 || len(back.Rules) != 25 || back.Summary.Open != 2 || back.Scan.ScanID != "s2" {
 		t.Fatalf("round trip: %+v", back)
 	}
 	if back.Findings[0].ID != fs[0].ID || back.Findings[1].Rule != "SSE-004" || back.Findings[1].Observed["size"] != json.Number("10") {

@@ -426,8 +426,8 @@ var sharedKeys = map[string]*ast.Term{
 var common = func() map[string]*ast.Term {
 	m := map[string]*ast.Term{}
 	for _, s := range []string{
-		"", snapshot.MethodNone, snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodOther,
-		"AES256", "KMS", "SM4", "aws:kms", "aws:kms:dsse",
+		"", snapshot.MethodNone, snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodSSEC, snapshot.MethodOther,
+		"AES256", "KMS", "SM4", "SSE-C", "aws:kms", "aws:kms:dsse",
 		"Standard", "STANDARD", "IA", "Archive", "ColdArchive", "STANDARD_IA", "GLACIER",
 	} {
 		m[s] = ast.StringTerm(s)

@@ -383,7 +383,7 @@ var memberTerms, memberIndex = func() ([]*ast.Term, map[string]int) {
 		"name", "region", "creation_date", "encryption", "encryption_error", "region_error", "list_error",
 		"objects_listed", "objects_inspected", "read_at", "objects", "algorithm", "kms_master_key_id",
 		"kms_data_encryption", "raw", "versioning", "versioning_error", "versions_inspected", "noncurrent",
-		"read_probed", "read_error",
+		"read_probed", "read_error", "ssec_blocked",
 	}
 	terms := make([]*ast.Term, len(names))
 	idx := make(map[string]int, len(names))

@@ -19,8 +19,10 @@ import (
 // rules read as input.profile.
 type Profile struct {
 	Name string `json:"name"`
-	// AllowedMethods are the acceptable bucket default methods (snapshot
-	// Method* values other than "none").
+	// AllowedMethods are the acceptable bucket default and object methods
+	// (snapshot Method* values other than "none"); "sse-c" (objects only)
+	// accepts objects encrypted with customer-provided keys (SSE-023,
+	// SSE-024), which no built-in profile does.
 	AllowedMethods []string `json:"allowed_methods"`
 	// RequireCustomerCMK requires a customer master key, not the service
 	// key alias/acs/oss.
@@ -140,7 +142,9 @@ func (p *Profile) Validate() error {
 }
 
 var (
-	validMethods    = []string{snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodOther}
+	// MethodSSEC is valid for objects only (no bucket rule is SSE-C): a
+	// profile listing it allows SSE-C objects (SSE-023).
+	validMethods    = []string{snapshot.MethodOSSManaged, snapshot.MethodKMSDefault, snapshot.MethodKMSCMK, snapshot.MethodSSEC, snapshot.MethodOther}
 	validAlgorithms = []string{"AES256", "SM4"}
 )
 

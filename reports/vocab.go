@@ -34,6 +34,8 @@ func EncryptionLabel(dialect, method, algorithm, dataEnc string) string {
 		return "unknown"
 	case snapshot.MethodNone:
 		return "not encrypted"
+	case snapshot.MethodSSEC:
+		return "SSE-C (customer-provided key)"
 	}
 	switch dialect {
 	case DialectS3:

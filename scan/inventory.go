@@ -34,7 +34,7 @@ import (
 //     snapshot is closed (exit 2 through the pipeline). A census is never
 //     silently smaller than its report.
 //   - Method comes from EncryptionStatus: NOT-SSE/false is none, SSE-S3 is
-//     oss-managed, SSE-C other. The report never names a KMS key (S3: SSE-KMS
+//     oss-managed, SSE-C sse-c. The report never names a KMS key (S3: SSE-KMS
 //     and DSSE-KMS; OSS says only true), so with KeyIDs "head-encrypted"
 //     (the default) every such object is HEADed and recorded from its HEAD;
 //     with "sample" only the sampled ones are, and the rest are recorded
@@ -485,7 +485,7 @@ func (c *invCensus) row(r *inventory.Row) (snapshot.Object, *headJob) {
 	case inventory.EncManaged:
 		o.SSE, o.Method = "AES256", snapshot.MethodOSSManaged
 	case inventory.EncCustomer:
-		o.SSE, o.Method = "SSE-C", snapshot.MethodOther
+		o.SSE, o.Method = SSECAlgorithm, snapshot.MethodSSEC
 	case inventory.EncKMS, inventory.EncDSSEKMS, inventory.EncEncrypted:
 		needKey = true
 		o.Method = snapshot.MethodUnknown

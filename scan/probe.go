@@ -73,7 +73,9 @@ func (p ReadProbe) selects(bucket, key, versionID string) bool {
 // leaves the object unprobed; any other failure is recorded as
 // o.ReadError (policies judge only failures the store answered).
 func (s *scanner) probe(ctx context.Context, o *snapshot.Object, res func() string) {
-	if o.SSE == "" || !s.cfg.ReadProbe.selects(o.Bucket, o.Key, o.VersionID) {
+	// An SSE-C object is never probed: without its key every read fails
+	// by design, and inspect already read it once to recognise it.
+	if o.SSE == "" || o.Method == snapshot.MethodSSEC || !s.cfg.ReadProbe.selects(o.Bucket, o.Key, o.VersionID) {
 		return
 	}
 	version := ""

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -582,6 +584,9 @@ func (s *scanner) rule(ctx context.Context, region string, b *snapshot.Bucket) {
 			Algorithm: rule.Algorithm, KMSMasterKeyID: rule.KMSMasterKeyID, KMSDataEncryption: rule.KMSDataEncryption,
 			Method: s.method(ctx, region, rule.Algorithm, rule.KMSMasterKeyID), Raw: rule.Raw,
 		}
+		if blocked, known := rule.SSECBlocked(); known {
+			b.SSECBlocked = &blocked
+		}
 	}
 }
 
@@ -670,6 +675,35 @@ func (s *scanner) versioning(ctx context.Context, b *snapshot.Bucket) {
 	b.VersionsInspected = s.cfg.Versions && (st == client.VersioningEnabled || st == client.VersioningSuspended)
 }
 
+// SSECAlgorithm is the SSE recorded for an object encrypted with a
+// customer-provided key (snapshot.MethodSSEC).
+const SSECAlgorithm = "SSE-C"
+
+// ssecMessage is what S3 answers a read of an SSE-C object without its
+// key (400 InvalidRequest); the S3 documentation and every S3 store that
+// implements SSE-C use these words.
+const ssecMessage = "The object was stored using a form of Server Side Encryption"
+
+// isSSEC tells an SSE-C object from a failed HEAD: S3 answers HEAD of an
+// SSE-C object without its key 400 with no body, which alone could be any
+// bad request, so a 400 is confirmed by one ranged GET of byte 0, whose
+// error body says InvalidRequest and why. Only 400s cost the extra
+// request (under the same budget and retries as the HEAD).
+func (s *scanner) isSSEC(ctx context.Context, bucket string, l client.VersionSummary, versions bool, headErr error) bool {
+	if te, ok := client.AsError(headErr); !ok || te.StatusCode != http.StatusBadRequest {
+		return false
+	}
+	version := ""
+	if versions {
+		version = l.VersionID
+	}
+	_, err := s.do(ctx, func(ctx context.Context) error {
+		return s.cfg.Client.ReadProbe(ctx, bucket, l.Key, version, l.Size)
+	})
+	te, ok := client.AsError(err)
+	return ok && te.StatusCode == http.StatusBadRequest && te.Code == "InvalidRequest" && strings.Contains(te.Message, ssecMessage)
+}
+
 // inspect HEADs one listed object.
 func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.VersionSummary, versions bool) snapshot.Object {
 	o := snapshot.Object{Bucket: bucket, Key: l.Key, Size: l.Size, ETag: l.ETag, LastModified: l.LastModified, StorageClass: l.StorageClass,
@@ -696,6 +730,12 @@ func (s *scanner) inspect(ctx context.Context, bucket, region string, l client.V
 		return err
 	})
 	if err != nil {
+		if s.isSSEC(ctx, bucket, l, versions, err) {
+			// Not an error: the object is SSE-C, whose key only its
+			// writer has. Its metadata is the listing's.
+			o.SSE, o.Method = SSECAlgorithm, snapshot.MethodSSEC
+			return o
+		}
 		o.Method, o.Error = snapshot.MethodUnknown, toError(ctx, "object", res(), attempts, err)
 		return o
 	}

@@ -200,6 +200,14 @@ func TestEstate(t *testing.T) {
 			got := readBuckets(t, path)
 			for i := range got {
 				got[i] = normalise(t, got[i], since)
+				// The S3 reference reports BlockedEncryptionTypes (SSE-C
+				// blocked by default) with every rule; OSS has no such
+				// setting.
+				wantBlocked := v.dialect == client.S3 && got[i].Encryption != nil
+				if (got[i].SSECBlocked != nil) != wantBlocked || (wantBlocked && !*got[i].SSECBlocked) {
+					t.Errorf("%s: ssec_blocked %v, want blocked %v", got[i].Name, got[i].SSECBlocked, wantBlocked)
+				}
+				got[i].SSECBlocked = nil
 			}
 			if g, w := mustJSON(got), mustJSON(e.buckets); g != w {
 				t.Errorf("buckets differ:\n%s", lineDiff(g, w))

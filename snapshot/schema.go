@@ -39,8 +39,9 @@
 // "inventories" (the inventory reports a census read instead of HEADs) and
 // "resumed_from" (the interrupted scan a resumed one continued), and a
 // bucket's "acl", "acl_error", "policy" and "policy_error" (its access
-// settings; absent: not read, as by an older scanner, which is not "none").
-// A file without them reads as before.
+// settings; absent: not read, as by an older scanner, which is not "none"),
+// a bucket's "ssec_blocked" (absent: the store did not say), and the
+// object method "sse-c". A file without them reads as before.
 package snapshot
 
 import (
@@ -162,7 +163,12 @@ const (
 	MethodKMSDefault = "kms-default" // KMS with the service key alias/acs/oss (or no key id)
 	MethodKMSCMK     = "kms-cmk"     // KMS with a customer master key
 	MethodOther      = "other"       // e.g. SM4 from a real OSS account
-	MethodUnknown    = "unknown"     // the state could not be read (the Error says why): never a pass
+	// MethodSSEC is an object encrypted with a key its writer provides on
+	// every request (S3 SSE-C): HEAD without that key answers 400, and a
+	// one-byte GET says why (InvalidRequest, "...stored using a form of
+	// Server Side Encryption..."). Objects only; SSE is then "SSE-C".
+	MethodSSEC    = "sse-c"
+	MethodUnknown = "unknown" // the state could not be read (the Error says why): never a pass
 )
 
 // Rule is a bucket's default encryption as read.
@@ -208,6 +214,11 @@ type Bucket struct {
 	// tells "no policy" from "the endpoint does not say".
 	Policy      *Policy `json:"policy,omitempty"`
 	PolicyError *Error  `json:"policy_error,omitempty"`
+	// SSECBlocked is S3's BlockedEncryptionTypes as the bucket's rule
+	// reported it: true when SSE-C writes are blocked, false when they
+	// are allowed (NONE), nil when the store did not say (no rule, OSS,
+	// stores without the setting).
+	SSECBlocked *bool `json:"ssec_blocked,omitempty"`
 	// Objects are filled by EachBucket only (ReadSummary leaves them nil);
 	// in the file they are the "objects" array of the bucket.
 	Objects []Object `json:"objects,omitempty"`
@@ -304,7 +315,7 @@ type Object struct {
 	// VersionsInspected); the current version has it false.
 	Noncurrent   bool   `json:"noncurrent,omitempty"`
 	StorageClass string `json:"storage_class,omitempty"`
-	SSE          string `json:"sse"` // "", AES256, KMS (normalised), or another value as returned
+	SSE          string `json:"sse"` // "", AES256, KMS (normalised), SSE-C, or another value as returned
 	KMSKeyID     string `json:"kms_key_id,omitempty"`
 	Method       string `json:"method"`          // Method*; kms-default when KMSKeyID is the region's service key
 	Error        *Error `json:"error,omitempty"` // HEAD failed: encryption state unknown

@@ -167,6 +167,7 @@ type bucketHead struct {
 	ACLError        *Error    `json:"acl_error,omitempty"`
 	Policy          *Policy   `json:"policy,omitempty"`
 	PolicyError     *Error    `json:"policy_error,omitempty"`
+	SSECBlocked     *bool     `json:"ssec_blocked,omitempty"`
 	ReadAt          time.Time `json:"read_at"`
 }
 
@@ -198,7 +199,7 @@ func (w *Writer) BeginBucket(b Bucket) error {
 	w.written, w.noError = 0, 0
 	w.sep()
 	head := w.encode(bucketHead{b.Name, b.Region, b.CreationDate, b.Encryption, b.EncryptionError, b.RegionError, b.Versioning, b.VersioningError, b.VersionsInspected,
-		b.ACL, b.ACLError, b.Policy, b.PolicyError, b.ReadAt})
+		b.ACL, b.ACLError, b.Policy, b.PolicyError, b.SSECBlocked, b.ReadAt})
 	if w.err != nil {
 		return w.err
 	}

@@ -1,7 +1,8 @@
 // Package envelope is the reference server's server-side encryption of
 // object data: it gives every object a fresh random 256-bit data key, seals
-// that key under an OSS-managed master key (SSE-OSS, "AES256") or a KMS
-// customer master key (SSE-KMS, "KMS"), records how in a strictly parsed
+// that key under an OSS-managed master key (SSE-OSS, "AES256"), a KMS
+// customer master key (SSE-KMS, "KMS") or a key the client provides with
+// every request (SSE-C, "SSE-C", S3 dialect only), records how in a strictly parsed
 // metadata Record, and encrypts the bytes with the chunked stream format of
 // package stream. It must not store anything itself (the storage layer
 // keeps the Record and the ciphertext) and must never log or return a data
@@ -19,7 +20,21 @@
 //	               EncryptionContext{"acs:oss:bucket": bucket, "acs:oss:object": object,
 //	                                 "acs:oss:upload-id": uploadID   (only when uploadID != ""),
 //	                                 "acs:oss:version-id": versionID (only when versionID != "")})
+//	SSE-C:     salt = random(32); nonce = random(12)
+//	           wrapKey   = HKDF-SHA256(customerKey, salt, "sseaudit/envelope/v1/sse-c-wrap", 32)
+//	           sealedKey = 0x01 || salt || nonce || AES-256-GCM(wrapKey, nonce, dataKey, aad = 0x01 || binding)
+//	           (KeyVersion "customer", no key id)
 //	data       = stream.Encrypt(dataKey, identity = binding || BE32(partNumber))
+//
+// SSE-C keeps nothing derived from the customer key but the sealed data
+// key: no MD5 of it and no HMAC verifier (AWS keeps a salted HMAC; here
+// the GCM tag of the sealed key, under a key derived with a random salt,
+// is the verifier). OpenCustomerDataKey with another key fails that tag
+// (ErrCustomerKeyMismatch); without a key it is ErrCustomerKeyRequired;
+// OpenDataKey never opens an SSE-C record. Because GCM is not key
+// committing, the data key it yields is still checked against the
+// commitment before any byte is decrypted. Rewrap leaves an SSE-C record
+// unchanged: the server cannot unseal it.
 //
 // uploadID is set for a multipart upload (its data key is created at
 // initiation, before any version id exists) and versionID for a

@@ -52,6 +52,10 @@ type Spec struct {
 	// key alias/acs/oss. Only with AlgorithmKMS.
 	KMSKeyID string
 	Region   string // the bucket's region, for KMS
+	// CustomerKey is the 32-byte key of an AlgorithmSSEC write. It seals
+	// the data key and is never kept: the Record holds no trace of it
+	// beyond the sealed key it opens.
+	CustomerKey []byte
 }
 
 var (
@@ -116,6 +120,23 @@ func (e *Envelope) NewDataKey(ctx context.Context, spec Spec, id Identity) (*Dat
 		}
 		key = out.Plaintext
 		rec.KeyID, rec.KeyVersion, rec.SealedKey = out.KeyId, out.KeyVersionId, out.CiphertextBlob
+	case AlgorithmSSEC:
+		if spec.KMSKeyID != "" {
+			return nil, Record{}, fmt.Errorf("%w: a KMS key id with SSE-C", ErrUnsupported)
+		}
+		if len(spec.CustomerKey) != CustomerKeySize {
+			return nil, Record{}, fmt.Errorf("%w: a customer key must be %d bytes, got %d", ErrUnsupported, CustomerKeySize, len(spec.CustomerKey))
+		}
+		key = make([]byte, 32)
+		if _, err := io.ReadFull(e.cfg.Rand, key); err != nil {
+			return nil, Record{}, fmt.Errorf("generate data key: %w", err)
+		}
+		sealed, err := sealCustomer(e.cfg.Rand, spec.CustomerKey, key, id.Binding())
+		if err != nil {
+			clear(key)
+			return nil, Record{}, err
+		}
+		rec.KeyVersion, rec.SealedKey = customerKeyVersion, sealed
 	default:
 		return nil, Record{}, fmt.Errorf("%w: %q", ErrUnsupported, spec.Algorithm)
 	}
@@ -158,6 +179,8 @@ func (e *Envelope) OpenDataKey(ctx context.Context, rec Record, region, bucket, 
 			return nil, fmt.Errorf("%w: sealed key belongs to KMS key %s, record names %s", ErrCommitment, out.KeyId, rec.KeyID)
 		}
 		key = out.Plaintext
+	case AlgorithmSSEC:
+		return nil, ErrCustomerKeyRequired
 	}
 	if !hmac.Equal(commitment(key, id), rec.Commitment) {
 		clear(key)
@@ -198,6 +221,10 @@ func (e *Envelope) Rewrap(ctx context.Context, rec Record, region, bucket, objec
 			return Record{}, fmt.Errorf("rewrap with KMS: %w", err)
 		}
 		out.KeyID, out.KeyVersion, out.SealedKey = res.KeyId, res.KeyVersionId, res.CiphertextBlob
+	case AlgorithmSSEC:
+		// Sealed under the customer's key, which the server does not
+		// have: there is nothing it could rewrap.
+		return rec, nil
 	}
 	return out, nil
 }

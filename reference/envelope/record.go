@@ -96,6 +96,16 @@ func (r Record) validate() error {
 		if r.KeyID == "" {
 			return bad("algorithm KMS without a key id")
 		}
+	case AlgorithmSSEC:
+		if r.KeyID != "" {
+			return bad("key id %q with algorithm SSE-C", r.KeyID)
+		}
+		if r.KeyVersion != customerKeyVersion {
+			return bad("SSE-C key version %q, want %q", r.KeyVersion, customerKeyVersion)
+		}
+		if len(r.SealedKey) != ssecSealedSize {
+			return bad("sealed SSE-C key is %d bytes, want %d", len(r.SealedKey), ssecSealedSize)
+		}
 	default:
 		return bad("algorithm %q", r.Algorithm)
 	}

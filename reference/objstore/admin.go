@@ -75,8 +75,8 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 		if err != nil {
 			return asError(res, err)
 		}
-		if rec.Record == nil {
-			return nil
+		if rec.Record == nil || rec.Algorithm == AlgorithmSSEC {
+			return nil // nothing to rewrap; SSE-C keys are sealed under the customer's key
 		}
 		old, err := envelope.ParseRecord(rec.Record)
 		if err != nil {

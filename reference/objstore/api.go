@@ -34,12 +34,20 @@ const (
 	// supports AES-256 only (the seed document says so); requests naming it
 	// get KindInvalidEncryptionAlgorithm.
 	AlgorithmSM4 = "SM4"
+	// AlgorithmSSEC is SSE-C, a key the client provides with every
+	// request (S3 only; doc.go "SSE-C"). Writes name it with
+	// SSE.CustomerKey; reads carry the key in their context
+	// (WithCustomerKey).
+	AlgorithmSSEC = "SSE-C"
 )
 
 // SSE is an encryption request or result in dialect-neutral form. The zero
 // value means "not encrypted" (or, in a request, "not specified").
 type SSE struct {
-	Algorithm string // "", AlgorithmAES256 or AlgorithmKMS
+	Algorithm string // "", AlgorithmAES256, AlgorithmKMS or AlgorithmSSEC
+	// CustomerKey is the key of an AlgorithmSSEC write request; never set
+	// in a result, never stored. A pointer keeps SSE comparable.
+	CustomerKey *[32]byte
 	// KMSKeyID is the CMK: in a request an id, alias or ARN, "" for the
 	// region's default key alias/acs/oss; in a result always the resolved
 	// key id (never an alias).
@@ -56,6 +64,10 @@ type EncryptionRule struct {
 	// KMSDataEncryption mirrors OSS's KMSDataEncryption element; only "" is
 	// accepted by the reference.
 	KMSDataEncryption string
+	// AllowSSEC is S3's BlockedEncryptionTypes NONE: SSE-C writes are
+	// accepted. false (SSE-C blocked, AWS's default for new buckets since
+	// April 2026) also holds for a bucket without a rule.
+	AllowSSEC bool
 }
 
 // BucketInfo describes a bucket.
@@ -523,6 +535,12 @@ const (
 	// KindObjectNotAppendable: an append to an object that is not
 	// appendable (written by another operation, or at its append limit).
 	KindObjectNotAppendable
+	// KindCustomerKeyRequired: a read, copy or part of an SSE-C object or
+	// upload without the customer key (S3: 400 InvalidRequest).
+	KindCustomerKeyRequired
+	// KindCustomerKeyMismatch: the customer key does not open the
+	// object's data key (S3: 403 AccessDenied).
+	KindCustomerKeyMismatch
 )
 
 // Error is the store's error type.

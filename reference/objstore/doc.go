@@ -18,8 +18,9 @@
 //
 //	<Dir>/meta.db        bbolt database, mode 0600:
 //	    meta      "format" -> schema version
-//	    buckets   name -> {name, region, created, owner, rule, versioning,
-//	              storage class, canned ACL}
+//	    buckets   name -> {name, region, created, owner, rule (with
+//	              SSE-C allowed or not), versioning, storage class,
+//	              canned ACL}
 //	    objects   one nested table per bucket: key -> {size, etag, times,
 //	              metadata, crc64, multipart, storage class, checksum, sse,
 //	              envelope record, data files [{name, part, size, stored
@@ -166,6 +167,33 @@
 // their Kinds; any authentication failure of
 // a record, sealed key or chunk is KindDecryptFailed. Range reads decrypt
 // only the chunks they need.
+//
+// # SSE-C
+//
+// AlgorithmSSEC (S3's SSE-C; the OSS front end never asks for it) seals
+// the object's data key under a key the client sends with every request
+// (package envelope: HKDF-SHA256 of the customer key with a random salt,
+// AES-256-GCM over the data key, bound to the object's identity; the
+// stream format is the same as for every encrypted object). The store
+// never keeps the customer key or anything computed from it but that
+// sealed key: the GCM tag verifies the key on every read (another key is
+// KindCustomerKeyMismatch, none KindCustomerKeyRequired) where AWS keeps
+// a salted HMAC of it. Writes name the key in SSE.CustomerKey (Put,
+// CreateMultipartUpload, a copy's destination); HEAD, GET, a copy's
+// source and UploadPart take it from their context (WithCustomerKey).
+// HEAD unseals and discards the data key to check the key, without any
+// KMS call, except a HEAD for an object's ACL or tags (MetadataOnly),
+// which S3 serves without the key. A customer key sent for an object that is not SSE-C is
+// KindInvalidRequest. A bucket's rule blocks SSE-C writes unless it says
+// otherwise (EncryptionRule.AllowSSEC, S3's BlockedEncryptionTypes NONE;
+// a bucket without a rule blocks them too): a blocked write is
+// KindAccessDenied, and blocking never touches existing SSE-C objects,
+// which stay readable with their key. Rewrap, Check and the
+// ApplyDefaultToExisting fault leave SSE-C objects alone (their keys are
+// not the server's to unseal). The object record keeps the algorithm
+// "SSE-C" and the envelope record like any other, so the record MAC
+// covers them unchanged; the bucket record marks an unblocking rule with
+// a flag (record.go).
 //
 // # Checksums
 //

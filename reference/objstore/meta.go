@@ -37,20 +37,22 @@ type ruleRecord struct {
 	Algorithm         bstr `json:"algorithm"`
 	KMSMasterKeyID    bstr `json:"kms_master_key_id,omitempty"`
 	KMSDataEncryption bstr `json:"kms_data_encryption,omitempty"`
+	// SSECAllowed: the rule unblocks SSE-C (binary records: flagSSECAllowed).
+	SSECAllowed bool `json:"ssec_allowed,omitempty"`
 }
 
 func ruleToRecord(r *EncryptionRule) *ruleRecord {
 	if r == nil {
 		return nil
 	}
-	return &ruleRecord{Algorithm: bstr(r.Algorithm), KMSMasterKeyID: bstr(r.KMSMasterKeyID), KMSDataEncryption: bstr(r.KMSDataEncryption)}
+	return &ruleRecord{Algorithm: bstr(r.Algorithm), KMSMasterKeyID: bstr(r.KMSMasterKeyID), KMSDataEncryption: bstr(r.KMSDataEncryption), SSECAllowed: r.AllowSSEC}
 }
 
 func (r *ruleRecord) rule() *EncryptionRule {
 	if r == nil {
 		return nil
 	}
-	return &EncryptionRule{Algorithm: string(r.Algorithm), KMSMasterKeyID: string(r.KMSMasterKeyID), KMSDataEncryption: string(r.KMSDataEncryption)}
+	return &EncryptionRule{Algorithm: string(r.Algorithm), KMSMasterKeyID: string(r.KMSMasterKeyID), KMSDataEncryption: string(r.KMSDataEncryption), AllowSSEC: r.SSECAllowed}
 }
 
 type bucketRecord struct {

@@ -81,6 +81,10 @@ func (s *DiskStore) openObject(ctx context.Context, p Principal, bucket, key, ve
 		o.closeFiles()
 		return nil, err
 	}
+	if customerKeyFrom(ctx) != nil && rec.Record == nil {
+		o.closeFiles()
+		return nil, newErr(KindInvalidRequest, res, msgSSECNotApplicable, nil)
+	}
 	switch {
 	case rec.Record != nil:
 		dk, err := s.openDataKey(ctx, p, res, region, rec.Record, rec.Algorithm, rec.KMSKeyID, bucket, key, rec.VersionID)

@@ -110,6 +110,13 @@ const (
 // object.
 const flagAppendable = flagRule
 
+// flagSSECAllowed marks a bucket record whose rule allows SSE-C writes
+// (EncryptionRule.AllowSSEC). Bucket records never use object records'
+// flagMultipart bit, so it shares it; a rule that blocks SSE-C (the
+// default) leaves the record as builds before SSE-C wrote it, and those
+// builds refuse one that allows it (unknown flag) rather than block it.
+const flagSSECAllowed = flagMultipart
+
 // appendObjectBody appends the body (every field, after the format byte)
 // of r in format (recBinary1 or recBinary2) to b. Format 2 is format 1
 // followed by every data file's CRC32C (uvarint), which format 1 lacks.
@@ -198,6 +205,9 @@ func encodeBucket(b *bucketRecord) []byte {
 	var flags byte
 	if b.Rule != nil {
 		flags |= flagRule
+		if b.Rule.SSECAllowed {
+			flags |= flagSSECAllowed
+		}
 	}
 	// Only a class other than Standard sets the flag, so that records of
 	// Standard buckets stay readable by builds from before bucket classes
@@ -419,7 +429,7 @@ func (o *objectRecord) unmarshal(b []byte, format byte) error {
 func (b *bucketRecord) unmarshal(p []byte) error {
 	r := recReader{b: p}
 	flags := r.byte()
-	if flags&^(flagRule|flagBucketClass|flagACL) != 0 {
+	if flags&^(flagRule|flagBucketClass|flagACL|flagSSECAllowed) != 0 || flags&(flagRule|flagSSECAllowed) == flagSSECAllowed {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	b.Name = r.str()
@@ -427,7 +437,8 @@ func (b *bucketRecord) unmarshal(p []byte) error {
 	b.Created = r.time()
 	b.Owner = r.str()
 	if flags&flagRule != 0 {
-		b.Rule = &ruleRecord{Algorithm: bstr(r.raw()), KMSMasterKeyID: bstr(r.raw()), KMSDataEncryption: bstr(r.raw())}
+		b.Rule = &ruleRecord{Algorithm: bstr(r.raw()), KMSMasterKeyID: bstr(r.raw()), KMSDataEncryption: bstr(r.raw()),
+			SSECAllowed: flags&flagSSECAllowed != 0}
 	}
 	b.Versioning = r.str()
 	if flags&flagBucketClass != 0 {

@@ -548,7 +548,10 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 
 // HeadObjectVersion returns the metadata of a version of bucket/key
 // (versionID "" = the current one) without calling KMS. Every version
-// reports the encryption it was written with.
+// reports the encryption it was written with. An SSE-C version needs the
+// customer key in ctx (WithCustomerKey; KindCustomerKeyRequired without,
+// KindCustomerKeyMismatch with another), which is checked by unsealing
+// the data key.
 func (s *DiskStore) HeadObjectVersion(ctx context.Context, p Principal, bucket, key, versionID string) (ObjectInfo, error) {
 	res := objectRes(bucket, key)
 	if !s.canRead(p, bucket) {
@@ -561,6 +564,11 @@ func (s *DiskStore) HeadObjectVersion(ctx context.Context, p Principal, bucket, 
 	err := s.view(func(tx *bolt.Tx) error {
 		b, rec, err := s.lookupTx(tx, bucket, key, versionID)
 		if err != nil {
+			return err
+		}
+		// An SSE-C version answers only to its customer key (checked
+		// here, while the record's bytes are the transaction's).
+		if err := s.checkCustomerKey(ctx, res, rec, bucket, key); err != nil {
 			return err
 		}
 		info = rec.versionInfo(b, key)

@@ -254,6 +254,10 @@ var storeErrors = map[objstore.Kind]storeErrorInfo{
 	objstore.KindPositionNotEqualToLength: {http.StatusConflict, CodePositionNotEqualToLength, "Position is not equal to file length", "", false},
 	objstore.KindObjectNotAppendable:      {http.StatusConflict, CodeObjectNotAppendable, "The object is not appendable", "", false},
 	objstore.KindRequestTimeout:           {http.StatusBadRequest, CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", "", false},
+	// An SSE-C object (written through the S3 front end) read through
+	// OSS, which has no SSE-C headers: never served.
+	objstore.KindCustomerKeyRequired: {http.StatusBadRequest, CodeInvalidArgument, "The object is encrypted with a customer-provided key (SSE-C), which OSS requests cannot carry.", "", false},
+	objstore.KindCustomerKeyMismatch: {http.StatusForbidden, CodeAccessDenied, "You have no right to access this resource.", "", false},
 }
 
 // fromStore maps a store error to the OSS error for it. bucket and key name

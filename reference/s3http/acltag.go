@@ -290,7 +290,8 @@ func (h *handler) putBucketACL(rc *reqCtx) {
 }
 
 func (h *handler) getObjectACL(rc *reqCtx) {
-	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
+	// An SSE-C object's ACL and tags are served without its key, as on S3.
+	info, err := h.cfg.Store.HeadObjectVersion(objstore.MetadataOnly(rc.ctx), rc.p, rc.bucket, rc.key, rc.query("versionId"))
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
@@ -368,7 +369,8 @@ func (h *handler) putObjectTagging(rc *reqCtx) {
 }
 
 func (h *handler) getObjectTagging(rc *reqCtx) {
-	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
+	// An SSE-C object's ACL and tags are served without its key, as on S3.
+	info, err := h.cfg.Store.HeadObjectVersion(objstore.MetadataOnly(rc.ctx), rc.p, rc.bucket, rc.key, rc.query("versionId"))
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return

@@ -94,7 +94,13 @@ func (h *handler) getObjectAttributes(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
+	// GetObjectAttributes of an SSE-C object needs its key, as on S3.
+	ctx, _, aerr := withCustomerKey(rc.ctx, r.Header, false)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	info, err := h.cfg.Store.HeadObjectVersion(ctx, rc.p, rc.bucket, rc.key, rc.query("versionId"))
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return

@@ -115,12 +115,25 @@
 //     bound. The bucket-key-enabled header and BucketKeyEnabled element are
 //     accepted and ignored (every object has its own data key);
 //     GetBucketEncryption reports BucketKeyEnabled false.
-//   - SSE-C (any x-amz-server-side-encryption-customer-* or
-//     x-amz-copy-source-server-side-encryption-customer-* header) is refused
-//     with 403 AccessDenied and a message saying so, as AWS does for general
-//     purpose buckets since April 2026; GetBucketEncryption reports
-//     BlockedEncryptionTypes SSE-C, and a rule trying to unblock it (NONE)
-//     is 400 InvalidArgument.
+//   - SSE-C (x-amz-server-side-encryption-customer-algorithm AES256,
+//     -customer-key, base64 of 32 bytes, and -customer-key-MD5; the
+//     x-amz-copy-source-server-side-encryption-customer-* trio for a
+//     copy's source) is served as on AWS since April 2026: a bucket blocks
+//     SSE-C writes (PutObject, CopyObject, CreateMultipartUpload,
+//     PostObject: 403 AccessDenied) unless its rule's
+//     BlockedEncryptionTypes is NONE; GetBucketEncryption reports SSE-C or
+//     NONE, and a bucket without a rule blocks. HEAD and GET of an SSE-C
+//     object without the key are 400 (GET: InvalidRequest "The object was
+//     stored using a form of Server Side Encryption..."), with another
+//     key 403 AccessDenied; responses echo the customer algorithm and key
+//     MD5. GetObjectAttributes needs the key too; GetObjectAcl and
+//     GetObjectTagging do not (as on S3). UploadPart of an SSE-C upload needs the upload's key. A missing
+//     or malformed header of the trio, a key MD5 that does not match, or
+//     SSE-C with x-amz-server-side-encryption is 400 InvalidArgument; an
+//     algorithm other than AES256 is 400 InvalidEncryptionAlgorithmError.
+//     Deviation: AWS refuses SSE-C over plain HTTP; the reference, which
+//     serves loopback HTTP, does not. The key is never stored (objstore
+//     doc.go "SSE-C").
 //   - GET and HEAD with x-amz-server-side-encryption (or the key id or
 //     context) are 400 InvalidArgument, as on AWS, and so is UploadPart
 //     with any of them (AWS takes only SSE-C headers there).

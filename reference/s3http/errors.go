@@ -77,11 +77,6 @@ func errInternal(cause error) *apiError {
 	return e
 }
 
-func errSSECNotSupported() *apiError {
-	return errAccessDenied("Server-side encryption with customer-provided keys (SSE-C) is not supported: " +
-		"this server blocks SSE-C for every bucket, as AWS does for general purpose buckets since April 2026")
-}
-
 // errorFromStore maps an objstore error to the S3 error a client sees.
 // key is the object key of the request ("" for bucket requests).
 func errorFromStore(err error, key string) *apiError {
@@ -103,6 +98,11 @@ func errorFromStore(err error, key string) *apiError {
 	}
 	switch se.Kind {
 	case objstore.KindAccessDenied:
+		return mk(http.StatusForbidden, "AccessDenied", "Access Denied")
+	case objstore.KindCustomerKeyRequired:
+		return mk(http.StatusBadRequest, "InvalidRequest",
+			"The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+	case objstore.KindCustomerKeyMismatch:
 		return mk(http.StatusForbidden, "AccessDenied", "Access Denied")
 	case objstore.KindInvalidBucketName:
 		return mk(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.")

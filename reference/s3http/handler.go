@@ -327,10 +327,6 @@ func (h *handler) serve(rc *reqCtx) {
 	}
 	rc.auth = a
 	rc.p = objstore.Principal{Name: a.cred.Principal}
-	if hasSSEC(r.Header) {
-		rc.fail(errSSECNotSupported())
-		return
-	}
 	if v, ok := qv["versionId"]; ok && (len(v) != 1 || v[0] == "") {
 		rc.fail(errInvalidArgument("Invalid version id specified"))
 		return

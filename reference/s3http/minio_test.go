@@ -448,36 +448,3 @@ func TestMinioKMSKeyStates(t *testing.T) {
 		t.Fatalf("GetObject with a key pending deletion: %v", err)
 	}
 }
-
-// TestMinioSSECRefused: SSE-C is refused on writes and reads.
-func TestMinioSSECRefused(t *testing.T) {
-	ts := newTestServer(t)
-	c := ts.rootMinio(t)
-	if err := c.MakeBucket(bg, "ssec", minio.MakeBucketOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ssec, err := encrypt.NewSSEC(bytes.Repeat([]byte{1}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.PutObject(bg, "ssec", "o", strings.NewReader("x"), 1, minio.PutObjectOptions{ServerSideEncryption: ssec})
-	if minioCode(err) != "AccessDenied" || !strings.Contains(minio.ToErrorResponse(err).Message, "SSE-C") {
-		t.Fatalf("SSE-C PutObject: %v", err)
-	}
-	if _, err := c.PutObject(bg, "ssec", "o", strings.NewReader("x"), 1, minio.PutObjectOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	obj, err := c.GetObject(bg, "ssec", "o", minio.GetObjectOptions{ServerSideEncryption: ssec})
-	if err == nil {
-		_, err = io.ReadAll(obj)
-		obj.Close()
-	}
-	if minioCode(err) != "AccessDenied" {
-		t.Fatalf("SSE-C GetObject: %v", err)
-	}
-	cfg, err := c.GetBucketEncryption(bg, "ssec")
-	_ = cfg
-	if minioCode(err) != "ServerSideEncryptionConfigurationNotFoundError" {
-		t.Fatalf("GetBucketEncryption: %v", err)
-	}
-}

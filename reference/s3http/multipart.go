@@ -10,7 +10,7 @@ import (
 )
 
 func (h *handler) createMultipartUpload(rc *reqCtx) {
-	sse, aerr := parseSSERequest(rc.r.Header)
+	sse, ck, aerr := parseSSEOrCustomer(rc.r.Header)
 	if aerr != nil {
 		rc.fail(aerr)
 		return
@@ -37,6 +37,7 @@ func (h *handler) createMultipartUpload(rc *reqCtx) {
 	}
 	hd := rc.w.Header()
 	setSSEHeaders(hd, up.SSE)
+	echoCustomerKey(hd, up.SSE, ck)
 	if up.ChecksumAlgorithm != "" {
 		hd.Set(hChecksumAlgorithm, up.ChecksumAlgorithm)
 		hd.Set(hChecksumType, up.ChecksumType)
@@ -59,7 +60,8 @@ func partParams(rc *reqCtx) (int, string, *apiError) {
 
 // uploadPart stores one part. Encryption was fixed at
 // CreateMultipartUpload; an SSE header here is 400 InvalidArgument, as on
-// AWS (only SSE-C headers are legal there, and SSE-C is refused).
+// AWS; an SSE-C upload's parts carry its customer key (the store checks it
+// opens the upload's data key).
 func (h *handler) uploadPart(rc *reqCtx) {
 	n, uploadID, aerr := partParams(rc)
 	if aerr != nil {
@@ -69,6 +71,11 @@ func (h *handler) uploadPart(rc *reqCtx) {
 	// AWS UploadPart takes only SSE-C headers; the upload's encryption was
 	// fixed at CreateMultipartUpload (minio-go sends none here).
 	if aerr := refuseSSEOnRead(rc.r.Header); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	ctx, ck, aerr := withCustomerKey(rc.ctx, rc.r.Header, false)
+	if aerr != nil {
 		rc.fail(aerr)
 		return
 	}
@@ -95,7 +102,7 @@ func (h *handler) uploadPart(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, b.r, b.size,
+	part, up, err := h.cfg.Store.UploadPart(ctx, rc.p, rc.bucket, rc.key, uploadID, n, b.r, b.size,
 		objstore.PartOptions{ContentMD5: md5sum, ChecksumAlgorithm: declared})
 	if err != nil {
 		if ae := b.r.bodyError(); ae != nil {
@@ -108,6 +115,7 @@ func (h *handler) uploadPart(rc *reqCtx) {
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(part.ETag))
 	setSSEHeaders(hd, up.SSE)
+	echoCustomerKey(hd, up.SSE, ck)
 	// The part's checksum in the upload's algorithm, else the one the
 	// client declared (verified); an upload without an algorithm reports
 	// its default checksum on the object only.
@@ -140,11 +148,22 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey, srcVersion); aerr != nil {
+	// The source's and the upload's customer keys, each for its own.
+	srcCtx, _, aerr := withCustomerKey(rc.ctx, rc.r.Header, true)
+	if aerr != nil {
 		rc.fail(aerr)
 		return
 	}
-	obj, err := h.cfg.Store.OpenObjectVersion(rc.ctx, rc.p, srcBucket, srcKey, srcVersion)
+	dstCtx, ck, aerr := withCustomerKey(rc.ctx, rc.r.Header, false)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	if aerr := h.checkCopyPreconditions(rc, srcCtx, srcBucket, srcKey, srcVersion); aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	obj, err := h.cfg.Store.OpenObjectVersion(srcCtx, rc.p, srcBucket, srcKey, srcVersion)
 	if err != nil {
 		rc.fail(errorFromStore(err, srcKey))
 		return
@@ -176,12 +195,13 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		}
 	}
 	defer rd.Close()
-	part, up, err := h.cfg.Store.UploadPart(rc.ctx, rc.p, rc.bucket, rc.key, uploadID, n, rd, length, objstore.PartOptions{})
+	part, up, err := h.cfg.Store.UploadPart(dstCtx, rc.p, rc.bucket, rc.key, uploadID, n, rd, length, objstore.PartOptions{})
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
 	setSSEHeaders(rc.w.Header(), up.SSE)
+	echoCustomerKey(rc.w.Header(), up.SSE, ck)
 	out := copyPartOut{Xmlns: s3Namespace, LastModified: s3Time(part.LastModified), ETag: quoteETag(part.ETag)}
 	if up.ChecksumAlgorithm != "" {
 		out.checksumXML = checksumOut(part.Checksum, false)

@@ -1,6 +1,7 @@
 package s3http
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -271,6 +272,13 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 		rc.fail(aerr)
 		return
 	}
+	// An SSE-C object answers only to its customer key (the store checks
+	// it on HEAD too: 400 without, 403 with another).
+	ctx, ck, aerr := withCustomerKey(rc.ctx, r.Header, false)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
 	partNumber := 0
 	if v, ok := rc.q["partNumber"]; ok {
 		n, err := strconv.Atoi(v[0])
@@ -288,14 +296,14 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 	var obj objstore.Object
 	versionID := rc.query("versionId")
 	if head {
-		i, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, versionID)
+		i, err := h.cfg.Store.HeadObjectVersion(ctx, rc.p, rc.bucket, rc.key, versionID)
 		if err != nil {
 			rc.fail(errorFromStore(err, rc.key))
 			return
 		}
 		info = i
 	} else {
-		o, err := h.cfg.Store.OpenObjectVersion(rc.ctx, rc.p, rc.bucket, rc.key, versionID)
+		o, err := h.cfg.Store.OpenObjectVersion(ctx, rc.p, rc.bucket, rc.key, versionID)
 		if err != nil {
 			rc.fail(errorFromStore(err, rc.key))
 			return
@@ -350,6 +358,7 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 	}
 	hd := rc.w.Header()
 	setObjectHeaders(hd, info)
+	echoCustomerKey(hd, info.SSE, ck)
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(hChecksumMode)), "ENABLED") {
 		setChecksumHeaders(hd, cks)
 	}
@@ -407,6 +416,9 @@ func (h *handler) putObject(rc *reqCtx) {
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(info.ETag))
 	setSSEHeaders(hd, info.SSE)
+	if _, ck, _ := parseSSEOrCustomer(rc.r.Header); ck != nil {
+		echoCustomerKey(hd, info.SSE, ck)
+	}
 	setChecksumHeaders(hd, info.Checksum)
 	setVersionHeader(hd, info.VersionID)
 	hd.Set("Content-Length", "0")
@@ -536,7 +548,7 @@ func parseCopySource(v string) (bucket, key, versionID string, aerr *apiError) {
 
 // checkCopyPreconditions evaluates x-amz-copy-source-if-* against the
 // source; any failure is 412.
-func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey, srcVersion string) *apiError {
+func (h *handler) checkCopyPreconditions(rc *reqCtx, srcCtx context.Context, srcBucket, srcKey, srcVersion string) *apiError {
 	hd := rc.r.Header
 	any := false
 	for _, n := range []string{"If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
@@ -547,7 +559,7 @@ func (h *handler) checkCopyPreconditions(rc *reqCtx, srcBucket, srcKey, srcVersi
 	if !any {
 		return nil
 	}
-	info, err := h.cfg.Store.HeadObjectVersion(rc.ctx, rc.p, srcBucket, srcKey, srcVersion)
+	info, err := h.cfg.Store.HeadObjectVersion(srcCtx, rc.p, srcBucket, srcKey, srcVersion)
 	if err != nil {
 		return errorFromStore(err, srcKey)
 	}
@@ -585,7 +597,14 @@ func (h *handler) copyObject(rc *reqCtx) {
 		rc.fail(aerr)
 		return
 	}
-	sse, aerr := parseSSERequest(r.Header)
+	sse, dstKey, aerr := parseSSEOrCustomer(r.Header)
+	if aerr != nil {
+		rc.fail(aerr)
+		return
+	}
+	// The source's customer key (x-amz-copy-source-...-customer-*) opens
+	// an SSE-C source, for the preconditions' HEAD and the copy itself.
+	srcCtx, _, aerr := withCustomerKey(rc.ctx, r.Header, true)
 	if aerr != nil {
 		rc.fail(aerr)
 		return
@@ -614,17 +633,18 @@ func (h *handler) copyObject(rc *reqCtx) {
 		// S3 does not copy the class: without the header the copy is STANDARD.
 		opts.StorageClass = "STANDARD"
 	}
-	if aerr := h.checkCopyPreconditions(rc, srcBucket, srcKey, srcVersion); aerr != nil {
+	if aerr := h.checkCopyPreconditions(rc, srcCtx, srcBucket, srcKey, srcVersion); aerr != nil {
 		rc.fail(aerr)
 		return
 	}
-	info, err := h.cfg.Store.CopyObject(rc.ctx, rc.p, srcBucket, srcKey, rc.bucket, rc.key,
+	info, err := h.cfg.Store.CopyObject(srcCtx, rc.p, srcBucket, srcKey, rc.bucket, rc.key,
 		objstore.CopyOptions{ReplaceMetadata: replace, Put: opts, SourceVersionID: srcVersion, ReplaceTags: replaceTags})
 	if err != nil {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
 	setSSEHeaders(rc.w.Header(), info.SSE)
+	echoCustomerKey(rc.w.Header(), info.SSE, dstKey)
 	setVersionHeader(rc.w.Header(), info.VersionID)
 	if srcVersion != "" {
 		rc.w.Header().Set("X-Amz-Copy-Source-Version-Id", srcVersion)

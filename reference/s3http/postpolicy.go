@@ -390,10 +390,6 @@ func (h *handler) postObject(rc *reqCtx) {
 			hdr.Set(hACL, v) // the form's canned ACL, as x-amz-acl on PUT
 		}
 	}
-	if hasSSEC(hdr) {
-		rc.fail(errSSECNotSupported())
-		return
-	}
 	// As on PUT (serve checks the headers before routing, which a form
 	// skips): an unknown checksum algorithm is refused, never ignored.
 	if aerr := checkChecksumHeaders(hdr); aerr != nil {
@@ -430,6 +426,9 @@ func (h *handler) postObject(rc *reqCtx) {
 	hd.Set("ETag", quoteETag(info.ETag))
 	hd.Set("Location", location)
 	setSSEHeaders(hd, info.SSE)
+	if _, ck, _ := parseSSEOrCustomer(hdr); ck != nil {
+		echoCustomerKey(hd, info.SSE, ck)
+	}
 	setChecksumHeaders(hd, info.Checksum)
 	setVersionHeader(hd, info.VersionID)
 	if redirect := f.fields["success_action_redirect"]; redirect != "" {

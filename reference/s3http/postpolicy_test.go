@@ -146,8 +146,8 @@ func TestPostPolicyUploads(t *testing.T) {
 		{name: "too small", key: "small", fields: signedForm(t, "forms", "small", soon, nil, []int64{50_000, 60_000}), status: 400, code: "EntityTooSmall"},
 		{name: "in range", key: "ranged", fields: signedForm(t, "forms", "ranged", soon, nil, []int64{40_000, 40_000}), status: 204},
 		{name: "anonymous", key: "anon", fields: map[string]string{"key": "anon", "x-amz-credential": "x"}, status: 403, code: "AccessDenied"},
-		{name: "sse-c refused", key: "ssec", fields: signedForm(t, "forms", "ssec", soon,
-			map[string]string{"x-amz-server-side-encryption-customer-algorithm": "AES256"}, nil), status: 403, code: "AccessDenied"},
+		{name: "sse-c blocked by default", key: "ssec", fields: signedForm(t, "forms", "ssec", soon,
+			lowerKeys(ssecHeaders("x-amz-server-side-encryption-customer-")), nil), status: 403, code: "AccessDenied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.mutate != nil {

@@ -200,10 +200,14 @@ func TestRawRequests(t *testing.T) {
 		{name: "bad bucket-key header", req: rawReq{method: "PUT", path: "/raw/bk", body: obj, headers: map[string]string{
 			"X-Amz-Server-Side-Encryption": "aws:kms", "X-Amz-Server-Side-Encryption-Bucket-Key-Enabled": "maybe"}}, status: 400, code: "InvalidArgument", gone: "bk"},
 		{name: "sse on GET", req: rawReq{method: "GET", path: "/raw/obj", headers: map[string]string{"X-Amz-Server-Side-Encryption": "AES256"}}, status: 400, code: "InvalidArgument"},
-		{name: "sse-c raw", req: rawReq{method: "PUT", path: "/raw/ssec", body: obj, headers: map[string]string{
-			"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}}, status: 403, code: "AccessDenied", gone: "ssec"},
-		{name: "sse-c copy source", req: rawReq{method: "PUT", path: "/raw/ssec", headers: map[string]string{"X-Amz-Copy-Source": "raw/obj",
-			"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm": "AES256"}}, status: 403, code: "AccessDenied", gone: "ssec"},
+		{name: "sse-c blocked by default", req: rawReq{method: "PUT", path: "/raw/ssec", body: obj, headers: ssecHeaders("X-Amz-Server-Side-Encryption-Customer-")},
+			status: 403, code: "AccessDenied", gone: "ssec"},
+		{name: "sse-c algorithm alone", req: rawReq{method: "PUT", path: "/raw/ssec", body: obj, headers: map[string]string{
+			"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}}, status: 400, code: "InvalidArgument", gone: "ssec"},
+		{name: "sse-c key for a plain copy source", req: rawReq{method: "PUT", path: "/raw/ssec", headers: withHeader(ssecHeaders("X-Amz-Copy-Source-Server-Side-Encryption-Customer-"),
+			"X-Amz-Copy-Source", "raw/obj")}, status: 400, code: "InvalidRequest", gone: "ssec"},
+		{name: "sse-c copy source algorithm alone", req: rawReq{method: "PUT", path: "/raw/ssec", headers: map[string]string{"X-Amz-Copy-Source": "raw/obj",
+			"X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm": "AES256"}}, status: 400, code: "InvalidArgument", gone: "ssec"},
 
 		// Bucket encryption documents.
 		{name: "encryption malformed", req: rawReq{method: "PUT", path: "/raw?encryption", body: []byte("<ServerSide"), headers: map[string]string{"Content-Md5": md5b64([]byte("<ServerSide"))}},

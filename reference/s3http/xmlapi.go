@@ -91,8 +91,7 @@ type sseConfigXML struct {
 // boolean) are MalformedXML; aws:kms:dsse is valid S3 but not offered here
 // (InvalidArgument), and a KMSMasterKeyID without aws:kms is
 // InvalidArgument as on AWS. BucketKeyEnabled is accepted and ignored;
-// BlockedEncryptionTypes may only restate what this server enforces anyway
-// (SSE-C blocked).
+// BlockedEncryptionTypes sets whether SSE-C writes are accepted.
 func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
 	var c sseConfigXML
 	if err := decodeXML(body, "ServerSideEncryptionConfiguration", &c); err != nil {
@@ -110,18 +109,27 @@ func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
 			return objstore.EncryptionRule{}, errMalformedXML()
 		}
 	}
+	// BlockedEncryptionTypes: SSE-C blocks SSE-C writes, NONE allows
+	// them; both at once contradict each other (InvalidArgument), and no
+	// element keeps the default, blocked (AWS's for new buckets since
+	// April 2026).
+	allowSSEC := false
 	if r.BlockedEncryptionTypes != nil {
+		var block, none bool
 		for _, t := range r.BlockedEncryptionTypes.EncryptionType {
 			switch strings.TrimSpace(t) {
 			case "SSE-C":
+				block = true
 			case "NONE":
-				// Allowed by the schema: unblocks SSE-C, which this server
-				// never offers.
-				return objstore.EncryptionRule{}, errInvalidArgument("SSE-C cannot be unblocked: this server does not implement SSE-C")
+				none = true
 			default:
 				return objstore.EncryptionRule{}, errMalformedXML()
 			}
 		}
+		if block && none {
+			return objstore.EncryptionRule{}, errInvalidArgument("BlockedEncryptionTypes cannot list NONE with another encryption type")
+		}
+		allowSSEC = none
 	}
 	alg := strings.TrimSpace(*r.Apply.SSEAlgorithm)
 	var keyID string
@@ -131,9 +139,9 @@ func parseEncryptionConfig(body []byte) (objstore.EncryptionRule, *apiError) {
 	switch alg {
 	case sseAES256:
 		// A key id with AES256 is refused by the store (400 InvalidArgument).
-		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256, KMSMasterKeyID: keyID}, nil
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmAES256, KMSMasterKeyID: keyID, AllowSSEC: allowSSEC}, nil
 	case sseKMS:
-		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmKMS, KMSMasterKeyID: keyID}, nil
+		return objstore.EncryptionRule{Algorithm: objstore.AlgorithmKMS, KMSMasterKeyID: keyID, AllowSSEC: allowSSEC}, nil
 	case sseKMSDSSE:
 		return objstore.EncryptionRule{}, errUnsupportedSSE()
 	default:
@@ -161,6 +169,9 @@ type sseConfigOut struct {
 func encryptionConfigOut(rule objstore.EncryptionRule) sseConfigOut {
 	out := sseConfigOut{Xmlns: s3Namespace}
 	out.Rule.Blocked.EncryptionType = []string{"SSE-C"}
+	if rule.AllowSSEC {
+		out.Rule.Blocked.EncryptionType = []string{"NONE"}
+	}
 	switch rule.Algorithm {
 	case objstore.AlgorithmKMS:
 		out.Rule.Apply = sseByDefaultOut{SSEAlgorithm: sseKMS, KMSMasterKeyID: toAWSKeyARN(rule.KMSMasterKeyID)}
