@@ -57,6 +57,10 @@ type Source struct {
 	SignerKeyID string `json:"signer_key_id"`
 	// FindingsSHA256 is the digest of findings.json as verified.
 	FindingsSHA256 string `json:"findings_sha256"`
+	// Profile is the organisation profile the report was judged under
+	// (findings.json's profile): apply's re-scan must judge the
+	// resolution under the same one. "" in a plan from a report without.
+	Profile string `json:"profile,omitempty"`
 }
 
 // Target is the scanned endpoint.
@@ -213,7 +217,7 @@ func Build(ctx context.Context, dir string, o PlanOptions) (*Plan, error) {
 	p := &Plan{
 		Schema: PlanSchema, CreatedAt: now().UTC(), Tool: o.Tool,
 		Source: Source{ReportDir: dir, ScanID: doc.Scan.ScanID, ScanStartedAt: doc.Scan.StartedAt, ScanFinishedAt: doc.Scan.FinishedAt,
-			SignerKeyID: rep.KeyID, FindingsSHA256: hex.EncodeToString(sum[:])},
+			SignerKeyID: rep.KeyID, FindingsSHA256: hex.EncodeToString(sum[:]), Profile: doc.Profile},
 		Target:     Target{Dialect: doc.Scan.Dialect, Endpoint: doc.Scan.Endpoint},
 		Encryption: o.Encryption,
 	}
