@@ -8,8 +8,6 @@ Feature: Remediation re-encrypts existing objects in place, losing nothing
   an object changed since the scan is skipped and never overwritten. In a
   versioned bucket the rewrite is a new version; the unencrypted original
   stays as a noncurrent version (nothing is deleted) and is reported.
-  An S3 object's additional checksum (x-amz-checksum-*) is kept in its
-  algorithm: the same value where S3 can give the copy a full-object one.
   After each copy, remediation reads the object back and verifies the
   encryption the responses report: a store that leaves the encryption
   headers out or uses another key than the one asked for fails here.
@@ -73,25 +71,6 @@ Feature: Remediation re-encrypts existing objects in place, losing nothing
     Examples: S3, KMS with a named key
       | method        |
       | KMS named key |
-
-  Scenario Outline: A large S3 object keeps its "<algorithm>" checksum through a multipart copy
-    Given a bucket without default encryption
-    And the bucket holds "sum.bin" uploaded in one request with a "<algorithm>" checksum and without encryption settings, larger than one copy part
-    And a remediation plan to "OSS-managed" is made from the bucket's objects
-    When I apply the remediation plan, copying objects of 100 KiB or more in parts
-    Then the remediation rewrote "sum.bin" with a multipart copy, and verified it
-    And "sum.bin" still carries its "<algorithm>" checksum <kept>
-    And downloading "sum.bin" returns exactly the uploaded bytes
-
-    @s3 @oss-managed
-    Examples: S3, a CRC: the parts combine into the same full-object value
-      | algorithm | kept                |
-      | CRC32     | with the same value |
-
-    @s3 @oss-managed
-    Examples: S3, a SHA: COMPOSITE, the only type S3 allows it in parts
-      | algorithm | kept                    |
-      | SHA256    | as a COMPOSITE checksum |
 
   Scenario Outline: An object modified after the scan is skipped, not overwritten
     Given a bucket without default encryption

@@ -43,9 +43,6 @@ type remediation struct {
 	// threshold is the size from which objects are copied in parts (0:
 	// the dialect's limit).
 	threshold int64
-	// checksums are the S3 additional checksums of the objects stored
-	// with one, as HEAD answered right after.
-	checksums map[string]client.Checksum
 }
 
 type keptAttrs struct {
@@ -59,7 +56,7 @@ func remOf(ctx context.Context) (context.Context, *remediation) {
 	if r, ok := ctx.Value(remediationKey{}).(*remediation); ok {
 		return ctx, r
 	}
-	r := &remediation{kept: map[string]*keptAttrs{}, checksums: map[string]client.Checksum{}}
+	r := &remediation{kept: map[string]*keptAttrs{}}
 	return context.WithValue(ctx, remediationKey{}, r), r
 }
 
@@ -88,17 +85,6 @@ func r1[A any](f func(*remediation, *world, context.Context, A) error) func(cont
 	}
 }
 
-func r3[A, B, C any](f func(*remediation, *world, context.Context, A, B, C) error) func(context.Context, A, B, C) (context.Context, error) {
-	return func(ctx context.Context, a A, b B, c C) (context.Context, error) {
-		w := from(ctx)
-		if w == nil {
-			return ctx, errNoWorld
-		}
-		ctx, r := remOf(ctx)
-		return ctx, f(r, w, ctx, a, b, c)
-	}
-}
-
 func r2[A, B any](f func(*remediation, *world, context.Context, A, B) error) func(context.Context, A, B) (context.Context, error) {
 	return func(ctx context.Context, a A, b B) (context.Context, error) {
 		w := from(ctx)
@@ -120,8 +106,6 @@ func registerRemediationSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the remediation skipped `+q+` as changed since the scan$`, r1((*remediation).skipped))
 	sc.Step(`^`+q+` keeps its user metadata, content headers, tags, ACL, storage class and bytes$`, r1((*remediation).keepsAttributes))
 	sc.Step(`^the remediation reports the original of `+q+` kept unencrypted as a noncurrent version, with its original ETag$`, r1((*remediation).reportsNoncurrent))
-	sc.Step(`^the bucket holds `+q+` uploaded in one request with a `+q+` checksum and without encryption settings, larger than one copy part$`, r2((*remediation).holdsWithChecksum))
-	sc.Step(`^`+q+` still carries its `+q+` checksum (with the same value|as a COMPOSITE checksum)$`, r3((*remediation).keepsChecksum))
 }
 
 // The steps: each hands the world's method the scenario's remediation.
@@ -154,56 +138,6 @@ func (r *remediation) keepsAttributes(w *world, ctx context.Context, key string)
 }
 func (r *remediation) reportsNoncurrent(w *world, ctx context.Context, key string) error {
 	return w.reportsNoncurrent(ctx, r, key)
-}
-func (r *remediation) holdsWithChecksum(w *world, ctx context.Context, key, alg string) error {
-	return w.holdsWithChecksum(ctx, r, key, alg)
-}
-func (r *remediation) keepsChecksum(w *world, ctx context.Context, key, alg, how string) error {
-	return w.keepsChecksum(ctx, r, key, alg, how == "with the same value")
-}
-
-// holdsWithChecksum stores key in one PutObject declaring its checksum in
-// alg (S3's additional checksums; OSS has none), larger than the minimum
-// part so that a copy in parts takes two.
-func (w *world) holdsWithChecksum(ctx context.Context, r *remediation, key, alg string) error {
-	data := append([]byte("sseaudit conformance object "+key+"\n"), randomBytes(w.minPartSize()+1024)...)
-	res, err := w.client.PutObjectChecksum(ctx, w.bucket, key, data, alg, client.PutOptions{})
-	o := w.recordWrite("PutObject", key, data, res, err)
-	if err != nil {
-		return fmt.Errorf("upload %s with a %s checksum: %s", key, alg, describeErr(err))
-	}
-	_, ck, err := w.client.HeadObjectChecksum(ctx, w.bucket, key)
-	if err != nil {
-		return fmt.Errorf("HEAD %s with its checksum: %s", key, describeErr(err))
-	}
-	if !strings.EqualFold(ck.Algorithm, alg) || !ck.FullObject() {
-		return fmt.Errorf("%s was stored declaring a %s checksum, but HEAD answers %s: the store does not keep it", key, alg, ck)
-	}
-	r.checksums[key] = ck
-	return w.snapshot(ctx, key, o)
-}
-
-// keepsChecksum checks the object's additional checksum after the
-// rewrite: the same algorithm, and the same value (same) or a COMPOSITE
-// one (S3's only type for a SHA in parts).
-func (w *world) keepsChecksum(ctx context.Context, r *remediation, key, alg string, same bool) error {
-	before, ok := r.checksums[key]
-	if !ok {
-		return fmt.Errorf("internal: %s was not stored with a checksum", key)
-	}
-	_, ck, err := w.client.HeadObjectChecksum(ctx, w.bucket, key)
-	if err != nil {
-		return fmt.Errorf("HEAD %s with its checksum: %s", key, describeErr(err))
-	}
-	switch {
-	case !strings.EqualFold(ck.Algorithm, alg):
-		return fmt.Errorf("%s carries checksum %s after the rewrite, was %s: the rewrite lost the object's %s checksum", key, ck, before, alg)
-	case same && ck.Value != before.Value:
-		return fmt.Errorf("%s carries %s checksum %s after the rewrite, was %s", key, alg, ck.Value, before.Value)
-	case !same && ck.Type != client.ChecksumComposite:
-		return fmt.Errorf("%s carries checksum %s after a multipart rewrite, want a COMPOSITE %s one", key, ck, alg)
-	}
-	return nil
 }
 
 func (w *world) holdsWithAttributes(ctx context.Context, r *remediation, key string) error {
