@@ -38,6 +38,12 @@ type RewriteOptions struct {
 	// Tags are set on a MultipartCopyInPlace's upload; CopyInPlace keeps
 	// the source's tags with the COPY tagging directive and ignores them.
 	Tags map[string]string
+	// ChecksumAlgorithm (S3 only; OSS keeps its CRC-64 by itself) is sent
+	// as x-amz-checksum-algorithm, so the copy carries a checksum in the
+	// source's algorithm computed over the copied content; "" sends none.
+	// ChecksumType is a multipart copy's x-amz-checksum-type (FULL_OBJECT,
+	// for the CRCs only, or COMPOSITE; "" the service's default).
+	ChecksumAlgorithm, ChecksumType string
 }
 
 // CopyInPlace copies bucket/key onto itself in one request (CopyObject)
@@ -138,6 +144,9 @@ func rewriteHeadersS3(o RewriteOptions) (map[string]string, error) {
 	}
 	if o.ACL != "" {
 		h["x-amz-acl"] = o.ACL
+	}
+	if o.ChecksumAlgorithm != "" {
+		h["x-amz-checksum-algorithm"] = o.ChecksumAlgorithm
 	}
 	return h, nil
 }

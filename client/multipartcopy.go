@@ -128,6 +128,14 @@ func (s *s3Backend) multipartCopyInPlace(step stepFunc, bucket, key string, size
 	if ro.ACL != "" {
 		meta["x-amz-acl"] = ro.ACL
 	}
+	if ro.ChecksumAlgorithm != "" {
+		// The parts' CopyPartResult checksums go back in the completion
+		// (minio-go lists them), as S3 asks of a checksummed upload.
+		meta["x-amz-checksum-algorithm"] = ro.ChecksumAlgorithm
+		if ro.ChecksumType != "" {
+			meta["x-amz-checksum-type"] = ro.ChecksumType
+		}
+	}
 	po := minio.PutObjectOptions{ServerSideEncryption: ss, ContentType: ro.ContentType, UserMetadata: meta,
 		UserTags: ro.Tags, StorageClass: ro.StorageClass}
 	ctx, cancel, cp := step()

@@ -13,8 +13,8 @@
 //   - Apply (apply.go): a dry run unless told otherwise; each object is
 //     copied onto itself with the planned encryption (one CopyObject below
 //     the size threshold, UploadPartCopy parts above), keeping user
-//     metadata, content type and the other content headers, tags, ACL and
-//     storage class, conditional on the ETag the scan saw, so an object
+//     metadata, content type and the other content headers, tags, ACL,
+//     storage class and S3 additional checksum, conditional on the ETag the scan saw, so an object
 //     changed since is skipped and reported, never overwritten. Requests
 //     are rate-limited and bounded in number in flight; an interrupt ends
 //     after the copies in flight.
@@ -30,9 +30,20 @@
 //     WriteReport writes remediation.json (ReportSchema) and
 //     remediation.md into the re-scan's report set before it is signed.
 //   - Verification (object.go): after each copy, HEAD shows the planned
-//     encryption and key, the content checksum is unchanged (CRC-64 where
-//     the dialect gives one, else the ETag's MD5 or a read back), and
-//     metadata, tags and ACL equal what was recorded before the copy.
+//     encryption and key, the content checksum is unchanged (OSS's CRC-64,
+//     else S3's full-object additional checksum, else the ETag's MD5, else
+//     a read back), and metadata, tags and ACL equal what was recorded
+//     before the copy.
+//   - S3 additional checksums (x-amz-checksum-*): the one an object
+//     carries is read before its copy (HEAD with x-amz-checksum-mode:
+//     ENABLED) and journalled; the copy names its algorithm
+//     (x-amz-checksum-algorithm; a multipart copy FULL_OBJECT for the
+//     CRCs, COMPOSITE for SHA-1 and SHA-256, the only type S3 allows
+//     them), so the copy carries the same algorithm, with the same value
+//     wherever both are full-object. Verification fails a copy with
+//     another algorithm or value; a COMPOSITE value after a multipart copy
+//     cannot equal the source's, so the content is read back and checked
+//     against the source's full-object value instead.
 //
 // # What it must not do
 //

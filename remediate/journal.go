@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/sseaudit/sseaudit/client"
 )
 
 // JournalSchema is the version of the journal's lines.
@@ -64,6 +66,9 @@ type State struct {
 	// when it had to be read (neither CRC-64 nor an MD5 ETag).
 	CRC64  string `json:"crc64,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Checksum is S3's additional checksum (nil: none, or OSS), which the
+	// copy is asked to keep in its algorithm.
+	Checksum *client.Checksum `json:"checksum,omitempty"`
 }
 
 // After is an object as read after its copy.
@@ -74,6 +79,9 @@ type After struct {
 	KMSKeyID  string `json:"kms_key_id,omitempty"`
 	// Checksum says how the content was found unchanged.
 	Checksum string `json:"checksum"`
+	// AdditionalChecksum is S3's additional checksum after the copy (nil:
+	// none, or OSS).
+	AdditionalChecksum *client.Checksum `json:"additional_checksum,omitempty"`
 }
 
 // journal appends fsynced lines to the journal file.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -27,7 +29,7 @@ const hCRC64 = "X-Oss-Hash-Crc64ecma"
 func (a *applier) object(ctx context.Context, b *BucketPlan, ob *Object) error {
 	c := a.o.Client
 	st := a.states[[2]string{b.Name, ob.Key}]
-	head, err := c.HeadObject(ctx, b.Name, ob.Key)
+	head, ck, err := c.HeadObjectChecksum(ctx, b.Name, ob.Key)
 	if err != nil {
 		if e, ok := client.AsError(err); ok && e.StatusCode == http.StatusNotFound {
 			return a.skip(b, ob, "deleted since the scan")
@@ -47,7 +49,7 @@ func (a *applier) object(ctx context.Context, b *BucketPlan, ob *Object) error {
 	if a.matches(head.SSE) {
 		return a.skip(b, ob, "already encrypted as planned")
 	}
-	state, err := a.readState(ctx, b.Name, ob.Key, head)
+	state, err := a.readState(ctx, b.Name, ob.Key, head, ck)
 	if err != nil {
 		return a.failed(b, ob, err)
 	}
@@ -63,6 +65,17 @@ func (a *applier) object(ctx context.Context, b *BucketPlan, ob *Object) error {
 	}
 	ro := client.RewriteOptions{SSE: a.p.Encryption.SSE(), IfMatch: ob.ETag, ContentType: state.ContentType, Headers: state.Headers,
 		Metadata: state.Metadata, StorageClass: state.StorageClass, ACL: state.ACL, Tags: state.Tags}
+	if state.Checksum != nil {
+		// Named, not left to the service: S3 then computes the copy's
+		// checksum over the copied content in the source's algorithm
+		// (full-object where the algorithm allows it), which verify
+		// compares; a multipart upload naming none gets the default
+		// CRC64NVME instead, and the object's own checksum is lost.
+		ro.ChecksumAlgorithm = state.Checksum.Algorithm
+		if mode == ModeMultipart {
+			ro.ChecksumType = multipartChecksumType(state.Checksum.Algorithm)
+		}
+	}
 	if mode == ModeSingle {
 		_, err = c.CopyInPlace(ctx, b.Name, ob.Key, ro)
 	} else {
@@ -126,7 +139,7 @@ func (a *applier) landed(head client.ObjectResult, pre *State) bool {
 }
 
 // readState reads what the copy must keep.
-func (a *applier) readState(ctx context.Context, bucket, key string, head client.ObjectResult) (*State, error) {
+func (a *applier) readState(ctx context.Context, bucket, key string, head client.ObjectResult, ck client.Checksum) (*State, error) {
 	c := a.o.Client
 	s := &State{VersionID: head.VersionID, ETag: head.ETag, Size: head.Size, LastModified: head.LastModified,
 		SSE: head.SSE.Algorithm, KMSKeyID: head.SSE.KeyID, ContentType: head.ContentType, Metadata: head.Metadata,
@@ -139,10 +152,13 @@ func (a *applier) readState(ctx context.Context, bucket, key string, head client
 		return nil, err
 	}
 	s.CRC64 = head.Headers.Get(hCRC64)
-	if s.CRC64 == "" && !isMD5(s.ETag) {
-		// Neither a CRC-64 nor an MD5 ETag to compare with afterwards:
-		// read the content now.
-		if _, s.SHA256, err = readBack(ctx, c, bucket, key); err != nil {
+	if !ck.IsZero() {
+		s.Checksum = &ck
+	}
+	if s.CRC64 == "" && !isMD5(s.ETag) && !checkable(s.Checksum) {
+		// Neither a CRC-64, an MD5 ETag nor a full-object checksum to
+		// compare with afterwards: read the content now.
+		if _, s.SHA256, _, err = readBack(ctx, c, bucket, key, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -170,19 +186,48 @@ func isMD5(etag string) bool {
 	return err == nil
 }
 
+// checkable reports whether ck is a full-object checksum this package can
+// compute from the content: then it alone shows the content unchanged.
+func checkable(ck *client.Checksum) bool {
+	return ck != nil && ck.FullObject() && client.NewChecksumHash(ck.Algorithm) != nil
+}
+
+// multipartChecksumType is the checksum type a multipart copy asks for:
+// FULL_OBJECT where S3 can combine the parts' checksums into the whole
+// content's (the CRCs), so the copy carries the very value the source
+// did; COMPOSITE otherwise (SHA-1, SHA-256), as S3 allows no other.
+func multipartChecksumType(alg string) string {
+	switch strings.ToUpper(alg) {
+	case "CRC32", "CRC32C", "CRC64NVME":
+		return client.ChecksumFullObject
+	}
+	return client.ChecksumComposite
+}
+
 // readBack reads the object and returns the MD5 and SHA-256 of its
-// content (hex).
-func readBack(ctx context.Context, c *client.Client, bucket, key string) (md5hex, sha string, err error) {
+// content (hex), and its checksum in algorithm alg (base64; "" when alg
+// is "" or cannot be computed here).
+func readBack(ctx context.Context, c *client.Client, bucket, key, alg string) (md5hex, sha, cks string, err error) {
 	rc, _, err := c.GetObjectStream(ctx, bucket, key, nil)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	defer rc.Close()
 	m, s := md5.New(), sha256.New()
-	if _, err := io.Copy(io.MultiWriter(m, s), rc); err != nil {
-		return "", "", fmt.Errorf("remediate: read back %s/%s: %w", bucket, key, err)
+	w := []io.Writer{m, s}
+	var h hash.Hash
+	if alg != "" {
+		if h = client.NewChecksumHash(alg); h != nil {
+			w = append(w, h)
+		}
 	}
-	return hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(s.Sum(nil)), nil
+	if _, err := io.Copy(io.MultiWriter(w...), rc); err != nil {
+		return "", "", "", fmt.Errorf("remediate: read back %s/%s: %w", bucket, key, err)
+	}
+	if h != nil {
+		cks = base64.StdEncoding.EncodeToString(h.Sum(nil))
+	}
+	return hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(s.Sum(nil)), cks, nil
 }
 
 // verify checks the object after its copy against pre, the state read
@@ -192,11 +237,17 @@ func (a *applier) verify(ctx context.Context, bucket, key string, pre *State) (*
 	c := a.o.Client
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	head, err := c.HeadObject(ctx, bucket, key)
+	head, ck, err := c.HeadObjectChecksum(ctx, bucket, key)
 	if err != nil {
 		return &After{}, []string{fmt.Sprintf("HEAD after the copy failed: %v", err)}
 	}
 	after := &After{VersionID: head.VersionID, ETag: head.ETag, SSE: head.SSE.Algorithm, KMSKeyID: head.SSE.KeyID}
+	if !ck.IsZero() {
+		after.AdditionalChecksum = &ck
+	}
+	if pc := pre.Checksum; pc != nil && !strings.EqualFold(ck.Algorithm, pc.Algorithm) {
+		bad("additional checksum %s, was %s: the copy did not keep the object's %s checksum", ck, pc, pc.Algorithm)
+	}
 	if !a.matches(head.SSE) {
 		bad("encryption is %q key %q, planned %s", head.SSE.Algorithm, head.SSE.KeyID, describe(a.p.Encryption))
 	}
@@ -231,13 +282,41 @@ func (a *applier) verify(ctx context.Context, bucket, key string, pre *State) (*
 		if got := head.Headers.Get(hCRC64); got != pre.CRC64 {
 			bad("CRC-64 %q, was %q: the content changed", got, pre.CRC64)
 		}
+	case pre.Checksum != nil && pre.Checksum.FullObject() && ck.FullObject() && strings.EqualFold(ck.Algorithm, pre.Checksum.Algorithm):
+		// The service computed the copy's checksum over the copied
+		// content (the copy named the algorithm): equal values, equal
+		// content.
+		after.Checksum = "checksum-" + strings.ToLower(ck.Algorithm)
+		if ck.Value != pre.Checksum.Value {
+			bad("%s checksum %s, was %s: the content changed", ck.Algorithm, ck.Value, pre.Checksum.Value)
+		}
 	case isMD5(pre.ETag) && strings.EqualFold(head.ETag, pre.ETag):
 		after.Checksum = "etag-md5"
 	default:
-		m, s, err := readBack(ctx, c, bucket, key)
+		// The content is read anyway: it checks the source's full-object
+		// checksum, else the one the copy now carries (a composite
+		// source copied in one request gets a full-object one).
+		alg, fromPre := "", checkable(pre.Checksum)
+		if fromPre {
+			alg = pre.Checksum.Algorithm
+		} else if checkable(&ck) {
+			alg = ck.Algorithm
+		}
+		m, s, cks, err := readBack(ctx, c, bucket, key, alg)
+		if err == nil && !fromPre && alg != "" && cks != ck.Value {
+			bad("the copy's %s checksum %s is not its content's (%s)", alg, ck.Value, cks)
+		}
 		switch {
 		case err != nil:
 			bad("read back failed: %v", err)
+		case fromPre:
+			// A multipart copy of a SHA checksum is COMPOSITE (S3 has no
+			// other): the content read back must still have the
+			// source's full-object value.
+			after.Checksum = "read-back-" + strings.ToLower(alg)
+			if cks != pre.Checksum.Value {
+				bad("content %s %s, was %s", alg, cks, pre.Checksum.Value)
+			}
 		case pre.SHA256 != "":
 			after.Checksum = "read-back-sha256"
 			if s != pre.SHA256 {

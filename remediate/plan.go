@@ -57,6 +57,10 @@ type Source struct {
 	SignerKeyID string `json:"signer_key_id"`
 	// FindingsSHA256 is the digest of findings.json as verified.
 	FindingsSHA256 string `json:"findings_sha256"`
+	// Profile is the organisation profile the report was judged under
+	// (findings.json's profile): apply's re-scan must judge the
+	// resolution under the same one. "" in a plan from a report without.
+	Profile string `json:"profile,omitempty"`
 }
 
 // Target is the scanned endpoint.
@@ -192,6 +196,12 @@ func Build(ctx context.Context, dir string, o PlanOptions) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remediate: the report %s has no findings.json: %w", dir, err)
 	}
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(raw, &head); err == nil && head.Schema != findings.SchemaVersion {
+		return nil, fmt.Errorf("remediate: the report's findings.json has schema %q; this sseaudit plans from %q: audit again with this version and plan from its report", head.Schema, findings.SchemaVersion)
+	}
 	doc, err := findings.Decode(strings.NewReader(string(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("remediate: %s: %w", filepath.Join(dir, "findings.json"), err)
@@ -213,9 +223,11 @@ func Build(ctx context.Context, dir string, o PlanOptions) (*Plan, error) {
 	p := &Plan{
 		Schema: PlanSchema, CreatedAt: now().UTC(), Tool: o.Tool,
 		Source: Source{ReportDir: dir, ScanID: doc.Scan.ScanID, ScanStartedAt: doc.Scan.StartedAt, ScanFinishedAt: doc.Scan.FinishedAt,
-			SignerKeyID: rep.KeyID, FindingsSHA256: hex.EncodeToString(sum[:])},
+			SignerKeyID: rep.KeyID, FindingsSHA256: hex.EncodeToString(sum[:]), Profile: doc.Profile},
 		Target:     Target{Dialect: doc.Scan.Dialect, Endpoint: doc.Scan.Endpoint},
 		Encryption: o.Encryption,
+		// A list, empty too: a reviewer reads "nothing to do", not null.
+		Buckets: []BucketPlan{},
 	}
 	if len(doc.Scan.Regions) > 0 {
 		p.Target.Region = doc.Scan.Regions[0]

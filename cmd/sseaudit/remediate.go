@@ -95,7 +95,8 @@ func newRemediateApplyCommand(e env) *cobra.Command {
 	var (
 		planPath, endpoint, dialect, region, journal, result string
 		reportOut, signingKey, historyPath                   string
-		yes, rescan                                          bool
+		yes, rescan, allowMismatch                           bool
+		po                                                   pipeline.PolicyOptions
 		rate                                                 float64
 		concurrency                                          int
 		maxAge                                               time.Duration
@@ -127,15 +128,20 @@ every report format of the re-scan, plus remediation.json and
 remediation.md (what changed, before and after, with version ids; what
 was skipped and why; the defaults set; the unencrypted versions kept; and
 whether each planned object is resolved). Check it with 'sseaudit report
-verify DIR'.
+verify DIR'. The re-scan judges under the policies --policy, --config,
+--profile and --waivers select, as 'sseaudit audit' does: give the ones the
+audit was run with. The plan records the profile its report was judged
+under, and a re-scan under another is refused before anything is changed
+(--allow-profile-mismatch to judge under it anyway).
 
 Exit codes: 0 done, and the re-scan shows every planned object resolved
 (skipped objects are listed in --result); 1 the re-scan still finds a
-planned object unencrypted (or a planned finding open); 2 bad input or a
+planned object unencrypted (or a planned finding open); 2 bad input (a
+malformed --config or --waivers, a profile other than the plan's...) or a
 run that failed, stopped, or found a copy that does not verify.`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return bindEnv(cmd, e, "signing-key", "history")
+			return bindEnv(cmd, e, append([]string{"signing-key", "history"}, policyFlags...)...)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if planPath == "" {
@@ -144,6 +150,13 @@ run that failed, stopped, or found a copy that does not verify.`,
 			p, sha, err := remediate.Read(planPath)
 			if err != nil {
 				return err
+			}
+			if rescan {
+				// Before anything is changed: the re-scan's policies load,
+				// and judge under the plan's profile.
+				if err := checkRescanPolicy(cmd.Context(), e, p, po, allowMismatch); err != nil {
+					return err
+				}
 			}
 			if endpoint == "" {
 				endpoint = p.Target.Endpoint
@@ -208,7 +221,7 @@ run that failed, stopped, or found a copy that does not verify.`,
 				}
 				rescanErr = rescanAndReport(cmd.Context(), e, p, sha, res, rescanTarget{
 					t:   pipeline.Target{Endpoint: endpoint, Dialect: dialect, Region: region, AccessKeyID: id, AccessKeySecret: secret},
-					out: reportOut, signingKey: signingKey, hist: hist})
+					out: reportOut, signingKey: signingKey, hist: hist, policy: po})
 			}
 			if n.Unverified > 0 || n.Failed > 0 {
 				return errors.Join(fmt.Errorf("remediate: %d object(s) failed and %d did not verify after the copy: see %s", n.Failed, n.Unverified, result), rescanErr)
@@ -233,7 +246,39 @@ run that failed, stopped, or found a copy that does not verify.`,
 	fl.StringVar(&reportOut, "report-out", "", "the remediation's signed report directory (default: PLAN.report; replaced if it holds an earlier report)")
 	fl.StringVar(&signingKey, "signing-key", defaultSigningKeyPath(), "Ed25519 signing key, as for 'sseaudit audit' (created 0600 if missing)")
 	fl.StringVar(&historyPath, "history", defaultHistoryPath(), "history database: records the rewrites (for the drift rule) and the re-scan (empty: none)")
+	fl.StringArrayVar(&po.Dirs, "policy", nil, "re-scan: extra policy directory, as for 'sseaudit audit' (repeatable)")
+	fl.StringVar(&po.Config, "config", "", "re-scan: policy config file (organisation profiles and parameters), as for 'sseaudit audit'")
+	fl.StringVar(&po.Profile, "profile", "", "re-scan: organisation profile, as for 'sseaudit audit' (must be the one the plan's report was judged under)")
+	fl.StringVar(&po.Waivers, "waivers", "", "re-scan: waivers file, as for 'sseaudit audit'")
+	fl.BoolVar(&po.AllowBroadWaivers, "allow-broad-waivers", false, "re-scan: accept waivers that match every rule or name no particular resource")
+	fl.BoolVar(&po.AllowPermanentWaivers, "allow-permanent-waivers", false, "re-scan: accept waivers without an expiry (or expiring more than a year ahead)")
+	fl.BoolVar(&allowMismatch, "allow-profile-mismatch", false, "re-scan under the selected profile even when the plan's report was judged under another")
 	return cmd
+}
+
+// checkRescanPolicy loads the policies the re-scan will judge under (so a
+// malformed --config, --waivers or --policy stops the run before anything
+// is changed) and refuses a profile other than the one the plan's report
+// was judged under, unless allowMismatch: the resolution of a finding is
+// only meaningful under the rules that raised it.
+func checkRescanPolicy(ctx context.Context, e env, p *remediate.Plan, po pipeline.PolicyOptions, allowMismatch bool) error {
+	engine, err := pipeline.LoadEngine(ctx, po)
+	if err != nil {
+		return fmt.Errorf("remediate apply: the re-scan's policies: %w; nothing was changed", err)
+	}
+	name, want := engine.Profile().Name, p.Source.Profile
+	switch {
+	case want == "":
+		fmt.Fprintf(e.stderr, "remediate: the plan records no profile (its report names none); the re-scan judges under profile %q\n", name)
+	case name == want:
+	case allowMismatch:
+		fmt.Fprintf(e.stderr, "remediate: the re-scan judges under profile %q, the plan's report under %q (--allow-profile-mismatch)\n", name, want)
+	default:
+		return fmt.Errorf("remediate apply: the plan's report was judged under profile %q, but the re-scan would judge under %q: "+
+			"give the --config and --profile the audit was run with (--profile %s), or --allow-profile-mismatch to judge the resolution under %q anyway; nothing was changed",
+			want, name, want, name)
+	}
+	return nil
 }
 
 // rescanTarget is where and how the re-scan runs.
@@ -242,6 +287,7 @@ type rescanTarget struct {
 	out        string
 	signingKey string
 	hist       *history.DB
+	policy     pipeline.PolicyOptions
 }
 
 // rescanAndReport re-scans the buckets p touched through the audit
@@ -256,7 +302,7 @@ func rescanAndReport(ctx context.Context, e env, p *remediate.Plan, sha string, 
 	}
 	var rs *remediate.Rescan
 	opts := pipeline.Options{
-		Target: rt.t, BucketNames: buckets, Versions: remediate.Versioned(p),
+		Target: rt.t, BucketNames: buckets, Versions: remediate.Versioned(p), Policy: rt.policy,
 		History: rt.hist, Out: rt.out, Report: true, Sign: &pipeline.Signing{KeyPath: rt.signingKey},
 		// The re-scan's verdict is about the planned objects (below), not
 		// a severity gate over whatever else the buckets hold.

@@ -21,6 +21,10 @@ func TestRemediateBadInput(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			e := startRemEstate(t, d)
 			planPath := e.plan(t)
+			badConfig := filepath.Join(e.work, "bad.yaml")
+			if err := os.WriteFile(badConfig, []byte("profiles: [\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 			other := map[client.Dialect]client.Dialect{client.OSS: client.S3, client.S3: client.OSS}[d]
 			denyPolicy := map[client.Dialect]string{
 				client.S3:  `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::rem-versioned/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
@@ -36,6 +40,11 @@ func TestRemediateBadInput(t *testing.T) {
 				{name: "plan for another target", args: []string{"--dialect", string(other)}, want: "the plan is for"},
 				{name: "plan for another endpoint", args: []string{"--endpoint", "http://127.0.0.1:1"}, want: "the plan is for"},
 				{name: "scan older than --max-age", args: []string{"--max-age", "1ms"}, want: "more than --max-age"},
+				// The re-scan must judge under the profile the plan's
+				// report was judged under (the default one here).
+				{name: "re-scan under another profile", args: []string{"--profile", "byok"}, want: `judged under profile "default", but the re-scan would judge under "byok"`},
+				{name: "malformed --config", args: []string{"--config", badConfig}, want: "--config"},
+				{name: "malformed --waivers", args: []string{"--waivers", badConfig}, want: "--waivers"},
 				{name: "credentials without write permission", getenv: remEnv("READER1", "reader-secret"), want: "refuses a write"},
 				{name: "bucket policy denies the copy", setup: func(t *testing.T) {
 					if err := e.c.PutBucketPolicy(context.Background(), remVersioned, denyPolicy); err != nil {
