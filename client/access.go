@@ -263,6 +263,13 @@ func (s *s3Backend) signed(ctx context.Context, method, bucket, sub string, hdr 
 	for k, vs := range hdr {
 		req.Header[k] = vs
 	}
+	return s.doSigned(req, body)
+}
+
+// doSigned signs req (whose body is body) with SigV4, sends it, and
+// returns the body of a 2xx answer (bounded), or the answer as a
+// minio.ErrorResponse.
+func (s *s3Backend) doSigned(req *http.Request, body []byte) ([]byte, error) {
 	sum := sha256.Sum256(body)
 	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 	req.ContentLength = int64(len(body))

@@ -3,20 +3,15 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
-	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
-	"github.com/minio/minio-go/v7/pkg/signer"
 )
 
 // ObjectACL reads an object's canned ACL (GetObjectAcl): on OSS the value
@@ -123,26 +118,5 @@ func (s *s3Backend) signedObject(ctx context.Context, method, bucket, key, sub s
 	for k, vs := range hdr {
 		req.Header[k] = vs
 	}
-	sum := sha256.Sum256(nil)
-	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
-	req.ContentLength = 0
-	resp, err := s.http.Do(signer.SignV4(*req, s.ak, s.sk, "", s.region))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxPolicyBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		er := minio.ErrorResponse{}
-		_ = xml.Unmarshal(data, &er)
-		er.StatusCode = resp.StatusCode
-		if er.RequestID == "" {
-			er.RequestID = resp.Header.Get("X-Amz-Request-Id")
-		}
-		return nil, er
-	}
-	return data, nil
+	return s.doSigned(req, nil)
 }
