@@ -30,8 +30,7 @@ func TestRemediateCtrlC(t *testing.T) {
 			e := startRemEstateN(t, d, n)
 			planPath := e.plan(t)
 			journal := planPath + ".journal"
-			env := append(cleanEnv(), "OSS_ACCESS_KEY_ID=REMAK", "OSS_ACCESS_KEY_SECRET=rem-secret",
-				"AWS_ACCESS_KEY_ID=REMAK", "AWS_SECRET_ACCESS_KEY=rem-secret", "HOME="+e.work)
+			env := e.procEnv()
 			args := []string{"remediate", "apply", "--plan", planPath, "--yes", "--journal", journal, "--history", "",
 				"--signing-key", filepath.Join(e.work, "keys", "signing.key"), "--report-out", filepath.Join(e.work, "rem-report"),
 				"--multipart-threshold", "1048576", "--part-size", "5242880"}

@@ -27,8 +27,7 @@ func TestRemediateResumesAfterSIGKILL(t *testing.T) {
 			e := startRemEstateN(t, d, n)
 			planPath := e.plan(t)
 			journal := planPath + ".journal"
-			env := append(cleanEnv(), "OSS_ACCESS_KEY_ID=REMAK", "OSS_ACCESS_KEY_SECRET=rem-secret",
-				"AWS_ACCESS_KEY_ID=REMAK", "AWS_SECRET_ACCESS_KEY=rem-secret", "HOME="+e.work)
+			env := e.procEnv()
 			args := []string{"remediate", "apply", "--plan", planPath, "--yes", "--journal", journal,
 				"--multipart-threshold", "1048576", "--part-size", "5242880"}
 			// Slow enough to be killed half-way: 7 requests per object.

@@ -72,6 +72,13 @@ func startRemEstate(t *testing.T, d client.Dialect) *remEstate {
 }
 
 // startRemEstateN adds n small objects many/NNN to the versioned bucket.
+// procEnv is the environment of a built binary run against the estate:
+// its credentials for both dialects, HOME in its work directory.
+func (e *remEstate) procEnv() []string {
+	return append(cleanEnv(), "OSS_ACCESS_KEY_ID=REMAK", "OSS_ACCESS_KEY_SECRET=rem-secret",
+		"AWS_ACCESS_KEY_ID=REMAK", "AWS_SECRET_ACCESS_KEY=rem-secret", "HOME="+e.work)
+}
+
 func startRemEstateN(t *testing.T, d client.Dialect, n int) *remEstate {
 	t.Helper()
 	return startRemEstateIn(t, d, n, t.TempDir(), "")

@@ -106,29 +106,10 @@ func (s *DiskStore) putConfigTx(tx *bolt.Tx, tableKey, name string, doc []byte) 
 // GetBucketConfig returns bucket's configuration name, nil (and no
 // error) when none is set: what "none" means is the front end's.
 func (s *DiskStore) GetBucketConfig(ctx context.Context, p Principal, bucket, name string) ([]byte, error) {
-	res := bucketRes(bucket)
 	if !s.canRead(p, bucket) {
-		return nil, denied(res)
+		return nil, denied(bucketRes(bucket))
 	}
-	if err := checkBucketName(bucket); err != nil {
-		return nil, err
-	}
-	var doc []byte
-	err := s.view(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
-		}
-		doc, err = s.getConfigTx(tx, bucket, name)
-		return err
-	})
-	if err != nil {
-		return nil, asError(res, err)
-	}
-	return doc, nil
+	return s.ReadBucketConfig(ctx, bucket, name)
 }
 
 func (s *DiskStore) getConfigTx(tx *bolt.Tx, tableKey, name string) ([]byte, error) {
