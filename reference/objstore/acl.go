@@ -120,12 +120,9 @@ func (s *DiskStore) PutBucketACL(ctx context.Context, p Principal, bucket, acl s
 		return err
 	}
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		b.ACL = storedBucketACL(acl)
 		return putBucketRec(tx, b)

@@ -61,12 +61,9 @@ func (s *DiskStore) Rewrap(ctx context.Context, bucket, key string) error {
 		var rec *objectRecord
 		var region string
 		err := s.view(func(tx *bolt.Tx) error {
-			b, err := getBucketTx(tx, bucket)
+			b, err := existingBucketTx(tx, bucket)
 			if err != nil {
 				return err
-			}
-			if b == nil {
-				return noSuchBucket(bucket)
 			}
 			region = b.Region
 			rec, err = s.getObjectTx(tx, bucket, key)

@@ -75,12 +75,8 @@ func (s *DiskStore) PutBucketConfig(ctx context.Context, p Principal, bucket, na
 		return internal(res, err)
 	}
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
-		if err != nil {
+		if _, err := existingBucketTx(tx, bucket); err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		return s.putConfigTx(tx, bucket, name, doc)
 	})
@@ -143,12 +139,8 @@ func (s *DiskStore) DeleteBucketConfig(ctx context.Context, p Principal, bucket,
 		return err
 	}
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
-		if err != nil {
+		if _, err := existingBucketTx(tx, bucket); err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		return deleteConfigTx(tx, bucket, name)
 	})
@@ -239,12 +231,9 @@ func (s *DiskStore) ReadBucketConfig(ctx context.Context, bucket, name string) (
 	}
 	var doc []byte
 	err := s.view(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		_, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		doc, err = s.getConfigTx(tx, bucket, name)
 		return err

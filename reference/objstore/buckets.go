@@ -158,12 +158,9 @@ func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) er
 	}
 	var remove []string
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, name)
+		_, err := existingBucketTx(tx, name)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(name)
 		}
 		for _, tbl := range [][]byte{tblObjects, tblUploads, tblVersions} {
 			if abortUploads && string(tbl) == string(tblUploads) {
@@ -251,12 +248,9 @@ func (s *DiskStore) ListBuckets(ctx context.Context, p Principal) ([]BucketInfo,
 func (s *DiskStore) setRule(name string, rule *EncryptionRule) error {
 	res := bucketRes(name)
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, name)
+		b, err := existingBucketTx(tx, name)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(name)
 		}
 		b.Rule = ruleToRecord(rule)
 		return putBucketRec(tx, b)

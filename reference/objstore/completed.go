@@ -159,12 +159,9 @@ func (s *DiskStore) CompletedMultipartUpload(ctx context.Context, p Principal, b
 	}
 	var rec *completedRecord
 	err := s.view(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		_, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		if root := tx.Bucket(tblCompleted); root != nil {
 			if t := root.Bucket([]byte(bucket)); t != nil {

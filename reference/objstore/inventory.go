@@ -101,12 +101,9 @@ func (s *DiskStore) PutBucketInventory(ctx context.Context, p Principal, bucket 
 	}
 	cfg.OptionalFields = slices.Clone(cfg.OptionalFields)
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		root, err := tx.CreateBucketIfNotExists(tblInventory)
 		if err != nil {
@@ -155,12 +152,9 @@ func (s *DiskStore) PutBucketInventory(ctx context.Context, p Principal, bucket 
 func (s *DiskStore) inventoryConfigs(bucket string) ([]InventoryConfig, error) {
 	var out []InventoryConfig
 	err := s.view(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		root := tx.Bucket(tblInventory)
 		if root == nil {

@@ -466,6 +466,19 @@ func getBucketTx(tx *bolt.Tx, name string) (*bucketRecord, error) {
 	return decodeBucket(v)
 }
 
+// existingBucketTx loads a bucket record; a missing bucket is NoSuchBucket,
+// which is what every request naming the bucket answers.
+func existingBucketTx(tx *bolt.Tx, name string) (*bucketRecord, error) {
+	b, err := getBucketTx(tx, name)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, noSuchBucket(name)
+	}
+	return b, nil
+}
+
 func uploadsTx(tx *bolt.Tx, bucket string) *bolt.Bucket {
 	return tx.Bucket(tblUploads).Bucket([]byte(bucket))
 }

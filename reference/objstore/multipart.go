@@ -141,12 +141,9 @@ func (s *DiskStore) UploadPart(ctx context.Context, p Principal, bucket, key, up
 	var u *uploadRecord
 	var region string
 	err := s.view(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		region = b.Region
 		u, err = getUploadTx(tx, bucket, key, uploadID)

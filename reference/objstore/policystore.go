@@ -125,12 +125,9 @@ func (s *DiskStore) PutBucketPolicy(ctx context.Context, p Principal, bucket str
 	defer s.policyWMu.Unlock()
 	var owner string
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		owner = b.Owner
 		t, err := tx.CreateBucketIfNotExists(tblPolicies)
@@ -202,12 +199,8 @@ func (s *DiskStore) DeleteBucketPolicy(ctx context.Context, p Principal, bucket 
 	s.policyWMu.Lock()
 	defer s.policyWMu.Unlock()
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
-		if err != nil {
+		if _, err := existingBucketTx(tx, bucket); err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		return deletePolicyTx(tx, bucket)
 	})

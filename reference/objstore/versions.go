@@ -529,12 +529,9 @@ func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket
 		return newErr(KindInvalidArgument, res, "The versioning status must be Enabled or Suspended.", nil)
 	}
 	err := s.update(func(tx *bolt.Tx) error {
-		b, err := getBucketTx(tx, bucket)
+		b, err := existingBucketTx(tx, bucket)
 		if err != nil {
 			return err
-		}
-		if b == nil {
-			return noSuchBucket(bucket)
 		}
 		b.Versioning = status
 		return putBucketRec(tx, b)
