@@ -27,13 +27,13 @@ func KeyID(ref string) string {
 }
 
 // SameKey reports whether references a and b name the same key without
-// asking KMS: they are equal, or one is a key ARN and the other the bare
-// id inside it (S3 answers arn:aws:kms:...:key/ID for a key named by ID).
-// Two different ARNs are different keys (another account, region or
-// partition), and aliases are not resolved.
+// asking KMS: they are equal (both empty: no key), or one is a key ARN
+// and the other the bare id inside it (S3 answers arn:aws:kms:...:key/ID
+// for a key named by ID). Two different ARNs are different keys (another
+// account, region or partition), and aliases are not resolved.
 func SameKey(a, b string) bool {
 	if a == b {
-		return a != ""
+		return true
 	}
 	ia, ib := KeyID(a), KeyID(b)
 	return ia == ib && (ia == a) != (ib == b)

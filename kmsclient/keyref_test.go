@@ -36,7 +36,7 @@ func TestSameKey(t *testing.T) {
 		{arn, "arn:aws:kms:cn-hangzhou:444455556666:key/k1", false},
 		{arn, "acs:kms:cn-hangzhou:111122223333:key/k1", false},
 		{"alias/a", "k1", false},
-		{"", "", false},
+		{"", "", true},
 		{"", "k1", false},
 	} {
 		if got := SameKey(tc.a, tc.b); got != tc.same {
