@@ -116,7 +116,7 @@ func (a alibabaKMS) describe(_ context.Context, ref string, key *snapshot.Key) (
 	// Alibaba KMS takes ids, aliases and its own acs: ARNs; an AWS key ARN
 	// (how an S3 store names an object's key) is asked for by its id.
 	if strings.HasPrefix(ref, "arn:") {
-		ref = kmsclient.KeyID(ref)
+		ref = snapshot.KeyID(ref)
 	}
 	resp, err := a.c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(ref)})
 	if err != nil {
@@ -322,7 +322,7 @@ func (k *keys) isServiceKey(ctx context.Context, region, id string) bool {
 	if id == "" || id == ServiceKeyAlias || id == AWSServiceKeyAlias {
 		return true
 	}
-	if sk := k.serviceKeyID(ctx, region); sk != "" && (id == sk || kmsclient.KeyID(id) == sk) {
+	if sk := k.serviceKeyID(ctx, region); sk != "" && (id == sk || snapshot.KeyID(id) == sk) {
 		return true
 	}
 	return k.describe(ctx, region, id).ServiceKey
@@ -332,11 +332,11 @@ func (k *keys) isServiceKey(ctx context.Context, region, id string) bool {
 // first time (concurrent callers wait for that one call). A key ARN and
 // the bare id inside it are one key (S3 answers an object's key by ARN, a
 // bucket rule may name it by id): one record, under the bare id
-// (kmsclient.KeyID), whose Arn is the one KMS gives. KMS is asked with the
+// (snapshot.KeyID), whose Arn is the one KMS gives. KMS is asked with the
 // reference the first caller had, so a key of another account named by
 // ARN is described by that ARN.
 func (k *keys) describe(ctx context.Context, region, id string) snapshot.Key {
-	mk := region + "\x00" + kmsclient.KeyID(id)
+	mk := region + "\x00" + snapshot.KeyID(id)
 	k.mu.Lock()
 	e := k.byID[mk]
 	if e != nil {
@@ -353,7 +353,7 @@ func (k *keys) describe(ctx context.Context, region, id string) snapshot.Key {
 }
 
 func (k *keys) read(ctx context.Context, region, ref string) snapshot.Key {
-	id := kmsclient.KeyID(ref)
+	id := snapshot.KeyID(ref)
 	key := snapshot.Key{KeyID: id, Region: region, ReadAt: k.s.now()}
 	c := k.client(region)
 	if c == nil {
@@ -433,7 +433,7 @@ func (k *keys) all() []snapshot.Key {
 			k.mu.Unlock()
 			if se != nil {
 				<-se.done
-				if se.id != "" && (kmsclient.KeyID(key.KeyID) == se.id || key.ResolvedKeyID == se.id) {
+				if se.id != "" && (snapshot.KeyID(key.KeyID) == se.id || key.ResolvedKeyID == se.id) {
 					key.ServiceKey = true
 				}
 			}

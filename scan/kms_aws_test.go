@@ -9,7 +9,6 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sseaudit/sseaudit/client"
-	"github.com/sseaudit/sseaudit/kmsclient"
 	"github.com/sseaudit/sseaudit/kmsclient/awskms"
 	"github.com/sseaudit/sseaudit/snapshot"
 )
@@ -93,7 +92,7 @@ func TestAWSKMSKeyStates(t *testing.T) {
 		{id: plain, state: "Enabled", rotation: "Disabled"},
 		{id: disabled, state: "Disabled", rotation: "Disabled"},
 		{id: deleting, state: "PendingDeletion", rotation: "Disabled", deletion: true},
-		{id: kmsclient.KeyID(named["default"]), state: "Enabled", service: true},
+		{id: snapshot.KeyID(named["default"]), state: "Enabled", service: true},
 	}
 	for _, w := range want {
 		k, ok := byID[w.id]

@@ -17,6 +17,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
 	"github.com/sseaudit/sseaudit/kmsclient/awskms"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // world is one scenario's state. It lives in the scenario's
@@ -290,7 +291,7 @@ func (w *world) learnDefaultKey(got string) (string, error) {
 	if known := w.r.defaultKeyOf(w.dialect); known != "" || got == "" {
 		return known, nil
 	}
-	if w.named != nil && kmsclient.SameKey(got, w.named.id) {
+	if w.named != nil && snapshot.SameKey(got, w.named.id) {
 		return "", &sseErr{sseWrong, fmt.Sprintf("the store named the scenario's named key %s for an object asked for KMS without a key id; its own managed key is due", got)}
 	}
 	if w.r.opts.AWSKMS != nil && w.r.hasKMS {
@@ -378,7 +379,7 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 		return &sseErr{sseExtraKey, fmt.Sprintf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)}
 	case want != "" && got.KeyID == "":
 		return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
-	case want != "" && !kmsclient.SameKey(got.KeyID, want):
+	case want != "" && !snapshot.SameKey(got.KeyID, want):
 		desc := "the scenario's named key"
 		switch {
 		case !m.named && w.dialect == client.S3:

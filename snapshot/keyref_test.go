@@ -1,4 +1,4 @@
-package kmsclient
+package snapshot
 
 import "testing"
 

@@ -1,4 +1,4 @@
-package kmsclient
+package snapshot
 
 import "strings"
 
@@ -6,8 +6,11 @@ import "strings"
 // told without asking KMS: the id inside a key ARN (Alibaba
 // acs:kms:REGION:ACCOUNT:key/ID, AWS arn:PARTITION:kms:REGION:ACCOUNT:key/ID),
 // else ref itself (a bare id, or an alias or alias ARN, which only KMS can
-// resolve). S3 names an object's key by its ARN and OSS by its bare id, so
-// the auditor compares and joins key references through this.
+// resolve). S3 names an object's key by its ARN and OSS by its bare id;
+// Object.KMSKeyID keeps what the store answered, and the scanner records
+// each key once, under this id (Key.KeyID), so the auditor compares and
+// joins key references through KeyID and SameKey (the Rego twin is
+// data.sseaudit.lib.bare_key_id).
 func KeyID(ref string) string {
 	var res string
 	switch {
