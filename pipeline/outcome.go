@@ -64,12 +64,15 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 	}
 	// Keys whose state is unknown: a record with an error or no state, and
 	// a key a bucket default or an object names that has no record at all.
+	// A key ARN and its bare id are one key (snapshot.KeyID): S3 names an
+	// object's key by ARN, the record may hold the id or another ARN form.
 	var unknown []string
 	described := map[string]bool{}
 	for _, k := range sum.Keys {
 		for _, n := range []string{k.KeyID, k.Arn, k.ResolvedKeyID} {
 			if n != "" {
 				described[n] = true
+				described[snapshot.KeyID(n)] = true
 			}
 		}
 		if slices.Contains(serviceKeyAliases, k.KeyID) {
@@ -86,7 +89,7 @@ func Gaps(sum *snapshot.Summary, extra []findings.Gap, accept []string) []findin
 		}
 	}
 	for _, id := range referenced {
-		if !described[id] && !slices.Contains(serviceKeyAliases, id) && !slices.Contains(unknown, id) {
+		if !described[id] && !described[snapshot.KeyID(id)] && !slices.Contains(serviceKeyAliases, id) && !slices.Contains(unknown, id) {
 			unknown = append(unknown, id)
 			described[id] = true
 		}

@@ -157,6 +157,15 @@ test_sse020_compliant_same_key_by_arn if {
 	count(found("SSE-020", fx.bucket_input(b))) == 0
 }
 
+# S3: the policy names the key by ARN, the default by id, or the other way
+# round; the same key either way.
+test_sse020_compliant_same_key_by_s3_arn if {
+	b := with_access(fx.bucket(fx.rule_cmk, []), acl_private, policy({"denies_unencrypted_put": true, "required_sse": "KMS", "required_kms_key_ids": [fx.s3_arn(fx.cmk)]}))
+	count(found("SSE-020", fx.bucket_input(b))) == 0
+	b2 := with_access(fx.bucket(fx.rule_cmk_with(fx.s3_arn(fx.cmk)), []), acl_private, policy({"denies_unencrypted_put": true, "required_sse": "KMS", "required_kms_key_ids": [fx.cmk]}))
+	count(found("SSE-020", fx.bucket_input(b2))) == 0
+}
+
 test_sse020_compliant_any_algorithm if {
 	b := with_access(fx.bucket(fx.rule_aes, []), acl_private, policy({"denies_unencrypted_put": true}))
 	count(found("SSE-020", fx.bucket_input(b))) == 0

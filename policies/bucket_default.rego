@@ -172,7 +172,7 @@ deny contains finding if {
 	id := object.get(r, "kms_master_key_id", "")
 	id != ""
 	not lib.is_service_key_ref(id) # any method naming a key: KMS, DSSE-KMS
-	k := input.keys[id]
+	k := lib.key_record(id)
 	problem := default_key_problem(k, b.region)
 	finding := {
 		"rule": rego.metadata.rule().custom.id,

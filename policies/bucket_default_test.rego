@@ -122,6 +122,18 @@ test_sse003_violation_disabled if {
 	f.observed.problem == "disabled"
 }
 
+# An S3 default may name its key by ARN; the record is under the key's id.
+test_sse003_compliant_enabled_cmk_by_s3_arn if {
+	count(found("SSE-003", fx.bucket_input(fx.bucket(fx.rule_cmk_with(fx.s3_arn(fx.cmk)), [])))) == 0
+}
+
+test_sse003_violation_disabled_by_s3_arn if {
+	fs := found("SSE-003", fx.bucket_input(fx.bucket(fx.rule_cmk_with(fx.s3_arn("disabled-key")), [])))
+	count(fs) == 1
+	some f in fs
+	f.observed.problem == "disabled"
+}
+
 test_sse003_violation_pending_deletion if {
 	fs := found("SSE-003", fx.bucket_input(fx.bucket(fx.rule_cmk_with("pending-key"), [])))
 	count(fs) == 1

@@ -167,3 +167,16 @@ test_sse012_violation_versioned_not_inspected if {
 		}
 	}
 }
+
+# S3 names an object's key by ARN; the scanner records the key under its
+# bare id: that record covers it, with or without its own error.
+test_sse008_compliant_object_names_arn_of_recorded_key if {
+	objs := [fx.obj("a", "kms-cmk", fx.s3_arn(fx.cmk)), fx.obj("b", "kms-cmk", fx.s3_arn("undescribed-key"))]
+	count(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk_with(fx.s3_arn(fx.cmk)), objs)))) == 0
+}
+
+test_sse008_violation_object_names_arn_of_unrecorded_key if {
+	objs := [fx.obj("a", "kms-cmk", fx.s3_arn("never-seen"))]
+	f := one(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))
+	f.observed.undescribed_keys == [fx.s3_arn("never-seen")]
+}

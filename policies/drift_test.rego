@@ -111,3 +111,30 @@ test_sse007_violation_rewrite_journalled_from_another_state if {
 	f := one("SSE-007", fx.with_rewrites(inp(null, fx.rule_aes, [before], [remediated]), [fx.rewrite(other_before, remediated)]))
 	f.resource.key == "x.bin"
 }
+
+# S3 names an object's key by ARN: a snapshot that recorded the bare id
+# and one that recorded the ARN of the same key see the same state.
+test_sse007_compliant_key_named_by_arn_then_by_id if {
+	by_id := fx.obj("k.bin", "kms-cmk", fx.cmk)
+	by_arn := object.union(by_id, {"kms_key_id": fx.s3_arn(fx.cmk)})
+	count(found("SSE-007", inp(fx.rule_aes, fx.rule_cmk, [by_id], [by_arn]))) == 0
+	count(found("SSE-007", inp(fx.rule_aes, fx.rule_cmk, [by_arn], [by_id]))) == 0
+}
+
+test_sse007_violation_key_changed_to_another_keys_arn if {
+	by_id := fx.obj("k.bin", "kms-cmk", fx.cmk)
+	other := object.union(by_id, {"kms_key_id": fx.s3_arn(fx.cmk2)})
+	f := one("SSE-007", inp(fx.rule_aes, fx.rule_cmk, [by_id], [other]))
+	f.observed.change == "encryption state changed while ETag and LastModified stayed the same"
+}
+
+# A default re-written to name the same key by ARN is not a change of the
+# default.
+test_sse007_compliant_default_renames_its_key_by_arn if {
+	count(found("SSE-007", inp(fx.rule_cmk, fx.rule_cmk_with(fx.s3_arn(fx.cmk)), [before], [silently_encrypted]))) == 0
+}
+
+test_sse007_violation_default_names_another_keys_arn if {
+	f := one("SSE-007", inp(fx.rule_cmk, fx.rule_cmk_with(fx.s3_arn(fx.cmk2)), [before], [silently_encrypted]))
+	f.resource.key == "x.bin"
+}

@@ -26,6 +26,10 @@ cmk3_arn := sprintf("arn:aws:kms:us-east-1:111122223333:key/%s", [cmk3])
 
 cmk_arn := sprintf("acs:kms:%s:1234567890:key/%s", [region, cmk])
 
+# s3_arn(id): the ARN an S3 store names key id by on every object response
+# (the scanner records the key once, under its bare id, in keys).
+s3_arn(id) := sprintf("arn:aws:kms:%s:111122223333:key/%s", [region, id])
+
 svc_key := "aaaaaaaa-0000-0000-0000-0000000000a5"
 
 key(id, extra) := object.union(

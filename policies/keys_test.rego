@@ -164,3 +164,11 @@ test_sse016_violation_same_finding_from_every_bucket if {
 	found("SSE-016", a) == found("SSE-016", b)
 	count(found("SSE-016", a)) == 1
 }
+
+# One key named by id on one object and by its S3 ARN on another: one
+# finding, about the key's id.
+test_sse016_violation_pending_key_by_id_and_s3_arn if {
+	objs := [fx.obj("x", "kms-cmk", "pending-key"), fx.obj("y", "kms-cmk", fx.s3_arn("pending-key"))]
+	f := one("SSE-016", fx.bucket_input(fx.bucket(fx.rule_cmk, objs)))
+	f.resource == {"type": "key", "kms_key_id": "pending-key", "region": fx.region}
+}

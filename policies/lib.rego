@@ -77,11 +77,13 @@ object_cipher(o) := "SM4" if {
 } else := upper(object.get(o, "sse", ""))
 
 # rule_fingerprint(r): what identifies a default rule (null = no default).
+# The key is compared by id (bare_key_id): a rule re-written to name its key
+# by ARN instead of id names the same key.
 rule_fingerprint(r) := "none" if {
 	not is_object(r)
 } else := [
 	object.get(r, "method", ""),
-	object.get(r, "kms_master_key_id", ""),
+	bare_key_id(object.get(r, "kms_master_key_id", "")),
 	upper(object.get(r, "algorithm", "")),
 	upper(object.get(r, "kms_data_encryption", "")),
 ]
@@ -100,8 +102,11 @@ method_text(r) := r.method if {
 	r.method != ""
 } else := "(missing)"
 
-# enc_state(o): an object's encryption state, for comparisons.
-enc_state(o) := [o.method, object.get(o, "sse", ""), object.get(o, "kms_key_id", "")]
+# enc_state(o): an object's encryption state, for comparisons. The key is
+# compared by id (bare_key_id): S3 names an object's key by ARN, so a
+# snapshot that recorded the bare id and one that recorded the ARN of the
+# same key agree.
+enc_state(o) := [o.method, object.get(o, "sse", ""), bare_key_id(object.get(o, "kms_key_id", ""))]
 
 # version(o): an object's version id, "" when unversioned.
 version(o) := object.get(o, "version_id", "")
@@ -186,13 +191,18 @@ canonical_key_id(k) := k.resolved_key_id if {
 	object.get(k, "resolved_key_id", "") != ""
 } else := bare_key_id(k.key_id)
 
+# key_record(ref): the snapshot's key record for a reference: under the
+# reference itself, else under the id inside a key ARN (S3 names an
+# object's key by ARN; the scanner records each key once, under its id).
+key_record(ref) := input.keys[ref] if {
+	input.keys[ref]
+} else := input.keys[bare_key_id(ref)]
+
 # canonical_key(ref): the record that stands for the key ref names, the
 # same whichever of the key's names ref is (a key named by alias in one
 # bucket and by id in another yields one record, so one finding).
 canonical_key(ref) := object.get(input.keys, canonical_key_id(r), r) if {
-	r := input.keys[ref]
-} else := object.get(input.keys, canonical_key_id(r), r) if {
-	r := input.keys[bare_key_id(ref)]
+	r := key_record(ref)
 }
 
 # key_unusable(k): why data under key k cannot be read or written, if so.

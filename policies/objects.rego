@@ -206,7 +206,7 @@ deny contains finding if {
 	some i in lib.objects_with_key(id)
 	obj := b.objects[i]
 	not lib.failed(obj)
-	k := input.keys[id]
+	k := lib.key_record(id)
 	finding := {
 		"rule": rego.metadata.rule().custom.id,
 		"resource": lib.object_resource(b, obj),
@@ -227,7 +227,7 @@ deny contains finding if {
 # unusable_keys[id]: why key id, used by some object of the bucket, cannot decrypt.
 unusable_keys[id] := problem if {
 	some id in lib.object_key_ids
-	problem := lib.key_unusable(input.keys[id])
+	problem := lib.key_unusable(lib.key_record(id))
 }
 
 # METADATA

@@ -94,6 +94,16 @@ test_sse005_violation_disabled_key if {
 	f.observed.problem == "disabled"
 }
 
+# S3 names the object's key by ARN; the key's record is under its id.
+test_sse005_compliant_enabled_key_by_s3_arn if {
+	count(found("SSE-005", fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("a", "kms-cmk", fx.s3_arn(fx.cmk))])))) == 0
+}
+
+test_sse005_violation_disabled_key_by_s3_arn if {
+	f := one("SSE-005", fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("locked", "kms-cmk", fx.s3_arn("disabled-key"))])))
+	f.observed.problem == "disabled"
+}
+
 test_sse005_violation_pending_deletion if {
 	f := one("SSE-005", fx.bucket_input(fx.bucket(fx.rule_cmk, [fx.obj("x", "kms-cmk", "pending-key")])))
 	f.observed.key_delete_date == "2024-06-08T00:00:00Z"

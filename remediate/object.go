@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sseaudit/sseaudit/client"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // Copy modes, as the journal and the result name them.
@@ -119,13 +120,8 @@ func (a *applier) matches(s client.SSE) bool {
 	if s.Algorithm != e.Algorithm {
 		return false
 	}
-	return e.KMSKeyID == "" || sameKey(s.KeyID, e.KMSKeyID)
-}
-
-// sameKey compares a key id as answered (S3 may answer an ARN) with the
-// one asked for.
-func sameKey(got, want string) bool {
-	return got == want || strings.HasSuffix(got, "/"+want) || strings.HasSuffix(got, ":"+want)
+	// S3 answers the key's ARN for a key asked for by id.
+	return e.KMSKeyID == "" || snapshot.SameKey(s.KeyID, e.KMSKeyID)
 }
 
 // landed reports whether head is the copy started from pre: the planned

@@ -164,7 +164,8 @@ func (e Encryption) rank() int {
 	return 3
 }
 
-// weaker reports whether (method, key) falls short of e.
+// weaker reports whether (method, key) falls short of e. An object S3
+// reports under the ARN of the planned key is under that key.
 func (e Encryption) weaker(method, keyID string) bool {
 	r, ok := methodRank[method]
 	if !ok {
@@ -173,7 +174,7 @@ func (e Encryption) weaker(method, keyID string) bool {
 	if r < e.rank() {
 		return true
 	}
-	return e.rank() == 3 && method == snapshot.MethodKMSCMK && keyID != e.KMSKeyID
+	return e.rank() == 3 && method == snapshot.MethodKMSCMK && !snapshot.SameKey(keyID, e.KMSKeyID)
 }
 
 // Build makes a plan from the signed report directory dir.

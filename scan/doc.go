@@ -35,7 +35,10 @@
 //     (kms.go): DescribeKey, then GetKeyRotationStatus for customer keys;
 //     NotFoundException marks a key Missing, KeyManager AWS (or the alias
 //     alias/aws/s3) a service key, and the record is the same as an
-//     Alibaba key's, under the id, alias or ARN the storage named.
+//     Alibaba key's, under the id or alias the storage named. A key ARN
+//     (S3 names every object's key by ARN) and the id inside it are one
+//     key: one record, under the id (snapshot.KeyID), its Arn from KMS;
+//     the Alibaba API is asked for an AWS key ARN by its id.
 //     Aliases in Config.ExtraKeyRefs (the profile's allow-list) are
 //     described too, so the snapshot records what they resolve to.
 //   - Normalisation of rules and objects into snapshot methods (Method).

@@ -52,15 +52,6 @@ func Method(algorithm, keyID string, serviceKey bool) string {
 	}
 }
 
-// bareKeyID is the key id inside an ARN (acs:kms:region:account:key/ID,
-// arn:aws:kms:region:account:key/ID), or id itself.
-func bareKeyID(id string) string {
-	if i := strings.LastIndex(id, ":key/"); i >= 0 {
-		return id[i+len(":key/"):]
-	}
-	return id
-}
-
 // aliasRegion says whether ref needs KMS to be resolved (an alias, or an
 // alias ARN) and, for an alias ARN, the region it names ("" for a bare
 // alias: every region).
@@ -122,6 +113,11 @@ func (a alibabaKMS) serviceAlias() string { return ServiceKeyAlias }
 // describe calls DescribeKey. The SDK call cannot be cancelled: the
 // caller checks ctx before each attempt.
 func (a alibabaKMS) describe(_ context.Context, ref string, key *snapshot.Key) (string, error) {
+	// Alibaba KMS takes ids, aliases and its own acs: ARNs; an AWS key ARN
+	// (how an S3 store names an object's key) is asked for by its id.
+	if strings.HasPrefix(ref, "arn:") {
+		ref = snapshot.KeyID(ref)
+	}
 	resp, err := a.c.DescribeKey(&kmssdk.DescribeKeyRequest{KeyId: tea.String(ref)})
 	if err != nil {
 		return "", err
@@ -326,16 +322,21 @@ func (k *keys) isServiceKey(ctx context.Context, region, id string) bool {
 	if id == "" || id == ServiceKeyAlias || id == AWSServiceKeyAlias {
 		return true
 	}
-	if sk := k.serviceKeyID(ctx, region); sk != "" && (id == sk || bareKeyID(id) == sk) {
+	if sk := k.serviceKeyID(ctx, region); sk != "" && (id == sk || snapshot.KeyID(id) == sk) {
 		return true
 	}
 	return k.describe(ctx, region, id).ServiceKey
 }
 
 // describe returns the key record of id in region, describing it the
-// first time (concurrent callers wait for that one call).
+// first time (concurrent callers wait for that one call). A key ARN and
+// the bare id inside it are one key (S3 answers an object's key by ARN, a
+// bucket rule may name it by id): one record, under the bare id
+// (snapshot.KeyID), whose Arn is the one KMS gives. KMS is asked with the
+// reference the first caller had, so a key of another account named by
+// ARN is described by that ARN.
 func (k *keys) describe(ctx context.Context, region, id string) snapshot.Key {
-	mk := region + "\x00" + id
+	mk := region + "\x00" + snapshot.KeyID(id)
 	k.mu.Lock()
 	e := k.byID[mk]
 	if e != nil {
@@ -351,7 +352,8 @@ func (k *keys) describe(ctx context.Context, region, id string) snapshot.Key {
 	return e.key
 }
 
-func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
+func (k *keys) read(ctx context.Context, region, ref string) snapshot.Key {
+	id := snapshot.KeyID(ref)
 	key := snapshot.Key{KeyID: id, Region: region, ReadAt: k.s.now()}
 	c := k.client(region)
 	if c == nil {
@@ -366,7 +368,7 @@ func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
 	}
 	// Each attempt fills a fresh record: a failed one leaves nothing behind.
 	var md snapshot.Key
-	rid, attempts, err := k.describeKey(ctx, c, id, &md)
+	rid, attempts, err := k.describeKey(ctx, c, ref, &md)
 	switch {
 	case err == nil:
 	case notFound(err):
@@ -384,7 +386,7 @@ func (k *keys) read(ctx context.Context, region, id string) snapshot.Key {
 	}
 	k.readRotation(ctx, c, &key)
 	if !key.ServiceKey && id != ServiceKeyAlias && id != AWSServiceKeyAlias {
-		if sk, ok := k.s.cfg.ServiceKeyIDs[region]; ok && sk != "" && (bareKeyID(id) == sk || key.ResolvedKeyID == sk) {
+		if sk, ok := k.s.cfg.ServiceKeyIDs[region]; ok && sk != "" && (id == sk || key.ResolvedKeyID == sk) {
 			key.ServiceKey = true
 		}
 	}
@@ -431,7 +433,7 @@ func (k *keys) all() []snapshot.Key {
 			k.mu.Unlock()
 			if se != nil {
 				<-se.done
-				if se.id != "" && (bareKeyID(key.KeyID) == se.id || key.ResolvedKeyID == se.id) {
+				if se.id != "" && (snapshot.KeyID(key.KeyID) == se.id || key.ResolvedKeyID == se.id) {
 					key.ServiceKey = true
 				}
 			}

@@ -24,9 +24,10 @@ func awsKMSClient(t *testing.T, ak, sk string) *awskms.Client {
 
 // TestAWSKMSKeyStates scans an S3 bucket whose objects use customer keys
 // in every state an audit tells apart, reading the keys through AWS KMS
-// (aws-sdk-go-v2 against the reference): the records carry the ARN the
-// objects name, the state and the rotation status, exactly as the Alibaba
-// path records them. With credentials AWS KMS does not know, every key is
+// (aws-sdk-go-v2 against the reference): one record per key however it is
+// named (the ARN S3 answers on objects, a bare id or ARN in a bucket
+// default), carrying the key's ARN, the state and the rotation status,
+// exactly as the Alibaba path records them. With credentials AWS KMS does not know, every key is
 // an error (a coverage gap), never a state.
 func TestAWSKMSKeyStates(t *testing.T) {
 	ctx := context.Background()
@@ -49,14 +50,21 @@ func TestAWSKMSKeyStates(t *testing.T) {
 	arn := func(id string) string { return "arn:aws:kms:" + srv.Region + ":" + srv.KMSAccount() + ":key/" + id }
 	s3 := rootClient(t, client.S3)
 	// The bucket default names its key by ARN: GetBucketEncryption gives
-	// the ARN back, so the scan must describe the key under that name.
+	// the ARN back. Another bucket's default names a key by its bare id.
 	mkBucket(t, s3, "awskms-keys", &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: arn(disabled)})
-	// Objects name their key by id, alias or ARN; S3 answers with the key
-	// the object is stored under (the reference: its bare id).
+	mkBucket(t, s3, "awskms-keys-byid", &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: rotating})
+	// Objects name their key by id, alias or ARN; S3 answers with the
+	// ARN of the key the object is stored under, whatever the request
+	// named.
 	named := map[string]string{}
 	for name, ref := range map[string]string{"rotating": rotating, "plain": "alias/scan-plain", "disabled": arn(disabled), "deleting": deleting, "default": ""} {
 		r := put(t, s3, "awskms-keys", name, &client.SSE{Algorithm: client.AlgorithmKMS, KeyID: ref})
 		named[name] = r.SSE.KeyID
+	}
+	for name, id := range map[string]string{"rotating": rotating, "plain": plain, "disabled": disabled, "deleting": deleting} {
+		if named[name] != arn(id) {
+			t.Fatalf("S3 named the key of %s %q, want its ARN %s", name, named[name], arn(id))
+		}
 	}
 	if _, err := sdk.DisableKey(ctx, &awssdk.DisableKeyInput{KeyId: aws.String(disabled)}); err != nil {
 		t.Fatal(err)
@@ -65,7 +73,7 @@ func TestAWSKMSKeyStates(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sum, path, err := scanFile(t, Config{Client: s3, AWSKMS: kc, BucketGlob: "awskms-keys"})
+	sum, path, err := scanFile(t, Config{Client: s3, AWSKMS: kc, BucketGlob: "awskms-keys*"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,52 +81,57 @@ func TestAWSKMSKeyStates(t *testing.T) {
 	for _, k := range sum.Keys {
 		byID[k.KeyID] = k
 	}
+	// One record per key, under its bare id, however the estate names it
+	// (rotating: by ARN on its object, by id in a bucket default;
+	// disabled: by ARN on both), carrying the ARN AWS KMS gives.
 	want := []struct {
-		ref, id, state, rotation, interval string
-		service, deletion                  bool
+		id, state, rotation, interval string
+		service, deletion             bool
 	}{
-		{ref: named["rotating"], id: rotating, state: "Enabled", rotation: "Enabled", interval: "7776000s"},
-		{ref: named["plain"], id: plain, state: "Enabled", rotation: "Disabled"},
-		{ref: named["disabled"], id: disabled, state: "Disabled", rotation: "Disabled"},
-		{ref: arn(disabled), id: disabled, state: "Disabled", rotation: "Disabled"},
-		{ref: named["deleting"], id: deleting, state: "PendingDeletion", rotation: "Disabled", deletion: true},
-		{ref: named["default"], state: "Enabled", service: true},
+		{id: rotating, state: "Enabled", rotation: "Enabled", interval: "7776000s"},
+		{id: plain, state: "Enabled", rotation: "Disabled"},
+		{id: disabled, state: "Disabled", rotation: "Disabled"},
+		{id: deleting, state: "PendingDeletion", rotation: "Disabled", deletion: true},
+		{id: snapshot.KeyID(named["default"]), state: "Enabled", service: true},
 	}
 	for _, w := range want {
-		k, ok := byID[w.ref]
+		k, ok := byID[w.id]
 		if !ok {
-			t.Errorf("no key record under %q, the name the storage gave; records: %s", w.ref, mustJSON(sum.Keys))
+			t.Errorf("no key record under %q; records: %s", w.id, mustJSON(sum.Keys))
 			continue
 		}
-		if k.Error != nil || !strings.HasSuffix(k.Arn, ":key/"+bareKeyID(w.ref)) && k.ResolvedKeyID == "" || k.State != w.state || k.ServiceKey != w.service ||
+		if k.Error != nil || k.Arn != arn(w.id) || k.ResolvedKeyID != "" || k.State != w.state || k.ServiceKey != w.service ||
 			k.AutomaticRotation != w.rotation || k.RotationInterval != w.interval || (k.DeleteDate != "") != w.deletion || k.CreationDate == "" {
-			t.Errorf("%s: %s", w.ref, mustJSON(k))
+			t.Errorf("%s: %s, want %+v", w.id, mustJSON(k), w)
 		}
-		if w.id != "" && (k.Arn != arn(w.id) || bareKeyID(k.Arn) != w.id || k.Creator != srv.KMSAccount()) {
-			t.Errorf("%s: arn %q creator %q, want %q %q", w.ref, k.Arn, k.Creator, arn(w.id), srv.KMSAccount())
-		}
-		if w.ref == arn(disabled) && k.ResolvedKeyID != disabled {
-			t.Errorf("the ARN record resolves to %q, want %q", k.ResolvedKeyID, disabled)
+		if !w.service && k.Creator != srv.KMSAccount() {
+			t.Errorf("%s: creator %q, want %q", w.id, k.Creator, srv.KMSAccount())
 		}
 		if w.service && k.Creator != CreatorAWS {
-			t.Errorf("%s: creator %q, want %q", w.ref, k.Creator, CreatorAWS)
+			t.Errorf("%s: creator %q, want %q", w.id, k.Creator, CreatorAWS)
 		}
 	}
-	if sum.Coverage.KeysReferenced != len(want) || sum.Coverage.KeysDescribed != len(want) {
-		t.Errorf("coverage: %s", mustJSON(sum.Coverage))
+	if len(sum.Keys) != len(want) || sum.Coverage.KeysReferenced != len(want) || sum.Coverage.KeysDescribed != len(want) {
+		t.Errorf("keys %s\ncoverage: %s", mustJSON(sum.Keys), mustJSON(sum.Coverage))
 	}
-	methods := map[string]string{}
+	// The snapshot records the key as S3 answered it (the ARN).
+	methods, keys := map[string]string{}, map[string]string{}
 	for _, b := range readBuckets(t, path) {
 		for _, o := range b.Objects {
-			methods[o.Key] = o.Method
+			methods[o.Key], keys[o.Key] = o.Method, o.KMSKeyID
 		}
 	}
 	if methods["default"] != snapshot.MethodKMSDefault || methods["plain"] != snapshot.MethodKMSCMK || methods["disabled"] != snapshot.MethodKMSCMK {
 		t.Errorf("methods: %v", methods)
 	}
+	for name, ref := range named {
+		if keys[name] != ref || !strings.HasPrefix(ref, "arn:aws:kms:") {
+			t.Errorf("object %s records key %q, S3 answered %q", name, keys[name], ref)
+		}
+	}
 
 	// Credentials AWS KMS does not know: states unknown, recorded as errors.
-	sum, _, err = scanFile(t, Config{Client: s3, AWSKMS: awsKMSClient(t, "AKIAWRONG", "wrong-secret"), BucketGlob: "awskms-keys"})
+	sum, _, err = scanFile(t, Config{Client: s3, AWSKMS: awsKMSClient(t, "AKIAWRONG", "wrong-secret"), BucketGlob: "awskms-keys*"})
 	if err != nil {
 		t.Fatal(err)
 	}

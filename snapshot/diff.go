@@ -354,7 +354,7 @@ func (d *differ) bucket(ob, nb *Bucket) error {
 			sameETag := strings.EqualFold(o.ETag, n.ETag)
 			sameLM := o.LastModified.Equal(n.LastModified)
 			switch {
-			case !strings.EqualFold(o.SSE, n.SSE) || o.KMSKeyID != n.KMSKeyID || o.DataEncryption != n.DataEncryption:
+			case !strings.EqualFold(o.SSE, n.SSE) || !SameKey(o.KMSKeyID, n.KMSKeyID) || o.DataEncryption != n.DataEncryption:
 				c = &Change{Kind: ObjectEncryptionChanged, Before: o, After: n, SameETag: sameETag, SameLastModified: sameLM}
 			case !sameETag || !sameLM || o.Size != n.Size:
 				c = &Change{Kind: ObjectContentChanged, Before: o, After: n, SameETag: sameETag, SameLastModified: sameLM}

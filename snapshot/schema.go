@@ -315,10 +315,10 @@ type Object struct {
 	// VersionsInspected); the current version has it false.
 	Noncurrent   bool   `json:"noncurrent,omitempty"`
 	StorageClass string `json:"storage_class,omitempty"`
-	SSE          string `json:"sse"` // "", AES256, KMS (normalised), SSE-C, or another value as returned
-	KMSKeyID     string `json:"kms_key_id,omitempty"`
-	Method       string `json:"method"`          // Method*; kms-default when KMSKeyID is the region's service key
-	Error        *Error `json:"error,omitempty"` // HEAD failed: encryption state unknown
+	SSE          string `json:"sse"`                  // "", AES256, KMS (normalised), SSE-C, or another value as returned
+	KMSKeyID     string `json:"kms_key_id,omitempty"` // as the store answered: S3 a key ARN, OSS the id (compare with SameKey)
+	Method       string `json:"method"`               // Method*; kms-default when KMSKeyID is the region's service key
+	Error        *Error `json:"error,omitempty"`      // HEAD failed: encryption state unknown
 	// DataEncryption is OSS's x-oss-server-side-data-encryption (e.g. SM4), as returned.
 	DataEncryption string `json:"data_encryption,omitempty"`
 	// Attempts is the number of HEAD requests sent, when more than one
@@ -352,8 +352,9 @@ type Key struct {
 	Error             *Error    `json:"error,omitempty"` // could not be described
 	ReadAt            time.Time `json:"read_at"`
 	// ResolvedKeyID is the key id KMS answered with when it differs from
-	// KeyID (KeyID is the reference as the rule or object gave it: an
-	// alias or an ARN).
+	// KeyID (KeyID is the reference as the rule or object gave it, an
+	// alias or an alias ARN; a key named by key ARN is recorded once,
+	// under the id inside the ARN: KeyID(ref)).
 	ResolvedKeyID string `json:"resolved_key_id,omitempty"`
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	kmssdk "github.com/alibabacloud-go/kms-20160120/v3/client"
 	"github.com/alibabacloud-go/tea/tea"
@@ -18,6 +17,7 @@ import (
 	"github.com/sseaudit/sseaudit/client"
 	"github.com/sseaudit/sseaudit/kmsclient"
 	"github.com/sseaudit/sseaudit/kmsclient/awskms"
+	"github.com/sseaudit/sseaudit/snapshot"
 )
 
 // world is one scenario's state. It lives in the scenario's
@@ -291,7 +291,7 @@ func (w *world) learnDefaultKey(got string) (string, error) {
 	if known := w.r.defaultKeyOf(w.dialect); known != "" || got == "" {
 		return known, nil
 	}
-	if w.named != nil && keyMatches(got, w.named.id) {
+	if w.named != nil && snapshot.SameKey(got, w.named.id) {
 		return "", &sseErr{sseWrong, fmt.Sprintf("the store named the scenario's named key %s for an object asked for KMS without a key id; its own managed key is due", got)}
 	}
 	if w.r.opts.AWSKMS != nil && w.r.hasKMS {
@@ -347,12 +347,6 @@ func (w *world) expectedKeyID(m method) (string, error) {
 	}
 }
 
-// keyMatches accepts the bare key id or an ARN ending in key/<id> (AWS
-// returns ARNs).
-func keyMatches(got, want string) bool {
-	return got == want || (want != "" && strings.HasSuffix(got, ":key/"+want)) || (got != "" && strings.HasSuffix(want, ":key/"+got))
-}
-
 // checkSSE compares what a response said with method m.
 func (w *world) checkSSE(what string, got client.SSE, m method) error {
 	names := map[client.Dialect][2]string{
@@ -385,7 +379,7 @@ func (w *world) checkSSE(what string, got client.SSE, m method) error {
 		return &sseErr{sseExtraKey, fmt.Sprintf("%s names the KMS key %q (%s), but the object is encrypted with %s", what, got.KeyID, names[1], m.name)}
 	case want != "" && got.KeyID == "":
 		return &sseErr{sseKeyMissing, fmt.Sprintf("%s has no %s header: the CMK of a %s object must be returned", what, names[1], m.name)}
-	case want != "" && !keyMatches(got.KeyID, want):
+	case want != "" && !snapshot.SameKey(got.KeyID, want):
 		desc := "the scenario's named key"
 		switch {
 		case !m.named && w.dialect == client.S3:

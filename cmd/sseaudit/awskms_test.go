@@ -87,9 +87,10 @@ func (o scanOutput) gap(kind string) *findings.Gap {
 // default names a customer key by ARN and whose objects use a key that is
 // then disabled and one then scheduled for deletion. `scan --dialect s3`
 // reads the keys through AWS KMS (the default KMS API for s3): the
-// snapshot records them under the ARN and ids S3 gave, with AWS's ARNs and
-// states (the Alibaba API would answer acs: ARNs, or nothing for an AWS
-// ARN), and the findings name the disabled and pending-deletion keys.
+// snapshot records each key once, under its id, whether the bucket names it
+// by ARN or an object by the ARN S3 answers, with AWS's ARNs and states
+// (the Alibaba API would answer acs: ARNs, or nothing for an AWS ARN), and
+// the findings name the disabled and pending-deletion keys.
 func TestScanS3ReadsAWSKMSKeyStates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scans a seeded reference")
@@ -131,10 +132,13 @@ func TestScanS3ReadsAWSKMSKeyStates(t *testing.T) {
 
 	o := scanInto(t, getenv, "--endpoint", srv.Endpoint, "--dialect", "s3", "--region", srv.Region,
 		"--kms-endpoint", srv.AWSKMSEndpoint, "--buckets", "aws-keys")
+	if len(o.sum.Keys) != 2 {
+		t.Errorf("%d key records, want one per key (2): %+v", len(o.sum.Keys), o.sum.Keys)
+	}
 	for ref, want := range map[string]struct{ id, state string }{
 		arn: {disabled, "Disabled"}, disabled: {disabled, "Disabled"}, deleting: {deleting, "PendingDeletion"},
 	} {
-		k, ok := o.keys[ref]
+		k, ok := o.keys[snapshot.KeyID(ref)]
 		switch {
 		case !ok:
 			t.Errorf("no key record for %s, which the bucket or an object names; records: %+v", ref, o.sum.Keys)

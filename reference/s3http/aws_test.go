@@ -109,7 +109,7 @@ func TestAWSSDKEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if po.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(po.SSEKMSKeyId) != keyID {
+	if po.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(po.SSEKMSKeyId) != ts.keyARN(keyID) {
 		t.Fatalf("PutObject SSE = %q %q", po.ServerSideEncryption, aws.ToString(po.SSEKMSKeyId))
 	}
 	if aws.ToString(po.ChecksumCRC32) == "" {
@@ -119,13 +119,13 @@ func TestAWSSDKEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ho.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(ho.SSEKMSKeyId) != keyID ||
+	if ho.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(ho.SSEKMSKeyId) != ts.keyARN(keyID) ||
 		aws.ToInt64(ho.ContentLength) != int64(len(data)) || ho.Metadata["owner"] != "alice" || aws.ToString(ho.ContentType) != "text/x-test" {
 		t.Fatalf("HeadObject = %+v", ho)
 	}
 	gout, got := awsGet(t, c, b, "dir/obj", "")
-	if !bytes.Equal(got, data) || gout.ServerSideEncryption != types.ServerSideEncryptionAwsKms {
-		t.Fatalf("GetObject: %d bytes, SSE %q", len(got), gout.ServerSideEncryption)
+	if !bytes.Equal(got, data) || gout.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(gout.SSEKMSKeyId) != ts.keyARN(keyID) {
+		t.Fatalf("GetObject: %d bytes, SSE %q %q", len(got), gout.ServerSideEncryption, aws.ToString(gout.SSEKMSKeyId))
 	}
 	gout, got = awsGet(t, c, b, "dir/obj", "bytes=-100")
 	if !bytes.Equal(got, data[len(data)-100:]) || aws.ToString(gout.ContentRange) != "bytes 149900-149999/150000" {
@@ -180,7 +180,7 @@ func TestAWSSDKEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mp.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(mp.SSEKMSKeyId) != keyID {
+	if mp.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(mp.SSEKMSKeyId) != ts.keyARN(keyID) {
 		t.Fatalf("CreateMultipartUpload SSE = %q %q", mp.ServerSideEncryption, aws.ToString(mp.SSEKMSKeyId))
 	}
 	p1, p2 := pattern(5<<20, 7), pattern(1234, 8)
@@ -194,8 +194,8 @@ func TestAWSSDKEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if up1.ServerSideEncryption != types.ServerSideEncryptionAwsKms {
-		t.Fatalf("UploadPart SSE = %q", up1.ServerSideEncryption)
+	if up1.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(up1.SSEKMSKeyId) != ts.keyARN(keyID) {
+		t.Fatalf("UploadPart SSE = %q %q", up1.ServerSideEncryption, aws.ToString(up1.SSEKMSKeyId))
 	}
 	lp, err := c.ListParts(bg, &s3.ListPartsInput{Bucket: aws.String(b), Key: aws.String("mp"), UploadId: mp.UploadId})
 	if err != nil || len(lp.Parts) != 2 || aws.ToInt32(lp.Parts[0].PartNumber) != 1 || aws.ToInt64(lp.Parts[1].Size) != 1234 {
@@ -218,7 +218,7 @@ func TestAWSSDKEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cm.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(cm.SSEKMSKeyId) != keyID || !strings.HasSuffix(aws.ToString(cm.ETag), `-2"`) {
+	if cm.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(cm.SSEKMSKeyId) != ts.keyARN(keyID) || !strings.HasSuffix(aws.ToString(cm.ETag), `-2"`) {
 		t.Fatalf("Complete = SSE %q key %q ETag %s", cm.ServerSideEncryption, aws.ToString(cm.SSEKMSKeyId), aws.ToString(cm.ETag))
 	}
 	if _, got := awsGet(t, c, b, "mp", ""); !bytes.Equal(got, append(append([]byte{}, p1...), p2...)) {

@@ -99,10 +99,14 @@
 //     400 InvalidArgument "The encryption method specified is not
 //     supported". A key id (or context) without aws:kms is 400
 //     InvalidArgument as on AWS.
-//   - The response's x-amz-server-side-encryption-aws-kms-key-id is the
-//     resolved bare key id the store reports (never an alias), not an ARN:
-//     the reference speaks Alibaba KMS, whose ARNs (acs:kms:...) no S3 client
-//     expects, and s3-tests compare the id verbatim.
+//   - The response's x-amz-server-side-encryption-aws-kms-key-id is the ARN
+//     of the key the store resolved (arn:aws:kms:<Config.Region>:
+//     <Config.KMSAccount>:key/<id>), as AWS S3 answers on PutObject, HEAD,
+//     GET, CopyObject and the multipart calls, whether the request named the
+//     key by id, alias, key ARN or alias ARN or left it to the bucket default
+//     or the default key: S3 resolves the key when it encrypts. It is the ARN
+//     the KMS port's AWS protocol (awskmshttp) gives the same key, so
+//     DescribeKey accepts it. (OSS answers the bare key id: osshttp.)
 //   - The request's key (header or KMSMasterKeyID) may be a key id, an alias,
 //     or an AWS key or alias ARN (arn:aws:kms:<region>:<account>:key/<id>,
 //     as awskmshttp, the KMS port's AWS protocol, names keys); an AWS ARN is

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sseaudit/sseaudit/reference/auth"
 	"github.com/sseaudit/sseaudit/reference/clock"
+	"github.com/sseaudit/sseaudit/reference/kms"
 	"github.com/sseaudit/sseaudit/reference/objstore"
 )
 
@@ -43,8 +44,16 @@ type Config struct {
 	// Credentials authenticate requests (required).
 	Credentials *auth.Store
 	// Region is the region in every credential scope (default
-	// cn-hangzhou). It should equal Store.Region().
+	// cn-hangzhou). It should equal Store.Region(). It is also the region
+	// of the KMS key ARNs responses name.
 	Region string
+	// KMSAccount is the account in the KMS key ARNs that SSE-KMS responses
+	// name (x-amz-server-side-encryption-aws-kms-key-id), as AWS S3 names
+	// the key by its ARN: give the KMS emulator's Account(), so that the
+	// ARN is the one its AWS KMS endpoint (awskmshttp) accepts and returns
+	// as KeyMetadata.Arn. Default kms.DefaultAccount, the emulator's own
+	// default.
+	KMSAccount string
 	// Clock is the time request timestamps are checked against (default
 	// the system clock). Clients sign with their wall clock, so keep it on
 	// wall time.
@@ -80,6 +89,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		if cfg.Region == "" {
 			cfg.Region = DefaultRegion
 		}
+	}
+	if cfg.KMSAccount == "" {
+		cfg.KMSAccount = kms.DefaultAccount
+	}
+	if strings.ContainsAny(cfg.KMSAccount, ":/ ") {
+		return nil, fmt.Errorf("s3http: KMSAccount %q is not an account id such as %s", cfg.KMSAccount, kms.DefaultAccount)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

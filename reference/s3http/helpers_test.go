@@ -38,10 +38,12 @@ import (
 
 const (
 	testRegion = "cn-hangzhou"
-	rootAK     = "LTAIROOTTESTKEY0001"
-	rootSK     = "root-secret-0123456789abcdef"
-	bobAK      = "LTAIBOBTESTKEY00002"
-	bobSK      = "bob-secret-0123456789abcdef"
+	// testKMSAccount is the KMS emulator's account in the test server.
+	testKMSAccount = "111122223333"
+	rootAK         = "LTAIROOTTESTKEY0001"
+	rootSK         = "root-secret-0123456789abcdef"
+	bobAK          = "LTAIBOBTESTKEY00002"
+	bobSK          = "bob-secret-0123456789abcdef"
 )
 
 var bg = context.Background()
@@ -119,7 +121,9 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	for _, o := range opts {
 		o(&sc)
 	}
-	em, err := kms.New(kms.Config{})
+	// A 12-digit AWS-style account rather than the emulator's default, so a
+	// handler that ignored Config.KMSAccount would name another account.
+	em, err := kms.New(kms.Config{Account: testKMSAccount})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +152,7 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	}
 	logs := &syncBuffer{}
 	clk := &clock.Offset{}
-	h, err := NewHandler(Config{Store: st, Credentials: creds, Region: testRegion, Clock: clk,
+	h, err := NewHandler(Config{Store: st, Credentials: creds, Region: testRegion, KMSAccount: em.Account(), Clock: clk,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -180,6 +184,12 @@ func tail(s string, n int) string {
 }
 
 // createKey makes a customer master key in the store's region.
+// keyARN is the ARN AWS S3 names the key id by in object responses, in
+// the test server's region and its KMS emulator's account.
+func (ts *testServer) keyARN(id string) string {
+	return "arn:aws:kms:" + testRegion + ":" + ts.kms.Account() + ":key/" + id
+}
+
 func (ts *testServer) createKey(t testing.TB) string {
 	t.Helper()
 	k, err := ts.hz.CreateKey(bg, kms.CreateKeyInput{Description: "s3http test"})

@@ -32,3 +32,17 @@ func toAWSKeyARN(ref string) string {
 	}
 	return "arn:aws:kms:" + rest
 }
+
+// keyARN is the AWS ARN of the key the store resolved, id, in the
+// handler's region and KMS account: the ARN awskmshttp gives the same key
+// (its region is the server's region, its account the emulator's). An acs:
+// ARN becomes its AWS form; an AWS ARN is returned as is.
+func (h *handler) keyARN(id string) string {
+	switch {
+	case strings.HasPrefix(id, "arn:"):
+		return id
+	case strings.HasPrefix(id, "acs:kms:"):
+		return toAWSKeyARN(id)
+	}
+	return "arn:aws:kms:" + h.cfg.Region + ":" + h.cfg.KMSAccount + ":key/" + id
+}

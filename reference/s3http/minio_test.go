@@ -202,9 +202,9 @@ func TestMinioSSEObjects(t *testing.T) {
 	}{
 		{"small-none", small, nil, "", ""},
 		{"small-s3", small, encrypt.NewSSE(), "AES256", ""},
-		{"small-kms", small, mustSSEKMS(t, keyID), "aws:kms", keyID},
+		{"small-kms", small, mustSSEKMS(t, keyID), "aws:kms", ts.keyARN(keyID)},
 		{"large-s3", large, encrypt.NewSSE(), "AES256", ""},
-		{"large-kms", large, mustSSEKMS(t, keyID), "aws:kms", keyID},
+		{"large-kms", large, mustSSEKMS(t, keyID), "aws:kms", ts.keyARN(keyID)},
 		{"small-kms-default-key", small, mustSSEKMS(t, ""), "aws:kms", "*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -291,7 +291,7 @@ func TestMinioBucketEncryption(t *testing.T) {
 	for _, tc := range []struct{ key, alg, kid string }{
 		{"plain", "", ""},
 		{"under-s3", "AES256", ""},
-		{"under-kms", "aws:kms", keyID},
+		{"under-kms", "aws:kms", ts.keyARN(keyID)},
 		{"override-s3", "AES256", ""},
 		{"after-removal", "", ""},
 	} {
@@ -333,7 +333,7 @@ func TestMinioCopyReencryptInPlace(t *testing.T) {
 		t.Fatalf("in-place re-encrypting copy: %v", err)
 	}
 	alg, kid := statSSE(t, c, "cpy", "obj")
-	if alg != "aws:kms" || kid != keyID {
+	if alg != "aws:kms" || kid != ts.keyARN(keyID) {
 		t.Fatalf("after re-encryption: SSE %q key %q", alg, kid)
 	}
 	st, _ := c.StatObject(bg, "cpy", "obj", minio.StatObjectOptions{})

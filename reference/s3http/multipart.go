@@ -36,7 +36,7 @@ func (h *handler) createMultipartUpload(rc *reqCtx) {
 		return
 	}
 	hd := rc.w.Header()
-	setSSEHeaders(hd, up.SSE)
+	h.setSSEHeaders(hd, up.SSE)
 	echoCustomerKey(hd, up.SSE, ck)
 	if up.ChecksumAlgorithm != "" {
 		hd.Set(hChecksumAlgorithm, up.ChecksumAlgorithm)
@@ -114,7 +114,7 @@ func (h *handler) uploadPart(rc *reqCtx) {
 	}
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(part.ETag))
-	setSSEHeaders(hd, up.SSE)
+	h.setSSEHeaders(hd, up.SSE)
 	echoCustomerKey(hd, up.SSE, ck)
 	// The part's checksum in the upload's algorithm, else the one the
 	// client declared (verified); an upload without an algorithm reports
@@ -200,7 +200,7 @@ func (h *handler) uploadPartCopy(rc *reqCtx) {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
-	setSSEHeaders(rc.w.Header(), up.SSE)
+	h.setSSEHeaders(rc.w.Header(), up.SSE)
 	echoCustomerKey(rc.w.Header(), up.SSE, ck)
 	out := copyPartOut{Xmlns: s3Namespace, LastModified: s3Time(part.LastModified), ETag: quoteETag(part.ETag)}
 	if up.ChecksumAlgorithm != "" {
@@ -243,7 +243,7 @@ func (h *handler) completeMultipartUpload(rc *reqCtx) {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
-	setSSEHeaders(rc.w.Header(), info.SSE)
+	h.setSSEHeaders(rc.w.Header(), info.SSE)
 	setVersionHeader(rc.w.Header(), info.VersionID)
 	scheme := "http"
 	if rc.r.TLS != nil {

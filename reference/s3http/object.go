@@ -110,21 +110,21 @@ func writeCondition(h http.Header) objstore.WriteCondition {
 }
 
 // setObjectHeaders sets the metadata headers of GET/HEAD.
-func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
+func (h *handler) setObjectHeaders(hd http.Header, info objstore.ObjectInfo) {
 	ct := info.ContentType
 	if ct == "" {
 		ct = defaultMediaType
 	}
-	h.Set("Content-Type", ct)
-	h.Set("ETag", quoteETag(info.ETag))
-	h.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
-	h.Set("Accept-Ranges", "bytes")
+	hd.Set("Content-Type", ct)
+	hd.Set("ETag", quoteETag(info.ETag))
+	hd.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	hd.Set("Accept-Ranges", "bytes")
 	for name, v := range map[string]string{
 		"Cache-Control": info.CacheControl, "Content-Disposition": info.ContentDisposition,
 		"Content-Encoding": info.ContentEncoding, "Content-Language": info.ContentLanguage, "Expires": info.Expires,
 	} {
 		if v != "" {
-			h.Set(name, v)
+			hd.Set(name, v)
 		}
 	}
 	keys := make([]string, 0, len(info.UserMetadata))
@@ -137,15 +137,15 @@ func setObjectHeaders(h http.Header, info objstore.ObjectInfo) {
 	// X-Amz-Meta-Foo would read as {'Foo': ...}. Setting the map entry
 	// directly keeps net/http from canonicalising the name.
 	for _, k := range keys {
-		h[userMetaPrefix+k] = []string{info.UserMetadata[k]}
+		hd[userMetaPrefix+k] = []string{info.UserMetadata[k]}
 	}
 	if sc := storageClassS3(info.StorageClass); sc != "STANDARD" {
-		h.Set("X-Amz-Storage-Class", sc)
+		hd.Set("X-Amz-Storage-Class", sc)
 	}
-	setSSEHeaders(h, info.SSE)
-	setVersionHeader(h, info.VersionID)
+	h.setSSEHeaders(hd, info.SSE)
+	setVersionHeader(hd, info.VersionID)
 	if n := len(info.Tags); n > 0 {
-		h.Set(hTaggingCount, strconv.Itoa(n))
+		hd.Set(hTaggingCount, strconv.Itoa(n))
 	}
 }
 
@@ -357,7 +357,7 @@ func (h *handler) getObject(rc *reqCtx, head bool) {
 		}
 	}
 	hd := rc.w.Header()
-	setObjectHeaders(hd, info)
+	h.setObjectHeaders(hd, info)
 	echoCustomerKey(hd, info.SSE, ck)
 	if strings.EqualFold(strings.TrimSpace(r.Header.Get(hChecksumMode)), "ENABLED") {
 		setChecksumHeaders(hd, cks)
@@ -415,7 +415,7 @@ func (h *handler) putObject(rc *reqCtx) {
 	}
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(info.ETag))
-	setSSEHeaders(hd, info.SSE)
+	h.setSSEHeaders(hd, info.SSE)
 	if _, ck, _ := parseSSEOrCustomer(rc.r.Header); ck != nil {
 		echoCustomerKey(hd, info.SSE, ck)
 	}
@@ -643,7 +643,7 @@ func (h *handler) copyObject(rc *reqCtx) {
 		rc.fail(errorFromStore(err, rc.key))
 		return
 	}
-	setSSEHeaders(rc.w.Header(), info.SSE)
+	h.setSSEHeaders(rc.w.Header(), info.SSE)
 	echoCustomerKey(rc.w.Header(), info.SSE, dstKey)
 	setVersionHeader(rc.w.Header(), info.VersionID)
 	if srcVersion != "" {

@@ -425,7 +425,7 @@ func (h *handler) postObject(rc *reqCtx) {
 	hd := rc.w.Header()
 	hd.Set("ETag", quoteETag(info.ETag))
 	hd.Set("Location", location)
-	setSSEHeaders(hd, info.SSE)
+	h.setSSEHeaders(hd, info.SSE)
 	if _, ck, _ := parseSSEOrCustomer(hdr); ck != nil {
 		echoCustomerKey(hd, info.SSE, ck)
 	}

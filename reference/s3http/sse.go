@@ -238,20 +238,22 @@ func refuseSSEOnRead(h http.Header) *apiError {
 }
 
 // setSSEHeaders adds the response headers for an object's encryption. The
-// key id is the resolved CMK id (never an alias), as the store reports it.
-func setSSEHeaders(h http.Header, s objstore.SSE) {
+// KMS key is named by its ARN, as AWS S3 names it on every object response
+// however the request named it (id, alias or ARN: S3 resolves the key when
+// it encrypts): the store reports the resolved key id (never an alias).
+func (h *handler) setSSEHeaders(hd http.Header, s objstore.SSE) {
 	switch s.Algorithm {
 	case objstore.AlgorithmAES256:
-		h.Set(hdrSSE, sseAES256)
+		hd.Set(hdrSSE, sseAES256)
 	case objstore.AlgorithmKMS:
-		h.Set(hdrSSE, sseKMS)
+		hd.Set(hdrSSE, sseKMS)
 		if s.KMSKeyID != "" {
-			h.Set(hdrSSEKMSKeyID, s.KMSKeyID)
+			hd.Set(hdrSSEKMSKeyID, h.keyARN(s.KMSKeyID))
 		}
 	case objstore.AlgorithmSSEC:
 		// S3 sends no x-amz-server-side-encryption for SSE-C, only the
 		// customer algorithm (and the key MD5 the request carried:
 		// echoCustomerKey).
-		h.Set("X-Amz-Server-Side-Encryption-Customer-Algorithm", sseAES256)
+		hd.Set("X-Amz-Server-Side-Encryption-Customer-Algorithm", sseAES256)
 	}
 }

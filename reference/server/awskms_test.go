@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -190,5 +192,47 @@ func TestKMSPortDispatch(t *testing.T) {
 	}
 	if st, body := post(http.Header{"Authorization": {"AWS4-HMAC-SHA256 Credential=x"}}); st != 400 || !strings.Contains(body, `"__type":"IncompleteSignatureException"`) {
 		t.Fatalf("SigV4 header: %d %s", st, body)
+	}
+}
+
+// TestS3KeyARNIsTheAWSKMSARN: the key ARN an S3 object response names
+// (x-amz-server-side-encryption-aws-kms-key-id) is the ARN the KMS port's
+// AWS protocol gives the same key: DescribeKey accepts it and answers it
+// as KeyMetadata.Arn, for a key named by alias and for the default key.
+func TestS3KeyARNIsTheAWSKMSARN(t *testing.T) {
+	f := newAuthzFixture(t)
+	ctx := context.Background()
+	kc := awsKMSClient(f.s.KMSEndpoint, rootAK, rootSK)
+	sc := s3.New(s3.Options{Region: "cn-hangzhou", BaseEndpoint: aws.String(f.s.Endpoint), UsePathStyle: true, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(rootAK, rootSK, "")})
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("w-arn")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, ref, wantID string }{
+		{"alias", "alias/app-main", f.appKey},
+		{"default key", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &s3.PutObjectInput{Bucket: aws.String("w-arn"), Key: aws.String(tc.name), Body: strings.NewReader("x"),
+				ServerSideEncryption: s3types.ServerSideEncryptionAwsKms}
+			if tc.ref != "" {
+				in.SSEKMSKeyId = aws.String(tc.ref)
+			}
+			po, err := sc.PutObject(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := aws.ToString(po.SSEKMSKeyId)
+			if !strings.HasPrefix(got, "arn:aws:kms:cn-hangzhou:") {
+				t.Fatalf("PutObject names the key %q, want its ARN", got)
+			}
+			d, err := kc.DescribeKey(ctx, &awskms.DescribeKeyInput{KeyId: aws.String(got)})
+			if err != nil {
+				t.Fatalf("DescribeKey %s: %v", got, err)
+			}
+			if aws.ToString(d.KeyMetadata.Arn) != got || (tc.wantID != "" && aws.ToString(d.KeyMetadata.KeyId) != tc.wantID) {
+				t.Fatalf("DescribeKey %s answers key %s ARN %s", got, aws.ToString(d.KeyMetadata.KeyId), aws.ToString(d.KeyMetadata.Arn))
+			}
+		})
 	}
 }

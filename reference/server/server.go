@@ -284,8 +284,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("OSS endpoint: %w", err)
 	}
+	// S3 names a KMS key by its ARN; the account and region are the AWS KMS
+	// endpoint's, so DescribeKey accepts the ARN an object response names.
 	s3Handler, err := s3http.NewHandler(s3http.Config{
-		Store: s.Store, Credentials: creds, Region: cfg.Region, Clock: clock.System{}, Logger: cfg.Logger,
+		Store: s.Store, Credentials: creds, Region: cfg.Region, KMSAccount: s.KMS.Account(), Clock: clock.System{}, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("S3 endpoint: %w", err)
