@@ -189,8 +189,10 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.n = 0
-	// The buffer may still hold plaintext (the read-ahead byte of
-	// ReadFrom), and the next user hands it to its own source: clear it.
+	// Sealing overwrote every byte this stream filled in, but ReadFrom's
+	// source may have used the rest of the buffer as scratch space (as
+	// io.Reader allows), and the next user hands the buffer to its own
+	// source: clear it.
 	clear(w.arr[:])
 	putBuf(&wirePool, w.arr)
 	w.arr, w.buf = nil, nil
