@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -217,7 +218,7 @@ func TestWriterClearsRecycledBuffer(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if i := bytes.IndexFunc(arr[:], func(r rune) bool { return r != 0 }); i >= 0 {
+	if i := slices.IndexFunc(arr[:], func(b byte) bool { return b != 0 }); i >= 0 {
 		t.Errorf("recycled buffer holds %#x at %d, want all zero", arr[i], i)
 	}
 }
@@ -333,5 +334,31 @@ func TestUseAfterEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteToOpensPushedFinalChunkInPlace checks that when a source
+// pushes a whole (small) stream in one Write, as bytes.Reader does, the
+// final chunk is opened where it lies like the others instead of being
+// copied into the chunk buffer first, and that the result is unchanged.
+func TestWriteToOpensPushedFinalChunkInPlace(t *testing.T) {
+	for _, size := range []int{0, 100, ChunkSize, 2*ChunkSize + 100, 16 * ChunkSize} {
+		pt := plaintext(size, 33)
+		ct := seal(t, pt, testKey, testIdentity)
+		r, err := NewReader(bytes.NewReader(ct), testKey, testIdentity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arr := r.bufs.ctArr
+		for i := range arr {
+			arr[i] = 0xEE
+		}
+		var out bytes.Buffer
+		if _, err := r.WriteTo(&out); err != nil || !bytes.Equal(out.Bytes(), pt) {
+			t.Fatalf("%d bytes: WriteTo: %v (%d bytes out)", size, err, out.Len())
+		}
+		if i := slices.IndexFunc(arr[:], func(b byte) bool { return b != 0xEE }); i >= 0 {
+			t.Errorf("%d bytes: the chunk buffer was written at %d: a pushed chunk was copied", size, i)
+		}
 	}
 }

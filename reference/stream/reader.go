@@ -28,6 +28,7 @@ type Reader struct {
 	out    []byte // verified plaintext not yet returned (sub-slice of pt, capacity cut)
 	idx    uint64 // index of the next chunk
 	done   bool   // the final chunk was verified
+	tried  bool   // WriteTo tried a pushed tail as the final chunk (once per stream)
 	err    error  // sticky; io.EOF after the final chunk
 }
 
@@ -180,6 +181,20 @@ func (r *Reader) openChunk(ct []byte, last bool) error {
 	return nil
 }
 
+// openFinal reports whether ct authenticates as the final chunk r.idx and
+// if so makes its plaintext r.out. A false result is no error: ct is
+// then treated as any other data.
+func (r *Reader) openFinal(ct []byte) bool {
+	pt, ok := r.c.tryOpen(r.bufs.pt, ct, r.idx, true)
+	if !ok {
+		return false
+	}
+	r.out = pt[:len(pt):len(pt)]
+	r.done = true
+	r.idx++
+	return true
+}
+
 // decryptingWriter implements Reader.WriteTo. As an io.Writer it is fed
 // the ciphertext by the source's WriteTo (push); as an io.ReaderFrom it
 // reads it (pull), so that sources whose WriteTo falls back to io.Copy
@@ -282,6 +297,19 @@ func (d *decryptingWriter) Write(p []byte) (int, error) {
 			}
 			p = p[ctChunkSize:]
 			continue
+		}
+		if r.have == 0 && len(p) >= TagSize && len(p) <= ctChunkSize && total <= directOpenMax && !r.tried {
+			// p ends with what may be the final chunk (a source that
+			// pushes the whole stream in one Write, as bytes.Reader
+			// does): open it in place as final rather than copy it and
+			// wait for the end. If it is not final it fails to
+			// authenticate as such, and is copied as before; trying
+			// once per stream bounds the wasted work for a source that
+			// pushes chunk-sized pieces.
+			r.tried = true
+			if r.openFinal(p) {
+				return total, d.flush()
+			}
 		}
 		c := copy(r.bufs.ct[r.have:ctChunkSize], p)
 		r.have += c

@@ -338,6 +338,15 @@ func (c *chunkCipher) seal(dst, pt []byte, idx uint64, last bool) []byte {
 	return c.aead.Seal(dst, c.nonce[:], pt, c.aad[:])
 }
 
+// tryOpen authenticates and decrypts chunk idx from ct into dst[:0] with
+// the given final flag, without open's diagnosis of a failure: it only
+// reports whether ct is that chunk. dst must not overlap ct.
+func (c *chunkCipher) tryOpen(dst, ct []byte, idx uint64, last bool) ([]byte, bool) {
+	c.setNonce(idx, last)
+	pt, err := c.aead.Open(dst[:0], c.nonce[:], ct, c.aad[:])
+	return pt, err == nil
+}
+
 // open authenticates and decrypts chunk idx from ct into dst[:0]. dst must
 // not overlap ct. On failure nothing is returned and dst holds no plaintext.
 //
