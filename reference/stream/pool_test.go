@@ -362,3 +362,61 @@ func TestWriteToOpensPushedFinalChunkInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOpensIntoLargeBuffer checks that Read with room for a whole
+// chunk opens it straight into the caller's buffer (the Reader's own
+// plaintext buffer stays untouched), returns the same bytes as before,
+// and leaves no unauthenticated plaintext in the buffer on failure.
+func TestReadOpensIntoLargeBuffer(t *testing.T) {
+	for _, size := range []int{0, 100, ChunkSize, 3*ChunkSize + 100} {
+		pt := plaintext(size, 34)
+		ct := seal(t, pt, testKey, testIdentity)
+		r, err := NewReader(onlyReader{bytes.NewReader(ct)}, testKey, testIdentity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arr := r.bufs.ptArr
+		for i := range arr {
+			arr[i] = 0xEE
+		}
+		var got []byte
+		buf := make([]byte, ChunkSize+5)
+		for {
+			n, err := r.Read(buf)
+			got = append(got, buf[:n]...)
+			if n > ChunkSize {
+				t.Fatalf("%d bytes: Read returned %d bytes, more than a chunk", size, n)
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%d bytes: %v", size, err)
+			}
+		}
+		if !bytes.Equal(got, pt) {
+			t.Errorf("%d bytes: Read returned %d different bytes", size, len(got))
+		}
+		if i := slices.IndexFunc(arr[:], func(b byte) bool { return b != 0xEE }); i >= 0 {
+			t.Errorf("%d bytes: the plaintext buffer was written at %d: chunks were copied out of it", size, i)
+		}
+	}
+
+	pt := plaintext(3*ChunkSize, 35)
+	ct := seal(t, pt, testKey, testIdentity)
+	ct[HeaderSize+ctChunkSize+9] ^= 1 // chunk 1: the rest of it still decrypts to pt under CTR
+	r, err := NewReader(onlyReader{bytes.NewReader(ct)}, testKey, testIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, ChunkSize)
+	if n, err := r.Read(buf); n != ChunkSize || err != nil {
+		t.Fatalf("chunk 0: %d, %v", n, err)
+	}
+	if n, err := r.Read(buf); n != 0 || !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("tampered chunk 1: %d, %v; want 0, ErrAuthentication", n, err)
+	}
+	if bytes.Contains(buf, pt[ChunkSize+1000:ChunkSize+1064]) {
+		t.Error("after the failed chunk the buffer holds its unauthenticated plaintext")
+	}
+}

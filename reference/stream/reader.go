@@ -92,7 +92,10 @@ func (r *Reader) release() {
 // Header returns the parsed stream header.
 func (r *Reader) Header() Header { return r.header }
 
-// Read implements io.Reader.
+// Read implements io.Reader. When p has room for a whole chunk
+// (ChunkSize bytes), the next chunk is opened straight into p instead of
+// being copied out of the Reader's buffer; p then returns that chunk's
+// plaintext only, and a chunk that fails to authenticate leaves zeros.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -102,7 +105,19 @@ func (r *Reader) Read(p []byte) (int, error) {
 			r.release()
 			return 0, r.err
 		}
-		r.err = r.next(r.src)
+		if len(p) >= ChunkSize {
+			// Any chunk's plaintext fits in p: open it there, saving the
+			// copy out of the chunk buffer. Open clears what it wrote to
+			// p if the chunk fails to authenticate, as Read's scratch
+			// space may be.
+			if r.err = r.next(r.src, p[:ChunkSize:ChunkSize]); r.err != nil {
+				continue
+			}
+			n := len(r.out)
+			r.out = nil
+			return n, nil
+		}
+		r.err = r.next(r.src, r.bufs.pt)
 	}
 	n := copy(p, r.out)
 	r.out = r.out[n:]
@@ -133,8 +148,9 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // next reads, verifies and decrypts the next chunk from src (r.src or a
-// wrapper of it) into r.out.
-func (r *Reader) next(src io.Reader) error {
+// wrapper of it) into dst (r.bufs.pt or the caller's buffer, ChunkSize
+// bytes), which r.out then holds.
+func (r *Reader) next(src io.Reader, dst []byte) error {
 	if r.done {
 		return io.EOF
 	}
@@ -142,36 +158,36 @@ func (r *Reader) next(src io.Reader) error {
 	r.have += m
 	switch err {
 	case nil: // a full chunk and at least one more byte: not final
-		if err := r.openChunk(r.bufs.ct[:ctChunkSize], false); err != nil {
+		if err := r.openChunk(dst, r.bufs.ct[:ctChunkSize], false); err != nil {
 			return err
 		}
 		r.bufs.ct[0] = r.bufs.ct[ctChunkSize] // carry the read-ahead byte
 		r.have = 1
 		return nil
 	case io.EOF, io.ErrUnexpectedEOF:
-		return r.finalChunk()
+		return r.finalChunk(dst)
 	default:
 		return fmt.Errorf("stream: reading chunk %d: %w", r.idx, err)
 	}
 }
 
 // finalChunk opens the buffered bytes as the final chunk: the source ended.
-func (r *Reader) finalChunk() error {
+func (r *Reader) finalChunk(dst []byte) error {
 	have := r.have
 	r.have = 0
 	if have < TagSize {
 		return fmt.Errorf("%w: stream ends inside chunk %d (%d bytes, a chunk has at least %d)", ErrTruncated, r.idx, have, TagSize)
 	}
-	return r.openChunk(r.bufs.ct[:have], true)
+	return r.openChunk(dst, r.bufs.ct[:have], true)
 }
 
-// openChunk verifies and decrypts chunk r.idx from ct into r.out. ct is
-// not modified.
-func (r *Reader) openChunk(ct []byte, last bool) error {
+// openChunk verifies and decrypts chunk r.idx from ct into dst (which must
+// not overlap it) and makes the plaintext r.out. ct is not modified.
+func (r *Reader) openChunk(dst, ct []byte, last bool) error {
 	if !last && r.idx >= maxChunks-1 {
 		return fmt.Errorf("%w: more than %d chunks", ErrTooLarge, int64(maxChunks))
 	}
-	pt, err := r.c.open(r.bufs.pt, ct, r.idx, last)
+	pt, err := r.c.open(dst, ct, r.idx, last)
 	if err != nil {
 		return err
 	}
@@ -250,7 +266,7 @@ func (d *decryptingWriter) stop() error {
 
 // emit verifies and decrypts one chunk and writes its plaintext to dst.
 func (d *decryptingWriter) emit(ct []byte, last bool) error {
-	if err := d.r.openChunk(ct, last); err != nil {
+	if err := d.r.openChunk(d.r.bufs.pt, ct, last); err != nil {
 		d.r.err = err
 		return err
 	}
@@ -330,7 +346,7 @@ func (d *decryptingWriter) ReadFrom(src io.Reader) (int64, error) {
 func (d *decryptingWriter) pull(src io.Reader) {
 	r := d.r
 	for r.err == nil {
-		r.err = r.next(src)
+		r.err = r.next(src, r.bufs.pt)
 		if r.err == nil && d.flush() != nil {
 			return
 		}
@@ -348,7 +364,7 @@ func (d *decryptingWriter) finish(err error) {
 	case r.done:
 		r.err = io.EOF
 	default: // the source ended: the buffered bytes are the final chunk
-		if r.err = r.finalChunk(); r.err == nil {
+		if r.err = r.finalChunk(r.bufs.pt); r.err == nil {
 			r.err = io.EOF
 			d.flush()
 		}
