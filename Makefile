@@ -50,9 +50,10 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 # Benchmarks are compared as ratios against baselines measured in the same
-# run (see scripts/bench.sh); results land in bench/.
+# run (see scripts/bench.sh); results land in bench/. ONLY=stream runs only
+# the stream format's set and its 0.90x check (with and without VAES).
 bench:
-	BENCHCOUNT=$(BENCHCOUNT) ./scripts/bench.sh
+	BENCHCOUNT=$(BENCHCOUNT) ONLY=$(ONLY) ./scripts/bench.sh
 
 # One package's benchmarks at two commits, interleaved in one run
 # (BASE=commit, default HEAD~1; PKG, BENCH, ROUNDS: see the script).

@@ -8,7 +8,10 @@ import (
 
 // Reader decrypts a stream sequentially. It is an io.Reader and an
 // io.WriterTo. It holds one ciphertext and one plaintext chunk buffer and
-// performs no allocation per chunk. A Reader is not safe for concurrent use.
+// performs no allocation per chunk; the buffers are recycled for another
+// stream once Read or WriteTo has returned the end of the stream or an
+// error (a Reader abandoned before that leaves them to the garbage
+// collector). A Reader is not safe for concurrent use.
 //
 // Read returns a chunk's plaintext only after that chunk's tag verified.
 // Each released byte is therefore authentic and in its correct position,
@@ -20,12 +23,12 @@ type Reader struct {
 	src    io.Reader
 	c      chunkCipher
 	header Header
-	ct     []byte // len ctChunkSize+1: a chunk plus one read-ahead byte
+	bufs   chunkBufs
 	have   int    // bytes of the next chunk already in ct
-	pt     []byte // len ChunkSize
-	out    []byte // verified plaintext not yet returned (sub-slice of pt)
+	out    []byte // verified plaintext not yet returned (sub-slice of pt, capacity cut)
 	idx    uint64 // index of the next chunk
 	done   bool   // the final chunk was verified
+	tried  bool   // WriteTo tried a pushed tail as the final chunk (once per stream)
 	err    error  // sticky; io.EOF after the final chunk
 }
 
@@ -53,24 +56,68 @@ func NewReader(r io.Reader, dataKey, identity []byte) (*Reader, error) {
 	if err := newOpener(&sr.c, &h, &hdr, dataKey, identity); err != nil {
 		return nil, err
 	}
-	sr.ct = make([]byte, ctChunkSize+1)
-	sr.pt = make([]byte, ChunkSize)
+	sr.bufs.get()
 	return sr, nil
+}
+
+// chunkBufs are the two chunk buffers of a reader, from the pools.
+type chunkBufs struct {
+	ctArr, ptArr *chunkBuf
+	ct           []byte // ctArr[:]: a chunk plus one read-ahead byte
+	pt           []byte // ptArr[:ChunkSize]
+}
+
+func (b *chunkBufs) get() {
+	b.ctArr, b.ptArr = getBuf(&wirePool), getBuf(&plainPool)
+	b.ct, b.pt = b.ctArr[:], b.ptArr[:ChunkSize]
+}
+
+// put returns the buffers to their pools. The caller must not use them
+// afterwards: it calls put only once its error is sticky and no plaintext
+// is pending.
+func (b *chunkBufs) put() {
+	putBuf(&wirePool, b.ctArr)
+	putBuf(&plainPool, b.ptArr)
+	*b = chunkBufs{}
+}
+
+// release recycles the buffers once the stream has ended for the caller:
+// the error (io.EOF included) is sticky and all plaintext was returned.
+func (r *Reader) release() {
+	if r.err != nil && len(r.out) == 0 {
+		r.bufs.put()
+	}
 }
 
 // Header returns the parsed stream header.
 func (r *Reader) Header() Header { return r.header }
 
-// Read implements io.Reader.
+// Read implements io.Reader. When p has room for a whole chunk
+// (ChunkSize bytes), the next chunk is opened straight into p instead of
+// being copied out of the Reader's buffer; p then returns that chunk's
+// plaintext only, and a chunk that fails to authenticate leaves zeros.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	for len(r.out) == 0 {
 		if r.err != nil {
+			r.release()
 			return 0, r.err
 		}
-		r.err = r.next(r.src)
+		if len(p) >= ChunkSize {
+			// Any chunk's plaintext fits in p: open it there, saving the
+			// copy out of the chunk buffer. Open clears what it wrote to
+			// p if the chunk fails to authenticate, as Read's scratch
+			// space may be.
+			if r.err = r.next(r.src, p[:ChunkSize:ChunkSize]); r.err != nil {
+				continue
+			}
+			n := len(r.out)
+			r.out = nil
+			return n, nil
+		}
+		r.err = r.next(r.src, r.bufs.pt)
 	}
 	n := copy(p, r.out)
 	r.out = r.out[n:]
@@ -86,6 +133,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 // concurrently, as for any argument of Write). If w fails, its error is returned and
 // the Reader is unusable afterwards (unwritten data is discarded).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	defer r.release()
 	d := &decryptingWriter{r: r, dst: w}
 	if err := d.flush(); err != nil || r.err != nil {
 		return d.total, d.result()
@@ -100,52 +148,67 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // next reads, verifies and decrypts the next chunk from src (r.src or a
-// wrapper of it) into r.out.
-func (r *Reader) next(src io.Reader) error {
+// wrapper of it) into dst (r.bufs.pt or the caller's buffer, ChunkSize
+// bytes), which r.out then holds.
+func (r *Reader) next(src io.Reader, dst []byte) error {
 	if r.done {
 		return io.EOF
 	}
-	m, err := io.ReadFull(src, r.ct[r.have:])
+	m, err := io.ReadFull(src, r.bufs.ct[r.have:])
 	r.have += m
 	switch err {
 	case nil: // a full chunk and at least one more byte: not final
-		if err := r.openChunk(r.ct[:ctChunkSize], false); err != nil {
+		if err := r.openChunk(dst, r.bufs.ct[:ctChunkSize], false); err != nil {
 			return err
 		}
-		r.ct[0] = r.ct[ctChunkSize] // carry the read-ahead byte
+		r.bufs.ct[0] = r.bufs.ct[ctChunkSize] // carry the read-ahead byte
 		r.have = 1
 		return nil
 	case io.EOF, io.ErrUnexpectedEOF:
-		return r.finalChunk()
+		return r.finalChunk(dst)
 	default:
 		return fmt.Errorf("stream: reading chunk %d: %w", r.idx, err)
 	}
 }
 
 // finalChunk opens the buffered bytes as the final chunk: the source ended.
-func (r *Reader) finalChunk() error {
+func (r *Reader) finalChunk(dst []byte) error {
 	have := r.have
 	r.have = 0
 	if have < TagSize {
 		return fmt.Errorf("%w: stream ends inside chunk %d (%d bytes, a chunk has at least %d)", ErrTruncated, r.idx, have, TagSize)
 	}
-	return r.openChunk(r.ct[:have], true)
+	return r.openChunk(dst, r.bufs.ct[:have], true)
 }
 
-// openChunk verifies and decrypts chunk r.idx from ct into r.out. ct is
-// not modified.
-func (r *Reader) openChunk(ct []byte, last bool) error {
+// openChunk verifies and decrypts chunk r.idx from ct into dst (which must
+// not overlap it) and makes the plaintext r.out. ct is not modified.
+func (r *Reader) openChunk(dst, ct []byte, last bool) error {
 	if !last && r.idx >= maxChunks-1 {
 		return fmt.Errorf("%w: more than %d chunks", ErrTooLarge, int64(maxChunks))
 	}
-	pt, err := r.c.open(r.pt, ct, r.idx, last)
+	pt, err := r.c.open(dst, ct, r.idx, last)
 	if err != nil {
 		return err
 	}
-	r.out = pt
+	r.out = pt[:len(pt):len(pt)] // dst.Write(r.out) cannot reach past it
 	r.done = last
 	r.idx++
 	return nil
+}
+
+// openFinal reports whether ct authenticates as the final chunk r.idx and
+// if so makes its plaintext r.out. A false result is no error: ct is
+// then treated as any other data.
+func (r *Reader) openFinal(ct []byte) bool {
+	pt, ok := r.c.tryOpen(r.bufs.pt, ct, r.idx, true)
+	if !ok {
+		return false
+	}
+	r.out = pt[:len(pt):len(pt)]
+	r.done = true
+	r.idx++
+	return true
 }
 
 // decryptingWriter implements Reader.WriteTo. As an io.Writer it is fed
@@ -203,7 +266,7 @@ func (d *decryptingWriter) stop() error {
 
 // emit verifies and decrypts one chunk and writes its plaintext to dst.
 func (d *decryptingWriter) emit(ct []byte, last bool) error {
-	if err := d.r.openChunk(ct, last); err != nil {
+	if err := d.r.openChunk(d.r.bufs.pt, ct, last); err != nil {
 		d.r.err = err
 		return err
 	}
@@ -240,7 +303,7 @@ func (d *decryptingWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		if r.have == ctChunkSize { // a buffered full chunk, and more data: not final
 			r.have = 0
-			if err := d.emit(r.ct[:ctChunkSize], false); err != nil {
+			if err := d.emit(r.bufs.ct[:ctChunkSize], false); err != nil {
 				return total - len(p), err
 			}
 		}
@@ -251,7 +314,20 @@ func (d *decryptingWriter) Write(p []byte) (int, error) {
 			p = p[ctChunkSize:]
 			continue
 		}
-		c := copy(r.ct[r.have:ctChunkSize], p)
+		if r.have == 0 && len(p) >= TagSize && len(p) <= ctChunkSize && total <= directOpenMax && !r.tried {
+			// p ends with what may be the final chunk (a source that
+			// pushes the whole stream in one Write, as bytes.Reader
+			// does): open it in place as final rather than copy it and
+			// wait for the end. If it is not final it fails to
+			// authenticate as such, and is copied as before; trying
+			// once per stream bounds the wasted work for a source that
+			// pushes chunk-sized pieces.
+			r.tried = true
+			if r.openFinal(p) {
+				return total, d.flush()
+			}
+		}
+		c := copy(r.bufs.ct[r.have:ctChunkSize], p)
 		r.have += c
 		p = p[c:]
 	}
@@ -270,7 +346,7 @@ func (d *decryptingWriter) ReadFrom(src io.Reader) (int64, error) {
 func (d *decryptingWriter) pull(src io.Reader) {
 	r := d.r
 	for r.err == nil {
-		r.err = r.next(src)
+		r.err = r.next(src, r.bufs.pt)
 		if r.err == nil && d.flush() != nil {
 			return
 		}
@@ -288,7 +364,7 @@ func (d *decryptingWriter) finish(err error) {
 	case r.done:
 		r.err = io.EOF
 	default: // the source ended: the buffered bytes are the final chunk
-		if r.err = r.finalChunk(); r.err == nil {
+		if r.err = r.finalChunk(r.bufs.pt); r.err == nil {
 			r.err = io.EOF
 			d.flush()
 		}
@@ -355,8 +431,7 @@ func NewRangeReader(r io.ReaderAt, encSize int64, dataKey, identity []byte, off,
 	}
 	rr.next = min(uint64(off/ChunkSize), rr.end)
 	rr.skip = int(off - int64(rr.next)*ChunkSize)
-	rr.ct = make([]byte, ctChunkSize+1)
-	rr.pt = make([]byte, ChunkSize)
+	rr.bufs.get()
 	return rr, nil
 }
 
@@ -364,14 +439,20 @@ type rangeReader struct {
 	src     io.ReaderAt
 	c       chunkCipher
 	encSize int64
-	chunks  uint64 // chunks in the stream
-	next    uint64 // next chunk to read
-	end     uint64 // last chunk to read (inclusive)
-	skip    int    // plaintext bytes to skip in the next chunk
-	remain  int64  // plaintext bytes still to return
-	ct, pt  []byte
+	chunks  uint64    // chunks in the stream
+	next    uint64    // next chunk to read
+	end     uint64    // last chunk to read (inclusive)
+	skip    int       // plaintext bytes to skip in the next chunk
+	remain  int64     // plaintext bytes still to return
+	bufs    chunkBufs // recycled once err is set and out drained
 	out     []byte
 	err     error
+}
+
+func (r *rangeReader) release() {
+	if r.err != nil && len(r.out) == 0 {
+		r.bufs.put()
+	}
 }
 
 func (r *rangeReader) Read(p []byte) (int, error) {
@@ -380,6 +461,7 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 	}
 	for len(r.out) == 0 {
 		if r.err != nil {
+			r.release()
 			return 0, r.err
 		}
 		r.err = r.fill()
@@ -390,6 +472,7 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 }
 
 func (r *rangeReader) WriteTo(w io.Writer) (int64, error) {
+	defer r.release()
 	var total int64
 	for {
 		if len(r.out) > 0 {
@@ -428,14 +511,14 @@ func (r *rangeReader) fill() error {
 		n = int(r.encSize - off)
 		want = n + 1 // probe one byte past encSize
 	}
-	got, err := r.src.ReadAt(r.ct[:want], off)
+	got, err := r.src.ReadAt(r.bufs.ct[:want], off)
 	if got < n {
 		if err == nil || errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: source ends inside chunk %d (%d of %d bytes)", ErrTruncated, i, got, n)
 		}
 		return fmt.Errorf("stream: reading chunk %d: %w", i, err)
 	}
-	pt, err := r.c.open(r.pt, r.ct[:n], i, last)
+	pt, err := r.c.open(r.bufs.pt, r.bufs.ct[:n], i, last)
 	if err != nil {
 		return err
 	}
@@ -452,7 +535,7 @@ func (r *rangeReader) fill() error {
 		pt = pt[:r.remain]
 	}
 	r.remain -= int64(len(pt))
-	r.out = pt
+	r.out = pt[:len(pt):len(pt)]
 	r.next++
 	return nil
 }

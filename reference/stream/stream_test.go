@@ -1023,7 +1023,13 @@ func TestWriteToNoAllocsPerChunk(t *testing.T) {
 				}
 			})
 		}
-		if a, b := allocs(small), allocs(large); a != b {
+		// Under the race detector sync.Pool drops recycled chunk
+		// buffers at random, so a stream may allocate one or two more.
+		slack := 0.0
+		if raceEnabled {
+			slack = 2
+		}
+		if a, b := allocs(small), allocs(large); a < b-slack || a > b+slack {
 			t.Errorf("%s: %v allocs for 3 chunks, %v for 41", k.name, a, b)
 		}
 	}

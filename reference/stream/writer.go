@@ -24,7 +24,8 @@ func WithRand(r io.Reader) Option {
 
 // Writer encrypts a stream. It is an io.WriteCloser and an io.ReaderFrom.
 // It buffers at most one chunk (ChunkSize bytes) of plaintext and performs
-// no allocation per chunk. A Writer is not safe for concurrent use.
+// no allocation per chunk; the chunk buffer is recycled for another stream
+// when Close succeeds. A Writer is not safe for concurrent use.
 //
 // The caller MUST call Close to write the final chunk: a stream that was
 // not closed is rejected by readers as truncated. Close does not close the
@@ -34,10 +35,11 @@ type Writer struct {
 	dst    io.Writer
 	c      chunkCipher
 	header Header
-	buf    []byte // len ctChunkSize; plaintext in buf[:n], sealed in place
-	n      int    // buffered plaintext bytes, 0..ChunkSize (ChunkSize+1 transiently in ReadFrom)
-	idx    uint64 // index of the next chunk to seal
-	sent   bool   // header written
+	arr    *chunkBuf // from wirePool, returned cleared by a successful Close
+	buf    []byte    // arr[:ctChunkSize]; plaintext in buf[:n], sealed in place
+	n      int       // buffered plaintext bytes, 0..ChunkSize (ChunkSize+1 transiently in ReadFrom)
+	idx    uint64    // index of the next chunk to seal
+	sent   bool      // header written
 	closed bool
 	err    error // sticky error from dst or the size limit
 }
@@ -70,11 +72,13 @@ func NewWriter(w io.Writer, dataKey, identity []byte, opts ...Option) (*Writer, 
 		return nil, err
 	}
 	copy(h.Commitment[:], commitment)
-	sw := &Writer{dst: w, header: h, buf: make([]byte, ctChunkSize)}
+	sw := &Writer{dst: w, header: h}
 	hdr := h.marshal()
 	if err := sw.c.init(encKey, &hdr); err != nil {
 		return nil, err
 	}
+	sw.arr = getBuf(&wirePool)
+	sw.buf = sw.arr[:ctChunkSize]
 	return sw, nil
 }
 
@@ -185,7 +189,13 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.n = 0
-	w.buf = nil
+	// Sealing overwrote every byte this stream filled in, but ReadFrom's
+	// source may have used the rest of the buffer as scratch space (as
+	// io.Reader allows), and the next user hands the buffer to its own
+	// source: clear it.
+	clear(w.arr[:])
+	putBuf(&wirePool, w.arr)
+	w.arr, w.buf = nil, nil
 	return nil
 }
 

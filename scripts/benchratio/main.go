@@ -5,10 +5,13 @@
 // the same process when each run lists both). -unit picks another higher-is-better
 // metric (cpu-MB/s: bytes per CPU second, steadier on a shared machine).
 // It exits non-zero when a benchmark it needs is missing, so a renamed
-// benchmark cannot pass silently.
+// benchmark cannot pass silently. With -want R it is a check: each line
+// ends in "ok" or "BELOW R" and it exits 1 if any pair's median ratio is
+// below R (the minimum is printed, not checked: on a shared machine one
+// run in several is disturbed).
 //
 //	go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB bench/stream.txt
-//	go run ./scripts/benchratio -unit cpu-MB/s -pair Encrypt:GCMSeal64KiB bench/stream.txt
+//	go run ./scripts/benchratio -unit cpu-MB/s -want 0.90 -pair Decrypt1MiB:GCMOpen64KiB bench/stream.txt
 package main
 
 import (
@@ -30,6 +33,7 @@ func main() {
 	var ps pairs
 	flag.Var(&ps, "pair", "NAME:BASE benchmark names (without the Benchmark prefix and -N suffix); repeatable")
 	unit := flag.String("unit", "MB/s", "the metric compared (higher is better)")
+	want := flag.Float64("want", 0, "if set, the smallest acceptable median ratio: exit 1 if a pair is below it")
 	flag.Parse()
 	if flag.NArg() != 1 || len(ps) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: benchratio -pair NAME:BASE [-pair ...] BENCH_OUTPUT")
@@ -52,6 +56,7 @@ func main() {
 		}
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
+	below := 0
 	for _, p := range ps {
 		name, base, ok := strings.Cut(p, ":")
 		if !ok {
@@ -65,7 +70,19 @@ func main() {
 				worst = r
 			}
 		}
-		fmt.Printf("%-28s %8.0f %s = %.3f x %s (%.0f), medians of %d and %d runs; min ratio %.3f\n", name, n, *unit, n/b, base, b, len(mbps[name]), len(mbps[base]), worst)
+		verdict := ""
+		if *want > 0 {
+			verdict = "; ok"
+			if n/b < *want {
+				verdict = fmt.Sprintf("; BELOW %.2f", *want)
+				below++
+			}
+		}
+		fmt.Printf("%-28s %8.0f %s = %.3f x %s (%.0f), medians of %d and %d runs; min ratio %.3f%s\n", name, n, *unit, n/b, base, b, len(mbps[name]), len(mbps[base]), worst, verdict)
+	}
+	if below > 0 {
+		fmt.Fprintf(os.Stderr, "benchratio: %d of %d pairs below %.2f in %s\n", below, len(ps), *want, flag.Arg(0))
+		os.Exit(1)
 	}
 }
 
