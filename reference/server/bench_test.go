@@ -79,10 +79,22 @@ func BenchmarkPutGet64MiB(b *testing.B) {
 					b.ReportMetric(2*size*float64(b.N)/d.Seconds()/1e6, "cpu-MB/s")
 				}
 			}()
+			// put-MB/s and get-MB/s: each half timed on its own, so a
+			// change shows which path it moved.
+			var putTime, getTime time.Duration
+			defer func() {
+				if putTime > 0 && getTime > 0 {
+					b.ReportMetric(size*float64(b.N)/putTime.Seconds()/1e6, "put-MB/s")
+					b.ReportMetric(size*float64(b.N)/getTime.Seconds()/1e6, "get-MB/s")
+				}
+			}()
 			for b.Loop() {
+				t0 := time.Now()
 				if err := bk.PutObject("obj", &patternReader{left: size}, append(opts, oss.ContentLength(size))...); err != nil {
 					b.Fatal(err)
 				}
+				t1 := time.Now()
+				putTime += t1.Sub(t0)
 				r, err := bk.GetObject("obj")
 				if err != nil {
 					b.Fatal(err)
@@ -92,8 +104,86 @@ func BenchmarkPutGet64MiB(b *testing.B) {
 				if err != nil || n != size {
 					b.Fatalf("get: %d bytes, %v", n, err)
 				}
+				getTime += time.Since(t1)
 			}
 		})
+	}
+}
+
+// BenchmarkPutGet64MiBInterleaved is the SSE-KMS target's benchmark
+// (issue 13: PUT+GET of 64 MiB with SSE-KMS at least 0.92x of plain,
+// the minimum over runs). Each iteration puts then gets 64 MiB once
+// without SSE and once with SSE-KMS on the same running server,
+// alternating which goes first, so drift on a shared machine hits both
+// alike (separate sub-benchmarks run seconds apart, under whatever load
+// the other tenants had then). It reports each mode's MB/s and the ratios
+// KMS/none of wall time (x-wall) and of the process CPU each half used
+// (x-cpu: server and client, steadier when the cores are contended), and
+// the smallest per-iteration wall ratio (x-wall-min). scripts/bench.sh
+// runs it BENCHCOUNT times; benchratio -metric prints the median and the
+// minimum over runs.
+func BenchmarkPutGet64MiBInterleaved(b *testing.B) {
+	_, c := benchServer(b)
+	const size = 64 << 20
+	modes := []struct {
+		name, bucket string
+		opts         []oss.Option
+	}{
+		{"none", "inter-none", nil},
+		{"KMS", "inter-kms", []oss.Option{oss.ServerSideEncryption("KMS")}},
+	}
+	var bks [2]*oss.Bucket
+	for i, m := range modes {
+		if err := c.CreateBucket(m.bucket); err != nil {
+			b.Fatal(err)
+		}
+		bks[i], _ = c.Bucket(m.bucket)
+	}
+	putGet := func(i int) {
+		bk := bks[i]
+		if err := bk.PutObject("obj", &patternReader{left: size}, append(modes[i].opts, oss.ContentLength(size))...); err != nil {
+			b.Fatal(err)
+		}
+		r, err := bk.GetObject("obj")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil || n != size {
+			b.Fatalf("%s get: %d bytes, %v", modes[i].name, n, err)
+		}
+	}
+	// One untimed round: the first write to each bucket pays for
+	// creating its table and the KMS key.
+	putGet(0)
+	putGet(1)
+	var wall, cpu [2]time.Duration
+	minRatio := 0.0
+	b.SetBytes(2 * 2 * size) // PUT and GET, both modes
+	iter := 0
+	for b.Loop() {
+		var w [2]time.Duration
+		for k := range 2 {
+			i := (iter + k) % 2 // none first on even iterations, KMS first on odd
+			t0, c0 := time.Now(), meter.CPUTime()
+			putGet(i)
+			w[i] = time.Since(t0)
+			wall[i] += w[i]
+			cpu[i] += meter.CPUTime() - c0
+		}
+		if r := w[0].Seconds() / w[1].Seconds(); iter == 0 || r < minRatio {
+			minRatio = r
+		}
+		iter++
+	}
+	for i, m := range modes {
+		b.ReportMetric(2*size*float64(iter)/wall[i].Seconds()/1e6, m.name+"-MB/s")
+	}
+	b.ReportMetric(wall[0].Seconds()/wall[1].Seconds(), "x-wall")
+	b.ReportMetric(minRatio, "x-wall-min")
+	if cpu[0] > 0 && cpu[1] > 0 {
+		b.ReportMetric(cpu[0].Seconds()/cpu[1].Seconds(), "x-cpu")
 	}
 }
 
