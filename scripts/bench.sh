@@ -24,6 +24,12 @@ BENCHTIME=1x run stream1gib ./reference/stream '^BenchmarkEncrypt1GiB$'
 run kms ./reference/kms '^BenchmarkGenerateDataKeyDecrypt'
 # The reference server over loopback HTTP through the OSS SDK (uses both cores).
 BENCHCPU=2 BENCHTIME=${SERVER_BENCHTIME:-3x} run server ./reference/server '^BenchmarkPutGet64MiB$'
+# Issue 13's SSE-KMS target (PUT+GET of 64 MiB with SSE-KMS at least 0.92x
+# of plain, the minimum over runs): each iteration does both, alternating
+# which goes first, so every run's ratio (x-wall; x-cpu for process CPU)
+# compares the two under the same load. BENCHCOUNT runs; benchratio
+# -metric below prints the median and the minimum over them.
+BENCHCPU=2 BENCHTIME=${KMS_BENCHTIME:-4x} run serverkms ./reference/server '^BenchmarkPutGet64MiBInterleaved$'
 BENCHCPU=2 BENCHTIME=2s run serverhead ./reference/server '^BenchmarkHead16Clients$'
 BENCHCPU=2 BENCHTIME=2s run serverput ./reference/server '^BenchmarkPut4KiB16Clients$'
 BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run server1gib ./reference/server '^BenchmarkStream1GiB$'
@@ -32,7 +38,7 @@ BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run server1gib ./reference/server '^Benchma
 BENCHCPU=2 BENCHTIME=1x BENCHCOUNT=1 run policy1m ./policy '^BenchmarkEvaluate1M$'
 BENCHCPU=2 BENCHTIME=3s BENCHCOUNT=1 run census ./scan '^BenchmarkCensus$'
 
-for f in stream stream1gib kms server serverhead serverput server1gib policy1m census; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
+for f in stream stream1gib kms server serverkms serverhead serverput server1gib policy1m census; do go tool benchstat "bench/$f.txt"; done | tee bench/benchstat.txt
 {
   go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB -pair EncryptReadFrom:GCMSeal64KiB \
     -pair Decrypt:GCMSeal64KiB -pair Decrypt:GCMOpen64KiB bench/stream.txt
@@ -43,4 +49,5 @@ for f in stream stream1gib kms server serverhead serverput server1gib policy1m c
     -pair EncryptWrites256KiB:GCMSeal64KiB -pair Decrypt1MiB:GCMOpen64KiB bench/stream.txt
   go run ./scripts/benchratio -pair PutGet64MiB/KMS:PutGet64MiB/none -pair PutGet64MiB/AES256:PutGet64MiB/none bench/server.txt
   go run ./scripts/benchratio -unit cpu-MB/s -pair PutGet64MiB/KMS:PutGet64MiB/none bench/server.txt
+  go run ./scripts/benchratio -metric PutGet64MiBInterleaved:x-wall -metric PutGet64MiBInterleaved:x-cpu bench/serverkms.txt
 } | tee bench/ratios.txt

@@ -20,7 +20,8 @@ func (w *writeSizes) Write(p []byte) (int, error) {
 
 // TestFileBufferWrites streams real ciphertext through fileBuffer and
 // checks what the file would see: one write for a small stream, else
-// whole MiBs (so every write starts on a page boundary) and one tail.
+// writes of fileBufSize (so every write starts on a page boundary) and
+// one tail.
 func TestFileBufferWrites(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
