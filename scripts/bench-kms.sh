@@ -21,4 +21,5 @@ for _ in $(seq 1 "$ROUNDS"); do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a bench/serverkms-machine.txt
 go run ./scripts/benchratio -metric PutGet64MiBInterleaved:x-wall -metric PutGet64MiBInterleaved:x-cpu \
+  -metric PutGet64MiBInterleaved:x-put -metric PutGet64MiBInterleaved:x-get \
   -metric PutGet64MiBInterleaved:none-MB/s -metric PutGet64MiBInterleaved:KMS-MB/s bench/serverkms.txt | tee bench/serverkms-ratios.txt
