@@ -112,17 +112,18 @@ func BenchmarkPutGet64MiB(b *testing.B) {
 
 // BenchmarkPutGet64MiBInterleaved is the SSE-KMS target's benchmark
 // (issue 13: PUT+GET of 64 MiB with SSE-KMS at least 0.92x of plain,
-// the minimum over runs). Each iteration puts then gets 64 MiB once
-// without SSE and once with SSE-KMS on the same running server,
-// alternating which goes first, so drift on a shared machine hits both
-// alike (separate sub-benchmarks run seconds apart, under whatever load
+// the minimum over runs). Each iteration puts 64 MiB without SSE and
+// with SSE-KMS on the same running server, then gets both back,
+// alternating which mode goes first, so drift on a shared machine hits
+// both alike (separate sub-benchmarks run seconds apart, under whatever load
 // the other tenants had then). It reports each mode's MB/s and the ratios
 // none/KMS of time, so 0.92 means SSE-KMS at 0.92x of plain's throughput:
 // of wall time for PUT+GET (x-wall), PUT (x-put) and GET (x-get), and of
 // the process CPU each used (x-cpu: server and client, steadier when the
 // cores are contended).
-// scripts/bench.sh runs it BENCHCOUNT times and benchratio -metric prints
-// the median and the minimum of the ratios over those runs.
+// make bench-kms (scripts/bench-kms.sh) and scripts/bench.sh run it
+// several times and benchratio -metric prints the median and the minimum
+// of the ratios over those runs.
 func BenchmarkPutGet64MiBInterleaved(b *testing.B) {
 	_, c := benchServer(b)
 	const size = 64 << 20
