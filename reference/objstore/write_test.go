@@ -122,3 +122,29 @@ func TestCRC32COnlyForPlainFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestOneKMSCallPerObject pins the data path's KMS work: a multi-chunk
+// SSE-KMS PUT makes one GenerateDataKey call and a GET (whole or a range
+// spanning chunks) one Decrypt, whatever the object's size.
+func TestOneKMSCallPerObject(t *testing.T) {
+	e := newTestEnv(t)
+	mustBucket(t, e.s, "kmscalls", &EncryptionRule{Algorithm: AlgorithmKMS})
+	data := pattern(3<<20+17, 9)
+	gen, dec := e.audit.count("GenerateDataKey"), e.audit.count("Decrypt")
+	put(t, e.s, "kmscalls", "big", data, PutOptions{})
+	if n := e.audit.count("GenerateDataKey") - gen; n != 1 {
+		t.Errorf("a %d-byte PUT made %d GenerateDataKey calls, want 1", len(data), n)
+	}
+	if got := get(t, e.s, "kmscalls", "big"); !bytes.Equal(got, data) {
+		t.Fatal("read back differs")
+	}
+	if n := e.audit.count("Decrypt") - dec; n != 1 {
+		t.Errorf("a %d-byte GET made %d Decrypt calls, want 1", len(data), n)
+	}
+	if got, err := readRange(e.s, root, "kmscalls", "big", 100_000, 1<<20); err != nil || !bytes.Equal(got, data[100_000:100_000+1<<20]) {
+		t.Fatalf("range read: %v", err)
+	}
+	if n := e.audit.count("Decrypt") - dec; n != 2 {
+		t.Errorf("a GET and a range read made %d Decrypt calls, want 2", n)
+	}
+}
