@@ -10,6 +10,12 @@
 #
 # BASE and HEAD are any commit names (HEAD defaults to the working tree).
 #
+# The SSE-KMS data path (issue 13) before and after, plain throughput
+# (none-MB/s) and each commit's KMS/none ratios (x-wall, x-cpu) from one
+# interleaved run (BASE must have the benchmark, 0e8019f or later):
+#   BENCH='^BenchmarkPutGet64MiBInterleaved$' ROUNDS=6 BENCHTIME=4x CPU=1 \
+#     scripts/bench-commits.sh BASE
+#
 # On a machine shared with other work, wall-clock ns/op swings with the
 # load; the CPU the whole test process used does much less. CPU=1 also
 # records each run's user+system CPU seconds (GNU time) and prints their

@@ -110,10 +110,12 @@
 //
 // # Crash safety
 //
-// A write streams the body through MD5 and CRC-64 (of the plaintext) and,
-// when encrypted, envelope.DataKey.Encrypt into a temp file (MD5 on a
-// goroutine of its own beside the rest, hashpipe.go); checks length
-// and Content-MD5; renames it into data/; fsyncs the file, then data/;
+// A write streams the body through MD5 and CRC-64 (of the plaintext; and
+// CRC-32C when unencrypted) and, when encrypted, envelope.DataKey.Encrypt
+// and a 256 KiB buffer (aligned file writes, write.go) into a temp file
+// (MD5 on a goroutine of its own beside the rest, hashpipe.go); checks
+// length and Content-MD5; flushes the buffer; renames the file into data/;
+// fsyncs the file, then data/;
 // and only then commits the bbolt transaction that references it, which
 // is the single point at which the object (or part) becomes visible.
 // Afterwards it deletes the files of whatever the commit replaced.

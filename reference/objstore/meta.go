@@ -199,8 +199,9 @@ type dataFile struct {
 	ETag   string `json:"etag,omitempty"`
 	CRC64  uint64 `json:"crc64"`
 	// CRC32C is 1<<32 plus the CRC-32C (Castagnoli) of the plaintext, so
-	// that 0 means "not recorded" (files written before format 2 records;
-	// their plaintext is checked against CRC64 instead). Reads of a whole
+	// that 0 means "not recorded": files written before format 2 records
+	// (their plaintext is checked against CRC64 instead) and encrypted
+	// files (authenticated chunk by chunk; write.go). Reads of a whole
 	// unencrypted file verify it: reader.go.
 	CRC32C uint64 `json:"crc32c,omitempty"`
 	// Checksum is a part's raw checksum in its object's (or upload's)

@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -30,6 +31,40 @@ var (
 const copyBufSize = 4 * stream.ChunkSize
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// An encrypted write's ciphertext reaches its temp file through a buffer
+// of fileBufSize bytes, so the file sees page-aligned writes of that size,
+// as an unencrypted write's copyBufSize pieces are. The stream format
+// writes each sealed chunk (ChunkSize plus a tag) on its own, and after
+// the header every one of them starts and ends inside a page: on ext4
+// here those 1,024 writes per 64 MiB took about 1.5x the CPU of the same
+// bytes in aligned 256 KiB writes, copy into the buffer included (median
+// of 7: 22 ms against 15 ms; 1 MiB buffers were no better). A stream that
+// fits smallFileBuf gets a buffer of its own size instead (its header and
+// only chunk become one write) rather than holding a pooled one.
+const (
+	fileBufSize  = 256 << 10
+	smallFileBuf = 2 * stream.ChunkSize
+)
+
+var fileBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, fileBufSize) }}
+
+// fileBuffer returns the buffer an encrypted write of size plaintext bytes
+// (< 0: unknown) streams its ciphertext to w through, and the function
+// that gives it back; call it once the buffer was flushed or abandoned.
+func fileBuffer(w io.Writer, size int64) (*bufio.Writer, func()) {
+	if size >= 0 {
+		if enc, err := stream.EncryptedSize(size); err == nil && enc <= smallFileBuf {
+			return bufio.NewWriterSize(w, int(max(enc, 16))), func() {}
+		}
+	}
+	b := fileBufs.Get().(*bufio.Writer)
+	b.Reset(w)
+	return b, func() {
+		b.Reset(nil) // drop w and any data left by a failed write
+		fileBufs.Put(b)
+	}
+}
 
 // randomName returns 32 lowercase hex characters from crypto/rand: the
 // name of a data file or the random part of an upload id.
@@ -125,16 +160,28 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 	cw := &countWriter{w: tmp}
 	var dst io.Writer = cw
 	var sw *stream.Writer
+	var fb *bufio.Writer
+	// CRC-32C of the plaintext is kept for unencrypted files only, which
+	// reads verify with it (reader.go, check.go); an encrypted file's
+	// chunks are authenticated by the stream format, and its record says
+	// CRC32C 0 (not recorded), which nothing reads.
+	var c32 hash.Hash32
+	sinks := make([]io.Writer, 0, 3+len(algs))
 	if dk != nil {
-		if sw, err = dk.Encrypt(cw, part); err != nil {
+		var release func()
+		fb, release = fileBuffer(cw, size)
+		defer release()
+		if sw, err = dk.Encrypt(fb, part); err != nil {
 			return written{}, internal(resource, err)
 		}
 		dst = sw
+	} else {
+		c32 = crc32.New(castagnoli)
+		sinks = append(sinks, c32)
 	}
 	h := md5.New()
 	crc := crc64.New(crcTable)
-	c32 := crc32.New(castagnoli)
-	sinks := []io.Writer{crc, c32}
+	sinks = append(sinks, crc)
 	sums := make([]hash.Hash, len(algs))
 	for i, a := range algs {
 		if sums[i] = NewChecksumHash(a); sums[i] == nil {
@@ -176,6 +223,9 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 		if err = sw.Close(); err != nil {
 			return written{}, internal(resource, err)
 		}
+		if err = fb.Flush(); err != nil {
+			return written{}, internal(resource, fmt.Errorf("writing data: %w", err))
+		}
 	}
 	// Rename first, then fsync the file and data/: the file is referenced
 	// by no record until the caller commits, so a crash before the fsyncs
@@ -200,9 +250,11 @@ func (s *DiskStore) writeData(ctx context.Context, resource string, body io.Read
 		return written{}, internal(resource, fmt.Errorf("fsync data dir: %w", err))
 	}
 	w := written{
-		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64(),
-			CRC32C: 1<<32 | uint64(c32.Sum32())},
-		md5: sum,
+		file: dataFile{Name: name, Part: part, Size: n, Stored: cw.n, ETag: hex.EncodeToString(sum[:]), CRC64: crc.Sum64()},
+		md5:  sum,
+	}
+	if c32 != nil {
+		w.file.CRC32C = 1<<32 | uint64(c32.Sum32())
 	}
 	for _, h := range sums {
 		w.sums = append(w.sums, h.Sum(nil))

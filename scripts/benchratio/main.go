@@ -4,6 +4,9 @@
 // (the k-th result of NAME over the k-th of BASE, which ran beside it in
 // the same process when each run lists both). -unit picks another higher-is-better
 // metric (cpu-MB/s: bytes per CPU second, steadier on a shared machine).
+// -metric NAME:UNIT prints the median and the smallest value over runs of a
+// ratio one benchmark reports itself (PutGet64MiBInterleaved's x-wall and
+// x-cpu, measured inside each run with both sides interleaved).
 // It exits non-zero when a benchmark it needs is missing, so a renamed
 // benchmark cannot pass silently. With -want R it is a check: each line
 // ends in "ok" or "BELOW R" and it exits 1 if any pair's median ratio is
@@ -12,6 +15,8 @@
 //
 //	go run ./scripts/benchratio -pair Encrypt:GCMSeal64KiB bench/stream.txt
 //	go run ./scripts/benchratio -unit cpu-MB/s -want 0.90 -pair Decrypt1MiB:GCMOpen64KiB bench/stream.txt
+//	go run ./scripts/benchratio -unit cpu-MB/s -pair Encrypt:GCMSeal64KiB bench/stream.txt
+//	go run ./scripts/benchratio -metric PutGet64MiBInterleaved:x-wall bench/serverkms.txt
 package main
 
 import (
@@ -30,14 +35,41 @@ func (p *pairs) String() string     { return strings.Join(*p, ",") }
 func (p *pairs) Set(v string) error { *p = append(*p, v); return nil }
 
 func main() {
-	var ps pairs
+	var ps, ms pairs
 	flag.Var(&ps, "pair", "NAME:BASE benchmark names (without the Benchmark prefix and -N suffix); repeatable")
+	flag.Var(&ms, "metric", "NAME:UNIT a benchmark and a ratio it reports: its median and minimum over runs; repeatable")
 	unit := flag.String("unit", "MB/s", "the metric compared (higher is better)")
 	want := flag.Float64("want", 0, "if set, the smallest acceptable median ratio: exit 1 if a pair is below it")
 	flag.Parse()
-	if flag.NArg() != 1 || len(ps) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: benchratio -pair NAME:BASE [-pair ...] BENCH_OUTPUT")
+	if flag.NArg() != 1 || len(ps)+len(ms) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: benchratio {-pair NAME:BASE | -metric NAME:UNIT} [...] BENCH_OUTPUT")
 		os.Exit(2)
+	}
+	for _, m := range ms {
+		name, u, ok := strings.Cut(m, ":")
+		if !ok {
+			fmt.Fprintf(os.Stderr, "benchratio: -metric %q is not NAME:UNIT\n", m)
+			os.Exit(2)
+		}
+		vals, err := read(flag.Arg(0), u)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchratio:", err)
+			os.Exit(1)
+		}
+		v := slices.Clone(vals[name])
+		if len(v) == 0 {
+			fmt.Fprintf(os.Stderr, "benchratio: no %s results for %s in %s\n", u, name, flag.Arg(0))
+			os.Exit(1)
+		}
+		slices.Sort(v)
+		med := v[len(v)/2]
+		if len(v)%2 == 0 {
+			med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+		}
+		fmt.Printf("%-28s %-8s median %.3f, min %.3f, max %.3f over %d runs\n", name, u, med, v[0], v[len(v)-1], len(v))
+	}
+	if len(ps) == 0 {
+		return
 	}
 	mbps, err := read(flag.Arg(0), *unit)
 	if err != nil {
