@@ -82,5 +82,6 @@ ratio() { # set benchratio-arguments...: only for a set run now
   ratio stream-novaes -unit cpu-MB/s -want 0.90 -pair EncryptWrites256KiB:GCMSeal64KiB -pair Decrypt1MiB:GCMOpen64KiB \
     -pair Decrypt1MiB:GCMOpen1MiB || status=1
   exit $status
-} | tee bench/ratios.txt
+} | tee bench/ratios.txt || rc=$?
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a bench/machine.txt
+exit "${rc:-0}"
