@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 
@@ -25,6 +26,8 @@ type endpoint struct {
 	// concurrently. A scan describes each key once, so this costs
 	// nothing.
 	serial sync.Mutex
+	// sent counts the requests admitted (Config.requests; nil: none).
+	sent *atomic.Int64
 }
 
 // newLimiter returns nil for no limit. The burst is one request: in any
@@ -47,7 +50,7 @@ type budgets struct {
 
 func newBudgets(cfg *Config) *budgets {
 	return &budgets{
-		target: &endpoint{limiter: newLimiter(cfg.RequestRate), slots: make(chan struct{}, cfg.Concurrency)},
+		target: &endpoint{limiter: newLimiter(cfg.RequestRate), slots: make(chan struct{}, cfg.Concurrency), sent: cfg.requests},
 		rate:   cfg.RequestRate,
 		kms:    map[any]*endpoint{},
 	}
@@ -93,6 +96,9 @@ func (p *prepaid) gate(ctx context.Context) (func(), error) {
 	case p.ep.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if p.ep.sent != nil {
+		p.ep.sent.Add(1)
 	}
 	return func() { <-p.ep.slots }, nil
 }

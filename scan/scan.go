@@ -151,6 +151,12 @@ type Config struct {
 	spoolMem, lookahead int
 	// checkpointEvery replaces defaultCheckpointEvery when set (tests).
 	checkpointEvery int
+	// requests, when set, counts the requests sent to the target (every
+	// HTTP request the budget's gate admits: listing pages and retries
+	// included; the v1 OSS SDK's ListBuckets, which drops the context, is
+	// not seen), so that tests and benchmarks can pin what a bucket costs
+	// and set a census's rate against its request count.
+	requests *atomic.Int64
 }
 
 type scanner struct {
