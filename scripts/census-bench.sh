@@ -127,17 +127,21 @@ serve new "$bin" "$port"
 tck=$(getconf CLK_TCK)
 srvcpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 secs() { date -d "$1" +%s.%N; }
-runscan() { # bin endpoint glob [dialect [server-pid]] -> "wall census [server-cpu-us]" seconds
-  local out=$tmp/out t0 t1 c0=0 c1=0
+# runscan bin endpoint glob [dialect [server-pid]] -> "wall census
+# server-cpu-us scan-cpu-us": seconds of the whole command and of the
+# census inside it, microseconds of CPU of the server (0 without its pid)
+# and of the whole scan command.
+runscan() {
+  local out=$tmp/out t0 t1 c0=0 c1=0 TIMEFORMAT='%3U %3S'
   [ -n "${5:-}" ] && c0=$(srvcpu "$5")
   t0=$(date +%s.%N)
-  "$1" scan --endpoint "$2" --dialect "${4:-oss}" --buckets "$3" --out "$out" --history "" -q >/dev/null 2>&1 || true
+  { time "$1" scan --endpoint "$2" --dialect "${4:-oss}" --buckets "$3" --out "$out" --history "" -q >/dev/null 2>&1; } 2>"$tmp/time" || true
   t1=$(date +%s.%N)
   [ -n "${5:-}" ] && c1=$(srvcpu "$5")
   local s f
   s=$(grep -o '"started_at": *"[^"]*"' "$out/snapshot.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
   f=$(grep -o '"finished_at": *"[^"]*"' "$out/snapshot.json" | tail -1 | sed 's/.*"\([^"]*\)"$/\1/')
-  echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(secs "$f") - $(secs "$s")" | bc -l) $(echo "($c1 - $c0) / $tck * 1000000" | bc -l)"
+  echo "$(echo "$t1 - $t0" | bc -l) $(echo "$(secs "$f") - $(secs "$s")" | bc -l) $(echo "($c1 - $c0) / $tck * 1000000" | bc -l) $(awk '{print ($1 + $2) * 1000000}' "$tmp/time")"
   rm -rf "$out"
 }
 runbare() { # server-pid endpoint -> "wall server-cpu-us-per-head"
@@ -147,7 +151,7 @@ runbare() { # server-pid endpoint -> "wall server-cpu-us-per-head"
   c1=$(srvcpu "$1")
   echo "$w $(echo "($c1 - $c0) / $tck * 1000000 / $OBJECTS" | bc -l)"
 }
-manyone() { # bin endpoint dialect server-pid first(many|one) -> "many(3) one(3)"
+manyone() { # bin endpoint dialect server-pid first(many|one) -> "many(4) one(4)"
   local m o
   if [ "$5" = many ]; then
     m=$(runscan "$1" "$2" 'census-many-*' "$3" "$4"); o=$(runscan "$1" "$2" census-one "$3" "$4")
@@ -190,7 +194,7 @@ summary() { # suffix title
   local f=bench/census-cli$1.txt
   col() { awk -v c="$1" '{print $c}' "$f" | median; }
   local cmd census bare cpu mobj=$((MANY * 10))
-  cmd=$(col 1) census=$(col 2) bare=$(col 4) cpu=$(col 5)
+  cmd=$(col 1) census=$(col 2) bare=$(col 5) cpu=$(col 6)
   echo "$2, end to end, $OBJECTS objects, median of $ROUNDS rounds (load after: $(cut -d' ' -f1-3 /proc/loadavg)):"
   printf '  sseaudit scan (whole command) %.2fs = %.0f obj/s\n' "$cmd" "$(echo "$OBJECTS / $cmd" | bc -l)"
   printf '  census inside it              %.2fs = %.0f obj/s\n' "$census" "$(echo "$OBJECTS / $census" | bc -l)"
@@ -200,18 +204,19 @@ summary() { # suffix title
   # Medians of the per-round ratios too: on a loaded machine they vary
   # less than the ratio of the medians.
   printf '  per-round ratio census/bare: median %.3f, min %.3f\n' \
-    "$(awk '{print $4 / $2}' "$f" | median)" "$(awk '{print $4 / $2}' "$f" | minimum)"
+    "$(awk '{print $5 / $2}' "$f" | median)" "$(awk '{print $5 / $2}' "$f" | minimum)"
   local d
   for d in $DIALECTS; do
     f=bench/census-many-$d$1.txt
-    # columns: many wall, census, server CPU us; one wall, census, server CPU us; load
-    printf '  %s: census of %d buckets x 10 %.2fs = %.0f obj/s, of 1 x %d %.2fs = %.0f obj/s (medians); server CPU per object %.1f us against %.1f\n' \
-      "$d" "$MANY" "$(col 2)" "$(echo "$mobj / $(col 2)" | bc -l)" "$mobj" "$(col 5)" "$(echo "$mobj / $(col 5)" | bc -l)" \
-      "$(echo "$(col 3) / $mobj" | bc -l)" "$(echo "$(col 6) / $mobj" | bc -l)"
-    printf '  %s: per-round ratio many/single, census: median %.3f, min %.3f; whole command: median %.3f, min %.3f; server CPU: median %.3f\n' "$d" \
-      "$(awk '{print $5 / $2}' "$f" | median)" "$(awk '{print $5 / $2}' "$f" | minimum)" \
-      "$(awk '{print $4 / $1}' "$f" | median)" "$(awk '{print $4 / $1}' "$f" | minimum)" \
-      "$(awk '{print $6 / $3}' "$f" | median)"
+    # columns: many: wall, census, server CPU us, scan command CPU us;
+    # one: the same; load
+    printf '  %s: census of %d buckets x 10 %.2fs = %.0f obj/s, of 1 x %d %.2fs = %.0f obj/s (medians); CPU per object, server %.1f us against %.1f, scan command %.1f us against %.1f\n' \
+      "$d" "$MANY" "$(col 2)" "$(echo "$mobj / $(col 2)" | bc -l)" "$mobj" "$(col 6)" "$(echo "$mobj / $(col 6)" | bc -l)" \
+      "$(echo "$(col 3) / $mobj" | bc -l)" "$(echo "$(col 7) / $mobj" | bc -l)" "$(echo "$(col 4) / $mobj" | bc -l)" "$(echo "$(col 8) / $mobj" | bc -l)"
+    printf '  %s: per-round ratio many/single, census: median %.3f, min %.3f; whole command: median %.3f, min %.3f; CPU (server and command): median %.3f\n' "$d" \
+      "$(awk '{print $6 / $2}' "$f" | median)" "$(awk '{print $6 / $2}' "$f" | minimum)" \
+      "$(awk '{print $5 / $1}' "$f" | median)" "$(awk '{print $5 / $1}' "$f" | minimum)" \
+      "$(awk '{print ($7 + $8) / ($3 + $4)}' "$f" | median)"
   done
 }
 {
