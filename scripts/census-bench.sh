@@ -23,19 +23,22 @@
 #    scans and serves with another sseaudit binary (e.g. a build of an
 #    older commit).
 #
-# Measured (2 cores shared with four other agents, load 9-13, December
-# 2026): the census of 500 buckets x 10 reaches 0.55-0.70 of one bucket
-# of 5,000 in both dialects, the target being 0.9. It cannot get there by
-# scheduling: both censuses keep their 16 requests in flight busy (15 of
-# 16 on average, sampled), so the ratio follows the requests sent and
-# what each costs. A 10-object bucket costs five bucket-level requests
-# (rule, versioning, ACL, policy, one listing page: 1.5 requests per
-# object against 1.0; TestRequestsPerBucket pins them), each about a
-# HEAD's CPU (client and reference together; the listing two), which
-# bounds the ratio at 0.67 by count and about 0.6 by cost. OSS
-# GetBucketInfo would fold rule, versioning and ACL into one request
-# (bound 0.77) but answers neither document the snapshot keeps as
-# evidence (Rule.Raw, ACL.Raw).
+# Measured (2 cores shared with four other agents, load 10-15, December
+# 2026): the census of 500 buckets x 10 reaches 0.52-0.72 of one bucket
+# of 5,000 in process (medians 0.56 OSS, 0.55 S3; CPU 0.59, 0.60) and
+# medians of 0.59 (OSS) and 0.60 (S3) end to end, the target being 0.9;
+# the whole command 0.45, evaluation adding about 0.5 ms per bucket. The
+# census cannot get there by scheduling: both keep their 16 requests in
+# flight busy (15 of 16 on average, sampled), so the ratio follows the
+# requests sent and what each costs. A 10-object bucket costs five
+# bucket-level requests (rule, versioning, ACL, policy, one listing page:
+# 1.5 requests per object against 1.0; TestRequestsPerBucket pins them),
+# each about a HEAD's CPU (70-100 us, client and reference together; the
+# listing 150), which bounds the ratio at 0.67 by count and about 0.6 by
+# cost. OSS GetBucketInfo would fold rule, versioning and ACL into one
+# request (bound 0.77; it costs the reference 146 us, two HEADs) but
+# answers neither document the snapshot keeps as evidence (Rule.Raw,
+# ACL.Raw).
 #
 # BASE=REV (a git revision) measures that revision too, in the same run:
 # its sseaudit and scan test binary are built from `git archive REV`; in
