@@ -4,7 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -27,7 +27,7 @@ type endpoint struct {
 	// nothing.
 	serial sync.Mutex
 	// sent counts the requests admitted (Config.requests; nil: none).
-	sent *atomic.Int64
+	sent *requestCount
 }
 
 // newLimiter returns nil for no limit. The burst is one request: in any
@@ -97,8 +97,13 @@ func (p *prepaid) gate(ctx context.Context) (func(), error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if p.ep.sent != nil {
-		p.ep.sent.Add(1)
+	if c := p.ep.sent; c != nil {
+		c.n.Add(1)
+		t0 := time.Now()
+		return func() {
+			<-p.ep.slots
+			c.busy.Add(int64(time.Since(t0)))
+		}, nil
 	}
 	return func() { <-p.ep.slots }, nil
 }

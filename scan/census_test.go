@@ -420,14 +420,14 @@ func TestRequestsPerBucket(t *testing.T) {
 		{"s3 without access", client.S3, "", true, 1 + n*3 + n*per},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var sent atomic.Int64
+			var sent requestCount
 			sum, path, err := scanFile(t, Config{Client: clientFor(t, tc.dialect, tc.sdk, srv.Endpoint, rootAK, rootSK, 10*time.Second),
 				KMS: rootKMS, BucketGlob: "reqs-*", SkipAccess: tc.skipAccess, requests: &sent})
 			if err != nil || !sum.Complete {
 				t.Fatal(err, sum.Complete)
 			}
 			checkBuckets(t, path, "reqs", n, per)
-			if got := sent.Load(); got != tc.want {
+			if got := sent.n.Load(); got != tc.want {
 				t.Errorf("%d requests, want %d", got, tc.want)
 			}
 		})
