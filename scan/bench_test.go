@@ -168,8 +168,9 @@ func BenchmarkCensusVsBareHEAD(b *testing.B) {
 // per second, in each dialect: many-obj/s, single-obj/s and their ratio
 // (many/single), and the requests each side sent per object and kept in
 // flight on average. A census keeps its budget of requests in flight
-// full either way (many-inflight and single-inflight near 16), so the
-// ratio follows the requests: many/single-req (single's requests over many's)
+// nearly full either way (many-inflight and single-inflight 12-15 of
+// 16: a request holds its slot until its response headers arrive, not
+// while its body is decoded), so the ratio follows the requests: many/single-req (single's requests over many's)
 // is what it would be if every request cost the same (a small bucket's
 // five bucket-level reads cost about what five HEADs do, see
 // BenchmarkRequestCosts), and many/single-req/s sets the two censuses'

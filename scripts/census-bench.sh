@@ -28,9 +28,12 @@
 # of 5,000 in process (medians 0.56 OSS, 0.55 S3; CPU 0.59, 0.60) and
 # medians of 0.59 (OSS) and 0.60 (S3) end to end, the target being 0.9;
 # the whole command 0.45, evaluation adding about 0.5 ms per bucket. The
-# census cannot get there by scheduling: both keep their 16 requests in
-# flight busy (15 of 16 on average, sampled), so the ratio follows the
-# requests sent and what each costs. A 10-object bucket costs five
+# census cannot get there by scheduling: both keep their budget of 16
+# requests in flight busy (12.5-13.5 of 16 on average for many small
+# buckets, 13.7-14.4 for one bucket: many-inflight, single-inflight;
+# opening twice as many buckets at once changed neither), the wall ratio
+# tracks the CPU ratio, and so the ratio follows the requests sent and
+# what each costs. A 10-object bucket costs five
 # bucket-level requests (rule, versioning, ACL, policy, one listing page:
 # 1.5 requests per object against 1.0; TestRequestsPerBucket pins them),
 # each about a HEAD's CPU (70-100 us, client and reference together; the
