@@ -24,7 +24,7 @@
 #    older commit).
 #
 # Measured (2 cores shared with four other agents, load 10-15, December
-# 2026): the census of 500 buckets x 10 reaches 0.52-0.72 of one bucket
+# 2026): the census of 500 buckets x 10 reaches 0.51-0.72 of one bucket
 # of 5,000 in process (medians 0.56 OSS, 0.55 S3; CPU 0.59, 0.60) and
 # medians of 0.59 (OSS) and 0.60 (S3) end to end, the target being 0.9;
 # the whole command 0.45, evaluation adding about 0.5 ms per bucket. The
