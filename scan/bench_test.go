@@ -165,35 +165,62 @@ func BenchmarkCensusVsBareHEAD(b *testing.B) {
 
 // BenchmarkCensusManySmallBuckets compares the census of 500 buckets of
 // 10 objects with the census of one bucket of 5,000 objects, in objects
-// per second: many-obj/s, single-obj/s and their ratio (many/single).
+// per second, in each dialect: many-obj/s, single-obj/s and their ratio
+// (many/single), and the requests each side sent per object and kept in
+// flight on average. A census keeps its budget of requests in flight
+// nearly full either way (many-inflight and single-inflight 12-15 of
+// 16: a request holds its slot until its response headers arrive, not
+// while its body is decoded), so the ratio follows the requests: many/single-req (single's requests over many's)
+// is what it would be if every request cost the same (a small bucket's
+// five bucket-level reads cost about what five HEADs do, see
+// BenchmarkRequestCosts), and many/single-req/s sets the two censuses'
+// request rates against each other.
 func BenchmarkCensusManySmallBuckets(b *testing.B) {
-	c := rootClient(b, client.OSS)
 	const nb, per = benchObjects / 10, 10
 	const single = "bench-single"
 	key := func(i int) string { return fmt.Sprintf("obj-%06d", i) }
-	seedBench(b, c, single, benchObjects, key)
+	seeder := rootClient(b, client.OSS)
+	seedBench(b, seeder, single, benchObjects, key)
 	for i := range nb {
-		seedBench(b, c, fmt.Sprintf("bench-many-%03d", i), per, key)
+		seedBench(b, seeder, fmt.Sprintf("bench-many-%03d", i), per, key)
 	}
-	many := Config{Client: c, KMS: rootKMS, BucketGlob: "bench-many-*"}
-	one := Config{Client: c, KMS: rootKMS, BucketGlob: single}
-	var sm, ss side
-	for i := 0; b.Loop(); i++ {
-		runMany := func() { sm.measure(func() { censusOnce(b, many, benchObjects) }) }
-		runOne := func() { ss.measure(func() { censusOnce(b, one, benchObjects) }) }
-		if i%2 == 0 {
-			runMany()
-			runOne()
-		} else {
-			runOne()
-			runMany()
-		}
+	for _, d := range []client.Dialect{client.OSS, client.S3} {
+		b.Run(string(d), func(b *testing.B) {
+			c := rootClient(b, d)
+			var manyReqs, oneReqs requestCount
+			many := Config{Client: c, KMS: rootKMS, BucketGlob: "bench-many-*", requests: &manyReqs}
+			one := Config{Client: c, KMS: rootKMS, BucketGlob: single, requests: &oneReqs}
+			var sm, ss side
+			for i := 0; b.Loop(); i++ {
+				runMany := func() { sm.measure(func() { censusOnce(b, many, benchObjects) }) }
+				runOne := func() { ss.measure(func() { censusOnce(b, one, benchObjects) }) }
+				if i%2 == 0 {
+					runMany()
+					runOne()
+				} else {
+					runOne()
+					runMany()
+				}
+			}
+			n := float64(b.N * benchObjects)
+			sm.report(b, "many", n)
+			ss.report(b, "single", n)
+			b.ReportMetric(ss.wall.Seconds()/sm.wall.Seconds(), "many/single")
+			b.ReportMetric(ss.cpu.Seconds()/sm.cpu.Seconds(), "many/single-cpu")
+			b.ReportMetric(float64(manyReqs.n.Load())/n, "many-req/obj")
+			b.ReportMetric(float64(oneReqs.n.Load())/n, "single-req/obj")
+			// The mean number of requests in flight: a census that keeps
+			// its budget (DefaultConcurrency) busy can go faster only by
+			// sending fewer or cheaper requests.
+			b.ReportMetric(float64(manyReqs.busy.Load())/float64(sm.wall), "many-inflight")
+			b.ReportMetric(float64(oneReqs.busy.Load())/float64(ss.wall), "single-inflight")
+			bound := float64(oneReqs.n.Load()) / float64(manyReqs.n.Load())
+			b.ReportMetric(bound, "many/single-req")
+			// Requests per second of many against single: how near the
+			// census of many small buckets comes to its bound.
+			b.ReportMetric(ss.wall.Seconds()/sm.wall.Seconds()/bound, "many/single-req/s")
+		})
 	}
-	n := float64(b.N * benchObjects)
-	sm.report(b, "many", n)
-	ss.report(b, "single", n)
-	b.ReportMetric(ss.wall.Seconds()/sm.wall.Seconds(), "many/single")
-	b.ReportMetric(ss.cpu.Seconds()/sm.cpu.Seconds(), "many/single-cpu")
 }
 
 // parallel16 runs op(0..n-1) with 16 goroutines.
@@ -217,12 +244,12 @@ func parallel16(b *testing.B, n int, op func(i int) error) {
 }
 
 // BenchmarkRequestCosts measures the CPU (client and server together) of
-// each request a census sends, 16 at a time: a HEAD, a bucket's rule and
-// versioning reads, a listing of a 10-object bucket, and one listing
-// entry (from 1,000-object pages). They bound the ratios above on a
-// CPU-bound machine: a census costs at least a HEAD plus a listing entry
-// per object, and a bucket of n objects its three bucket requests on top
-// of n of those.
+// each request a census sends, 16 at a time: a HEAD, a bucket's rule,
+// versioning, ACL and policy reads, a listing of a 10-object bucket, and
+// one listing entry (from 1,000-object pages). They bound the ratios
+// above on a CPU-bound machine: a census costs at least a HEAD plus a
+// listing entry per object, and a bucket of n objects its five bucket
+// requests on top of n of those.
 func BenchmarkRequestCosts(b *testing.B) {
 	c := rootClient(b, client.OSS)
 	key := func(i int) string { return fmt.Sprintf("obj-%06d", i) }
@@ -241,6 +268,10 @@ func BenchmarkRequestCosts(b *testing.B) {
 		{"head", 2000, 1, func(i int) error { _, err := c.HeadObject(ctx, "bench-census-one", key(i%benchObjects)); return err }},
 		{"rule", 2000, 1, func(i int) error { _, err := c.BucketEncryption(ctx, many(i)); return err }},
 		{"versioning", 2000, 1, func(i int) error { _, err := c.BucketVersioning(ctx, many(i)); return err }},
+		{"acl", 2000, 1, func(i int) error { _, err := c.BucketACL(ctx, many(i)); return err }},
+		// No policy is set: the answer is 404 NoSuchBucketPolicy, as for
+		// most buckets.
+		{"policy", 2000, 1, func(i int) error { _, _, err := c.BucketPolicy(ctx, many(i)); return err }},
 		{"list-10", 1000, 1, func(i int) error { return c.ListObjects(ctx, many(i), "", nop) }},
 		{"list-entry", 16, benchObjects, func(int) error { return c.ListObjects(ctx, "bench-census-one", "", nop) }},
 	} {

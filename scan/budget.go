@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -25,6 +26,8 @@ type endpoint struct {
 	// concurrently. A scan describes each key once, so this costs
 	// nothing.
 	serial sync.Mutex
+	// sent counts the requests admitted (Config.requests; nil: none).
+	sent *requestCount
 }
 
 // newLimiter returns nil for no limit. The burst is one request: in any
@@ -47,7 +50,7 @@ type budgets struct {
 
 func newBudgets(cfg *Config) *budgets {
 	return &budgets{
-		target: &endpoint{limiter: newLimiter(cfg.RequestRate), slots: make(chan struct{}, cfg.Concurrency)},
+		target: &endpoint{limiter: newLimiter(cfg.RequestRate), slots: make(chan struct{}, cfg.Concurrency), sent: cfg.requests},
 		rate:   cfg.RequestRate,
 		kms:    map[any]*endpoint{},
 	}
@@ -93,6 +96,14 @@ func (p *prepaid) gate(ctx context.Context) (func(), error) {
 	case p.ep.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if c := p.ep.sent; c != nil {
+		c.n.Add(1)
+		t0 := time.Now()
+		return func() {
+			<-p.ep.slots
+			c.busy.Add(int64(time.Since(t0)))
+		}, nil
 	}
 	return func() { <-p.ep.slots }, nil
 }

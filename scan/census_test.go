@@ -394,3 +394,42 @@ func TestLargeBucketListsAhead(t *testing.T) {
 		t.Errorf("cancelled: %d objects (%d distinct), listed %d, inspected %d, cancelled %d", len(b.Objects), len(keys), b.ObjectsListed, b.ObjectsInspected, cancelled)
 	}
 }
+
+// TestRequestsPerBucket pins what a census costs in requests (the
+// many-small-buckets rate is bounded by it: scripts/census-bench.sh): one
+// ListBuckets, then per bucket its rule, versioning, ACL and policy and
+// one listing page, and one HEAD per object; without access settings two
+// fewer per bucket. Every dialect, since each sends its own requests (an
+// S3 listing that named no regions would cost one more per bucket). The
+// v1 OSS SDK's ListBuckets drops the caller's context, so its gate never
+// sees it (see Config.RequestRate): it is not counted.
+func TestRequestsPerBucket(t *testing.T) {
+	const n, per = 3, 4
+	seedBuckets(t, "reqs", n, per)
+	for _, tc := range []struct {
+		name       string
+		dialect    client.Dialect
+		sdk        string
+		skipAccess bool
+		want       int64
+	}{
+		{"oss v1", client.OSS, client.OSSSDKV1, false, n*5 + n*per},
+		{"oss v2", client.OSS, client.OSSSDKV2, false, 1 + n*5 + n*per},
+		{"s3", client.S3, "", false, 1 + n*5 + n*per},
+		{"oss v1 without access", client.OSS, client.OSSSDKV1, true, n*3 + n*per},
+		{"s3 without access", client.S3, "", true, 1 + n*3 + n*per},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sent requestCount
+			sum, path, err := scanFile(t, Config{Client: clientFor(t, tc.dialect, tc.sdk, srv.Endpoint, rootAK, rootSK, 10*time.Second),
+				KMS: rootKMS, BucketGlob: "reqs-*", SkipAccess: tc.skipAccess, requests: &sent})
+			if err != nil || !sum.Complete {
+				t.Fatal(err, sum.Complete)
+			}
+			checkBuckets(t, path, "reqs", n, per)
+			if got := sent.n.Load(); got != tc.want {
+				t.Errorf("%d requests, want %d", got, tc.want)
+			}
+		})
+	}
+}

@@ -151,6 +151,22 @@ type Config struct {
 	spoolMem, lookahead int
 	// checkpointEvery replaces defaultCheckpointEvery when set (tests).
 	checkpointEvery int
+	// requests, when set, counts the requests sent to the target and the
+	// time they held the budget (tests and benchmarks; see requestCount).
+	requests *requestCount
+}
+
+// requestCount counts the requests sent to the target: every HTTP request
+// the budget's gate admits, listing pages and retries included (the v1
+// OSS SDK's ListBuckets, which drops the context, is not seen), so that
+// tests and benchmarks can pin what a bucket costs and set a census's
+// rate against its request count; and the time they held a slot of the
+// budget (until their response headers arrived), so that busy/wall is
+// the mean number of requests in flight: whether the census kept its
+// budget busy.
+type requestCount struct {
+	n    atomic.Int64
+	busy atomic.Int64 // nanoseconds
 }
 
 type scanner struct {
