@@ -145,6 +145,10 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 		m.Coverage.Errors = []snapshot.Error{}
 	}
 
+	// Sized once: growing by appends held the old and the new array at
+	// once (100,000 buckets: about 50 MB more at the peak).
+	m.Buckets = make([]BucketStat, 0, len(sum.Buckets))
+
 	// One pass over the findings (a spilled document is read back).
 	open := map[string]int{}
 	j, _ := newJudgeOf(&findings.Document{}, sum.Keys)
