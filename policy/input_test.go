@@ -3,6 +3,8 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -238,5 +240,47 @@ func TestBucketFacts(t *testing.T) {
 				t.Errorf("bucketFacts = %q, %q; want %q, %q", keys, known, c.keys, c.buckErr)
 			}
 		})
+	}
+}
+
+// TestUserScanRuleSeesBuckets: a user package's scan rules still get
+// every bucket in input.scan.buckets (the built-in ones no longer do), with
+// the bounded lists beside them.
+func TestUserScanRuleSeesBuckets(t *testing.T) {
+	dir := t.TempDir()
+	src := `package acme.estate
+
+import data.sseaudit.lib
+
+# METADATA
+# title: Estate census
+# description: Names every bucket.
+# custom:
+#   id: ACME-100
+#   severity: info
+#   resource_type: scan
+#   remediation:
+#     text: Nothing to do.
+#     cli: "true"
+#   controls:
+#     - {framework: ACME Storage Standard, version: "2024", id: "9", title: Census}
+scan_deny contains {"rule": rego.metadata.rule().custom.id, "resource": lib.scan_resource, "message": msg} if {
+	names := [b.name | some b in input.scan.buckets]
+	msg := sprintf("%d buckets %s, default keys %s", [count(names), concat(",", names), concat(",", input.scan.default_kms_key_ids)])
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "estate.rego"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := load(t, Options{ExtraDirs: []string{dir}})
+	var got []string
+	for _, f := range eval(t, e, mem("s", bucket("b1", ruleCMK), bucket("b2", nil), bucket("b3", ruleAES)), nil, nil) {
+		if f.Rule == "ACME-100" {
+			got = append(got, f.Message)
+		}
+	}
+	want := "3 buckets b1,b2,b3, default keys " + ruleCMK.KMSMasterKeyID
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("ACME-100 findings %q, want one %q", got, want)
 	}
 }
