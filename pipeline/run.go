@@ -244,7 +244,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.Report || opts.NeedModel {
 		model, err := reports.BuildModel(ctx, reports.ModelInput{
-			SnapshotPath: snapPath, Findings: doc, Conformance: res.Conformance, Trend: trend, ToolVersion: opts.ToolVersion,
+			SnapshotPath: snapPath, Summary: &sum, Findings: doc, Conformance: res.Conformance, Trend: trend, ToolVersion: opts.ToolVersion,
 			Flagged: ev.flagged,
 		})
 		if err != nil {

@@ -180,3 +180,22 @@ test_sse008_violation_object_names_arn_of_unrecorded_key if {
 	f := one(found("SSE-008", fx.bucket_input(fx.bucket(fx.rule_cmk, objs))))
 	f.observed.undescribed_keys == [fx.s3_arn("never-seen")]
 }
+
+# The engine's form of input.scan: no buckets, the bucket-scope errors that
+# name a bucket of the snapshot in known_error_buckets.
+engine_scan_input(cov, known) := {"scan": object.union(object.remove(fx.scan_input({}).scan, ["buckets"]), {
+	"coverage": cov,
+	"known_error_buckets": known,
+})}
+
+test_sse009_compliant_bucket_error_of_a_known_bucket_engine_input if {
+	cov := object.union(fx.scan_input({}).scan.coverage, {"errors": [err("bucket", "b1")]})
+	count(scan_found("SSE-009", engine_scan_input(cov, ["b1"]))) == 0
+}
+
+test_sse009_violation_bucket_error_of_an_unknown_bucket_engine_input if {
+	cov := object.union(fx.scan_input({}).scan.coverage, {"errors": [err("bucket", "b1"), err("bucket", "b9")]})
+	f := one(scan_found("SSE-009", engine_scan_input(cov, ["b1"])))
+	count(f.observed.gaps) == 1
+	startswith(f.observed.gaps[0], "bucket b9 could not be read")
+}

@@ -123,10 +123,15 @@ is_alias_ref(ref) if startswith(ref, "alias/")
 
 is_alias_ref(ref) if contains(ref, ":alias/")
 
-named_by_a_default(ref) if {
-	some b in input.scan.buckets
-	b.encryption.kms_master_key_id == ref
-}
+named_by_a_default(ref) if default_key_refs[ref]
+
+# default_key_refs: the KMS key references the bucket defaults name. The
+# engine gives them as input.scan.default_kms_key_ids (bounded by the keys;
+# the built-in rules get no input.scan.buckets, which grows with the
+# buckets); stock opa eval on an input with the buckets computes them.
+default_key_refs := {r | some r in input.scan.default_kms_key_ids} if {
+	"default_kms_key_ids" in object.keys(input.scan)
+} else := {r | some b in input.scan.buckets; r := b.encryption.kms_master_key_id}
 
 # rotation_reasons(k): why an Enabled customer CMK fails the rotation rule.
 rotation_reasons(k) := {r |

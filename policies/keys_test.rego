@@ -172,3 +172,13 @@ test_sse016_violation_pending_key_by_id_and_s3_arn if {
 	f := one("SSE-016", fx.bucket_input(fx.bucket(fx.rule_cmk, objs)))
 	f.resource == {"type": "key", "kms_key_id": "pending-key", "region": fx.region}
 }
+
+# The engine's form of input.scan: no buckets, the bucket defaults' key
+# references in default_kms_key_ids.
+engine_scan_with(ks, refs) := {"scan": object.union(object.remove(scan_with(ks, []).scan, ["buckets"]), {"default_kms_key_ids": refs})}
+
+test_sse015_alias_named_by_a_default_engine_input if {
+	alias := object.union(fx.keys["norotate-key"], {"key_id": "alias/slow", "resolved_key_id": "norotate-key"})
+	scan_one("SSE-015", engine_scan_with([alias], ["alias/slow"]))
+	count(scan_found("SSE-015", engine_scan_with([alias], [fx.cmk]))) == 0
+}

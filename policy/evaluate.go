@@ -395,12 +395,12 @@ func (e *Engine) evalScan(ctx context.Context, env *scanEnv, budget *scanBudget)
 	if e.scanQ == nil && e.userScanQ == nil {
 		return nil, nil
 	}
-	in, err := env.scanInput()
-	if err != nil {
-		return nil, err
-	}
 	var out []findings.Finding
 	if e.scanQ != nil {
+		in, err := env.scanInput(false)
+		if err != nil {
+			return nil, err
+		}
 		rs, err := e.evalBuiltin(ctx, e.scanQ, in)
 		if err != nil {
 			return nil, fmt.Errorf("policy: evaluate scan rules: %w", err)
@@ -410,6 +410,10 @@ func (e *Engine) evalScan(ctx context.Context, env *scanEnv, budget *scanBudget)
 		}
 	}
 	if e.userScanQ != nil {
+		in, err := env.scanInput(true)
+		if err != nil {
+			return nil, err
+		}
 		rs, err := e.evalUser(ctx, e.userScanQ, in, budget, "the scan rules")
 		if err != nil {
 			return nil, err

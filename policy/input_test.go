@@ -3,6 +3,9 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -163,7 +166,8 @@ func TestIndexMatchesPolicyFallback(t *testing.T) {
 }
 
 // TestScanInputMatchesJSON: input.scan, whose buckets are converted one at
-// a time, is the whole document's JSON (buckets without their objects).
+// a time, is the whole document's JSON (buckets without their objects) for
+// user scan rules, and the same without the buckets for the built-in ones.
 func TestScanInputMatchesJSON(t *testing.T) {
 	e := load(t, Options{})
 	m := mem("s", bucket("b1", ruleCMK, goodObjects("b1")...), bucket("b2", nil), bucket("b3", ruleCMK))
@@ -172,26 +176,111 @@ func TestScanInputMatchesJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := env.scanInput()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := in.(ast.Object).Get(ast.StringTerm("scan")).Value
 	d := scanDoc{Schema: sum.Schema, Provenance: sum.Provenance, Coverage: sum.Coverage, FinishedAt: sum.FinishedAt, Complete: sum.Complete, Keys: sum.Keys}
-	for _, b := range sum.Buckets {
-		b.Objects = nil
-		d.Buckets = append(d.Buckets, b)
-	}
 	if d.Keys == nil {
 		d.Keys = []snapshot.Key{}
 	}
 	if d.Coverage.Errors == nil {
 		d.Coverage.Errors = []snapshot.Error{}
 	}
-	if want := fromJSON(t, d); got.Compare(want) != 0 {
-		t.Errorf("input.scan:\n got %v\nwant %v", got, want)
+	d.DefaultKMSKeyIDs, d.KnownErrorBuckets = []string{ruleCMK.KMSMasterKeyID}, []string{}
+	withBuckets := struct {
+		scanDoc
+		Buckets []snapshot.Bucket `json:"buckets"`
+	}{scanDoc: d}
+	for _, b := range sum.Buckets {
+		b.Objects = nil
+		withBuckets.Buckets = append(withBuckets.Buckets, b)
 	}
-	if n := got.(ast.Object).Get(ast.StringTerm("buckets")).Value.(*ast.Array).Len(); n != 3 {
-		t.Errorf("%d buckets in input.scan, want 3", n)
+	for _, c := range []struct {
+		user bool
+		want any
+	}{{false, d}, {true, withBuckets}} {
+		in, err := env.scanInput(c.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := in.(ast.Object).Get(ast.StringTerm("scan")).Value
+		if want := fromJSON(t, c.want); got.Compare(want) != 0 {
+			t.Errorf("user %v: input.scan:\n got %v\nwant %v", c.user, got, want)
+		}
+		bs := got.(ast.Object).Get(ast.StringTerm("buckets"))
+		switch {
+		case c.user && (bs == nil || bs.Value.(*ast.Array).Len() != 3):
+			t.Errorf("user scan rules: input.scan.buckets %v, want 3 buckets", bs)
+		case !c.user && bs != nil:
+			t.Errorf("built-in scan rules: input.scan.buckets %v, want none (it grows with the buckets)", bs)
+		}
+	}
+}
+
+// TestBucketFacts: what the built-in scan rules read instead of
+// input.scan.buckets.
+func TestBucketFacts(t *testing.T) {
+	kms := func(id string) *snapshot.Rule {
+		return &snapshot.Rule{Method: snapshot.MethodKMSCMK, KMSMasterKeyID: id}
+	}
+	for _, c := range []struct {
+		name          string
+		buckets       []snapshot.Bucket
+		errs          []snapshot.Error
+		keys, buckErr []string
+	}{
+		{"none", nil, nil, []string{}, []string{}},
+		{"distinct sorted key refs", []snapshot.Bucket{{Name: "a", Encryption: kms("k2")}, {Name: "b", Encryption: kms("k1")}, {Name: "c", Encryption: kms("k2")}, {Name: "d"}, {Name: "e", Encryption: &snapshot.Rule{Method: snapshot.MethodOSSManaged}}}, nil, []string{"k1", "k2"}, []string{}},
+		{"bucket errors of known buckets only", []snapshot.Bucket{{Name: "a"}, {Name: "b"}}, []snapshot.Error{
+			{Scope: "bucket", Resource: "b"}, {Scope: "bucket", Resource: "gone"}, {Scope: "scan", Resource: "a"}, {Scope: "bucket", Resource: "b"},
+		}, []string{}, []string{"b"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sum := &snapshot.Summary{}
+			sum.Buckets, sum.Coverage.Errors = c.buckets, c.errs
+			keys, known := bucketFacts(sum)
+			if !slices.Equal(keys, c.keys) || !slices.Equal(known, c.buckErr) {
+				t.Errorf("bucketFacts = %q, %q; want %q, %q", keys, known, c.keys, c.buckErr)
+			}
+		})
+	}
+}
+
+// TestUserScanRuleSeesBuckets: a user package's scan rules still get
+// every bucket in input.scan.buckets (the built-in ones no longer do), with
+// the bounded lists beside them.
+func TestUserScanRuleSeesBuckets(t *testing.T) {
+	dir := t.TempDir()
+	src := `package acme.estate
+
+import data.sseaudit.lib
+
+# METADATA
+# title: Estate census
+# description: Names every bucket.
+# custom:
+#   id: ACME-100
+#   severity: info
+#   resource_type: scan
+#   remediation:
+#     text: Nothing to do.
+#     cli: "true"
+#   controls:
+#     - {framework: ACME Storage Standard, version: "2024", id: "9", title: Census}
+scan_deny contains {"rule": rego.metadata.rule().custom.id, "resource": lib.scan_resource, "message": msg} if {
+	names := [b.name | some b in input.scan.buckets]
+	msg := sprintf("%d buckets %s, default keys %s", [count(names), concat(",", names), concat(",", input.scan.default_kms_key_ids)])
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "estate.rego"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := load(t, Options{ExtraDirs: []string{dir}})
+	var got []string
+	for _, f := range eval(t, e, mem("s", bucket("b1", ruleCMK), bucket("b2", nil), bucket("b3", ruleAES)), nil, nil) {
+		if f.Rule == "ACME-100" {
+			got = append(got, f.Message)
+		}
+	}
+	want := "3 buckets b1,b2,b3, default keys " + ruleCMK.KMSMasterKeyID
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("ACME-100 findings %q, want one %q", got, want)
 	}
 }

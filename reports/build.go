@@ -26,6 +26,11 @@ type ModelInput struct {
 	// may be empty (provenance then comes from the findings document only,
 	// and there are no per-bucket statistics).
 	SnapshotPath string
+	// Summary is SnapshotPath's summary as the caller read it already
+	// (snapshot.ReadHeaders or ReadSummary), so that a run does not hold
+	// two copies of every bucket record; nil: BuildModel reads it.
+	// BuildModel does not change it.
+	Summary *snapshot.Summary
 	// Findings is the findings document of the scan; nil means none.
 	Findings *findings.Document
 	// Conformance is the conformance run, when one ran.
@@ -109,9 +114,13 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 
 	// The headers only: the objects are decoded (and checked as
 	// ReadSummary checks them) once, by the StreamObjects below.
-	sum, err := snapshot.ReadHeaders(in.SnapshotPath)
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
+	sum := in.Summary
+	if sum == nil {
+		s, err := snapshot.ReadHeaders(in.SnapshotPath)
+		if err != nil {
+			return nil, fmt.Errorf("reports: %w", err)
+		}
+		sum = &s
 	}
 	digest, err := snapshot.Digest(in.SnapshotPath)
 	if err != nil {
@@ -135,6 +144,10 @@ func BuildModel(ctx context.Context, in ModelInput) (*Model, error) {
 	if m.Coverage.Errors == nil {
 		m.Coverage.Errors = []snapshot.Error{}
 	}
+
+	// Sized once: growing by appends held the old and the new array at
+	// once (100,000 buckets: about 50 MB more at the peak).
+	m.Buckets = make([]BucketStat, 0, len(sum.Buckets))
 
 	// One pass over the findings (a spilled document is read back).
 	open := map[string]int{}

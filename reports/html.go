@@ -516,11 +516,11 @@ func newHTMLView(m *Model) (*htmlView, error) {
 
 	v.Cov = htmlCoverageOf(m)
 	v.Buckets = htmlBucketsOf(m.Buckets, v.Findings, dialect, m.Compliance != nil)
-	v.BucketsCapped = len(v.Buckets) > htmlBucketBodies
-	v.NBuckets = int64(len(v.Buckets))
-	// The chart draws the first buckets of all (listBuckets keeps them).
-	v.BktChart = htmlBucketChart(v.Buckets)
-	v.Buckets, v.HiddenBuckets = listBuckets(v.Buckets)
+	v.BucketsCapped = len(m.Buckets) > htmlBucketBodies
+	v.NBuckets = int64(len(m.Buckets))
+	v.HiddenBuckets = int64(len(m.Buckets) - len(v.Buckets))
+	// The chart draws the first buckets of all (every one is listed).
+	v.BktChart = htmlBucketChart(v.Buckets, len(m.Buckets))
 	for i := range v.Findings {
 		if v.Findings[i].Resource.Bucket == "" {
 			v.Unbucketed++
@@ -729,9 +729,22 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding, dialect string, complia
 			byBucket[b] = append(byBucket[b], &fs[i])
 		}
 	}
-	out := make([]htmlBucket, 0, len(stats))
-	for i, s := range stats {
-		b := htmlBucket{Index: i, Stat: s, Findings: byBucket[s.Name]}
+	// Which buckets the page lists is decided on a few bytes a bucket
+	// (open findings and the worst of them); only the listed ones (at
+	// most htmlMaxBuckets) get a whole view. Building one for every
+	// bucket cost about 600 bytes a bucket at once (100,000 buckets: 60
+	// MB) for a page that shows 1,000.
+	ranks := make([]htmlRank, len(stats))
+	for i := range stats {
+		open, _, worst := htmlOpenWorst(byBucket[stats[i].Name], stats[i].WorstOpen)
+		ranks[i] = htmlRank{open: open, worst: worst}
+	}
+	markBucketBodies(ranks)
+	listed := listBuckets(ranks)
+	out := make([]htmlBucket, 0, len(listed))
+	for _, i := range listed {
+		s := stats[i]
+		b := htmlBucket{Index: i, Stat: s, Findings: byBucket[s.Name], Body: ranks[i].body}
 		if len(s.Encryption) > 0 {
 			labels := map[string]int64{}
 			for _, e := range s.Encryption {
@@ -759,21 +772,7 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding, dialect string, complia
 			}
 			return b.Methods[i].Key < b.Methods[j].Key
 		})
-		for _, f := range b.Findings {
-			if f.Suppressed {
-				b.Waived++
-				continue
-			}
-			b.Open++
-			if b.Worst == "" {
-				b.Worst = f.Sev // findings are sorted by severity
-			}
-		}
-		// The bucket's worst also counts open findings on the keys it
-		// uses (BuildModel records them in WorstOpen).
-		if htmlSevRank(s.WorstOpen) > htmlSevRank(b.Worst) {
-			b.Worst = s.WorstOpen
-		}
+		b.Open, b.Waived, b.Worst = htmlOpenWorst(b.Findings, s.WorstOpen)
 		b.NFindings = len(b.Findings)
 		if len(b.Findings) > htmlBucketFindings {
 			b.More = len(b.Findings) - htmlBucketFindings
@@ -802,17 +801,44 @@ func htmlBucketsOf(stats []BucketStat, fs []htmlFinding, dialect string, complia
 		}
 		out = append(out, b)
 	}
-	markBucketBodies(out)
 	return out
+}
+
+// htmlRank is what decides whether the page lists a bucket and opens it
+// to a drill-down.
+type htmlRank struct {
+	open  int
+	worst string
+	body  bool
+}
+
+// htmlOpenWorst counts a bucket's open and waived findings (fs, sorted by
+// severity) and names the worst open one, counting also the open findings
+// on the keys it uses (worstOpen: BuildModel records them in WorstOpen).
+func htmlOpenWorst(fs []*htmlFinding, worstOpen string) (open, waived int, worst string) {
+	for _, f := range fs {
+		if f.Suppressed {
+			waived++
+			continue
+		}
+		open++
+		if worst == "" {
+			worst = f.Sev // findings are sorted by severity
+		}
+	}
+	if htmlSevRank(worstOpen) > htmlSevRank(worst) {
+		worst = worstOpen
+	}
+	return open, waived, worst
 }
 
 // markBucketBodies gives a drill-down to every bucket, or, when there are
 // more than htmlBucketBodies, to the worst of them (open findings by
 // severity, then how many) and to those the bucket chart draws.
-func markBucketBodies(bs []htmlBucket) {
+func markBucketBodies(bs []htmlRank) {
 	if len(bs) <= htmlBucketBodies {
 		for i := range bs {
-			bs[i].Body = true
+			bs[i].body = true
 		}
 		return
 	}
@@ -822,42 +848,39 @@ func markBucketBodies(bs []htmlBucket) {
 	}
 	sort.SliceStable(order, func(x, y int) bool {
 		a, b := &bs[order[x]], &bs[order[y]]
-		if ra, rb := htmlSevRank(a.Worst), htmlSevRank(b.Worst); ra != rb {
+		if ra, rb := htmlSevRank(a.worst), htmlSevRank(b.worst); ra != rb {
 			return ra > rb
 		}
-		return a.Open > b.Open
+		return a.open > b.open
 	})
 	for _, i := range order[:htmlBucketBodies] {
-		bs[i].Body = true
+		bs[i].body = true
 	}
 	for i := 0; i < len(bs) && i < htmlBucketChartMax; i++ {
-		bs[i].Body = true
+		bs[i].body = true
 	}
 }
 
-// listBuckets keeps every bucket with a drill-down and, in order, the
-// others while there is room for htmlMaxBuckets, and says how many it left
-// out.
-func listBuckets(bs []htmlBucket) ([]htmlBucket, int64) {
-	if len(bs) <= htmlMaxBuckets {
-		return bs, 0
-	}
+// listBuckets returns the positions of the buckets the page lists: every
+// bucket with a drill-down and, in order, the others while there is room
+// for htmlMaxBuckets.
+func listBuckets(bs []htmlRank) []int {
 	room := htmlMaxBuckets
 	for i := range bs {
-		if bs[i].Body {
+		if bs[i].body {
 			room--
 		}
 	}
-	out := make([]htmlBucket, 0, htmlMaxBuckets)
+	out := make([]int, 0, min(len(bs), htmlMaxBuckets))
 	for i := range bs {
-		if bs[i].Body || room > 0 {
-			if !bs[i].Body {
+		if bs[i].body || room > 0 {
+			if !bs[i].body {
 				room--
 			}
-			out = append(out, bs[i])
+			out = append(out, i)
 		}
 	}
-	return out, int64(len(bs) - len(out))
+	return out
 }
 
 // htmlEncClass is the colour of a bucket's encrypted objects: the worst
@@ -1370,7 +1393,7 @@ func htmlRuleChartOf(meta []findings.RuleMeta, fs []htmlFinding) htmlChart {
 // htmlBucketChartMax is how many buckets the bucket chart draws.
 const htmlBucketChartMax = 60
 
-func htmlBucketChart(buckets []htmlBucket) htmlChart {
+func htmlBucketChart(buckets []htmlBucket, total int) htmlChart {
 	rows := make([]htmlBarRow, 0, len(buckets))
 	for i, b := range buckets {
 		if i == htmlBucketChartMax {
@@ -1394,8 +1417,8 @@ func htmlBucketChart(buckets []htmlBucket) htmlChart {
 	c := htmlBarChart("chart-buckets", "Objects per bucket", rows, 150, true)
 	c.Legend = []htmlLegend{{"enc", "encrypted, no open finding"}, {"unverified", "encrypted, not verified"},
 		{"sev-critical", "encrypted, in the colour of the bucket's worst open finding"}, {"unenc", "unencrypted"}, {"unknown", "unknown"}}
-	if len(buckets) > htmlBucketChartMax {
-		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", htmlBucketChartMax, len(buckets))
+	if total > htmlBucketChartMax {
+		c.Desc = fmt.Sprintf("First %d of %d buckets; every bucket is listed below.", htmlBucketChartMax, total)
 	}
 	if len(rows) == 0 {
 		c.Empty = "No buckets."
