@@ -257,16 +257,25 @@ func benchGCMOpenPieces(b *testing.B, size int, seed uint64) {
 
 // BenchmarkEncryptWrites256KiB encrypts 64 MiB written as 256 Writes of one
 // cache-resident 256 KiB buffer, as the object store does (it fills a
-// 256 KiB buffer from the request body and writes it to the Writer): no
-// cold source memory, so it shows the format's own per-chunk cost against
-// BenchmarkGCMSeal64KiB.
+// 256 KiB buffer from the request body and writes it to the Writer, which
+// it tells the object's size with WithSize): no cold source memory, so it
+// shows the format's own per-chunk cost against BenchmarkGCMSeal64KiB.
 func BenchmarkEncryptWrites256KiB(b *testing.B) {
+	benchEncryptWrites(b, WithSize(benchStreamSize))
+}
+
+// BenchmarkEncryptWrites256KiBUndeclared is BenchmarkEncryptWrites256KiB
+// without WithSize (an object of unknown size): each Write keeps its last
+// chunk back, copied, until the next Write shows it is not final.
+func BenchmarkEncryptWrites256KiBUndeclared(b *testing.B) { benchEncryptWrites(b) }
+
+func benchEncryptWrites(b *testing.B, opts ...Option) {
 	buf := plaintext(4*ChunkSize, 64)
 	b.SetBytes(benchStreamSize)
 	b.ReportAllocs()
 	defer cpuThroughput(b, benchStreamSize)()
 	for b.Loop() {
-		w, err := NewWriter(io.Discard, testKey, testIdentity)
+		w, err := NewWriter(io.Discard, testKey, testIdentity, opts...)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,7 +10,9 @@ import (
 type Option func(*config)
 
 type config struct {
-	rand io.Reader
+	rand    io.Reader
+	size    int64 // declared plaintext size (WithSize)
+	sizeSet bool
 }
 
 // WithRand sets the source of the header's salt and nonce prefix (39
@@ -20,6 +22,25 @@ type config struct {
 // predictable source the salt no longer guarantees a fresh key per stream.
 func WithRand(r io.Reader) Option {
 	return func(c *config) { c.rand = r }
+}
+
+// WithSize declares that exactly size bytes of plaintext will be written
+// (for instance a request's Content-Length). The Writer then knows which
+// chunk is the final one, so it seals every full non-final chunk straight
+// from the caller's slice instead of holding the last one of each Write
+// back in its buffer (a copy of up to ChunkSize bytes per Write) until
+// more data proves it is not final. The stream is byte-for-byte the one
+// an undeclared Writer produces from the same bytes.
+//
+// The declaration is enforced: a Write or ReadFrom that would exceed size
+// fails before anything of it is sealed, and Close after fewer bytes
+// fails without writing the final chunk (the partial stream is rejected
+// by readers as truncated); both errors wrap ErrSizeMismatch and are
+// sticky. NewWriter rejects a negative size (ErrInvalidSize) and one above
+// MaxPlaintextSize (ErrTooLarge). Without WithSize the size is unknown
+// and any length up to MaxPlaintextSize may be written.
+func WithSize(size int64) Option {
+	return func(c *config) { c.size, c.sizeSet = size, true }
 }
 
 // Writer encrypts a stream. It is an io.WriteCloser and an io.ReaderFrom.
@@ -38,6 +59,8 @@ type Writer struct {
 	arr    *chunkBuf // from wirePool, returned cleared by a successful Close
 	buf    []byte    // arr[:ctChunkSize]; plaintext in buf[:n], sealed in place
 	n      int       // buffered plaintext bytes, 0..ChunkSize (ChunkSize+1 transiently in ReadFrom)
+	size   int64     // declared plaintext size (WithSize); -1: unknown
+	in     int64     // plaintext bytes accepted so far
 	idx    uint64    // index of the next chunk to seal
 	sent   bool      // header written
 	closed bool
@@ -60,6 +83,16 @@ func NewWriter(w io.Writer, dataKey, identity []byte, opts ...Option) (*Writer, 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if !cfg.sizeSet {
+		cfg.size = -1
+	} else {
+		switch {
+		case cfg.size < 0:
+			return nil, fmt.Errorf("%w: declared plaintext size %d is negative", ErrInvalidSize, cfg.size)
+		case cfg.size > MaxPlaintextSize:
+			return nil, fmt.Errorf("%w: declared plaintext size %d exceeds %d", ErrTooLarge, cfg.size, MaxPlaintextSize)
+		}
+	}
 	h := Header{Version: Version, ChunkSize: ChunkSize}
 	var random [saltSize + prefixSize]byte
 	if _, err := io.ReadFull(cfg.rand, random[:]); err != nil {
@@ -72,7 +105,7 @@ func NewWriter(w io.Writer, dataKey, identity []byte, opts ...Option) (*Writer, 
 		return nil, err
 	}
 	copy(h.Commitment[:], commitment)
-	sw := &Writer{dst: w, header: h}
+	sw := &Writer{dst: w, header: h, size: cfg.size}
 	hdr := h.marshal()
 	if err := sw.c.init(encKey, &hdr); err != nil {
 		return nil, err
@@ -94,9 +127,14 @@ func (w *Writer) Commitment() []byte {
 // Write encrypts p. Whole chunks are sealed and written as soon as it is
 // known that more data follows them; at most ChunkSize bytes stay
 // buffered until the next Write or Close. When the buffer is empty and p
-// holds more than ChunkSize bytes, chunks are sealed directly from p.
+// holds more than ChunkSize bytes, chunks are sealed directly from p; with
+// a declared size (WithSize) so is a last full chunk of p that is not the
+// stream's final chunk.
 func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
+		return 0, err
+	}
+	if err := w.accept(int64(len(p))); err != nil {
 		return 0, err
 	}
 	total := len(p)
@@ -107,7 +145,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			}
 			w.n = 0
 		}
-		if w.n == 0 && len(p) > ChunkSize {
+		if w.n == 0 && (len(p) > ChunkSize || len(p) == ChunkSize && w.knownNonFinal()) {
 			if err := w.sealAndWrite(w.buf, p[:ChunkSize], false); err != nil {
 				return total - len(p), err
 			}
@@ -135,6 +173,9 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 		// extra byte proves that the first ChunkSize bytes are not final.
 		n, err := fill(r, w.buf[:ChunkSize+1], w.n)
 		total += int64(n - w.n)
+		if aerr := w.accept(int64(n - w.n)); aerr != nil {
+			return total, aerr
+		}
 		w.n = n
 		if w.n == ChunkSize+1 {
 			next := w.buf[ChunkSize]
@@ -185,6 +226,10 @@ func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.size >= 0 && w.in != w.size {
+		w.err = fmt.Errorf("%w: %d bytes written, %d declared", ErrSizeMismatch, w.in, w.size)
+		return w.err
+	}
 	if err := w.sealAndWrite(w.buf, w.buf[:w.n], true); err != nil {
 		return err
 	}
@@ -197,6 +242,24 @@ func (w *Writer) Close() error {
 	putBuf(&wirePool, w.arr)
 	w.arr, w.buf = nil, nil
 	return nil
+}
+
+// accept counts n more plaintext bytes, failing (sticky) if they exceed
+// the declared size. It runs before any of them is sealed.
+func (w *Writer) accept(n int64) error {
+	if w.size >= 0 && n > w.size-w.in {
+		w.err = fmt.Errorf("%w: more than the %d bytes declared", ErrSizeMismatch, w.size)
+		return w.err
+	}
+	w.in += n
+	return nil
+}
+
+// knownNonFinal reports whether the declared size proves that chunk w.idx
+// is not the final one: more plaintext than that chunk's end is declared.
+// It is false when the size is unknown.
+func (w *Writer) knownNonFinal() bool {
+	return w.size >= 0 && int64(w.idx+1)*ChunkSize < w.size
 }
 
 func (w *Writer) usable() error {
