@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Option configures NewWriter.
@@ -13,6 +14,7 @@ type config struct {
 	rand    io.Reader
 	size    int64 // declared plaintext size (WithSize)
 	sizeSet bool
+	aligned bool // WithAlignedWrites
 }
 
 // WithRand sets the source of the header's salt and nonce prefix (39
@@ -43,6 +45,38 @@ func WithSize(size int64) Option {
 	return func(c *config) { c.size, c.sizeSet = size, true }
 }
 
+// WithAlignedWrites makes the Writer seal chunks into an output buffer of
+// its own and write the destination in page-aligned pieces: every write
+// but the one Close makes is a multiple of AlignedWriteSize's page (4 KiB)
+// and at least AlignedWriteSize bytes, so each starts at a page boundary
+// of the stream. Without it the header and every chunk (ChunkSize plus a
+// tag, which after the header starts and ends inside a page) are written
+// on their own. Use it when the destination is a file: it replaces a
+// bufio.Writer in front of it, which would copy every chunk once more.
+// The output buffer holds only the header and ciphertext and is recycled
+// when Close succeeds; the stream's bytes are the same.
+func WithAlignedWrites() Option {
+	return func(c *config) { c.aligned = true }
+}
+
+// Sizes of WithAlignedWrites' output.
+const (
+	// AlignedWriteSize is the least size of a write WithAlignedWrites
+	// makes before Close: 256 KiB, as large as larger ones on a file
+	// (ext4: 1 MiB was no faster).
+	AlignedWriteSize = 256 << 10
+	// pageSize is the alignment of those writes.
+	pageSize = 4 << 10
+)
+
+// outBuf holds sealed chunks until at least AlignedWriteSize bytes can be
+// written: less than that plus one full chunk.
+type outBuf = [AlignedWriteSize + ctChunkSize]byte
+
+// outPool recycles outBufs. They hold only header and ciphertext bytes
+// and are handed to nothing but the destination's Write.
+var outPool = sync.Pool{New: func() any { return new(outBuf) }}
+
 // Writer encrypts a stream. It is an io.WriteCloser and an io.ReaderFrom.
 // It buffers at most one chunk (ChunkSize bytes) of plaintext and performs
 // no allocation per chunk; the chunk buffer is recycled for another stream
@@ -62,7 +96,9 @@ type Writer struct {
 	size   int64     // declared plaintext size (WithSize); -1: unknown
 	in     int64     // plaintext bytes accepted so far
 	idx    uint64    // index of the next chunk to seal
-	sent   bool      // header written
+	sent   bool      // header written (or, with out, put in out)
+	out    *outBuf   // WithAlignedWrites: sealed bytes not yet written, out[:on]
+	on     int
 	closed bool
 	err    error // sticky error from dst or the size limit
 }
@@ -109,6 +145,9 @@ func NewWriter(w io.Writer, dataKey, identity []byte, opts ...Option) (*Writer, 
 	hdr := h.marshal()
 	if err := sw.c.init(encKey, &hdr); err != nil {
 		return nil, err
+	}
+	if cfg.aligned {
+		sw.out = outPool.Get().(*outBuf)
 	}
 	sw.arr = getBuf(&wirePool)
 	sw.buf = sw.arr[:ctChunkSize]
@@ -241,6 +280,10 @@ func (w *Writer) Close() error {
 	clear(w.arr[:])
 	putBuf(&wirePool, w.arr)
 	w.arr, w.buf = nil, nil
+	if w.out != nil {
+		outPool.Put(w.out)
+		w.out = nil
+	}
 	return nil
 }
 
@@ -276,6 +319,9 @@ func (w *Writer) sealAndWrite(dst, pt []byte, last bool) error {
 		w.err = fmt.Errorf("%w: more than %d chunks (%d bytes)", ErrTooLarge, int64(maxChunks), MaxPlaintextSize)
 		return w.err
 	}
+	if w.out != nil {
+		return w.sealToOut(pt, last)
+	}
 	sealed := w.c.seal(dst[:0], pt, w.idx, last)
 	if !w.sent {
 		if err := w.write(w.c.aad[:]); err != nil {
@@ -287,6 +333,32 @@ func (w *Writer) sealAndWrite(dst, pt []byte, last bool) error {
 		return err
 	}
 	w.idx++
+	return nil
+}
+
+// sealToOut seals pt as chunk w.idx into w.out after the bytes not yet
+// written (the header first), then writes the largest page-aligned prefix
+// of them once there are at least AlignedWriteSize, or all of them for
+// the final chunk. The few bytes after the prefix (less than a page) move
+// to the front of the buffer.
+func (w *Writer) sealToOut(pt []byte, last bool) error {
+	if !w.sent {
+		w.on = copy(w.out[:], w.c.aad[:])
+		w.sent = true
+	}
+	w.on += len(w.c.seal(w.out[w.on:w.on], pt, w.idx, last))
+	w.idx++
+	if w.on < AlignedWriteSize && !last {
+		return nil
+	}
+	n := w.on
+	if !last {
+		n &^= pageSize - 1
+	}
+	if err := w.write(w.out[:n:n]); err != nil { // capacity cut: nothing past the bytes written
+		return err
+	}
+	w.on = copy(w.out[:], w.out[n:w.on])
 	return nil
 }
 
