@@ -47,9 +47,9 @@ func WithSize(size int64) Option {
 
 // WithAlignedWrites makes the Writer seal chunks into an output buffer of
 // its own and write the destination in page-aligned pieces: every write
-// but the one Close makes is a multiple of AlignedWriteSize's page (4 KiB)
-// and at least AlignedWriteSize bytes, so each starts at a page boundary
-// of the stream. Without it the header and every chunk (ChunkSize plus a
+// but the one Close makes is a multiple of 4 KiB (a page) and at least
+// AlignedWriteSize bytes, so each starts at a page boundary of the
+// stream. Without it the header and every chunk (ChunkSize plus a
 // tag, which after the header starts and ends inside a page) are written
 // on their own. Use it when the destination is a file: it replaces a
 // bufio.Writer in front of it, which would copy every chunk once more.
@@ -62,8 +62,8 @@ func WithAlignedWrites() Option {
 // Sizes of WithAlignedWrites' output.
 const (
 	// AlignedWriteSize is the least size of a write WithAlignedWrites
-	// makes before Close: 256 KiB, as large as larger ones on a file
-	// (ext4: 1 MiB was no faster).
+	// makes before Close. Larger writes to a file were no cheaper (ext4,
+	// 1 MiB measured).
 	AlignedWriteSize = 256 << 10
 	// pageSize is the alignment of those writes.
 	pageSize = 4 << 10
@@ -273,10 +273,11 @@ func (w *Writer) Close() error {
 		return err
 	}
 	w.n = 0
-	// Sealing overwrote every byte this stream filled in, but ReadFrom's
-	// source may have used the rest of the buffer as scratch space (as
-	// io.Reader allows), and the next user hands the buffer to its own
-	// source: clear it.
+	// Sealing in place overwrote every byte this stream filled in (with
+	// WithAlignedWrites sealing does not, it writes into out), and
+	// ReadFrom's source may have used the rest of the buffer as scratch
+	// space (as io.Reader allows); the next user hands the buffer to its
+	// own source: clear it.
 	clear(w.arr[:])
 	putBuf(&wirePool, w.arr)
 	w.arr, w.buf = nil, nil
