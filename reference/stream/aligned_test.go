@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 )
 
@@ -116,5 +117,22 @@ func TestAlignedWritesBufferHoldsNoPlaintext(t *testing.T) {
 	}
 	if w.out != nil {
 		t.Error("the output buffer was not given back by Close")
+	}
+}
+
+// TestAlignedSizedNoAllocsPerChunk: with both options, sealing straight
+// from the caller's slice into the output buffer allocates nothing.
+func TestAlignedSizedNoAllocsPerChunk(t *testing.T) {
+	pt := plaintext(4*ChunkSize, 33)
+	w, err := NewWriter(io.Discard, testKey, testIdentity, WithAlignedWrites(), WithSize(1<<40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(50, func() {
+		if _, err := w.Write(pt); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("Writer.Write: %v allocs per 4 chunks", a)
 	}
 }
