@@ -78,14 +78,17 @@ type outBuf = [AlignedWriteSize + ctChunkSize]byte
 var outPool = sync.Pool{New: func() any { return new(outBuf) }}
 
 // Writer encrypts a stream. It is an io.WriteCloser and an io.ReaderFrom.
-// It buffers at most one chunk (ChunkSize bytes) of plaintext and performs
-// no allocation per chunk; the chunk buffer is recycled for another stream
-// when Close succeeds. A Writer is not safe for concurrent use.
+// It buffers at most one chunk (ChunkSize bytes) of plaintext (and with
+// WithAlignedWrites less than AlignedWriteSize plus a chunk of ciphertext)
+// and performs no allocation per chunk; its buffers are recycled for
+// another stream when Close succeeds. A Writer is not safe for concurrent
+// use.
 //
 // The caller MUST call Close to write the final chunk: a stream that was
 // not closed is rejected by readers as truncated. Close does not close the
-// underlying writer. After the first error from the underlying writer the
-// Writer is unusable and returns that error from every call.
+// underlying writer. After the first error from the underlying writer (or
+// a size mismatch, see WithSize) the Writer is unusable and returns that
+// error from every call.
 type Writer struct {
 	dst    io.Writer
 	c      chunkCipher
