@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 )
 
@@ -134,5 +135,29 @@ func TestAlignedSizedNoAllocsPerChunk(t *testing.T) {
 		}
 	}); a != 0 {
 		t.Errorf("Writer.Write: %v allocs per 4 chunks", a)
+	}
+}
+
+// TestAlignedWriterClearsChunkBuffer: with WithAlignedWrites a buffered
+// chunk is sealed out of place, so the plaintext stays in the chunk
+// buffer until Close clears it, before that buffer (which the next
+// Writer's ReadFrom hands to its source) is recycled.
+func TestAlignedWriterClearsChunkBuffer(t *testing.T) {
+	w, err := NewWriter(io.Discard, testKey, testIdentity, WithAlignedWrites())
+	if err != nil {
+		t.Fatal(err)
+	}
+	arr := w.arr
+	if _, err := w.Write(bytes.Repeat(marker[:1], 2*ChunkSize+100)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(arr[:], marker) {
+		t.Fatal("test premise: the chunk buffer holds no plaintext before Close")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(arr[:], func(b byte) bool { return b != 0 }); i >= 0 {
+		t.Errorf("recycled chunk buffer holds %#x at %d, want all zero", arr[i], i)
 	}
 }
