@@ -112,9 +112,10 @@
 //
 // A write streams the body through MD5 and CRC-64 (of the plaintext; and
 // CRC-32C when unencrypted) and, when encrypted, envelope.DataKey.Encrypt
-// and a 256 KiB buffer (aligned file writes, write.go) into a temp file
-// (MD5 on a goroutine of its own beside the rest, hashpipe.go); checks
-// length and Content-MD5; flushes the buffer; renames the file into data/;
+// (told the declared size, writing page-aligned pieces of at least
+// 256 KiB from its own buffer, write.go) into a temp file (MD5 on a
+// goroutine of its own beside the rest, hashpipe.go); checks length and
+// Content-MD5; closes the stream; renames the file into data/;
 // fsyncs the file, then data/;
 // and only then commits the bbolt transaction that references it, which
 // is the single point at which the object (or part) becomes visible.

@@ -3,6 +3,7 @@ package objstore
 import (
 	"bytes"
 	"crypto/rand"
+	"io"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,66 +19,71 @@ func (w *writeSizes) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestFileBufferWrites streams real ciphertext through fileBuffer and
-// checks what the file would see: one write for a small stream, else
-// writes of fileBufSize (so every write starts on a page boundary) and
-// one tail.
-func TestFileBufferWrites(t *testing.T) {
+// TestEncryptedFileWrites streams real ciphertext with encryptOptions,
+// in copyHashed's pieces, and checks what the file would see: one write
+// for a stream shorter than stream.AlignedWriteSize, else page-aligned
+// writes of at least that size and one tail. With a declared size the
+// first piece (four chunks, none of them final) is sealed and written
+// whole as soon as it is handed over; the stream reads back whole.
+func TestEncryptedFileWrites(t *testing.T) {
 	key := make([]byte, 32)
 	rand.Read(key)
 	for _, c := range []struct {
 		name     string
 		size     int64 // plaintext bytes
-		declared int64 // the size fileBuffer is told (-1: unknown)
-		pooled   bool
+		declared int64 // the size encryptOptions is told (-1: unknown)
 	}{
-		{"empty", 0, 0, false},
-		{"4KiB", 4 << 10, 4 << 10, false},
-		{"one chunk", stream.ChunkSize, stream.ChunkSize, false},
-		{"two chunks", 2 * stream.ChunkSize, 2 * stream.ChunkSize, true},
-		{"3MiB+5", 3<<20 + 5, 3<<20 + 5, true},
-		{"unknown size", 5<<19 + 7, -1, true},
-		{"unknown small", 100, -1, true},
+		{"empty", 0, 0},
+		{"4KiB", 4 << 10, 4 << 10},
+		{"one chunk", stream.ChunkSize, stream.ChunkSize},
+		{"two chunks", 2 * stream.ChunkSize, 2 * stream.ChunkSize},
+		{"four chunks", copyBufSize, copyBufSize},
+		{"3MiB+5", 3<<20 + 5, 3<<20 + 5},
+		{"unknown size", 5<<19 + 7, -1},
+		{"unknown small", 100, -1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := &writeSizes{}
-			fb, release := fileBuffer(rec, c.declared)
-			defer release()
-			if got := fb.Size() == fileBufSize; got != c.pooled {
-				t.Fatalf("buffer of %d bytes; want pooled %v", fb.Size(), c.pooled)
-			}
-			sw, err := stream.NewWriter(fb, key, []byte("id"))
+			var ct bytes.Buffer
+			sw, err := stream.NewWriter(io.MultiWriter(rec, &ct), key, []byte("id"), encryptOptions(c.declared)...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// copyHashed hands the stream copyBufSize pieces.
-			data := make([]byte, c.size)
+			data := pattern(int(c.size), 3)
 			for p := data; len(p) > 0; {
 				n := min(len(p), copyBufSize)
 				if _, err := sw.Write(p[:n]); err != nil {
 					t.Fatal(err)
+				}
+				if c.declared > copyBufSize && len(p) == len(data) && len(rec.sizes) != 1 {
+					t.Errorf("after the first %d-byte piece of a declared %d bytes the file saw %d writes, want 1", n, c.declared, len(rec.sizes))
 				}
 				p = p[n:]
 			}
 			if err := sw.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if err := fb.Flush(); err != nil {
-				t.Fatal(err)
-			}
 			want, _ := stream.EncryptedSize(c.size)
 			var total int64
 			for i, n := range rec.sizes {
 				total += int64(n)
-				if i < len(rec.sizes)-1 && n != fileBufSize {
-					t.Errorf("write %d of %d is %d bytes, want %d: %v", i, len(rec.sizes), n, fileBufSize, rec.sizes)
+				if i < len(rec.sizes)-1 && (n < stream.AlignedWriteSize || n%4096 != 0) {
+					t.Errorf("write %d of %d is %d bytes, want a multiple of 4096 of at least %d: %v", i, len(rec.sizes), n, stream.AlignedWriteSize, rec.sizes)
 				}
 			}
 			if total != want {
 				t.Errorf("wrote %d bytes, want %d", total, want)
 			}
-			if !c.pooled && len(rec.sizes) != 1 {
+			if want < stream.AlignedWriteSize && len(rec.sizes) != 1 {
 				t.Errorf("a small stream took %d writes, want 1: %v", len(rec.sizes), rec.sizes)
+			}
+			r, err := stream.NewReader(&ct, key, []byte("id"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("read back %d bytes, %v", len(got), err)
 			}
 		})
 	}

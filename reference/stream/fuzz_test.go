@@ -8,7 +8,7 @@ import (
 )
 
 var sentinels = []error{ErrMalformedHeader, ErrUnsupportedVersion, ErrKeyCommitment, ErrAuthentication,
-	ErrTruncated, ErrTrailingData, ErrInvalidRange, ErrInvalidSize, ErrTooLarge}
+	ErrTruncated, ErrTrailingData, ErrInvalidRange, ErrInvalidSize, ErrTooLarge, ErrSizeMismatch}
 
 func isSentinel(err error) bool {
 	for _, s := range sentinels {
@@ -158,5 +158,73 @@ func FuzzDecrypt(f *testing.F) {
 			t.Fatalf("range [%d,+%d) returned wrong plaintext", off, length)
 		}
 		check(t, "range", ct, got, int64(off), err)
+	})
+}
+
+// FuzzWriterOptions writes a plaintext in fuzzed pieces (Write or
+// ReadFrom) with a declared size off by delta, with or without aligned
+// writes. With the size right (or undeclared) the stream is byte for byte
+// the one a single Write makes; with it wrong some call fails with
+// ErrSizeMismatch and what reached the destination never decrypts.
+func FuzzWriterOptions(f *testing.F) {
+	f.Add(uint32(3*ChunkSize+5), []byte{0, 1, 255, 7}, int16(0), true, true)
+	f.Add(uint32(4*ChunkSize), []byte{4, 4}, int16(-1), true, false)
+	f.Add(uint32(ChunkSize), []byte{1}, int16(1), false, true)
+	f.Add(uint32(0), []byte{}, int16(0), true, true)
+	f.Fuzz(func(t *testing.T, size uint32, cuts []byte, delta int16, sized, aligned bool) {
+		size %= 9*ChunkSize + 1
+		pt := plaintext(int(size), 70)
+		ref := seal(t, pt, testKey, testIdentity, WithRand(detRand(71)))
+		declared := int64(size) + int64(delta)
+		opts := []Option{WithRand(detRand(71))}
+		if sized {
+			opts = append(opts, WithSize(declared))
+		}
+		if aligned {
+			opts = append(opts, WithAlignedWrites())
+		}
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, testKey, testIdentity, opts...)
+		if sized && declared < 0 {
+			if !errors.Is(err, ErrInvalidSize) {
+				t.Fatalf("WithSize(%d): %v", declared, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each cut byte is a piece of cut*1021 bytes (0: the rest); odd
+		// ones go through ReadFrom.
+		var werr error
+		rest := pt
+		for i := 0; len(rest) > 0 && werr == nil; i++ {
+			n := len(rest)
+			if i < len(cuts) && cuts[i] != 0 {
+				n = min(n, int(cuts[i])*1021)
+			}
+			if i < len(cuts) && cuts[i]%2 == 1 {
+				_, werr = w.ReadFrom(onlyReader{bytes.NewReader(rest[:n])})
+			} else {
+				_, werr = w.Write(rest[:n])
+			}
+			rest = rest[n:]
+		}
+		cerr := w.Close()
+		if !sized || delta == 0 {
+			if werr != nil || cerr != nil {
+				t.Fatalf("write: %v, Close: %v", werr, cerr)
+			}
+			if !bytes.Equal(buf.Bytes(), ref) {
+				t.Fatal("a different stream")
+			}
+			return
+		}
+		if !errors.Is(cerr, ErrSizeMismatch) || (werr != nil && !errors.Is(werr, ErrSizeMismatch)) {
+			t.Fatalf("declared %d of %d: write: %v, Close: %v", declared, size, werr, cerr)
+		}
+		if _, err := openAll(buf.Bytes(), testKey, testIdentity); err == nil {
+			t.Fatalf("declared %d of %d: the destination holds a valid stream", declared, size)
+		}
 	})
 }

@@ -92,6 +92,9 @@ var (
 	ErrTooLarge = errors.New("stream: stream too large")
 	// ErrInvalidKey: the data key is not exactly 32 bytes.
 	ErrInvalidKey = errors.New("stream: data key must be 32 bytes")
+	// ErrSizeMismatch: more or fewer bytes were written than declared
+	// with WithSize.
+	ErrSizeMismatch = errors.New("stream: plaintext size differs from the declared size")
 	// ErrClosed: Write or ReadFrom was called after Close.
 	ErrClosed = errors.New("stream: write after close")
 )

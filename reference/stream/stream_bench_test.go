@@ -1,10 +1,13 @@
 package stream
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/sseaudit/sseaudit/internal/meter"
@@ -257,16 +260,25 @@ func benchGCMOpenPieces(b *testing.B, size int, seed uint64) {
 
 // BenchmarkEncryptWrites256KiB encrypts 64 MiB written as 256 Writes of one
 // cache-resident 256 KiB buffer, as the object store does (it fills a
-// 256 KiB buffer from the request body and writes it to the Writer): no
-// cold source memory, so it shows the format's own per-chunk cost against
-// BenchmarkGCMSeal64KiB.
+// 256 KiB buffer from the request body and writes it to the Writer, which
+// it tells the object's size with WithSize): no cold source memory, so it
+// shows the format's own per-chunk cost against BenchmarkGCMSeal64KiB.
 func BenchmarkEncryptWrites256KiB(b *testing.B) {
+	benchEncryptWrites(b, WithSize(benchStreamSize))
+}
+
+// BenchmarkEncryptWrites256KiBUndeclared is BenchmarkEncryptWrites256KiB
+// without WithSize (an object of unknown size): each Write keeps its last
+// chunk back, copied, until the next Write shows it is not final.
+func BenchmarkEncryptWrites256KiBUndeclared(b *testing.B) { benchEncryptWrites(b) }
+
+func benchEncryptWrites(b *testing.B, opts ...Option) {
 	buf := plaintext(4*ChunkSize, 64)
 	b.SetBytes(benchStreamSize)
 	b.ReportAllocs()
 	defer cpuThroughput(b, benchStreamSize)()
 	for b.Loop() {
-		w, err := NewWriter(io.Discard, testKey, testIdentity)
+		w, err := NewWriter(io.Discard, testKey, testIdentity, opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -299,6 +311,53 @@ func BenchmarkDecrypt1MiB(b *testing.B) {
 		}
 		if n, err := io.Copy(io.Discard, r); err != nil || n != size {
 			b.Fatal(n, err)
+		}
+	}
+}
+
+// BenchmarkEncryptToFile writes 64 MiB in 256 KiB Writes into a temp file
+// (page cache, no fsync) as the object store does, with WithAlignedWrites
+// and WithSize; BenchmarkEncryptToFileBufio is the path it replaced (each
+// chunk written on its own into a 256 KiB bufio.Writer, size undeclared).
+func BenchmarkEncryptToFile(b *testing.B) {
+	benchEncryptToFile(b, false, WithAlignedWrites(), WithSize(benchStreamSize))
+}
+
+func BenchmarkEncryptToFileBufio(b *testing.B) { benchEncryptToFile(b, true) }
+
+func benchEncryptToFile(b *testing.B, useBufio bool, opts ...Option) {
+	buf := plaintext(4*ChunkSize, 64)
+	f, err := os.Create(filepath.Join(b.TempDir(), "f"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var dst io.Writer = f
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if useBufio {
+		dst = bw
+	}
+	b.SetBytes(benchStreamSize)
+	b.ReportAllocs()
+	defer cpuThroughput(b, benchStreamSize)()
+	for b.Loop() {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		w, err := NewWriter(dst, testKey, testIdentity, opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range benchStreamSize / len(buf) {
+			if _, err := w.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := bw.Flush(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
