@@ -36,6 +36,11 @@ MIXES=${MIXES:-"compliant unencrypted"}
 ROUNDS=${ROUNDS:-1}
 KINDS=${KINDS:-"engine scan audit"}
 LIMIT_MIB=${LIMIT_MIB:-512}
+# POLICY_BYTES gives every bucket a bucket policy of that many bytes (at
+# most 20 KiB, the snapshot's bound), which each bucket record keeps as
+# evidence: the worst case per bucket, e.g. SHAPES=10000x10 POLICY_BYTES=20480
+# KINDS=audit (508 MiB peak RSS measured, against 124 MiB without).
+POLICY_BYTES=${POLICY_BYTES:-0}
 RATIO_MAX=${RATIO_MAX:-1.2}
 HTML_MAX=${HTML_MAX:-5000000}
 BROWSER_SHAPE=${BROWSER_SHAPE:-1x1000000}
@@ -103,8 +108,9 @@ for shape in $SHAPES; do
   objects=$((buckets * per))
   for mix in $MIXES; do
     name="shape=$shape/mix=$mix"
+    [ "$POLICY_BYTES" = 0 ] || name="$name/policy=$POLICY_BYTES"
     snap=$work/snap.json
-    "$work/gensnap" -buckets "$buckets" -objects "$per" -mix "$mix" -o "$snap"
+    "$work/gensnap" -buckets "$buckets" -objects "$per" -mix "$mix" -policy-bytes "$POLICY_BYTES" -o "$snap"
     echo "== $name: $objects objects, snapshot $(du -h "$snap" | cut -f1) (load $(cut -d' ' -f1 /proc/loadavg))"
     for _ in $(seq 1 "$ROUNDS"); do
       r=$((r + 1))

@@ -20,6 +20,7 @@ func main() {
 	out := flag.String("o", "snapshot.json", "output file")
 	next := flag.Bool("next", false, "write the next scan: every default changed, bucket 0's objects re-encrypted in place")
 	mix := flag.String("mix", "", "encryption states: realistic (default), compliant or unencrypted")
+	policyBytes := flag.Int("policy-bytes", 0, "give every bucket a bucket policy of this many bytes (at most 20 KiB)")
 	flag.Parse()
 	f, err := os.Create(*out)
 	if err != nil {
@@ -39,7 +40,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "-mix %q: use realistic, compliant or unencrypted\n", *mix)
 		os.Exit(2)
 	}
-	if _, err := synth.Write(w, synth.Options{Buckets: *buckets, Objects: *objects, ScanID: id, ReencryptDefault: *next, Mix: m}); err != nil {
+	if _, err := synth.Write(w, synth.Options{Buckets: *buckets, Objects: *objects, ScanID: id, ReencryptDefault: *next, Mix: m, PolicyBytes: *policyBytes}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -6,9 +6,12 @@
 package synth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sseaudit/sseaudit/snapshot"
@@ -45,6 +48,11 @@ type Options struct {
 	// Mix is the estate's state: MixRealistic (""), MixCompliant or
 	// MixUnencrypted.
 	Mix string
+	// PolicyBytes, when positive, gives every bucket a bucket policy
+	// whose raw document (kept in the snapshot as evidence) is that many
+	// bytes, at most snapshot.MaxPolicyRaw: the worst case of what a
+	// bucket record holds besides its counts.
+	PolicyBytes int
 }
 
 // Mixes of encryption states.
@@ -82,6 +90,9 @@ func Write(w io.Writer, o Options) (snapshot.Summary, error) {
 	for i := 0; i < o.Buckets; i++ {
 		name := fmt.Sprintf("bench-%05d", i)
 		b := snapshot.Bucket{Name: name, Region: Region, CreationDate: Base.Add(-time.Duration(i) * time.Hour), ReadAt: Base.Add(time.Duration(i) * time.Millisecond), Encryption: rule(i, o.ReencryptDefault, o.Mix)}
+		if o.PolicyBytes > 0 {
+			b.Policy = policy(i, min(o.PolicyBytes, snapshot.MaxPolicyRaw))
+		}
 		if err := sw.BeginBucket(b); err != nil {
 			return snapshot.Summary{}, err
 		}
@@ -181,4 +192,17 @@ func object(bucket string, i, j, perBucket int, mix string) snapshot.Object {
 		o.SSE, o.KMSKeyID, o.Method = "KMS", CMKs[n%len(CMKs)], snapshot.MethodKMSCMK
 	}
 	return o
+}
+
+// policy is a Deny-unencrypted-PutObject bucket policy of n bytes whose
+// statement ids differ per bucket, so no two raw documents are equal.
+func policy(bucket, n int) *snapshot.Policy {
+	var sb strings.Builder
+	sb.WriteString(`{"Version":"2012-10-17","Statement":[`)
+	for j := 0; sb.Len() < n; j++ {
+		fmt.Fprintf(&sb, `{"Sid":"DenyUnencrypted%d-%d","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::bench/*","Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}},`, bucket, j)
+	}
+	raw := sb.String()[:n]
+	sum := sha256.Sum256([]byte(raw))
+	return &snapshot.Policy{Status: snapshot.PolicySet, Raw: raw, RawSHA256: hex.EncodeToString(sum[:]), DeniesUnencryptedPut: true, RequiredSSE: "KMS"}
 }
