@@ -145,7 +145,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// one as it evaluates them (a second decoding of each cost as much as
 	// the evaluation of a compliant estate), so a malformed object is an
 	// evaluation error below, reported as this one would be.
-	sum, err := snapshot.ReadHeaders(snapPath)
+	sum, err := snapshot.ReadLeanHeaders(snapPath)
 	if err != nil {
 		if !scanned {
 			return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +71,13 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 	sum, err := readSummary(cur)
 	if err != nil {
 		return fmt.Errorf("policy: snapshot: %w", err)
+	}
+	if f, ok := asFile(cur); ok && sum.Lean && e.userScanQ != nil {
+		// User scan rules get every bucket header in input.scan.buckets,
+		// raw bodies included (doc.go): a lean summary lacks them.
+		if sum, err = snapshot.ReadHeaders(string(f)); err != nil {
+			return fmt.Errorf("policy: snapshot: %w", err)
+		}
 	}
 	var prevSum *snapshot.Summary
 	if prev != nil {
@@ -257,12 +265,21 @@ func (r *chunkReader) read(ctx context.Context, src Source) error {
 		cur := -1
 		var buf []byte
 		n, base := 0, 0
+		// streamed is bucket streamedAt's header as the stream read it
+		// before its objects, raw bodies included.
+		var streamed *snapshot.Bucket
+		streamedAt := -1
 		start := func(i int) error {
 			if i >= len(r.sum.Buckets) {
 				return fmt.Errorf("%w: more buckets than the summary read before (the file changed?)", snapshot.ErrFormat)
 			}
+			head := &r.sum.Buckets[i]
+			if streamedAt == i {
+				head = withRaw(head, streamed)
+			}
+			streamed, streamedAt = nil, -1
 			var err error
-			b, err = r.bucket(&r.sum.Buckets[i])
+			b, err = r.bucket(head)
 			cur, buf, n, base = i, buf[:0], 0, 0
 			return err
 		}
@@ -276,7 +293,7 @@ func (r *chunkReader) read(ctx context.Context, src Source) error {
 			buf, n = buf[:0], 0
 			return r.emit(c)
 		}
-		return snapshot.StreamObjects(string(f), false, snapshot.ObjectVisitor{
+		v := snapshot.ObjectVisitor{
 			Object: func(i int, raw []byte, _ int64, _ *snapshot.Object) error {
 				if i != cur {
 					if err := start(i); err != nil {
@@ -319,7 +336,14 @@ func (r *chunkReader) read(ctx context.Context, src Source) error {
 				cur = -1
 				return r.end(b)
 			},
-		})
+		}
+		if r.sum.Lean {
+			v.Header = func(i int, h *snapshot.Bucket) error {
+				streamed, streamedAt = h, i
+				return nil
+			}
+		}
+		return snapshot.StreamObjects(string(f), false, v)
 	}
 	i := 0
 	return src.EachBucket(func(sb snapshot.Bucket) error {
@@ -344,6 +368,31 @@ func (r *chunkReader) read(ctx context.Context, src Source) error {
 		}
 		return r.end(b)
 	})
+}
+
+// withRaw is the summary's header h with the raw bodies (which a lean
+// summary leaves out, and the rules put in findings as evidence) of s, the
+// header the stream read before the bucket's objects: for each of
+// encryption, acl and policy whose facts in s are h's. A member that
+// follows the objects in the file is not in s, and h kept its body
+// (snapshot.ReadLeanHeaders).
+func withRaw(h, s *snapshot.Bucket) *snapshot.Bucket {
+	l := s.WithoutRaw()
+	c := *h
+	changed := false
+	if h.Encryption != nil && reflect.DeepEqual(l.Encryption, h.Encryption) {
+		c.Encryption, changed = s.Encryption, true
+	}
+	if h.ACL != nil && reflect.DeepEqual(l.ACL, h.ACL) {
+		c.ACL, changed = s.ACL, true
+	}
+	if h.Policy != nil && reflect.DeepEqual(l.Policy, h.Policy) {
+		c.Policy, changed = s.Policy, true
+	}
+	if !changed {
+		return h
+	}
+	return &c
 }
 
 // bucket prepares what the units of the bucket h share.

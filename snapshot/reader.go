@@ -30,6 +30,9 @@ type Summary struct {
 	// order of first appearance (ReadSummary only: it reads every object;
 	// not part of the file).
 	ObjectKeyIDs []string `json:"-"`
+	// Lean: the buckets were read by ReadLeanHeaders, without their raw
+	// response bodies (not part of the file).
+	Lean bool `json:"-"`
 }
 
 // ErrSchema is wrapped by the error for a document that is not a snapshot
@@ -45,15 +48,27 @@ var ErrFormat = errors.New("snapshot: malformed document")
 // objects. The schema is checked strictly: an unknown schema version,
 // unknown members, missing members (objects' included), an object naming
 // another bucket, or trailing data are errors.
-func ReadSummary(path string) (Summary, error) { return readSummary(path, true) }
+func ReadSummary(path string) (Summary, error) { return readSummary(path, true, false) }
 
 // ReadHeaders is ReadSummary without decoding the objects: each is only
 // checked to be well-formed JSON. It is for readers that parse the objects
 // themselves afterwards (EachRawBucket) and validate them with
 // CheckObjectMembers.
-func ReadHeaders(path string) (Summary, error) { return readSummary(path, false) }
+func ReadHeaders(path string) (Summary, error) { return readSummary(path, false, false) }
 
-func readSummary(path string, checkObjects bool) (Summary, error) {
+// ReadLeanHeaders is ReadHeaders without the raw response bodies kept as
+// evidence (Encryption.Raw, ACL.Raw and Policy.Raw; every fact parsed from
+// them stays, RawSHA256 and RawTruncated included) of each bucket whose
+// members holding them (encryption, acl, policy) precede its "objects"
+// (as the Writer writes them), and with Lean set. Those bodies (a policy alone up to MaxPolicyRaw) are
+// most of a bucket header; a reader that needs them while it evaluates a
+// bucket gets them with the header StreamObjects passes to
+// ObjectVisitor.Header before the bucket's first object. A bucket with one
+// of those members after "objects" keeps its bodies here: a stream cannot
+// give them before its objects.
+func ReadLeanHeaders(path string) (Summary, error) { return readSummary(path, false, true) }
+
+func readSummary(path string, checkObjects, lean bool) (Summary, error) {
 	var sum Summary
 	var order bucketOrder
 	keys := map[string]bool{}
@@ -72,6 +87,9 @@ func readSummary(path string, checkObjects bool) (Summary, error) {
 			if err := order.next(s, at, b.Name); err != nil {
 				return err
 			}
+			if lean && !s.lateMembers {
+				*b = b.WithoutRaw()
+			}
 			sum.Buckets = append(sum.Buckets, *b)
 			return nil
 		})
@@ -82,8 +100,12 @@ func readSummary(path string, checkObjects bool) (Summary, error) {
 	if sum.Buckets == nil {
 		sum.Buckets = []Bucket{}
 	}
+	sum.Lean = lean
 	return sum, nil
 }
+
+// rawMembers are the bucket members that hold a raw response body.
+var rawMembers = map[string]bool{"encryption": true, "acl": true, "policy": true}
 
 // EachBucket calls fn for every bucket of path in file order, with
 // b.Objects holding that bucket's objects only; memory is bounded by the
@@ -152,6 +174,14 @@ type ObjectVisitor struct {
 	// for a bucket without objects) with its header and counts (Objects
 	// nil).
 	EndBucket func(bucket int, b *Bucket) error
+	// Header, when set, is called before each bucket's first object (also
+	// for a bucket without objects) with the header decoded from the
+	// members that precede its "objects" in the file, raw bodies included
+	// (in a file the Writer wrote: all but the counts and list_error,
+	// which follow the objects). Members after "objects" are missing from
+	// it (see ReadLeanHeaders). Header is not called when those members
+	// do not decode (the bucket is then an error before EndBucket).
+	Header func(bucket int, b *Bucket) error
 }
 
 // StreamObjects walks the buckets of path in file order one object at a
@@ -167,6 +197,15 @@ func StreamObjects(path string, decode bool, v ObjectVisitor) error {
 	var order bucketOrder
 	i := 0
 	return walk(path, &sum, func(s *byteScanner) error {
+		if v.Header != nil {
+			s.header = func(hdr []byte) error {
+				b := &Bucket{}
+				if strictDecode(hdr, b) != nil {
+					return nil
+				}
+				return v.Header(i, b)
+			}
+		}
 		return s.buckets(func(s *byteScanner, at int64) error {
 			n := i
 			b, err := s.bucket(at, decode, false, func(raw []byte, at int64, o *Object) error {
@@ -353,6 +392,7 @@ func (s *byteScanner) bucket(at int64, check, keep bool, each objectFunc) (*Buck
 	var n objectCounts
 	name := ""
 	seen := map[string]bool{}
+	s.lateMembers = false
 	for first := true; ; first = false {
 		ok, err := s.more(first, '}')
 		if err != nil {
@@ -370,10 +410,18 @@ func (s *byteScanner) bucket(at int64, check, keep bool, each objectFunc) (*Buck
 		}
 		seen[k] = true
 		if k == "objects" {
+			if s.header != nil {
+				if err := s.header(append(hdr[:len(hdr):len(hdr)], '}')); err != nil {
+					return nil, err
+				}
+			}
 			if objects, n, err = s.objects(name, check, keep, each); err != nil {
 				return nil, err
 			}
 			continue
+		}
+		if seen["objects"] && rawMembers[k] {
+			s.lateMembers = true
 		}
 		if raw, err = s.value(raw[:0], true); err != nil {
 			return nil, err

@@ -27,6 +27,12 @@ type byteScanner struct {
 	objectKey func(id string)
 	// maxKeep bounds a value kept by value() (0: no bound; see Limits).
 	maxKeep int
+	// header, when set, gets each bucket's header members that precede
+	// its "objects", as a JSON object (valid during the call only).
+	header func(hdr []byte) error
+	// lateMembers tells that the last bucket read had a member holding a
+	// raw body (rawMembers) after its "objects".
+	lateMembers bool
 }
 
 // Bounds on what a snapshot may hold. The scanner never writes anything

@@ -224,6 +224,28 @@ type Bucket struct {
 	Objects []Object `json:"objects,omitempty"`
 }
 
+// WithoutRaw returns a copy of b without the raw response bodies kept as
+// evidence (Encryption.Raw, ACL.Raw, Policy.Raw): what ReadLeanHeaders
+// keeps of a bucket. b is not modified.
+func (b Bucket) WithoutRaw() Bucket {
+	if b.Encryption != nil {
+		r := *b.Encryption
+		r.Raw = ""
+		b.Encryption = &r
+	}
+	if b.ACL != nil {
+		a := *b.ACL
+		a.Raw = ""
+		b.ACL = &a
+	}
+	if b.Policy != nil {
+		p := *b.Policy
+		p.Raw = ""
+		b.Policy = &p
+	}
+	return b
+}
+
 // ACL is a bucket's access control list, normalised across dialects.
 type ACL struct {
 	// Canned is the canned ACL: private, public-read, public-read-write,
