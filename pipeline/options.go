@@ -207,6 +207,11 @@ type Options struct {
 	// Progress receives a progress bar when it is a terminal; Notes
 	// receives one-line notes about what the run is doing (both may be nil).
 	Progress, Notes io.Writer
+
+	// fullHeaders reads the run's summary with the buckets' raw response
+	// bodies (snapshot.ReadHeaders), as before the lean summary (tests:
+	// the outputs are the same).
+	fullHeaders bool
 }
 
 // InputError is bad input: a flag, file or value the run cannot use. Its

@@ -145,7 +145,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// one as it evaluates them (a second decoding of each cost as much as
 	// the evaluation of a compliant estate), so a malformed object is an
 	// evaluation error below, reported as this one would be.
-	sum, err := snapshot.ReadLeanHeaders(snapPath)
+	// Nor are the buckets' raw response bodies kept (a bucket policy
+	// alone may be 20 KiB): the engine takes each bucket's from the file
+	// as it evaluates that bucket (snapshot.ReadLeanHeaders), so that the
+	// run's summary does not grow with them.
+	readHeaders := snapshot.ReadLeanHeaders
+	if opts.fullHeaders {
+		readHeaders = snapshot.ReadHeaders
+	}
+	sum, err := readHeaders(snapPath)
 	if err != nil {
 		if !scanned {
 			return res, inputErrorf("--from-snapshot %s: %v", opts.FromSnapshot, err)
