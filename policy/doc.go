@@ -133,7 +133,10 @@
 // built only for the scan_deny rules of user packages: as Rego terms it
 // costs about 1 KB a bucket (100,000 buckets: 120 MB), so the built-in
 // rules never get it (they compute the two lists from it when it is there
-// instead, as under stock opa eval).
+// instead, as under stock opa eval). Its buckets carry their raw response
+// bodies (encryption.raw, acl.raw, policy.raw) as input.bucket does: given
+// a lean summary (snapshot.ReadLeanHeaders, which the pipeline reads), an
+// engine with user scan_deny rules reads the full headers again for them.
 //
 // # Evaluation
 //
@@ -145,7 +148,13 @@
 // as each bucket's last chunk is delivered. A previous snapshot is read in
 // step (both list buckets in name order), a bucket ahead, into an index of
 // 24 bytes an object (prev.go): memory grows with the previous snapshot's
-// largest bucket at that rate, not with its objects. EvaluateStream hands
+// largest bucket at that rate, not with its objects. The summary may be
+// lean (HeadedFileSource with snapshot.ReadLeanHeaders): the raw response
+// bodies input.bucket carries (the built-in rules put them in findings'
+// evidence) then come from the header the stream reads before each
+// bucket's objects (snapshot.ObjectVisitor.Header), held while that
+// bucket is evaluated only; the findings are those of a full summary.
+// EvaluateStream hands
 // the per-object findings on chunk by chunk; EvaluateSnapshot keeps them
 // all.
 //
