@@ -41,9 +41,8 @@ func (s FileSource) fastSummary() (snapshot.Summary, error) { return snapshot.Re
 
 // HeadedFileSource is the snapshot file at path whose summary the caller
 // has read already with snapshot.ReadHeaders or ReadLeanHeaders: the
-// engine uses sum instead
-// of reading a second copy (an estate of 100,000 buckets holds about 40 MB
-// of bucket records). sum must be the file's and is not modified; it may
+// engine uses sum instead of reading a second copy (an estate of 100,000
+// buckets holds about 40 MB of bucket records). sum must be the file's and is not modified; it may
 // be lean (snapshot.ReadLeanHeaders): the engine then takes each bucket's
 // raw response bodies from the file as it evaluates that bucket.
 func HeadedFileSource(path string, sum *snapshot.Summary) Source {
