@@ -71,8 +71,20 @@ func writeRawEstate(t *testing.T, dir string) (string, []string) {
 func TestLeanSummaryRunIdentical(t *testing.T) {
 	dir := t.TempDir()
 	snap, raws := writeRawEstate(t, dir)
+	for _, prev := range []string{"", snap} {
+		leanRunIdentical(t, dir, snap, prev, raws)
+	}
+}
+
+// leanRunIdentical runs over snap (compared with prev, when set) with the
+// lean summary and with the full one.
+func leanRunIdentical(t *testing.T, dir, snap, prev string, raws []string) {
+	t.Helper()
 	run := func(out string, full bool) *Result {
-		o := Options{FromSnapshot: snap, Out: filepath.Join(dir, out), Report: true, FailOn: findings.SeverityHigh, FailOnName: "high", fullHeaders: full}
+		if prev != "" {
+			out += "-prev"
+		}
+		o := Options{FromSnapshot: snap, Previous: prev, Out: filepath.Join(dir, out), Report: true, FailOn: findings.SeverityHigh, FailOnName: "high", fullHeaders: full}
 		res, err := Run(context.Background(), o)
 		if err != nil && !IsGate(err) {
 			t.Fatalf("run: %v", err)
@@ -95,7 +107,7 @@ func TestLeanSummaryRunIdentical(t *testing.T) {
 	for _, name := range []string{FindingsFile, "report.json", "results.sarif"} {
 		a, b := read(lean, name), read(full, name)
 		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs between the lean and the full summary (%d and %d bytes)", name, len(a), len(b))
+			t.Errorf("previous %q: %s differs between the lean and the full summary (%d and %d bytes)", prev, name, len(a), len(b))
 		}
 	}
 	doc := read(lean, FindingsFile)

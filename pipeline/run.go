@@ -535,10 +535,12 @@ func kmsName(kmsDialect string) string {
 
 // previous finds the snapshot to compare with: opts.Previous (bad input if
 // unreadable), else the target's previous scan in history (a drift gap if
-// its snapshot cannot be read any more).
+// its snapshot cannot be read any more). Its summary is read lean: the
+// run reads only its provenance and state (the engine reads the previous
+// buckets itself).
 func previous(opts Options, hist *history.DB, sum *snapshot.Summary) (string, *snapshot.Summary, []findings.Gap, error) {
 	if opts.Previous != "" {
-		ps, err := snapshot.ReadSummary(opts.Previous)
+		ps, err := snapshot.ReadLeanSummary(opts.Previous)
 		if err != nil {
 			return "", nil, nil, inputErrorf("--previous %s: %v", opts.Previous, err)
 		}
@@ -561,7 +563,7 @@ func previous(opts Options, hist *history.DB, sum *snapshot.Summary) (string, *s
 		if !ok || rec.ScanID == sum.Provenance.ScanID {
 			return "", nil, nil, nil
 		}
-		ps, err := snapshot.ReadSummary(rec.SnapshotPath)
+		ps, err := snapshot.ReadLeanSummary(rec.SnapshotPath)
 		if err != nil {
 			gap := findings.Gap{Kind: findings.GapDrift, Count: 1, Detail: fmt.Sprintf(
 				"the previous scan %s could not be read (%v), so existing objects were not compared with it (SSE-007)", rec.ScanID, err)}

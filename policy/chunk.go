@@ -81,7 +81,7 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 	}
 	var prevSum *snapshot.Summary
 	if prev != nil {
-		ps, err := readSummary(prev)
+		ps, err := readPrevSummary(prev)
 		if err != nil {
 			return fmt.Errorf("policy: previous snapshot: %w", err)
 		}
@@ -246,6 +246,16 @@ func (e *Engine) run(ctx context.Context, cur, prev Source, hist HistoryLookup, 
 		return fmt.Errorf("policy: snapshot: %w", readErr)
 	}
 	return ctx.Err()
+}
+
+// readPrevSummary reads the previous snapshot's summary: lean from a file
+// (its raw bodies come with each bucket's header as prevJoin streams it),
+// as nothing but input.previous, which prevJoin builds, reads its buckets.
+func readPrevSummary(src Source) (snapshot.Summary, error) {
+	if f, ok := asFile(src); ok {
+		return snapshot.ReadLeanHeaders(string(f))
+	}
+	return readSummary(src)
 }
 
 // chunkReader reads a snapshot's buckets into chunks.

@@ -147,3 +147,53 @@ func mustJSON(t *testing.T, s string) string {
 	}
 	return strings.Trim(string(b), `"`)
 }
+
+// TestLeanPreviousIdentical: the previous snapshot's summary is read lean
+// from a file; input.previous still carries each bucket's raw bodies (a
+// user rule reads them), as from a previous snapshot held in memory.
+func TestLeanPreviousIdentical(t *testing.T) {
+	dir := t.TempDir()
+	m, raws := rawEstate()
+	p := writeSnapshot(t, dir, "raw.json", m)
+	udir := filepath.Join(dir, "user")
+	if err := os.MkdirAll(udir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rule := `package user.prev
+
+import data.sseaudit.lib
+
+# METADATA
+# title: previous raw bodies
+# description: what a user rule reads of them.
+# custom:
+#   id: USER-PREV-RAW
+#   severity: low
+#   resource_type: bucket
+#   remediation:
+#     text: none.
+#     cli: echo
+#   controls:
+#     - {framework: T, version: "1", id: "1", title: T}
+deny contains {"rule": "USER-PREV-RAW", "resource": lib.bucket_resource(input.bucket), "message": "previous", "observed": {"policy": object.get(input.previous, ["policy", "raw"], null), "rule": object.get(input.previous, ["encryption", "raw"], null), "acl": object.get(input.previous, ["acl", "raw"], null)}} if {
+	input.previous.name
+}
+`
+	if err := os.WriteFile(filepath.Join(udir, "prev.rego"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := readPrevSummary(FileSource(p)); err != nil || !s.Lean {
+		t.Fatalf("the previous summary from a file: lean %v, %v", s.Lean, err)
+	}
+	e := load(t, Options{ExtraDirs: []string{udir}})
+	want := findingsJSON(t, eval(t, e, FileSource(p), m, nil))
+	got := findingsJSON(t, eval(t, e, FileSource(p), FileSource(p), nil))
+	if !bytes.Equal(got, want) {
+		t.Errorf("findings with the previous snapshot from a file differ:\n%s\nwant:\n%s", got, want)
+	}
+	for _, r := range raws {
+		if !bytes.Contains(got, []byte(mustJSON(t, r))) {
+			t.Errorf("no finding carries the previous raw body %.40q...", r)
+		}
+	}
+}

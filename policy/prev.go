@@ -233,12 +233,21 @@ func (j *prevJoin) each(fn func(name string, p *prevBucket) error) error {
 	path, file := j.plain, j.file
 	var p *prevBucket
 	cur := -1
+	// streamed is bucket streamedAt's header as read before its objects,
+	// with the raw bodies a lean summary leaves out (withRaw).
+	var streamed *snapshot.Bucket
+	streamedAt := -1
 	start := func(i int) error {
 		if i >= len(j.sum.Buckets) {
 			return fmt.Errorf("%w: more buckets than the summary read before (the file changed?)", snapshot.ErrFormat)
 		}
+		head := &j.sum.Buckets[i]
+		if streamedAt == i {
+			head = withRaw(head, streamed)
+		}
+		streamed, streamedAt = nil, -1
 		var err error
-		p, err = newPrevBucket(&j.sum.Buckets[i])
+		p, err = newPrevBucket(head)
 		cur = i
 		p.object = func(e *prevEntry) (ast.Object, error) {
 			raw, err := snapshot.ReadObjectAt(file, path, e.at)
@@ -249,7 +258,7 @@ func (j *prevJoin) each(fn func(name string, p *prevBucket) error) error {
 		}
 		return err
 	}
-	return snapshot.StreamObjects(path, false, snapshot.ObjectVisitor{
+	v := snapshot.ObjectVisitor{
 		Object: func(i int, raw []byte, at int64, _ *snapshot.Object) error {
 			if i != cur {
 				if err := start(i); err != nil {
@@ -276,7 +285,14 @@ func (j *prevJoin) each(fn func(name string, p *prevBucket) error) error {
 			cur = -1
 			return fn(h.Name, p)
 		},
-	})
+	}
+	if j.sum.Lean {
+		v.Header = func(i int, h *snapshot.Bucket) error {
+			streamed, streamedAt = h, i
+			return nil
+		}
+	}
+	return snapshot.StreamObjects(path, false, v)
 }
 
 // parseObject parses one raw object of a snapshot.

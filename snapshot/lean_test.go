@@ -61,6 +61,13 @@ func TestLeanHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checked, err := ReadLeanSummary(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !checked.Lean || !reflect.DeepEqual(checked.Buckets, lean.Buckets) {
+				t.Errorf("ReadLeanSummary's buckets %+v, want ReadLeanHeaders' %+v", checked.Buckets, lean.Buckets)
+			}
 			if full.Lean || !lean.Lean || len(lean.Buckets) != 3 {
 				t.Fatalf("Lean: full %v, lean %v, %d buckets", full.Lean, lean.Lean, len(lean.Buckets))
 			}

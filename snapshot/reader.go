@@ -68,6 +68,11 @@ func ReadHeaders(path string) (Summary, error) { return readSummary(path, false,
 // give them before its objects.
 func ReadLeanHeaders(path string) (Summary, error) { return readSummary(path, false, true) }
 
+// ReadLeanSummary is ReadSummary (every object decoded and checked) with
+// the buckets of ReadLeanHeaders, for a reader that needs only the
+// summary's scan-wide facts.
+func ReadLeanSummary(path string) (Summary, error) { return readSummary(path, true, true) }
+
 func readSummary(path string, checkObjects, lean bool) (Summary, error) {
 	var sum Summary
 	var order bucketOrder
