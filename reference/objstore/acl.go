@@ -113,10 +113,7 @@ func tagRecords(ts []Tag) []tagRecord {
 // PutBucketACL sets bucket's canned ACL.
 func (s *DiskStore) PutBucketACL(ctx context.Context, p Principal, bucket, acl string) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	err := s.update(func(tx *bolt.Tx) error {

@@ -65,10 +65,7 @@ func checkConfigName(name string, doc []byte) error {
 // any earlier one. The caller has validated doc.
 func (s *DiskStore) PutBucketConfig(ctx context.Context, p Principal, bucket, name string, doc []byte) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if err := checkConfigName(name, doc); err != nil {
@@ -132,10 +129,7 @@ func (s *DiskStore) getConfigTx(tx *bolt.Tx, tableKey, name string) ([]byte, err
 // error.
 func (s *DiskStore) DeleteBucketConfig(ctx context.Context, p Principal, bucket, name string) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	err := s.update(func(tx *bolt.Tx) error {

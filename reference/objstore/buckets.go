@@ -54,6 +54,16 @@ func checkObjectName(bucket, key string) error {
 	return nil
 }
 
+// writableBucket is the check every bucket-level write starts with: the
+// principal may write bucket (asked first, so a denied caller learns
+// nothing about the name), and the name is valid.
+func (s *DiskStore) writableBucket(p Principal, bucket string) error {
+	if !s.canWrite(p, bucket) {
+		return denied(bucketRes(bucket))
+	}
+	return checkBucketName(bucket)
+}
+
 func noSuchBucket(bucket string) error {
 	return newErr(KindNoSuchBucket, bucketRes(bucket), msgNoSuchBucket, nil)
 }
@@ -86,10 +96,7 @@ func (s *DiskStore) CreateBucket(ctx context.Context, p Principal, name string, 
 func (s *DiskStore) CreateBucketWithOptions(ctx context.Context, p Principal, name string, opts CreateBucketOptions) (BucketInfo, error) {
 	rule := opts.Rule
 	res := bucketRes(name)
-	if !s.canWrite(p, name) {
-		return BucketInfo{}, denied(res)
-	}
-	if err := checkBucketName(name); err != nil {
+	if err := s.writableBucket(p, name); err != nil {
 		return BucketInfo{}, err
 	}
 	if err := validateRule(res, rule, s.faults); err != nil {
@@ -150,10 +157,7 @@ func (s *DiskStore) DeleteBucket(ctx context.Context, p Principal, name string) 
 // them and removes their part files (UploadsStore).
 func (s *DiskStore) deleteBucket(p Principal, name string, abortUploads bool) error {
 	res := bucketRes(name)
-	if !s.canWrite(p, name) {
-		return denied(res)
-	}
-	if err := checkBucketName(name); err != nil {
+	if err := s.writableBucket(p, name); err != nil {
 		return err
 	}
 	var remove []string
@@ -263,10 +267,7 @@ func (s *DiskStore) setRule(name string, rule *EncryptionRule) error {
 // checked here (neither OSS nor S3 does); the first write using it is.
 func (s *DiskStore) PutBucketEncryption(ctx context.Context, p Principal, bucket string, rule EncryptionRule) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if err := validateRule(res, &rule, s.faults); err != nil {
@@ -335,11 +336,7 @@ func (s *DiskStore) GetBucketEncryption(ctx context.Context, p Principal, bucket
 // DeleteBucketEncryption removes the bucket's default encryption, or resets
 // it to Config.DefaultSSE when that is set. Existing objects are untouched.
 func (s *DiskStore) DeleteBucketEncryption(ctx context.Context, p Principal, bucket string) error {
-	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if err := s.setRule(bucket, s.defaultSSE); err != nil {

@@ -90,10 +90,7 @@ func noSuchInventory(bucket string) error {
 // front end validates the values; the store checks only what it needs.
 func (s *DiskStore) PutBucketInventory(ctx context.Context, p Principal, bucket string, cfg InventoryConfig) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if cfg.ID == "" || cfg.DestBucket == "" {
@@ -215,10 +212,7 @@ func (s *DiskStore) ListBucketInventory(ctx context.Context, p Principal, bucket
 // DeleteBucketInventory removes one configuration.
 func (s *DiskStore) DeleteBucketInventory(ctx context.Context, p Principal, bucket, id string) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if _, err := s.GetBucketInventory(ctx, p, bucket, id); err != nil {

@@ -110,10 +110,7 @@ func (s *DiskStore) PolicyDenies(req PolicyRequest) bool {
 // PutBucketPolicy sets bucket's policy (ParseBucketPolicy made it).
 func (s *DiskStore) PutBucketPolicy(ctx context.Context, p Principal, bucket string, pol *BucketPolicy) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if pol == nil || pol.broken {
@@ -190,10 +187,7 @@ func (s *DiskStore) GetBucketPolicy(ctx context.Context, p Principal, bucket str
 // services answer 204).
 func (s *DiskStore) DeleteBucketPolicy(ctx context.Context, p Principal, bucket string) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	s.policyWMu.Lock()

@@ -519,10 +519,7 @@ func (s *DiskStore) lookupTx(tx *bolt.Tx, bucket, key, versionID string) (*bucke
 // are the null version).
 func (s *DiskStore) PutBucketVersioning(ctx context.Context, p Principal, bucket, status string) error {
 	res := bucketRes(bucket)
-	if !s.canWrite(p, bucket) {
-		return denied(res)
-	}
-	if err := checkBucketName(bucket); err != nil {
+	if err := s.writableBucket(p, bucket); err != nil {
 		return err
 	}
 	if status != VersioningEnabled && status != VersioningSuspended {
