@@ -49,6 +49,10 @@ type configKind struct {
 	// check, when set, validates a parsed document against the bucket's
 	// other settings.
 	check func(h *handler, req *request, doc []byte) *ossError
+	// putMissing, when set, makes Put validate its body before it looks
+	// for the bucket and answer a missing bucket with this error instead
+	// of NoSuchBucket, as OSS does for the sub-resource.
+	putMissing func() *ossError
 }
 
 var configKinds = []*configKind{
@@ -73,7 +77,7 @@ var configKinds = []*configKind{
 	{sub: "httpsConfig", op: "BucketHttpsConfig", name: "httpsconfig", parse: parseHTTPSConfig,
 		absent: fixed(`<HttpsConfiguration><TLS><Enable>false</Enable></TLS></HttpsConfiguration>`)},
 	{sub: "overwriteConfig", op: "BucketOverwriteConfig", name: "overwrite", del: true, parse: parseOverwrite,
-		absent: fixed(`<OverwriteConfiguration></OverwriteConfiguration>`)},
+		absent: fixed(`<OverwriteConfiguration></OverwriteConfiguration>`), putMissing: errOverwriteNoBucket},
 	{sub: "bucketArchiveDirectRead", op: "BucketArchiveDirectRead", name: "archivedirectread", parse: parseEnabledDoc("ArchiveDirectReadConfiguration"),
 		absent: fixed(`<ArchiveDirectReadConfiguration><Enabled>false</Enabled></ArchiveDirectReadConfiguration>`)},
 	{sub: "quota", op: "BucketStorageQuota", name: "quota", del: true, parse: parseQuota,
@@ -82,7 +86,15 @@ var configKinds = []*configKind{
 		absent: fixed(`<RequestPaymentConfiguration><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`)},
 	{sub: "publicAccessBlock", op: "BucketPublicAccessBlock", name: configPublicAccessBlock, del: true, parse: parsePublicAccessBlock,
 		absent: fixed(`<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>`)},
+	{sub: "qosInfo", op: "BucketQoSInfo", name: "qosinfo", del: true, parse: parseQoS, check: (*handler).checkQoSUser,
+		absent: notFound(CodeNoSuchQoSConfiguration, "The bucket has no QoS configuration.", "0004-00000002")},
 }
+
+// errOverwriteNoBucket is OSS's answer to PutBucketOverwriteConfig on a
+// bucket that does not exist: 400 MalformedXML, EC 0015-00000231, for a
+// body it accepts on a bucket that exists (the v2 SDK's
+// TestBucketOverwriteConfig pins it; Get and Delete answer NoSuchBucket).
+func errOverwriteNoBucket() *ossError { return errMalformedXML().withEC("0015-00000231") }
 
 const configPublicAccessBlock = "publicaccessblock"
 
@@ -128,9 +140,12 @@ func (h *handler) serveConfig(req *request, k *configKind) *ossError {
 		if e := h.policyCheck(req); e != nil {
 			return e
 		}
-		// The bucket first: OSS answers NoSuchBucket whatever the body.
-		if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
-			return fromStore(err, b, "")
+		// The bucket first: OSS answers NoSuchBucket whatever the body
+		// (but for putMissing's sub-resources, after the body).
+		if k.putMissing == nil {
+			if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
+				return fromStore(err, b, "")
+			}
 		}
 		body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
 		if e != nil {
@@ -139,6 +154,14 @@ func (h *handler) serveConfig(req *request, k *configKind) *ossError {
 		doc, e := k.parse(req, body)
 		if e != nil {
 			return e
+		}
+		if k.putMissing != nil {
+			if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
+				if se, ok := errorsAsStore(err); ok && se.Kind == objstore.KindNoSuchBucket {
+					return k.putMissing()
+				}
+				return fromStore(err, b, "")
+			}
 		}
 		if k.check != nil {
 			if e := k.check(h, req, doc); e != nil {
