@@ -18,14 +18,16 @@ import (
 // lifecycle, static website, access logging (and its user-defined log
 // fields), Referer (hotlink protection), bucket tags, transfer
 // acceleration, access monitor, HTTPS (TLS) settings, overwrite
-// protection, archive direct read, storage quota, requester pays and
-// the public access block (bucket and account level). Each is validated
-// against OSS's schema and rules (400 MalformedXML for a document of the
-// wrong shape, InvalidArgument for a wrong value), kept with the bucket
-// (objstore bucketconfig.go) and answered by its Get as kept, or, when
-// none is set, as OSS answers: a 404 with the sub-resource's code or the
-// document of its default. A bucket that does not exist is 404
-// NoSuchBucket before the body is looked at.
+// protection, archive direct read, storage quota, requester pays, the
+// public access block (bucket and account level) and QoS (qos.go). Each
+// is validated against OSS's schema and rules (400 MalformedXML for a
+// document of the wrong shape, InvalidArgument for a wrong value), kept
+// with the bucket (objstore bucketconfig.go) and answered by its Get as
+// kept, or, when none is set, as OSS answers: a 404 with the
+// sub-resource's code or the document of its default. A bucket that does
+// not exist is 404 NoSuchBucket before the body is looked at, except on
+// PutBucketOverwriteConfig: OSS validates that body first and answers a
+// missing bucket 400 MalformedXML, EC 0015-00000231 (putMissing).
 //
 // What each one does here: CORS answers browsers' preflight requests
 // (OPTIONS, anonymous as on OSS) and adds the CORS headers a matching
@@ -34,7 +36,8 @@ import (
 // canned ACLs with 403 AccessDenied. The rest are kept and reported, not
 // acted on: there is no lifecycle job, website endpoint, log delivery,
 // Referer check, acceleration endpoint, TLS listener setting, overwrite
-// rule, quota enforcement or billing here, as README says.
+// rule, quota enforcement, bandwidth or QPS throttling or billing here,
+// as README says.
 
 // configKind describes one configuration sub-resource.
 type configKind struct {

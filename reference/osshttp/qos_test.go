@@ -200,7 +200,9 @@ func TestBucketOverwriteConfigV2(t *testing.T) {
 	rules := func(rs ...oss2.OverwriteRule) *oss2.OverwriteConfiguration {
 		return &oss2.OverwriteConfiguration{Rules: rs}
 	}
-	forbid := func(id string) oss2.OverwriteRule { return oss2.OverwriteRule{ID: oss2.Ptr(id), Action: oss2.Ptr("forbid")} }
+	forbid := func(id string) oss2.OverwriteRule {
+		return oss2.OverwriteRule{ID: oss2.Ptr(id), Action: oss2.Ptr("forbid")}
+	}
 	good := rules(forbid("1"), oss2.OverwriteRule{ID: oss2.Ptr("2"), Action: oss2.Ptr("forbid"), Prefix: oss2.Ptr("pre"), Suffix: oss2.Ptr(".txt"),
 		Principals: &oss2.OverwritePrincipals{Principals: []string{"1234567890"}}})
 	put := func(bucket string, conf *oss2.OverwriteConfiguration) error {
