@@ -18,14 +18,16 @@ import (
 // lifecycle, static website, access logging (and its user-defined log
 // fields), Referer (hotlink protection), bucket tags, transfer
 // acceleration, access monitor, HTTPS (TLS) settings, overwrite
-// protection, archive direct read, storage quota, requester pays and
-// the public access block (bucket and account level). Each is validated
-// against OSS's schema and rules (400 MalformedXML for a document of the
-// wrong shape, InvalidArgument for a wrong value), kept with the bucket
-// (objstore bucketconfig.go) and answered by its Get as kept, or, when
-// none is set, as OSS answers: a 404 with the sub-resource's code or the
-// document of its default. A bucket that does not exist is 404
-// NoSuchBucket before the body is looked at.
+// protection, archive direct read, storage quota, requester pays, the
+// public access block (bucket and account level) and QoS (qos.go). Each
+// is validated against OSS's schema and rules (400 MalformedXML for a
+// document of the wrong shape, InvalidArgument for a wrong value), kept
+// with the bucket (objstore bucketconfig.go) and answered by its Get as
+// kept, or, when none is set, as OSS answers: a 404 with the
+// sub-resource's code or the document of its default. A bucket that does
+// not exist is 404 NoSuchBucket before the body is looked at, except on
+// PutBucketOverwriteConfig: OSS validates that body first and answers a
+// missing bucket 400 MalformedXML, EC 0015-00000231 (putMissing).
 //
 // What each one does here: CORS answers browsers' preflight requests
 // (OPTIONS, anonymous as on OSS) and adds the CORS headers a matching
@@ -34,7 +36,8 @@ import (
 // canned ACLs with 403 AccessDenied. The rest are kept and reported, not
 // acted on: there is no lifecycle job, website endpoint, log delivery,
 // Referer check, acceleration endpoint, TLS listener setting, overwrite
-// rule, quota enforcement or billing here, as README says.
+// rule, quota enforcement, bandwidth or QPS throttling or billing here,
+// as README says.
 
 // configKind describes one configuration sub-resource.
 type configKind struct {
@@ -49,6 +52,10 @@ type configKind struct {
 	// check, when set, validates a parsed document against the bucket's
 	// other settings.
 	check func(h *handler, req *request, doc []byte) *ossError
+	// putMissing, when set, makes Put validate its body before it looks
+	// for the bucket and answer a missing bucket with this error instead
+	// of NoSuchBucket, as OSS does for the sub-resource.
+	putMissing func() *ossError
 }
 
 var configKinds = []*configKind{
@@ -73,7 +80,7 @@ var configKinds = []*configKind{
 	{sub: "httpsConfig", op: "BucketHttpsConfig", name: "httpsconfig", parse: parseHTTPSConfig,
 		absent: fixed(`<HttpsConfiguration><TLS><Enable>false</Enable></TLS></HttpsConfiguration>`)},
 	{sub: "overwriteConfig", op: "BucketOverwriteConfig", name: "overwrite", del: true, parse: parseOverwrite,
-		absent: fixed(`<OverwriteConfiguration></OverwriteConfiguration>`)},
+		absent: fixed(`<OverwriteConfiguration></OverwriteConfiguration>`), putMissing: errOverwriteNoBucket},
 	{sub: "bucketArchiveDirectRead", op: "BucketArchiveDirectRead", name: "archivedirectread", parse: parseEnabledDoc("ArchiveDirectReadConfiguration"),
 		absent: fixed(`<ArchiveDirectReadConfiguration><Enabled>false</Enabled></ArchiveDirectReadConfiguration>`)},
 	{sub: "quota", op: "BucketStorageQuota", name: "quota", del: true, parse: parseQuota,
@@ -82,7 +89,15 @@ var configKinds = []*configKind{
 		absent: fixed(`<RequestPaymentConfiguration><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`)},
 	{sub: "publicAccessBlock", op: "BucketPublicAccessBlock", name: configPublicAccessBlock, del: true, parse: parsePublicAccessBlock,
 		absent: fixed(`<PublicAccessBlockConfiguration><BlockPublicAccess>false</BlockPublicAccess></PublicAccessBlockConfiguration>`)},
+	{sub: "qosInfo", op: "BucketQoSInfo", name: "qosinfo", del: true, parse: parseQoS, check: (*handler).checkQoSUser,
+		absent: notFound(CodeNoSuchQoSConfiguration, "The bucket has no QoS configuration.", "0004-00000002")},
 }
+
+// errOverwriteNoBucket is OSS's answer to PutBucketOverwriteConfig on a
+// bucket that does not exist: 400 MalformedXML, EC 0015-00000231, for a
+// body it accepts on a bucket that exists (the v2 SDK's
+// TestBucketOverwriteConfig pins it; Get and Delete answer NoSuchBucket).
+func errOverwriteNoBucket() *ossError { return errMalformedXML().withEC("0015-00000231") }
 
 const configPublicAccessBlock = "publicaccessblock"
 
@@ -128,9 +143,12 @@ func (h *handler) serveConfig(req *request, k *configKind) *ossError {
 		if e := h.policyCheck(req); e != nil {
 			return e
 		}
-		// The bucket first: OSS answers NoSuchBucket whatever the body.
-		if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
-			return fromStore(err, b, "")
+		// The bucket first: OSS answers NoSuchBucket whatever the body
+		// (but for putMissing's sub-resources, after the body).
+		if k.putMissing == nil {
+			if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
+				return fromStore(err, b, "")
+			}
 		}
 		body, e := readXMLBody(req.r, h.cfg.MaxXMLBody)
 		if e != nil {
@@ -139,6 +157,14 @@ func (h *handler) serveConfig(req *request, k *configKind) *ossError {
 		doc, e := k.parse(req, body)
 		if e != nil {
 			return e
+		}
+		if k.putMissing != nil {
+			if _, err := st.GetBucket(req.ctx(), req.principal, b); err != nil {
+				if se, ok := errorsAsStore(err); ok && se.Kind == objstore.KindNoSuchBucket {
+					return k.putMissing()
+				}
+				return fromStore(err, b, "")
+			}
 		}
 		if k.check != nil {
 			if e := k.check(h, req, doc); e != nil {

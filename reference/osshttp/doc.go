@@ -300,9 +300,13 @@
 // website, logging and its user-defined log fields, Referer, bucket tags
 // (and ListBuckets' tag-key/tag-value/tagging filter), transfer
 // acceleration, access monitor, HTTPS config, overwrite config, archive
-// direct read, storage quota, requester pays and the public access block
-// (bucket and account level; it refuses public ACLs) are validated, kept
-// and reported; DescribeRegions, GetBucketStat (counted when asked),
+// direct read, storage quota, requester pays, the public access block
+// (bucket and account level; it refuses public ACLs) and bucket QoS are
+// validated, kept and reported; PutBucketOverwriteConfig on a missing
+// bucket is 400 MalformedXML EC 0015-00000231 once its body passes, as
+// on OSS. qos.go: GetUserQoSInfo answers OSS's default limits for the
+// region (fixed: nothing is throttled here) and bucket QoS may not exceed
+// them; DescribeRegions, GetBucketStat (counted when asked),
 // GetBucketPolicyStatus (IsPublic false: policies here only deny) and
 // Get/PutBucketResourceGroup (rg-default only). traffic.go:
 // x-oss-traffic-limit paces uploads and downloads; PutObject with

@@ -429,6 +429,9 @@ func (h *handler) serveService(req *request) *ossError {
 	if has(req.q, "publicAccessBlock") {
 		return h.serveAccountPublicAccessBlock(req)
 	}
+	if has(req.q, "qosInfo") {
+		return h.getUserQoSInfo(req)
+	}
 	if req.r.Method == http.MethodGet && has(req.q, "regions") {
 		return h.describeRegions(req)
 	}
