@@ -40,7 +40,8 @@ import (
 // (the cause documented, the number inferred); a lower bound above that
 // maximum or above the upper 0020-00000025; a storage class that is none
 // of Standard, IA, Archive, ColdArchive, DeepColdArchive, All
-// 0020-00000026.
+// 0020-00000026 (the EC page lists all but DeepColdArchive, an OSS class
+// it predates: accepted, chosen).
 //
 // ListBucketInventory answers at most 100 configurations a page, in id
 // order; a truncated page names its last id as NextContinuationToken and
@@ -382,7 +383,7 @@ func (h *handler) listBucketInventory(req *request) *ossError {
 	if len(all) == 0 {
 		return errNoSuchInventory(req.res.bucket)
 	}
-	slices.SortFunc(all, func(a, b objstore.InventoryConfig) int { return strings.Compare(a.ID, b.ID) })
+	// all is in id order (objstore.InventoryStore).
 	if tok := req.q.Get("continuation-token"); tok != "" {
 		i, _ := slices.BinarySearchFunc(all, tok, func(c objstore.InventoryConfig, t string) int { return strings.Compare(c.ID, t) })
 		for i < len(all) && all[i].ID <= tok {
