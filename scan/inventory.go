@@ -46,6 +46,19 @@ import (
 //     says makes the bucket's list_error InventoryMismatch: the report's
 //     other rows cannot be trusted (a coverage finding); the object itself
 //     is recorded as HEAD saw it, so an unencrypted one is judged as such.
+//   - A report lists only what its configuration's Filter matches (a
+//     prefix; on OSS also LastModified, size and storage-class bounds), and
+//     its manifest does not say so: the configuration the report was
+//     written for is read (GetBucketInventory, as the census principal).
+//     A filter that leaves objects out, or a configuration that cannot be
+//     read (deleted since, access denied), makes the bucket's list_error
+//     InventoryFiltered or InventoryFilterUnknown: the objects outside the
+//     filter were not checked (a coverage finding and a buckets gap, which
+//     accepting the inventory gap does not accept). The rows of the report
+//     are still censused. The census does not list the rest of the bucket
+//     live: like the objects written after the report below, that would
+//     cost the listing the report exists to avoid. The filter read is the
+//     configuration's now; one changed since the report is not seen.
 //   - Objects written after the report are not in it. The census does not
 //     list the bucket to find them (that would cost a request per 1,000
 //     objects, and the report exists to avoid it): the report's time is in
@@ -150,6 +163,11 @@ type invState struct {
 	key  string // manifest.json
 	err  error  // the manifest could not be read or is bad
 	used bool
+	// configID is the configuration the report was written for, filter
+	// its Filter, filterErr why the filter could not be read.
+	configID  string
+	filter    client.InventoryFilter
+	filterErr error
 }
 
 func (st *invState) provenance() snapshot.Inventory {
@@ -215,6 +233,30 @@ func (s *scanner) loadManifest(ctx context.Context, st *invState, dialect string
 	}
 	if !inventory.Has(st.m.Schema, "EncryptionStatus") {
 		return fmt.Errorf("%s/%s: %w: the report has no EncryptionStatus column: add EncryptionStatus to the inventory's optional fields", dest, rk.Key, inventory.ErrInvalid)
+	}
+	st.configID = rk.ConfigID
+	if _, err := s.do(ctx, func(ctx context.Context) error {
+		var err error
+		st.filter, err = s.cfg.Client.BucketInventoryFilter(ctx, st.src.Bucket, rk.ConfigID)
+		return err
+	}); err != nil {
+		st.filterErr = err
+	}
+	return nil
+}
+
+// filterGap is the list_error of a bucket whose report leaves objects out
+// (or may: its filter could not be read), nil when it lists them all.
+func (st *invState) filterGap(bucket string) *snapshot.Error {
+	switch {
+	case st.filterErr != nil:
+		return &snapshot.Error{Scope: "list", Resource: bucket, Code: "InventoryFilterUnknown", Message: fmt.Sprintf(
+			"the inventory configuration %s of bucket %s could not be read to learn which objects its report lists (%v): objects a filter left out would not have been checked; allow GetBucketInventory to the scan's principal, or scan %s without --inventory",
+			st.configID, bucket, st.filterErr, bucket)}
+	case !st.filter.Empty():
+		return &snapshot.Error{Scope: "list", Resource: bucket, Code: "InventoryFiltered", Message: fmt.Sprintf(
+			"the inventory %s of bucket %s lists only the objects its filter matches (%s): the objects outside it were not checked; census %s from an inventory without a filter, or scan it without --inventory",
+			st.configID, bucket, st.filter, bucket)}
 	}
 	return nil
 }
@@ -381,6 +423,8 @@ func (s *scanner) censusInventory(ctx context.Context, w *sink, hb snapshot.Buck
 		le = &snapshot.Error{Scope: "list", Resource: hb.Name, Code: "InventoryMismatch", Message: fmt.Sprintf(
 			"the inventory report %s/%s disagrees with the live object for %d of %d objects HEADed to cross-check it (e.g. %s): its rows for the objects not HEADed cannot be trusted; run the inventory again or scan %s without --inventory",
 			st.src.DestBucket, st.key, c.mismatches, c.sampled, c.example, hb.Name)}
+	default:
+		le = st.filterGap(hb.Name)
 	}
 	if le != nil {
 		s.recordError(*le)

@@ -178,8 +178,6 @@ OSS2\) is not supported|AuthV2	gap: OSS signature V2 (header and presigned)
 (?i)Symlink	gap: symlinks
 (?i)Restore	gap: archive restore state (x-oss-restore, RestoreAlreadyInProgress, ArchiveRestoreNotFinished)
 (?i)Sequential	gap: sequential multipart upload (x-oss-sequential: whole-object Content-MD5)
-^TestBucketInventory\n	reference: PutBucketInventory with filter bounds (LastModify*, size, storage class) is 501
-(?i)Inventory	reference: inventory validation
 ExtranetEndpoint|aliyuncs\.com	by design: the reference names its own endpoint, never an aliyuncs.com host
 SecondLevelDomainForbidden|TestForcePathStyle	by design: the reference serves path-style requests (OSS: SecondLevelDomainForbidden)
 TestContextTimeoutBigFile	environment: the GET ends on loopback before the test's deadline

@@ -291,7 +291,9 @@ func (w *writer) counted() error {
 }
 
 // rows lists the source bucket (current objects, or every version and
-// delete marker) and writes one row per entry.
+// delete marker) and writes one row per entry the configuration's filter
+// matches (objstore.InventoryConfig.Matches: prefix, time, size and
+// storage class bounds); the others are not listed, as OSS leaves them out.
 func (w *writer) rows(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil && w.cur != nil {
@@ -307,6 +309,9 @@ func (w *writer) rows(ctx context.Context) (err error) {
 				return fmt.Errorf("invreport: list versions of %s: %w", w.src, err)
 			}
 			for _, o := range page.Versions {
+				if !w.cfg.Matches(o) {
+					continue
+				}
 				if err := w.row(ctx, o); err != nil {
 					return err
 				}
@@ -325,6 +330,9 @@ func (w *writer) rows(ctx context.Context) (err error) {
 			}
 			for _, o := range page.Objects {
 				o.IsLatest = true
+				if !w.cfg.Matches(o) {
+					continue
+				}
 				if err := w.row(ctx, o); err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package objstore
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,6 +42,17 @@ type InventoryConfig struct {
 	Dialect string
 	// Prefix filters the objects listed ("" = all).
 	Prefix string
+	// The other filters OSS documents (the S3 dialect has only Prefix);
+	// nil or "" is no bound. An object is listed when it matches every
+	// bound given: LastModified, to the second, within
+	// [LastModifyBegin, LastModifyEnd] (Unix seconds); Size within
+	// [LowerSize, UpperSize] (bytes); StorageClass one of the
+	// comma-separated StorageClasses ("All" matches every class). The
+	// front end validates them; the store keeps them as given so that
+	// they are returned as put.
+	LastModifyBegin, LastModifyEnd *int64
+	LowerSize, UpperSize           *int64
+	StorageClasses                 string
 	// DestBucket is the destination bucket's name (the front ends map
 	// acs:oss:::NAME and arn:aws:s3:::NAME); DestPrefix the key prefix of
 	// the report. DestAccountID and DestRoleArn are kept as given.
@@ -57,6 +69,40 @@ type InventoryConfig struct {
 	// Encryption of the report files: "" (the destination's default),
 	// "SSE-OSS"/"SSE-S3" or "SSE-KMS" with EncryptionKeyID.
 	Encryption, EncryptionKeyID string
+}
+
+// Filtered reports whether the configuration lists only some objects.
+func (c InventoryConfig) Filtered() bool {
+	return c.Prefix != "" || c.LastModifyBegin != nil || c.LastModifyEnd != nil || c.LowerSize != nil ||
+		c.UpperSize != nil || c.StorageClasses != ""
+}
+
+// Matches reports whether the report lists o: o's key has the prefix and
+// o is within every bound (a delete marker, which has no size or class,
+// is judged by its key and time only).
+func (c InventoryConfig) Matches(o ObjectInfo) bool {
+	if !strings.HasPrefix(o.Key, c.Prefix) {
+		return false
+	}
+	sec := o.LastModified.Unix()
+	if (c.LastModifyBegin != nil && sec < *c.LastModifyBegin) || (c.LastModifyEnd != nil && sec > *c.LastModifyEnd) {
+		return false
+	}
+	if o.DeleteMarker {
+		return true
+	}
+	if (c.LowerSize != nil && o.Size < *c.LowerSize) || (c.UpperSize != nil && o.Size > *c.UpperSize) {
+		return false
+	}
+	if c.StorageClasses == "" {
+		return true
+	}
+	for _, sc := range strings.Split(c.StorageClasses, ",") {
+		if sc == "All" || strings.EqualFold(sc, o.StorageClass) {
+			return true
+		}
+	}
+	return false
 }
 
 type inventoryRecord struct {

@@ -2,9 +2,12 @@ package osshttp
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sseaudit/sseaudit/reference/objstore"
 )
@@ -21,10 +24,35 @@ import (
 // body's Id is 400 InvalidArgument with EC 0020-00000043, an unknown
 // optional field EC 0020-00000036, a missing Format EC 0020-00000012 (the
 // EC pages of OSS); putting an id that exists is 409
-// InventoryAlreadyExist. Filters other than Prefix (time ranges, sizes,
-// storage classes) and incremental inventories are 501 NotImplemented: the
-// reference does not apply them, and a report silently ignoring them
-// would list objects the configuration excludes.
+// InventoryAlreadyExist. Incremental inventories are 501 NotImplemented.
+//
+// Filter: Prefix, LastModifyBeginTimeStamp and LastModifyEndTimeStamp
+// (Unix seconds), LowerSizeBound and UpperSizeBound (bytes) and
+// StorageClass (comma-separated) are kept as given, returned by Get and
+// List, and applied when a report is written (package invreport: an
+// object outside any bound is not listed). Their errors are 400
+// InvalidArgument with OSS's EC: a bound that is no integer 0020-00000008
+// (begin), 0020-00000009 (end; the number inferred from its neighbours),
+// 0020-00000010 (lower, also a negative one), 0020-00000011 (upper); an
+// end outside [1262275200, 253402271999] 0020-00000023; a begin outside
+// that range (chosen), after the end, or either not before now
+// 0020-00000022; an upper bound not in (0, 54975581388800] 0020-00000024
+// (the cause documented, the number inferred); a lower bound above that
+// maximum or above the upper 0020-00000025; a storage class that is none
+// of Standard, IA, Archive, ColdArchive, DeepColdArchive, All
+// 0020-00000026 (the EC page lists all but DeepColdArchive, an OSS class
+// it predates: accepted, chosen).
+//
+// ListBucketInventory answers at most 100 configurations a page, in id
+// order; a truncated page names its last id as NextContinuationToken and
+// continuation-token resumes after it (the paging OSS documents; other
+// parameters are ignored, as OSS does with the v1 SDK's marker and
+// max-keys). A bucket without any configuration is 404 NoSuchInventory:
+// what OSS answers (a live call recorded in the public
+// rambow-cloud/alicloud-go-sdk-x verification notes, and the v1 SDK's own
+// TestBucketInventoryNegative expects an error there). Deleting an id that
+// is not set is 204, as the v1 SDK's TestBucketInventoryNegative expects
+// of OSS.
 
 const (
 	codeNoSuchInventory       = "NoSuchInventory"
@@ -32,7 +60,28 @@ const (
 	ecInventoryIDMismatch     = "0020-00000043"
 	ecInventoryBadField       = "0020-00000036"
 	ecInventoryNoFormat       = "0020-00000012"
+	ecInvBeginNotInt          = "0020-00000008"
+	ecInvEndNotInt            = "0020-00000009"
+	ecInvLowerNotInt          = "0020-00000010"
+	ecInvUpperNotInt          = "0020-00000011"
+	ecInvBegin                = "0020-00000022"
+	ecInvEnd                  = "0020-00000023"
+	ecInvUpper                = "0020-00000024"
+	ecInvLower                = "0020-00000025"
+	ecInvStorageClass         = "0020-00000026"
 )
+
+// Bounds OSS documents for the inventory filter.
+const (
+	invMinTimestamp = 1262275200   // 2010-01-01T00:00:00Z
+	invMaxTimestamp = 253402271999 // 9999-12-31T23:59:59Z
+	invMaxSize      = 54975581388800
+	// invListPage is how many configurations a ListBucketInventory page holds.
+	invListPage = 100
+)
+
+// ossInventoryClasses are the values Filter/StorageClass may list.
+var ossInventoryClasses = []string{"Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive", "All"}
 
 // ossInventoryFields are the optional fields OSS documents
 // (alibabacloud-oss-go-sdk-v2 InventoryOptionalFieldType).
@@ -60,8 +109,7 @@ type xmlInvDestination struct {
 }
 
 type xmlInvFilter struct {
-	Prefix string `xml:"Prefix,omitempty"`
-	// Read only to refuse them (see above).
+	Prefix                   string `xml:"Prefix,omitempty"`
 	LastModifyBeginTimeStamp string `xml:"LastModifyBeginTimeStamp,omitempty"`
 	LastModifyEndTimeStamp   string `xml:"LastModifyEndTimeStamp,omitempty"`
 	LowerSizeBound           string `xml:"LowerSizeBound,omitempty"`
@@ -82,14 +130,15 @@ type xmlInventoryConfiguration struct {
 }
 
 type xmlListInventory struct {
-	XMLName     xml.Name                    `xml:"ListInventoryConfigurationsResult"`
-	Configs     []xmlInventoryConfiguration `xml:"InventoryConfiguration"`
-	IsTruncated bool                        `xml:"IsTruncated"`
+	XMLName               xml.Name                    `xml:"ListInventoryConfigurationsResult"`
+	Configs               []xmlInventoryConfiguration `xml:"InventoryConfiguration"`
+	IsTruncated           bool                        `xml:"IsTruncated"`
+	NextContinuationToken string                      `xml:"NextContinuationToken,omitempty"`
 }
 
 const ossBucketARNPrefix = "acs:oss:::"
 
-func parseOSSInventory(body []byte, id string) (objstore.InventoryConfig, *ossError) {
+func parseOSSInventory(body []byte, id string, now time.Time) (objstore.InventoryConfig, *ossError) {
 	var x xmlInventoryConfiguration
 	if err := decodeXMLStrict(body, &x); err != nil {
 		return objstore.InventoryConfig{}, errMalformedXML()
@@ -103,11 +152,12 @@ func parseOSSInventory(body []byte, id string) (objstore.InventoryConfig, *ossEr
 	if x.Incremental != nil {
 		return objstore.InventoryConfig{}, errNotImplemented()
 	}
-	if f := x.Filter; f != nil && (f.LastModifyBeginTimeStamp != "" || f.LastModifyEndTimeStamp != "" ||
-		f.LowerSizeBound != "" || f.UpperSizeBound != "" || f.StorageClass != "") {
-		return objstore.InventoryConfig{}, errNotImplemented()
-	}
 	cfg := objstore.InventoryConfig{ID: x.ID, Dialect: objstore.InventoryDialectOSS}
+	if x.Filter != nil {
+		if e := parseOSSInventoryFilter(x.Filter, &cfg, now); e != nil {
+			return objstore.InventoryConfig{}, e
+		}
+	}
 	switch x.IsEnabled {
 	case "true":
 		cfg.Enabled = true
@@ -160,10 +210,70 @@ func parseOSSInventory(body []byte, id string) (objstore.InventoryConfig, *ossEr
 		}
 		cfg.OptionalFields = append(cfg.OptionalFields, f)
 	}
-	if x.Filter != nil {
-		cfg.Prefix = x.Filter.Prefix
-	}
 	return cfg, nil
+}
+
+// parseOSSInventoryFilter validates and keeps the filter's bounds (see the
+// errors above); now is the request's time.
+func parseOSSInventoryFilter(f *xmlInvFilter, cfg *objstore.InventoryConfig, now time.Time) *ossError {
+	bad := func(ec, msg string) *ossError { return errInvalidArgument(msg).withEC(ec) }
+	num := func(v, name, ec string) (*int64, *ossError) {
+		if v == "" {
+			return nil, nil
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, bad(ec, "Filter/"+name+" must be an integer, not "+strconv.Quote(v)+".")
+		}
+		return &n, nil
+	}
+	cfg.Prefix = f.Prefix
+	var e *ossError
+	if cfg.LastModifyBegin, e = num(f.LastModifyBeginTimeStamp, "LastModifyBeginTimeStamp", ecInvBeginNotInt); e != nil {
+		return e
+	}
+	if cfg.LastModifyEnd, e = num(f.LastModifyEndTimeStamp, "LastModifyEndTimeStamp", ecInvEndNotInt); e != nil {
+		return e
+	}
+	if cfg.LowerSize, e = num(f.LowerSizeBound, "LowerSizeBound", ecInvLowerNotInt); e != nil {
+		return e
+	}
+	if cfg.LowerSize != nil && *cfg.LowerSize < 0 {
+		return bad(ecInvLowerNotInt, "Filter/LowerSizeBound must not be negative.")
+	}
+	if cfg.UpperSize, e = num(f.UpperSizeBound, "UpperSizeBound", ecInvUpperNotInt); e != nil {
+		return e
+	}
+	begin, end := cfg.LastModifyBegin, cfg.LastModifyEnd
+	inRange := func(t int64) bool { return t >= invMinTimestamp && t <= invMaxTimestamp }
+	switch {
+	case end != nil && !inRange(*end):
+		return bad(ecInvEnd, fmt.Sprintf("Filter/LastModifyEndTimeStamp must be a Unix time in seconds from %d to %d.", invMinTimestamp, invMaxTimestamp))
+	case begin != nil && !inRange(*begin):
+		return bad(ecInvBegin, fmt.Sprintf("Filter/LastModifyBeginTimeStamp must be a Unix time in seconds from %d to %d.", invMinTimestamp, invMaxTimestamp))
+	case begin != nil && end != nil && *begin > *end:
+		return bad(ecInvBegin, "Filter/LastModifyBeginTimeStamp must not be after Filter/LastModifyEndTimeStamp.")
+	case begin != nil && *begin >= now.Unix(), end != nil && *end >= now.Unix():
+		return bad(ecInvBegin, "Filter/LastModifyBeginTimeStamp and LastModifyEndTimeStamp must be before the current time.")
+	}
+	lower, upper := cfg.LowerSize, cfg.UpperSize
+	switch {
+	case upper != nil && (*upper <= 0 || *upper > invMaxSize):
+		return bad(ecInvUpper, fmt.Sprintf("Filter/UpperSizeBound must be from 1 to %d bytes.", int64(invMaxSize)))
+	case lower != nil && *lower > invMaxSize:
+		return bad(ecInvLower, fmt.Sprintf("Filter/LowerSizeBound must be at most %d bytes.", int64(invMaxSize)))
+	case lower != nil && upper != nil && *lower > *upper:
+		return bad(ecInvLower, "Filter/LowerSizeBound must not be above Filter/UpperSizeBound.")
+	}
+	if f.StorageClass != "" {
+		for _, sc := range strings.Split(f.StorageClass, ",") {
+			if !slices.Contains(ossInventoryClasses, sc) {
+				return bad(ecInvStorageClass, "Filter/StorageClass lists "+strconv.Quote(sc)+": use a comma-separated list of "+strings.Join(ossInventoryClasses, ", ")+".")
+			}
+		}
+		cfg.StorageClasses = f.StorageClass
+	}
+	return nil
 }
 
 // ossInventoryOut renders a configuration, whichever dialect put it.
@@ -179,8 +289,15 @@ func ossInventoryOut(c objstore.InventoryConfig) xmlInventoryConfiguration {
 	if c.Enabled {
 		x.IsEnabled = "true"
 	}
-	if c.Prefix != "" {
-		x.Filter = &xmlInvFilter{Prefix: c.Prefix}
+	if c.Filtered() {
+		str := func(n *int64) string {
+			if n == nil {
+				return ""
+			}
+			return strconv.FormatInt(*n, 10)
+		}
+		x.Filter = &xmlInvFilter{Prefix: c.Prefix, LastModifyBeginTimeStamp: str(c.LastModifyBegin), LastModifyEndTimeStamp: str(c.LastModifyEnd),
+			LowerSizeBound: str(c.LowerSize), UpperSizeBound: str(c.UpperSize), StorageClass: c.StorageClasses}
 	}
 	switch c.Encryption {
 	case "SSE-OSS", "SSE-S3":
@@ -199,9 +316,13 @@ func (h *handler) inventoryStore() (objstore.InventoryStore, *ossError) {
 	return s, nil
 }
 
+func errNoSuchInventory(bucket string) *ossError {
+	return newErr(http.StatusNotFound, codeNoSuchInventory, "The specified inventory does not exist.").with("BucketName", bucket)
+}
+
 func inventoryErr(err error, bucket string) *ossError {
 	if objstore.KindOf(err) == objstore.KindNoSuchInventory {
-		return newErr(http.StatusNotFound, codeNoSuchInventory, "The specified inventory does not exist.").with("BucketName", bucket)
+		return errNoSuchInventory(bucket)
 	}
 	return fromStore(err, bucket, "")
 }
@@ -219,7 +340,7 @@ func (h *handler) putBucketInventory(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	cfg, e := parseOSSInventory(body, id)
+	cfg, e := parseOSSInventory(body, id, h.cfg.Clock.Now())
 	if e != nil {
 		return e
 	}
@@ -248,8 +369,8 @@ func (h *handler) getBucketInventory(req *request) *ossError {
 	return h.reply(req, ossInventoryOut(c))
 }
 
-// listBucketInventory answers every configuration in one page: a bucket
-// holds at most objstore.MaxInventoryConfigs, and IsTruncated is false.
+// listBucketInventory answers a page of invListPage configurations after
+// continuation-token (see above); none at all is NoSuchInventory.
 func (h *handler) listBucketInventory(req *request) *ossError {
 	st, e := h.inventoryStore()
 	if e != nil {
@@ -259,7 +380,22 @@ func (h *handler) listBucketInventory(req *request) *ossError {
 	if err != nil {
 		return inventoryErr(err, req.res.bucket)
 	}
+	if len(all) == 0 {
+		return errNoSuchInventory(req.res.bucket)
+	}
+	// all is in id order (objstore.InventoryStore).
+	if tok := req.q.Get("continuation-token"); tok != "" {
+		i, _ := slices.BinarySearchFunc(all, tok, func(c objstore.InventoryConfig, t string) int { return strings.Compare(c.ID, t) })
+		for i < len(all) && all[i].ID <= tok {
+			i++
+		}
+		all = all[i:]
+	}
 	out := xmlListInventory{}
+	if len(all) > invListPage {
+		all = all[:invListPage]
+		out.IsTruncated, out.NextContinuationToken = true, all[len(all)-1].ID
+	}
 	for _, c := range all {
 		out.Configs = append(out.Configs, ossInventoryOut(c))
 	}
@@ -271,7 +407,10 @@ func (h *handler) deleteBucketInventory(req *request) *ossError {
 	if e != nil {
 		return e
 	}
-	if err := st.DeleteBucketInventory(req.ctx(), req.principal, req.res.bucket, req.q.Get("inventoryId")); err != nil {
+	// An id that is not set is 204 (see above); the store checked the
+	// grant and the bucket before it looked for the id.
+	if err := st.DeleteBucketInventory(req.ctx(), req.principal, req.res.bucket, req.q.Get("inventoryId")); err != nil &&
+		objstore.KindOf(err) != objstore.KindNoSuchInventory {
 		return inventoryErr(err, req.res.bucket)
 	}
 	writeEmpty(req.w, http.StatusNoContent)
