@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
 
 // TestOSSSymlinkV1 replays the v1 SDK suite's TestSymlink and adds what it
