@@ -22,6 +22,11 @@ import (
 // version, as OSS documents). The target need not exist when the link is
 // made (OSS does not check it either). The ETag is the MD5 of the target
 // name: stable for a link and different for links to other targets.
+//
+// CopyObject of a link writes a link to the same target (OSS: "only the
+// symbolic link is copied"): metadata and tags per the directives, the
+// request's ACL and class (else the source's); encryption settings are
+// refused, a link having no data to encrypt.
 
 // PutSymlink writes the link bucket/key to target (a key in the same
 // bucket). Of opts it uses the metadata, StorageClass, ACL, Tags and
@@ -51,22 +56,27 @@ func (s *DiskStore) PutSymlink(ctx context.Context, p Principal, bucket, key, ta
 	if opts.StorageClass == "" && b.StorageClass != "" {
 		class = b.StorageClass
 	}
-	if err := s.precheckCondition(bucket, key, opts.Condition); err != nil {
+	return s.storeSymlink(b, key, target, metaFromPut(opts), class, opts.ACL, tagRecords(opts.Tags), opts.Condition)
+}
+
+// storeSymlink commits the link b/key to target.
+func (s *DiskStore) storeSymlink(b *bucketRecord, key, target string, meta objMeta, class, acl string, tags []tagRecord, cond WriteCondition) (ObjectInfo, error) {
+	if err := s.precheckCondition(b.Name, key, cond); err != nil {
 		return ObjectInfo{}, err
 	}
 	sum := md5.Sum([]byte(target))
 	rec := &objectRecord{
-		ETag: hex.EncodeToString(sum[:]), LastModified: s.now(), objMeta: metaFromPut(opts), StorageClass: class,
-		ACL: opts.ACL, Tags: tagRecords(opts.Tags), SymlinkTarget: target,
+		ETag: hex.EncodeToString(sum[:]), LastModified: s.now(), objMeta: meta, StorageClass: class,
+		ACL: acl, Tags: tags, SymlinkTarget: target,
 	}
 	// No data key binds a version id, so none is reserved: the commit
 	// assigns it (putVersionTx), as for an unencrypted PutObject.
-	replaced, versionID, err := s.commitObject(bucket, key, rec, opts.Condition, versionPlan{})
+	replaced, versionID, err := s.commitObject(b.Name, key, rec, cond, versionPlan{})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	s.removeFiles(replaced)
-	info := rec.info(bucket, key)
+	info := rec.info(b.Name, key)
 	info.VersionID = versionID
 	return info, nil
 }

@@ -7,8 +7,8 @@ import (
 // TestPutSymlinkStore: a link in a bucket whose default is SSE-KMS makes
 // no data key (no KMS call, no encryption reported), keeps its metadata,
 // class, ACL and tags, survives a restart, is listed with its target,
-// versions like any write, honours a write condition, passes Check, and
-// an invalid target is refused.
+// versions like any write, honours a write condition, passes Check, is
+// copied as a link, and an invalid target is refused.
 func TestPutSymlinkStore(t *testing.T) {
 	e := newTestEnv(t)
 	mustBucket(t, e.s, "bkt", &EncryptionRule{Algorithm: AlgorithmKMS})
@@ -52,12 +52,23 @@ func TestPutSymlinkStore(t *testing.T) {
 	if err != nil || cur.SymlinkTarget != "target-2" {
 		t.Fatalf("current link: %+v %v", cur, err)
 	}
-	lr, err := e.s.ListObjects(bg, root, "bkt", ListOptions{})
+	lr, err := e.s.ListObjects(bg, root, "bkt", ListOptions{Prefix: "link"})
 	if err != nil || len(lr.Objects) != 1 || lr.Objects[0].SymlinkTarget != "target-2" {
 		t.Fatalf("listing: %+v %v", lr.Objects, err)
 	}
 	if ps, err := e.s.Check(bg, CheckOptions{PlainData: true}); err != nil || len(ps) != 0 {
 		t.Fatalf("Check of a bucket holding links: %v %v", ps, err)
+	}
+	// A copy of a link is a link to the same target with the source's
+	// metadata (no data key either); SSE settings on it are refused.
+	cp, err := e.s.CopyObject(bg, root, "bkt", "link", "bkt", "copy", CopyOptions{SourceVersionID: first.VersionID})
+	if err != nil || cp.SymlinkTarget != "target-1" || cp.UserMetadata["m"] != "v" || cp.SSE != (SSE{}) || cp.StorageClass != "IA" {
+		t.Fatalf("copy of a link: %+v %v", cp, err)
+	}
+	_, err = e.s.CopyObject(bg, root, "bkt", "link", "bkt", "copy2", CopyOptions{Put: PutOptions{SSE: SSE{Algorithm: AlgorithmAES256}}})
+	wantKind(t, err, KindInvalidArgument)
+	if n := e.audit.count("GenerateDataKey"); n != keys {
+		t.Fatalf("links and their copies called KMS GenerateDataKey %d times", n-keys)
 	}
 	// A PutObject over a link replaces it with a normal object.
 	put(t, e.s, "bkt", "link", []byte("data"), PutOptions{})

@@ -317,9 +317,11 @@
 // SymlinkTargetNotExist (C code). ListObjects and ListObjectVersions
 // report Type Symlink (size 0). DeleteObject deletes the link, never the
 // target; CopyObject of a link makes a link to the same target (OSS:
-// only the link is copied), metadata and tags per the directives.
-// UploadPartCopy from a link source and the S3 dialect do not follow
-// links (the S3 front end sees an empty object).
+// only the link is copied; objstore), metadata and tags per the
+// directives, and refuses encryption headers (400 InvalidArgument).
+// UploadPartCopy from a link is 400 InvalidArgument (c: which bytes OSS
+// copies is undocumented). The S3 front end does not follow links (S3
+// has none): it serves a link as an empty, unencrypted object.
 //
 // # Bucket configurations and service operations
 //

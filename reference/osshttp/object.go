@@ -741,9 +741,7 @@ func (h *handler) copyObject(req *request) *ossError {
 			conds = true
 		}
 	}
-	// The source is always looked at: a link is copied as a link (OSS:
-	// "only the symbolic link is copied"), never as its empty record.
-	{
+	if conds || srcVersion == "" {
 		src, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, srcBucket, srcKey, srcVersion)
 		if err != nil {
 			return fromStore(err, srcBucket, srcKey)
@@ -762,9 +760,6 @@ func (h *handler) copyObject(req *request) *ossError {
 		// not: the copy is pinned to the version seen here, so the header
 		// names exactly what was copied ("" in a bucket never versioned).
 		srcVersion = src.VersionID
-		if src.SymlinkTarget != "" {
-			return h.copySymlink(req, src, opts, replace, replaceTags)
-		}
 	}
 	forbid, e := forbidOverwrite(r.Header)
 	if e != nil {

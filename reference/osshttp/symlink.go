@@ -137,38 +137,3 @@ func asLink(target, link objstore.ObjectInfo) objstore.ObjectInfo {
 	target.VersionID = link.VersionID
 	return target
 }
-
-// copySymlink is CopyObject of a link: the destination is a link to the
-// same target, with the source's metadata unless REPLACE, the source's
-// tags unless the tagging directive is REPLACE, and the request's ACL.
-func (h *handler) copySymlink(req *request, src objstore.ObjectInfo, opts objstore.PutOptions, replace, replaceTags bool) *ossError {
-	if opts.SSE != (objstore.SSE{}) {
-		return errInvalidArgument("The copy source is a symbolic link, which holds no data and takes no x-oss-server-side-encryption headers.")
-	}
-	if !replace {
-		opts.ContentType, opts.CacheControl, opts.ContentDisposition = src.ContentType, src.CacheControl, src.ContentDisposition
-		opts.ContentEncoding, opts.ContentLanguage, opts.Expires = src.ContentEncoding, src.ContentLanguage, src.Expires
-		opts.UserMetadata = src.UserMetadata
-	}
-	if !replaceTags {
-		opts.Tags = src.Tags
-	}
-	if opts.StorageClass == "" {
-		opts.StorageClass = src.StorageClass
-	}
-	forbid, e := forbidOverwrite(req.r.Header)
-	if e != nil {
-		return e
-	}
-	opts.Condition = noOverwrite(forbid)
-	info, err := h.cfg.Store.PutSymlink(req.ctx(), req.principal, req.res.bucket, req.res.key, src.SymlinkTarget, opts)
-	if err != nil {
-		return fromWrite(err, req.res.bucket, req.res.key)
-	}
-	hdr := req.w.Header()
-	setVersionHeader(hdr, info.VersionID)
-	if src.VersionID != "" {
-		hdr.Set("X-Oss-Copy-Source-Version-Id", src.VersionID)
-	}
-	return h.reply(req, xmlCopyObjectResult{ETag: quotedETag(info.ETag), LastModified: ossTime(info.LastModified)})
-}

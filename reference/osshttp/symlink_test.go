@@ -133,7 +133,8 @@ func TestOSSSymlinkHead(t *testing.T) {
 // TestOSSSymlinkWrites: x-oss-forbid-overwrite on PutSymlink is 409
 // FileAlreadyExists when the key exists; a link to a link is not followed;
 // DeleteObject of a link leaves the target; CopyObject of a link makes a
-// link to the same target (OSS copies only the link).
+// link to the same target (OSS copies only the link) and refuses SSE
+// headers; UploadPartCopy from a link is refused (400).
 func TestOSSSymlinkWrites(t *testing.T) {
 	e := newTestEnv(t)
 	c := newV1(e, e.srv.URL, rootAK, rootSK).c
@@ -162,6 +163,19 @@ func TestOSSSymlinkWrites(t *testing.T) {
 	if m.Get(oss1.HTTPHeaderOssSymlinkTarget) != "target" {
 		t.Fatalf("copy of a link: target %q", m.Get(oss1.HTTPHeaderOssSymlinkTarget))
 	}
+	if _, err := bk.CopyObject("link", "copy-enc", oss1.ServerSideEncryption("KMS")); err == nil {
+		t.Fatal("CopyObject of a link with an SSE header succeeded")
+	} else {
+		wantErr(t, err, http.StatusBadRequest, CodeInvalidArgument)
+	}
+	imur, err := bk.InitiateMultipartUpload("mp")
+	must(t, err)
+	if _, err := bk.UploadPartCopy(imur, b, "link", 0, 4, 1); err == nil {
+		t.Fatal("UploadPartCopy from a link succeeded")
+	} else {
+		wantErr(t, err, http.StatusBadRequest, CodeInvalidArgument)
+	}
+	must(t, bk.AbortMultipartUpload(imur))
 	must(t, bk.DeleteObject("link"))
 	body, err := bk.GetObject("copy")
 	must(t, err)
@@ -173,7 +187,7 @@ func TestOSSSymlinkWrites(t *testing.T) {
 // TestOSSVersioningSymlink replays the v1 suite's TestVersioningSymlink:
 // each PutSymlink in an Enabled bucket is a new version, GetSymlink with
 // a version id returns that version's target, and GET of an old link
-// version follows its own target.
+// version follows its own target; ListObjectVersions says Symlink.
 func TestOSSVersioningSymlink(t *testing.T) {
 	e := newTestEnv(t)
 	c := newV1(e, e.srv.URL, rootAK, rootSK).c
@@ -203,6 +217,11 @@ func TestOSSVersioningSymlink(t *testing.T) {
 		if got := string(readAll(t, body)); got != tc.body {
 			t.Fatalf("GET link version %s: %q, want %q", tc.version, got, tc.body)
 		}
+	}
+	lv, err := bk.ListObjectVersions(oss1.Prefix("link"))
+	must(t, err)
+	if len(lv.ObjectVersions) != 2 || lv.ObjectVersions[0].Type != "Symlink" || lv.ObjectVersions[1].Type != "Symlink" {
+		t.Fatalf("ListObjectVersions of the link: %+v, want two versions of type Symlink", lv.ObjectVersions)
 	}
 }
 
