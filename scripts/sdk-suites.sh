@@ -175,7 +175,6 @@ NA: .*Skipped is NotImplemented	the suite skips it (no NOTIFY_* target configure
 (?i)(Put|Single|Many|Multipart|FromFile|Upload)[A-Za-z]*LimitSpeed	environment: the SDK's own client-side limiter (LimitUploadSpeed) timed over loopback, where 1 MiB moves in a few milliseconds
 len\(lmpu\.Uploads\)	cascade: uploads left open in the suite's bucket by an earlier failure
 OSS2\) is not supported|AuthV2	gap: OSS signature V2 (header and presigned)
-(?i)Symlink	gap: symlinks
 (?i)Restore	gap: archive restore state (x-oss-restore, RestoreAlreadyInProgress, ArchiveRestoreNotFinished)
 (?i)Sequential	gap: sequential multipart upload (x-oss-sequential: whole-object Content-MD5)
 ExtranetEndpoint|aliyuncs\.com	by design: the reference names its own endpoint, never an aliyuncs.com host

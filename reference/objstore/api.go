@@ -149,6 +149,10 @@ type ObjectInfo struct {
 	// Appendable marks an object AppendObject wrote (OSS's object type
 	// Appendable); its next append position is Size.
 	Appendable bool
+	// SymlinkTarget is the target key when the object is a symbolic link
+	// (PutSymlink; OSS's object type Symlink): it has no content of its
+	// own and the store does not follow it (symlink.go).
+	SymlinkTarget string
 }
 
 // ObjectPart is one part of a multipart object.
@@ -461,6 +465,9 @@ type Store interface {
 	// appendable object bucket/key at position, creating it at position
 	// 0 (append.go).
 	AppendObject(ctx context.Context, p Principal, bucket, key string, position int64, body io.Reader, size int64, opts PutOptions) (ObjectInfo, error)
+	// PutSymlink writes a symbolic link bucket/key to target, a key of the
+	// same bucket (symlink.go).
+	PutSymlink(ctx context.Context, p Principal, bucket, key, target string, opts PutOptions) (ObjectInfo, error)
 }
 
 // Kind classifies an *Error; front ends map each kind to their dialect's

@@ -254,6 +254,9 @@ type objectRecord struct {
 	// Appendable marks an object AppendObject wrote: every append is one
 	// data file, numbered from 1 (append.go).
 	Appendable bool `json:"appendable,omitempty"`
+	// SymlinkTarget is the target key of a symbolic link (PutSymlink,
+	// symlink.go), "" for every other object.
+	SymlinkTarget string `json:"symlink_target,omitempty"`
 }
 
 // tagRecord is the stored form of a Tag.
@@ -267,7 +270,7 @@ func (r *objectRecord) info(bucket, key string) ObjectInfo {
 		Bucket: bucket, Key: key, Size: r.Size, ETag: r.ETag, LastModified: r.LastModified,
 		CRC64: r.CRC64, StorageClass: storedClass(r.StorageClass), Multipart: r.Multipart, PartsCount: r.PartsCount,
 		Checksum: r.Checksum.checksum(), SSE: SSE{Algorithm: r.Algorithm, KMSKeyID: r.KMSKeyID},
-		ACL: r.ACL, Tags: tagsOf(r.Tags), Appendable: r.Appendable,
+		ACL: r.ACL, Tags: tagsOf(r.Tags), Appendable: r.Appendable, SymlinkTarget: r.SymlinkTarget,
 	}
 	if r.Multipart {
 		i.Parts = make([]ObjectPart, len(r.Files))

@@ -328,6 +328,13 @@ func (s *DiskStore) CopyObject(ctx context.Context, p Principal, srcBucket, srcK
 	if opts.ReplaceTags {
 		tags = opts.Put.Tags
 	}
+	if t := src.info.SymlinkTarget; t != "" {
+		if opts.Put.SSE != (SSE{}) {
+			return ObjectInfo{}, newErr(KindInvalidArgument, dstRes,
+				"The copy source is a symbolic link, which holds no data and takes no server-side encryption settings.", nil)
+		}
+		return s.storeSymlink(dst, dstKey, t, meta, class, opts.Put.ACL, tagRecords(tags), opts.Put.Condition)
+	}
 	var carried []byte
 	if alg == "" {
 		switch sc := src.info.Checksum; {

@@ -158,6 +158,7 @@ var policyActions = map[PolicyDialect]map[string]string{
 		"DeleteObjects": "DeleteObject", "DeleteMultipleObjects": "DeleteObject",
 		"PutObjectACL": "PutObjectAcl", "GetObjectACL": "GetObjectAcl", "PutBucketACL": "PutBucketAcl", "GetBucketACL": "GetBucketAcl",
 		"CreateBucket": "PutBucket", "ListBucket": "ListObjects",
+		"PutSymlink": "PutObject", "GetSymlink": "GetObject",
 	},
 }
 

@@ -110,6 +110,13 @@ const (
 // object.
 const flagAppendable = flagRule
 
+// flagSymlink marks a symbolic link (PutSymlink); its target follows every
+// other field. Object records never use bucket records' flagBucketClass
+// bit, so it shares it; builds before links refuse such a record (unknown
+// flag) rather than serve it as an empty object. It is the object flags
+// byte's last free bit: the next object field needs a new format byte.
+const flagSymlink = flagBucketClass
+
 // flagSSECAllowed marks a bucket record whose rule allows SSE-C writes
 // (EncryptionRule.AllowSSEC). Bucket records never use object records'
 // flagMultipart bit, so it shares it; a rule that blocks SSE-C (the
@@ -143,6 +150,9 @@ func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
 	}
 	if r.Appendable {
 		flags |= flagAppendable
+	}
+	if r.SymlinkTarget != "" {
+		flags |= flagSymlink
 	}
 	w.b = append(w.b, flags)
 	w.int(r.Size)
@@ -195,6 +205,9 @@ func appendObjectBody(b []byte, r *objectRecord, format byte) []byte {
 			w.str(t.Key)
 			w.str(t.Value)
 		}
+	}
+	if r.SymlinkTarget != "" {
+		w.str(r.SymlinkTarget)
 	}
 	return w.b
 }
@@ -363,7 +376,7 @@ func (r *recReader) end() error {
 func (o *objectRecord) unmarshal(b []byte, format byte) error {
 	r := recReader{b: b}
 	flags := r.byte()
-	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum|flagACL|flagTags|flagAppendable) != 0 {
+	if flags&^(flagMultipart|flagFaultPlaintext|flagDeleteMarker|flagChecksum|flagACL|flagTags|flagAppendable|flagSymlink) != 0 {
 		return fmt.Errorf("unknown flags %#x", flags)
 	}
 	o.Multipart, o.FaultPlaintext, o.DeleteMarker = flags&flagMultipart != 0, flags&flagFaultPlaintext != 0, flags&flagDeleteMarker != 0
@@ -421,6 +434,11 @@ func (o *objectRecord) unmarshal(b []byte, format byte) error {
 			}
 		} else {
 			r.fail(errors.New("tags flag without tags"))
+		}
+	}
+	if flags&flagSymlink != 0 {
+		if o.SymlinkTarget = r.str(); o.SymlinkTarget == "" {
+			r.fail(errors.New("symlink flag without a target"))
 		}
 	}
 	return r.end()

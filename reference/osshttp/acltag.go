@@ -270,6 +270,11 @@ func (h *handler) uploadPartCopy(req *request, n int, uploadID string) *ossError
 	if err != nil {
 		return fromStore(err, srcBucket, srcKey)
 	}
+	if src.SymlinkTarget != "" {
+		// A link has no bytes of its own to copy into a part; which bytes
+		// OSS would copy is undocumented, so the request is refused.
+		return errInvalidArgument("The copy source is a symbolic link; copy a part of its target (" + src.SymlinkTarget + ") instead.")
+	}
 	notModified, e := preconditions(r.Header, copyConditions, src)
 	if e != nil {
 		return e

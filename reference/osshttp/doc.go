@@ -265,7 +265,7 @@
 // trailing-content or oversized (Config.MaxXMLBody, default 2 MiB) bodies
 // (C code; oversize mapping c); MethodNotAllowed 405 (C code);
 // NotImplemented 501 for OSS features not served here (c; logged at INFO):
-// callbacks, symlinks, image processing, PostObject, SelectObject, data
+// callbacks, image processing, PostObject, SelectObject, data
 // indexing (MetaQuery), WORM, replication, CNAME, live channels and the
 // other sub-resources not named here; NoSuchVersion 404 for
 // a versionId that names no version, any id of another form than the
@@ -293,6 +293,35 @@
 // x-oss-next-append-position, an object another operation wrote 409
 // ObjectNotAppendable; an append naming another encryption than the
 // first, or any KMS key id, is 400 InvalidArgument (objstore/append.go).
+//
+// # Symbolic links
+//
+// symlink.go: PutSymlink (PUT ?symlink, x-oss-symlink-target, URL-decoded
+// as the v1 SDK encodes it) keeps user metadata, storage class, object
+// ACL and tags on the link and honours x-oss-forbid-overwrite (409
+// FileAlreadyExists, checked with the commit); the target need not exist
+// (OSS does not check it). Each PutSymlink in an Enabled bucket is a new
+// version (x-oss-version-id). GetSymlink (GET ?symlink, with versionId)
+// answers x-oss-symlink-target (URL-encoded, which the v1 SDK decodes),
+// ETag (the MD5 of the target name; c), Last-Modified, the link's
+// x-oss-meta-* and version id; of a normal object it is 400 NotSymlink
+// (c). GET, HEAD and GetObjectMeta of a link read the target's current
+// version, as OSS documents: its bytes, length, ETag, Last-Modified,
+// metadata and ENCRYPTION headers, with X-Oss-Object-Type Symlink and the
+// link's version id. The encryption reported is the target's because
+// the bytes served are the target's, decrypted with the target's key
+// (the principal's KMS grant applies to the target); a link holds no
+// data and so has no SSE of its own: PutSymlink with encryption headers
+// is 400 InvalidArgument, and GetSymlink sends none. A missing target, or
+// a target that is itself a link (links do not chain), is 404
+// SymlinkTargetNotExist (C code). ListObjects and ListObjectVersions
+// report Type Symlink (size 0). DeleteObject deletes the link, never the
+// target; CopyObject of a link makes a link to the same target (OSS:
+// only the link is copied; objstore), metadata and tags per the
+// directives, and refuses encryption headers (400 InvalidArgument).
+// UploadPartCopy from a link is 400 InvalidArgument (c: which bytes OSS
+// copies is undocumented). The S3 front end does not follow links (S3
+// has none): it serves a link as an empty, unencrypted object.
 //
 // # Bucket configurations and service operations
 //

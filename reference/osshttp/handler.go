@@ -672,6 +672,12 @@ func (h *handler) serveObject(req *request) *ossError {
 				return e
 			}
 			return h.putObjectTagging(req)
+		case has(q, "symlink") && !hasUnsupported(q, "symlink"):
+			req.op = "PutSymlink"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.putSymlink(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		case req.r.Header.Get("X-Oss-Copy-Source") != "":
@@ -709,6 +715,12 @@ func (h *handler) serveObject(req *request) *ossError {
 				return e
 			}
 			return h.getObjectTagging(req)
+		case has(q, "symlink") && !hasUnsupported(q, "symlink"):
+			req.op = "GetSymlink"
+			if e := h.policyCheck(req); e != nil {
+				return e
+			}
+			return h.getSymlink(req)
 		case hasUnsupported(q):
 			return errNotImplemented()
 		}

@@ -188,6 +188,8 @@ func (h *handler) listObjectsV2(req *request) *ossError {
 // objectType is OSS's Type (x-oss-object-type) of an object.
 func objectType(o objstore.ObjectInfo) string {
 	switch {
+	case o.SymlinkTarget != "":
+		return "Symlink"
 	case o.Multipart:
 		return "Multipart"
 	case o.Appendable:

@@ -228,6 +228,8 @@ func setObjectHeaders(hdr http.Header, info objstore.ObjectInfo) {
 	hdr.Set("Last-Modified", httpTime(info.LastModified))
 	hdr.Set("Accept-Ranges", "bytes")
 	switch {
+	case info.SymlinkTarget != "":
+		hdr.Set("X-Oss-Object-Type", "Symlink")
 	case info.Multipart:
 		hdr.Set("X-Oss-Object-Type", "Multipart")
 	case info.Appendable:
@@ -411,8 +413,17 @@ func (h *handler) getObject(req *request) *ossError {
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
-	defer obj.Close()
 	info := obj.Info()
+	if info.SymlinkTarget != "" {
+		obj.Close()
+		link := info
+		var e *ossError
+		if obj, e = h.followSymlink(req, link); e != nil {
+			return e
+		}
+		info = asLink(obj.Info(), link)
+	}
+	defer obj.Close()
 	notModified, e := preconditions(r.Header, getConditions, info)
 	if e != nil {
 		return e
@@ -477,6 +488,12 @@ func (h *handler) headObject(req *request) *ossError {
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
 	}
+	if info.SymlinkTarget != "" {
+		var e *ossError
+		if info, e = h.headSymlinkTarget(req, info); e != nil {
+			return e
+		}
+	}
 	notModified, e := preconditions(req.r.Header, getConditions, info)
 	if e != nil {
 		return e
@@ -505,6 +522,12 @@ func (h *handler) getObjectMeta(req *request) *ossError {
 	info, err := h.cfg.Store.HeadObjectVersion(req.ctx(), req.principal, req.res.bucket, req.res.key, req.q.Get("versionId"))
 	if err != nil {
 		return fromStore(err, req.res.bucket, req.res.key)
+	}
+	if info.SymlinkTarget != "" {
+		var e *ossError
+		if info, e = h.headSymlinkTarget(req, info); e != nil {
+			return e
+		}
 	}
 	hdr := req.w.Header()
 	setVersionHeader(hdr, info.VersionID)

@@ -219,7 +219,9 @@ func TestSignedRawRequests(t *testing.T) {
 			hdr: map[string]string{"Content-MD5": md5b64([]byte("<Delete><Object></Object></Delete>"))}, status: 400, code: CodeMalformedXML},
 		{name: "unsupported bucket sub-resource", method: "GET", path: "/raw/", query: "worm", status: 501, code: CodeNotImplemented},
 		{name: "no CORS rules", method: "GET", path: "/raw/", query: "cors", status: 404, code: CodeNoSuchCORSConfiguration},
-		{name: "unsupported object sub-resource", method: "GET", path: "/raw/obj", query: "symlink", status: 501, code: CodeNotImplemented},
+		{name: "unsupported object sub-resource", method: "GET", path: "/raw/obj", query: "retention", status: 501, code: CodeNotImplemented},
+		{name: "GetSymlink of a normal object", method: "GET", path: "/raw/obj", query: "symlink", status: 400, code: CodeNotSymlink},
+		{name: "PutSymlink without a target", method: "PUT", path: "/raw/link", query: "symlink", status: 400, code: CodeInvalidArgument},
 		{name: "bucket tagging", method: "GET", path: "/raw/", query: "tagging", status: 200,
 			checkResponse: func(t *testing.T, resp *http.Response, body []byte) {
 				if !bytes.Contains(body, []byte("<Tagging><TagSet></TagSet></Tagging>")) {
