@@ -106,14 +106,8 @@ func (s *DiskStore) AppendObject(ctx context.Context, p Principal, bucket, key s
 		return ObjectInfo{}, newErr(KindInvalidArgument, res,
 			"Appendable objects cannot be encrypted with a specified KMS key id (x-oss-server-side-encryption-key-id).", nil)
 	}
-	class, _, err := writeOptions(res, opts, "")
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	if err := checkTagsAt(res, opts.Tags); err != nil {
-		return ObjectInfo{}, err
-	}
-	b, err := s.bucket(bucket)
+	// class is a new object's only: an append keeps the object's class.
+	b, class, _, err := s.writeTarget(res, bucket, opts, "")
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -142,9 +136,6 @@ func (s *DiskStore) AppendObject(ctx context.Context, p Principal, bucket, key s
 		w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 		if err != nil {
 			return ObjectInfo{}, err
-		}
-		if opts.StorageClass == "" && b.StorageClass != "" {
-			class = b.StorageClass
 		}
 		if b.Versioning == VersioningEnabled && w.algorithm != "" {
 			if plan, err = s.reserveVersion(b.Name); err != nil {

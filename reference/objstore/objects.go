@@ -184,6 +184,26 @@ func (s *DiskStore) storeObject(ctx context.Context, p Principal, b *bucketRecor
 	return info, nil
 }
 
+// writeTarget checks an object write's options (storage class, checksum
+// algorithm with def as the default, tags) and reads the bucket it goes
+// to. class is the object's storage class: the request's, else the
+// bucket's default.
+func (s *DiskStore) writeTarget(res, bucket string, opts PutOptions, def string) (b *bucketRecord, class, alg string, err error) {
+	if class, alg, err = writeOptions(res, opts, def); err != nil {
+		return nil, "", "", err
+	}
+	if err := checkTagsAt(res, opts.Tags); err != nil {
+		return nil, "", "", err
+	}
+	if b, err = s.bucket(bucket); err != nil {
+		return nil, "", "", err
+	}
+	if opts.StorageClass == "" && b.StorageClass != "" {
+		class = b.StorageClass // the bucket's class is the default
+	}
+	return b, class, alg, nil
+}
+
 // writeOptions checks the storage class and checksum algorithm of a
 // write; an empty algorithm becomes def.
 func writeOptions(res string, opts PutOptions, def string) (class, alg string, err error) {
@@ -215,19 +235,9 @@ func (s *DiskStore) PutObject(ctx context.Context, p Principal, bucket, key stri
 	if size > MaxPutSize {
 		return ObjectInfo{}, newErr(KindEntityTooLarge, res, msgEntityTooLarge, nil)
 	}
-	class, alg, err := writeOptions(res, opts, DefaultChecksumAlgorithm)
+	b, class, alg, err := s.writeTarget(res, bucket, opts, DefaultChecksumAlgorithm)
 	if err != nil {
 		return ObjectInfo{}, err
-	}
-	if err := checkTagsAt(res, opts.Tags); err != nil {
-		return ObjectInfo{}, err
-	}
-	b, err := s.bucket(bucket)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	if opts.StorageClass == "" && b.StorageClass != "" {
-		class = b.StorageClass // the bucket's class is the default
 	}
 	w, err := resolveSSE(res, opts.SSE, b.Rule, s.faults)
 	if err != nil {

@@ -42,19 +42,9 @@ func (s *DiskStore) PutSymlink(ctx context.Context, p Principal, bucket, key, ta
 	if !ValidObjectKey(target) {
 		return ObjectInfo{}, newErr(KindInvalidArgument, res, "The symlink target is not a valid object name.", nil)
 	}
-	class, _, err := writeOptions(res, opts, "")
+	b, class, _, err := s.writeTarget(res, bucket, opts, "")
 	if err != nil {
 		return ObjectInfo{}, err
-	}
-	if err := checkTagsAt(res, opts.Tags); err != nil {
-		return ObjectInfo{}, err
-	}
-	b, err := s.bucket(bucket)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	if opts.StorageClass == "" && b.StorageClass != "" {
-		class = b.StorageClass
 	}
 	return s.storeSymlink(b, key, target, metaFromPut(opts), class, opts.ACL, tagRecords(opts.Tags), opts.Condition)
 }
