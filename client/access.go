@@ -159,10 +159,15 @@ func (c *Client) DeleteBucketPolicy(ctx context.Context, bucket string) error {
 // the scan's cancellation and request budget apply to them.
 
 func (o *ossV1) get(ctx context.Context, bucket, sub string) ([]byte, error) {
+	return o.getParams(ctx, bucket, map[string]interface{}{sub: nil})
+}
+
+// getParams is get with a query of several parameters.
+func (o *ossV1) getParams(ctx context.Context, bucket string, params map[string]interface{}) ([]byte, error) {
 	if err := oss1.CheckBucketName(bucket); err != nil {
 		return nil, err
 	}
-	resp, err := o.c.Conn.DoWithContext(ctx, http.MethodGet, bucket, "", map[string]interface{}{sub: nil}, nil, nil, 0, nil)
+	resp, err := o.c.Conn.DoWithContext(ctx, http.MethodGet, bucket, "", params, nil, nil, 0, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	oss2 "github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	oss1 "github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
 
 // InventoryFilter is which objects a bucket inventory configuration
@@ -117,20 +115,7 @@ func (d ossInvFilterDoc) filter() (InventoryFilter, error) {
 }
 
 func (o *ossV1) inventoryFilter(ctx context.Context, bucket, id string) (InventoryFilter, error) {
-	if err := oss1.CheckBucketName(bucket); err != nil {
-		return InventoryFilter{}, err
-	}
-	// Conn.DoWithContext: the request GetBucketInventoryXml sends, with
-	// the caller's context (see ossV1.get).
-	resp, err := o.c.Conn.DoWithContext(ctx, http.MethodGet, bucket, "", map[string]interface{}{"inventory": nil, "inventoryId": id}, nil, nil, 0, nil)
-	if err != nil {
-		return InventoryFilter{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return InventoryFilter{}, oss1.CheckRespCode(resp.StatusCode, []int{http.StatusOK})
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxPolicyBytes))
+	data, err := o.getParams(ctx, bucket, map[string]interface{}{"inventory": nil, "inventoryId": id})
 	if err != nil {
 		return InventoryFilter{}, err
 	}
